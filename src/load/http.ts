@@ -1,0 +1,151 @@
+// One connection and the request on it. A Slot wraps an undici Client (one keep-alive connection,
+// no pipelining) and is its own dispatch handler, so a request allocates no promise, stream or
+// closure: at tens of thousands of requests per second on one core, that is the difference
+// between measuring the service and measuring the generator.
+
+import { Client, type Dispatcher } from 'undici';
+import type { ErrorKind } from '../metrics/result.ts';
+import type { PreparedEndpoint } from './requests.ts';
+
+/** The first bytes of a failing response body kept for the failures table. */
+const SAMPLE_BYTES = 512;
+
+/** Reasons the engine aborts a request itself. */
+export class RequestTimeout extends Error {
+  override readonly name = 'RequestTimeout';
+}
+export class RunStopped extends Error {
+  override readonly name = 'RunStopped';
+}
+
+/** How a request ended, reported once per request. */
+export interface SlotListener {
+  response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined): void;
+  error(slot: Slot, kind: ErrorKind | 'stopped', message: string, endMs: number): void;
+}
+
+// The structural type of undici's DispatchController, as far as we use it.
+interface Controller {
+  abort(reason: Error): void;
+}
+
+export class Slot {
+  readonly client: Client;
+  busy = false;
+  // The request in flight:
+  endpoint = 0;
+  stage = 0;
+  sentAt = 0; // ms, actual send
+  intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
+  private ok: (status: number) => boolean = () => true;
+  private status = 0;
+  private statusOk = true;
+  private bytes = 0;
+  private sample: Buffer[] | null = null;
+  private sampleBytes = 0;
+  private controller: Controller | null = null;
+  private abortReason: Error | null = null;
+  private readonly listener: SlotListener;
+  private readonly now: () => number;
+
+  constructor(origin: string, timeoutMs: number, listener: SlotListener, now: () => number) {
+    // Our own sweeper enforces the whole-request timeout; undici's per-phase timers are a backstop.
+    this.client = new Client(origin, {
+      pipelining: 1,
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs + 1000,
+      bodyTimeout: timeoutMs + 1000,
+      keepAliveTimeout: 30_000,
+    });
+    this.listener = listener;
+    this.now = now;
+  }
+
+  send(ep: PreparedEndpoint, stage: number, intendedAt: number): void {
+    this.busy = true;
+    this.endpoint = ep.index;
+    this.stage = stage;
+    this.intendedAt = intendedAt;
+    this.ok = ep.ok;
+    this.status = 0;
+    this.statusOk = true;
+    this.bytes = 0;
+    this.sample = null;
+    this.sampleBytes = 0;
+    this.controller = null;
+    this.abortReason = null;
+    this.sentAt = this.now();
+    try {
+      this.client.dispatch({ path: ep.path, method: ep.method as Dispatcher.HttpMethod, headers: ep.headers, body: ep.nextBody() }, this);
+    } catch (err) {
+      this.finishError(err);
+    }
+  }
+
+  /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
+  abort(reason: Error): void {
+    if (!this.busy) return;
+    this.abortReason = reason;
+    if (this.controller) this.controller.abort(reason);
+    // Before onRequestStart there is no controller yet; the connect timeout ends the request instead.
+  }
+
+  close(): Promise<void> {
+    return this.client.destroy().catch(() => {});
+  }
+
+  // ---- undici DispatchHandler ----
+
+  onRequestStart(controller: Controller): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(_c: Controller, statusCode: number): void {
+    this.status = statusCode;
+    this.statusOk = this.ok(statusCode);
+    if (!this.statusOk) this.sample = [];
+  }
+
+  onResponseData(_c: Controller, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
+      this.sample.push(chunk);
+      this.sampleBytes += chunk.length;
+    }
+  }
+
+  onResponseEnd(): void {
+    const end = this.now();
+    this.busy = false;
+    const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
+    this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample);
+  }
+
+  onResponseError(_c: Controller, err: Error): void {
+    this.finishError(err);
+  }
+
+  private finishError(err: unknown): void {
+    const end = this.now();
+    this.busy = false;
+    const reason = this.abortReason ?? err;
+    if (reason instanceof RunStopped) return this.listener.error(this, 'stopped', 'stopped', end);
+    if (reason instanceof RequestTimeout) return this.listener.error(this, 'timeout', reason.message, end);
+    const [kind, message] = classifyError(reason);
+    this.listener.error(this, kind, message, end);
+  }
+}
+
+/** Sorts a transport error into the kinds reports count, with a short message. */
+export function classifyError(err: unknown): [ErrorKind, string] {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.code ?? e?.cause?.code ?? '';
+  const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0]!.slice(0, 200);
+  const text = code && !message.includes(code) ? `${code}: ${message}` : message;
+  if (code === 'ECONNREFUSED') return ['refused', text];
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return ['reset', text];
+  if (code === 'ETIMEDOUT' || code.endsWith('_TIMEOUT')) return ['timeout', text];
+  if (code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') return ['bad-response', text];
+  return ['other', text];
+}

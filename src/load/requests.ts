@@ -1,0 +1,78 @@
+// What to send next: the endpoint (weighted, seeded) and its body (fixed, or cycled from a list).
+// Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
+
+import type { EndpointPlan } from '../plan/types.ts';
+
+/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence of requests. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface PreparedEndpoint {
+  index: number;
+  method: string;
+  path: string;
+  headers: string[];
+  ok: (status: number) => boolean;
+  nextBody: () => Buffer | null;
+}
+
+export interface RequestSource {
+  endpoints: PreparedEndpoint[];
+  /** Index of the endpoint for the next request. */
+  pick: () => number;
+}
+
+export function prepareRequests(endpoints: readonly EndpointPlan[], seed: number): RequestSource {
+  const prepared = endpoints.map((ep, index): PreparedEndpoint => {
+    const headers: string[] = [];
+    for (const [k, v] of Object.entries(ep.headers)) headers.push(k, v);
+    const hasBody = ep.body.kind !== 'none';
+    if (hasBody && !Object.keys(ep.headers).some((k) => k.toLowerCase() === 'content-type')) {
+      headers.push('content-type', 'application/json');
+    }
+    return { index, method: ep.method, path: ep.path, headers, ok: ep.okStatus, nextBody: bodyCycler(ep) };
+  });
+  const random = mulberry32(seed);
+  const total = endpoints.reduce((s, e) => s + e.weight, 0);
+  const cumulative: number[] = [];
+  let acc = 0;
+  for (const e of endpoints) cumulative.push((acc += e.weight / total));
+  const pick =
+    endpoints.length === 1
+      ? () => 0
+      : () => {
+          const x = random();
+          for (let i = 0; i < cumulative.length - 1; i++) if (x < cumulative[i]!) return i;
+          return cumulative.length - 1;
+        };
+  return { endpoints: prepared, pick };
+}
+
+function bodyCycler(ep: EndpointPlan): () => Buffer | null {
+  const b = ep.body;
+  switch (b.kind) {
+    case 'none':
+      return () => null;
+    case 'fixed': {
+      const buf = Buffer.from(b.body);
+      return () => buf;
+    }
+    case 'list': {
+      const bufs = b.bodies.map((s) => Buffer.from(s));
+      let i = 0;
+      return () => {
+        const out = bufs[i]!;
+        i = i + 1 === bufs.length ? 0 : i + 1;
+        return out;
+      };
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// The live side of metrics: the engine reports each completed request here. Memory is bounded:
+// a fixed set of histograms (one per stage x endpoint cell, one for the current second, one cumulative),
+// a capped failure table, and one small timeline point per second.
+
+import { type Histogram, maxMs, newHistogram, percentileMs, recordUs } from './histogram.ts';
+import { type ErrorKind, type Failure, type Stats, type TimelinePoint, emptyStats } from './result.ts';
+
+/** Distinct failure rows kept; more are counted in `failuresNotItemized`. */
+const MAX_FAILURE_ROWS = 200;
+const SAMPLE_CHARS = 240;
+
+/** What the engine tells the recorder about the plan at a given instant, for timeline points. */
+export interface LoadProbe {
+  stageAt(elapsedMs: number): number;
+  usersAt?(elapsedMs: number): number;
+  rateAt?(elapsedMs: number): number;
+  inFlight(): number;
+}
+
+export class Recorder {
+  readonly cells: Stats[][];
+  readonly timeline: TimelinePoint[] = [];
+  readonly sendLag: Histogram | undefined;
+  failuresNotItemized = 0;
+
+  private readonly failureRows = new Map<string, Failure>();
+  private readonly endpointNames: readonly string[];
+  private readonly probe: LoadProbe;
+  private readonly second = newHistogram();
+  private readonly cumulative = newHistogram();
+  private cumulativeSumUs = 0;
+  private secondStart = 0; // ms since start of the second being filled
+  private secondRequests = 0;
+  private secondFailures = 0;
+  private secondMaxLagMs = 0;
+  private totalRequests = 0;
+  private totalFailures = 0;
+  // Whole seconds closed since the last progress report.
+  private readonly window = newHistogram();
+  private windowSeconds = 0;
+  private windowRequests = 0;
+
+  constructor(stageCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean) {
+    this.cells = Array.from({ length: stageCount }, () => endpointNames.map(() => emptyStats()));
+    this.endpointNames = endpointNames;
+    this.probe = probe;
+    this.sendLag = withSendLag ? newHistogram() : undefined;
+  }
+
+  /** A response arrived (any status). `ok` says whether its status counts as success. */
+  response(endpoint: number, stage: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean): void {
+    if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
+    const cell = this.cells[stage]![endpoint]!;
+    cell.requests++;
+    cell.bytes += bytes;
+    recordUs(cell.latency, latencyUs);
+    cell.latencySumUs += latencyUs;
+    recordUs(this.second, latencyUs);
+    this.cumulativeSumUs += latencyUs;
+    this.secondRequests++;
+    if (!ok) {
+      cell.failures++;
+      cell.errors.status++;
+      this.secondFailures++;
+    }
+  }
+
+  /** A request that failed without a usable response; `latencyUs` only for timeouts. */
+  transportError(endpoint: number, stage: number, nowMs: number, kind: ErrorKind, latencyUs: number | null): void {
+    if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
+    const cell = this.cells[stage]![endpoint]!;
+    cell.requests++;
+    cell.failures++;
+    cell.errors[kind]++;
+    this.secondRequests++;
+    this.secondFailures++;
+    if (latencyUs !== null) {
+      recordUs(cell.latency, latencyUs);
+      cell.latencySumUs += latencyUs;
+      recordUs(this.second, latencyUs);
+      this.cumulativeSumUs += latencyUs;
+    }
+  }
+
+  /** Itemizes a failure for the failures table (grouped by endpoint, kind and message). */
+  failure(endpoint: number, kind: ErrorKind, error: string, nowMs: number, sample?: string): void {
+    const key = `${endpoint}\u0000${kind}\u0000${error}`;
+    const row = this.failureRows.get(key);
+    if (row) {
+      row.count++;
+      row.lastSeenMs = nowMs;
+      return;
+    }
+    if (this.failureRows.size >= MAX_FAILURE_ROWS) {
+      this.failuresNotItemized++;
+      return;
+    }
+    this.failureRows.set(key, {
+      endpoint: this.endpointNames[endpoint]!,
+      kind,
+      error,
+      ...(sample !== undefined && sample !== '' ? { sample: sample.slice(0, SAMPLE_CHARS) } : {}),
+      count: 1,
+      firstSeenMs: nowMs,
+      lastSeenMs: nowMs,
+    });
+  }
+
+  lag(lagMs: number): void {
+    if (!this.sendLag) return;
+    recordUs(this.sendLag, lagMs * 1000);
+    if (lagMs > this.secondMaxLagMs) this.secondMaxLagMs = lagMs;
+  }
+
+  get failures(): Failure[] {
+    return [...this.failureRows.values()].sort((a, b) => b.count - a.count);
+  }
+
+  /** Closes every whole second before `nowMs` (called by a 1 s ticker, and lazily on each record). */
+  advance(nowMs: number): void {
+    while (nowMs >= this.secondStart + 1000) this.closeSecond(this.secondStart + 1000, 1);
+  }
+
+  /** Closes the last, partial second at the end of the run. */
+  finish(nowMs: number): void {
+    this.advance(nowMs);
+    const span = (nowMs - this.secondStart) / 1000;
+    if (this.secondRequests > 0 || span >= 0.5) this.closeSecond(nowMs, span);
+  }
+
+  /** Requests/s and p95 over the seconds closed since the last call, for a progress line. */
+  takeWindow(): { rps: number; p95: number | null; totalRequests: number; totalFailures: number } {
+    const out = {
+      rps: this.windowSeconds > 0 ? this.windowRequests / this.windowSeconds : 0,
+      p95: percentileMs(this.window, 95),
+      totalRequests: this.totalRequests,
+      totalFailures: this.totalFailures,
+    };
+    this.window.reset();
+    this.windowSeconds = 0;
+    this.windowRequests = 0;
+    return out;
+  }
+
+  private closeSecond(endMs: number, spanS: number): void {
+    const h = this.second;
+    this.cumulative.add(h);
+    this.window.add(h);
+    this.windowSeconds += spanS;
+    this.windowRequests += this.secondRequests;
+    this.totalRequests += this.secondRequests;
+    this.totalFailures += this.secondFailures;
+    const at = endMs - 1; // the plan as it stood at the end of this second
+    const point: TimelinePoint = {
+      t: Math.round(endMs) / 1000,
+      stage: this.probe.stageAt(at),
+      ...(this.probe.usersAt ? { users: this.probe.usersAt(at) } : {}),
+      ...(this.probe.rateAt ? { targetRate: round3(this.probe.rateAt(at)) } : {}),
+      requests: this.secondRequests,
+      failures: this.secondFailures,
+      p50: percentileMs(h, 50),
+      p95: percentileMs(h, 95),
+      p99: percentileMs(h, 99),
+      max: maxMs(h),
+      inFlight: this.probe.inFlight(),
+      ...(this.sendLag ? { maxSendLag: round3(this.secondMaxLagMs) } : {}),
+      totalRequests: this.totalRequests,
+      totalFailures: this.totalFailures,
+      totalP50: percentileMs(this.cumulative, 50),
+      totalMean: this.cumulative.totalCount === 0 ? null : round3(this.cumulativeSumUs / this.cumulative.totalCount / 1000),
+    };
+    if (spanS < 1) {
+      point.t = round3(endMs / 1000);
+      point.span = round3(spanS);
+    }
+    this.timeline.push(point);
+    h.reset();
+    this.secondStart = endMs;
+    this.secondRequests = 0;
+    this.secondFailures = 0;
+    this.secondMaxLagMs = 0;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

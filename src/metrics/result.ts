@@ -1,0 +1,204 @@
+// RunResult: everything later stages (SLOs, reports, merging, baselines) need from one run.
+// In memory it holds live histograms; `serializeRunResult` / `parseRunResult` round-trip it through JSON
+// without loss. Statistics are kept per (stage, endpoint) cell and merged on demand.
+
+import {
+  type Histogram,
+  type SerializedHistogram,
+  deserializeHistogram,
+  mergeHistograms,
+  newHistogram,
+  serializeHistogram,
+} from './histogram.ts';
+
+export const RESULT_FORMAT_VERSION = 1;
+
+export const ERROR_KINDS = ['status', 'timeout', 'refused', 'reset', 'bad-response', 'other'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export interface Stats {
+  /** Completed requests: successes and failures. */
+  requests: number;
+  failures: number;
+  errors: Record<ErrorKind, number>;
+  /** Response body bytes received. */
+  bytes: number;
+  /**
+   * Latency in µs of requests that got a response (any status) or timed out. Connection errors
+   * (refused, reset, bad response) have no meaningful latency and are only counted.
+   */
+  latency: Histogram;
+  /** Exact sum of the recorded latencies in µs, for an exact mean. */
+  latencySumUs: number;
+}
+
+export interface Failure {
+  endpoint: string;
+  kind: ErrorKind;
+  /** What went wrong, short: "HTTP 503", "timeout after 5000 ms", "connect ECONNREFUSED". */
+  error: string;
+  /** First bytes of a failing response body, when there was one. */
+  sample?: string;
+  count: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/** One second of the run, by completion time. Latencies in ms, null when nothing completed. */
+export interface TimelinePoint {
+  /** Seconds since the start: this point covers [t - span, t). */
+  t: number;
+  /** Seconds covered, when less than one: only the run's last, partial second. */
+  span?: number;
+  stage: number;
+  /** Planned users (closed model) or planned request rate (open model) at the end of the second. */
+  users?: number;
+  targetRate?: number;
+  requests: number;
+  failures: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+  /** Requests in flight at the end of the second. */
+  inFlight: number;
+  /** Open model: how late requests left, at most, in this second (ms after their intended time). */
+  maxSendLag?: number;
+  /** Cumulative totals up to the end of this second (locust's stats_history "Total" columns). */
+  totalRequests: number;
+  totalFailures: number;
+  totalP50: number | null;
+  totalMean: number | null;
+  /** Resource samples of the service, when it is watched (added by the service layer). */
+  cpuPercent?: number;
+  memoryBytes?: number;
+}
+
+export interface StageInfo {
+  index: number;
+  name: string;
+  /** Planned span in ms since the start. */
+  startMs: number;
+  endMs: number;
+  users?: number;
+  spawnRate?: number;
+  rate?: number;
+  ramp?: boolean;
+}
+
+export interface EndpointInfo {
+  name: string;
+  method: string;
+  path: string;
+}
+
+export type RunStatus = 'completed' | 'interrupted' | 'aborted';
+
+export interface RunResult {
+  formatVersion: number;
+  tool: { name: string; version: string };
+  startedAt: string;
+  /** Measured duration of the load phase, ms. */
+  durationMs: number;
+  status: RunStatus;
+  /** Why the run did not complete, when it did not. */
+  reason?: string;
+  target: { baseUrl: string };
+  load:
+    | { model: 'closed'; perUserRate: number }
+    | { model: 'open'; maxInFlight: number };
+  timeoutMs: number;
+  seed: number;
+  stages: StageInfo[];
+  endpoints: EndpointInfo[];
+  /** cells[stage][endpoint]. */
+  cells: Stats[][];
+  failures: Failure[];
+  /** Failures not itemized because the list reached its cap (they are still counted in stats). */
+  failuresNotItemized: number;
+  timeline: TimelinePoint[];
+  /** Open model: requests that were due but could not be sent before the run ended. */
+  unsent: number;
+  /** Open model: requests sent late because every connection was busy (maxInFlight reached). */
+  delayedByCap: number;
+  /** Open model: how late requests left their intended time, µs. */
+  sendLag?: Histogram;
+  /** The generator's own CPU use over the load phase, as a share of one core (1 = 100%). */
+  generatorCpu: number;
+}
+
+export function emptyStats(): Stats {
+  return {
+    requests: 0,
+    failures: 0,
+    errors: { status: 0, timeout: 0, refused: 0, reset: 0, 'bad-response': 0, other: 0 },
+    bytes: 0,
+    latency: newHistogram(),
+    latencySumUs: 0,
+  };
+}
+
+export function mergeStats(list: readonly Stats[]): Stats {
+  const out = emptyStats();
+  out.latency = mergeHistograms(list.map((s) => s.latency));
+  for (const s of list) {
+    out.requests += s.requests;
+    out.failures += s.failures;
+    out.bytes += s.bytes;
+    out.latencySumUs += s.latencySumUs;
+    for (const k of ERROR_KINDS) out.errors[k] += s.errors[k];
+  }
+  return out;
+}
+
+/** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint. */
+export function statsFor(r: RunResult, scope: { stage?: number; endpoint?: number } = {}): Stats {
+  const picked: Stats[] = [];
+  r.cells.forEach((row, si) => {
+    if (scope.stage !== undefined && scope.stage !== si) return;
+    row.forEach((cell, ei) => {
+      if (scope.endpoint !== undefined && scope.endpoint !== ei) return;
+      picked.push(cell);
+    });
+  });
+  return mergeStats(picked);
+}
+
+/** Mean latency in ms, or null when nothing was recorded. */
+export function meanMs(s: Stats): number | null {
+  return s.latency.totalCount === 0 ? null : s.latencySumUs / s.latency.totalCount / 1000;
+}
+
+// ---- JSON ----
+
+type SerializedStats = Omit<Stats, 'latency'> & { latency: SerializedHistogram };
+type SerializedRunResult = Omit<RunResult, 'cells' | 'sendLag'> & {
+  cells: SerializedStats[][];
+  sendLag?: SerializedHistogram;
+};
+
+export function toSerializable(r: RunResult): SerializedRunResult {
+  const { sendLag, cells, ...rest } = r;
+  return {
+    ...rest,
+    cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
+    ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
+  };
+}
+
+export function serializeRunResult(r: RunResult): string {
+  return JSON.stringify(toSerializable(r));
+}
+
+export function parseRunResult(json: string): RunResult {
+  const raw = JSON.parse(json) as SerializedRunResult & { formatVersion?: unknown };
+  if (raw.formatVersion !== RESULT_FORMAT_VERSION) {
+    throw new Error(`unsupported result format version ${String(raw.formatVersion)} (expected ${RESULT_FORMAT_VERSION})`);
+  }
+  const { sendLag, cells, ...rest } = raw;
+  return {
+    ...rest,
+    cells: cells.map((row) => row.map((s) => ({ ...s, latency: deserializeHistogram(s.latency) }))),
+    ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
+  };
+}

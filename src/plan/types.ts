@@ -1,0 +1,84 @@
+// The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
+// Times are milliseconds, rates are per second.
+
+/** A stage of the closed model: move to `users` at `spawnRate` users/s, then hold, for `durationMs` in all. */
+export interface UserStage {
+  name: string;
+  durationMs: number;
+  users: number;
+  spawnRate: number;
+}
+
+/** A stage of the open model: `rate` requests/s, or a linear ramp to it from the previous stage's rate. */
+export interface RateStage {
+  name: string;
+  durationMs: number;
+  rate: number;
+  ramp: boolean;
+}
+
+export interface ClosedLoad {
+  model: 'closed';
+  stages: UserStage[];
+  /** Iterations per second per user (locust's constant_throughput); 0 = no wait between requests. */
+  perUserRate: number;
+}
+
+export interface OpenLoad {
+  model: 'open';
+  stages: RateStage[];
+  /** Connection cap: at most this many requests in flight; due requests wait (and are counted as late). */
+  maxInFlight: number;
+}
+
+export type LoadPlan = ClosedLoad | OpenLoad;
+
+/** Where request bodies come from: one fixed body, or a list (a JSONL file) cycled in order. */
+export type BodySource =
+  | { kind: 'none' }
+  | { kind: 'fixed'; body: string }
+  | { kind: 'list'; bodies: string[]; origin: string };
+
+export interface EndpointPlan {
+  name: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: BodySource;
+  weight: number;
+  /** Statuses that count as success; default 200-399. */
+  okStatus: (status: number) => boolean;
+}
+
+export type ServicePlan =
+  | {
+      kind: 'command';
+      command: string;
+      cwd: string;
+      env: Record<string, string>;
+      /** Port the command listens on; 0 = pick a free one and substitute it for `{port}`. */
+      port: number;
+      baseUrl: string;
+    }
+  | { kind: 'url'; baseUrl: string };
+
+export interface ReadinessPlan {
+  path: string;
+  timeoutMs: number;
+  /** Statuses that mean ready. */
+  okStatus: (status: number) => boolean;
+}
+
+export interface Plan {
+  service: ServicePlan;
+  readiness: ReadinessPlan;
+  endpoints: EndpointPlan[];
+  load: LoadPlan;
+  timeoutMs: number;
+  outputDir: string;
+  seed: number;
+  /** Progress line every this many ms. */
+  progressIntervalMs: number;
+  /** The config file the plan came from, if any (reports point back at it). */
+  configPath?: string;
+}
