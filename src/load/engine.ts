@@ -32,13 +32,23 @@ export interface Progress {
   inFlight: number;
 }
 
+/** Abort the engine's signal with one of these to say how the run ended and why. */
+export class LoadStop extends Error {
+  override readonly name = 'LoadStop';
+  readonly status: Exclude<RunStatus, 'completed'>;
+  constructor(status: Exclude<RunStatus, 'completed'>, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
 export interface EngineOptions {
   baseUrl: string;
   endpoints: readonly EndpointPlan[];
   load: LoadPlan;
   timeoutMs: number;
   seed: number;
-  /** Aborting it stops the load at once: in-flight requests are cancelled, the result is 'interrupted'. */
+  /** Aborting it stops the load at once: in-flight requests are cancelled; the status is the LoadStop's, else 'interrupted'. */
   signal?: AbortSignal;
   progressIntervalMs?: number;
   onProgress?: (p: Progress) => void;
@@ -292,7 +302,10 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     checkDrained();
   };
   const endTimer = setTimeout(() => stop('completed'), totalMs);
-  const onAbort = () => stop('interrupted', abortMessage(opts.signal));
+  const onAbort = () => {
+    const r: unknown = opts.signal?.reason;
+    stop(r instanceof LoadStop ? r.status : 'interrupted', abortMessage(opts.signal));
+  };
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
 

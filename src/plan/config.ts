@@ -1,0 +1,364 @@
+// From a YAML file (and overrides from flags) to one validated Plan.
+//
+//   service:   url: https://staging.example.com              (a running service)
+//              command: node server.ts --port {port}          (or a command to start; {port} = a free port)
+//              cwd, env, port, ready: {path, timeout, status}
+//   request:   {name, method, path, headers, body | bodies, weight, expect-status}   (or requests: [...])
+//   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
+//              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
+//   timeout, seed, output, progress-interval
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { BodySource, EndpointPlan, LoadPlan, Plan, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
+import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
+
+export { ConfigError } from './reader.ts';
+
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'timeout', 'seed', 'output', 'progress-interval'] as const;
+const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
+const READY_KEYS = ['path', 'timeout', 'status'];
+const REQUEST_KEYS = ['name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status'];
+const LOAD_KEYS = ['stages', 'pacing', 'max-in-flight'];
+const USER_STAGE_KEYS = ['name', 'duration', 'users', 'spawn-rate'];
+const RATE_STAGE_KEYS = ['name', 'duration', 'rate', 'ramp'];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+export const DEFAULTS = {
+  timeoutMs: 10_000,
+  readyTimeoutMs: 60_000,
+  seed: 1,
+  output: 'loadgate-report',
+  progressIntervalMs: 5_000,
+  maxInFlight: 1_000,
+};
+
+/** A value set outside the file (a CLI flag or an action input), with where it came from. */
+export interface Override {
+  path: Path;
+  value: unknown;
+  origin: string;
+}
+
+export interface RawConfig {
+  raw: Record<string, unknown>;
+  locate: Locator;
+  /** Relative paths in the config (cwd, bodies) resolve against this. */
+  baseDir: string;
+  file?: string;
+}
+
+export function readConfigFile(file: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const raw = doc.toJS() ?? {};
+  const locate: Locator = (path) => {
+    // The deepest node that exists along the path gives the line.
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        return `${file}:${lineCounter.linePos(node.range[0]).line} ${formatPath(path)}`;
+      }
+    }
+    return `${file} ${formatPath(path)}`;
+  };
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level, got ${describe(raw)}`);
+  return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file };
+}
+
+/** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
+export function emptyConfig(baseDir = process.cwd()): RawConfig {
+  return { raw: {}, locate: (p) => `config ${formatPath(p)}`, baseDir };
+}
+
+/** Applies overrides onto the raw config; errors at or under an overridden path name its origin. */
+export function applyOverrides(cfg: RawConfig, overrides: readonly Override[]): RawConfig {
+  if (overrides.length === 0) return cfg;
+  const raw = structuredClone(cfg.raw);
+  for (const o of overrides) setIn(raw, o.path, o.value);
+  const locate: Locator = (path) => {
+    for (let i = overrides.length - 1; i >= 0; i--) {
+      const o = overrides[i]!;
+      if (o.path.length <= path.length && o.path.every((p, j) => p === path[j])) return `${o.origin} (${formatPath(path)})`;
+    }
+    return cfg.locate(path);
+  };
+  return { ...cfg, raw, locate };
+}
+
+function setIn(obj: Record<string, unknown>, path: Path, value: unknown): void {
+  let cur: Record<string | number, unknown> = obj;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    const next = cur[k];
+    if (next === null || typeof next !== 'object') cur[k] = typeof path[i + 1] === 'number' ? [] : {};
+    cur = cur[k] as Record<string | number, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+export function buildPlan(cfg: RawConfig): Plan {
+  const r = new Reader(cfg.locate);
+  const top = r.object(cfg.raw, [], TOP_KEYS);
+  const service = readService(r, top['service'], cfg.baseDir);
+  const endpoints = readEndpoints(r, top, cfg.baseDir);
+  const load = readLoad(r, top['load']);
+  const plan: Plan = {
+    service: service.service,
+    readiness: service.readiness,
+    endpoints,
+    load,
+    timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
+    seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
+    outputDir: resolve(cfg.baseDir, top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
+    progressIntervalMs:
+      top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
+    ...(cfg.file ? { configPath: cfg.file } : {}),
+  };
+  return plan;
+}
+
+function readService(r: Reader, v: unknown, baseDir: string): { service: ServicePlan; readiness: ReadinessPlan } {
+  const at: Path = ['service'];
+  if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service) or command: (one to start)');
+  const s = r.object(v, at, SERVICE_KEYS);
+  const hasUrl = s['url'] !== undefined;
+  const hasCommand = s['command'] !== undefined;
+  if (!hasUrl && !hasCommand) r.fail(at, 'expected url: (a running service) or command: (one to start), got neither');
+  const readiness = readReadiness(r, s['ready']);
+  if (!hasCommand) {
+    for (const k of ['cwd', 'env', 'port']) if (s[k] !== undefined) r.fail([...at, k], `only applies with command:, and there is none`);
+    return { service: { kind: 'url', baseUrl: readUrl(r, s['url'], [...at, 'url']) }, readiness };
+  }
+  const command = r.string(s['command'], [...at, 'command']);
+  const port = s['port'] === undefined ? 0 : r.number(s['port'], [...at, 'port'], { integer: true, min: 1, max: 65535 });
+  if (port === 0 && !command.includes('{port}') && !hasUrl) {
+    r.fail([...at, 'command'], 'cannot tell where the started service listens: put {port} in the command (loadgate picks a free port), or set port: or url:');
+  }
+  const env: Record<string, string> = {};
+  if (s['env'] !== undefined) {
+    const e = r.object(s['env'], [...at, 'env'], Object.keys(s['env'] as object ?? {}));
+    for (const [k, val] of Object.entries(e)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) r.fail([...at, 'env', k], `"${k}" is not a valid environment variable name`);
+      if (typeof val === 'boolean') env[k] = String(val);
+      else env[k] = r.string(val, [...at, 'env', k], { nonEmpty: false });
+    }
+  }
+  const cwd = s['cwd'] === undefined ? baseDir : resolve(baseDir, r.string(s['cwd'], [...at, 'cwd']));
+  const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
+  return { service: { kind: 'command', command, cwd, env, port, baseUrl }, readiness };
+}
+
+function readUrl(r: Reader, v: unknown, path: Path, allowPortPlaceholder = false): string {
+  const s = r.string(v, path).trim();
+  let u: URL;
+  try {
+    u = new URL(allowPortPlaceholder ? s.replace('{port}', '1') : s);
+  } catch {
+    r.fail(path, `expected an http(s) URL like http://127.0.0.1:8000, got ${describe(v)}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') r.fail(path, `expected an http or https URL, got ${describe(v)}`);
+  if (u.search || u.hash) r.fail(path, 'the service URL takes no query or fragment: put those in request.path');
+  return s.replace(/\/+$/, '');
+}
+
+function readReadiness(r: Reader, v: unknown): ReadinessPlan {
+  const at: Path = ['service', 'ready'];
+  // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
+  const plan: ReadinessPlan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: (s) => s < 500 };
+  if (v === undefined) return plan;
+  if (typeof v === 'string') return { ...plan, path: readPath(r, v, at), okStatus: (s) => s >= 200 && s < 400 };
+  const o = r.object(v, at, READY_KEYS);
+  return {
+    path: o['path'] === undefined ? '/' : readPath(r, o['path'], [...at, 'path']),
+    timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
+    okStatus: o['status'] === undefined ? (s) => s >= 200 && s < 400 : readStatusSet(r, o['status'], [...at, 'status']),
+  };
+}
+
+function readPath(r: Reader, v: unknown, path: Path): string {
+  const s = r.string(v, path).trim();
+  if (!s.startsWith('/')) r.fail(path, `expected a path starting with /, got ${describe(v)}`);
+  if (/\s/.test(s)) r.fail(path, `a path cannot contain spaces, got ${describe(v)}`);
+  return s;
+}
+
+/** 200, "200-299", or a list of those. */
+function readStatusSet(r: Reader, v: unknown, path: Path): (status: number) => boolean {
+  const items = Array.isArray(v) ? v : [v];
+  const ranges: Array<[number, number]> = items.map((it, i) => {
+    const p = Array.isArray(v) ? [...path, i] : path;
+    const m = typeof it === 'string' ? /^\s*(\d{3})\s*-\s*(\d{3})\s*$/.exec(it) : null;
+    if (m) {
+      const lo = Number(m[1]);
+      const hi = Number(m[2]);
+      if (lo > hi || lo < 100 || hi > 599) r.fail(p, `expected a status range within 100-599, got ${describe(it)}`);
+      return [lo, hi];
+    }
+    const n = r.number(it, p, { integer: true, min: 100, max: 599 });
+    return [n, n];
+  });
+  return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
+}
+
+function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): EndpointPlan[] {
+  if (top['request'] !== undefined && top['requests'] !== undefined) {
+    r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
+  }
+  if (top['request'] === undefined && top['requests'] === undefined) {
+    r.fail(['request'], 'missing: the endpoint to load-test, e.g. request: {method: POST, path: /predict, body: {...}}');
+  }
+  const list = top['request'] !== undefined ? [top['request']] : r.list(top['requests'], ['requests'], 1);
+  const paths: Path[] = top['request'] !== undefined ? [['request']] : list.map((_, i) => ['requests', i]);
+  const endpoints = list.map((v, i) => readEndpoint(r, v, paths[i]!, baseDir));
+  const names = new Set<string>();
+  endpoints.forEach((e, i) => {
+    if (names.has(e.name)) r.fail([...paths[i]!, 'name'], `duplicate endpoint name "${e.name}": give each request a distinct name`);
+    names.add(e.name);
+  });
+  return endpoints;
+}
+
+function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): EndpointPlan {
+  const o = r.object(v, at, REQUEST_KEYS);
+  if (o['path'] === undefined) r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction');
+  const path = readPath(r, o['path'], [...at, 'path']);
+  const hasBody = o['body'] !== undefined || o['bodies'] !== undefined;
+  const method =
+    o['method'] === undefined ? (hasBody ? 'POST' : 'GET') : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
+  if (o['body'] !== undefined && o['bodies'] !== undefined) r.fail([...at, 'bodies'], 'use either body: or bodies:, not both');
+  let body: BodySource = { kind: 'none' };
+  if (o['body'] !== undefined) {
+    const b = o['body'];
+    body = { kind: 'fixed', body: typeof b === 'string' ? b : JSON.stringify(b) };
+  } else if (o['bodies'] !== undefined) {
+    body = readBodiesFile(r, resolve(baseDir, r.string(o['bodies'], [...at, 'bodies'])), [...at, 'bodies']);
+  }
+  if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD')) r.fail([...at, 'method'], `${method} requests cannot carry a body`);
+  const headers: Record<string, string> = {};
+  if (o['headers'] !== undefined) {
+    const h = r.object(o['headers'], [...at, 'headers'], Object.keys(o['headers'] as object ?? {}));
+    for (const [k, val] of Object.entries(h)) {
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) r.fail([...at, 'headers', k], `"${k}" is not a valid header name`);
+      const s = r.string(val, [...at, 'headers', k], { nonEmpty: false });
+      if (/[\r\n]/.test(s)) r.fail([...at, 'headers', k], 'a header value cannot contain line breaks');
+      headers[k] = s;
+    }
+  }
+  return {
+    name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
+    method,
+    path,
+    headers,
+    body,
+    weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
+    okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
+  };
+}
+
+/** A JSONL file: one JSON body per non-empty line, each checked now so a bad line is named before the run. */
+function readBodiesFile(r: Reader, file: string, at: Path): BodySource {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    r.fail(at, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const bodies: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    const s = line.trim();
+    if (s === '') return;
+    try {
+      JSON.parse(s);
+    } catch (err) {
+      r.fail(at, `${file}:${i + 1} is not valid JSON (${(err as Error).message})`);
+    }
+    bodies.push(s);
+  });
+  if (bodies.length === 0) r.fail(at, `${file} holds no request bodies (expected one JSON value per line)`);
+  return { kind: 'list', bodies, origin: file };
+}
+
+function readLoad(r: Reader, v: unknown): LoadPlan {
+  const at: Path = ['load'];
+  if (v === undefined) r.fail(at, 'missing: the load to apply, e.g. load: {stages: [{duration: 30s, users: 5, spawn-rate: 1}]}');
+  const o = r.object(v, at, LOAD_KEYS);
+  if (o['stages'] === undefined) r.fail([...at, 'stages'], 'missing: a list of stages, e.g. [{duration: 30s, users: 5}] or [{duration: 30s, rate: 10}]');
+  const stages = r.list(o['stages'], [...at, 'stages'], 1);
+  // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
+  const kinds = stages.map((s, i) => {
+    const st = r.object(s, [...at, 'stages', i], [...new Set([...USER_STAGE_KEYS, ...RATE_STAGE_KEYS])]);
+    const hasUsers = st['users'] !== undefined;
+    const hasRate = st['rate'] !== undefined;
+    if (hasUsers === hasRate) {
+      r.fail([...at, 'stages', i], hasUsers ? 'a stage has either users: (closed model) or rate: (open model), not both' : 'expected users: (closed model) or rate: (open model)');
+    }
+    return hasUsers ? 'closed' : 'open';
+  });
+  const model = kinds[0]!;
+  kinds.forEach((k, i) => {
+    if (k !== model) r.fail([...at, 'stages', i], `this stage uses ${k === 'closed' ? 'users' : 'rate'} but the first uses ${model === 'closed' ? 'users' : 'rate'}: all stages must use the same model`);
+  });
+  if (model === 'closed') {
+    if (o['max-in-flight'] !== undefined) r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
+    return {
+      model: 'closed',
+      perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
+      stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i], i)),
+    };
+  }
+  if (o['pacing'] !== undefined) r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
+  return {
+    model: 'open',
+    maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
+    stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i], i)),
+  };
+}
+
+/** "1/s" (per user), "30/m", "none" (no wait), or a bare number per second. */
+function readPacing(r: Reader, v: unknown, at: Path): number {
+  if (v === 'none' || v === 0) return 0;
+  if (typeof v === 'number') return r.number(v, at, { above: 0 });
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(v) : null;
+  if (!m) r.fail(at, `expected requests per user like 1/s or 30/m, or none, got ${describe(v)}`);
+  const per = { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+  const rate = Number(m[1]) / per;
+  if (rate <= 0) r.fail(at, 'must be above 0 (use none for no wait)');
+  return rate;
+}
+
+function readUserStage(r: Reader, v: unknown, at: Path, i: number): UserStage {
+  const o = r.object(v, at, USER_STAGE_KEYS);
+  if (o['duration'] === undefined) r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
+  const users = r.number(o['users'], [...at, 'users'], { integer: true, min: 0, max: 100_000 });
+  return {
+    name: o['name'] === undefined ? `stage ${i + 1}` : r.string(o['name'], [...at, 'name']),
+    durationMs: r.duration(o['duration'], [...at, 'duration']),
+    users,
+    // locust's default spawn rate is 1 user/s; users would then ramp slowly, so default to all at once.
+    spawnRate: o['spawn-rate'] === undefined ? Math.max(1, users) * 1000 : r.number(o['spawn-rate'], [...at, 'spawn-rate'], { above: 0 }),
+  };
+}
+
+function readRateStage(r: Reader, v: unknown, at: Path, i: number): RateStage {
+  const o = r.object(v, at, RATE_STAGE_KEYS);
+  if (o['duration'] === undefined) r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
+  return {
+    name: o['name'] === undefined ? `stage ${i + 1}` : r.string(o['name'], [...at, 'name']),
+    durationMs: r.duration(o['duration'], [...at, 'duration']),
+    rate: r.number(o['rate'], [...at, 'rate'], { min: 0, max: 10_000_000 }),
+    ramp: o['ramp'] === undefined ? false : r.boolean(o['ramp'], [...at, 'ramp']),
+  };
+}

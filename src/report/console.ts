@@ -1,0 +1,95 @@
+// What the CLI prints: one progress line every few seconds (plain lines, fine in CI logs) and the
+// end-of-run summary table. Pure functions from engine values to text.
+
+import type { Progress } from '../load/engine.ts';
+import { maxMs, percentileMs } from '../metrics/histogram.ts';
+import { type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
+
+export function formatProgress(p: Progress, stageCount: number): string {
+  const load = p.users !== undefined ? `users ${p.users}` : `rate ${fmtNum(p.targetRate ?? 0)}/s`;
+  const errPct = p.requests > 0 ? ` (${fmtPct(p.failures / p.requests)})` : '';
+  return (
+    `[${fmtSecs(p.elapsedMs)}/${fmtSecs(p.totalMs)}] stage ${p.stage + 1}/${stageCount} ${p.stageName}: ${load}, ` +
+    `${fmtNum(p.rps)} req/s, p95 ${fmtMs(p.p95)}, errors ${p.failures}${errPct}, in flight ${p.inFlight}`
+  );
+}
+
+interface Row {
+  label: string;
+  stats: Stats;
+  seconds: number;
+}
+
+/** The end-of-run table: a row per stage, per endpoint (when several) and the total. */
+export function formatSummary(r: RunResult): string {
+  const rows: Row[] = [];
+  r.stages.forEach((st, i) => {
+    rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: (st.endMs - st.startMs) / 1000 });
+  });
+  const seconds = r.durationMs / 1000;
+  if (r.endpoints.length > 1) {
+    r.endpoints.forEach((ep, i) => rows.push({ label: ep.name, stats: statsFor(r, { endpoint: i }), seconds }));
+  }
+  rows.push({ label: 'Total', stats: statsFor(r), seconds });
+  const header = ['', 'requests', 'failures', 'req/s', 'p50', 'p95', 'p99', 'max', 'mean'];
+  const body = rows.map(({ label, stats, seconds: s }) => [
+    label,
+    String(stats.requests),
+    stats.failures === 0 ? '0' : `${stats.failures} (${fmtPct(stats.failures / Math.max(1, stats.requests))})`,
+    fmtNum(s > 0 ? stats.requests / s : 0),
+    fmtMs(percentileMs(stats.latency, 50)),
+    fmtMs(percentileMs(stats.latency, 95)),
+    fmtMs(percentileMs(stats.latency, 99)),
+    fmtMs(maxMs(stats.latency)),
+    fmtMs(meanMs(stats)),
+  ]);
+  const lines = [table([header, ...body], rows.length)];
+  const total = statsFor(r);
+  const errs = Object.entries(total.errors).filter(([, n]) => n > 0);
+  if (errs.length) lines.push(`Errors by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  for (const f of r.failures.slice(0, 5)) {
+    lines.push(`  ${f.count} x ${f.endpoint}: ${f.error}${f.sample ? ` ${JSON.stringify(f.sample.slice(0, 120))}` : ''}`);
+  }
+  if (r.failures.length > 5) lines.push(`  ... ${r.failures.length - 5} more kinds of failure in the report`);
+  if (r.load.model === 'open') {
+    const lagP99 = r.sendLag ? percentileMs(r.sendLag, 99) : null;
+    lines.push(
+      `Open model: ${r.delayedByCap} requests waited for a free connection (max in flight ${r.load.maxInFlight}), ` +
+        `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`,
+    );
+  }
+  lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
+  if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
+  return lines.join('\n');
+}
+
+function table(cells: string[][], _rows: number): string {
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
+  return cells
+    .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .join('\n');
+}
+
+export function fmtMs(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 100) return `${Math.round(ms)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+export function fmtNum(n: number): string {
+  if (n >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (n >= 100) return n.toFixed(0);
+  return n.toFixed(1);
+}
+
+export function fmtPct(x: number): string {
+  const p = x * 100;
+  return p === 0 ? '0%' : p < 0.1 ? `${p.toFixed(3)}%` : p < 10 ? `${p.toFixed(2)}%` : `${p.toFixed(1)}%`;
+}
+
+function fmtSecs(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}

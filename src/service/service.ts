@@ -1,0 +1,164 @@
+// The service under test: a command loadgate starts (and always stops), or a URL that is already running.
+// Readiness is an HTTP poll with backoff; if the command exits first, or the timeout passes, the error
+// says which, with the exit code and the last lines of its output.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { request } from 'undici';
+import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+}
+
+export interface RunningService {
+  baseUrl: string;
+  /** Resolves when a started command exits on its own (never for a URL service). */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Last lines the command printed (stdout and stderr), for error messages. */
+  lastLines(n?: number): string[];
+  /** Stops what was started: SIGTERM to its process group, SIGKILL after `graceMs`. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+  pid?: number;
+}
+
+const TAIL_LINES = 40;
+
+export async function startService(plan: ServicePlan, logFile?: string): Promise<RunningService> {
+  if (plan.kind === 'url') {
+    return { baseUrl: plan.baseUrl, exited: new Promise(() => {}), lastLines: () => [], stop: async () => {} };
+  }
+  const port = plan.port || (await freePort());
+  const command = plan.command.replaceAll('{port}', String(port));
+  const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
+  let log: WriteStream | undefined;
+  if (logFile) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    log = createWriteStream(logFile);
+  }
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log?.write(chunk);
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+    }
+  };
+  // Its own process group (detached), so stopping it also stops what the shell started.
+  const child: ChildProcess = spawn(command, {
+    shell: true,
+    cwd: plan.cwd,
+    env: { ...process.env, PORT: String(port), ...plan.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let running = true;
+  const exited = new Promise<{ code: number | null; signal: string | null }>((res) => {
+    child.on('exit', (code, signal) => {
+      running = false;
+      res({ code, signal });
+    });
+    child.on('error', (err) => {
+      running = false;
+      keep(Buffer.from(`failed to start: ${err.message}\n`));
+      res({ code: null, signal: null });
+    });
+  });
+  const closed = exited.then(() => new Promise<void>((res) => (log ? log.end(res) : res())));
+  let stopping: Promise<void> | undefined;
+  return {
+    baseUrl,
+    exited,
+    pid: child.pid,
+    lastLines: (n = 15) => tail.slice(-n),
+    stop(graceMs = 5000) {
+      stopping ??= (async () => {
+        if (running && child.pid) {
+          killGroup(child.pid, 'SIGTERM');
+          const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
+          await exited;
+          clearTimeout(timer);
+        }
+        // The shell may have exited while something it started still runs in the group.
+        if (child.pid) killGroup(child.pid, 'SIGKILL');
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Polls GET baseUrl+path until the answer counts as ready, with backoff from 100 ms to 1 s.
+ * Rejects with a ServiceError naming what happened: the command exited, the timeout passed
+ * (with the last answer or connection error), or the signal aborted the wait.
+ */
+export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, signal?: AbortSignal): Promise<number> {
+  const url = svc.baseUrl + ready.path;
+  const t0 = performance.now();
+  let last = 'no answer yet';
+  let delay = 100;
+  let exit: { code: number | null; signal: string | null } | undefined;
+  void svc.exited.then((e) => (exit = e));
+  for (;;) {
+    if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
+    if (exit) throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
+    try {
+      const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
+      await res.body.dump();
+      if (ready.okStatus(res.statusCode)) return performance.now() - t0;
+      last = `HTTP ${res.statusCode}`;
+    } catch (err) {
+      if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
+      const e = err as { code?: string; message?: string; cause?: { code?: string } };
+      last = e.code ?? e.cause?.code ?? e.message ?? String(err);
+    }
+    const elapsed = performance.now() - t0;
+    if (elapsed >= ready.timeoutMs) {
+      if (exit) throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
+      const tail = svc.lastLines();
+      throw new ServiceError(
+        `${url} was not ready after ${Math.round(ready.timeoutMs / 1000)} s (last answer: ${last})` +
+          (tail.length ? `; the service's last output:\n  ${tail.join('\n  ')}` : ''),
+      );
+    }
+    await Promise.race([sleep(Math.min(delay, ready.timeoutMs - elapsed)), svc.exited]);
+    delay = Math.min(1000, delay * 2);
+  }
+}
+
+export function exitMessage(e: { code: number | null; signal: string | null }, svc: RunningService, when: string): string {
+  const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+  const tail = svc.lastLines();
+  return `the service ${how} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, Math.max(0, ms)));
+}
