@@ -45,7 +45,9 @@ function usersAtStageStarts(stages: readonly UserStage[]): number[] {
   let c = 0;
   for (const st of stages) {
     starts.push(c);
-    c = usersWithinStage(c, st, st.durationMs);
+    // Changes happen at k/r for k = 0, 1, ... strictly before the stage ends: ceil(d * r) of them at most.
+    const gap = st.users - c;
+    c += Math.sign(gap) * Math.min(Math.abs(gap), Math.ceil((st.durationMs / 1000) * st.spawnRate - 1e-9));
   }
   return starts;
 }
