@@ -76,9 +76,12 @@ export function deserializeHistogram(s: SerializedHistogram): Histogram {
   return h;
 }
 
-/** Percentile in ms (p in 0..100), or null for an empty histogram. */
+/**
+ * Percentile in ms (p in 0..100), or null for an empty histogram. HDR answers with the top of the
+ * bucket (within 0.1%), which can exceed the largest value recorded: never report a p99 above the max.
+ */
 export function percentileMs(h: Histogram, p: number): number | null {
-  return h.totalCount === 0 ? null : h.getValueAtPercentile(p) / 1000;
+  return h.totalCount === 0 ? null : Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000;
 }
 
 export function maxMs(h: Histogram): number | null {

@@ -122,7 +122,9 @@ export function buildPlan(cfg: RawConfig): Plan {
     load,
     timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
     seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
-    outputDir: resolve(cfg.baseDir, top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
+    // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
+    // any tool's output flag, is relative to where loadgate runs.
+    outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
     progressIntervalMs:
       top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
     ...(cfg.file ? { configPath: cfg.file } : {}),
@@ -316,14 +318,14 @@ function readLoad(r: Reader, v: unknown): LoadPlan {
     return {
       model: 'closed',
       perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
-      stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i], i)),
+      stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i])),
     };
   }
   if (o['pacing'] !== undefined) r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
   return {
     model: 'open',
     maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
-    stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i], i)),
+    stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i])),
   };
 }
 
@@ -339,12 +341,12 @@ function readPacing(r: Reader, v: unknown, at: Path): number {
   return rate;
 }
 
-function readUserStage(r: Reader, v: unknown, at: Path, i: number): UserStage {
+function readUserStage(r: Reader, v: unknown, at: Path): UserStage {
   const o = r.object(v, at, USER_STAGE_KEYS);
   if (o['duration'] === undefined) r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
   const users = r.number(o['users'], [...at, 'users'], { integer: true, min: 0, max: 100_000 });
   return {
-    name: o['name'] === undefined ? `stage ${i + 1}` : r.string(o['name'], [...at, 'name']),
+    name: o['name'] === undefined ? `${users} user${users === 1 ? '' : 's'}` : r.string(o['name'], [...at, 'name']),
     durationMs: r.duration(o['duration'], [...at, 'duration']),
     users,
     // locust's default spawn rate is 1 user/s; users would then ramp slowly, so default to all at once.
@@ -352,13 +354,15 @@ function readUserStage(r: Reader, v: unknown, at: Path, i: number): UserStage {
   };
 }
 
-function readRateStage(r: Reader, v: unknown, at: Path, i: number): RateStage {
+function readRateStage(r: Reader, v: unknown, at: Path): RateStage {
   const o = r.object(v, at, RATE_STAGE_KEYS);
   if (o['duration'] === undefined) r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
+  const rate = r.number(o['rate'], [...at, 'rate'], { min: 0, max: 10_000_000 });
+  const ramp = o['ramp'] === undefined ? false : r.boolean(o['ramp'], [...at, 'ramp']);
   return {
-    name: o['name'] === undefined ? `stage ${i + 1}` : r.string(o['name'], [...at, 'name']),
+    name: o['name'] === undefined ? `${ramp ? 'ramp to ' : ''}${rate}/s` : r.string(o['name'], [...at, 'name']),
     durationMs: r.duration(o['duration'], [...at, 'duration']),
-    rate: r.number(o['rate'], [...at, 'rate'], { min: 0, max: 10_000_000 }),
-    ramp: o['ramp'] === undefined ? false : r.boolean(o['ramp'], [...at, 'ramp']),
+    rate,
+    ramp,
   };
 }
