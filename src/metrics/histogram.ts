@@ -2,8 +2,8 @@
 //
 // hdr-histogram-js's own compressed encoding reaches zlib through eval('require("zlib")'), which
 // fails inside an ESM bundle, so the JSON form is our own: the non-zero bucket counts as
-// [index delta, count] pairs. Decoding restores the same counts, hence the same percentiles, min,
-// max and totals as the original.
+// [index delta, count] pairs plus the exact min and max. Decoding restores the same counts and extremes,
+// hence the same percentiles and totals as the original.
 
 import * as hdr from 'hdr-histogram-js';
 
@@ -44,6 +44,9 @@ export interface SerializedHistogram {
   highest: number;
   /** Flattened [indexDelta, count, indexDelta, count, ...] over the non-zero buckets. */
   counts: number[];
+  /** The exact extremes (buckets alone only know them to 0.1%). */
+  min?: number;
+  max?: number;
 }
 
 export function serializeHistogram(h: Histogram): SerializedHistogram {
@@ -59,7 +62,12 @@ export function serializeHistogram(h: Histogram): SerializedHistogram {
       }
     }
   }
-  return { digits: h.numberOfSignificantValueDigits, lowest: LOWEST_US, highest: HIGHEST_US, counts };
+  const out: SerializedHistogram = { digits: h.numberOfSignificantValueDigits, lowest: LOWEST_US, highest: HIGHEST_US, counts };
+  if (h.totalCount > 0) {
+    out.min = h.minNonZeroValue;
+    out.max = h.maxValue;
+  }
+  return out;
 }
 
 export function deserializeHistogram(s: SerializedHistogram): Histogram {
@@ -72,6 +80,12 @@ export function deserializeHistogram(s: SerializedHistogram): Histogram {
     i += s.counts[k]!;
     // Recording the bucket's own value lands in the same bucket: the counts come back exactly.
     h.recordValueWithCount(h.valueFromIndex(i), s.counts[k + 1]!);
+  }
+  if (s.min !== undefined && s.max !== undefined) {
+    // Plain fields in hdr-histogram-js (exact, as the lowest discernible value is 1).
+    const extremes = h as unknown as { minNonZeroValue: number; maxValue: number };
+    extremes.minNonZeroValue = s.min;
+    extremes.maxValue = s.max;
   }
   return h;
 }

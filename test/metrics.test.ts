@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deserializeHistogram, maxMs, newHistogram, percentileMs, recordUs, serializeHistogram } from '../src/metrics/histogram.ts';
+import { Recorder } from '../src/metrics/recorder.ts';
+import { type RunResult, mergeStats, meanMs, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
+import { mulberry32 } from '../src/load/requests.ts';
+
+const PCTS = [0, 1, 25, 50, 66, 75, 90, 95, 99, 99.9, 99.99, 100];
+
+function randomHistogram(seed: number, n: number) {
+  const rnd = mulberry32(seed);
+  const h = newHistogram();
+  // Log-normal-ish latencies from 50 µs to tens of seconds, with a far outlier.
+  for (let i = 0; i < n; i++) recordUs(h, Math.exp(rnd() * 12 + 4));
+  recordUs(h, 90_000_000);
+  return h;
+}
+
+describe('histograms', () => {
+  it('round-trip through JSON with identical counts, percentiles, min, max and total', () => {
+    for (const seed of [1, 2, 3]) {
+      const h = randomHistogram(seed, 20_000);
+      const back = deserializeHistogram(JSON.parse(JSON.stringify(serializeHistogram(h))));
+      assert.equal(back.totalCount, h.totalCount);
+      assert.equal(back.maxValue, h.maxValue);
+      assert.equal(back.minNonZeroValue, h.minNonZeroValue);
+      for (const p of PCTS) assert.equal(back.getValueAtPercentile(p), h.getValueAtPercentile(p), `p${p}`);
+      for (let i = 0; i < h.countsArrayIndex(h.maxValue) + 1; i++) {
+        if (back.getCountAtIndex(i) !== h.getCountAtIndex(i)) assert.fail(`bucket ${i} differs`);
+      }
+    }
+  });
+
+  it('an empty histogram round-trips and reports no percentiles', () => {
+    const back = deserializeHistogram(serializeHistogram(newHistogram()));
+    assert.equal(back.totalCount, 0);
+    assert.equal(percentileMs(back, 99), null);
+    assert.equal(maxMs(back), null);
+  });
+
+  it('percentiles are within 0.1% of the exact ones and never above the max', () => {
+    const rnd = mulberry32(7);
+    const values = Array.from({ length: 50_000 }, () => 100 + rnd() * 200_000);
+    const h = newHistogram();
+    for (const v of values) recordUs(h, v);
+    values.sort((a, b) => a - b);
+    for (const p of [50, 90, 99, 99.9]) {
+      const exact = values[Math.ceil((p / 100) * values.length) - 1]! / 1000;
+      const got = percentileMs(h, p)!;
+      assert.ok(Math.abs(got - exact) / exact < 0.001 + 1e-9, `p${p}: ${got} vs ${exact}`);
+    }
+    assert.ok(percentileMs(h, 100)! <= maxMs(h)!);
+  });
+
+  it('clamps values outside the trackable range instead of throwing', () => {
+    const h = newHistogram();
+    recordUs(h, 0);
+    recordUs(h, 10 * 3_600_000_000);
+    assert.equal(h.totalCount, 2);
+  });
+});
+
+function constructedResult(): RunResult {
+  let inFlight = 3;
+  const rec = new Recorder(2, ['a', 'b'], { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => inFlight }, true);
+  rec.response(0, 0, 10, 5_000, 100, true);
+  rec.response(1, 0, 500, 7_000, 100, false);
+  rec.failure(1, 'status', 'HTTP 503', 500, '<html>busy</html>');
+  rec.transportError(0, 1, 2100, 'timeout', 1_000_000);
+  rec.failure(0, 'timeout', 'timeout after 1000 ms', 2100);
+  rec.transportError(1, 1, 2200, 'refused', null);
+  rec.failure(1, 'refused', 'connect ECONNREFUSED', 2200);
+  rec.failure(1, 'refused', 'connect ECONNREFUSED', 2300);
+  rec.lag(12.5);
+  inFlight = 0;
+  rec.finish(2600);
+  return {
+    formatVersion: 1,
+    tool: { name: 'loadgate', version: 'test' },
+    startedAt: '2026-11-25T00:00:00.000Z',
+    durationMs: 2600,
+    status: 'completed',
+    target: { baseUrl: 'http://127.0.0.1:1' },
+    load: { model: 'closed', perUserRate: 1 },
+    timeoutMs: 1000,
+    seed: 1,
+    stages: [
+      { index: 0, name: 'one', startMs: 0, endMs: 2000, users: 4, spawnRate: 1 },
+      { index: 1, name: 'two', startMs: 2000, endMs: 2600, users: 4, spawnRate: 1 },
+    ],
+    endpoints: [
+      { name: 'a', method: 'POST', path: '/a' },
+      { name: 'b', method: 'GET', path: '/b' },
+    ],
+    cells: rec.cells,
+    failures: rec.failures,
+    failuresNotItemized: rec.failuresNotItemized,
+    timeline: rec.timeline,
+    unsent: 0,
+    delayedByCap: 0,
+    ...(rec.sendLag ? { sendLag: rec.sendLag } : {}),
+    generatorCpu: 0.01,
+  };
+}
+
+describe('recorder and RunResult', () => {
+  it('counts per stage and endpoint, classifies errors, and merges scopes', () => {
+    const r = constructedResult();
+    const total = statsFor(r);
+    assert.equal(total.requests, 4);
+    assert.equal(total.failures, 3);
+    assert.deepEqual(total.errors, { status: 1, timeout: 1, refused: 1, reset: 0, 'bad-response': 0, other: 0 });
+    assert.equal(total.latency.totalCount, 3, 'refused has no latency; the timeout does');
+    assert.equal(statsFor(r, { stage: 1 }).requests, 2);
+    assert.equal(statsFor(r, { endpoint: 1 }).failures, 2);
+    assert.equal(statsFor(r, { stage: 0, endpoint: 1 }).errors.status, 1);
+    assert.ok(Math.abs(meanMs(total)! - (5 + 7 + 1000) / 3) < 1e-9, 'the mean is exact');
+    assert.equal(mergeStats([]).requests, 0);
+  });
+
+  it('groups failures and keeps the first bytes of failing bodies', () => {
+    const r = constructedResult();
+    assert.equal(r.failures[0]!.error, 'connect ECONNREFUSED');
+    assert.equal(r.failures[0]!.count, 2);
+    assert.equal(r.failures[0]!.firstSeenMs, 2200);
+    assert.equal(r.failures[0]!.lastSeenMs, 2300);
+    assert.equal(r.failures.find((f) => f.kind === 'status')!.sample, '<html>busy</html>');
+  });
+
+  it('writes one timeline point per second, the last one partial, with cumulative totals', () => {
+    const r = constructedResult();
+    assert.deepEqual(r.timeline.map((p) => p.t), [1, 2, 2.6]);
+    assert.deepEqual(r.timeline.map((p) => p.requests), [2, 0, 2]);
+    assert.deepEqual(r.timeline.map((p) => p.totalRequests), [2, 2, 4]);
+    assert.equal(r.timeline[2]!.span, 0.6);
+    assert.equal(r.timeline[0]!.span, undefined);
+    assert.equal(r.timeline[2]!.stage, 1);
+    assert.equal(r.timeline[0]!.inFlight, 3);
+    assert.equal(r.timeline[0]!.p99, 7);
+    assert.deepEqual(r.timeline.map((p) => p.maxSendLag), [0, 0, 12.5], 'the lag was recorded in the last second');
+  });
+
+  it('serializes to JSON and back without loss, histograms included', () => {
+    const r = constructedResult();
+    const json = serializeRunResult(r);
+    const back = parseRunResult(json);
+    assert.equal(serializeRunResult(back), json, 'a second round trip gives the same bytes');
+    for (const p of PCTS) assert.equal(percentileMs(statsFor(back).latency, p), percentileMs(statsFor(r).latency, p));
+    assert.equal(back.sendLag!.totalCount, 1);
+    assert.deepEqual(back.timeline, r.timeline);
+  });
+
+  it('rejects a result of another format version', () => {
+    const json = serializeRunResult(constructedResult()).replace('"formatVersion":1', '"formatVersion":99');
+    assert.throws(() => parseRunResult(json), /format version 99/);
+  });
+});
