@@ -139,13 +139,16 @@ export class Slot {
 
 /** Sorts a transport error into the kinds reports count, with a short message. */
 export function classifyError(err: unknown): [ErrorKind, string] {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0]!.slice(0, 200);
   const text = code && !message.includes(code) ? `${code}: ${message}` : message;
   if (code === 'ECONNREFUSED') return ['refused', text];
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return ['reset', text];
   if (code === 'ETIMEDOUT' || code.endsWith('_TIMEOUT')) return ['timeout', text];
-  if (code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') return ['bad-response', text];
+  // undici's HTTPParserError carries an HPE_ code only when llhttp gave one.
+  if (e?.name === 'HTTPParserError' || code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') {
+    return ['bad-response', text];
+  }
   return ['other', text];
 }
