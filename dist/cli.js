@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, C as ConfigError, S as ServiceError, V as VERSION } from './run.js';
+import 'node:fs';
+import 'node:path';
+import 'process';
+import 'buffer';
+import 'node:assert';
+import 'node:net';
+import 'node:http';
+import 'node:stream';
+import 'node:querystring';
+import 'node:events';
+import 'node:diagnostics_channel';
+import 'node:zlib';
+import 'node:perf_hooks';
+import 'node:util/types';
+import 'node:worker_threads';
+import 'node:crypto';
+import 'node:sqlite';
+import 'node:buffer';
+import 'node:tls';
+import 'node:stream/web';
+import 'node:async_hooks';
+import 'node:url';
+import 'node:console';
+import 'node:fs/promises';
+import 'node:timers';
+import 'node:dns';
+import 'node:child_process';
+
+// loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
+// config overrides, build the plan, run it, print. Exit codes: 0 done, 2 bad configuration or the
+// service could not start, 130 interrupted (1 is kept for SLO breaches).
+const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 };
+const USAGE = `Usage: loadgate run [--config FILE] [flags]
+
+Load-tests a model service with a staged load and writes the result to the output folder.
+
+Flags (each overrides the config file):
+  -c, --config FILE          YAML config (see README)
+      --url URL              test a running service at URL (instead of the config's service)
+      --command CMD          start this command as the service ({port} = a free port)
+      --path PATH            request path          --method METHOD   request method
+      --body JSON            fixed request body    --bodies FILE     JSONL file of bodies
+      --users N              one stage of N users (needs --duration)
+      --spawn-rate R         users started per second (with --users)
+      --pacing P             requests per user, e.g. 1/s, or none
+      --rate R               one stage at R requests/s, open model (needs --duration)
+      --duration D           stage duration, e.g. 30s or 2m
+      --max-in-flight N      connection cap for the open model
+      --timeout D            per-request timeout (default 10s)
+      --ready-path PATH      readiness path        --ready-timeout D  startup timeout
+      --seed N               random seed           --out DIR         output folder
+      --progress-interval D  progress line period (default 5s)
+  -h, --help                 this help             --version         print the version
+`;
+const OPTIONS = {
+    config: { type: 'string', short: 'c' },
+    url: { type: 'string' },
+    command: { type: 'string' },
+    path: { type: 'string' },
+    method: { type: 'string' },
+    body: { type: 'string' },
+    bodies: { type: 'string' },
+    users: { type: 'string' },
+    'spawn-rate': { type: 'string' },
+    pacing: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    'max-in-flight': { type: 'string' },
+    timeout: { type: 'string' },
+    'ready-path': { type: 'string' },
+    'ready-timeout': { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    'progress-interval': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+};
+class UsageError extends Error {
+    name = 'UsageError';
+}
+/** Flags become overrides on the raw config, each remembering its flag for error messages. */
+function flagOverrides(flags, raw) {
+    const o = [];
+    const set = (flag, path, value) => o.push({ path, value, origin: `--${flag}` });
+    const str = (k) => (typeof flags[k] === 'string' ? flags[k] : undefined);
+    const json = (flag, text) => {
+        try {
+            return JSON.parse(text);
+        }
+        catch (err) {
+            throw new UsageError(`--${flag}: not valid JSON (${err.message})`);
+        }
+    };
+    const service = (raw['service'] ?? {});
+    const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
+    if (str('url') !== undefined)
+        set('url', ['service'], { url: str('url'), ...(ready !== undefined ? { ready } : {}) });
+    else if (ready !== undefined && (str('ready-path') || str('ready-timeout')))
+        set('service', ['service', 'ready'], ready);
+    if (str('command') !== undefined) {
+        if (str('url') !== undefined)
+            throw new UsageError('--url and --command exclude each other: test a running service, or start one');
+        set('command', ['service', 'command'], str('command'));
+    }
+    if (str('ready-path') !== undefined)
+        set('ready-path', ['service', 'ready', 'path'], str('ready-path'));
+    if (str('ready-timeout') !== undefined)
+        set('ready-timeout', ['service', 'ready', 'timeout'], str('ready-timeout'));
+    const reqFlags = ['path', 'method', 'body', 'bodies'];
+    if (reqFlags.some((k) => str(k) !== undefined)) {
+        if (raw['requests'] !== undefined)
+            throw new UsageError('--path/--method/--body/--bodies apply to a config with one request:, not requests:');
+        if (str('body') !== undefined && str('bodies') !== undefined)
+            throw new UsageError('--body and --bodies exclude each other');
+        const base = { ...(raw['request'] ?? {}) };
+        if (str('body') !== undefined || str('bodies') !== undefined) {
+            delete base['body'];
+            delete base['bodies'];
+        }
+        set('request', ['request'], base);
+        if (str('path') !== undefined)
+            set('path', ['request', 'path'], str('path'));
+        if (str('method') !== undefined)
+            set('method', ['request', 'method'], str('method'));
+        if (str('body') !== undefined)
+            set('body', ['request', 'body'], json('body', str('body')));
+        if (str('bodies') !== undefined)
+            set('bodies', ['request', 'bodies'], str('bodies'));
+    }
+    const users = str('users');
+    const rate = str('rate');
+    const duration = str('duration');
+    if (users !== undefined && rate !== undefined)
+        throw new UsageError('--users (closed model) and --rate (open model) exclude each other');
+    if ((users !== undefined || rate !== undefined) && duration === undefined) {
+        throw new UsageError(`--${users !== undefined ? 'users' : 'rate'} needs --duration (e.g. --duration 30s)`);
+    }
+    if (duration !== undefined && users === undefined && rate === undefined)
+        throw new UsageError('--duration needs --users or --rate');
+    if (str('spawn-rate') !== undefined && users === undefined)
+        throw new UsageError('--spawn-rate needs --users');
+    const load = { ...(raw['load'] ?? {}) };
+    if (users !== undefined) {
+        delete load['max-in-flight'];
+        load['stages'] = [{ duration, users, ...(str('spawn-rate') !== undefined ? { 'spawn-rate': str('spawn-rate') } : {}) }];
+        set('users', ['load'], load);
+    }
+    else if (rate !== undefined) {
+        delete load['pacing'];
+        load['stages'] = [{ duration, rate }];
+        set('rate', ['load'], load);
+    }
+    if (str('pacing') !== undefined)
+        set('pacing', ['load', 'pacing'], str('pacing'));
+    if (str('max-in-flight') !== undefined)
+        set('max-in-flight', ['load', 'max-in-flight'], str('max-in-flight'));
+    if (str('timeout') !== undefined)
+        set('timeout', ['timeout'], str('timeout'));
+    if (str('seed') !== undefined)
+        set('seed', ['seed'], str('seed'));
+    if (str('out') !== undefined)
+        set('out', ['output'], str('out'));
+    if (str('progress-interval') !== undefined)
+        set('progress-interval', ['progress-interval'], str('progress-interval'));
+    return o;
+}
+async function main(argv) {
+    const out = (s) => process.stdout.write(s + '\n');
+    const err = (s) => process.stderr.write(`loadgate: ${s}\n`);
+    let flags;
+    let positionals;
+    try {
+        ({ values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
+    }
+    catch (e) {
+        err(`${e.message}\n${USAGE}`);
+        return EXIT.usage;
+    }
+    if (flags.help)
+        return out(USAGE), EXIT.ok;
+    if (flags.version)
+        return out(VERSION), EXIT.ok;
+    const [command = 'run', ...extra] = positionals;
+    if (command !== 'run' || extra.length > 0) {
+        err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
+        return EXIT.usage;
+    }
+    const stop = new AbortController();
+    const onSignal = (sig) => {
+        if (stop.signal.aborted) {
+            err(`${sig} again: exiting now`);
+            process.exit(EXIT.interrupted);
+        }
+        err(`${sig}: stopping the load, writing what was measured, stopping the service`);
+        stop.abort(new Error(`interrupted by ${sig}`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+        let cfg = typeof flags.config === 'string' ? readConfigFile(flags.config) : emptyConfig();
+        cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
+        const plan = buildPlan(cfg);
+        const stages = plan.load.stages.length;
+        const { result, resultFile } = await executeRun(plan, {
+            log: out,
+            signal: stop.signal,
+            onProgress: (p) => out(formatProgress(p, stages)),
+        });
+        out('');
+        out(formatSummary(result));
+        out(`\nResult: ${resultFile}`);
+        return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+    }
+    catch (e) {
+        if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {
+            err(e.message);
+            return stop.signal.aborted ? EXIT.interrupted : EXIT.usage;
+        }
+        throw e;
+    }
+    finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+    }
+}
+// Run when executed directly (node src/cli.ts, or the bundle), not when imported by tests.
+const entry = process.argv[1] ?? '';
+if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate)$/.test(entry)) {
+    main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+        process.stderr.write(`loadgate: internal error: ${e?.stack ?? String(e)}\n`);
+        process.exit(3);
+    });
+}
+
+export { EXIT, UsageError, flagOverrides, main };

@@ -1,0 +1,30 @@
+// One ESM bundle per entry point in dist/ (src/cli.ts keeps its shebang), with every dependency inlined (the runner has no node_modules).
+// Output is deterministic, so CI can check that the committed dist/ matches src/.
+import commonjs from '@rollup/plugin-commonjs';
+import json from '@rollup/plugin-json';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import typescript from '@rollup/plugin-typescript';
+
+export default {
+  input: { main: 'src/main.ts', cli: 'src/cli.ts' },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name].js',
+    sourcemap: false,
+  },
+  // undici's optional cache store imports node:sqlite, built into Node 24.
+  external: ['node:sqlite'],
+  // undici and the toolkit have optional requires and circular imports that are harmless here.
+  onwarn(warning, warn) {
+    if (warning.code === 'CIRCULAR_DEPENDENCY' || warning.code === 'THIS_IS_UNDEFINED') return;
+    warn(warning);
+  },
+  plugins: [
+    typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { noEmit: false, outDir: 'dist', allowImportingTsExtensions: false } }),
+    nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }),
+    commonjs(),
+    json(),
+  ],
+};

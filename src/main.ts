@@ -1,0 +1,29 @@
+// The GitHub Action's main step. Thin wiring over the same run the CLI does: read the config named by
+// the `config` input, run it, expose the result. (Inputs beyond `config`, the artifact, the PR comment
+// and the SLO gate come with the action issue.)
+
+import * as core from '@actions/core';
+import { ConfigError, buildPlan, readConfigFile } from './plan/config.ts';
+import { formatSummary } from './report/console.ts';
+import { executeRun } from './run.ts';
+import { ServiceError } from './service/service.ts';
+
+export async function runAction(): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => stop.abort(new Error(`interrupted by ${sig}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const plan = buildPlan(readConfigFile(core.getInput('config', { required: true })));
+    const { result, resultFile } = await executeRun(plan, { log: core.info, signal: stop.signal });
+    core.info(formatSummary(result));
+    core.setOutput('result-file', resultFile);
+    core.setOutput('report-dir', plan.outputDir);
+    if (result.status !== 'completed') core.setFailed(`the run was ${result.status}: ${result.reason ?? ''}`);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof ServiceError) core.setFailed(e.message);
+    else core.setFailed(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+  }
+}
+
+void runAction();
