@@ -301,7 +301,8 @@ function readLoad(r: Reader, v: unknown): LoadPlan {
   const stages = r.list(o['stages'], [...at, 'stages'], 1);
   // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
   const kinds = stages.map((s, i) => {
-    const st = r.object(s, [...at, 'stages', i], [...new Set([...USER_STAGE_KEYS, ...RATE_STAGE_KEYS])]);
+    // Only the model is decided here; each model's reader then checks its own keys.
+    const st = r.object(s, [...at, 'stages', i], Object.keys((s ?? {}) as object));
     const hasUsers = st['users'] !== undefined;
     const hasRate = st['rate'] !== undefined;
     if (hasUsers === hasRate) {
