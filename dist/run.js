@@ -9185,7 +9185,8 @@ function readLoad(r, v) {
     const stages = r.list(o['stages'], [...at, 'stages'], 1);
     // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
     const kinds = stages.map((s, i) => {
-        const st = r.object(s, [...at, 'stages', i], [...new Set([...USER_STAGE_KEYS, ...RATE_STAGE_KEYS])]);
+        // Only the model is decided here; each model's reader then checks its own keys.
+        const st = r.object(s, [...at, 'stages', i], Object.keys((s ?? {})));
         const hasUsers = st['users'] !== undefined;
         const hasRate = st['rate'] !== undefined;
         if (hasUsers === hasRate) {
@@ -20550,9 +20551,26 @@ function formatSummary(r) {
             `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`);
     }
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
+    for (const w of generatorWarnings(r))
+        lines.push(`Warning: ${w}`);
     if (r.status !== 'completed')
         lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
     return lines.join('\n');
+}
+/** Signs that the numbers describe the load generator rather than the service. */
+function generatorWarnings(r) {
+    const out = [];
+    if (r.generatorCpu >= 0.8) {
+        out.push(`loadgate used ${fmtPct(r.generatorCpu)} of a CPU core: it may have been the bottleneck, not the service.`);
+    }
+    const lagP99 = r.sendLag ? percentileMs(r.sendLag, 99) : null;
+    if (lagP99 !== null && lagP99 > 10 && r.delayedByCap === 0) {
+        out.push(`requests left up to ${fmtMs(lagP99)} after their planned time (p99): the generator could not keep the schedule.`);
+    }
+    if (r.delayedByCap > 0) {
+        out.push(`${r.delayedByCap} requests waited for one of the ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections: raise max-in-flight, or the service is saturated.`);
+    }
+    return out;
 }
 function table(cells, _rows) {
     const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
@@ -20565,6 +20583,8 @@ function fmtMs(ms) {
         return '-';
     if (ms >= 10_000)
         return `${(ms / 1000).toFixed(1)} s`;
+    if (ms >= 1000)
+        return `${(ms / 1000).toFixed(2)} s`;
     if (ms >= 100)
         return `${Math.round(ms)} ms`;
     if (ms >= 10)

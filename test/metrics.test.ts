@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deserializeHistogram, maxMs, newHistogram, percentileMs, recordUs, serializeHistogram } from '../src/metrics/histogram.ts';
-import { Recorder } from '../src/metrics/recorder.ts';
-import { type RunResult, mergeStats, meanMs, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
+import { mergeStats, meanMs, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
 import { mulberry32 } from '../src/load/requests.ts';
+import { constructedResult } from './fixtures/result.ts';
 
 const PCTS = [0, 1, 25, 50, 66, 75, 90, 95, 99, 99.9, 99.99, 100];
 
@@ -59,49 +59,6 @@ describe('histograms', () => {
     assert.equal(h.totalCount, 2);
   });
 });
-
-function constructedResult(): RunResult {
-  let inFlight = 3;
-  const rec = new Recorder(2, ['a', 'b'], { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => inFlight }, true);
-  rec.response(0, 0, 10, 5_000, 100, true);
-  rec.response(1, 0, 500, 7_000, 100, false);
-  rec.failure(1, 'status', 'HTTP 503', 500, '<html>busy</html>');
-  rec.transportError(0, 1, 2100, 'timeout', 1_000_000);
-  rec.failure(0, 'timeout', 'timeout after 1000 ms', 2100);
-  rec.transportError(1, 1, 2200, 'refused', null);
-  rec.failure(1, 'refused', 'connect ECONNREFUSED', 2200);
-  rec.failure(1, 'refused', 'connect ECONNREFUSED', 2300);
-  rec.lag(12.5);
-  inFlight = 0;
-  rec.finish(2600);
-  return {
-    formatVersion: 1,
-    tool: { name: 'loadgate', version: 'test' },
-    startedAt: '2026-11-25T00:00:00.000Z',
-    durationMs: 2600,
-    status: 'completed',
-    target: { baseUrl: 'http://127.0.0.1:1' },
-    load: { model: 'closed', perUserRate: 1 },
-    timeoutMs: 1000,
-    seed: 1,
-    stages: [
-      { index: 0, name: 'one', startMs: 0, endMs: 2000, users: 4, spawnRate: 1 },
-      { index: 1, name: 'two', startMs: 2000, endMs: 2600, users: 4, spawnRate: 1 },
-    ],
-    endpoints: [
-      { name: 'a', method: 'POST', path: '/a' },
-      { name: 'b', method: 'GET', path: '/b' },
-    ],
-    cells: rec.cells,
-    failures: rec.failures,
-    failuresNotItemized: rec.failuresNotItemized,
-    timeline: rec.timeline,
-    unsent: 0,
-    delayedByCap: 0,
-    ...(rec.sendLag ? { sendLag: rec.sendLag } : {}),
-    generatorCpu: 0.01,
-  };
-}
 
 describe('recorder and RunResult', () => {
   it('counts per stage and endpoint, classifies errors, and merges scopes', () => {

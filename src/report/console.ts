@@ -59,8 +59,25 @@ export function formatSummary(r: RunResult): string {
     );
   }
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
+  for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
   return lines.join('\n');
+}
+
+/** Signs that the numbers describe the load generator rather than the service. */
+export function generatorWarnings(r: RunResult): string[] {
+  const out: string[] = [];
+  if (r.generatorCpu >= 0.8) {
+    out.push(`loadgate used ${fmtPct(r.generatorCpu)} of a CPU core: it may have been the bottleneck, not the service.`);
+  }
+  const lagP99 = r.sendLag ? percentileMs(r.sendLag, 99) : null;
+  if (lagP99 !== null && lagP99 > 10 && r.delayedByCap === 0) {
+    out.push(`requests left up to ${fmtMs(lagP99)} after their planned time (p99): the generator could not keep the schedule.`);
+  }
+  if (r.delayedByCap > 0) {
+    out.push(`${r.delayedByCap} requests waited for one of the ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections: raise max-in-flight, or the service is saturated.`);
+  }
+  return out;
 }
 
 function table(cells: string[][], _rows: number): string {
@@ -73,6 +90,7 @@ function table(cells: string[][], _rows: number): string {
 export function fmtMs(ms: number | null): string {
   if (ms === null) return '-';
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 100) return `${Math.round(ms)} ms`;
   if (ms >= 10) return `${ms.toFixed(1)} ms`;
   return `${ms.toFixed(2)} ms`;
