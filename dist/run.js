@@ -20474,11 +20474,14 @@ function mergeStats(list) {
     }
     return out;
 }
-/** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint. */
+/** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint; with or without the warm-up. */
 function statsFor(r, scope = {}) {
     const picked = [];
     r.cells.forEach((row, si) => {
-        if (scope.stage !== undefined && scope.stage !== si)
+        const seg = r.segments[si];
+        if (scope.stage !== undefined && scope.stage !== seg.stage)
+            return;
+        if (scope.excludeWarmup && seg.warmup)
             return;
         row.forEach((cell, ei) => {
             if (scope.endpoint !== undefined && scope.endpoint !== ei)
@@ -20634,17 +20637,17 @@ class Recorder {
     window = newHistogram();
     windowSeconds = 0;
     windowRequests = 0;
-    constructor(stageCount, endpointNames, probe, withSendLag) {
-        this.cells = Array.from({ length: stageCount }, () => endpointNames.map(() => emptyStats()));
+    constructor(segmentCount, endpointNames, probe, withSendLag) {
+        this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
         this.endpointNames = endpointNames;
         this.probe = probe;
         this.sendLag = withSendLag ? newHistogram() : undefined;
     }
     /** A response arrived (any status). `ok` says whether its status counts as success. */
-    response(endpoint, stage, nowMs, latencyUs, bytes, ok) {
+    response(endpoint, segment, nowMs, latencyUs, bytes, ok) {
         if (nowMs >= this.secondStart + 1000)
             this.advance(nowMs);
-        const cell = this.cells[stage][endpoint];
+        const cell = this.cells[segment][endpoint];
         cell.requests++;
         cell.bytes += bytes;
         recordUs(cell.latency, latencyUs);
@@ -20659,10 +20662,10 @@ class Recorder {
         }
     }
     /** A request that failed without a usable response; `latencyUs` only for timeouts. */
-    transportError(endpoint, stage, nowMs, kind, latencyUs) {
+    transportError(endpoint, segment, nowMs, kind, latencyUs) {
         if (nowMs >= this.secondStart + 1000)
             this.advance(nowMs);
-        const cell = this.cells[stage][endpoint];
+        const cell = this.cells[segment][endpoint];
         cell.requests++;
         cell.failures++;
         cell.errors[kind]++;
@@ -66477,7 +66480,7 @@ class Slot {
     busy = false;
     // The request in flight:
     endpoint = 0;
-    stage = 0;
+    segment = 0;
     sentAt = 0; // ms, actual send
     intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
     ok = () => true;
@@ -66502,10 +66505,10 @@ class Slot {
         this.listener = listener;
         this.now = now;
     }
-    send(ep, stage, intendedAt) {
+    send(ep, segment, intendedAt) {
         this.busy = true;
         this.endpoint = ep.index;
-        this.stage = stage;
+        this.segment = segment;
         this.intendedAt = intendedAt;
         this.ok = ep.ok;
         this.status = 0;
@@ -66670,8 +66673,22 @@ function stageSpans(stages) {
 function totalDurationMs(stages) {
     return stages.reduce((sum, s) => sum + s.durationMs, 0);
 }
+function segmentsOf(stages, warmupMs) {
+    const out = [];
+    for (const sp of stageSpans(stages)) {
+        if (warmupMs > sp.startMs && warmupMs < sp.endMs) {
+            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: warmupMs, warmup: true });
+            out.push({ index: out.length, stage: sp.index, startMs: warmupMs, endMs: sp.endMs, warmup: false });
+        }
+        else {
+            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: sp.endMs, warmup: sp.endMs <= warmupMs });
+        }
+    }
+    return out;
+}
 /** The stage running at `elapsedMs` (the last one once the run is over), by binary-free linear scan: stages are few. */
 function stageIndexAt(spans, elapsedMs) {
+    // Also serves segments: they are spans with their own indices.
     for (const s of spans)
         if (elapsedMs < s.endMs)
             return s.index;
@@ -66879,6 +66896,8 @@ async function runLoad(opts) {
     const cpu0 = process.cpuUsage();
     const stages = opts.load.stages;
     const spans = stageSpans(stages);
+    const warmupMs = opts.warmupMs ?? 0;
+    const segments = segmentsOf(stages, warmupMs);
     const totalMs = totalDurationMs(stages);
     const source = prepareRequests(opts.endpoints, opts.seed);
     const origin = new URL(opts.baseUrl).origin;
@@ -66890,7 +66909,7 @@ async function runLoad(opts) {
     let inFlight = 0;
     const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
     const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
-    const recorder = new Recorder(stages.length, opts.endpoints.map((e) => e.name), {
+    const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), {
         stageAt: (ms) => stageIndexAt(spans, ms),
         ...(closedStages ? { usersAt: (ms) => usersAt(closedStages, Math.min(ms, totalMs - 1)) } : {}),
         ...(arrivals ? { rateAt: (ms) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
@@ -66907,7 +66926,7 @@ async function runLoad(opts) {
         response(slot, statusCode, ok, bytes, endMs, sample) {
             inFlight--;
             const latencyUs = (endMs - slot.intendedAt) * 1000;
-            recorder.response(slot.endpoint, slot.stage, endMs, latencyUs, bytes, ok);
+            recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
             if (!ok)
                 recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
             onSlotFree(slot, endMs);
@@ -66916,7 +66935,7 @@ async function runLoad(opts) {
             inFlight--;
             if (kind !== 'stopped') {
                 const latencyUs = kind === 'timeout' ? (endMs - slot.intendedAt) * 1000 : null;
-                recorder.transportError(slot.endpoint, slot.stage, endMs, kind, latencyUs);
+                recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
                 recorder.failure(slot.endpoint, kind, message, endMs);
             }
             onSlotFree(slot, endMs);
@@ -66930,7 +66949,7 @@ async function runLoad(opts) {
     const send = (slot, intendedAt) => {
         const ep = source.endpoints[source.pick()];
         inFlight++;
-        slot.send(ep, stageIndexAt(spans, intendedAt), intendedAt);
+        slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
     };
     const checkDrained = () => {
         if (stopping && inFlight === 0)
@@ -67150,6 +67169,8 @@ async function runLoad(opts) {
         timeoutMs: opts.timeoutMs,
         seed: opts.seed,
         stages: stageInfos(opts.load, spans),
+        warmupMs,
+        segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
         endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
         cells: recorder.cells,
         failures: recorder.failures,

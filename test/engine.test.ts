@@ -216,6 +216,16 @@ describe('open model', () => {
     assert.ok(percentileMs(r.sendLag!, 50)! < 5, 'requests leave on time');
   });
 
+  it('keeps the warm-up apart so statistics can leave it out', async () => {
+    const srv = await httpServer(ok);
+    const r = await run(srv.url, open([[1, 40], [1, 20]]), { warmupMs: 500 });
+    assert.equal(statsFor(r).requests, 60);
+    assert.equal(statsFor(r, { excludeWarmup: true }).requests, 40, '20 of the first stage were sent in the warm-up');
+    assert.equal(statsFor(r, { stage: 0, excludeWarmup: true }).requests, 20);
+    assert.equal(statsFor(r, { stage: 1, excludeWarmup: true }).requests, 20);
+    assert.deepEqual(r.segments.map((s) => [s.stage, s.warmup]), [[0, true], [0, false], [1, false]]);
+  });
+
   it('a service that stalls for a second shows it in p99 (latency from the intended send time)', async () => {
     let stallFrom = Infinity;
     const stallMs = 1000;

@@ -15,7 +15,7 @@ import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
 import { RequestTimeout, RunStopped, Slot, type SlotListener } from './http.ts';
 import { prepareRequests, type RequestSource } from './requests.ts';
-import { arrivalSchedule, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
+import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
 import { VERSION } from '../version.ts';
 
 export interface Progress {
@@ -48,6 +48,8 @@ export interface EngineOptions {
   load: LoadPlan;
   timeoutMs: number;
   seed: number;
+  /** The first this many ms are warm-up: counted apart, so statistics can leave them out. */
+  warmupMs?: number;
   /** Aborting it stops the load at once: in-flight requests are cancelled; the status is the LoadStop's, else 'interrupted'. */
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -64,6 +66,8 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const cpu0 = process.cpuUsage();
   const stages = opts.load.stages;
   const spans = stageSpans(stages);
+  const warmupMs = opts.warmupMs ?? 0;
+  const segments = segmentsOf(stages, warmupMs);
   const totalMs = totalDurationMs(stages);
   const source = prepareRequests(opts.endpoints, opts.seed);
   const origin = new URL(opts.baseUrl).origin;
@@ -75,7 +79,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
   const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
   const recorder = new Recorder(
-    stages.length,
+    segments.length,
     opts.endpoints.map((e) => e.name),
     {
       stageAt: (ms) => stageIndexAt(spans, ms),
@@ -98,7 +102,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     response(slot, statusCode, ok, bytes, endMs, sample) {
       inFlight--;
       const latencyUs = (endMs - slot.intendedAt) * 1000;
-      recorder.response(slot.endpoint, slot.stage, endMs, latencyUs, bytes, ok);
+      recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
       if (!ok) recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
       onSlotFree(slot, endMs);
     },
@@ -106,7 +110,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       inFlight--;
       if (kind !== 'stopped') {
         const latencyUs = kind === 'timeout' ? (endMs - slot.intendedAt) * 1000 : null;
-        recorder.transportError(slot.endpoint, slot.stage, endMs, kind, latencyUs);
+        recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
         recorder.failure(slot.endpoint, kind as ErrorKind, message, endMs);
       }
       onSlotFree(slot, endMs);
@@ -120,7 +124,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const send = (slot: Slot, intendedAt: number) => {
     const ep = source.endpoints[source.pick()]!;
     inFlight++;
-    slot.send(ep, stageIndexAt(spans, intendedAt), intendedAt);
+    slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
   };
   const checkDrained = () => {
     if (stopping && inFlight === 0) resolveDrained();
@@ -333,6 +337,8 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     timeoutMs: opts.timeoutMs,
     seed: opts.seed,
     stages: stageInfos(opts.load, spans),
+    warmupMs,
+    segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
     endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
     cells: recorder.cells,
     failures: recorder.failures,

@@ -34,7 +34,7 @@ export class Slot {
   busy = false;
   // The request in flight:
   endpoint = 0;
-  stage = 0;
+  segment = 0;
   sentAt = 0; // ms, actual send
   intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
   private ok: (status: number) => boolean = () => true;
@@ -61,10 +61,10 @@ export class Slot {
     this.now = now;
   }
 
-  send(ep: PreparedEndpoint, stage: number, intendedAt: number): void {
+  send(ep: PreparedEndpoint, segment: number, intendedAt: number): void {
     this.busy = true;
     this.endpoint = ep.index;
-    this.stage = stage;
+    this.segment = segment;
     this.intendedAt = intendedAt;
     this.ok = ep.ok;
     this.status = 0;

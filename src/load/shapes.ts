@@ -24,8 +24,32 @@ export function totalDurationMs(stages: ReadonlyArray<{ durationMs: number }>): 
   return stages.reduce((sum, s) => sum + s.durationMs, 0);
 }
 
+/**
+ * The run cut into segments: each lies within one stage, and the warm-up instant (if any, and inside
+ * the run) is a boundary too. Statistics are kept per segment, so a scope such as "stage 2" or
+ * "after the warm-up" is an exact union of segments.
+ */
+export interface Segment extends StageSpan {
+  stage: number;
+  warmup: boolean;
+}
+
+export function segmentsOf(stages: ReadonlyArray<{ durationMs: number }>, warmupMs: number): Segment[] {
+  const out: Segment[] = [];
+  for (const sp of stageSpans(stages)) {
+    if (warmupMs > sp.startMs && warmupMs < sp.endMs) {
+      out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: warmupMs, warmup: true });
+      out.push({ index: out.length, stage: sp.index, startMs: warmupMs, endMs: sp.endMs, warmup: false });
+    } else {
+      out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: sp.endMs, warmup: sp.endMs <= warmupMs });
+    }
+  }
+  return out;
+}
+
 /** The stage running at `elapsedMs` (the last one once the run is over), by binary-free linear scan: stages are few. */
 export function stageIndexAt(spans: readonly StageSpan[], elapsedMs: number): number {
+  // Also serves segments: they are spans with their own indices.
   for (const s of spans) if (elapsedMs < s.endMs) return s.index;
   return spans.length - 1;
 }

@@ -40,17 +40,17 @@ export class Recorder {
   private windowSeconds = 0;
   private windowRequests = 0;
 
-  constructor(stageCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean) {
-    this.cells = Array.from({ length: stageCount }, () => endpointNames.map(() => emptyStats()));
+  constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean) {
+    this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
     this.endpointNames = endpointNames;
     this.probe = probe;
     this.sendLag = withSendLag ? newHistogram() : undefined;
   }
 
   /** A response arrived (any status). `ok` says whether its status counts as success. */
-  response(endpoint: number, stage: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean): void {
+  response(endpoint: number, segment: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
-    const cell = this.cells[stage]![endpoint]!;
+    const cell = this.cells[segment]![endpoint]!;
     cell.requests++;
     cell.bytes += bytes;
     recordUs(cell.latency, latencyUs);
@@ -66,9 +66,9 @@ export class Recorder {
   }
 
   /** A request that failed without a usable response; `latencyUs` only for timeouts. */
-  transportError(endpoint: number, stage: number, nowMs: number, kind: ErrorKind, latencyUs: number | null): void {
+  transportError(endpoint: number, segment: number, nowMs: number, kind: ErrorKind, latencyUs: number | null): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
-    const cell = this.cells[stage]![endpoint]!;
+    const cell = this.cells[segment]![endpoint]!;
     cell.requests++;
     cell.failures++;
     cell.errors[kind]++;

@@ -86,6 +86,16 @@ export interface StageInfo {
   ramp?: boolean;
 }
 
+/** A span of one stage; the warm-up instant splits a stage in two. Statistics are kept per segment. */
+export interface SegmentInfo {
+  index: number;
+  stage: number;
+  startMs: number;
+  endMs: number;
+  /** Inside the warm-up window: left out of statistics that exclude the warm-up. */
+  warmup: boolean;
+}
+
 export interface EndpointInfo {
   name: string;
   method: string;
@@ -110,8 +120,11 @@ export interface RunResult {
   timeoutMs: number;
   seed: number;
   stages: StageInfo[];
+  /** The first this many ms are warm-up (0: none). */
+  warmupMs: number;
+  segments: SegmentInfo[];
   endpoints: EndpointInfo[];
-  /** cells[stage][endpoint]. */
+  /** cells[segment][endpoint]: requests counted by the segment they were sent (or due) in. */
   cells: Stats[][];
   failures: Failure[];
   /** Failures not itemized because the list reached its cap (they are still counted in stats). */
@@ -151,11 +164,20 @@ export function mergeStats(list: readonly Stats[]): Stats {
   return out;
 }
 
-/** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint. */
-export function statsFor(r: RunResult, scope: { stage?: number; endpoint?: number } = {}): Stats {
+export interface Scope {
+  stage?: number;
+  endpoint?: number;
+  /** Leave out requests sent during the warm-up. */
+  excludeWarmup?: boolean;
+}
+
+/** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint; with or without the warm-up. */
+export function statsFor(r: RunResult, scope: Scope = {}): Stats {
   const picked: Stats[] = [];
   r.cells.forEach((row, si) => {
-    if (scope.stage !== undefined && scope.stage !== si) return;
+    const seg = r.segments[si]!;
+    if (scope.stage !== undefined && scope.stage !== seg.stage) return;
+    if (scope.excludeWarmup && seg.warmup) return;
     row.forEach((cell, ei) => {
       if (scope.endpoint !== undefined && scope.endpoint !== ei) return;
       picked.push(cell);
