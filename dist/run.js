@@ -8941,7 +8941,7 @@ function readConfigFile(file) {
         return `${file} ${formatPath(path)}`;
     };
     if (typeof raw !== 'object' || Array.isArray(raw))
-        throw new ConfigError(`${file}: expected a mapping at the top level, got ${describe(raw)}`);
+        throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
     return { raw: raw, locate, baseDir: dirname(resolve(file)), file };
 }
 /** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
@@ -8958,6 +8958,8 @@ function applyOverrides(cfg, overrides) {
     const locate = (path) => {
         for (let i = overrides.length - 1; i >= 0; i--) {
             const o = overrides[i];
+            if (o.origin === undefined)
+                continue;
             if (o.path.length <= path.length && o.path.every((p, j) => p === path[j]))
                 return `${o.origin} (${formatPath(path)})`;
         }
@@ -66918,6 +66920,7 @@ async function runLoad(opts) {
     let stopping = false; // no new requests
     let status = 'completed';
     let reason;
+    let abortedBy;
     let resolveDrained = () => { };
     const drained = new Promise((r) => (resolveDrained = r));
     // What happens when a request ends is the same in both models; only "what next" differs.
@@ -67093,6 +67096,34 @@ async function runLoad(opts) {
             unsent = Math.max(0, arrivals.total - next);
         };
     }
+    // The result as it stands: the final one at the end, and the one abort checks judge during the run.
+    const snapshot = (endMs, cpu) => ({
+        formatVersion: RESULT_FORMAT_VERSION,
+        tool: { name: 'loadgate', version: VERSION },
+        startedAt,
+        durationMs: Math.round(endMs),
+        status,
+        ...(reason ? { reason } : {}),
+        ...(abortedBy ? { abortedBy } : {}),
+        target: { baseUrl: opts.baseUrl },
+        load: opts.load.model === 'closed'
+            ? { model: 'closed', perUserRate: opts.load.perUserRate }
+            : { model: 'open', maxInFlight: opts.load.maxInFlight },
+        timeoutMs: opts.timeoutMs,
+        seed: opts.seed,
+        stages: stageInfos(opts.load, spans),
+        warmupMs,
+        segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
+        endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
+        cells: recorder.cells,
+        failures: recorder.failures,
+        failuresNotItemized: recorder.failuresNotItemized,
+        timeline: recorder.timeline,
+        unsent,
+        delayedByCap,
+        ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
+        generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
+    });
     // ---- housekeeping: timeouts, seconds, progress ----
     let lastProgress = 0;
     const progressEvery = opts.progressIntervalMs ?? 5000;
@@ -67102,7 +67133,15 @@ async function runLoad(opts) {
         for (const s of slots)
             if (s.busy && t - s.sentAt > opts.timeoutMs)
                 s.abort(timeoutError);
+        const seconds = recorder.timeline.length;
         recorder.advance(t);
+        if (opts.abortCheck && recorder.timeline.length > seconds && !stopping) {
+            const verdict = opts.abortCheck(snapshot(t, process.cpuUsage(cpu0)), t);
+            if (verdict) {
+                abortedBy = verdict.by;
+                stop('aborted', verdict.reason);
+            }
+        }
         if (opts.onProgress && t - lastProgress >= progressEvery && !stopping) {
             lastProgress = t;
             const w = recorder.takeWindow();
@@ -67154,33 +67193,7 @@ async function runLoad(opts) {
     opts.signal?.removeEventListener('abort', onAbort);
     recorder.finish(loadEnd);
     await Promise.all(slots.map((s) => s.close()));
-    const cpu = process.cpuUsage(cpu0);
-    return {
-        formatVersion: RESULT_FORMAT_VERSION,
-        tool: { name: 'loadgate', version: VERSION },
-        startedAt,
-        durationMs: Math.round(loadEnd),
-        status,
-        ...(reason ? { reason } : {}),
-        target: { baseUrl: opts.baseUrl },
-        load: opts.load.model === 'closed'
-            ? { model: 'closed', perUserRate: opts.load.perUserRate }
-            : { model: 'open', maxInFlight: opts.load.maxInFlight },
-        timeoutMs: opts.timeoutMs,
-        seed: opts.seed,
-        stages: stageInfos(opts.load, spans),
-        warmupMs,
-        segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
-        endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
-        cells: recorder.cells,
-        failures: recorder.failures,
-        failuresNotItemized: recorder.failuresNotItemized,
-        timeline: recorder.timeline,
-        unsent,
-        delayedByCap,
-        ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
-        generatorCpu: loadEnd > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / loadEnd) * 1000) / 1000 : 0,
-    };
+    return snapshot(loadEnd, process.cpuUsage(cpu0));
 }
 function abortMessage(signal) {
     const r = signal?.reason;
@@ -67256,27 +67269,52 @@ async function startService(plan, logFile) {
     });
     const closed = exited.then(() => new Promise((res) => (log ? log.end(res) : res())));
     let stopping;
+    const pid = child.pid;
+    if (pid)
+        liveGroups.add(pid);
     return {
         baseUrl,
         exited,
-        pid: child.pid,
+        pid,
         lastLines: (n = 15) => tail.slice(-n),
         stop(graceMs = 5000) {
             stopping ??= (async () => {
-                if (running && child.pid) {
-                    killGroup(child.pid, 'SIGTERM');
-                    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), graceMs);
-                    await exited;
-                    clearTimeout(timer);
+                if (running && pid) {
+                    const deadline = performance.now() + graceMs;
+                    killGroup(pid, 'SIGTERM');
+                    // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
+                    // shutting down: the grace period is for the whole group, not just the shell.
+                    await Promise.race([exited, sleep(graceMs)]);
+                    while (groupAlive(pid) && performance.now() < deadline)
+                        await sleep(25);
                 }
-                // The shell may have exited while something it started still runs in the group.
-                if (child.pid)
-                    killGroup(child.pid, 'SIGKILL');
+                // Whatever still runs in the group (or was left behind by a service that exited on its own).
+                if (pid)
+                    killGroup(pid, 'SIGKILL');
+                await exited;
+                if (pid)
+                    liveGroups.delete(pid);
                 await closed;
             })();
             return stopping;
         },
     };
+}
+// Process groups started and not yet stopped. Should loadgate exit without stopping them (a second
+// Ctrl-C, an internal error), they are killed on the way out rather than left running.
+const liveGroups = new Set();
+process.on('exit', () => {
+    for (const pid of liveGroups)
+        killGroup(pid, 'SIGKILL');
+});
+function groupAlive(pid) {
+    try {
+        process.kill(-pid, 0);
+        return true;
+    }
+    catch (err) {
+        return err.code === 'EPERM';
+    }
 }
 function killGroup(pid, signal) {
     try {
@@ -67333,7 +67371,7 @@ async function waitUntilReady(svc, ready, signal) {
             if (exit)
                 throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
             const tail = svc.lastLines();
-            throw new ServiceError(`${url} was not ready after ${Math.round(ready.timeoutMs / 1000)} s (last answer: ${last})` +
+            throw new ServiceError(`${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})` +
                 (tail.length ? `; the service's last output:\n  ${tail.join('\n  ')}` : ''));
         }
         await Promise.race([sleep(Math.min(delay, ready.timeoutMs - elapsed)), svc.exited]);

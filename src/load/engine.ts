@@ -54,6 +54,11 @@ export interface EngineOptions {
   signal?: AbortSignal;
   progressIntervalMs?: number;
   onProgress?: (p: Progress) => void;
+  /**
+   * Called once per second with the result so far; returning a reason stops the run as 'aborted'
+   * (an abort-on-fail SLO that fails). `by` names what stopped it.
+   */
+  abortCheck?: (soFar: RunResult, elapsedMs: number) => { by: string; reason: string } | null;
 }
 
 /** Housekeeping period: timeout sweeps, closing seconds, progress. 10 wake-ups a second cost nothing. */
@@ -93,6 +98,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   let stopping = false; // no new requests
   let status: RunStatus = 'completed';
   let reason: string | undefined;
+  let abortedBy: string | undefined;
   let resolveDrained: () => void = () => {};
   const drained = new Promise<void>((r) => (resolveDrained = r));
 
@@ -264,6 +270,36 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     };
   }
 
+  // The result as it stands: the final one at the end, and the one abort checks judge during the run.
+  const snapshot = (endMs: number, cpu: NodeJS.CpuUsage): RunResult => ({
+    formatVersion: RESULT_FORMAT_VERSION,
+    tool: { name: 'loadgate', version: VERSION },
+    startedAt,
+    durationMs: Math.round(endMs),
+    status,
+    ...(reason ? { reason } : {}),
+    ...(abortedBy ? { abortedBy } : {}),
+    target: { baseUrl: opts.baseUrl },
+    load:
+      opts.load.model === 'closed'
+        ? { model: 'closed', perUserRate: opts.load.perUserRate }
+        : { model: 'open', maxInFlight: opts.load.maxInFlight },
+    timeoutMs: opts.timeoutMs,
+    seed: opts.seed,
+    stages: stageInfos(opts.load, spans),
+    warmupMs,
+    segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
+    endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
+    cells: recorder.cells,
+    failures: recorder.failures,
+    failuresNotItemized: recorder.failuresNotItemized,
+    timeline: recorder.timeline,
+    unsent,
+    delayedByCap,
+    ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
+    generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
+  });
+
   // ---- housekeeping: timeouts, seconds, progress ----
   let lastProgress = 0;
   const progressEvery = opts.progressIntervalMs ?? 5000;
@@ -271,7 +307,15 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const tick = setInterval(() => {
     const t = now();
     for (const s of slots) if (s.busy && t - s.sentAt > opts.timeoutMs) s.abort(timeoutError);
+    const seconds = recorder.timeline.length;
     recorder.advance(t);
+    if (opts.abortCheck && recorder.timeline.length > seconds && !stopping) {
+      const verdict = opts.abortCheck(snapshot(t, process.cpuUsage(cpu0)), t);
+      if (verdict) {
+        abortedBy = verdict.by;
+        stop('aborted', verdict.reason);
+      }
+    }
     if (opts.onProgress && t - lastProgress >= progressEvery && !stopping) {
       lastProgress = t;
       const w = recorder.takeWindow();
@@ -320,35 +364,8 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   opts.signal?.removeEventListener('abort', onAbort);
   recorder.finish(loadEnd);
   await Promise.all(slots.map((s) => s.close()));
-  const cpu = process.cpuUsage(cpu0);
 
-  return {
-    formatVersion: RESULT_FORMAT_VERSION,
-    tool: { name: 'loadgate', version: VERSION },
-    startedAt,
-    durationMs: Math.round(loadEnd),
-    status,
-    ...(reason ? { reason } : {}),
-    target: { baseUrl: opts.baseUrl },
-    load:
-      opts.load.model === 'closed'
-        ? { model: 'closed', perUserRate: opts.load.perUserRate }
-        : { model: 'open', maxInFlight: opts.load.maxInFlight },
-    timeoutMs: opts.timeoutMs,
-    seed: opts.seed,
-    stages: stageInfos(opts.load, spans),
-    warmupMs,
-    segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
-    endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
-    cells: recorder.cells,
-    failures: recorder.failures,
-    failuresNotItemized: recorder.failuresNotItemized,
-    timeline: recorder.timeline,
-    unsent,
-    delayedByCap,
-    ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
-    generatorCpu: loadEnd > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / loadEnd) * 1000) / 1000 : 0,
-  };
+  return snapshot(loadEnd, process.cpuUsage(cpu0));
 }
 
 function abortMessage(signal: AbortSignal | undefined): string {

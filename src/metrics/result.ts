@@ -113,6 +113,8 @@ export interface RunResult {
   status: RunStatus;
   /** Why the run did not complete, when it did not. */
   reason?: string;
+  /** The SLO (as written) whose failure stopped the run early, when one did. */
+  abortedBy?: string;
   target: { baseUrl: string };
   load:
     | { model: 'closed'; perUserRate: number }

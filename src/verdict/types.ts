@@ -25,8 +25,10 @@ export interface Slo {
   endpoint?: number;
   /** Leave the warm-up out (default true when the run has a warm-up). */
   excludeWarmup: boolean;
-  /** Stop the run as soon as this SLO fails on the data so far (k6's abortOnFail). */
+  /** Stop the run as soon as this SLO fails on the data so far (k6's abortOnFail)... */
   abortOnFail: boolean;
+  /** ...but not before this many ms into the run. */
+  abortAfterMs?: number;
   /** Where it was declared, for annotations: a config file and line, or an input name and line. */
   source?: { file: string; line: number };
 }

@@ -1,0 +1,184 @@
+// Evaluation: a pure function from a RunResult and SLOs to a Verdict. Each outcome carries the observed
+// value and a sentence a person understands ("p99 latency 180 ms is above 100 ms over the whole run").
+
+import { maxMs, minMs, percentileMs } from '../metrics/histogram.ts';
+import { type RunResult, meanMs, statsFor } from '../metrics/result.ts';
+import { fmtMs, fmtNum, fmtPct } from '../report/console.ts';
+import type { Comparison, Slo, SloOutcome, Verdict } from './types.ts';
+
+export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
+  const outcomes = slos.map((s) => evaluateSlo(r, s));
+  const problems: string[] = [];
+  if (r.status === 'aborted' && !r.abortedBy) problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
+  if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+  return {
+    pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
+    outcomes,
+    ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
+    problems,
+  };
+}
+
+export function compare(observed: number, op: Comparison, threshold: number): boolean {
+  switch (op) {
+    case '<':
+      return observed < threshold;
+    case '<=':
+      return observed <= threshold;
+    case '>':
+      return observed > threshold;
+    case '>=':
+      return observed >= threshold;
+    case '==':
+      return observed === threshold;
+    case '!=':
+      return observed !== threshold;
+  }
+}
+
+export function evaluateSlo(r: RunResult, slo: Slo): SloOutcome {
+  const scope = {
+    ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+    ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+    excludeWarmup: slo.excludeWarmup,
+  };
+  const scopeText = describeScope(r, slo);
+  const m = slo.metric;
+  const objective = `${slo.op} ${formatValue(slo, slo.threshold)}`;
+  let observed: number | null;
+  let metricLabel: string;
+  let detail = '';
+  let nothing = 'no requests were measured';
+  if (m.kind === 'latency') {
+    const s = statsFor(r, scope);
+    metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
+    observed =
+      m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
+    nothing = 'no response was measured';
+  } else if (m.kind === 'error-rate' || m.kind === 'errors') {
+    const s = statsFor(r, scope);
+    metricLabel = m.kind === 'errors' ? 'errors' : 'error rate';
+    observed = m.kind === 'errors' ? s.failures : s.requests > 0 ? s.failures / s.requests : null;
+    if (m.kind === 'error-rate' && s.requests > 0) detail = ` (${s.failures} of ${s.requests} requests)`;
+  } else {
+    metricLabel = m.stat === 'mean' ? 'throughput' : m.stat === 'peak' ? 'peak throughput' : 'lowest throughput';
+    observed = m.stat === 'mean' ? meanRps(r, slo) : secondRps(r, slo, m.stat);
+    if (m.stat !== 'mean') nothing = 'no whole second was measured';
+  }
+  const pass = observed !== null && compare(observed, slo.op, slo.threshold);
+  const observedText = observed === null ? '-' : formatValue(slo, observed);
+  let sentence: string;
+  if (observed === null) sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
+  else if (m.kind === 'errors') sentence = errorsSentence(observed, slo, scopeText);
+  else {
+    const shown = observedForSentence(slo, observed);
+    sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
+  }
+  return {
+    slo,
+    observed,
+    pass,
+    sentence,
+    labels: { metric: metricLabel, objective, observed: observedText, scope: scopeText.replace(/^(over|in|for) (the )?/, '') },
+  };
+}
+
+/**
+ * The SLO, among those marked abort, that fails on the data so far, if any (k6's abortOnFail).
+ * Called about once a second during the run, with `elapsedMs` since the start.
+ */
+export function abortingSlo(r: RunResult, slos: readonly Slo[], elapsedMs: number): SloOutcome | null {
+  for (const slo of slos) {
+    if (!slo.abortOnFail || elapsedMs < (slo.abortAfterMs ?? 0)) continue;
+    const o = evaluateSlo(r, slo);
+    // Nothing measured yet is not a failure during the run: wait for data.
+    if (o.observed !== null && !o.pass) return o;
+  }
+  return null;
+}
+
+function errorsSentence(n: number, slo: Slo, scopeText: string): string {
+  const failed = n === 0 ? 'no request failed' : `${n} request${n === 1 ? '' : 's'} failed`;
+  const t = slo.threshold;
+  const expected: Record<Comparison, string> =
+    t === 0
+      ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
+      : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
+  return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
+}
+
+function relation(observed: number, threshold: number): string {
+  return observed > threshold ? 'above' : observed < threshold ? 'below' : 'equal to';
+}
+
+/** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
+function observedForSentence(slo: Slo, observed: number): string {
+  const plain = formatValue(slo, observed);
+  if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold)) return plain;
+  switch (slo.metric.kind) {
+    case 'latency':
+      return `${observed.toFixed(3)} ms`;
+    case 'error-rate':
+      return `${(observed * 100).toPrecision(6)}%`;
+    default:
+      return `${observed.toFixed(3)} req/s`;
+  }
+}
+
+function formatValue(slo: Slo, v: number): string {
+  switch (slo.metric.kind) {
+    case 'latency':
+      return fmtMs(v);
+    case 'error-rate':
+      return fmtPct(v);
+    case 'errors':
+      return String(v);
+    case 'throughput':
+      return `${fmtNum(v)} req/s`;
+  }
+}
+
+function describeScope(r: RunResult, slo: Slo): string {
+  const parts: string[] = [];
+  if (slo.endpoint !== undefined) parts.push(`for endpoint ${r.endpoints[slo.endpoint]?.name ?? slo.endpoint}`);
+  if (slo.stage !== undefined) {
+    const st = r.stages[slo.stage];
+    const name = st?.name ?? '';
+    parts.push(`in stage ${slo.stage + 1}${name && name !== String(slo.stage + 1) ? ` (${name})` : ''}`);
+  }
+  if (parts.length === 0) parts.push('over the whole run');
+  if (slo.excludeWarmup && r.warmupMs > 0) parts.push(`after the ${fmtMs(r.warmupMs)} warm-up`);
+  return parts.join(' ');
+}
+
+/** Requests per second over the scope's span (the stage, or the run), warm-up left out when asked. */
+function meanRps(r: RunResult, slo: Slo): number | null {
+  const s = statsFor(r, {
+    ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+    ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+    excludeWarmup: slo.excludeWarmup,
+  });
+  let spanMs = 0;
+  for (const seg of r.segments) {
+    if (slo.stage !== undefined && seg.stage !== slo.stage) continue;
+    if (slo.excludeWarmup && seg.warmup) continue;
+    // A run that ended early only covers part of its planned segments.
+    spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
+  }
+  return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
+}
+
+/** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */
+function secondRps(r: RunResult, slo: Slo, stat: 'peak' | 'min'): number | null {
+  const warmupS = slo.excludeWarmup ? r.warmupMs / 1000 : 0;
+  let best: number | null = null;
+  for (const p of r.timeline) {
+    if (p.span !== undefined) continue;
+    if (slo.stage !== undefined && p.stage !== slo.stage) continue;
+    if (p.t - 1 < warmupS - 1e-9) continue;
+    // Seconds after the planned end are the drain of in-flight requests, not load.
+    if (r.stages.length && p.t * 1000 > r.stages[r.stages.length - 1]!.endMs + 1e-6) continue;
+    if (best === null || (stat === 'peak' ? p.requests > best : p.requests < best)) best = p.requests;
+  }
+  return best;
+}
