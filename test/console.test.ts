@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatProgress, formatSummary, generatorWarnings, fmtMs, fmtPct } from '../src/report/console.ts';
+import { formatChecklist, formatProgress, formatSummary, generatorWarnings, fmtMs, fmtPct } from '../src/report/console.ts';
+import { failingVerdict, passingVerdict } from './fixtures/verdict.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 describe('console output', () => {
@@ -43,5 +44,20 @@ describe('console output', () => {
   it('formats durations and shares readably', () => {
     assert.deepEqual([0.1234, 12.34, 123.4, 1234, 12_345].map(fmtMs), ['0.12 ms', '12.3 ms', '123 ms', '1.23 s', '12.3 s']);
     assert.deepEqual([0, 0.0001, 0.05, 0.5].map(fmtPct), ['0%', '0.010%', '5.00%', '50.0%']);
+  });
+
+  it('prints the SLO checklist with observed values, then the verdict', () => {
+    const text = formatChecklist(failingVerdict());
+    assert.deepEqual(text.split('\n'), [
+      'SLOs:',
+      '  [FAIL] p99 < 100ms           observed 1.00 s: p99 latency 1.00 s is above 100 ms over the whole run',
+      '  [FAIL] errors == 0           observed 3: 3 requests failed over the whole run, expected none',
+      '  [pass] peak-rps >= 1         observed 2.0 req/s',
+      '  [pass] p95 <= 2s in stage 2  observed 1.00 s',
+      'FAIL: 2 of 4 SLOs breached.',
+    ]);
+    assert.match(formatChecklist(passingVerdict()), /PASS: all 2 SLOs met\.$/);
+    assert.equal(formatChecklist({ pass: true, outcomes: [], problems: [] }), 'PASS: no SLOs declared.');
+    assert.match(formatChecklist({ pass: false, outcomes: [], problems: ['the run was aborted: boom'] }), /^Problem: the run was aborted: boom\nFAIL: 0 of 0 SLOs breached, 1 problem with the run\.$/);
   });
 });

@@ -4,6 +4,7 @@
 import type { Progress } from '../load/engine.ts';
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
+import type { Verdict } from '../verdict/types.ts';
 
 export function formatProgress(p: Progress, stageCount: number): string {
   const load = p.users !== undefined ? `users ${p.users}` : `rate ${fmtNum(p.targetRate ?? 0)}/s`;
@@ -61,6 +62,27 @@ export function formatSummary(r: RunResult): string {
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
+  return lines.join('\n');
+}
+
+/**
+ * The SLO checklist, k6 style: a mark, the SLO as written, what was observed. Then the verdict line.
+ * Plain ASCII marks, so logs read the same everywhere.
+ */
+export function formatChecklist(v: Verdict): string {
+  const lines: string[] = [];
+  if (v.outcomes.length > 0) {
+    lines.push('SLOs:');
+    const width = Math.max(...v.outcomes.map((o) => o.slo.text.length));
+    for (const o of v.outcomes) {
+      lines.push(`  ${o.pass ? '[pass]' : '[FAIL]'} ${o.slo.text.padEnd(width)}  observed ${o.labels.observed}${o.pass ? '' : `: ${o.sentence}`}`);
+    }
+  }
+  for (const p of v.problems) lines.push(`Problem: ${p}`);
+  if (v.abortedBy) lines.push(`Stopped early: SLO "${v.abortedBy}" failed during the run.`);
+  const breached = v.outcomes.filter((o) => !o.pass).length;
+  if (v.pass) lines.push(v.outcomes.length ? `PASS: all ${v.outcomes.length} SLOs met.` : 'PASS: no SLOs declared.');
+  else lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
   return lines.join('\n');
 }
 
