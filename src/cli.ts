@@ -65,10 +65,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Flags become overrides on the raw config, each remembering its flag for error messages. */
+/**
+ * Flags become overrides on the raw config, each remembering its flag for error messages. Where a flag
+ * replaces part of a section, the section is first reshaped without an origin (so an error in what
+ * the file still says points at the file, not at a flag), then each flag's value is set under its name.
+ */
 export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Override[] {
   const o: Override[] = [];
   const set = (flag: string, path: Array<string | number>, value: unknown) => o.push({ path, value, origin: `--${flag}` });
+  const reshape = (path: Array<string | number>, value: unknown) => o.push({ path, value });
   const str = (k: keyof typeof OPTIONS) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   const json = (flag: string, text: string) => {
     try {
@@ -77,14 +82,26 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
       throw new UsageError(`--${flag}: not valid JSON (${(err as Error).message})`);
     }
   };
+  const mapping = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
-  const service = (raw['service'] ?? {}) as Record<string, unknown>;
+  const url = str('url');
+  const command = str('command');
+  if (url !== undefined && command !== undefined) throw new UsageError('--url and --command exclude each other: test a running service, or start one');
+  const service = mapping(raw['service']);
+  // ready: /path is short for ready: {path: /path}; the long form takes --ready-path / --ready-timeout.
   const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
-  if (str('url') !== undefined) set('url', ['service'], { url: str('url'), ...(ready !== undefined ? { ready } : {}) });
-  else if (ready !== undefined && (str('ready-path') || str('ready-timeout'))) set('service', ['service', 'ready'], ready);
-  if (str('command') !== undefined) {
-    if (str('url') !== undefined) throw new UsageError('--url and --command exclude each other: test a running service, or start one');
-    set('command', ['service', 'command'], str('command'));
+  const keepReady = ready !== undefined ? { ready } : {};
+  if (url !== undefined) {
+    // A running service: nothing of a command in the file applies.
+    reshape(['service'], keepReady);
+    set('url', ['service', 'url'], url);
+  } else if (command !== undefined) {
+    // The file's url: belongs to the command it starts; a url: alone is a running service the command replaces.
+    if (service['command'] === undefined) reshape(['service'], keepReady);
+    set('command', ['service', 'command'], command);
+  }
+  if (typeof service['ready'] === 'string' && (str('ready-path') !== undefined || str('ready-timeout') !== undefined)) {
+    reshape(['service', 'ready'], ready);
   }
   if (str('ready-path') !== undefined) set('ready-path', ['service', 'ready', 'path'], str('ready-path'));
   if (str('ready-timeout') !== undefined) set('ready-timeout', ['service', 'ready', 'timeout'], str('ready-timeout'));
@@ -93,12 +110,12 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
   if (reqFlags.some((k) => str(k) !== undefined)) {
     if (raw['requests'] !== undefined) throw new UsageError('--path/--method/--body/--bodies apply to a config with one request:, not requests:');
     if (str('body') !== undefined && str('bodies') !== undefined) throw new UsageError('--body and --bodies exclude each other');
-    const base = { ...((raw['request'] ?? {}) as Record<string, unknown>) };
+    const base = { ...mapping(raw['request']) };
     if (str('body') !== undefined || str('bodies') !== undefined) {
       delete base['body'];
       delete base['bodies'];
     }
-    set('request', ['request'], base);
+    reshape(['request'], base);
     if (str('path') !== undefined) set('path', ['request', 'path'], str('path'));
     if (str('method') !== undefined) set('method', ['request', 'method'], str('method'));
     if (str('body') !== undefined) set('body', ['request', 'body'], json('body', str('body')!));
@@ -108,21 +125,26 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
   const users = str('users');
   const rate = str('rate');
   const duration = str('duration');
+  const spawnRate = str('spawn-rate');
   if (users !== undefined && rate !== undefined) throw new UsageError('--users (closed model) and --rate (open model) exclude each other');
   if ((users !== undefined || rate !== undefined) && duration === undefined) {
     throw new UsageError(`--${users !== undefined ? 'users' : 'rate'} needs --duration (e.g. --duration 30s)`);
   }
   if (duration !== undefined && users === undefined && rate === undefined) throw new UsageError('--duration needs --users or --rate');
-  if (str('spawn-rate') !== undefined && users === undefined) throw new UsageError('--spawn-rate needs --users');
-  const load = { ...((raw['load'] ?? {}) as Record<string, unknown>) };
-  if (users !== undefined) {
-    delete load['max-in-flight'];
-    load['stages'] = [{ duration, users, ...(str('spawn-rate') !== undefined ? { 'spawn-rate': str('spawn-rate') } : {}) }];
-    set('users', ['load'], load);
-  } else if (rate !== undefined) {
-    delete load['pacing'];
-    load['stages'] = [{ duration, rate }];
-    set('rate', ['load'], load);
+  if (spawnRate !== undefined && users === undefined) throw new UsageError('--spawn-rate needs --users');
+  if (users !== undefined || rate !== undefined) {
+    // One stage from the flags replaces the file's stages, and what only applies to the other model.
+    const load = { ...mapping(raw['load']) };
+    delete load[users !== undefined ? 'max-in-flight' : 'pacing'];
+    delete load['stages'];
+    reshape(['load'], load);
+    if (users !== undefined) {
+      set('users', ['load', 'stages'], [{ duration, users, ...(spawnRate !== undefined ? { 'spawn-rate': spawnRate } : {}) }]);
+      if (spawnRate !== undefined) set('spawn-rate', ['load', 'stages', 0, 'spawn-rate'], spawnRate);
+    } else {
+      set('rate', ['load', 'stages'], [{ duration, rate }]);
+    }
+    set('duration', ['load', 'stages', 0, 'duration'], duration);
   }
   if (str('pacing') !== undefined) set('pacing', ['load', 'pacing'], str('pacing'));
   if (str('max-in-flight') !== undefined) set('max-in-flight', ['load', 'max-in-flight'], str('max-in-flight'));

@@ -34,11 +34,15 @@ export const DEFAULTS = {
   maxInFlight: 1_000,
 };
 
-/** A value set outside the file (a CLI flag or an action input), with where it came from. */
+/**
+ * A value set outside the file (a CLI flag or an action input), with where it came from. Without an
+ * origin it only reshapes what the file says (e.g. drops a key a flag replaces): errors under it
+ * still point at the file, or at an override with an origin.
+ */
 export interface Override {
   path: Path;
   value: unknown;
-  origin: string;
+  origin?: string;
 }
 
 export interface RawConfig {
@@ -91,6 +95,7 @@ export function applyOverrides(cfg: RawConfig, overrides: readonly Override[]): 
   const locate: Locator = (path) => {
     for (let i = overrides.length - 1; i >= 0; i--) {
       const o = overrides[i]!;
+      if (o.origin === undefined) continue;
       if (o.path.length <= path.length && o.path.every((p, j) => p === path[j])) return `${o.origin} (${formatPath(path)})`;
     }
     return cfg.locate(path);
