@@ -8,7 +8,7 @@
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   timeout, seed, output, progress-interval
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { BodySource, EndpointPlan, LoadPlan, Plan, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
@@ -78,7 +78,7 @@ export function readConfigFile(file: string): RawConfig {
     }
     return `${file} ${formatPath(path)}`;
   };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: expected a mapping at the top level, got ${describe(raw)}`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
   return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file };
 }
 
@@ -164,6 +164,8 @@ function readService(r: Reader, v: unknown, baseDir: string): { service: Service
     }
   }
   const cwd = s['cwd'] === undefined ? baseDir : resolve(baseDir, r.string(s['cwd'], [...at, 'cwd']));
+  // Else spawning fails with a misleading "spawn /bin/sh ENOENT".
+  if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) r.fail([...at, 'cwd'], `${cwd} is not a directory`);
   const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
   return { service: { kind: 'command', command, cwd, env, port, baseUrl }, readiness };
 }
