@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
-// config overrides, build the plan, run it, print. Exit codes: 0 done, 2 bad configuration or the
-// service could not start, 130 interrupted (1 is kept for SLO breaches).
+// config overrides, build the plan, run it, print. Exit codes: 0 done, 2 bad configuration, or the
+// service could not start or died during the run, 130 interrupted (1 is kept for SLO breaches).
 
 import { parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
@@ -198,7 +198,13 @@ export async function main(argv: string[]): Promise<number> {
     out('');
     out(formatSummary(result));
     out(`\nResult: ${resultFile}`);
-    return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+    if (result.status === 'interrupted') return EXIT.interrupted;
+    if (result.status === 'aborted') {
+      // The service died under load: never a pass, whatever was measured before.
+      err(`run aborted: ${result.reason ?? 'the service stopped'}`);
+      return EXIT.usage;
+    }
+    return EXIT.ok;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {
       err(e.message);
