@@ -69,28 +69,54 @@ export async function startService(plan: ServicePlan, logFile?: string): Promise
       res({ code: null, signal: null });
     });
   });
-  const closed = exited.then(() => new Promise<void>((res) => (log ? log.end(res) : res())));
+  // 'close' comes once the process has exited and its output pipes are closed, i.e. once nothing it
+  // started holds them either: the whole group is done.
+  const outputDone = new Promise<void>((res) => child.on('close', () => res()));
   let stopping: Promise<void> | undefined;
+  const pid = child.pid;
+  if (pid) liveGroups.add(pid);
   return {
     baseUrl,
     exited,
-    pid: child.pid,
+    pid,
     lastLines: (n = 15) => tail.slice(-n),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
-        if (running && child.pid) {
-          killGroup(child.pid, 'SIGTERM');
-          const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), graceMs);
-          await exited;
-          clearTimeout(timer);
+        if (pid) {
+          if (running) {
+            killGroup(pid, 'SIGTERM');
+            // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
+            // shutting down: the grace period is for the whole group, not just the shell.
+            await within(outputDone, graceMs);
+          }
+          // Whatever still runs in the group (or was left behind by a service that exited on its own).
+          killGroup(pid, 'SIGKILL');
+          liveGroups.delete(pid);
         }
-        // The shell may have exited while something it started still runs in the group.
-        if (child.pid) killGroup(child.pid, 'SIGKILL');
-        await closed;
+        await exited;
+        // The last output, unless something that left the group still holds the pipes.
+        await within(outputDone, 1000);
+        child.stdout!.off('data', keep);
+        child.stderr!.off('data', keep);
+        await new Promise<void>((res) => (log ? log.end(res) : res()));
       })();
       return stopping;
     },
   };
+}
+
+// Process groups started and not yet stopped. Should loadgate exit without stopping them (a second
+// Ctrl-C, an internal error), they are killed on the way out rather than left running.
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+});
+
+/** Waits for `p`, or `ms` at most. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
+  clearTimeout(timer);
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -144,7 +170,7 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
       if (exit) throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
       const tail = svc.lastLines();
       throw new ServiceError(
-        `${url} was not ready after ${Math.round(ready.timeoutMs / 1000)} s (last answer: ${last})` +
+        `${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})` +
           (tail.length ? `; the service's last output:\n  ${tail.join('\n  ')}` : ''),
       );
     }
