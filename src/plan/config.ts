@@ -10,7 +10,7 @@
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import type { BodySource, EndpointPlan, LoadPlan, Plan, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
 import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
 
@@ -68,13 +68,24 @@ export function readConfigFile(file: string): RawConfig {
     throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const raw = doc.toJS() ?? {};
+  // The line of a key path: of the key itself in a mapping (a block value starts on the next line),
+  // of the item in a list, of the document at the top.
+  const lineOf = (path: Path): number | undefined => {
+    let node: unknown = doc.contents;
+    if (path.length > 0) {
+      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+      const last = path[path.length - 1]!;
+      if (isMap(parent)) node = parent.items.find((it) => String(isScalar(it.key) ? it.key.value : it.key) === String(last))?.key;
+      else if (isSeq(parent) && typeof last === 'number') node = parent.items[last];
+      else node = undefined;
+    }
+    return isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  };
   const locate: Locator = (path) => {
-    // The deepest node that exists along the path gives the line.
+    // The deepest key that exists along the path gives the line.
     for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) {
-        return `${file}:${lineCounter.linePos(node.range[0]).line} ${formatPath(path)}`;
-      }
+      const line = lineOf(path.slice(0, n));
+      if (line !== undefined) return `${file}:${line} ${formatPath(path)}`;
     }
     return `${file} ${formatPath(path)}`;
   };
@@ -339,6 +350,8 @@ function readLoad(r: Reader, v: unknown): LoadPlan {
 
 /** "1/s" (per user), "30/m", "none" (no wait), or a bare number per second. */
 function readPacing(r: Reader, v: unknown, at: Path): number {
+  // From a flag or an action input a bare number arrives as a string.
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) v = Number(v);
   if (v === 'none' || v === 0) return 0;
   if (typeof v === 'number') return r.number(v, at, { above: 0 });
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(v) : null;
