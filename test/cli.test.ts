@@ -8,9 +8,19 @@ import { after, describe, it } from 'node:test';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { percentileMs } from '../src/metrics/histogram.ts';
 import { closedPort, startServer } from './helpers/http.ts';
-import { CLI, NODE, PATH_WITH_NODE, REPO, type Finished, eventually, groupAlive, killChildren, runNode, startNode } from './helpers/process.ts';
+import { CLI, NODE, PATH_WITH_NODE, REPO, type Finished, type StartOptions, type Started, eventually, groupAlive, killChildren, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
+// A CLI killed here (a test failed before it ended) cannot stop the service it started: kill that too.
+const clis: Started[] = [];
+after(() => {
+  for (const cli of clis) {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) continue;
+    cli.kill('SIGKILL');
+    const m = /Started the service \(pid (\d+)\)/.exec(cli.stdout);
+    if (m && groupAlive(Number(m[1]))) process.kill(-Number(m[1]), 'SIGKILL');
+  }
+});
 after(killChildren);
 after(removeTempDirs);
 
@@ -18,8 +28,14 @@ const SERVER = join(REPO, 'test', 'helpers', 'server.ts');
 /** A command that starts the helper server on loadgate's port, with extra flags. */
 const serverCommand = (flags = '') => `${NODE} ${SERVER} --port {port} ${flags}`.trim();
 
-function runCli(args: string[], timeoutMs = 30_000): Promise<Finished> {
-  return runNode([CLI, ...args], { timeoutMs });
+function startCli(args: string[], opts: StartOptions = {}): Started {
+  const cli = startNode([CLI, ...args], { timeoutMs: 30_000, ...opts });
+  clis.push(cli);
+  return cli;
+}
+
+function runCli(args: string[], opts: StartOptions = {}): Promise<Finished> {
+  return startCli(args, opts).exited;
 }
 
 function readResult(outDir: string) {
@@ -218,8 +234,8 @@ describe('stopping a run', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} mid-run: exit 130, result.json "interrupted", the service stopped`, async () => {
       const out = tempDir();
-      const cli = startNode(
-        [CLI, 'run', '--command', serverCommand('--delay-ms 10'), '--path', '/p', '--users', '2', '--pacing', '10/s', '--duration', '30s', '--progress-interval', '250ms', '--out', out],
+      const cli = startCli(
+        ['run', '--command', serverCommand('--delay-ms 10'), '--path', '/p', '--users', '2', '--pacing', '10/s', '--duration', '30s', '--progress-interval', '250ms', '--out', out],
         { timeoutMs: 20_000 },
       );
       await cli.waitFor(/^\[\d+s\/30s\] /m); // under load
@@ -241,7 +257,7 @@ describe('stopping a run', () => {
 
   it('the service gets its grace period: SIGTERM reaches it and it can finish shutting down', async () => {
     const out = tempDir();
-    const cli = startNode([CLI, 'run', '--command', serverCommand('--sigterm-delay-ms 300'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', out], {
+    const cli = startCli(['run', '--command', serverCommand('--sigterm-delay-ms 300'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', out], {
       timeoutMs: 20_000,
     });
     await cli.waitFor(/^Service ready/m);
@@ -255,7 +271,7 @@ describe('stopping a run', () => {
   });
 
   it('a second SIGINT exits at once and still leaves no service running (one that ignores SIGTERM)', async () => {
-    const cli = startNode([CLI, 'run', '--command', serverCommand('--ignore-sigterm'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', tempDir()], {
+    const cli = startCli(['run', '--command', serverCommand('--ignore-sigterm'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', tempDir()], {
       timeoutMs: 20_000,
     });
     await cli.waitFor(/^Service ready/m);
@@ -272,8 +288,8 @@ describe('stopping a run', () => {
   });
 
   it('SIGINT while waiting for readiness: exit 130, the service stopped', async () => {
-    const cli = startNode(
-      [CLI, 'run', '--command', serverCommand('--ready-path /ready --ready-status 503'), '--ready-path', '/ready', '--ready-timeout', '30s', '--path', '/p', '--users', '1', '--duration', '1s', '--out', tempDir()],
+    const cli = startCli(
+      ['run', '--command', serverCommand('--ready-path /ready --ready-status 503'), '--ready-path', '/ready', '--ready-timeout', '30s', '--path', '/p', '--users', '1', '--duration', '1s', '--out', tempDir()],
       { timeoutMs: 20_000 },
     );
     await cli.waitFor(/^Started the service/m);
@@ -342,7 +358,7 @@ output: ${dir}/report
 `,
     );
     // `node` in the command resolves through PATH: make it this Node 24.
-    const r = await runNode([CLI, 'run', '--config', file], { env: { PATH: PATH_WITH_NODE }, timeoutMs: 40_000 });
+    const r = await runCli(['run', '--config', file], { env: { PATH: PATH_WITH_NODE }, timeoutMs: 40_000 });
     assert.equal(r.code, 0, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     const result = readResult(join(dir, 'report'));
     assert.equal(result.status, 'completed');
