@@ -173,6 +173,18 @@ export async function main(argv: string[]): Promise<number> {
     err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
     return EXIT.usage;
   }
+  if (flags.config === undefined) {
+    // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
+    const missing = [
+      ...(flags.url === undefined && flags.command === undefined ? ['--url or --command'] : []),
+      ...(flags.path === undefined ? ['--path'] : []),
+      ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
+    ];
+    if (missing.length > 0) {
+      err(`without --config, give ${missing.join('; ')}\n${USAGE}`);
+      return EXIT.usage;
+    }
+  }
 
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {

@@ -176,9 +176,12 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
     assert.match(r.stderr, /^Usage: loadgate run/m);
   });
 
-  it('no config and no flags says what is missing', async () => {
+  it('no config and no flags: says which flags are missing, with the usage', async () => {
     const r = await runCli(['run']);
-    assertCleanError(r, /service: missing: say where the service is/);
+    assertCleanError(r, /^loadgate: without --config, give --url or --command; --path; --users or --rate, with --duration$/);
+    assert.match(r.stderr, /^Usage: loadgate run/m);
+    const some = await runCli(['run', '--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1s']);
+    assertCleanError(some, /^loadgate: without --config, give --path$/);
   });
 
   it('--help and --version exit 0', async () => {
