@@ -323,7 +323,7 @@ describe('the service dying mid-run', () => {
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   });
 
-  it('same without pacing (users send back to back)', { todo: 'engine bug: undici asserts (client[kSize] === 0) when a slot re-dispatches synchronously from a connection error; the CLI crashes with exit 1' }, async () => {
+  it('same without pacing (users send back to back)', async () => {
     const out = tempDir();
     const r = await runCli(['run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--duration', '20s', '--out', out]);
     assert.doesNotMatch(r.stderr, /^\s+at /m, r.stderr);

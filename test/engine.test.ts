@@ -271,6 +271,16 @@ describe('errors are measured, never crash the run', () => {
     assert.match(r.failures[0]!.error, /ECONNREFUSED/);
   });
 
+  it('keeps going when the service goes away under users with no pacing (no crash, errors counted)', async () => {
+    const srv = await httpServer(ok);
+    setTimeout(() => void srv.close(), 400);
+    const r = await run(srv.url, closed([[1.2, 4]], 0));
+    const s = statsFor(r);
+    assert.equal(r.status, 'completed');
+    assert.ok(s.requests - s.failures > 100, 'answered before the server went away');
+    assert.ok(s.errors.refused + s.errors.reset > 0, JSON.stringify(s.errors));
+  });
+
   it('times out requests the service never answers, and records the timeout as latency', async () => {
     const srv = await httpServer(() => {}); // never answers
     const t0 = performance.now();

@@ -119,7 +119,10 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
         recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
         recorder.failure(slot.endpoint, kind as ErrorKind, message, endMs);
       }
-      onSlotFree(slot, endMs);
+      // Inside undici's error callback the client is still settling its queue: dispatching on it
+      // again right here trips its internal assertions. A turn of the event loop later it is ready
+      // (and a tight loop of refused connections yields to timers and I/O).
+      setImmediate(onSlotFree, slot, endMs);
     },
   };
   const newSlot = () => {

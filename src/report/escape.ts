@@ -9,22 +9,31 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML[c]!);
 }
 
-/** For XML text and attributes (JUnit): also drops characters XML 1.0 cannot carry at all. */
+/** For XML text and attributes (JUnit): also replaces what XML 1.0 cannot carry (controls, lone surrogates). */
 export function escapeXml(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return escapeHtml(s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD'));
+  return escapeHtml(s.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD'));
+}
+
+/** C0 controls (but tab and line breaks), DEL, and bidi overrides/isolates (which can reorder what a reader sees). */
+export function cleanText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g, '\uFFFD');
 }
 
 /**
- * For untrusted text inside Markdown (GitHub-flavoured), in prose or a table cell: HTML-escapes it
- * (GitHub renders inline HTML, and `<!--` could hide the rest of a comment), backslash-escapes
- * Markdown punctuation (links, emphasis, code spans, tables), and folds line breaks, so the text
- * reads as itself and cannot end the table row or open a block.
+ * For untrusted text inside Markdown (GitHub-flavoured), in prose or a table cell: backslash-escapes
+ * Markdown punctuation (links, emphasis, code spans, tables), then HTML-escapes (GitHub renders inline
+ * HTML, and `<!--` could hide the rest of a comment; the two character sets are disjoint, so the
+ * entities stay intact), folds line breaks so the text cannot end a table row or open a block, and
+ * puts a zero-width space after `@` and between `#`/`GH-` and a digit, so GitHub neither pings a user
+ * or team nor cross-references an issue.
  */
 export function escapeMarkdown(s: string): string {
-  return escapeHtml(s)
-    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`)
-    .replace(/\r\n|\r|\n/g, ' ');
+  return escapeHtml(cleanText(s).replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`))
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/@/g, '@\u200B')
+    .replace(/(\\#|GH\\-)(?=\d)/gi, '$1\u200B');
 }
 
 /**
@@ -33,7 +42,8 @@ export function escapeMarkdown(s: string): string {
  * the cell (GFM splits rows before inline parsing), so it is escaped.
  */
 export function markdownCode(s: string): string {
-  const flat = s.replace(/\r\n|\r|\n/g, ' ');
+  const flat = cleanText(s).replace(/\r\n|\r|\n/g, ' ');
+  if (flat === '') return '';
   const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(longest + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
@@ -42,6 +52,7 @@ export function markdownCode(s: string): string {
 
 /** Truncates to at most `max` characters (code points), marking the cut. */
 export function truncate(s: string, max: number): string {
+  if (max < 1) return '';
   const chars = Array.from(s);
   return chars.length <= max ? s : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }

@@ -327,21 +327,9 @@ function safeUrl(s: string | undefined): string | null {
 
 // ---- untrusted text ----
 
-/**
- * Untrusted text as escaped Markdown prose (also inside table cells), at most `max` characters before
- * escaping. On top of escapeMarkdown: control and bidi-override characters are replaced; a zero-width space
- * after `@`, and between `#` / `GH-` and a digit, so GitHub links no @mention (which would notify that user or
- * team) and no issue reference (which would add a "mentioned" event to that issue).
- */
+/** Untrusted text as escaped Markdown prose (also inside table cells), at most `max` characters before escaping. */
 export function text(s: string, max: number): string {
-  return (
-    escapeMarkdown(truncate(clean(s), max))
-      // escapeMarkdown turns ' into &#39; and then backslash-escapes its '#', which shows as a literal "&#39;":
-      // undo that for the entity (see the report: escape.ts should escape Markdown before HTML).
-      .replace(/&\\#39;/g, '&#39;')
-      .replace(/@/g, '@\u200B')
-      .replace(/(\\#|GH\\-)(?=\d)/gi, '$1\u200B')
-  );
+  return escapeMarkdown(truncate(s, max));
 }
 
 /**
@@ -350,16 +338,9 @@ export function text(s: string, max: number): string {
  * (markdownCode's only change inside the span is `|` -> `\|`).
  */
 export function code(s: string, max: number, inTable = true): string {
-  const c = clean(s);
-  if (c.trim() === '') return '(empty)';
-  const span = markdownCode(truncate(c, max));
+  if (s.trim() === '') return '(empty)';
+  const span = markdownCode(truncate(s, max));
   return inTable ? span : span.replace(/\\\|/g, '|');
-}
-
-/** C0 controls (but tab and line breaks), DEL, and bidi overrides/isolates (which can reorder what a reader sees). */
-function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g, '\uFFFD');
 }
 
 // ---- numbers ----
