@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, C as ConfigError, S as ServiceError, V as VERSION } from './run.js';
+import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, S as ServiceError, V as VERSION } from './run.js';
 import 'node:fs';
 import 'node:path';
 import 'process';
@@ -30,12 +30,13 @@ import 'node:dns';
 import 'node:child_process';
 
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
-// config overrides, build the plan, run it, print. Exit codes: 0 done, 2 bad configuration or the
-// service could not start, 130 interrupted (1 is kept for SLO breaches).
+// config overrides, build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or
+// the run failed (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service
+// could not start, 130 interrupted. Every report is written before the exit.
 const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 };
 const USAGE = `Usage: loadgate run [--config FILE] [flags]
 
-Load-tests a model service with a staged load and writes the result to the output folder.
+Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output folder.
 
 Flags (each overrides the config file):
   -c, --config FILE          YAML config (see README)
@@ -53,6 +54,9 @@ Flags (each overrides the config file):
       --ready-path PATH      readiness path        --ready-timeout D  startup timeout
       --seed N               random seed           --out DIR         output folder
       --progress-interval D  progress line period (default 5s)
+      --slo LINE             an SLO, e.g. "p99 < 100ms" (repeat for several; replaces the file's)
+      --warm-up D            leave the first D out of the SLOs
+      --no-fail              report breaches but exit 0
   -h, --help                 this help             --version         print the version
 `;
 const OPTIONS = {
@@ -75,6 +79,9 @@ const OPTIONS = {
     seed: { type: 'string' },
     out: { type: 'string' },
     'progress-interval': { type: 'string' },
+    slo: { type: 'string', multiple: true },
+    'warm-up': { type: 'string' },
+    'no-fail': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean' },
 };
@@ -188,6 +195,10 @@ function flagOverrides(flags, raw) {
         set('out', ['output'], str('out'));
     if (str('progress-interval') !== undefined)
         set('progress-interval', ['progress-interval'], str('progress-interval'));
+    if (str('warm-up') !== undefined)
+        set('warm-up', ['warm-up'], str('warm-up'));
+    if (Array.isArray(flags.slo))
+        set('slo', ['slos'], flags.slo);
     return o;
 }
 async function main(argv) {
@@ -211,6 +222,18 @@ async function main(argv) {
         err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
         return EXIT.usage;
     }
+    if (flags.config === undefined) {
+        // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
+        const missing = [
+            ...(flags.url === undefined && flags.command === undefined ? ['--url or --command'] : []),
+            ...(flags.path === undefined ? ['--path'] : []),
+            ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
+        ];
+        if (missing.length > 0) {
+            err(`without --config, give ${missing.join('; ')}\n${USAGE}`);
+            return EXIT.usage;
+        }
+    }
     const stop = new AbortController();
     const onSignal = (sig) => {
         if (stop.signal.aborted) {
@@ -227,15 +250,27 @@ async function main(argv) {
         cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
         const plan = buildPlan(cfg);
         const stages = plan.load.stages.length;
-        const { result, resultFile } = await executeRun(plan, {
+        const { result, verdict, reports } = await executeRun(plan, {
             log: out,
             signal: stop.signal,
             onProgress: (p) => out(formatProgress(p, stages)),
         });
         out('');
         out(formatSummary(result));
-        out(`\nResult: ${resultFile}`);
-        return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+        out('');
+        out(formatChecklist(verdict));
+        out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
+        if (result.status === 'interrupted')
+            return EXIT.interrupted;
+        if (result.status === 'aborted' && !result.abortedBy)
+            err(`run aborted: ${result.reason ?? 'the service stopped'}`);
+        if (verdict.pass)
+            return EXIT.ok;
+        if (flags['no-fail']) {
+            out('--no-fail: exiting 0 despite the verdict.');
+            return EXIT.ok;
+        }
+        return EXIT.breach;
     }
     catch (e) {
         if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {

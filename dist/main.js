@@ -20,7 +20,7 @@ import require$$3 from 'node:util';
 import require$$5 from 'node:querystring';
 import require$$0$1 from 'node:events';
 import require$$0$5 from 'node:diagnostics_channel';
-import { g as commonjsGlobal, b as buildPlan, r as readConfigFile, c as executeRun, d as formatSummary, C as ConfigError, S as ServiceError } from './run.js';
+import { h as commonjsGlobal, b as buildPlan, r as readConfigFile, c as executeRun, d as formatSummary, g as formatChecklist, C as ConfigError, S as ServiceError } from './run.js';
 import require$$4 from 'node:tls';
 import require$$0$6 from 'node:zlib';
 import require$$5$1 from 'node:perf_hooks';
@@ -28800,8 +28800,8 @@ function info(message) {
 }
 
 // The GitHub Action's main step. Thin wiring over the same run the CLI does: read the config named by
-// the `config` input, run it, expose the result. (Inputs beyond `config`, the artifact, the PR comment
-// and the SLO gate come with the action issue.)
+// the `config` input, run it, judge it, fail the step on a breach. (Inputs beyond `config`, the artifact,
+// the job summary and the PR comment come with the action issue.)
 async function runAction() {
     const stop = new AbortController();
     const onSignal = (sig) => stop.abort(new Error(`interrupted by ${sig}`));
@@ -28809,12 +28809,16 @@ async function runAction() {
     process.once('SIGTERM', onSignal);
     try {
         const plan = buildPlan(readConfigFile(getInput('config', { required: true })));
-        const { result, resultFile } = await executeRun(plan, { log: info, signal: stop.signal });
+        const { result, verdict, resultFile } = await executeRun(plan, { log: info, signal: stop.signal });
         info(formatSummary(result));
+        info(formatChecklist(verdict));
+        setOutput('verdict', verdict.pass ? 'pass' : 'fail');
         setOutput('result-file', resultFile);
         setOutput('report-dir', plan.outputDir);
-        if (result.status !== 'completed')
-            setFailed(`the run was ${result.status}: ${result.reason ?? ''}`);
+        if (!verdict.pass) {
+            const why = [...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence), ...verdict.problems];
+            setFailed(`loadgate: ${why.join('; ') || `the run was ${result.status}`}`);
+        }
     }
     catch (e) {
         if (e instanceof ConfigError || e instanceof ServiceError)

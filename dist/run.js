@@ -1,5 +1,5 @@
-import { readFileSync, mkdirSync, createWriteStream, writeFileSync } from 'node:fs';
-import require$$1$3, { dirname, resolve, join } from 'node:path';
+import { readFileSync, statSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import require$$1$3, { dirname, resolve, join as join$1 } from 'node:path';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import require$$0$3 from 'node:assert';
@@ -8861,11 +8861,14 @@ function parseDuration(v) {
     }
     return pos === body.length && pos > 0 ? sign * total : null;
 }
-/** The known key nearest to a mistyped one (edit distance <= 2, or the same when case and -_ are ignored). */
+/**
+ * The known key nearest to a mistyped one: the same when case and -_ are ignored, or within an edit
+ * distance of about a third of its length (so "ramp" does not suggest "name", but "spwan-rate" finds "spawn-rate").
+ */
 function closest(key, known) {
     const norm = (s) => s.toLowerCase().replace(/[-_]/g, '');
     let best;
-    let bestD = 3;
+    let bestD = Math.min(3, Math.floor(key.length / 3) + 1);
     for (const k of known) {
         const d = norm(k) === norm(key) ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
         if (d < bestD) {
@@ -8889,6 +8892,190 @@ function editDistance(a, b) {
     return row[b.length];
 }
 
+// SLO lines, as people write them, to typed Slo values.
+//
+//   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
+//
+//   p99 < 100ms                 p95 <= 250ms in stage 5        p99.9 < 1s for endpoint predict
+//   mean < 50ms                 max < 1s                       min >= 1ms
+//   error-rate < 0.1%           errors == 0                    errors < 10, abort
+//   rps >= 5  (mean over the scope)   peak-rps >= 5 (highest whole second)   min-rps >= 4 (lowest whole second)
+//
+// Latency needs a unit (us, ms, s, m, h); error-rate takes a percentage (0.1%) or a fraction (0.001);
+// throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
+// With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
+class SloSyntaxError extends Error {
+    name = 'SloSyntaxError';
+}
+const OPS = ['<=', '>=', '==', '!=', '<', '>'];
+const METRIC_HELP = 'p50, p90, p99, p99.9 (any percentile), median, mean, max, min, error-rate, errors, rps, peak-rps, min-rps';
+const LATENCY_UNITS = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+function parseSloLine(text) {
+    const line = text.trim();
+    if (line === '')
+        throw new SloSyntaxError('empty SLO');
+    // Options after a comma: "abort", "abort after 30s".
+    const [head = '', ...opts] = line.split(',').map((s) => s.trim());
+    const m = /^([A-Za-z][\w.()-]*)\s*(<=|>=|==|!=|=|<|>)\s*(\S+)\s*(.*)$/.exec(head);
+    if (!m) {
+        const op = /^\S+\s+(\S+)/.exec(head)?.[1];
+        if (op && !OPS.includes(op))
+            throw new SloSyntaxError(`unknown operator "${op}" (expected one of ${OPS.join(' ')})`);
+        throw new SloSyntaxError(`expected "<metric> <operator> <value>", e.g. "p99 < 100ms", got "${line}"`);
+    }
+    const [, metricText = '', opText = '', valueText = '', rest = ''] = m;
+    const metric = parseMetric(metricText);
+    const op = (opText === '=' ? '==' : opText);
+    const threshold = parseThreshold(metric, valueText);
+    const scope = parseScope(rest.trim());
+    if (scope.endpointRef !== undefined && metric.kind === 'throughput' && metric.stat !== 'mean') {
+        throw new SloSyntaxError(`${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`);
+    }
+    let abortOnFail = false;
+    let abortAfterMs = 0;
+    for (const o of opts) {
+        const a = /^abort(?:-on-fail)?(?:\s+after\s+(\S+))?$/.exec(o);
+        if (!a)
+            throw new SloSyntaxError(`unknown option "${o}" (expected "abort" or "abort after 30s")`);
+        abortOnFail = true;
+        if (a[1] !== undefined) {
+            const ms = parseDuration(a[1]);
+            if (ms === null || ms < 0)
+                throw new SloSyntaxError(`"abort after" takes a duration like 30s, got "${a[1]}"`);
+            abortAfterMs = ms;
+        }
+    }
+    return { text: line, metric, op, threshold, ...scope, abortOnFail, abortAfterMs };
+}
+function parseMetric(t) {
+    const s = t.toLowerCase();
+    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
+    if (p) {
+        const percentile = Number(p[1]);
+        if (!(percentile > 0 && percentile <= 100))
+            throw new SloSyntaxError(`percentile must be above 0 and at most 100, got ${t}`);
+        return { kind: 'latency', stat: 'percentile', percentile };
+    }
+    switch (s) {
+        case 'median':
+            return { kind: 'latency', stat: 'percentile', percentile: 50 };
+        case 'mean':
+        case 'avg':
+        case 'average':
+            return { kind: 'latency', stat: 'mean' };
+        case 'max':
+            return { kind: 'latency', stat: 'max' };
+        case 'min':
+            return { kind: 'latency', stat: 'min' };
+        case 'error-rate':
+        case 'error_rate':
+        case 'failure-rate':
+            return { kind: 'error-rate' };
+        case 'errors':
+        case 'failures':
+            return { kind: 'errors' };
+        case 'rps':
+        case 'throughput':
+            return { kind: 'throughput', stat: 'mean' };
+        case 'peak-rps':
+        case 'max-rps':
+            return { kind: 'throughput', stat: 'peak' };
+        case 'min-rps':
+            return { kind: 'throughput', stat: 'min' };
+    }
+    throw new SloSyntaxError(`unknown metric "${t}" (expected ${METRIC_HELP})`);
+}
+function parseThreshold(metric, v) {
+    const m = /^(-?\d+(?:\.\d+)?)([a-zµ%/]*)$/i.exec(v);
+    if (!m)
+        throw new SloSyntaxError(`expected a number with its unit, e.g. 100ms, got "${v}"`);
+    const n = Number(m[1]);
+    const unit = (m[2] ?? '').toLowerCase();
+    if (n < 0)
+        throw new SloSyntaxError(`a threshold cannot be negative, got "${v}"`);
+    switch (metric.kind) {
+        case 'latency': {
+            if (unit === '')
+                throw new SloSyntaxError(`latency needs a unit: "${v}ms" or "${v}s"?`);
+            const f = LATENCY_UNITS[unit];
+            if (f === undefined)
+                throw new SloSyntaxError(`unknown latency unit "${unit}" (expected us, ms, s, m or h)`);
+            return n * f;
+        }
+        case 'error-rate': {
+            if (unit === '%') {
+                if (n > 100)
+                    throw new SloSyntaxError(`an error rate is at most 100%, got "${v}"`);
+                return n / 100;
+            }
+            if (unit !== '')
+                throw new SloSyntaxError(`error-rate takes a percentage like 0.1% or a fraction like 0.001, got "${v}"`);
+            if (n > 1)
+                throw new SloSyntaxError(`as a fraction an error rate is at most 1; did you mean ${n}%?`);
+            return n;
+        }
+        case 'errors':
+            if (unit !== '')
+                throw new SloSyntaxError(`errors is a count: no unit, got "${v}"`);
+            if (!Number.isInteger(n))
+                throw new SloSyntaxError(`errors is a count: a whole number, got "${v}"`);
+            return n;
+        case 'throughput':
+            if (!['', '/s', 'rps', 'req/s'].includes(unit))
+                throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
+            return n;
+    }
+}
+function parseScope(rest) {
+    const out = { includeWarmup: false };
+    let s = rest;
+    const word = String.raw `("[^"]+"|'[^']+'|\S+)`;
+    const patterns = [
+        [new RegExp(`^in\\s+stage\\s+${word}`, 'i'), (v) => set('stageRef', v)],
+        [new RegExp(`^(?:for|on)\\s+endpoint\\s+${word}`, 'i'), (v) => set('endpointRef', v)],
+        [/^including\s+(?:the\s+)?warm-?up/i, () => (out.includeWarmup = true)],
+    ];
+    function set(k, v) {
+        if (out[k] !== undefined)
+            throw new SloSyntaxError(`the ${k === 'stageRef' ? 'stage' : 'endpoint'} is given twice`);
+        out[k] = v.replace(/^(["'])(.*)\1$/, '$2');
+    }
+    while (s !== '') {
+        const hit = patterns.find(([re]) => re.test(s));
+        if (!hit) {
+            throw new SloSyntaxError(`unexpected "${s}" (expected "in stage N", "for endpoint NAME", "including warm-up", or ", abort")`);
+        }
+        const mm = hit[0].exec(s);
+        hit[1](mm[1] ?? '');
+        s = s.slice(mm[0].length).trim();
+    }
+    return out;
+}
+/** Matches stage and endpoint references against the plan. Stage numbers are 1-based; names match exactly. */
+function resolveSlo(p, plan) {
+    const { stageRef, endpointRef, includeWarmup, ...rest } = p;
+    const slo = { ...rest, excludeWarmup: plan.warmupMs > 0 && !includeWarmup };
+    if (stageRef !== undefined) {
+        const byName = plan.stageNames.indexOf(stageRef);
+        const n = /^\d+$/.test(stageRef) ? Number(stageRef) : NaN;
+        if (byName >= 0)
+            slo.stage = byName;
+        else if (n >= 1 && n <= plan.stageNames.length)
+            slo.stage = n - 1;
+        else {
+            throw new SloSyntaxError(`unknown stage "${stageRef}" (the run has ${plan.stageNames.length} stage${plan.stageNames.length === 1 ? '' : 's'}: ` +
+                `1..${plan.stageNames.length}, or by name: ${plan.stageNames.map((x) => `"${x}"`).join(', ')})`);
+        }
+    }
+    if (endpointRef !== undefined) {
+        const i = plan.endpointNames.indexOf(endpointRef);
+        if (i < 0)
+            throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
+        slo.endpoint = i;
+    }
+    return slo;
+}
+
 // From a YAML file (and overrides from flags) to one validated Plan.
 //
 //   service:   url: https://staging.example.com              (a running service)
@@ -8897,8 +9084,9 @@ function editDistance(a, b) {
 //   request:   {name, method, path, headers, body | bodies, weight, expect-status}   (or requests: [...])
 //   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
-//   timeout, seed, output, progress-interval
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'timeout', 'seed', 'output', 'progress-interval'];
+//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
+//   warm-up, timeout, seed, output, progress-interval
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
 const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = ['name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status'];
@@ -8930,19 +9118,34 @@ function readConfigFile(file) {
         throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
     }
     const raw = doc.toJS() ?? {};
+    // The line of a key path: of the key itself in a mapping (a block value starts on the next line),
+    // of the item in a list, of the document at the top.
+    const lineOf = (path) => {
+        let node = doc.contents;
+        if (path.length > 0) {
+            const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+            const last = path[path.length - 1];
+            if (distExports$1.isMap(parent))
+                node = parent.items.find((it) => String(distExports$1.isScalar(it.key) ? it.key.value : it.key) === String(last))?.key;
+            else if (distExports$1.isSeq(parent) && typeof last === 'number')
+                node = parent.items[last];
+            else
+                node = undefined;
+        }
+        return distExports$1.isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    };
     const locate = (path) => {
-        // The deepest node that exists along the path gives the line.
+        // The deepest key that exists along the path gives the line.
         for (let n = path.length; n >= 0; n--) {
-            const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-            if (distExports$1.isNode(node) && node.range) {
-                return `${file}:${lineCounter.linePos(node.range[0]).line} ${formatPath(path)}`;
-            }
+            const line = lineOf(path.slice(0, n));
+            if (line !== undefined)
+                return `${file}:${line} ${formatPath(path)}`;
         }
         return `${file} ${formatPath(path)}`;
     };
     if (typeof raw !== 'object' || Array.isArray(raw))
         throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
-    return { raw: raw, locate, baseDir: dirname(resolve(file)), file };
+    return { raw: raw, locate, baseDir: dirname(resolve(file)), file, lineOf };
 }
 /** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
 function emptyConfig(baseDir = process.cwd()) {
@@ -8965,7 +9168,10 @@ function applyOverrides(cfg, overrides) {
         }
         return cfg.locate(path);
     };
-    return { ...cfg, raw, locate };
+    // A value an override set has no line in the file.
+    const overridden = (path) => overrides.some((o) => o.path.length <= path.length && o.path.every((p, j) => p === path[j]));
+    const lineOf = cfg.lineOf ? (path) => (overridden(path) ? undefined : cfg.lineOf(path)) : undefined;
+    return { ...cfg, raw, locate, ...(lineOf ? { lineOf } : {}) };
 }
 function setIn(obj, path, value) {
     let cur = obj;
@@ -8984,11 +9190,22 @@ function buildPlan(cfg) {
     const service = readService(r, top['service'], cfg.baseDir);
     const endpoints = readEndpoints(r, top, cfg.baseDir);
     const load = readLoad(r, top['load']);
+    const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
+    const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
+    if (warmupMs >= totalMs)
+        r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
+    const slos = readSlos(r, top['slos'], cfg, {
+        stageNames: load.stages.map((st) => st.name),
+        endpointNames: endpoints.map((e) => e.name),
+        warmupMs,
+    });
     const plan = {
         service: service.service,
         readiness: service.readiness,
         endpoints,
         load,
+        slos,
+        warmupMs,
         timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
         seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
         // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
@@ -8998,6 +9215,46 @@ function buildPlan(cfg) {
         ...(cfg.file ? { configPath: cfg.file } : {}),
     };
     return plan;
+}
+/**
+ * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
+ * blank lines and # comments are skipped. A bad line is named with its file line and what is wrong.
+ */
+function readSlos(r, v, cfg, plan) {
+    if (v === undefined || v === null)
+        return [];
+    const items = [];
+    if (typeof v === 'string') {
+        // A block scalar's content starts on the line after its key.
+        const base = cfg.lineOf?.(['slos']);
+        v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
+    }
+    else {
+        r.list(v, ['slos']).forEach((item, i) => {
+            if (typeof item !== 'string')
+                r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describe(item)}`);
+            items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
+        });
+    }
+    const slos = [];
+    for (const { text, path, line } of items) {
+        const t = text.replace(/(^|\s)#.*$/, '').trim();
+        if (t === '')
+            continue;
+        try {
+            const slo = resolveSlo(parseSloLine(t), plan);
+            if (cfg.file && line !== undefined)
+                slo.source = { file: cfg.file, line };
+            slos.push(slo);
+        }
+        catch (e) {
+            if (!(e instanceof SloSyntaxError))
+                throw e;
+            const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
+            throw new ConfigError(`${where}: "${t}": ${e.message}`);
+        }
+    }
+    return slos;
 }
 function readService(r, v, baseDir) {
     const at = ['service'];
@@ -9033,6 +9290,9 @@ function readService(r, v, baseDir) {
         }
     }
     const cwd = s['cwd'] === undefined ? baseDir : resolve(baseDir, r.string(s['cwd'], [...at, 'cwd']));
+    // Else spawning fails with a misleading "spawn /bin/sh ENOENT".
+    if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory())
+        r.fail([...at, 'cwd'], `${cwd} is not a directory`);
     const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
     return { service: { kind: 'command', command, cwd, env, port, baseUrl }, readiness };
 }
@@ -9220,6 +9480,9 @@ function readLoad(r, v) {
 }
 /** "1/s" (per user), "30/m", "none" (no wait), or a bare number per second. */
 function readPacing(r, v, at) {
+    // From a flag or an action input a bare number arrives as a string.
+    if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v))
+        v = Number(v);
     if (v === 'none' || v === 0)
         return 0;
     if (typeof v === 'number')
@@ -20447,6 +20710,9 @@ function percentileMs(h, p) {
 function maxMs(h) {
     return h.totalCount === 0 ? null : h.maxValue / 1000;
 }
+function minMs(h) {
+    return h.totalCount === 0 ? null : h.minNonZeroValue / 1000;
+}
 
 // RunResult: everything later stages (SLOs, reports, merging, baselines) need from one run.
 // In memory it holds live histograms; `serializeRunResult` / `parseRunResult` round-trip it through JSON
@@ -20505,9 +20771,6 @@ function toSerializable(r) {
         ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
     };
 }
-function serializeRunResult(r) {
-    return JSON.stringify(toSerializable(r));
-}
 
 // What the CLI prints: one progress line every few seconds (plain lines, fine in CI logs) and the
 // end-of-run summary table. Pure functions from engine values to text.
@@ -20521,7 +20784,9 @@ function formatProgress(p, stageCount) {
 function formatSummary(r) {
     const rows = [];
     r.stages.forEach((st, i) => {
-        rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: (st.endMs - st.startMs) / 1000 });
+        // A run that stopped early ran only part of its stages: rates are over the time each actually ran.
+        const ran = Math.max(0, Math.min(st.endMs, r.durationMs) - st.startMs);
+        rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: ran / 1000 });
     });
     const seconds = r.durationMs / 1000;
     if (r.endpoints.length > 1) {
@@ -20560,6 +20825,30 @@ function formatSummary(r) {
         lines.push(`Warning: ${w}`);
     if (r.status !== 'completed')
         lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
+    return lines.join('\n');
+}
+/**
+ * The SLO checklist, k6 style: a mark, the SLO as written, what was observed. Then the verdict line.
+ * Plain ASCII marks, so logs read the same everywhere.
+ */
+function formatChecklist(v) {
+    const lines = [];
+    if (v.outcomes.length > 0) {
+        lines.push('SLOs:');
+        const width = Math.max(...v.outcomes.map((o) => o.slo.text.length));
+        for (const o of v.outcomes) {
+            lines.push(`  ${o.pass ? '[pass]' : '[FAIL]'} ${o.slo.text.padEnd(width)}  observed ${o.labels.observed}${o.pass ? '' : `: ${o.sentence}`}`);
+        }
+    }
+    for (const p of v.problems)
+        lines.push(`Problem: ${p}`);
+    if (v.abortedBy)
+        lines.push(`Stopped early: SLO "${v.abortedBy}" failed during the run.`);
+    const breached = v.outcomes.filter((o) => !o.pass).length;
+    if (v.pass)
+        lines.push(v.outcomes.length ? `PASS: all ${v.outcomes.length} SLOs met.` : 'PASS: no SLOs declared.');
+    else
+        lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
     return lines.join('\n');
 }
 /** Signs that the numbers describe the load generator rather than the service. */
@@ -66941,7 +67230,10 @@ async function runLoad(opts) {
                 recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
                 recorder.failure(slot.endpoint, kind, message, endMs);
             }
-            onSlotFree(slot, endMs);
+            // Inside undici's error callback the client is still settling its queue: dispatching on it
+            // again right here trips its internal assertions. A turn of the event loop later it is ready
+            // (and a tight loop of refused connections yields to timers and I/O).
+            setImmediate(onSlotFree, slot, endMs);
         },
     };
     const newSlot = () => {
@@ -67215,6 +67507,951 @@ function stageInfos(load, spans) {
     });
 }
 
+// Locust-compatible CSV files, so whatever reads locust's `--csv` output (`*_stats.csv`,
+// `*_stats_history.csv`, `*_failures.csv`, `*_exceptions.csv`) reads ours. Pure functions: RunResult in, text out.
+//
+// Format, as locust (2.x, stats.py: StatsCSV / StatsCSVFileWriter) writes it with Python's csv module:
+// - CRLF after every row (Python's csv default line terminator), minimal RFC 4180 quoting: a field is quoted when
+//   it holds a comma, a double quote, CR or LF, and quotes inside are doubled.
+// - Counts are integers. Percentile columns are integers (locust writes int(...) of its rounded buckets; ours
+//   come from the HDR histogram, rounded to the nearest ms), or `N/A` when nothing was measured. The median is
+//   written like the percentiles (an integer number of ms). Average, min and max response time, average content
+//   size and requests/s are floats at full precision, in Python's repr style (`5.0`, `31.512`), or 0 when there
+//   is no data, as locust writes them.
+// - Requests/s and Failures/s in `*_stats.csv` divide by the measured run duration, for every row (locust divides
+//   by the time from the start of the run to its last request).
+//
+// Where we differ, on purpose:
+// - Statistics cover the whole run, warm-up included (like locust without --reset-stats); result.json has the split.
+// - Every configured endpoint gets a row, even with no requests (then with N/A percentiles, like locust's own
+//   `Aggregated` row before the first request). Locust lists only names that were requested.
+// - Name: the endpoint's name. When the config gave no name, loadgate names it "METHOD path"; locust names an
+//   unnamed request by its URL path, so such a row is written with the path alone (the method is in Type).
+// - Spreadsheet formula injection: a text field that starts with `=`, `+`, `-`, `@`, TAB or CR (a name from the
+//   config, an error text or body sample from the service) is prefixed with `'`, as OWASP recommends for CSV
+//   exports. Locust does not do this; the CSVs are in an artifact that people open in spreadsheets, and a
+//   hostile service (or a fork's config) must not be able to plant a formula there. Numbers are never prefixed.
+// - `*_failures.csv` appends newer locust's `First Seen,Last Seen` columns (UTC ISO 8601) after the four
+//   classic ones: readers that index by column name or by position of the first four columns are unaffected,
+//   and the columns match what newer locust writes. Failures the recorder could not itemize (its table is capped)
+//   are one last row with empty Method and Name, so the Occurrences add up to the failure count.
+// - `*_exceptions.csv` is the header alone: locust fills it with exceptions raised in the user's Python task
+//   code; loadgate runs no user code. Transport errors (timeouts, refused, reset) are failures of requests,
+//   and locust reports those in the failures file too, so that is where they are.
+// - `*_stats_history.csv`: see renderStatsHistoryCsv.
+const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100];
+const PERCENTILE_HEADERS = ['50%', '66%', '75%', '80%', '90%', '95%', '98%', '99%', '99.9%', '99.99%', '100%'];
+const NA = 'N/A';
+const EOL = '\r\n';
+const STATS_HEADER = [
+    'Type',
+    'Name',
+    'Request Count',
+    'Failure Count',
+    'Median Response Time',
+    'Average Response Time',
+    'Min Response Time',
+    'Max Response Time',
+    'Average Content Size',
+    'Requests/s',
+    'Failures/s',
+    ...PERCENTILE_HEADERS,
+];
+const STATS_HISTORY_HEADER = [
+    'Timestamp',
+    'User Count',
+    'Type',
+    'Name',
+    'Requests/s',
+    'Failures/s',
+    ...PERCENTILE_HEADERS,
+    'Total Request Count',
+    'Total Failure Count',
+    'Total Median Response Time',
+    'Total Average Response Time',
+    'Total Min Response Time',
+    'Total Max Response Time',
+    'Total Average Content Size',
+];
+const FAILURES_HEADER = ['Method', 'Name', 'Error', 'Occurrences', 'First Seen', 'Last Seen'];
+const EXCEPTIONS_HEADER = ['Count', 'Message', 'Traceback', 'Nodes'];
+/** `*_stats.csv`: a row per endpoint (sorted by name, then method, as locust sorts), then `Aggregated`. */
+function renderStatsCsv(r) {
+    const seconds = r.durationMs / 1000;
+    const rows = [STATS_HEADER];
+    const order = r.endpoints.map((ep, i) => ({ ep, i, name: locustName(ep) }));
+    order.sort((a, b) => cmp(a.name, b.name) || cmp(a.ep.method, b.ep.method));
+    for (const { ep, i, name } of order) {
+        rows.push(statsRow({ text: ep.method }, { text: name }, statsFor(r, { endpoint: i }), seconds));
+    }
+    rows.push(statsRow('', 'Aggregated', statsFor(r), seconds));
+    return rows.map(csvRow).join('');
+}
+function statsRow(type, name, s, seconds) {
+    const h = s.latency;
+    const has = h.totalCount > 0;
+    return [
+        type,
+        name,
+        s.requests,
+        s.failures,
+        has ? Math.round(percentileMs(h, 50)) : 0,
+        has ? pyFloat(meanMs(s)) : '0.0',
+        has ? pyFloat(minMs(h)) : 0,
+        has ? pyFloat(maxMs(h)) : 0,
+        s.requests > 0 ? pyFloat(s.bytes / s.requests) : 0,
+        seconds > 0 ? pyFloat(s.requests / seconds) : '0.0',
+        seconds > 0 ? pyFloat(s.failures / seconds) : '0.0',
+        ...PERCENTILES.map((p) => (has ? Math.round(percentileMs(h, p)) : NA)),
+    ];
+}
+/**
+ * `*_stats_history.csv`: one `Aggregated` row per timeline point (one per second of the run; locust writes one
+ * per second too, with `--csv-full-history` adding a row per endpoint, which our timeline does not keep).
+ *
+ * What each column holds, and why (the honest reading of our per-second timeline in locust's columns):
+ * - Timestamp: unix seconds at the end of the second the row covers (startedAt + t, rounded down, as locust
+ *   writes int(time.time())). The run's last, partial second could round onto its predecessor; it is then
+ *   moved one second on, so timestamps are strictly increasing (a plotting key).
+ * - User Count: the planned users at the end of the second (closed model). The open model has no users: the
+ *   column holds its planned arrival rate in requests/s, rounded, so plots of the load curve still work.
+ * - Requests/s, Failures/s: this second's counts (divided by the span when the last second is partial), with
+ *   six decimals as locust formats them. Locust writes a moving average over about ten seconds; ours is exact
+ *   per second.
+ * - Percentiles: this second's (requests completed in it) 50%, 95%, 99% and 100% (the max). The timeline keeps
+ *   no other percentiles per second, and inventing them (interpolating) would be dishonest, so 66%, 75%, 80%,
+ *   90%, 98%, 99.9% and 99.99% are `N/A`, the value locust itself writes where it has none (and which CSV
+ *   readers such as pandas take as missing). A second in which no latency was measured is all `N/A`.
+ *   (Locust's Aggregated history row holds cumulative percentiles unless --csv-full-history; per-second
+ *   values are what one plots.)
+ * - Total Request/Failure Count, Total Median, Total Average: cumulative since the start, as locust's.
+ * - Total Max: the running maximum of the per-second maxima (exact). Total Min and Total Average Content Size:
+ *   `N/A`, the timeline does not keep them per second.
+ */
+function renderStatsHistoryCsv(r) {
+    const rows = [STATS_HISTORY_HEADER];
+    const start = Date.parse(r.startedAt) / 1000;
+    let lastTs = -Infinity;
+    let runningMax = null;
+    for (const p of r.timeline) {
+        let ts = Math.floor(start + p.t + 1e-9);
+        if (ts <= lastTs)
+            ts = lastTs + 1;
+        lastTs = ts;
+        const span = p.span ?? 1;
+        if (p.max !== null)
+            runningMax = runningMax === null ? p.max : Math.max(runningMax, p.max);
+        const users = r.load.model === 'open' ? Math.round(p.targetRate ?? 0) : (p.users ?? 0);
+        const perSecond = new Map([
+            [50, p.p50],
+            [95, p.p95],
+            [99, p.p99],
+            [100, p.max],
+        ]);
+        rows.push([
+            ts,
+            users,
+            '',
+            'Aggregated',
+            (span > 0 ? p.requests / span : 0).toFixed(6),
+            (span > 0 ? p.failures / span : 0).toFixed(6),
+            ...PERCENTILES.map((q) => {
+                const v = perSecond.get(q);
+                return v === undefined || v === null || p.p50 === null ? NA : Math.round(v);
+            }),
+            p.totalRequests,
+            p.totalFailures,
+            p.totalP50 === null ? 0 : Math.round(p.totalP50),
+            p.totalMean === null ? '0.0' : pyFloat(p.totalMean),
+            NA,
+            runningMax === null ? 0 : pyFloat(runningMax),
+            NA,
+        ]);
+    }
+    return rows.map(csvRow).join('');
+}
+/**
+ * `*_failures.csv`: a row per distinct failure (endpoint, kind, message), most frequent first. Error is our
+ * message, with the first bytes of the failing body when there was one, JSON-quoted (so it stays on one line,
+ * as locust's repr()-formatted errors do).
+ */
+function renderFailuresCsv(r) {
+    const rows = [FAILURES_HEADER];
+    const byName = new Map(r.endpoints.map((ep) => [ep.name, ep]));
+    const start = Date.parse(r.startedAt);
+    for (const f of r.failures) {
+        const ep = byName.get(f.endpoint);
+        rows.push([
+            { text: ep?.method ?? '' },
+            { text: ep ? locustName(ep) : f.endpoint },
+            { text: f.sample !== undefined ? `${f.error}: ${JSON.stringify(f.sample)}` : f.error },
+            f.count,
+            isoAt(start, f.firstSeenMs),
+            isoAt(start, f.lastSeenMs),
+        ]);
+    }
+    if (r.failuresNotItemized > 0) {
+        rows.push(['', '', 'other failures, not itemized (the failure table was full)', r.failuresNotItemized, '', '']);
+    }
+    return rows.map(csvRow).join('');
+}
+/** `*_exceptions.csv`: the header alone (loadgate runs no user code that could raise; see the top of the file). */
+function renderExceptionsCsv(_r) {
+    return csvRow(EXCEPTIONS_HEADER);
+}
+// ---- helpers ----
+/** The row name locust would use: the request's name, or its path when it was not named. */
+function locustName(ep) {
+    return ep.name === `${ep.method} ${ep.path}` ? ep.path : ep.name;
+}
+function cmp(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function isoAt(startMs, offsetMs) {
+    const t = startMs + offsetMs;
+    return Number.isFinite(t) ? new Date(t).toISOString() : '';
+}
+/** A float as Python's repr writes it for ordinary magnitudes: integral values keep a `.0`. */
+function pyFloat(x) {
+    if (!Number.isFinite(x))
+        return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
+    return Number.isInteger(x) && Math.abs(x) < 1e16 ? `${x}.0` : String(x);
+}
+/** Formula-injection guard for text from outside: see the top of the file. */
+function neutralizeFormula(s) {
+    return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+/** RFC 4180 quoting, minimal (as Python's csv.QUOTE_MINIMAL): only fields that need it. */
+function csvField(s) {
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+function csvRow(cells) {
+    return (cells
+        .map((c) => (typeof c === 'number' ? String(c) : typeof c === 'string' ? csvField(c) : csvField(neutralizeFormula(c.text))))
+        .join(',') + EOL);
+}
+
+// Text that came from the service under test (error messages, bodies, endpoint names from configs)
+// goes into HTML, Markdown and XML. A hostile service must not be able to inject markup, links or
+// hidden comments into the report or the PR comment, so every such string passes through here.
+const HTML = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** For HTML text and attribute values. */
+function escapeHtml(s) {
+    return s.replace(/[&<>"']/g, (c) => HTML[c]);
+}
+/** For XML text and attributes (JUnit): also replaces what XML 1.0 cannot carry (controls, lone surrogates). */
+function escapeXml(s) {
+    // eslint-disable-next-line no-control-regex
+    return escapeHtml(s.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD'));
+}
+/** C0 controls (but tab and line breaks), DEL, and bidi overrides/isolates (which can reorder what a reader sees). */
+function cleanText(s) {
+    // eslint-disable-next-line no-control-regex
+    return s.toWellFormed().replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/g, '\uFFFD');
+}
+/**
+ * For untrusted text inside Markdown (GitHub-flavoured), in prose or a table cell: backslash-escapes
+ * Markdown punctuation (links, emphasis, code spans, tables), then HTML-escapes (GitHub renders inline
+ * HTML, and `<!--` could hide the rest of a comment; the two character sets are disjoint, so the
+ * entities stay intact), folds line breaks so the text cannot end a table row or open a block, and
+ * puts a zero-width space after `@` and between `#`/`GH-` and a digit, so GitHub neither pings a user
+ * or team nor cross-references an issue.
+ */
+function escapeMarkdown(s) {
+    return escapeHtml(cleanText(s).replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`))
+        .replace(/\r\n|\r|\n/g, ' ')
+        .replace(/@/g, '@\u200B')
+        .replace(/(\\#|GH\\-)(?=\d)/gi, '$1\u200B');
+}
+/**
+ * Untrusted text as inline code in a Markdown table cell: a code span whose fence is longer than any
+ * backtick run inside. Inside a code span HTML and Markdown are literal; only a pipe would still end
+ * the cell (GFM splits rows before inline parsing), so it is escaped.
+ */
+function markdownCode(s) {
+    const flat = cleanText(s).replace(/\r\n|\r|\n/g, ' ');
+    if (flat === '')
+        return '';
+    const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((m) => m.length));
+    const fence = '`'.repeat(longest + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${flat.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+/** Truncates to at most `max` characters (code points), marking the cut. */
+function truncate(s, max) {
+    if (max < 1)
+        return '';
+    const chars = Array.from(s);
+    return chars.length <= max ? s : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+// JUnit XML for CI test-report views (GitHub check annotations through a JUnit action, GitLab, Jenkins): one
+// test case per SLO, named by the SLO as written, that fails with the verdict's sentence when breached, and one
+// test case for the run itself, which fails when the run had problems (the service died, the run was
+// interrupted) or was stopped early. Pure: RunResult + Verdict in, text out. Every string from the run, the
+// config or the service goes through `xml()` (escapeXml after replacing lone surrogates, which no XML document can
+// hold); attribute values also have their line breaks folded (a parser would turn them into spaces anyway).
+const SLO_CLASSNAME = 'loadgate.slo';
+const RUN_CLASSNAME = 'loadgate.run';
+function renderJunit(r, verdict) {
+    const seconds = secs(r.durationMs);
+    const run = runCase(r, verdict, seconds);
+    const cases = [run.xml, ...verdict.outcomes.map(sloCase)];
+    const tests = cases.length;
+    const failures = (run.failed ? 1 : 0) + verdict.outcomes.filter((o) => !o.pass).length;
+    const counts = `tests="${tests}" failures="${failures}" errors="0" skipped="0" time="${seconds}"`;
+    // JUnit's timestamp is a local date-time without a zone (the Ant/Jenkins schema): the UTC time, zone dropped.
+    const stamp = new Date(Date.parse(r.startedAt));
+    const timestamp = Number.isNaN(stamp.getTime()) ? '' : ` timestamp="${stamp.toISOString().slice(0, 19)}"`;
+    const props = [
+        ['tool', `${r.tool.name} ${r.tool.version}`],
+        ['target', r.target.baseUrl],
+        ['status', r.status],
+        ['load-model', r.load.model],
+        ['verdict', verdict.pass ? 'pass' : 'fail'],
+    ];
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<testsuites name="loadgate" ${counts}>`,
+        `  <testsuite name="loadgate" ${counts}${timestamp}>`,
+        '    <properties>',
+        ...props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
+        '    </properties>',
+        ...cases,
+        `    <system-out>${xml(summary(r))}</system-out>`,
+        '  </testsuite>',
+        '</testsuites>',
+        '',
+    ].join('\n');
+}
+function runCase(r, v, seconds) {
+    const reasons = [];
+    if (v.abortedBy !== undefined)
+        reasons.push(`stopped early: the SLO "${v.abortedBy}" failed during the run (abort-on-fail)`);
+    else if (r.status === 'aborted')
+        reasons.push(`the run was aborted${r.reason ? `: ${r.reason}` : ''}`);
+    reasons.push(...v.problems);
+    const open = `    <testcase name="run" classname="${RUN_CLASSNAME}" time="${seconds}"`;
+    if (reasons.length === 0)
+        return { xml: `${open}/>`, failed: false };
+    const message = reasons.length === 1 ? reasons[0] : `${reasons.length} problems: ${reasons[0]}; ...`;
+    return {
+        xml: `${open}>\n` +
+            `      <failure message="${attr(truncate(message, 1000))}" type="run">${xml(reasons.join('\n'))}</failure>\n` +
+            '    </testcase>',
+        failed: true,
+    };
+}
+function sloCase(o) {
+    // The SLO is judged over the run, not timed on its own: time 0, so summed test times stay the run's.
+    const open = `    <testcase name="${attr(o.slo.text)}" classname="${SLO_CLASSNAME}" time="0"`;
+    if (o.pass)
+        return `${open}/>`;
+    const details = [
+        o.sentence,
+        `observed: ${o.labels.observed}`,
+        `objective: ${o.labels.metric} ${o.labels.objective}`,
+        `scope: ${o.labels.scope}`,
+        ...(o.slo.source ? [`declared at ${o.slo.source.file}:${o.slo.source.line}`] : []),
+    ];
+    return (`${open}>\n` +
+        `      <failure message="${attr(truncate(o.sentence, 1000))}" type="slo">${xml(details.join('\n'))}</failure>\n` +
+        '    </testcase>');
+}
+function summary(r) {
+    const s = statsFor(r);
+    const h = s.latency;
+    return (`${s.requests} requests, ${s.failures} failed (${fmtPct(s.requests ? s.failures / s.requests : 0)}), ` +
+        `p50 ${fmtMs(percentileMs(h, 50))}, p95 ${fmtMs(percentileMs(h, 95))}, p99 ${fmtMs(percentileMs(h, 99))}, ` +
+        `over ${secs(r.durationMs)} s against ${r.target.baseUrl}`);
+}
+function secs(ms) {
+    return (Math.max(0, ms) / 1000).toFixed(3);
+}
+/** Text content. */
+function xml(s) {
+    return escapeXml(s.toWellFormed());
+}
+/** An attribute value: line breaks and tabs folded to spaces, as an XML parser would normalize them. */
+function attr(s) {
+    return xml(s.replace(/\r\n|[\r\n\t]/g, ' '));
+}
+
+// The Markdown the PR comment and the job summary show: the verdict first, the SLO table, the key numbers, a
+// latency chart (Mermaid xychart-beta, with the same numbers in a collapsible table), the top failures, and
+// where the full report is. Pure: RunResult + Verdict in, text out.
+//
+// Untrusted text (anything from the service, the config or the run: failure messages and bodies, endpoint and
+// stage names, SLO lines, reasons, problems) goes through `text()` (escaped prose: no HTML, links, emphasis,
+// table breaks, mentions or issue references) or `code()` (an inline code span, in which GitHub renders nothing
+// and links no mention). The Mermaid block holds only our own words and numbers.
+//
+// Size: a PR comment is capped at 65,536 characters and a job summary at 1 MiB, and a run can be hours long
+// with hundreds of failure kinds. The output is always at most `maxChars` (default 60,000) characters: the
+// render is tried at decreasing levels of detail (fewer failure rows, shorter samples, no details table, fewer
+// SLO rows, no chart) until it fits, and as a last resort whole blocks are dropped from the end. Blocks (a
+// table, a code block, a list) are never cut.
+const DEFAULT_MAX_CHARS = 60_000;
+/** At most this many x points in the chart (and rows in the details table). */
+const MAX_CHART_POINTS = 60;
+/** From the most detailed to the leanest; the first that fits is used. */
+const LEVELS = [
+    { noteChars: 500, failureRows: 10, sampleChars: 200, details: true, sloRows: 50, chart: true },
+    { noteChars: 500, failureRows: 5, sampleChars: 200, details: true, sloRows: 50, chart: true },
+    { noteChars: 500, failureRows: 5, sampleChars: 80, details: true, sloRows: 50, chart: true },
+    { noteChars: 500, failureRows: 3, sampleChars: 40, details: true, sloRows: 50, chart: true },
+    { noteChars: 500, failureRows: 3, sampleChars: 0, details: true, sloRows: 50, chart: true },
+    { noteChars: 500, failureRows: 3, sampleChars: 0, details: false, sloRows: 50, chart: true },
+    { noteChars: 200, failureRows: 0, sampleChars: 0, details: false, sloRows: 20, chart: true },
+    { noteChars: 80, failureRows: 0, sampleChars: 0, details: false, sloRows: 5, chart: false },
+];
+function renderMarkdown(r, verdict, opts = {}) {
+    const max = opts.maxChars ?? DEFAULT_MAX_CHARS;
+    let blocks = [];
+    for (const level of LEVELS) {
+        blocks = renderBlocks(r, verdict, opts, level);
+        const out = join(blocks);
+        if (out.length <= max)
+            return out;
+    }
+    // Last resort: the leanest blocks, in order, leaving out those that do not fit; the verdict line is always
+    // there (cut if it must be: then it is the whole output).
+    const kept = [];
+    let len = 1; // the final newline
+    for (const b of blocks) {
+        const add = (kept.length ? 2 : 0) + b.length;
+        if (len + add <= max) {
+            kept.push(b);
+            len += add;
+        }
+        else if (kept.length === 0) {
+            return `${truncate(b.split('\n')[0], Math.max(0, max - 1))}\n`.slice(0, max);
+        }
+    }
+    return join(kept);
+}
+function join(blocks) {
+    return `${blocks.join('\n\n')}\n`;
+}
+function renderBlocks(r, v, opts, level) {
+    const blocks = [verdictLine(r, v, opts)];
+    const notes = verdictNotes(r, v, level.noteChars);
+    if (notes)
+        blocks.push(notes);
+    if (v.outcomes.length)
+        blocks.push(sloTable(v.outcomes, level.sloRows));
+    blocks.push(keyNumbers(r));
+    const size = bucketSeconds(r.timeline.length);
+    const buckets = downsample(r.timeline, size);
+    if (level.chart && buckets.length >= 2)
+        blocks.push(chart(buckets, size));
+    if (level.details && buckets.length >= 1)
+        blocks.push(detailsTable(buckets, size));
+    const failures = failuresBlock(r, level);
+    if (failures)
+        blocks.push(failures);
+    blocks.push(whereBlock(opts));
+    return blocks;
+}
+// ---- verdict ----
+function verdictLine(r, v, opts) {
+    const total = v.outcomes.length;
+    const breached = v.outcomes.filter((o) => !o.pass).length;
+    const parts = [];
+    if (total === 0)
+        parts.push('no SLOs set');
+    else if (breached === 0)
+        parts.push(`all ${total} SLO${total === 1 ? '' : 's'} met`);
+    else
+        parts.push(`${breached} of ${total} SLO${total === 1 ? '' : 's'} breached`);
+    if (v.problems.length)
+        parts.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run`);
+    if (v.abortedBy !== undefined)
+        parts.push('stopped early');
+    else if (r.status !== 'completed')
+        parts.push(`run ${r.status}`);
+    const title = text(opts.title ?? 'loadgate', 100);
+    return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')} · ${title}`;
+}
+function verdictNotes(r, v, max) {
+    const items = [];
+    if (v.abortedBy !== undefined) {
+        items.push(`Stopped early: the SLO ${code(v.abortedBy, Math.min(max, 200), false)} failed during the run (abort-on-fail).`);
+    }
+    const shown = v.problems.slice(0, 5);
+    for (const p of shown)
+        items.push(`Problem: ${text(p, max)}`);
+    if (v.problems.length > shown.length)
+        items.push(`... ${v.problems.length - shown.length} more problems`);
+    if (r.status !== 'completed') {
+        items.push(`Run ${r.status}${r.reason ? `: ${text(r.reason, Math.min(max, 300))}` : ''}.`);
+    }
+    return items.map((i) => `- ${i}`).join('\n');
+}
+function sloTable(outcomes, maxRows) {
+    // Breaches first when not every row fits; otherwise the order as written.
+    let rows = [...outcomes];
+    let note = '';
+    if (rows.length > maxRows) {
+        rows = [...rows.filter((o) => !o.pass), ...rows.filter((o) => o.pass)].slice(0, maxRows);
+        const hidden = outcomes.length - rows.length;
+        const hiddenBreached = outcomes.filter((o) => !o.pass).length - rows.filter((o) => !o.pass).length;
+        note = `\n\n... ${hidden} more SLO${hidden === 1 ? '' : 's'} (${hiddenBreached === 0 ? 'all met' : `${hiddenBreached} breached`}) in the full report`;
+    }
+    const lines = ['| | SLO | observed | objective | scope |', '|:-:|---|--:|---|---|'];
+    for (const o of rows) {
+        lines.push(`| ${o.pass ? '✅' : '❌'} | ${code(o.slo.text, 200)} | ${text(o.labels.observed, 60)} | ` +
+            `${text(o.labels.objective, 100)} | ${text(o.labels.scope, 120)} |`);
+    }
+    return lines.join('\n') + note;
+}
+// ---- key numbers ----
+function keyNumbers(r) {
+    const warm = r.warmupMs > 0;
+    const s = statsFor(r, { excludeWarmup: warm });
+    const seconds = Math.max(0, r.durationMs - (warm ? r.warmupMs : 0)) / 1000;
+    const h = s.latency;
+    const failures = s.failures === 0 ? '0' : `${s.failures} (${fmtPct(s.failures / Math.max(1, s.requests))})`;
+    const lines = [
+        '| requests | failures | req/s | p50 | p95 | p99 | max | mean | duration |',
+        '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+        `| ${s.requests} | ${failures} | ${fmtNum(seconds > 0 ? s.requests / seconds : 0)} | ` +
+            `${fmtMs(percentileMs(h, 50))} | ${fmtMs(percentileMs(h, 95))} | ${fmtMs(percentileMs(h, 99))} | ` +
+            `${fmtMs(maxMs(h))} | ${fmtMs(meanMs(s))} | ${fmtDuration(r.durationMs)} |`,
+    ];
+    const notes = [loadInBrief(r) + (warm ? `; the numbers leave out the ${fmtDuration(r.warmupMs)} warm-up.` : '.')];
+    const errs = Object.entries(s.errors).filter(([, n]) => n > 0);
+    if (errs.length)
+        notes.push(`Failures by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
+    if (r.load.model === 'open' && (r.delayedByCap > 0 || r.unsent > 0)) {
+        notes.push(`${r.delayedByCap} requests waited for a free connection, ${r.unsent} due requests were never sent.`);
+    }
+    for (const w of generatorWarnings(r))
+        notes.push(`⚠️ ${w}`);
+    return `${lines.join('\n')}\n\n${notes.join('\n')}`;
+}
+function loadInBrief(r) {
+    const n = r.stages.length;
+    const stages = `${n} stage${n === 1 ? '' : 's'}`;
+    if (r.load.model === 'closed') {
+        const users = r.stages.map((s) => s.users ?? 0);
+        const peak = users.length ? Math.max(...users) : 0;
+        const pacing = r.load.perUserRate > 0 ? `${fmtNum(r.load.perUserRate)} req/s per user` : 'no pacing';
+        return `Closed model: ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
+    }
+    const rates = r.stages.map((s) => s.rate ?? 0);
+    const peak = rates.length ? Math.max(...rates) : 0;
+    return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
+}
+/**
+ * Seconds per chart point: at most MAX_CHART_POINTS points. Runs over 20 minutes are charted in minutes, with
+ * buckets of whole minutes, so the x values stay exact (Mermaid spaces a linear axis by adding a float step).
+ */
+function bucketSeconds(points) {
+    return points <= 1200 ? Math.max(1, Math.ceil(points / MAX_CHART_POINTS)) : Math.ceil(points / (MAX_CHART_POINTS * 60)) * 60;
+}
+/** Groups consecutive seconds into buckets of `size` seconds (the last may be shorter). */
+function downsample(timeline, size) {
+    const out = [];
+    for (let i = 0; i < timeline.length; i += size) {
+        const group = timeline.slice(i, i + size);
+        out.push({
+            t: group[group.length - 1].t,
+            span: group.reduce((a, p) => a + (p.span ?? 1), 0),
+            requests: group.reduce((a, p) => a + p.requests, 0),
+            failures: group.reduce((a, p) => a + p.failures, 0),
+            p50: maxOf(group.map((p) => p.p50)),
+            p95: maxOf(group.map((p) => p.p95)),
+            p99: maxOf(group.map((p) => p.p99)),
+        });
+    }
+    return out;
+}
+function maxOf(xs) {
+    let m = null;
+    for (const x of xs)
+        if (x !== null && (m === null || x > m))
+            m = x;
+    return m;
+}
+function chart(buckets, size) {
+    // Bucket i is drawn at x = (i + 1) * size (its nominal end): integer steps, exactly as many x values as points.
+    const minutes = size % 60 === 0 && size >= 60;
+    const unit = minutes ? size / 60 : size;
+    const top = Math.max(0, ...buckets.map((b) => b.p99 ?? 0));
+    const series = (k) => `[${buckets.map((b) => chartNum(b[k] ?? 0)).join(', ')}]`;
+    const title = `Latency (ms), ${size === 1 ? 'per second' : `highest per ${fmtSpan(size)}`}: p99 top, p95, p50 bottom`;
+    const lines = [
+        '```mermaid',
+        'xychart-beta',
+        `  title "${title}"`,
+        `  x-axis "time (${minutes ? 'min' : 's'})" ${unit} --> ${unit * buckets.length}`,
+        `  y-axis "ms" 0 --> ${niceCeil(top * 1.05)}`,
+        `  line ${series('p99')}`,
+        `  line ${series('p95')}`,
+        `  line ${series('p50')}`,
+        '```',
+    ];
+    const empty = buckets.some((b) => b.p50 === null);
+    return lines.join('\n') + (empty ? '\n\nNo request completed in some intervals: the chart draws them at 0 (– in the table).' : '');
+}
+function detailsTable(buckets, per) {
+    const lines = [
+        `<details><summary>Latency over time (${per === 1 ? 'per second' : `highest per-second value in each ${fmtSpan(per)}`})</summary>`,
+        '',
+        '| until | req/s | failures | p50 | p95 | p99 |',
+        '|--:|--:|--:|--:|--:|--:|',
+    ];
+    for (const b of buckets) {
+        lines.push(`| ${fmtClock(b.t)} | ${fmtNum(b.span > 0 ? b.requests / b.span : 0)} | ${b.failures} | ` +
+            `${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} |`);
+    }
+    lines.push('', '</details>');
+    return lines.join('\n');
+}
+// ---- failures ----
+function failuresBlock(r, level) {
+    const kinds = r.failures.length;
+    if (kinds === 0 && r.failuresNotItemized === 0)
+        return '';
+    const lines = ['**Failures**'];
+    const shown = r.failures.slice(0, level.failureRows);
+    if (shown.length) {
+        lines.push('');
+        const withSamples = level.sampleChars > 0 && shown.some((f) => f.sample);
+        lines.push(withSamples ? '| count | endpoint | error | body (first bytes) |' : '| count | endpoint | error |');
+        lines.push(withSamples ? '|--:|---|---|---|' : '|--:|---|---|');
+        for (const f of shown) {
+            const row = `| ${f.count} | ${text(f.endpoint, 80)} | ${code(f.error, 200)} |`;
+            lines.push(withSamples ? `${row} ${f.sample ? code(f.sample, level.sampleChars) : ''} |` : row);
+        }
+    }
+    const more = [];
+    if (kinds > shown.length) {
+        const rest = r.failures.slice(shown.length).reduce((a, f) => a + f.count, 0);
+        more.push(`... ${kinds - shown.length} more kind${kinds - shown.length === 1 ? '' : 's'} of failure (${rest} requests)`);
+    }
+    if (r.failuresNotItemized > 0)
+        more.push(`${r.failuresNotItemized} more failures not itemized`);
+    if (more.length)
+        lines.push('', `${more.join('; ')}: see the full report.`);
+    return lines.join('\n');
+}
+// ---- where the full report is ----
+function whereBlock(opts) {
+    const link = safeUrl(opts.reportLink);
+    if (link)
+        return `[Full report](${link}): charts, every stage and endpoint, all failures, CSV and JSON.`;
+    if (opts.artifactName) {
+        return `Full report: the workflow artifact ${code(opts.artifactName, 100)} (HTML report, CSV and JSON).`;
+    }
+    return 'Full report: the output folder of the run (HTML report, CSV and JSON).';
+}
+/** An http(s) URL made safe inside `(...)` of a Markdown link, or null. */
+function safeUrl(s) {
+    if (!s)
+        return null;
+    let u;
+    try {
+        u = new URL(s);
+    }
+    catch {
+        return null;
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+        return null;
+    return u.href.replace(/[()<>\s"'`|\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+// ---- untrusted text ----
+/** Untrusted text as escaped Markdown prose (also inside table cells), at most `max` characters before escaping. */
+function text(s, max) {
+    return escapeMarkdown(truncate(s, max));
+}
+/**
+ * Untrusted text as an inline code span, at most `max` characters. markdownCode escapes pipes for table cells
+ * (GFM splits rows before it parses code spans); in prose that backslash would show, so it is taken out again
+ * (markdownCode's only change inside the span is `|` -> `\|`).
+ */
+function code(s, max, inTable = true) {
+    if (s.trim() === '')
+        return '(empty)';
+    const span = markdownCode(truncate(s, max));
+    return inTable ? span : span.replace(/\\\|/g, '|');
+}
+// ---- numbers ----
+function ms(x) {
+    return x === null ? '–' : fmtMs(x);
+}
+function round(x, digits) {
+    const f = 10 ** digits;
+    return Math.round(x * f) / f;
+}
+/** A chart value: ms to 3 significant figures, at most 2 decimals. */
+function chartNum(ms) {
+    if (ms >= 100)
+        return String(Math.round(ms));
+    if (ms >= 10)
+        return String(round(ms, 1));
+    return String(round(ms, 2));
+}
+/** A round number at least x (and at least 1): 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten. */
+function niceCeil(x) {
+    if (x <= 1)
+        return 1;
+    const p = 10 ** Math.floor(Math.log10(x));
+    for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10])
+        if (round(m * p, 6) >= x)
+            return round(m * p, 6);
+    return 10 * p;
+}
+function fmtDuration(ms) {
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const total = Math.round(s);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const sec = total % 60;
+    return h > 0 ? `${h} h ${m} min` : `${m} min ${sec} s`;
+}
+function fmtSpan(seconds) {
+    return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+/** Elapsed time as m:ss or h:mm:ss (with a tenth when the run's last, partial second ends mid-second). */
+function fmtClock(t) {
+    const tenths = Math.round(t * 10);
+    const total = Math.floor(tenths / 10);
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = `${String(total % 60).padStart(2, '0')}${tenths % 10 ? `.${tenths % 10}` : ''}`;
+    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+// Writes every report for one run into the output folder: all rendered from one RunResult and its Verdict.
+/** File names in the output folder. The CSVs follow locust's `--csv=loadgate` naming. */
+const REPORT_FILES = {
+    json: 'result.json',
+    markdown: 'report.md',
+    junit: 'junit.xml',
+    stats: 'loadgate_stats.csv',
+    history: 'loadgate_stats_history.csv',
+    failures: 'loadgate_failures.csv',
+    exceptions: 'loadgate_exceptions.csv',
+};
+/** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
+function renderJsonReport(r, verdict) {
+    return JSON.stringify({ ...toSerializable(r), verdict });
+}
+function writeReports(dir, r, verdict, opts = {}) {
+    mkdirSync(dir, { recursive: true });
+    const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
+    const contents = {
+        json: renderJsonReport(r, verdict),
+        markdown,
+        junit: renderJunit(r, verdict),
+        stats: renderStatsCsv(r),
+        history: renderStatsHistoryCsv(r),
+        failures: renderFailuresCsv(r),
+        exceptions: renderExceptionsCsv(),
+    };
+    const files = [];
+    for (const [k, text] of Object.entries(contents)) {
+        const file = join$1(dir, REPORT_FILES[k]);
+        writeFileSync(file, text);
+        files.push(file);
+    }
+    return { dir, files, markdown };
+}
+
+// Evaluation: a pure function from a RunResult and SLOs to a Verdict. Each outcome carries the observed
+// value and a sentence a person understands ("p99 latency 180 ms is above 100 ms over the whole run").
+function evaluate(r, slos) {
+    const outcomes = slos.map((s) => evaluateSlo(r, s));
+    const problems = [];
+    if (r.status === 'aborted' && !r.abortedBy)
+        problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
+    if (r.status === 'interrupted')
+        problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+    return {
+        pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
+        outcomes,
+        ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
+        problems,
+    };
+}
+function compare(observed, op, threshold) {
+    switch (op) {
+        case '<':
+            return observed < threshold;
+        case '<=':
+            return observed <= threshold;
+        case '>':
+            return observed > threshold;
+        case '>=':
+            return observed >= threshold;
+        case '==':
+            return observed === threshold;
+        case '!=':
+            return observed !== threshold;
+    }
+}
+function evaluateSlo(r, slo) {
+    const scope = {
+        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+        excludeWarmup: slo.excludeWarmup,
+    };
+    const scopeText = describeScope(r, slo);
+    const m = slo.metric;
+    const objective = `${slo.op} ${formatValue(slo, slo.threshold)}`;
+    let observed;
+    let metricLabel;
+    let detail = '';
+    let nothing = 'no requests were measured';
+    if (m.kind === 'latency') {
+        const s = statsFor(r, scope);
+        metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
+        observed =
+            m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
+        nothing = 'no response was measured';
+    }
+    else if (m.kind === 'error-rate' || m.kind === 'errors') {
+        const s = statsFor(r, scope);
+        metricLabel = m.kind === 'errors' ? 'errors' : 'error rate';
+        observed = m.kind === 'errors' ? s.failures : s.requests > 0 ? s.failures / s.requests : null;
+        if (m.kind === 'error-rate' && s.requests > 0)
+            detail = ` (${s.failures} of ${s.requests} requests)`;
+    }
+    else {
+        metricLabel = m.stat === 'mean' ? 'throughput' : m.stat === 'peak' ? 'peak throughput' : 'lowest throughput';
+        observed = m.stat === 'mean' ? meanRps(r, slo) : secondRps(r, slo, m.stat);
+        if (m.stat !== 'mean')
+            nothing = 'no whole second was measured';
+    }
+    const pass = observed !== null && compare(observed, slo.op, slo.threshold);
+    const observedText = observed === null ? '-' : formatValue(slo, observed);
+    let sentence;
+    if (observed === null)
+        sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
+    else if (m.kind === 'errors')
+        sentence = errorsSentence(observed, slo, scopeText);
+    else {
+        const shown = observedForSentence(slo, observed);
+        sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
+    }
+    return {
+        slo,
+        observed,
+        pass,
+        sentence,
+        labels: { metric: metricLabel, objective, observed: observedText, scope: scopeText.replace(/^(over|in|for) (the )?/, '') },
+    };
+}
+/**
+ * The SLO, among those marked abort, that fails on the data so far, if any (k6's abortOnFail).
+ * Called about once a second during the run, with `elapsedMs` since the start.
+ */
+function abortingSlo(r, slos, elapsedMs) {
+    for (const slo of slos) {
+        if (!slo.abortOnFail || elapsedMs < (slo.abortAfterMs ?? 0))
+            continue;
+        const o = evaluateSlo(r, slo);
+        // Nothing measured yet is not a failure during the run: wait for data.
+        if (o.observed !== null && !o.pass)
+            return o;
+    }
+    return null;
+}
+function errorsSentence(n, slo, scopeText) {
+    const failed = n === 0 ? 'no request failed' : `${n} request${n === 1 ? '' : 's'} failed`;
+    const t = slo.threshold;
+    const expected = t === 0
+        ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
+        : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
+    return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
+}
+function relation(observed, threshold) {
+    return observed > threshold ? 'above' : observed < threshold ? 'below' : 'equal to';
+}
+/** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
+function observedForSentence(slo, observed) {
+    const plain = formatValue(slo, observed);
+    if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold))
+        return plain;
+    switch (slo.metric.kind) {
+        case 'latency':
+            return `${observed.toFixed(3)} ms`;
+        case 'error-rate':
+            return `${(observed * 100).toPrecision(6)}%`;
+        default:
+            return `${observed.toFixed(3)} req/s`;
+    }
+}
+function formatValue(slo, v) {
+    switch (slo.metric.kind) {
+        case 'latency':
+            return fmtMs(v);
+        case 'error-rate':
+            return fmtPct(v);
+        case 'errors':
+            return String(v);
+        case 'throughput':
+            return `${fmtNum(v)} req/s`;
+    }
+}
+function describeScope(r, slo) {
+    const parts = [];
+    if (slo.endpoint !== undefined)
+        parts.push(`for endpoint ${r.endpoints[slo.endpoint]?.name ?? slo.endpoint}`);
+    if (slo.stage !== undefined) {
+        const st = r.stages[slo.stage];
+        const name = st?.name ?? '';
+        parts.push(`in stage ${slo.stage + 1}${name && name !== String(slo.stage + 1) ? ` (${name})` : ''}`);
+    }
+    if (parts.length === 0)
+        parts.push('over the whole run');
+    if (slo.excludeWarmup && r.warmupMs > 0)
+        parts.push(`after the ${fmtMs(r.warmupMs)} warm-up`);
+    return parts.join(' ');
+}
+/** Requests per second over the scope's span (the stage, or the run), warm-up left out when asked. */
+function meanRps(r, slo) {
+    const s = statsFor(r, {
+        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+        excludeWarmup: slo.excludeWarmup,
+    });
+    let spanMs = 0;
+    for (const seg of r.segments) {
+        if (slo.stage !== undefined && seg.stage !== slo.stage)
+            continue;
+        if (slo.excludeWarmup && seg.warmup)
+            continue;
+        // A run that ended early only covers part of its planned segments.
+        spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
+    }
+    return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
+}
+/** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */
+function secondRps(r, slo, stat) {
+    const warmupS = slo.excludeWarmup ? r.warmupMs / 1000 : 0;
+    let best = null;
+    for (const p of r.timeline) {
+        if (p.span !== undefined)
+            continue;
+        if (slo.stage !== undefined && p.stage !== slo.stage)
+            continue;
+        if (p.t - 1 < warmupS - 1e-9)
+            continue;
+        // Seconds after the planned end are the drain of in-flight requests, not load.
+        if (r.stages.length && p.t * 1000 > r.stages[r.stages.length - 1].endMs + 1e-6)
+            continue;
+        if (best === null || (stat === 'peak' ? p.requests > best : p.requests < best))
+            best = p.requests;
+    }
+    return best;
+}
+
 // The service under test: a command loadgate starts (and always stops), or a URL that is already running.
 // Readiness is an HTTP poll with backoff; if the command exits first, or the timeout passes, the error
 // says which, with the exit code and the last lines of its output.
@@ -67267,7 +68504,9 @@ async function startService(plan, logFile) {
             res({ code: null, signal: null });
         });
     });
-    const closed = exited.then(() => new Promise((res) => (log ? log.end(res) : res())));
+    // 'close' comes once the process has exited and its output pipes are closed, i.e. once nothing it
+    // started holds them either: the whole group is done.
+    const outputDone = new Promise((res) => child.on('close', () => res()));
     let stopping;
     const pid = child.pid;
     if (pid)
@@ -67279,22 +68518,23 @@ async function startService(plan, logFile) {
         lastLines: (n = 15) => tail.slice(-n),
         stop(graceMs = 5000) {
             stopping ??= (async () => {
-                if (running && pid) {
-                    const deadline = performance.now() + graceMs;
-                    killGroup(pid, 'SIGTERM');
-                    // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
-                    // shutting down: the grace period is for the whole group, not just the shell.
-                    await Promise.race([exited, sleep(graceMs)]);
-                    while (groupAlive(pid) && performance.now() < deadline)
-                        await sleep(25);
-                }
-                // Whatever still runs in the group (or was left behind by a service that exited on its own).
-                if (pid)
+                if (pid) {
+                    if (running) {
+                        killGroup(pid, 'SIGTERM');
+                        // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
+                        // shutting down: the grace period is for the whole group, not just the shell.
+                        await within(outputDone, graceMs);
+                    }
+                    // Whatever still runs in the group (or was left behind by a service that exited on its own).
                     killGroup(pid, 'SIGKILL');
-                await exited;
-                if (pid)
                     liveGroups.delete(pid);
-                await closed;
+                }
+                await exited;
+                // The last output, unless something that left the group still holds the pipes.
+                await within(outputDone, 1000);
+                child.stdout.off('data', keep);
+                child.stderr.off('data', keep);
+                await new Promise((res) => (log ? log.end(res) : res()));
             })();
             return stopping;
         },
@@ -67307,14 +68547,11 @@ process.on('exit', () => {
     for (const pid of liveGroups)
         killGroup(pid, 'SIGKILL');
 });
-function groupAlive(pid) {
-    try {
-        process.kill(-pid, 0);
-        return true;
-    }
-    catch (err) {
-        return err.code === 'EPERM';
-    }
+/** Waits for `p`, or `ms` at most. */
+async function within(p, ms) {
+    let timer;
+    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
+    clearTimeout(timer);
 }
 function killGroup(pid, signal) {
     try {
@@ -67387,16 +68624,17 @@ function sleep(ms) {
     return new Promise((res) => setTimeout(res, Math.max(0, ms)));
 }
 
-// One run, start to finish: boot the service, wait until it is ready, drive the load, stop the service,
-// write the result. Side effects live here; planning, measuring and rendering are elsewhere.
-const RESULT_FILE = 'result.json';
+// One run, start to finish: boot the service, wait until it is ready, drive the load, judge it against
+// the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
+// and rendering are elsewhere.
+const RESULT_FILE = REPORT_FILES.json;
 const SERVICE_LOG = 'service.log';
 async function executeRun(plan, hooks = {}) {
     const log = hooks.log ?? (() => { });
     mkdirSync(plan.outputDir, { recursive: true });
     let service;
     try {
-        service = await startService(plan.service, plan.service.kind === 'command' ? join(plan.outputDir, SERVICE_LOG) : undefined);
+        service = await startService(plan.service, plan.service.kind === 'command' ? join$1(plan.outputDir, SERVICE_LOG) : undefined);
         if (plan.service.kind === 'command')
             log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
         const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
@@ -67418,17 +68656,26 @@ async function executeRun(plan, hooks = {}) {
                 load: plan.load,
                 timeoutMs: plan.timeoutMs,
                 seed: plan.seed,
+                warmupMs: plan.warmupMs,
                 signal: stopLoad.signal,
                 progressIntervalMs: plan.progressIntervalMs,
                 ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+                ...(plan.slos.some((s) => s.abortOnFail)
+                    ? {
+                        abortCheck: (soFar, elapsedMs) => {
+                            const o = abortingSlo(soFar, plan.slos, elapsedMs);
+                            return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
+                        },
+                    }
+                    : {}),
             });
         }
         finally {
             hooks.signal?.removeEventListener('abort', onAbort);
         }
-        const resultFile = join(plan.outputDir, RESULT_FILE);
-        writeFileSync(resultFile, serializeRunResult(result));
-        return { result, resultFile };
+        const verdict = evaluate(result, plan.slos);
+        const reports = writeReports(plan.outputDir, result, verdict);
+        return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };
     }
     finally {
         await service?.stop();
@@ -67439,4 +68686,4 @@ function abortReason(signal) {
     return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }
 
-export { ConfigError as C, ServiceError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, commonjsGlobal as g, readConfigFile as r };
+export { ConfigError as C, ServiceError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, commonjsGlobal as h, readConfigFile as r };

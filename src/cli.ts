@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
-// config overrides, build the plan, run it, print. Exit codes: 0 done, 2 bad configuration, or the
-// service could not start or died during the run, 130 interrupted (1 is kept for SLO breaches).
+// config overrides, build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or
+// the run failed (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service
+// could not start, 130 interrupted. Every report is written before the exit.
 
 import { parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
-import { formatProgress, formatSummary } from './report/console.ts';
+import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
 import { ServiceError } from './service/service.ts';
 import { VERSION } from './version.ts';
@@ -14,7 +15,7 @@ export const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 } as const;
 
 const USAGE = `Usage: loadgate run [--config FILE] [flags]
 
-Load-tests a model service with a staged load and writes the result to the output folder.
+Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output folder.
 
 Flags (each overrides the config file):
   -c, --config FILE          YAML config (see README)
@@ -32,6 +33,9 @@ Flags (each overrides the config file):
       --ready-path PATH      readiness path        --ready-timeout D  startup timeout
       --seed N               random seed           --out DIR         output folder
       --progress-interval D  progress line period (default 5s)
+      --slo LINE             an SLO, e.g. "p99 < 100ms" (repeat for several; replaces the file's)
+      --warm-up D            leave the first D out of the SLOs
+      --no-fail              report breaches but exit 0
   -h, --help                 this help             --version         print the version
 `;
 
@@ -55,11 +59,14 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   'progress-interval': { type: 'string' },
+  slo: { type: 'string', multiple: true },
+  'warm-up': { type: 'string' },
+  'no-fail': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
 
-type Flags = Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+type Flags = Partial<Record<keyof typeof OPTIONS, string | boolean | string[]>>;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -152,6 +159,8 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
   if (str('seed') !== undefined) set('seed', ['seed'], str('seed'));
   if (str('out') !== undefined) set('out', ['output'], str('out'));
   if (str('progress-interval') !== undefined) set('progress-interval', ['progress-interval'], str('progress-interval'));
+  if (str('warm-up') !== undefined) set('warm-up', ['warm-up'], str('warm-up'));
+  if (Array.isArray(flags.slo)) set('slo', ['slos'], flags.slo);
   return o;
 }
 
@@ -202,21 +211,24 @@ export async function main(argv: string[]): Promise<number> {
     cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
     const plan = buildPlan(cfg);
     const stages = plan.load.stages.length;
-    const { result, resultFile } = await executeRun(plan, {
+    const { result, verdict, reports } = await executeRun(plan, {
       log: out,
       signal: stop.signal,
       onProgress: (p) => out(formatProgress(p, stages)),
     });
     out('');
     out(formatSummary(result));
-    out(`\nResult: ${resultFile}`);
+    out('');
+    out(formatChecklist(verdict));
+    out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     if (result.status === 'interrupted') return EXIT.interrupted;
-    if (result.status === 'aborted') {
-      // The service died under load: never a pass, whatever was measured before.
-      err(`run aborted: ${result.reason ?? 'the service stopped'}`);
-      return EXIT.usage;
+    if (result.status === 'aborted' && !result.abortedBy) err(`run aborted: ${result.reason ?? 'the service stopped'}`);
+    if (verdict.pass) return EXIT.ok;
+    if (flags['no-fail']) {
+      out('--no-fail: exiting 0 despite the verdict.');
+      return EXIT.ok;
     }
-    return EXIT.ok;
+    return EXIT.breach;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {
       err(e.message);

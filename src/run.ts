@@ -1,12 +1,15 @@
-// One run, start to finish: boot the service, wait until it is ready, drive the load, stop the service,
-// write the result. Side effects live here; planning, measuring and rendering are elsewhere.
+// One run, start to finish: boot the service, wait until it is ready, drive the load, judge it against
+// the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
+// and rendering are elsewhere.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadStop, type Progress, runLoad } from './load/engine.ts';
 import type { RunResult } from './metrics/result.ts';
-import { serializeRunResult } from './metrics/result.ts';
 import type { Plan } from './plan/types.ts';
+import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
+import { abortingSlo, evaluate } from './verdict/evaluate.ts';
+import type { Verdict } from './verdict/types.ts';
 import { type RunningService, exitMessage, startService, waitUntilReady } from './service/service.ts';
 
 export interface RunHooks {
@@ -18,10 +21,12 @@ export interface RunHooks {
 
 export interface RunOutput {
   result: RunResult;
+  verdict: Verdict;
+  reports: WrittenReports;
   resultFile: string;
 }
 
-export const RESULT_FILE = 'result.json';
+export const RESULT_FILE = REPORT_FILES.json;
 export const SERVICE_LOG = 'service.log';
 
 export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunOutput> {
@@ -50,16 +55,25 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         load: plan.load,
         timeoutMs: plan.timeoutMs,
         seed: plan.seed,
+        warmupMs: plan.warmupMs,
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+        ...(plan.slos.some((s) => s.abortOnFail)
+          ? {
+              abortCheck: (soFar: RunResult, elapsedMs: number) => {
+                const o = abortingSlo(soFar, plan.slos, elapsedMs);
+                return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
+              },
+            }
+          : {}),
       });
     } finally {
       hooks.signal?.removeEventListener('abort', onAbort);
     }
-    const resultFile = join(plan.outputDir, RESULT_FILE);
-    writeFileSync(resultFile, serializeRunResult(result));
-    return { result, resultFile };
+    const verdict = evaluate(result, plan.slos);
+    const reports = writeReports(plan.outputDir, result, verdict);
+    return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
   } finally {
     await service?.stop();
   }

@@ -123,7 +123,8 @@ describe('a run from flags against a server with a fixed delay', () => {
     assert.match(r.stdout, /^\s+requests\s+failures\s+req\/s\s+p50\s+p95\s+p99\s+max\s+mean$/m);
     const total = statsFor(readResult(out)).requests;
     assert.match(r.stdout, new RegExp(`^Total\\s+${total}\\s+0\\s`, 'm'));
-    assert.ok(r.stdout.includes(`Result: ${join(out, 'result.json')}`));
+    assert.match(r.stdout, new RegExp(`^Reports: ${out.replace(/[.]/g, '\\.')} \\(result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`, 'm'));
+    assert.match(r.stdout, /^PASS: no SLOs declared\.$/m);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI escapes');
     assert.ok(!r.stdout.includes('\r'), 'no carriage returns');
   });
@@ -307,13 +308,15 @@ describe('stopping a run', () => {
 });
 
 describe('the service dying mid-run', () => {
-  it('ends the run "aborted" with the exit in the reason, writes result.json, exits 2', async () => {
+  it('ends the run "aborted" with the exit in the reason, writes result.json, fails the verdict (exit 1)', async () => {
     const out = tempDir();
     const r = await runCli([
       'run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--pacing', '5/s', '--duration', '20s', '--out', out,
     ]);
-    assert.equal(r.code, 2, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    assert.equal(r.code, 1, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     assert.ok(r.ms < 10_000, `took ${r.ms} ms: the run should stop when the service dies`);
+    assert.match(r.stdout, /^Problem: the run was aborted: the service exited with code 4 during the run/m);
+    assert.match(r.stdout, /^FAIL: 0 of 0 SLOs breached, 1 problem with the run\.$/m);
     const result = readResult(out);
     assert.equal(result.status, 'aborted');
     assert.match(result.reason ?? '', /^the service exited with code 4 during the run; its last output:\n.*exiting on purpose with code 4/s);
@@ -327,7 +330,7 @@ describe('the service dying mid-run', () => {
     const out = tempDir();
     const r = await runCli(['run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--duration', '20s', '--out', out]);
     assert.doesNotMatch(r.stderr, /^\s+at /m, r.stderr);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1);
     assert.equal(readResult(out).status, 'aborted');
   });
 });

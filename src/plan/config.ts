@@ -6,17 +6,20 @@
 //   request:   {name, method, path, headers, body | bodies, weight, expect-status}   (or requests: [...])
 //   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
-//   timeout, seed, output, progress-interval
+//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
+//   warm-up, timeout, seed, output, progress-interval
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import type { BodySource, EndpointPlan, LoadPlan, Plan, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
 import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
+import { SloSyntaxError, parseSloLine, resolveSlo } from '../verdict/slo.ts';
+import type { Slo } from '../verdict/types.ts';
 
 export { ConfigError } from './reader.ts';
 
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'timeout', 'seed', 'output', 'progress-interval'] as const;
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'] as const;
 const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = ['name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status'];
@@ -51,6 +54,8 @@ export interface RawConfig {
   /** Relative paths in the config (cwd, bodies) resolve against this. */
   baseDir: string;
   file?: string;
+  /** The file line of a key path, when the value came from the file. */
+  lineOf?: (path: Path) => number | undefined;
 }
 
 export function readConfigFile(file: string): RawConfig {
@@ -90,7 +95,7 @@ export function readConfigFile(file: string): RawConfig {
     return `${file} ${formatPath(path)}`;
   };
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
-  return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file };
+  return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file, lineOf };
 }
 
 /** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
@@ -111,7 +116,10 @@ export function applyOverrides(cfg: RawConfig, overrides: readonly Override[]): 
     }
     return cfg.locate(path);
   };
-  return { ...cfg, raw, locate };
+  // A value an override set has no line in the file.
+  const overridden = (path: Path) => overrides.some((o) => o.path.length <= path.length && o.path.every((p, j) => p === path[j]));
+  const lineOf = cfg.lineOf ? (path: Path) => (overridden(path) ? undefined : cfg.lineOf!(path)) : undefined;
+  return { ...cfg, raw, locate, ...(lineOf ? { lineOf } : {}) };
 }
 
 function setIn(obj: Record<string, unknown>, path: Path, value: unknown): void {
@@ -131,11 +139,21 @@ export function buildPlan(cfg: RawConfig): Plan {
   const service = readService(r, top['service'], cfg.baseDir);
   const endpoints = readEndpoints(r, top, cfg.baseDir);
   const load = readLoad(r, top['load']);
+  const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
+  const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
+  if (warmupMs >= totalMs) r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
+  const slos = readSlos(r, top['slos'], cfg, {
+    stageNames: load.stages.map((st) => st.name),
+    endpointNames: endpoints.map((e) => e.name),
+    warmupMs,
+  });
   const plan: Plan = {
     service: service.service,
     readiness: service.readiness,
     endpoints,
     load,
+    slos,
+    warmupMs,
     timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
     seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
     // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
@@ -146,6 +164,45 @@ export function buildPlan(cfg: RawConfig): Plan {
     ...(cfg.file ? { configPath: cfg.file } : {}),
   };
   return plan;
+}
+
+/**
+ * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
+ * blank lines and # comments are skipped. A bad line is named with its file line and what is wrong.
+ */
+function readSlos(
+  r: Reader,
+  v: unknown,
+  cfg: RawConfig,
+  plan: { stageNames: readonly string[]; endpointNames: readonly string[]; warmupMs: number },
+): Slo[] {
+  if (v === undefined || v === null) return [];
+  const items: Array<{ text: string; path: Path; line: number | undefined }> = [];
+  if (typeof v === 'string') {
+    // A block scalar's content starts on the line after its key.
+    const base = cfg.lineOf?.(['slos']);
+    v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
+  } else {
+    r.list(v, ['slos']).forEach((item, i) => {
+      if (typeof item !== 'string') r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describe(item)}`);
+      items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
+    });
+  }
+  const slos: Slo[] = [];
+  for (const { text, path, line } of items) {
+    const t = text.replace(/(^|\s)#.*$/, '').trim();
+    if (t === '') continue;
+    try {
+      const slo = resolveSlo(parseSloLine(t), plan);
+      if (cfg.file && line !== undefined) slo.source = { file: cfg.file, line };
+      slos.push(slo);
+    } catch (e) {
+      if (!(e instanceof SloSyntaxError)) throw e;
+      const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
+      throw new ConfigError(`${where}: "${t}": ${e.message}`);
+    }
+  }
+  return slos;
 }
 
 function readService(r: Reader, v: unknown, baseDir: string): { service: ServicePlan; readiness: ReadinessPlan } {

@@ -114,11 +114,14 @@ export function parseDuration(v: unknown): number | null {
   return pos === body.length && pos > 0 ? sign * total : null;
 }
 
-/** The known key nearest to a mistyped one (edit distance <= 2, or the same when case and -_ are ignored). */
+/**
+ * The known key nearest to a mistyped one: the same when case and -_ are ignored, or within an edit
+ * distance of about a third of its length (so "ramp" does not suggest "name", but "spwan-rate" finds "spawn-rate").
+ */
 export function closest(key: string, known: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   let best: string | undefined;
-  let bestD = 3;
+  let bestD = Math.min(3, Math.floor(key.length / 3) + 1);
   for (const k of known) {
     const d = norm(k) === norm(key) ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
     if (d < bestD) {

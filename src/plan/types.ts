@@ -1,3 +1,5 @@
+import type { Slo } from '../verdict/types.ts';
+
 // The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
 // Times are milliseconds, rates are per second.
 
@@ -74,6 +76,10 @@ export interface Plan {
   readiness: ReadinessPlan;
   endpoints: EndpointPlan[];
   load: LoadPlan;
+  /** The objectives the run is judged on (none: the run only measures). */
+  slos: Slo[];
+  /** The first this many ms are warm-up, left out of SLOs unless a line includes it. */
+  warmupMs: number;
   timeoutMs: number;
   outputDir: string;
   seed: number;

@@ -25,7 +25,9 @@ interface Row {
 export function formatSummary(r: RunResult): string {
   const rows: Row[] = [];
   r.stages.forEach((st, i) => {
-    rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: (st.endMs - st.startMs) / 1000 });
+    // A run that stopped early ran only part of its stages: rates are over the time each actually ran.
+    const ran = Math.max(0, Math.min(st.endMs, r.durationMs) - st.startMs);
+    rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: ran / 1000 });
   });
   const seconds = r.durationMs / 1000;
   if (r.endpoints.length > 1) {

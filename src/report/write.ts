@@ -1,0 +1,52 @@
+// Writes every report for one run into the output folder: all rendered from one RunResult and its Verdict.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type RunResult, toSerializable } from '../metrics/result.ts';
+import type { Verdict } from '../verdict/types.ts';
+import { renderExceptionsCsv, renderFailuresCsv, renderStatsCsv, renderStatsHistoryCsv } from './csv.ts';
+import { renderJunit } from './junit.ts';
+import { type MarkdownOptions, renderMarkdown } from './markdown.ts';
+
+/** File names in the output folder. The CSVs follow locust's `--csv=loadgate` naming. */
+export const REPORT_FILES = {
+  json: 'result.json',
+  markdown: 'report.md',
+  junit: 'junit.xml',
+  stats: 'loadgate_stats.csv',
+  history: 'loadgate_stats_history.csv',
+  failures: 'loadgate_failures.csv',
+  exceptions: 'loadgate_exceptions.csv',
+} as const;
+
+/** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
+export function renderJsonReport(r: RunResult, verdict: Verdict): string {
+  return JSON.stringify({ ...toSerializable(r), verdict });
+}
+
+export interface WrittenReports {
+  dir: string;
+  files: string[];
+  markdown: string;
+}
+
+export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: { markdown?: MarkdownOptions } = {}): WrittenReports {
+  mkdirSync(dir, { recursive: true });
+  const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
+  const contents: Record<keyof typeof REPORT_FILES, string> = {
+    json: renderJsonReport(r, verdict),
+    markdown,
+    junit: renderJunit(r, verdict),
+    stats: renderStatsCsv(r),
+    history: renderStatsHistoryCsv(r),
+    failures: renderFailuresCsv(r),
+    exceptions: renderExceptionsCsv(r),
+  };
+  const files: string[] = [];
+  for (const [k, text] of Object.entries(contents)) {
+    const file = join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES]);
+    writeFileSync(file, text);
+    files.push(file);
+  }
+  return { dir, files, markdown };
+}
