@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { skipUnless } from './helpers/tools.ts';
 import { describe, it } from 'node:test';
 import { escapeHtml, escapeMarkdown, escapeXml, markdownCode, truncate } from '../src/report/escape.ts';
 
@@ -14,7 +15,7 @@ function cmark(md: string): string | null {
   }
 }
 const hasCmark = cmark('x') !== null;
-const noCmark = hasCmark ? false : 'cmark-gfm not installed';
+const noCmark = skipUnless(hasCmark, 'cmark-gfm');
 
 function decodeHtml(s: string): string {
   return s.replace(/&(lt|gt|quot|#39|amp);/g, (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[e]!);

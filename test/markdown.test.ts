@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { skipUnless } from './helpers/tools.ts';
 import { describe, it } from 'node:test';
 import type { Failure, RunResult, TimelinePoint } from '../src/metrics/result.ts';
 import { markdownCode } from '../src/report/escape.ts';
@@ -387,7 +388,7 @@ describe('hostile text', () => {
     assert.ok(!out.includes('&\\#39;'));
   });
 
-  it('renders with GitHub\'s Markdown library to inert HTML', { skip: hasCmark ? false : 'cmark-gfm not installed' }, () => {
+  it('renders with GitHub\'s Markdown library to inert HTML', { skip: skipUnless(hasCmark, 'cmark-gfm') }, () => {
     const html = cmark(md)!;
     // --unsafe: raw HTML passes as GitHub lets <details> pass, so any that slipped through would show here.
     assert.ok(!/<script|<img|<!--|<a\s|<b>|href=/i.test(html), 'no active HTML');
