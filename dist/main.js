@@ -35,13 +35,13 @@ import 'child_process';
 import 'timers';
 import 'node:fs';
 import 'node:path';
-import 'process';
-import 'buffer';
+import 'node:fs/promises';
 import 'node:crypto';
 import 'node:sqlite';
 import 'node:stream/web';
-import 'node:fs/promises';
 import 'node:timers';
+import 'process';
+import 'buffer';
 import 'node:child_process';
 
 // We use any as a valid input type

@@ -22,7 +22,11 @@ Flags (each overrides the config file):
       --url URL              test a running service at URL (instead of the config's service)
       --command CMD          start this command as the service ({port} = a free port)
       --path PATH            request path          --method METHOD   request method
-      --body JSON            fixed request body    --bodies FILE     JSONL file of bodies
+      --body JSON            fixed request body    --bodies FILE     JSONL or CSV file of bodies
+      --schema FILE|auto     generate bodies from a JSON Schema / OpenAPI file, or from the preset's server
+      --preset NAME          a model server: rest-model-service, open-inference, kserve-v1, mlflow,
+                             torchserve, bentoml   --model NAME  the model it serves
+      --generate N           how many bodies to generate before the load (default 1000)
       --users N              one stage of N users (needs --duration)
       --spawn-rate R         users started per second (with --users)
       --pacing P             requests per user, e.g. 1/s, or none
@@ -47,6 +51,10 @@ const OPTIONS = {
   method: { type: 'string' },
   body: { type: 'string' },
   bodies: { type: 'string' },
+  schema: { type: 'string' },
+  preset: { type: 'string' },
+  model: { type: 'string' },
+  generate: { type: 'string' },
   users: { type: 'string' },
   'spawn-rate': { type: 'string' },
   pacing: { type: 'string' },
@@ -113,20 +121,25 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
   if (str('ready-path') !== undefined) set('ready-path', ['service', 'ready', 'path'], str('ready-path'));
   if (str('ready-timeout') !== undefined) set('ready-timeout', ['service', 'ready', 'timeout'], str('ready-timeout'));
 
-  const reqFlags = ['path', 'method', 'body', 'bodies'] as const;
+  const reqFlags = ['path', 'method', 'body', 'bodies', 'schema', 'preset', 'model', 'generate'] as const;
   if (reqFlags.some((k) => str(k) !== undefined)) {
-    if (raw['requests'] !== undefined) throw new UsageError('--path/--method/--body/--bodies apply to a config with one request:, not requests:');
-    if (str('body') !== undefined && str('bodies') !== undefined) throw new UsageError('--body and --bodies exclude each other');
+    if (raw['requests'] !== undefined) throw new UsageError('--path/--method/--body/--bodies/--schema/--preset apply to a config with one request:, not requests:');
+    const bodyFlags = (['body', 'bodies', 'schema'] as const).filter((k) => str(k) !== undefined);
+    if (bodyFlags.length > 1) throw new UsageError(`--${bodyFlags[0]} and --${bodyFlags[1]} exclude each other`);
     const base = { ...mapping(raw['request']) };
-    if (str('body') !== undefined || str('bodies') !== undefined) {
-      delete base['body'];
-      delete base['bodies'];
+    if (bodyFlags.length > 0) {
+      // A body flag replaces whatever the file said the body is.
+      for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch']) delete base[k];
     }
     reshape(['request'], base);
     if (str('path') !== undefined) set('path', ['request', 'path'], str('path'));
     if (str('method') !== undefined) set('method', ['request', 'method'], str('method'));
     if (str('body') !== undefined) set('body', ['request', 'body'], json('body', str('body')!));
     if (str('bodies') !== undefined) set('bodies', ['request', 'bodies'], str('bodies'));
+    if (str('schema') !== undefined) set('schema', ['request', 'schema'], str('schema'));
+    if (str('preset') !== undefined) set('preset', ['request', 'preset'], str('preset'));
+    if (str('model') !== undefined) set('model', ['request', 'model'], str('model'));
+    if (str('generate') !== undefined) set('generate', ['request', 'generate'], str('generate'));
   }
 
   const users = str('users');
@@ -186,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
     const missing = [
       ...(flags.url === undefined && flags.command === undefined ? ['--url or --command'] : []),
-      ...(flags.path === undefined ? ['--path'] : []),
+      ...(flags.path === undefined && flags.preset === undefined ? ['--path (or --preset with --model)'] : []),
       ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
     ];
     if (missing.length > 0) {

@@ -6,7 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadStop, type Progress, runLoad } from './load/engine.ts';
 import type { RunResult } from './metrics/result.ts';
-import type { Plan } from './plan/types.ts';
+import { buildCorpus, discoverFirst, type SchemaSource } from './payload/index.ts';
+import { ConfigError } from './plan/config.ts';
+import type { EndpointPlan, Plan } from './plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
@@ -32,12 +34,16 @@ export const SERVICE_LOG = 'service.log';
 export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunOutput> {
   const log = hooks.log ?? (() => {});
   mkdirSync(plan.outputDir, { recursive: true });
+  // Schemas in files need no service: a bad one stops the run before anything starts.
+  let endpoints = await generateBodies(plan, plan.endpoints, 'local', undefined, log);
   let service: RunningService | undefined;
   try {
     service = await startService(plan.service, plan.service.kind === 'command' ? join(plan.outputDir, SERVICE_LOG) : undefined);
     if (plan.service.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
     const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
+    // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
+    endpoints = await generateBodies(plan, endpoints, 'service', service.baseUrl, log);
 
     // The load stops early when asked to, or when the service it measures dies.
     const stopLoad = new AbortController();
@@ -51,7 +57,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     try {
       result = await runLoad({
         baseUrl: service.baseUrl,
-        endpoints: plan.endpoints,
+        endpoints,
         load: plan.load,
         timeoutMs: plan.timeoutMs,
         seed: plan.seed,
@@ -77,6 +83,50 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   } finally {
     await service?.stop();
   }
+}
+
+const LOCAL_SOURCES: ReadonlySet<SchemaSource['kind']> = new Set(['file', 'inline', 'mlflow-signature']);
+
+/**
+ * Turns 'generate' bodies into lists, before the load: those whose schema is local ('local' phase), or
+ * the rest, discovered from the ready service ('service' phase). A schema that cannot be found or used
+ * is a configuration error naming the request.
+ */
+async function generateBodies(
+  plan: Plan,
+  endpoints: readonly EndpointPlan[],
+  phase: 'local' | 'service',
+  baseUrl: string | undefined,
+  log: (line: string) => void,
+): Promise<EndpointPlan[]> {
+  const out: EndpointPlan[] = [];
+  for (const [i, ep] of endpoints.entries()) {
+    const b = ep.body;
+    const local = b.kind === 'generate' && b.sources.every((s) => LOCAL_SOURCES.has(s.kind));
+    if (b.kind !== 'generate' || local !== (phase === 'local')) {
+      out.push(ep);
+      continue;
+    }
+    try {
+      const found = await discoverFirst(b.sources, {
+        ...(baseUrl ? { baseUrl } : {}),
+        method: ep.method,
+        path: ep.path,
+        headers: ep.headers,
+        timeoutMs: plan.timeoutMs,
+        baseDir: plan.baseDir,
+      });
+      const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
+      log(
+        `Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
+          `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
+      );
+      out.push({ ...ep, body: corpus.body });
+    } catch (e) {
+      throw new ConfigError(`${b.where}: request "${ep.name}": ${(e as Error).message}`);
+    }
+  }
+  return out;
 }
 
 function abortReason(signal: AbortSignal | undefined): string {

@@ -432,7 +432,7 @@ describe('config errors name file:line, the key path, and what was expected', ()
       yaml: SERVICE + 'request: {path: /p, body: {}, bodies: x.jsonl}\n' + LOAD,
       line: 2,
       path: 'request.bodies',
-      says: /either body: or bodies:, not both/,
+      says: /use one of body:, bodies: or schema:, not body and bodies/,
     },
     {
       what: 'bad expect-status range',
@@ -676,7 +676,7 @@ load:
 
     it('--path with a config of several requests', () => {
       const text = SERVICE + 'requests:\n  - {path: /a}\n  - {path: /b}\n' + LOAD;
-      assert.equal(errorOf(() => planWithFlags({ path: '/c' }, text)), '--path/--method/--body/--bodies apply to a config with one request:, not requests:');
+      assert.equal(errorOf(() => planWithFlags({ path: '/c' }, text)), '--path/--method/--body/--bodies/--schema/--preset apply to a config with one request:, not requests:');
     });
   });
 

@@ -65,6 +65,8 @@ function bodyCycler(ep: EndpointPlan): () => Buffer | null {
       const buf = Buffer.from(b.body);
       return () => buf;
     }
+    case 'generate':
+      throw new Error(`internal: the bodies of ${ep.name} must be generated before the load starts`);
     case 'list': {
       const bufs = b.bodies.map((s) => Buffer.from(s));
       let i = 0;

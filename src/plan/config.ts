@@ -3,7 +3,9 @@
 //   service:   url: https://staging.example.com              (a running service)
 //              command: node server.ts --port {port}          (or a command to start; {port} = a free port)
 //              cwd, env, port, ready: {path, timeout, status}
-//   request:   {name, method, path, headers, body | bodies, weight, expect-status}   (or requests: [...])
+//   request:   {name, method, path, headers, body | bodies | schema, weight, expect-status}   (or requests: [...])
+//              preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
+//              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
 //   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
@@ -15,6 +17,7 @@ import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml
 import type { BodySource, EndpointPlan, LoadPlan, Plan, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
 import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
 import { SloSyntaxError, parseSloLine, resolveSlo } from '../verdict/slo.ts';
+import { BODY_WRAPS, type BodyWrap, DEFAULT_CORPUS_SIZE, type PresetEndpoint, type SchemaSource, applyPreset, findPreset, readCsvBodies } from '../payload/index.ts';
 import type { Slo } from '../verdict/types.ts';
 
 export { ConfigError } from './reader.ts';
@@ -22,7 +25,11 @@ export { ConfigError } from './reader.ts';
 const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'] as const;
 const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
 const READY_KEYS = ['path', 'timeout', 'status'];
-const REQUEST_KEYS = ['name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status'];
+const REQUEST_KEYS = [
+  'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
+  'preset', 'model', 'schema', 'generate', 'wrap', 'batch',
+];
+const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 const LOAD_KEYS = ['stages', 'pacing', 'max-in-flight'];
 const USER_STAGE_KEYS = ['name', 'duration', 'users', 'spawn-rate'];
 const RATE_STAGE_KEYS = ['name', 'duration', 'rate', 'ramp'];
@@ -136,8 +143,8 @@ function setIn(obj: Record<string, unknown>, path: Path, value: unknown): void {
 export function buildPlan(cfg: RawConfig): Plan {
   const r = new Reader(cfg.locate);
   const top = r.object(cfg.raw, [], TOP_KEYS);
-  const service = readService(r, top['service'], cfg.baseDir);
-  const endpoints = readEndpoints(r, top, cfg.baseDir);
+  const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir);
+  const service = readService(r, top['service'], cfg.baseDir, readyPath);
   const load = readLoad(r, top['load']);
   const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
   const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
@@ -161,6 +168,7 @@ export function buildPlan(cfg: RawConfig): Plan {
     outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
     progressIntervalMs:
       top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
+    baseDir: cfg.baseDir,
     ...(cfg.file ? { configPath: cfg.file } : {}),
   };
   return plan;
@@ -205,14 +213,15 @@ function readSlos(
   return slos;
 }
 
-function readService(r: Reader, v: unknown, baseDir: string): { service: ServicePlan; readiness: ReadinessPlan } {
+function readService(r: Reader, v: unknown, baseDir: string, presetReadyPath?: string): { service: ServicePlan; readiness: ReadinessPlan } {
   const at: Path = ['service'];
   if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service) or command: (one to start)');
   const s = r.object(v, at, SERVICE_KEYS);
   const hasUrl = s['url'] !== undefined;
   const hasCommand = s['command'] !== undefined;
   if (!hasUrl && !hasCommand) r.fail(at, 'expected url: (a running service) or command: (one to start), got neither');
-  const readiness = readReadiness(r, s['ready']);
+  // A preset knows where its server says it is ready; an explicit ready: wins.
+  const readiness = readReadiness(r, s['ready'] ?? presetReadyPath);
   if (!hasCommand) {
     for (const k of ['cwd', 'env', 'port']) if (s[k] !== undefined) r.fail([...at, k], `only applies with command:, and there is none`);
     return { service: { kind: 'url', baseUrl: readUrl(r, s['url'], [...at, 'url']) }, readiness };
@@ -290,7 +299,7 @@ function readStatusSet(r: Reader, v: unknown, path: Path): (status: number) => b
   return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
 }
 
-function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): EndpointPlan[] {
+function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): { endpoints: EndpointPlan[]; readyPath?: string } {
   if (top['request'] !== undefined && top['requests'] !== undefined) {
     r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
   }
@@ -299,29 +308,39 @@ function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string)
   }
   const list = top['request'] !== undefined ? [top['request']] : r.list(top['requests'], ['requests'], 1);
   const paths: Path[] = top['request'] !== undefined ? [['request']] : list.map((_, i) => ['requests', i]);
-  const endpoints = list.map((v, i) => readEndpoint(r, v, paths[i]!, baseDir));
+  const read = list.map((v, i) => readEndpoint(r, v, paths[i]!, baseDir));
+  const endpoints = read.map((x) => x.endpoint);
+  const readyPath = read.find((x) => x.preset)?.preset?.readyPath;
   const names = new Set<string>();
   endpoints.forEach((e, i) => {
     if (names.has(e.name)) r.fail([...paths[i]!, 'name'], `duplicate endpoint name "${e.name}": give each request a distinct name`);
     names.add(e.name);
   });
-  return endpoints;
+  return { endpoints, ...(readyPath ? { readyPath } : {}) };
 }
 
-function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): EndpointPlan {
+function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpoint: EndpointPlan; preset?: PresetEndpoint } {
   const o = r.object(v, at, REQUEST_KEYS);
-  if (o['path'] === undefined) r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction');
-  const path = readPath(r, o['path'], [...at, 'path']);
-  const hasBody = o['body'] !== undefined || o['bodies'] !== undefined;
+  const preset = readPreset(r, o, at);
+  if (o['path'] === undefined && !preset) r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
+  const path = o['path'] === undefined ? preset!.path : readPath(r, o['path'], [...at, 'path']);
+  const given = (['body', 'bodies', 'schema'] as const).filter((k) => o[k] !== undefined);
+  if (given.length > 1) r.fail([...at, given[1]!], `use one of body:, bodies: or schema:, not ${given.join(' and ')}`);
+  const hasBody = given.length > 0 || preset !== undefined;
   const method =
-    o['method'] === undefined ? (hasBody ? 'POST' : 'GET') : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
-  if (o['body'] !== undefined && o['bodies'] !== undefined) r.fail([...at, 'bodies'], 'use either body: or bodies:, not both');
+    o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
   let body: BodySource = { kind: 'none' };
   if (o['body'] !== undefined) {
     const b = o['body'];
     body = { kind: 'fixed', body: typeof b === 'string' ? b : JSON.stringify(b) };
   } else if (o['bodies'] !== undefined) {
-    body = readBodiesFile(r, resolve(baseDir, r.string(o['bodies'], [...at, 'bodies'])), [...at, 'bodies']);
+    const file = resolve(baseDir, r.string(o['bodies'], [...at, 'bodies']));
+    body = /\.csv$/i.test(file) ? readCsvFile(r, file, [...at, 'bodies']) : readBodiesFile(r, file, [...at, 'bodies']);
+  } else if (o['schema'] !== undefined || preset) {
+    body = readGenerate(r, o, at, preset, baseDir);
+  }
+  for (const k of ['generate', 'wrap', 'batch'] as const) {
+    if (o[k] !== undefined && body.kind !== 'generate') r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
   }
   if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD')) r.fail([...at, 'method'], `${method} requests cannot carry a body`);
   const headers: Record<string, string> = {};
@@ -334,7 +353,7 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): Endpoin
       headers[k] = s;
     }
   }
-  return {
+  const endpoint: EndpointPlan = {
     name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
     method,
     path,
@@ -343,6 +362,101 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): Endpoin
     weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
     okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
   };
+  return { endpoint, ...(preset ? { preset } : {}) };
+}
+
+function readPreset(r: Reader, o: Record<string, unknown>, at: Path): PresetEndpoint | undefined {
+  if (o['preset'] === undefined) {
+    if (o['model'] !== undefined) r.fail([...at, 'model'], 'only applies with a preset: (which says where the model is served)');
+    return undefined;
+  }
+  const name = r.string(o['preset'], [...at, 'preset']);
+  let preset;
+  try {
+    preset = findPreset(name);
+  } catch (e) {
+    r.fail([...at, 'preset'], (e as Error).message);
+  }
+  if (o['model'] === undefined) r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
+  const model = r.string(o['model'], [...at, 'model']);
+  const wrap = o['wrap'] === undefined ? undefined : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS, 'oip'] as Array<BodyWrap | 'oip'>);
+  try {
+    return applyPreset(preset, model, wrap);
+  } catch (e) {
+    r.fail([...at, 'wrap'], (e as Error).message);
+  }
+}
+
+/** Bodies generated from a schema before the load: where the schema is (found after the service is ready), how many. */
+function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: PresetEndpoint | undefined, baseDir: string): BodySource {
+  const v = o['schema'];
+  let sources: SchemaSource[];
+  if (v === undefined || v === 'auto') {
+    if (!preset) r.fail([...at, 'schema'], 'auto needs a preset: (which knows where its server publishes the schema)');
+    if (preset.schemaSources.length === 0) {
+      r.fail([...at, 'schema'], 'this model server publishes no input schema: give one with schema: FILE or schema: {inline: {...}}');
+    }
+    sources = preset.schemaSources;
+  } else if (typeof v === 'string') {
+    sources = [{ kind: 'file', file: resolve(baseDir, v) }];
+  } else {
+    const sa: Path = [...at, 'schema'];
+    const so = r.object(v, sa, SCHEMA_KEYS);
+    const kinds = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline'].filter((k) => so[k] !== undefined);
+    if (kinds.length !== 1) r.fail(sa, `expected exactly one of openapi:, metadata:, oip:, mlflow:, file: or inline:, got ${kinds.length ? kinds.join(', ') : 'none'}`);
+    const k = kinds[0]!;
+    const op = {
+      ...(so['method'] !== undefined ? { method: r.oneOf(String(so['method']).toUpperCase(), [...sa, 'method'], METHODS) } : {}),
+      ...(so['path'] !== undefined ? { path: readPath(r, so['path'], [...sa, 'path']) } : {}),
+    };
+    for (const extra of ['method', 'path'] as const) {
+      if (so[extra] !== undefined && k !== 'openapi' && k !== 'file') r.fail([...sa, extra], `only applies to openapi: and file: sources`);
+    }
+    if (so['version'] !== undefined && k !== 'oip') r.fail([...sa, 'version'], 'only applies to oip: sources');
+    switch (k) {
+      case 'openapi':
+        sources = [{ kind: 'openapi', url: so['openapi'] === true ? '/openapi.json' : r.string(so['openapi'], [...sa, 'openapi']), ...op }];
+        break;
+      case 'metadata':
+        sources = [{ kind: 'rest-model-service', model: r.string(so['metadata'], [...sa, 'metadata']) }];
+        break;
+      case 'oip':
+        sources = [{ kind: 'oip', model: r.string(so['oip'], [...sa, 'oip']), ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}) }];
+        break;
+      case 'mlflow':
+        sources = [{ kind: 'mlflow-signature', file: resolve(baseDir, r.string(so['mlflow'], [...sa, 'mlflow'])) }];
+        break;
+      case 'file':
+        sources = [{ kind: 'file', file: resolve(baseDir, r.string(so['file'], [...sa, 'file'])), ...op }];
+        break;
+      default: {
+        const inline = so['inline'];
+        if (inline === null || typeof inline !== 'object') r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describe(inline)}`);
+        sources = [{ kind: 'inline', schema: inline }];
+      }
+    }
+  }
+  const wrap = preset?.wrap ?? (o['wrap'] === undefined ? 'none' : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS] as BodyWrap[]));
+  return {
+    kind: 'generate',
+    sources,
+    count: o['generate'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
+    wrap,
+    batch: o['batch'] === undefined ? 1 : r.number(o['batch'], [...at, 'batch'], { integer: true, min: 1, max: 10_000 }),
+    where: r.locate([...at, 'schema']),
+  };
+}
+
+/** A CSV file of recorded requests: a header row of field names, a row per body. */
+function readCsvFile(r: Reader, file: string, at: Path): BodySource {
+  try {
+    const bodies = readCsvBodies(file);
+    if (bodies.length === 0) r.fail(at, `${file} holds no rows after its header`);
+    return { kind: 'list', bodies, origin: file };
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    r.fail(at, (e as Error).message);
+  }
 }
 
 /** A JSONL file: one JSON body per non-empty line, each checked now so a bad line is named before the run. */

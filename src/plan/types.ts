@@ -1,3 +1,4 @@
+import type { BodyWrap, SchemaSource } from '../payload/index.ts';
 import type { Slo } from '../verdict/types.ts';
 
 // The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
@@ -35,11 +36,25 @@ export interface OpenLoad {
 
 export type LoadPlan = ClosedLoad | OpenLoad;
 
-/** Where request bodies come from: one fixed body, or a list (a JSONL file) cycled in order. */
+/**
+ * Where request bodies come from: one fixed body, or a list (a JSONL or CSV file, or generated) cycled in
+ * order. 'generate' is resolved into a 'list' before the load starts (after the service is ready, when
+ * the schema comes from it): the engine only ever sees none, fixed or list.
+ */
 export type BodySource =
   | { kind: 'none' }
   | { kind: 'fixed'; body: string }
-  | { kind: 'list'; bodies: string[]; origin: string };
+  | { kind: 'list'; bodies: string[]; origin: string }
+  | {
+      kind: 'generate';
+      /** Tried in order; the first that answers gives the schema. */
+      sources: SchemaSource[];
+      count: number;
+      wrap: BodyWrap | 'oip';
+      batch: number;
+      /** Where it was configured, for messages. */
+      where: string;
+    };
 
 export interface EndpointPlan {
   name: string;
@@ -87,4 +102,6 @@ export interface Plan {
   progressIntervalMs: number;
   /** The config file the plan came from, if any (reports point back at it). */
   configPath?: string;
+  /** Relative files named in the config resolve against this. */
+  baseDir: string;
 }
