@@ -40,6 +40,9 @@ describe('presets and schemas in the config', () => {
     const oip = plan(`service: {url: "http://127.0.0.1:1", ready: /healthz}\nrequest: {preset: triton, model: resnet}\n${LOAD}`);
     assert.equal(oip.endpoints[0]!.path, '/v2/models/resnet/infer');
     assert.equal(oip.readiness.path, '/healthz', 'an explicit ready: wins over the preset');
+    const mlflow = plan(`service: {url: "http://127.0.0.1:1"}\nrequest: {preset: mlflow, schema: {inline: {type: object}}}\n${LOAD}`);
+    assert.equal(mlflow.endpoints[0]!.path, '/invocations', 'MLflow serves one model: no model: needed');
+    assert.ok(mlflow.endpoints[0]!.body.kind === 'generate' && mlflow.endpoints[0]!.body.wrap === 'dataframe_records');
   });
 
   it('schema: a file, or one source in a mapping; paths relative to the config', () => {
@@ -57,7 +60,7 @@ describe('presets and schemas in the config', () => {
     const svc = 'service: {url: "http://127.0.0.1:1"}\n';
     const cases: Array<[string, RegExp]> = [
       [`${svc}request: {preset: sagemaker, model: m}\n${LOAD}`, /:2 request\.preset: unknown preset "sagemaker"; known: rest-model-service/],
-      [`${svc}request: {preset: mlflow}\n${LOAD}`, /:2 request\.model: missing: .*MLflow/i],
+      [`${svc}request: {preset: torchserve}\n${LOAD}`, /:2 request\.model: missing: TorchServe/i],
       [`${svc}request: {path: /p, model: m}\n${LOAD}`, /request\.model: only applies with a preset:/],
       [`${svc}request: {path: /p, schema: auto}\n${LOAD}`, /request\.schema: auto needs a preset:/],
       [`${svc}request: {path: /p, body: {a: 1}, schema: s.json}\n${LOAD}`, /request\.schema: use one of body:, bodies: or schema:, not body and schema/],

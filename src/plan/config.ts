@@ -377,8 +377,10 @@ function readPreset(r: Reader, o: Record<string, unknown>, at: Path): PresetEndp
   } catch (e) {
     r.fail([...at, 'preset'], (e as Error).message);
   }
-  if (o['model'] === undefined) r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
-  const model = r.string(o['model'], [...at, 'model']);
+  // Servers with one model (MLflow) have paths that do not depend on the name: then it may be left out.
+  const needsModel = preset.predictPath('a') !== preset.predictPath('b') || preset.readyPath('a') !== preset.readyPath('b');
+  if (o['model'] === undefined && needsModel) r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
+  const model = o['model'] === undefined ? '' : r.string(o['model'], [...at, 'model']);
   const wrap = o['wrap'] === undefined ? undefined : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS, 'oip'] as Array<BodyWrap | 'oip'>);
   try {
     return applyPreset(preset, model, wrap);
