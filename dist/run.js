@@ -57919,9 +57919,11 @@ function readPreset(r, o, at) {
     catch (e) {
         r.fail([...at, 'preset'], e.message);
     }
-    if (o['model'] === undefined)
+    // Servers with one model (MLflow) have paths that do not depend on the name: then it may be left out.
+    const needsModel = preset.predictPath('a') !== preset.predictPath('b') || preset.readyPath('a') !== preset.readyPath('b');
+    if (o['model'] === undefined && needsModel)
         r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
-    const model = r.string(o['model'], [...at, 'model']);
+    const model = o['model'] === undefined ? '' : r.string(o['model'], [...at, 'model']);
     const wrap = o['wrap'] === undefined ? undefined : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS, 'oip']);
     try {
         return applyPreset(preset, model, wrap);
