@@ -9119,7 +9119,15 @@ function prepareRequests(endpoints, seed) {
         if (hasBody && !Object.keys(ep.headers).some((k) => k.toLowerCase() === 'content-type')) {
             headers.push('content-type', 'application/json');
         }
-        return { index, method: ep.method, path: ep.path, headers, ok: ep.okStatus, nextBody: bodyCycler(ep) };
+        return {
+            index,
+            method: ep.method,
+            path: ep.path,
+            headers,
+            ok: ep.okStatus,
+            nextBody: bodyCycler(ep),
+            ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
+        };
     });
     const random = mulberry32(seed);
     const total = endpoints.reduce((s, e) => s + e.weight, 0);
@@ -57045,10 +57053,11 @@ function operationSchema(doc, method, path, origin) {
         throw new DiscoveryError(`${origin}: ${path}${via} has no ${method.toUpperCase()} operation; it has: ${has.join(', ') || 'none'}`);
     }
     const base = `#/paths/${escapePointer(key)}/${m}`;
+    const outputSchema = responseSchema(doc, operation);
     const found = (schema, at) => {
         if (schema === undefined)
             throw new DiscoveryError(`${origin}: ${op}${via}: the request body has no schema`);
-        return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}` };
+        return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}`, ...(outputSchema !== undefined ? { outputSchema } : {}) };
     };
     // OpenAPI 3: requestBody.content["application/json"].schema
     if (operation['requestBody'] !== undefined) {
@@ -57076,6 +57085,24 @@ function operationSchema(doc, method, path, origin) {
             return found(p['schema'], `${base}/parameters/${i}/schema`);
     }
     throw new DiscoveryError(`${origin}: ${op}${via} takes no request body`);
+}
+/** The JSON schema of an operation's success response (200, 201, 2XX, then default), if it declares one. */
+function responseSchema(doc, operation) {
+    const responses = (operation['responses'] ?? {});
+    for (const code of ['200', '201', '2XX', '2xx', 'default']) {
+        let r = responses[code];
+        if (typeof r?.['$ref'] === 'string')
+            r = resolvePointer(doc, r['$ref']);
+        if (!r)
+            continue;
+        if (r['schema'] !== undefined)
+            return r['schema']; // Swagger 2
+        const content = (r['content'] ?? {});
+        const ct = Object.keys(content).find((t) => /^application\/([\w.-]+\+)?json\b/.test(t.split(';')[0].trim()));
+        if (ct !== undefined && content[ct].schema !== undefined)
+            return content[ct].schema;
+    }
+    return undefined;
 }
 // ---------------------------------------------------------------------------------------------
 // MLflow signatures
@@ -57566,7 +57593,7 @@ const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = [
     'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
-    'preset', 'model', 'schema', 'generate', 'wrap', 'batch',
+    'preset', 'model', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response',
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 const LOAD_KEYS = ['stages', 'pacing', 'max-in-flight'];
@@ -57876,10 +57903,12 @@ function readEndpoint(r, v, at, baseDir) {
     else if (o['schema'] !== undefined || preset) {
         body = readGenerate(r, o, at, preset, baseDir);
     }
-    for (const k of ['generate', 'wrap', 'batch']) {
+    for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response']) {
         if (o[k] !== undefined && body.kind !== 'generate')
             r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
     }
+    if (o['invalid-status'] !== undefined && o['invalid'] === undefined)
+        r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
     if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD'))
         r.fail([...at, 'method'], `${method} requests cannot carry a body`);
     const headers = {};
@@ -57894,7 +57923,15 @@ function readEndpoint(r, v, at, baseDir) {
             headers[k] = s;
         }
     }
+    const invalid = o['invalid'] === undefined
+        ? undefined
+        : {
+            share: readShare(r, o['invalid'], [...at, 'invalid']),
+            okStatus: o['invalid-status'] === undefined ? (st) => st >= 400 && st < 500 : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
+        };
     const endpoint = {
+        ...(invalid ? { invalid } : {}),
+        ...(o['check-response'] !== undefined && r.boolean(o['check-response'], [...at, 'check-response']) ? { checkOutput: true } : {}),
         name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
         method,
         path,
@@ -57904,6 +57941,14 @@ function readEndpoint(r, v, at, baseDir) {
         okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
     };
     return { endpoint, ...(preset ? { preset } : {}) };
+}
+/** A share of requests: "10%" or a fraction like 0.1; above 0 and below 100%. */
+function readShare(r, v, at) {
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+    const share = m ? Number(m[1]) / 100 : r.number(v, at);
+    if (!(share > 0 && share < 1))
+        r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describe(v)}`);
+    return share;
 }
 function readPreset(r, o, at) {
     if (o['preset'] === undefined) {
@@ -69355,6 +69400,8 @@ function statsFor(r, scope = {}) {
         row.forEach((cell, ei) => {
             if (scope.endpoint !== undefined && scope.endpoint !== ei)
                 return;
+            if (scope.endpoint === undefined && !scope.includeInvalid && r.endpoints[ei]?.role === 'invalid')
+                return;
             picked.push(cell);
         });
     });
@@ -69421,6 +69468,8 @@ function formatSummary(r) {
         lines.push(`Open model: ${r.delayedByCap} requests waited for a free connection (max in flight ${r.load.maxInFlight}), ` +
             `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`);
     }
+    for (const line of invalidSummary(r))
+        lines.push(line);
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
     for (const w of generatorWarnings(r))
         lines.push(`Warning: ${w}`);
@@ -69451,6 +69500,23 @@ function formatChecklist(v) {
     else
         lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
     return lines.join('\n');
+}
+/**
+ * Deliberately invalid requests, apart from the totals: how many the service rejected as it should.
+ * One line per such endpoint.
+ */
+function invalidSummary(r) {
+    const out = [];
+    r.endpoints.forEach((ep, i) => {
+        if (ep.role !== 'invalid')
+            return;
+        const s = statsFor(r, { endpoint: i });
+        const rejected = s.requests - s.failures;
+        out.push(`Invalid requests ("${ep.name}", outside the totals and SLOs): ${s.requests} sent, ${rejected} rejected as expected` +
+            (s.failures ? `, ${s.failures} not (${Object.entries(s.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+            '.');
+    });
+    return out;
 }
 /** Signs that the numbers describe the load generator rather than the service. */
 function generatorWarnings(r) {
@@ -69529,14 +69595,20 @@ class Recorder {
     window = newHistogram();
     windowSeconds = 0;
     windowRequests = 0;
-    constructor(segmentCount, endpointNames, probe, withSendLag) {
+    /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
+    apart;
+    constructor(segmentCount, endpointNames, probe, withSendLag, apart = []) {
         this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
         this.endpointNames = endpointNames;
+        this.apart = apart;
         this.probe = probe;
         this.sendLag = withSendLag ? newHistogram() : undefined;
     }
-    /** A response arrived (any status). `ok` says whether its status counts as success. */
-    response(endpoint, segment, nowMs, latencyUs, bytes, ok) {
+    /**
+     * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
+     * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check).
+     */
+    response(endpoint, segment, nowMs, latencyUs, bytes, ok, failKind = 'status') {
         if (nowMs >= this.secondStart + 1000)
             this.advance(nowMs);
         const cell = this.cells[segment][endpoint];
@@ -69544,14 +69616,17 @@ class Recorder {
         cell.bytes += bytes;
         recordUs(cell.latency, latencyUs);
         cell.latencySumUs += latencyUs;
+        if (!ok) {
+            cell.failures++;
+            cell.errors[failKind]++;
+        }
+        if (this.apart[endpoint])
+            return;
         recordUs(this.second, latencyUs);
         this.cumulativeSumUs += latencyUs;
         this.secondRequests++;
-        if (!ok) {
-            cell.failures++;
-            cell.errors.status++;
+        if (!ok)
             this.secondFailures++;
-        }
     }
     /** A request that failed without a usable response; `latencyUs` only for timeouts. */
     transportError(endpoint, segment, nowMs, kind, latencyUs) {
@@ -69561,11 +69636,15 @@ class Recorder {
         cell.requests++;
         cell.failures++;
         cell.errors[kind]++;
-        this.secondRequests++;
-        this.secondFailures++;
         if (latencyUs !== null) {
             recordUs(cell.latency, latencyUs);
             cell.latencySumUs += latencyUs;
+        }
+        if (this.apart[endpoint])
+            return;
+        this.secondRequests++;
+        this.secondFailures++;
+        if (latencyUs !== null) {
             recordUs(this.second, latencyUs);
             this.cumulativeSumUs += latencyUs;
         }
@@ -69693,6 +69772,9 @@ class Slot {
     sentAt = 0; // ms, actual send
     intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
     ok = () => true;
+    check;
+    // The whole body of a successful response, kept only when it is to be checked.
+    body = null;
     status = 0;
     statusOk = true;
     bytes = 0;
@@ -69720,6 +69802,8 @@ class Slot {
         this.segment = segment;
         this.intendedAt = intendedAt;
         this.ok = ep.ok;
+        this.check = ep.check;
+        this.body = null;
         this.status = 0;
         this.statusOk = true;
         this.bytes = 0;
@@ -69758,9 +69842,13 @@ class Slot {
         this.statusOk = this.ok(statusCode);
         if (!this.statusOk)
             this.sample = [];
+        else if (this.check)
+            this.body = [];
     }
     onResponseData(_c, chunk) {
         this.bytes += chunk.length;
+        if (this.body !== null)
+            this.body.push(chunk);
         if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
             this.sample.push(chunk);
             this.sampleBytes += chunk.length;
@@ -69770,7 +69858,9 @@ class Slot {
         const end = this.now();
         this.busy = false;
         const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-        this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample);
+        const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+        this.body = null;
+        this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
     }
     onResponseError(_c, err) {
         this.finishError(err);
@@ -70061,7 +70151,7 @@ async function runLoad(opts) {
         ...(closedStages ? { usersAt: (ms) => usersAt(closedStages, Math.min(ms, totalMs - 1)) } : {}),
         ...(arrivals ? { rateAt: (ms) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
         inFlight: () => inFlight,
-    }, opts.load.model === 'open');
+    }, opts.load.model === 'open', opts.endpoints.map((e) => e.role === 'invalid'));
     let stopping = false; // no new requests
     let status = 'completed';
     let reason;
@@ -70071,12 +70161,18 @@ async function runLoad(opts) {
     // What happens when a request ends is the same in both models; only "what next" differs.
     let onSlotFree = () => { };
     const listener = {
-        response(slot, statusCode, ok, bytes, endMs, sample) {
+        response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
             inFlight--;
             const latencyUs = (endMs - slot.intendedAt) * 1000;
-            recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
-            if (!ok)
-                recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
+            if (mismatch !== undefined) {
+                recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
+                recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
+            }
+            else {
+                recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
+                if (!ok)
+                    recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
+            }
             onSlotFree(slot, endMs);
         },
         error(slot, kind, message, endMs) {
@@ -70262,7 +70358,7 @@ async function runLoad(opts) {
         stages: stageInfos(opts.load, spans),
         warmupMs,
         segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
-        endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
+        endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path, ...(e.role ? { role: e.role } : {}) })),
         cells: recorder.cells,
         failures: recorder.failures,
         failuresNotItemized: recorder.failuresNotItemized,
@@ -70361,6 +70457,115 @@ function stageInfos(load, spans) {
         const st = load.stages[sp.index];
         return { ...base, name: st.name, rate: st.rate, ramp: st.ramp };
     });
+}
+
+// Deliberately invalid requests, to test a service's error path: each is a valid generated body with one
+// thing broken (a required field missing, a value of the wrong type, a value out of range or not in its
+// enum), and each is checked to really be invalid against the schema before it is used.
+/** The schema with a top-level $ref followed and allOf parts merged shallowly: enough to see properties. */
+function flatten(schema, root, depth = 0) {
+    if (typeof schema !== 'object' || schema === null || depth > 10)
+        return {};
+    let s = schema;
+    if (typeof s['$ref'] === 'string')
+        s = { ...flatten(resolvePointer(root, s['$ref']), root, depth + 1), ...s, $ref: undefined };
+    if (Array.isArray(s['allOf'])) {
+        for (const part of s['allOf']) {
+            const f = flatten(part, root, depth + 1);
+            s = {
+                ...f,
+                ...s,
+                properties: { ...(f['properties'] ?? {}), ...(s['properties'] ?? {}) },
+                required: [...(f['required'] ?? []), ...(s['required'] ?? [])],
+            };
+        }
+    }
+    return s;
+}
+/** A value of another JSON type than the property expects (checked afterwards anyway). */
+function wrongTypeFor(prop) {
+    const t = Array.isArray(prop['type']) ? prop['type'][0] : prop['type'];
+    const sample = Array.isArray(prop['enum']) ? prop['enum'][0] : prop['const'];
+    const kind = t ?? (sample === undefined ? undefined : typeof sample);
+    if (kind === 'string')
+        return 12345;
+    if (kind === 'integer' || kind === 'number')
+        return 'not a number';
+    if (kind === 'boolean')
+        return 'not a boolean';
+    if (kind === 'array')
+        return { not: 'a list' };
+    if (kind === 'object')
+        return ['not', 'an', 'object'];
+    return { unexpected: true };
+}
+/** A value just outside the property's bounds or enum, when it has any. */
+function outOfRangeFor(prop, rnd) {
+    if (Array.isArray(prop['enum'])) {
+        const first = prop['enum'][0];
+        return typeof first === 'number' ? Math.max(...prop['enum']) + 1 : 'not-one-of-the-choices';
+    }
+    const step = prop['type'] === 'integer' ? 1 + Math.floor(rnd() * 10) : 1 + rnd() * 10;
+    for (const [k, sign] of [['maximum', 1], ['exclusiveMaximum', 1], ['minimum', -1], ['exclusiveMinimum', -1]]) {
+        const b = prop[k];
+        if (typeof b === 'number')
+            return b + sign * step;
+    }
+    if (typeof prop['maxLength'] === 'number')
+        return 'x'.repeat(prop['maxLength'] + 1 + Math.floor(rnd() * 5));
+    if (typeof prop['minLength'] === 'number' && prop['minLength'] > 0)
+        return '';
+    if (typeof prop['maxItems'] === 'number')
+        return Array.from({ length: prop['maxItems'] + 1 }, () => null);
+    return undefined;
+}
+/**
+ * Generates invalid bodies for an object schema. Throws when the schema leaves nothing to break (no
+ * required field, no typed or bounded property): such a service has no error path to test from the schema.
+ */
+function createInvalidGenerator(schema, opts) {
+    const root = opts.root ?? schema;
+    const top = flatten(schema, root);
+    const props = (top['properties'] ?? {});
+    const required = (top['required'] ?? []).filter((k) => typeof k === 'string');
+    const names = Object.keys(props);
+    if (required.length === 0 && names.length === 0) {
+        throw new Error('cannot make invalid requests from this schema: it has no properties or required fields to break');
+    }
+    const valid = createGenerator(schema, { seed: opts.seed, root });
+    const rnd = mulberry32(opts.seed ^ 0x5bd1e995);
+    const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+    const breakages = [...(required.length ? ['missing-field'] : []), 'wrong-type', 'out-of-range'];
+    return {
+        next() {
+            for (let attempt = 0; attempt < 50; attempt++) {
+                const base = valid.next();
+                if (typeof base !== 'object' || base === null || Array.isArray(base))
+                    break;
+                const body = { ...base };
+                const how = pick(breakages);
+                let why;
+                if (how === 'missing-field') {
+                    const k = pick(required);
+                    delete body[k];
+                    why = `${k}: missing`;
+                }
+                else {
+                    const k = pick(names.length ? names : required);
+                    const prop = flatten(props[k] ?? {}, root);
+                    const v = how === 'wrong-type' ? wrongTypeFor(prop) : outOfRangeFor(prop, rnd);
+                    if (v === undefined)
+                        continue;
+                    body[k] = v;
+                    why = `${k}: ${how === 'wrong-type' ? 'wrong type' : 'out of range'} (${JSON.stringify(v).slice(0, 40)})`;
+                }
+                // Only what the schema really rejects counts as invalid.
+                if (checkValue(schema, body, root) !== null)
+                    return { value: body, why };
+            }
+            throw new Error('cannot make invalid requests from this schema: nothing tried was rejected by it');
+        },
+    };
 }
 
 // Locust-compatible CSV files, so whatever reads locust's `--csv` output (`*_stats.csv`,
@@ -70884,6 +71089,9 @@ function keyNumbers(r) {
     }
     for (const w of generatorWarnings(r))
         notes.push(`⚠️ ${w}`);
+    // Endpoint names come from configs: escaped like any untrusted text.
+    for (const line of invalidSummary(r))
+        notes.push(text(line, 300));
     return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 function loadInBrief(r) {
@@ -71568,13 +71776,56 @@ async function generateBodies(plan, endpoints, phase, baseUrl, log) {
             const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
             log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
                 `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
-            out.push({ ...ep, body: corpus.body });
+            const { invalid, checkOutput, ...rest } = ep;
+            const main = { ...rest, body: corpus.body, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
+            if (!invalid) {
+                out.push(main);
+                continue;
+            }
+            // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
+            out.push({ ...main, weight: ep.weight * (1 - invalid.share) });
+            out.push(invalidCompanion(ep, found, invalid, b.count, plan.seed + i));
+            log(`Mixing in ${Math.round(invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
         }
         catch (e) {
             throw new ConfigError(`${b.where}: request "${ep.name}": ${e.message}`);
         }
     }
     return out;
+}
+/** Successful responses must match the output schema the service publishes (or the run cannot check them). */
+function responseChecker(found) {
+    if (found.kind !== 'schema' || found.outputSchema === undefined) {
+        throw new Error(`check-response: ${found.origin} publishes no output schema to check responses against`);
+    }
+    const schema = found.outputSchema;
+    const root = found.root;
+    return (body) => {
+        let value;
+        try {
+            value = JSON.parse(body);
+        }
+        catch {
+            return 'the response is not JSON';
+        }
+        const e = checkValue(schema, value, root);
+        return e === null ? null : `the response does not match the output schema: ${e}`;
+    };
+}
+function invalidCompanion(ep, found, invalid, count, seed) {
+    if (found.kind !== 'schema')
+        throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
+    const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
+    const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+    const { invalid: _i, checkOutput: _c, ...rest } = ep;
+    return {
+        ...rest,
+        name: `${ep.name} (invalid)`,
+        role: 'invalid',
+        body: { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` },
+        weight: ep.weight * invalid.share,
+        okStatus: invalid.okStatus,
+    };
 }
 function abortReason(signal) {
     const r = signal?.reason;

@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadStop, type Progress, runLoad } from './load/engine.ts';
 import type { RunResult } from './metrics/result.ts';
-import { buildCorpus, discoverFirst, type SchemaSource } from './payload/index.ts';
+import { buildCorpus, checkValue, discoverFirst, type Discovered, type SchemaSource } from './payload/index.ts';
+import { createInvalidGenerator } from './payload/invalid.ts';
 import { ConfigError } from './plan/config.ts';
 import type { EndpointPlan, Plan } from './plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
@@ -121,12 +122,61 @@ async function generateBodies(
         `Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
           `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
       );
-      out.push({ ...ep, body: corpus.body });
+      const { invalid, checkOutput, ...rest } = ep;
+      const main: EndpointPlan = { ...rest, body: corpus.body, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
+      if (!invalid) {
+        out.push(main);
+        continue;
+      }
+      // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
+      out.push({ ...main, weight: ep.weight * (1 - invalid.share) });
+      out.push(invalidCompanion(ep, found, invalid, b.count, plan.seed + i));
+      log(`Mixing in ${Math.round(invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
     } catch (e) {
       throw new ConfigError(`${b.where}: request "${ep.name}": ${(e as Error).message}`);
     }
   }
   return out;
+}
+
+/** Successful responses must match the output schema the service publishes (or the run cannot check them). */
+function responseChecker(found: Discovered): (body: string) => string | null {
+  if (found.kind !== 'schema' || found.outputSchema === undefined) {
+    throw new Error(`check-response: ${found.origin} publishes no output schema to check responses against`);
+  }
+  const schema = found.outputSchema;
+  const root = found.root;
+  return (body) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return 'the response is not JSON';
+    }
+    const e = checkValue(schema, value, root);
+    return e === null ? null : `the response does not match the output schema: ${e}`;
+  };
+}
+
+function invalidCompanion(
+  ep: EndpointPlan,
+  found: Discovered,
+  invalid: NonNullable<EndpointPlan['invalid']>,
+  count: number,
+  seed: number,
+): EndpointPlan {
+  if (found.kind !== 'schema') throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
+  const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
+  const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+  const { invalid: _i, checkOutput: _c, ...rest } = ep;
+  return {
+    ...rest,
+    name: `${ep.name} (invalid)`,
+    role: 'invalid',
+    body: { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` },
+    weight: ep.weight * invalid.share,
+    okStatus: invalid.okStatus,
+  };
 }
 
 function abortReason(signal: AbortSignal | undefined): string {

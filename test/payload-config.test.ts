@@ -115,3 +115,74 @@ describe('generated bodies end to end', () => {
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   });
 });
+
+describe('the error path and the response check', () => {
+  const cli = (args: string[]) => runNode([CLI, 'run', ...args], { env: { PATH: PATH_WITH_NODE }, timeoutMs: 60_000 });
+  const server = `node ${join(REPO, 'examples/insurance-charges/server.ts')} --host 127.0.0.1 --port {port}`;
+
+  it('invalid: mixes in requests the service must reject; they are counted apart from the SLOs', async () => {
+    const d = tempDir();
+    const out = join(d, 'out');
+    const cfg = writeFile(
+      d,
+      'c.yml',
+      `service:\n  command: ${server}\nrequest:\n  name: predict\n  preset: rest-model-service\n  model: insurance_charges_model\n  invalid: 25%\n  check-response: true\n` +
+        `load:\n  stages: [{duration: 2s, rate: 100}]\nslos: [errors == 0, error-rate == 0]\n`,
+    );
+    const r = await cli(['--config', cfg, '--out', out]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = parseRunResult(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.deepEqual(result.endpoints.map((e) => [e.name, e.role]), [['predict', undefined], ['predict (invalid)', 'invalid']]);
+    const bad = statsFor(result, { endpoint: 1 });
+    assert.ok(bad.requests > 25 && bad.requests < 80, `about a quarter of 200: ${bad.requests}`);
+    assert.equal(bad.failures, 0, 'the example service answers 400 to every invalid request');
+    assert.equal(statsFor(result).requests, 200 - bad.requests, 'the totals leave the invalid requests out');
+    assert.equal(statsFor(result, { includeInvalid: true }).requests, 200);
+    assert.match(r.stdout, new RegExp(`^Invalid requests \\("predict \\(invalid\\)", outside the totals and SLOs\\): ${bad.requests} sent, ${bad.requests} rejected as expected\\.$`, 'm'));
+  });
+
+  it('invalid requests the service accepts are failures of that endpoint; responses off the output schema fail the check', async () => {
+    // A lax service: it accepts anything and answers {"charges": "n/a"} every third time.
+    const { startServer } = await import('./helpers/http.ts');
+    const meta = {
+      input_schema: { type: 'object', properties: { age: { type: 'integer', minimum: 18, maximum: 65 } }, required: ['age'] },
+      output_schema: { type: 'object', properties: { charges: { type: 'number' } }, required: ['charges'] },
+    };
+    let n = 0;
+    const srv = await startServer({
+      handler: (req, res) => {
+        if (req.url === '/api/models/m/metadata') return res.end(JSON.stringify(meta));
+        res.setHeader('content-type', 'application/json');
+        res.end(++n % 3 === 0 ? '{"charges":"n/a"}' : '{"charges":1.5}');
+      },
+    });
+    const d = tempDir();
+    const out = join(d, 'out');
+    const cfg = writeFile(d, 'c.yml', `service:\n  url: ${srv.url}\nrequest:\n  name: p\n  preset: rms\n  model: m\n  invalid: 20%\n  check-response: true\nload:\n  stages: [{duration: 1.5s, rate: 60}]\nslos: [errors == 0]\n`);
+    let r;
+    try {
+      r = await cli(['--config', cfg, '--out', out]);
+    } finally {
+      await srv.close();
+    }
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const result = parseRunResult(readFileSync(join(out, 'result.json'), 'utf8'));
+    const main = statsFor(result, { endpoint: 0 });
+    assert.ok(main.errors['bad-response'] > 5, JSON.stringify(main.errors));
+    assert.equal(main.errors.status, 0);
+    const f = result.failures.find((x) => x.kind === 'bad-response')!;
+    assert.equal(f.error, 'the response does not match the output schema: /charges: "n/a" is not of type number');
+    const bad = statsFor(result, { endpoint: 1 });
+    assert.equal(bad.failures, bad.requests, 'every invalid request was accepted: each is a failure');
+    assert.match(r.stdout, /Invalid requests .*rejected as expected, \d+ not \(status \d+\)/);
+  });
+
+  it('check-response without a published output schema is an error naming the request (exit 2)', async () => {
+    const d = tempDir();
+    writeFile(d, 'in.json', JSON.stringify({ type: 'object', properties: { x: { type: 'number' } }, required: ['x'] }));
+    const cfg = writeFile(d, 'c.yml', `service:\n  command: ${server}\nrequest:\n  path: /p\n  schema: in.json\n  check-response: true\n${LOAD}`);
+    const r = await cli(['--config', cfg, '--out', join(d, 'out')]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /request "POST \/p": check-response: .*publishes no output schema/);
+  });
+});

@@ -93,6 +93,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       inFlight: () => inFlight,
     },
     opts.load.model === 'open',
+    opts.endpoints.map((e) => e.role === 'invalid'),
   );
 
   let stopping = false; // no new requests
@@ -105,11 +106,16 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   // What happens when a request ends is the same in both models; only "what next" differs.
   let onSlotFree: (slot: Slot, endMs: number) => void = () => {};
   const listener: SlotListener = {
-    response(slot, statusCode, ok, bytes, endMs, sample) {
+    response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
       inFlight--;
       const latencyUs = (endMs - slot.intendedAt) * 1000;
-      recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
-      if (!ok) recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
+      if (mismatch !== undefined) {
+        recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
+        recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
+      } else {
+        recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
+        if (!ok) recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
+      }
       onSlotFree(slot, endMs);
     },
     error(slot, kind, message, endMs) {
@@ -292,7 +298,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     stages: stageInfos(opts.load, spans),
     warmupMs,
     segments: segments.map(({ index, stage, startMs, endMs, warmup }) => ({ index, stage, startMs, endMs, warmup })),
-    endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
+    endpoints: opts.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path, ...(e.role ? { role: e.role } : {}) })),
     cells: recorder.cells,
     failures: recorder.failures,
     failuresNotItemized: recorder.failuresNotItemized,

@@ -20,7 +20,8 @@ export class RunStopped extends Error {
 
 /** How a request ended, reported once per request. */
 export interface SlotListener {
-  response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined): void;
+  /** `mismatch`: why a successful response failed the response check, when it did. */
+  response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined, mismatch?: string): void;
   error(slot: Slot, kind: ErrorKind | 'stopped', message: string, endMs: number): void;
 }
 
@@ -38,6 +39,9 @@ export class Slot {
   sentAt = 0; // ms, actual send
   intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
   private ok: (status: number) => boolean = () => true;
+  private check: ((body: string) => string | null) | undefined;
+  // The whole body of a successful response, kept only when it is to be checked.
+  private body: Buffer[] | null = null;
   private status = 0;
   private statusOk = true;
   private bytes = 0;
@@ -67,6 +71,8 @@ export class Slot {
     this.segment = segment;
     this.intendedAt = intendedAt;
     this.ok = ep.ok;
+    this.check = ep.check;
+    this.body = null;
     this.status = 0;
     this.statusOk = true;
     this.bytes = 0;
@@ -105,10 +111,12 @@ export class Slot {
     this.status = statusCode;
     this.statusOk = this.ok(statusCode);
     if (!this.statusOk) this.sample = [];
+    else if (this.check) this.body = [];
   }
 
   onResponseData(_c: Controller, chunk: Buffer): void {
     this.bytes += chunk.length;
+    if (this.body !== null) this.body.push(chunk);
     if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
       this.sample.push(chunk);
       this.sampleBytes += chunk.length;
@@ -119,7 +127,9 @@ export class Slot {
     const end = this.now();
     this.busy = false;
     const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-    this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample);
+    const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+    this.body = null;
+    this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
   }
 
   onResponseError(_c: Controller, err: Error): void {

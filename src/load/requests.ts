@@ -22,6 +22,8 @@ export interface PreparedEndpoint {
   headers: string[];
   ok: (status: number) => boolean;
   nextBody: () => Buffer | null;
+  /** Checks a successful response body; null when it passes, else the reason. */
+  check?: (body: string) => string | null;
 }
 
 export interface RequestSource {
@@ -38,7 +40,15 @@ export function prepareRequests(endpoints: readonly EndpointPlan[], seed: number
     if (hasBody && !Object.keys(ep.headers).some((k) => k.toLowerCase() === 'content-type')) {
       headers.push('content-type', 'application/json');
     }
-    return { index, method: ep.method, path: ep.path, headers, ok: ep.okStatus, nextBody: bodyCycler(ep) };
+    return {
+      index,
+      method: ep.method,
+      path: ep.path,
+      headers,
+      ok: ep.okStatus,
+      nextBody: bodyCycler(ep),
+      ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
+    };
   });
   const random = mulberry32(seed);
   const total = endpoints.reduce((s, e) => s + e.weight, 0);

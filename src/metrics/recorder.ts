@@ -40,29 +40,37 @@ export class Recorder {
   private windowSeconds = 0;
   private windowRequests = 0;
 
-  constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean) {
+  /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
+  private readonly apart: readonly boolean[];
+
+  constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean, apart: readonly boolean[] = []) {
     this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
     this.endpointNames = endpointNames;
+    this.apart = apart;
     this.probe = probe;
     this.sendLag = withSendLag ? newHistogram() : undefined;
   }
 
-  /** A response arrived (any status). `ok` says whether its status counts as success. */
-  response(endpoint: number, segment: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean): void {
+  /**
+   * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
+   * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check).
+   */
+  response(endpoint: number, segment: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean, failKind: ErrorKind = 'status'): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
     const cell = this.cells[segment]![endpoint]!;
     cell.requests++;
     cell.bytes += bytes;
     recordUs(cell.latency, latencyUs);
     cell.latencySumUs += latencyUs;
+    if (!ok) {
+      cell.failures++;
+      cell.errors[failKind]++;
+    }
+    if (this.apart[endpoint]) return;
     recordUs(this.second, latencyUs);
     this.cumulativeSumUs += latencyUs;
     this.secondRequests++;
-    if (!ok) {
-      cell.failures++;
-      cell.errors.status++;
-      this.secondFailures++;
-    }
+    if (!ok) this.secondFailures++;
   }
 
   /** A request that failed without a usable response; `latencyUs` only for timeouts. */
@@ -72,11 +80,14 @@ export class Recorder {
     cell.requests++;
     cell.failures++;
     cell.errors[kind]++;
-    this.secondRequests++;
-    this.secondFailures++;
     if (latencyUs !== null) {
       recordUs(cell.latency, latencyUs);
       cell.latencySumUs += latencyUs;
+    }
+    if (this.apart[endpoint]) return;
+    this.secondRequests++;
+    this.secondFailures++;
+    if (latencyUs !== null) {
       recordUs(this.second, latencyUs);
       this.cumulativeSumUs += latencyUs;
     }

@@ -100,6 +100,8 @@ export interface EndpointInfo {
   name: string;
   method: string;
   path: string;
+  /** 'invalid': deliberately invalid requests, left out of totals and SLOs unless named. */
+  role?: 'invalid';
 }
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
@@ -171,6 +173,8 @@ export interface Scope {
   endpoint?: number;
   /** Leave out requests sent during the warm-up. */
   excludeWarmup?: boolean;
+  /** Count deliberately invalid requests too (they are left out unless the scope names their endpoint). */
+  includeInvalid?: boolean;
 }
 
 /** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint; with or without the warm-up. */
@@ -182,6 +186,7 @@ export function statsFor(r: RunResult, scope: Scope = {}): Stats {
     if (scope.excludeWarmup && seg.warmup) return;
     row.forEach((cell, ei) => {
       if (scope.endpoint !== undefined && scope.endpoint !== ei) return;
+      if (scope.endpoint === undefined && !scope.includeInvalid && r.endpoints[ei]?.role === 'invalid') return;
       picked.push(cell);
     });
   });

@@ -252,9 +252,10 @@ export function operationSchema(doc: Record<string, unknown>, method: string, pa
     throw new DiscoveryError(`${origin}: ${path}${via} has no ${method.toUpperCase()} operation; it has: ${has.join(', ') || 'none'}`);
   }
   const base = `#/paths/${escapePointer(key)}/${m}`;
+  const outputSchema = responseSchema(doc, operation);
   const found = (schema: unknown, at: string): Discovered & { kind: 'schema' } => {
     if (schema === undefined) throw new DiscoveryError(`${origin}: ${op}${via}: the request body has no schema`);
-    return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}` };
+    return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}`, ...(outputSchema !== undefined ? { outputSchema } : {}) };
   };
   // OpenAPI 3: requestBody.content["application/json"].schema
   if (operation['requestBody'] !== undefined) {
@@ -280,6 +281,21 @@ export function operationSchema(doc: Record<string, unknown>, method: string, pa
     if (p?.['in'] === 'body') return found(p['schema'], `${base}/parameters/${i}/schema`);
   }
   throw new DiscoveryError(`${origin}: ${op}${via} takes no request body`);
+}
+
+/** The JSON schema of an operation's success response (200, 201, 2XX, then default), if it declares one. */
+function responseSchema(doc: Record<string, unknown>, operation: Record<string, unknown>): unknown {
+  const responses = (operation['responses'] ?? {}) as Record<string, unknown>;
+  for (const code of ['200', '201', '2XX', '2xx', 'default']) {
+    let r = responses[code] as Record<string, unknown> | undefined;
+    if (typeof r?.['$ref'] === 'string') r = resolvePointer(doc, r['$ref']) as Record<string, unknown> | undefined;
+    if (!r) continue;
+    if (r['schema'] !== undefined) return r['schema']; // Swagger 2
+    const content = (r['content'] ?? {}) as Record<string, { schema?: unknown }>;
+    const ct = Object.keys(content).find((t) => /^application\/([\w.-]+\+)?json\b/.test(t.split(';')[0]!.trim()));
+    if (ct !== undefined && content[ct]!.schema !== undefined) return content[ct]!.schema;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

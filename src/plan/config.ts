@@ -27,7 +27,7 @@ const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = [
   'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
-  'preset', 'model', 'schema', 'generate', 'wrap', 'batch',
+  'preset', 'model', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response',
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 const LOAD_KEYS = ['stages', 'pacing', 'max-in-flight'];
@@ -339,9 +339,10 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
   } else if (o['schema'] !== undefined || preset) {
     body = readGenerate(r, o, at, preset, baseDir);
   }
-  for (const k of ['generate', 'wrap', 'batch'] as const) {
+  for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response'] as const) {
     if (o[k] !== undefined && body.kind !== 'generate') r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
   }
+  if (o['invalid-status'] !== undefined && o['invalid'] === undefined) r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
   if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD')) r.fail([...at, 'method'], `${method} requests cannot carry a body`);
   const headers: Record<string, string> = {};
   if (o['headers'] !== undefined) {
@@ -353,7 +354,16 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
       headers[k] = s;
     }
   }
+  const invalid =
+    o['invalid'] === undefined
+      ? undefined
+      : {
+          share: readShare(r, o['invalid'], [...at, 'invalid']),
+          okStatus: o['invalid-status'] === undefined ? (st: number) => st >= 400 && st < 500 : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
+        };
   const endpoint: EndpointPlan = {
+    ...(invalid ? { invalid } : {}),
+    ...(o['check-response'] !== undefined && r.boolean(o['check-response'], [...at, 'check-response']) ? { checkOutput: true } : {}),
     name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
     method,
     path,
@@ -363,6 +373,14 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
     okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
   };
   return { endpoint, ...(preset ? { preset } : {}) };
+}
+
+/** A share of requests: "10%" or a fraction like 0.1; above 0 and below 100%. */
+function readShare(r: Reader, v: unknown, at: Path): number {
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+  const share = m ? Number(m[1]) / 100 : r.number(v, at);
+  if (!(share > 0 && share < 1)) r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describe(v)}`);
+  return share;
 }
 
 function readPreset(r: Reader, o: Record<string, unknown>, at: Path): PresetEndpoint | undefined {

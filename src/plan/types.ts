@@ -65,6 +65,17 @@ export interface EndpointPlan {
   weight: number;
   /** Statuses that count as success; default 200-399. */
   okStatus: (status: number) => boolean;
+  /**
+   * 'invalid': deliberately invalid requests that test the service's error path (an expected 4xx is a
+   * success); counted apart, outside the run's totals and SLOs unless a scope names the endpoint.
+   */
+  role?: 'invalid';
+  /** Checks a successful response body (against the output schema): a reason when it does not match. */
+  checkResponse?: (body: string) => string | null;
+  /** Deliberately invalid requests to mix in (configured share), made from the same schema. */
+  invalid?: { share: number; okStatus: (status: number) => boolean };
+  /** Check successful responses against the output schema the service publishes. */
+  checkOutput?: boolean;
 }
 
 export type ServicePlan =

@@ -61,6 +61,7 @@ export function formatSummary(r: RunResult): string {
         `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`,
     );
   }
+  for (const line of invalidSummary(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
@@ -86,6 +87,25 @@ export function formatChecklist(v: Verdict): string {
   if (v.pass) lines.push(v.outcomes.length ? `PASS: all ${v.outcomes.length} SLOs met.` : 'PASS: no SLOs declared.');
   else lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
   return lines.join('\n');
+}
+
+/**
+ * Deliberately invalid requests, apart from the totals: how many the service rejected as it should.
+ * One line per such endpoint.
+ */
+export function invalidSummary(r: RunResult): string[] {
+  const out: string[] = [];
+  r.endpoints.forEach((ep, i) => {
+    if (ep.role !== 'invalid') return;
+    const s = statsFor(r, { endpoint: i });
+    const rejected = s.requests - s.failures;
+    out.push(
+      `Invalid requests ("${ep.name}", outside the totals and SLOs): ${s.requests} sent, ${rejected} rejected as expected` +
+        (s.failures ? `, ${s.failures} not (${Object.entries(s.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+        '.',
+    );
+  });
+  return out;
 }
 
 /** Signs that the numbers describe the load generator rather than the service. */

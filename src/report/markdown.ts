@@ -16,7 +16,7 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtNum, fmtPct, generatorWarnings } from './console.ts';
+import { fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary } from './console.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {
@@ -172,6 +172,8 @@ function keyNumbers(r: RunResult): string {
     notes.push(`${r.delayedByCap} requests waited for a free connection, ${r.unsent} due requests were never sent.`);
   }
   for (const w of generatorWarnings(r)) notes.push(`⚠️ ${w}`);
+  // Endpoint names come from configs: escaped like any untrusted text.
+  for (const line of invalidSummary(r)) notes.push(text(line, 300));
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 
