@@ -225,6 +225,18 @@ describe('HTML report: contents', () => {
     assert.ok(!html.includes('id="chart-resources"'));
   });
 
+  it('marks deliberately invalid requests and keeps them out of the totals', () => {
+    const o = constructedResult();
+    o.endpoints[1]!.role = 'invalid';
+    const page = renderHtmlReport(o, passingVerdict());
+    const tag = ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>';
+    assert.ok(page.includes(`<tr><th>b${tag}</th><td class="n">${statsFor(o, { endpoint: 1 }).requests}</td>`));
+    assert.equal(row(page, 'Total')[0], String(statsFor(o).requests));
+    assert.equal(statsFor(o).requests, statsFor(o, { endpoint: 0 }).requests, 'the total leaves b out');
+    assert.ok(page.includes('Invalid requests (marked) are sent on purpose'));
+    assert.ok(!renderHtmlReport(constructedResult(), passingVerdict()).includes('invalid requests, apart'));
+  });
+
   it('an open-model run shows the send lag, the cap and the unsent', () => {
     const o = constructedResult();
     o.load = { model: 'open', maxInFlight: 50 };

@@ -23,7 +23,7 @@
 
 import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
-import { ERROR_KINDS, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
+import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { fmtMs, fmtNum, fmtPct, generatorWarnings } from './console.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
@@ -139,7 +139,7 @@ function header(r: RunResult, v: Verdict, title: string): string {
     ['Seed', String(r.seed)],
     ['Target', `<code>${h(r.target.baseUrl)}</code>`],
     ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
-    ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)`).join(', ') || '-'],
+    ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
   ];
   return [
     '<header>',
@@ -279,7 +279,10 @@ function chartsSection(r: RunResult, d: ChartData): string {
 // ---- statistics ----
 
 interface Row {
+  /** Untrusted: escaped when rendered. */
   label: string;
+  /** Our own HTML after the label. */
+  note?: string;
   stats: Stats;
   seconds: number;
   cls?: string;
@@ -292,7 +295,9 @@ function statsSection(r: RunResult): string {
     rows.push({ label: `${i + 1}. ${st.name}`, stats: statsFor(r, { stage: i }), seconds: stageSeconds(r, i) });
   });
   const byEndpoint: Row[] =
-    r.endpoints.length > 1 ? r.endpoints.map((ep, i) => ({ label: ep.name, stats: statsFor(r, { endpoint: i }), seconds })) : [];
+    r.endpoints.length > 1
+      ? r.endpoints.map((ep, i) => ({ label: ep.name, note: invalidTag(ep), stats: statsFor(r, { endpoint: i }), seconds }))
+      : [];
   const total: Row[] = [{ label: 'Total', stats: statsFor(r), seconds, cls: 'total' }];
   if (r.warmupMs > 0) {
     total.push({
@@ -316,17 +321,31 @@ function statsSection(r: RunResult): string {
     '</tbody></table>',
     '<p class="hint">req/s: over the time the stage actually ran (the whole run for endpoints and totals). Latency counts responses (any status) and timeouts; connection errors have none.</p>',
   ];
+  if (r.endpoints.some((e) => e.role === 'invalid')) {
+    out.push(
+      '<p class="hint">Invalid requests (marked) are sent on purpose and should be rejected: there a failure is a request the service did not reject. ' +
+        'They are left out of the stage rows, the totals, the charts and the SLOs.</p>',
+    );
+  }
   if (r.endpoints.length > 1 && r.stages.length > 1) {
     const cells: Row[] = [];
     r.stages.forEach((st, si) =>
       r.endpoints.forEach((ep, ei) =>
-        cells.push({ label: `${si + 1}. ${st.name} · ${ep.name}`, stats: statsFor(r, { stage: si, endpoint: ei }), seconds: stageSeconds(r, si) }),
+        cells.push({ label: `${si + 1}. ${st.name} · ${ep.name}`, note: invalidTag(ep), stats: statsFor(r, { stage: si, endpoint: ei }), seconds: stageSeconds(r, si) }),
       ),
     );
     out.push(`<details><summary>By stage and endpoint</summary><table class="stats">${head}<tbody>${cells.map(statRow).join('\n')}</tbody></table></details>`);
   }
   out.push('</section>');
   return out.join('\n');
+}
+
+/**
+ * Deliberately invalid requests (a companion endpoint whose expected rejection is its success) are left
+ * out of stage rows, totals, errors by kind and SLOs; their own rows say so.
+ */
+function invalidTag(ep: EndpointInfo): string {
+  return ep.role === 'invalid' ? ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>' : '';
 }
 
 function stageSeconds(r: RunResult, i: number): number {
@@ -350,16 +369,16 @@ function statRow(row: Row): string {
     fmtMs(meanMs(s)),
     fmtBytes(s.bytes),
   ];
-  return `<tr${row.cls ? ` class="${row.cls}"` : ''}><th>${h(row.label)}</th>${cells.map((c, i) => `<td class="n${i === 1 && s.failures > 0 ? ' bad' : ''}">${c}</td>`).join('')}</tr>`;
+  return `<tr${row.cls ? ` class="${row.cls}"` : ''}><th>${h(row.label)}${row.note ?? ''}</th>${cells.map((c, i) => `<td class="n${i === 1 && s.failures > 0 ? ' bad' : ''}">${c}</td>`).join('')}</tr>`;
 }
 
 function percentileSection(r: RunResult): string {
-  const rows: Array<[string, Stats]> = [['Whole run', statsFor(r)]];
-  if (r.endpoints.length > 1) r.endpoints.forEach((ep, i) => rows.push([ep.name, statsFor(r, { endpoint: i })]));
+  const rows: Array<[string, Stats, string]> = [['Whole run', statsFor(r), '']];
+  if (r.endpoints.length > 1) r.endpoints.forEach((ep, i) => rows.push([ep.name, statsFor(r, { endpoint: i }), invalidTag(ep)]));
   const head = `<thead><tr><th></th><th class="n">responses</th>${PERCENTILES.map((q) => `<th class="n">${q === 100 ? 'max' : `p${q}`}</th>`).join('')}</tr></thead>`;
   const body = rows.map(
-    ([label, s]) =>
-      `<tr><th>${h(label)}</th><td class="n">${s.latency.totalCount}</td>${PERCENTILES.map((q) => `<td class="n">${fmtMs(percentileMs(s.latency, q))}</td>`).join('')}</tr>`,
+    ([label, s, note]) =>
+      `<tr><th>${h(label)}${note}</th><td class="n">${s.latency.totalCount}</td>${PERCENTILES.map((q) => `<td class="n">${fmtMs(percentileMs(s.latency, q))}</td>`).join('')}</tr>`,
   );
   return `<section><h2>Latency percentiles</h2><table class="pct">${head}<tbody>${body.join('\n')}</tbody></table></section>`;
 }
