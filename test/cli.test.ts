@@ -123,7 +123,7 @@ describe('a run from flags against a server with a fixed delay', () => {
     assert.match(r.stdout, /^\s+requests\s+failures\s+req\/s\s+p50\s+p95\s+p99\s+max\s+mean$/m);
     const total = statsFor(readResult(out)).requests;
     assert.match(r.stdout, new RegExp(`^Total\\s+${total}\\s+0\\s`, 'm'));
-    assert.match(r.stdout, new RegExp(`^Reports: ${out.replace(/[.]/g, '\\.')} \\(result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`, 'm'));
+    assert.match(r.stdout, new RegExp(`^Reports: ${out.replace(/[.]/g, '\\.')} \\(report\\.html, result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`, 'm'));
     assert.match(r.stdout, /^PASS: no SLOs declared\.$/m);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI escapes');
     assert.ok(!r.stdout.includes('\r'), 'no carriage returns');

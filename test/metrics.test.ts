@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deserializeHistogram, maxMs, newHistogram, percentileMs, recordUs, serializeHistogram } from '../src/metrics/histogram.ts';
+import { Recorder } from '../src/metrics/recorder.ts';
 import { mergeStats, meanMs, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
 import { mulberry32 } from '../src/load/requests.ts';
 import { constructedResult } from './fixtures/result.ts';
@@ -110,5 +111,19 @@ describe('recorder and RunResult', () => {
   it('rejects a result of another format version', () => {
     const json = serializeRunResult(constructedResult()).replace('"formatVersion":1', '"formatVersion":99');
     assert.throws(() => parseRunResult(json), /format version 99/);
+  });
+
+  it('progress windows: rates over the seconds closed since the last call, repeated when none closed', () => {
+    const rec = new Recorder(1, ['a'], { stageAt: () => 0, inFlight: () => 0 }, false);
+    for (let t = 100; t < 1000; t += 100) rec.response(0, 0, t, 2000, 10, true);
+    assert.deepEqual(rec.takeWindow(), { rps: 0, p95: null, totalRequests: 0, totalFailures: 0 }, 'nothing closed yet');
+    rec.advance(1000);
+    const w = rec.takeWindow();
+    assert.equal(w.rps, 9);
+    assert.ok(Math.abs(w.p95! - 2) < 0.01);
+    rec.response(0, 0, 1200, 4000, 10, false);
+    assert.deepEqual(rec.takeWindow(), { rps: 9, p95: w.p95, totalRequests: 9, totalFailures: 0 }, 'no new whole second: the last figures again');
+    rec.advance(2000);
+    assert.deepEqual(rec.takeWindow(), { rps: 1, p95: 4, totalRequests: 10, totalFailures: 1 });
   });
 });

@@ -206,4 +206,34 @@ describe('warm-up and early abort in a real run', () => {
     assert.equal(v.pass, false);
     assert.equal(v.abortedBy, 'max < 10ms, abort');
   });
+
+  it('judges every second even when busy traffic closes the seconds (not the housekeeping tick)', async () => {
+    // At 200 req/s a response closes nearly every second before the 100 ms tick does: the abort check
+    // must still run once per second.
+    const slos = [slo('errors == 0, abort', { stageNames: ['s'], endpointNames: ['p'], warmupMs: 0 })];
+    const failing = createServer((_req, res) => {
+      res.statusCode = 500;
+      res.end('no');
+    });
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      const t0 = performance.now();
+      const r = await runLoad({
+        baseUrl: `http://127.0.0.1:${(failing.address() as { port: number }).port}`,
+        endpoints,
+        load: { model: 'open', maxInFlight: 100, stages: [{ name: 's', durationMs: 8000, rate: 200, ramp: false }] },
+        timeoutMs: 5000,
+        seed: 1,
+        abortCheck: (soFar, elapsed) => {
+          const o = abortingSlo(soFar, slos, elapsed);
+          return o ? { by: o.slo.text, reason: o.sentence } : null;
+        },
+      });
+      assert.equal(r.status, 'aborted');
+      assert.ok(performance.now() - t0 < 3000, `aborted after ${Math.round(performance.now() - t0)} ms`);
+    } finally {
+      failing.closeAllConnections();
+      failing.close();
+    }
+  });
 });

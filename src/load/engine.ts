@@ -313,12 +313,15 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   let lastProgress = 0;
   const progressEvery = opts.progressIntervalMs ?? 5000;
   const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
+  let judgedSeconds = 0;
   const tick = setInterval(() => {
     const t = now();
     for (const s of slots) if (s.busy && t - s.sentAt > opts.timeoutMs) s.abort(timeoutError);
-    const seconds = recorder.timeline.length;
     recorder.advance(t);
-    if (opts.abortCheck && recorder.timeline.length > seconds && !stopping) {
+    // Seconds also close on the hot path (when a response arrives after a boundary), so compare with
+    // the last second judged, not with what this tick closed.
+    if (opts.abortCheck && recorder.timeline.length > judgedSeconds && !stopping) {
+      judgedSeconds = recorder.timeline.length;
       const verdict = opts.abortCheck(snapshot(t, process.cpuUsage(cpu0)), t);
       if (verdict) {
         abortedBy = verdict.by;

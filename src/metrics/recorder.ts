@@ -39,6 +39,7 @@ export class Recorder {
   private readonly window = newHistogram();
   private windowSeconds = 0;
   private windowRequests = 0;
+  private lastWindow: { rps: number; p95: number | null } = { rps: 0, p95: null };
 
   /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
   private readonly apart: readonly boolean[];
@@ -141,12 +142,15 @@ export class Recorder {
 
   /** Requests/s and p95 over the seconds closed since the last call, for a progress line. */
   takeWindow(): { rps: number; p95: number | null; totalRequests: number; totalFailures: number } {
+    // No second closed since the last call (progress more often than once a second): say the last figures again.
+    if (this.windowSeconds === 0) return { ...this.lastWindow, totalRequests: this.totalRequests, totalFailures: this.totalFailures };
     const out = {
-      rps: this.windowSeconds > 0 ? this.windowRequests / this.windowSeconds : 0,
+      rps: this.windowRequests / this.windowSeconds,
       p95: percentileMs(this.window, 95),
       totalRequests: this.totalRequests,
       totalFailures: this.totalFailures,
     };
+    this.lastWindow = { rps: out.rps, p95: out.p95 };
     this.window.reset();
     this.windowSeconds = 0;
     this.windowRequests = 0;

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { type RunResult, toSerializable } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { renderExceptionsCsv, renderFailuresCsv, renderStatsCsv, renderStatsHistoryCsv } from './csv.ts';
+import { renderHtmlReport } from './html.ts';
 import { renderJunit } from './junit.ts';
 import { type MarkdownOptions, renderMarkdown } from './markdown.ts';
 
 /** File names in the output folder. The CSVs follow locust's `--csv=loadgate` naming. */
 export const REPORT_FILES = {
+  html: 'report.html',
   json: 'result.json',
   markdown: 'report.md',
   junit: 'junit.xml',
@@ -34,6 +36,7 @@ export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: 
   mkdirSync(dir, { recursive: true });
   const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
   const contents: Record<keyof typeof REPORT_FILES, string> = {
+    html: renderHtmlReport(r, verdict),
     json: renderJsonReport(r, verdict),
     markdown,
     junit: renderJunit(r, verdict),
