@@ -276,7 +276,7 @@ async function main(argv) {
         out('');
         out(formatSummary(result));
         out('');
-        out(formatChecklist(verdict));
+        out(formatChecklist(result, verdict));
         out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
         if (result.status === 'interrupted')
             return EXIT.interrupted;

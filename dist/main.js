@@ -28811,7 +28811,7 @@ async function runAction() {
         const plan = buildPlan(readConfigFile(getInput('config', { required: true })));
         const { result, verdict, resultFile } = await executeRun(plan, { log: info, signal: stop.signal });
         info(formatSummary(result));
-        info(formatChecklist(verdict));
+        info(formatChecklist(result, verdict));
         setOutput('verdict', verdict.pass ? 'pass' : 'fail');
         setOutput('result-file', resultFile);
         setOutput('report-dir', plan.outputDir);

@@ -69481,7 +69481,7 @@ function formatSummary(r) {
  * The SLO checklist, k6 style: a mark, the SLO as written, what was observed. Then the verdict line.
  * Plain ASCII marks, so logs read the same everywhere.
  */
-function formatChecklist(v) {
+function formatChecklist(r, v) {
     const lines = [];
     if (v.outcomes.length > 0) {
         lines.push('SLOs:');
@@ -69494,11 +69494,7 @@ function formatChecklist(v) {
         lines.push(`Problem: ${p}`);
     if (v.abortedBy)
         lines.push(`Stopped early: SLO "${v.abortedBy}" failed during the run.`);
-    const breached = v.outcomes.filter((o) => !o.pass).length;
-    if (v.pass)
-        lines.push(v.outcomes.length ? `PASS: all ${v.outcomes.length} SLOs met.` : 'PASS: no SLOs declared.');
-    else
-        lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
+    lines.push(`${v.pass ? 'PASS' : 'FAIL'}: ${verdictParts(r, v).join(', ')}.`);
     return lines.join('\n');
 }
 /**
@@ -69517,6 +69513,29 @@ function invalidSummary(r) {
             '.');
     });
     return out;
+}
+/**
+ * The verdict in a few words, the same in every report: "2 of 4 SLOs breached", "1 problem with the run",
+ * "stopped early" or "run interrupted". Our words only: safe in Markdown and HTML as they are.
+ */
+function verdictParts(r, v) {
+    const total = v.outcomes.length;
+    const breached = v.outcomes.filter((o) => !o.pass).length;
+    const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const parts = [];
+    if (total === 0)
+        parts.push('no SLOs set');
+    else if (breached === 0)
+        parts.push(`all ${plural(total, 'SLO')} met`);
+    else
+        parts.push(`${breached} of ${plural(total, 'SLO')} breached`);
+    if (v.problems.length)
+        parts.push(`${plural(v.problems.length, 'problem')} with the run`);
+    if (v.abortedBy !== undefined)
+        parts.push('stopped early');
+    else if (r.status !== 'completed')
+        parts.push(`run ${r.status}`);
+    return parts;
 }
 /** Signs that the numbers describe the load generator rather than the service. */
 function generatorWarnings(r) {
@@ -70971,19 +70990,7 @@ function sha256(s) {
 }
 // ---- header ----
 function header(r, v, title) {
-    const total = v.outcomes.length;
-    const breached = v.outcomes.filter((o) => !o.pass).length;
-    const summary = [];
-    if (total === 0)
-        summary.push('no SLOs set');
-    else if (breached === 0)
-        summary.push(`all ${total} SLO${total === 1 ? '' : 's'} met`);
-    else
-        summary.push(`${breached} of ${total} SLO${total === 1 ? '' : 's'} breached`);
-    if (v.problems.length)
-        summary.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run`);
-    if (v.abortedBy !== undefined)
-        summary.push('stopped early');
+    const summary = verdictParts(r, v);
     const notes = [];
     if (v.abortedBy !== undefined) {
         notes.push(`<li>Stopped early: the SLO <code>${h(v.abortedBy)}</code> failed during the run (abort-on-fail).</li>`);
@@ -71679,21 +71686,7 @@ function renderBlocks(r, v, opts, level) {
 }
 // ---- verdict ----
 function verdictLine(r, v, opts) {
-    const total = v.outcomes.length;
-    const breached = v.outcomes.filter((o) => !o.pass).length;
-    const parts = [];
-    if (total === 0)
-        parts.push('no SLOs set');
-    else if (breached === 0)
-        parts.push(`all ${total} SLO${total === 1 ? '' : 's'} met`);
-    else
-        parts.push(`${breached} of ${total} SLO${total === 1 ? '' : 's'} breached`);
-    if (v.problems.length)
-        parts.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run`);
-    if (v.abortedBy !== undefined)
-        parts.push('stopped early');
-    else if (r.status !== 'completed')
-        parts.push(`run ${r.status}`);
+    const parts = verdictParts(r, v);
     const title = text(opts.title ?? 'loadgate', 100);
     return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')} · ${title}`;
 }

@@ -232,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
     out('');
     out(formatSummary(result));
     out('');
-    out(formatChecklist(verdict));
+    out(formatChecklist(result, verdict));
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     if (result.status === 'interrupted') return EXIT.interrupted;
     if (result.status === 'aborted' && !result.abortedBy) err(`run aborted: ${result.reason ?? 'the service stopped'}`);

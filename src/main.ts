@@ -17,7 +17,7 @@ export async function runAction(): Promise<void> {
     const plan = buildPlan(readConfigFile(core.getInput('config', { required: true })));
     const { result, verdict, resultFile } = await executeRun(plan, { log: core.info, signal: stop.signal });
     core.info(formatSummary(result));
-    core.info(formatChecklist(verdict));
+    core.info(formatChecklist(result, verdict));
     core.setOutput('verdict', verdict.pass ? 'pass' : 'fail');
     core.setOutput('result-file', resultFile);
     core.setOutput('report-dir', plan.outputDir);

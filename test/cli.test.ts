@@ -124,7 +124,7 @@ describe('a run from flags against a server with a fixed delay', () => {
     const total = statsFor(readResult(out)).requests;
     assert.match(r.stdout, new RegExp(`^Total\\s+${total}\\s+0\\s`, 'm'));
     assert.match(r.stdout, new RegExp(`^Reports: ${out.replace(/[.]/g, '\\.')} \\(report\\.html, result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`, 'm'));
-    assert.match(r.stdout, /^PASS: no SLOs declared\.$/m);
+    assert.match(r.stdout, /^PASS: no SLOs set\.$/m);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI escapes');
     assert.ok(!r.stdout.includes('\r'), 'no carriage returns');
   });
@@ -316,7 +316,7 @@ describe('the service dying mid-run', () => {
     assert.equal(r.code, 1, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     assert.ok(r.ms < 10_000, `took ${r.ms} ms: the run should stop when the service dies`);
     assert.match(r.stdout, /^Problem: the run was aborted: the service exited with code 4 during the run/m);
-    assert.match(r.stdout, /^FAIL: 0 of 0 SLOs breached, 1 problem with the run\.$/m);
+    assert.match(r.stdout, /^FAIL: no SLOs set, 1 problem with the run, run aborted\.$/m);
     const result = readResult(out);
     assert.equal(result.status, 'aborted');
     assert.match(result.reason ?? '', /^the service exited with code 4 during the run; its last output:\n.*exiting on purpose with code 4/s);

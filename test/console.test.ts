@@ -47,7 +47,7 @@ describe('console output', () => {
   });
 
   it('prints the SLO checklist with observed values, then the verdict', () => {
-    const text = formatChecklist(failingVerdict());
+    const text = formatChecklist(constructedResult(), failingVerdict());
     assert.deepEqual(text.split('\n'), [
       'SLOs:',
       '  [FAIL] p99 < 100ms           observed 1.00 s: p99 latency 1.00 s is above 100 ms over the whole run',
@@ -56,8 +56,11 @@ describe('console output', () => {
       '  [pass] p95 <= 2s in stage 2  observed 1.00 s',
       'FAIL: 2 of 4 SLOs breached.',
     ]);
-    assert.match(formatChecklist(passingVerdict()), /PASS: all 2 SLOs met\.$/);
-    assert.equal(formatChecklist({ pass: true, outcomes: [], problems: [] }), 'PASS: no SLOs declared.');
-    assert.match(formatChecklist({ pass: false, outcomes: [], problems: ['the run was aborted: boom'] }), /^Problem: the run was aborted: boom\nFAIL: 0 of 0 SLOs breached, 1 problem with the run\.$/);
+    assert.match(formatChecklist(constructedResult(), passingVerdict()), /PASS: all 2 SLOs met\.$/);
+    assert.equal(formatChecklist(constructedResult(), { pass: true, outcomes: [], problems: [] }), 'PASS: no SLOs set.');
+    assert.match(
+      formatChecklist({ ...constructedResult(), status: 'aborted' }, { pass: false, outcomes: [], problems: ['the run was aborted: boom'] }),
+      /^Problem: the run was aborted: boom\nFAIL: no SLOs set, 1 problem with the run, run aborted\.$/,
+    );
   });
 });

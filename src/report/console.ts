@@ -72,7 +72,7 @@ export function formatSummary(r: RunResult): string {
  * The SLO checklist, k6 style: a mark, the SLO as written, what was observed. Then the verdict line.
  * Plain ASCII marks, so logs read the same everywhere.
  */
-export function formatChecklist(v: Verdict): string {
+export function formatChecklist(r: RunResult, v: Verdict): string {
   const lines: string[] = [];
   if (v.outcomes.length > 0) {
     lines.push('SLOs:');
@@ -83,9 +83,7 @@ export function formatChecklist(v: Verdict): string {
   }
   for (const p of v.problems) lines.push(`Problem: ${p}`);
   if (v.abortedBy) lines.push(`Stopped early: SLO "${v.abortedBy}" failed during the run.`);
-  const breached = v.outcomes.filter((o) => !o.pass).length;
-  if (v.pass) lines.push(v.outcomes.length ? `PASS: all ${v.outcomes.length} SLOs met.` : 'PASS: no SLOs declared.');
-  else lines.push(`FAIL: ${breached} of ${v.outcomes.length} SLO${v.outcomes.length === 1 ? '' : 's'} breached${v.problems.length ? `, ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run` : ''}.`);
+  lines.push(`${v.pass ? 'PASS' : 'FAIL'}: ${verdictParts(r, v).join(', ')}.`);
   return lines.join('\n');
 }
 
@@ -106,6 +104,24 @@ export function invalidSummary(r: RunResult): string[] {
     );
   });
   return out;
+}
+
+/**
+ * The verdict in a few words, the same in every report: "2 of 4 SLOs breached", "1 problem with the run",
+ * "stopped early" or "run interrupted". Our words only: safe in Markdown and HTML as they are.
+ */
+export function verdictParts(r: RunResult, v: Verdict): string[] {
+  const total = v.outcomes.length;
+  const breached = v.outcomes.filter((o) => !o.pass).length;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const parts: string[] = [];
+  if (total === 0) parts.push('no SLOs set');
+  else if (breached === 0) parts.push(`all ${plural(total, 'SLO')} met`);
+  else parts.push(`${breached} of ${plural(total, 'SLO')} breached`);
+  if (v.problems.length) parts.push(`${plural(v.problems.length, 'problem')} with the run`);
+  if (v.abortedBy !== undefined) parts.push('stopped early');
+  else if (r.status !== 'completed') parts.push(`run ${r.status}`);
+  return parts;
 }
 
 /** Signs that the numbers describe the load generator rather than the service. */

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtNum, fmtPct, generatorWarnings } from './console.ts';
+import { fmtMs, fmtNum, fmtPct, generatorWarnings, verdictParts } from './console.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
 
@@ -109,14 +109,7 @@ function sha256(s: string): string {
 // ---- header ----
 
 function header(r: RunResult, v: Verdict, title: string): string {
-  const total = v.outcomes.length;
-  const breached = v.outcomes.filter((o) => !o.pass).length;
-  const summary: string[] = [];
-  if (total === 0) summary.push('no SLOs set');
-  else if (breached === 0) summary.push(`all ${total} SLO${total === 1 ? '' : 's'} met`);
-  else summary.push(`${breached} of ${total} SLO${total === 1 ? '' : 's'} breached`);
-  if (v.problems.length) summary.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run`);
-  if (v.abortedBy !== undefined) summary.push('stopped early');
+  const summary = verdictParts(r, v);
 
   const notes: string[] = [];
   if (v.abortedBy !== undefined) {

@@ -16,7 +16,7 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary } from './console.ts';
+import { fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, verdictParts } from './console.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {
@@ -103,15 +103,7 @@ function renderBlocks(r: RunResult, v: Verdict, opts: MarkdownOptions, level: Le
 // ---- verdict ----
 
 function verdictLine(r: RunResult, v: Verdict, opts: MarkdownOptions): string {
-  const total = v.outcomes.length;
-  const breached = v.outcomes.filter((o) => !o.pass).length;
-  const parts: string[] = [];
-  if (total === 0) parts.push('no SLOs set');
-  else if (breached === 0) parts.push(`all ${total} SLO${total === 1 ? '' : 's'} met`);
-  else parts.push(`${breached} of ${total} SLO${total === 1 ? '' : 's'} breached`);
-  if (v.problems.length) parts.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} with the run`);
-  if (v.abortedBy !== undefined) parts.push('stopped early');
-  else if (r.status !== 'completed') parts.push(`run ${r.status}`);
+  const parts = verdictParts(r, v);
   const title = text(opts.title ?? 'loadgate', 100);
   return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')} · ${title}`;
 }
