@@ -69412,11 +69412,12 @@ function meanMs(s) {
     return s.latency.totalCount === 0 ? null : s.latencySumUs / s.latency.totalCount / 1000;
 }
 function toSerializable(r) {
-    const { sendLag, cells, ...rest } = r;
+    const { sendLag, serviceTime, cells, ...rest } = r;
     return {
         ...rest,
         cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
         ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
+        ...(serviceTime ? { serviceTime: serializeHistogram(serviceTime) } : {}),
     };
 }
 
@@ -69467,6 +69468,12 @@ function formatSummary(r) {
         const lagP99 = r.sendLag ? percentileMs(r.sendLag, 99) : null;
         lines.push(`Open model: ${r.delayedByCap} requests waited for a free connection (max in flight ${r.load.maxInFlight}), ` +
             `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`);
+        // Latencies above count from the intended send (a stall shows); this is the service alone.
+        if (r.serviceTime && r.serviceTime.totalCount > 0) {
+            const st = r.serviceTime;
+            lines.push(`Service time from the actual send (without the generator's send lag): ` +
+                `p50 ${fmtMs(percentileMs(st, 50))}, p95 ${fmtMs(percentileMs(st, 95))}, p99 ${fmtMs(percentileMs(st, 99))}.`);
+        }
     }
     for (const line of invalidSummary(r))
         lines.push(line);
@@ -69597,6 +69604,8 @@ class Recorder {
     cells;
     timeline = [];
     sendLag;
+    /** Open model: latency from the actual send (the cells measure from the intended send). */
+    serviceTime;
     failuresNotItemized = 0;
     failureRows = new Map();
     endpointNames;
@@ -69623,6 +69632,7 @@ class Recorder {
         this.apart = apart;
         this.probe = probe;
         this.sendLag = withSendLag ? newHistogram() : undefined;
+        this.serviceTime = withSendLag ? newHistogram() : undefined;
     }
     /**
      * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
@@ -69691,6 +69701,11 @@ class Recorder {
             firstSeenMs: nowMs,
             lastSeenMs: nowMs,
         });
+    }
+    /** Open model: a response's latency from its actual send, µs. */
+    service(us) {
+        if (this.serviceTime)
+            recordUs(this.serviceTime, us);
     }
     lag(lagMs) {
         if (!this.sendLag)
@@ -70169,6 +70184,7 @@ async function runLoad(opts) {
     const slots = [];
     let inFlight = 0;
     const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
+    const openModel = arrivals !== null;
     const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
     const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), {
         stageAt: (ms) => stageIndexAt(spans, ms),
@@ -70188,6 +70204,8 @@ async function runLoad(opts) {
         response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
             inFlight--;
             const latencyUs = (endMs - slot.intendedAt) * 1000;
+            if (openModel)
+                recorder.service((endMs - slot.sentAt) * 1000);
             if (mismatch !== undefined) {
                 recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
                 recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
@@ -70390,6 +70408,7 @@ async function runLoad(opts) {
         unsent,
         delayedByCap,
         ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
+        ...(recorder.serviceTime ? { serviceTime: recorder.serviceTime } : {}),
         generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
     });
     // ---- housekeeping: timeouts, seconds, progress ----

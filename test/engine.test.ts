@@ -214,6 +214,9 @@ describe('open model', () => {
     const spacing = (firstStage.at(-1)! - firstStage[0]!) / 99;
     assert.ok(spacing > 8 && spacing < 12, `mean spacing ${spacing} ms`);
     assert.ok(percentileMs(r.sendLag!, 50)! < 5, 'requests leave on time');
+    // Service time counts from the actual send: never more than the latency counted from the intended send.
+    assert.equal(r.serviceTime!.totalCount, 300);
+    for (const p of [50, 99]) assert.ok(percentileMs(r.serviceTime!, p)! <= percentileMs(statsFor(r).latency, p)! + 0.01, `p${p}`);
   });
 
   it('keeps the warm-up apart so statistics can leave it out', async () => {
@@ -253,8 +256,10 @@ describe('open model', () => {
     assert.ok(r.delayedByCap > 20, `delayed ${r.delayedByCap}`);
     assert.ok(r.unsent > 50, `unsent ${r.unsent}`);
     assert.equal(s.requests + r.unsent, 150, 'every due request is either sent or counted as unsent');
-    // Measured from the intended time, the backlog shows: the late requests waited far beyond 50 ms.
+    // Measured from the intended time, the backlog shows: the late requests waited far beyond 50 ms,
+    // while the service itself answered each in about 50 ms.
     assert.ok(percentileMs(s.latency, 99)! > 500, `p99 ${percentileMs(s.latency, 99)}`);
+    assert.ok(percentileMs(r.serviceTime!, 99)! < 200, `service time p99 ${percentileMs(r.serviceTime!, 99)}`);
     assert.ok(percentileMs(r.sendLag!, 99)! > 400, 'the send lag shows the generator could not keep up');
   });
 });

@@ -105,6 +105,7 @@ describe('recorder and RunResult', () => {
     assert.equal(serializeRunResult(back), json, 'a second round trip gives the same bytes');
     for (const p of PCTS) assert.equal(percentileMs(statsFor(back).latency, p), percentileMs(statsFor(r).latency, p));
     assert.equal(back.sendLag!.totalCount, 1);
+    assert.equal(percentileMs(back.serviceTime!, 50), 4);
     assert.deepEqual(back.timeline, r.timeline);
   });
 

@@ -82,6 +82,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const slots: Slot[] = [];
   let inFlight = 0;
   const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
+  const openModel = arrivals !== null;
   const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
   const recorder = new Recorder(
     segments.length,
@@ -109,6 +110,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
       inFlight--;
       const latencyUs = (endMs - slot.intendedAt) * 1000;
+      if (openModel) recorder.service((endMs - slot.sentAt) * 1000);
       if (mismatch !== undefined) {
         recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
         recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
@@ -306,6 +308,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     unsent,
     delayedByCap,
     ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
+    ...(recorder.serviceTime ? { serviceTime: recorder.serviceTime } : {}),
     generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
   });
 

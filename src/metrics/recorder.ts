@@ -21,6 +21,8 @@ export class Recorder {
   readonly cells: Stats[][];
   readonly timeline: TimelinePoint[] = [];
   readonly sendLag: Histogram | undefined;
+  /** Open model: latency from the actual send (the cells measure from the intended send). */
+  readonly serviceTime: Histogram | undefined;
   failuresNotItemized = 0;
 
   private readonly failureRows = new Map<string, Failure>();
@@ -50,6 +52,7 @@ export class Recorder {
     this.apart = apart;
     this.probe = probe;
     this.sendLag = withSendLag ? newHistogram() : undefined;
+    this.serviceTime = withSendLag ? newHistogram() : undefined;
   }
 
   /**
@@ -116,6 +119,11 @@ export class Recorder {
       firstSeenMs: nowMs,
       lastSeenMs: nowMs,
     });
+  }
+
+  /** Open model: a response's latency from its actual send, µs. */
+  service(us: number): void {
+    if (this.serviceTime) recordUs(this.serviceTime, us);
   }
 
   lag(lagMs: number): void {

@@ -140,6 +140,11 @@ export interface RunResult {
   delayedByCap: number;
   /** Open model: how late requests left their intended time, µs. */
   sendLag?: Histogram;
+  /**
+   * Open model: latency from the actual send, µs, for responses (any status). `cells` measure from the
+   * intended send (so a stall shows); this one leaves out the generator's own timer lag.
+   */
+  serviceTime?: Histogram;
   /** The generator's own CPU use over the load phase, as a share of one core (1 = 100%). */
   generatorCpu: number;
 }
@@ -201,17 +206,19 @@ export function meanMs(s: Stats): number | null {
 // ---- JSON ----
 
 type SerializedStats = Omit<Stats, 'latency'> & { latency: SerializedHistogram };
-type SerializedRunResult = Omit<RunResult, 'cells' | 'sendLag'> & {
+type SerializedRunResult = Omit<RunResult, 'cells' | 'sendLag' | 'serviceTime'> & {
   cells: SerializedStats[][];
   sendLag?: SerializedHistogram;
+  serviceTime?: SerializedHistogram;
 };
 
 export function toSerializable(r: RunResult): SerializedRunResult {
-  const { sendLag, cells, ...rest } = r;
+  const { sendLag, serviceTime, cells, ...rest } = r;
   return {
     ...rest,
     cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
     ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
+    ...(serviceTime ? { serviceTime: serializeHistogram(serviceTime) } : {}),
   };
 }
 
@@ -224,10 +231,11 @@ export function parseRunResult(json: string): RunResult {
   if (raw.formatVersion !== RESULT_FORMAT_VERSION) {
     throw new Error(`unsupported result format version ${String(raw.formatVersion)} (expected ${RESULT_FORMAT_VERSION})`);
   }
-  const { sendLag, cells, ...rest } = raw;
+  const { sendLag, serviceTime, cells, ...rest } = raw;
   return {
     ...rest,
     cells: cells.map((row) => row.map((s) => ({ ...s, latency: deserializeHistogram(s.latency) }))),
     ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
+    ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),
   };
 }

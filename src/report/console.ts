@@ -60,6 +60,14 @@ export function formatSummary(r: RunResult): string {
       `Open model: ${r.delayedByCap} requests waited for a free connection (max in flight ${r.load.maxInFlight}), ` +
         `${r.unsent} due requests were never sent; send lag p99 ${fmtMs(lagP99)}.`,
     );
+    // Latencies above count from the intended send (a stall shows); this is the service alone.
+    if (r.serviceTime && r.serviceTime.totalCount > 0) {
+      const st = r.serviceTime;
+      lines.push(
+        `Service time from the actual send (without the generator's send lag): ` +
+          `p50 ${fmtMs(percentileMs(st, 50))}, p95 ${fmtMs(percentileMs(st, 95))}, p99 ${fmtMs(percentileMs(st, 99))}.`,
+      );
+    }
   }
   for (const line of invalidSummary(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
