@@ -46,7 +46,7 @@ export function formatSummary(r: RunResult): string {
     fmtMs(maxMs(stats.latency)),
     fmtMs(meanMs(stats)),
   ]);
-  const lines = [table([header, ...body], rows.length)];
+  const lines = [table([header, ...body])];
   const total = statsFor(r);
   const errs = Object.entries(total.errors).filter(([, n]) => n > 0);
   if (errs.length) lines.push(`Errors by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -148,7 +148,7 @@ export function generatorWarnings(r: RunResult): string[] {
   return out;
 }
 
-function table(cells: string[][], _rows: number): string {
+function table(cells: string[][]): string {
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
   return cells
     .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
