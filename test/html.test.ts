@@ -349,7 +349,8 @@ describe('vendored uPlot', () => {
 
 // ---- in a real browser ----
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium by default; CHROMIUM_PATH points elsewhere (GitHub's Ubuntu runners ship Google Chrome).
+const CHROMIUM = process.env['CHROMIUM_PATH'] || '/usr/bin/chromium';
 
 // The little of the DOM the functions evaluated in the page use (the project's TS config has no DOM library).
 interface PageElement {
