@@ -69559,7 +69559,7 @@ function generatorWarnings(r) {
     }
     return out;
 }
-function table(cells, _rows) {
+function table(cells) {
     const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
     return cells
         .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))

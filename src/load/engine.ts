@@ -14,7 +14,7 @@ import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
 import { RequestTimeout, RunStopped, Slot, type SlotListener } from './http.ts';
-import { prepareRequests, type RequestSource } from './requests.ts';
+import { prepareRequests } from './requests.ts';
 import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
 import { VERSION } from '../version.ts';
 
@@ -402,4 +402,3 @@ function stageInfos(load: LoadPlan, spans: ReturnType<typeof stageSpans>): Stage
   });
 }
 
-export type { RequestSource };
