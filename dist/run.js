@@ -69593,6 +69593,42 @@ function fmtSecs(ms) {
     const s = Math.round(ms / 1000);
     return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
+/** A duration in words: "4.0 s", "3 min 20 s", "1 h 2 min 5 s". */
+function fmtDuration(ms) {
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const total = Math.round(s);
+    const hrs = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const sec = total % 60;
+    return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
+}
+/** Seconds since the start as a clock: "0:07", "1:02.5", "1:00:03" (tenths only under an hour). */
+function fmtClock(t) {
+    const tenths = Math.round(t * 10);
+    const total = Math.floor(tenths / 10);
+    const hrs = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
+    return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+function round(x, digits) {
+    const f = 10 ** digits;
+    return Math.round(x * f) / f;
+}
+/** The load model in a sentence, for report headers: "Closed model: 9 stages, up to 5 users, 1.0 req/s per user". */
+function describeLoad(r) {
+    const n = r.stages.length;
+    const stages = `${n} stage${n === 1 ? '' : 's'}`;
+    if (r.load.model === 'closed') {
+        const peak = Math.max(0, ...r.stages.map((s) => s.users ?? 0));
+        const pacing = r.load.perUserRate > 0 ? `${fmtNum(r.load.perUserRate)} req/s per user` : 'no pacing';
+        return `Closed model: ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
+    }
+    const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
+    return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
+}
 
 // The live side of metrics: the engine reports each completed request here. Memory is bounded:
 // a fixed set of histograms (one per stage x endpoint cell, one for the current second, one cumulative),
@@ -71024,12 +71060,12 @@ function header(r, v, title) {
     const meta = [
         ['Run', status],
         ['Started', h(r.startedAt)],
-        ['Duration', `${fmtDuration$1(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration$1(planned)})` : ''}`],
-        ['Load', loadInBrief$1(r)],
+        ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
+        ['Load', describeLoad(r)],
         ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
         ['Seed', String(r.seed)],
         ['Target', `<code>${h(r.target.baseUrl)}</code>`],
-        ['Warm-up', r.warmupMs > 0 ? `${fmtDuration$1(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
+        ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
         ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
     ];
     return [
@@ -71043,17 +71079,6 @@ function header(r, v, title) {
 }
 /** Header entries that take two columns (long text). */
 const WIDE = new Set(['Run', 'Load', 'Target', 'Warm-up', 'Endpoints']);
-function loadInBrief$1(r) {
-    const n = r.stages.length;
-    const stages = `${n} stage${n === 1 ? '' : 's'}`;
-    if (r.load.model === 'closed') {
-        const peak = Math.max(0, ...r.stages.map((s) => s.users ?? 0));
-        const pacing = r.load.perUserRate > 0 ? `each user paced to ${fmtNum(r.load.perUserRate)} req/s` : 'no pacing (each user sends again at once)';
-        return `closed model (users): ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
-    }
-    const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
-    return `open model (arrival rate): ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} requests in flight`;
-}
 // ---- SLOs ----
 function sloSection(v) {
     if (v.outcomes.length === 0)
@@ -71075,7 +71100,7 @@ function chartData(r, v) {
     // run drained) the rate is noise (4 answers in 30 ms draw a 130 req/s spike): left out, a gap.
     const rate = (n, p) => {
         const span = p.span ?? 1;
-        return span < MIN_RATE_SPAN ? null : round$1(n / span, 3);
+        return span < MIN_RATE_SPAN ? null : round(n / span, 3);
     };
     const hasCpu = tl.some((p) => p.cpuPercent !== undefined);
     const hasMem = tl.some((p) => p.memoryBytes !== undefined);
@@ -71095,9 +71120,9 @@ function chartData(r, v) {
         warmup: r.warmupMs / 1000,
     };
     if (hasCpu)
-        data.cpu = tl.map((p) => (p.cpuPercent === undefined ? null : round$1(p.cpuPercent, 1)));
+        data.cpu = tl.map((p) => (p.cpuPercent === undefined ? null : round(p.cpuPercent, 1)));
     if (hasMem)
-        data.mem = tl.map((p) => (p.memoryBytes === undefined ? null : round$1(p.memoryBytes / 1048576, 1)));
+        data.mem = tl.map((p) => (p.memoryBytes === undefined ? null : round(p.memoryBytes / 1048576, 1)));
     for (const o of v.outcomes) {
         const m = o.slo.metric;
         if (m.kind !== 'latency' || m.stat !== 'percentile')
@@ -71223,7 +71248,7 @@ function failuresSection(r) {
     if (r.failures.length) {
         const rows = r.failures.map((f) => `<tr><td>${h(f.endpoint)}</td><td>${h(f.kind)}</td><td><code>${h(truncate(f.error, ERROR_CHARS))}</code></td><td class="n">${f.count}</td>` +
             `<td>${f.sample ? `<code class="sample">${h(truncate(f.sample, SAMPLE_CHARS))}</code>` : ''}</td>` +
-            `<td class="n">${fmtClock$1(f.firstSeenMs / 1000)}</td><td class="n">${fmtClock$1(f.lastSeenMs / 1000)}</td></tr>`);
+            `<td class="n">${fmtClock(f.firstSeenMs / 1000)}</td><td class="n">${fmtClock(f.lastSeenMs / 1000)}</td></tr>`);
         out.push('<table class="failures"><thead><tr><th>endpoint</th><th>kind</th><th>error</th><th class="n">count</th><th>response body (first bytes)</th><th class="n">first</th><th class="n">last</th></tr></thead>' +
             `<tbody>${rows.join('\n')}</tbody></table>`);
     }
@@ -71252,7 +71277,7 @@ function planSection(r) {
         ? '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">users</th><th class="n">spawn rate (users/s)</th></tr>'
         : '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">rate (req/s)</th><th>shape</th></tr>';
     const rows = r.stages.map((s, i) => {
-        const common = `<td class="n">${i + 1}</td><td>${h(s.name)}</td><td class="n">${fmtClock$1(s.startMs / 1000)}</td><td class="n">${fmtClock$1(s.endMs / 1000)}</td>`;
+        const common = `<td class="n">${i + 1}</td><td>${h(s.name)}</td><td class="n">${fmtClock(s.startMs / 1000)}</td><td class="n">${fmtClock(s.endMs / 1000)}</td>`;
         return closed
             ? `<tr>${common}<td class="n">${s.users ?? '-'}</td><td class="n">${s.spawnRate === undefined ? '-' : fmtNum(s.spawnRate)}</td></tr>`
             : `<tr>${common}<td class="n">${s.rate === undefined ? '-' : fmtNum(s.rate)}</td><td>${s.ramp ? 'ramp from the previous rate' : 'steady'}</td></tr>`;
@@ -71263,10 +71288,6 @@ function planSection(r) {
     return `<section class="plan"><h2>Load plan</h2><p>${model}</p><table class="plan"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></section>`;
 }
 // ---- numbers ----
-function round$1(x, digits) {
-    const f = 10 ** digits;
-    return Math.round(x * f) / f;
-}
 /** A latency for the charts: 3 significant figures, at most 3 decimals. */
 function sig(x) {
     if (x === null)
@@ -71274,10 +71295,10 @@ function sig(x) {
     if (x >= 100)
         return Math.round(x);
     if (x >= 10)
-        return round$1(x, 1);
+        return round(x, 1);
     if (x >= 1)
-        return round$1(x, 2);
-    return round$1(x, 3);
+        return round(x, 2);
+    return round(x, 3);
 }
 function fmtBytes(n) {
     if (n < 1024)
@@ -71287,25 +71308,6 @@ function fmtBytes(n) {
     if (n < 1073741824)
         return `${(n / 1048576).toFixed(1)} MiB`;
     return `${(n / 1073741824).toFixed(2)} GiB`;
-}
-function fmtDuration$1(ms) {
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const total = Math.round(s);
-    const hrs = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const sec = total % 60;
-    return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
-}
-/** Seconds since the start as m:ss.t or h:mm:ss. */
-function fmtClock$1(t) {
-    const tenths = Math.round(t * 10);
-    const total = Math.floor(tenths / 10);
-    const hrs = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
-    return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 // ---- page assets (ours; static: nothing is interpolated into them) ----
 const CSS = `
@@ -71755,7 +71757,7 @@ function keyNumbers(r) {
             `${fmtMs(percentileMs(h, 50))} | ${fmtMs(percentileMs(h, 95))} | ${fmtMs(percentileMs(h, 99))} | ` +
             `${fmtMs(maxMs(h))} | ${fmtMs(meanMs(s))} | ${fmtDuration(r.durationMs)} |`,
     ];
-    const notes = [loadInBrief(r) + (warm ? `; the numbers leave out the ${fmtDuration(r.warmupMs)} warm-up.` : '.')];
+    const notes = [describeLoad(r) + (warm ? `; the numbers leave out the ${fmtDuration(r.warmupMs)} warm-up.` : '.')];
     const errs = Object.entries(s.errors).filter(([, n]) => n > 0);
     if (errs.length)
         notes.push(`Failures by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
@@ -71768,19 +71770,6 @@ function keyNumbers(r) {
     for (const line of invalidSummary(r))
         notes.push(text(line, 300));
     return `${lines.join('\n')}\n\n${notes.join('\n')}`;
-}
-function loadInBrief(r) {
-    const n = r.stages.length;
-    const stages = `${n} stage${n === 1 ? '' : 's'}`;
-    if (r.load.model === 'closed') {
-        const users = r.stages.map((s) => s.users ?? 0);
-        const peak = users.length ? Math.max(...users) : 0;
-        const pacing = r.load.perUserRate > 0 ? `${fmtNum(r.load.perUserRate)} req/s per user` : 'no pacing';
-        return `Closed model: ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
-    }
-    const rates = r.stages.map((s) => s.rate ?? 0);
-    const peak = rates.length ? Math.max(...rates) : 0;
-    return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
 }
 /**
  * Seconds per chart point: at most MAX_CHART_POINTS points. Runs over 20 minutes are charted in minutes, with
@@ -71921,10 +71910,6 @@ function code(s, max, inTable = true) {
 function ms(x) {
     return x === null ? '–' : fmtMs(x);
 }
-function round(x, digits) {
-    const f = 10 ** digits;
-    return Math.round(x * f) / f;
-}
 /** A chart value: ms to 3 significant figures, at most 2 decimals. */
 function chartNum(ms) {
     if (ms >= 100)
@@ -71943,27 +71928,8 @@ function niceCeil(x) {
             return round(m * p, 6);
     return 10 * p;
 }
-function fmtDuration(ms) {
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const total = Math.round(s);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const sec = total % 60;
-    return h > 0 ? `${h} h ${m} min` : `${m} min ${sec} s`;
-}
 function fmtSpan(seconds) {
     return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
-}
-/** Elapsed time as m:ss or h:mm:ss (with a tenth when the run's last, partial second ends mid-second). */
-function fmtClock(t) {
-    const tenths = Math.round(t * 10);
-    const total = Math.floor(tenths / 10);
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = `${String(total % 60).padStart(2, '0')}${tenths % 10 ? `.${tenths % 10}` : ''}`;
-    return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 // Writes every report for one run into the output folder: all rendered from one RunResult and its Verdict.

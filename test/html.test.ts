@@ -147,7 +147,7 @@ describe('HTML report: contents', () => {
     assert.ok(html.includes('<h1>nightly</h1>'));
     assert.ok(html.includes('<code>http://127.0.0.1:1</code>'));
     assert.ok(html.includes('2026-11-25T00:00:00.000Z'));
-    assert.ok(html.includes('each user paced to 1.0 req/s'));
+    assert.ok(html.includes('Closed model: 2 stages, up to 4 users, 1.0 req/s per user'));
     assert.ok(html.includes('<dt>Timeout</dt><dd>1.00 s per request</dd>'));
     assert.ok(html.includes('<dt>Seed</dt><dd>1</dd>'));
     assert.ok(html.includes('<dt>Warm-up</dt><dd>none</dd>'));
@@ -244,7 +244,7 @@ describe('HTML report: contents', () => {
     o.delayedByCap = 7;
     o.unsent = 3;
     const page = renderHtmlReport(o, passingVerdict());
-    assert.ok(page.includes('open model (arrival rate): 2 stages, up to 20.0 req/s, at most 50 requests in flight'));
+    assert.ok(page.includes('Open model: 2 stages, up to 20.0 req/s, at most 50 in flight'));
     assert.ok(page.includes('Requests delayed because 50 were already in flight: <strong>7</strong>'));
     assert.ok(page.includes('Due requests never sent before the end: <strong>3</strong>'));
     assert.ok(page.includes(`Send lag (how late requests left their planned time): p50 ${fmtMs(percentileMs(o.sendLag!, 50))}, p99 ${fmtMs(percentileMs(o.sendLag!, 99))}`));

@@ -179,3 +179,42 @@ function fmtSecs(ms: number): string {
   const s = Math.round(ms / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
+
+/** A duration in words: "4.0 s", "3 min 20 s", "1 h 2 min 5 s". */
+export function fmtDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const total = Math.round(s);
+  const hrs = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = total % 60;
+  return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
+}
+
+/** Seconds since the start as a clock: "0:07", "1:02.5", "1:00:03" (tenths only under an hour). */
+export function fmtClock(t: number): string {
+  const tenths = Math.round(t * 10);
+  const total = Math.floor(tenths / 10);
+  const hrs = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
+  return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** The load model in a sentence, for report headers: "Closed model: 9 stages, up to 5 users, 1.0 req/s per user". */
+export function describeLoad(r: RunResult): string {
+  const n = r.stages.length;
+  const stages = `${n} stage${n === 1 ? '' : 's'}`;
+  if (r.load.model === 'closed') {
+    const peak = Math.max(0, ...r.stages.map((s) => s.users ?? 0));
+    const pacing = r.load.perUserRate > 0 ? `${fmtNum(r.load.perUserRate)} req/s per user` : 'no pacing';
+    return `Closed model: ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
+  }
+  const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
+  return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
+}

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtNum, fmtPct, generatorWarnings, verdictParts } from './console.ts';
+import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, round, verdictParts } from './console.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
 
@@ -127,7 +127,7 @@ function header(r: RunResult, v: Verdict, title: string): string {
     ['Run', status],
     ['Started', h(r.startedAt)],
     ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
-    ['Load', loadInBrief(r)],
+    ['Load', describeLoad(r)],
     ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
     ['Seed', String(r.seed)],
     ['Target', `<code>${h(r.target.baseUrl)}</code>`],
@@ -147,17 +147,6 @@ function header(r: RunResult, v: Verdict, title: string): string {
 /** Header entries that take two columns (long text). */
 const WIDE = new Set(['Run', 'Load', 'Target', 'Warm-up', 'Endpoints']);
 
-function loadInBrief(r: RunResult): string {
-  const n = r.stages.length;
-  const stages = `${n} stage${n === 1 ? '' : 's'}`;
-  if (r.load.model === 'closed') {
-    const peak = Math.max(0, ...r.stages.map((s) => s.users ?? 0));
-    const pacing = r.load.perUserRate > 0 ? `each user paced to ${fmtNum(r.load.perUserRate)} req/s` : 'no pacing (each user sends again at once)';
-    return `closed model (users): ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
-  }
-  const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
-  return `open model (arrival rate): ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} requests in flight`;
-}
 
 // ---- SLOs ----
 
@@ -448,10 +437,6 @@ function planSection(r: RunResult): string {
 
 // ---- numbers ----
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 /** A latency for the charts: 3 significant figures, at most 3 decimals. */
 function sig(x: number | null): number | null {
@@ -469,25 +454,7 @@ function fmtBytes(n: number): string {
   return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
-function fmtDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const total = Math.round(s);
-  const hrs = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
-}
 
-/** Seconds since the start as m:ss.t or h:mm:ss. */
-function fmtClock(t: number): string {
-  const tenths = Math.round(t * 10);
-  const total = Math.floor(tenths / 10);
-  const hrs = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
-  return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
 
 // ---- page assets (ours; static: nothing is interpolated into them) ----
 

@@ -16,7 +16,7 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, verdictParts } from './console.ts';
+import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, round, verdictParts } from './console.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {
@@ -157,7 +157,7 @@ function keyNumbers(r: RunResult): string {
       `${fmtMs(percentileMs(h, 50))} | ${fmtMs(percentileMs(h, 95))} | ${fmtMs(percentileMs(h, 99))} | ` +
       `${fmtMs(maxMs(h))} | ${fmtMs(meanMs(s))} | ${fmtDuration(r.durationMs)} |`,
   ];
-  const notes = [loadInBrief(r) + (warm ? `; the numbers leave out the ${fmtDuration(r.warmupMs)} warm-up.` : '.')];
+  const notes = [describeLoad(r) + (warm ? `; the numbers leave out the ${fmtDuration(r.warmupMs)} warm-up.` : '.')];
   const errs = Object.entries(s.errors).filter(([, n]) => n > 0);
   if (errs.length) notes.push(`Failures by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}.`);
   if (r.load.model === 'open' && (r.delayedByCap > 0 || r.unsent > 0)) {
@@ -169,19 +169,6 @@ function keyNumbers(r: RunResult): string {
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 
-function loadInBrief(r: RunResult): string {
-  const n = r.stages.length;
-  const stages = `${n} stage${n === 1 ? '' : 's'}`;
-  if (r.load.model === 'closed') {
-    const users = r.stages.map((s) => s.users ?? 0);
-    const peak = users.length ? Math.max(...users) : 0;
-    const pacing = r.load.perUserRate > 0 ? `${fmtNum(r.load.perUserRate)} req/s per user` : 'no pacing';
-    return `Closed model: ${stages}, up to ${peak} user${peak === 1 ? '' : 's'}, ${pacing}`;
-  }
-  const rates = r.stages.map((s) => s.rate ?? 0);
-  const peak = rates.length ? Math.max(...rates) : 0;
-  return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
-}
 
 // ---- latency over time ----
 
@@ -343,10 +330,6 @@ function ms(x: number | null): string {
   return x === null ? '–' : fmtMs(x);
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
 /** A chart value: ms to 3 significant figures, at most 2 decimals. */
 function chartNum(ms: number): string {
@@ -363,26 +346,8 @@ function niceCeil(x: number): number {
   return 10 * p;
 }
 
-function fmtDuration(ms: number): string {
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const total = Math.round(s);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = total % 60;
-  return h > 0 ? `${h} h ${m} min` : `${m} min ${sec} s`;
-}
 
 function fmtSpan(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
-/** Elapsed time as m:ss or h:mm:ss (with a tenth when the run's last, partial second ends mid-second). */
-function fmtClock(t: number): string {
-  const tenths = Math.round(t * 10);
-  const total = Math.floor(tenths / 10);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = `${String(total % 60).padStart(2, '0')}${tenths % 10 ? `.${tenths % 10}` : ''}`;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
