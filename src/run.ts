@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadStop, type Progress, runLoad } from './load/engine.ts';
-import type { RunResult } from './metrics/result.ts';
+import type { RunResult, ServiceRecord } from './metrics/result.ts';
 import { buildCorpus, checkValue, discoverFirst, type Discovered, type SchemaSource } from './payload/index.ts';
 import { createInvalidGenerator } from './payload/invalid.ts';
 import { ConfigError } from './plan/config.ts';
@@ -13,11 +13,18 @@ import type { EndpointPlan, Plan } from './plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
-import { type RunningService, exitMessage, startService, waitUntilReady } from './service/service.ts';
+import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady } from './service/service.ts';
+
+export type { StartedService } from './service/service.ts';
 
 export interface RunHooks {
   log?: (line: string) => void;
   onProgress?: (p: Progress) => void;
+  /**
+   * Called as soon as the service is started, before readiness: e.g. the action saves the container
+   * id, so that its post step can remove the container should this process be killed.
+   */
+  onServiceStarted?: (s: StartedService) => void;
   /** Aborting it stops the run: the load stops, what was measured is written, the service is stopped. */
   signal?: AbortSignal;
 }
@@ -38,21 +45,42 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   // Schemas in files need no service: a bad one stops the run before anything starts.
   let endpoints = await generateBodies(plan, plan.endpoints, 'local', undefined, log);
   let service: RunningService | undefined;
+  const sp = plan.service;
   try {
-    service = await startService(plan.service, plan.service.kind === 'command' ? join(plan.outputDir, SERVICE_LOG) : undefined);
-    if (plan.service.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
+    if (sp.kind === 'container' && sp.build) log(`Building ${sp.image} from ${sp.build.context} (its output goes to ${SERVICE_LOG})`);
+    service = await startService(sp, {
+      ...(sp.kind !== 'url' ? { logFile: join(plan.outputDir, SERVICE_LOG) } : {}),
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onStarted: (started) => {
+        // Said as soon as it runs: a container that dies at once is still named (and found by it).
+        if (started.kind === 'container' && sp.kind === 'container') {
+          log(`Started the service: container ${started.name} (image ${sp.image}, id ${started.id.slice(0, 12)})`);
+        }
+        hooks.onServiceStarted?.(started);
+      },
+    });
+    if (sp.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
     const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
     endpoints = await generateBodies(plan, endpoints, 'service', service.baseUrl, log);
 
-    // The load stops early when asked to, or when the service it measures dies.
+    // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
     const stopLoad = new AbortController();
     const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const svc = service;
+    const onExit = sp.kind === 'url' ? 'stop' : (sp.onExit ?? 'stop');
+    let loadDone = false;
+    let died: ServiceExit | undefined;
     void svc.exited.then((e) => {
-      if (!stopLoad.signal.aborted) stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
+      if (loadDone) return;
+      died = e;
+      if (onExit === 'continue') {
+        log(`${capitalize(exitMessage(e, { lastLines: () => [] }, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
+      } else if (!stopLoad.signal.aborted) {
+        stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
+      }
     });
     let result: RunResult;
     try {
@@ -76,14 +104,46 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
           : {}),
       });
     } finally {
+      loadDone = true;
       hooks.signal?.removeEventListener('abort', onAbort);
     }
+    result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
     const verdict = evaluate(result, plan.slos);
     const reports = writeReports(plan.outputDir, result, verdict);
     return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
   } finally {
     await service?.stop();
   }
+}
+
+/** What the result keeps about the service: its kind, and when and how it died, if it did during the load. */
+function serviceRecord(
+  sp: Plan['service'],
+  svc: RunningService,
+  onExit: 'stop' | 'continue',
+  died: ServiceExit | undefined,
+  loadStartedAt: string,
+): ServiceRecord {
+  return {
+    kind: sp.kind,
+    description: svc.describe(),
+    ...(sp.kind !== 'url' ? { onExit } : {}),
+    ...(died
+      ? {
+          exit: {
+            atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
+            code: died.code,
+            signal: died.signal,
+            ...(died.note ? { note: died.note } : {}),
+            summary: exitMessage(died, { lastLines: () => [] }, 'during the run'),
+          },
+        }
+      : {}),
+  };
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 const LOCAL_SOURCES: ReadonlySet<SchemaSource['kind']> = new Set(['file', 'inline', 'mlflow-signature']);

@@ -106,6 +106,26 @@ export interface EndpointInfo {
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
 
+/** The service under test, as the run saw it. Absent in results written before it was recorded. */
+export interface ServiceRecord {
+  kind: 'container' | 'command' | 'url';
+  /** e.g. "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)". */
+  description?: string;
+  /** What the run does when the service exits during the load: stop early (default) or go on counting errors. */
+  onExit?: 'stop' | 'continue';
+  /** Set when the service exited on its own during the load. */
+  exit?: {
+    /** When, in ms since the load started (0: before it started). */
+    atMs: number;
+    code: number | null;
+    signal: string | null;
+    /** e.g. "killed by SIGKILL", "out of memory: it reached its 256 MiB memory limit". */
+    note?: string;
+    /** One sentence: "the service exited with code 3 during the run" (its last output is in the reason, or service.log). */
+    summary: string;
+  };
+}
+
 export interface RunResult {
   formatVersion: number;
   tool: { name: string; version: string };
@@ -117,6 +137,8 @@ export interface RunResult {
   reason?: string;
   /** The SLO (as written) whose failure stopped the run early, when one did. */
   abortedBy?: string;
+  /** The service under test and, if it died during the load, when and how (added by the run, not the engine). */
+  service?: ServiceRecord;
   target: { baseUrl: string };
   load:
     | { model: 'closed'; perUserRate: number }

@@ -78,6 +78,42 @@ export interface EndpointPlan {
   checkOutput?: boolean;
 }
 
+/** What happens when a started service exits during the load: stop the run early, or keep counting the errors. */
+export type OnExit = 'stop' | 'continue';
+
+/** Whether a missing image may be pulled: only when absent (default), before every run, or never. */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+/** A container run from an image (optionally built first) through a docker-compatible CLI. */
+export interface ContainerPlan {
+  kind: 'container';
+  /** The CLI: docker, or podman (its docker-compatible CLI). */
+  engine: string;
+  /** The image to run, and the tag a build: gives what it builds. */
+  image: string;
+  /** The port the service listens on inside the container; published on 127.0.0.1 at a free host port. */
+  port: number;
+  env: Record<string, string>;
+  /** Absolute paths of env files (docker's --env-file format), in order. */
+  envFiles: string[];
+  /** Extra `docker run` arguments, before the image. */
+  args: string[];
+  /** Replaces the image's CMD (the arguments after the image), when given. */
+  cmd?: string[];
+  /** Replaces the image's ENTRYPOINT, when given. */
+  entrypoint?: string;
+  /** CPU limit in cores (0.2 = Kubernetes' 200m). */
+  cpus?: number;
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+  /** Build the image first (classic builder) and tag it `image`. Absolute paths. */
+  build?: { context: string; dockerfile?: string; args: Record<string, string> };
+  pull: PullPolicy;
+  onExit: OnExit;
+  /** http://127.0.0.1:{port}, the host port filled in once the container runs. */
+  baseUrl: string;
+}
+
 export type ServicePlan =
   | {
       kind: 'command';
@@ -87,7 +123,10 @@ export type ServicePlan =
       /** Port the command listens on; 0 = pick a free one and substitute it for `{port}`. */
       port: number;
       baseUrl: string;
+      /** Absent means 'stop'. */
+      onExit?: OnExit;
     }
+  | ContainerPlan
   | { kind: 'url'; baseUrl: string };
 
 export interface ReadinessPlan {

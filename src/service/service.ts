@@ -1,6 +1,6 @@
-// The service under test: a command loadgate starts (and always stops), or a URL that is already running.
-// Readiness is an HTTP poll with backoff; if the command exits first, or the timeout passes, the error
-// says which, with the exit code and the last lines of its output.
+// The service under test: a command loadgate starts (and always stops), a container (container.ts), or a
+// URL that is already running. Readiness is an HTTP poll with backoff; if the service exits first, or the
+// timeout passes, the error says which, with the exit code and the last lines of its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -8,28 +8,29 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { request } from 'undici';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, within } from './common.ts';
+import { startContainer } from './container.ts';
 
-export class ServiceError extends Error {
-  override readonly name = 'ServiceError';
-}
+export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage } from './common.ts';
 
-export interface RunningService {
-  baseUrl: string;
-  /** Resolves when a started command exits on its own (never for a URL service). */
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  /** Last lines the command printed (stdout and stderr), for error messages. */
-  lastLines(n?: number): string[];
-  /** Stops what was started: SIGTERM to its process group, SIGKILL after `graceMs`. Safe to call twice. */
-  stop(graceMs?: number): Promise<void>;
-  pid?: number;
-}
-
-const TAIL_LINES = 40;
-
-export async function startService(plan: ServicePlan, logFile?: string): Promise<RunningService> {
+/**
+ * Starts the service (a URL service only gets a handle). A command is stopped with SIGTERM to its
+ * process group, SIGKILL after the grace period; a container with `docker stop`, then `docker rm -f`.
+ */
+export async function startService(plan: ServicePlan, opts: StartOptions = {}): Promise<RunningService> {
   if (plan.kind === 'url') {
-    return { baseUrl: plan.baseUrl, exited: new Promise(() => {}), lastLines: () => [], stop: async () => {} };
+    opts.onStarted?.({ kind: 'url' });
+    return {
+      baseUrl: plan.baseUrl,
+      exited: new Promise(() => {}),
+      lastLines: () => [],
+      stop: async () => {},
+      watch: null,
+      describe: () => plan.baseUrl,
+    };
   }
+  if (plan.kind === 'container') return startContainer(plan, opts);
+  const logFile = opts.logFile;
   const port = plan.port || (await freePort());
   const command = plan.command.replaceAll('{port}', String(port));
   const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
@@ -38,14 +39,10 @@ export async function startService(plan: ServicePlan, logFile?: string): Promise
     mkdirSync(dirname(logFile), { recursive: true });
     log = createWriteStream(logFile);
   }
-  const tail: string[] = [];
+  const tail = new Tail();
   const keep = (chunk: Buffer) => {
     log?.write(chunk);
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-    }
+    tail.push(chunk);
   };
   // Its own process group (detached), so stopping it also stops what the shell started.
   const child: ChildProcess = spawn(command, {
@@ -58,15 +55,15 @@ export async function startService(plan: ServicePlan, logFile?: string): Promise
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let running = true;
-  const exited = new Promise<{ code: number | null; signal: string | null }>((res) => {
+  const exited = new Promise<ServiceExit>((res) => {
     child.on('exit', (code, signal) => {
       running = false;
-      res({ code, signal });
+      res({ code, signal, at: Date.now() });
     });
     child.on('error', (err) => {
       running = false;
       keep(Buffer.from(`failed to start: ${err.message}\n`));
-      res({ code: null, signal: null });
+      res({ code: null, signal: null, at: Date.now() });
     });
   });
   // 'close' comes once the process has exited and its output pipes are closed, i.e. once nothing it
@@ -75,11 +72,14 @@ export async function startService(plan: ServicePlan, logFile?: string): Promise
   let stopping: Promise<void> | undefined;
   const pid = child.pid;
   if (pid) liveGroups.add(pid);
+  if (pid) opts.onStarted?.({ kind: 'command', pid });
   return {
     baseUrl,
     exited,
     pid,
-    lastLines: (n = 15) => tail.slice(-n),
+    watch: pid ? { kind: 'pid', pid } : null,
+    describe: () => `pid ${pid ?? '-'}: ${command}`,
+    lastLines: (n = 15) => tail.last(n),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
         if (pid) {
@@ -112,13 +112,6 @@ process.on('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 });
 
-/** Waits for `p`, or `ms` at most. */
-async function within(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
-  clearTimeout(timer);
-}
-
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -150,7 +143,7 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
   const t0 = performance.now();
   let last = 'no answer yet';
   let delay = 100;
-  let exit: { code: number | null; signal: string | null } | undefined;
+  let exit: ServiceExit | undefined;
   void svc.exited.then((e) => (exit = e));
   for (;;) {
     if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
@@ -177,12 +170,6 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     await Promise.race([sleep(Math.min(delay, ready.timeoutMs - elapsed)), svc.exited]);
     delay = Math.min(1000, delay * 2);
   }
-}
-
-export function exitMessage(e: { code: number | null; signal: string | null }, svc: RunningService, when: string): string {
-  const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-  const tail = svc.lastLines();
-  return `the service ${how} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
 }
 
 function sleep(ms: number): Promise<void> {

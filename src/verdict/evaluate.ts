@@ -10,6 +10,11 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   const outcomes = slos.map((s) => evaluateSlo(r, s));
   const problems: string[] = [];
   if (r.status === 'aborted' && !r.abortedBy) problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
+  // on-exit: continue: the run went on to the end, but the service it measured died on the way.
+  const died = r.service?.exit;
+  if (died && r.status !== 'aborted') {
+    problems.push(`${died.summary}, ${Math.round(died.atMs / 100) / 10} s into the load (on-exit: continue, so the load went on and counted the errors)`);
+  }
   if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,

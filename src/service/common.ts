@@ -1,0 +1,76 @@
+// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
+// exit to watch, its last output for messages, and a stop that always works.
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+}
+
+export interface ServiceExit {
+  code: number | null;
+  signal: string | null;
+  /** What else is known, e.g. "killed by SIGKILL" for a container's 137, or that it ran out of memory. */
+  note?: string;
+  /** When the exit was seen (Date.now()); what is known about it may take a moment longer to gather. */
+  at?: number;
+}
+
+/**
+ * What the CPU/memory sampler watches: a command's process-group leader, a container by its id (through
+ * the same engine CLI), nothing for a URL service.
+ */
+export type ServiceWatch = { kind: 'pid'; pid: number } | { kind: 'container'; engine: string; id: string } | null;
+
+/** What was started, told as soon as it is (before readiness), e.g. so the action's post step can remove a container. */
+export type StartedService = { kind: 'container'; engine: string; id: string; name: string } | { kind: 'command'; pid: number } | { kind: 'url' };
+
+export interface RunningService {
+  baseUrl: string;
+  /** Resolves when a started service exits on its own, or once stop() ended it (never for a URL service). */
+  exited: Promise<ServiceExit>;
+  /** Last lines the service printed (stdout and stderr), for error messages. */
+  lastLines(n?: number): string[];
+  /** Stops and removes what was started; `graceMs` is the time it gets to shut down. Safe to call twice. */
+  stop(graceMs?: number): Promise<void>;
+  pid?: number;
+  watch: ServiceWatch;
+  /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "pid 1234", or the URL. */
+  describe(): string;
+}
+
+export interface StartOptions {
+  /** The service's output (and a container build's) is written here. */
+  logFile?: string;
+  /** Aborting it cancels a build or pull in progress. */
+  signal?: AbortSignal;
+  onStarted?: (s: StartedService) => void;
+}
+
+const TAIL_LINES = 40;
+
+/** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
+export class Tail {
+  private lines: string[] = [];
+  push(chunk: Buffer | string): void {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.trim() === '') continue;
+      this.lines.push(line.replace(/\r$/, ''));
+      if (this.lines.length > TAIL_LINES) this.lines.shift();
+    }
+  }
+  last(n = 15): string[] {
+    return this.lines.slice(-n);
+  }
+}
+
+export function exitMessage(e: ServiceExit, svc: Pick<RunningService, 'lastLines'>, when: string): string {
+  const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+  const tail = svc.lastLines();
+  return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+}
+
+/** Waits for `p`, or `ms` at most. */
+export async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
+  clearTimeout(timer);
+}
