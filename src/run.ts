@@ -112,7 +112,9 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     const reports = writeReports(plan.outputDir, result, verdict);
     return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
   } finally {
-    await service?.stop();
+    // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
+    // down gracefully: what was measured is already written, and the removal must fit in that budget.
+    await service?.stop(hooks.signal?.aborted ? 3000 : 5000);
   }
 }
 

@@ -244,6 +244,33 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     await assertGone(name, cli.pid);
   });
 
+  it('out of memory under its limit: the reason says so', async () => {
+    const dir = tempDir('loadgate-ctr-');
+    // httpd answers at once; 2 s later the shell reads 60 MB into a variable, past the 16 MiB limit.
+    const cmd = ['sh', '-c', 'httpd -p 8000 -h /www; sleep 2; a=$(head -c 60000000 /dev/zero | tr "\\0" x); echo survived'];
+    const service = { image: busyboxImage(), port: 8000, pull: 'never', memory: '16m', cmd, ready: '/index.html' };
+    const cli = startCli(['run', '--config', configFile(dir, service, { request: { path: '/index.html' }, load: { pacing: '5/s', stages: [{ duration: '30s', users: 1 }] } })]);
+    const r = await cli.exited;
+    assertExit(r, 1);
+    const result = readResult(dir);
+    assert.equal(result.status, 'aborted');
+    assert.match(result.reason ?? '', /^the service exited with code 137 \(killed by SIGKILL; out of memory: it reached its 16 MiB memory limit\) during the run/);
+    assert.equal(result.service?.exit?.note, 'killed by SIGKILL; out of memory: it reached its 16 MiB memory limit');
+    await assertGone(containerName(r.stdout), cli.pid);
+  });
+
+  it('SIGINT while waiting for readiness: exit 130, removed', async () => {
+    const dir = tempDir('loadgate-ctr-');
+    const cli = startCli(['run', '--config', configFile(dir, { image: busyboxImage(), port: 8000, pull: 'never', cmd: ['sleep', '300'], ready: { timeout: '60s' } })]);
+    await cli.waitFor(/^Started the service: container/m, 30_000);
+    await new Promise((res) => setTimeout(res, 500));
+    cli.kill('SIGINT');
+    const r = await cli.exited;
+    assertExit(r, 130);
+    assert.match(r.stderr, /stopped while waiting for the service to become ready/);
+    await assertGone(containerName(r.stdout), cli.pid);
+  });
+
   it('SIGTERM to the CLI mid-run: exit 130 within seconds, reports written, no container and no engine CLI left', async () => {
     const dir = tempDir('loadgate-ctr-');
     const cli = startCli(['run', '--config', configFile(dir, exampleService(), { load: { pacing: '5/s', stages: [{ duration: '30s', users: 2 }] } })]);
@@ -254,11 +281,29 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     const r = await cli.exited;
     const ms = performance.now() - sentAt;
     assertExit(r, 130);
+    console.log(`# SIGTERM to exit: ${Math.round(ms)} ms`);
     assert.ok(ms < 5_000, `took ${ms} ms (the runner's budget is 7.5 s)`);
     const result = readResult(dir);
     assert.equal(result.status, 'interrupted');
     assert.ok(statsFor(result).requests > 0);
     assert.ok(existsSync(join(dir, 'out', 'report.html')));
+    await assertGone(name, cli.pid);
+  });
+
+  it('one signal and a container that ignores SIGTERM: removed within the runner\'s 7.5 s budget', async () => {
+    const dir = tempDir('loadgate-ctr-');
+    const service = { image: busyboxImage(), port: 8000, pull: 'never', cmd: ['sh', '-c', 'trap "" TERM; exec httpd -f -p 8000 -h /www'], ready: '/index.html' };
+    const cli = startCli(['run', '--config', configFile(dir, service, { request: { path: '/index.html' }, load: { pacing: '5/s', stages: [{ duration: '30s', users: 1 }] } })]);
+    await cli.waitFor(/^\[\d+s\/30s\] /m, 30_000);
+    const name = containerName(cli.stdout);
+    const sentAt = performance.now();
+    cli.kill('SIGINT');
+    const r = await cli.exited;
+    const ms = performance.now() - sentAt;
+    assertExit(r, 130);
+    console.log(`# SIGINT to exit with a container ignoring SIGTERM: ${Math.round(ms)} ms`);
+    assert.ok(ms < 6_000, `took ${ms} ms`);
+    assert.equal(readResult(dir).status, 'interrupted');
     await assertGone(name, cli.pid);
   });
 

@@ -231,7 +231,7 @@ function readSlos(
 
 function readService(r: Reader, v: unknown, baseDir: string, presetReadyPath?: string): { service: ServicePlan; readiness: ReadinessPlan } {
   const at: Path = ['service'];
-  if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service), command: or image: (one to start)');
+  if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)');
   const s = r.object(v, at, SERVICE_KEYS);
   const hasUrl = s['url'] !== undefined;
   const hasCommand = s['command'] !== undefined;

@@ -198,7 +198,8 @@ export function runArgs(plan: ContainerPlan, name: string): string[] {
     ...plan.envFiles.flatMap((f) => ['--env-file', f]),
     ...Object.keys(plan.env).flatMap((k) => ['-e', k]),
     ...(plan.cpus !== undefined ? ['--cpus', String(plan.cpus)] : []),
-    ...(plan.memoryBytes !== undefined ? ['--memory', String(plan.memoryBytes)] : []),
+    // Swap as large as the limit means no swap: a Kubernetes pod's memory limit, which is what users mirror.
+    ...(plan.memoryBytes !== undefined ? ['--memory', String(plan.memoryBytes), '--memory-swap', String(plan.memoryBytes)] : []),
     ...(plan.entrypoint !== undefined ? ['--entrypoint', plan.entrypoint] : []),
     ...plan.args,
     plan.image,
