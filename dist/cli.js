@@ -28,6 +28,7 @@ import 'node:dns';
 import 'process';
 import 'buffer';
 import 'node:child_process';
+import 'node:os';
 
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
 // config overrides, build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or

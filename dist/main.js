@@ -43,6 +43,7 @@ import 'node:timers';
 import 'process';
 import 'buffer';
 import 'node:child_process';
+import 'node:os';
 
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */

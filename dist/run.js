@@ -13,7 +13,7 @@ import require$$0$7 from 'node:zlib';
 import require$$5$1 from 'node:perf_hooks';
 import require$$8 from 'node:util/types';
 import require$$2$1 from 'node:worker_threads';
-import require$$3$1, { createHash } from 'node:crypto';
+import require$$3$1, { createHash, randomBytes } from 'node:crypto';
 import require$$1 from 'node:sqlite';
 import require$$0$8 from 'node:buffer';
 import require$$4 from 'node:tls';
@@ -25,7 +25,8 @@ import require$$2$2 from 'node:timers';
 import require$$1$4 from 'node:dns';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { constants as constants$6 } from 'node:os';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
 
@@ -8890,6 +8891,57 @@ function editDistance(a, b) {
         }
     }
     return row[b.length];
+}
+
+// Splits a string into words the way a POSIX shell would, without running one: whitespace separates
+// words, 'single quotes' keep everything literally, "double quotes" keep spaces and allow \" \\ \$ \`,
+// and a backslash outside quotes escapes the next character. No expansion ($VAR, globs, ~) happens:
+// the words go straight to execFile, so what the config says is what the engine gets.
+function splitWords(s) {
+    const words = [];
+    let cur = '';
+    let inWord = false;
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c === "'") {
+            const end = s.indexOf("'", i + 1);
+            if (end < 0)
+                throw new Error('unterminated single quote');
+            cur += s.slice(i + 1, end);
+            i = end;
+            inWord = true;
+        }
+        else if (c === '"') {
+            let j = i + 1;
+            for (; j < s.length && s[j] !== '"'; j++) {
+                if (s[j] === '\\' && j + 1 < s.length && '"\\$`'.includes(s[j + 1]))
+                    j++;
+                cur += s[j];
+            }
+            if (j >= s.length)
+                throw new Error('unterminated double quote');
+            i = j;
+            inWord = true;
+        }
+        else if (c === '\\') {
+            if (i + 1 < s.length)
+                cur += s[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(cur);
+            cur = '';
+            inWord = false;
+        }
+        else {
+            cur += c;
+            inWord = true;
+        }
+    }
+    if (inWord)
+        words.push(cur);
+    return words;
 }
 
 // SLO lines, as people write them, to typed Slo values.
@@ -57580,7 +57632,9 @@ function typesOfProperty(schema, root, name) {
 //
 //   service:   url: https://staging.example.com              (a running service)
 //              command: node server.ts --port {port}          (or a command to start; {port} = a free port)
-//              cwd, env, port, ready: {path, timeout, status}
+//              image: my/model:1, port: 8000                 (or a container; the port inside it)
+//              cwd, env, port, ready: {path, timeout, status}, on-exit: stop | continue
+//              env-file, args, cmd, entrypoint, cpus, memory, build, pull, engine   (containers)
 //   request:   {name, method, path, headers, body | bodies | schema, weight, expect-status}   (or requests: [...])
 //              preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
 //              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
@@ -57589,7 +57643,20 @@ function typesOfProperty(schema, root, name) {
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
 //   warm-up, timeout, seed, output, progress-interval
 const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
-const SERVICE_KEYS = ['url', 'command', 'cwd', 'env', 'port', 'ready'];
+const SERVICE_KEYS = [
+    'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
+    'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
+];
+/** Keys that only mean something for a container. */
+const CONTAINER_KEYS = ['env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine'];
+const BUILD_KEYS = ['context', 'dockerfile', 'args'];
+/** `docker run` flags loadgate sets itself (or that would break how it watches the container). */
+const RESERVED_RUN_ARGS = {
+    '--name': 'loadgate names the container itself (loadgate-...), so it can always remove it',
+    '--rm': 'loadgate removes the container itself, after reading its exit code',
+    '-d': 'loadgate already runs the container detached',
+    '--detach': 'loadgate already runs the container detached',
+};
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = [
     'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
@@ -57766,18 +57833,26 @@ function readSlos(r, v, cfg, plan) {
 function readService(r, v, baseDir, presetReadyPath) {
     const at = ['service'];
     if (v === undefined)
-        r.fail(at, 'missing: say where the service is, with url: (a running service) or command: (one to start)');
+        r.fail(at, 'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)');
     const s = r.object(v, at, SERVICE_KEYS);
     const hasUrl = s['url'] !== undefined;
     const hasCommand = s['command'] !== undefined;
-    if (!hasUrl && !hasCommand)
-        r.fail(at, 'expected url: (a running service) or command: (one to start), got neither');
+    const hasImage = s['image'] !== undefined;
+    if (!hasUrl && !hasCommand && !hasImage) {
+        r.fail(at, 'expected url: (a running service), command: (a process to start) or image: (a container to run), got none of them');
+    }
     // A preset knows where its server says it is ready; an explicit ready: wins.
     const readiness = readReadiness(r, s['ready'] ?? presetReadyPath);
+    if (hasImage)
+        return { service: readContainer(r, s, at, baseDir), readiness };
+    for (const k of CONTAINER_KEYS)
+        if (s[k] !== undefined)
+            r.fail([...at, k], 'only applies to a container (image:), and there is none');
     if (!hasCommand) {
-        for (const k of ['cwd', 'env', 'port'])
+        for (const k of ['cwd', 'env', 'port', 'on-exit']) {
             if (s[k] !== undefined)
-                r.fail([...at, k], `only applies with command:, and there is none`);
+                r.fail([...at, k], 'only applies with command: or image: (a service loadgate starts), and there is none');
+        }
         return { service: { kind: 'url', baseUrl: readUrl(r, s['url'], [...at, 'url']) }, readiness };
     }
     const command = r.string(s['command'], [...at, 'command']);
@@ -57785,24 +57860,161 @@ function readService(r, v, baseDir, presetReadyPath) {
     if (port === 0 && !command.includes('{port}') && !hasUrl) {
         r.fail([...at, 'command'], 'cannot tell where the started service listens: put {port} in the command (loadgate picks a free port), or set port: or url:');
     }
-    const env = {};
-    if (s['env'] !== undefined) {
-        const e = r.object(s['env'], [...at, 'env'], Object.keys(s['env'] ?? {}));
-        for (const [k, val] of Object.entries(e)) {
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
-                r.fail([...at, 'env', k], `"${k}" is not a valid environment variable name`);
-            if (typeof val === 'boolean')
-                env[k] = String(val);
-            else
-                env[k] = r.string(val, [...at, 'env', k], { nonEmpty: false });
-        }
-    }
+    const env = readEnv(r, s['env'], [...at, 'env']);
     const cwd = s['cwd'] === undefined ? baseDir : resolve(baseDir, r.string(s['cwd'], [...at, 'cwd']));
     // Else spawning fails with a misleading "spawn /bin/sh ENOENT".
     if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory())
         r.fail([...at, 'cwd'], `${cwd} is not a directory`);
     const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
-    return { service: { kind: 'command', command, cwd, env, port, baseUrl }, readiness };
+    const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
+    return { service: { kind: 'command', command, cwd, env, port, baseUrl, ...(onExit ? { onExit } : {}) }, readiness };
+}
+function readEnv(r, v, at) {
+    const env = {};
+    if (v === undefined)
+        return env;
+    const e = r.object(v, at, Object.keys(v ?? {}));
+    for (const [k, val] of Object.entries(e)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
+            r.fail([...at, k], `"${k}" is not a valid environment variable name`);
+        if (typeof val === 'boolean')
+            env[k] = String(val);
+        else
+            env[k] = r.string(val, [...at, k], { nonEmpty: false });
+    }
+    return env;
+}
+function readOnExit(r, v, at) {
+    return v === undefined ? undefined : r.oneOf(v, at, ['stop', 'continue']);
+}
+/**
+ * A container service: image (built first with build:), the port inside it, limits and extra
+ * arguments. Files it names (env files, build context, Dockerfile) must exist now, not halfway
+ * through a run.
+ */
+function readContainer(r, s, at, baseDir) {
+    if (s['url'] !== undefined) {
+        r.fail([...at, 'url'], 'url: is a running service; with image: loadgate publishes the container\'s port on 127.0.0.1 itself (leave url: out)');
+    }
+    if (s['command'] !== undefined) {
+        r.fail([...at, 'command'], 'command: starts a process, image: runs a container: use one (to replace the container\'s command, use cmd:)');
+    }
+    if (s['cwd'] !== undefined)
+        r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
+    const image = r.string(s['image'], [...at, 'image']).trim();
+    if (/\s/.test(image))
+        r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describe(s['image'])}`);
+    if (s['port'] === undefined)
+        r.fail([...at, 'port'], 'missing: the port the service listens on inside the container, e.g. port: 8000');
+    const port = r.number(s['port'], [...at, 'port'], { integer: true, min: 1, max: 65535 });
+    const envFiles = s['env-file'] === undefined ? [] : readFiles(r, s['env-file'], [...at, 'env-file'], baseDir);
+    const args = s['args'] === undefined ? [] : readWords(r, s['args'], [...at, 'args']);
+    args.forEach((a) => {
+        const flag = a.split('=')[0];
+        if (RESERVED_RUN_ARGS[flag])
+            r.fail([...at, 'args'], `${flag} cannot be used here: ${RESERVED_RUN_ARGS[flag]}`);
+    });
+    const engine = s['engine'] === undefined ? 'docker' : r.string(s['engine'], [...at, 'engine']).trim();
+    if (/\s/.test(engine))
+        r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describe(s['engine'])}`);
+    const build = s['build'] === undefined ? undefined : readBuild(r, s['build'], [...at, 'build'], baseDir);
+    if (build && s['pull'] !== undefined)
+        r.fail([...at, 'pull'], 'only applies without build: (a built image is never pulled)');
+    const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
+    return {
+        kind: 'container',
+        engine,
+        image,
+        port,
+        env: readEnv(r, s['env'], [...at, 'env']),
+        envFiles,
+        args,
+        ...(s['cmd'] !== undefined ? { cmd: readWords(r, s['cmd'], [...at, 'cmd']) } : {}),
+        ...(s['entrypoint'] !== undefined ? { entrypoint: r.string(s['entrypoint'], [...at, 'entrypoint']) } : {}),
+        ...(s['cpus'] !== undefined ? { cpus: readCpus(r, s['cpus'], [...at, 'cpus']) } : {}),
+        ...(s['memory'] !== undefined ? { memoryBytes: readMemory(r, s['memory'], [...at, 'memory']) } : {}),
+        ...(build ? { build } : {}),
+        pull: s['pull'] === undefined ? 'missing' : r.oneOf(s['pull'], [...at, 'pull'], ['missing', 'always', 'never']),
+        onExit: onExit ?? 'stop',
+        baseUrl: 'http://127.0.0.1:{port}',
+    };
+}
+/** A list of words, or one string split the way a shell would (quotes kept together, nothing expanded). */
+function readWords(r, v, at) {
+    if (typeof v === 'string') {
+        try {
+            return splitWords(v);
+        }
+        catch (e) {
+            r.fail(at, `${e.message} in ${describe(v)}`);
+        }
+    }
+    if (!Array.isArray(v))
+        r.fail(at, `expected a list of arguments or one string of them, got ${describe(v)}`);
+    return v.map((w, i) => {
+        if (typeof w === 'number' || typeof w === 'boolean')
+            return String(w);
+        return r.string(w, [...at, i], { nonEmpty: false });
+    });
+}
+/** One file or a list of files, relative to the config file; each must exist. */
+function readFiles(r, v, at, baseDir) {
+    const items = Array.isArray(v) ? v : [v];
+    return items.map((it, i) => {
+        const p = Array.isArray(v) ? [...at, i] : at;
+        const file = resolve(baseDir, r.string(it, p));
+        if (!statSync(file, { throwIfNoEntry: false })?.isFile())
+            r.fail(p, `${file} is not a file`);
+        return file;
+    });
+}
+/** Cores: 0.5, "0.5", or Kubernetes' millicores "200m". docker refuses less than 0.01. */
+function readCpus(r, v, at) {
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*m\s*$/.exec(v) : null;
+    const cpus = m ? Number(m[1]) / 1000 : typeof v === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(v) ? NaN : Number(v);
+    if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus))
+        r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describe(v)}`);
+    if (cpus < 0.01)
+        r.fail(at, `must be at least 0.01 cores (10m), got ${describe(v)}`);
+    return Math.round(cpus * 1000) / 1000;
+}
+const MEMORY_UNITS = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+/**
+ * Bytes from docker's "256m", "1g", "512k" (binary units, any case, optional b), Kubernetes' "256Mi", "1Gi",
+ * or a bare number of bytes. docker refuses less than 6 MiB.
+ */
+function readMemory(r, v, at) {
+    const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v) : null;
+    if (!m)
+        r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describe(v)}`);
+    const unit = (m[2] ?? m[3] ?? '').toLowerCase();
+    const bytes = Math.floor(Number(m[1]) * MEMORY_UNITS[unit]);
+    if (bytes < 6 * 2 ** 20)
+        r.fail(at, `must be at least 6m (docker's minimum), got ${describe(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
+    return bytes;
+}
+/** build: CONTEXT, or {context, dockerfile, args}. The Dockerfile is relative to the context, as in compose files. */
+function readBuild(r, v, at, baseDir) {
+    const o = typeof v === 'string' ? { context: v } : r.object(v, at, BUILD_KEYS);
+    const ctxPath = typeof v === 'string' ? at : [...at, 'context'];
+    if (o['context'] === undefined)
+        r.fail(ctxPath, 'missing: the build context, a folder (relative to the config file)');
+    const context = resolve(baseDir, r.string(o['context'], ctxPath));
+    if (!statSync(context, { throwIfNoEntry: false })?.isDirectory())
+        r.fail(ctxPath, `${context} is not a directory`);
+    const dfPath = [...at, 'dockerfile'];
+    const dockerfile = o['dockerfile'] === undefined ? undefined : resolve(context, r.string(o['dockerfile'], dfPath));
+    const df = dockerfile ?? resolve(context, 'Dockerfile');
+    if (!statSync(df, { throwIfNoEntry: false })?.isFile())
+        r.fail(dockerfile ? dfPath : ctxPath, `${df} is not a file${dockerfile ? '' : ' (name another with dockerfile:)'}`);
+    const args = {};
+    if (o['args'] !== undefined) {
+        const a = r.object(o['args'], [...at, 'args'], Object.keys(o['args'] ?? {}));
+        for (const [k, val] of Object.entries(a)) {
+            args[k] = typeof val === 'boolean' ? String(val) : r.string(val, [...at, 'args', k], { nonEmpty: false });
+        }
+    }
+    return { context, ...(dockerfile ? { dockerfile } : {}), args };
 }
 function readUrl(r, v, path, allowPortPlaceholder = false) {
     const s = r.string(v, path).trim();
@@ -71221,7 +71433,7 @@ function statRow(row) {
         p(99),
         p(100),
         fmtMs(meanMs(s)),
-        fmtBytes(s.bytes),
+        fmtBytes$1(s.bytes),
     ];
     return `<tr${row.cls ? ` class="${row.cls}"` : ''}><th>${h(row.label)}${row.note ?? ''}</th>${cells.map((c, i) => `<td class="n${i === 1 && s.failures > 0 ? ' bad' : ''}">${c}</td>`).join('')}</tr>`;
 }
@@ -71300,7 +71512,7 @@ function sig(x) {
         return round(x, 2);
     return round(x, 3);
 }
-function fmtBytes(n) {
+function fmtBytes$1(n) {
     if (n < 1024)
         return `${n} B`;
     if (n < 1048576)
@@ -71977,6 +72189,11 @@ function evaluate(r, slos) {
     const problems = [];
     if (r.status === 'aborted' && !r.abortedBy)
         problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
+    // on-exit: continue: the run went on to the end, but the service it measured died on the way.
+    const died = r.service?.exit;
+    if (died && r.status !== 'aborted') {
+        problems.push(`${died.summary}, ${Math.round(died.atMs / 100) / 10} s into the load (on-exit: continue, so the load went on and counted the errors)`);
+    }
     if (r.status === 'interrupted')
         problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
     return {
@@ -72159,17 +72376,320 @@ function secondRps(r, slo, stat) {
     return best;
 }
 
-// The service under test: a command loadgate starts (and always stops), or a URL that is already running.
-// Readiness is an HTTP poll with backoff; if the command exits first, or the timeout passes, the error
-// says which, with the exit code and the last lines of its output.
+// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
+// exit to watch, its last output for messages, and a stop that always works.
 class ServiceError extends Error {
     name = 'ServiceError';
 }
 const TAIL_LINES = 40;
-async function startService(plan, logFile) {
-    if (plan.kind === 'url') {
-        return { baseUrl: plan.baseUrl, exited: new Promise(() => { }), lastLines: () => [], stop: async () => { } };
+/** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
+class Tail {
+    lines = [];
+    push(chunk) {
+        for (const line of chunk.toString().split('\n')) {
+            if (line.trim() === '')
+                continue;
+            this.lines.push(line.replace(/\r$/, ''));
+            if (this.lines.length > TAIL_LINES)
+                this.lines.shift();
+        }
     }
+    last(n = 15) {
+        return this.lines.slice(-n);
+    }
+}
+function exitMessage(e, svc, when) {
+    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+    const tail = svc.lastLines();
+    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+}
+/** Waits for `p`, or `ms` at most. */
+async function within(p, ms) {
+    let timer;
+    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
+    clearTimeout(timer);
+}
+
+// A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
+// the plan says, `run -d --init` it under a name of ours with its port published on 127.0.0.1 only,
+// follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
+//
+// Everything goes through execFile/spawn with argument lists (never a shell): image names, paths and
+// arguments from the config reach the engine exactly as written. Environment values are passed by
+// name (`-e NAME`, the value in the CLI's own environment), so they do not show in `ps`.
+/** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
+const CONTAINER_PREFIX = 'loadgate-';
+async function startContainer(plan, opts = {}) {
+    const engine = cliOf(plan.engine);
+    const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
+    let log;
+    if (opts.logFile) {
+        mkdirSync(dirname(opts.logFile), { recursive: true });
+        log = createWriteStream(opts.logFile);
+    }
+    const tail = new Tail();
+    const keep = (chunk) => {
+        log?.write(chunk);
+        tail.push(chunk);
+    };
+    const closeLog = () => new Promise((res) => (log ? log.end(res) : res()));
+    const fail = async (message) => {
+        await closeLog();
+        throw new ServiceError(message);
+    };
+    await prepareImage(plan, engine, keep, tail, opts.signal).catch(async (e) => fail(e.message));
+    if (opts.signal?.aborted)
+        await fail('stopped before the container was started');
+    // Registered before `run`, so that a container created by a `run` that then fails (a port or a
+    // limit the engine refuses) or is cut short by an exit is still removed.
+    live.set(name, { engine: plan.engine, children: [] });
+    const removeNow = async () => {
+        await engine.run(['rm', '-f', '-v', name], { timeoutMs: 30_000 }).catch(() => { });
+        live.delete(name);
+    };
+    const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e) => {
+        await removeNow();
+        return fail(e.message);
+    });
+    if (started.code !== 0) {
+        await removeNow();
+        await fail(`${plan.engine} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
+    }
+    // `run -d` prints the id last (after any warnings the engine prints to stdout).
+    const id = started.stdout.trim().split('\n').pop().trim();
+    const short = id.slice(0, 12);
+    opts.onStarted?.({ kind: 'container', engine: plan.engine, id, name });
+    // The container's output, from its start, until it is gone.
+    const logs = spawnTracked(name, plan.engine, ['logs', '-f', id]);
+    logs.stdout.on('data', keep);
+    logs.stderr.on('data', keep);
+    const logsDone = new Promise((res) => logs.on('close', () => res()));
+    logs.on('error', () => { });
+    let stopping;
+    const exited = watchExit(engine, name, id, plan, logsDone);
+    const svc = {
+        baseUrl: plan.baseUrl,
+        exited,
+        lastLines: (n = 15) => tail.last(n),
+        watch: { kind: 'container', engine: plan.engine, id },
+        describe: () => `container ${name} (image ${plan.image}, id ${short})`,
+        stop(graceMs = 5000) {
+            stopping ??= (async () => {
+                // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
+                await engine.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                await removeNow();
+                // The last output: `logs -f` ends once the container is gone.
+                await within(logsDone, 1000);
+                for (const c of [logs])
+                    if (c.exitCode === null && c.signalCode === null)
+                        c.kill('SIGKILL');
+                await within(exited, 1000);
+                await closeLog();
+            })();
+            return stopping;
+        },
+    };
+    // The host port the engine picked (127.0.0.1::PORT): no race with another process for a free port.
+    const port = await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+    const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
+    if (port.code !== 0 || !hostPort) {
+        // Most often the container already exited (its ports go with it): say that, with its output.
+        let exit;
+        await within(exited.then((e) => (exit = e)), 3000);
+        const message = exit
+            ? exitMessage(exit, svc, 'before it became ready')
+            : `cannot find the host port of container ${name} (port ${plan.port}/tcp): ${lastLine(port.stderr) || port.stdout.trim() || 'no answer'}`;
+        await svc.stop(0);
+        throw new ServiceError(message);
+    }
+    svc.baseUrl = plan.baseUrl.replace('{port}', hostPort);
+    return svc;
+}
+/**
+ * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
+ * it). Resolves once its last output has been read too, so error messages show it.
+ */
+function watchExit(engine, name, id, plan, logsDone) {
+    const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+    let out = '';
+    let err = '';
+    waiter.stdout.setEncoding('utf8').on('data', (s) => (out += s));
+    waiter.stderr.setEncoding('utf8').on('data', (s) => (err += s));
+    return new Promise((res) => {
+        let done = false;
+        const finish = async (code) => {
+            if (done)
+                return;
+            done = true;
+            const at = Date.now();
+            const exitCode = Number.parseInt(out.trim(), 10);
+            let exit;
+            if (code !== 0 || !Number.isFinite(exitCode)) {
+                exit = { code: null, signal: null, note: `${plan.engine} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
+            }
+            else {
+                const notes = [];
+                // tini (--init) and the engine report death by signal N as 128 + N.
+                const sig = exitCode > 128 ? Object.entries(constants$6.signals).find(([, n]) => n === exitCode - 128)?.[0] : undefined;
+                if (sig)
+                    notes.push(`killed by ${sig}`);
+                const oom = await engine.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
+                if (oom?.stdout.trim() === 'true') {
+                    notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtBytes(plan.memoryBytes)} memory limit` : 'out of memory');
+                }
+                exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
+            }
+            await within(logsDone, 2000);
+            res(exit);
+        };
+        waiter.on('close', (code) => void finish(code));
+        waiter.on('error', (e) => {
+            err += e.message;
+            void finish(null);
+        });
+    });
+}
+/** Build (classic builder), or make sure the image is there as the pull policy says. */
+async function prepareImage(plan, engine, output, tail, signal) {
+    const stopped = () => signal?.aborted === true;
+    if (plan.build) {
+        const b = plan.build;
+        const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
+        output(Buffer.from(`$ ${plan.engine} ${args.join(' ')}\n`));
+        // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
+        const r = await engine.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
+        if (stopped())
+            throw new Error(`stopped while building ${plan.image}`);
+        if (r.code !== 0) {
+            throw new Error(`building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`);
+        }
+        return;
+    }
+    const present = async () => (await engine.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+    if (plan.pull === 'never') {
+        if (!(await present())) {
+            throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
+        }
+        return;
+    }
+    if (plan.pull === 'missing' && (await present()))
+        return;
+    output(Buffer.from(`$ ${plan.engine} pull ${plan.image}\n`));
+    const r = await engine.run(['pull', plan.image], { signal, output });
+    if (stopped())
+        throw new Error(`stopped while pulling ${plan.image}`);
+    if (r.code !== 0)
+        throw new Error(`pulling ${plan.image} failed${codeOf(r)}: ${lastLine(r.stderr)}`);
+}
+/** `run -d --init`: tini as PID 1 passes SIGTERM on (a shell or busybox PID 1 would ignore it until -t runs out). */
+function runArgs(plan, name) {
+    return [
+        'run', '-d', '--init',
+        '--name', name,
+        '--label', `loadgate.pid=${process.pid}`,
+        '-p', `127.0.0.1::${plan.port}`,
+        ...plan.envFiles.flatMap((f) => ['--env-file', f]),
+        ...Object.keys(plan.env).flatMap((k) => ['-e', k]),
+        ...(plan.cpus !== undefined ? ['--cpus', String(plan.cpus)] : []),
+        // Swap as large as the limit means no swap: a Kubernetes pod's memory limit, which is what users mirror.
+        ...(plan.memoryBytes !== undefined ? ['--memory', String(plan.memoryBytes), '--memory-swap', String(plan.memoryBytes)] : []),
+        ...(plan.entrypoint !== undefined ? ['--entrypoint', plan.entrypoint] : []),
+        ...plan.args,
+        plan.image,
+        ...(plan.cmd ?? []),
+    ];
+}
+// Containers started and not yet removed, with the CLI children that follow them. Should loadgate exit
+// without stopping them (a second Ctrl-C, an internal error), they are removed on the way out: 'exit'
+// handlers must be synchronous, hence execFileSync (~0.1 s a container).
+const live = new Map();
+process.on('exit', () => {
+    for (const [name, c] of live) {
+        for (const child of c.children)
+            if (child.exitCode === null && child.signalCode === null)
+                child.kill('SIGKILL');
+        try {
+            execFileSync(c.engine, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
+        }
+        catch {
+            // Nothing more can be done on the way out; the action's post step tries again.
+        }
+    }
+});
+/** A long-lived CLI child (logs -f, wait) for a container, killed with it on the way out. */
+function spawnTracked(name, engine, args) {
+    const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.get(name)?.children.push(child);
+    return child;
+}
+function cliOf(command) {
+    return {
+        run(args, o = {}) {
+            return new Promise((res, rej) => {
+                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal } : {}) });
+                const out = [];
+                const err = [];
+                child.stdout.on('data', (b) => {
+                    out.push(b);
+                    o.output?.(b);
+                });
+                child.stderr.on('data', (b) => {
+                    err.push(b);
+                    o.output?.(b);
+                });
+                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+                child.on('error', (e) => {
+                    clearTimeout(timer);
+                    if (e.code === 'ENOENT')
+                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+                    else if (e.name === 'AbortError')
+                        res({ code: null, stdout: '', stderr: 'stopped' });
+                    else
+                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
+                });
+                child.on('close', (code) => {
+                    clearTimeout(timer);
+                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+                });
+            });
+        },
+    };
+}
+function codeOf(r) {
+    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
+}
+function lastLine(s) {
+    return s.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';
+}
+function fmtBytes(n) {
+    for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])
+        if (n >= f)
+            return `${Math.round((n / f) * 10) / 10} ${u}`;
+    return `${n} bytes`;
+}
+
+// The service under test: a command loadgate starts (and always stops), a container (container.ts), or a
+// URL that is already running. Readiness is an HTTP poll with backoff; if the service exits first, or the
+// timeout passes, the error says which, with the exit code and the last lines of its output.
+/**
+ * Starts the service (a URL service only gets a handle). A command is stopped with SIGTERM to its
+ * process group, SIGKILL after the grace period; a container with `docker stop`, then `docker rm -f`.
+ */
+async function startService(plan, opts = {}) {
+    if (plan.kind === 'url') {
+        opts.onStarted?.({ kind: 'url' });
+        return {
+            baseUrl: plan.baseUrl,
+            exited: new Promise(() => { }),
+            lastLines: () => [],
+            stop: async () => { },
+            watch: null,
+            describe: () => plan.baseUrl,
+        };
+    }
+    if (plan.kind === 'container')
+        return startContainer(plan, opts);
+    const logFile = opts.logFile;
     const port = plan.port || (await freePort());
     const command = plan.command.replaceAll('{port}', String(port));
     const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
@@ -72178,16 +72698,10 @@ async function startService(plan, logFile) {
         mkdirSync(dirname(logFile), { recursive: true });
         log = createWriteStream(logFile);
     }
-    const tail = [];
+    const tail = new Tail();
     const keep = (chunk) => {
         log?.write(chunk);
-        for (const line of chunk.toString('utf8').split('\n')) {
-            if (line.trim() === '')
-                continue;
-            tail.push(line);
-            if (tail.length > TAIL_LINES)
-                tail.shift();
-        }
+        tail.push(chunk);
     };
     // Its own process group (detached), so stopping it also stops what the shell started.
     const child = spawn(command, {
@@ -72203,12 +72717,12 @@ async function startService(plan, logFile) {
     const exited = new Promise((res) => {
         child.on('exit', (code, signal) => {
             running = false;
-            res({ code, signal });
+            res({ code, signal, at: Date.now() });
         });
         child.on('error', (err) => {
             running = false;
             keep(Buffer.from(`failed to start: ${err.message}\n`));
-            res({ code: null, signal: null });
+            res({ code: null, signal: null, at: Date.now() });
         });
     });
     // 'close' comes once the process has exited and its output pipes are closed, i.e. once nothing it
@@ -72218,11 +72732,15 @@ async function startService(plan, logFile) {
     const pid = child.pid;
     if (pid)
         liveGroups.add(pid);
+    if (pid)
+        opts.onStarted?.({ kind: 'command', pid });
     return {
         baseUrl,
         exited,
         pid,
-        lastLines: (n = 15) => tail.slice(-n),
+        watch: pid ? { kind: 'pid', pid } : null,
+        describe: () => `pid ${pid ?? '-'}: ${command}`,
+        lastLines: (n = 15) => tail.last(n),
         stop(graceMs = 5000) {
             stopping ??= (async () => {
                 if (pid) {
@@ -72254,12 +72772,6 @@ process.on('exit', () => {
     for (const pid of liveGroups)
         killGroup(pid, 'SIGKILL');
 });
-/** Waits for `p`, or `ms` at most. */
-async function within(p, ms) {
-    let timer;
-    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
-    clearTimeout(timer);
-}
 function killGroup(pid, signal) {
     try {
         process.kill(-pid, signal);
@@ -72322,11 +72834,6 @@ async function waitUntilReady(svc, ready, signal) {
         delay = Math.min(1000, delay * 2);
     }
 }
-function exitMessage(e, svc, when) {
-    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-    const tail = svc.lastLines();
-    return `the service ${how} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
-}
 function sleep(ms) {
     return new Promise((res) => setTimeout(res, Math.max(0, ms)));
 }
@@ -72342,22 +72849,45 @@ async function executeRun(plan, hooks = {}) {
     // Schemas in files need no service: a bad one stops the run before anything starts.
     let endpoints = await generateBodies(plan, plan.endpoints, 'local', undefined, log);
     let service;
+    const sp = plan.service;
     try {
-        service = await startService(plan.service, plan.service.kind === 'command' ? join$1(plan.outputDir, SERVICE_LOG) : undefined);
-        if (plan.service.kind === 'command')
+        if (sp.kind === 'container' && sp.build)
+            log(`Building ${sp.image} from ${sp.build.context} (its output goes to ${SERVICE_LOG})`);
+        service = await startService(sp, {
+            ...(sp.kind !== 'url' ? { logFile: join$1(plan.outputDir, SERVICE_LOG) } : {}),
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+            onStarted: (started) => {
+                // Said as soon as it runs: a container that dies at once is still named (and found by it).
+                if (started.kind === 'container' && sp.kind === 'container') {
+                    log(`Started the service: container ${started.name} (image ${sp.image}, id ${started.id.slice(0, 12)})`);
+                }
+                hooks.onServiceStarted?.(started);
+            },
+        });
+        if (sp.kind === 'command')
             log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
         const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
         log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
         // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
         endpoints = await generateBodies(plan, endpoints, 'service', service.baseUrl, log);
-        // The load stops early when asked to, or when the service it measures dies.
+        // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
         const stopLoad = new AbortController();
         const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
         hooks.signal?.addEventListener('abort', onAbort, { once: true });
         const svc = service;
+        const onExit = sp.kind === 'url' ? 'stop' : (sp.onExit ?? 'stop');
+        let loadDone = false;
+        let died;
         void svc.exited.then((e) => {
-            if (!stopLoad.signal.aborted)
+            if (loadDone)
+                return;
+            died = e;
+            if (onExit === 'continue') {
+                log(`${capitalize(exitMessage(e, { lastLines: () => [] }, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
+            }
+            else if (!stopLoad.signal.aborted) {
                 stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
+            }
         });
         let result;
         try {
@@ -72382,15 +72912,41 @@ async function executeRun(plan, hooks = {}) {
             });
         }
         finally {
+            loadDone = true;
             hooks.signal?.removeEventListener('abort', onAbort);
         }
+        result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
         const verdict = evaluate(result, plan.slos);
         const reports = writeReports(plan.outputDir, result, verdict);
         return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };
     }
     finally {
-        await service?.stop();
+        // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
+        // down gracefully: what was measured is already written, and the removal must fit in that budget.
+        await service?.stop(hooks.signal?.aborted ? 3000 : 5000);
     }
+}
+/** What the result keeps about the service: its kind, and when and how it died, if it did during the load. */
+function serviceRecord(sp, svc, onExit, died, loadStartedAt) {
+    return {
+        kind: sp.kind,
+        description: svc.describe(),
+        ...(sp.kind !== 'url' ? { onExit } : {}),
+        ...(died
+            ? {
+                exit: {
+                    atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
+                    code: died.code,
+                    signal: died.signal,
+                    ...(died.note ? { note: died.note } : {}),
+                    summary: exitMessage(died, { lastLines: () => [] }, 'during the run'),
+                },
+            }
+            : {}),
+    };
+}
+function capitalize(s) {
+    return s.charAt(0).toUpperCase() + s.slice(1);
 }
 const LOCAL_SOURCES = new Set(['file', 'inline', 'mlflow-signature']);
 /**
