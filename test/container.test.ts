@@ -73,14 +73,20 @@ function exampleService(extra: Record<string, unknown> = {}): Record<string, unk
 function containerName(stdout: string): string {
   const m = /^Started the service: container (loadgate-[0-9a-f]{10}) \(image [^,]+, id ([0-9a-f]{12})\)$/m.exec(stdout);
   assert.ok(m, `no "Started the service: container loadgate-..." line in:\n${stdout}`);
+  shortIds.set(m[1]!, m[2]!);
   return m[1]!;
 }
+
+/** Container name -> the id's first 12 digits (`docker logs -f` and `docker wait` name it by id). */
+const shortIds = new Map<string, string>();
 
 /** No container of that name, and no process (docker logs -f, docker wait, ...) that still names it. */
 async function assertGone(name: string, cliPid?: number): Promise<void> {
   assert.deepEqual(containersNamed(name), [], `container ${name} still exists`);
   if (cliPid !== undefined) assert.deepEqual(byLabel(cliPid), [], 'a container labelled with the CLI pid still exists');
-  assert.ok(await eventually(() => processesNaming(name).length === 0, 3000), `processes still name ${name}: ${processesNaming(name).join('; ')}`);
+  const id = shortIds.get(name);
+  const naming = () => [...processesNaming(name), ...(id ? processesNaming(id) : [])];
+  assert.ok(await eventually(() => naming().length === 0, 3000), `processes still name ${name} or its id: ${naming().join('; ')}`);
 }
 
 /** Command lines of live processes that mention `s` (the test process itself aside). */
@@ -153,6 +159,7 @@ describe('a container service from its image', { skip }, () => {
     assert.equal(told.engine, 'docker');
     assert.match(told.id, /^[0-9a-f]{64}$/);
     assert.match(told.name, /^loadgate-[0-9a-f]{10}$/);
+    shortIds.set(told.name, told.id.slice(0, 12));
     assert.equal(runningThen, 'true');
     assert.match(binding, /^127\.0\.0\.1:\d+$/, 'published on the loopback address only');
     await assertGone(told.name);
@@ -276,6 +283,8 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     const cli = startCli(['run', '--config', configFile(dir, exampleService(), { load: { pacing: '5/s', stages: [{ duration: '30s', users: 2 }] } })]);
     await cli.waitFor(/^\[\d+s\/30s\] /m, 30_000);
     const name = containerName(cli.stdout);
+    // The check below would see them: `docker logs -f <id>` and `docker wait <id>` run now.
+    assert.equal(processesNaming(shortIds.get(name)!).filter((p) => / (logs -f|wait) /.test(p)).length, 2, processesNaming(shortIds.get(name)!).join('\n'));
     const sentAt = performance.now();
     cli.kill('SIGTERM');
     const r = await cli.exited;
@@ -349,11 +358,15 @@ describe('building the image, and limits', { skip }, () => {
     await assertGone(containerName(r.stdout), cli.pid);
   });
 
-  it('a CPU limit (cpus: 0.2, as a 200m pod) visibly lowers throughput, side by side with no limit', async () => {
+  it('a CPU limit visibly lowers throughput, side by side with no limit', async () => {
     // A closed model with no wait: each user sends back to back, so req/s follows the service's CPU.
-    // 2 ms of CPU work per prediction caps 0.2 cores near 100 req/s, while a free core does several hundred.
+    // 2 ms of CPU work per prediction: a tenth of a core allows ~40 req/s, a free core a few hundred.
+    // Why 0.1 and not the seed's 0.2: on a shared 2-core machine the unlimited run gets only part of a core
+    // (measured with 0.2: ratio 0.23 alone, 0.35-0.46 while other test suites ran), and the ratio must
+    // hold there too. The work is wall-clock time (the server spins until N ms passed), so a throttled
+    // request finishes with less CPU: the limited rate is a little above the quota's arithmetic.
     const rates: Record<string, number> = {};
-    for (const [label, extra] of [['unlimited', {}], ['cpus 200m', { cpus: '200m' }]] as const) {
+    for (const [label, extra] of [['unlimited', {}], ['cpus 100m', { cpus: '100m' }]] as const) {
       const dir = tempDir('loadgate-ctr-');
       const service = exampleService({ cmd: ['--host', '0.0.0.0', '--port', '8000', '--extra-work-ms', '2'], ...extra });
       const cli = startCli(['run', '--config', configFile(dir, service, { load: { pacing: 'none', stages: [{ duration: '3s', users: 4 }] }, 'warm-up': '1s' })]);
@@ -365,9 +378,9 @@ describe('building the image, and limits', { skip }, () => {
       rates[label] = kept.requests / ((result.durationMs - 1000) / 1000);
       await assertGone(containerName(r.stdout), cli.pid);
     }
-    const ratio = rates['cpus 200m']! / rates['unlimited']!;
-    console.log(`# req/s: unlimited ${rates['unlimited']!.toFixed(0)}, cpus 200m ${rates['cpus 200m']!.toFixed(0)}, ratio ${ratio.toFixed(2)}`);
-    assert.ok(ratio < 0.6, `limited ${rates['cpus 200m']} req/s vs unlimited ${rates['unlimited']} req/s: ratio ${ratio}`);
+    const ratio = rates['cpus 100m']! / rates['unlimited']!;
+    console.log(`# req/s: unlimited ${rates['unlimited']!.toFixed(0)}, cpus 100m ${rates['cpus 100m']!.toFixed(0)}, ratio ${ratio.toFixed(2)}`);
+    assert.ok(ratio < 0.6, `limited ${rates['cpus 100m']} req/s vs unlimited ${rates['unlimited']} req/s: ratio ${ratio}`);
   });
 });
 
@@ -439,6 +452,14 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
     assert.equal(after('--cpus'), '0.2');
     assert.equal(after('--memory'), String(256 * 2 ** 20));
     assert.deepEqual(args.slice(-5), ['--shm-size', '1g', 'm:1', 'serve', '--fast']);
+  });
+
+  it('variables that would steer the engine CLI itself go by value; --network host publishes nothing', () => {
+    const s = planOf('  image: m:1\n  port: 8000\n  env: {PATH: /opt/bin, DOCKER_HOST: x, TOKEN: t}\n  args: --network host').service as ContainerPlan;
+    const args = runArgs(s, 'loadgate-0123456789');
+    const env = args.flatMap((a, i) => (args[i - 1] === '-e' ? [a] : []));
+    assert.deepEqual(env, ['PATH=/opt/bin', 'DOCKER_HOST=x', 'TOKEN']);
+    assert.ok(!args.includes('-p'));
   });
 
   const cases: Array<[string, string, RegExp]> = [

@@ -101,7 +101,9 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
   };
 
   // The host port the engine picked (127.0.0.1::PORT): no race with another process for a free port.
-  const port = await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
+  const port = hostNetwork(plan.args)
+    ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
+    : await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
   if (port.code !== 0 || !hostPort) {
     // Most often the container already exited (its ports go with it): say that, with its output.
@@ -194,9 +196,10 @@ export function runArgs(plan: ContainerPlan, name: string): string[] {
     'run', '-d', '--init',
     '--name', name,
     '--label', `loadgate.pid=${process.pid}`,
-    '-p', `127.0.0.1::${plan.port}`,
+    // On the host's network the service's port is the host's: nothing to publish.
+    ...(hostNetwork(plan.args) ? [] : ['-p', `127.0.0.1::${plan.port}`]),
     ...plan.envFiles.flatMap((f) => ['--env-file', f]),
-    ...Object.keys(plan.env).flatMap((k) => ['-e', k]),
+    ...Object.entries(plan.env).flatMap(([k, v]) => ['-e', byValue(k) ? `${k}=${v}` : k]),
     ...(plan.cpus !== undefined ? ['--cpus', String(plan.cpus)] : []),
     // Swap as large as the limit means no swap: a Kubernetes pod's memory limit, which is what users mirror.
     ...(plan.memoryBytes !== undefined ? ['--memory', String(plan.memoryBytes), '--memory-swap', String(plan.memoryBytes)] : []),
@@ -205,6 +208,19 @@ export function runArgs(plan: ContainerPlan, name: string): string[] {
     plan.image,
     ...(plan.cmd ?? []),
   ];
+}
+
+/**
+ * Variables that steer the engine's CLI itself (where it finds its config, helpers and daemon) go on the
+ * command line as NAME=VALUE: set in the CLI's own environment, they would change what the CLI does.
+ */
+function byValue(name: string): boolean {
+  return /^(PATH|HOME|TMPDIR|USER|SHELL|XDG_.*|LD_.*|DOCKER_.*|CONTAINER_.*|CONTAINERS_.*|BUILDKIT_.*|HTTPS?_PROXY|NO_PROXY)$/i.test(name);
+}
+
+/** `--network host` / `--net=host` in the extra arguments. */
+export function hostNetwork(args: readonly string[]): boolean {
+  return args.some((a, i) => /^--net(work)?=host$/.test(a) || (/^--net(work)?$/.test(a) && args[i + 1] === 'host'));
 }
 
 // Containers started and not yet removed, with the CLI children that follow them. Should loadgate exit
