@@ -72672,8 +72672,11 @@ function cliOf(command) {
 function codeOf(r) {
     return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
 }
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
 function lastLine(s) {
-    return s.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';
+    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 function fmtBytes(n) {
     for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])

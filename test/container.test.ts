@@ -11,7 +11,7 @@ import { buildPlan, readConfigFile } from '../src/plan/config.ts';
 import type { ContainerPlan } from '../src/plan/types.ts';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { executeRun, type StartedService } from '../src/run.ts';
-import { runArgs } from '../src/service/container.ts';
+import { removeContainer, runArgs } from '../src/service/container.ts';
 import { busyboxImage, containersNamed, docker, dockerSkip, exampleImage } from './helpers/images.ts';
 import { CLI, type Finished, type StartOptions, type Started, eventually, killChildren, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
@@ -196,6 +196,27 @@ describe('a container service from its image', { skip }, () => {
       r.stderr.split('\n')[0],
       'loadgate: image loadgate-test/not-here:nope is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)',
     );
+    assert.deepEqual(byLabel(cli.pid), []);
+  });
+
+  it('removeContainer (for the action\'s post step): removes a running container by id, and says when it was already gone', async () => {
+    const name = `loadgate-test-post-${process.pid}`;
+    const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sleep', '300']).trim();
+    try {
+      assert.deepEqual(await removeContainer('docker', id), { removed: true, message: `removed ${id}` });
+      assert.deepEqual(containersNamed(name), []);
+      assert.deepEqual(await removeContainer('docker', id), { removed: false, message: `${id} was already gone` });
+    } finally {
+      spawnDocker(['rm', '-f', name]);
+    }
+  });
+
+  it('a limit the engine refuses: exit 2 with the engine\'s own reason, no container left', async () => {
+    const dir = tempDir('loadgate-ctr-');
+    const cli = startCli(['run', '--config', configFile(dir, { image: busyboxImage(), port: 8000, pull: 'never', cpus: 512, cmd: ['sleep', '300'] })]);
+    const r = await cli.exited;
+    assertExit(r, 2);
+    assert.match(r.stderr.split('\n')[0]!, /^loadgate: docker run loadgate-test\/busybox:\w+ failed \(exit 125\): Error response from daemon: Range of CPUs is from 0\.01 to [\d.]+/);
     assert.deepEqual(byLabel(cli.pid), []);
   });
 

@@ -161,6 +161,22 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
   });
 }
 
+/**
+ * Removes a container by id or name, running or not, with its anonymous volumes: for the action's post
+ * step, when the main step was killed before it could (it saved the id from onServiceStarted). Never throws.
+ */
+export async function removeContainer(engine: string, idOrName: string, timeoutMs = 30_000): Promise<{ removed: boolean; message: string }> {
+  try {
+    const r = await cliOf(engine).run(['rm', '-f', '-v', idOrName], { timeoutMs });
+    // docker 20.10 answers 0 for a container that is not there; newer versions and podman answer 1.
+    if (/no such container|no container with name or id/i.test(r.stderr)) return { removed: false, message: `${idOrName} was already gone` };
+    if (r.code !== 0) return { removed: false, message: `${engine} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
+    return { removed: true, message: `removed ${idOrName}` };
+  } catch (e) {
+    return { removed: false, message: (e as Error).message };
+  }
+}
+
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
 async function prepareImage(plan: ContainerPlan, engine: Engine, output: (b: Buffer) => void, tail: Tail, signal?: AbortSignal): Promise<void> {
   const stopped = () => signal?.aborted === true;
@@ -280,8 +296,11 @@ function codeOf(r: CliResult): string {
   return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
 }
 
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
 function lastLine(s: string): string {
-  return s.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';
+  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+  const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+  return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 
 function fmtBytes(n: number): string {
