@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildPlan, readConfigFile } from '../src/plan/config.ts';
 import type { ContainerPlan } from '../src/plan/types.ts';
+import { splitWords } from '../src/plan/words.ts';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { executeRun, type StartedService } from '../src/run.ts';
 import { removeContainer, runArgs } from '../src/service/container.ts';
@@ -481,6 +482,12 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
     const env = args.flatMap((a, i) => (args[i - 1] === '-e' ? [a] : []));
     assert.deepEqual(env, ['PATH=/opt/bin', 'DOCKER_HOST=x', 'TOKEN']);
     assert.ok(!args.includes('-p'));
+  });
+
+  it('splits args: and cmd: strings like a shell, without expanding anything', () => {
+    assert.deepEqual(splitWords(`  -e A=1  --label 'x y' "a \\"q\\" $HOME" b\\ c '' ~`), ['-e', 'A=1', '--label', 'x y', 'a "q" $HOME', 'b c', '', '~']);
+    assert.deepEqual(splitWords(''), []);
+    assert.throws(() => splitWords('"open'), /unterminated double quote/);
   });
 
   const cases: Array<[string, string, RegExp]> = [
