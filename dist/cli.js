@@ -43,6 +43,8 @@ Flags (each overrides the config file):
   -c, --config FILE          YAML config (see README)
       --url URL              test a running service at URL (instead of the config's service)
       --command CMD          start this command as the service ({port} = a free port)
+      --image IMAGE          run this container image as the service (with --port, the port inside it)
+      --port N               the port the started command or container listens on
       --path PATH            request path          --method METHOD   request method
       --body JSON            fixed request body    --bodies FILE     JSONL or CSV file of bodies
       --schema FILE|auto     generate bodies from a JSON Schema / OpenAPI file, or from the preset's server
@@ -68,6 +70,8 @@ const OPTIONS = {
     config: { type: 'string', short: 'c' },
     url: { type: 'string' },
     command: { type: 'string' },
+    image: { type: 'string' },
+    port: { type: 'string' },
     path: { type: 'string' },
     method: { type: 'string' },
     body: { type: 'string' },
@@ -118,8 +122,10 @@ function flagOverrides(flags, raw) {
     const mapping = (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
     const url = str('url');
     const command = str('command');
-    if (url !== undefined && command !== undefined)
-        throw new UsageError('--url and --command exclude each other: test a running service, or start one');
+    const image = str('image');
+    const kinds = [url !== undefined && '--url', command !== undefined && '--command', image !== undefined && '--image'].filter(Boolean);
+    if (kinds.length > 1)
+        throw new UsageError(`${kinds[0]} and ${kinds[1]} exclude each other: test a running service, or start one`);
     const service = mapping(raw['service']);
     // ready: /path is short for ready: {path: /path}; the long form takes --ready-path / --ready-timeout.
     const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
@@ -135,6 +141,16 @@ function flagOverrides(flags, raw) {
             reshape(['service'], keepReady);
         set('command', ['service', 'command'], command);
     }
+    else if (image !== undefined) {
+        // Another image for the file's container keeps its port, env and limits; any other service is replaced.
+        if (service['image'] === undefined)
+            reshape(['service'], keepReady);
+        else
+            reshape(['service'], Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')));
+        set('image', ['service', 'image'], image);
+    }
+    if (str('port') !== undefined)
+        set('port', ['service', 'port'], str('port'));
     if (typeof service['ready'] === 'string' && (str('ready-path') !== undefined || str('ready-timeout') !== undefined)) {
         reshape(['service', 'ready'], ready);
     }
@@ -244,7 +260,7 @@ async function main(argv) {
     if (flags.config === undefined) {
         // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
         const missing = [
-            ...(flags.url === undefined && flags.command === undefined ? ['--url or --command'] : []),
+            ...(flags.url === undefined && flags.command === undefined && flags.image === undefined ? ['--url, --command or --image'] : []),
             ...(flags.path === undefined && flags.preset === undefined ? ['--path (or --preset with --model)'] : []),
             ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
         ];

@@ -21,6 +21,8 @@ Flags (each overrides the config file):
   -c, --config FILE          YAML config (see README)
       --url URL              test a running service at URL (instead of the config's service)
       --command CMD          start this command as the service ({port} = a free port)
+      --image IMAGE          run this container image as the service (with --port, the port inside it)
+      --port N               the port the started command or container listens on
       --path PATH            request path          --method METHOD   request method
       --body JSON            fixed request body    --bodies FILE     JSONL or CSV file of bodies
       --schema FILE|auto     generate bodies from a JSON Schema / OpenAPI file, or from the preset's server
@@ -47,6 +49,8 @@ const OPTIONS = {
   config: { type: 'string', short: 'c' },
   url: { type: 'string' },
   command: { type: 'string' },
+  image: { type: 'string' },
+  port: { type: 'string' },
   path: { type: 'string' },
   method: { type: 'string' },
   body: { type: 'string' },
@@ -101,7 +105,9 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
 
   const url = str('url');
   const command = str('command');
-  if (url !== undefined && command !== undefined) throw new UsageError('--url and --command exclude each other: test a running service, or start one');
+  const image = str('image');
+  const kinds = [url !== undefined && '--url', command !== undefined && '--command', image !== undefined && '--image'].filter(Boolean);
+  if (kinds.length > 1) throw new UsageError(`${kinds[0]} and ${kinds[1]} exclude each other: test a running service, or start one`);
   const service = mapping(raw['service']);
   // ready: /path is short for ready: {path: /path}; the long form takes --ready-path / --ready-timeout.
   const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
@@ -114,7 +120,13 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
     // The file's url: belongs to the command it starts; a url: alone is a running service the command replaces.
     if (service['command'] === undefined) reshape(['service'], keepReady);
     set('command', ['service', 'command'], command);
+  } else if (image !== undefined) {
+    // Another image for the file's container keeps its port, env and limits; any other service is replaced.
+    if (service['image'] === undefined) reshape(['service'], keepReady);
+    else reshape(['service'], Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')));
+    set('image', ['service', 'image'], image);
   }
+  if (str('port') !== undefined) set('port', ['service', 'port'], str('port'));
   if (typeof service['ready'] === 'string' && (str('ready-path') !== undefined || str('ready-timeout') !== undefined)) {
     reshape(['service', 'ready'], ready);
   }
@@ -198,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.config === undefined) {
     // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
     const missing = [
-      ...(flags.url === undefined && flags.command === undefined ? ['--url or --command'] : []),
+      ...(flags.url === undefined && flags.command === undefined && flags.image === undefined ? ['--url, --command or --image'] : []),
       ...(flags.path === undefined && flags.preset === undefined ? ['--path (or --preset with --model)'] : []),
       ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
     ];

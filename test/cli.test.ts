@@ -179,7 +179,7 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
 
   it('no config and no flags: says which flags are missing, with the usage', async () => {
     const r = await runCli(['run']);
-    assertCleanError(r, /^loadgate: without --config, give --url or --command; --path \(or --preset with --model\); --users or --rate, with --duration$/);
+    assertCleanError(r, /^loadgate: without --config, give --url, --command or --image; --path \(or --preset with --model\); --users or --rate, with --duration$/);
     assert.match(r.stderr, /^Usage: loadgate run/m);
     const some = await runCli(['run', '--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1s']);
     assertCleanError(some, /^loadgate: without --config, give --path \(or --preset with --model\)$/);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildPlan, readConfigFile } from '../src/plan/config.ts';
+import { flagOverrides } from '../src/cli.ts';
+import { applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../src/plan/config.ts';
 import type { ContainerPlan } from '../src/plan/types.ts';
 import { splitWords } from '../src/plan/words.ts';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
@@ -482,6 +483,23 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
     const env = args.flatMap((a, i) => (args[i - 1] === '-e' ? [a] : []));
     assert.deepEqual(env, ['PATH=/opt/bin', 'DOCKER_HOST=x', 'TOKEN']);
     assert.ok(!args.includes('-p'));
+  });
+
+  it('--image and --port: a container from flags, or another image for the file\'s container (keeping its settings)', () => {
+    const withFlags = (flags: Parameters<typeof flagOverrides>[0], text?: string) => {
+      const cfg = text === undefined ? emptyConfig(dir) : readConfigFile(writeFile(dir, `f${++n}.yml`, text));
+      return buildPlan(applyOverrides(cfg, flagOverrides(flags, cfg.raw)));
+    };
+    const bare = withFlags({ image: 'm:2', port: '8080', path: '/p', users: '1', duration: '1s' }).service as ContainerPlan;
+    assert.deepEqual([bare.kind, bare.image, bare.port, bare.pull], ['container', 'm:2', 8080, 'missing']);
+    const file = 'service: {image: m:1, port: 8000, cpus: 0.5, build: ., ready: /ready}\nrequest: {path: /p}\nload: {stages: [{duration: 1s, users: 1}]}\n';
+    const other = withFlags({ image: 'm:3' }, file);
+    assert.deepEqual(other.service.kind === 'container' && [other.service.image, other.service.port, other.service.cpus, other.service.build], ['m:3', 8000, 0.5, undefined]);
+    assert.equal(other.readiness.path, '/ready');
+    const fromUrl = withFlags({ image: 'm:4', port: '80' }, 'service: {url: "http://x:1", ready: /r}\nrequest: {path: /p}\nload: {stages: [{duration: 1s, users: 1}]}\n');
+    assert.deepEqual([fromUrl.service.kind, fromUrl.readiness.path], ['container', '/r']);
+    assert.throws(() => withFlags({ image: 'm:1', url: 'http://x:1' }), /--url and --image exclude each other/);
+    assert.throws(() => withFlags({ image: 'm:1', path: '/p', users: '1', duration: '1s' }), /service\.port: missing: the port the service listens on inside the container/);
   });
 
   it('splits args: and cmd: strings like a shell, without expanding anything', () => {
