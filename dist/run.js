@@ -72756,7 +72756,8 @@ async function startService(plan, opts = {}) {
         exited,
         pid,
         watch: pid ? { kind: 'pid', pid } : null,
-        describe: () => `pid ${pid ?? '-'}: ${command}`,
+        // Not the command line itself: it lands in result.json and reports, and may carry a secret.
+        describe: () => `command (pid ${pid ?? '-'})`,
         lastLines: (n = 15) => tail.last(n),
         stop(graceMs = 5000) {
             stopping ??= (async () => {

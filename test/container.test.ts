@@ -15,7 +15,7 @@ import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { executeRun, type StartedService } from '../src/run.ts';
 import { removeContainer, runArgs } from '../src/service/container.ts';
 import { busyboxImage, containersNamed, docker, dockerSkip, exampleImage } from './helpers/images.ts';
-import { CLI, type Finished, type StartOptions, type Started, eventually, killChildren, startNode } from './helpers/process.ts';
+import { CLI, NODE, REPO, type Finished, type StartOptions, type Started, eventually, killChildren, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 const skip = dockerSkip();
@@ -356,6 +356,24 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     assert.ok(performance.now() - sentAt < 3_000, 'the second signal does not wait for the grace period');
     assert.match(r.stderr, /SIGINT again: exiting now/);
     await assertGone(name, cli.pid);
+  });
+});
+
+describe('on-exit: continue for a command service', () => {
+  it('the load goes on after the command exits; the result keeps when and how; the verdict fails', async () => {
+    const dir = tempDir('loadgate-cmd-');
+    const command = `${NODE} ${join(REPO, 'test', 'helpers', 'server.ts')} --port {port} --exit-after-ms 800 --exit-code 4`;
+    const r = await startCli(['run', '--config', configFile(dir, { command, 'on-exit': 'continue' }, { request: { path: '/p' }, load: { pacing: '5/s', stages: [{ duration: '2s', users: 1 }] } })]).exited;
+    assertExit(r, 1);
+    const result = readResult(dir);
+    assert.equal(result.status, 'completed');
+    assert.ok(result.durationMs >= 1900);
+    assert.ok(statsFor(result).failures > 0);
+    assert.equal(result.service?.kind, 'command');
+    assert.match(result.service?.description ?? '', /^command \(pid \d+\)$/);
+    assert.deepEqual(result.service?.exit && [result.service.exit.code, result.service.exit.summary], [4, 'the service exited with code 4 during the run']);
+    assert.ok(result.service!.exit!.atMs > 0 && result.service!.exit!.atMs < 1500, `died at ${result.service!.exit!.atMs} ms`);
+    assert.match(readFileSync(join(dir, 'out', 'service.log'), 'utf8'), /exiting on purpose with code 4/);
   });
 });
 

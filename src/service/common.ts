@@ -33,7 +33,7 @@ export interface RunningService {
   stop(graceMs?: number): Promise<void>;
   pid?: number;
   watch: ServiceWatch;
-  /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "pid 1234", or the URL. */
+  /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;
 }
 

@@ -78,7 +78,8 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
     exited,
     pid,
     watch: pid ? { kind: 'pid', pid } : null,
-    describe: () => `pid ${pid ?? '-'}: ${command}`,
+    // Not the command line itself: it lands in result.json and reports, and may carry a secret.
+    describe: () => `command (pid ${pid ?? '-'})`,
     lastLines: (n = 15) => tail.last(n),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
