@@ -1,4 +1,4 @@
-import { readFileSync, statSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, createWriteStream } from 'node:fs';
 import require$$1$3, { resolve, extname, dirname, join as join$1 } from 'node:path';
 import require$$0$5, { isIPv6, isIPv4, createServer } from 'node:net';
 import require$$0$a, { readFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import require$$2$2 from 'node:timers';
 import require$$1$4 from 'node:dns';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { constants as constants$6 } from 'node:os';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
@@ -57642,7 +57642,7 @@ function typesOfProperty(schema, root, name) {
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
 //   warm-up, timeout, seed, output, progress-interval
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
 const SERVICE_KEYS = [
     'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
     'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
@@ -57657,6 +57657,7 @@ const RESERVED_RUN_ARGS = {
     '-d': 'loadgate already runs the container detached',
     '--detach': 'loadgate already runs the container detached',
 };
+const MONITOR_KEYS = ['name', 'command', 'every', 'timeout'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = [
     'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
@@ -57777,6 +57778,7 @@ function buildPlan(cfg) {
         readiness: service.readiness,
         endpoints,
         load,
+        monitors: readMonitors(r, top['monitors']),
         slos,
         warmupMs,
         timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
@@ -57789,6 +57791,31 @@ function buildPlan(cfg) {
         ...(cfg.file ? { configPath: cfg.file } : {}),
     };
     return plan;
+}
+/**
+ * Monitor commands, sampled while the load runs: `{name, command, every (default 5s), timeout (default:
+ * the interval, at most 30 s)}`. A bare string is a command named after its position.
+ */
+function readMonitors(r, v) {
+    if (v === undefined || v === null)
+        return [];
+    const names = new Set();
+    return r.list(v, ['monitors']).map((item, i) => {
+        const at = ['monitors', i];
+        const o = typeof item === 'string' ? { command: item } : r.object(item, at, MONITOR_KEYS);
+        if (o['command'] === undefined)
+            r.fail(at, 'missing command: (a shell command that prints a number)');
+        const command = r.string(o['command'], [...at, 'command']);
+        const name = o['name'] === undefined ? `monitor ${i + 1}` : r.string(o['name'], [...at, 'name']);
+        if (names.has(name))
+            r.fail([...at, 'name'], `"${name}" names another monitor too: give each its own name`);
+        names.add(name);
+        const everyMs = o['every'] === undefined ? 5000 : r.duration(o['every'], [...at, 'every']);
+        if (everyMs < 200)
+            r.fail([...at, 'every'], `expected at least 200ms between samples, got ${everyMs} ms`);
+        const timeoutMs = o['timeout'] === undefined ? Math.min(everyMs, 30_000) : r.duration(o['timeout'], [...at, 'timeout']);
+        return { name, command, everyMs, timeoutMs };
+    });
 }
 /**
  * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
@@ -69692,6 +69719,8 @@ function formatSummary(r) {
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
     for (const w of generatorWarnings(r))
         lines.push(`Warning: ${w}`);
+    for (const w of watchSummary(r))
+        lines.push(w.warning ? `Warning: ${w.text}` : w.text);
     if (r.status !== 'completed')
         lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
     return lines.join('\n');
@@ -69770,6 +69799,47 @@ function generatorWarnings(r) {
         out.push(`${r.delayedByCap} requests waited for one of the ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections: raise max-in-flight, or the service is saturated.`);
     }
     return out;
+}
+/**
+ * The service's CPU and memory (when loadgate watched it) and each monitor command, a sentence each.
+ * Monitor names, commands and errors come from configs and command output: renderers escape `text`.
+ */
+function watchSummary(r) {
+    const out = [];
+    const res = r.resources;
+    if (res) {
+        const from = res.source === 'proc' ? 'its processes in /proc' : 'its container';
+        const parts = [];
+        if (res.peakCpuPercent !== undefined)
+            parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
+        if (res.peakMemoryBytes !== undefined)
+            parts.push(`memory peak ${fmtBytes$1(res.peakMemoryBytes)}`);
+        if (parts.length)
+            out.push({ text: `Service: ${parts.join(', ')} (${res.samples} sample${res.samples === 1 ? '' : 's'} from ${from}).` });
+        if (res.problem)
+            out.push({ text: res.problem, warning: true });
+    }
+    for (const m of r.monitors ?? []) {
+        if (m.samples > 0) {
+            // A monitor prints counts (replicas) as often as fractions: shown as printed, to 3 decimals at most.
+            const v = (x) => String(round(x, 3));
+            const range = m.min === m.max ? `${v(m.min)} throughout` : `${v(m.first)} at the start, ${v(m.last)} at the end (min ${v(m.min)}, max ${v(m.max)})`;
+            out.push({ text: `Monitor "${m.name}": ${range}, ${m.samples} sample${m.samples === 1 ? '' : 's'}.` });
+        }
+        if (m.failures > 0) {
+            out.push({ text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`, warning: true });
+        }
+    }
+    return out;
+}
+function fmtBytes$1(n) {
+    if (n < 1024)
+        return `${n} B`;
+    if (n < 1048576)
+        return `${(n / 1024).toFixed(1)} KiB`;
+    if (n < 1073741824)
+        return `${(n / 1048576).toFixed(1)} MiB`;
+    return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 function table(cells) {
     const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
@@ -71335,6 +71405,9 @@ function chartData(r, v) {
         data.cpu = tl.map((p) => (p.cpuPercent === undefined ? null : round(p.cpuPercent, 1)));
     if (hasMem)
         data.mem = tl.map((p) => (p.memoryBytes === undefined ? null : round(p.memoryBytes / 1048576, 1)));
+    const named = (r.monitors ?? []).map((m) => m.name).filter((name) => tl.some((p) => p.monitors?.[name] !== undefined));
+    if (named.length)
+        data.monitors = named.map((name) => ({ name, values: tl.map((p) => p.monitors?.[name] ?? null) }));
     for (const o of v.outcomes) {
         const m = o.slo.metric;
         if (m.kind !== 'latency' || m.stat !== 'percentile')
@@ -71362,6 +71435,7 @@ function chartsSection(r, d) {
         '<figure><figcaption>Latency per second (ms)</figcaption><div class="chart" id="chart-latency"></div></figure>',
         `<figure><figcaption>${load}</figcaption><div class="chart" id="chart-load"></div></figure>`,
         cpu,
+        d.monitors ? '<figure><figcaption>Monitor commands</figcaption><div class="chart" id="chart-monitors"></div></figure>' : '',
         '</section>',
     ].join('\n');
 }
@@ -71480,7 +71554,12 @@ function generatorSection(r) {
     items.push(`<li>Generator CPU: ${fmtPct(r.generatorCpu)} of one core</li>`);
     for (const w of generatorWarnings(r))
         items.push(`<li class="bad">Warning: ${h(w)}</li>`);
-    return `<section><h2>The load generator</h2><ul>${items.join('\n')}</ul></section>`;
+    const generator = `<section><h2>The load generator</h2><ul>${items.join('\n')}</ul></section>`;
+    const watched = watchSummary(r);
+    if (!watched.length)
+        return generator;
+    const service = watched.map((w) => (w.warning ? `<li class="bad">Warning: ${h(w.text)}</li>` : `<li>${h(w.text)}</li>`));
+    return `${generator}\n<section><h2>The service</h2><ul>${service.join('\n')}</ul></section>`;
 }
 // ---- the plan ----
 function planSection(r) {
@@ -71511,15 +71590,6 @@ function sig(x) {
     if (x >= 1)
         return round(x, 2);
     return round(x, 3);
-}
-function fmtBytes$1(n) {
-    if (n < 1024)
-        return `${n} B`;
-    if (n < 1048576)
-        return `${(n / 1024).toFixed(1)} KiB`;
-    if (n < 1073741824)
-        return `${(n / 1048576).toFixed(1)} MiB`;
-    return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 // ---- page assets (ours; static: nothing is interpolated into them) ----
 const CSS = `
@@ -71737,6 +71807,14 @@ const CHART_JS = `
     if (D.cpu) { rs.push({ label: 'CPU', stroke: '#bc4c00', width: 1.5, value: fmt(' %', 1), scale: 'cpu' }); rd.push(D.cpu); ra.push({ label: 'CPU %', scale: 'cpu' }); }
     if (D.mem) { rs.push({ label: 'memory', stroke: '#8250df', width: 1.5, value: fmt(' MiB', 1), scale: 'mem' }); rd.push(D.mem); ra.push(D.cpu ? { scale: 'mem', side: 1, grid: { show: false }, values: unit(' MiB') } : { label: 'MiB', scale: 'mem' }); }
     make('chart-resources', rs, rd, ra, { cpu: { range: fromZero }, mem: { range: fromZero } });
+  }
+
+  // Monitor commands hold their last value until the next sample: drawn as steps.
+  if (D.monitors) {
+    var colors = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#cf222e', '#9a6700'];
+    make('chart-monitors', D.monitors.map(function (m, i) {
+      return { label: m.name, stroke: colors[i % colors.length], width: 2, value: fmt('', 2), paths: steps };
+    }), D.monitors.map(function (m) { return lead(m.values); }), [{ label: 'value' }], { y: { range: fromZero } });
   }
 
   function resize(width) {
@@ -71978,6 +72056,9 @@ function keyNumbers(r) {
     }
     for (const w of generatorWarnings(r))
         notes.push(`⚠️ ${w}`);
+    // Monitor names, commands and their errors come from configs and command output: escaped.
+    for (const w of watchSummary(r))
+        notes.push(w.warning ? `⚠️ ${text(w.text, 300)}` : text(w.text, 300));
     // Endpoint names come from configs: escaped like any untrusted text.
     for (const line of invalidSummary(r))
         notes.push(text(line, 300));
@@ -72374,6 +72455,429 @@ function secondRps(r, slo, stat) {
             best = p.requests;
     }
     return best;
+}
+
+// Watching the service while the load runs: its CPU and memory every second, and the user's monitor
+// commands every N seconds (e.g. `kubectl get deploy X -o jsonpath={.status.readyReplicas}` to see an
+// autoscaler scale out, as the seed did by hand with `kubectl top`).
+//
+//   command service:   /proc/<pid>/stat of every process in its process group (utime+stime, rss)
+//   container service: its cgroup's files (cpuacct/cpu.stat, memory), found through the engine's PID for
+//                      it; `docker stats --no-stream` polled where those cannot be read (works with podman too)
+//   URL service:       nothing to watch (monitor commands still run)
+//
+// The samplers only collect time-stamped samples; `attachWatch` (pure) folds them into the RunResult's
+// per-second timeline afterwards, so the engine's hot path never sees them. A sampler that fails says so
+// once in `problems`; it never stops the run.
+/** At the stop, a last sample covers the time since the previous one, when that is at least this long. */
+const MIN_FINAL_MS = 250;
+/** Samples above this many are dropped (a 10 h run at 1/s): memory stays bounded. */
+const MAX_SAMPLES = 36_000;
+function startWatching(target, monitors, opts = {}) {
+    const intervalMs = opts.intervalMs ?? 1000;
+    const resources = [];
+    const monitorSamples = [];
+    const monitorFailures = new Map();
+    const problems = [];
+    const stops = [];
+    const push = (list, s) => {
+        if (list.length < MAX_SAMPLES)
+            list.push(s);
+    };
+    let source = null;
+    if (target?.kind === 'pid') {
+        source = 'proc';
+        stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+    }
+    else if (target?.kind === 'container') {
+        source = 'container';
+        stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+    }
+    for (const m of monitors) {
+        stops.push(runMonitor(m, (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }), (why) => {
+            const f = monitorFailures.get(m.name) ?? { count: 0, last: '' };
+            f.count++;
+            f.last = why;
+            monitorFailures.set(m.name, f);
+        }));
+    }
+    let stopping;
+    return {
+        resources,
+        monitors: monitorSamples,
+        monitorFailures,
+        problems,
+        source,
+        stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => { })),
+    };
+}
+/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
+function parseProcStat(text) {
+    const close = text.lastIndexOf(')');
+    if (close < 0)
+        return null;
+    const f = text.slice(close + 2).trim().split(/\s+/);
+    // f[0] is field 3 (state): field N is f[N - 3].
+    const pgrp = Number(f[2]);
+    const utime = Number(f[11]);
+    const stime = Number(f[12]);
+    const rss = Number(f[21]);
+    if (![pgrp, utime, stime, rss].every(Number.isFinite))
+        return null;
+    return { pgrp, ticks: utime + stime, rssPages: rss };
+}
+let sysconf;
+function systemUnits() {
+    const read = (name, fallback) => {
+        try {
+            const n = Number(execFileSync('getconf', [name], { encoding: 'utf8', timeout: 2000 }).trim());
+            return n > 0 ? n : fallback;
+        }
+        catch {
+            return fallback;
+        }
+    };
+    sysconf ??= { clockTicks: read('CLK_TCK', 100), pageSize: read('PAGESIZE', 4096) };
+    return sysconf;
+}
+/** The processes of group `pgid` now: ticks per pid and the group's resident memory in pages. */
+function readGroup(pgid) {
+    const ticks = new Map();
+    let rssPages = 0;
+    for (const name of readdirSync('/proc')) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid))
+            continue;
+        let st;
+        try {
+            st = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        }
+        catch {
+            continue; // it exited between readdir and read
+        }
+        if (!st || st.pgrp !== pgid)
+            continue;
+        ticks.set(pid, st.ticks);
+        rssPages += st.rssPages;
+    }
+    return { ticks, rssPages };
+}
+/**
+ * CPU over one interval from two readings of a group: per process, the ticks it added (a process new
+ * since the last reading added all of its ticks since then; one that exited is simply gone).
+ */
+function cpuPercentBetween(prev, now, elapsedMs, clockTicks) {
+    let delta = 0;
+    for (const [pid, t] of now)
+        delta += Math.max(0, t - (prev.get(pid) ?? 0));
+    return elapsedMs > 0 ? (delta / clockTicks / (elapsedMs / 1000)) * 100 : 0;
+}
+function sampleProcessGroup(pgid, intervalMs, onSample, onProblem) {
+    const { clockTicks, pageSize } = systemUnits();
+    let prev;
+    try {
+        prev = { at: performance.now(), ticks: readGroup(pgid).ticks };
+    }
+    catch (e) {
+        onProblem(`cannot read /proc to sample the service's CPU and memory: ${e.message}`);
+        return async () => { };
+    }
+    const sample = () => {
+        const at = performance.now();
+        const g = readGroup(pgid);
+        if (g.ticks.size === 0)
+            return; // the group is gone: the run notices through the service's exit
+        onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
+        prev = { at, ticks: g.ticks };
+    };
+    const timer = setInterval(sample, intervalMs);
+    timer.unref();
+    return async () => {
+        clearInterval(timer);
+        // The last part of the run, so a short run still has its samples.
+        if (performance.now() - prev.at >= MIN_FINAL_MS)
+            sample();
+    };
+}
+// ---- container services: docker stats ----
+const UNITS = {
+    b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+    kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+};
+/** "12.5MiB" -> bytes; null when it is not a size. */
+function parseSize(s) {
+    const m = /^\s*([\d.]+)\s*([a-z]+)\s*$/i.exec(s);
+    const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+    return m && unit !== undefined && Number.isFinite(Number(m[1])) ? Number(m[1]) * unit : null;
+}
+/**
+ * One line of `docker stats --format '{{json .}}'` (a terminal-clearing escape may precede the JSON):
+ * CPUPerc "12.34%" and MemUsage "12.5MiB / 1GiB" (podman prints the same fields). Null for anything else.
+ */
+function parseDockerStatsLine(line) {
+    const start = line.indexOf('{');
+    const end = line.lastIndexOf('}');
+    if (start < 0 || end < start)
+        return null;
+    let o;
+    try {
+        o = JSON.parse(line.slice(start, end + 1));
+    }
+    catch {
+        return null;
+    }
+    const out = {};
+    const cpu = typeof o['CPUPerc'] === 'string' ? Number.parseFloat(o['CPUPerc']) : NaN;
+    if (Number.isFinite(cpu))
+        out.cpuPercent = cpu;
+    const mem = typeof o['MemUsage'] === 'string' ? parseSize(o['MemUsage'].split('/')[0] ?? '') : null;
+    if (mem !== null)
+        out.memoryBytes = mem;
+    return out.cpuPercent === undefined && out.memoryBytes === undefined ? null : out;
+}
+/**
+ * Finds the cgroup files of a process (pure: the texts of /proc/<pid>/cgroup and /proc/self/mountinfo).
+ * cgroup v1 controllers (cpuacct, memory) win over the v2 hierarchy, which on a hybrid host is mounted
+ * without controllers. Null when a controller is missing, or mounted at a root other than / (nested).
+ */
+function findCgroupFiles(procCgroup, mountinfo) {
+    const v1 = new Map();
+    let v2;
+    for (const line of procCgroup.split('\n')) {
+        const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+        if (!m)
+            continue;
+        if (m[1] === '0' && m[2] === '')
+            v2 = m[3];
+        else
+            for (const c of m[2].split(','))
+                v1.set(c, m[3]);
+    }
+    const mounts = [];
+    for (const line of mountinfo.split('\n')) {
+        const [pre, post] = line.split(' - ');
+        if (!pre || !post)
+            continue;
+        const f = pre.split(' ');
+        const [type, , superOpts] = post.split(' ');
+        if (f[3] && f[4] && type)
+            mounts.push({ root: f[3], at: f[4], type, opts: (superOpts ?? '').split(',') });
+    }
+    const join = (a, b) => `${a.replace(/\/$/, '')}${b}`;
+    const v1Dir = (controller) => {
+        const path = v1.get(controller);
+        const mount = mounts.find((mt) => mt.type === 'cgroup' && mt.opts.includes(controller));
+        return path !== undefined && mount && mount.root === '/' ? join(mount.at, path) : undefined;
+    };
+    const cpuDir = v1Dir('cpuacct');
+    const memDir = v1Dir('memory');
+    if (cpuDir && memDir) {
+        return { version: 1, cpu: `${cpuDir}/cpuacct.usage`, memory: `${memDir}/memory.usage_in_bytes`, memoryStat: `${memDir}/memory.stat` };
+    }
+    const unified = mounts.find((mt) => mt.type === 'cgroup2');
+    if (v2 !== undefined && unified && unified.root === '/') {
+        const dir = join(unified.at, v2);
+        return { version: 2, cpu: `${dir}/cpu.stat`, memory: `${dir}/memory.current`, memoryStat: `${dir}/memory.stat` };
+    }
+    return null;
+}
+/** CPU time in ns and memory in use (less inactive file cache) from a cgroup's files. */
+function readCgroup(f) {
+    const stat = (text, key) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const memStat = readFileSync(f.memoryStat, 'utf8');
+    const inactive = f.version === 1 ? stat(memStat, 'total_inactive_file') : stat(memStat, 'inactive_file');
+    const used = Number(readFileSync(f.memory, 'utf8').trim());
+    const cpuNs = f.version === 1 ? Number(readFileSync(f.cpu, 'utf8').trim()) : stat(readFileSync(f.cpu, 'utf8'), 'usage_usec') * 1000;
+    return { cpuNs, memoryBytes: Math.max(0, used - inactive) };
+}
+/**
+ * A container's CPU and memory: from its cgroup files when this host can read them (the engine's PID
+ * for the container, then /proc/<pid>/cgroup), every second; otherwise by polling
+ * `<engine> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
+ */
+function sampleContainer(engine, id, intervalMs, onSample, onProblem) {
+    let stopped = false;
+    let timer;
+    let current;
+    let idle = Promise.resolve();
+    let finalSample = () => { };
+    const run = (args) => new Promise((res) => {
+        const child = execFile(engine, args, { timeout: 10_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, out, err) => res({ code: error ? (error.code === undefined ? 1 : Number(error.code) || 1) : 0, out, err: err || (error?.message ?? '') }));
+        current = child;
+    });
+    idle = (async () => {
+        const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
+        const pid = Number(inspect.out.trim());
+        let files = null;
+        if (inspect.code === 0 && pid > 0) {
+            try {
+                files = findCgroupFiles(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
+                if (files)
+                    readCgroup(files);
+            }
+            catch {
+                files = null; // not on this host (a remote engine, a VM): ask the engine instead
+            }
+        }
+        else if (inspect.code !== 0) {
+            onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
+            return;
+        }
+        if (files) {
+            const cg = files;
+            let prev = { at: performance.now(), cpuNs: readCgroup(cg).cpuNs };
+            const sample = () => {
+                try {
+                    const at = performance.now();
+                    const now = readCgroup(cg);
+                    onSample({ atMs: Date.now(), cpuPercent: ((now.cpuNs - prev.cpuNs) / 1e6 / (at - prev.at)) * 100, memoryBytes: now.memoryBytes });
+                    prev = { at, cpuNs: now.cpuNs };
+                }
+                catch {
+                    // the container is gone: the run notices through the service's exit
+                }
+            };
+            timer = setInterval(sample, intervalMs);
+            timer.unref();
+            finalSample = () => {
+                if (performance.now() - prev.at >= MIN_FINAL_MS)
+                    sample();
+            };
+            return;
+        }
+        let failures = 0;
+        while (!stopped) {
+            const r = await run(['stats', '--no-stream', '--format', '{{json .}}', id]);
+            const s = r.code === 0 ? parseDockerStatsLine(r.out) : null;
+            if (s)
+                onSample({ atMs: Date.now(), ...s });
+            else if (!stopped && ++failures === 3)
+                onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${r.err.trim().split('\n')[0] || 'no numbers'}`);
+        }
+    })();
+    return async () => {
+        stopped = true;
+        clearInterval(timer);
+        // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
+        if (current && current.exitCode === null)
+            current.kill('SIGKILL');
+        await idle;
+        finalSample();
+    };
+}
+// ---- monitor commands ----
+/** The number a monitor printed: the first number in its output ("3", "3 replicas", "0.75\n"); null if none. */
+function parseMonitorOutput(stdout) {
+    const m = /[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/i.exec(stdout);
+    return m ? Number(m[0]) : null;
+}
+function runMonitor(m, onValue, onFailure) {
+    let running = null;
+    let stopped = false;
+    const once = () => {
+        if (running || stopped)
+            return; // a slow command is never run twice at once
+        running = new Promise((res) => {
+            execFile('/bin/sh', ['-c', m.command], { timeout: m.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
+                running = null;
+                res();
+                if (stopped && error)
+                    return; // cut short by the end of the run
+                if (error) {
+                    const why = error.killed ? `timed out after ${m.timeoutMs} ms` : (stderr.trim().split('\n').pop() ?? '') || error.message;
+                    onFailure(why.slice(0, 300));
+                    return;
+                }
+                const v = parseMonitorOutput(stdout);
+                if (v === null)
+                    onFailure(`printed no number: ${JSON.stringify(stdout.trim().slice(0, 80))}`);
+                else
+                    onValue(v);
+            });
+        });
+    };
+    once();
+    const timer = setInterval(once, m.everyMs);
+    timer.unref();
+    return async () => {
+        stopped = true;
+        clearInterval(timer);
+        await running;
+    };
+}
+// ---- into the result (pure) ----
+/** A resource sample older than this is not carried into a second without one. */
+const STALE_MS = 3000;
+/**
+ * Folds the samples into the timeline (point t covers [t-1, t) s after the load started): each second
+ * takes the last resource sample taken in it (or carries one forward up to 3 s, for samplers whose
+ * ticks drift past a second), and the last value each monitor printed by its end (monitors are
+ * stepwise: a replica count holds until it changes). Adds summaries for the reports.
+ */
+function attachWatch(r, w, monitors) {
+    const start = Date.parse(r.startedAt);
+    const timeline = r.timeline.map((p) => ({ ...p }));
+    const endOf = (p) => start + p.t * 1000;
+    let k = 0;
+    let last;
+    for (const p of timeline) {
+        while (k < w.resources.length && w.resources[k].atMs < endOf(p))
+            last = w.resources[k++];
+        if (last && endOf(p) - last.atMs <= STALE_MS + 1000) {
+            if (last.cpuPercent !== undefined)
+                p.cpuPercent = round1(last.cpuPercent);
+            if (last.memoryBytes !== undefined)
+                p.memoryBytes = Math.round(last.memoryBytes);
+        }
+    }
+    for (const m of monitors) {
+        const samples = w.monitors.filter((s) => s.name === m.name);
+        let j = 0;
+        let value;
+        for (const p of timeline) {
+            while (j < samples.length && samples[j].atMs < endOf(p))
+                value = samples[j++].value;
+            if (value !== undefined)
+                p.monitors = { ...p.monitors, [m.name]: value };
+        }
+    }
+    const out = { ...r, timeline };
+    const inRun = w.resources.filter((s) => s.atMs >= start && s.atMs <= start + r.durationMs + 1000);
+    if (w.source) {
+        const cpu = inRun.flatMap((s) => (s.cpuPercent === undefined ? [] : [s.cpuPercent]));
+        const mem = inRun.flatMap((s) => (s.memoryBytes === undefined ? [] : [s.memoryBytes]));
+        const info = { source: w.source, samples: inRun.length };
+        if (cpu.length) {
+            info.peakCpuPercent = round1(cpu.reduce((a, b) => Math.max(a, b)));
+            info.meanCpuPercent = round1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
+        }
+        if (mem.length)
+            info.peakMemoryBytes = mem.reduce((a, b) => Math.max(a, b));
+        if (w.problems.length)
+            info.problem = w.problems[0];
+        out.resources = info;
+    }
+    if (monitors.length) {
+        out.monitors = monitors.map((m) => {
+            const values = w.monitors.filter((s) => s.name === m.name).map((s) => s.value);
+            const f = w.monitorFailures.get(m.name);
+            return {
+                name: m.name,
+                command: m.command,
+                everyMs: m.everyMs,
+                samples: values.length,
+                failures: f?.count ?? 0,
+                ...(f ? { lastError: f.last } : {}),
+                ...(values.length
+                    ? { first: values[0], last: values[values.length - 1], min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) }
+                    : {}),
+            };
+        });
+    }
+    return out;
+}
+function round1(x) {
+    return Math.round(x * 10) / 10;
 }
 
 // What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
@@ -72907,6 +73411,8 @@ async function executeRun(plan, hooks = {}) {
                 stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
             }
         });
+        // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
+        const watcher = startWatching(service.watch, plan.monitors);
         let result;
         try {
             result = await runLoad({
@@ -72932,8 +73438,12 @@ async function executeRun(plan, hooks = {}) {
         finally {
             loadDone = true;
             hooks.signal?.removeEventListener('abort', onAbort);
+            await watcher.stop();
         }
         result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
+        result = attachWatch(result, watcher, plan.monitors);
+        for (const p of watcher.problems)
+            log(`Warning: ${p}`);
         const verdict = evaluate(result, plan.slos);
         const reports = writeReports(plan.outputDir, result, verdict);
         return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };

@@ -13,6 +13,7 @@ import type { EndpointPlan, Plan } from './plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
+import { attachWatch, startWatching } from './service/watch.ts';
 import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
@@ -82,6 +83,8 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
       }
     });
+    // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
+    const watcher = startWatching(service.watch, plan.monitors);
     let result: RunResult;
     try {
       result = await runLoad({
@@ -106,8 +109,11 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     } finally {
       loadDone = true;
       hooks.signal?.removeEventListener('abort', onAbort);
+      await watcher.stop();
     }
     result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
+    result = attachWatch(result, watcher, plan.monitors);
+    for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);
     const reports = writeReports(plan.outputDir, result, verdict);
     return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };

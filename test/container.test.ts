@@ -137,6 +137,12 @@ describe('a container service from its image', { skip }, () => {
     assert.equal(result.service?.kind, 'container');
     assert.match(result.service?.description ?? '', new RegExp(`^container ${name} \\(image loadgate-test/example:`));
     assert.equal(result.service?.exit, undefined);
+    // CPU and memory sampled from the container's cgroup each second, into the timeline.
+    assert.equal(result.resources?.source, 'container', JSON.stringify(result.resources));
+    assert.ok(result.resources!.samples >= 2 && result.resources!.problem === undefined, JSON.stringify(result.resources));
+    assert.ok(result.resources!.peakMemoryBytes! > 10 << 20, `a Node service holds more than 10 MiB: ${JSON.stringify(result.resources)}`);
+    assert.ok(result.timeline.some((p) => p.cpuPercent !== undefined && p.memoryBytes !== undefined), "a second of the timeline has both");
+    assert.match(r.stdout, /^Service: CPU peak [\d.]+% of one core .* from its container\)\.$/m);
     assert.match(readFileSync(join(dir, 'out', 'service.log'), 'utf8'), /^listening on http:\/\/0\.0\.0\.0:8000$/m);
     for (const f of ['report.html', 'report.md', 'junit.xml', 'loadgate_stats.csv']) assert.ok(existsSync(join(dir, 'out', f)), f);
     await assertGone(name, cli.pid);
@@ -407,6 +413,7 @@ describe('building the image, and limits', { skip }, () => {
     // hold there too. The work is wall-clock time (the server spins until N ms passed), so a throttled
     // request finishes with less CPU: the limited rate is a little above the quota's arithmetic.
     const rates: Record<string, number> = {};
+    const cpu: Record<string, number> = {};
     for (const [label, extra] of [['unlimited', {}], ['cpus 100m', { cpus: '100m' }]] as const) {
       const dir = tempDir('loadgate-ctr-');
       const service = exampleService({ cmd: ['--host', '0.0.0.0', '--port', '8000', '--extra-work-ms', '2'], ...extra });
@@ -417,11 +424,17 @@ describe('building the image, and limits', { skip }, () => {
       const kept = statsFor(result, { excludeWarmup: true });
       assert.equal(kept.failures, 0);
       rates[label] = kept.requests / ((result.durationMs - 1000) / 1000);
+      cpu[label] = result.resources?.peakCpuPercent ?? Number.NaN;
       await assertGone(containerName(r.stdout), cli.pid);
     }
     const ratio = rates['cpus 100m']! / rates['unlimited']!;
     console.log(`# req/s: unlimited ${rates['unlimited']!.toFixed(0)}, cpus 100m ${rates['cpus 100m']!.toFixed(0)}, ratio ${ratio.toFixed(2)}`);
     assert.ok(ratio < 0.6, `limited ${rates['cpus 100m']} req/s vs unlimited ${rates['unlimited']} req/s: ratio ${ratio}`);
+    // The samples see the limit too: a tenth of a core at most (a sample spans about a second of
+    // 100 ms quota periods), well under what the same service used unlimited.
+    console.log(`# peak CPU: unlimited ${cpu['unlimited']}%, cpus 100m ${cpu['cpus 100m']}%`);
+    assert.ok(cpu['cpus 100m']! <= 15, `limited peak CPU ${cpu['cpus 100m']}%`);
+    assert.ok(cpu['unlimited']! > 2 * cpu['cpus 100m']!, `unlimited ${cpu['unlimited']}% vs limited ${cpu['cpus 100m']}%`);
   });
 });
 

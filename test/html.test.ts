@@ -411,7 +411,10 @@ async function realRun(): Promise<{ r: RunResult; v: Verdict }> {
     r.timeline.forEach((p, i) => {
       p.cpuPercent = 20 + 10 * i + (i % 2) * 7;
       p.memoryBytes = 180e6 + i * 3e6;
+      p.monitors = { replicas: 1 + Math.min(i, 2), [HOSTILE.close]: 10 - i };
     });
+    const mon = (name: string) => ({ name, command: 'echo 1', everyMs: 1000, samples: r.timeline.length, failures: 0, first: 1, last: 3, min: 1, max: 3 });
+    r.monitors = [mon('replicas'), mon(HOSTILE.close)];
     return { r, v };
   } finally {
     await new Promise<void>((res) => srv.close(() => res()));
@@ -481,7 +484,7 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
         }),
       );
       const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
-      assert.deepEqual(Object.keys(byId), ['chart-throughput', 'chart-latency', 'chart-load', 'chart-resources']);
+      assert.deepEqual(Object.keys(byId), ['chart-throughput', 'chart-latency', 'chart-load', 'chart-resources', 'chart-monitors']);
       for (const c of charts) assert.ok(c.width > 300 && c.height > 100, `${c.id} has a canvas: ${c.width}x${c.height}`);
       const drawn = (id: string, color: string) => assert.ok(byId[id]!.colors[color]! >= 20, `${id}: ${color} series drawn (${JSON.stringify(byId[id]!.colors)})`);
       drawn('chart-throughput', 'blue');
@@ -491,6 +494,10 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
       drawn('chart-load', 'blue');
       drawn('chart-resources', 'orange');
       drawn('chart-resources', 'purple');
+      drawn('chart-monitors', 'blue');
+      drawn('chart-monitors', 'orange');
+      // A monitor's name reaches the page as legend text only.
+      assert.ok(byId['chart-monitors']!.legend.includes(HOSTILE.close), byId['chart-monitors']!.legend.join(' | '));
       const latLegend = byId['chart-latency']!.legend.join(' | ');
       for (const l of ['p50', 'p95', 'p99', 'SLO p99 < 30ms', 'SLO p95 < 25ms in stage 3', `SLO ${HOSTILE.close}`]) assert.ok(latLegend.includes(l), `${l} in ${latLegend}`);
 

@@ -72,6 +72,34 @@ export interface TimelinePoint {
   /** Resource samples of the service, when it is watched (added by the service layer). */
   cpuPercent?: number;
   memoryBytes?: number;
+  /** The last value each monitor command printed by the end of this second. */
+  monitors?: Record<string, number>;
+}
+
+/** How the service's CPU and memory were watched, and what they peaked at. */
+export interface ResourceInfo {
+  source: 'proc' | 'container';
+  samples: number;
+  /** Percent of one core (200 = two cores). */
+  peakCpuPercent?: number;
+  meanCpuPercent?: number;
+  peakMemoryBytes?: number;
+  /** Why sampling failed, when it did. */
+  problem?: string;
+}
+
+/** A monitor command (a number sampled every N seconds, e.g. ready replicas) and what it printed. */
+export interface MonitorInfo {
+  name: string;
+  command: string;
+  everyMs: number;
+  samples: number;
+  failures: number;
+  lastError?: string;
+  first?: number;
+  last?: number;
+  min?: number;
+  max?: number;
 }
 
 export interface StageInfo {
@@ -169,6 +197,10 @@ export interface RunResult {
   serviceTime?: Histogram;
   /** The generator's own CPU use over the load phase, as a share of one core (1 = 100%). */
   generatorCpu: number;
+  /** The service's CPU and memory, when it was watched (a command or a container loadgate started). */
+  resources?: ResourceInfo;
+  /** Monitor commands, when configured. */
+  monitors?: MonitorInfo[];
 }
 
 export function emptyStats(): Stats {

@@ -16,7 +16,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
-import type { BodySource, ContainerPlan, EndpointPlan, LoadPlan, OnExit, Plan, PullPolicy, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
+import type { BodySource, ContainerPlan, EndpointPlan, LoadPlan, MonitorPlan, OnExit, Plan, PullPolicy, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
 import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
 import { splitWords } from './words.ts';
 import { SloSyntaxError, parseSloLine, resolveSlo } from '../verdict/slo.ts';
@@ -25,7 +25,7 @@ import type { Slo } from '../verdict/types.ts';
 
 export { ConfigError } from './reader.ts';
 
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'] as const;
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'] as const;
 const SERVICE_KEYS = [
   'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
   'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
@@ -40,6 +40,7 @@ const RESERVED_RUN_ARGS: Record<string, string> = {
   '-d': 'loadgate already runs the container detached',
   '--detach': 'loadgate already runs the container detached',
 };
+const MONITOR_KEYS = ['name', 'command', 'every', 'timeout'];
 const READY_KEYS = ['path', 'timeout', 'status'];
 const REQUEST_KEYS = [
   'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
@@ -175,6 +176,7 @@ export function buildPlan(cfg: RawConfig): Plan {
     readiness: service.readiness,
     endpoints,
     load,
+    monitors: readMonitors(r, top['monitors']),
     slos,
     warmupMs,
     timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
@@ -188,6 +190,28 @@ export function buildPlan(cfg: RawConfig): Plan {
     ...(cfg.file ? { configPath: cfg.file } : {}),
   };
   return plan;
+}
+
+/**
+ * Monitor commands, sampled while the load runs: `{name, command, every (default 5s), timeout (default:
+ * the interval, at most 30 s)}`. A bare string is a command named after its position.
+ */
+function readMonitors(r: Reader, v: unknown): MonitorPlan[] {
+  if (v === undefined || v === null) return [];
+  const names = new Set<string>();
+  return r.list(v, ['monitors']).map((item, i) => {
+    const at: Path = ['monitors', i];
+    const o = typeof item === 'string' ? { command: item } : r.object(item, at, MONITOR_KEYS);
+    if (o['command'] === undefined) r.fail(at, 'missing command: (a shell command that prints a number)');
+    const command = r.string(o['command'], [...at, 'command']);
+    const name = o['name'] === undefined ? `monitor ${i + 1}` : r.string(o['name'], [...at, 'name']);
+    if (names.has(name)) r.fail([...at, 'name'], `"${name}" names another monitor too: give each its own name`);
+    names.add(name);
+    const everyMs = o['every'] === undefined ? 5000 : r.duration(o['every'], [...at, 'every']);
+    if (everyMs < 200) r.fail([...at, 'every'], `expected at least 200ms between samples, got ${everyMs} ms`);
+    const timeoutMs = o['timeout'] === undefined ? Math.min(everyMs, 30_000) : r.duration(o['timeout'], [...at, 'timeout']);
+    return { name, command, everyMs, timeoutMs };
+  });
 }
 
 /**

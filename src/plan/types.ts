@@ -136,11 +136,22 @@ export interface ReadinessPlan {
   okStatus: (status: number) => boolean;
 }
 
+/** A command sampled every `everyMs` while the load runs; it prints a number (e.g. ready replicas). */
+export interface MonitorPlan {
+  name: string;
+  command: string;
+  everyMs: number;
+  /** A run of the command taking longer is killed and counted as a failed sample. */
+  timeoutMs: number;
+}
+
 export interface Plan {
   service: ServicePlan;
   readiness: ReadinessPlan;
   endpoints: EndpointPlan[];
   load: LoadPlan;
+  /** Commands sampled while the load runs, charted with the rest. */
+  monitors: MonitorPlan[];
   /** The objectives the run is judged on (none: the run only measures). */
   slos: Slo[];
   /** The first this many ms are warm-up, left out of SLOs unless a line includes it. */

@@ -72,6 +72,7 @@ export function formatSummary(r: RunResult): string {
   for (const line of invalidSummary(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
+  for (const w of watchSummary(r)) lines.push(w.warning ? `Warning: ${w.text}` : w.text);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
   return lines.join('\n');
 }
@@ -146,6 +147,42 @@ export function generatorWarnings(r: RunResult): string[] {
     out.push(`${r.delayedByCap} requests waited for one of the ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections: raise max-in-flight, or the service is saturated.`);
   }
   return out;
+}
+
+/**
+ * The service's CPU and memory (when loadgate watched it) and each monitor command, a sentence each.
+ * Monitor names, commands and errors come from configs and command output: renderers escape `text`.
+ */
+export function watchSummary(r: RunResult): Array<{ text: string; warning?: boolean }> {
+  const out: Array<{ text: string; warning?: boolean }> = [];
+  const res = r.resources;
+  if (res) {
+    const from = res.source === 'proc' ? 'its processes in /proc' : 'its container';
+    const parts: string[] = [];
+    if (res.peakCpuPercent !== undefined) parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
+    if (res.peakMemoryBytes !== undefined) parts.push(`memory peak ${fmtBytes(res.peakMemoryBytes)}`);
+    if (parts.length) out.push({ text: `Service: ${parts.join(', ')} (${res.samples} sample${res.samples === 1 ? '' : 's'} from ${from}).` });
+    if (res.problem) out.push({ text: res.problem, warning: true });
+  }
+  for (const m of r.monitors ?? []) {
+    if (m.samples > 0) {
+      // A monitor prints counts (replicas) as often as fractions: shown as printed, to 3 decimals at most.
+      const v = (x: number) => String(round(x, 3));
+      const range = m.min === m.max ? `${v(m.min!)} throughout` : `${v(m.first!)} at the start, ${v(m.last!)} at the end (min ${v(m.min!)}, max ${v(m.max!)})`;
+      out.push({ text: `Monitor "${m.name}": ${range}, ${m.samples} sample${m.samples === 1 ? '' : 's'}.` });
+    }
+    if (m.failures > 0) {
+      out.push({ text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`, warning: true });
+    }
+  }
+  return out;
+}
+
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
+  return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
 function table(cells: string[][]): string {

@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, round, verdictParts } from './console.ts';
+import { describeLoad, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, round, verdictParts, watchSummary } from './console.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
 
@@ -194,6 +194,8 @@ export interface ChartData {
   /** Service CPU % and memory in MiB: only when some point has them. */
   cpu?: Array<number | null>;
   mem?: Array<number | null>;
+  /** Monitor commands' values per second (a series each), when configured. Names are untrusted: legend only. */
+  monitors?: Array<{ name: string; values: Array<number | null> }>;
   thresholds: Threshold[];
   /** Where stages 2.. start, seconds. */
   stages: Array<{ n: number; t: number }>;
@@ -228,6 +230,8 @@ export function chartData(r: RunResult, v: Verdict): ChartData {
   };
   if (hasCpu) data.cpu = tl.map((p) => (p.cpuPercent === undefined ? null : round(p.cpuPercent, 1)));
   if (hasMem) data.mem = tl.map((p) => (p.memoryBytes === undefined ? null : round(p.memoryBytes / 1048576, 1)));
+  const named = (r.monitors ?? []).map((m) => m.name).filter((name) => tl.some((p) => p.monitors?.[name] !== undefined));
+  if (named.length) data.monitors = named.map((name) => ({ name, values: tl.map((p) => p.monitors?.[name] ?? null) }));
   for (const o of v.outcomes) {
     const m = o.slo.metric;
     if (m.kind !== 'latency' || m.stat !== 'percentile') continue;
@@ -254,6 +258,7 @@ function chartsSection(r: RunResult, d: ChartData): string {
     '<figure><figcaption>Latency per second (ms)</figcaption><div class="chart" id="chart-latency"></div></figure>',
     `<figure><figcaption>${load}</figcaption><div class="chart" id="chart-load"></div></figure>`,
     cpu,
+    d.monitors ? '<figure><figcaption>Monitor commands</figcaption><div class="chart" id="chart-monitors"></div></figure>' : '',
     '</section>',
   ].join('\n');
 }
@@ -412,7 +417,11 @@ function generatorSection(r: RunResult): string {
   }
   items.push(`<li>Generator CPU: ${fmtPct(r.generatorCpu)} of one core</li>`);
   for (const w of generatorWarnings(r)) items.push(`<li class="bad">Warning: ${h(w)}</li>`);
-  return `<section><h2>The load generator</h2><ul>${items.join('\n')}</ul></section>`;
+  const generator = `<section><h2>The load generator</h2><ul>${items.join('\n')}</ul></section>`;
+  const watched = watchSummary(r);
+  if (!watched.length) return generator;
+  const service = watched.map((w) => (w.warning ? `<li class="bad">Warning: ${h(w.text)}</li>` : `<li>${h(w.text)}</li>`));
+  return `${generator}\n<section><h2>The service</h2><ul>${service.join('\n')}</ul></section>`;
 }
 
 // ---- the plan ----
@@ -446,15 +455,6 @@ function sig(x: number | null): number | null {
   if (x >= 1) return round(x, 2);
   return round(x, 3);
 }
-
-function fmtBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
-  return `${(n / 1073741824).toFixed(2)} GiB`;
-}
-
-
 
 // ---- page assets (ours; static: nothing is interpolated into them) ----
 
@@ -674,6 +674,14 @@ const CHART_JS = `
     if (D.cpu) { rs.push({ label: 'CPU', stroke: '#bc4c00', width: 1.5, value: fmt(' %', 1), scale: 'cpu' }); rd.push(D.cpu); ra.push({ label: 'CPU %', scale: 'cpu' }); }
     if (D.mem) { rs.push({ label: 'memory', stroke: '#8250df', width: 1.5, value: fmt(' MiB', 1), scale: 'mem' }); rd.push(D.mem); ra.push(D.cpu ? { scale: 'mem', side: 1, grid: { show: false }, values: unit(' MiB') } : { label: 'MiB', scale: 'mem' }); }
     make('chart-resources', rs, rd, ra, { cpu: { range: fromZero }, mem: { range: fromZero } });
+  }
+
+  // Monitor commands hold their last value until the next sample: drawn as steps.
+  if (D.monitors) {
+    var colors = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#cf222e', '#9a6700'];
+    make('chart-monitors', D.monitors.map(function (m, i) {
+      return { label: m.name, stroke: colors[i % colors.length], width: 2, value: fmt('', 2), paths: steps };
+    }), D.monitors.map(function (m) { return lead(m.values); }), [{ label: 'value' }], { y: { range: fromZero } });
   }
 
   function resize(width) {

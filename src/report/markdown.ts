@@ -16,7 +16,7 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, round, verdictParts } from './console.ts';
+import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, round, verdictParts, watchSummary } from './console.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {
@@ -164,6 +164,8 @@ function keyNumbers(r: RunResult): string {
     notes.push(`${r.delayedByCap} requests waited for a free connection, ${r.unsent} due requests were never sent.`);
   }
   for (const w of generatorWarnings(r)) notes.push(`⚠️ ${w}`);
+  // Monitor names, commands and their errors come from configs and command output: escaped.
+  for (const w of watchSummary(r)) notes.push(w.warning ? `⚠️ ${text(w.text, 300)}` : text(w.text, 300));
   // Endpoint names come from configs: escaped like any untrusted text.
   for (const line of invalidSummary(r)) notes.push(text(line, 300));
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
