@@ -5,6 +5,7 @@ import 'node:fs';
 import 'node:path';
 import 'node:net';
 import 'node:fs/promises';
+import './_commonjsHelpers.js';
 import 'node:assert';
 import 'node:http';
 import 'node:stream';
