@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ActionInputs, InputError, RUN_INPUTS, type RunInput, inputOverrides, matrixKey, parseEndpoint, planFromInputs, readInputs } from '../src/action/inputs.ts';
+import { stepKey } from '../src/action/context.ts';
 import { type StateStore, saveContainer, savedContainer } from '../src/action/state.ts';
 import { ConfigError } from '../src/plan/config.ts';
 import { MAX_ANNOTATIONS, breachAnnotations } from '../src/publish/annotations.ts';
@@ -142,19 +143,22 @@ describe('action state and publish helpers', () => {
   });
 
   it('names artifacts per job, matrix leg and attempt', () => {
-    assert.equal(artifactName(undefined, 'perf', '', '1'), 'loadgate-perf-1');
+    assert.equal(artifactName(undefined, 'perf', '', '', '1'), 'loadgate-perf-1');
+    // Two loadgate steps in one job: the runner's ids tell them apart.
+    assert.deepEqual(['__self', '__owner_loadgate', '__owner_loadgate_2', 'gate', undefined].map(stepKey), ['', '', '2', 'gate', '']);
+    assert.equal(artifactName(undefined, 'perf', '2', '', '1'), 'loadgate-perf-2-1');
     const k = matrixKey('{"os": "ubuntu", "node": 24}');
     assert.match(k, /^[0-9a-f]{8}$/);
     assert.equal(k, matrixKey('{"os":"ubuntu","node":24}'), 'formatting does not matter');
     assert.notEqual(k, matrixKey('{"os":"ubuntu","node":22}'));
     assert.equal(matrixKey('null'), '');
-    assert.equal(artifactName(undefined, 'perf', k, '3'), `loadgate-perf-${k}-3`);
-    assert.equal(artifactName('mine', 'perf', k, '3'), 'mine');
+    assert.equal(artifactName(undefined, 'perf', '', k, '3'), `loadgate-perf-${k}-3`);
+    assert.equal(artifactName('mine', 'perf', '', k, '3'), 'mine');
   });
 
   it('a marker that cannot end its HTML comment; a body under 65,536 characters', () => {
-    assert.equal(commentMarker('perf', '', 'ci/loadgate.yml'), '<!-- loadgate:perf:ci/loadgate.yml -->');
-    assert.equal(commentMarker('perf', 'ab12cd34', 'a b-->c'), '<!-- loadgate:perf-ab12cd34:a_b-_c -->');
+    assert.equal(commentMarker('perf', '', '', 'ci/loadgate.yml'), '<!-- loadgate:perf:ci/loadgate.yml -->');
+    assert.equal(commentMarker('perf', 'gate', 'ab12cd34', 'a b-->c'), '<!-- loadgate:perf.gate-ab12cd34:a_b-_c -->');
     const body = commentBody('<!-- m -->', 'x'.repeat(70_000), { run: 'https://github.com/o/r/actions/runs/1' });
     assert.ok(body.length <= COMMENT_MAX_CHARS);
     assert.ok(body.startsWith('<!-- m -->\n') && body.includes('[Workflow run](https://github.com/o/r/actions/runs/1)'));
@@ -203,5 +207,32 @@ describe('action.yml', () => {
     assert.equal(meta.inputs['fail-on-breach']!.default, 'true');
     assert.deepEqual(Object.keys(meta.outputs).sort(), ['artifact-id', 'comment-url', 'error-rate', 'p50-ms', 'p95-ms', 'p99-ms', 'report-dir', 'result-file', 'rps', 'verdict']);
     assert.deepEqual(meta.runs, { using: 'node24', main: 'dist/main.js', post: 'dist/post.js' });
+  });
+});
+
+describe('workflow examples', () => {
+  it('the README and the self-test workflow give only inputs action.yml declares', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..');
+    const declared = new Set(Object.keys((parse(readFileSync(join(root, 'action.yml'), 'utf8')) as { inputs: object }).inputs));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## As a GitHub Action'), readme.indexOf('## Development'));
+    const docs = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    docs.push(readFileSync(join(root, '.github/workflows/self-test.yml'), 'utf8'));
+    let steps = 0;
+    const visit = (v: unknown): void => {
+      if (Array.isArray(v)) return v.forEach(visit);
+      if (v === null || typeof v !== 'object') return;
+      const o = v as Record<string, unknown>;
+      if (typeof o['uses'] === 'string' && /^(\.\/|owner\/loadgate@)/.test(o['uses'])) {
+        steps++;
+        for (const k of Object.keys((o['with'] ?? {}) as object)) assert.ok(declared.has(k), `input "${k}" is not in action.yml`);
+      }
+      Object.values(o).forEach(visit);
+    };
+    for (const d of docs) visit(parse(d));
+    assert.ok(steps >= 5, `${steps} loadgate steps checked`);
   });
 });

@@ -76,6 +76,7 @@ function runnerEnv(o: RunOptions, dir: string, inputs: Record<string, string>): 
     GITHUB_RUN_ID: '4242',
     GITHUB_RUN_ATTEMPT: o.attempt ?? '1',
     GITHUB_JOB: 'perf',
+    GITHUB_ACTION: '__self',
     GITHUB_WORKSPACE: dir,
     GITHUB_API_URL: o.gh.url,
     // Unset: a non-github.com server makes the artifact client refuse ("GHES not supported").
@@ -233,6 +234,18 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.ok(json.durationMs < 30_000);
     assert.ok(await eventually(() => !processAlive(Number(pid)), 2000), `the service (pid ${pid}) is stopped`);
     assert.equal(gh.comments(7).length, 1, 'the comment says what was measured');
+  });
+
+  it('a service that cannot start: one clear message, verdict error, its log uploaded', async () => {
+    const gh = await fakeGitHub();
+    const r = await runAction(serviceInputs({ 'service-command': `node -e "console.error('no model file'); process.exit(3)" {port}` }), { gh });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /^::error::the service exited with code 3 before it became ready; its last output:%0A  no model file$/m);
+    assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
+    assert.equal(r.outputs['verdict'], 'error');
+    assert.deepEqual(gh.artifacts.map((a) => a.entries), [['service.log']]);
+    assert.ok(!gh.calls.some((c) => c.includes('/repos/')));
   });
 
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {

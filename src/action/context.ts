@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 export interface RunContext {
   /** The job's id in the workflow (GITHUB_JOB). */
   job: string;
+  /** Tells two loadgate steps in one job apart ('' for the usual single step): see stepKey. */
+  step: string;
   runId: string;
   runAttempt: string;
   /** owner/name */
@@ -21,6 +23,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   const pr = pullRequestNumber(env['GITHUB_EVENT_PATH']);
   return {
     job: env['GITHUB_JOB'] || 'job',
+    step: stepKey(env['GITHUB_ACTION']),
     runId: env['GITHUB_RUN_ID'] || '0',
     runAttempt: env['GITHUB_RUN_ATTEMPT'] || '1',
     repository: env['GITHUB_REPOSITORY'] || '',
@@ -29,6 +32,18 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     ...(pr !== undefined ? { pullRequest: pr } : {}),
     workspace: env['GITHUB_WORKSPACE'] || process.cwd(),
   };
+}
+
+/**
+ * GITHUB_ACTION is the step's `id:`, or one the runner makes up from the action (`__owner_repo`, `__self`
+ * for `uses: ./`) with `_2`, `_3`... for the second and later steps of the same action in a job. The first
+ * unnamed step gets '' (names stay short); any other its id or its number, so two loadgate steps in a job
+ * upload distinct artifacts and keep distinct comments.
+ */
+export function stepKey(action: string | undefined): string {
+  if (!action) return '';
+  if (!action.startsWith('__')) return action;
+  return /_(\d+)$/.exec(action)?.[1] ?? '';
 }
 
 /** `.pull_request.number` of the event payload (pull_request and pull_request_target events). */

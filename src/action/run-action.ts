@@ -89,7 +89,7 @@ type Bounded = <T>(p: Promise<T>, ms: number, what: string) => Promise<T>;
 
 async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, bounded: Bounded): Promise<void> {
 
-  const name = artifactName(inputs.artifactName, ctx.job, matrixKey(inputs.matrix), ctx.runAttempt);
+  const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrixKey(inputs.matrix), ctx.runAttempt);
   const stages = plan.load.stages.length;
   const hooks: RunHooks & { onServiceStarted?: (s: StartedService) => void } = {
     log: (line) => core.info(line),
@@ -192,7 +192,7 @@ async function postComment(
   }
   // One comment per job, matrix leg and config: a second loadgate step with another config gets its own.
   const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
-  const marker = commentMarker(ctx.job, matrixKey(inputs.matrix), configId);
+  const marker = commentMarker(ctx.job, ctx.step, matrixKey(inputs.matrix), configId);
   const body = commentBody(marker, renderMarkdown(result, verdict, { ...mdOpts, maxChars: COMMENT_REPORT_CHARS }), links);
   try {
     const c = await bounded(

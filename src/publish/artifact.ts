@@ -5,11 +5,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultArtifactClient } from '@actions/artifact';
 
-/** `loadgate-<job>[-<matrix hash>]-<attempt>`, unless the artifact-name input says otherwise. */
-export function artifactName(given: string | undefined, job: string, matrixKey: string, attempt: string): string {
+/** `loadgate-<job>[-<step>][-<matrix hash>]-<attempt>`, unless the artifact-name input says otherwise. */
+export function artifactName(given: string | undefined, job: string, step: string, matrixKey: string, attempt: string): string {
   if (given) return given;
   const safe = (s: string) => s.replace(/[^\w.-]+/g, '_');
-  return ['loadgate', safe(job), ...(matrixKey ? [matrixKey] : []), safe(attempt)].join('-');
+  return ['loadgate', safe(job), ...(step ? [safe(step)] : []), ...(matrixKey ? [matrixKey] : []), safe(attempt)].join('-');
 }
 
 /** Every file under `dir`, sorted (a report folder is small and flat; service logs included). */

@@ -7,10 +7,13 @@
 
 export const COMMENT_MAX_CHARS = 65_536;
 
-/** `<!-- loadgate:<job>[-<matrix hash>]:<config id> -->`: only characters that cannot end the HTML comment. */
-export function commentMarker(job: string, matrixKey: string, configId: string): string {
+/**
+ * `<!-- loadgate:<job>[.<step>][-<matrix hash>]:<config id> -->`, with only characters that cannot end the
+ * HTML comment. The step part tells two loadgate steps of one job apart (src/action/context.ts).
+ */
+export function commentMarker(job: string, step: string, matrixKey: string, configId: string): string {
   const safe = (s: string) => s.replace(/[^\w./-]+/g, '_').replace(/-{2,}/g, '-');
-  return `<!-- loadgate:${safe(job)}${matrixKey ? `-${matrixKey}` : ''}:${safe(configId)} -->`;
+  return `<!-- loadgate:${safe(job)}${step ? `.${safe(step)}` : ''}${matrixKey ? `-${matrixKey}` : ''}:${safe(configId)} -->`;
 }
 
 /** Pure: the comment body (marker first, then the report, then links), at most COMMENT_MAX_CHARS. */
