@@ -159,7 +159,7 @@ describe('action state and publish helpers', () => {
   it('a marker that cannot end its HTML comment; a body under 65,536 characters', () => {
     assert.equal(commentMarker('perf', '', '', 'ci/loadgate.yml'), '<!-- loadgate:perf:ci/loadgate.yml -->');
     assert.equal(commentMarker('perf', 'gate', 'ab12cd34', 'a b-->c'), '<!-- loadgate:perf.gate-ab12cd34:a_b-_c -->');
-    const body = commentBody('<!-- m -->', 'x'.repeat(70_000), { run: 'https://github.com/o/r/actions/runs/1' });
+    const body = commentBody('<!-- m -->', 'x'.repeat(70_000), 'https://github.com/o/r/actions/runs/1');
     assert.ok(body.length <= COMMENT_MAX_CHARS);
     assert.ok(body.startsWith('<!-- m -->\n') && body.includes('[Workflow run](https://github.com/o/r/actions/runs/1)'));
   });

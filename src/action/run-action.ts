@@ -88,7 +88,6 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
 type Bounded = <T>(p: Promise<T>, ms: number, what: string) => Promise<T>;
 
 async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, bounded: Bounded): Promise<void> {
-
   const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrixKey(inputs.matrix), ctx.runAttempt);
   const stages = plan.load.stages.length;
   const hooks: RunHooks & { onServiceStarted?: (s: StartedService) => void } = {
@@ -133,10 +132,10 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
   } catch (e) {
     core.warning(`Could not upload the reports as an artifact: ${(e as Error).message}. They are in ${plan.outputDir}.`);
   }
-  const links = { run: runUrl(ctx), ...(artifactId !== undefined ? { artifact: artifactUrl(ctx, artifactId) } : {}) };
+  // The summary and the comment link the artifact (or name it when the upload failed).
   const mdOpts = {
     title: `loadgate · ${ctx.job}`,
-    ...(links.artifact ? { reportLink: links.artifact } : { artifactName: name }),
+    ...(artifactId !== undefined ? { reportLink: artifactUrl(ctx, artifactId) } : { artifactName: name }),
   };
 
   // 2. The job summary.
@@ -147,7 +146,7 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
   }
 
   // 3. The sticky PR comment.
-  const commentUrl = await postComment(ctx, inputs, plan, result, verdict, mdOpts, links, bounded);
+  const commentUrl = await postComment(ctx, inputs, plan, result, verdict, mdOpts, bounded);
 
   // 4. Outputs.
   const outputs: Record<string, string> = {
@@ -178,7 +177,6 @@ async function postComment(
   result: RunOutput['result'],
   verdict: RunOutput['verdict'],
   mdOpts: { title: string; reportLink?: string; artifactName?: string },
-  links: { run: string; artifact?: string },
   bounded: Bounded,
 ): Promise<string | undefined> {
   if (!inputs.comment) return undefined;
@@ -193,7 +191,7 @@ async function postComment(
   // One comment per job, matrix leg and config: a second loadgate step with another config gets its own.
   const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
   const marker = commentMarker(ctx.job, ctx.step, matrixKey(inputs.matrix), configId);
-  const body = commentBody(marker, renderMarkdown(result, verdict, { ...mdOpts, maxChars: COMMENT_REPORT_CHARS }), links);
+  const body = commentBody(marker, renderMarkdown(result, verdict, { ...mdOpts, maxChars: COMMENT_REPORT_CHARS }), runUrl(ctx));
   try {
     const c = await bounded(
       upsertComment({ apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken }, marker, body),

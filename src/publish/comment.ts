@@ -16,9 +16,12 @@ export function commentMarker(job: string, step: string, matrixKey: string, conf
   return `<!-- loadgate:${safe(job)}${step ? `.${safe(step)}` : ''}${matrixKey ? `-${matrixKey}` : ''}:${safe(configId)} -->`;
 }
 
-/** Pure: the comment body (marker first, then the report, then links), at most COMMENT_MAX_CHARS. */
-export function commentBody(marker: string, report: string, links: { run: string; artifact?: string }): string {
-  const footer = `<sub>[Workflow run](${links.run})${links.artifact ? ` · [Full report (artifact)](${links.artifact})` : ''} · updated by loadgate on every push</sub>`;
+/**
+ * Pure: the comment body (marker first, then the report, then a link to the run), at most COMMENT_MAX_CHARS.
+ * The report itself links the artifact (or names it when the upload failed).
+ */
+export function commentBody(marker: string, report: string, runUrl: string): string {
+  const footer = `<sub>[Workflow run](${runUrl}) · this comment is updated on every run</sub>`;
   const body = `${marker}\n${report.trimEnd()}\n\n${footer}\n`;
   if (body.length <= COMMENT_MAX_CHARS) return body;
   // The report is rendered under its own cap; this is the last guard.
