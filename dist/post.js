@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { j as runnerState, k as savedContainer, i as info, d as debug, w as warning } from './state.js';
+import { j as runnerState, k as savedContainer, d as debug, i as info, w as warning } from './state.js';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -40,14 +40,17 @@ async function cleanupAction(store = runnerState) {
     const c = savedContainer(store);
     if (!c)
         return;
-    const r = await new Promise((res) => execFile(c.engine, ['rm', '-f', c.id], { timeout: 20_000 }, (err, _stdout, stderr) => res({ err, stderr: String(stderr) })));
-    if (!r.err)
-        info(`Removed the service container ${c.id.slice(0, 12)}`);
-    // main removed it already (the usual case).
-    else if (/no such container/i.test(r.stderr))
+    const r = await new Promise((res) => 
+    // -v: with its anonymous volumes, as the service layer removes it.
+    execFile(c.engine, ['rm', '-f', '-v', c.id], { timeout: 20_000 }, (err, _stdout, stderr) => res({ err, stderr: String(stderr) })));
+    // main removed it already (the usual case): docker and podman say so in their own words (docker 20.10
+    // with exit code 0).
+    if (/no such container|no container with name or id/i.test(r.stderr))
         debug(`container ${c.id} was already removed`);
+    else if (!r.err)
+        info(`Removed the service container ${c.id.slice(0, 12)}`);
     else
-        warning(`Could not remove the service container ${c.id.slice(0, 12)} (${c.engine} rm -f): ${r.stderr.trim() || r.err.message}`);
+        warning(`Could not remove the service container ${c.id.slice(0, 12)} (${c.engine} rm -f -v): ${r.stderr.trim() || r.err.message}`);
 }
 
 // The GitHub Action's post step: removes the service container if main left it running (src/action/cleanup.ts).

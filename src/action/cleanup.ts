@@ -9,10 +9,12 @@ export async function cleanupAction(store: StateStore = runnerState): Promise<vo
   const c = savedContainer(store);
   if (!c) return;
   const r = await new Promise<{ err: Error | null; stderr: string }>((res) =>
-    execFile(c.engine, ['rm', '-f', c.id], { timeout: 20_000 }, (err, _stdout, stderr) => res({ err, stderr: String(stderr) })),
+    // -v: with its anonymous volumes, as the service layer removes it.
+    execFile(c.engine, ['rm', '-f', '-v', c.id], { timeout: 20_000 }, (err, _stdout, stderr) => res({ err, stderr: String(stderr) })),
   );
-  if (!r.err) core.info(`Removed the service container ${c.id.slice(0, 12)}`);
-  // main removed it already (the usual case).
-  else if (/no such container/i.test(r.stderr)) core.debug(`container ${c.id} was already removed`);
-  else core.warning(`Could not remove the service container ${c.id.slice(0, 12)} (${c.engine} rm -f): ${r.stderr.trim() || r.err.message}`);
+  // main removed it already (the usual case): docker and podman say so in their own words (docker 20.10
+  // with exit code 0).
+  if (/no such container|no container with name or id/i.test(r.stderr)) core.debug(`container ${c.id} was already removed`);
+  else if (!r.err) core.info(`Removed the service container ${c.id.slice(0, 12)}`);
+  else core.warning(`Could not remove the service container ${c.id.slice(0, 12)} (${c.engine} rm -f -v): ${r.stderr.trim() || r.err.message}`);
 }

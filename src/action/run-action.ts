@@ -95,7 +95,7 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     signal,
     onProgress: (p) => core.info(formatProgress(p, stages)),
     // The post step removes it if this process cannot (killed, or out of time on a cancel).
-    onServiceStarted: (s) => {
+    onServiceStarted: (s: StartedService) => {
       if (s.kind === 'container') saveContainer(runnerState, { engine: s.engine, id: s.id });
     },
   };
