@@ -72474,4 +72474,4 @@ function abortReason(signal) {
     return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }
 
-export { ConfigError as C, ServiceError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, round as h, renderMarkdown as i, distExports$1 as j, parseSloLine as k, SloSyntaxError as l, percentileMs as p, readConfigFile as r, statsFor as s };
+export { ConfigError as C, ServiceError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, round as h, escapeHtml as i, cleanText as j, truncate as k, renderMarkdown as l, distExports$1 as m, parseSloLine as n, SloSyntaxError as o, percentileMs as p, readConfigFile as r, statsFor as s, text as t };

@@ -245,6 +245,7 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
     assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
     assert.equal(r.outputs['verdict'], 'error');
+    assert.match(r.summary, /^### ❌ ERROR: the run could not start · loadgate · perf\n\n<pre>the service exited with code 3 before it became ready; its last output:\n  no model file<\/pre>$/m);
     assert.deepEqual(gh.artifacts.map((a) => a.entries), [['service.log']]);
     assert.ok(!gh.calls.some((c) => c.includes('/repos/')));
   });

@@ -18,7 +18,7 @@ import { annotate, breachAnnotations } from '../publish/annotations.ts';
 import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
 import { GitHubApiError, commentBody, commentMarker, upsertComment } from '../publish/comment.ts';
 import { runOutputs } from '../publish/outputs.ts';
-import { summaryMarkdown, writeSummary } from '../publish/summary.ts';
+import { startFailureMarkdown, summaryMarkdown, writeSummary } from '../publish/summary.ts';
 import { type RunContext, artifactUrl, readRunContext, runUrl } from './context.ts';
 import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } from './inputs.ts';
 import { runnerState, saveContainer } from './state.ts';
@@ -106,6 +106,11 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     if (!(e instanceof ConfigError || e instanceof ServiceError)) throw e;
     // The run never got going: the folder may still hold the service's log, which says why.
     core.setFailed(e.message);
+    try {
+      await writeSummary(startFailureMarkdown(`loadgate · ${ctx.job}`, e.message));
+    } catch (err) {
+      core.info(`No job summary: ${(err as Error).message}`);
+    }
     core.setOutput('verdict', 'error');
     core.setOutput('report-dir', plan.outputDir);
     try {

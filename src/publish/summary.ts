@@ -3,7 +3,8 @@
 
 import * as core from '@actions/core';
 import type { RunResult } from '../metrics/result.ts';
-import { type MarkdownOptions, renderMarkdown } from '../report/markdown.ts';
+import { escapeHtml, cleanText, truncate } from '../report/escape.ts';
+import { type MarkdownOptions, renderMarkdown, text } from '../report/markdown.ts';
 import type { Verdict } from '../verdict/types.ts';
 
 export const SUMMARY_MAX_BYTES = 900 * 1024;
@@ -18,6 +19,12 @@ export function summaryMarkdown(r: RunResult, verdict: Verdict, opts: Omit<Markd
     if (Buffer.byteLength(md) <= maxBytes || maxChars < 1000) return md;
     maxChars = Math.floor(maxChars / 2);
   }
+}
+
+/** When there is no run to report (the service could not start): why, as the service or engine said it. */
+export function startFailureMarkdown(title: string, message: string): string {
+  // Untrusted text (the service's last output): HTML-escaped inside <pre>, where Markdown is not parsed.
+  return `### ❌ ERROR: the run could not start · ${text(title, 100)}\n\n<pre>${escapeHtml(cleanText(truncate(message, 4000)))}</pre>\n`;
 }
 
 /** Appends to the step summary file (GITHUB_STEP_SUMMARY); throws when the runner gave none. */
