@@ -52,7 +52,7 @@ export function readInputs(get: GetInput): ActionInputs {
   }
   const config = get('config', { trim: true });
   const artifactName = get('artifact-name', { trim: true });
-  if (artifactName && /["':<>|*?\r\n\\/]/.test(artifactName)) {
+  if (artifactName && /[":<>|*?\r\n\\/]/.test(artifactName)) {
     throw new InputError(`input "artifact-name": "${artifactName}" holds a character artifact names cannot have (one of " : < > | * ? \\ / or a line break)`);
   }
   return {
