@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, S as ServiceError, V as VERSION } from './run.js';
+import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, V as VERSION } from './run.js';
+import { S as ServiceError } from './container.js';
 import 'node:fs';
 import 'node:path';
 import 'node:net';

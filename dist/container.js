@@ -1,0 +1,369 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, createWriteStream } from 'node:fs';
+import { constants } from 'node:os';
+import { dirname } from 'node:path';
+
+var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+function getDefaultExportFromCjs (x) {
+	return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, 'default') ? x['default'] : x;
+}
+
+function getAugmentedNamespace(n) {
+  if (Object.prototype.hasOwnProperty.call(n, '__esModule')) return n;
+  var f = n.default;
+	if (typeof f == "function") {
+		var a = function a () {
+			var isInstance = false;
+      try {
+        isInstance = this instanceof a;
+      } catch (e) {}
+			if (isInstance) {
+        return Reflect.construct(f, arguments, this.constructor);
+			}
+			return f.apply(this, arguments);
+		};
+		a.prototype = f.prototype;
+  } else a = {};
+  Object.defineProperty(a, '__esModule', {value: true});
+	Object.keys(n).forEach(function (k) {
+		var d = Object.getOwnPropertyDescriptor(n, k);
+		Object.defineProperty(a, k, d.get ? d : {
+			enumerable: true,
+			get: function () {
+				return n[k];
+			}
+		});
+	});
+	return a;
+}
+
+// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
+// exit to watch, its last output for messages, and a stop that always works.
+class ServiceError extends Error {
+    name = 'ServiceError';
+}
+const TAIL_LINES = 40;
+/** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
+class Tail {
+    lines = [];
+    push(chunk) {
+        for (const line of chunk.toString().split('\n')) {
+            if (line.trim() === '')
+                continue;
+            this.lines.push(line.replace(/\r$/, ''));
+            if (this.lines.length > TAIL_LINES)
+                this.lines.shift();
+        }
+    }
+    last(n = 15) {
+        return this.lines.slice(-n);
+    }
+}
+function exitMessage(e, svc, when) {
+    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+    const tail = svc.lastLines();
+    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+}
+/** Waits for `p`, or `ms` at most. */
+async function within(p, ms) {
+    let timer;
+    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
+    clearTimeout(timer);
+}
+
+// A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
+// the plan says, `run -d --init` it under a name of ours with its port published on 127.0.0.1 only,
+// follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
+//
+// Everything goes through execFile/spawn with argument lists (never a shell): image names, paths and
+// arguments from the config reach the engine exactly as written. Environment values are passed by
+// name (`-e NAME`, the value in the CLI's own environment), so they do not show in `ps`.
+/** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
+const CONTAINER_PREFIX = 'loadgate-';
+async function startContainer(plan, opts = {}) {
+    const engine = cliOf(plan.engine);
+    const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
+    let log;
+    if (opts.logFile) {
+        mkdirSync(dirname(opts.logFile), { recursive: true });
+        log = createWriteStream(opts.logFile);
+    }
+    const tail = new Tail();
+    const keep = (chunk) => {
+        log?.write(chunk);
+        tail.push(chunk);
+    };
+    const closeLog = () => new Promise((res) => (log ? log.end(res) : res()));
+    const fail = async (message) => {
+        await closeLog();
+        throw new ServiceError(message);
+    };
+    await prepareImage(plan, engine, keep, tail, opts.signal).catch(async (e) => fail(e.message));
+    if (opts.signal?.aborted)
+        await fail('stopped before the container was started');
+    // Registered before `run`, so that a container created by a `run` that then fails (a port or a
+    // limit the engine refuses) or is cut short by an exit is still removed.
+    live.set(name, { engine: plan.engine, children: [] });
+    const removeNow = async () => {
+        await engine.run(['rm', '-f', '-v', name], { timeoutMs: 30_000 }).catch(() => { });
+        live.delete(name);
+    };
+    const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e) => {
+        await removeNow();
+        return fail(e.message);
+    });
+    if (started.code !== 0) {
+        await removeNow();
+        await fail(`${plan.engine} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
+    }
+    // `run -d` prints the id last (after any warnings the engine prints to stdout).
+    const id = started.stdout.trim().split('\n').pop().trim();
+    const short = id.slice(0, 12);
+    opts.onStarted?.({ kind: 'container', engine: plan.engine, id, name });
+    // The container's output, from its start, until it is gone.
+    const logs = spawnTracked(name, plan.engine, ['logs', '-f', id]);
+    logs.stdout.on('data', keep);
+    logs.stderr.on('data', keep);
+    const logsDone = new Promise((res) => logs.on('close', () => res()));
+    logs.on('error', () => { });
+    let stopping;
+    const exited = watchExit(engine, name, id, plan, logsDone);
+    const svc = {
+        baseUrl: plan.baseUrl,
+        exited,
+        lastLines: (n = 15) => tail.last(n),
+        watch: { kind: 'container', engine: plan.engine, id },
+        describe: () => `container ${name} (image ${plan.image}, id ${short})`,
+        stop(graceMs = 5000) {
+            stopping ??= (async () => {
+                // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
+                await engine.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                await removeNow();
+                // The last output: `logs -f` ends once the container is gone.
+                await within(logsDone, 1000);
+                for (const c of [logs])
+                    if (c.exitCode === null && c.signalCode === null)
+                        c.kill('SIGKILL');
+                await within(exited, 1000);
+                await closeLog();
+            })();
+            return stopping;
+        },
+    };
+    // The host port the engine picked (127.0.0.1::PORT): no race with another process for a free port.
+    const port = hostNetwork(plan.args)
+        ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
+        : await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+    const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
+    if (port.code !== 0 || !hostPort) {
+        // Most often the container already exited (its ports go with it): say that, with its output.
+        let exit;
+        await within(exited.then((e) => (exit = e)), 3000);
+        const message = exit
+            ? exitMessage(exit, svc, 'before it became ready')
+            : `cannot find the host port of container ${name} (port ${plan.port}/tcp): ${lastLine(port.stderr) || port.stdout.trim() || 'no answer'}`;
+        await svc.stop(0);
+        throw new ServiceError(message);
+    }
+    svc.baseUrl = plan.baseUrl.replace('{port}', hostPort);
+    return svc;
+}
+/**
+ * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
+ * it). Resolves once its last output has been read too, so error messages show it.
+ */
+function watchExit(engine, name, id, plan, logsDone) {
+    const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+    let out = '';
+    let err = '';
+    waiter.stdout.setEncoding('utf8').on('data', (s) => (out += s));
+    waiter.stderr.setEncoding('utf8').on('data', (s) => (err += s));
+    return new Promise((res) => {
+        let done = false;
+        const finish = async (code) => {
+            if (done)
+                return;
+            done = true;
+            const at = Date.now();
+            const exitCode = Number.parseInt(out.trim(), 10);
+            let exit;
+            if (code !== 0 || !Number.isFinite(exitCode)) {
+                exit = { code: null, signal: null, note: `${plan.engine} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
+            }
+            else {
+                const notes = [];
+                // tini (--init) and the engine report death by signal N as 128 + N.
+                const sig = exitCode > 128 ? Object.entries(constants.signals).find(([, n]) => n === exitCode - 128)?.[0] : undefined;
+                if (sig)
+                    notes.push(`killed by ${sig}`);
+                const oom = await engine.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
+                if (oom?.stdout.trim() === 'true') {
+                    notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtBytes(plan.memoryBytes)} memory limit` : 'out of memory');
+                }
+                exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
+            }
+            await within(logsDone, 2000);
+            res(exit);
+        };
+        waiter.on('close', (code) => void finish(code));
+        waiter.on('error', (e) => {
+            err += e.message;
+            void finish(null);
+        });
+    });
+}
+/**
+ * Removes a container by id or name, running or not, with its anonymous volumes: for the action's post
+ * step, when the main step was killed before it could (it saved the id from onServiceStarted). Never throws.
+ */
+async function removeContainer(engine, idOrName, timeoutMs = 30_000) {
+    try {
+        const r = await cliOf(engine).run(['rm', '-f', '-v', idOrName], { timeoutMs });
+        // docker 20.10 answers 0 for a container that is not there; newer versions and podman answer 1.
+        if (/no such container|no container with name or id/i.test(r.stderr))
+            return { removed: false, message: `${idOrName} was already gone` };
+        if (r.code !== 0)
+            return { removed: false, message: `${engine} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
+        return { removed: true, message: `removed ${idOrName}` };
+    }
+    catch (e) {
+        return { removed: false, message: e.message };
+    }
+}
+/** Build (classic builder), or make sure the image is there as the pull policy says. */
+async function prepareImage(plan, engine, output, tail, signal) {
+    const stopped = () => signal?.aborted === true;
+    if (plan.build) {
+        const b = plan.build;
+        const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
+        output(Buffer.from(`$ ${plan.engine} ${args.join(' ')}\n`));
+        // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
+        const r = await engine.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
+        if (stopped())
+            throw new Error(`stopped while building ${plan.image}`);
+        if (r.code !== 0) {
+            throw new Error(`building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`);
+        }
+        return;
+    }
+    const present = async () => (await engine.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+    if (plan.pull === 'never') {
+        if (!(await present())) {
+            throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
+        }
+        return;
+    }
+    if (plan.pull === 'missing' && (await present()))
+        return;
+    output(Buffer.from(`$ ${plan.engine} pull ${plan.image}\n`));
+    const r = await engine.run(['pull', plan.image], { signal, output });
+    if (stopped())
+        throw new Error(`stopped while pulling ${plan.image}`);
+    if (r.code !== 0)
+        throw new Error(`pulling ${plan.image} failed${codeOf(r)}: ${lastLine(r.stderr)}`);
+}
+/** `run -d --init`: tini as PID 1 passes SIGTERM on (a shell or busybox PID 1 would ignore it until -t runs out). */
+function runArgs(plan, name) {
+    return [
+        'run', '-d', '--init',
+        '--name', name,
+        '--label', `loadgate.pid=${process.pid}`,
+        // On the host's network the service's port is the host's: nothing to publish.
+        ...(hostNetwork(plan.args) ? [] : ['-p', `127.0.0.1::${plan.port}`]),
+        ...plan.envFiles.flatMap((f) => ['--env-file', f]),
+        ...Object.entries(plan.env).flatMap(([k, v]) => ['-e', byValue(k) ? `${k}=${v}` : k]),
+        ...(plan.cpus !== undefined ? ['--cpus', String(plan.cpus)] : []),
+        // Swap as large as the limit means no swap: a Kubernetes pod's memory limit, which is what users mirror.
+        ...(plan.memoryBytes !== undefined ? ['--memory', String(plan.memoryBytes), '--memory-swap', String(plan.memoryBytes)] : []),
+        ...(plan.entrypoint !== undefined ? ['--entrypoint', plan.entrypoint] : []),
+        ...plan.args,
+        plan.image,
+        ...(plan.cmd ?? []),
+    ];
+}
+/**
+ * Variables that steer the engine's CLI itself (where it finds its config, helpers and daemon) go on the
+ * command line as NAME=VALUE: set in the CLI's own environment, they would change what the CLI does.
+ */
+function byValue(name) {
+    return /^(PATH|HOME|TMPDIR|USER|SHELL|XDG_.*|LD_.*|DOCKER_.*|CONTAINER_.*|CONTAINERS_.*|BUILDKIT_.*|HTTPS?_PROXY|NO_PROXY)$/i.test(name);
+}
+/** `--network host` / `--net=host` in the extra arguments. */
+function hostNetwork(args) {
+    return args.some((a, i) => /^--net(work)?=host$/.test(a) || (/^--net(work)?$/.test(a) && args[i + 1] === 'host'));
+}
+// Containers started and not yet removed, with the CLI children that follow them. Should loadgate exit
+// without stopping them (a second Ctrl-C, an internal error), they are removed on the way out: 'exit'
+// handlers must be synchronous, hence execFileSync (~0.1 s a container).
+const live = new Map();
+process.on('exit', () => {
+    for (const [name, c] of live) {
+        for (const child of c.children)
+            if (child.exitCode === null && child.signalCode === null)
+                child.kill('SIGKILL');
+        try {
+            execFileSync(c.engine, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
+        }
+        catch {
+            // Nothing more can be done on the way out; the action's post step tries again.
+        }
+    }
+});
+/** A long-lived CLI child (logs -f, wait) for a container, killed with it on the way out. */
+function spawnTracked(name, engine, args) {
+    const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.get(name)?.children.push(child);
+    return child;
+}
+function cliOf(command) {
+    return {
+        run(args, o = {}) {
+            return new Promise((res, rej) => {
+                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal } : {}) });
+                const out = [];
+                const err = [];
+                child.stdout.on('data', (b) => {
+                    out.push(b);
+                    o.output?.(b);
+                });
+                child.stderr.on('data', (b) => {
+                    err.push(b);
+                    o.output?.(b);
+                });
+                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+                child.on('error', (e) => {
+                    clearTimeout(timer);
+                    if (e.code === 'ENOENT')
+                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+                    else if (e.name === 'AbortError')
+                        res({ code: null, stdout: '', stderr: 'stopped' });
+                    else
+                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
+                });
+                child.on('close', (code) => {
+                    clearTimeout(timer);
+                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+                });
+            });
+        },
+    };
+}
+function codeOf(r) {
+    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
+}
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
+function lastLine(s) {
+    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
+}
+function fmtBytes(n) {
+    for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])
+        if (n >= f)
+            return `${Math.round((n / f) * 10) / 10} ${u}`;
+    return `${n} bytes`;
+}
+
+export { ServiceError as S, Tail as T, getDefaultExportFromCjs as a, commonjsGlobal as c, exitMessage as e, getAugmentedNamespace as g, removeContainer as r, startContainer as s, within as w };

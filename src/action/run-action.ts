@@ -1,0 +1,228 @@
+// The action's main step, start to finish: inputs -> plan -> run (reports written) -> artifact -> job summary
+// -> PR comment -> outputs -> annotations -> the gate. What happens on GitHub after the run never loses the
+// verdict: an upload or a comment that fails is a warning, and the step still passes or fails on the SLOs.
+//
+// Cancellation: the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the tree 2.5 s after that. On
+// the first signal the load stops, what was measured is written, the service is stopped (executeRun), and
+// then publishing gets what is left of CANCEL_BUDGET_MS from the signal.
+
+import { relative, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { ConfigError } from '../plan/config.ts';
+import type { Plan } from '../plan/types.ts';
+import { formatChecklist, formatProgress, formatSummary } from '../report/console.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import { type RunHooks, type RunOutput, executeRun } from '../run.ts';
+import { ServiceError } from '../service/service.ts';
+import { annotate, breachAnnotations } from '../publish/annotations.ts';
+import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
+import { GitHubApiError, commentBody, commentMarker, upsertComment } from '../publish/comment.ts';
+import { runOutputs } from '../publish/outputs.ts';
+import { startFailureMarkdown, summaryMarkdown, writeSummary } from '../publish/summary.ts';
+import { type RunContext, artifactUrl, readRunContext, runUrl } from './context.ts';
+import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } from './inputs.ts';
+import { runnerState, saveContainer } from './state.ts';
+
+/** From the cancel signal to the end of publishing: well within the 7.5 s before SIGTERM. */
+export const CANCEL_BUDGET_MS = 6_000;
+const UPLOAD_TIMEOUT_MS = 10 * 60_000;
+const COMMENT_TIMEOUT_MS = 60_000;
+/** The comment leaves room for its marker and links under GitHub's 65,536 characters. */
+const COMMENT_REPORT_CHARS = 60_000;
+
+export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const ctx = readRunContext(env);
+  let inputs: ActionInputs;
+  let plan: Plan;
+  try {
+    inputs = readInputs((name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }));
+    plan = planFromInputs(inputs);
+  } catch (e) {
+    return failClearly(e);
+  }
+
+  const stop = new AbortController();
+  let stoppedAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) return;
+    stoppedAt = performance.now();
+    core.info(`${sig}: stopping the load, writing what was measured, stopping the service, uploading the reports`);
+    stop.abort(new Error(`interrupted by ${sig}`));
+  };
+  // Kept until the end: a signal while publishing also bounds what is left to do.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runAndPublish(ctx, inputs, plan, stop.signal, bounded);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  /** `p`, or an error after `ms`, or sooner once cancelled (what is left of the cancel budget). */
+  function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    return new Promise<T>((res, rej) => {
+      let timer = setTimeout(() => rej(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+      const onStop = () => {
+        clearTimeout(timer);
+        const left = Math.max(0, CANCEL_BUDGET_MS - (performance.now() - stoppedAt));
+        timer = setTimeout(() => rej(new Error(`${what} did not finish in time after the cancel`)), left);
+      };
+      if (stop.signal.aborted) onStop();
+      else stop.signal.addEventListener('abort', onStop, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        stop.signal.removeEventListener('abort', onStop);
+      };
+      p.then((v) => (done(), res(v)), (e: unknown) => (done(), rej(e)));
+    });
+  }
+}
+
+type Bounded = <T>(p: Promise<T>, ms: number, what: string) => Promise<T>;
+
+async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, bounded: Bounded): Promise<void> {
+  const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrixKey(inputs.matrix), ctx.runAttempt);
+  const stages = plan.load.stages.length;
+  const hooks: RunHooks = {
+    log: (line) => core.info(line),
+    signal,
+    onProgress: (p) => core.info(formatProgress(p, stages)),
+    // The post step removes it if this process cannot (killed, or out of time on a cancel).
+    onServiceStarted: (s) => {
+      if (s.kind === 'container') saveContainer(runnerState, { engine: s.engine, id: s.id });
+    },
+  };
+  let run: RunOutput;
+  try {
+    run = await executeRun(plan, hooks);
+  } catch (e) {
+    if (!(e instanceof ConfigError || e instanceof ServiceError)) throw e;
+    // The run never got going: the folder may still hold the service's log, which says why.
+    core.setFailed(e.message);
+    try {
+      await writeSummary(startFailureMarkdown(`loadgate · ${ctx.job}`, e.message));
+    } catch (err) {
+      core.info(`No job summary: ${(err as Error).message}`);
+    }
+    core.setOutput('verdict', 'error');
+    core.setOutput('report-dir', plan.outputDir);
+    try {
+      const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
+      core.setOutput('artifact-id', String(a.id));
+    } catch (err) {
+      core.info(`No artifact: ${(err as Error).message}`);
+    }
+    return;
+  }
+
+  const { result, verdict, resultFile } = run;
+  core.info('');
+  core.info(formatSummary(result));
+  core.info('');
+  core.info(formatChecklist(result, verdict));
+
+  // 1. The whole report folder as one artifact.
+  let artifactId: number | undefined;
+  try {
+    const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
+    artifactId = a.id;
+    core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
+  } catch (e) {
+    core.warning(`Could not upload the reports as an artifact: ${(e as Error).message}. They are in ${plan.outputDir}.`);
+  }
+  // The summary and the comment link the artifact (or name it when the upload failed).
+  const mdOpts = {
+    title: `loadgate · ${ctx.job}`,
+    ...(artifactId !== undefined ? { reportLink: artifactUrl(ctx, artifactId) } : { artifactName: name }),
+  };
+
+  // 2. The job summary.
+  try {
+    await writeSummary(summaryMarkdown(result, verdict, mdOpts));
+  } catch (e) {
+    core.info(`No job summary: ${(e as Error).message}`);
+  }
+
+  // 3. The sticky PR comment.
+  const commentUrl = await postComment(ctx, inputs, plan, result, verdict, mdOpts, bounded);
+
+  // 4. Outputs.
+  const outputs: Record<string, string> = {
+    ...runOutputs(result, verdict),
+    'report-dir': plan.outputDir,
+    'result-file': resultFile,
+    'artifact-id': artifactId === undefined ? '' : String(artifactId),
+    'comment-url': commentUrl ?? '',
+  };
+  for (const [k, v] of Object.entries(outputs)) core.setOutput(k, v);
+
+  // 5. Annotations, then 6. the gate.
+  annotate(breachAnnotations(verdict, ctx.workspace));
+  if (result.status === 'interrupted') {
+    core.setFailed(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`);
+  } else if (!verdict.pass) {
+    const why = [...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence), ...verdict.problems];
+    const msg = `loadgate: ${why.join('; ') || `the run was ${result.status}`}`;
+    if (inputs.failOnBreach) core.setFailed(msg);
+    else core.warning(`${msg} (fail-on-breach is false: the step passes)`);
+  }
+}
+
+async function postComment(
+  ctx: RunContext,
+  inputs: ActionInputs,
+  plan: Plan,
+  result: RunOutput['result'],
+  verdict: RunOutput['verdict'],
+  mdOpts: { title: string; reportLink?: string; artifactName?: string },
+  bounded: Bounded,
+): Promise<string | undefined> {
+  if (!inputs.comment) return undefined;
+  if (ctx.pullRequest === undefined) {
+    core.info('No pull request in this event: no PR comment (the job summary has the report).');
+    return undefined;
+  }
+  if (!inputs.githubToken || !ctx.repository) {
+    core.warning('No github-token (or GITHUB_REPOSITORY): cannot comment on the pull request.');
+    return undefined;
+  }
+  // One comment per job, matrix leg and config: a second loadgate step with another config gets its own.
+  const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
+  const marker = commentMarker(ctx.job, ctx.step, matrixKey(inputs.matrix), configId);
+  const body = commentBody(marker, renderMarkdown(result, verdict, { ...mdOpts, maxChars: COMMENT_REPORT_CHARS }), runUrl(ctx));
+  try {
+    const c = await bounded(
+      upsertComment({ apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken }, marker, body),
+      COMMENT_TIMEOUT_MS,
+      'the PR comment',
+    );
+    core.info(`${c.action === 'created' ? 'Posted' : 'Updated'} the PR comment: ${c.url}`);
+    return c.url;
+  } catch (e) {
+    if (e instanceof GitHubApiError && (e.status === 403 || e.status === 404)) {
+      core.warning(
+        `Could not comment on pull request #${ctx.pullRequest} (${e.message}). A pull request from a fork gets a read-only ` +
+          'token; otherwise give the job "permissions: pull-requests: write". The job summary has the report.',
+      );
+    } else {
+      core.warning(`Could not comment on pull request #${ctx.pullRequest}: ${(e as Error).message}`);
+    }
+    return undefined;
+  }
+}
+
+/** A bad input or config: one clear message, no stack trace. Anything else is a bug: say so, with the stack. */
+function failClearly(e: unknown): void {
+  if (e instanceof InputError || e instanceof ConfigError || e instanceof ServiceError) core.setFailed(e.message);
+  else core.setFailed(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+}
+
+/** For main.ts: never rejects (the exit code is set by core.setFailed). */
+export async function runActionSafely(): Promise<void> {
+  try {
+    await runAction();
+  } catch (e) {
+    failClearly(e);
+  }
+}

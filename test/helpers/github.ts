@@ -1,0 +1,211 @@
+// Loopback fakes of GitHub's hosted services, at the HTTP protocol level, so the real client libraries run
+// unchanged (FACTS.md, "GitHub Actions runtime"):
+//
+//   artifact service (ACTIONS_RESULTS_URL): twirp CreateArtifact -> a signed upload URL on this server; Azure
+//     block-blob PUTs (comp=block, then comp=blocklist); FinalizeArtifact -> the artifact id. The zip is kept.
+//   REST API (GITHUB_API_URL): PR comments listed in pages (Link: rel="next"), created, updated; a 403 mode
+//     answers writes as GitHub answers a fork's read-only token.
+//
+//   const gh = await startFakeGitHub({ pageSize: 30 });
+//   env: ACTIONS_RESULTS_URL=gh.url, GITHUB_API_URL=gh.url, ACTIONS_RUNTIME_TOKEN=runtimeToken()
+//   gh.artifacts[0].entries -> file names in the uploaded zip; gh.comments(7); gh.calls
+
+import { createHash } from 'node:crypto';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const RUN_BACKEND_ID = 'c0ffee00-0000-4000-8000-000000000001';
+export const JOB_BACKEND_ID = 'c0ffee00-0000-4000-8000-000000000002';
+
+/** An unsigned JWT whose `scp` claim holds the run and job backend ids (the artifact client decodes, never verifies). */
+export function runtimeToken(): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ scp: `Actions.GenericRead:x Actions.Results:${RUN_BACKEND_ID}:${JOB_BACKEND_ID}` })}.`;
+}
+
+export interface UploadedArtifact {
+  id: number;
+  name: string;
+  size: number;
+  hash: string;
+  zip: Buffer;
+  /** File names inside the zip, from its central directory. */
+  entries: string[];
+}
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  html_url: string;
+  user: { login: string };
+}
+
+export interface FakeGitHub {
+  url: string;
+  artifacts: UploadedArtifact[];
+  /** Every request: "METHOD /path?query". */
+  calls: string[];
+  /** Authorization headers seen on REST calls. */
+  authorizations: string[];
+  comments(pr: number): FakeComment[];
+  /** Adds comments by someone else (to push ours onto a later page). */
+  addComments(pr: number, bodies: string[]): void;
+  /** 'forbidden': creating or updating a comment answers 403, like a fork's read-only token. */
+  mode: 'ok' | 'forbidden';
+  close(): Promise<void>;
+}
+
+const TWIRP = '/twirp/github.actions.results.api.v1.ArtifactService/';
+
+export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise<FakeGitHub> {
+  const pageSize = opts.pageSize ?? 100;
+  const calls: string[] = [];
+  const authorizations: string[] = [];
+  const artifacts: UploadedArtifact[] = [];
+  const pending = new Map<string, { blocks: Map<string, Buffer>; zip?: Buffer }>();
+  const comments = new Map<number, FakeComment[]>();
+  let nextId = 1000;
+  let url = '';
+
+  const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const prComments = (pr: number) => {
+    if (!comments.has(pr)) comments.set(pr, []);
+    return comments.get(pr)!;
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const u = new URL(req.url ?? '/', url);
+    calls.push(`${req.method} ${u.pathname}${u.search}`);
+
+    // ---- artifact service ----
+    if (req.method === 'POST' && u.pathname.startsWith(TWIRP)) {
+      const call = u.pathname.slice(TWIRP.length);
+      const b = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      if (b['workflow_run_backend_id'] !== RUN_BACKEND_ID || b['workflow_job_run_backend_id'] !== JOB_BACKEND_ID) {
+        return json(res, 400, { code: 'invalid_argument', msg: 'unknown run or job backend id' });
+      }
+      const name = String(b['name']);
+      if (call === 'CreateArtifact') {
+        if (artifacts.some((a) => a.name === name) || pending.has(name)) return json(res, 409, { code: 'already_exists', msg: 'artifact exists' });
+        pending.set(name, { blocks: new Map() });
+        return json(res, 200, { ok: true, signed_upload_url: `${url}/blob/${encodeURIComponent(name)}.zip?sig=fake` });
+      }
+      if (call === 'FinalizeArtifact') {
+        const p = pending.get(name);
+        if (!p?.zip) return json(res, 404, { code: 'not_found', msg: 'nothing uploaded' });
+        const hash = createHash('sha256').update(p.zip).digest('hex');
+        if (b['hash'] !== `sha256:${hash}` || Number(b['size']) !== p.zip.length) {
+          return json(res, 400, { code: 'invalid_argument', msg: `hash or size mismatch: ${String(b['hash'])} ${String(b['size'])}` });
+        }
+        const id = nextId++;
+        pending.delete(name);
+        artifacts.push({ id, name, size: p.zip.length, hash, zip: p.zip, entries: zipEntries(p.zip) });
+        return json(res, 200, { ok: true, artifact_id: String(id) });
+      }
+      return json(res, 404, { code: 'bad_route', msg: call });
+    }
+    if (req.method === 'PUT' && u.pathname.startsWith('/blob/')) {
+      const name = decodeURIComponent(u.pathname.slice('/blob/'.length)).replace(/\.zip$/, '');
+      const p = pending.get(name);
+      if (!p) return json(res, 404, {});
+      const comp = u.searchParams.get('comp');
+      if (comp === 'block') p.blocks.set(u.searchParams.get('blockid') ?? '', body);
+      else if (comp === 'blocklist') {
+        const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map((m) => m[1]!);
+        p.zip = Buffer.concat(ids.map((id) => p.blocks.get(id) ?? Buffer.alloc(0)));
+      } else p.zip = body;
+      res.writeHead(201, { etag: '"0x1"', 'last-modified': new Date().toUTCString(), 'x-ms-request-id': String(nextId), 'x-ms-version': '2024-11-04' });
+      return res.end();
+    }
+
+    // ---- REST: PR comments ----
+    authorizations.push(String(req.headers['authorization'] ?? ''));
+    let m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(u.pathname);
+    if (m && req.method === 'GET') {
+      const list = prComments(Number(m[1]));
+      const page = Number(u.searchParams.get('page') ?? '1');
+      const per = Math.min(pageSize, Number(u.searchParams.get('per_page') ?? '30'));
+      const items = list.slice((page - 1) * per, page * per);
+      const headers: Record<string, string> = {};
+      if (page * per < list.length) {
+        const next = new URL(u.href);
+        next.searchParams.set('page', String(page + 1));
+        headers['link'] = `<${next.href}>; rel="next", <${next.href}>; rel="last"`;
+      }
+      return json(res, 200, items, headers);
+    }
+    if (m && req.method === 'POST') {
+      if (fake.mode === 'forbidden') return json(res, 403, { message: 'Resource not accessible by integration' });
+      const pr = Number(m[1]);
+      const id = nextId++;
+      const c: FakeComment = { id, body: String(JSON.parse(body.toString('utf8')).body), html_url: `https://github.com/o/r/pull/${pr}#issuecomment-${id}`, user: { login: 'github-actions[bot]' } };
+      prComments(pr).push(c);
+      return json(res, 201, c);
+    }
+    m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(u.pathname);
+    if (m && req.method === 'PATCH') {
+      if (fake.mode === 'forbidden') return json(res, 403, { message: 'Resource not accessible by integration' });
+      const c = [...comments.values()].flat().find((x) => x.id === Number(m![1]));
+      if (!c) return json(res, 404, { message: 'Not Found' });
+      c.body = String(JSON.parse(body.toString('utf8')).body);
+      return json(res, 200, c);
+    }
+    return json(res, 404, { message: 'Not Found' });
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const fake: FakeGitHub = {
+    url,
+    artifacts,
+    calls,
+    authorizations,
+    comments: (pr) => prComments(pr),
+    addComments(pr, bodies) {
+      for (const body of bodies) {
+        const id = nextId++;
+        prComments(pr).push({ id, body, html_url: `https://github.com/o/r/pull/${pr}#issuecomment-${id}`, user: { login: 'someone' } });
+      }
+    },
+    mode: 'ok',
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  return fake;
+}
+
+/** File names in a zip, read from its central directory (no unzip needed). */
+export function zipEntries(zip: Buffer): string[] {
+  // End of central directory: signature 0x06054b50, at most 64 KiB of comment after it.
+  let eocd = -1;
+  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65_535); i--) {
+    if (zip.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error('not a zip: no end of central directory');
+  const count = zip.readUInt16LE(eocd + 10);
+  let p = zip.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (zip.readUInt32LE(p) !== 0x02014b50) throw new Error(`bad central directory entry at ${p}`);
+    const nameLen = zip.readUInt16LE(p + 28);
+    const extraLen = zip.readUInt16LE(p + 30);
+    const commentLen = zip.readUInt16LE(p + 32);
+    names.push(zip.toString('utf8', p + 46, p + 46 + nameLen));
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  return names.sort();
+}
