@@ -157,8 +157,9 @@ describe('warm-up and early abort in a real run', () => {
   let requests = 0;
   const srv = createServer((_req, res) => {
     requests++;
-    // The first 20 requests are slow (a cold model), then fast.
-    setTimeout(() => res.end('ok'), requests <= 20 ? 60 : 2);
+    // The first 20 requests are slow (a cold model), then fast. Slow enough (400 ms) that the thresholds
+    // below can sit far above what a busy 2-core machine adds to a fast request (stalls of 100+ ms seen).
+    setTimeout(() => res.end('ok'), requests <= 20 ? 400 : 2);
   });
   before(async () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -175,8 +176,8 @@ describe('warm-up and early abort in a real run', () => {
     requests = 0;
     const r = await runLoad({ baseUrl: url, endpoints, load: { model: 'open', maxInFlight: 100, stages: [{ name: 's', durationMs: 2000, rate: 40, ramp: false }] }, timeoutMs: 5000, seed: 1, warmupMs: 600 });
     const w = { stageNames: ['s'], endpointNames: ['p'], warmupMs: 600 };
-    const cold = evaluateSlo(r, slo('p99 < 30ms including warm-up', w));
-    const warm = evaluateSlo(r, slo('p99 < 30ms', w));
+    const cold = evaluateSlo(r, slo('p99 < 200ms including warm-up', w));
+    const warm = evaluateSlo(r, slo('p99 < 200ms', w));
     assert.equal(cold.pass, false, cold.sentence);
     assert.equal(warm.pass, true, warm.sentence);
     assert.match(warm.sentence, /after the 600 ms warm-up$/);
