@@ -74,7 +74,7 @@ for (const [k, v] of Object.entries({ rounds: ROUNDS, duration: D, 'fixed-durati
 }
 if (D < 4 || FD < 5) throw new Error('--duration must be at least 4 s and --fixed-duration at least 5 s (the CPU window skips start-up)');
 
-type Tool = 'wrk' | 'autocannon' | 'loadgate' | 'hey';
+type Tool = 'wrk' | 'autocannon' | 'loadgate' | 'loadgate-undici' | 'hey';
 
 /** hey (Debian) paces each worker with a ticker: a reference for a truly paced fixed rate. Optional. */
 const HEY = spawnSync('hey', [], { stdio: 'ignore' }).error === undefined;
@@ -234,15 +234,16 @@ async function runHey(nginx: Nginx, round: number): Promise<Measured> {
   });
 }
 
-async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuProfile?: string): Promise<Measured> {
+async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuProfile?: string, httpClient: 'auto' | 'undici' = 'auto'): Promise<Measured> {
   const args: ChildArgs = fixedRate
     ? { baseUrl: nginx.url, model: 'open', rate: RATE, maxInFlight: CONNS, durationMs: FD * 1000, body: BODY }
     : { baseUrl: nginx.url, model: 'closed', users: CONNS, durationMs: D * 1000, body: BODY };
   if (cpuProfile) args.cpuProfile = cpuProfile;
+  args.httpClient = httpClient;
   const run = await runTool([NODE, LOADGATE_CHILD, JSON.stringify(args)], { watch: [nginx.workerPid] });
   check(run, 'loadgate');
   const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildResult;
-  const m = measure('loadgate', round, run, fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000], {
+  const m = measure(httpClient === 'undici' ? 'loadgate-undici' : 'loadgate', round, run, fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000], {
     requests: r.requests,
     errors: r.failures + r.unsent,
     durationS: r.durationMs / 1000,
@@ -291,16 +292,26 @@ try {
 
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`\nround ${round}/${ROUNDS}: saturation`);
-    for (const tool of rotate<Tool>(['wrk', 'autocannon', 'loadgate'], round - 1)) {
-      const m = tool === 'wrk' ? await runWrk(nginx, round, script) : tool === 'autocannon' ? await runAutocannon(nginx, round, false) : await runLoadgate(nginx, round, false);
+    for (const tool of rotate<Tool>(['wrk', 'autocannon', 'loadgate', 'loadgate-undici'], round - 1)) {
+      const m =
+        tool === 'wrk'
+          ? await runWrk(nginx, round, script)
+          : tool === 'autocannon'
+            ? await runAutocannon(nginx, round, false)
+            : await runLoadgate(nginx, round, false, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
       m.disturbed = m.generatorCpu === null || m.generatorCpu < DISTURBED_BELOW;
       results.saturation.push(m);
       console.log(line(m) + (m.disturbed ? '  (disturbed: generator under 90% of its core)' : ''));
       await sleep(1000);
     }
     console.log(`round ${round}/${ROUNDS}: fixed rate ${RATE} req/s`);
-    for (const tool of rotate<Tool>(HEY ? ['loadgate', 'autocannon', 'hey'] : ['loadgate', 'autocannon'], round - 1)) {
-      const m = tool === 'autocannon' ? await runAutocannon(nginx, round, true) : tool === 'hey' ? await runHey(nginx, round) : await runLoadgate(nginx, round, true);
+    for (const tool of rotate<Tool>(HEY ? ['loadgate', 'autocannon', 'hey', 'loadgate-undici'] : ['loadgate', 'autocannon', 'loadgate-undici'], round - 1)) {
+      const m =
+        tool === 'autocannon'
+          ? await runAutocannon(nginx, round, true)
+          : tool === 'hey'
+            ? await runHey(nginx, round)
+            : await runLoadgate(nginx, round, true, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
       results.fixedRate.push(m);
       console.log(line(m));
       await sleep(1000);
@@ -330,7 +341,7 @@ try {
 
 // ---- summary ----
 
-const tools: Array<'loadgate' | 'autocannon' | 'wrk'> = ['loadgate', 'autocannon', 'wrk'];
+const tools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'wrk'> = ['loadgate', 'loadgate-undici', 'autocannon', 'wrk'];
 const med = (list: Measured[], tool: Tool, f: (m: Measured) => number | null | undefined) => median(list.filter((m) => m.tool === tool).map((m) => f(m) ?? NaN));
 
 const clean = (t: Tool) => {
@@ -359,7 +370,7 @@ const sat = Object.fromEntries(
   ]),
 ) as Record<Tool, { rpsByRound: number[]; rps: number; rpsUndisturbed: number; undisturbedRounds: number; perCoreCapacity: number; wakeupsPerRequest: number; generatorCpu: number; nginxCpu: number; cpuUsPerRequest: number; p50Ms: number; p99Ms: number; errors: number }>;
 
-const fixedTools: Array<'loadgate' | 'autocannon' | 'hey'> = HEY ? ['loadgate', 'autocannon', 'hey'] : ['loadgate', 'autocannon'];
+const fixedTools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey'> = HEY ? ['loadgate', 'loadgate-undici', 'autocannon', 'hey'] : ['loadgate', 'loadgate-undici', 'autocannon'];
 const fix = Object.fromEntries(
   fixedTools.map((t) => [
     t,
@@ -379,7 +390,7 @@ const fix = Object.fromEntries(
       errors: results.fixedRate.filter((m) => m.tool === t).reduce((s, m) => s + m.errors, 0),
     },
   ]),
-) as Record<'loadgate' | 'autocannon' | 'hey', { cpuUsPerRequestByRound: (number | null)[]; cpuUsPerRequest: number; wholeProcessCpuUsPerRequest: number; inProcessCpuUsPerRequest: number; wakeupsPerRequest: number; sendLagP50Ms: number; sendLagP99Ms: number; generatorCpu: number; rps: number; p50Ms: number; p99Ms: number; maxRssBytes: number; errors: number }>;
+) as Record<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey', { cpuUsPerRequestByRound: (number | null)[]; cpuUsPerRequest: number; wholeProcessCpuUsPerRequest: number; inProcessCpuUsPerRequest: number; wakeupsPerRequest: number; sendLagP50Ms: number; sendLagP99Ms: number; generatorCpu: number; rps: number; p50Ms: number; p99Ms: number; maxRssBytes: number; errors: number }>;
 
 const ratios = {
   saturationLoadgateOverAutocannon: sat.loadgate.rps / sat.autocannon.rps,
@@ -390,6 +401,12 @@ const ratios = {
   perCoreCapacityLoadgateOverWrk: sat.loadgate.perCoreCapacity / sat.wrk.perCoreCapacity,
   fixedRateCpuLoadgateOverAutocannon: fix.loadgate.cpuUsPerRequest / fix.autocannon.cpuUsPerRequest,
   fixedRateCpuLoadgateOverHey: HEY ? fix.loadgate.cpuUsPerRequest / fix.hey.cpuUsPerRequest : null,
+  // loadgate's own HTTP/1.1 client (h1.ts) against the same engine on undici, same run.
+  saturationH1OverUndici: sat.loadgate.rpsUndisturbed / sat['loadgate-undici'].rpsUndisturbed,
+  perCoreCapacityH1OverUndici: sat.loadgate.perCoreCapacity / sat['loadgate-undici'].perCoreCapacity,
+  fixedRateCpuH1OverUndici: fix.loadgate.cpuUsPerRequest / fix['loadgate-undici'].cpuUsPerRequest,
+  perCoreCapacityLoadgateUndiciOverAutocannon: sat['loadgate-undici'].perCoreCapacity / sat.autocannon.perCoreCapacity,
+  saturationUndisturbedLoadgateUndiciOverAutocannon: sat['loadgate-undici'].rpsUndisturbed / sat.autocannon.rpsUndisturbed,
   // Per round (the tools ran minutes apart at most), then the median of the per-round ratios.
   saturationLoadgateOverAutocannonPerRoundMedian: median(
     Array.from({ length: ROUNDS }, (_, i) => {
@@ -431,6 +448,7 @@ console.log(
 );
 console.log('* disturbed round: the generator got under 90% of its core (host contention); left out of the undisturbed median');
 console.log(`loadgate/autocannon: median ${fmt(ratios.saturationLoadgateOverAutocannon, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverAutocannon, 3)}`);
+console.log(`loadgate(h1)/undici: undisturbed ${fmt(ratios.saturationH1OverUndici, 3)}, per core ${fmt(ratios.perCoreCapacityH1OverUndici, 3)}; loadgate-undici/autocannon: undisturbed ${fmt(ratios.saturationUndisturbedLoadgateUndiciOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateUndiciOverAutocannon, 3)}`);
 console.log(`loadgate/wrk:        median ${fmt(ratios.saturationLoadgateOverWrk, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverWrk, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverWrk, 3)}`);
 
 console.log(`\n== fixed rate ${RATE} req/s, ${CONNS} connections, ${FD} s each, medians of ${ROUNDS} rounds ==`);
@@ -454,6 +472,7 @@ console.log(
 );
 console.log(`loadgate send lag (intended time to actual send, included in its latency): p50 ${fmt(fix.loadgate.sendLagP50Ms, 3)} ms, p99 ${fmt(fix.loadgate.sendLagP99Ms, 3)} ms`);
 console.log(`loadgate/autocannon CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverAutocannon, 3)} (per-round median ${fmt(ratios.fixedRateCpuLoadgateOverAutocannonPerRoundMedian, 3)})`);
+console.log(`loadgate(h1)/loadgate-undici CPU per request ${fmt(ratios.fixedRateCpuH1OverUndici, 3)}`);
 if (HEY) console.log(`loadgate/hey CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverHey, 3)} (hey paces each request, as loadgate does; autocannon -R does not, see bench/README.md)`);
 console.log(`\ntargets: saturation >= autocannon: ${targets.saturationAtLeastAutocannon ? 'MET' : 'MISSED'}; CPU/request at ${RATE} req/s <= autocannon: ${targets.fixedRateCpuAtMostAutocannon ? 'MET' : 'MISSED'}`);
 
