@@ -70372,6 +70372,12 @@ class H1Slot {
                     otherEncoding = true;
             }
             else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
+                // The usual "keep-alive" without a string or a regex.
+                if (ve - vs === 10 && nameIs(head, vs, 'keep-alive')) {
+                    if (http10)
+                        close = false;
+                    continue;
+                }
                 const value = head.toString('latin1', vs, ve).toLowerCase();
                 if (/(?:^|,)\s*close\s*(?:,|$)/.test(value))
                     close = true;
@@ -70469,7 +70475,7 @@ function hexDigit(c) {
 }
 /** Case-insensitive compare of buf[p, p + name.length) with a lower-case name. */
 function nameIs(buf, p, name) {
-    for (let k = 1; k < name.length; k++) {
+    for (let k = 0; k < name.length; k++) {
         const c = buf[p + k];
         const e = name.charCodeAt(k);
         if (c !== e && (c | 0x20) !== e)

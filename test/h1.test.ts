@@ -189,6 +189,14 @@ describe('h1 client: response framing', () => {
     assert.equal(srv.connections, 2);
   });
 
+  it('keeps an HTTP/1.0 connection that says keep-alive', async () => {
+    const srv = await server((s) => s.write('HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok'));
+    const c = client(srv.url);
+    assert.equal((await c.request()).status, 200);
+    assert.equal((await c.request()).status, 200);
+    assert.equal(srv.connections, 1);
+  });
+
   it('honours Connection: close with a Content-Length body', async () => {
     const srv = await server((s) => s.write(`${OK_HEAD}Connection: close\r\nContent-Length: 2\r\n\r\nok`));
     const c = client(srv.url);

@@ -392,6 +392,11 @@ export class H1Slot implements SlotLike {
         if (/(?:^|,)\s*chunked$/.test(value)) chunked = true;
         else otherEncoding = true;
       } else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
+        // The usual "keep-alive" without a string or a regex.
+        if (ve - vs === 10 && nameIs(head, vs, 'keep-alive')) {
+          if (http10) close = false;
+          continue;
+        }
         const value = head.toString('latin1', vs, ve).toLowerCase();
         if (/(?:^|,)\s*close\s*(?:,|$)/.test(value)) close = true;
         else if (http10 && /(?:^|,)\s*keep-alive\s*(?:,|$)/.test(value)) close = false;
@@ -484,7 +489,7 @@ function hexDigit(c: number): number {
 
 /** Case-insensitive compare of buf[p, p + name.length) with a lower-case name. */
 function nameIs(buf: Buffer, p: number, name: string): boolean {
-  for (let k = 1; k < name.length; k++) {
+  for (let k = 0; k < name.length; k++) {
     const c = buf[p + k]!;
     const e = name.charCodeAt(k);
     if (c !== e && (c | 0x20) !== e) return false;
