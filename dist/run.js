@@ -69995,6 +69995,11 @@ const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 const CR = 13;
 const LF = 10;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const TIMEOUT_EQ = Buffer.from('timeout=', 'latin1');
+/** Idle connections older than this are not reused (as undici's keepAliveTimeout in the undici Slot). */
+const DEFAULT_IDLE_MS = 30_000;
+/** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
+const IDLE_MARGIN_MS = 1_000;
 /** A parse failure: the response does not follow HTTP/1.1. */
 class BadResponse extends Error {
 }
@@ -70068,6 +70073,9 @@ class H1Slot {
     listener;
     now;
     socket = null;
+    /** When the connection's last response ended, and how long it may then stay idle and be reused. */
+    idleSince = 0;
+    idleLimitMs = DEFAULT_IDLE_MS;
     // The request in flight and its response.
     ok = () => true;
     check;
@@ -70117,6 +70125,9 @@ class H1Slot {
         catch (err) {
             return this.fail('other', err.message);
         }
+        // Do not race a server that is about to close an idle connection: open a fresh one instead.
+        if (this.socket !== null && this.sentAt - this.idleSince > this.idleLimitMs)
+            this.drop();
         (this.socket ?? this.open()).write(bytes);
     }
     /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
@@ -70140,6 +70151,7 @@ class H1Slot {
             onread: { buffer: readBuffer, callback: (n, buf) => this.onRead(socket, buf, n) },
         });
         this.socket = socket;
+        this.idleLimitMs = DEFAULT_IDLE_MS;
         socket.on('error', (err) => this.onSocketEnd(socket, err));
         socket.on('end', () => this.onSocketEnd(socket, null));
         socket.on('close', () => this.onSocketEnd(socket, null));
@@ -70374,6 +70386,18 @@ class H1Slot {
                 else
                     otherEncoding = true;
             }
+            else if (nameLength === 10 && c === 0x6b && nameIs(head, p, 'keep-alive')) {
+                // "timeout=5" (Node's http server sends it; its default keep-alive timeout is 5 s).
+                const at = head.indexOf(TIMEOUT_EQ, vs);
+                if (at >= 0 && at < ve) {
+                    let secs = 0;
+                    let k = at + TIMEOUT_EQ.length;
+                    for (; k < ve && head[k] >= 48 && head[k] <= 57; k++)
+                        secs = secs * 10 + head[k] - 48;
+                    if (k > at + TIMEOUT_EQ.length)
+                        this.idleLimitMs = Math.max(0, Math.min(secs * 1000, DEFAULT_IDLE_MS) - IDLE_MARGIN_MS);
+                }
+            }
             else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
                 // The usual "keep-alive" without a string or a regex.
                 if (ve - vs === 10 && nameIs(head, vs, 'keep-alive')) {
@@ -70446,6 +70470,7 @@ class H1Slot {
     }
     complete() {
         const end = this.now();
+        this.idleSince = end;
         this.busy = false;
         this.state = IDLE;
         const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;

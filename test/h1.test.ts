@@ -197,6 +197,18 @@ describe('h1 client: response framing', () => {
     assert.equal(srv.connections, 1);
   });
 
+  it('does not reuse a connection the server may be closing (Keep-Alive: timeout=N, less a second)', async () => {
+    const srv = await server((s) => s.write(`${OK_HEAD}Keep-Alive: timeout=2\r\nContent-Length: 2\r\n\r\nok`));
+    const c = client(srv.url);
+    assert.equal((await c.request()).status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await c.request()).status, 200);
+    assert.equal(srv.connections, 1, 'idle 0.3 s: reused');
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await c.request()).status, 200);
+    assert.equal(srv.connections, 2, 'idle 1.1 s, over 2 s - 1 s: a new connection');
+  });
+
   it('honours Connection: close with a Content-Length body', async () => {
     const srv = await server((s) => s.write(`${OK_HEAD}Connection: close\r\nContent-Length: 2\r\n\r\nok`));
     const c = client(srv.url);

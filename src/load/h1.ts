@@ -27,6 +27,12 @@ const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 const CR = 13;
 const LF = 10;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const TIMEOUT_EQ = Buffer.from('timeout=', 'latin1');
+
+/** Idle connections older than this are not reused (as undici's keepAliveTimeout in the undici Slot). */
+const DEFAULT_IDLE_MS = 30_000;
+/** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
+const IDLE_MARGIN_MS = 1_000;
 
 /** A parse failure: the response does not follow HTTP/1.1. */
 class BadResponse extends Error {}
@@ -106,6 +112,9 @@ export class H1Slot implements SlotLike {
   private readonly listener: SlotListener;
   private readonly now: () => number;
   private socket: Socket | null = null;
+  /** When the connection's last response ended, and how long it may then stay idle and be reused. */
+  private idleSince = 0;
+  private idleLimitMs = DEFAULT_IDLE_MS;
 
   // The request in flight and its response.
   private ok: (status: number) => boolean = () => true;
@@ -157,6 +166,8 @@ export class H1Slot implements SlotLike {
     } catch (err) {
       return this.fail('other', (err as Error).message);
     }
+    // Do not race a server that is about to close an idle connection: open a fresh one instead.
+    if (this.socket !== null && this.sentAt - this.idleSince > this.idleLimitMs) this.drop();
     (this.socket ?? this.open()).write(bytes);
   }
 
@@ -181,6 +192,7 @@ export class H1Slot implements SlotLike {
       onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array): boolean => this.onRead(socket, buf as Buffer, n) },
     });
     this.socket = socket;
+    this.idleLimitMs = DEFAULT_IDLE_MS;
     socket.on('error', (err: Error) => this.onSocketEnd(socket, err));
     socket.on('end', () => this.onSocketEnd(socket, null));
     socket.on('close', () => this.onSocketEnd(socket, null));
@@ -391,6 +403,15 @@ export class H1Slot implements SlotLike {
         const value = head.toString('latin1', vs, ve).toLowerCase();
         if (/(?:^|,)\s*chunked$/.test(value)) chunked = true;
         else otherEncoding = true;
+      } else if (nameLength === 10 && c === 0x6b && nameIs(head, p, 'keep-alive')) {
+        // "timeout=5" (Node's http server sends it; its default keep-alive timeout is 5 s).
+        const at = head.indexOf(TIMEOUT_EQ, vs);
+        if (at >= 0 && at < ve) {
+          let secs = 0;
+          let k = at + TIMEOUT_EQ.length;
+          for (; k < ve && head[k]! >= 48 && head[k]! <= 57; k++) secs = secs * 10 + head[k]! - 48;
+          if (k > at + TIMEOUT_EQ.length) this.idleLimitMs = Math.max(0, Math.min(secs * 1000, DEFAULT_IDLE_MS) - IDLE_MARGIN_MS);
+        }
       } else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
         // The usual "keep-alive" without a string or a regex.
         if (ve - vs === 10 && nameIs(head, vs, 'keep-alive')) {
@@ -455,6 +476,7 @@ export class H1Slot implements SlotLike {
 
   private complete(): void {
     const end = this.now();
+    this.idleSince = end;
     this.busy = false;
     this.state = IDLE;
     const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
