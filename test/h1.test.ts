@@ -180,6 +180,22 @@ describe('h1 client: response framing', () => {
     assert.equal(srv.connections, 1);
   });
 
+  it('reads bodies far larger than the read buffer (1 MiB, by length and chunked)', async () => {
+    const big = 'x'.repeat(1 << 20);
+    let n = 0;
+    const srv = await server((s) =>
+      s.write(n++ === 0 ? `${OK_HEAD}Content-Length: ${big.length}\r\n\r\n${big}` : `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n${(big.length / 2).toString(16)}\r\n${big.slice(0, big.length / 2)}\r\n${(big.length / 2).toString(16)}\r\n${big.slice(big.length / 2)}\r\n0\r\n\r\n`),
+    );
+    let checked = 0;
+    const ep = endpoint({ check: (b) => ((checked = b.length), b === big ? null : 'differs') });
+    const c = client(srv.url);
+    for (let i = 0; i < 2; i++) {
+      const o = await c.request(ep);
+      assert.deepEqual([o.status, o.bytes, o.mismatch], [200, big.length, undefined]);
+      assert.equal(checked, big.length);
+    }
+  });
+
   it('reads a body delimited by the connection closing, then opens a new connection', async () => {
     const srv = await server((s) => s.end('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end'));
     const c = client(srv.url);
