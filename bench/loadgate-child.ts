@@ -25,6 +25,8 @@ export interface ChildArgs {
   timeoutMs?: number;
   /** Print heap and RSS every this many ms (memory benchmark); 0 = never. */
   memEveryMs?: number;
+  /** The engine's HTTP client: 'auto' (h1.ts for http://) or 'undici'. */
+  httpClient?: 'auto' | 'undici';
   /** Write a V8 CPU profile of the load phase only (not start-up) to this path. */
   cpuProfile?: string;
 }
@@ -110,6 +112,7 @@ const result = await runLoad({
   load,
   timeoutMs: args.timeoutMs ?? 5000,
   seed: 1,
+  httpClient: args.httpClient ?? 'auto',
 });
 const cpu = process.cpuUsage(cpu0);
 if (session && args.cpuProfile) {

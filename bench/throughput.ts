@@ -2,7 +2,7 @@
 // against one local nginx worker pinned to core 1, each generator pinned to core 0.
 //
 //   node bench/throughput.ts [--rounds 3] [--duration 10] [--fixed-duration 20] [--rate 2000]
-//                            [--connections 10] [--profile] [--out bench/results]
+//                            [--connections 10] [--profile] [--only saturation|fixed] [--out bench/results]
 //
 // 1. Saturation: wrk -t1 -c10, autocannon -c10, loadgate closed model with 10 users and no wait,
 //    each for --duration s, interleaved (the order rotates every round). Figures: completed req/s
@@ -56,12 +56,13 @@ const { values: opt } = parseArgs({
     rate: { type: 'string', default: '2000' },
     connections: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log('usage: node bench/throughput.ts [--rounds 3] [--duration 10] [--fixed-duration 20] [--rate 2000] [--connections 10] [--profile] [--out DIR]');
+  console.log('usage: node bench/throughput.ts [--rounds 3] [--duration 10] [--fixed-duration 20] [--rate 2000] [--connections 10] [--profile] [--only saturation|fixed] [--out DIR]');
   process.exit(0);
 }
 const ROUNDS = Number(opt.rounds);
@@ -72,9 +73,11 @@ const CONNS = Number(opt.connections);
 for (const [k, v] of Object.entries({ rounds: ROUNDS, duration: D, 'fixed-duration': FD, rate: RATE, connections: CONNS })) {
   if (!Number.isInteger(v) || v <= 0) throw new Error(`--${k} must be a positive integer`);
 }
+const ONLY = opt.only;
+if (ONLY !== '' && ONLY !== 'saturation' && ONLY !== 'fixed') throw new Error('--only must be saturation or fixed');
 if (D < 4 || FD < 5) throw new Error('--duration must be at least 4 s and --fixed-duration at least 5 s (the CPU window skips start-up)');
 
-type Tool = 'wrk' | 'autocannon' | 'loadgate' | 'hey';
+type Tool = 'wrk' | 'autocannon' | 'loadgate' | 'loadgate-undici' | 'hey' | 'paced-floor';
 
 /** hey (Debian) paces each worker with a ticker: a reference for a truly paced fixed rate. Optional. */
 const HEY = spawnSync('hey', [], { stdio: 'ignore' }).error === undefined;
@@ -234,15 +237,16 @@ async function runHey(nginx: Nginx, round: number): Promise<Measured> {
   });
 }
 
-async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuProfile?: string): Promise<Measured> {
+async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuProfile?: string, httpClient: 'auto' | 'undici' = 'auto'): Promise<Measured> {
   const args: ChildArgs = fixedRate
     ? { baseUrl: nginx.url, model: 'open', rate: RATE, maxInFlight: CONNS, durationMs: FD * 1000, body: BODY }
     : { baseUrl: nginx.url, model: 'closed', users: CONNS, durationMs: D * 1000, body: BODY };
   if (cpuProfile) args.cpuProfile = cpuProfile;
+  args.httpClient = httpClient;
   const run = await runTool([NODE, LOADGATE_CHILD, JSON.stringify(args)], { watch: [nginx.workerPid] });
   check(run, 'loadgate');
   const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildResult;
-  const m = measure('loadgate', round, run, fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000], {
+  const m = measure(httpClient === 'undici' ? 'loadgate-undici' : 'loadgate', round, run, fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000], {
     requests: r.requests,
     errors: r.failures + r.unsent,
     durationS: r.durationMs / 1000,
@@ -256,6 +260,25 @@ async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuP
     m.sendLagP50Ms = r.sendLagP50Ms;
     m.sendLagP99Ms = r.sendLagP99Ms;
   }
+  return m;
+}
+
+/** The least a paced Node generator pays: loadgate's schedule and sockets, no parsing or recording (paced-floor-child.ts). */
+async function runFloor(nginx: Nginx, round: number): Promise<Measured> {
+  const args = { baseUrl: nginx.url, rate: RATE, connections: CONNS, durationMs: FD * 1000, body: BODY };
+  const run = await runTool([NODE, join(BENCH_DIR, 'paced-floor-child.ts'), JSON.stringify(args)], { watch: [nginx.workerPid] });
+  check(run, 'paced-floor');
+  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { requests: number; unsent: number; durationMs: number; rps: number; cpuUserUs: number; cpuSystemUs: number };
+  const m = measure('paced-floor', round, run, [2000, FD * 1000 - 500], {
+    requests: r.requests,
+    errors: r.unsent,
+    durationS: r.durationMs / 1000,
+    rps: r.rps,
+    p50Ms: null,
+    p99Ms: null,
+    raw: r,
+  });
+  m.inProcessCpuUsPerRequest = r.requests > 0 ? (r.cpuUserUs + r.cpuSystemUs) / r.requests : NaN;
   return m;
 }
 
@@ -291,16 +314,29 @@ try {
 
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`\nround ${round}/${ROUNDS}: saturation`);
-    for (const tool of rotate<Tool>(['wrk', 'autocannon', 'loadgate'], round - 1)) {
-      const m = tool === 'wrk' ? await runWrk(nginx, round, script) : tool === 'autocannon' ? await runAutocannon(nginx, round, false) : await runLoadgate(nginx, round, false);
+    for (const tool of ONLY === 'fixed' ? [] : rotate<Tool>(['wrk', 'autocannon', 'loadgate', 'loadgate-undici'], round - 1)) {
+      const m =
+        tool === 'wrk'
+          ? await runWrk(nginx, round, script)
+          : tool === 'autocannon'
+            ? await runAutocannon(nginx, round, false)
+            : await runLoadgate(nginx, round, false, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
       m.disturbed = m.generatorCpu === null || m.generatorCpu < DISTURBED_BELOW;
       results.saturation.push(m);
       console.log(line(m) + (m.disturbed ? '  (disturbed: generator under 90% of its core)' : ''));
       await sleep(1000);
     }
     console.log(`round ${round}/${ROUNDS}: fixed rate ${RATE} req/s`);
-    for (const tool of rotate<Tool>(HEY ? ['loadgate', 'autocannon', 'hey'] : ['loadgate', 'autocannon'], round - 1)) {
-      const m = tool === 'autocannon' ? await runAutocannon(nginx, round, true) : tool === 'hey' ? await runHey(nginx, round) : await runLoadgate(nginx, round, true);
+    const fixedRound: Tool[] = HEY ? ['loadgate', 'autocannon', 'hey', 'loadgate-undici', 'paced-floor'] : ['loadgate', 'autocannon', 'loadgate-undici', 'paced-floor'];
+    for (const tool of ONLY === 'saturation' ? [] : rotate<Tool>(fixedRound, round - 1)) {
+      const m =
+        tool === 'paced-floor'
+          ? await runFloor(nginx, round)
+          : tool === 'autocannon'
+          ? await runAutocannon(nginx, round, true)
+          : tool === 'hey'
+            ? await runHey(nginx, round)
+            : await runLoadgate(nginx, round, true, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
       results.fixedRate.push(m);
       console.log(line(m));
       await sleep(1000);
@@ -330,7 +366,7 @@ try {
 
 // ---- summary ----
 
-const tools: Array<'loadgate' | 'autocannon' | 'wrk'> = ['loadgate', 'autocannon', 'wrk'];
+const tools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'wrk'> = ['loadgate', 'loadgate-undici', 'autocannon', 'wrk'];
 const med = (list: Measured[], tool: Tool, f: (m: Measured) => number | null | undefined) => median(list.filter((m) => m.tool === tool).map((m) => f(m) ?? NaN));
 
 const clean = (t: Tool) => {
@@ -359,7 +395,7 @@ const sat = Object.fromEntries(
   ]),
 ) as Record<Tool, { rpsByRound: number[]; rps: number; rpsUndisturbed: number; undisturbedRounds: number; perCoreCapacity: number; wakeupsPerRequest: number; generatorCpu: number; nginxCpu: number; cpuUsPerRequest: number; p50Ms: number; p99Ms: number; errors: number }>;
 
-const fixedTools: Array<'loadgate' | 'autocannon' | 'hey'> = HEY ? ['loadgate', 'autocannon', 'hey'] : ['loadgate', 'autocannon'];
+const fixedTools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor'> = HEY ? ['loadgate', 'loadgate-undici', 'autocannon', 'hey', 'paced-floor'] : ['loadgate', 'loadgate-undici', 'autocannon', 'paced-floor'];
 const fix = Object.fromEntries(
   fixedTools.map((t) => [
     t,
@@ -379,7 +415,7 @@ const fix = Object.fromEntries(
       errors: results.fixedRate.filter((m) => m.tool === t).reduce((s, m) => s + m.errors, 0),
     },
   ]),
-) as Record<'loadgate' | 'autocannon' | 'hey', { cpuUsPerRequestByRound: (number | null)[]; cpuUsPerRequest: number; wholeProcessCpuUsPerRequest: number; inProcessCpuUsPerRequest: number; wakeupsPerRequest: number; sendLagP50Ms: number; sendLagP99Ms: number; generatorCpu: number; rps: number; p50Ms: number; p99Ms: number; maxRssBytes: number; errors: number }>;
+) as Record<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor', { cpuUsPerRequestByRound: (number | null)[]; cpuUsPerRequest: number; wholeProcessCpuUsPerRequest: number; inProcessCpuUsPerRequest: number; wakeupsPerRequest: number; sendLagP50Ms: number; sendLagP99Ms: number; generatorCpu: number; rps: number; p50Ms: number; p99Ms: number; maxRssBytes: number; errors: number }>;
 
 const ratios = {
   saturationLoadgateOverAutocannon: sat.loadgate.rps / sat.autocannon.rps,
@@ -390,6 +426,16 @@ const ratios = {
   perCoreCapacityLoadgateOverWrk: sat.loadgate.perCoreCapacity / sat.wrk.perCoreCapacity,
   fixedRateCpuLoadgateOverAutocannon: fix.loadgate.cpuUsPerRequest / fix.autocannon.cpuUsPerRequest,
   fixedRateCpuLoadgateOverHey: HEY ? fix.loadgate.cpuUsPerRequest / fix.hey.cpuUsPerRequest : null,
+  // loadgate's own HTTP/1.1 client (h1.ts) against the same engine on undici, same run.
+  saturationH1OverUndici: sat.loadgate.rpsUndisturbed / sat['loadgate-undici'].rpsUndisturbed,
+  perCoreCapacityH1OverUndici: sat.loadgate.perCoreCapacity / sat['loadgate-undici'].perCoreCapacity,
+  fixedRateCpuH1OverUndici: fix.loadgate.cpuUsPerRequest / fix['loadgate-undici'].cpuUsPerRequest,
+  // What loadgate's own code adds per request over the bare paced floor, µs (and as a ratio).
+  fixedRateLoadgateOverFloorUs: fix.loadgate.cpuUsPerRequest - fix['paced-floor'].cpuUsPerRequest,
+  fixedRateLoadgateOverFloor: fix.loadgate.cpuUsPerRequest / fix['paced-floor'].cpuUsPerRequest,
+  fixedRateFloorOverAutocannon: fix['paced-floor'].cpuUsPerRequest / fix.autocannon.cpuUsPerRequest,
+  perCoreCapacityLoadgateUndiciOverAutocannon: sat['loadgate-undici'].perCoreCapacity / sat.autocannon.perCoreCapacity,
+  saturationUndisturbedLoadgateUndiciOverAutocannon: sat['loadgate-undici'].rpsUndisturbed / sat.autocannon.rpsUndisturbed,
   // Per round (the tools ran minutes apart at most), then the median of the per-round ratios.
   saturationLoadgateOverAutocannonPerRoundMedian: median(
     Array.from({ length: ROUNDS }, (_, i) => {
@@ -410,52 +456,61 @@ const targets = {
   fixedRateCpuAtMostAutocannon: fix.loadgate.cpuUsPerRequest <= fix.autocannon.cpuUsPerRequest,
 };
 
-console.log(`\n== saturation, ${CONNS} connections, ${D} s each, medians of ${ROUNDS} rounds ==`);
+if (ONLY !== 'fixed') {
+  console.log(`\n== saturation, ${CONNS} connections, ${D} s each, medians of ${ROUNDS} rounds ==`);
+  console.log(
+    table(
+      ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`), 'median req/s', 'undisturbed median', 'gen CPU', 'nginx CPU', 'CPU µs/req', 'req/s per core', 'p50 ms', 'p99 ms', 'errors'],
+      tools.map((t) => [
+        t,
+        ...results.saturation.filter((m) => m.tool === t).map((m) => fmt(m.rps) + (m.disturbed ? '*' : '')),
+        fmt(sat[t].rps),
+        `${fmt(sat[t].rpsUndisturbed)} (${sat[t].undisturbedRounds})`,
+        `${fmt(sat[t].generatorCpu * 100)}%`,
+        `${fmt(sat[t].nginxCpu * 100)}%`,
+        fmt(sat[t].cpuUsPerRequest, 1),
+        fmt(sat[t].perCoreCapacity),
+        fmt(sat[t].p50Ms, 3),
+        fmt(sat[t].p99Ms, 3),
+        String(sat[t].errors),
+      ]),
+    ),
+  );
+  console.log('* disturbed round: the generator got under 90% of its core (host contention); left out of the undisturbed median');
+  console.log(`loadgate/autocannon: median ${fmt(ratios.saturationLoadgateOverAutocannon, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverAutocannon, 3)}`);
+  console.log(`loadgate(h1)/undici: undisturbed ${fmt(ratios.saturationH1OverUndici, 3)}, per core ${fmt(ratios.perCoreCapacityH1OverUndici, 3)}; loadgate-undici/autocannon: undisturbed ${fmt(ratios.saturationUndisturbedLoadgateUndiciOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateUndiciOverAutocannon, 3)}`);
+  console.log(`loadgate/wrk:        median ${fmt(ratios.saturationLoadgateOverWrk, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverWrk, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverWrk, 3)}`);
+}
+if (ONLY !== 'saturation') {
+  console.log(`\n== fixed rate ${RATE} req/s, ${CONNS} connections, ${FD} s each, medians of ${ROUNDS} rounds ==`);
+  console.log(
+    table(
+      ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `µs/req r${i + 1}`), 'CPU µs/req', 'wake-ups/req', 'whole-process µs/req', 'in-process µs/req', 'achieved req/s', 'p50 ms', 'p99 ms', 'max RSS MB', 'errors'],
+      fixedTools.map((t) => [
+        t,
+        ...fix[t].cpuUsPerRequestByRound.map((x) => fmt(x, 1)),
+        fmt(fix[t].cpuUsPerRequest, 1),
+        fmt(fix[t].wakeupsPerRequest, 2),
+        fmt(fix[t].wholeProcessCpuUsPerRequest, 1),
+        fmt(fix[t].inProcessCpuUsPerRequest, 1),
+        fmt(fix[t].rps),
+        fmt(fix[t].p50Ms, 3),
+        fmt(fix[t].p99Ms, 3),
+        fmt(fix[t].maxRssBytes / 2 ** 20),
+        String(fix[t].errors),
+      ]),
+    ),
+  );
+  console.log(`loadgate send lag (intended time to actual send, included in its latency): p50 ${fmt(fix.loadgate.sendLagP50Ms, 3)} ms, p99 ${fmt(fix.loadgate.sendLagP99Ms, 3)} ms`);
+  console.log(`loadgate/autocannon CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverAutocannon, 3)} (per-round median ${fmt(ratios.fixedRateCpuLoadgateOverAutocannonPerRoundMedian, 3)})`);
+  console.log(`loadgate(h1)/loadgate-undici CPU per request ${fmt(ratios.fixedRateCpuH1OverUndici, 3)}`);
+  console.log(`loadgate over the paced floor: +${fmt(ratios.fixedRateLoadgateOverFloorUs, 1)} µs/req (x${fmt(ratios.fixedRateLoadgateOverFloor, 2)}); paced floor/autocannon ${fmt(ratios.fixedRateFloorOverAutocannon, 2)}`);
+  if (HEY) console.log(`loadgate/hey CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverHey, 3)} (hey paces each request, as loadgate does; autocannon -R does not, see bench/README.md)`);
+}
+const verdict = (ran: boolean, met: boolean) => (!ran ? 'not run' : met ? 'MET' : 'MISSED');
 console.log(
-  table(
-    ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`), 'median req/s', 'undisturbed median', 'gen CPU', 'nginx CPU', 'CPU µs/req', 'req/s per core', 'p50 ms', 'p99 ms', 'errors'],
-    tools.map((t) => [
-      t,
-      ...results.saturation.filter((m) => m.tool === t).map((m) => fmt(m.rps) + (m.disturbed ? '*' : '')),
-      fmt(sat[t].rps),
-      `${fmt(sat[t].rpsUndisturbed)} (${sat[t].undisturbedRounds})`,
-      `${fmt(sat[t].generatorCpu * 100)}%`,
-      `${fmt(sat[t].nginxCpu * 100)}%`,
-      fmt(sat[t].cpuUsPerRequest, 1),
-      fmt(sat[t].perCoreCapacity),
-      fmt(sat[t].p50Ms, 3),
-      fmt(sat[t].p99Ms, 3),
-      String(sat[t].errors),
-    ]),
-  ),
+  `\ntargets: saturation >= autocannon: ${verdict(ONLY !== 'fixed', targets.saturationAtLeastAutocannon)}; CPU/request at ${RATE} req/s <= autocannon: ${verdict(ONLY !== 'saturation', targets.fixedRateCpuAtMostAutocannon)}`,
 );
-console.log('* disturbed round: the generator got under 90% of its core (host contention); left out of the undisturbed median');
-console.log(`loadgate/autocannon: median ${fmt(ratios.saturationLoadgateOverAutocannon, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverAutocannon, 3)}`);
-console.log(`loadgate/wrk:        median ${fmt(ratios.saturationLoadgateOverWrk, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverWrk, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverWrk, 3)}`);
-
-console.log(`\n== fixed rate ${RATE} req/s, ${CONNS} connections, ${FD} s each, medians of ${ROUNDS} rounds ==`);
-console.log(
-  table(
-    ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `µs/req r${i + 1}`), 'CPU µs/req', 'wake-ups/req', 'whole-process µs/req', 'in-process µs/req', 'achieved req/s', 'p50 ms', 'p99 ms', 'max RSS MB', 'errors'],
-    fixedTools.map((t) => [
-      t,
-      ...fix[t].cpuUsPerRequestByRound.map((x) => fmt(x, 1)),
-      fmt(fix[t].cpuUsPerRequest, 1),
-      fmt(fix[t].wakeupsPerRequest, 2),
-      fmt(fix[t].wholeProcessCpuUsPerRequest, 1),
-      fmt(fix[t].inProcessCpuUsPerRequest, 1),
-      fmt(fix[t].rps),
-      fmt(fix[t].p50Ms, 3),
-      fmt(fix[t].p99Ms, 3),
-      fmt(fix[t].maxRssBytes / 2 ** 20),
-      String(fix[t].errors),
-    ]),
-  ),
-);
-console.log(`loadgate send lag (intended time to actual send, included in its latency): p50 ${fmt(fix.loadgate.sendLagP50Ms, 3)} ms, p99 ${fmt(fix.loadgate.sendLagP99Ms, 3)} ms`);
-console.log(`loadgate/autocannon CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverAutocannon, 3)} (per-round median ${fmt(ratios.fixedRateCpuLoadgateOverAutocannonPerRoundMedian, 3)})`);
-if (HEY) console.log(`loadgate/hey CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverHey, 3)} (hey paces each request, as loadgate does; autocannon -R does not, see bench/README.md)`);
-console.log(`\ntargets: saturation >= autocannon: ${targets.saturationAtLeastAutocannon ? 'MET' : 'MISSED'}; CPU/request at ${RATE} req/s <= autocannon: ${targets.fixedRateCpuAtMostAutocannon ? 'MET' : 'MISSED'}`);
 
 mkdirSync(opt.out, { recursive: true });
 const file = join(opt.out, `throughput-${stamp()}.json`);
@@ -467,7 +522,7 @@ writeFileSync(
       startedAt,
       finishedAt: new Date().toISOString(),
       machine: info,
-      config: { rounds: ROUNDS, durationS: D, fixedDurationS: FD, rate: RATE, connections: CONNS, generatorCore: GENERATOR_CORE, targetCore: TARGET_CORE, body: BODY },
+      config: { only: ONLY || 'both', rounds: ROUNDS, durationS: D, fixedDurationS: FD, rate: RATE, connections: CONNS, generatorCore: GENERATOR_CORE, targetCore: TARGET_CORE, body: BODY },
       method:
         'Each tool runs as `taskset -c 0 /usr/bin/time TOOL`; CPU = utime+stime from /proc/PID/stat sampled every 100 ms over a steady-state window ' +
         `(saturation: 1.5 s to ${D} s after spawn; fixed rate: 2 s to ${FD - 0.5} s), divided by the tool's achieved request rate. ` +

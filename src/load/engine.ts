@@ -13,7 +13,8 @@
 import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
-import { RequestTimeout, RunStopped, Slot, type SlotListener } from './http.ts';
+import { H1Slot, RequestBytes } from './h1.ts';
+import { RequestTimeout, RunStopped, Slot, type SlotLike, type SlotListener } from './http.ts';
 import { prepareRequests } from './requests.ts';
 import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
 import { VERSION } from '../version.ts';
@@ -59,6 +60,12 @@ export interface EngineOptions {
    * (an abort-on-fail SLO that fails). `by` names what stopped it.
    */
   abortCheck?: (soFar: RunResult, elapsedMs: number) => { by: string; reason: string } | null;
+  /**
+   * 'auto' (the default): http:// goes through loadgate's minimal HTTP/1.1 client (h1.ts), https://
+   * through undici. 'undici': undici for both. The environment variable LOADGATE_HTTP_CLIENT=undici
+   * does the same when this is not set.
+   */
+  httpClient?: 'auto' | 'undici';
 }
 
 /** Housekeeping period: timeout sweeps, closing seconds, progress. 10 wake-ups a second cost nothing. */
@@ -79,7 +86,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const basePath = new URL(opts.baseUrl).pathname.replace(/\/$/, '');
   if (basePath) for (const ep of source.endpoints) ep.path = basePath + ep.path;
 
-  const slots: Slot[] = [];
+  const slots: SlotLike[] = [];
   let inFlight = 0;
   const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
   const openModel = arrivals !== null;
@@ -105,7 +112,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const drained = new Promise<void>((r) => (resolveDrained = r));
 
   // What happens when a request ends is the same in both models; only "what next" differs.
-  let onSlotFree: (slot: Slot, endMs: number) => void = () => {};
+  let onSlotFree: (slot: SlotLike, endMs: number) => void = () => {};
   const listener: SlotListener = {
     response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
       inFlight--;
@@ -133,12 +140,16 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       setImmediate(onSlotFree, slot, endMs);
     },
   };
-  const newSlot = () => {
-    const s = new Slot(origin, opts.timeoutMs, listener, now);
+  // http: our minimal HTTP/1.1 client (h1.ts), unless undici is asked for; https: undici.
+  const originUrl = new URL(origin);
+  const client = opts.httpClient ?? (process.env.LOADGATE_HTTP_CLIENT === 'undici' ? 'undici' : 'auto');
+  const requestBytes = originUrl.protocol === 'http:' && client !== 'undici' ? new RequestBytes(originUrl.host) : null;
+  const newSlot = (): SlotLike => {
+    const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new Slot(origin, opts.timeoutMs, listener, now);
     slots.push(s);
     return s;
   };
-  const send = (slot: Slot, intendedAt: number) => {
+  const send = (slot: SlotLike, intendedAt: number) => {
     const ep = source.endpoints[source.pick()]!;
     inFlight++;
     slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
@@ -173,13 +184,13 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     // ---- closed model ----
     const period = opts.load.perUserRate > 0 ? 1000 / opts.load.perUserRate : 0;
     interface User {
-      slot: Slot;
+      slot: SlotLike;
       active: boolean;
       lastStart: number;
       timer: NodeJS.Timeout | null;
     }
     const users: User[] = []; // running users, newest last
-    const bySlot = new Map<Slot, User>();
+    const bySlot = new Map<SlotLike, User>();
     let spawned = 0;
     const iterate = (u: User) => {
       u.timer = null;
@@ -218,11 +229,11 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   } else if (arrivals && opts.load.model === 'open') {
     // ---- open model ----
     const maxInFlight = opts.load.maxInFlight;
-    const idle: Slot[] = [];
+    const idle: SlotLike[] = [];
     let next = 0; // index of the next request to send
     let pumpTimer: NodeJS.Timeout | null = null;
     let blocked = false; // a due request found every connection busy: the backlog drains as slots free
-    const slotForSend = (): Slot | null => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
+    const slotForSend = (): SlotLike | null => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
     const pump = () => {
       pumpTimer = null;
       if (stopping) return;

@@ -2,13 +2,16 @@
 // no pipelining) and is its own dispatch handler, so a request allocates no promise, stream or
 // closure: at tens of thousands of requests per second on one core, that is the difference
 // between measuring the service and measuring the generator.
+//
+// The engine uses this undici Slot for https:// targets (and when asked to); plain http:// goes
+// through H1Slot (h1.ts), which does the same job with half the CPU per request (bench/README.md).
 
 import { Client, type Dispatcher } from 'undici';
 import type { ErrorKind } from '../metrics/result.ts';
 import type { PreparedEndpoint } from './requests.ts';
 
 /** The first bytes of a failing response body kept for the failures table. */
-const SAMPLE_BYTES = 512;
+export const SAMPLE_BYTES = 512;
 
 /** Reasons the engine aborts a request itself. */
 export class RequestTimeout extends Error {
@@ -18,11 +21,26 @@ export class RunStopped extends Error {
   override readonly name = 'RunStopped';
 }
 
+/** One connection and the request on it, as the engine sees it (undici's Slot, or H1Slot in h1.ts). */
+export interface SlotLike {
+  readonly busy: boolean;
+  /** The request in flight: */
+  readonly endpoint: number;
+  readonly segment: number;
+  /** ms, the actual send */
+  readonly sentAt: number;
+  /** ms, when it was due (open model); equals sentAt in the closed model */
+  readonly intendedAt: number;
+  send(ep: PreparedEndpoint, segment: number, intendedAt: number): void;
+  abort(reason: Error): void;
+  close(): Promise<void>;
+}
+
 /** How a request ended, reported once per request. */
 export interface SlotListener {
   /** `mismatch`: why a successful response failed the response check, when it did. */
-  response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined, mismatch?: string): void;
-  error(slot: Slot, kind: ErrorKind | 'stopped', message: string, endMs: number): void;
+  response(slot: SlotLike, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined, mismatch?: string): void;
+  error(slot: SlotLike, kind: ErrorKind | 'stopped', message: string, endMs: number): void;
 }
 
 // The structural type of undici's DispatchController, as far as we use it.
@@ -30,7 +48,7 @@ interface Controller {
   abort(reason: Error): void;
 }
 
-export class Slot {
+export class Slot implements SlotLike {
   readonly client: Client;
   busy = false;
   // The request in flight:
