@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, V as VERSION } from './run.js';
-import { S as ServiceError } from './container.js';
+import { S as ServiceError } from './service.js';
 import 'node:fs';
 import 'node:path';
 import 'node:net';
 import 'node:fs/promises';
+import 'process';
+import 'buffer';
+import 'node:crypto';
+import 'node:child_process';
 import 'node:assert';
 import 'node:http';
 import 'node:stream';
@@ -16,7 +20,6 @@ import 'node:zlib';
 import 'node:perf_hooks';
 import 'node:util/types';
 import 'node:worker_threads';
-import 'node:crypto';
 import 'node:sqlite';
 import 'node:buffer';
 import 'node:tls';
@@ -26,9 +29,6 @@ import 'node:url';
 import 'node:console';
 import 'node:timers';
 import 'node:dns';
-import 'process';
-import 'buffer';
-import 'node:child_process';
 import 'node:os';
 
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into

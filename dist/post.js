@@ -1,5 +1,5 @@
-import { j as runnerState, k as savedContainer, i as info, d as debug, w as warning } from './state.js';
-import { r as removeContainer } from './container.js';
+import { j as runnerState, l as savedProcessGroup, i as info, m as savedContainer, d as debug, w as warning } from './state.js';
+import { k as killSavedGroup, r as removeContainer } from './service.js';
 import 'os';
 import 'crypto';
 import 'fs';
@@ -33,18 +33,28 @@ import 'string_decoder';
 import 'child_process';
 import 'timers';
 import 'node:child_process';
-import 'node:crypto';
 import 'node:fs';
-import 'node:os';
 import 'node:path';
+import 'node:crypto';
+import 'node:sqlite';
+import 'node:stream/web';
+import 'node:fs/promises';
+import 'node:timers';
+import 'node:os';
 
-// The action's post step (runs even when main failed or was cancelled): removes the service container
-// main saved in the state, if it is still there. Quick and quiet: one line, never a failure.
+// The action's post step (runs even when main failed or was cancelled): removes the service container, or
+// kills the service's process group, that main saved in the state, if it is still there. Main removes
+// them itself in the usual case; this is for a main that was killed (a cancel ends in SIGKILL), whose
+// detached service would otherwise outlive it. Quick and quiet: a line at most, never a failure.
 async function cleanupAction(store = runnerState) {
+    const g = savedProcessGroup(store);
+    // Only if the group's leader is still the process main started (not a pid reused since).
+    if (g && killSavedGroup(g.pgid, g.startTicks))
+        info(`Stopped the service's processes (process group ${g.pgid})`);
     const c = savedContainer(store);
     if (!c)
         return;
-    // The same removal the service layer does (rm -f -v); main removed it already in the usual case.
+    // The same removal the service layer does (rm -f -v).
     const r = await removeContainer(c.engine, c.id, 20_000);
     if (r.removed)
         info(`Removed the service container ${c.id.slice(0, 12)}`);

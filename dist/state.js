@@ -22,7 +22,7 @@ import require$$0$6 from 'node:util';
 import require$$7 from 'node:querystring';
 import require$$0$2 from 'node:events';
 import require$$0$7 from 'node:diagnostics_channel';
-import { c as commonjsGlobal } from './container.js';
+import { c as commonjsGlobal } from './service.js';
 import require$$5 from 'node:tls';
 import require$$0$8 from 'node:zlib';
 import require$$5$1 from 'node:perf_hooks';
@@ -29855,8 +29855,8 @@ function getState(name) {
     return process.env[`STATE_${name}`] || '';
 }
 
-// What main leaves for post: the container it started, so post can remove it if main could not (a crash,
-// a cancel that ran out of time). Behind a two-method store so the logic is testable without the runner.
+// What main leaves for post: the container or the process group it started, so post can remove it if
+// main could not (a crash, a cancel that ran out of time and ended in SIGKILL). Behind a two-method store so the logic is testable without the runner.
 /** The runner's state: written to GITHUB_STATE by main, read from STATE_<name> by post. */
 const runnerState = { get: (n) => getState(n), set: (n, v) => saveState(n, v) };
 const CONTAINER = 'container';
@@ -29880,5 +29880,24 @@ function savedContainer(store) {
     }
     return undefined;
 }
+const PROCESS_GROUP = 'service-group';
+function saveProcessGroup(store, g) {
+    store.set(PROCESS_GROUP, JSON.stringify({ pgid: g.pgid, startTicks: g.startTicks }));
+}
+function savedProcessGroup(store) {
+    const text = store.get(PROCESS_GROUP);
+    if (!text)
+        return undefined;
+    try {
+        const v = JSON.parse(text);
+        if (Number.isInteger(v.pgid) && v.pgid > 1 && typeof v.startTicks === 'string' && /^\d+$/.test(v.startTicks)) {
+            return { pgid: v.pgid, startTicks: v.startTicks };
+        }
+    }
+    catch {
+        // Not JSON: nothing to clean up.
+    }
+    return undefined;
+}
 
-export { BearerCredentialHandler as B, HttpClient as H, HttpCodes as a, summary as b, setFailed as c, debug as d, error as e, setOutput as f, getInput as g, saveContainer as h, info as i, runnerState as j, savedContainer as k, requireTunnel as r, setSecret as s, warning as w };
+export { BearerCredentialHandler as B, HttpClient as H, HttpCodes as a, summary as b, setFailed as c, debug as d, error as e, setOutput as f, getInput as g, saveContainer as h, info as i, runnerState as j, saveProcessGroup as k, savedProcessGroup as l, savedContainer as m, requireTunnel as r, setSecret as s, warning as w };

@@ -8,9 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type FakeGitHub, runtimeToken, startFakeGitHub } from './helpers/github.ts';
-import { buildPlan, emptyConfig } from '../src/plan/config.ts';
 import { DOCKER, busyboxImage, containersNamed, docker, dockerSkip, exampleImage } from './helpers/images.ts';
-import { PATH_WITH_NODE, REPO, type Finished, eventually, killChildren, processAlive, startNode } from './helpers/process.ts';
+import { PATH_WITH_NODE, REPO, type Finished, eventually, groupAlive, killChildren, processAlive, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 const MAIN = join(REPO, 'dist', 'main.js');
@@ -274,6 +273,43 @@ describe('the action (dist/main.js as the runner runs it)', () => {
 });
 
 describe('the post step (dist/post.js)', () => {
+  it('kills the service a killed main left running (a cancel ends in SIGKILL), and only if it is still that process', async () => {
+    const gh = await fakeGitHub();
+    const run = startAction(serviceInputs({ stages: '- {duration: 60s, users: 2}' }), { gh });
+    const [, pidText] = await run.p.waitFor(/Started the service \(pid (\d+)\)/, 30_000);
+    const pid = Number(pidText);
+    await run.p.waitFor(/Generated \d+ request bodies/, 30_000);
+    run.p.kill('SIGKILL');
+    const r = await run.finished;
+    assert.equal(r.signal, 'SIGKILL');
+    // Started detached (its own process group), the service outlives a main that had no chance to stop it.
+    assert.ok(groupAlive(pid), 'the service outlived main');
+    const saved = parseFileCommands(r.state)['service-group'];
+    assert.ok(saved, `main saved the process group for post; state: ${r.state}`);
+    const env = { ...cleared, PATH: PATH_WITH_NODE };
+    try {
+      // A saved group whose leader started at another time (the pid was reused): left alone.
+      const other = JSON.stringify({ ...JSON.parse(saved), startTicks: '1' });
+      const skipped = await startNode([POST], { env: { ...env, 'STATE_service-group': other }, timeoutMs: 30_000 }).exited;
+      assert.equal(skipped.code, 0, skipped.stdout + skipped.stderr);
+      assert.ok(groupAlive(pid), 'a group that is not the saved process is not signalled');
+      const p = await startNode([POST], { env: { ...env, 'STATE_service-group': saved }, timeoutMs: 30_000 }).exited;
+      assert.equal(p.code, 0, p.stdout + p.stderr);
+      assert.match(p.stdout, new RegExp(`^Stopped the service's processes \\(process group ${pid}\\)$`, 'm'));
+      assert.ok(await eventually(() => !groupAlive(pid), 3000), 'the service is gone');
+      // Gone already: nothing to say.
+      const again = await startNode([POST], { env: { ...env, 'STATE_service-group': saved }, timeoutMs: 30_000 }).exited;
+      assert.equal(again.code, 0);
+      assert.equal(again.stdout, '');
+    } finally {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+
   it('removes the container main left running, and is quiet when it is gone already', { skip: dockerSkip() }, async () => {
     const name = `loadgate-test-post-${process.pid}`;
     const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sleep', '300']).trim();
@@ -297,20 +333,7 @@ describe('the post step (dist/post.js)', () => {
   });
 });
 
-/**
- * Container services (service-image) arrive with issue 5; until the plan knows `service.image`, these skip
- * and say so. Merged, they run: nothing here changes.
- */
-function containerSkip(): false | string {
-  try {
-    buildPlan({ ...emptyConfig(), raw: { service: { image: 'x', port: 8000 }, request: { path: '/' }, load: { stages: [{ duration: '1s', rate: 1 }] } } });
-  } catch (e) {
-    if (/unknown key "image"/.test((e as Error).message)) return 'container services (service.image) are not in this branch yet (issue 5)';
-  }
-  return dockerSkip();
-}
-
-describe('the action with a container service (service-image)', { skip: containerSkip() }, () => {
+describe('the action with a container service (service-image)', { skip: dockerSkip() }, () => {
   const containerGone = (id: string) => docker(['ps', '-aq', '--no-trunc', '--filter', `id=${id}`]).trim() === '';
   const savedId = (state: string) => {
     const saved = parseFileCommands(state)['container'];

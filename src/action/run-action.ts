@@ -13,7 +13,7 @@ import type { Plan } from '../plan/types.ts';
 import { formatChecklist, formatProgress, formatSummary } from '../report/console.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { type RunHooks, type RunOutput, executeRun } from '../run.ts';
-import { ServiceError } from '../service/service.ts';
+import { ServiceError, processStartTicks } from '../service/service.ts';
 import { annotate, breachAnnotations } from '../publish/annotations.ts';
 import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
 import { GitHubApiError, commentBody, commentMarker, upsertComment } from '../publish/comment.ts';
@@ -21,7 +21,7 @@ import { runOutputs } from '../publish/outputs.ts';
 import { startFailureMarkdown, summaryMarkdown, writeSummary } from '../publish/summary.ts';
 import { type RunContext, artifactUrl, readRunContext, runUrl } from './context.ts';
 import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } from './inputs.ts';
-import { runnerState, saveContainer } from './state.ts';
+import { runnerState, saveContainer, saveProcessGroup } from './state.ts';
 
 /** From the cancel signal to the end of publishing: well within the 7.5 s before SIGTERM. */
 export const CANCEL_BUDGET_MS = 6_000;
@@ -91,6 +91,10 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     // The post step removes it if this process cannot (killed, or out of time on a cancel).
     onServiceStarted: (s) => {
       if (s.kind === 'container') saveContainer(runnerState, { engine: s.engine, id: s.id });
+      if (s.kind === 'command') {
+        const startTicks = processStartTicks(s.pid);
+        if (startTicks) saveProcessGroup(runnerState, { pgid: s.pid, startTicks });
+      }
     },
   };
   let run: RunOutput;

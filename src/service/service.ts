@@ -3,7 +3,7 @@
 // timeout passes, the error says which, with the exit code and the last lines of its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { request } from 'undici';
@@ -112,6 +112,35 @@ const liveGroups = new Set<number>();
 process.on('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 });
+
+/** When a process started (field 22 of /proc/<pid>/stat, clock ticks after boot) and whether it is a zombie; undefined if it is gone. */
+function processStart(pid: number): { ticks: string; zombie: boolean } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields are counted after the command name, which may hold spaces and parentheses.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f[19] ? { ticks: f[19], zombie: f[0] === 'Z' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function processStartTicks(pid: number): string | undefined {
+  return processStart(pid)?.ticks;
+}
+
+/**
+ * Kills a process group that a previous process started (the action's post step), but only if its leader
+ * is still the process that was saved: a pid reused since then is left alone. True when the leader was
+ * still running (a leader that already exited and was never reaped may leave members behind: they are
+ * killed too, quietly).
+ */
+export function killSavedGroup(pgid: number, startTicks: string): boolean {
+  const leader = processStart(pgid);
+  if (leader?.ticks !== startTicks) return false;
+  killGroup(pgid, 'SIGKILL');
+  return !leader.zombie;
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
