@@ -45,13 +45,13 @@ export function containersNamed(prefix: string): string[] {
   return out.split('\n').filter(Boolean);
 }
 
-export function exampleImage(): string {
+export function exampleImage(engine = DOCKER): string {
   const node = realpathSync(process.execPath);
   const app = join(REPO, 'examples', 'insurance-charges');
   const appFiles = ['server.ts', 'model.ts', 'openapi.ts', 'model.json'];
   const libs = sharedLibraries(node);
   const tag = `loadgate-test/example:${hashOf([node, String(statSync(node).size), ...libs, ...appFiles.map((f) => readFileSync(join(app, f), 'utf8'))])}`;
-  return buildOnce(tag, (root) => {
+  return buildOnce(engine, tag, (root) => {
     copyInto(root, node, '/usr/local/bin/node');
     for (const lib of libs) copyInto(root, lib, lib);
     for (const f of appFiles) copyInto(root, join(app, f), `/app/${f}`);
@@ -67,10 +67,10 @@ export function exampleImage(): string {
   });
 }
 
-export function busyboxImage(): string {
+export function busyboxImage(engine = DOCKER): string {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static (.ci/run does)`);
   const tag = `loadgate-test/busybox:${hashOf([String(statSync(BUSYBOX).size)])}`;
-  return buildOnce(tag, (root) => {
+  return buildOnce(engine, tag, (root) => {
     copyInto(root, BUSYBOX, '/bin/busybox');
     const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
     for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
@@ -80,9 +80,9 @@ export function busyboxImage(): string {
   });
 }
 
-/** Builds `tag` from a context made by `fill` (which returns the Dockerfile's lines), unless it exists. */
-function buildOnce(tag: string, fill: (rootfs: string) => string[]): string {
-  if (spawnSync(DOCKER, ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return tag;
+/** Builds `tag` with `engine` (docker or podman) from a context made by `fill` (which returns the Dockerfile's lines), unless it exists. */
+function buildOnce(engine: string, tag: string, fill: (rootfs: string) => string[]): string {
+  if (spawnSync(engine, ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return tag;
   const ctx = join(tmpdir(), `loadgate-image-${process.pid}-${Date.now()}`);
   const root = join(ctx, 'rootfs');
   mkdirSync(root, { recursive: true });
@@ -90,7 +90,7 @@ function buildOnce(tag: string, fill: (rootfs: string) => string[]): string {
     const dockerfile = fill(root);
     writeFileSync(join(ctx, 'Dockerfile'), `${dockerfile.join('\n')}\n`);
     // The classic builder: there is no buildx on this machine kind.
-    execFileSync(DOCKER, ['build', '-q', '-t', tag, ctx], {
+    execFileSync(engine, ['build', '-q', '-t', tag, ctx], {
       env: { ...process.env, DOCKER_BUILDKIT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 300_000,
