@@ -9,7 +9,8 @@ import { type StateStore, saveContainer, savedContainer } from '../src/action/st
 import { ConfigError } from '../src/plan/config.ts';
 import { MAX_ANNOTATIONS, breachAnnotations } from '../src/publish/annotations.ts';
 import { artifactName } from '../src/publish/artifact.ts';
-import { COMMENT_MAX_CHARS, commentBody, commentMarker, nextLink } from '../src/publish/comment.ts';
+import { COMMENT_MAX_CHARS, commentBody, commentMarker, nextLink, upsertComment } from '../src/publish/comment.ts';
+import { startFakeGitHub } from './helpers/github.ts';
 import type { Verdict } from '../src/verdict/types.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 import { after } from 'node:test';
@@ -165,6 +166,25 @@ describe('action state and publish helpers', () => {
     const body = commentBody('<!-- m -->', 'x'.repeat(70_000), 'https://github.com/o/r/actions/runs/1');
     assert.ok(body.length <= COMMENT_MAX_CHARS);
     assert.ok(body.startsWith('<!-- m -->\n') && body.includes('[Workflow run](https://github.com/o/r/actions/runs/1)'));
+  });
+
+  it("updates only a comment that starts with the marker, the Actions bot's before an impostor's", async () => {
+    const gh = await startFakeGitHub({ pageSize: 2 });
+    try {
+      const marker = commentMarker('perf', '', '', 'loadgate.yml');
+      const t = { apiUrl: gh.url, repository: 'o/r', pullRequest: 7, token: 't' };
+      // A comment that quotes the marker is not ours: a new one is created.
+      gh.addComments(7, [`see ${marker} above`]);
+      const created = await upsertComment(t, marker, `${marker}\nrun 1`);
+      assert.equal(created.action, 'created');
+      // Someone starts a comment with the marker, on an earlier page than ours.
+      gh.comments(7).unshift({ id: 999, body: `${marker}\nfake`, html_url: 'x', user: { login: 'someone' } });
+      const updated = await upsertComment(t, marker, `${marker}\nrun 2`);
+      assert.deepEqual([updated.action, updated.id], ['updated', created.id]);
+      assert.deepEqual(gh.comments(7).map((c) => c.body), [`${marker}\nfake`, `see ${marker} above`, `${marker}\nrun 2`]);
+    } finally {
+      await gh.close();
+    }
   });
 
   it('follows Link rel="next"', () => {

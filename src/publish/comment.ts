@@ -65,19 +65,26 @@ export async function upsertComment(t: CommentTarget, marker: string, body: stri
   return { id: c.id, url: c.html_url, action: 'created' };
 }
 
+/**
+ * Our comment: its body starts with the marker (a comment that merely quotes the marker is someone else's).
+ * Anyone can start a comment with it, so one by the Actions bot wins over others on the same page.
+ */
 async function findComment(t: CommentTarget, first: string, marker: string): Promise<number | undefined> {
   const origin = new URL(first).origin;
   let url: string | undefined = first;
+  let other: number | undefined;
   for (let page = 0; url !== undefined && page < 100; page++) {
     const res = await request(t, 'GET', url);
-    const comments = (await res.json()) as Array<{ id: number; body?: string | null }>;
-    const hit = comments.find((c) => typeof c.body === 'string' && c.body.includes(marker));
-    if (hit) return hit.id;
+    const comments = (await res.json()) as Array<{ id: number; body?: string | null; user?: { login?: string } | null }>;
+    const hits = comments.filter((c) => typeof c.body === 'string' && c.body.startsWith(marker));
+    const bot = hits.find((c) => c.user?.login === 'github-actions[bot]');
+    if (bot) return bot.id;
+    other ??= hits[0]?.id;
     const next = nextLink(res.headers.get('link'));
     // The token goes only to the API's own origin.
     url = next !== undefined && new URL(next).origin === origin ? next : undefined;
   }
-  return undefined;
+  return other;
 }
 
 /** The rel="next" URL of a Link header. */
