@@ -27126,7 +27126,10 @@ function evaluate(r, slos) {
     // on-exit: continue: the run went on to the end, but the service it measured died on the way.
     const died = r.service?.exit;
     if (died && r.status !== 'aborted') {
-        problems.push(`${died.summary}, ${Math.round(died.atMs / 100) / 10} s into the load (on-exit: continue, so the load went on and counted the errors)`);
+        const when = `${Math.round(died.atMs / 100) / 10} s into the load`;
+        problems.push(r.service?.onExit === 'continue'
+            ? `${died.summary}, ${when} (on-exit: continue, so the load went on and counted the errors)`
+            : `${died.summary}, ${when}, as the load was ending`);
     }
     if (r.status === 'interrupted')
         problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
@@ -27812,6 +27815,11 @@ async function executeRun(plan, hooks = {}) {
             loadDone = true;
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
+        }
+        // A service that died in the load's last moments (its exit still being read, as a container's is):
+        // wait for how it died, so the result says it rather than only counting the errors.
+        if (!died && svc.exitPending?.()) {
+            await Promise.race([svc.exited.then((e) => (died = e)), new Promise((res) => setTimeout(res, 3000).unref())]);
         }
         result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
         result = attachWatch(result, watcher, plan.monitors);

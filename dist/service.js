@@ -45834,10 +45834,11 @@ async function startContainer(plan, opts = {}) {
     const logsDone = new Promise((res) => logs.on('close', () => res()));
     logs.on('error', () => { });
     let stopping;
-    const exited = watchExit(engine, name, id, plan, logsDone);
+    const { exited, pending } = watchExit(engine, name, id, plan, logsDone);
     const svc = {
         baseUrl: plan.baseUrl,
         exited,
+        exitPending: pending,
         lastLines: (n = 15) => tail.last(n),
         watch: { kind: 'container', engine: plan.engine, id },
         describe: () => `container ${name} (image ${plan.image}, id ${short})`,
@@ -45881,16 +45882,19 @@ async function startContainer(plan, opts = {}) {
  */
 function watchExit(engine, name, id, plan, logsDone) {
     const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+    let ended = false;
+    let told = false;
     let out = '';
     let err = '';
     waiter.stdout.setEncoding('utf8').on('data', (s) => (out += s));
     waiter.stderr.setEncoding('utf8').on('data', (s) => (err += s));
-    return new Promise((res) => {
+    const exited = new Promise((res) => {
         let done = false;
         const finish = async (code) => {
             if (done)
                 return;
             done = true;
+            ended = true;
             const at = Date.now();
             const exitCode = Number.parseInt(out.trim(), 10);
             let exit;
@@ -45910,6 +45914,7 @@ function watchExit(engine, name, id, plan, logsDone) {
                 exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
             }
             await within(logsDone, 2000);
+            told = true;
             res(exit);
         };
         waiter.on('close', (code) => void finish(code));
@@ -45918,6 +45923,7 @@ function watchExit(engine, name, id, plan, logsDone) {
             void finish(null);
         });
     });
+    return { exited, pending: () => ended && !told };
 }
 /**
  * Removes a container by id or name, running or not, with its anonymous volumes: for the action's post

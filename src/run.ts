@@ -111,6 +111,11 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
+    // A service that died in the load's last moments (its exit still being read, as a container's is):
+    // wait for how it died, so the result says it rather than only counting the errors.
+    if (!died && svc.exitPending?.()) {
+      await Promise.race([svc.exited.then((e) => (died = e)), new Promise((res) => setTimeout(res, 3000).unref())]);
+    }
     result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);

@@ -4,7 +4,7 @@
 // labelled loadgate.pid=<the loadgate process>; the tests find them by those and remove any left over.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flagOverrides } from '../src/cli.ts';
@@ -258,6 +258,36 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     assert.match(r.stderr, /^loadgate: run aborted: the service exited with code 137 \(killed by SIGKILL\)/m);
     assert.ok(existsSync(join(dir, 'out', 'report.html')));
     await assertGone(name, cli.pid);
+  });
+
+  it('dying as the load ends, while its exit is still being read: the result still says how, and the verdict fails', async () => {
+    // The engine's exit details (inspect) take 1.5 s here, through a wrapper: a container that stops in
+    // the load's last second is then known to have ended before those details, so the run must wait for
+    // them rather than finish as if nothing happened.
+    const dir = tempDir('loadgate-ctr-');
+    const engine = writeFile(dir, 'slow-inspect', `#!/bin/sh\nif [ "$1" = inspect ]; then sleep 1.5; fi\nexec docker "$@"\n`);
+    chmodSync(engine, 0o755);
+    mkdirSync(join(dir, 'ctl'));
+    const service = {
+      image: busyboxImage(),
+      engine,
+      port: 8000,
+      pull: 'never',
+      args: ['-v', `${join(dir, 'ctl')}:/ctl`],
+      // Serves until the test says stop, then exits with 7.
+      cmd: ['sh', '-c', 'httpd -f -p 8000 -h /www & while [ ! -e /ctl/stop ]; do sleep 0.05; done; exit 7'],
+      ready: { path: '/', timeout: '30s' },
+    };
+    const cli = startCli(['run', '--config', configFile(dir, service, { request: { path: '/', 'expect-status': 200 }, load: { pacing: '20/s', stages: [{ duration: '4s', users: 2 }] } })]);
+    await cli.waitFor(/^Service ready at /m, 30_000);
+    await new Promise((res) => setTimeout(res, 3300));
+    writeFile(join(dir, 'ctl'), 'stop', '');
+    const r = await cli.exited;
+    assertExit(r, 1);
+    const result = readResult(dir);
+    assert.equal(result.service?.exit?.code, 7, `how it died is kept: ${JSON.stringify(result.service)} (status ${result.status})`);
+    assert.match(r.stdout + r.stderr, /the service exited with code 7 during the run, [\d.]+ s into the load, as the load was ending/);
+    await assertGone(containerName(r.stdout), cli.pid);
   });
 
   it('killed mid-run with on-exit: continue: the load runs to its end, counting the errors, and the verdict fails', async () => {

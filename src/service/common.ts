@@ -27,6 +27,11 @@ export interface RunningService {
   baseUrl: string;
   /** Resolves when a started service exits on its own, or once stop() ended it (never for a URL service). */
   exited: Promise<ServiceExit>;
+  /**
+   * True once the service is known to have ended while `exited` has not resolved yet (a container's exit
+   * is told after its exit code, OOM flag and last output are read: up to about 2 s later).
+   */
+  exitPending?(): boolean;
   /** Last lines the service printed (stdout and stderr), for error messages. */
   lastLines(n?: number): string[];
   /** Stops and removes what was started; `graceMs` is the time it gets to shut down. Safe to call twice. */

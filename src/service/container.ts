@@ -78,10 +78,11 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
   logs.on('error', () => {});
 
   let stopping: Promise<void> | undefined;
-  const exited = watchExit(engine, name, id, plan, logsDone);
+  const { exited, pending } = watchExit(engine, name, id, plan, logsDone);
   const svc: RunningService = {
     baseUrl: plan.baseUrl,
     exited,
+    exitPending: pending,
     lastLines: (n = 15) => tail.last(n),
     watch: { kind: 'container', engine: plan.engine, id },
     describe: () => `container ${name} (image ${plan.image}, id ${short})`,
@@ -123,17 +124,20 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
  * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
  * it). Resolves once its last output has been read too, so error messages show it.
  */
-function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan, logsDone: Promise<void>): Promise<ServiceExit> {
+function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan, logsDone: Promise<void>): { exited: Promise<ServiceExit>; pending: () => boolean } {
   const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+  let ended = false;
+  let told = false;
   let out = '';
   let err = '';
   waiter.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   waiter.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  return new Promise<ServiceExit>((res) => {
+  const exited = new Promise<ServiceExit>((res) => {
     let done = false;
     const finish = async (code: number | null) => {
       if (done) return;
       done = true;
+      ended = true;
       const at = Date.now();
       const exitCode = Number.parseInt(out.trim(), 10);
       let exit: ServiceExit;
@@ -151,6 +155,7 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
         exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
       }
       await within(logsDone, 2000);
+      told = true;
       res(exit);
     };
     waiter.on('close', (code) => void finish(code));
@@ -159,6 +164,7 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
       void finish(null);
     });
   });
+  return { exited, pending: () => ended && !told };
 }
 
 /**

@@ -13,7 +13,12 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   // on-exit: continue: the run went on to the end, but the service it measured died on the way.
   const died = r.service?.exit;
   if (died && r.status !== 'aborted') {
-    problems.push(`${died.summary}, ${Math.round(died.atMs / 100) / 10} s into the load (on-exit: continue, so the load went on and counted the errors)`);
+    const when = `${Math.round(died.atMs / 100) / 10} s into the load`;
+    problems.push(
+      r.service?.onExit === 'continue'
+        ? `${died.summary}, ${when} (on-exit: continue, so the load went on and counted the errors)`
+        : `${died.summary}, ${when}, as the load was ending`,
+    );
   }
   if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   return {
