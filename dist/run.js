@@ -27341,13 +27341,14 @@ function startWatching(target, monitors, opts = {}) {
             list.push(s);
     };
     let source = null;
+    let via;
     if (target?.kind === 'pid') {
         source = 'proc';
         stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
     }
     else if (target?.kind === 'container') {
         source = 'container';
-        stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+        stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
     }
     for (const m of monitors) {
         stops.push(runMonitor(m, (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }), (why) => {
@@ -27364,6 +27365,9 @@ function startWatching(target, monitors, opts = {}) {
         monitorFailures,
         problems,
         source,
+        get containerVia() {
+            return via;
+        },
         stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => { })),
     };
 }
@@ -27551,7 +27555,7 @@ function readCgroup(f) {
  * for the container, then /proc/<pid>/cgroup), every second; otherwise by polling
  * `<engine> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
  */
-function sampleContainer(engine, id, intervalMs, onSample, onProblem) {
+function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
     let stopped = false;
     let timer;
     let current;
@@ -27567,7 +27571,10 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem) {
         let files = null;
         if (inspect.code === 0 && pid > 0) {
             try {
-                files = findCgroupFiles(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
+                const procCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+                // With a remote engine (DOCKER_HOST, a VM) the PID is another kernel's: a local process that
+                // happens to have it is not the container. Engines name the container's cgroup after its id.
+                files = procCgroup.includes(id.slice(0, 12)) ? findCgroupFiles(procCgroup, readFileSync('/proc/self/mountinfo', 'utf8')) : null;
                 if (files)
                     readCgroup(files);
             }
@@ -27579,6 +27586,7 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem) {
             onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
             return;
         }
+        onVia(files ? 'cgroup' : 'engine stats');
         if (files) {
             const cg = files;
             let prev = { at: performance.now(), cpuNs: readCgroup(cg).cpuNs };

@@ -242,6 +242,7 @@ output: ${dir}/out
       const until = Date.now() + 15_000;
       while (w.resources.length < 3 && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
       await w.stop();
+      assert.equal(w.containerVia, 'cgroup');
       assert.ok(w.resources.length >= 3, `samples: ${JSON.stringify(w.resources)} ${w.problems.join('; ')}`);
       // A shell spinning on one core: most of a core, once the first (empty) sample is past.
       const peak = Math.max(...w.resources.map((s) => s.cpuPercent ?? 0));
@@ -252,24 +253,28 @@ output: ${dir}/out
     }
   });
 
-  it('asks the engine (docker stats) when the cgroup files cannot be read', { skip: dockerSkip() }, async () => {
-    const name = `loadgate-test-watch-stats-${process.pid}`;
-    const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sh', '-c', 'while :; do :; done']).trim();
-    // An engine whose containers have no PID on this host, as with a remote engine or a VM.
-    const dir = tempDir();
-    const engine = writeFile(dir, 'engine', `#!/bin/sh\nif [ "$1" = inspect ]; then echo 0; exit 0; fi\nexec docker "$@"\n`);
-    chmodSync(engine, 0o755);
-    try {
-      const w = startWatching({ kind: 'container', engine, id }, []);
-      const until = Date.now() + 15_000;
-      while (w.resources.length < 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
-      await w.stop();
-      assert.ok(w.resources.length >= 2, `samples: ${JSON.stringify(w.resources)} ${w.problems.join('; ')}`);
-      assert.ok(Math.max(...w.resources.map((s) => s.cpuPercent ?? 0)) > 50, JSON.stringify(w.resources));
-    } finally {
-      docker(['rm', '-f', id]);
-    }
-  });
+  // A remote engine (DOCKER_HOST, a VM) answers with its own kernel's PID for the container: none here
+  // (0), or one that some unrelated local process has (this test's own).
+  for (const [what, pid] of [['no PID on this host', '0'], ["another process's PID on this host", String(process.pid)]] as const) {
+    it(`asks the engine (docker stats) when the container's cgroup is not on this host: ${what}`, { skip: dockerSkip() }, async () => {
+      const name = `loadgate-test-watch-stats-${process.pid}`;
+      const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sh', '-c', 'while :; do :; done']).trim();
+      const dir = tempDir();
+      const engine = writeFile(dir, 'engine', `#!/bin/sh\nif [ "$1" = inspect ]; then echo ${pid}; exit 0; fi\nexec docker "$@"\n`);
+      chmodSync(engine, 0o755);
+      try {
+        const w = startWatching({ kind: 'container', engine, id }, []);
+        const until = Date.now() + 15_000;
+        while (w.resources.length < 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+        await w.stop();
+        assert.equal(w.containerVia, 'engine stats');
+        assert.ok(w.resources.length >= 2, `samples: ${JSON.stringify(w.resources)} ${w.problems.join('; ')}`);
+        assert.ok(Math.max(...w.resources.map((s) => s.cpuPercent ?? 0)) > 50, JSON.stringify(w.resources));
+      } finally {
+        docker(['rm', '-f', id]);
+      }
+    });
+  }
 
   it('says once why a container cannot be sampled, and goes on', { skip: dockerSkip() }, async () => {
     const w = startWatching({ kind: 'container', engine: 'docker', id: 'loadgate-test-no-such-container' }, []);

@@ -42,6 +42,8 @@ export interface Watcher {
   /** Why resources could not be sampled, once each. */
   readonly problems: string[];
   readonly source: ResourceInfo['source'] | null;
+  /** How a container is sampled, once known: its cgroup files, or the engine's stats command. */
+  readonly containerVia: 'cgroup' | 'engine stats' | undefined;
   /** Stops every sampler and waits for its children to end. */
   stop(): Promise<void>;
 }
@@ -63,12 +65,13 @@ export function startWatching(target: WatchTarget, monitors: readonly MonitorPla
     if (list.length < MAX_SAMPLES) list.push(s);
   };
   let source: ResourceInfo['source'] | null = null;
+  let via: Watcher['containerVia'];
   if (target?.kind === 'pid') {
     source = 'proc';
     stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
   } else if (target?.kind === 'container') {
     source = 'container';
-    stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+    stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
   }
   for (const m of monitors) {
     stops.push(
@@ -87,6 +90,9 @@ export function startWatching(target: WatchTarget, monitors: readonly MonitorPla
     monitorFailures,
     problems,
     source,
+    get containerVia() {
+      return via;
+    },
     stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => {})),
   };
 }
@@ -286,7 +292,14 @@ function readCgroup(f: CgroupFiles): { cpuNs: number; memoryBytes: number } {
  * for the container, then /proc/<pid>/cgroup), every second; otherwise by polling
  * `<engine> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
  */
-function sampleContainer(engine: string, id: string, intervalMs: number, onSample: (s: ResourceSample) => void, onProblem: (p: string) => void): () => Promise<void> {
+function sampleContainer(
+  engine: string,
+  id: string,
+  intervalMs: number,
+  onSample: (s: ResourceSample) => void,
+  onProblem: (p: string) => void,
+  onVia: (via: 'cgroup' | 'engine stats') => void,
+): () => Promise<void> {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: ChildProcess | undefined;
@@ -305,7 +318,10 @@ function sampleContainer(engine: string, id: string, intervalMs: number, onSampl
     let files: CgroupFiles | null = null;
     if (inspect.code === 0 && pid > 0) {
       try {
-        files = findCgroupFiles(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync('/proc/self/mountinfo', 'utf8'));
+        const procCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+        // With a remote engine (DOCKER_HOST, a VM) the PID is another kernel's: a local process that
+        // happens to have it is not the container. Engines name the container's cgroup after its id.
+        files = procCgroup.includes(id.slice(0, 12)) ? findCgroupFiles(procCgroup, readFileSync('/proc/self/mountinfo', 'utf8')) : null;
         if (files) readCgroup(files);
       } catch {
         files = null; // not on this host (a remote engine, a VM): ask the engine instead
@@ -314,6 +330,7 @@ function sampleContainer(engine: string, id: string, intervalMs: number, onSampl
       onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
       return;
     }
+    onVia(files ? 'cgroup' : 'engine stats');
     if (files) {
       const cg = files;
       let prev = { at: performance.now(), cpuNs: readCgroup(cg).cpuNs };
