@@ -1,4 +1,4 @@
-import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
@@ -27835,6 +27835,10 @@ async function executeRun(plan, hooks = {}) {
             log(`Warning: ${p}`);
         const verdict = evaluate(result, plan.slos);
         const reports = writeReports(plan.outputDir, result, verdict);
+        // The service's own output sits beside the reports (written while it ran): listed with them.
+        const serviceLog = join$1(plan.outputDir, SERVICE_LOG);
+        if (sp.kind !== 'url' && existsSync(serviceLog))
+            reports.files.push(serviceLog);
         return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };
     }
     finally {

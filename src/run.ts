@@ -2,7 +2,7 @@
 // the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
 // and rendering are elsewhere.
 
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadStop, type Progress, runLoad } from './load/engine.ts';
 import type { RunResult, ServiceRecord } from './metrics/result.ts';
@@ -121,6 +121,9 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);
     const reports = writeReports(plan.outputDir, result, verdict);
+    // The service's own output sits beside the reports (written while it ran): listed with them.
+    const serviceLog = join(plan.outputDir, SERVICE_LOG);
+    if (sp.kind !== 'url' && existsSync(serviceLog)) reports.files.push(serviceLog);
     return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
   } finally {
     // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut

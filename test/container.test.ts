@@ -145,6 +145,7 @@ describe('a container service from its image', { skip }, () => {
     assert.match(r.stdout, /^Service: CPU peak [\d.]+% of one core .* from its container\)\.$/m);
     assert.match(readFileSync(join(dir, 'out', 'service.log'), 'utf8'), /^listening on http:\/\/0\.0\.0\.0:8000$/m);
     for (const f of ['report.html', 'report.md', 'junit.xml', 'loadgate_stats.csv']) assert.ok(existsSync(join(dir, 'out', f)), f);
+    assert.match(r.stdout, /^Reports: .* \(report\.html, .*, service\.log\)$/m, 'the service log is listed with the reports');
     await assertGone(name, cli.pid);
   });
 
