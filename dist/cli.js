@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, V as VERSION } from './run.js';
+import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, s as serviceOverrides, h as readyOverrides, i as requestReshape, l as loadReshape, V as VERSION } from './run.js';
 import { S as ServiceError } from './service.js';
 import 'node:fs';
 import 'node:path';
@@ -110,7 +110,6 @@ class UsageError extends Error {
 function flagOverrides(flags, raw) {
     const o = [];
     const set = (flag, path, value) => o.push({ path, value, origin: `--${flag}` });
-    const reshape = (path, value) => o.push({ path, value });
     const str = (k) => (typeof flags[k] === 'string' ? flags[k] : undefined);
     const json = (flag, text) => {
         try {
@@ -120,45 +119,24 @@ function flagOverrides(flags, raw) {
             throw new UsageError(`--${flag}: not valid JSON (${err.message})`);
         }
     };
-    const mapping = (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {});
     const url = str('url');
     const command = str('command');
     const image = str('image');
     const kinds = [url !== undefined && '--url', command !== undefined && '--command', image !== undefined && '--image'].filter(Boolean);
     if (kinds.length > 1)
         throw new UsageError(`${kinds[0]} and ${kinds[1]} exclude each other: test a running service, or start one`);
-    const service = mapping(raw['service']);
-    // ready: /path is short for ready: {path: /path}; the long form takes --ready-path / --ready-timeout.
-    const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
-    const keepReady = ready !== undefined ? { ready } : {};
-    if (url !== undefined) {
-        // A running service: nothing of a command in the file applies.
-        reshape(['service'], keepReady);
-        set('url', ['service', 'url'], url);
-    }
-    else if (command !== undefined) {
-        // The file's url: belongs to the command it starts; a url: alone is a running service the command replaces.
-        if (service['command'] === undefined)
-            reshape(['service'], keepReady);
-        set('command', ['service', 'command'], command);
-    }
-    else if (image !== undefined) {
-        // Another image for the file's container keeps its port, env and limits; any other service is replaced.
-        if (service['image'] === undefined)
-            reshape(['service'], keepReady);
-        else
-            reshape(['service'], Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')));
-        set('image', ['service', 'image'], image);
-    }
+    if (url !== undefined)
+        o.push(...serviceOverrides(raw, 'url', url, '--url'));
+    else if (command !== undefined)
+        o.push(...serviceOverrides(raw, 'command', command, '--command'));
+    else if (image !== undefined)
+        o.push(...serviceOverrides(raw, 'image', image, '--image'));
     if (str('port') !== undefined)
         set('port', ['service', 'port'], str('port'));
-    if (typeof service['ready'] === 'string' && (str('ready-path') !== undefined || str('ready-timeout') !== undefined)) {
-        reshape(['service', 'ready'], ready);
-    }
-    if (str('ready-path') !== undefined)
-        set('ready-path', ['service', 'ready', 'path'], str('ready-path'));
-    if (str('ready-timeout') !== undefined)
-        set('ready-timeout', ['service', 'ready', 'timeout'], str('ready-timeout'));
+    o.push(...readyOverrides(raw, {
+        ...(str('ready-path') !== undefined ? { path: [str('ready-path'), '--ready-path'] } : {}),
+        ...(str('ready-timeout') !== undefined ? { timeout: [str('ready-timeout'), '--ready-timeout'] } : {}),
+    }));
     const reqFlags = ['path', 'method', 'body', 'bodies', 'schema', 'preset', 'model', 'generate'];
     if (reqFlags.some((k) => str(k) !== undefined)) {
         if (raw['requests'] !== undefined)
@@ -166,13 +144,8 @@ function flagOverrides(flags, raw) {
         const bodyFlags = ['body', 'bodies', 'schema'].filter((k) => str(k) !== undefined);
         if (bodyFlags.length > 1)
             throw new UsageError(`--${bodyFlags[0]} and --${bodyFlags[1]} exclude each other`);
-        const base = { ...mapping(raw['request']) };
-        if (bodyFlags.length > 0) {
-            // A body flag replaces whatever the file said the body is.
-            for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch'])
-                delete base[k];
-        }
-        reshape(['request'], base);
+        // A body flag replaces whatever the file said the body is.
+        o.push(requestReshape(raw, bodyFlags.length > 0));
         if (str('path') !== undefined)
             set('path', ['request', 'path'], str('path'));
         if (str('method') !== undefined)
@@ -205,10 +178,7 @@ function flagOverrides(flags, raw) {
         throw new UsageError('--spawn-rate needs --users');
     if (users !== undefined || rate !== undefined) {
         // One stage from the flags replaces the file's stages, and what only applies to the other model.
-        const load = { ...mapping(raw['load']) };
-        delete load[users !== undefined ? 'max-in-flight' : 'pacing'];
-        delete load['stages'];
-        reshape(['load'], load);
+        o.push(loadReshape(raw, users !== undefined));
         if (users !== undefined) {
             set('users', ['load', 'stages'], [{ duration, users, ...(spawnRate !== undefined ? { 'spawn-rate': spawnRate } : {}) }]);
             if (spawnRate !== undefined)

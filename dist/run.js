@@ -2,7 +2,7 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSy
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, c as commonjsGlobal, s as startService, w as waitUntilReady, e as exitMessage } from './service.js';
+import { u as undiciExports, c as commonjsGlobal, r as readProcStat, s as startService, w as waitUntilReady, e as exitMessage } from './service.js';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { createHash } from 'node:crypto';
@@ -12701,6 +12701,61 @@ function readRateStage(r, v, at) {
         rate,
         ramp,
     };
+}
+
+// What a setting given outside the file (a CLI flag, an action input) does to the sections of the file it
+// replaces: one set of rules for both front ends, which only translate their names into these calls.
+// Each reshape carries no origin (an error in what the file still says points at the file); each value
+// set carries the flag or input it came from.
+function mapping(v) {
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
+}
+/**
+ * A service from outside the file: a running `url`, a `command` to start, or an `image` to run.
+ * - url: nothing the file says of a command or container applies; its readiness stays.
+ * - command: the file's command settings stay when it starts a command too (its url: belongs to it).
+ * - image: the file's container settings (port, env, limits) stay when it runs an image too, except
+ *   `build:`, which would build the file's Dockerfile and tag it as the image given here.
+ * Anything else in the file's service is replaced, keeping its readiness.
+ */
+function serviceOverrides(raw, kind, value, origin) {
+    const service = mapping(raw['service']);
+    const keepReady = service['ready'] !== undefined ? { ready: service['ready'] } : {};
+    const o = [];
+    if (kind === 'url' || service[kind] === undefined)
+        o.push({ path: ['service'], value: keepReady });
+    else if (kind === 'image' && service['build'] !== undefined) {
+        o.push({ path: ['service'], value: Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')) });
+    }
+    o.push({ path: ['service', kind], value, origin });
+    return o;
+}
+/** The readiness path or timeout from outside: merged into the file's `ready:` (its short form `ready: /path` expanded first). */
+function readyOverrides(raw, given) {
+    const ready = mapping(raw['service'])['ready'];
+    const o = [];
+    if (typeof ready === 'string' && (given.path || given.timeout))
+        o.push({ path: ['service', 'ready'], value: { path: ready } });
+    if (given.path)
+        o.push({ path: ['service', 'ready', 'path'], value: given.path[0], origin: given.path[1] });
+    if (given.timeout)
+        o.push({ path: ['service', 'ready', 'timeout'], value: given.timeout[0], origin: given.timeout[1] });
+    return o;
+}
+/** The file's one request, kept for settings given outside it; without its body when a new body replaces it. */
+function requestReshape(raw, replacesBody) {
+    const base = { ...mapping(raw['request']) };
+    if (replacesBody)
+        for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch'])
+            delete base[k];
+    return { path: ['request'], value: base };
+}
+/** New stages replace the file's, and what only applies to the other model (pacing is closed, max-in-flight open). */
+function loadReshape(raw, closed) {
+    const load = { ...mapping(raw['load']) };
+    delete load[closed ? 'max-in-flight' : 'pacing'];
+    delete load['stages'];
+    return { path: ['load'], value: load };
 }
 
 var dist = {};
@@ -27371,21 +27426,7 @@ function startWatching(target, monitors, opts = {}) {
         stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => { })),
     };
 }
-/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
-function parseProcStat(text) {
-    const close = text.lastIndexOf(')');
-    if (close < 0)
-        return null;
-    const f = text.slice(close + 2).trim().split(/\s+/);
-    // f[0] is field 3 (state): field N is f[N - 3].
-    const pgrp = Number(f[2]);
-    const utime = Number(f[11]);
-    const stime = Number(f[12]);
-    const rss = Number(f[21]);
-    if (![pgrp, utime, stime, rss].every(Number.isFinite))
-        return null;
-    return { pgrp, ticks: utime + stime, rssPages: rss };
-}
+// ---- command services: /proc ----
 let sysconf;
 function systemUnits() {
     const read = (name, fallback) => {
@@ -27408,13 +27449,7 @@ function readGroup(pgid) {
         const pid = Number(name);
         if (!Number.isInteger(pid))
             continue;
-        let st;
-        try {
-            st = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-        }
-        catch {
-            continue; // it exited between readdir and read
-        }
+        const st = readProcStat(pid); // null when it exited between readdir and read
         if (!st || st.pgrp !== pgid)
             continue;
         ticks.set(pid, st.ticks);
@@ -27569,14 +27604,16 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
         const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
         const pid = Number(inspect.out.trim());
         let files = null;
+        let first;
         if (inspect.code === 0 && pid > 0) {
             try {
                 const procCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
                 // With a remote engine (DOCKER_HOST, a VM) the PID is another kernel's: a local process that
                 // happens to have it is not the container. Engines name the container's cgroup after its id.
                 files = procCgroup.includes(id.slice(0, 12)) ? findCgroupFiles(procCgroup, readFileSync('/proc/self/mountinfo', 'utf8')) : null;
+                // The first reading: proof the files can be read here, and where CPU time is counted from.
                 if (files)
-                    readCgroup(files);
+                    first = { at: performance.now(), cpuNs: readCgroup(files).cpuNs };
             }
             catch {
                 files = null; // not on this host (a remote engine, a VM): ask the engine instead
@@ -27586,10 +27623,10 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
             onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
             return;
         }
-        onVia(files ? 'cgroup' : 'engine stats');
-        if (files) {
+        onVia(files && first ? 'cgroup' : 'engine stats');
+        if (files && first) {
             const cg = files;
-            let prev = { at: performance.now(), cpuNs: readCgroup(cg).cpuNs };
+            let prev = first;
             const sample = () => {
                 try {
                     const at = performance.now();
@@ -27952,4 +27989,4 @@ function abortReason(signal) {
     return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }
 
-export { ConfigError as C, SloSyntaxError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, round as h, escapeHtml as i, cleanText as j, truncate as k, renderMarkdown as l, distExports$1 as m, parseSloLine as n, percentileMs as p, readConfigFile as r, statsFor as s, text as t };
+export { ConfigError as C, SloSyntaxError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, readyOverrides as h, requestReshape as i, statsFor as j, round as k, loadReshape as l, escapeHtml as m, cleanText as n, truncate as o, percentileMs as p, renderMarkdown as q, readConfigFile as r, serviceOverrides as s, text as t, distExports$1 as u, parseSloLine as v };

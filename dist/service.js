@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, createWriteStream } from 'node:fs';
 import require$$0$3, { createServer } from 'node:net';
 import require$$1$5, { dirname } from 'node:path';
 import require$$0$1 from 'node:assert';
@@ -45744,6 +45744,35 @@ function requireUndici () {
 
 var undiciExports = requireUndici();
 
+// /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
+// (watch.ts), the post step's check that a saved process group is still the one started (service.ts),
+// and the tests' liveness checks.
+/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
+function parseProcStat(text) {
+    const close = text.lastIndexOf(')');
+    if (close < 0)
+        return null;
+    const f = text.slice(close + 2).trim().split(/\s+/);
+    // f[0] is field 3 (state): field N is f[N - 3].
+    const pgrp = Number(f[2]);
+    const utime = Number(f[11]);
+    const stime = Number(f[12]);
+    const rss = Number(f[21]);
+    const startTicks = f[19];
+    if (![pgrp, utime, stime, rss].every(Number.isFinite) || !f[0] || !startTicks)
+        return null;
+    return { state: f[0], pgrp, ticks: utime + stime, startTicks, rssPages: rss };
+}
+/** The stat of a live (or zombie) process, or null when it is gone or /proc cannot be read. */
+function readProcStat(pid) {
+    try {
+        return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+
 // What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
 // exit to watch, its last output for messages, and a stop that always works.
 class ServiceError extends Error {
@@ -46182,20 +46211,9 @@ process.on('exit', () => {
     for (const pid of liveGroups)
         killGroup(pid, 'SIGKILL');
 });
-/** When a process started (field 22 of /proc/<pid>/stat, clock ticks after boot) and whether it is a zombie; undefined if it is gone. */
-function processStart(pid) {
-    try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        // Fields are counted after the command name, which may hold spaces and parentheses.
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return f[19] ? { ticks: f[19], zombie: f[0] === 'Z' } : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
+/** When a process started (clock ticks after boot), to tell it from a later process with the same pid. */
 function processStartTicks(pid) {
-    return processStart(pid)?.ticks;
+    return readProcStat(pid)?.startTicks;
 }
 /**
  * Kills a process group that a previous process started (the action's post step), but only if its leader
@@ -46204,11 +46222,11 @@ function processStartTicks(pid) {
  * killed too, quietly).
  */
 function killSavedGroup(pgid, startTicks) {
-    const leader = processStart(pgid);
-    if (leader?.ticks !== startTicks)
+    const leader = readProcStat(pgid);
+    if (leader?.startTicks !== startTicks)
         return false;
     killGroup(pgid, 'SIGKILL');
-    return !leader.zombie;
+    return leader.state !== 'Z';
 }
 function killGroup(pid, signal) {
     try {
@@ -46276,4 +46294,4 @@ function sleep(ms) {
     return new Promise((res) => setTimeout(res, Math.max(0, ms)));
 }
 
-export { ServiceError as S, getDefaultExportFromCjs as a, commonjsGlobal as c, exitMessage as e, getAugmentedNamespace as g, killSavedGroup as k, processStartTicks as p, removeContainer as r, startService as s, undiciExports as u, waitUntilReady as w };
+export { ServiceError as S, getDefaultExportFromCjs as a, removeContainer as b, commonjsGlobal as c, exitMessage as e, getAugmentedNamespace as g, killSavedGroup as k, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };

@@ -6,6 +6,7 @@
 
 import { parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
+import { loadReshape, readyOverrides, requestReshape, serviceOverrides } from './plan/overrides.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
 import { ServiceError } from './service/service.ts';
@@ -92,7 +93,6 @@ export class UsageError extends Error {
 export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Override[] {
   const o: Override[] = [];
   const set = (flag: string, path: Array<string | number>, value: unknown) => o.push({ path, value, origin: `--${flag}` });
-  const reshape = (path: Array<string | number>, value: unknown) => o.push({ path, value });
   const str = (k: keyof typeof OPTIONS) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
   const json = (flag: string, text: string) => {
     try {
@@ -101,49 +101,30 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
       throw new UsageError(`--${flag}: not valid JSON (${(err as Error).message})`);
     }
   };
-  const mapping = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
   const url = str('url');
   const command = str('command');
   const image = str('image');
   const kinds = [url !== undefined && '--url', command !== undefined && '--command', image !== undefined && '--image'].filter(Boolean);
   if (kinds.length > 1) throw new UsageError(`${kinds[0]} and ${kinds[1]} exclude each other: test a running service, or start one`);
-  const service = mapping(raw['service']);
-  // ready: /path is short for ready: {path: /path}; the long form takes --ready-path / --ready-timeout.
-  const ready = typeof service['ready'] === 'string' ? { path: service['ready'] } : service['ready'];
-  const keepReady = ready !== undefined ? { ready } : {};
-  if (url !== undefined) {
-    // A running service: nothing of a command in the file applies.
-    reshape(['service'], keepReady);
-    set('url', ['service', 'url'], url);
-  } else if (command !== undefined) {
-    // The file's url: belongs to the command it starts; a url: alone is a running service the command replaces.
-    if (service['command'] === undefined) reshape(['service'], keepReady);
-    set('command', ['service', 'command'], command);
-  } else if (image !== undefined) {
-    // Another image for the file's container keeps its port, env and limits; any other service is replaced.
-    if (service['image'] === undefined) reshape(['service'], keepReady);
-    else reshape(['service'], Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')));
-    set('image', ['service', 'image'], image);
-  }
+  if (url !== undefined) o.push(...serviceOverrides(raw, 'url', url, '--url'));
+  else if (command !== undefined) o.push(...serviceOverrides(raw, 'command', command, '--command'));
+  else if (image !== undefined) o.push(...serviceOverrides(raw, 'image', image, '--image'));
   if (str('port') !== undefined) set('port', ['service', 'port'], str('port'));
-  if (typeof service['ready'] === 'string' && (str('ready-path') !== undefined || str('ready-timeout') !== undefined)) {
-    reshape(['service', 'ready'], ready);
-  }
-  if (str('ready-path') !== undefined) set('ready-path', ['service', 'ready', 'path'], str('ready-path'));
-  if (str('ready-timeout') !== undefined) set('ready-timeout', ['service', 'ready', 'timeout'], str('ready-timeout'));
+  o.push(
+    ...readyOverrides(raw, {
+      ...(str('ready-path') !== undefined ? { path: [str('ready-path')!, '--ready-path'] as [string, string] } : {}),
+      ...(str('ready-timeout') !== undefined ? { timeout: [str('ready-timeout')!, '--ready-timeout'] as [string, string] } : {}),
+    }),
+  );
 
   const reqFlags = ['path', 'method', 'body', 'bodies', 'schema', 'preset', 'model', 'generate'] as const;
   if (reqFlags.some((k) => str(k) !== undefined)) {
     if (raw['requests'] !== undefined) throw new UsageError('--path/--method/--body/--bodies/--schema/--preset apply to a config with one request:, not requests:');
     const bodyFlags = (['body', 'bodies', 'schema'] as const).filter((k) => str(k) !== undefined);
     if (bodyFlags.length > 1) throw new UsageError(`--${bodyFlags[0]} and --${bodyFlags[1]} exclude each other`);
-    const base = { ...mapping(raw['request']) };
-    if (bodyFlags.length > 0) {
-      // A body flag replaces whatever the file said the body is.
-      for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch']) delete base[k];
-    }
-    reshape(['request'], base);
+    // A body flag replaces whatever the file said the body is.
+    o.push(requestReshape(raw, bodyFlags.length > 0));
     if (str('path') !== undefined) set('path', ['request', 'path'], str('path'));
     if (str('method') !== undefined) set('method', ['request', 'method'], str('method'));
     if (str('body') !== undefined) set('body', ['request', 'body'], json('body', str('body')!));
@@ -166,10 +147,7 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
   if (spawnRate !== undefined && users === undefined) throw new UsageError('--spawn-rate needs --users');
   if (users !== undefined || rate !== undefined) {
     // One stage from the flags replaces the file's stages, and what only applies to the other model.
-    const load = { ...mapping(raw['load']) };
-    delete load[users !== undefined ? 'max-in-flight' : 'pacing'];
-    delete load['stages'];
-    reshape(['load'], load);
+    o.push(loadReshape(raw, users !== undefined));
     if (users !== undefined) {
       set('users', ['load', 'stages'], [{ duration, users, ...(spawnRate !== undefined ? { 'spawn-rate': spawnRate } : {}) }]);
       if (spawnRate !== undefined) set('spawn-rate', ['load', 'stages', 0, 'spawn-rate'], spawnRate);

@@ -100,10 +100,12 @@ describe('action inputs -> config overrides', () => {
     assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 1s in stage 4' })), (e: Error) => e instanceof ConfigError && /^input "slos" line 1 \(slos\[0\]\): "p99 < 1s in stage 4": unknown stage "4"/.test(e.message));
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': 'ftp://x' })), { message: /^input "service-url" \(service\.url\): expected an http or https URL/ });
     assert.throws(() => planFromInputs(inputs({ ...base, pacing: '1/s' })), { message: /^input "pacing" \(load\.pacing\): only applies to user stages/ });
-    // Container inputs: before issue 5 the plan rejects service.image, after it a bad port; either way the
-    // message names the input.
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': '', 'service-image': 'm:1', 'service-port': 'http' })), {
-      message: /^input "service-(image|port)" \(service\.(image|port)\): /,
+      message: /^input "service-port" \(service\.port\): expected a number, got "http"/,
+    });
+    // Without a file, an image needs its port: named as the input to give, not as a file's key.
+    assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': '', 'service-image': 'm:1' })), {
+      message: /^without a config file \(input "config"\), give service-port \(the port inside the container\)$/,
     });
   });
 

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { parseDocument, LineCounter } from 'yaml';
 import { type Override, type RawConfig, applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../plan/config.ts';
 import type { Plan } from '../plan/types.ts';
+import { loadReshape, readyOverrides, requestReshape, serviceOverrides } from '../plan/overrides.ts';
 import { SloSyntaxError, parseSloLine } from '../verdict/slo.ts';
 
 export class InputError extends Error {
@@ -81,6 +82,7 @@ export function planFromInputs(inputs: ActionInputs, baseDir = process.cwd()): P
     const v = inputs.values;
     const missing = [
       ...(!v['service-image'] && !v['service-command'] && !v['service-url'] ? ['service-image, service-command or service-url'] : []),
+      ...(v['service-image'] && !v['service-port'] ? ['service-port (the port inside the container)'] : []),
       ...(!v['endpoint'] && !v['preset'] ? ['endpoint (or preset with model)'] : []),
       ...(!v['stages'] && !v['users'] && !v['rate'] ? ['stages (or users or rate, with duration)'] : []),
     ];
@@ -108,26 +110,14 @@ export function inputOverrides(values: Readonly<Record<RunInput, string>>, raw: 
   // ---- service ----
   const kinds = (['service-image', 'service-command', 'service-url'] as const).filter(given);
   if (kinds.length > 1) throw new InputError(`inputs "${kinds[0]}" and "${kinds[1]}" exclude each other: give one place the service comes from`);
-  const service = mapping(raw['service']);
-  const keepReady = service['ready'] !== undefined ? { ready: service['ready'] } : {};
-  if (given('service-url')) {
-    // A running service: nothing of a command or container in the file applies.
-    reshape(['service'], keepReady);
-    set('service-url', ['service', 'url'], values['service-url']);
-  } else if (given('service-command')) {
-    // The file's url: belongs to the command it starts; a url: alone is a running service the command replaces.
-    if (service['command'] === undefined) reshape(['service'], keepReady);
-    set('service-command', ['service', 'command'], values['service-command']);
-  } else if (given('service-image')) {
-    // Keeps the file's container settings (port, env, resources) when it already runs an image.
-    if (service['image'] === undefined) reshape(['service'], keepReady);
-    set('service-image', ['service', 'image'], values['service-image']);
-  }
+  if (given('service-url')) o.push(...serviceOverrides(raw, 'url', values['service-url'], origin('service-url')));
+  else if (given('service-command')) o.push(...serviceOverrides(raw, 'command', values['service-command'], origin('service-command')));
+  else if (given('service-image')) o.push(...serviceOverrides(raw, 'image', values['service-image'], origin('service-image')));
   if (given('service-port')) set('service-port', ['service', 'port'], values['service-port']);
   if (given('service-env')) set('service-env', ['service', 'env'], parseEnvLines(values['service-env']));
   if (given('service-cpus')) set('service-cpus', ['service', 'cpus'], values['service-cpus']);
   if (given('service-memory')) set('service-memory', ['service', 'memory'], values['service-memory']);
-  if (given('service-ready')) set('service-ready', ['service', 'ready'], values['service-ready']);
+  if (given('service-ready')) o.push(...readyOverrides(raw, { path: [values['service-ready'], origin('service-ready')] }));
 
   // ---- request ----
   const reqInputs = (['endpoint', 'body', 'preset', 'model', 'schema'] as const).filter(given);
@@ -136,10 +126,8 @@ export function inputOverrides(values: Readonly<Record<RunInput, string>>, raw: 
       throw new InputError(`input "${reqInputs[0]}" applies to a config with one request:, but this one has requests: (edit the file instead)`);
     }
     if (given('body') && given('schema')) throw new InputError('inputs "body" and "schema" exclude each other: a fixed body, or bodies generated from a schema');
-    const base = { ...mapping(raw['request']) };
     // A body input replaces whatever the file said the body is.
-    if (given('body') || given('schema')) for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch']) delete base[k];
-    reshape(['request'], base);
+    o.push(requestReshape(raw, given('body') || given('schema')));
     if (given('endpoint')) {
       const { method, path } = parseEndpoint(values['endpoint']);
       if (method) set('endpoint', ['request', 'method'], method);
@@ -160,10 +148,7 @@ export function inputOverrides(values: Readonly<Record<RunInput, string>>, raw: 
     const stages = given('stages') ? parseStages(values['stages']) : undefined;
     const closed = given('users') || (stages !== undefined && mapping(stages[0])['users'] !== undefined);
     // New stages replace the file's, and what only applies to the other model.
-    const load = { ...mapping(raw['load']) };
-    delete load[closed ? 'max-in-flight' : 'pacing'];
-    delete load['stages'];
-    reshape(['load'], load);
+    o.push(loadReshape(raw, closed));
     if (stages) set('stages', ['load', 'stages'], stages);
     else if (given('users')) set('users', ['load', 'stages'], [{ duration: values['duration'], users: values['users'] }]);
     else set('rate', ['load', 'stages'], [{ duration: values['duration'], rate: values['rate'] }]);
