@@ -8,6 +8,7 @@ import type { RunResult } from '../src/metrics/result.ts';
 import { ConfigError, buildPlan, emptyConfig, applyOverrides } from '../src/plan/config.ts';
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { formatSummary } from '../src/report/console.ts';
+import { parseProcStat } from '../src/service/procfs.ts';
 import {
   type MonitorSample,
   type ResourceSample,
@@ -16,7 +17,6 @@ import {
   findCgroupFiles,
   parseDockerStatsLine,
   parseMonitorOutput,
-  parseProcStat,
   parseSize,
   startWatching,
 } from '../src/service/watch.ts';
@@ -33,7 +33,7 @@ describe('parsers', () => {
   it('reads /proc/<pid>/stat fields after the command name, whatever it holds', () => {
     // Fields 3.. of a real stat line; the name has spaces and a closing parenthesis.
     const rest = 'S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 3 0 100 123456789 2048 18446744073709551615';
-    assert.deepEqual(parseProcStat(`4243 (my (odd) name) ${rest}`), { pgrp: 4242, ticks: 300, rssPages: 2048 });
+    assert.deepEqual(parseProcStat(`4243 (my (odd) name) ${rest}`), { state: 'S', pgrp: 4242, ticks: 300, startTicks: '100', rssPages: 2048 });
     const self = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
     assert.ok(self && self.rssPages > 0 && self.pgrp > 0, JSON.stringify(self));
     assert.equal(parseProcStat('garbage'), null);

@@ -3,12 +3,13 @@
 // timeout passes, the error says which, with the exit code and the last lines of its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { request } from 'undici';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, within } from './common.ts';
+import { readProcStat } from './procfs.ts';
 import { startContainer } from './container.ts';
 
 export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage } from './common.ts';
@@ -113,20 +114,9 @@ process.on('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 });
 
-/** When a process started (field 22 of /proc/<pid>/stat, clock ticks after boot) and whether it is a zombie; undefined if it is gone. */
-function processStart(pid: number): { ticks: string; zombie: boolean } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields are counted after the command name, which may hold spaces and parentheses.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return f[19] ? { ticks: f[19], zombie: f[0] === 'Z' } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
+/** When a process started (clock ticks after boot), to tell it from a later process with the same pid. */
 export function processStartTicks(pid: number): string | undefined {
-  return processStart(pid)?.ticks;
+  return readProcStat(pid)?.startTicks;
 }
 
 /**
@@ -136,10 +126,10 @@ export function processStartTicks(pid: number): string | undefined {
  * killed too, quietly).
  */
 export function killSavedGroup(pgid: number, startTicks: string): boolean {
-  const leader = processStart(pgid);
-  if (leader?.ticks !== startTicks) return false;
+  const leader = readProcStat(pgid);
+  if (leader?.startTicks !== startTicks) return false;
   killGroup(pgid, 'SIGKILL');
-  return !leader.zombie;
+  return leader.state !== 'Z';
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

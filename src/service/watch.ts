@@ -15,6 +15,7 @@ import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MonitorPlan } from '../plan/types.ts';
 import type { ServiceWatch } from './common.ts';
+import { readProcStat } from './procfs.ts';
 import type { MonitorInfo, ResourceInfo, RunResult, TimelinePoint } from '../metrics/result.ts';
 
 /** What to watch: a started command's process group, a container, or nothing (a URL). */
@@ -99,27 +100,6 @@ export function startWatching(target: WatchTarget, monitors: readonly MonitorPla
 
 // ---- command services: /proc ----
 
-interface ProcStat {
-  pgrp: number;
-  /** utime + stime, in clock ticks. */
-  ticks: number;
-  rssPages: number;
-}
-
-/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
-export function parseProcStat(text: string): ProcStat | null {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const f = text.slice(close + 2).trim().split(/\s+/);
-  // f[0] is field 3 (state): field N is f[N - 3].
-  const pgrp = Number(f[2]);
-  const utime = Number(f[11]);
-  const stime = Number(f[12]);
-  const rss = Number(f[21]);
-  if (![pgrp, utime, stime, rss].every(Number.isFinite)) return null;
-  return { pgrp, ticks: utime + stime, rssPages: rss };
-}
-
 let sysconf: { clockTicks: number; pageSize: number } | undefined;
 function systemUnits(): { clockTicks: number; pageSize: number } {
   const read = (name: string, fallback: number) => {
@@ -141,12 +121,7 @@ function readGroup(pgid: number): { ticks: Map<number, number>; rssPages: number
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    let st: ProcStat | null;
-    try {
-      st = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      continue; // it exited between readdir and read
-    }
+    const st = readProcStat(pid); // null when it exited between readdir and read
     if (!st || st.pgrp !== pgid) continue;
     ticks.set(pid, st.ticks);
     rssPages += st.rssPages;
@@ -316,13 +291,15 @@ function sampleContainer(
     const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
     const pid = Number(inspect.out.trim());
     let files: CgroupFiles | null = null;
+    let first: { at: number; cpuNs: number } | undefined;
     if (inspect.code === 0 && pid > 0) {
       try {
         const procCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
         // With a remote engine (DOCKER_HOST, a VM) the PID is another kernel's: a local process that
         // happens to have it is not the container. Engines name the container's cgroup after its id.
         files = procCgroup.includes(id.slice(0, 12)) ? findCgroupFiles(procCgroup, readFileSync('/proc/self/mountinfo', 'utf8')) : null;
-        if (files) readCgroup(files);
+        // The first reading: proof the files can be read here, and where CPU time is counted from.
+        if (files) first = { at: performance.now(), cpuNs: readCgroup(files).cpuNs };
       } catch {
         files = null; // not on this host (a remote engine, a VM): ask the engine instead
       }
@@ -330,10 +307,10 @@ function sampleContainer(
       onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
       return;
     }
-    onVia(files ? 'cgroup' : 'engine stats');
-    if (files) {
+    onVia(files && first ? 'cgroup' : 'engine stats');
+    if (files && first) {
       const cg = files;
-      let prev = { at: performance.now(), cpuNs: readCgroup(cg).cpuNs };
+      let prev = first;
       const sample = () => {
         try {
           const at = performance.now();

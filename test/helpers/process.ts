@@ -6,8 +6,9 @@
 //   const p = startNode([CLI, 'run', ...]); await p.waitFor(/Service ready/); p.kill('SIGINT'); await p.exited;
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { readProcStat } from '../../src/service/procfs.ts';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 /** The Node running the tests (24), not whatever `node` is first on PATH. */
@@ -161,7 +162,7 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
-  return procState(pid) !== 'Z';
+  return readProcStat(pid)?.state !== 'Z';
 }
 
 /**
@@ -182,7 +183,7 @@ export function groupAlive(pgid: number): boolean {
   }
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    const st = procStat(Number(name));
+    const st = readProcStat(Number(name));
     if (st && st.pgrp === pgid && st.state !== 'Z') return true;
   }
   return false;
@@ -198,17 +199,3 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
   }
 }
 
-function procStat(pid: number): { state: string; pgrp: number } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, pgrp: Number(f[2]) };
-  } catch {
-    return null;
-  }
-}
-
-function procState(pid: number): string | undefined {
-  return procStat(pid)?.state;
-}
