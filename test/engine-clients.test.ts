@@ -77,6 +77,15 @@ for (const httpClient of ['auto', 'undici'] as const) {
       assert.ok(seen.every((x) => x === 'POST /predict k application/json {"age":42}'), seen[0]);
     });
 
+    it('sends a configured Host header instead of the URL\'s (a virtual host behind an ingress)', async () => {
+      const hosts = new Set<string | undefined>();
+      const url = await listen(createServer((req, res) => res.end(void hosts.add(req.headers.host))));
+      const withHost = { ...endpoint, headers: { Host: 'insurance.models.example.com' } };
+      const r = await runLoad({ baseUrl: url, endpoints: [withHost], load: open(0.5, 20), timeoutMs: 2000, seed: 1, httpClient });
+      assert.equal(statsFor(r).requests, 10);
+      assert.deepEqual([...hosts], ['insurance.models.example.com']);
+    });
+
     it('classifies resets, garbage and refused connections the same way', async () => {
       const reset = await listen(createTcpServer((s) => s.once('data', () => s.resetAndDestroy())));
       const garbage = await listen(createTcpServer((s) => s.once('data', () => s.end('HELLO THERE\r\n\r\n'))));

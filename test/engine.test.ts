@@ -62,26 +62,6 @@ async function httpServer(handler: Handler): Promise<TestServer> {
   return s;
 }
 
-/** A raw TCP server, for misbehaving peers (resets, garbage). */
-async function tcpServer(onSocket: (s: Socket) => void): Promise<string> {
-  const sockets = new Set<Socket>();
-  const srv = createTcpServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    onSocket(s);
-  });
-  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
-  servers.push({
-    close: () =>
-      new Promise<void>((res) => {
-        for (const so of sockets) so.destroy();
-        srv.close(() => res());
-      }),
-  });
-  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-}
-
 async function closedPort(): Promise<number> {
   const srv = createTcpServer();
   await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
@@ -316,15 +296,7 @@ describe('errors are measured, never crash the run', () => {
     assert.equal(f.sample, '{"detail":"overloaded"}');
     assert.ok(r.timeline.reduce((a, p) => a + p.failures, 0) === 20);
   });
-
-  it('classifies resets and malformed responses', async () => {
-    const resetUrl = await tcpServer((s) => s.once('data', () => s.resetAndDestroy()));
-    const r1 = await run(resetUrl, open([[0.5, 20]]));
-    assert.equal(statsFor(r1).errors.reset, 10, JSON.stringify(r1.failures));
-    const garbageUrl = await tcpServer((s) => s.once('data', () => s.end('HELLO THERE\r\n\r\n')));
-    const r2 = await run(garbageUrl, open([[0.5, 20]]));
-    assert.equal(statsFor(r2).errors['bad-response'], 10, JSON.stringify(r2.failures));
-  });
+  // Resets, garbage and refused connections: test/engine-clients.test.ts, on both HTTP clients.
 });
 
 describe('stopping', () => {

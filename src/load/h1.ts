@@ -74,17 +74,21 @@ export class RequestBytes {
   private head(ep: PreparedEndpoint): string {
     let head = this.heads.get(ep);
     if (head === undefined) {
-      head = `${ep.method} ${ep.path} HTTP/1.1\r\nhost: ${this.host}\r\n`;
+      // A configured Host wins over the URL's (a virtual host behind an ingress: KServe, Knative), as in undici.
+      let host = this.host;
+      let rest = '';
       for (let i = 0; i + 1 < ep.headers.length; i += 2) {
         const k = ep.headers[i]!;
         const v = ep.headers[i + 1]!;
         if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k)) throw new Error(`invalid header name ${JSON.stringify(k)}`);
         if (/[\r\n\0]/.test(v)) throw new Error(`invalid value for header ${k}`);
         const lk = k.toLowerCase();
+        if (lk === 'host') host = v;
         // Framing is ours: the body we send decides its length.
         if (lk === 'content-length' || lk === 'transfer-encoding' || lk === 'host' || lk === 'connection') continue;
-        head += `${k}: ${v}\r\n`;
+        rest += `${k}: ${v}\r\n`;
       }
+      head = `${ep.method} ${ep.path} HTTP/1.1\r\nhost: ${host}\r\n${rest}`;
       if (/[\s]/.test(ep.path) || /[\s]/.test(ep.method)) throw new Error(`invalid request line ${ep.method} ${ep.path}`);
       this.heads.set(ep, head);
     }
