@@ -2,7 +2,7 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSy
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, c as commonjsGlobal, r as readProcStat, s as startService, w as waitUntilReady, e as exitMessage } from './service.js';
+import { u as undiciExports, c as commonjsGlobal, r as readProcStat, s as startService, w as waitUntilReady, e as exitMessage, b as within } from './service.js';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { createHash } from 'node:crypto';
@@ -24158,7 +24158,7 @@ function watchSummary(r) {
     const out = [];
     const res = r.resources;
     if (res) {
-        const from = res.source === 'proc' ? 'its processes in /proc' : 'its container';
+        const from = res.source === 'proc' ? 'its processes in /proc' : res.via === 'engine stats' ? "the container engine's stats" : "its container's cgroup";
         const parts = [];
         if (res.peakCpuPercent !== undefined)
             parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
@@ -27752,7 +27752,7 @@ function attachWatch(r, w, monitors) {
     if (w.source) {
         const cpu = inRun.flatMap((s) => (s.cpuPercent === undefined ? [] : [s.cpuPercent]));
         const mem = inRun.flatMap((s) => (s.memoryBytes === undefined ? [] : [s.memoryBytes]));
-        const info = { source: w.source, samples: inRun.length };
+        const info = { source: w.source, ...(w.containerVia ? { via: w.containerVia } : {}), samples: inRun.length };
         if (cpu.length) {
             info.peakCpuPercent = round1(cpu.reduce((a, b) => Math.max(a, b)));
             info.meanCpuPercent = round1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
@@ -27831,10 +27831,10 @@ async function executeRun(plan, hooks = {}) {
                 return;
             died = e;
             if (onExit === 'continue') {
-                log(`${capitalize(exitMessage(e, { lastLines: () => [] }, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
+                log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
             }
             else if (!stopLoad.signal.aborted) {
-                stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
+                stopLoad.abort(new LoadStop('aborted', exitMessage(e, 'during the run', svc.lastLines())));
             }
         });
         // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
@@ -27869,7 +27869,7 @@ async function executeRun(plan, hooks = {}) {
         // A service that died in the load's last moments (its exit still being read, as a container's is):
         // wait for how it died, so the result says it rather than only counting the errors.
         if (!died && svc.exitPending?.()) {
-            await Promise.race([svc.exited.then((e) => (died = e)), new Promise((res) => setTimeout(res, 3000).unref())]);
+            await within(svc.exited.then((e) => (died = e)), 3000);
         }
         result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
         result = attachWatch(result, watcher, plan.monitors);
@@ -27902,7 +27902,7 @@ function serviceRecord(sp, svc, onExit, died, loadStartedAt) {
                     code: died.code,
                     signal: died.signal,
                     ...(died.note ? { note: died.note } : {}),
-                    summary: exitMessage(died, { lastLines: () => [] }, 'during the run'),
+                    summary: exitMessage(died, 'during the run'),
                 },
             }
             : {}),

@@ -45795,10 +45795,13 @@ class Tail {
         return this.lines.slice(-n);
     }
 }
-function exitMessage(e, svc, when) {
+function exitMessage(e, when, lastLines = []) {
     const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-    const tail = svc.lastLines();
-    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
+}
+/** "; its last output:" and the lines, indented (nothing when there are none), to end an error message. */
+function outputTail(lines, whose) {
+    return lines.length ? `; ${whose} last output:\n  ${lines.join('\n  ')}` : '';
 }
 /** Waits for `p`, or `ms` at most. */
 async function within(p, ms) {
@@ -45897,7 +45900,7 @@ async function startContainer(plan, opts = {}) {
         let exit;
         await within(exited.then((e) => (exit = e)), 3000);
         const message = exit
-            ? exitMessage(exit, svc, 'before it became ready')
+            ? exitMessage(exit, 'before it became ready', svc.lastLines())
             : `cannot find the host port of container ${name} (port ${plan.port}/tcp): ${lastLine(port.stderr) || port.stdout.trim() || 'no answer'}`;
         await svc.stop(0);
         throw new ServiceError(message);
@@ -46264,7 +46267,7 @@ async function waitUntilReady(svc, ready, signal) {
         if (signal?.aborted)
             throw new ServiceError('stopped while waiting for the service to become ready');
         if (exit)
-            throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
+            throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
         try {
             const res = await undiciExports.request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
             await res.body.dump();
@@ -46281,17 +46284,12 @@ async function waitUntilReady(svc, ready, signal) {
         const elapsed = performance.now() - t0;
         if (elapsed >= ready.timeoutMs) {
             if (exit)
-                throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
-            const tail = svc.lastLines();
-            throw new ServiceError(`${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})` +
-                (tail.length ? `; the service's last output:\n  ${tail.join('\n  ')}` : ''));
+                throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
+            throw new ServiceError(`${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})${outputTail(svc.lastLines(), "the service's")}`);
         }
-        await Promise.race([sleep(Math.min(delay, ready.timeoutMs - elapsed)), svc.exited]);
+        await within(svc.exited, Math.max(0, Math.min(delay, ready.timeoutMs - elapsed)));
         delay = Math.min(1000, delay * 2);
     }
 }
-function sleep(ms) {
-    return new Promise((res) => setTimeout(res, Math.max(0, ms)));
-}
 
-export { ServiceError as S, getDefaultExportFromCjs as a, removeContainer as b, commonjsGlobal as c, exitMessage as e, getAugmentedNamespace as g, killSavedGroup as k, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };
+export { ServiceError as S, getDefaultExportFromCjs as a, within as b, commonjsGlobal as c, removeContainer as d, exitMessage as e, getAugmentedNamespace as g, killSavedGroup as k, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };

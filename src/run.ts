@@ -14,7 +14,7 @@ import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
 import { attachWatch, startWatching } from './service/watch.ts';
-import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady } from './service/service.ts';
+import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady, within } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
 
@@ -78,9 +78,9 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       if (loadDone) return;
       died = e;
       if (onExit === 'continue') {
-        log(`${capitalize(exitMessage(e, { lastLines: () => [] }, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
+        log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
       } else if (!stopLoad.signal.aborted) {
-        stopLoad.abort(new LoadStop('aborted', exitMessage(e, svc, 'during the run')));
+        stopLoad.abort(new LoadStop('aborted', exitMessage(e, 'during the run', svc.lastLines())));
       }
     });
     // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
@@ -114,7 +114,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     // A service that died in the load's last moments (its exit still being read, as a container's is):
     // wait for how it died, so the result says it rather than only counting the errors.
     if (!died && svc.exitPending?.()) {
-      await Promise.race([svc.exited.then((e) => (died = e)), new Promise((res) => setTimeout(res, 3000).unref())]);
+      await within(svc.exited.then((e) => (died = e)), 3000);
     }
     result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
     result = attachWatch(result, watcher, plan.monitors);
@@ -151,7 +151,7 @@ function serviceRecord(
             code: died.code,
             signal: died.signal,
             ...(died.note ? { note: died.note } : {}),
-            summary: exitMessage(died, { lastLines: () => [] }, 'during the run'),
+            summary: exitMessage(died, 'during the run'),
           },
         }
       : {}),

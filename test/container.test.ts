@@ -137,12 +137,13 @@ describe('a container service from its image', { skip }, () => {
     assert.equal(result.service?.kind, 'container');
     assert.match(result.service?.description ?? '', new RegExp(`^container ${name} \\(image loadgate-test/example:`));
     assert.equal(result.service?.exit, undefined);
-    // CPU and memory sampled from the container's cgroup each second, into the timeline.
+    // CPU and memory sampled each second, into the timeline.
     assert.equal(result.resources?.source, 'container', JSON.stringify(result.resources));
     assert.ok(result.resources!.samples >= 2 && result.resources!.problem === undefined, JSON.stringify(result.resources));
     assert.ok(result.resources!.peakMemoryBytes! > 10 << 20, `a Node service holds more than 10 MiB: ${JSON.stringify(result.resources)}`);
     assert.ok(result.timeline.some((p) => p.cpuPercent !== undefined && p.memoryBytes !== undefined), "a second of the timeline has both");
-    assert.match(r.stdout, /^Service: CPU peak [\d.]+% of one core .* from its container\)\.$/m);
+    assert.equal(result.resources!.via, 'cgroup', 'read from the container\'s cgroup on this host');
+    assert.match(r.stdout, /^Service: CPU peak [\d.]+% of one core .* from its container's cgroup\)\.$/m);
     assert.match(readFileSync(join(dir, 'out', 'service.log'), 'utf8'), /^listening on http:\/\/0\.0\.0\.0:8000$/m);
     for (const f of ['report.html', 'report.md', 'junit.xml', 'loadgate_stats.csv']) assert.ok(existsSync(join(dir, 'out', f)), f);
     assert.match(r.stdout, /^Reports: .* \(report\.html, .*, service\.log\)$/m, 'the service log is listed with the reports');

@@ -77,6 +77,7 @@ describe('a container service through podman', { skip }, () => {
     const total = statsFor(result);
     assert.ok(total.requests >= 60 && total.failures === 0, `${total.requests} requests, ${total.failures} failed`);
     assert.equal(result.resources?.source, 'container');
+    assert.equal(result.resources?.via, 'cgroup', "podman's cgroup is found through its PID and named after the container");
     // 3 users x 10/s x 5 ms of work: about 15% of a core (under the 50% limit), sampled.
     assert.ok(result.resources!.samples >= 2, JSON.stringify(result.resources));
     assert.ok(result.resources!.peakCpuPercent! > 5 && result.resources!.peakCpuPercent! <= 55, JSON.stringify(result.resources));

@@ -281,7 +281,8 @@ output: ${dir}/out
     await new Promise((res) => setTimeout(res, 1500));
     await w.stop();
     assert.equal(w.resources.length, 0);
-    assert.match(w.problems.join('\n'), /cannot sample the container's CPU and memory: .*No such (container|object)/i);
+    assert.equal(w.problems.length, 1, w.problems.join('\n'));
+    assert.match(w.problems[0]!, /cannot sample the container's CPU and memory: .*No such (container|object)/i);
   });
 });
 

@@ -79,6 +79,8 @@ export interface TimelinePoint {
 /** How the service's CPU and memory were watched, and what they peaked at. */
 export interface ResourceInfo {
   source: 'proc' | 'container';
+  /** For a container: read from its cgroup, or asked of the engine (`docker stats`) where the cgroup is not on this host. */
+  via?: 'cgroup' | 'engine stats';
   samples: number;
   /** Percent of one core (200 = two cores). */
   peakCpuPercent?: number;

@@ -157,7 +157,7 @@ export function watchSummary(r: RunResult): Array<{ text: string; warning?: bool
   const out: Array<{ text: string; warning?: boolean }> = [];
   const res = r.resources;
   if (res) {
-    const from = res.source === 'proc' ? 'its processes in /proc' : 'its container';
+    const from = res.source === 'proc' ? 'its processes in /proc' : res.via === 'engine stats' ? "the container engine's stats" : "its container's cgroup";
     const parts: string[] = [];
     if (res.peakCpuPercent !== undefined) parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
     if (res.peakMemoryBytes !== undefined) parts.push(`memory peak ${fmtBytes(res.peakMemoryBytes)}`);

@@ -67,10 +67,14 @@ export class Tail {
   }
 }
 
-export function exitMessage(e: ServiceExit, svc: Pick<RunningService, 'lastLines'>, when: string): string {
+export function exitMessage(e: ServiceExit, when: string, lastLines: readonly string[] = []): string {
   const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-  const tail = svc.lastLines();
-  return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}` + (tail.length ? `; its last output:\n  ${tail.join('\n  ')}` : '');
+  return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
+}
+
+/** "; its last output:" and the lines, indented (nothing when there are none), to end an error message. */
+export function outputTail(lines: readonly string[], whose: string): string {
+  return lines.length ? `; ${whose} last output:\n  ${lines.join('\n  ')}` : '';
 }
 
 /** Waits for `p`, or `ms` at most. */

@@ -111,7 +111,7 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     let exit: ServiceExit | undefined;
     await within(exited.then((e) => (exit = e)), 3000);
     const message = exit
-      ? exitMessage(exit, svc, 'before it became ready')
+      ? exitMessage(exit, 'before it became ready', svc.lastLines())
       : `cannot find the host port of container ${name} (port ${plan.port}/tcp): ${lastLine(port.stderr) || port.stdout.trim() || 'no answer'}`;
     await svc.stop(0);
     throw new ServiceError(message);

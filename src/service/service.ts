@@ -8,11 +8,11 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { request } from 'undici';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, within } from './common.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, outputTail, within } from './common.ts';
 import { readProcStat } from './procfs.ts';
 import { startContainer } from './container.ts';
 
-export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage } from './common.ts';
+export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './common.ts';
 
 /**
  * Starts the service (a URL service only gets a handle). A command is stopped with SIGTERM to its
@@ -167,7 +167,7 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
   void svc.exited.then((e) => (exit = e));
   for (;;) {
     if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
-    if (exit) throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
+    if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
     try {
       const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
       await res.body.dump();
@@ -180,18 +180,12 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     }
     const elapsed = performance.now() - t0;
     if (elapsed >= ready.timeoutMs) {
-      if (exit) throw new ServiceError(exitMessage(exit, svc, 'before it became ready'));
-      const tail = svc.lastLines();
+      if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
       throw new ServiceError(
-        `${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})` +
-          (tail.length ? `; the service's last output:\n  ${tail.join('\n  ')}` : ''),
+        `${url} was not ready after ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last})${outputTail(svc.lastLines(), "the service's")}`,
       );
     }
-    await Promise.race([sleep(Math.min(delay, ready.timeoutMs - elapsed)), svc.exited]);
+    await within(svc.exited, Math.max(0, Math.min(delay, ready.timeoutMs - elapsed)));
     delay = Math.min(1000, delay * 2);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((res) => setTimeout(res, Math.max(0, ms)));
 }

@@ -398,7 +398,7 @@ const STALE_MS = 3000;
  */
 export function attachWatch(
   r: RunResult,
-  w: Pick<Watcher, 'resources' | 'monitors' | 'monitorFailures' | 'source' | 'problems'>,
+  w: Pick<Watcher, 'resources' | 'monitors' | 'monitorFailures' | 'source' | 'problems'> & { containerVia?: Watcher['containerVia'] },
   monitors: readonly MonitorPlan[],
 ): RunResult {
   const start = Date.parse(r.startedAt);
@@ -427,7 +427,7 @@ export function attachWatch(
   if (w.source) {
     const cpu = inRun.flatMap((s) => (s.cpuPercent === undefined ? [] : [s.cpuPercent]));
     const mem = inRun.flatMap((s) => (s.memoryBytes === undefined ? [] : [s.memoryBytes]));
-    const info: ResourceInfo = { source: w.source, samples: inRun.length };
+    const info: ResourceInfo = { source: w.source, ...(w.containerVia ? { via: w.containerVia } : {}), samples: inRun.length };
     if (cpu.length) {
       info.peakCpuPercent = round1(cpu.reduce((a, b) => Math.max(a, b)));
       info.meanCpuPercent = round1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
