@@ -2,7 +2,7 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSy
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, c as commonjsGlobal, r as readProcStat, s as startService, w as waitUntilReady, e as exitMessage, b as within } from './service.js';
+import { u as undiciExports, c as commonjsGlobal, l as lastLine, r as readProcStat, b as cliOf, s as startService, w as waitUntilReady, e as exitMessage, d as within } from './service.js';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { createHash } from 'node:crypto';
@@ -27596,18 +27596,16 @@ function readCgroup(f) {
  * `<engine> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
  */
 function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
-    let stopped = false;
+    const stop = new AbortController();
     let timer;
-    let current;
     let idle = Promise.resolve();
     let finalSample = () => { };
-    const run = (args) => new Promise((res) => {
-        const child = execFile(engine, args, { timeout: 10_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, out, err) => res({ code: error ? (error.code === undefined ? 1 : Number(error.code) || 1) : 0, out, err: err || (error?.message ?? '') }));
-        current = child;
-    });
+    // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
+    const cli = cliOf(engine);
+    const run = (args) => cli.run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
     idle = (async () => {
         const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
-        const pid = Number(inspect.out.trim());
+        const pid = Number(inspect.stdout.trim());
         let files = null;
         let first;
         if (inspect.code === 0 && pid > 0) {
@@ -27625,7 +27623,7 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
             }
         }
         else if (inspect.code !== 0) {
-            onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
+            onProblem(`cannot sample the container's CPU and memory: ${lastLine(inspect.stderr)}`);
             return;
         }
         onVia(files && first ? 'cgroup' : 'engine stats');
@@ -27652,21 +27650,18 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
             return;
         }
         let failures = 0;
-        while (!stopped) {
+        while (!stop.signal.aborted) {
             const r = await run(['stats', '--no-stream', '--format', '{{json .}}', id]);
-            const s = r.code === 0 ? parseDockerStatsLine(r.out) : null;
+            const s = r.code === 0 ? parseDockerStatsLine(r.stdout) : null;
             if (s)
                 onSample({ atMs: Date.now(), ...s });
-            else if (!stopped && ++failures === 3)
-                onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${r.err.trim().split('\n')[0] || 'no numbers'}`);
+            else if (!stop.signal.aborted && ++failures === 3)
+                onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${lastLine(r.stderr) || 'no numbers'}`);
         }
     })();
     return async () => {
-        stopped = true;
+        stop.abort();
         clearInterval(timer);
-        // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
-        if (current && current.exitCode === null)
-            current.kill('SIGKILL');
         await idle;
         finalSample();
     };

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync, createWriteStream } from 'node:fs';
 import require$$0$3, { createServer } from 'node:net';
 import require$$1$5, { dirname } from 'node:path';
@@ -45744,35 +45744,6 @@ function requireUndici () {
 
 var undiciExports = requireUndici();
 
-// /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
-// (watch.ts), the post step's check that a saved process group is still the one started (service.ts),
-// and the tests' liveness checks.
-/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
-function parseProcStat(text) {
-    const close = text.lastIndexOf(')');
-    if (close < 0)
-        return null;
-    const f = text.slice(close + 2).trim().split(/\s+/);
-    // f[0] is field 3 (state): field N is f[N - 3].
-    const pgrp = Number(f[2]);
-    const utime = Number(f[11]);
-    const stime = Number(f[12]);
-    const rss = Number(f[21]);
-    const startTicks = f[19];
-    if (![pgrp, utime, stime, rss].every(Number.isFinite) || !f[0] || !startTicks)
-        return null;
-    return { state: f[0], pgrp, ticks: utime + stime, startTicks, rssPages: rss };
-}
-/** The stat of a live (or zombie) process, or null when it is gone or /proc cannot be read. */
-function readProcStat(pid) {
-    try {
-        return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    }
-    catch {
-        return null;
-    }
-}
-
 // What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
 // exit to watch, its last output for messages, and a stop that always works.
 class ServiceError extends Error {
@@ -45810,6 +45781,81 @@ async function within(p, ms) {
     clearTimeout(timer);
 }
 
+// Running a container engine's CLI (docker, or podman through the same commands) to the end: its exit
+// code and output, a timeout, cancellation, and the line of its stderr that says what went wrong. For
+// the container service (container.ts) and its CPU and memory sampler (watch.ts).
+function cliOf(command) {
+    return {
+        run(args, o = {}) {
+            return new Promise((res, rej) => {
+                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
+                const out = [];
+                const err = [];
+                child.stdout.on('data', (b) => {
+                    out.push(b);
+                    o.output?.(b);
+                });
+                child.stderr.on('data', (b) => {
+                    err.push(b);
+                    o.output?.(b);
+                });
+                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+                child.on('error', (e) => {
+                    clearTimeout(timer);
+                    if (e.code === 'ENOENT')
+                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+                    else if (e.name === 'AbortError')
+                        res({ code: null, stdout: '', stderr: 'stopped' });
+                    else
+                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
+                });
+                child.on('close', (code) => {
+                    clearTimeout(timer);
+                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+                });
+            });
+        },
+    };
+}
+function codeOf(r) {
+    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
+}
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
+function lastLine(s) {
+    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
+}
+
+// /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
+// (watch.ts), the post step's check that a saved process group is still the one started (service.ts),
+// and the tests' liveness checks.
+/** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
+function parseProcStat(text) {
+    const close = text.lastIndexOf(')');
+    if (close < 0)
+        return null;
+    const f = text.slice(close + 2).trim().split(/\s+/);
+    // f[0] is field 3 (state): field N is f[N - 3].
+    const pgrp = Number(f[2]);
+    const utime = Number(f[11]);
+    const stime = Number(f[12]);
+    const rss = Number(f[21]);
+    const startTicks = f[19];
+    if (![pgrp, utime, stime, rss].every(Number.isFinite) || !f[0] || !startTicks)
+        return null;
+    return { state: f[0], pgrp, ticks: utime + stime, startTicks, rssPages: rss };
+}
+/** The stat of a live (or zombie) process, or null when it is gone or /proc cannot be read. */
+function readProcStat(pid) {
+    try {
+        return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    }
+    catch {
+        return null;
+    }
+}
+
 // A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
 // the plan says, `run -d --init` it under a name of ours with its port published on 127.0.0.1 only,
 // follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
@@ -45844,7 +45890,7 @@ async function startContainer(plan, opts = {}) {
     // limit the engine refuses) or is cut short by an exit is still removed.
     live.set(name, { engine: plan.engine, children: [] });
     const removeNow = async () => {
-        await engine.run(['rm', '-f', '-v', name], { timeoutMs: 30_000 }).catch(() => { });
+        await removeContainer(plan.engine, name);
         live.delete(name);
     };
     const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e) => {
@@ -45881,9 +45927,8 @@ async function startContainer(plan, opts = {}) {
                 await removeNow();
                 // The last output: `logs -f` ends once the container is gone.
                 await within(logsDone, 1000);
-                for (const c of [logs])
-                    if (c.exitCode === null && c.signalCode === null)
-                        c.kill('SIGKILL');
+                if (logs.exitCode === null && logs.signalCode === null)
+                    logs.kill('SIGKILL');
                 await within(exited, 1000);
                 await closeLog();
             })();
@@ -45921,11 +45966,9 @@ function watchExit(engine, name, id, plan, logsDone) {
     waiter.stdout.setEncoding('utf8').on('data', (s) => (out += s));
     waiter.stderr.setEncoding('utf8').on('data', (s) => (err += s));
     const exited = new Promise((res) => {
-        let done = false;
         const finish = async (code) => {
-            if (done)
+            if (ended)
                 return;
-            done = true;
             ended = true;
             const at = Date.now();
             const exitCode = Number.parseInt(out.trim(), 10);
@@ -46059,48 +46102,6 @@ function spawnTracked(name, engine, args) {
     const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.get(name)?.children.push(child);
     return child;
-}
-function cliOf(command) {
-    return {
-        run(args, o = {}) {
-            return new Promise((res, rej) => {
-                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal } : {}) });
-                const out = [];
-                const err = [];
-                child.stdout.on('data', (b) => {
-                    out.push(b);
-                    o.output?.(b);
-                });
-                child.stderr.on('data', (b) => {
-                    err.push(b);
-                    o.output?.(b);
-                });
-                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
-                child.on('error', (e) => {
-                    clearTimeout(timer);
-                    if (e.code === 'ENOENT')
-                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
-                    else if (e.name === 'AbortError')
-                        res({ code: null, stdout: '', stderr: 'stopped' });
-                    else
-                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
-                });
-                child.on('close', (code) => {
-                    clearTimeout(timer);
-                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-                });
-            });
-        },
-    };
-}
-function codeOf(r) {
-    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
-}
-/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
-function lastLine(s) {
-    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
-    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
-    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 function fmtBytes(n) {
     for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])
@@ -46292,4 +46293,4 @@ async function waitUntilReady(svc, ready, signal) {
     }
 }
 
-export { ServiceError as S, getDefaultExportFromCjs as a, within as b, commonjsGlobal as c, removeContainer as d, exitMessage as e, getAugmentedNamespace as g, killSavedGroup as k, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };
+export { ServiceError as S, getDefaultExportFromCjs as a, cliOf as b, commonjsGlobal as c, within as d, exitMessage as e, removeContainer as f, getAugmentedNamespace as g, killSavedGroup as k, lastLine as l, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };

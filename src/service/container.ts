@@ -13,20 +13,10 @@ import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import type { ContainerPlan } from '../plan/types.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, within } from './common.ts';
+import { type Engine, cliOf, codeOf, lastLine } from './engine-cli.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
 export const CONTAINER_PREFIX = 'loadgate-';
-
-interface Engine {
-  /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
-  run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
-}
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 export async function startContainer(plan: ContainerPlan, opts: StartOptions = {}): Promise<RunningService> {
   const engine = cliOf(plan.engine);
@@ -54,7 +44,7 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
   // limit the engine refuses) or is cut short by an exit is still removed.
   live.set(name, { engine: plan.engine, children: [] });
   const removeNow = async () => {
-    await engine.run(['rm', '-f', '-v', name], { timeoutMs: 30_000 }).catch(() => {});
+    await removeContainer(plan.engine, name);
     live.delete(name);
   };
   const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e: unknown) => {
@@ -93,7 +83,7 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
         await removeNow();
         // The last output: `logs -f` ends once the container is gone.
         await within(logsDone, 1000);
-        for (const c of [logs]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        if (logs.exitCode === null && logs.signalCode === null) logs.kill('SIGKILL');
         await within(exited, 1000);
         await closeLog();
       })();
@@ -133,10 +123,8 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
   waiter.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   waiter.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<ServiceExit>((res) => {
-    let done = false;
     const finish = async (code: number | null) => {
-      if (done) return;
-      done = true;
+      if (ended) return;
       ended = true;
       const at = Date.now();
       const exitCode = Number.parseInt(out.trim(), 10);
@@ -265,48 +253,6 @@ function spawnTracked(name: string, engine: string, args: string[]): ChildProces
   const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.get(name)?.children.push(child);
   return child;
-}
-
-function cliOf(command: string): Engine {
-  return {
-    run(args, o = {}) {
-      return new Promise((res, rej) => {
-        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal } : {}) });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on('data', (b: Buffer) => {
-          out.push(b);
-          o.output?.(b);
-        });
-        child.stderr.on('data', (b: Buffer) => {
-          err.push(b);
-          o.output?.(b);
-        });
-        const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
-        child.on('error', (e: NodeJS.ErrnoException) => {
-          clearTimeout(timer);
-          if (e.code === 'ENOENT') rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
-          else if (e.name === 'AbortError') res({ code: null, stdout: '', stderr: 'stopped' });
-          else rej(new ServiceError(`cannot run ${command}: ${e.message}`));
-        });
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-        });
-      });
-    },
-  };
-}
-
-function codeOf(r: CliResult): string {
-  return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
-}
-
-/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
-function lastLine(s: string): string {
-  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
-  const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
-  return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 
 function fmtBytes(n: number): string {

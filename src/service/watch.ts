@@ -11,10 +11,11 @@
 // per-second timeline afterwards, so the engine's hot path never sees them. A sampler that fails says so
 // once in `problems`; it never stops the run.
 
-import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MonitorPlan } from '../plan/types.ts';
 import type { ServiceWatch } from './common.ts';
+import { cliOf, lastLine } from './engine-cli.ts';
 import { readProcStat } from './procfs.ts';
 import type { MonitorInfo, ResourceInfo, RunResult, TimelinePoint } from '../metrics/result.ts';
 
@@ -275,21 +276,17 @@ function sampleContainer(
   onProblem: (p: string) => void,
   onVia: (via: 'cgroup' | 'engine stats') => void,
 ): () => Promise<void> {
-  let stopped = false;
+  const stop = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  let current: ChildProcess | undefined;
   let idle: Promise<void> = Promise.resolve();
   let finalSample = () => {};
+  // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
+  const cli = cliOf(engine);
   const run = (args: string[]) =>
-    new Promise<{ code: number | null; out: string; err: string }>((res) => {
-      const child = execFile(engine, args, { timeout: 10_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, out, err) =>
-        res({ code: error ? ((error as { code?: unknown }).code === undefined ? 1 : Number((error as { code?: unknown }).code) || 1) : 0, out, err: err || (error?.message ?? '') }),
-      );
-      current = child;
-    });
+    cli.run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   idle = (async () => {
     const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
-    const pid = Number(inspect.out.trim());
+    const pid = Number(inspect.stdout.trim());
     let files: CgroupFiles | null = null;
     let first: { at: number; cpuNs: number } | undefined;
     if (inspect.code === 0 && pid > 0) {
@@ -304,7 +301,7 @@ function sampleContainer(
         files = null; // not on this host (a remote engine, a VM): ask the engine instead
       }
     } else if (inspect.code !== 0) {
-      onProblem(`cannot sample the container's CPU and memory: ${inspect.err.trim().split('\n')[0] ?? ''}`);
+      onProblem(`cannot sample the container's CPU and memory: ${lastLine(inspect.stderr)}`);
       return;
     }
     onVia(files && first ? 'cgroup' : 'engine stats');
@@ -329,18 +326,16 @@ function sampleContainer(
       return;
     }
     let failures = 0;
-    while (!stopped) {
+    while (!stop.signal.aborted) {
       const r = await run(['stats', '--no-stream', '--format', '{{json .}}', id]);
-      const s = r.code === 0 ? parseDockerStatsLine(r.out) : null;
+      const s = r.code === 0 ? parseDockerStatsLine(r.stdout) : null;
       if (s) onSample({ atMs: Date.now(), ...s });
-      else if (!stopped && ++failures === 3) onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${r.err.trim().split('\n')[0] || 'no numbers'}`);
+      else if (!stop.signal.aborted && ++failures === 3) onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${lastLine(r.stderr) || 'no numbers'}`);
     }
   })();
   return async () => {
-    stopped = true;
+    stop.abort();
     clearInterval(timer);
-    // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
-    if (current && current.exitCode === null) current.kill('SIGKILL');
     await idle;
     finalSample();
   };

@@ -1,0 +1,59 @@
+// Running a container engine's CLI (docker, or podman through the same commands) to the end: its exit
+// code and output, a timeout, cancellation, and the line of its stderr that says what went wrong. For
+// the container service (container.ts) and its CPU and memory sampler (watch.ts).
+
+import { spawn } from 'node:child_process';
+import { ServiceError } from './common.ts';
+
+export interface Engine {
+  /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
+  run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliOf(command: string): Engine {
+  return {
+    run(args, o = {}) {
+      return new Promise((res, rej) => {
+        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (b: Buffer) => {
+          out.push(b);
+          o.output?.(b);
+        });
+        child.stderr.on('data', (b: Buffer) => {
+          err.push(b);
+          o.output?.(b);
+        });
+        const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+        child.on('error', (e: NodeJS.ErrnoException) => {
+          clearTimeout(timer);
+          if (e.code === 'ENOENT') rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+          else if (e.name === 'AbortError') res({ code: null, stdout: '', stderr: 'stopped' });
+          else rej(new ServiceError(`cannot run ${command}: ${e.message}`));
+        });
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+        });
+      });
+    },
+  };
+}
+
+export function codeOf(r: CliResult): string {
+  return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
+}
+
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
+export function lastLine(s: string): string {
+  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+  const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+  return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
+}
