@@ -33,13 +33,13 @@ import 'string_decoder';
 import 'child_process';
 import 'timers';
 import 'node:child_process';
-import 'node:fs';
-import 'node:path';
 import 'node:crypto';
 import 'node:sqlite';
 import 'node:stream/web';
 import 'node:fs/promises';
+import 'node:path';
 import 'node:timers';
+import 'node:fs';
 import 'node:os';
 
 // The action's post step (runs even when main failed or was cancelled): removes the service container, or

@@ -12189,7 +12189,7 @@ function readService(r, v, baseDir, presetReadyPath) {
         r.fail([...at, 'cwd'], `${cwd} is not a directory`);
     const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
     const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
-    return { service: { kind: 'command', command, cwd, env, port, baseUrl, ...(onExit ? { onExit } : {}) }, readiness };
+    return { service: { kind: 'command', command, cwd, env, port, baseUrl, onExit: onExit ?? 'stop' }, readiness };
 }
 function readEnv(r, v, at) {
     const env = {};
@@ -27818,7 +27818,7 @@ async function executeRun(plan, hooks = {}) {
         const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
         hooks.signal?.addEventListener('abort', onAbort, { once: true });
         const svc = service;
-        const onExit = sp.kind === 'url' ? 'stop' : (sp.onExit ?? 'stop');
+        const onExit = sp.kind === 'url' ? 'stop' : sp.onExit;
         let loadDone = false;
         let died;
         void svc.exited.then((e) => {

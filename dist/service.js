@@ -1,7 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync, createWriteStream } from 'node:fs';
 import require$$0$3, { createServer } from 'node:net';
-import require$$1$5, { dirname } from 'node:path';
 import require$$0$1 from 'node:assert';
 import require$$2 from 'node:http';
 import require$$0$2 from 'node:stream';
@@ -22,8 +20,10 @@ import require$$1$2 from 'node:async_hooks';
 import require$$1$3 from 'node:url';
 import require$$1$4 from 'node:console';
 import require$$0$8 from 'node:fs/promises';
+import require$$1$5, { dirname } from 'node:path';
 import require$$2$1 from 'node:timers';
 import require$$1$6 from 'node:dns';
+import { mkdirSync, createWriteStream, readFileSync } from 'node:fs';
 import { constants as constants$5 } from 'node:os';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
@@ -45780,6 +45780,22 @@ async function within(p, ms) {
     await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
     clearTimeout(timer);
 }
+function openOutput(logFile) {
+    let log;
+    if (logFile) {
+        mkdirSync(dirname(logFile), { recursive: true });
+        log = createWriteStream(logFile);
+    }
+    const tail = new Tail();
+    return {
+        tail,
+        keep(chunk) {
+            log?.write(chunk);
+            tail.push(chunk);
+        },
+        close: () => new Promise((res) => (log ? log.end(res) : res())),
+    };
+}
 
 // Running a container engine's CLI (docker, or podman through the same commands) to the end: its exit
 // code and output, a timeout, cancellation, and the line of its stderr that says what went wrong. For
@@ -45868,17 +45884,7 @@ const CONTAINER_PREFIX = 'loadgate-';
 async function startContainer(plan, opts = {}) {
     const engine = cliOf(plan.engine);
     const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
-    let log;
-    if (opts.logFile) {
-        mkdirSync(dirname(opts.logFile), { recursive: true });
-        log = createWriteStream(opts.logFile);
-    }
-    const tail = new Tail();
-    const keep = (chunk) => {
-        log?.write(chunk);
-        tail.push(chunk);
-    };
-    const closeLog = () => new Promise((res) => (log ? log.end(res) : res()));
+    const { keep, tail, close: closeLog } = openOutput(opts.logFile);
     const fail = async (message) => {
         await closeLog();
         throw new ServiceError(message);
@@ -46135,16 +46141,7 @@ async function startService(plan, opts = {}) {
     const port = plan.port || (await freePort());
     const command = plan.command.replaceAll('{port}', String(port));
     const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
-    let log;
-    if (logFile) {
-        mkdirSync(dirname(logFile), { recursive: true });
-        log = createWriteStream(logFile);
-    }
-    const tail = new Tail();
-    const keep = (chunk) => {
-        log?.write(chunk);
-        tail.push(chunk);
-    };
+    const { keep, tail, close: closeLog } = openOutput(logFile);
     // Its own process group (detached), so stopping it also stops what the shell started.
     const child = spawn(command, {
         shell: true,
@@ -46202,7 +46199,7 @@ async function startService(plan, opts = {}) {
                 await within(outputDone, 1000);
                 child.stdout.off('data', keep);
                 child.stderr.off('data', keep);
-                await new Promise((res) => (log ? log.end(res) : res()));
+                await closeLog();
             })();
             return stopping;
         },

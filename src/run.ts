@@ -71,7 +71,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const svc = service;
-    const onExit = sp.kind === 'url' ? 'stop' : (sp.onExit ?? 'stop');
+    const onExit = sp.kind === 'url' ? 'stop' : sp.onExit;
     let loadDone = false;
     let died: ServiceExit | undefined;
     void svc.exited.then((e) => {

@@ -93,6 +93,7 @@ progress-interval: 2s
       env: { MODEL: 'small', DEBUG: 'true', EMPTY: '' },
       port: 0,
       baseUrl: 'http://127.0.0.1:{port}',
+      onExit: 'stop',
     });
   });
 
@@ -216,7 +217,7 @@ describe('defaults', () => {
 
   it('a command with port: and no {port} listens there; with url: the URL says where', () => {
     const withPort = planOf('service: {command: "python app.py", port: 8123}\n' + REQUEST + LOAD);
-    assert.deepEqual(withPort.service, { kind: 'command', command: 'python app.py', cwd: dir, env: {}, port: 8123, baseUrl: 'http://127.0.0.1:8123' });
+    assert.deepEqual(withPort.service, { kind: 'command', command: 'python app.py', cwd: dir, env: {}, port: 8123, baseUrl: 'http://127.0.0.1:8123', onExit: 'stop' });
     const withUrl = planOf('service: {command: "docker run -p {port}:80 img", url: "http://127.0.0.1:{port}/v1/"}\n' + REQUEST + LOAD);
     assert.equal(withUrl.service.baseUrl, 'http://127.0.0.1:{port}/v1');
   });

@@ -284,7 +284,7 @@ function readService(r: Reader, v: unknown, baseDir: string, presetReadyPath?: s
   if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) r.fail([...at, 'cwd'], `${cwd} is not a directory`);
   const baseUrl = hasUrl ? readUrl(r, s['url'], [...at, 'url'], true) : `http://127.0.0.1:${port || '{port}'}`;
   const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
-  return { service: { kind: 'command', command, cwd, env, port, baseUrl, ...(onExit ? { onExit } : {}) }, readiness };
+  return { service: { kind: 'command', command, cwd, env, port, baseUrl, onExit: onExit ?? 'stop' }, readiness };
 }
 
 function readEnv(r: Reader, v: unknown, at: Path): Record<string, string> {

@@ -123,8 +123,8 @@ export type ServicePlan =
       /** Port the command listens on; 0 = pick a free one and substitute it for `{port}`. */
       port: number;
       baseUrl: string;
-      /** Absent means 'stop'. */
-      onExit?: OnExit;
+      /** If it dies mid-run: stop the load (default), or go on counting the errors. */
+      onExit: OnExit;
     }
   | ContainerPlan
   | { kind: 'url'; baseUrl: string };

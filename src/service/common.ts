@@ -1,6 +1,9 @@
 // What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
 // exit to watch, its last output for messages, and a stop that always works.
 
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
 }
@@ -82,4 +85,29 @@ export async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
   clearTimeout(timer);
+}
+
+/** Where a started service's output goes: the log file (when there is one) and the last lines, for messages. */
+export interface ServiceOutput {
+  keep(chunk: Buffer): void;
+  tail: Tail;
+  /** Ends the log file once what was written is flushed. */
+  close(): Promise<void>;
+}
+
+export function openOutput(logFile: string | undefined): ServiceOutput {
+  let log: WriteStream | undefined;
+  if (logFile) {
+    mkdirSync(dirname(logFile), { recursive: true });
+    log = createWriteStream(logFile);
+  }
+  const tail = new Tail();
+  return {
+    tail,
+    keep(chunk) {
+      log?.write(chunk);
+      tail.push(chunk);
+    },
+    close: () => new Promise<void>((res) => (log ? log.end(res) : res())),
+  };
 }

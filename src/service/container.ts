@@ -8,11 +8,9 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { constants } from 'node:os';
-import { dirname } from 'node:path';
 import type { ContainerPlan } from '../plan/types.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, within } from './common.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, type Tail, exitMessage, openOutput, within } from './common.ts';
 import { type Engine, cliOf, codeOf, lastLine } from './engine-cli.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
@@ -21,17 +19,7 @@ export const CONTAINER_PREFIX = 'loadgate-';
 export async function startContainer(plan: ContainerPlan, opts: StartOptions = {}): Promise<RunningService> {
   const engine = cliOf(plan.engine);
   const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
-  let log: WriteStream | undefined;
-  if (opts.logFile) {
-    mkdirSync(dirname(opts.logFile), { recursive: true });
-    log = createWriteStream(opts.logFile);
-  }
-  const tail = new Tail();
-  const keep = (chunk: Buffer) => {
-    log?.write(chunk);
-    tail.push(chunk);
-  };
-  const closeLog = () => new Promise<void>((res) => (log ? log.end(res) : res()));
+  const { keep, tail, close: closeLog } = openOutput(opts.logFile);
   const fail = async (message: string): Promise<never> => {
     await closeLog();
     throw new ServiceError(message);

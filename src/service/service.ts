@@ -3,12 +3,10 @@
 // timeout passes, the error says which, with the exit code and the last lines of its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
 import { request } from 'undici';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, Tail, exitMessage, outputTail, within } from './common.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, openOutput, outputTail, within } from './common.ts';
 import { readProcStat } from './procfs.ts';
 import { startContainer } from './container.ts';
 
@@ -35,16 +33,7 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   const port = plan.port || (await freePort());
   const command = plan.command.replaceAll('{port}', String(port));
   const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
-  let log: WriteStream | undefined;
-  if (logFile) {
-    mkdirSync(dirname(logFile), { recursive: true });
-    log = createWriteStream(logFile);
-  }
-  const tail = new Tail();
-  const keep = (chunk: Buffer) => {
-    log?.write(chunk);
-    tail.push(chunk);
-  };
+  const { keep, tail, close: closeLog } = openOutput(logFile);
   // Its own process group (detached), so stopping it also stops what the shell started.
   const child: ChildProcess = spawn(command, {
     shell: true,
@@ -100,7 +89,7 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
         await within(outputDone, 1000);
         child.stdout!.off('data', keep);
         child.stderr!.off('data', keep);
-        await new Promise<void>((res) => (log ? log.end(res) : res()));
+        await closeLog();
       })();
       return stopping;
     },
