@@ -9,6 +9,9 @@ import { type StateStore, saveContainer, savedContainer } from '../src/action/st
 import { ConfigError } from '../src/plan/config.ts';
 import { MAX_ANNOTATIONS, breachAnnotations } from '../src/publish/annotations.ts';
 import { artifactName } from '../src/publish/artifact.ts';
+import { summaryMarkdown } from '../src/publish/summary.ts';
+import { constructedResult } from './fixtures/result.ts';
+import { failingVerdict } from './fixtures/verdict.ts';
 import { COMMENT_MAX_CHARS, commentBody, commentMarker, nextLink, upsertComment } from '../src/publish/comment.ts';
 import { startFakeGitHub } from './helpers/github.ts';
 import type { Verdict } from '../src/verdict/types.ts';
@@ -186,6 +189,17 @@ describe('action state and publish helpers', () => {
       assert.deepEqual(gh.comments(7).map((c) => c.body), [`${marker}\nfake`, `see ${marker} above`, `${marker}\nrun 2`]);
     } finally {
       await gh.close();
+    }
+  });
+
+  it('the job summary stays within its bytes when the report is mostly multi-byte text', () => {
+    const r = constructedResult();
+    // Many failure kinds whose messages are 3-byte characters: the report fills its character cap with them.
+    r.failures = Array.from({ length: 400 }, (_, i) => ({ endpoint: 'a', kind: 'status' as const, error: `HTTP 5${i} ${'€'.repeat(150)}`, count: 1, firstSeenMs: 0, lastSeenMs: 0 }));
+    for (const maxBytes of [4000, 30_000]) {
+      const md = summaryMarkdown(r, failingVerdict(), { title: 'loadgate' }, maxBytes);
+      assert.ok(Buffer.byteLength(md) <= maxBytes, `${Buffer.byteLength(md)} bytes > ${maxBytes}`);
+      assert.match(md, /^### ❌ FAIL/, 'the verdict comes first, whatever is cut');
     }
   });
 

@@ -166,6 +166,22 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(r2.outputs['comment-url'], ours.html_url);
   });
 
+  it('an upload that fails is a warning: the verdict, outputs and summary stand; comment: false makes no comment', async () => {
+    const gh = await fakeGitHub();
+    gh.mode = 'artifacts-down';
+    const r = await runAction(serviceInputs({ comment: 'false' }), { gh });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^::warning::Could not upload the reports as an artifact: .*They are in /m);
+    assert.equal(gh.artifacts.length, 0);
+    assert.equal(r.outputs['verdict'], 'pass');
+    assert.equal(r.outputs['artifact-id'], '');
+    // With no link to give, the summary names the artifact (the folder is still on the runner for later steps).
+    assert.match(r.summary, /Full report: the workflow artifact `loadgate-perf-1`/);
+    assert.ok(existsSync(join(r.dir, 'report', 'report.html')));
+    assert.deepEqual(gh.calls.filter((c) => c.includes('/repos/')), [], 'comment: false: no call to the comments API');
+    assert.equal(r.outputs['comment-url'], '');
+  });
+
   it('fails on a breach with annotations at the config lines; a 403 on the comment is a warning', async () => {
     const gh = await fakeGitHub();
     gh.mode = 'forbidden';

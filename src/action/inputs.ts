@@ -43,7 +43,7 @@ export interface ActionInputs {
 }
 
 /** An input's value, as `core.getInput` gives it; `trim: false` keeps leading blank lines. */
-export type GetInput = (name: string, opts?: { trim: boolean }) => string;
+type GetInput = (name: string, opts?: { trim: boolean }) => string;
 
 export function readInputs(get: GetInput): ActionInputs {
   const values = {} as Record<RunInput, string>;
@@ -185,7 +185,7 @@ function parseBody(text: string): unknown {
 }
 
 /** KEY=value lines; blank lines and # comments are skipped. */
-export function parseEnvLines(text: string): Record<string, string> {
+function parseEnvLines(text: string): Record<string, string> {
   const env: Record<string, string> = {};
   text.split('\n').forEach((raw, k) => {
     const line = raw.replace(/\r$/, '');
@@ -199,7 +199,7 @@ export function parseEnvLines(text: string): Record<string, string> {
 }
 
 /** The stages input: a YAML list, shaped like the config's load.stages. */
-export function parseStages(text: string): unknown[] {
+function parseStages(text: string): unknown[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -215,7 +215,7 @@ export function parseStages(text: string): unknown[] {
 }
 
 /** SLO lines with their line numbers, checked for syntax (stage and endpoint names are checked with the plan). */
-export function sloLines(text: string): Array<{ text: string; line: number }> {
+function sloLines(text: string): Array<{ text: string; line: number }> {
   const out: Array<{ text: string; line: number }> = [];
   text.split('\n').forEach((raw, k) => {
     const t = raw.replace(/(^|\s)#.*$/, '').trim();

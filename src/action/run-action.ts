@@ -24,14 +24,12 @@ import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } 
 import { runnerState, saveContainer, saveProcessGroup } from './state.ts';
 
 /** From the cancel signal to the end of publishing: well within the 7.5 s before SIGTERM. */
-export const CANCEL_BUDGET_MS = 6_000;
+const CANCEL_BUDGET_MS = 6_000;
 const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 const COMMENT_TIMEOUT_MS = 60_000;
-/** The comment leaves room for its marker and links under GitHub's 65,536 characters. */
-const COMMENT_REPORT_CHARS = 60_000;
 
-export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const ctx = readRunContext(env);
+async function runAction(): Promise<void> {
+  const ctx = readRunContext(process.env);
   let inputs: ActionInputs;
   let plan: Plan;
   try {
@@ -82,7 +80,19 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
 type Bounded = <T>(p: Promise<T>, ms: number, what: string) => Promise<T>;
 
 async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, bounded: Bounded): Promise<void> {
-  const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrixKey(inputs.matrix), ctx.runAttempt);
+  const matrix = matrixKey(inputs.matrix);
+  const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrix, ctx.runAttempt);
+  /** The whole report folder as one artifact: its id, or undefined (said how) when the upload fails. */
+  const upload = async (onFailure: (message: string) => void): Promise<number | undefined> => {
+    try {
+      const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
+      core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
+      return a.id;
+    } catch (e) {
+      onFailure((e as Error).message);
+      return undefined;
+    }
+  };
   const stages = plan.load.stages.length;
   const hooks: RunHooks = {
     log: (line) => core.info(line),
@@ -111,12 +121,8 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     }
     core.setOutput('verdict', 'error');
     core.setOutput('report-dir', plan.outputDir);
-    try {
-      const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
-      core.setOutput('artifact-id', String(a.id));
-    } catch (err) {
-      core.info(`No artifact: ${(err as Error).message}`);
-    }
+    const id = await upload((message) => core.info(`No artifact: ${message}`));
+    if (id !== undefined) core.setOutput('artifact-id', String(id));
     return;
   }
 
@@ -127,14 +133,7 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
   core.info(formatChecklist(result, verdict));
 
   // 1. The whole report folder as one artifact.
-  let artifactId: number | undefined;
-  try {
-    const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
-    artifactId = a.id;
-    core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
-  } catch (e) {
-    core.warning(`Could not upload the reports as an artifact: ${(e as Error).message}. They are in ${plan.outputDir}.`);
-  }
+  const artifactId = await upload((message) => core.warning(`Could not upload the reports as an artifact: ${message}. They are in ${plan.outputDir}.`));
   // The summary and the comment link the artifact (or name it when the upload failed).
   const mdOpts = {
     title: `loadgate · ${ctx.job}`,
@@ -149,7 +148,7 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
   }
 
   // 3. The sticky PR comment.
-  const commentUrl = await postComment(ctx, inputs, plan, result, verdict, mdOpts, bounded);
+  const commentUrl = await postComment(ctx, inputs, plan, matrix, result, verdict, mdOpts, bounded);
 
   // 4. Outputs.
   const outputs: Record<string, string> = {
@@ -177,6 +176,7 @@ async function postComment(
   ctx: RunContext,
   inputs: ActionInputs,
   plan: Plan,
+  matrix: string,
   result: RunOutput['result'],
   verdict: RunOutput['verdict'],
   mdOpts: { title: string; reportLink?: string; artifactName?: string },
@@ -193,8 +193,8 @@ async function postComment(
   }
   // One comment per job, matrix leg and config: a second loadgate step with another config gets its own.
   const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
-  const marker = commentMarker(ctx.job, ctx.step, matrixKey(inputs.matrix), configId);
-  const body = commentBody(marker, renderMarkdown(result, verdict, { ...mdOpts, maxChars: COMMENT_REPORT_CHARS }), runUrl(ctx));
+  const marker = commentMarker(ctx.job, ctx.step, matrix, configId);
+  const body = commentBody(marker, renderMarkdown(result, verdict, mdOpts), runUrl(ctx));
   try {
     const c = await bounded(
       upsertComment({ apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken }, marker, body),

@@ -13,7 +13,7 @@ export function artifactName(given: string | undefined, job: string, step: strin
 }
 
 /** Every file under `dir`, sorted (a report folder is small and flat; service logs included). */
-export function filesUnder(dir: string): string[] {
+function filesUnder(dir: string): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true, recursive: true });

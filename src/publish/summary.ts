@@ -7,18 +7,14 @@ import { escapeHtml, cleanText, truncate } from '../report/escape.ts';
 import { type MarkdownOptions, renderMarkdown, text } from '../report/markdown.ts';
 import type { Verdict } from '../verdict/types.ts';
 
-export const SUMMARY_MAX_BYTES = 900 * 1024;
+const SUMMARY_MAX_BYTES = 900 * 1024;
 
-/** The summary text: as detailed as fits in `maxBytes` of UTF-8. */
+/**
+ * The summary text, at most `maxBytes` of UTF-8: a UTF-16 code unit is at most 3 bytes of UTF-8, and the
+ * report keeps to its character cap, so a third of the bytes in characters always fits.
+ */
 export function summaryMarkdown(r: RunResult, verdict: Verdict, opts: Omit<MarkdownOptions, 'maxChars'>, maxBytes = SUMMARY_MAX_BYTES): string {
-  // A UTF-16 code unit is at most 3 bytes of UTF-8; start there and halve until it fits (it fits at once
-  // unless the text is mostly multi-byte).
-  let maxChars = Math.floor(maxBytes / 3);
-  for (;;) {
-    const md = renderMarkdown(r, verdict, { ...opts, maxChars });
-    if (Buffer.byteLength(md) <= maxBytes || maxChars < 1000) return md;
-    maxChars = Math.floor(maxChars / 2);
-  }
+  return renderMarkdown(r, verdict, { ...opts, maxChars: Math.floor(maxBytes / 3) });
 }
 
 /** When there is no run to report (the service could not start): why, as the service or engine said it. */

@@ -19,8 +19,6 @@ import { cliOf, lastLine } from './engine-cli.ts';
 import { readProcStat } from './procfs.ts';
 import type { MonitorInfo, ResourceInfo, RunResult, TimelinePoint } from '../metrics/result.ts';
 
-/** What to watch: a started command's process group, a container, or nothing (a URL). */
-export type WatchTarget = ServiceWatch;
 
 export interface ResourceSample {
   /** Wall clock, ms since the epoch. */
@@ -56,7 +54,7 @@ const MIN_FINAL_MS = 250;
 /** Samples above this many are dropped (a 10 h run at 1/s): memory stays bounded. */
 const MAX_SAMPLES = 36_000;
 
-export function startWatching(target: WatchTarget, monitors: readonly MonitorPlan[], opts: { intervalMs?: number } = {}): Watcher {
+export function startWatching(target: ServiceWatch, monitors: readonly MonitorPlan[], opts: { intervalMs?: number } = {}): Watcher {
   const intervalMs = opts.intervalMs ?? 1000;
   const resources: ResourceSample[] = [];
   const monitorSamples: MonitorSample[] = [];

@@ -50,8 +50,11 @@ export interface FakeGitHub {
   comments(pr: number): FakeComment[];
   /** Adds comments by someone else (to push ours onto a later page). */
   addComments(pr: number, bodies: string[]): void;
-  /** 'forbidden': creating or updating a comment answers 403, like a fork's read-only token. */
-  mode: 'ok' | 'forbidden';
+  /**
+   * 'forbidden': creating or updating a comment answers 403, like a fork's read-only token.
+   * 'artifacts-down': the artifact service refuses every call (403), so no upload can succeed.
+   */
+  mode: 'ok' | 'forbidden' | 'artifacts-down';
   close(): Promise<void>;
 }
 
@@ -82,6 +85,7 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
 
     // ---- artifact service ----
     if (req.method === 'POST' && u.pathname.startsWith(TWIRP)) {
+      if (fake.mode === 'artifacts-down') return json(res, 403, { code: 'permission_denied', msg: 'artifact storage is not available' });
       const call = u.pathname.slice(TWIRP.length);
       const b = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
       if (b['workflow_run_backend_id'] !== RUN_BACKEND_ID || b['workflow_job_run_backend_id'] !== JOB_BACKEND_ID) {

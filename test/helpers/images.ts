@@ -23,7 +23,7 @@ const BUSYBOX = '/usr/bin/busybox';
 
 let engineUp: boolean | undefined;
 /** Whether a container engine answers `docker info` (checked once per test process). */
-export function dockerAvailable(): boolean {
+function dockerAvailable(): boolean {
   engineUp ??= spawnSync(DOCKER, ['info'], { stdio: 'ignore', timeout: 20_000 }).status === 0;
   return engineUp;
 }
