@@ -24567,9 +24567,9 @@ class Slot {
     onResponseEnd() {
         const end = this.now();
         this.busy = false;
-        const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-        const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
         this.body = null;
+        this.sample = null;
         this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
     }
     onResponseError(_c, err) {
@@ -24578,17 +24578,31 @@ class Slot {
     finishError(err) {
         const end = this.now();
         this.busy = false;
-        const reason = this.abortReason ?? err;
-        if (reason instanceof RunStopped)
-            return this.listener.error(this, 'stopped', 'stopped', end);
-        if (reason instanceof RequestTimeout)
-            return this.listener.error(this, 'timeout', reason.message, end);
-        const [kind, message] = classifyError(reason);
+        const [kind, message] = classifyError(this.abortReason ?? err);
         this.listener.error(this, kind, message, end);
     }
 }
-/** Sorts a transport error into the kinds reports count, with a short message. */
+/** The usual case, a successful response nobody checks: nothing to build (and no array per response). */
+const NO_OUTCOME = [undefined, undefined];
+/**
+ * What a finished response leaves for the listener, the same for both clients: the first bytes of a
+ * failing body (a sample for the report), and why a successful body failed the response check.
+ */
+function responseOutcome(sample, body, check) {
+    return [
+        sample ? Buffer.concat(sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined,
+        body !== null && check ? (check(Buffer.concat(body).toString('utf8')) ?? undefined) : undefined,
+    ];
+}
+/**
+ * Sorts why a request ended without a response into the kinds reports count, with a short message: our
+ * own aborts (the run stopped, the request timed out), then transport errors.
+ */
 function classifyError(err) {
+    if (err instanceof RunStopped)
+        return ['stopped', 'stopped'];
+    if (err instanceof RequestTimeout)
+        return ['timeout', err.message];
     const e = err;
     const code = e?.code ?? e?.cause?.code ?? '';
     const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0].slice(0, 200);
@@ -24772,9 +24786,7 @@ class H1Slot {
         if (!this.busy)
             return;
         this.drop();
-        if (reason instanceof RunStopped)
-            return this.end('stopped', 'stopped');
-        this.end('timeout', reason.message);
+        this.end(...classifyError(reason));
     }
     close() {
         this.drop();
@@ -24809,10 +24821,8 @@ class H1Slot {
         socket.destroy();
         if (!this.busy)
             return;
-        if (err) {
-            const [kind, message] = classifyError(err);
-            return this.end(kind, message);
-        }
+        if (err)
+            return this.end(...classifyError(err));
         if (this.state === UNTIL_CLOSE)
             return this.complete();
         this.end('reset', this.state === HEAD && this.headPending === null ? 'other side closed' : 'other side closed before the response ended');
@@ -25110,8 +25120,7 @@ class H1Slot {
         this.idleSince = end;
         this.busy = false;
         this.state = IDLE;
-        const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-        const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
         this.body = null;
         this.sample = null;
         this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);

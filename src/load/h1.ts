@@ -13,7 +13,7 @@
 
 import { connect, type Socket } from 'node:net';
 import type { ErrorKind } from '../metrics/result.ts';
-import { type RequestTimeout, RunStopped, SAMPLE_BYTES, type SlotListener, type SlotLike, classifyError } from './http.ts';
+import { NO_OUTCOME, SAMPLE_BYTES, type SlotListener, type SlotLike, classifyError, responseOutcome } from './http.ts';
 import type { PreparedEndpoint } from './requests.ts';
 
 /** Response heads larger than this are refused as bad responses (llhttp's default is 80 KiB). */
@@ -179,8 +179,7 @@ export class H1Slot implements SlotLike {
   abort(reason: Error): void {
     if (!this.busy) return;
     this.drop();
-    if (reason instanceof RunStopped) return this.end('stopped', 'stopped');
-    this.end('timeout', (reason as RequestTimeout).message);
+    this.end(...classifyError(reason));
   }
 
   close(): Promise<void> {
@@ -217,10 +216,7 @@ export class H1Slot implements SlotLike {
     this.socket = null;
     socket.destroy();
     if (!this.busy) return;
-    if (err) {
-      const [kind, message] = classifyError(err);
-      return this.end(kind, message);
-    }
+    if (err) return this.end(...classifyError(err));
     if (this.state === UNTIL_CLOSE) return this.complete();
     this.end('reset', this.state === HEAD && this.headPending === null ? 'other side closed' : 'other side closed before the response ended');
   }
@@ -483,8 +479,7 @@ export class H1Slot implements SlotLike {
     this.idleSince = end;
     this.busy = false;
     this.state = IDLE;
-    const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-    const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+    const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
     this.body = null;
     this.sample = null;
     this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);

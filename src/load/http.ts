@@ -144,9 +144,9 @@ export class Slot implements SlotLike {
   onResponseEnd(): void {
     const end = this.now();
     this.busy = false;
-    const sample = this.sample ? Buffer.concat(this.sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined;
-    const mismatch = this.body !== null && this.check ? (this.check(Buffer.concat(this.body).toString('utf8')) ?? undefined) : undefined;
+    const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
     this.body = null;
+    this.sample = null;
     this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
   }
 
@@ -157,16 +157,36 @@ export class Slot implements SlotLike {
   private finishError(err: unknown): void {
     const end = this.now();
     this.busy = false;
-    const reason = this.abortReason ?? err;
-    if (reason instanceof RunStopped) return this.listener.error(this, 'stopped', 'stopped', end);
-    if (reason instanceof RequestTimeout) return this.listener.error(this, 'timeout', reason.message, end);
-    const [kind, message] = classifyError(reason);
+    const [kind, message] = classifyError(this.abortReason ?? err);
     this.listener.error(this, kind, message, end);
   }
 }
 
-/** Sorts a transport error into the kinds reports count, with a short message. */
-export function classifyError(err: unknown): [ErrorKind, string] {
+/** The usual case, a successful response nobody checks: nothing to build (and no array per response). */
+export const NO_OUTCOME: readonly [undefined, undefined] = [undefined, undefined];
+
+/**
+ * What a finished response leaves for the listener, the same for both clients: the first bytes of a
+ * failing body (a sample for the report), and why a successful body failed the response check.
+ */
+export function responseOutcome(
+  sample: Buffer[] | null,
+  body: Buffer[] | null,
+  check: ((body: string) => string | null) | undefined,
+): [sample: string | undefined, mismatch: string | undefined] {
+  return [
+    sample ? Buffer.concat(sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined,
+    body !== null && check ? (check(Buffer.concat(body).toString('utf8')) ?? undefined) : undefined,
+  ];
+}
+
+/**
+ * Sorts why a request ended without a response into the kinds reports count, with a short message: our
+ * own aborts (the run stopped, the request timed out), then transport errors.
+ */
+export function classifyError(err: unknown): [ErrorKind | 'stopped', string] {
+  if (err instanceof RunStopped) return ['stopped', 'stopped'];
+  if (err instanceof RequestTimeout) return ['timeout', err.message];
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0]!.slice(0, 200);
