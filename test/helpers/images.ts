@@ -45,7 +45,23 @@ export function containersNamed(prefix: string): string[] {
   return out.split('\n').filter(Boolean);
 }
 
+/** Tags already built (or found) in this test process, per engine: the hashing and ldd run once. */
+const built = new Map<string, string>();
+function once(key: string, make: () => string): string {
+  let tag = built.get(key);
+  if (tag === undefined) built.set(key, (tag = make()));
+  return tag;
+}
+
 export function exampleImage(engine = DOCKER): string {
+  return once(`example ${engine}`, () => buildExample(engine));
+}
+
+export function busyboxImage(engine = DOCKER): string {
+  return once(`busybox ${engine}`, () => buildBusybox(engine));
+}
+
+function buildExample(engine: string): string {
   const node = realpathSync(process.execPath);
   const app = join(REPO, 'examples', 'insurance-charges');
   const appFiles = ['server.ts', 'model.ts', 'openapi.ts', 'model.json'];
@@ -67,7 +83,7 @@ export function exampleImage(engine = DOCKER): string {
   });
 }
 
-export function busyboxImage(engine = DOCKER): string {
+function buildBusybox(engine: string): string {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static (.ci/run does)`);
   const tag = `loadgate-test/busybox:${hashOf([String(statSync(BUSYBOX).size)])}`;
   return buildOnce(engine, tag, (root) => {
