@@ -9127,8 +9127,8 @@ const e={airline:{airline:[{name:`Aegean Airlines`,iataCode:`A3`},{name:`Aeroflo
 
 const r=new Ct({locale:[e,Dt]});
 
-// What to send next: the endpoint (weighted, seeded) and its body (fixed, or cycled from a list).
-// Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
+// The seeded random numbers behind every generated body and every request pick: one seed, one sequence,
+// so a run can be repeated request for request.
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence of requests. */
 function mulberry32(seed) {
     let a = seed >>> 0;
@@ -9139,64 +9139,6 @@ function mulberry32(seed) {
         t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
         return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-}
-function prepareRequests(endpoints, seed) {
-    const prepared = endpoints.map((ep, index) => {
-        const headers = [];
-        for (const [k, v] of Object.entries(ep.headers))
-            headers.push(k, v);
-        const hasBody = ep.body.kind !== 'none';
-        if (hasBody && !Object.keys(ep.headers).some((k) => k.toLowerCase() === 'content-type')) {
-            headers.push('content-type', 'application/json');
-        }
-        return {
-            index,
-            method: ep.method,
-            path: ep.path,
-            headers,
-            ok: ep.okStatus,
-            nextBody: bodyCycler(ep),
-            ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
-        };
-    });
-    const random = mulberry32(seed);
-    const total = endpoints.reduce((s, e) => s + e.weight, 0);
-    const cumulative = [];
-    let acc = 0;
-    for (const e of endpoints)
-        cumulative.push((acc += e.weight / total));
-    const pick = endpoints.length === 1
-        ? () => 0
-        : () => {
-            const x = random();
-            for (let i = 0; i < cumulative.length - 1; i++)
-                if (x < cumulative[i])
-                    return i;
-            return cumulative.length - 1;
-        };
-    return { endpoints: prepared, pick };
-}
-function bodyCycler(ep) {
-    const b = ep.body;
-    switch (b.kind) {
-        case 'none':
-            return () => null;
-        case 'fixed': {
-            const buf = Buffer.from(b.body);
-            return () => buf;
-        }
-        case 'generate':
-            throw new Error(`internal: the bodies of ${ep.name} must be generated before the load starts`);
-        case 'list': {
-            const bufs = b.bodies.map((s) => Buffer.from(s));
-            let i = 0;
-            return () => {
-                const out = bufs[i];
-                i = i + 1 === bufs.length ? 0 : i + 1;
-                return out;
-            };
-        }
-    }
 }
 
 // Strings that match a JSON Schema `pattern`: a small, honest generator for the regular expressions
@@ -11651,7 +11593,7 @@ function applyPreset(preset, model, wrap) {
 }
 
 // Pre-generation: every request body is built before the load starts, so generating them costs the
-// engine nothing and cannot skew its timings. The engine cycles the list (BodySource kind 'list').
+// engine nothing and cannot skew its timings. The engine cycles the list.
 // Generation is fast (tens of thousands of bodies per second for typical model inputs; see
 // bench/payload.ts), so the default 1000 bodies take milliseconds.
 const DEFAULT_CORPUS_SIZE = 1000;
@@ -11694,7 +11636,8 @@ function buildCorpus(source, opts) {
     }
     const ms = performance.now() - t0;
     return {
-        body: { kind: 'list', bodies, origin: `generated from ${source.origin}` },
+        bodies,
+        origin: `generated from ${source.origin}`,
         stats: { count, ms, bodiesPerSecond: ms > 0 ? (count / ms) * 1000 : Infinity, bytes, meanBytes: bytes / count },
     };
 }
@@ -11935,7 +11878,7 @@ function typesOfProperty(schema, root, name) {
 //              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
 //   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
-//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
+//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   warm-up, timeout, seed, output, progress-interval
 const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
 const SERVICE_KEYS = [
@@ -24010,6 +23953,71 @@ function toSerializable(r) {
     };
 }
 
+// How numbers read wherever loadgate shows them (console, reports, PR comment, verdict sentences, outputs):
+// one formatter for every room, on the ground floor, so the judge never borrows the printer.
+function fmtBytes(n) {
+    if (n < 1024)
+        return `${n} B`;
+    if (n < 1048576)
+        return `${(n / 1024).toFixed(1)} KiB`;
+    if (n < 1073741824)
+        return `${(n / 1048576).toFixed(1)} MiB`;
+    return `${(n / 1073741824).toFixed(2)} GiB`;
+}
+function fmtMs(ms) {
+    if (ms === null)
+        return '-';
+    if (ms >= 10_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    if (ms >= 1000)
+        return `${(ms / 1000).toFixed(2)} s`;
+    if (ms >= 100)
+        return `${Math.round(ms)} ms`;
+    if (ms >= 10)
+        return `${ms.toFixed(1)} ms`;
+    return `${ms.toFixed(2)} ms`;
+}
+function fmtNum(n) {
+    if (n >= 1000)
+        return Math.round(n).toLocaleString('en-US');
+    if (n >= 100)
+        return n.toFixed(0);
+    return n.toFixed(1);
+}
+function fmtPct(x) {
+    const p = x * 100;
+    return p === 0 ? '0%' : p < 0.1 ? `${p.toFixed(3)}%` : p < 10 ? `${p.toFixed(2)}%` : `${p.toFixed(1)}%`;
+}
+/** A duration in words: "4.0 s", "3 min 20 s", "1 h 2 min 5 s". */
+function fmtDuration(ms) {
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const total = Math.round(s);
+    const hrs = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const sec = total % 60;
+    return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
+}
+/** Seconds since the start as a clock: "0:07", "1:02.5", "1:00:03" (tenths only under an hour). */
+function fmtClock(t) {
+    const tenths = Math.round(t * 10);
+    const total = Math.floor(tenths / 10);
+    const hrs = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
+    return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+function round(x, digits) {
+    const f = 10 ** digits;
+    return Math.round(x * f) / f;
+}
+/** Seconds since the start, short: "7s", "1m02s" (progress lines). */
+function fmtSecs(ms) {
+    const s = Math.round(ms / 1000);
+    return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
 // What the CLI prints: one progress line every few seconds (plain lines, fine in CI logs) and the
 // end-of-run summary table. Pure functions from engine values to text.
 function formatProgress(p, stageCount) {
@@ -24182,72 +24190,11 @@ function watchSummary(r) {
     }
     return out;
 }
-function fmtBytes(n) {
-    if (n < 1024)
-        return `${n} B`;
-    if (n < 1048576)
-        return `${(n / 1024).toFixed(1)} KiB`;
-    if (n < 1073741824)
-        return `${(n / 1048576).toFixed(1)} MiB`;
-    return `${(n / 1073741824).toFixed(2)} GiB`;
-}
 function table(cells) {
     const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
     return cells
         .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
         .join('\n');
-}
-function fmtMs(ms) {
-    if (ms === null)
-        return '-';
-    if (ms >= 10_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    if (ms >= 1000)
-        return `${(ms / 1000).toFixed(2)} s`;
-    if (ms >= 100)
-        return `${Math.round(ms)} ms`;
-    if (ms >= 10)
-        return `${ms.toFixed(1)} ms`;
-    return `${ms.toFixed(2)} ms`;
-}
-function fmtNum(n) {
-    if (n >= 1000)
-        return Math.round(n).toLocaleString('en-US');
-    if (n >= 100)
-        return n.toFixed(0);
-    return n.toFixed(1);
-}
-function fmtPct(x) {
-    const p = x * 100;
-    return p === 0 ? '0%' : p < 0.1 ? `${p.toFixed(3)}%` : p < 10 ? `${p.toFixed(2)}%` : `${p.toFixed(1)}%`;
-}
-function fmtSecs(ms) {
-    const s = Math.round(ms / 1000);
-    return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-/** A duration in words: "4.0 s", "3 min 20 s", "1 h 2 min 5 s". */
-function fmtDuration(ms) {
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const total = Math.round(s);
-    const hrs = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const sec = total % 60;
-    return hrs > 0 ? `${hrs} h ${m} min ${sec} s` : `${m} min ${sec} s`;
-}
-/** Seconds since the start as a clock: "0:07", "1:02.5", "1:00:03" (tenths only under an hour). */
-function fmtClock(t) {
-    const tenths = Math.round(t * 10);
-    const total = Math.floor(tenths / 10);
-    const hrs = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = `${String(total % 60).padStart(2, '0')}${hrs === 0 && tenths % 10 ? `.${tenths % 10}` : ''}`;
-    return hrs > 0 ? `${hrs}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
-function round(x, digits) {
-    const f = 10 ** digits;
-    return Math.round(x * f) / f;
 }
 /** The load model in a sentence, for report headers: "Closed model: 9 stages, up to 5 users, 1.0 req/s per user". */
 function describeLoad(r) {
@@ -25169,6 +25116,67 @@ function parseDecimal(buf, from, to) {
         v = v * 10 + d;
     }
     return v;
+}
+
+// What to send next: the endpoint (weighted, seeded) and its body (fixed, or cycled from a list).
+// Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
+function prepareRequests(endpoints, seed) {
+    const prepared = endpoints.map((ep, index) => {
+        const headers = [];
+        for (const [k, v] of Object.entries(ep.headers))
+            headers.push(k, v);
+        const hasBody = ep.body.kind !== 'none';
+        if (hasBody && !Object.keys(ep.headers).some((k) => k.toLowerCase() === 'content-type')) {
+            headers.push('content-type', 'application/json');
+        }
+        return {
+            index,
+            method: ep.method,
+            path: ep.path,
+            headers,
+            ok: ep.okStatus,
+            nextBody: bodyCycler(ep),
+            ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
+        };
+    });
+    const random = mulberry32(seed);
+    const total = endpoints.reduce((s, e) => s + e.weight, 0);
+    const cumulative = [];
+    let acc = 0;
+    for (const e of endpoints)
+        cumulative.push((acc += e.weight / total));
+    const pick = endpoints.length === 1
+        ? () => 0
+        : () => {
+            const x = random();
+            for (let i = 0; i < cumulative.length - 1; i++)
+                if (x < cumulative[i])
+                    return i;
+            return cumulative.length - 1;
+        };
+    return { endpoints: prepared, pick };
+}
+function bodyCycler(ep) {
+    const b = ep.body;
+    switch (b.kind) {
+        case 'none':
+            return () => null;
+        case 'fixed': {
+            const buf = Buffer.from(b.body);
+            return () => buf;
+        }
+        case 'generate':
+            throw new Error(`internal: the bodies of ${ep.name} must be generated before the load starts`);
+        case 'list': {
+            const bufs = b.bodies.map((s) => Buffer.from(s));
+            let i = 0;
+            return () => {
+                const out = bufs[i];
+                i = i + 1 === bufs.length ? 0 : i + 1;
+                return out;
+            };
+        }
+    }
 }
 
 // Load shapes as pure functions of elapsed time: how many users should be running (closed model),
@@ -27391,8 +27399,8 @@ function secondRps(r, slo, stat) {
 //                      it; `docker stats --no-stream` polled where those cannot be read (works with podman too)
 //   URL service:       nothing to watch (monitor commands still run)
 //
-// The samplers only collect time-stamped samples; `attachWatch` (pure) folds them into the RunResult's
-// per-second timeline afterwards, so the engine's hot path never sees them. A sampler that fails says so
+// The samplers only collect time-stamped samples; `attachWatch` (pure, src/metrics/resources.ts) folds them
+// into the RunResult's per-second timeline afterwards, so the engine's hot path never sees them. A sampler that fails says so
 // once in `problems`; it never stops the run.
 /** At the stop, a last sample covers the time since the previous one, when that is at least this long. */
 const MIN_FINAL_MS = 250;
@@ -27715,7 +27723,9 @@ function runMonitor(m, onValue, onFailure) {
         await running;
     };
 }
-// ---- into the result (pure) ----
+
+// The service's CPU and memory samples and the monitor commands' values, folded into the run's
+// per-second timeline and summarised for the reports. Pure: the sampling itself is src/service/watch.ts.
 /** A resource sample older than this is not carried into a second without one. */
 const STALE_MS = 3000;
 /**
@@ -27943,7 +27953,7 @@ async function generateBodies(plan, endpoints, phase, baseUrl, log) {
             log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
                 `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
             const { invalid, checkOutput, ...rest } = ep;
-            const main = { ...rest, body: corpus.body, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
+            const main = { ...rest, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
             if (!invalid) {
                 out.push(main);
                 continue;

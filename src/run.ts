@@ -4,7 +4,8 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadStop, type Progress, runLoad } from './load/engine.ts';
+import { LoadStop, runLoad } from './load/engine.ts';
+import { type Progress } from './metrics/progress.ts';
 import type { RunResult, ServiceRecord } from './metrics/result.ts';
 import { buildCorpus, checkValue, discoverFirst, type Discovered, type SchemaSource } from './payload/index.ts';
 import { createInvalidGenerator } from './payload/invalid.ts';
@@ -13,7 +14,8 @@ import type { EndpointPlan, Plan } from './plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
-import { attachWatch, startWatching } from './service/watch.ts';
+import { startWatching } from './service/watch.ts';
+import { attachWatch } from './metrics/resources.ts';
 import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady, within } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
@@ -199,7 +201,7 @@ async function generateBodies(
           `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
       );
       const { invalid, checkOutput, ...rest } = ep;
-      const main: EndpointPlan = { ...rest, body: corpus.body, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
+      const main: EndpointPlan = { ...rest, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
       if (!invalid) {
         out.push(main);
         continue;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatChecklist, formatProgress, formatSummary, generatorWarnings, fmtMs, fmtPct } from '../src/report/console.ts';
+import { formatChecklist, formatProgress, formatSummary, generatorWarnings } from '../src/report/console.ts';
+import { fmtMs, fmtPct } from '../src/format.ts';
 import { failingVerdict, passingVerdict } from './fixtures/verdict.ts';
 import { constructedResult } from './fixtures/result.ts';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { deserializeHistogram, maxMs, newHistogram, percentileMs, recordUs, serializeHistogram } from '../src/metrics/histogram.ts';
 import { Recorder } from '../src/metrics/recorder.ts';
 import { mergeStats, meanMs, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
-import { mulberry32 } from '../src/load/requests.ts';
+import { mulberry32 } from '../src/payload/random.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 const PCTS = [0, 1, 25, 50, 66, 75, 90, 95, 99, 99.9, 99.99, 100];

@@ -144,7 +144,7 @@ describe('discovery from the example service (rest_model_service API)', () => {
     assert.equal(d.origin, `GET ${url}/openapi.json: POST ${PREDICT}`);
     assert.deepEqual(d.schema, { $ref: '#/components/schemas/InsuranceChargesModelInput' });
     const corpus = buildCorpus(d, { count: 500, seed: 1 });
-    const { counts, rejected } = await postAll(url + PREDICT, corpus.body.bodies);
+    const { counts, rejected } = await postAll(url + PREDICT, corpus.bodies);
     assert.deepEqual(counts, { 200: 500 }, rejected.join('\n'));
   });
 
@@ -156,7 +156,7 @@ describe('discovery from the example service (rest_model_service API)', () => {
     assert.deepEqual(d.outputSchema, outputSchema);
     assert.equal(d.origin, `GET ${url}/api/models/${MODEL_NAME}/metadata: input_schema`);
     const corpus = buildCorpus(d, { count: 500, seed: 2 });
-    const { counts, rejected } = await postAll(url + PREDICT, corpus.body.bodies);
+    const { counts, rejected } = await postAll(url + PREDICT, corpus.bodies);
     assert.deepEqual(counts, { 200: 500 }, rejected.join('\n'));
   });
 
@@ -167,7 +167,7 @@ describe('discovery from the example service (rest_model_service API)', () => {
     await ready.body.dump();
     const d = await discoverFirst(ep.schemaSources, { baseUrl: url });
     assert.match(d.origin, /metadata: input_schema$/);
-    const { counts } = await postAll(url + ep.path, buildCorpus(d, { count: 50, seed: 3 }).body.bodies);
+    const { counts } = await postAll(url + ep.path, buildCorpus(d, { count: 50, seed: 3 }).bodies);
     assert.deepEqual(counts, { 200: 50 });
   });
 
@@ -353,15 +353,15 @@ describe('discovery: Open Inference Protocol model metadata', () => {
     assert.equal(d.kind, 'oip');
     assert.equal(d.origin, `GET ${url}/v2/models/${OIP_METADATA.name}`);
     const corpus = buildCorpus(d, { count: 500, seed: 5, wrap: ep.wrap });
-    const { counts, rejected } = await postAll(url + ep.path, corpus.body.bodies);
+    const { counts, rejected } = await postAll(url + ep.path, corpus.bodies);
     assert.deepEqual(counts, { 200: 500 }, rejected.join('\n'));
-    const batches = new Set(corpus.body.bodies.map((b) => (JSON.parse(b) as { inputs: Array<{ shape: number[] }> }).inputs[0]!.shape[0]));
+    const batches = new Set(corpus.bodies.map((b) => (JSON.parse(b) as { inputs: Array<{ shape: number[] }> }).inputs[0]!.shape[0]));
     assert.deepEqual([...batches].sort(), [1, 2, 3, 4]);
   });
 
   it('the strict server does reject a wrong body (so the check above means something)', async () => {
     const d = await discoverSchema({ kind: 'oip', model: OIP_METADATA.name }, { baseUrl: url });
-    const body = JSON.parse(buildCorpus(d, { count: 1, seed: 1 }).body.bodies[0]!) as { inputs: Array<{ data: unknown[] }> };
+    const body = JSON.parse(buildCorpus(d, { count: 1, seed: 1 }).bodies[0]!) as { inputs: Array<{ data: unknown[] }> };
     body.inputs[0]!.data.pop();
     const { counts, rejected } = await postAll(`${url}/v2/models/${OIP_METADATA.name}/infer`, [JSON.stringify(body)]);
     assert.deepEqual(counts, { 400: 1 });

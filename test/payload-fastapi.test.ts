@@ -100,7 +100,7 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
   it('the service is strict: it rejects wrong bodies with 422', async () => {
     assert.equal((await post('{}')).status, 422);
     const d = await discoverSchema({ kind: 'openapi' }, { baseUrl: url, method: 'POST', path: PREDICT });
-    const good = JSON.parse(buildCorpus(d, { count: 1, seed: 1 }).body.bodies[0]!) as Record<string, unknown>;
+    const good = JSON.parse(buildCorpus(d, { count: 1, seed: 1 }).bodies[0]!) as Record<string, unknown>;
     assert.equal((await post(JSON.stringify(good))).status, 200);
     assert.equal((await post(JSON.stringify({ ...good, unknown_field: 1 }))).status, 422, 'extra fields are forbidden');
     assert.equal((await post(JSON.stringify({ ...good, age: String(good['age']) }))).status, 422, 'no string-to-int coercion');
@@ -112,13 +112,13 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
     assert.equal(d.origin, `GET ${url}/openapi.json: POST ${PREDICT} (as /api/models/{model_name}/prediction)`);
     const corpus = buildCorpus(d, { count: 500, seed: 7 });
     const rejected: string[] = [];
-    for (const body of corpus.body.bodies) {
+    for (const body of corpus.bodies) {
       const r = await post(body);
       if (r.status !== 200) rejected.push(`${r.status} ${r.text}\n  for ${body}`);
     }
     assert.equal(rejected.length, 0, `${rejected.length} of 500 rejected:\n${rejected.slice(0, 3).join('\n')}`);
     // The corpus exercises the optional and nested parts, not just the required minimum.
-    const parsed = corpus.body.bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
+    const parsed = corpus.bodies.map((b) => JSON.parse(b) as Record<string, unknown>);
     for (const k of ['dependents', 'previous_addresses', 'tags', 'scores', 'location', 'ip', 'premium', 'birthday']) {
       assert.ok(parsed.filter((p) => k in p).length > 200, `${k} present in most bodies`);
     }
@@ -129,7 +129,7 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
     const corpus = buildCorpus(d, { count: 1000, seed: 8 });
     const result = await runLoad({
       baseUrl: url,
-      endpoints: [{ name: 'predict', method: 'POST', path: PREDICT, headers: {}, body: corpus.body, weight: 1, okStatus: (s) => s >= 200 && s < 300 }],
+      endpoints: [{ name: 'predict', method: 'POST', path: PREDICT, headers: {}, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, weight: 1, okStatus: (s) => s >= 200 && s < 300 }],
       load: { model: 'closed', perUserRate: 0, stages: [{ name: 'load', durationMs: 2000, users: 4, spawnRate: 1000 }] },
       timeoutMs: 10_000,
       seed: 1,

@@ -17,7 +17,7 @@ import { createOipGenerator, parseOipMetadata, type OipModelMetadata } from '../
 import { PRESETS, applyPreset, findPreset, wrapInstances } from '../src/payload/presets.ts';
 import { compilePattern } from '../src/payload/regex.ts';
 import { bodiesFromCsv, parseCsv } from '../src/payload/replay.ts';
-import { mulberry32 } from '../src/load/requests.ts';
+import { mulberry32 } from '../src/payload/random.ts';
 import { parse as parseYaml } from 'yaml';
 
 const Ajv = AjvModule.default;
@@ -463,20 +463,19 @@ describe('Open Inference Protocol bodies', () => {
 });
 
 describe('buildCorpus (pre-generation)', () => {
-  it('returns the engine\'s body list, with its cost', () => {
+  it('returns the bodies, where they came from, and their cost', () => {
     const c = buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'metadata' }, { seed: 1 });
-    assert.equal(c.body.kind, 'list');
-    assert.equal(c.body.bodies.length, 1000);
-    assert.equal(c.body.origin, 'generated from metadata');
+    assert.equal(c.bodies.length, 1000);
+    assert.equal(c.origin, 'generated from metadata');
     assert.equal(c.stats.count, 1000);
     assert.ok(c.stats.ms > 0 && c.stats.bodiesPerSecond > 1000);
     const validate = draft7(inputSchema);
-    assert.ok(c.body.bodies.every((b) => validate(JSON.parse(b))));
+    assert.ok(c.bodies.every((b) => validate(JSON.parse(b))));
   });
 
   it('wraps batches for presets that take several instances', () => {
     const c = buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, count: 10, wrap: 'dataframe_records', batch: 3 });
-    for (const b of c.body.bodies) assert.equal((JSON.parse(b) as { dataframe_records: unknown[] }).dataframe_records.length, 3);
+    for (const b of c.bodies) assert.equal((JSON.parse(b) as { dataframe_records: unknown[] }).dataframe_records.length, 3);
     assert.throws(() => buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, batch: 2 }), /a batch of 2 needs a wrapping/);
   });
 
@@ -484,7 +483,7 @@ describe('buildCorpus (pre-generation)', () => {
     const doc = parseYaml(readFileSync(new URL('MLmodel', FIXTURES), 'utf8'));
     const { schema } = mlflowSignatureSchema(doc, 'MLmodel');
     const c = buildCorpus({ kind: 'schema', schema, root: schema, path: '#', origin: 'MLmodel' }, { seed: 1, count: 200, wrap: 'dataframe_split', batch: 2 });
-    const body = JSON.parse(c.body.bodies[0]!) as { dataframe_split: { columns: string[]; data: unknown[][] } };
+    const body = JSON.parse(c.bodies[0]!) as { dataframe_split: { columns: string[]; data: unknown[][] } };
     assert.ok(body.dataframe_split.columns.includes('age'));
     const validate = draft7(schema);
     for (let i = 0; i < 200; i++) {

@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { runLoad } from '../src/load/engine.ts';
 import { statsFor } from '../src/metrics/result.ts';
 import { abortingSlo, evaluate, evaluateSlo } from '../src/verdict/evaluate.ts';
-import { SloSyntaxError, parseSloLine, resolveSlo } from '../src/verdict/slo.ts';
-import type { Slo } from '../src/verdict/types.ts';
+import { SloSyntaxError, parseSloLine, resolveSlo } from '../src/plan/slo.ts';
+import type { Slo } from '../src/plan/types.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 const plan = { stageNames: ['one', 'two'], endpointNames: ['a', 'b'], warmupMs: 0 };

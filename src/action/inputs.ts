@@ -10,7 +10,7 @@ import { parseDocument, LineCounter } from 'yaml';
 import { type Override, type RawConfig, applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../plan/config.ts';
 import type { Plan } from '../plan/types.ts';
 import { loadReshape, readyOverrides, requestReshape, serviceOverrides } from '../plan/overrides.ts';
-import { SloSyntaxError, parseSloLine } from '../verdict/slo.ts';
+import { SloSyntaxError, parseSloLine } from '../plan/slo.ts';
 
 export class InputError extends Error {
   override readonly name = 'InputError';

@@ -11,6 +11,7 @@
 // delayed; those still waiting when the run ends are counted as unsent.
 
 import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
+import type { Progress } from '../metrics/progress.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
 import { H1Slot, RequestBytes } from './h1.ts';
@@ -18,20 +19,6 @@ import { RequestTimeout, RunStopped, Slot, type SlotLike, type SlotListener } fr
 import { prepareRequests } from './requests.ts';
 import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
 import { VERSION } from '../version.ts';
-
-export interface Progress {
-  elapsedMs: number;
-  totalMs: number;
-  stage: number;
-  stageName: string;
-  users?: number;
-  targetRate?: number;
-  rps: number;
-  p95: number | null;
-  requests: number;
-  failures: number;
-  inFlight: number;
-}
 
 /** Abort the engine's signal with one of these to say how the run ended and why. */
 export class LoadStop extends Error {

@@ -2,18 +2,7 @@
 // Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
 
 import type { EndpointPlan } from '../plan/types.ts';
-
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence of requests. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../payload/random.ts';
 
 export interface PreparedEndpoint {
   index: number;

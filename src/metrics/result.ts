@@ -10,6 +10,7 @@ import {
   newHistogram,
   serializeHistogram,
 } from './histogram.ts';
+import type { ResourceSource } from '../service/watch.ts';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -78,7 +79,7 @@ export interface TimelinePoint {
 
 /** How the service's CPU and memory were watched, and what they peaked at. */
 export interface ResourceInfo {
-  source: 'proc' | 'container';
+  source: ResourceSource;
   /** For a container: read from its cgroup, or asked of the engine (`docker stats`) where the cgroup is not on this host. */
   via?: 'cgroup' | 'engine stats';
   samples: number;

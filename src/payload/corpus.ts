@@ -1,9 +1,8 @@
 // Pre-generation: every request body is built before the load starts, so generating them costs the
-// engine nothing and cannot skew its timings. The engine cycles the list (BodySource kind 'list').
+// engine nothing and cannot skew its timings. The engine cycles the list.
 // Generation is fast (tens of thousands of bodies per second for typical model inputs; see
 // bench/payload.ts), so the default 1000 bodies take milliseconds.
 
-import type { BodySource } from '../plan/types.ts';
 import type { Discovered } from './discover.ts';
 import { createGenerator, type GeneratorOptions } from './generate.ts';
 import { createOipGenerator, type OipBodyOptions } from './oip.ts';
@@ -35,7 +34,10 @@ export interface CorpusStats {
 }
 
 export interface Corpus {
-  body: Extract<BodySource, { kind: 'list' }>;
+  /** The bodies, serialized, in the order the engine cycles them. */
+  bodies: string[];
+  /** Where they came from, for reports: "generated from <schema origin>". */
+  origin: string;
   stats: CorpusStats;
 }
 
@@ -71,7 +73,8 @@ export function buildCorpus(source: Discovered, opts: CorpusOptions): Corpus {
   }
   const ms = performance.now() - t0;
   return {
-    body: { kind: 'list', bodies, origin: `generated from ${source.origin}` },
+    bodies,
+    origin: `generated from ${source.origin}`,
     stats: { count, ms, bodiesPerSecond: ms > 0 ? (count / ms) * 1000 : Infinity, bytes, meanBytes: bytes / count },
   };
 }

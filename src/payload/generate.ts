@@ -36,7 +36,7 @@
 
 import { faker as englishFaker } from '@faker-js/faker/locale/en';
 import type { Faker } from '@faker-js/faker';
-import { mulberry32 } from '../load/requests.ts';
+import { mulberry32 } from './random.ts';
 import { RegexUnsupported, compilePattern, type PatternGenerator } from './regex.ts';
 import { FORMAT_CHECKS, checkValue, escapePointer, jsonEqual, resolvePointer } from './validate.ts';
 

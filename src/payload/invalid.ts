@@ -3,7 +3,7 @@
 // enum), and each is checked to really be invalid against the schema before it is used.
 
 import { createGenerator } from './generate.ts';
-import { mulberry32 } from '../load/requests.ts';
+import { mulberry32 } from './random.ts';
 import { checkValue, resolvePointer } from './validate.ts';
 
 export type Breakage = 'missing-field' | 'wrong-type' | 'out-of-range';

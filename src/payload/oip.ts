@@ -9,7 +9,7 @@
 
 import { faker as englishFaker } from '@faker-js/faker/locale/en';
 import type { Faker } from '@faker-js/faker';
-import { mulberry32 } from '../load/requests.ts';
+import { mulberry32 } from './random.ts';
 
 export interface OipTensorMetadata {
   name: string;

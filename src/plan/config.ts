@@ -10,18 +10,17 @@
 //              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
 //   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
-//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/verdict/slo.ts)
+//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   warm-up, timeout, seed, output, progress-interval
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
-import type { BodySource, ContainerPlan, EndpointPlan, LoadPlan, MonitorPlan, OnExit, Plan, PullPolicy, RateStage, ReadinessPlan, ServicePlan, UserStage } from './types.ts';
+import type { BodySource, ContainerPlan, EndpointPlan, LoadPlan, MonitorPlan, OnExit, Plan, PullPolicy, RateStage, ReadinessPlan, ServicePlan, Slo, UserStage } from './types.ts';
 import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
 import { splitWords } from './words.ts';
-import { SloSyntaxError, parseSloLine, resolveSlo } from '../verdict/slo.ts';
+import { SloSyntaxError, parseSloLine, resolveSlo } from './slo.ts';
 import { BODY_WRAPS, type BodyWrap, DEFAULT_CORPUS_SIZE, type PresetEndpoint, type SchemaSource, applyPreset, findPreset, readCsvBodies } from '../payload/index.ts';
-import type { Slo } from '../verdict/types.ts';
 
 export { ConfigError } from './reader.ts';
 

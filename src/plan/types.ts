@@ -1,5 +1,4 @@
 import type { BodyWrap, SchemaSource } from '../payload/index.ts';
-import type { Slo } from '../verdict/types.ts';
 
 // The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
 // Times are milliseconds, rates are per second.
@@ -165,4 +164,39 @@ export interface Plan {
   configPath?: string;
   /** Relative files named in the config resolve against this. */
   baseDir: string;
+}
+
+// SLOs as data: parsed from lines in slo.ts, judged in src/verdict/.
+
+export type Comparison = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+export type SloMetric =
+  | { kind: 'latency'; stat: 'percentile'; percentile: number }
+  | { kind: 'latency'; stat: 'mean' | 'max' | 'min' }
+  /** Failed requests / requests, as a fraction (0.001 = 0.1%). */
+  | { kind: 'error-rate' }
+  /** Failed requests, a count. */
+  | { kind: 'errors' }
+  /** Requests per second: mean over the scope, or the highest / lowest whole second. */
+  | { kind: 'throughput'; stat: 'mean' | 'peak' | 'min' };
+
+export interface Slo {
+  /** The line as written. */
+  text: string;
+  metric: SloMetric;
+  op: Comparison;
+  /** In the metric's unit: ms for latency, a fraction for error-rate, a count for errors, req/s for throughput. */
+  threshold: number;
+  /** Resolved stage index, when scoped to a stage. */
+  stage?: number;
+  /** Resolved endpoint index, when scoped to an endpoint. */
+  endpoint?: number;
+  /** Leave the warm-up out (default true when the run has a warm-up). */
+  excludeWarmup: boolean;
+  /** Stop the run as soon as this SLO fails on the data so far (k6's abortOnFail)... */
+  abortOnFail: boolean;
+  /** ...but not before this many ms into the run. */
+  abortAfterMs?: number;
+  /** Where it was declared, for annotations: a config file and line, or an input name and line. */
+  source?: { file: string; line: number };
 }

@@ -3,7 +3,7 @@
 
 import { percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, statsFor } from '../metrics/result.ts';
-import { round } from '../report/console.ts';
+import { round } from '../format.ts';
 import type { Verdict } from '../verdict/types.ts';
 
 export function runOutputs(r: RunResult, verdict: Verdict): Record<string, string> {

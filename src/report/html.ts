@@ -25,7 +25,8 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { describeLoad, fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, round, verdictParts, watchSummary } from './console.ts';
+import { describeLoad, generatorWarnings, verdictParts, watchSummary } from './console.ts';
+import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
 

@@ -8,7 +8,7 @@
 import { percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { fmtMs, fmtPct } from './console.ts';
+import { fmtMs, fmtPct } from '../format.ts';
 import { escapeXml, truncate } from './escape.ts';
 
 export const SLO_CLASSNAME = 'loadgate.slo';

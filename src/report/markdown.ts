@@ -16,7 +16,8 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { describeLoad, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, generatorWarnings, invalidSummary, round, verdictParts, watchSummary } from './console.ts';
+import { describeLoad, generatorWarnings, invalidSummary, verdictParts, watchSummary } from './console.ts';
+import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {

@@ -3,8 +3,9 @@
 
 import { maxMs, minMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, meanMs, statsFor } from '../metrics/result.ts';
-import { fmtMs, fmtNum, fmtPct } from '../report/console.ts';
-import type { Comparison, Slo, SloOutcome, Verdict } from './types.ts';
+import { fmtMs, fmtNum, fmtPct } from '../format.ts';
+import type { SloOutcome, Verdict } from './types.ts';
+import type { Comparison, Slo } from '../plan/types.ts';
 
 export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   const outcomes = slos.map((s) => evaluateSlo(r, s));

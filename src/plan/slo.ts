@@ -11,7 +11,7 @@
 // throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
 // With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
 
-import { parseDuration } from '../plan/reader.ts';
+import { parseDuration } from './reader.ts';
 import type { Comparison, Slo, SloMetric } from './types.ts';
 
 export class SloSyntaxError extends Error {
