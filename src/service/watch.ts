@@ -14,8 +14,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import type { MonitorPlan } from '../plan/types.ts';
-import type { ServiceWatch } from './common.ts';
-import { cliOf, lastLine } from './engine-cli.ts';
+import type { ServiceWatch } from './running-service.ts';
+import { containerCli, lastLine } from './container-cli.ts';
 import { readProcStat } from './procfs.ts';
 
 
@@ -73,7 +73,7 @@ export function startWatching(target: ServiceWatch, monitors: readonly MonitorPl
     stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
   } else if (target?.kind === 'container') {
     source = 'container';
-    stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
+    stops.push(sampleContainer(target.cli, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
   }
   for (const m of monitors) {
     stops.push(
@@ -281,7 +281,7 @@ function sampleContainer(
   let idle: Promise<void> = Promise.resolve();
   let finalSample = () => {};
   // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
-  const cli = cliOf(engine);
+  const cli = containerCli(engine);
   const run = (args: string[]) =>
     cli.run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   idle = (async () => {
