@@ -9,7 +9,10 @@ import { ConfigError, buildPlan, emptyConfig, applyOverrides } from '../src/plan
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { formatSummary } from '../src/report/console.ts';
 import { parseProcStat } from '../src/service/procfs.ts';
-import { type MonitorSample, type ResourceSample, cpuPercentBetween, findCgroupFiles, parseDockerStatsLine, parseMonitorOutput, parseSize, startWatching } from '../src/service/watch.ts';
+import { parseMonitorOutput } from '../src/service/monitors.ts';
+import { findCgroupFiles, parseDockerStatsLine, parseSize } from '../src/service/sample-container.ts';
+import { cpuPercentBetween } from '../src/service/sample-process.ts';
+import { type MonitorSample, type ResourceSample, startWatching } from '../src/service/watch.ts';
 import { attachWatch } from '../src/metrics/resources.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { passingVerdict } from './fixtures/verdict.ts';
