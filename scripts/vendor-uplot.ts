@@ -33,15 +33,19 @@ export function readInstalledUplot(root = ROOT): UplotPackage {
 }
 
 /**
- * The text goes inside <script> and <style> elements as is: it must not contain what would end the
- * element early or open an HTML comment there. (uPlot's builds contain none; a future one that does needs
- * a different way in, so this refuses rather than rewriting code.)
+ * Text that goes inside a <script> or <style> element as is must not contain what would end the element
+ * early or open an HTML comment there. This refuses rather than rewriting code: text that does needs a
+ * different way in. (Also used by scripts/inline-html-assets.ts for the report's own assets.)
  */
+export function assertInlinable(what: string, text: string, tag: 'script' | 'style'): void {
+  const bad = new RegExp(`</${tag}|<!--|<script`, 'i').exec(text);
+  if (bad) throw new Error(`${what} contains "${bad[0]}" at ${bad.index}: it cannot be inlined as is`);
+}
+
+/** uPlot's builds contain nothing that ends their element early; a future one that does fails here. */
 export function checkInlinable(u: UplotPackage): void {
-  for (const [what, text, tag] of [['JS', u.js, 'script'], ['CSS', u.css, 'style']] as const) {
-    const bad = new RegExp(`</${tag}|<!--|<script`, 'i').exec(text);
-    if (bad) throw new Error(`uPlot ${u.version} ${what} contains "${bad[0]}" at ${bad.index}: it cannot be inlined as is`);
-  }
+  assertInlinable(`uPlot ${u.version} JS`, u.js, 'script');
+  assertInlinable(`uPlot ${u.version} CSS`, u.css, 'style');
 }
 
 export function renderVendorModule(u: UplotPackage): string {

@@ -166,7 +166,7 @@ describe('a container service from its image', { skip }, () => {
       },
     });
     assert.ok(told?.kind === 'container', JSON.stringify(told));
-    assert.equal(told.engine, 'docker');
+    assert.equal(told.cli, 'docker');
     assert.match(told.id, /^[0-9a-f]{64}$/);
     assert.match(told.name, /^loadgate-[0-9a-f]{10}$/);
     shortIds.set(told.name, told.id.slice(0, 12));
@@ -339,7 +339,7 @@ describe('a container that dies or a run that is stopped', { skip }, () => {
     await assertGone(containerName(r.stdout), cli.pid);
   });
 
-  it('SIGTERM to the CLI mid-run: exit 130 within seconds, reports written, no container and no engine CLI left', async () => {
+  it('SIGTERM to the CLI mid-run: exit 130 within seconds, reports written, no container and no container CLI left', async () => {
     const dir = tempDir('loadgate-ctr-');
     const cli = startCli(['run', '--config', configFile(dir, exampleService(), { load: { pacing: '5/s', stages: [{ duration: '30s', users: 2 }] } })]);
     await cli.waitFor(/^\[\d+s\/30s\] /m, 30_000);
@@ -502,7 +502,7 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
   on-exit: continue`);
     assert.deepEqual(plan.service, {
       kind: 'container',
-      engine: 'podman',
+      cli: 'podman',
       image: 'my/model:1.2',
       port: 8000,
       env: { MODEL: 'small', DEBUG: 'true' },
@@ -522,7 +522,7 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
   it('defaults: docker, pull missing, stop on exit; docker-style sizes; a command service keeps on-exit too', () => {
     const plan = planOf('  image: m:1\n  port: 80\n  memory: 256m\n  cpus: 0.5\n  env-file: app.env');
     const s = plan.service as ContainerPlan;
-    assert.deepEqual([s.engine, s.pull, s.onExit, s.memoryBytes, s.cpus, s.envFiles], ['docker', 'missing', 'stop', 256 * 2 ** 20, 0.5, [join(dir, 'app.env')]]);
+    assert.deepEqual([s.cli, s.pull, s.onExit, s.memoryBytes, s.cpus, s.envFiles], ['docker', 'missing', 'stop', 256 * 2 ** 20, 0.5, [join(dir, 'app.env')]]);
     const cmd = planOf('  command: "node s.ts --port {port}"\n  on-exit: continue');
     assert.equal(cmd.service.kind === 'command' && cmd.service.onExit, 'continue');
   });
@@ -540,7 +540,7 @@ describe('container config: keys, defaults, and errors naming the YAML path', ()
     assert.deepEqual(args.slice(-5), ['--shm-size', '1g', 'm:1', 'serve', '--fast']);
   });
 
-  it('variables that would steer the engine CLI itself go by value; --network host publishes nothing', () => {
+  it('variables that would steer the container CLI itself go by value; --network host publishes nothing', () => {
     const s = planOf('  image: m:1\n  port: 8000\n  env: {PATH: /opt/bin, DOCKER_HOST: x, TOKEN: t}\n  args: --network host').service as ContainerPlan;
     const args = runArgs(s, 'loadgate-0123456789');
     const env = args.flatMap((a, i) => (args[i - 1] === '-e' ? [a] : []));

@@ -8,13 +8,17 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { INLINED_FILE, readHtmlAssets, renderInlinedModule, withoutOpeningComment } from '../scripts/inline-html-assets.ts';
 import { readInstalledUplot, renderVendorModule, VENDOR_FILE } from '../scripts/vendor-uplot.ts';
 import { runLoad } from '../src/load/engine.ts';
 import { percentileMs } from '../src/metrics/histogram.ts';
 import { Recorder } from '../src/metrics/recorder.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../src/metrics/result.ts';
 import { fmtMs, fmtNum } from '../src/format.ts';
-import { chartData, PERCENTILES, renderHtmlReport, scriptJson } from '../src/report/html.ts';
+import { PERCENTILES } from '../src/report/csv.ts';
+import { renderHtmlReport, scriptJson } from '../src/report/html.ts';
+import { CHART_JS, REPORT_CSS } from '../src/report/html-assets/inlined.ts';
+import { chartData } from '../src/report/html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from '../src/report/vendor/uplot.ts';
 import { evaluate } from '../src/verdict/evaluate.ts';
 import { parseSloLine, resolveSlo } from '../src/plan/slo.ts';
@@ -345,6 +349,29 @@ describe('vendored uPlot', () => {
   it('can be inlined: nothing in it ends a script or style element', () => {
     assert.ok(!/<\/script|<!--|<script/i.test(UPLOT_JS));
     assert.ok(!/<\/style|<!--/i.test(UPLOT_CSS));
+  });
+});
+
+describe("the report's own assets (src/report/html-assets/)", () => {
+  it('the inlined module equals what the asset files generate (regenerate: node scripts/inline-html-assets.ts)', () => {
+    const assets = readHtmlAssets();
+    assert.equal(readFileSync(INLINED_FILE, 'utf8'), renderInlinedModule(assets), 'the generated module, byte for byte');
+    assert.equal(REPORT_CSS, withoutOpeningComment(assets.css));
+    assert.equal(CHART_JS, withoutOpeningComment(assets.js));
+  });
+
+  it('leave their opening comment out of the page, and nothing else', () => {
+    assert.equal(withoutOpeningComment('/* for readers\n   only */\n(function () {})();\n'), '\n(function () {})();\n');
+    assert.equal(withoutOpeningComment('\nbody { margin: 0; } /* kept */\n'), '\nbody { margin: 0; } /* kept */\n');
+    const html = renderHtmlReport(constructedResult(), passingVerdict());
+    assert.ok(html.includes(`<script>${CHART_JS}</script>`) && html.includes(`<style>${REPORT_CSS}</style>`));
+    assert.ok(!html.includes('scripts/inline-html-assets.ts'), 'no asset header in the page');
+  });
+
+  it('are refused when they hold what would end their element early', () => {
+    const ok = readHtmlAssets();
+    assert.throws(() => renderInlinedModule({ ...ok, js: `${ok.js}\nvar s = '</script>';\n` }), /chart\.js contains "<\/script" at \d+: it cannot be inlined as is/);
+    assert.throws(() => renderInlinedModule({ ...ok, css: `${ok.css}\n/* <!-- */\n` }), /report\.css contains "<!--"/);
   });
 });
 

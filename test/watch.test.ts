@@ -9,7 +9,10 @@ import { ConfigError, buildPlan, emptyConfig, applyOverrides } from '../src/plan
 import { renderMarkdown } from '../src/report/markdown.ts';
 import { formatSummary } from '../src/report/console.ts';
 import { parseProcStat } from '../src/service/procfs.ts';
-import { type MonitorSample, type ResourceSample, cpuPercentBetween, findCgroupFiles, parseDockerStatsLine, parseMonitorOutput, parseSize, startWatching } from '../src/service/watch.ts';
+import { parseMonitorOutput } from '../src/service/monitors.ts';
+import { findCgroupFiles, parseDockerStatsLine, parseSize } from '../src/service/sample-container.ts';
+import { cpuPercentBetween } from '../src/service/sample-process.ts';
+import { type MonitorSample, type ResourceSample, startWatching } from '../src/service/watch.ts';
 import { attachWatch } from '../src/metrics/resources.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { passingVerdict } from './fixtures/verdict.ts';
@@ -229,7 +232,7 @@ output: ${dir}/out
     const name = `loadgate-test-watch-${process.pid}`;
     const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sh', '-c', 'while :; do :; done']).trim();
     try {
-      const w = startWatching({ kind: 'container', engine: 'docker', id }, []);
+      const w = startWatching({ kind: 'container', cli: 'docker', id }, []);
       const until = Date.now() + 15_000;
       while (w.resources.length < 3 && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
       await w.stop();
@@ -254,7 +257,7 @@ output: ${dir}/out
       const engine = writeFile(dir, 'engine', `#!/bin/sh\nif [ "$1" = inspect ]; then echo ${pid}; exit 0; fi\nexec docker "$@"\n`);
       chmodSync(engine, 0o755);
       try {
-        const w = startWatching({ kind: 'container', engine, id }, []);
+        const w = startWatching({ kind: 'container', cli: engine, id }, []);
         const until = Date.now() + 15_000;
         while (w.resources.length < 2 && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
         await w.stop();
@@ -268,7 +271,7 @@ output: ${dir}/out
   }
 
   it('says once why a container cannot be sampled, and goes on', { skip: dockerSkip() }, async () => {
-    const w = startWatching({ kind: 'container', engine: 'docker', id: 'loadgate-test-no-such-container' }, []);
+    const w = startWatching({ kind: 'container', cli: 'docker', id: 'loadgate-test-no-such-container' }, []);
     await new Promise((res) => setTimeout(res, 1500));
     await w.stop();
     assert.equal(w.resources.length, 0);

@@ -100,7 +100,7 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     onProgress: (p) => core.info(formatProgress(p, stages)),
     // The post step removes it if this process cannot (killed, or out of time on a cancel).
     onServiceStarted: (s) => {
-      if (s.kind === 'container') saveContainer(runnerState, { engine: s.engine, id: s.id });
+      if (s.kind === 'container') saveContainer(runnerState, { engine: s.cli, id: s.id });
       if (s.kind === 'command') {
         const startTicks = processStartTicks(s.pid);
         if (startTicks) saveProcessGroup(runnerState, { pgid: s.pid, startTicks });

@@ -1,7 +1,8 @@
 // Request bodies from schemas: discovery (where the schema is), generation (random valid values),
 // presets (model servers' conventions), pre-generation into the engine's body list, CSV replay.
 
-export { SchemaError, checkSupported, createGenerator, generateBodies, renderBodies } from './generate.ts';
+export { createGenerator, generateBodies, renderBodies } from './generate.ts';
+export { SchemaError, checkSupported } from './schema-check.ts';
 export type { GenerateOptions, GeneratorOptions, ValueGenerator } from './generate.ts';
 export { DiscoveryError, discoverFirst, discoverSchema, getJson, mlflowSignatureSchema, operationSchema } from './discover.ts';
 export type { DiscoverContext, Discovered, SchemaSource } from './discover.ts';

@@ -9,7 +9,7 @@
 
 import { faker as englishFaker } from '@faker-js/faker/locale/en';
 import type { Faker } from '@faker-js/faker';
-import { mulberry32 } from './random.ts';
+import { mulberry32, randomInt } from './random.ts';
 
 export interface OipTensorMetadata {
   name: string;
@@ -99,7 +99,7 @@ export function createOipGenerator(meta: OipModelMetadata, opts: OipBodyOptions)
   const dmin = Math.max(1, opts.dynamicMin ?? 1);
   const dmax = Math.max(dmin, opts.dynamicMax ?? 4);
   const maxElements = opts.maxElements ?? 65536;
-  const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const int = (lo: number, hi: number) => randomInt(rand, lo, hi);
   for (const t of meta.inputs) {
     const fixed = t.shape.reduce((a, d) => a * (d === -1 ? dmin : d), 1);
     if (fixed > maxElements) {

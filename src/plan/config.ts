@@ -332,7 +332,7 @@ function readContainer(r: Reader, s: Record<string, unknown>, at: Path, baseDir:
   const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
   return {
     kind: 'container',
-    engine,
+    cli: engine,
     image,
     port,
     env: readEnv(r, s['env'], [...at, 'env']),

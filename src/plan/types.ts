@@ -87,7 +87,7 @@ export type PullPolicy = 'missing' | 'always' | 'never';
 export interface ContainerPlan {
   kind: 'container';
   /** The CLI: docker, or podman (its docker-compatible CLI). */
-  engine: string;
+  cli: string;
   /** The image to run, and the tag a build: gives what it builds. */
   image: string;
   /** The port the service listens on inside the container; published on 127.0.0.1 at a free host port. */

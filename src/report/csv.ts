@@ -34,8 +34,9 @@
 import { maxMs, minMs, percentileMs } from '../metrics/histogram.ts';
 import { type EndpointInfo, type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 
-const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
-const PERCENTILE_HEADERS = ['50%', '66%', '75%', '80%', '90%', '95%', '98%', '99%', '99.9%', '99.99%', '100%'];
+/** Locust's percentile columns; the HTML report's percentile table shows the same. */
+export const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100] as const;
+const PERCENTILE_HEADERS = PERCENTILES.map((p) => `${p}%`);
 const NA = 'N/A';
 const EOL = '\r\n';
 

@@ -3,21 +3,22 @@
 // follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
 //
 // Everything goes through execFile/spawn with argument lists (never a shell): image names, paths and
-// arguments from the config reach the engine exactly as written. Environment values are passed by
+// arguments from the config reach the container CLI exactly as written. Environment values are passed by
 // name (`-e NAME`, the value in the CLI's own environment), so they do not show in `ps`.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ContainerPlan } from '../plan/types.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, type Tail, exitMessage, openOutput, within } from './common.ts';
-import { type Engine, cliOf, codeOf, lastLine } from './engine-cli.ts';
+import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
+import { type Tail, openOutput } from './output.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
 export const CONTAINER_PREFIX = 'loadgate-';
 
 export async function startContainer(plan: ContainerPlan, opts: StartOptions = {}): Promise<RunningService> {
-  const engine = cliOf(plan.engine);
+  const cli = containerCli(plan.cli);
   const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
   const { keep, tail, close: closeLog } = openOutput(opts.logFile);
   const fail = async (message: string): Promise<never> => {
@@ -25,49 +26,49 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     throw new ServiceError(message);
   };
 
-  await prepareImage(plan, engine, keep, tail, opts.signal).catch(async (e: unknown) => fail((e as Error).message));
+  await prepareImage(plan, cli, keep, tail, opts.signal).catch(async (e: unknown) => fail((e as Error).message));
   if (opts.signal?.aborted) await fail('stopped before the container was started');
 
   // Registered before `run`, so that a container created by a `run` that then fails (a port or a
-  // limit the engine refuses) or is cut short by an exit is still removed.
-  live.set(name, { engine: plan.engine, children: [] });
+  // limit the CLI refuses) or is cut short by an exit is still removed.
+  live.set(name, { cli: plan.cli, children: [] });
   const removeNow = async () => {
-    await removeContainer(plan.engine, name);
+    await removeContainer(plan.cli, name);
     live.delete(name);
   };
-  const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e: unknown) => {
+  const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e: unknown) => {
     await removeNow();
     return fail((e as Error).message);
   });
   if (started.code !== 0) {
     await removeNow();
-    await fail(`${plan.engine} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
+    await fail(`${plan.cli} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
   }
-  // `run -d` prints the id last (after any warnings the engine prints to stdout).
+  // `run -d` prints the id last (after any warnings the CLI prints to stdout).
   const id = started.stdout.trim().split('\n').pop()!.trim();
   const short = id.slice(0, 12);
-  opts.onStarted?.({ kind: 'container', engine: plan.engine, id, name });
+  opts.onStarted?.({ kind: 'container', cli: plan.cli, id, name });
 
   // The container's output, from its start, until it is gone.
-  const logs = spawnTracked(name, plan.engine, ['logs', '-f', id]);
+  const logs = spawnTracked(name, plan.cli, ['logs', '-f', id]);
   logs.stdout!.on('data', keep);
   logs.stderr!.on('data', keep);
   const logsDone = new Promise<void>((res) => logs.on('close', () => res()));
   logs.on('error', () => {});
 
   let stopping: Promise<void> | undefined;
-  const { exited, pending } = watchExit(engine, name, id, plan, logsDone);
+  const { exited, pending } = watchExit(cli, name, id, plan, logsDone);
   const svc: RunningService = {
     baseUrl: plan.baseUrl,
     exited,
     exitPending: pending,
     lastLines: (n = 15) => tail.last(n),
-    watch: { kind: 'container', engine: plan.engine, id },
+    watch: { kind: 'container', cli: plan.cli, id },
     describe: () => `container ${name} (image ${plan.image}, id ${short})`,
     stop(graceMs = 5000) {
       stopping ??= (async () => {
         // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
-        await engine.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        await cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
         await removeNow();
         // The last output: `logs -f` ends once the container is gone.
         await within(logsDone, 1000);
@@ -79,10 +80,10 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     },
   };
 
-  // The host port the engine picked (127.0.0.1::PORT): no race with another process for a free port.
+  // The host port docker (or podman) picked (127.0.0.1::PORT): no race with another process for a free port.
   const port = hostNetwork(plan.args)
     ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
-    : await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
+    : await cli.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
   if (port.code !== 0 || !hostPort) {
     // Most often the container already exited (its ports go with it): say that, with its output.
@@ -102,8 +103,8 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
  * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
  * it). Resolves once its last output has been read too, so error messages show it.
  */
-function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan, logsDone: Promise<void>): { exited: Promise<ServiceExit>; pending: () => boolean } {
-  const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+function watchExit(cli: ContainerCli, name: string, id: string, plan: ContainerPlan, logsDone: Promise<void>): { exited: Promise<ServiceExit>; pending: () => boolean } {
+  const waiter = spawnTracked(name, plan.cli, ['wait', id]);
   let ended = false;
   let told = false;
   let out = '';
@@ -118,15 +119,15 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
       const exitCode = Number.parseInt(out.trim(), 10);
       let exit: ServiceExit;
       if (code !== 0 || !Number.isFinite(exitCode)) {
-        exit = { code: null, signal: null, note: `${plan.engine} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
+        exit = { code: null, signal: null, note: `${plan.cli} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
       } else {
         const notes: string[] = [];
-        // tini (--init) and the engine report death by signal N as 128 + N.
+        // tini (--init) and docker (or podman) report death by signal N as 128 + N.
         const sig = exitCode > 128 ? Object.entries(constants.signals).find(([, n]) => n === exitCode - 128)?.[0] : undefined;
         if (sig) notes.push(`killed by ${sig}`);
-        const oom = await engine.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
+        const oom = await cli.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
         if (oom?.stdout.trim() === 'true') {
-          notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtBytes(plan.memoryBytes)} memory limit` : 'out of memory');
+          notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtLimit(plan.memoryBytes)} memory limit` : 'out of memory');
         }
         exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
       }
@@ -147,12 +148,12 @@ function watchExit(engine: Engine, name: string, id: string, plan: ContainerPlan
  * Removes a container by id or name, running or not, with its anonymous volumes: for the action's post
  * step, when the main step was killed before it could (it saved the id from onServiceStarted). Never throws.
  */
-export async function removeContainer(engine: string, idOrName: string, timeoutMs = 30_000): Promise<{ removed: boolean; message: string }> {
+export async function removeContainer(cli: string, idOrName: string, timeoutMs = 30_000): Promise<{ removed: boolean; message: string }> {
   try {
-    const r = await cliOf(engine).run(['rm', '-f', '-v', idOrName], { timeoutMs });
+    const r = await containerCli(cli).run(['rm', '-f', '-v', idOrName], { timeoutMs });
     // docker 20.10 answers 0 for a container that is not there; newer versions and podman answer 1.
     if (/no such container|no container with name or id/i.test(r.stderr)) return { removed: false, message: `${idOrName} was already gone` };
-    if (r.code !== 0) return { removed: false, message: `${engine} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
+    if (r.code !== 0) return { removed: false, message: `${cli} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
     return { removed: true, message: `removed ${idOrName}` };
   } catch (e) {
     return { removed: false, message: (e as Error).message };
@@ -160,21 +161,21 @@ export async function removeContainer(engine: string, idOrName: string, timeoutM
 }
 
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
-async function prepareImage(plan: ContainerPlan, engine: Engine, output: (b: Buffer) => void, tail: Tail, signal?: AbortSignal): Promise<void> {
+async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: Tail, signal?: AbortSignal): Promise<void> {
   const stopped = () => signal?.aborted === true;
   if (plan.build) {
     const b = plan.build;
     const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
-    output(Buffer.from(`$ ${plan.engine} ${args.join(' ')}\n`));
+    output(Buffer.from(`$ ${plan.cli} ${args.join(' ')}\n`));
     // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
-    const r = await engine.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
+    const r = await cli.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
     if (stopped()) throw new Error(`stopped while building ${plan.image}`);
     if (r.code !== 0) {
       throw new Error(`building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`);
     }
     return;
   }
-  const present = async () => (await engine.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+  const present = async () => (await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
   if (plan.pull === 'never') {
     if (!(await present())) {
       throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
@@ -182,8 +183,8 @@ async function prepareImage(plan: ContainerPlan, engine: Engine, output: (b: Buf
     return;
   }
   if (plan.pull === 'missing' && (await present())) return;
-  output(Buffer.from(`$ ${plan.engine} pull ${plan.image}\n`));
-  const r = await engine.run(['pull', plan.image], { signal, output });
+  output(Buffer.from(`$ ${plan.cli} pull ${plan.image}\n`));
+  const r = await cli.run(['pull', plan.image], { signal, output });
   if (stopped()) throw new Error(`stopped while pulling ${plan.image}`);
   if (r.code !== 0) throw new Error(`pulling ${plan.image} failed${codeOf(r)}: ${lastLine(r.stderr)}`);
 }
@@ -209,7 +210,7 @@ export function runArgs(plan: ContainerPlan, name: string): string[] {
 }
 
 /**
- * Variables that steer the engine's CLI itself (where it finds its config, helpers and daemon) go on the
+ * Variables that steer the container CLI itself (where it finds its config, helpers and daemon) go on the
  * command line as NAME=VALUE: set in the CLI's own environment, they would change what the CLI does.
  */
 function byValue(name: string): boolean {
@@ -224,12 +225,12 @@ export function hostNetwork(args: readonly string[]): boolean {
 // Containers started and not yet removed, with the CLI children that follow them. Should loadgate exit
 // without stopping them (a second Ctrl-C, an internal error), they are removed on the way out: 'exit'
 // handlers must be synchronous, hence execFileSync (~0.1 s a container).
-const live = new Map<string, { engine: string; children: ChildProcess[] }>();
+const live = new Map<string, { cli: string; children: ChildProcess[] }>();
 process.on('exit', () => {
   for (const [name, c] of live) {
     for (const child of c.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     try {
-      execFileSync(c.engine, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
+      execFileSync(c.cli, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
     } catch {
       // Nothing more can be done on the way out; the action's post step tries again.
     }
@@ -237,13 +238,17 @@ process.on('exit', () => {
 });
 
 /** A long-lived CLI child (logs -f, wait) for a container, killed with it on the way out. */
-function spawnTracked(name: string, engine: string, args: string[]): ChildProcess {
-  const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnTracked(name: string, cli: string, args: string[]): ChildProcess {
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.get(name)?.children.push(child);
   return child;
 }
 
-function fmtBytes(n: number): string {
+/**
+ * A memory limit as the user would write it ("16 MiB", "1.5 GiB"): not format.ts's fmtBytes, which gives a
+ * measured size its precision ("16.0 MiB"). Docker's minimum is 6 MiB, so the bytes case is for completeness.
+ */
+function fmtLimit(n: number): string {
   for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= f) return `${Math.round((n / f) * 10) / 10} ${u}`;
   return `${n} bytes`;
 }

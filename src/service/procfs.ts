@@ -1,5 +1,5 @@
 // /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
-// (watch.ts), the post step's check that a saved process group is still the one started (service.ts),
+// (sample-process.ts), the post step's check that a saved process group is still the one started (service.ts),
 // and the tests' liveness checks.
 
 import { readFileSync } from 'node:fs';

@@ -6,11 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'undici';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, openOutput, outputTail, within } from './common.ts';
+import { openOutput, outputTail } from './output.ts';
 import { readProcStat } from './procfs.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
 
-export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './common.ts';
+export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './running-service.ts';
 
 /**
  * Starts the service (a URL service only gets a handle). A command is stopped with SIGTERM to its

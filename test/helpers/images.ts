@@ -34,7 +34,7 @@ export function dockerSkip(): false | string {
   return 'no container engine answers `docker info` (.ci/run starts dockerd and sets LOADGATE_REQUIRE_DOCKER=1)';
 }
 
-/** Runs the engine's CLI; throws with its stderr when it fails. */
+/** Runs the docker CLI; throws with its stderr when it fails. */
 export function docker(args: string[], timeoutMs = 120_000): string {
   return execFileSync(DOCKER, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
@@ -45,7 +45,7 @@ export function containersNamed(prefix: string): string[] {
   return out.split('\n').filter(Boolean);
 }
 
-/** Tags already built (or found) in this test process, per engine: the hashing and ldd run once. */
+/** Tags already built (or found) in this test process, per container CLI: the hashing and ldd run once. */
 const built = new Map<string, string>();
 function once(key: string, make: () => string): string {
   let tag = built.get(key);
@@ -53,21 +53,21 @@ function once(key: string, make: () => string): string {
   return tag;
 }
 
-export function exampleImage(engine = DOCKER): string {
-  return once(`example ${engine}`, () => buildExample(engine));
+export function exampleImage(cli = DOCKER): string {
+  return once(`example ${cli}`, () => buildExample(cli));
 }
 
-export function busyboxImage(engine = DOCKER): string {
-  return once(`busybox ${engine}`, () => buildBusybox(engine));
+export function busyboxImage(cli = DOCKER): string {
+  return once(`busybox ${cli}`, () => buildBusybox(cli));
 }
 
-function buildExample(engine: string): string {
+function buildExample(cli: string): string {
   const node = realpathSync(process.execPath);
   const app = join(REPO, 'examples', 'insurance-charges');
   const appFiles = ['server.ts', 'model.ts', 'openapi.ts', 'model.json'];
   const libs = sharedLibraries(node);
   const tag = `loadgate-test/example:${hashOf([node, String(statSync(node).size), ...libs, ...appFiles.map((f) => readFileSync(join(app, f), 'utf8'))])}`;
-  return buildOnce(engine, tag, (root) => {
+  return buildOnce(cli, tag, (root) => {
     copyInto(root, node, '/usr/local/bin/node');
     for (const lib of libs) copyInto(root, lib, lib);
     for (const f of appFiles) copyInto(root, join(app, f), `/app/${f}`);
@@ -83,10 +83,10 @@ function buildExample(engine: string): string {
   });
 }
 
-function buildBusybox(engine: string): string {
+function buildBusybox(cli: string): string {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static (.ci/run does)`);
   const tag = `loadgate-test/busybox:${hashOf([String(statSync(BUSYBOX).size)])}`;
-  return buildOnce(engine, tag, (root) => {
+  return buildOnce(cli, tag, (root) => {
     copyInto(root, BUSYBOX, '/bin/busybox');
     const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
     for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
@@ -96,9 +96,9 @@ function buildBusybox(engine: string): string {
   });
 }
 
-/** Builds `tag` with `engine` (docker or podman) from a context made by `fill` (which returns the Dockerfile's lines), unless it exists. */
-function buildOnce(engine: string, tag: string, fill: (rootfs: string) => string[]): string {
-  if (spawnSync(engine, ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return tag;
+/** Builds `tag` with `cli` (docker or podman) from a context made by `fill` (which returns the Dockerfile's lines), unless it exists. */
+function buildOnce(cli: string, tag: string, fill: (rootfs: string) => string[]): string {
+  if (spawnSync(cli, ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0) return tag;
   const ctx = join(tmpdir(), `loadgate-image-${process.pid}-${Date.now()}`);
   const root = join(ctx, 'rootfs');
   mkdirSync(root, { recursive: true });
@@ -106,7 +106,7 @@ function buildOnce(engine: string, tag: string, fill: (rootfs: string) => string
     const dockerfile = fill(root);
     writeFileSync(join(ctx, 'Dockerfile'), `${dockerfile.join('\n')}\n`);
     // The classic builder: there is no buildx on this machine kind.
-    execFileSync(engine, ['build', '-q', '-t', tag, ctx], {
+    execFileSync(cli, ['build', '-q', '-t', tag, ctx], {
       env: { ...process.env, DOCKER_BUILDKIT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 300_000,

@@ -1,8 +1,8 @@
 // What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
-// exit to watch, its last output for messages, and a stop that always works.
+// exit to watch, its last output for messages, and a stop that always works; how its exit is said, and a
+// bounded wait for it.
 
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { outputTail } from './output.ts';
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';
@@ -19,12 +19,12 @@ export interface ServiceExit {
 
 /**
  * What the CPU/memory sampler watches: a command's process-group leader, a container by its id (through
- * the same engine CLI), nothing for a URL service.
+ * the same container CLI), nothing for a URL service.
  */
-export type ServiceWatch = { kind: 'pid'; pid: number } | { kind: 'container'; engine: string; id: string } | null;
+export type ServiceWatch = { kind: 'pid'; pid: number } | { kind: 'container'; cli: string; id: string } | null;
 
 /** What was started, told as soon as it is (before readiness), e.g. so the action's post step can remove a container. */
-export type StartedService = { kind: 'container'; engine: string; id: string; name: string } | { kind: 'command'; pid: number } | { kind: 'url' };
+export type StartedService = { kind: 'container'; cli: string; id: string; name: string } | { kind: 'command'; pid: number } | { kind: 'url' };
 
 export interface RunningService {
   baseUrl: string;
@@ -53,31 +53,9 @@ export interface StartOptions {
   onStarted?: (s: StartedService) => void;
 }
 
-const TAIL_LINES = 40;
-
-/** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
-export class Tail {
-  private lines: string[] = [];
-  push(chunk: Buffer | string): void {
-    for (const line of chunk.toString().split('\n')) {
-      if (line.trim() === '') continue;
-      this.lines.push(line.replace(/\r$/, ''));
-      if (this.lines.length > TAIL_LINES) this.lines.shift();
-    }
-  }
-  last(n = 15): string[] {
-    return this.lines.slice(-n);
-  }
-}
-
 export function exitMessage(e: ServiceExit, when: string, lastLines: readonly string[] = []): string {
   const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
   return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
-}
-
-/** "; its last output:" and the lines, indented (nothing when there are none), to end an error message. */
-export function outputTail(lines: readonly string[], whose: string): string {
-  return lines.length ? `; ${whose} last output:\n  ${lines.join('\n  ')}` : '';
 }
 
 /** Waits for `p`, or `ms` at most. */
@@ -85,29 +63,4 @@ export async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
   clearTimeout(timer);
-}
-
-/** Where a started service's output goes: the log file (when there is one) and the last lines, for messages. */
-export interface ServiceOutput {
-  keep(chunk: Buffer): void;
-  tail: Tail;
-  /** Ends the log file once what was written is flushed. */
-  close(): Promise<void>;
-}
-
-export function openOutput(logFile: string | undefined): ServiceOutput {
-  let log: WriteStream | undefined;
-  if (logFile) {
-    mkdirSync(dirname(logFile), { recursive: true });
-    log = createWriteStream(logFile);
-  }
-  const tail = new Tail();
-  return {
-    tail,
-    keep(chunk) {
-      log?.write(chunk);
-      tail.push(chunk);
-    },
-    close: () => new Promise<void>((res) => (log ? log.end(res) : res())),
-  };
 }

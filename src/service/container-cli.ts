@@ -1,11 +1,12 @@
-// Running a container engine's CLI (docker, or podman through the same commands) to the end: its exit
-// code and output, a timeout, cancellation, and the line of its stderr that says what went wrong. For
-// the container service (container.ts) and its CPU and memory sampler (watch.ts).
+// Running a container CLI (docker, or podman through the same commands) to the end: its exit code and
+// output, a timeout, cancellation, and the line of its stderr that says what went wrong. For the container
+// service (container.ts) and its CPU and memory sampler (sample-container.ts). "Engine" is the load engine's
+// word; the config's `engine:` key names this CLI (documented, so it stays).
 
 import { spawn } from 'node:child_process';
-import { ServiceError } from './common.ts';
+import { ServiceError } from './running-service.ts';
 
-export interface Engine {
+export interface ContainerCli {
   /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
   run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
 }
@@ -16,7 +17,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cliOf(command: string): Engine {
+export function containerCli(command: string): ContainerCli {
   return {
     run(args, o = {}) {
       return new Promise((res, rej) => {

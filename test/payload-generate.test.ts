@@ -1,44 +1,15 @@
-// Request bodies from schemas: generated values are checked with an independent validator (ajv +
-// ajv-formats) by the thousand, for the shapes pydantic v1, pydantic v2 and OpenAPI produce; the
-// same seed gives the same values; every unsupported construct is refused with its schema path.
-// Also: the pattern generator, presets and body wrapping, OIP bodies, pre-generation, CSV replay.
+// Request bodies from schemas (src/payload/generate.ts and the rooms it stands on: schema-check, schema-node,
+// hints, formats): generated values are checked with an independent validator (ajv + ajv-formats) by the
+// thousand, for the shapes pydantic v1, pydantic v2 and OpenAPI produce; the same seed gives the same values;
+// every unsupported construct is refused with its schema path.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import AjvModule from 'ajv';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { inputSchema } from '../examples/insurance-charges/model.ts';
-import { buildCorpus } from '../src/payload/corpus.ts';
-import { mlflowSignatureSchema, operationSchema } from '../src/payload/discover.ts';
-import { SchemaError, createGenerator, generateBodies, renderBodies } from '../src/payload/generate.ts';
-import { createOipGenerator, parseOipMetadata, type OipModelMetadata } from '../src/payload/oip.ts';
-import { PRESETS, applyPreset, findPreset, wrapInstances } from '../src/payload/presets.ts';
-import { compilePattern } from '../src/payload/regex.ts';
-import { bodiesFromCsv, parseCsv } from '../src/payload/replay.ts';
-import { mulberry32 } from '../src/payload/random.ts';
-import { parse as parseYaml } from 'yaml';
-
-const Ajv = AjvModule.default;
-const Ajv2020 = Ajv2020Module.default;
-const addFormats = addFormatsModule.default;
-
-const FIXTURES = new URL('./fixtures/schemas/', import.meta.url);
-const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
-
-type Validate = ((v: unknown) => boolean) & { errors?: unknown };
-
-function draft7(schema: unknown): Validate {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  return ajv.compile(schema as object) as Validate;
-}
-function draft2020(schema: unknown): Validate {
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
-  return ajv.compile(schema as object) as Validate;
-}
+import { operationSchema } from '../src/payload/discover.ts';
+import { createGenerator, generateBodies, renderBodies } from '../src/payload/generate.ts';
+import { SchemaError } from '../src/payload/schema-check.ts';
+import { type Validate, draft2020, draft7, draft7At, fixture } from './helpers/schemas.ts';
 
 /** OpenAPI 3.0 / draft-4 boolean exclusive bounds, rewritten to the draft-6 form ajv understands. */
 function toDraft6(doc: unknown): unknown {
@@ -136,10 +107,7 @@ describe('generateBodies: valid values', () => {
     const doc = fixture('openapi-3.0.json');
     const op = operationSchema(doc, 'POST', '/v1/models/fraud/score', 'openapi-3.0.json');
     assert.equal(op.path, '#/components/requestBodies/ScoreRequest/content/application~1json; charset=utf-8/schema');
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addSchema(toDraft6(doc) as object, 'doc');
-    const validate = ajv.compile({ $ref: 'doc#/components/schemas/ScoreRequest' }) as Validate;
+    const validate = draft7At(toDraft6(doc), '#/components/schemas/ScoreRequest');
     const values = assertAllValid(op.schema, validate, 2000, 5, { root: op.root, path: op.path }) as Array<Record<string, unknown>>;
     assert.ok(values.every((v) => !('request_id' in v)), 'readOnly properties are not sent');
     assert.ok(values.some((v) => v['customer'] === null), 'nullable object is sometimes null');
@@ -150,9 +118,7 @@ describe('generateBodies: valid values', () => {
   it('Swagger 2 body parameters with x-nullable and boolean exclusive bounds', () => {
     const doc = fixture('swagger-2.json');
     const op = operationSchema(doc, 'post', '/api/predict', 'swagger-2.json');
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    ajv.addSchema(toDraft6(doc) as object, 'doc');
-    const validate = ajv.compile({ $ref: 'doc#/definitions/Input' }) as Validate;
+    const validate = draft7At(toDraft6(doc), '#/definitions/Input', { formats: false });
     const values = assertAllValid(op.schema, validate, 1000, 6, { root: op.root }) as Array<Record<string, unknown>>;
     assert.ok(values.every((v) => (v['x'] as number) < 1));
     assert.ok(values.some((v) => v['comment'] === null));
@@ -328,196 +294,5 @@ describe('generateBodies: errors name the schema path', () => {
     };
     const values = generateBodies(schema, { count: 100, seed: 1 }) as Array<Record<string, unknown>>;
     assert.ok(values.every((v) => !('bad' in v) && typeof v['either'] === 'string'));
-  });
-});
-
-describe('pattern generator', () => {
-  const patterns = [
-    '^[A-Z]{2}-\\d{3}$',
-    '^\\d{5}(-\\d{4})?$',
-    '^(foo|bar|baz)_[a-z0-9]{2,6}$',
-    '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$',
-    '^\\+?[0-9 ()-]{7,15}$',
-    '^[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}$',
-    '^(?:[01]\\d|2[0-3]):[0-5]\\d$',
-    '^(?<year>\\d{4})-(?<month>0[1-9]|1[0-2])$',
-    '^\\w+\\.\\w+$',
-    '^[\\u00e0-\\u00ff]{3}$',
-    '^a.c$',
-    '^x*y+z?$',
-    '[0-9]{3}',
-    '^[-+]?\\d*\\.?\\d+$',
-    '^[^,;]{4,8}$',
-    '^\\S+ \\S+$',
-    '^[\\d\\s]{3}$',
-  ];
-  for (const p of patterns) {
-    it(`generates matches for /${p}/`, () => {
-      const g = compilePattern(p);
-      const re = new RegExp(p, 'u');
-      const rand = mulberry32(1);
-      for (let i = 0; i < 300; i++) {
-        const s = g.generate(rand, 0, 1000);
-        assert.ok(s !== null && re.test(s), `${JSON.stringify(s)} should match ${p}`);
-      }
-    });
-  }
-
-  it('pads an unanchored pattern to reach a minimum length', () => {
-    const s = compilePattern('[0-9]{3}').generate(mulberry32(2), 10, 12);
-    assert.ok(s !== null && s.length >= 10 && s.length <= 12 && /[0-9]{3}/.test(s));
-  });
-});
-
-describe('presets and body wrapping', () => {
-  it('finds presets by name and alias', () => {
-    assert.equal(findPreset('triton').name, 'open-inference');
-    assert.equal(findPreset('MLServer').name, 'open-inference');
-    assert.equal(findPreset('rest_model_service').name, 'rest-model-service');
-    assert.equal(findPreset('kserve').name, 'kserve-v1');
-    assert.throws(() => findPreset('sagemaker'), /unknown preset "sagemaker"; known: rest-model-service/);
-  });
-
-  it('sets the predict call, readiness path and schema sources', () => {
-    const rms = applyPreset(findPreset('rest-model-service'), 'insurance_charges_model');
-    assert.deepEqual(rms, {
-      method: 'POST',
-      path: '/api/models/insurance_charges_model/prediction',
-      readyPath: '/api/health/ready',
-      schemaSources: [
-        { kind: 'rest-model-service', model: 'insurance_charges_model' },
-        { kind: 'openapi', url: '/openapi.json', method: 'POST', path: '/api/models/insurance_charges_model/prediction' },
-      ],
-      wrap: 'none',
-    });
-    const oip = applyPreset(findPreset('kserve-v2'), 'resnet');
-    assert.equal(oip.path, '/v2/models/resnet/infer');
-    assert.equal(oip.readyPath, '/v2/models/resnet/ready');
-    assert.deepEqual(oip.schemaSources, [{ kind: 'oip', model: 'resnet' }]);
-    assert.equal(applyPreset(findPreset('kserve-v1'), 'm').path, '/v1/models/m:predict');
-    assert.equal(applyPreset(findPreset('mlflow'), '').path, '/invocations');
-    assert.equal(applyPreset(findPreset('mlflow'), '', 'dataframe_split').wrap, 'dataframe_split');
-    assert.throws(() => applyPreset(findPreset('mlflow'), '', 'oip'), /preset mlflow does not take wrap "oip"/);
-    assert.equal(applyPreset(findPreset('torchserve'), 'densenet').path, '/predictions/densenet');
-    assert.deepEqual(applyPreset(findPreset('bentoml'), 'classify').schemaSources, [{ kind: 'openapi', url: '/docs.json', method: 'POST', path: '/classify' }]);
-    for (const p of PRESETS) assert.ok(p.wraps.includes(p.wrap), `${p.name}: its default wrap is one it takes`);
-  });
-
-  it('wraps instances for each server', () => {
-    const rows = [{ a: 1, b: 'x' }, { a: 2, c: true }];
-    assert.deepEqual(wrapInstances('none', [rows[0]]), rows[0]);
-    assert.deepEqual(wrapInstances('instances', rows), { instances: rows });
-    assert.deepEqual(wrapInstances('dataframe_records', rows), { dataframe_records: rows });
-    assert.deepEqual(wrapInstances('dataframe_split', rows), { dataframe_split: { columns: ['a', 'b', 'c'], data: [[1, 'x', null], [2, null, true]] } });
-    assert.deepEqual(wrapInstances('inputs', rows), { inputs: { a: [1, 2], b: ['x', null], c: [null, true] } });
-    assert.deepEqual(wrapInstances('inputs', [[1, 2]]), { inputs: [[1, 2]] });
-  });
-});
-
-describe('Open Inference Protocol bodies', () => {
-  const meta: OipModelMetadata = parseOipMetadata(
-    {
-      name: 'm',
-      versions: ['1'],
-      platform: 'onnxruntime_onnx',
-      inputs: [
-        { name: 'features', datatype: 'FP32', shape: [-1, 4] },
-        { name: 'mask', datatype: 'BOOL', shape: [-1, 4] },
-        { name: 'ids', datatype: 'INT64', shape: [-1] },
-        { name: 'pixels', datatype: 'UINT8', shape: [2, -1, 3] },
-        { name: 'text', datatype: 'BYTES', shape: [1] },
-        { name: 'half', datatype: 'FP16', shape: [3] },
-      ],
-      outputs: [{ name: 'out', datatype: 'FP32', shape: [-1, 1] }],
-    },
-    'test',
-  );
-
-  it('replaces -1 dims by 1..4 (the same size per dimension across inputs) and fills data to the shape\'s product', () => {
-    const gen = createOipGenerator(meta, { seed: 1 });
-    const seen = new Set<number>();
-    for (let i = 0; i < 500; i++) {
-      const { inputs } = gen.next();
-      assert.equal(inputs.length, 6);
-      const batch = inputs[0]!.shape[0]!;
-      seen.add(batch);
-      assert.ok(batch >= 1 && batch <= 4);
-      assert.deepEqual(inputs[0]!.shape, [batch, 4]);
-      assert.deepEqual(inputs[1]!.shape, [batch, 4]);
-      assert.deepEqual(inputs[2]!.shape, [batch]);
-      for (const t of inputs) assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
-      assert.ok(inputs[0]!.data.every((x) => typeof x === 'number' && x >= -1 && x <= 1));
-      assert.ok(inputs[1]!.data.every((x) => typeof x === 'boolean'));
-      assert.ok(inputs[2]!.data.every((x) => Number.isInteger(x)));
-      assert.ok(inputs[3]!.data.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255));
-      assert.ok(typeof inputs[4]!.data[0] === 'string');
-    }
-    assert.equal(seen.size, 4);
-  });
-
-  it('refuses metadata that is not OIP, saying what is wrong', () => {
-    assert.throws(() => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FLOAT', shape: [1] }] }, 'GET u'), /GET u: not Open Inference Protocol model metadata: inputs\[0\]\.datatype "FLOAT" is not one of BOOL, UINT8/);
-    assert.throws(() => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, -2] }] }, 'GET u'), /inputs\[0\]\.shape must be a list of sizes/);
-    assert.throws(() => parseOipMetadata({ models: [] }, 'GET u'), /"name" is missing/);
-  });
-});
-
-describe('buildCorpus (pre-generation)', () => {
-  it('returns the bodies, where they came from, and their cost', () => {
-    const c = buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'metadata' }, { seed: 1 });
-    assert.equal(c.bodies.length, 1000);
-    assert.equal(c.origin, 'generated from metadata');
-    assert.equal(c.stats.count, 1000);
-    assert.ok(c.stats.ms > 0 && c.stats.bodiesPerSecond > 1000);
-    const validate = draft7(inputSchema);
-    assert.ok(c.bodies.every((b) => validate(JSON.parse(b))));
-  });
-
-  it('wraps batches for presets that take several instances', () => {
-    const c = buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, count: 10, wrap: 'dataframe_records', batch: 3 });
-    for (const b of c.bodies) assert.equal((JSON.parse(b) as { dataframe_records: unknown[] }).dataframe_records.length, 3);
-    assert.throws(() => buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, batch: 2 }), /a batch of 2 needs a wrapping/);
-  });
-
-  it('MLflow signatures become a record schema', () => {
-    const doc = parseYaml(readFileSync(new URL('MLmodel', FIXTURES), 'utf8'));
-    const { schema } = mlflowSignatureSchema(doc, 'MLmodel');
-    const c = buildCorpus({ kind: 'schema', schema, root: schema, path: '#', origin: 'MLmodel' }, { seed: 1, count: 200, wrap: 'dataframe_split', batch: 2 });
-    const body = JSON.parse(c.bodies[0]!) as { dataframe_split: { columns: string[]; data: unknown[][] } };
-    assert.ok(body.dataframe_split.columns.includes('age'));
-    const validate = draft7(schema);
-    for (let i = 0; i < 200; i++) {
-      const values = generateBodies(schema, { count: 1, seed: i })[0] as Record<string, unknown>;
-      assert.ok(validate(values));
-      assert.ok(Number.isInteger(values['children']) && Math.abs(values['children'] as number) < 2 ** 31);
-    }
-    assert.throws(() => mlflowSignatureSchema({ signature: { inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]' } }, 'MLmodel'), /MLmodel: signature.inputs\[0\] is a tensor spec/);
-  });
-});
-
-describe('CSV replay', () => {
-  it('types cells by the schema ($ref enums included) and leaves empty cells out', () => {
-    const csv = 'age,sex,bmi,children,smoker,region\n42,female,31.5,2,true,northwest\r\n19,male,22,0,no,southeast\n';
-    assert.deepEqual(bodiesFromCsv(csv, { schema: inputSchema }), [
-      { age: 42, sex: 'female', bmi: 31.5, children: 2, smoker: true, region: 'northwest' },
-      { age: 19, sex: 'male', bmi: 22, children: 0, smoker: false, region: 'southeast' },
-    ]);
-  });
-
-  it('names the line and column of a bad cell, and of a row that breaks the schema', () => {
-    assert.throws(() => bodiesFromCsv('age,sex\n42,male\n4x,female\n', { schema: inputSchema, check: false, origin: 'r.csv' }), /^Error: r\.csv:3: column "age": "4x" is not an integer$/);
-    assert.throws(() => bodiesFromCsv('age,sex,bmi,children,smoker,region\n70,male,30,1,true,north\n', { schema: inputSchema, origin: 'r.csv' }), /^Error: r\.csv:2: the row does not match the schema: \/age: 70 is above maximum 65$/);
-    assert.throws(() => bodiesFromCsv('a,b\n1\n', { origin: 'r.csv' }), /r\.csv:2: 1 fields, but the header has 2/);
-    assert.throws(() => bodiesFromCsv('a,b\n"1,2\n', { origin: 'r.csv' }), /r\.csv:2: a quoted field is not closed/);
-    assert.throws(() => bodiesFromCsv('a,a\n1,2\n', { origin: 'r.csv' }), /column name "a" appears twice/);
-  });
-
-  it('without a schema, parses JSON-looking cells; quoted fields keep commas, quotes and newlines', () => {
-    const csv = 'n,f,b,z,arr,obj,s,q\n1,2.5,true,null,"[1,2]","{""k"":1}",hello,"line1\nline2, ""quoted"""\n-3,1e3,false,,[],{},"007",x\n';
-    assert.deepEqual(bodiesFromCsv(csv), [
-      { n: 1, f: 2.5, b: true, z: null, arr: [1, 2], obj: { k: 1 }, s: 'hello', q: 'line1\nline2, "quoted"' },
-      { n: -3, f: 1000, b: false, arr: [], obj: {}, s: '007', q: 'x' },
-    ]);
-    assert.deepEqual(parseCsv('a\n"x\ny"\nz\n').map((r) => r.line), [1, 2, 4]);
   });
 });
