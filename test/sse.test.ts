@@ -1,9 +1,14 @@
 // Byte fixtures for the SSE parser and the per-stream metrics (src/load/sse.ts): every edge case
 // issue 12 lists, each also fed split at every byte boundary, since TCP reads cut anywhere (inside
 // a UTF-8 sequence, inside a CRLF, inside "[DONE]").
-import { describe, test } from 'node:test';
+//
+// The last suite reads real streams through Node's fetch from test/helpers/stream-server.ts, which
+// it also checks: the server must keep the timings it claims, since later accuracy tests of the
+// streaming clients compare against them.
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SseParser, StreamAccumulator, type SseEvent, type StreamMetrics } from '../src/load/sse.ts';
+import { startStreamServer, type StreamMode, type StreamServer, type StreamServerOptions } from './helpers/stream-server.ts';
 
 type Seen = Pick<SseEvent, 'kind' | 'at' | 'textLength' | 'completionTokens' | 'promptTokens' | 'message' | 'nonStreaming'>;
 
@@ -285,5 +290,102 @@ describe('StreamAccumulator', () => {
     p.push(Buffer.from(VLLM[1]! + DONE), 12);
     const m = acc.finish(13);
     assert.deepEqual([m.failure, m.ttft, m.itl.length, m.output, m.outputUnit, m.promptTokens], [null, 2, 0, 1, 'chunks', -1]);
+  });
+});
+
+describe('over a socket: fetch, SseParser and StreamAccumulator against the stream test server', () => {
+  const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const gaps = (xs: readonly number[]) => xs.slice(1).map((x, i) => x - xs[i]!);
+  const servers: StreamServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  async function server(opts: StreamServerOptions): Promise<StreamServer> {
+    const s = await startStreamServer(opts);
+    servers.push(s);
+    return s;
+  }
+
+  /** One streamed chat request through fetch; the metrics are copied out of the accumulator. */
+  async function stream(url: string, body: object = {}): Promise<StreamMetrics & { itl: number[]; sentAt: number }> {
+    const acc = new StreamAccumulator();
+    const parser = new SseParser(acc.onEvent);
+    const sentAt = performance.now();
+    acc.reset(sentAt);
+    try {
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'stream-test', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true }, ...body }),
+      });
+      for await (const chunk of res.body!) parser.push(chunk, performance.now());
+    } catch {
+      // a cut connection: the stream simply ends here, which the accumulator judges
+    }
+    const end = performance.now();
+    parser.end(end);
+    const m = acc.finish(end);
+    return { ...m, itl: [...m.itl], sentAt };
+  }
+
+  test('the server keeps T and I, and the client measures TTFT and ITL medians within 2% of what it did', async () => {
+    const T = 200;
+    const I = 20;
+    const s = await server({ firstTokenMs: T, intervalMs: I, tokens: 25 });
+    // Three requests one after another: medians over them, as a load test would take, so one
+    // request delayed by a starved CPU (this machine is shared) does not decide.
+    const ms = [];
+    for (let i = 0; i < 3; i++) ms.push(await stream(s.url));
+    for (const m of ms) assert.deepEqual([m.failure, m.output, m.outputUnit, m.contentEvents, m.promptTokens], [null, 25, 'tokens', 25, 4]);
+    const rs = s.records;
+    assert.deepEqual(rs.map((r) => r.sends.length), [25, 25, 25]);
+    const serverTtft = median(rs.map((r) => r.sends[0]! - r.receivedAt));
+    const serverItl = median(rs.flatMap((r) => gaps(r.sends)));
+    assert.ok(Math.abs(serverTtft - T) <= 0.02 * T, `server's first token after ${serverTtft} ms (median), claimed ${T}`);
+    assert.ok(Math.abs(serverItl - I) <= 0.02 * I, `server's median gap ${serverItl} ms, claimed ${I}`);
+    // fetch tells no send time, and takes 1-2.5 ms from the call to the server seeing the request
+    // on this machine (more the first time): that is fetch's cost, not the reading side's, and
+    // loadgate's own clients time the actual write. So the client's TTFT is taken from the
+    // server's arrival time here (one process, one clock).
+    const clientTtft = median(ms.map((m, i) => m.sentAt + m.ttft - rs[i]!.receivedAt));
+    const clientItl = median(ms.flatMap((m) => m.itl));
+    assert.ok(Math.abs(clientTtft - serverTtft) <= 0.02 * serverTtft, `client TTFT ${clientTtft} ms, server ${serverTtft}`);
+    assert.ok(Math.abs(clientItl - serverItl) <= 0.02 * serverItl, `client ITL median ${clientItl} ms, server ${serverItl}`);
+  });
+
+  const quick = { firstTokenMs: 20, intervalMs: 5, tokens: 6 };
+  const cases: Array<[StreamMode, (m: StreamMetrics, s: StreamServer) => void]> = [
+    ['no-usage', (m) => assert.deepEqual([m.failure, m.output, m.outputUnit], [null, 6, 'chunks'])],
+    ['cut', (m, s) => {
+      assert.equal(m.failure, 'cut');
+      assert.equal(s.records[0]!.sends.length, 3);
+      // Not always all 3: when the connection breaks, fetch's body stream drops the chunks its
+      // reader has not taken yet (WHATWG streams discard their queue on error).
+      assert.ok(m.contentEvents <= 3);
+    }],
+    ['error', (m) => assert.deepEqual([m.failure, m.errorMessage, m.contentEvents], ['error-event', 'stream-server: injected error', 3])],
+    ['buffered', (m) => {
+      assert.deepEqual([m.failure, m.contentEvents, m.output], [null, 6, 6]);
+      // Everything came in one write: TTFT is (nearly) the whole answer, and the gaps vanish.
+      assert.ok(m.e2e - m.ttft < 5, `TTFT ${m.ttft} ms vs E2E ${m.e2e}`);
+      assert.ok(m.ttft >= 20 + 5 * 5 - 1, `TTFT ${m.ttft} ms, the last token was due at 45`);
+    }],
+    ['json', (m) => {
+      assert.deepEqual([m.failure, m.nonStreaming, m.contentEvents, m.output, m.itl.length], [null, true, 1, 6, 0]);
+      assert.equal(m.ttft, m.e2e);
+    }],
+  ];
+  for (const [mode, check] of cases) {
+    test(`mode ${mode}`, async () => {
+      const s = await server({ ...quick, mode });
+      check(await stream(s.url), s);
+    });
+  }
+
+  test('several tokens per event, pings, and max_tokens from the request', async () => {
+    const s = await server({ ...quick, tokensPerEvent: 3, pingMs: 4 });
+    const m = await stream(s.url, { max_tokens: 7 });
+    assert.deepEqual([m.failure, m.contentEvents, m.output, m.outputUnit], [null, 3, 7, 'tokens']);
+    assert.ok(s.records[0]!.pings > 0, 'the server sent no ping');
+    assert.equal(m.comments, s.records[0]!.pings);
   });
 });
