@@ -17,8 +17,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument } from 'yaml';
 import type { BodySource, ContainerPlan, EndpointPlan, LoadPlan, MonitorPlan, OnExit, Plan, PullPolicy, RateStage, ReadinessPlan, ServicePlan, Slo, UserStage } from './types.ts';
-import { ConfigError, type Locator, type Path, Reader, describe, formatPath } from './reader.ts';
-import { splitWords } from './words.ts';
+import { ConfigError, type Locator, type Path, Reader, describeValue, formatPath } from './reader.ts';
+import { splitWords } from './shell-words.ts';
 import { SloSyntaxError, parseSloLine, resolveSlo } from './slo.ts';
 import { BODY_WRAPS, type BodyWrap, DEFAULT_CORPUS_SIZE, type PresetEndpoint, type SchemaSource, applyPreset, findPreset, readCsvBodies } from '../payload/index.ts';
 
@@ -117,7 +117,7 @@ export function readConfigFile(file: string): RawConfig {
     }
     return `${file} ${formatPath(path)}`;
   };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describeValue(raw)}`);
   return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file, lineOf };
 }
 
@@ -231,7 +231,7 @@ function readSlos(
     v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
   } else {
     r.list(v, ['slos']).forEach((item, i) => {
-      if (typeof item !== 'string') r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describe(item)}`);
+      if (typeof item !== 'string') r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describeValue(item)}`);
       items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
     });
   }
@@ -316,7 +316,7 @@ function readContainer(r: Reader, s: Record<string, unknown>, at: Path, baseDir:
   }
   if (s['cwd'] !== undefined) r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
   const image = r.string(s['image'], [...at, 'image']).trim();
-  if (/\s/.test(image)) r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describe(s['image'])}`);
+  if (/\s/.test(image)) r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describeValue(s['image'])}`);
   if (s['port'] === undefined) r.fail([...at, 'port'], 'missing: the port the service listens on inside the container, e.g. port: 8000');
   const port = r.number(s['port'], [...at, 'port'], { integer: true, min: 1, max: 65535 });
   const envFiles = s['env-file'] === undefined ? [] : readFiles(r, s['env-file'], [...at, 'env-file'], baseDir);
@@ -326,7 +326,7 @@ function readContainer(r: Reader, s: Record<string, unknown>, at: Path, baseDir:
     if (RESERVED_RUN_ARGS[flag]) r.fail([...at, 'args'], `${flag} cannot be used here: ${RESERVED_RUN_ARGS[flag]}`);
   });
   const engine = s['engine'] === undefined ? 'docker' : r.string(s['engine'], [...at, 'engine']).trim();
-  if (/\s/.test(engine)) r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describe(s['engine'])}`);
+  if (/\s/.test(engine)) r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describeValue(s['engine'])}`);
   const build = s['build'] === undefined ? undefined : readBuild(r, s['build'], [...at, 'build'], baseDir);
   if (build && s['pull'] !== undefined) r.fail([...at, 'pull'], 'only applies without build: (a built image is never pulled)');
   const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
@@ -355,10 +355,10 @@ function readWords(r: Reader, v: unknown, at: Path): string[] {
     try {
       return splitWords(v);
     } catch (e) {
-      r.fail(at, `${(e as Error).message} in ${describe(v)}`);
+      r.fail(at, `${(e as Error).message} in ${describeValue(v)}`);
     }
   }
-  if (!Array.isArray(v)) r.fail(at, `expected a list of arguments or one string of them, got ${describe(v)}`);
+  if (!Array.isArray(v)) r.fail(at, `expected a list of arguments or one string of them, got ${describeValue(v)}`);
   return v.map((w, i) => {
     if (typeof w === 'number' || typeof w === 'boolean') return String(w);
     return r.string(w, [...at, i], { nonEmpty: false });
@@ -380,8 +380,8 @@ function readFiles(r: Reader, v: unknown, at: Path, baseDir: string): string[] {
 function readCpus(r: Reader, v: unknown, at: Path): number {
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*m\s*$/.exec(v) : null;
   const cpus = m ? Number(m[1]) / 1000 : typeof v === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(v) ? NaN : Number(v);
-  if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus)) r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describe(v)}`);
-  if (cpus < 0.01) r.fail(at, `must be at least 0.01 cores (10m), got ${describe(v)}`);
+  if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus)) r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describeValue(v)}`);
+  if (cpus < 0.01) r.fail(at, `must be at least 0.01 cores (10m), got ${describeValue(v)}`);
   return Math.round(cpus * 1000) / 1000;
 }
 
@@ -393,10 +393,10 @@ const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 
  */
 function readMemory(r: Reader, v: unknown, at: Path): number {
   const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v) : null;
-  if (!m) r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describe(v)}`);
+  if (!m) r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describeValue(v)}`);
   const unit = (m[2] ?? m[3] ?? '').toLowerCase();
   const bytes = Math.floor(Number(m[1]) * MEMORY_UNITS[unit]!);
-  if (bytes < 6 * 2 ** 20) r.fail(at, `must be at least 6m (docker's minimum), got ${describe(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
+  if (bytes < 6 * 2 ** 20) r.fail(at, `must be at least 6m (docker's minimum), got ${describeValue(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
   return bytes;
 }
 
@@ -427,9 +427,9 @@ function readUrl(r: Reader, v: unknown, path: Path, allowPortPlaceholder = false
   try {
     u = new URL(allowPortPlaceholder ? s.replace('{port}', '1') : s);
   } catch {
-    r.fail(path, `expected an http(s) URL like http://127.0.0.1:8000, got ${describe(v)}`);
+    r.fail(path, `expected an http(s) URL like http://127.0.0.1:8000, got ${describeValue(v)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') r.fail(path, `expected an http or https URL, got ${describe(v)}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') r.fail(path, `expected an http or https URL, got ${describeValue(v)}`);
   if (u.search || u.hash) r.fail(path, 'the service URL takes no query or fragment: put those in request.path');
   return s.replace(/\/+$/, '');
 }
@@ -450,8 +450,8 @@ function readReadiness(r: Reader, v: unknown): ReadinessPlan {
 
 function readPath(r: Reader, v: unknown, path: Path): string {
   const s = r.string(v, path).trim();
-  if (!s.startsWith('/')) r.fail(path, `expected a path starting with /, got ${describe(v)}`);
-  if (/\s/.test(s)) r.fail(path, `a path cannot contain spaces, got ${describe(v)}`);
+  if (!s.startsWith('/')) r.fail(path, `expected a path starting with /, got ${describeValue(v)}`);
+  if (/\s/.test(s)) r.fail(path, `a path cannot contain spaces, got ${describeValue(v)}`);
   return s;
 }
 
@@ -464,7 +464,7 @@ function readStatusSet(r: Reader, v: unknown, path: Path): (status: number) => b
     if (m) {
       const lo = Number(m[1]);
       const hi = Number(m[2]);
-      if (lo > hi || lo < 100 || hi > 599) r.fail(p, `expected a status range within 100-599, got ${describe(it)}`);
+      if (lo > hi || lo < 100 || hi > 599) r.fail(p, `expected a status range within 100-599, got ${describeValue(it)}`);
       return [lo, hi];
     }
     const n = r.number(it, p, { integer: true, min: 100, max: 599 });
@@ -553,7 +553,7 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
 function readShare(r: Reader, v: unknown, at: Path): number {
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
   const share = m ? Number(m[1]) / 100 : r.number(v, at);
-  if (!(share > 0 && share < 1)) r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describe(v)}`);
+  if (!(share > 0 && share < 1)) r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describeValue(v)}`);
   return share;
 }
 
@@ -625,7 +625,7 @@ function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: P
         break;
       default: {
         const inline = so['inline'];
-        if (inline === null || typeof inline !== 'object') r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describe(inline)}`);
+        if (inline === null || typeof inline !== 'object') r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describeValue(inline)}`);
         sources = [{ kind: 'inline', schema: inline }];
       }
     }
@@ -720,7 +720,7 @@ function readPacing(r: Reader, v: unknown, at: Path): number {
   if (v === 'none' || v === 0) return 0;
   if (typeof v === 'number') return r.number(v, at, { above: 0 });
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(v) : null;
-  if (!m) r.fail(at, `expected requests per user like 1/s or 30/m, or none, got ${describe(v)}`);
+  if (!m) r.fail(at, `expected requests per user like 1/s or 30/m, or none, got ${describeValue(v)}`);
   const per = { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
   const rate = Number(m[1]) / per;
   if (rate <= 0) r.fail(at, 'must be above 0 (use none for no wait)');
