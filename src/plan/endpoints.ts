@@ -12,7 +12,7 @@ import { BODY_WRAPS, type BodyWrap, DEFAULT_CORPUS_SIZE, type PresetEndpoint, ty
 import { readCsvBodies, readJsonlBodies } from '../payload/replay.ts';
 import { METHODS, readPath, readStatusSet } from './http.ts';
 import { type Path, type Reader, describeValue } from './reader.ts';
-import type { BodySource, EndpointPlan } from './types.ts';
+import type { BodySource, EndpointConfig, GeneratedBodies } from './types.ts';
 
 const REQUEST_KEYS = [
   'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
@@ -20,7 +20,7 @@ const REQUEST_KEYS = [
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 
-export function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): { endpoints: EndpointPlan[]; readyPath?: string } {
+export function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): { endpoints: EndpointConfig[]; readyPath?: string } {
   if (top['request'] !== undefined && top['requests'] !== undefined) {
     r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
   }
@@ -40,7 +40,7 @@ export function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: 
   return { endpoints, ...(readyPath ? { readyPath } : {}) };
 }
 
-function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpoint: EndpointPlan; preset?: PresetEndpoint } {
+function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpoint: EndpointConfig; preset?: PresetEndpoint } {
   const o = r.object(v, at, REQUEST_KEYS);
   const preset = readPreset(r, o, at);
   if (o['path'] === undefined && !preset) r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
@@ -50,7 +50,7 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
   const hasBody = given.length > 0 || preset !== undefined;
   const method =
     o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
-  let body: BodySource = { kind: 'none' };
+  let body: EndpointConfig['body'] = { kind: 'none' };
   if (o['body'] !== undefined) {
     const b = o['body'];
     body = { kind: 'fixed', body: typeof b === 'string' ? b : JSON.stringify(b) };
@@ -75,14 +75,14 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
       headers[k] = s;
     }
   }
-  const invalid =
+  const invalid: EndpointConfig['invalid'] =
     o['invalid'] === undefined
       ? undefined
       : {
           share: readShare(r, o['invalid'], [...at, 'invalid']),
-          okStatus: o['invalid-status'] === undefined ? (st: number) => st >= 400 && st < 500 : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
+          okStatus: o['invalid-status'] === undefined ? [[400, 499]] : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
         };
-  const endpoint: EndpointPlan = {
+  const endpoint: EndpointConfig = {
     ...(invalid ? { invalid } : {}),
     ...(o['check-response'] !== undefined && r.boolean(o['check-response'], [...at, 'check-response']) ? { checkOutput: true } : {}),
     name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
@@ -91,7 +91,7 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
     headers,
     body,
     weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
-    okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
+    okStatus: o['expect-status'] === undefined ? [[200, 399]] : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
   };
   return { endpoint, ...(preset ? { preset } : {}) };
 }
@@ -129,7 +129,7 @@ function readPreset(r: Reader, o: Record<string, unknown>, at: Path): PresetEndp
 }
 
 /** Bodies generated from a schema before the load: where the schema is (found after the service is ready), how many. */
-function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: PresetEndpoint | undefined, baseDir: string): BodySource {
+function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: PresetEndpoint | undefined, baseDir: string): GeneratedBodies {
   const v = o['schema'];
   let sources: SchemaSource[];
   if (v === undefined || v === 'auto') {

@@ -1,7 +1,8 @@
 // The HTTP words the config's sections share: a request path (request:, ready:, a schema's operation),
-// a method, and a set of statuses (expect-status:, invalid-status:, ready.status).
+// a method, and a set of statuses (expect-status:, invalid-status:, ready.status) with its matcher.
 
 import { type Path, type Reader, describeValue } from './reader.ts';
+import type { StatusSet } from './types.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
@@ -13,9 +14,9 @@ export function readPath(r: Reader, v: unknown, path: Path): string {
 }
 
 /** 200, "200-299", or a list of those. */
-export function readStatusSet(r: Reader, v: unknown, path: Path): (status: number) => boolean {
+export function readStatusSet(r: Reader, v: unknown, path: Path): StatusSet {
   const items = Array.isArray(v) ? v : [v];
-  const ranges: Array<[number, number]> = items.map((it, i) => {
+  return items.map((it, i) => {
     const p = Array.isArray(v) ? [...path, i] : path;
     const m = typeof it === 'string' ? /^\s*(\d{3})\s*-\s*(\d{3})\s*$/.exec(it) : null;
     if (m) {
@@ -27,5 +28,9 @@ export function readStatusSet(r: Reader, v: unknown, path: Path): (status: numbe
     const n = r.number(it, p, { integer: true, min: 100, max: 599 });
     return [n, n];
   });
-  return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
+}
+
+export function statusMatches(set: StatusSet, status: number): boolean {
+  for (const [low, high] of set) if (status >= low && status <= high) return true;
+  return false;
 }

@@ -217,13 +217,13 @@ function readUrl(r: Reader, v: unknown, path: Path, allowPortPlaceholder = false
 function readReadiness(r: Reader, v: unknown): ReadinessPlan {
   const at: Path = ['service', 'ready'];
   // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
-  const plan: ReadinessPlan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: (s) => s < 500 };
+  const plan: ReadinessPlan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
   if (v === undefined) return plan;
-  if (typeof v === 'string') return { ...plan, path: readPath(r, v, at), okStatus: (s) => s >= 200 && s < 400 };
+  if (typeof v === 'string') return { ...plan, path: readPath(r, v, at), okStatus: [[200, 399]] };
   const o = r.object(v, at, READY_KEYS);
   return {
     path: o['path'] === undefined ? '/' : readPath(r, o['path'], [...at, 'path']),
     timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
-    okStatus: o['status'] === undefined ? (s) => s >= 200 && s < 400 : readStatusSet(r, o['status'], [...at, 'status']),
+    okStatus: o['status'] === undefined ? [[200, 399]] : readStatusSet(r, o['status'], [...at, 'status']),
   };
 }
