@@ -4,17 +4,18 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadStop, runLoad } from './load/engine.ts';
+import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
-import type { RunResult, ServiceRecord } from './metrics/result.ts';
-import type { Plan } from './plan/types.ts';
+import type { RunResult } from './metrics/result.ts';
+import type { Plan, Slo } from './plan/types.ts';
 import { resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
+import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
 import { attachWatch } from './metrics/resources.ts';
-import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady, within } from './service/service.ts';
+import { type RunningService, type StartedService, startService, waitUntilReady } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
 
@@ -68,21 +69,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
 
     // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
     const stopLoad = new AbortController();
-    const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
+    // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
+    const onAbort = () => stopLoad.abort(hooks.signal?.reason);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const svc = service;
-    const onExit = sp.kind === 'url' ? 'stop' : sp.onExit;
-    let loadDone = false;
-    let died: ServiceExit | undefined;
-    void svc.exited.then((e) => {
-      if (loadDone) return;
-      died = e;
-      if (onExit === 'continue') {
-        log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
-      } else if (!stopLoad.signal.aborted) {
-        stopLoad.abort(new LoadStop('aborted', exitMessage(e, 'during the run', svc.lastLines())));
-      }
-    });
+    const exits = watchExitDuringLoad(sp, service, { stop: (why) => stopLoad.abort(new LoadStop('aborted', why)), log, logName: SERVICE_LOG });
     // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
     const watcher = startWatching(service.watch, plan.monitors);
     let result: RunResult;
@@ -97,26 +87,14 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        ...(plan.slos.some((s) => s.abortOnFail)
-          ? {
-              abortCheck: (soFar: RunResult, elapsedMs: number) => {
-                const o = abortingSlo(soFar, plan.slos, elapsedMs);
-                return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
-              },
-            }
-          : {}),
+        ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
       });
     } finally {
-      loadDone = true;
+      exits.loadEnded();
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    // A service that died in the load's last moments (its exit still being read, as a container's is):
-    // wait for how it died, so the result says it rather than only counting the errors.
-    if (!died && svc.exitPending?.()) {
-      await within(svc.exited.then((e) => (died = e)), 3000);
-    }
-    result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
+    result = { ...result, service: await exits.record(result.startedAt) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);
@@ -132,37 +110,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   }
 }
 
-/** What the result keeps about the service: its kind, and when and how it died, if it did during the load. */
-function serviceRecord(
-  sp: Plan['service'],
-  svc: RunningService,
-  onExit: 'stop' | 'continue',
-  died: ServiceExit | undefined,
-  loadStartedAt: string,
-): ServiceRecord {
-  return {
-    kind: sp.kind,
-    description: svc.describe(),
-    ...(sp.kind !== 'url' ? { onExit } : {}),
-    ...(died
-      ? {
-          exit: {
-            atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
-            code: died.code,
-            signal: died.signal,
-            ...(died.note ? { note: died.note } : {}),
-            summary: exitMessage(died, 'during the run'),
-          },
-        }
-      : {}),
+/** Stops the load as soon as an abort-on-fail SLO fails on the data so far. */
+function sloAbortCheck(slos: readonly Slo[]): NonNullable<EngineOptions['abortCheck']> {
+  return (soFar, elapsedMs) => {
+    const o = abortingSlo(soFar, slos, elapsedMs);
+    return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
   };
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-function abortReason(signal: AbortSignal | undefined): string {
-  const r: unknown = signal?.reason;
-  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }

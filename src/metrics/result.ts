@@ -11,6 +11,9 @@ import {
   serializeHistogram,
 } from './histogram.ts';
 import type { ResourceSource } from '../service/watch.ts';
+import type { ServiceRecord } from '../service/exit-watch.ts';
+
+export type { ServiceRecord } from '../service/exit-watch.ts';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -136,26 +139,6 @@ export interface EndpointInfo {
 }
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
-
-/** The service under test, as the run saw it. Absent in results written before it was recorded. */
-export interface ServiceRecord {
-  kind: 'container' | 'command' | 'url';
-  /** e.g. "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)". */
-  description?: string;
-  /** What the run does when the service exits during the load: stop early (default) or go on counting errors. */
-  onExit?: 'stop' | 'continue';
-  /** Set when the service exited on its own during the load. */
-  exit?: {
-    /** When, in ms since the load started (0: before it started). */
-    atMs: number;
-    code: number | null;
-    signal: string | null;
-    /** e.g. "killed by SIGKILL", "out of memory: it reached its 256 MiB memory limit". */
-    note?: string;
-    /** One sentence: "the service exited with code 3 during the run" (its last output is in the reason, or service.log). */
-    summary: string;
-  };
-}
 
 export interface RunResult {
   formatVersion: number;
