@@ -10,6 +10,7 @@ import {
   newHistogram,
   serializeHistogram,
 } from './histogram.ts';
+import type { ClosedLoad, EndpointPlan, MonitorPlan, OpenLoad } from '../plan/types.ts';
 import type { ResourceSource } from '../service/watch.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
 
@@ -95,10 +96,7 @@ export interface ResourceInfo {
 }
 
 /** A monitor command (a number sampled every N seconds, e.g. ready replicas) and what it printed. */
-export interface MonitorInfo {
-  name: string;
-  command: string;
-  everyMs: number;
+export interface MonitorInfo extends Pick<MonitorPlan, 'name' | 'command' | 'everyMs'> {
   samples: number;
   failures: number;
   lastError?: string;
@@ -130,13 +128,11 @@ export interface SegmentInfo {
   warmup: boolean;
 }
 
-export interface EndpointInfo {
-  name: string;
-  method: string;
-  path: string;
-  /** 'invalid': deliberately invalid requests, left out of totals and SLOs unless named. */
-  role?: 'invalid';
-}
+/**
+ * An endpoint as the engine received it. Role 'invalid': deliberately invalid requests, left out of
+ * totals and SLOs unless named.
+ */
+export type EndpointInfo = Pick<EndpointPlan, 'name' | 'method' | 'path' | 'role'>;
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
 
@@ -154,9 +150,8 @@ export interface RunResult {
   /** The service under test and, if it died during the load, when and how (added by the run, not the engine). */
   service?: ServiceRecord;
   target: { baseUrl: string };
-  load:
-    | { model: 'closed'; perUserRate: number }
-    | { model: 'open'; maxInFlight: number };
+  /** The load model and its setting; the stages are in `stages`. */
+  load: Omit<ClosedLoad, 'stages'> | Omit<OpenLoad, 'stages'>;
   timeoutMs: number;
   seed: number;
   stages: StageInfo[];
