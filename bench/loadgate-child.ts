@@ -106,7 +106,7 @@ const result = await runLoad({
       headers: {},
       body: args.body === undefined ? { kind: 'none' } : { kind: 'fixed', body: args.body },
       weight: 1,
-      okStatus: (s) => s < 400,
+      okStatus: [[200, 399]],
     },
   ],
   load,

@@ -4,19 +4,18 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LoadStop, runLoad } from './load/engine.ts';
+import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
-import type { RunResult, ServiceRecord } from './metrics/result.ts';
-import { buildCorpus, checkValue, discoverFirst, type Discovered, type SchemaSource } from './payload/index.ts';
-import { createInvalidGenerator } from './payload/invalid.ts';
-import { ConfigError } from './plan/config.ts';
-import type { EndpointPlan, Plan } from './plan/types.ts';
+import type { RunResult } from './metrics/result.ts';
+import type { Plan, Slo } from './plan/types.ts';
+import { resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
+import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
 import { attachWatch } from './metrics/resources.ts';
-import { type RunningService, type ServiceExit, type StartedService, exitMessage, startService, waitUntilReady, within } from './service/service.ts';
+import { type RunningService, type StartedService, startService, waitUntilReady } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
 
@@ -46,7 +45,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   const log = hooks.log ?? (() => {});
   mkdirSync(plan.outputDir, { recursive: true });
   // Schemas in files need no service: a bad one stops the run before anything starts.
-  let endpoints = await generateBodies(plan, plan.endpoints, 'local', undefined, log);
+  const localBodies = await resolveLocalBodies(plan, log);
   let service: RunningService | undefined;
   const sp = plan.service;
   try {
@@ -66,25 +65,14 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
-    endpoints = await generateBodies(plan, endpoints, 'service', service.baseUrl, log);
+    const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
 
     // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
     const stopLoad = new AbortController();
-    const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
+    // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
+    const onAbort = () => stopLoad.abort(hooks.signal?.reason);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const svc = service;
-    const onExit = sp.kind === 'url' ? 'stop' : sp.onExit;
-    let loadDone = false;
-    let died: ServiceExit | undefined;
-    void svc.exited.then((e) => {
-      if (loadDone) return;
-      died = e;
-      if (onExit === 'continue') {
-        log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
-      } else if (!stopLoad.signal.aborted) {
-        stopLoad.abort(new LoadStop('aborted', exitMessage(e, 'during the run', svc.lastLines())));
-      }
-    });
+    const exits = watchExitDuringLoad(sp, service, { stop: (why) => stopLoad.abort(new LoadStop('aborted', why)), log, logName: SERVICE_LOG });
     // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
     const watcher = startWatching(service.watch, plan.monitors);
     let result: RunResult;
@@ -99,26 +87,14 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        ...(plan.slos.some((s) => s.abortOnFail)
-          ? {
-              abortCheck: (soFar: RunResult, elapsedMs: number) => {
-                const o = abortingSlo(soFar, plan.slos, elapsedMs);
-                return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
-              },
-            }
-          : {}),
+        ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
       });
     } finally {
-      loadDone = true;
+      exits.loadEnded();
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    // A service that died in the load's last moments (its exit still being read, as a container's is):
-    // wait for how it died, so the result says it rather than only counting the errors.
-    if (!died && svc.exitPending?.()) {
-      await within(svc.exited.then((e) => (died = e)), 3000);
-    }
-    result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
+    result = { ...result, service: await exits.record(result.startedAt) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);
@@ -134,130 +110,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   }
 }
 
-/** What the result keeps about the service: its kind, and when and how it died, if it did during the load. */
-function serviceRecord(
-  sp: Plan['service'],
-  svc: RunningService,
-  onExit: 'stop' | 'continue',
-  died: ServiceExit | undefined,
-  loadStartedAt: string,
-): ServiceRecord {
-  return {
-    kind: sp.kind,
-    description: svc.describe(),
-    ...(sp.kind !== 'url' ? { onExit } : {}),
-    ...(died
-      ? {
-          exit: {
-            atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
-            code: died.code,
-            signal: died.signal,
-            ...(died.note ? { note: died.note } : {}),
-            summary: exitMessage(died, 'during the run'),
-          },
-        }
-      : {}),
+/** Stops the load as soon as an abort-on-fail SLO fails on the data so far. */
+function sloAbortCheck(slos: readonly Slo[]): NonNullable<EngineOptions['abortCheck']> {
+  return (soFar, elapsedMs) => {
+    const o = abortingSlo(soFar, slos, elapsedMs);
+    return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
   };
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
-
-const LOCAL_SOURCES: ReadonlySet<SchemaSource['kind']> = new Set(['file', 'inline', 'mlflow-signature']);
-
-/**
- * Turns 'generate' bodies into lists, before the load: those whose schema is local ('local' phase), or
- * the rest, discovered from the ready service ('service' phase). A schema that cannot be found or used
- * is a configuration error naming the request.
- */
-async function generateBodies(
-  plan: Plan,
-  endpoints: readonly EndpointPlan[],
-  phase: 'local' | 'service',
-  baseUrl: string | undefined,
-  log: (line: string) => void,
-): Promise<EndpointPlan[]> {
-  const out: EndpointPlan[] = [];
-  for (const [i, ep] of endpoints.entries()) {
-    const b = ep.body;
-    const local = b.kind === 'generate' && b.sources.every((s) => LOCAL_SOURCES.has(s.kind));
-    if (b.kind !== 'generate' || local !== (phase === 'local')) {
-      out.push(ep);
-      continue;
-    }
-    try {
-      const found = await discoverFirst(b.sources, {
-        ...(baseUrl ? { baseUrl } : {}),
-        method: ep.method,
-        path: ep.path,
-        headers: ep.headers,
-        timeoutMs: plan.timeoutMs,
-        baseDir: plan.baseDir,
-      });
-      const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
-      log(
-        `Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
-          `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
-      );
-      const { invalid, checkOutput, ...rest } = ep;
-      const main: EndpointPlan = { ...rest, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
-      if (!invalid) {
-        out.push(main);
-        continue;
-      }
-      // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-      out.push({ ...main, weight: ep.weight * (1 - invalid.share) });
-      out.push(invalidCompanion(ep, found, invalid, b.count, plan.seed + i));
-      log(`Mixing in ${Math.round(invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
-    } catch (e) {
-      throw new ConfigError(`${b.where}: request "${ep.name}": ${(e as Error).message}`);
-    }
-  }
-  return out;
-}
-
-/** Successful responses must match the output schema the service publishes (or the run cannot check them). */
-function responseChecker(found: Discovered): (body: string) => string | null {
-  if (found.kind !== 'schema' || found.outputSchema === undefined) {
-    throw new Error(`check-response: ${found.origin} publishes no output schema to check responses against`);
-  }
-  const schema = found.outputSchema;
-  const root = found.root;
-  return (body) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return 'the response is not JSON';
-    }
-    const e = checkValue(schema, value, root);
-    return e === null ? null : `the response does not match the output schema: ${e}`;
-  };
-}
-
-function invalidCompanion(
-  ep: EndpointPlan,
-  found: Discovered,
-  invalid: NonNullable<EndpointPlan['invalid']>,
-  count: number,
-  seed: number,
-): EndpointPlan {
-  if (found.kind !== 'schema') throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
-  const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
-  const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
-  const { invalid: _i, checkOutput: _c, ...rest } = ep;
-  return {
-    ...rest,
-    name: `${ep.name} (invalid)`,
-    role: 'invalid',
-    body: { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` },
-    weight: ep.weight * invalid.share,
-    okStatus: invalid.okStatus,
-  };
-}
-
-function abortReason(signal: AbortSignal | undefined): string {
-  const r: unknown = signal?.reason;
-  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }

@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { flagOverrides } from '../src/cli.ts';
 import { ConfigError, DEFAULTS, type RawConfig, applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../src/plan/config.ts';
-import type { ClosedLoad, OpenLoad, Plan } from '../src/plan/types.ts';
+import { statusMatches } from '../src/plan/http.ts';
+import type { ClosedLoad, OpenLoad, Plan, StatusSet } from '../src/plan/types.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 after(removeTempDirs);
@@ -31,6 +32,9 @@ function planWithFlags(flags: Flags, text?: string): Plan {
   const cfg: RawConfig = text === undefined ? emptyConfig(dir) : readConfigFile(yamlFile(text));
   return buildPlan(applyOverrides(cfg, flagOverrides(flags, cfg.raw)));
 }
+
+/** Whether a status is in a set: for map() and filter(). */
+const inSet = (set: StatusSet) => (status: number) => statusMatches(set, status);
 
 /** The ConfigError (or UsageError) message building the plan throws. */
 function errorOf(build: () => unknown): string {
@@ -100,7 +104,7 @@ progress-interval: 2s
   it('reads readiness: path, timeout, and a status set of single codes and ranges', () => {
     assert.equal(plan.readiness.path, '/health/ready');
     assert.equal(plan.readiness.timeoutMs, 90_000);
-    const ok = [199, 200, 201, 203, 204, 250, 299, 300].filter(plan.readiness.okStatus);
+    const ok = [199, 200, 201, 203, 204, 250, 299, 300].filter(inSet(plan.readiness.okStatus));
     assert.deepEqual(ok, [200, 204, 250, 299]);
   });
 
@@ -112,7 +116,7 @@ progress-interval: 2s
     assert.equal(ep.path, '/api/models/m/prediction');
     assert.deepEqual(ep.headers, { Authorization: 'Bearer abc', 'X-Count': '3' });
     assert.equal(ep.weight, 2);
-    assert.deepEqual([199, 200, 201, 202].map(ep.okStatus), [false, true, true, false]);
+    assert.deepEqual([199, 200, 201, 202].map(inSet(ep.okStatus)), [false, true, true, false]);
   });
 
   it('loads the bodies file relative to the config: one body per non-empty line, trimmed', () => {
@@ -163,7 +167,7 @@ load:
     assert.deepEqual(plan.service, { kind: 'url', baseUrl: 'http://127.0.0.1:8000/base' });
     assert.equal(plan.readiness.path, '/ready');
     assert.equal(plan.readiness.timeoutMs, DEFAULTS.readyTimeoutMs);
-    assert.deepEqual([200, 302, 404, 503].map(plan.readiness.okStatus), [true, true, false, false]);
+    assert.deepEqual([200, 302, 404, 503].map(inSet(plan.readiness.okStatus)), [true, true, false, false]);
   });
 
   it('reads several requests: GET without a body, POST with one (a mapping becomes JSON), names and weights by default', () => {
@@ -176,7 +180,7 @@ load:
       ],
     );
     // Default success: any status below 400.
-    assert.deepEqual([200, 302, 399, 400, 500].map(plan.endpoints[0]!.okStatus), [true, true, true, false, false]);
+    assert.deepEqual([200, 302, 399, 400, 500].map(inSet(plan.endpoints[0]!.okStatus)), [true, true, true, false, false]);
   });
 
   it('reads rate stages with ramps, and max-in-flight', () => {
@@ -204,7 +208,7 @@ describe('defaults', () => {
     assert.equal(plan.progressIntervalMs, DEFAULTS.progressIntervalMs);
     assert.equal(plan.readiness.path, '/');
     // Without a readiness path, any answer below 500 (even 404 from /) means the server is up.
-    assert.deepEqual([200, 404, 499, 500, 503].map(plan.readiness.okStatus), [true, true, true, false, false]);
+    assert.deepEqual([200, 404, 499, 500, 503].map(inSet(plan.readiness.okStatus)), [true, true, true, false, false]);
     assert.equal((plan.load as ClosedLoad).perUserRate, 0);
     assert.equal(planOf(SERVICE + REQUEST + 'load: {stages: [{duration: 1s, rate: 1}]}\n').load.model === 'open' && true, true);
     assert.equal((planOf(SERVICE + REQUEST + 'load: {stages: [{duration: 1s, rate: 1}]}\n').load as OpenLoad).maxInFlight, DEFAULTS.maxInFlight);
@@ -220,6 +224,58 @@ describe('defaults', () => {
     assert.deepEqual(withPort.service, { kind: 'command', command: 'python app.py', cwd: dir, env: {}, port: 8123, baseUrl: 'http://127.0.0.1:8123', onExit: 'stop' });
     const withUrl = planOf('service: {command: "docker run -p {port}:80 img", url: "http://127.0.0.1:{port}/v1/"}\n' + REQUEST + LOAD);
     assert.equal(withUrl.service.baseUrl, 'http://127.0.0.1:{port}/v1');
+  });
+});
+
+describe('a plan is plain data', () => {
+  const envFile = writeFile(dir, 'model.env', 'A=1\n');
+  const containerText = `service:
+  image: my/model:1
+  port: 8000
+  env-file: ${envFile}
+  args: --ulimit "nofile=1024:2048"
+  cmd: [serve, --workers, 2]
+  cpus: 200m
+  memory: 256Mi
+  on-exit: continue
+  ready: {path: /ready, status: [200, "204-299"]}
+requests:
+  - name: predict
+    path: /predict
+    schema: {inline: {type: object, properties: {age: {type: integer}}, required: [age]}}
+    generate: 20
+    invalid: 10%
+    invalid-status: [400, 422]
+    check-response: true
+    expect-status: 200-201
+  - {path: /health}
+load:
+  stages: [{duration: 2s, rate: 5}, {name: up, duration: 2s, rate: 10, ramp: true}]
+monitors: [echo 1, {name: replicas, command: echo 2, every: 1s}]
+warm-up: 1s
+slos:
+  - p99 < 100ms in stage up
+  - errors == 0 for endpoint predict, abort after 1s
+`;
+
+  it('survives JSON unchanged (so it can be printed into a result and compared): no functions, no undefined keys', () => {
+    const plans = [
+      planOf(containerText),
+      planOf(SERVICE + REQUEST + LOAD),
+      planOf(`service: {command: "node s.ts --port {port}"}\nrequest: {path: /p, body: {a: 1}}\nload: {pacing: 1/s, stages: [{duration: 1s, users: 2}]}\n`),
+    ];
+    for (const plan of plans) assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+  });
+
+  it('status sets are inclusive ranges, with 2xx-3xx for success, 4xx for invalid requests and below 500 for readiness by default', () => {
+    const plan = planOf(containerText);
+    assert.deepEqual(plan.readiness.okStatus, [[200, 200], [204, 299]]);
+    assert.deepEqual(plan.endpoints.map((e) => e.okStatus), [[[200, 201]], [[200, 399]]]);
+    assert.deepEqual(plan.endpoints[0]!.invalid, { share: 0.1, okStatus: [[400, 400], [422, 422]] });
+    assert.equal(plan.endpoints[0]!.checkOutput, true);
+    assert.deepEqual(planOf(SERVICE + REQUEST + LOAD).readiness.okStatus, [[200, 499]]);
+    assert.deepEqual(planOf(SERVICE.replace('}', ', ready: /r}') + REQUEST + LOAD).readiness.okStatus, [[200, 399]]);
+    assert.deepEqual(planOf(SERVICE + 'request: {path: /p, preset: rest-model-service, model: m, invalid: 5%}\n' + LOAD).endpoints[0]!.invalid, { share: 0.05, okStatus: [[400, 499]] });
   });
 });
 

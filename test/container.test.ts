@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { flagOverrides } from '../src/cli.ts';
 import { applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../src/plan/config.ts';
 import type { ContainerPlan } from '../src/plan/types.ts';
-import { splitWords } from '../src/plan/words.ts';
+import { splitWords } from '../src/plan/shell-words.ts';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { executeRun, type StartedService } from '../src/run.ts';
 import { removeContainer, runArgs } from '../src/service/container.ts';

@@ -320,12 +320,11 @@ describe('a result from the real engine', () => {
     });
     await new Promise<void>((res) => server!.listen(0, '127.0.0.1', res));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const ok = (s: number) => s < 400;
     const r: RunResult = await runLoad({
       baseUrl: url,
       endpoints: [
-        { name: 'predict', method: 'POST', path: '/predict', headers: {}, body: { kind: 'fixed', body: '{}' }, weight: 1, okStatus: ok },
-        { name: 'GET /flaky', method: 'GET', path: '/flaky', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: ok },
+        { name: 'predict', method: 'POST', path: '/predict', headers: {}, body: { kind: 'fixed', body: '{}' }, weight: 1, okStatus: [[200, 399]] },
+        { name: 'GET /flaky', method: 'GET', path: '/flaky', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] },
       ],
       load: { model: 'closed', perUserRate: 20, stages: [{ name: 's0', durationMs: 1500, users: 3, spawnRate: 1000 }] },
       timeoutMs: 2000,

@@ -39,7 +39,7 @@ const endpoint: EndpointPlan = {
   headers: { 'x-api-key': 'k' },
   body: { kind: 'fixed', body: '{"age":42}' },
   weight: 1,
-  okStatus: (s) => s < 400,
+  okStatus: [[200, 399]],
 };
 const open = (seconds: number, rate: number): LoadPlan => ({
   model: 'open',

@@ -80,7 +80,7 @@ function endpoint(over: Partial<EndpointPlan> = {}): EndpointPlan {
     headers: {},
     body: { kind: 'fixed', body: '{"age":42}' },
     weight: 1,
-    okStatus: (s) => s < 400,
+    okStatus: [[200, 399]],
     ...over,
   };
 }

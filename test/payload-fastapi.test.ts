@@ -129,7 +129,7 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
     const corpus = buildCorpus(d, { count: 1000, seed: 8 });
     const result = await runLoad({
       baseUrl: url,
-      endpoints: [{ name: 'predict', method: 'POST', path: PREDICT, headers: {}, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, weight: 1, okStatus: (s) => s >= 200 && s < 300 }],
+      endpoints: [{ name: 'predict', method: 'POST', path: PREDICT, headers: {}, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, weight: 1, okStatus: [[200, 299]] }],
       load: { model: 'closed', perUserRate: 0, stages: [{ name: 'load', durationMs: 2000, users: 4, spawnRate: 1000 }] },
       timeoutMs: 10_000,
       seed: 1,

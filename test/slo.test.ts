@@ -5,7 +5,7 @@ import { runLoad } from '../src/load/engine.ts';
 import { statsFor } from '../src/metrics/result.ts';
 import { abortingSlo, evaluate, evaluateSlo } from '../src/verdict/evaluate.ts';
 import { SloSyntaxError, parseSloLine, resolveSlo } from '../src/plan/slo.ts';
-import type { Slo } from '../src/plan/types.ts';
+import type { EndpointPlan, Slo } from '../src/plan/types.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 const plan = { stageNames: ['one', 'two'], endpointNames: ['a', 'b'], warmupMs: 0 };
@@ -170,7 +170,7 @@ describe('warm-up and early abort in a real run', () => {
     srv.close();
   });
 
-  const endpoints = [{ name: 'p', method: 'GET', path: '/', headers: {}, body: { kind: 'none' as const }, weight: 1, okStatus: (s: number) => s < 400 }];
+  const endpoints: EndpointPlan[] = [{ name: 'p', method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] }];
 
   it('an SLO that leaves out the warm-up judges only the rest', async () => {
     requests = 0;

@@ -1,8 +1,11 @@
 // What to send next: the endpoint (weighted, seeded) and its body (fixed, or cycled from a list).
-// Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
+// Everything a request needs is prepared once here (Buffers, header arrays, the status matcher and the
+// response check built from the plan's data), so the hot path only picks.
 
-import type { EndpointPlan } from '../plan/types.ts';
+import { statusMatches } from '../plan/http.ts';
+import type { BodySource, EndpointPlan, ResponseSchema, StatusSet } from '../plan/types.ts';
 import { mulberry32 } from '../payload/random.ts';
+import { checkValue } from '../payload/validate.ts';
 
 export interface PreparedEndpoint {
   index: number;
@@ -34,9 +37,9 @@ export function prepareRequests(endpoints: readonly EndpointPlan[], seed: number
       method: ep.method,
       path: ep.path,
       headers,
-      ok: ep.okStatus,
-      nextBody: bodyCycler(ep),
-      ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
+      ok: statusMatcher(ep.okStatus),
+      nextBody: bodyCycler(ep.body),
+      ...(ep.responseSchema ? { check: responseChecker(ep.responseSchema) } : {}),
     };
   });
   const random = mulberry32(seed);
@@ -55,8 +58,28 @@ export function prepareRequests(endpoints: readonly EndpointPlan[], seed: number
   return { endpoints: prepared, pick };
 }
 
-function bodyCycler(ep: EndpointPlan): () => Buffer | null {
-  const b = ep.body;
+/** One range (the usual case) is two comparisons; more go through the plan's own matcher. */
+function statusMatcher(set: StatusSet): (status: number) => boolean {
+  if (set.length !== 1) return (status) => statusMatches(set, status);
+  const [low, high] = set[0]!;
+  return (status) => status >= low && status <= high;
+}
+
+/** A successful response must be JSON that matches the schema: null when it does, else the reason. */
+function responseChecker({ schema, root }: ResponseSchema): (body: string) => string | null {
+  return (body) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return 'the response is not JSON';
+    }
+    const e = checkValue(schema, value, root);
+    return e === null ? null : `the response does not match the output schema: ${e}`;
+  };
+}
+
+function bodyCycler(b: BodySource): () => Buffer | null {
   switch (b.kind) {
     case 'none':
       return () => null;
@@ -64,8 +87,6 @@ function bodyCycler(ep: EndpointPlan): () => Buffer | null {
       const buf = Buffer.from(b.body);
       return () => buf;
     }
-    case 'generate':
-      throw new Error(`internal: the bodies of ${ep.name} must be generated before the load starts`);
     case 'list': {
       const bufs = b.bodies.map((s) => Buffer.from(s));
       let i = 0;

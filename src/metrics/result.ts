@@ -10,7 +10,11 @@ import {
   newHistogram,
   serializeHistogram,
 } from './histogram.ts';
+import type { ClosedLoad, EndpointPlan, MonitorPlan, OpenLoad } from '../plan/types.ts';
 import type { ResourceSource } from '../service/watch.ts';
+import type { ServiceRecord } from '../service/exit-watch.ts';
+
+export type { ServiceRecord } from '../service/exit-watch.ts';
 
 export const RESULT_FORMAT_VERSION = 1;
 
@@ -92,10 +96,7 @@ export interface ResourceInfo {
 }
 
 /** A monitor command (a number sampled every N seconds, e.g. ready replicas) and what it printed. */
-export interface MonitorInfo {
-  name: string;
-  command: string;
-  everyMs: number;
+export interface MonitorInfo extends Pick<MonitorPlan, 'name' | 'command' | 'everyMs'> {
   samples: number;
   failures: number;
   lastError?: string;
@@ -127,35 +128,13 @@ export interface SegmentInfo {
   warmup: boolean;
 }
 
-export interface EndpointInfo {
-  name: string;
-  method: string;
-  path: string;
-  /** 'invalid': deliberately invalid requests, left out of totals and SLOs unless named. */
-  role?: 'invalid';
-}
+/**
+ * An endpoint as the engine received it. Role 'invalid': deliberately invalid requests, left out of
+ * totals and SLOs unless named.
+ */
+export type EndpointInfo = Pick<EndpointPlan, 'name' | 'method' | 'path' | 'role'>;
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
-
-/** The service under test, as the run saw it. Absent in results written before it was recorded. */
-export interface ServiceRecord {
-  kind: 'container' | 'command' | 'url';
-  /** e.g. "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)". */
-  description?: string;
-  /** What the run does when the service exits during the load: stop early (default) or go on counting errors. */
-  onExit?: 'stop' | 'continue';
-  /** Set when the service exited on its own during the load. */
-  exit?: {
-    /** When, in ms since the load started (0: before it started). */
-    atMs: number;
-    code: number | null;
-    signal: string | null;
-    /** e.g. "killed by SIGKILL", "out of memory: it reached its 256 MiB memory limit". */
-    note?: string;
-    /** One sentence: "the service exited with code 3 during the run" (its last output is in the reason, or service.log). */
-    summary: string;
-  };
-}
 
 export interface RunResult {
   formatVersion: number;
@@ -171,9 +150,8 @@ export interface RunResult {
   /** The service under test and, if it died during the load, when and how (added by the run, not the engine). */
   service?: ServiceRecord;
   target: { baseUrl: string };
-  load:
-    | { model: 'closed'; perUserRate: number }
-    | { model: 'open'; maxInFlight: number };
+  /** The load model and its setting; the stages are in `stages`. */
+  load: Omit<ClosedLoad, 'stages'> | Omit<OpenLoad, 'stages'>;
   timeoutMs: number;
   seed: number;
   stages: StageInfo[];

@@ -1,9 +1,11 @@
-// Replay of recorded requests from a CSV file: the header row names the fields, each following row
-// is one request body (an object). With a schema, each cell is typed by its property's schema
-// ("42" -> 42 for an integer, "true" -> true for a boolean, "[1,2]" -> [1,2] for an array); without
-// one, JSON-looking cells are parsed (numbers, true/false/null, [...], {...}, "quoted") and the rest
-// stay strings. An empty cell leaves the field out. With a schema, every row is checked against it
-// (by default) so that a bad recording is named by its line before the run, not found in the results.
+// Replay of recorded requests, from a JSONL file (one JSON body a line, sent as written) or a CSV file.
+//
+// CSV: the header row names the fields, each following row is one request body (an object). With a
+// schema, each cell is typed by its property's schema ("42" -> 42 for an integer, "true" -> true for a
+// boolean, "[1,2]" -> [1,2] for an array); without one, JSON-looking cells are parsed (numbers,
+// true/false/null, [...], {...}, "quoted") and the rest stay strings. An empty cell leaves the field out.
+// With a schema, every row is checked against it (by default) so that a bad recording is named by its
+// line before the run, not found in the results.
 //
 // CSV as in RFC 4180: comma-separated, fields may be double-quoted (then commas, newlines and ""
 // escapes are allowed inside), CRLF or LF line ends, an optional UTF-8 BOM.
@@ -123,6 +125,32 @@ export function readCsvBodies(file: string, opts: Omit<CsvReplayOptions, 'origin
     throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return bodiesFromCsv(text, { ...opts, origin: file }).map((b) => JSON.stringify(b));
+}
+
+/**
+ * Reads a JSONL file: one JSON body per non-empty line, sent as written (trimmed). Every line is parsed
+ * now, so a bad one is named by its line before the run.
+ */
+export function readJsonlBodies(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const bodies: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    const s = line.trim();
+    if (s === '') return;
+    try {
+      JSON.parse(s);
+    } catch (err) {
+      throw new Error(`${file}:${i + 1} is not valid JSON (${(err as Error).message})`);
+    }
+    bodies.push(s);
+  });
+  if (bodies.length === 0) throw new Error(`${file} holds no request bodies (expected one JSON value per line)`);
+  return bodies;
 }
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;

@@ -17,7 +17,7 @@ export function formatPath(path: Path): string {
   return out || '(top level)';
 }
 
-export function describe(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   if (Array.isArray(v)) return 'a list';
@@ -37,7 +37,7 @@ export class Reader {
 
   /** A mapping with only the known keys (an unknown key is an error, with a suggestion). */
   object(v: unknown, path: Path, known: readonly string[]): Record<string, unknown> {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, `expected a mapping, got ${describe(v)}`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(path, `expected a mapping, got ${describeValue(v)}`);
     const o = v as Record<string, unknown>;
     for (const k of Object.keys(o)) {
       if (!known.includes(k)) {
@@ -49,21 +49,21 @@ export class Reader {
   }
 
   list(v: unknown, path: Path, minItems = 0): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, `expected a list, got ${describe(v)}`);
+    if (!Array.isArray(v)) this.fail(path, `expected a list, got ${describeValue(v)}`);
     if (v.length < minItems) this.fail(path, `expected at least ${minItems} item${minItems === 1 ? '' : 's'}, got ${v.length}`);
     return v;
   }
 
   string(v: unknown, path: Path, opts: { nonEmpty?: boolean } = {}): string {
     if (typeof v === 'number') return String(v);
-    if (typeof v !== 'string') this.fail(path, `expected a string, got ${describe(v)}`);
+    if (typeof v !== 'string') this.fail(path, `expected a string, got ${describeValue(v)}`);
     if (opts.nonEmpty !== false && v.trim() === '') this.fail(path, 'expected a non-empty string');
     return v;
   }
 
   number(v: unknown, path: Path, opts: { min?: number; max?: number; integer?: boolean; above?: number } = {}): number {
     const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isFinite(n)) this.fail(path, `expected a number, got ${describe(v)}`);
+    if (typeof n !== 'number' || !Number.isFinite(n)) this.fail(path, `expected a number, got ${describeValue(v)}`);
     if (opts.integer && !Number.isInteger(n)) this.fail(path, `expected a whole number, got ${n}`);
     if (opts.min !== undefined && n < opts.min) this.fail(path, `must be at least ${opts.min}, got ${n}`);
     if (opts.above !== undefined && n <= opts.above) this.fail(path, `must be greater than ${opts.above}, got ${n}`);
@@ -74,21 +74,21 @@ export class Reader {
   boolean(v: unknown, path: Path): boolean {
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'false') return v === 'true';
-    this.fail(path, `expected true or false, got ${describe(v)}`);
+    this.fail(path, `expected true or false, got ${describeValue(v)}`);
   }
 
   /** "30s", "1m30s", "500ms", "2h", or a bare number of seconds. Returns ms; must be > 0 unless allowZero. */
   duration(v: unknown, path: Path, opts: { allowZero?: boolean } = {}): number {
     const ms = parseDuration(v);
-    if (ms === null) this.fail(path, `expected a duration like 30s, 1m30s or 500ms, got ${describe(v)}`);
-    if (ms < 0 || (ms === 0 && !opts.allowZero)) this.fail(path, `must be a positive duration, got ${describe(v)}`);
+    if (ms === null) this.fail(path, `expected a duration like 30s, 1m30s or 500ms, got ${describeValue(v)}`);
+    if (ms < 0 || (ms === 0 && !opts.allowZero)) this.fail(path, `must be a positive duration, got ${describeValue(v)}`);
     return ms;
   }
 
   oneOf<T extends string>(v: unknown, path: Path, choices: readonly T[]): T {
     const s = typeof v === 'string' ? v.trim() : v;
     if (typeof s !== 'string' || !choices.includes(s as T)) {
-      this.fail(path, `expected one of ${choices.join(', ')}, got ${describe(v)}`);
+      this.fail(path, `expected one of ${choices.join(', ')}, got ${describeValue(v)}`);
     }
     return s as T;
   }

@@ -1,4 +1,4 @@
-// SLO lines, as people write them, to typed Slo values.
+// SLO lines, as people write them, to typed Slo values; and the slos: section that lists them.
 //
 //   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
 //
@@ -11,7 +11,7 @@
 // throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
 // With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
 
-import { parseDuration } from './reader.ts';
+import { ConfigError, type Path, type Reader, describeValue, parseDuration } from './reader.ts';
 import type { Comparison, Slo, SloMetric } from './types.ts';
 
 export class SloSyntaxError extends Error {
@@ -183,4 +183,44 @@ export function resolveSlo(
     slo.endpoint = i;
   }
   return slo;
+}
+
+/**
+ * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
+ * blank lines and # comments are skipped. A bad line is named with its file line and what is wrong.
+ */
+export function readSlos(
+  r: Reader,
+  v: unknown,
+  /** The config file, and the line of a key path in it, so a bad line is named by its file line. */
+  cfg: { file?: string; lineOf?: (path: Path) => number | undefined },
+  plan: { stageNames: readonly string[]; endpointNames: readonly string[]; warmupMs: number },
+): Slo[] {
+  if (v === undefined || v === null) return [];
+  const items: Array<{ text: string; path: Path; line: number | undefined }> = [];
+  if (typeof v === 'string') {
+    // A block scalar's content starts on the line after its key.
+    const base = cfg.lineOf?.(['slos']);
+    v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
+  } else {
+    r.list(v, ['slos']).forEach((item, i) => {
+      if (typeof item !== 'string') r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describeValue(item)}`);
+      items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
+    });
+  }
+  const slos: Slo[] = [];
+  for (const { text, path, line } of items) {
+    const t = text.replace(/(^|\s)#.*$/, '').trim();
+    if (t === '') continue;
+    try {
+      const slo = resolveSlo(parseSloLine(t), plan);
+      if (cfg.file && line !== undefined) slo.source = { file: cfg.file, line };
+      slos.push(slo);
+    } catch (e) {
+      if (!(e instanceof SloSyntaxError)) throw e;
+      const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
+      throw new ConfigError(`${where}: "${t}": ${e.message}`);
+    }
+  }
+  return slos;
 }

@@ -1,7 +1,8 @@
 import type { BodyWrap, SchemaSource } from '../payload/index.ts';
 
 // The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
-// Times are milliseconds, rates are per second.
+// Times are milliseconds, rates are per second. A plan is plain data (no functions inside): it survives
+// JSON as it is, so it can be printed into a result and compared between runs.
 
 /** A stage of the closed model: move to `users` at `spawnRate` users/s, then hold, for `durationMs` in all. */
 export interface UserStage {
@@ -36,45 +37,69 @@ export interface OpenLoad {
 export type LoadPlan = ClosedLoad | OpenLoad;
 
 /**
- * Where request bodies come from: one fixed body, or a list (a JSONL or CSV file, or generated) cycled in
- * order. 'generate' is resolved into a 'list' before the load starts (after the service is ready, when
- * the schema comes from it): the engine only ever sees none, fixed or list.
+ * HTTP statuses as inclusive ranges: [[200, 399]] is 200 to 399, [[200, 200], [404, 404]] is 200 or 404.
+ * Data, so a plan can be printed and compared; `statusMatches` (http.ts) reads it, and the engine builds
+ * its own matcher from it (load/requests.ts). Final answers are never 1xx, so sets start at 200 at most.
  */
+export type StatusSet = Array<[low: number, high: number]>;
+
+/** Where the engine's request bodies come from: one fixed body, or a list (a JSONL or CSV file, or generated) cycled in order. */
 export type BodySource =
   | { kind: 'none' }
   | { kind: 'fixed'; body: string }
-  | { kind: 'list'; bodies: string[]; origin: string }
-  | {
-      kind: 'generate';
-      /** Tried in order; the first that answers gives the schema. */
-      sources: SchemaSource[];
-      count: number;
-      wrap: BodyWrap | 'oip';
-      batch: number;
-      /** Where it was configured, for messages. */
-      where: string;
-    };
+  | { kind: 'list'; bodies: string[]; origin: string };
 
-export interface EndpointPlan {
+/**
+ * Bodies to generate from a schema before the load starts (after the service is ready, when the schema
+ * comes from it); they become a 'list'.
+ */
+export interface GeneratedBodies {
+  kind: 'generate';
+  /** Tried in order; the first that answers gives the schema. */
+  sources: SchemaSource[];
+  count: number;
+  wrap: BodyWrap | 'oip';
+  batch: number;
+  /** Where it was configured, for messages. */
+  where: string;
+}
+
+/**
+ * A request as the config says it. Its bodies may still be generated from a schema, with a share of
+ * invalid requests and a check of the responses: src/run/bodies.ts resolves it into the EndpointPlans
+ * the engine receives.
+ */
+export interface EndpointConfig {
   name: string;
   method: string;
   path: string;
   headers: Record<string, string>;
-  body: BodySource;
+  body: BodySource | GeneratedBodies;
   weight: number;
   /** Statuses that count as success; default 200-399. */
-  okStatus: (status: number) => boolean;
+  okStatus: StatusSet;
+  /** Deliberately invalid requests to mix in (configured share), made from the same schema. */
+  invalid?: { share: number; okStatus: StatusSet };
+  /** Check successful responses against the output schema the service publishes. */
+  checkOutput?: boolean;
+}
+
+/** A request as the engine receives it: its bodies resolved (none, fixed or a list). */
+export interface EndpointPlan extends Omit<EndpointConfig, 'body' | 'invalid' | 'checkOutput'> {
+  body: BodySource;
   /**
    * 'invalid': deliberately invalid requests that test the service's error path (an expected 4xx is a
    * success); counted apart, outside the run's totals and SLOs unless a scope names the endpoint.
    */
   role?: 'invalid';
-  /** Checks a successful response body (against the output schema): a reason when it does not match. */
-  checkResponse?: (body: string) => string | null;
-  /** Deliberately invalid requests to mix in (configured share), made from the same schema. */
-  invalid?: { share: number; okStatus: (status: number) => boolean };
-  /** Check successful responses against the output schema the service publishes. */
-  checkOutput?: boolean;
+  /** Successful response bodies must match this schema (the output schema the service publishes). */
+  responseSchema?: ResponseSchema;
+}
+
+/** A JSON Schema a response is checked against, and the document its $refs resolve in. */
+export interface ResponseSchema {
+  schema: unknown;
+  root: unknown;
 }
 
 /** What happens when a started service exits during the load: stop the run early, or keep counting the errors. */
@@ -132,7 +157,7 @@ export interface ReadinessPlan {
   path: string;
   timeoutMs: number;
   /** Statuses that mean ready. */
-  okStatus: (status: number) => boolean;
+  okStatus: StatusSet;
 }
 
 /** A command sampled every `everyMs` while the load runs; it prints a number (e.g. ready replicas). */
@@ -147,7 +172,8 @@ export interface MonitorPlan {
 export interface Plan {
   service: ServicePlan;
   readiness: ReadinessPlan;
-  endpoints: EndpointPlan[];
+  /** As the config says them: bodies to generate are resolved when the run starts. */
+  endpoints: EndpointConfig[];
   load: LoadPlan;
   /** Commands sampled while the load runs, charted with the rest. */
   monitors: MonitorPlan[];

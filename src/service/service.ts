@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'undici';
+import { statusMatches } from '../plan/http.ts';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { openOutput, outputTail } from './output.ts';
 import { readProcStat } from './procfs.ts';
@@ -161,7 +162,7 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     try {
       const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
       await res.body.dump();
-      if (ready.okStatus(res.statusCode)) return performance.now() - t0;
+      if (statusMatches(ready.okStatus, res.statusCode)) return performance.now() - t0;
       last = `HTTP ${res.statusCode}`;
     } catch (err) {
       if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
