@@ -9,6 +9,7 @@ import { type StateStore, saveContainer, savedContainer } from '../src/action/st
 import { ConfigError } from '../src/plan/config.ts';
 import { MAX_ANNOTATIONS, breachAnnotations } from '../src/publish/annotations.ts';
 import { artifactName } from '../src/publish/artifact.ts';
+import { OUTPUTS } from '../src/publish/outputs.ts';
 import { summaryMarkdown } from '../src/publish/summary.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { failingVerdict } from './fixtures/verdict.ts';
@@ -246,7 +247,7 @@ describe('action.yml', () => {
     assert.equal(meta.inputs['github-token']!.default, '${{ github.token }}');
     assert.equal(meta.inputs['comment']!.default, 'true');
     assert.equal(meta.inputs['fail-on-breach']!.default, 'true');
-    assert.deepEqual(Object.keys(meta.outputs).sort(), ['artifact-id', 'comment-url', 'error-rate', 'p50-ms', 'p95-ms', 'p99-ms', 'report-dir', 'result-file', 'rps', 'verdict']);
+    assert.deepEqual(Object.keys(meta.outputs).sort(), Object.keys(OUTPUTS).sort());
     assert.deepEqual(meta.runs, { using: 'node24', main: 'dist/main.js', post: 'dist/post.js' });
   });
 });
