@@ -8,7 +8,7 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
 import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from './plan/overrides.ts';
-import { type SettingFlag, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
+import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
 import { ServiceError } from './service/service.ts';
@@ -18,7 +18,7 @@ export const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 } as const;
 
 /** The flags that are not settings of the run (those are in src/plan/settings.ts): what the command does around it. */
 export const COMMAND_FLAGS = {
-  config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see README); the flags below override what it says' },
+  config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see the README); the flags below override what it says' },
   'no-fail': { type: 'boolean', about: 'report breaches but exit 0' },
   help: { type: 'boolean', short: 'h', about: 'this help' },
   version: { type: 'boolean', about: 'print the version' },
@@ -32,8 +32,8 @@ const OPTIONS: ParseArgsOptionsConfig = {
   ...Object.fromEntries(Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }])),
 };
 
-/** The flags the usage lists, in its order: the config, the settings in table order, then the rest. */
-export function usageFlags(): Array<{ flag: string; short?: string; arg?: string; about: string }> {
+/** The flags the usage (and the README) lists, in its order: the config, the settings in table order, then the rest. */
+export function usageFlags(): Array<{ flag: string; short?: string; arg?: string; about: string; setting?: SettingName }> {
   const command = (f: keyof typeof COMMAND_FLAGS) => {
     const c: { short?: string; arg?: string; about: string } = COMMAND_FLAGS[f];
     return { flag: f, ...(c.short ? { short: c.short } : {}), ...(c.arg ? { arg: c.arg } : {}), about: c.about };
@@ -44,6 +44,7 @@ export function usageFlags(): Array<{ flag: string; short?: string; arg?: string
       flag: nameOn('flag', n)!,
       arg: setting(n).arg,
       about: describeSetting(n, 'flag', { withDefault: true }),
+      setting: n,
     })),
     command('no-fail'),
     command('help'),

@@ -9,7 +9,6 @@ import { type StateStore, saveContainer, savedContainer } from '../src/action/st
 import { ConfigError } from '../src/plan/config.ts';
 import { MAX_ANNOTATIONS, breachAnnotations } from '../src/publish/annotations.ts';
 import { artifactName } from '../src/publish/artifact.ts';
-import { OUTPUTS } from '../src/publish/outputs.ts';
 import { summaryMarkdown } from '../src/publish/summary.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { failingVerdict } from './fixtures/verdict.ts';
@@ -228,53 +227,5 @@ describe('action state and publish helpers', () => {
     const a = breachAnnotations(many, '/ws');
     assert.equal(a.length, MAX_ANNOTATIONS);
     assert.equal(a[9]!.title, '5 more breaches');
-  });
-});
-
-describe('action.yml', () => {
-  it('declares every input the action reads and every output it sets; runs main and post on node24', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const { join } = await import('node:path');
-    const meta = parse(readFileSync(join(import.meta.dirname, '..', 'action.yml'), 'utf8')) as {
-      inputs: Record<string, { description: string; default?: string }>;
-      outputs: Record<string, { description: string }>;
-      runs: Record<string, string>;
-    };
-    const read = [...RUN_INPUTS, 'config', 'github-token', 'comment', 'artifact-name', 'fail-on-breach', 'matrix'];
-    assert.deepEqual(Object.keys(meta.inputs).sort(), [...read].sort());
-    for (const [k, v] of Object.entries(meta.inputs)) assert.ok(v.description.length > 20, `input ${k} has a description`);
-    assert.equal(meta.inputs['github-token']!.default, '${{ github.token }}');
-    assert.equal(meta.inputs['comment']!.default, 'true');
-    assert.equal(meta.inputs['fail-on-breach']!.default, 'true');
-    assert.deepEqual(Object.keys(meta.outputs).sort(), Object.keys(OUTPUTS).sort());
-    assert.deepEqual(meta.runs, { using: 'node24', main: 'dist/main.js', post: 'dist/post.js' });
-  });
-});
-
-describe('workflow examples', () => {
-  it('the README and the self-test workflow give only inputs action.yml declares', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const { join } = await import('node:path');
-    const root = join(import.meta.dirname, '..');
-    const declared = new Set(Object.keys((parse(readFileSync(join(root, 'action.yml'), 'utf8')) as { inputs: object }).inputs));
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## As a GitHub Action'), readme.indexOf('## Development'));
-    const docs = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    docs.push(readFileSync(join(root, '.github/workflows/self-test.yml'), 'utf8'));
-    let steps = 0;
-    const visit = (v: unknown): void => {
-      if (Array.isArray(v)) return v.forEach(visit);
-      if (v === null || typeof v !== 'object') return;
-      const o = v as Record<string, unknown>;
-      if (typeof o['uses'] === 'string' && /^(\.\/|owner\/loadgate@)/.test(o['uses'])) {
-        steps++;
-        for (const k of Object.keys((o['with'] ?? {}) as object)) assert.ok(declared.has(k), `input "${k}" is not in action.yml`);
-      }
-      Object.values(o).forEach(visit);
-    };
-    for (const d of docs) visit(parse(d));
-    assert.ok(steps >= 5, `${steps} loadgate steps checked`);
   });
 });

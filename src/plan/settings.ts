@@ -57,7 +57,7 @@ export const SETTINGS = {
   'service-command': {
     path: ['service', 'command'], flag: 'command', input: 'service-command', read: 'text', arg: 'CMD', gives: 'service', reshapes: 'service',
     excludes: ['service-url'], why: 'test a running service, or start one',
-    about: 'a command that starts the service, run through the shell; {port} becomes a free port',
+    about: 'a command that starts the service, run through the shell, e.g. "python -m uvicorn app:app --port {port}"; {port} becomes a free port',
   },
   'service-image': {
     path: ['service', 'image'], flag: 'image', input: 'service-image', read: 'text', arg: 'IMAGE', gives: 'service', reshapes: 'service',
@@ -150,11 +150,11 @@ export const SETTINGS = {
   stages: {
     path: ['load', 'stages'], input: 'stages', read: 'stages', arg: 'YAML', gives: 'load', reshapes: 'stages',
     excludes: ['users', 'rate'], why: 'give the stages, or one stage of users or of rate',
-    about: "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), e.g. \"- {duration: 30s, users: 5}\"",
+    about: "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), e.g. \"- {duration: 30s, users: 5, spawn-rate: 1}\" or \"- {duration: 1m, rate: 50}\"",
   },
   pacing: {
     path: ['load', 'pacing'], flag: 'pacing', input: 'pacing', read: 'text', arg: 'P', default: 'none',
-    about: 'requests per second per user with users stages, e.g. 1/s or 30/m, or none for no wait',
+    about: "requests per second per user with users stages, e.g. 1/s (locust's constant_throughput(1)) or 30/m, or none for no wait",
   },
   'max-in-flight': {
     path: ['load', 'max-in-flight'], flag: 'max-in-flight', input: 'max-in-flight', read: 'text', arg: 'N', default: String(DEFAULTS.maxInFlight),
@@ -162,7 +162,7 @@ export const SETTINGS = {
   },
   slos: {
     path: ['slos'], flag: 'slo', input: 'slos', read: 'list', arg: 'LINE',
-    about: 'service level objectives, e.g. "p99 < 100ms" or "errors == 0"; replaces the file\'s',
+    about: 'service level objectives (replacing the file\'s), e.g. "p99 < 100ms", "errors == 0" or "error-rate < 0.1% in stage 2"',
   },
   'warm-up': {
     path: ['warm-up'], flag: 'warm-up', input: 'warm-up', read: 'text', arg: 'D',
