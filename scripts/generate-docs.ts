@@ -40,7 +40,10 @@ export function declaredInputs(): DeclaredInput[] {
   });
   return [
     actionInput('config', config!),
-    ...settingsOn('input').map((n) => ({ name: nameOn('input', n)!, description: sentence(describeSetting(n, 'input', { withDefault: true })) })),
+    ...settingsOn('input').map((n) => ({
+      name: nameOn('input', n)!,
+      description: sentence(describeSetting(n, 'input', { withDefault: true })),
+    })),
     ...Object.entries(around).map(([name, i]) => actionInput(name, i)),
   ];
 }
@@ -75,7 +78,10 @@ function cliFlagsTable(): string[] {
   return [
     '| flag | sets | what |',
     '|---|---|---|',
-    ...usageFlags().map((f) => row(`\`${f.short ? `-${f.short}, ` : ''}--${f.flag}${f.arg ? ` ${f.arg}` : ''}\``, f.setting ? configKeys(f.setting) : '', text(f.about))),
+    ...usageFlags().map((f) => {
+      const flag = `\`${f.short ? `-${f.short}, ` : ''}--${f.flag}${f.arg ? ` ${f.arg}` : ''}\``;
+      return row(flag, f.setting ? configKeys(f.setting) : '', text(f.about));
+    }),
   ];
 }
 
@@ -99,7 +105,8 @@ function row(...cells: string[]): string {
 
 /** The config keys a setting sets: `load.stages[0].users`; "METHOD /path" sets the method beside the path. */
 function configKeys(n: SettingName): string {
-  const key = (path: ReadonlyArray<string | number>) => `\`${path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')}\``;
+  const key = (path: ReadonlyArray<string | number>) =>
+    `\`${path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')}\``;
   const path = setting(n).path;
   return setting(n).read === 'endpoint' ? `${key([...path.slice(0, -1), 'method'])}, ${key(path)}` : key(path);
 }
@@ -130,7 +137,8 @@ function sentence(text: string): string {
 function yamlScalar(key: string, value: string, indent: number): string[] {
   const pad = ' '.repeat(indent);
   for (const written of [value, `'${value.replaceAll("'", "''")}'`]) {
-    if (pad.length + key.length + 2 + written.length <= WIDTH && readsBack(`${key}: ${written}`, key, value)) return [`${pad}${key}: ${written}`];
+    const line = `${key}: ${written}`;
+    if (pad.length + line.length <= WIDTH && readsBack(line, key, value)) return [pad + line];
   }
   const lines: string[] = [];
   for (const word of value.split(' ')) {

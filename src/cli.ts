@@ -27,10 +27,10 @@ export const COMMAND_FLAGS = {
 type FlagName = SettingFlag | keyof typeof COMMAND_FLAGS;
 export type Flags = Partial<Record<FlagName, string | boolean | string[]>>;
 
-const OPTIONS: ParseArgsOptionsConfig = {
-  ...Object.fromEntries(settingsOn('flag').map((n) => [nameOn('flag', n)!, { type: 'string', multiple: setting(n).read === 'list' }])),
-  ...Object.fromEntries(Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }])),
-};
+const OPTIONS: ParseArgsOptionsConfig = Object.fromEntries([
+  ...settingsOn('flag').map((n) => [nameOn('flag', n)!, { type: 'string', multiple: setting(n).read === 'list' }]),
+  ...Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }]),
+]);
 
 /** The flags the usage (and the README) lists, in its order: the config, the settings in table order, then the rest. */
 export function usageFlags(): Array<{ flag: string; short?: string; arg?: string; about: string; setting?: SettingName }> {

@@ -7,7 +7,8 @@
 
 import type { Override } from './config.ts';
 import { type GivenValue, settingValues } from './setting-values.ts';
-import { type Part, type Reshape, type SettingName, type Side, SETTING_NAMES, excludedBy, listOf, nameOn, setting, settingsOn } from './settings.ts';
+import { type Part, type Reshape, type SettingName, type Side, SETTING_NAMES } from './settings.ts';
+import { excludedBy, listOf, nameOn, setting, settingsOn } from './settings.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -38,7 +39,8 @@ export function givenOn(side: Side, lookup: (name: string) => GivenValue | undef
 export function settingOverrides(given: Given, raw: Raw, fe: FrontEnd): Override[] {
   const names = SETTING_NAMES.filter((n) => given[n] !== undefined);
   checkCombination(names, fe);
-  const values = new Map(names.map((n) => [n, settingValues(setting(n).read, setting(n).path, given[n]!, named(fe.side, n), (m) => fail(fe, m))]));
+  const read = (n: SettingName) => settingValues(setting(n).read, setting(n).path, given[n]!, named(fe.side, n), (m) => fail(fe, m));
+  const values = new Map(names.map((n) => [n, read(n)]));
   const o: Override[] = [];
   const reshaped = new Set<Reshape>();
   for (const n of names) {
@@ -57,18 +59,18 @@ export function settingOverrides(given: Given, raw: Raw, fe: FrontEnd): Override
 /** Without a config file: the message naming what is missing for a run (one setting of each part), or undefined. */
 export function missingWithoutFile(given: Given, side: Side): string | undefined {
   const has = (n: string) => given[n as SettingName] !== undefined;
-  const onSide = settingsOn(side);
+  const all = settingsOn(side);
   const missing: string[] = [];
   const parts = new Set<Part>();
-  for (const n of onSide) {
+  for (const n of all) {
     const s = setting(n);
     if (s.gives !== undefined && !parts.has(s.gives)) {
       parts.add(s.gives);
-      const alternatives = onSide.filter((m) => setting(m).gives === s.gives);
+      const alternatives = all.filter((m) => setting(m).gives === s.gives);
       if (!alternatives.some(has)) missing.push(alternativesText(alternatives, side));
     }
-    const needs = (s.needsWithoutFile ?? []).filter((m) => nameOn(side, m as SettingName) !== undefined);
-    if (has(n) && needs.length > 0 && !needs.some(has)) missing.push(`${listOf(needs.map((m) => term(side, m as SettingName)), 'or')} (for ${term(side, n)})`);
+    const needs = onSide(side, s.needsWithoutFile);
+    if (has(n) && needs.length > 0 && !needs.some(has)) missing.push(`${terms(side, needs, 'or')} (for ${term(side, n)})`);
   }
   if (missing.length === 0) return undefined;
   return `without ${side === 'flag' ? '--config' : 'a config file (input "config")'}, give ${missing.join('; ')}`;
@@ -76,17 +78,15 @@ export function missingWithoutFile(given: Given, side: Side): string | undefined
 
 /** "--url or --command, or --image with --port": alternatives with what each needs, those needing the same together. */
 function alternativesText(names: SettingName[], side: Side): string {
-  const needsOf = (n: SettingName) => [...(setting(n).needs ?? []), ...(setting(n).needsWithoutFile ?? [])].filter((m) => nameOn(side, m as SettingName) !== undefined);
-  const runs: Array<{ names: SettingName[]; needs: string[] }> = [];
+  const needsOf = (n: SettingName) => onSide(side, [...(setting(n).needs ?? []), ...(setting(n).needsWithoutFile ?? [])]);
+  const runs: Array<{ names: SettingName[]; needs: SettingName[] }> = [];
   for (const n of names) {
     const needs = needsOf(n);
     const last = runs[runs.length - 1];
     if (last && last.needs.join() === needs.join()) last.names.push(n);
     else runs.push({ names: [n], needs });
   }
-  return runs
-    .map((r) => `${listOf(r.names.map((n) => term(side, n)), 'or')}${r.needs.length > 0 ? ` with ${listOf(r.needs.map((m) => term(side, m as SettingName)), 'or')}` : ''}`)
-    .join(', or ');
+  return runs.map((r) => terms(side, r.names, 'or') + (r.needs.length > 0 ? ` with ${terms(side, r.needs, 'or')}` : '')).join(', or ');
 }
 
 /** Settings given together that exclude each other, or one given without what it needs. */
@@ -101,14 +101,16 @@ function checkCombination(names: SettingName[], fe: FrontEnd): void {
     }
   }
   for (const n of names) {
-    const needs = (setting(n).needs ?? []).filter((m) => nameOn(fe.side, m as SettingName) !== undefined) as SettingName[];
+    const needs = onSide(fe.side, setting(n).needs);
     if (needs.length === 0 || needs.some(given)) continue;
     const example = needs.length === 1 ? setting(needs[0]!).example : undefined;
-    const eg = example === undefined ? '' : ` (e.g. ${fe.side === 'flag' ? `${term(fe.side, needs[0]!)} ${example}` : example})`;
+    const written = fe.side === 'flag' ? `${term(fe.side, needs[0]!)} ${example}` : example;
+    const eg = example === undefined ? '' : ` (e.g. ${written})`;
     fail(fe, `${named(fe.side, n)} needs ${anyNamed(fe.side, needs)}${eg}`);
   }
 }
 
+/** The reshape `r` before the first of its settings (`first`) lands; `values` are all the values being set. */
 function reshapeFor(r: Reshape, first: SettingName, names: SettingName[], raw: Raw, values: Override[], fe: FrontEnd): Override[] {
   switch (r) {
     case 'service':
@@ -118,7 +120,8 @@ function reshapeFor(r: Reshape, first: SettingName, names: SettingName[], raw: R
     case 'request':
     case 'request-body':
       if (raw['requests'] !== undefined) {
-        fail(fe, `${named(fe.side, first)} applies to a config with one request:, but this one has requests: (edit the file instead)`);
+        const what = `${named(fe.side, first)} applies to a config with one request:`;
+        fail(fe, `${what}, but this one has requests: (edit the file instead)`);
       }
       return [requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body'))];
     case 'stages':
@@ -135,6 +138,16 @@ function term(side: Side, n: SettingName): string {
   return side === 'flag' ? `--${nameOn(side, n)}` : nameOn(side, n)!;
 }
 
+/** `--users or --rate`, `users or rate`. */
+function terms(side: Side, ns: SettingName[], conjunction: 'and' | 'or'): string {
+  return listOf(ns.map((n) => term(side, n)), conjunction);
+}
+
+/** The settings of a list (a row's needs) that the side has. */
+function onSide(side: Side, ns: readonly string[] | undefined): SettingName[] {
+  return (ns ?? []).filter((n) => nameOn(side, n as SettingName) !== undefined) as SettingName[];
+}
+
 /** As a message names it: `--users`, `input "users"`. */
 function named(side: Side, n: SettingName): string {
   return side === 'flag' ? term(side, n) : `input "${nameOn(side, n)}"`;
@@ -142,13 +155,14 @@ function named(side: Side, n: SettingName): string {
 
 /** `--users (closed model) and --rate (open model)`, `inputs "users" (closed model) and "rate" (open model)`. */
 function bothNamed(side: Side, a: SettingName, b: SettingName): string {
-  const one = (n: SettingName) => `${side === 'flag' ? term(side, n) : `"${nameOn(side, n)}"`}${setting(n).note ? ` (${setting(n).note})` : ''}`;
+  const note = (n: SettingName) => (setting(n).note ? ` (${setting(n).note})` : '');
+  const one = (n: SettingName) => (side === 'flag' ? term(side, n) : `"${nameOn(side, n)}"`) + note(n);
   return `${side === 'flag' ? '' : 'inputs '}${one(a)} and ${one(b)}`;
 }
 
 /** `--users or --rate`, `input "users" or "rate"`. */
 function anyNamed(side: Side, ns: SettingName[]): string {
-  return side === 'flag' ? listOf(ns.map((n) => term(side, n)), 'or') : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
+  return side === 'flag' ? terms(side, ns, 'or') : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
 }
 
 /** Whether the stages being set start with users (closed model) rather than rate. */
@@ -184,7 +198,7 @@ export function serviceReshape(raw: Raw, kind: 'url' | 'command' | 'image'): Ove
   return [];
 }
 
-/** A readiness path or timeout from outside merges into the file's `ready:`, its short form `ready: /path` expanded first. */
+/** A readiness path or timeout from outside merges into the file's `ready:`, its short form `ready: /path` expanded. */
 export function readyReshape(raw: Raw): Override[] {
   const ready = mapping(raw['service'])['ready'];
   return typeof ready === 'string' ? [{ path: ['service', 'ready'], value: { path: ready } }] : [];

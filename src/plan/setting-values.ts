@@ -21,7 +21,13 @@ export type GivenValue = string | readonly string[];
  * The overrides one setting makes at its path: each names `name` (the flag or input, as messages say it)
  * as its origin. `fail` throws the front end's error.
  */
-export function settingValues(reading: Reading, path: Override['path'], value: GivenValue, name: string, fail: (message: string) => never): Override[] {
+export function settingValues(
+  reading: Reading,
+  path: Override['path'],
+  value: GivenValue,
+  name: string,
+  fail: (message: string) => never,
+): Override[] {
   const text = typeof value === 'string' ? value : value.join('\n');
   const at = (v: unknown, p = path, origin = name): Override => ({ path: p, value: v, origin });
   switch (reading) {
@@ -46,7 +52,8 @@ export function settingValues(reading: Reading, path: Override['path'], value: G
     case 'list': {
       // Each item is set on its own, so an error the plan finds (an unknown stage) names the item's line.
       const items: Array<{ text: string; line?: number }> = typeof value === 'string' ? lineItems(value) : value.map((t) => ({ text: t }));
-      return [{ path, value: [] }, ...items.map((it, i) => at(it.text, [...path, i], it.line === undefined ? name : `${name} line ${it.line}`))];
+      const origin = (line?: number) => (line === undefined ? name : `${name} line ${line}`);
+      return [{ path, value: [] }, ...items.map((it, i) => at(it.text, [...path, i], origin(it.line)))];
     }
   }
 }

@@ -51,17 +51,22 @@ const seconds = (ms: number) => `${ms / 1000}s`;
 /** In table order: overrides are made, and the usage and docs list them, in this order. */
 export const SETTINGS = {
   'service-url': {
-    path: ['service', 'url'], flag: 'url', input: 'service-url', read: 'text', arg: 'URL', gives: 'service', reshapes: 'service',
+    path: ['service', 'url'], flag: 'url', input: 'service-url', read: 'text', arg: 'URL',
+    gives: 'service', reshapes: 'service',
     about: 'a service that is already running (a deployed staging service), e.g. https://staging.example.com: nothing is started',
   },
   'service-command': {
-    path: ['service', 'command'], flag: 'command', input: 'service-command', read: 'text', arg: 'CMD', gives: 'service', reshapes: 'service',
+    path: ['service', 'command'], flag: 'command', input: 'service-command', read: 'text',
+    arg: 'CMD', gives: 'service', reshapes: 'service',
     excludes: ['service-url'], why: 'test a running service, or start one',
-    about: 'a command that starts the service, run through the shell, e.g. "python -m uvicorn app:app --port {port}"; {port} becomes a free port',
+    about: 'a command that starts the service, run through the shell, e.g. "python -m uvicorn app:app --port {port}"; ' +
+      '{port} becomes a free port',
   },
   'service-image': {
-    path: ['service', 'image'], flag: 'image', input: 'service-image', read: 'text', arg: 'IMAGE', gives: 'service', reshapes: 'service',
-    excludes: ['service-url', 'service-command'], why: 'the service is a running one, a command to start or an image to run',
+    path: ['service', 'image'], flag: 'image', input: 'service-image', read: 'text', arg: 'IMAGE',
+    gives: 'service', reshapes: 'service',
+    excludes: ['service-url', 'service-command'],
+    why: 'the service is a running one, a command to start or an image to run',
     needsWithoutFile: ['service-port'],
     about: 'a container image to run as the service (removed at the end)',
   },
@@ -82,15 +87,18 @@ export const SETTINGS = {
     about: 'memory limit for the service container, e.g. 2g',
   },
   'ready-path': {
-    path: ['service', 'ready', 'path'], flag: 'ready-path', input: 'service-ready', read: 'text', arg: 'PATH', reshapes: 'ready', default: '/',
+    path: ['service', 'ready', 'path'], flag: 'ready-path', input: 'service-ready', read: 'text',
+    arg: 'PATH', reshapes: 'ready', default: '/',
     about: 'the path that answers 2xx once the service is ready, e.g. /health (a preset knows its own)',
   },
   'ready-timeout': {
-    path: ['service', 'ready', 'timeout'], flag: 'ready-timeout', read: 'text', arg: 'D', reshapes: 'ready', default: seconds(DEFAULTS.readyTimeoutMs),
+    path: ['service', 'ready', 'timeout'], flag: 'ready-timeout', read: 'text', arg: 'D',
+    reshapes: 'ready', default: seconds(DEFAULTS.readyTimeoutMs),
     about: 'how long the service has to become ready',
   },
   endpoint: {
-    path: ['request', 'path'], input: 'endpoint', read: 'endpoint', arg: 'METHOD /path', gives: 'request', reshapes: 'request',
+    path: ['request', 'path'], input: 'endpoint', read: 'endpoint', arg: 'METHOD /path',
+    gives: 'request', reshapes: 'request',
     about: 'the request to load-test, as "METHOD /path", e.g. "POST /predict" (or use preset and model)',
   },
   path: {
@@ -111,12 +119,16 @@ export const SETTINGS = {
     about: 'a JSONL or CSV file of request bodies',
   },
   schema: {
-    path: ['request', 'schema'], flag: 'schema', input: 'schema', read: 'text', arg: 'FILE|auto', reshapes: 'request-body',
+    path: ['request', 'schema'], flag: 'schema', input: 'schema', read: 'text', arg: 'FILE|auto',
+    reshapes: 'request-body',
     excludes: ['body', 'bodies'], why: 'bodies are given, or generated from a schema',
-    about: "where the bodies' JSON Schema comes from: auto (the preset's server) or a file (JSON Schema, OpenAPI, MLflow MLmodel); valid random bodies are generated from it",
+    about:
+      "where the bodies' JSON Schema comes from: auto (the preset's server) or a file (JSON Schema, OpenAPI, MLflow MLmodel); " +
+      'valid random bodies are generated from it',
   },
   preset: {
-    path: ['request', 'preset'], flag: 'preset', input: 'preset', read: 'text', arg: 'NAME', gives: 'request', reshapes: 'request',
+    path: ['request', 'preset'], flag: 'preset', input: 'preset', read: 'text', arg: 'NAME',
+    gives: 'request', reshapes: 'request',
     about: `the model server, which knows the predict path, readiness and schema: ${PRESETS.map((p) => p.name).join(', ')}`,
   },
   model: {
@@ -124,40 +136,48 @@ export const SETTINGS = {
     about: "the model's name on the preset's server",
   },
   generate: {
-    path: ['request', 'generate'], flag: 'generate', read: 'text', arg: 'N', reshapes: 'request', default: String(DEFAULT_CORPUS_SIZE),
+    path: ['request', 'generate'], flag: 'generate', read: 'text', arg: 'N', reshapes: 'request',
+    default: String(DEFAULT_CORPUS_SIZE),
     about: 'how many bodies to generate before the load',
   },
   users: {
-    path: ['load', 'stages', 0, 'users'], flag: 'users', input: 'users', read: 'text', arg: 'N', gives: 'load', reshapes: 'stages',
+    path: ['load', 'stages', 0, 'users'], flag: 'users', input: 'users', read: 'text', arg: 'N',
+    gives: 'load', reshapes: 'stages',
     note: 'closed model', needs: ['duration'],
     about: 'one stage of this many users (closed model)',
   },
   'spawn-rate': {
-    path: ['load', 'stages', 0, 'spawn-rate'], flag: 'spawn-rate', read: 'text', arg: 'R', reshapes: 'stages', default: 'all at once',
+    path: ['load', 'stages', 0, 'spawn-rate'], flag: 'spawn-rate', read: 'text', arg: 'R',
+    reshapes: 'stages', default: 'all at once',
     needs: ['users'],
     about: 'users started per second',
   },
   rate: {
-    path: ['load', 'stages', 0, 'rate'], flag: 'rate', input: 'rate', read: 'text', arg: 'R', gives: 'load', reshapes: 'stages',
+    path: ['load', 'stages', 0, 'rate'], flag: 'rate', input: 'rate', read: 'text', arg: 'R',
+    gives: 'load', reshapes: 'stages',
     note: 'open model', needs: ['duration'], excludes: ['users'],
     about: 'one stage at this many requests per second (open model)',
   },
   duration: {
-    path: ['load', 'stages', 0, 'duration'], flag: 'duration', input: 'duration', read: 'text', arg: 'D', reshapes: 'stages',
+    path: ['load', 'stages', 0, 'duration'], flag: 'duration', input: 'duration', read: 'text',
+    arg: 'D', reshapes: 'stages',
     needs: ['users', 'rate'], example: '30s',
     about: 'how long the one stage of users or rate lasts, e.g. 30s or 2m',
   },
   stages: {
     path: ['load', 'stages'], input: 'stages', read: 'stages', arg: 'YAML', gives: 'load', reshapes: 'stages',
     excludes: ['users', 'rate'], why: 'give the stages, or one stage of users or of rate',
-    about: "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), e.g. \"- {duration: 30s, users: 5, spawn-rate: 1}\" or \"- {duration: 1m, rate: 50}\"",
+    about:
+      "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), " +
+      'e.g. "- {duration: 30s, users: 5, spawn-rate: 1}" or "- {duration: 1m, rate: 50}"',
   },
   pacing: {
     path: ['load', 'pacing'], flag: 'pacing', input: 'pacing', read: 'text', arg: 'P', default: 'none',
     about: "requests per second per user with users stages, e.g. 1/s (locust's constant_throughput(1)) or 30/m, or none for no wait",
   },
   'max-in-flight': {
-    path: ['load', 'max-in-flight'], flag: 'max-in-flight', input: 'max-in-flight', read: 'text', arg: 'N', default: String(DEFAULTS.maxInFlight),
+    path: ['load', 'max-in-flight'], flag: 'max-in-flight', input: 'max-in-flight', read: 'text',
+    arg: 'N', default: String(DEFAULTS.maxInFlight),
     about: 'with rate stages, at most this many requests in flight at once',
   },
   slos: {
@@ -181,7 +201,8 @@ export const SETTINGS = {
     about: 'the folder for the reports (HTML, CSV, JSON, JUnit, Markdown)',
   },
   'progress-interval': {
-    path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D', default: seconds(DEFAULTS.progressIntervalMs),
+    path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D',
+    default: seconds(DEFAULTS.progressIntervalMs),
     about: 'how often a progress line is printed',
   },
 } as const satisfies Record<string, Setting>;
@@ -191,7 +212,9 @@ export type SettingName = keyof typeof SETTINGS;
 /** Which front end names a setting: the CLI by its flag, the action by its input. */
 export type Side = 'flag' | 'input';
 
-type NamesOn<S extends Side> = { [K in SettingName]: (typeof SETTINGS)[K] extends { [P in S]: infer N extends string } ? N : never }[SettingName];
+type NamesOn<S extends Side> = {
+  [K in SettingName]: (typeof SETTINGS)[K] extends { [P in S]: infer N extends string } ? N : never;
+}[SettingName];
 /** The CLI flags that are settings. */
 export type SettingFlag = NamesOn<'flag'>;
 /** The action inputs that are settings. */
@@ -221,19 +244,22 @@ export function settingNamed(side: Side, name: string): SettingName | undefined 
 /** The settings it excludes, whichever row declared the pair, in table order. */
 export function excludedBy(name: SettingName): SettingName[] {
   const own: readonly string[] = setting(name).excludes ?? [];
-  return SETTING_NAMES.filter((n) => n !== name && (own.includes(n) || (setting(n).excludes ?? []).some((x: string) => x === name)));
+  const declares = (n: SettingName) => (setting(n).excludes ?? []).some((x: string) => x === name);
+  return SETTING_NAMES.filter((n) => n !== name && (own.includes(n) || declares(n)));
 }
 
 /** A list as a sentence says it: "a", "a or b", "a, b or c". */
 export function listOf(items: readonly string[], conjunction: 'and' | 'or'): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
 }
 
 /** What a side's docs say of a setting: its line, what it needs and excludes (as that side names them), its default. */
 export function describeSetting(name: SettingName, side: Side, opts: { withDefault: boolean }): string {
   const s = setting(name);
   const term = (n: SettingName) => (side === 'flag' ? `--${nameOn(side, n)}` : nameOn(side, n)!);
-  const onSide = (ns: readonly string[] | undefined) => (ns ?? []).filter((n) => nameOn(side, n as SettingName) !== undefined).map((n) => term(n as SettingName));
+  const onSide = (ns: readonly string[] | undefined) =>
+    (ns ?? []).filter((n) => nameOn(side, n as SettingName) !== undefined).map((n) => term(n as SettingName));
   const needs = onSide(s.needs);
   const needsWithoutFile = onSide(s.needsWithoutFile);
   const excludes = onSide(excludedBy(name));
