@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActionInputs, InputError, RUN_INPUTS, type RunInput, inputOverrides, matrixKey, parseEndpoint, planFromInputs, readInputs } from '../src/action/inputs.ts';
+import { type ActionInputs, InputError, RUN_INPUTS, type RunInput, inputOverrides, matrixKey, planFromInputs, readInputs } from '../src/action/inputs.ts';
 import { stepKey } from '../src/action/context.ts';
 import { type StateStore, saveContainer, savedContainer } from '../src/action/state.ts';
 import { ConfigError } from '../src/plan/config.ts';
@@ -72,22 +72,24 @@ describe('action inputs -> config overrides', () => {
   it('one stage from users or rate with duration', () => {
     assert.deepEqual(inputOverrides(values({ rate: '20', duration: '30s' }), { load: { pacing: '1/s' } }), [
       { path: ['load'], value: {} },
-      { path: ['load', 'stages'], value: [{ duration: '30s', rate: '20' }], origin: 'input "rate"' },
+      { path: ['load', 'stages', 0, 'rate'], value: '20', origin: 'input "rate"' },
       { path: ['load', 'stages', 0, 'duration'], value: '30s', origin: 'input "duration"' },
     ]);
   });
 
   it('bad inputs: one message naming the input (and the line)', () => {
     const bad: Array<[Partial<Record<RunInput, string>>, RegExp, Record<string, unknown>?]> = [
-      [{ slos: 'p99 < 100ms\n\np99 <' }, /^input "slos" line 3: "p99 <": expected "<metric> <operator> <value>"/],
       [{ 'service-env': 'A=1\nB' }, /^input "service-env" line 2: expected KEY=value, got "B"$/],
       [{ stages: '{duration: 5s}' }, /^input "stages": expected a YAML list of stages/],
       [{ stages: '- [' }, /^input "stages" line 1: invalid YAML/],
       [{ endpoint: 'POST predict' }, /^input "endpoint": expected "METHOD \/path" like "POST \/predict", got "POST predict"$/],
       [{ body: '{a:1}' }, /^input "body": not valid JSON/],
-      [{ users: '5' }, /^input "users" needs input "duration"/],
-      [{ users: '5', rate: '5', duration: '1s' }, /^inputs "users" and "rate" exclude each other/],
-      [{ 'service-image': 'a', 'service-url': 'http://x' }, /^inputs "service-image" and "service-url" exclude each other/],
+      [{ users: '5' }, /^input "users" needs input "duration" \(e\.g\. 30s\)$/],
+      [{ duration: '5s', stages: '- {duration: 5s, users: 1}' }, /^input "duration" needs input "users" or "rate"$/],
+      [{ users: '5', rate: '5', duration: '1s' }, /^inputs "users" \(closed model\) and "rate" \(open model\) exclude each other$/],
+      [{ stages: '- {duration: 5s, users: 1}', rate: '5', duration: '1s' }, /^inputs "rate" \(open model\) and "stages" exclude each other: give the stages, or one stage of users or of rate$/],
+      [{ 'service-image': 'a', 'service-url': 'http://x' }, /^inputs "service-url" and "service-image" exclude each other: /],
+      [{ body: '{}', schema: 'auto' }, /^inputs "body" and "schema" exclude each other: bodies are given, or generated from a schema$/],
       [{ endpoint: '/p' }, /^input "endpoint" applies to a config with one request:, but this one has requests:/, { requests: [{ path: '/a' }] }],
     ];
     for (const [v, re, raw] of bad) assert.throws(() => inputOverrides(values(v), raw ?? {}), (e: Error) => e instanceof InputError && re.test(e.message));
@@ -101,6 +103,8 @@ describe('action inputs -> config overrides', () => {
     assert.equal(plan.load.model, 'open');
     assert.equal(plan.slos[0]!.source, undefined, 'an SLO from an input has no file line');
     assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 1s in stage 4' })), (e: Error) => e instanceof ConfigError && /^input "slos" line 1 \(slos\[0\]\): "p99 < 1s in stage 4": unknown stage "4"/.test(e.message));
+    // Blank lines and comments are skipped: the message names the line as written.
+    assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 100ms\n\np99 < # fast' })), { message: /^input "slos" line 3 \(slos\[1\]\): "p99 <": expected "<metric> <operator> <value>"/ });
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': 'ftp://x' })), { message: /^input "service-url" \(service\.url\): expected an http or https URL/ });
     assert.throws(() => planFromInputs(inputs({ ...base, pacing: '1/s' })), { message: /^input "pacing" \(load\.pacing\): only applies to user stages/ });
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': '', 'service-image': 'm:1', 'service-port': 'http' })), {
@@ -108,7 +112,10 @@ describe('action inputs -> config overrides', () => {
     });
     // Without a file, an image needs its port: named as the input to give, not as a file's key.
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': '', 'service-image': 'm:1' })), {
-      message: /^without a config file \(input "config"\), give service-port \(the port inside the container\)$/,
+      message: /^without a config file \(input "config"\), give service-port \(for service-image\)$/,
+    });
+    assert.throws(() => planFromInputs(inputs({})), {
+      message: /^without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset; users or rate with duration, or stages$/,
     });
   });
 
@@ -131,11 +138,6 @@ describe('action inputs -> config overrides', () => {
     const d = readInputs(() => '');
     assert.deepEqual([d.comment, d.failOnBreach, d.artifactName, d.matrix], [true, true, undefined, 'null']);
     assert.throws(() => readInputs((n) => (n === 'artifact-name' ? 'a/b' : '')), { message: /^input "artifact-name": "a\/b" holds a character/ });
-  });
-
-  it('parses endpoints', () => {
-    assert.deepEqual(parseEndpoint('POST /api/models/m/prediction'), { method: 'POST', path: '/api/models/m/prediction' });
-    assert.deepEqual(parseEndpoint('/predict'), { path: '/predict' });
   });
 });
 
@@ -225,53 +227,5 @@ describe('action state and publish helpers', () => {
     const a = breachAnnotations(many, '/ws');
     assert.equal(a.length, MAX_ANNOTATIONS);
     assert.equal(a[9]!.title, '5 more breaches');
-  });
-});
-
-describe('action.yml', () => {
-  it('declares every input the action reads and every output it sets; runs main and post on node24', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const { join } = await import('node:path');
-    const meta = parse(readFileSync(join(import.meta.dirname, '..', 'action.yml'), 'utf8')) as {
-      inputs: Record<string, { description: string; default?: string }>;
-      outputs: Record<string, { description: string }>;
-      runs: Record<string, string>;
-    };
-    const read = [...RUN_INPUTS, 'config', 'github-token', 'comment', 'artifact-name', 'fail-on-breach', 'matrix'];
-    assert.deepEqual(Object.keys(meta.inputs).sort(), [...read].sort());
-    for (const [k, v] of Object.entries(meta.inputs)) assert.ok(v.description.length > 20, `input ${k} has a description`);
-    assert.equal(meta.inputs['github-token']!.default, '${{ github.token }}');
-    assert.equal(meta.inputs['comment']!.default, 'true');
-    assert.equal(meta.inputs['fail-on-breach']!.default, 'true');
-    assert.deepEqual(Object.keys(meta.outputs).sort(), ['artifact-id', 'comment-url', 'error-rate', 'p50-ms', 'p95-ms', 'p99-ms', 'report-dir', 'result-file', 'rps', 'verdict']);
-    assert.deepEqual(meta.runs, { using: 'node24', main: 'dist/main.js', post: 'dist/post.js' });
-  });
-});
-
-describe('workflow examples', () => {
-  it('the README and the self-test workflow give only inputs action.yml declares', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
-    const { join } = await import('node:path');
-    const root = join(import.meta.dirname, '..');
-    const declared = new Set(Object.keys((parse(readFileSync(join(root, 'action.yml'), 'utf8')) as { inputs: object }).inputs));
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## As a GitHub Action'), readme.indexOf('## Development'));
-    const docs = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    docs.push(readFileSync(join(root, '.github/workflows/self-test.yml'), 'utf8'));
-    let steps = 0;
-    const visit = (v: unknown): void => {
-      if (Array.isArray(v)) return v.forEach(visit);
-      if (v === null || typeof v !== 'object') return;
-      const o = v as Record<string, unknown>;
-      if (typeof o['uses'] === 'string' && /^(\.\/|owner\/loadgate@)/.test(o['uses'])) {
-        steps++;
-        for (const k of Object.keys((o['with'] ?? {}) as object)) assert.ok(declared.has(k), `input "${k}" is not in action.yml`);
-      }
-      Object.values(o).forEach(visit);
-    };
-    for (const d of docs) visit(parse(d));
-    assert.ok(steps >= 5, `${steps} loadgate steps checked`);
   });
 });

@@ -268,12 +268,12 @@ describe('the action (dist/main.js as the runner runs it)', () => {
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {
     const gh = await fakeGitHub();
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [serviceInputs({ slos: 'p99 < 100ms\np99 < fast' }), /^::error::input "slos" line 2: "p99 < fast": expected a number with its unit/m],
+      [serviceInputs({ slos: 'p99 < 100ms\np99 < fast' }), /^::error::input "slos" line 2 \(slos\[1\]\): "p99 < fast": expected a number with its unit/m],
       [serviceInputs({ stages: '- {duration: 2s, users: 2' }), /^::error::input "stages" line \d: invalid YAML/m],
       [serviceInputs({ stages: '- {duration: -2s, users: 2}' }), /^::error::input "stages" \(load\.stages\[0\]\.duration\): must be a positive duration/m],
-      [serviceInputs({ 'service-url': 'http://127.0.0.1:1' }), /^::error::inputs "service-command" and "service-url" exclude each other/m],
+      [serviceInputs({ 'service-url': 'http://127.0.0.1:1' }), /^::error::inputs "service-url" and "service-command" exclude each other/m],
       [serviceInputs({ comment: 'maybe' }), /^::error::input "comment": expected true or false, got "maybe"/m],
-      [{ stages: '- {duration: 2s, rate: 5}' }, /^::error::without a config file \(input "config"\), give service-image, service-command or service-url; endpoint \(or preset with model\)$/m],
+      [{ stages: '- {duration: 2s, rate: 5}' }, /^::error::without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset$/m],
     ];
     for (const [inputs, re] of cases) {
       const r = await runAction(inputs, { gh });

@@ -179,19 +179,28 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
 
   it('no config and no flags: says which flags are missing, with the usage', async () => {
     const r = await runCli(['run']);
-    assertCleanError(r, /^loadgate: without --config, give --url, --command or --image; --path \(or --preset with --model\); --users or --rate, with --duration$/);
+    assertCleanError(r, /^loadgate: without --config, give --url or --command, or --image with --port; --path or --preset; --users or --rate with --duration$/);
     assert.match(r.stderr, /^Usage: loadgate run/m);
     const some = await runCli(['run', '--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1s']);
-    assertCleanError(some, /^loadgate: without --config, give --path \(or --preset with --model\)$/);
+    assertCleanError(some, /^loadgate: without --config, give --path or --preset$/);
+    // An image without a file to say its port: the port is named, not a config key of a file there is none of.
+    const image = await runCli(['run', '--image', 'm:1', '--path', '/p', '--rate', '5', '--duration', '1s']);
+    assertCleanError(image, /^loadgate: without --config, give --port \(for --image\)$/);
   });
 
   it('--help and --version exit 0', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: loadgate run/);
+    // Every flag the settings table declares is in the usage, with what it needs and excludes.
+    for (const f of ['--url URL', '--image IMAGE', '--ready-timeout D', '--spawn-rate R', '--slo LINE', '--progress-interval D', '--no-fail', '-c, --config FILE']) {
+      assert.ok(help.stdout.includes(f), `${f} in the usage`);
+    }
+    assert.match(help.stdout, /--users N +one stage of this many users \(closed model\); needs --duration;\s+excludes --rate\n/);
+    assert.ok(help.stdout.split('\n').every((l) => l.length <= 100), 'lines of at most 100 characters');
     const version = await runCli(['--version']);
     assert.equal(version.code, 0);
-    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+    assert.equal(version.stdout, `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`, "package.json's version");
   });
 });
 

@@ -733,7 +733,7 @@ load:
 
     it('--path with a config of several requests', () => {
       const text = SERVICE + 'requests:\n  - {path: /a}\n  - {path: /b}\n' + LOAD;
-      assert.equal(errorOf(() => planWithFlags({ path: '/c' }, text)), '--path/--method/--body/--bodies/--schema/--preset apply to a config with one request:, not requests:');
+      assert.equal(errorOf(() => planWithFlags({ path: '/c' }, text)), '--path applies to a config with one request:, but this one has requests: (edit the file instead)');
     });
   });
 

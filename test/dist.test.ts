@@ -52,6 +52,12 @@ describe('dist bundles', () => {
     assert.equal(statsFor(result).latency.totalCount, 40);
   });
 
+  it("dist/cli.js --version prints package.json's version", async () => {
+    const r = await runNode([join(root, 'dist/cli.js'), '--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+  });
+
   it('dist/cli.js rejects a bad flag with exit 2 and no stack trace', async () => {
     const r = await runNode([join(root, 'dist/cli.js'), 'run', '--url', url, '--path', '/p', '--rate', 'fast', '--duration', '1s']);
     assert.equal(r.code, 2);

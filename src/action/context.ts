@@ -1,9 +1,10 @@
-// Where the action runs, from the runner's environment: the job, run and attempt, the repository, the API,
-// and the pull request (if the event has one). Read once; everything else takes these values.
+// Where the action runs, from the runner's environment: the job, the workflow run and its attempt, the
+// repository, the API, and the pull request (if the event has one). Read once; everything else takes these
+// values. "Workflow" to keep it apart from loadgate's own run (RunResult, executeRun).
 
 import { readFileSync } from 'node:fs';
 
-export interface RunContext {
+export interface WorkflowContext {
   /** The job's id in the workflow (GITHUB_JOB). */
   job: string;
   /** Tells two loadgate steps in one job apart ('' for the usual single step): see stepKey. */
@@ -19,7 +20,7 @@ export interface RunContext {
   workspace: string;
 }
 
-export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext {
+export function readWorkflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowContext {
   const pr = pullRequestNumber(env['GITHUB_EVENT_PATH']);
   return {
     job: env['GITHUB_JOB'] || 'job',
@@ -58,12 +59,12 @@ function pullRequestNumber(eventPath: string | undefined): number | undefined {
   }
 }
 
-/** The run's page: the comment and the summary link to it. */
-export function runUrl(ctx: RunContext): string {
+/** The workflow run's page: the comment and the summary link to it. */
+export function workflowRunUrl(ctx: WorkflowContext): string {
   return `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}`;
 }
 
 /** An uploaded artifact's page (downloads the zip). */
-export function artifactUrl(ctx: RunContext, artifactId: number): string {
-  return `${runUrl(ctx)}/artifacts/${artifactId}`;
+export function artifactUrl(ctx: WorkflowContext, artifactId: number): string {
+  return `${workflowRunUrl(ctx)}/artifacts/${artifactId}`;
 }

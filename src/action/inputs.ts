@@ -1,32 +1,39 @@
-// The action's inputs, read once: what the run is (a config file and the inputs that override it, as
+// The action's inputs, read once: what the run is (a config file and the settings that override it, as
 // config overrides that name their input) and what the action does around it (token, comment, artifact
-// name, gate). Mirrors the CLI's flags (src/cli.ts): an input replaces what the file says at the same place.
+// name, gate). The settings are the table's (src/plan/settings.ts), shared with the CLI's flags: this file
+// only reads them by their input names. action.yml's inputs are written from both lists (npm run docs).
 //
 // Pure apart from reading the config file in `planFromInputs`: inputs come in through `get`, so tests
 // need no runner. Errors are InputErrors (or ConfigErrors from the plan) whose message names the input.
 
 import { createHash } from 'node:crypto';
-import { parseDocument, LineCounter } from 'yaml';
 import { type Override, type RawConfig, applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../plan/config.ts';
 import type { Plan } from '../plan/types.ts';
-import { loadReshape, readyOverrides, requestReshape, serviceOverrides } from '../plan/overrides.ts';
-import { SloSyntaxError, parseSloLine } from '../plan/slo.ts';
+import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from '../plan/overrides.ts';
+import { readsLines } from '../plan/setting-values.ts';
+import { type SettingInput, nameOn, setting, settingsOn } from '../plan/settings.ts';
 
 export class InputError extends Error {
   override readonly name = 'InputError';
 }
 
-/** Inputs that shape the run (each becomes config overrides). */
-export const RUN_INPUTS = [
-  'service-image', 'service-command', 'service-url', 'service-port', 'service-env', 'service-cpus', 'service-memory', 'service-ready',
-  'endpoint', 'body', 'preset', 'model', 'schema',
-  'stages', 'users', 'rate', 'duration', 'pacing', 'max-in-flight',
-  'slos', 'warm-up', 'timeout', 'report-dir',
-] as const;
-export type RunInput = (typeof RUN_INPUTS)[number];
+/** Inputs that shape the run: the settings the action has (each becomes config overrides). */
+export const RUN_INPUTS: readonly SettingInput[] = settingsOn('input').map((n) => nameOn('input', n) as SettingInput);
+export type RunInput = SettingInput;
 
-/** Multi-line inputs: read untrimmed, so line numbers in messages match what the user wrote. */
-const MULTILINE: ReadonlySet<string> = new Set(['service-env', 'stages', 'slos', 'body']);
+/** The inputs that are not settings of the run: what the action does around it. `default` goes into action.yml. */
+export const ACTION_INPUTS: Record<string, { about: string; default?: string }> = {
+  config: {
+    about: 'a loadgate YAML config (see Configuration); optional: the inputs can describe a whole run, and an input given overrides the same setting in the file',
+  },
+  'github-token': { about: 'the token for the PR comment; the job\'s token needs "permissions: pull-requests: write"', default: '${{ github.token }}' },
+  comment: { about: 'keep one sticky comment with the results on the pull request (true or false)', default: 'true' },
+  'artifact-name': {
+    about: "the report artifact's name; by default loadgate-<job>[-<step>][-<matrix hash>]-<attempt>, unique per job, step, matrix leg and run attempt",
+  },
+  'fail-on-breach': { about: 'fail the step when an SLO is breached (true), or only report it and pass (false)', default: 'true' },
+  matrix: { about: 'leave as is: tells matrix legs apart in the artifact name and the PR comment', default: '${{ toJSON(matrix) }}' },
+};
 
 export interface ActionInputs {
   /** The YAML config file, when one is named. */
@@ -47,8 +54,9 @@ type GetInput = (name: string, opts?: { trim: boolean }) => string;
 
 export function readInputs(get: GetInput): ActionInputs {
   const values = {} as Record<RunInput, string>;
-  for (const name of RUN_INPUTS) {
-    const v = get(name, { trim: !MULTILINE.has(name) });
+  for (const n of settingsOn('input')) {
+    const name = nameOn('input', n) as RunInput;
+    const v = get(name, { trim: !readsLines(setting(n).read) });
     values[name] = v.trim() === '' ? '' : v;
   }
   const config = get('config', { trim: true });
@@ -79,156 +87,24 @@ function booleanInput(get: GetInput, name: string, dflt: boolean): boolean {
 export function planFromInputs(inputs: ActionInputs, baseDir = process.cwd()): Plan {
   if (!inputs.config) {
     // Without a file, say which inputs are missing (not "config service: missing", about a file there is none of).
-    const v = inputs.values;
-    const missing = [
-      ...(!v['service-image'] && !v['service-command'] && !v['service-url'] ? ['service-image, service-command or service-url'] : []),
-      ...(v['service-image'] && !v['service-port'] ? ['service-port (the port inside the container)'] : []),
-      ...(!v['endpoint'] && !v['preset'] ? ['endpoint (or preset with model)'] : []),
-      ...(!v['stages'] && !v['users'] && !v['rate'] ? ['stages (or users or rate, with duration)'] : []),
-    ];
-    if (missing.length > 0) throw new InputError(`without a config file (input "config"), give ${missing.join('; ')}`);
+    const missing = missingWithoutFile(givenInputs(inputs.values), 'input');
+    if (missing) throw new InputError(missing);
   }
   let cfg: RawConfig = inputs.config ? readConfigFile(inputs.config) : emptyConfig(baseDir);
   cfg = applyOverrides(cfg, inputOverrides(inputs.values, cfg.raw));
   return buildPlan(cfg);
 }
 
-const origin = (name: RunInput) => `input "${name}"`;
+const ACTION: FrontEnd = { side: 'input', error: InputError };
 
-/**
- * Inputs become overrides on the raw config, each remembering its input for error messages. Where an
- * input replaces part of a section, the section is first reshaped without an origin (an error in what the
- * file still says then points at the file), then each input's value is set under its name.
- */
+/** An input left empty is not given: the runner passes every input declared in action.yml. */
+function givenInputs(values: Readonly<Record<RunInput, string>>) {
+  return givenOn('input', (name) => values[name as RunInput] || undefined);
+}
+
+/** Inputs become overrides on the raw config, each naming its input (the rules: src/plan/overrides.ts). */
 export function inputOverrides(values: Readonly<Record<RunInput, string>>, raw: Record<string, unknown>): Override[] {
-  const o: Override[] = [];
-  const set = (name: RunInput, path: Array<string | number>, value: unknown, where = origin(name)) => o.push({ path, value, origin: where });
-  const reshape = (path: Array<string | number>, value: unknown) => o.push({ path, value });
-  const given = (name: RunInput) => values[name] !== '';
-  const mapping = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-
-  // ---- service ----
-  const kinds = (['service-image', 'service-command', 'service-url'] as const).filter(given);
-  if (kinds.length > 1) throw new InputError(`inputs "${kinds[0]}" and "${kinds[1]}" exclude each other: give one place the service comes from`);
-  if (given('service-url')) o.push(...serviceOverrides(raw, 'url', values['service-url'], origin('service-url')));
-  else if (given('service-command')) o.push(...serviceOverrides(raw, 'command', values['service-command'], origin('service-command')));
-  else if (given('service-image')) o.push(...serviceOverrides(raw, 'image', values['service-image'], origin('service-image')));
-  if (given('service-port')) set('service-port', ['service', 'port'], values['service-port']);
-  if (given('service-env')) set('service-env', ['service', 'env'], parseEnvLines(values['service-env']));
-  if (given('service-cpus')) set('service-cpus', ['service', 'cpus'], values['service-cpus']);
-  if (given('service-memory')) set('service-memory', ['service', 'memory'], values['service-memory']);
-  if (given('service-ready')) o.push(...readyOverrides(raw, { path: [values['service-ready'], origin('service-ready')] }));
-
-  // ---- request ----
-  const reqInputs = (['endpoint', 'body', 'preset', 'model', 'schema'] as const).filter(given);
-  if (reqInputs.length > 0) {
-    if (raw['requests'] !== undefined) {
-      throw new InputError(`input "${reqInputs[0]}" applies to a config with one request:, but this one has requests: (edit the file instead)`);
-    }
-    if (given('body') && given('schema')) throw new InputError('inputs "body" and "schema" exclude each other: a fixed body, or bodies generated from a schema');
-    // A body input replaces whatever the file said the body is.
-    o.push(requestReshape(raw, given('body') || given('schema')));
-    if (given('endpoint')) {
-      const { method, path } = parseEndpoint(values['endpoint']);
-      if (method) set('endpoint', ['request', 'method'], method);
-      set('endpoint', ['request', 'path'], path);
-    }
-    if (given('body')) set('body', ['request', 'body'], parseBody(values['body']));
-    if (given('preset')) set('preset', ['request', 'preset'], values['preset']);
-    if (given('model')) set('model', ['request', 'model'], values['model']);
-    if (given('schema')) set('schema', ['request', 'schema'], values['schema']);
-  }
-
-  // ---- load ----
-  const shapes = (['stages', 'users', 'rate'] as const).filter(given);
-  if (shapes.length > 1) throw new InputError(`inputs "${shapes[0]}" and "${shapes[1]}" exclude each other: give the stages, or one stage of users or of rate`);
-  if ((given('users') || given('rate')) && !given('duration')) throw new InputError(`input "${shapes[0]}" needs input "duration" (e.g. 30s)`);
-  if (given('duration') && !given('users') && !given('rate')) throw new InputError('input "duration" needs input "users" or "rate" (the stages input carries its own durations)');
-  if (shapes.length === 1) {
-    const stages = given('stages') ? parseStages(values['stages']) : undefined;
-    const closed = given('users') || (stages !== undefined && mapping(stages[0])['users'] !== undefined);
-    // New stages replace the file's, and what only applies to the other model.
-    o.push(loadReshape(raw, closed));
-    if (stages) set('stages', ['load', 'stages'], stages);
-    else if (given('users')) set('users', ['load', 'stages'], [{ duration: values['duration'], users: values['users'] }]);
-    else set('rate', ['load', 'stages'], [{ duration: values['duration'], rate: values['rate'] }]);
-    if (!stages) set('duration', ['load', 'stages', 0, 'duration'], values['duration']);
-  }
-  if (given('pacing')) set('pacing', ['load', 'pacing'], values['pacing']);
-  if (given('max-in-flight')) set('max-in-flight', ['load', 'max-in-flight'], values['max-in-flight']);
-
-  // ---- SLOs and the rest ----
-  if (given('slos')) {
-    // Each line is set on its own, so an error the plan finds (an unknown stage) names the input's line.
-    reshape(['slos'], []);
-    sloLines(values['slos']).forEach(({ text, line }, i) => set('slos', ['slos', i], text, `${origin('slos')} line ${line}`));
-  }
-  if (given('warm-up')) set('warm-up', ['warm-up'], values['warm-up']);
-  if (given('timeout')) set('timeout', ['timeout'], values['timeout']);
-  if (given('report-dir')) set('report-dir', ['output'], values['report-dir']);
-  return o;
-}
-
-/** "POST /predict", or "/predict" (the method then follows from the body). */
-export function parseEndpoint(text: string): { method?: string; path: string } {
-  const m = /^\s*(?:([A-Za-z]+)\s+)?(\/\S*)\s*$/.exec(text);
-  if (!m) throw new InputError(`input "endpoint": expected "METHOD /path" like "POST /predict", got "${text.trim()}"`);
-  return { ...(m[1] ? { method: m[1].toUpperCase() } : {}), path: m[2]! };
-}
-
-function parseBody(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new InputError(`input "body": not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** KEY=value lines; blank lines and # comments are skipped. */
-function parseEnvLines(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  text.split('\n').forEach((raw, k) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '' || line.trim().startsWith('#')) return;
-    const eq = line.indexOf('=');
-    const key = eq < 0 ? '' : line.slice(0, eq).trim();
-    if (eq < 0 || key === '') throw new InputError(`input "service-env" line ${k + 1}: expected KEY=value, got "${line.trim()}"`);
-    env[key] = line.slice(eq + 1);
-  });
-  return env;
-}
-
-/** The stages input: a YAML list, shaped like the config's load.stages. */
-function parseStages(text: string): unknown[] {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const { line } = lineCounter.linePos(e.pos[0]);
-    throw new InputError(`input "stages" line ${line}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  const v: unknown = doc.toJS();
-  if (!Array.isArray(v) || v.length === 0) {
-    throw new InputError('input "stages": expected a YAML list of stages, like "- {duration: 30s, users: 5}" or "[{duration: 30s, rate: 10}]"');
-  }
-  return v;
-}
-
-/** SLO lines with their line numbers, checked for syntax (stage and endpoint names are checked with the plan). */
-function sloLines(text: string): Array<{ text: string; line: number }> {
-  const out: Array<{ text: string; line: number }> = [];
-  text.split('\n').forEach((raw, k) => {
-    const t = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (t === '') return;
-    try {
-      parseSloLine(t);
-    } catch (e) {
-      if (!(e instanceof SloSyntaxError)) throw e;
-      throw new InputError(`input "slos" line ${k + 1}: "${t}": ${e.message}`);
-    }
-    out.push({ text: t, line: k + 1 });
-  });
-  return out;
+  return settingOverrides(givenInputs(values), raw, ACTION);
 }
 
 /** Tells matrix legs apart: a short hash of `toJSON(matrix)`, or '' outside a matrix. */

@@ -17,9 +17,10 @@ import { ServiceError, processStartTicks } from '../service/service.ts';
 import { annotate, breachAnnotations } from '../publish/annotations.ts';
 import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
 import { GitHubApiError, commentBody, commentMarker, upsertComment } from '../publish/comment.ts';
-import { runOutputs } from '../publish/outputs.ts';
+import { type OutputName, runOutputs } from '../publish/outputs.ts';
 import { startFailureMarkdown, summaryMarkdown, writeSummary } from '../publish/summary.ts';
-import { type RunContext, artifactUrl, readRunContext, runUrl } from './context.ts';
+import { type WorkflowContext, artifactUrl, readWorkflowContext, workflowRunUrl } from './context.ts';
+import { Deadline } from './deadline.ts';
 import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } from './inputs.ts';
 import { runnerState, saveContainer, saveProcessGroup } from './state.ts';
 
@@ -29,7 +30,7 @@ const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 const COMMENT_TIMEOUT_MS = 60_000;
 
 async function runAction(): Promise<void> {
-  const ctx = readRunContext(process.env);
+  const ctx = readWorkflowContext(process.env);
   let inputs: ActionInputs;
   let plan: Plan;
   try {
@@ -40,10 +41,9 @@ async function runAction(): Promise<void> {
   }
 
   const stop = new AbortController();
-  let stoppedAt = 0;
+  const deadline = new Deadline(stop.signal, CANCEL_BUDGET_MS);
   const onSignal = (sig: NodeJS.Signals) => {
     if (stop.signal.aborted) return;
-    stoppedAt = performance.now();
     core.info(`${sig}: stopping the load, writing what was measured, stopping the service, uploading the reports`);
     stop.abort(new Error(`interrupted by ${sig}`));
   };
@@ -51,41 +51,20 @@ async function runAction(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await runAndPublish(ctx, inputs, plan, stop.signal, bounded);
+    await runAndPublish(ctx, inputs, plan, stop.signal, deadline);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-
-  /** `p`, or an error after `ms`, or sooner once cancelled (what is left of the cancel budget). */
-  function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    return new Promise<T>((res, rej) => {
-      let timer = setTimeout(() => rej(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
-      const onStop = () => {
-        clearTimeout(timer);
-        const left = Math.max(0, CANCEL_BUDGET_MS - (performance.now() - stoppedAt));
-        timer = setTimeout(() => rej(new Error(`${what} did not finish in time after the cancel`)), left);
-      };
-      if (stop.signal.aborted) onStop();
-      else stop.signal.addEventListener('abort', onStop, { once: true });
-      const done = () => {
-        clearTimeout(timer);
-        stop.signal.removeEventListener('abort', onStop);
-      };
-      p.then((v) => (done(), res(v)), (e: unknown) => (done(), rej(e)));
-    });
-  }
 }
 
-type Bounded = <T>(p: Promise<T>, ms: number, what: string) => Promise<T>;
-
-async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, bounded: Bounded): Promise<void> {
+async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, deadline: Deadline): Promise<void> {
   const matrix = matrixKey(inputs.matrix);
   const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrix, ctx.runAttempt);
   /** The whole report folder as one artifact: its id, or undefined (said how) when the upload fails. */
   const upload = async (onFailure: (message: string) => void): Promise<number | undefined> => {
     try {
-      const a = await bounded(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
+      const a = await deadline.bound(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
       core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
       return a.id;
     } catch (e) {
@@ -119,10 +98,10 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
     } catch (err) {
       core.info(`No job summary: ${(err as Error).message}`);
     }
-    core.setOutput('verdict', 'error');
-    core.setOutput('report-dir', plan.outputDir);
+    setOutput('verdict', 'error');
+    setOutput('report-dir', plan.outputDir);
     const id = await upload((message) => core.info(`No artifact: ${message}`));
-    if (id !== undefined) core.setOutput('artifact-id', String(id));
+    if (id !== undefined) setOutput('artifact-id', String(id));
     return;
   }
 
@@ -148,17 +127,17 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
   }
 
   // 3. The sticky PR comment.
-  const commentUrl = await postComment(ctx, inputs, plan, matrix, result, verdict, mdOpts, bounded);
+  const commentUrl = await postComment(ctx, inputs, plan, matrix, result, verdict, mdOpts, deadline);
 
   // 4. Outputs.
-  const outputs: Record<string, string> = {
+  const outputs: Record<OutputName, string> = {
     ...runOutputs(result, verdict),
     'report-dir': plan.outputDir,
     'result-file': resultFile,
     'artifact-id': artifactId === undefined ? '' : String(artifactId),
     'comment-url': commentUrl ?? '',
   };
-  for (const [k, v] of Object.entries(outputs)) core.setOutput(k, v);
+  for (const [k, v] of Object.entries(outputs)) setOutput(k as OutputName, v);
 
   // 5. Annotations, then 6. the gate.
   annotate(breachAnnotations(verdict, ctx.workspace));
@@ -173,14 +152,14 @@ async function runAndPublish(ctx: RunContext, inputs: ActionInputs, plan: Plan, 
 }
 
 async function postComment(
-  ctx: RunContext,
+  ctx: WorkflowContext,
   inputs: ActionInputs,
   plan: Plan,
   matrix: string,
   result: RunOutput['result'],
   verdict: RunOutput['verdict'],
   mdOpts: { title: string; reportLink?: string; artifactName?: string },
-  bounded: Bounded,
+  deadline: Deadline,
 ): Promise<string | undefined> {
   if (!inputs.comment) return undefined;
   if (ctx.pullRequest === undefined) {
@@ -194,9 +173,9 @@ async function postComment(
   // One comment per job, matrix leg and config: a second loadgate step with another config gets its own.
   const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
   const marker = commentMarker(ctx.job, ctx.step, matrix, configId);
-  const body = commentBody(marker, renderMarkdown(result, verdict, mdOpts), runUrl(ctx));
+  const body = commentBody(marker, renderMarkdown(result, verdict, mdOpts), workflowRunUrl(ctx));
   try {
-    const c = await bounded(
+    const c = await deadline.bound(
       upsertComment({ apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken }, marker, body),
       COMMENT_TIMEOUT_MS,
       'the PR comment',
@@ -214,6 +193,11 @@ async function postComment(
     }
     return undefined;
   }
+}
+
+/** Only the outputs action.yml declares (src/publish/outputs.ts). */
+function setOutput(name: OutputName, value: string): void {
+  core.setOutput(name, value);
 }
 
 /** A bad input or config: one clear message, no stack trace. Anything else is a bug: say so, with the stack. */

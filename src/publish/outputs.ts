@@ -1,12 +1,30 @@
 // The step's outputs: the verdict and the key numbers (over the run after the warm-up, as the report
-// shows them), and where everything went. Pure: the caller sets them.
+// shows them), and where everything went. Pure: the caller sets them. Their names are declared once,
+// here (below the action, which sets them, and beside runOutputs); action.yml lists them from here.
 
 import { percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, statsFor } from '../metrics/result.ts';
 import { round } from '../format.ts';
 import type { Verdict } from '../verdict/types.ts';
 
-export function runOutputs(r: RunResult, verdict: Verdict): Record<string, string> {
+/** Every output the step sets, with what it says (action.yml's descriptions). */
+export const OUTPUTS = {
+  verdict: 'pass or fail (every SLO met and the run completed); error when the run could not start',
+  'p50-ms': 'median latency in ms, over the run after the warm-up',
+  'p95-ms': '95th percentile latency in ms, over the run after the warm-up',
+  'p99-ms': '99th percentile latency in ms, over the run after the warm-up',
+  rps: 'completed requests per second, over the run after the warm-up',
+  'error-rate': 'failed requests / requests, as a fraction (0.001 = 0.1%)',
+  'report-dir': 'the folder the reports were written to',
+  'result-file': 'the path of result.json (the whole result, histograms included)',
+  'artifact-id': 'the id of the uploaded report artifact (empty when the upload failed)',
+  'comment-url': 'the URL of the pull request comment (empty when there is none)',
+} as const;
+
+export type OutputName = keyof typeof OUTPUTS;
+
+/** The outputs that follow from the result and the verdict. */
+export function runOutputs(r: RunResult, verdict: Verdict): Record<'verdict' | 'p50-ms' | 'p95-ms' | 'p99-ms' | 'rps' | 'error-rate', string> {
   const warm = r.warmupMs > 0;
   const s = statsFor(r, { excludeWarmup: warm });
   const seconds = Math.max(0, r.durationMs - (warm ? r.warmupMs : 0)) / 1000;
