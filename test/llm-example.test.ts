@@ -182,7 +182,7 @@ describe('examples/llm-chat', () => {
     await new Promise((r) => setTimeout(r, 450));
     assert.equal((await fetch(`${s.url}/health`)).status, 200);
     const models = (await (await fetch(`${s.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
-    assert.equal(models.data[0].id, 'kjv-trigram');
+    assert.equal(models.data[0]?.id, 'kjv-trigram');
     s.proc.kill();
     assert.equal((await s.proc.exited).code, 0);
   });

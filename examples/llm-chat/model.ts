@@ -125,8 +125,8 @@ export function buildModel(file: ModelFile): Model {
       const n = row[i + 1]!;
       biNext[k] = c;
       biCount[k++] = n;
-      biTotal[b] += n;
-      uniCount[c] += n;
+      biTotal[b] = biTotal[b]! + n;
+      uniCount[c] = uniCount[c]! + n;
       uniTotal += n;
       pair.set(b * V + c, n);
     }

@@ -8,7 +8,7 @@ import { ServiceError } from './running-service.ts';
 
 export interface ContainerCli {
   /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
-  run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
+  run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal | undefined; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
 }
 
 export interface CliResult {

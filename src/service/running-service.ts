@@ -39,7 +39,7 @@ export interface RunningService {
   lastLines(n?: number): string[];
   /** Stops and removes what was started; `graceMs` is the time it gets to shut down. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
-  pid?: number;
+  pid?: number | undefined;
   watch: ServiceWatch;
   /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;

@@ -160,7 +160,7 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
     if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
     try {
-      const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
+      const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, ...(signal ? { signal } : {}) });
       await res.body.dump();
       if (statusMatches(ready.okStatus, res.statusCode)) return performance.now() - t0;
       last = `HTTP ${res.statusCode}`;
