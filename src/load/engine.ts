@@ -14,10 +14,11 @@ import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
 import type { Progress } from '../metrics/progress.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
-import { H1Slot, RequestBytes } from './h1.ts';
-import { RequestTimeout, RunStopped, Slot, type SlotLike, type SlotListener } from './http.ts';
+import { H1Slot, RequestBytes } from './h1-slot.ts';
 import { prepareRequests } from './requests.ts';
 import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
+import { RequestTimeout, RunStopped, type Slot, type SlotListener } from './slot.ts';
+import { UndiciSlot } from './undici-slot.ts';
 import { VERSION } from '../version.ts';
 
 /** Abort the engine's signal with one of these to say how the run ended and why. */
@@ -48,7 +49,7 @@ export interface EngineOptions {
    */
   abortCheck?: (soFar: RunResult, elapsedMs: number) => { by: string; reason: string } | null;
   /**
-   * 'auto' (the default): http:// goes through loadgate's minimal HTTP/1.1 client (h1.ts), https://
+   * 'auto' (the default): http:// goes through loadgate's minimal HTTP/1.1 client (h1-slot.ts), https://
    * through undici. 'undici': undici for both. The environment variable LOADGATE_HTTP_CLIENT=undici
    * does the same when this is not set.
    */
@@ -73,7 +74,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const basePath = new URL(opts.baseUrl).pathname.replace(/\/$/, '');
   if (basePath) for (const ep of source.endpoints) ep.path = basePath + ep.path;
 
-  const slots: SlotLike[] = [];
+  const slots: Slot[] = [];
   let inFlight = 0;
   const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
   const openModel = arrivals !== null;
@@ -99,7 +100,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const drained = new Promise<void>((r) => (resolveDrained = r));
 
   // What happens when a request ends is the same in both models; only "what next" differs.
-  let onSlotFree: (slot: SlotLike, endMs: number) => void = () => {};
+  let onSlotFree: (slot: Slot, endMs: number) => void = () => {};
   const listener: SlotListener = {
     response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
       inFlight--;
@@ -127,16 +128,16 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       setImmediate(onSlotFree, slot, endMs);
     },
   };
-  // http: our minimal HTTP/1.1 client (h1.ts), unless undici is asked for; https: undici.
+  // http: our minimal HTTP/1.1 client (h1-slot.ts), unless undici is asked for; https: undici.
   const originUrl = new URL(origin);
   const client = opts.httpClient ?? (process.env.LOADGATE_HTTP_CLIENT === 'undici' ? 'undici' : 'auto');
   const requestBytes = originUrl.protocol === 'http:' && client !== 'undici' ? new RequestBytes(originUrl.host) : null;
-  const newSlot = (): SlotLike => {
-    const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new Slot(origin, opts.timeoutMs, listener, now);
+  const newSlot = (): Slot => {
+    const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new UndiciSlot(origin, opts.timeoutMs, listener, now);
     slots.push(s);
     return s;
   };
-  const send = (slot: SlotLike, intendedAt: number) => {
+  const send = (slot: Slot, intendedAt: number) => {
     const ep = source.endpoints[source.pick()]!;
     inFlight++;
     slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
@@ -171,13 +172,13 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     // ---- closed model ----
     const period = opts.load.perUserRate > 0 ? 1000 / opts.load.perUserRate : 0;
     interface User {
-      slot: SlotLike;
+      slot: Slot;
       active: boolean;
       lastStart: number;
       timer: NodeJS.Timeout | null;
     }
     const users: User[] = []; // running users, newest last
-    const bySlot = new Map<SlotLike, User>();
+    const bySlot = new Map<Slot, User>();
     let spawned = 0;
     const iterate = (u: User) => {
       u.timer = null;
@@ -216,11 +217,11 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   } else if (arrivals && opts.load.model === 'open') {
     // ---- open model ----
     const maxInFlight = opts.load.maxInFlight;
-    const idle: SlotLike[] = [];
+    const idle: Slot[] = [];
     let next = 0; // index of the next request to send
     let pumpTimer: NodeJS.Timeout | null = null;
     let blocked = false; // a due request found every connection busy: the backlog drains as slots free
-    const slotForSend = (): SlotLike | null => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
+    const slotForSend = (): Slot | null => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
     const pump = () => {
       pumpTimer = null;
       if (stopping) return;
