@@ -88,8 +88,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       ...(arrivals ? { rateAt: (ms: number) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
       inFlight: () => inFlight,
     },
-    opts.load.model === 'open',
-    opts.endpoints.map((e) => e.role === 'invalid'),
+    { sendLag: opts.load.model === 'open', invalid: opts.endpoints.map((e) => e.role === 'invalid') },
   );
 
   let stopping = false; // no new requests
