@@ -16,7 +16,7 @@ import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
 import { H1Slot, RequestBytes } from './h1-slot.ts';
 import { prepareRequests } from './requests.ts';
-import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
+import { arrivalSchedule, segmentsOf, spanIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
 import { RequestTimeout, RunStopped, type Slot, type SlotListener } from './slot.ts';
 import { UndiciSlot } from './undici-slot.ts';
 import { VERSION } from '../version.ts';
@@ -83,7 +83,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     segments.length,
     opts.endpoints.map((e) => e.name),
     {
-      stageAt: (ms) => stageIndexAt(spans, ms),
+      stageAt: (ms) => spanIndexAt(spans, ms),
       ...(closedStages ? { usersAt: (ms: number) => usersAt(closedStages, Math.min(ms, totalMs - 1)) } : {}),
       ...(arrivals ? { rateAt: (ms: number) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
       inFlight: () => inFlight,
@@ -139,7 +139,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const send = (slot: Slot, intendedAt: number) => {
     const ep = source.endpoints[source.pick()]!;
     inFlight++;
-    slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
+    slot.send(ep, spanIndexAt(segments, intendedAt), intendedAt);
   };
   const checkDrained = () => {
     if (stopping && inFlight === 0) resolveDrained();
@@ -332,7 +332,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     if (opts.onProgress && t - lastProgress >= progressEvery && !stopping) {
       lastProgress = t;
       const w = recorder.takeWindow();
-      const stage = stageIndexAt(spans, t);
+      const stage = spanIndexAt(spans, t);
       opts.onProgress({
         elapsedMs: t,
         totalMs,
