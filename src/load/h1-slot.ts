@@ -22,7 +22,7 @@ import { NO_OUTCOME, SAMPLE_BYTES, type Slot, type SlotListener, classifyError, 
 let sharedReadBuffer: Buffer | null = null;
 const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 
-/** Idle connections older than this are not reused (as undici's keepAliveTimeout in the undici Slot). */
+/** Idle connections older than this are not reused (as undici's keepAliveTimeout in UndiciSlot). */
 const DEFAULT_IDLE_MS = 30_000;
 /** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
 const IDLE_MARGIN_MS = 1_000;
