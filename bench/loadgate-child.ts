@@ -25,7 +25,7 @@ export interface ChildArgs {
   timeoutMs?: number;
   /** Print heap and RSS every this many ms (memory benchmark); 0 = never. */
   memEveryMs?: number;
-  /** The engine's HTTP client: 'auto' (h1.ts for http://) or 'undici'. */
+  /** The engine's HTTP client: 'auto' (H1Slot, h1-slot.ts, for http://) or 'undici'. */
   httpClient?: 'auto' | 'undici';
   /** Write a V8 CPU profile of the load phase only (not start-up) to this path. */
   cpuProfile?: string;

@@ -426,7 +426,7 @@ const ratios = {
   perCoreCapacityLoadgateOverWrk: sat.loadgate.perCoreCapacity / sat.wrk.perCoreCapacity,
   fixedRateCpuLoadgateOverAutocannon: fix.loadgate.cpuUsPerRequest / fix.autocannon.cpuUsPerRequest,
   fixedRateCpuLoadgateOverHey: HEY ? fix.loadgate.cpuUsPerRequest / fix.hey.cpuUsPerRequest : null,
-  // loadgate's own HTTP/1.1 client (h1.ts) against the same engine on undici, same run.
+  // loadgate's own HTTP/1.1 client (h1-slot.ts) against the same engine on undici, same run.
   saturationH1OverUndici: sat.loadgate.rpsUndisturbed / sat['loadgate-undici'].rpsUndisturbed,
   perCoreCapacityH1OverUndici: sat.loadgate.perCoreCapacity / sat['loadgate-undici'].perCoreCapacity,
   fixedRateCpuH1OverUndici: fix.loadgate.cpuUsPerRequest / fix['loadgate-undici'].cpuUsPerRequest,

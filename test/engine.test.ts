@@ -2,75 +2,16 @@
 // Timing assertions are one-sided or generous: these machines are noisy.
 
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { LoadStop, runLoad, type EngineOptions } from '../src/load/engine.ts';
 import { percentileMs } from '../src/metrics/histogram.ts';
 import { meanMs, statsFor } from '../src/metrics/result.ts';
 import type { EndpointPlan, LoadPlan } from '../src/plan/types.ts';
+import { closeAllServers, closedPort, startServer } from './helpers/http.ts';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+after(closeAllServers);
 
-interface TestServer {
-  url: string;
-  arrivals: number[]; // performance.now() of each request's arrival
-  bodies: string[];
-  paths: string[];
-  close(): Promise<void>;
-}
-
-const servers: Array<{ close(): Promise<void> }> = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function httpServer(handler: Handler): Promise<TestServer> {
-  const arrivals: number[] = [];
-  const bodies: string[] = [];
-  const paths: string[] = [];
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((req, res) => {
-    arrivals.push(performance.now());
-    paths.push(req.url ?? '');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString();
-      bodies.push(body);
-      handler(req, res, body);
-    });
-  });
-  srv.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
-  const port = (srv.address() as { port: number }).port;
-  const s: TestServer = {
-    url: `http://127.0.0.1:${port}`,
-    arrivals,
-    bodies,
-    paths,
-    close: () =>
-      new Promise<void>((res) => {
-        for (const so of sockets) so.destroy();
-        srv.close(() => res());
-      }),
-  };
-  servers.push(s);
-  return s;
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createTcpServer();
-  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((res) => srv.close(() => res()));
-  return port;
-}
-
-const ok: Handler = (_req, res) => res.end('{"charges":1.5}');
+const CHARGES = '{"charges":1.5}';
 
 function endpoint(over: Partial<EndpointPlan> = {}): EndpointPlan {
   return {
@@ -107,7 +48,7 @@ function run(url: string, load: LoadPlan, over: Partial<EngineOptions> = {}) {
 
 describe('closed model', () => {
   it('sends users x rate x duration requests, per stage, and the server sees each one', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     // 2 users for 1.5 s then 4 users for 1 s, each 4 requests/s: 12 + 16 = 28 requests.
     const r = await run(srv.url, closed([[1.5, 2], [1, 4]], 4));
     const total = statsFor(r);
@@ -116,14 +57,14 @@ describe('closed model', () => {
     assert.ok(Math.abs(total.requests - 28) <= 2, `requests: ${total.requests}`);
     assert.ok(Math.abs(statsFor(r, { stage: 0 }).requests - 12) <= 1, `stage 1: ${statsFor(r, { stage: 0 }).requests}`);
     assert.equal(srv.arrivals.length, total.requests);
-    assert.equal(total.bytes, total.requests * '{"charges":1.5}'.length);
+    assert.equal(total.bytes, total.requests * CHARGES.length);
     assert.ok(r.durationMs >= 2500 && r.durationMs < 3500, `duration ${r.durationMs}`);
     assert.ok(r.timeline.length >= 2, 'a timeline point per second');
     assert.ok(r.timeline.some((p) => p.users === 4));
   });
 
   it('users started together do not fire in lockstep', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     // 5 users at 2 requests/s, all spawned at once: with locust's set-up all five would arrive together.
     await run(srv.url, closed([[2, 5]], 2));
     const t0 = srv.arrivals[0]!;
@@ -136,7 +77,7 @@ describe('closed model', () => {
 
   it('with no pacing, latency percentiles match a server with a known delay', async () => {
     const delay = 40;
-    const srv = await httpServer((_req, res) => setTimeout(() => res.end('ok'), delay));
+    const srv = await startServer({ delayMs: delay });
     const r = await run(srv.url, closed([[2, 4]], 0));
     const s = statsFor(r);
     // 4 users, each back-to-back on a 40 ms server: about 100 req/s.
@@ -149,7 +90,7 @@ describe('closed model', () => {
   });
 
   it('cycles bodies in order and weights endpoints as configured', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     const r = await runLoad({
       baseUrl: srv.url,
       endpoints: [
@@ -172,7 +113,7 @@ describe('closed model', () => {
   });
 
   it('prefixes the base URL path to request paths', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     await run(`${srv.url}/v1/`, closed([[0.3, 1]], 10));
     assert.ok(srv.paths.length > 0 && srv.paths.every((p) => p === '/v1/predict'), srv.paths.join(','));
   });
@@ -180,7 +121,7 @@ describe('closed model', () => {
 
 describe('open model', () => {
   it('sends rate x duration requests for stepped and ramped stages', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     // 100/s for 1 s, then a ramp 100 -> 300/s over 1 s: 100 + 200 = 300 requests.
     const r = await run(srv.url, open([[1, 100], [1, 300, true]]));
     const s = statsFor(r);
@@ -200,7 +141,7 @@ describe('open model', () => {
   });
 
   it('keeps the warm-up apart so statistics can leave it out', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     const r = await run(srv.url, open([[1, 40], [1, 20]]), { warmupMs: 500 });
     assert.equal(statsFor(r).requests, 60);
     assert.equal(statsFor(r, { excludeWarmup: true }).requests, 40, '20 of the first stage were sent in the warm-up');
@@ -212,10 +153,12 @@ describe('open model', () => {
   it('a service that stalls for a second shows it in p99 (latency from the intended send time)', async () => {
     let stallFrom = Infinity;
     const stallMs = 1000;
-    const srv = await httpServer((_req, res) => {
-      const now = performance.now();
-      const wait = now >= stallFrom && now < stallFrom + stallMs ? stallFrom + stallMs - now : 5;
-      setTimeout(() => res.end('ok'), wait);
+    const srv = await startServer({
+      handler: (_req, res) => {
+        const now = performance.now();
+        const wait = now >= stallFrom && now < stallFrom + stallMs ? stallFrom + stallMs - now : 5;
+        setTimeout(() => res.end('ok'), wait);
+      },
     });
     const t0 = performance.now();
     stallFrom = t0 + 1000;
@@ -230,7 +173,7 @@ describe('open model', () => {
 
   it('with every connection busy, due requests wait, are counted as delayed, and their wait is measured', async () => {
     // 2 connections on a 50 ms server can carry 40 req/s; the plan asks 100 req/s for 1.5 s.
-    const srv = await httpServer((_req, res) => setTimeout(() => res.end('ok'), 50));
+    const srv = await startServer({ delayMs: 50 });
     const r = await run(srv.url, open([[1.5, 100]], 2));
     const s = statsFor(r);
     assert.ok(r.delayedByCap > 20, `delayed ${r.delayedByCap}`);
@@ -257,7 +200,7 @@ describe('errors are measured, never crash the run', () => {
   });
 
   it('keeps going when the service goes away under users with no pacing (no crash, errors counted)', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     setTimeout(() => void srv.close(), 400);
     const r = await run(srv.url, closed([[1.2, 4]], 0));
     const s = statsFor(r);
@@ -267,7 +210,7 @@ describe('errors are measured, never crash the run', () => {
   });
 
   it('times out requests the service never answers, and records the timeout as latency', async () => {
-    const srv = await httpServer(() => {}); // never answers
+    const srv = await startServer({ handler: () => {} }); // never answers
     const t0 = performance.now();
     const r = await run(srv.url, open([[1, 10]]), { timeoutMs: 300 });
     const elapsed = performance.now() - t0;
@@ -282,9 +225,11 @@ describe('errors are measured, never crash the run', () => {
 
   it('counts HTTP error statuses as failures and keeps a sample of the body', async () => {
     let n = 0;
-    const srv = await httpServer((_req, res) => {
-      res.statusCode = n++ % 2 ? 503 : 200;
-      res.end(res.statusCode === 503 ? '{"detail":"overloaded"}' : 'ok');
+    const srv = await startServer({
+      handler: (_req, res) => {
+        res.statusCode = n++ % 2 ? 503 : 200;
+        res.end(res.statusCode === 503 ? '{"detail":"overloaded"}' : 'ok');
+      },
     });
     const r = await run(srv.url, open([[1, 40]]));
     const s = statsFor(r);
@@ -296,12 +241,12 @@ describe('errors are measured, never crash the run', () => {
     assert.equal(f.sample, '{"detail":"overloaded"}');
     assert.ok(r.timeline.reduce((a, p) => a + p.failures, 0) === 20);
   });
-  // Resets, garbage and refused connections: test/engine-clients.test.ts, on both HTTP clients.
+  // Resets, garbage and refused connections: test/http-clients.test.ts, on both HTTP clients.
 });
 
 describe('stopping', () => {
   it('an aborted signal stops the load at once and says why', async () => {
-    const srv = await httpServer((_req, res) => setTimeout(() => res.end('ok'), 2000));
+    const srv = await startServer({ delayMs: 2000 });
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(new LoadStop('aborted', 'the service exited')), 500);
     const t0 = performance.now();
@@ -313,7 +258,7 @@ describe('stopping', () => {
   });
 
   it('a plain abort is an interruption', async () => {
-    const srv = await httpServer(ok);
+    const srv = await startServer({ body: CHARGES });
     const ctl = new AbortController();
     setTimeout(() => ctl.abort(), 300);
     const r = await run(srv.url, open([[10, 50]]), { signal: ctl.signal });

@@ -265,7 +265,7 @@ function escapeRe(s: string): string {
 /** A run in which nothing was measured: no requests, three seconds of empty timeline. */
 function emptyResult(timeline: 'points' | 'none'): RunResult {
   const r = constructedResult();
-  const rec = new Recorder(2, ['a', 'b'], { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => 0 }, false);
+  const rec = new Recorder(2, ['a', 'b'], { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => 0 }, { sendLag: false });
   if (timeline === 'points') rec.finish(2600);
   return { ...r, cells: rec.cells, failures: [], failuresNotItemized: 0, timeline: rec.timeline, generatorCpu: 0 };
 }

@@ -115,7 +115,7 @@ describe('recorder and RunResult', () => {
   });
 
   it('progress windows: rates over the seconds closed since the last call, repeated when none closed', () => {
-    const rec = new Recorder(1, ['a'], { stageAt: () => 0, inFlight: () => 0 }, false);
+    const rec = new Recorder(1, ['a'], { stageAt: () => 0, inFlight: () => 0 }, { sendLag: false });
     for (let t = 100; t < 1000; t += 100) rec.response(0, 0, t, 2000, 10, true);
     assert.deepEqual(rec.takeWindow(), { rps: 0, p95: null, totalRequests: 0, totalFailures: 0 }, 'nothing closed yet');
     rec.advance(1000);

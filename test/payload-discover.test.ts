@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { buildOpenApi } from '../examples/insurance-charges/openapi.ts';
 import { buildCorpus } from '../src/payload/corpus.ts';
 import { DiscoveryError, discoverFirst, discoverSchema, type Discovered } from '../src/payload/discover.ts';
 import { applyPreset, findPreset } from '../src/payload/presets.ts';
+import { closeAllServers, closedPort, startServer } from './helpers/http.ts';
 
 const SERVER = fileURLToPath(new URL('../examples/insurance-charges/server.ts', import.meta.url));
 const PREDICT = `/api/models/${MODEL_NAME}/prediction`;
@@ -27,10 +27,9 @@ const PREDICT = `/api/models/${MODEL_NAME}/prediction`;
 // ---- helpers: processes and servers, all stopped in `after` ----
 
 const children = new Set<ChildProcess>();
-const closers: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, 'SIGKILL');
-  await Promise.all(closers.map((c) => c()));
+  await closeAllServers();
 });
 
 /** Starts the example service on a free port; resolves with its URL once it printed "listening on". */
@@ -68,40 +67,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
-async function httpServer(handler: Handler): Promise<string> {
-  const sockets = new Set<Socket>();
-  const srv = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString()));
-  });
-  srv.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-}
+/** A node:http server answering with `handler`, closed in `after`; its URL. */
+const httpServer = async (handler: Handler): Promise<string> => (await startServer({ handler })).url;
 
 function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createTcpServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** POSTs every body; returns the status counts and the first few rejections. */

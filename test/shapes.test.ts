@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, userPhase, userSchedule, usersAt } from '../src/load/shapes.ts';
+import { arrivalSchedule, segmentsOf, spanIndexAt, stageSpans, userPhase, userSchedule, usersAt } from '../src/load/shapes.ts';
 import type { RateStage, UserStage } from '../src/plan/types.ts';
 
 const u = (durationS: number, users: number, spawnRate: number): UserStage => ({ name: '', durationMs: durationS * 1000, users, spawnRate });
@@ -108,7 +108,7 @@ describe('stages', () => {
   it('stage spans and the stage at a time', () => {
     const spans = stageSpans([u(1, 1, 1), u(2, 1, 1), u(0.5, 1, 1)]);
     assert.deepEqual(spans.map((s) => [s.startMs, s.endMs]), [[0, 1000], [1000, 3000], [3000, 3500]]);
-    assert.deepEqual([0, 999, 1000, 2999, 3000, 9999].map((t) => stageIndexAt(spans, t)), [0, 0, 1, 1, 2, 2]);
+    assert.deepEqual([0, 999, 1000, 2999, 3000, 9999].map((t) => spanIndexAt(spans, t)), [0, 0, 1, 1, 2, 2]);
   });
 
   it('segments split stages at the warm-up instant', () => {
@@ -119,6 +119,7 @@ describe('stages', () => {
       [[0, 0, 1000, true], [1, 1000, 1500, true], [1, 1500, 3000, false], [2, 3000, 4000, false]],
     );
     assert.deepEqual(seg.map((x) => x.index), [0, 1, 2, 3]);
+    assert.deepEqual([999, 1000, 1499, 1500, 3999, 9999].map((t) => spanIndexAt(seg, t)), [0, 1, 1, 2, 3, 3], 'the segment a request counts in');
     assert.deepEqual(segmentsOf(stages, 0).map((x) => x.warmup), [false, false, false], 'no warm-up');
     assert.deepEqual(segmentsOf(stages, 1000).map((x) => [x.stage, x.warmup]), [[0, true], [1, false], [2, false]], 'on a boundary');
     assert.ok(segmentsOf(stages, 9000).every((x) => x.warmup), 'a warm-up longer than the run covers it all');

@@ -1,23 +1,22 @@
-// The engine: drives the planned load against a base URL and measures every response.
-//
-// Closed model: users come and go as `userSchedule` says; each loops over requests on its own
-// connection, paced to `perUserRate` iterations/s (locust's constant_throughput) or with no wait,
-// with a phase offset so that users do not fire in lockstep. Latency is measured from the send.
-//
-// Open model: the n-th request is due at `arrivalSchedule(...).timeOf(n)` whatever the service
-// does; latency is measured from that intended time, so a stall shows in the percentiles (no
-// coordinated omission). When every connection (up to maxInFlight) is busy, due requests wait in
-// an implicit backlog (just the index of the next one: memory stays O(1)) and are counted as
-// delayed; those still waiting when the run ends are counted as unsent.
+// The engine: drives the planned load against a base URL and measures every response. What is
+// common to every load model lives here: the pool of slots (one connection and its request each,
+// slot.ts), what happens when a request ends (the recorder hears of it, then the driver decides what
+// next), the housekeeping tick (timeouts, closing seconds, abort checks, progress), the result, and
+// the stop. When to send, and on which slot, is the driver's: ClosedDriver (closed.ts, users) or
+// OpenDriver (open.ts, arrivals), behind the Driver interface (driver.ts).
 
 import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
 import type { Progress } from '../metrics/progress.ts';
 import { Recorder } from '../metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
-import { H1Slot, RequestBytes } from './h1.ts';
-import { RequestTimeout, RunStopped, Slot, type SlotLike, type SlotListener } from './http.ts';
+import { ClosedDriver } from './closed.ts';
+import type { Driver, DriverHost } from './driver.ts';
+import { H1Slot, RequestBytes } from './h1-slot.ts';
+import { OpenDriver } from './open.ts';
 import { prepareRequests } from './requests.ts';
-import { arrivalSchedule, segmentsOf, stageIndexAt, stageSpans, totalDurationMs, userPhase, userSchedule, usersAt } from './shapes.ts';
+import { segmentsOf, spanIndexAt, stageSpans, totalDurationMs } from './shapes.ts';
+import { RequestTimeout, RunStopped, type Slot, type SlotListener } from './slot.ts';
+import { UndiciSlot } from './undici-slot.ts';
 import { VERSION } from '../version.ts';
 
 /** Abort the engine's signal with one of these to say how the run ended and why. */
@@ -48,7 +47,7 @@ export interface EngineOptions {
    */
   abortCheck?: (soFar: RunResult, elapsedMs: number) => { by: string; reason: string } | null;
   /**
-   * 'auto' (the default): http:// goes through loadgate's minimal HTTP/1.1 client (h1.ts), https://
+   * 'auto' (the default): http:// goes through loadgate's minimal HTTP/1.1 client (h1-slot.ts), https://
    * through undici. 'undici': undici for both. The environment variable LOADGATE_HTTP_CLIENT=undici
    * does the same when this is not set.
    */
@@ -73,23 +72,16 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const basePath = new URL(opts.baseUrl).pathname.replace(/\/$/, '');
   if (basePath) for (const ep of source.endpoints) ep.path = basePath + ep.path;
 
-  const slots: SlotLike[] = [];
+  const driver: Driver = opts.load.model === 'closed' ? new ClosedDriver(opts.load) : new OpenDriver(opts.load);
+  const slots: Slot[] = [];
   let inFlight = 0;
-  const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
-  const openModel = arrivals !== null;
-  const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
   const recorder = new Recorder(
     segments.length,
     opts.endpoints.map((e) => e.name),
-    {
-      stageAt: (ms) => stageIndexAt(spans, ms),
-      ...(closedStages ? { usersAt: (ms: number) => usersAt(closedStages, Math.min(ms, totalMs - 1)) } : {}),
-      ...(arrivals ? { rateAt: (ms: number) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
-      inFlight: () => inFlight,
-    },
-    opts.load.model === 'open',
-    opts.endpoints.map((e) => e.role === 'invalid'),
+    { stageAt: (ms) => spanIndexAt(spans, ms), ...driver.planned, inFlight: () => inFlight },
+    { sendLag: driver.measuresSendLag, invalid: opts.endpoints.map((e) => e.role === 'invalid') },
   );
+  const measureServiceTime = driver.measuresSendLag;
 
   let stopping = false; // no new requests
   let status: RunStatus = 'completed';
@@ -97,14 +89,20 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   let abortedBy: string | undefined;
   let resolveDrained: () => void = () => {};
   const drained = new Promise<void>((r) => (resolveDrained = r));
+  const checkDrained = () => {
+    if (stopping && inFlight === 0) resolveDrained();
+  };
 
-  // What happens when a request ends is the same in both models; only "what next" differs.
-  let onSlotFree: (slot: SlotLike, endMs: number) => void = () => {};
+  // What happens when a request ends is the same in every model; only "what next" is the driver's.
+  const slotFree = (slot: Slot, endMs: number) => {
+    if (stopping) return checkDrained();
+    driver.onSlotFree(slot, endMs);
+  };
   const listener: SlotListener = {
     response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
       inFlight--;
       const latencyUs = (endMs - slot.intendedAt) * 1000;
-      if (openModel) recorder.service((endMs - slot.sentAt) * 1000);
+      if (measureServiceTime) recorder.service((endMs - slot.sentAt) * 1000);
       if (mismatch !== undefined) {
         recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
         recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
@@ -112,7 +110,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
         recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
         if (!ok) recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
       }
-      onSlotFree(slot, endMs);
+      slotFree(slot, endMs);
     },
     error(slot, kind, message, endMs) {
       inFlight--;
@@ -124,160 +122,48 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       // Inside undici's error callback the client is still settling its queue: dispatching on it
       // again right here trips its internal assertions. A turn of the event loop later it is ready
       // (and a tight loop of refused connections yields to timers and I/O).
-      setImmediate(onSlotFree, slot, endMs);
+      setImmediate(slotFree, slot, endMs);
     },
   };
-  // http: our minimal HTTP/1.1 client (h1.ts), unless undici is asked for; https: undici.
+  // http: our minimal HTTP/1.1 client (h1-slot.ts), unless undici is asked for; https: undici.
   const originUrl = new URL(origin);
   const client = opts.httpClient ?? (process.env.LOADGATE_HTTP_CLIENT === 'undici' ? 'undici' : 'auto');
   const requestBytes = originUrl.protocol === 'http:' && client !== 'undici' ? new RequestBytes(originUrl.host) : null;
-  const newSlot = (): SlotLike => {
-    const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new Slot(origin, opts.timeoutMs, listener, now);
-    slots.push(s);
-    return s;
-  };
-  const send = (slot: SlotLike, intendedAt: number) => {
-    const ep = source.endpoints[source.pick()]!;
-    inFlight++;
-    slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
-  };
-  const checkDrained = () => {
-    if (stopping && inFlight === 0) resolveDrained();
-  };
 
   const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      fn();
-    }, Math.max(0, ms));
-    timers.add(t);
-    return t;
+  const host: DriverHost = {
+    now,
+    later(ms, fn) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, Math.max(0, ms));
+      timers.add(t);
+      return t;
+    },
+    cancel(t) {
+      if (t) {
+        clearTimeout(t);
+        timers.delete(t);
+      }
+    },
+    slots,
+    newSlot() {
+      const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new UndiciSlot(origin, opts.timeoutMs, listener, now);
+      slots.push(s);
+      return s;
+    },
+    send(slot, intendedAt) {
+      const ep = source.endpoints[source.pick()]!;
+      inFlight++;
+      slot.send(ep, spanIndexAt(segments, intendedAt), intendedAt);
+    },
+    lag: (ms) => recorder.lag(ms),
+    get stopping() {
+      return stopping;
+    },
   };
-  const cancel = (t: NodeJS.Timeout | null) => {
-    if (t) {
-      clearTimeout(t);
-      timers.delete(t);
-    }
-  };
-
-  let unsent = 0;
-  let delayedByCap = 0;
-  let activeUsers = 0;
-  // The model's last word when the load stops (the open model settles its backlog).
-  let onStop: (completed: boolean) => void = () => {};
-
-  if (closedStages && opts.load.model === 'closed') {
-    // ---- closed model ----
-    const period = opts.load.perUserRate > 0 ? 1000 / opts.load.perUserRate : 0;
-    interface User {
-      slot: SlotLike;
-      active: boolean;
-      lastStart: number;
-      timer: NodeJS.Timeout | null;
-    }
-    const users: User[] = []; // running users, newest last
-    const bySlot = new Map<SlotLike, User>();
-    let spawned = 0;
-    const iterate = (u: User) => {
-      u.timer = null;
-      if (!u.active || stopping) return;
-      u.lastStart = now();
-      send(u.slot, u.lastStart);
-    };
-    onSlotFree = (slot, endMs) => {
-      const u = bySlot.get(slot);
-      if (!u || !u.active || stopping) return checkDrained();
-      if (period === 0) return iterate(u);
-      const next = u.lastStart + period; // constant throughput: start-to-start, never before the last ended
-      if (next <= endMs) iterate(u);
-      else u.timer = later(next - endMs, () => iterate(u));
-    };
-    const setUsers = (target: number) => {
-      while (users.length < target) {
-        // Reuse an idle connection of a retired user when there is one (as a user pool would).
-        const slot = slots.find((s) => !s.busy && !bySlot.has(s)) ?? newSlot();
-        const u: User = { slot, active: true, lastStart: 0, timer: null };
-        users.push(u);
-        bySlot.set(slot, u);
-        const phase = period > 0 ? userPhase(spawned) * period : 0;
-        spawned++;
-        u.timer = later(phase, () => iterate(u));
-      }
-      while (users.length > target) {
-        const u = users.pop()!;
-        u.active = false;
-        cancel(u.timer);
-        bySlot.delete(u.slot);
-      }
-      activeUsers = users.length;
-    };
-    for (const ev of userSchedule(closedStages)) later(ev.atMs, () => !stopping && setUsers(ev.users));
-  } else if (arrivals && opts.load.model === 'open') {
-    // ---- open model ----
-    const maxInFlight = opts.load.maxInFlight;
-    const idle: SlotLike[] = [];
-    let next = 0; // index of the next request to send
-    let pumpTimer: NodeJS.Timeout | null = null;
-    let blocked = false; // a due request found every connection busy: the backlog drains as slots free
-    const slotForSend = (): SlotLike | null => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
-    const pump = () => {
-      pumpTimer = null;
-      if (stopping) return;
-      const t = now();
-      for (;;) {
-        const due = arrivals.timeOf(next);
-        if (due > t) break;
-        const slot = slotForSend();
-        if (!slot) {
-          blocked = true;
-          return;
-        }
-        recorder.lag(t - due);
-        send(slot, due);
-        next++;
-      }
-      if (next < arrivals.total) pumpTimer = later(arrivals.timeOf(next) - t, pump);
-    };
-    onSlotFree = (slot) => {
-      if (stopping) return checkDrained();
-      if (!blocked) {
-        idle.push(slot);
-        return;
-      }
-      const t = now();
-      const due = arrivals.timeOf(next);
-      if (due <= t) {
-        // A backlogged request: it fell due while no connection was free.
-        delayedByCap++;
-        recorder.lag(t - due);
-        send(slot, due);
-        next++;
-      } else {
-        idle.push(slot);
-      }
-      if (arrivals.timeOf(next) > t) {
-        blocked = false; // caught up: the pump's timer takes over again
-        pump();
-      }
-    };
-    later(0, pump);
-    onStop = (completed) => {
-      cancel(pumpTimer);
-      if (completed) {
-        // Send what fell due before the end but whose timer had not fired yet (sub-millisecond races).
-        while (arrivals.timeOf(next) < totalMs) {
-          const slot = slotForSend();
-          if (!slot) break;
-          const due = arrivals.timeOf(next);
-          recorder.lag(now() - due);
-          send(slot, due);
-          next++;
-        }
-      }
-      unsent = Math.max(0, arrivals.total - next);
-    };
-  }
+  driver.start(host);
 
   // The result as it stands: the final one at the end, and the one abort checks judge during the run.
   const snapshot = (endMs: number, cpu: NodeJS.CpuUsage): RunResult => ({
@@ -303,14 +189,14 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     failures: recorder.failures,
     failuresNotItemized: recorder.failuresNotItemized,
     timeline: recorder.timeline,
-    unsent,
-    delayedByCap,
+    unsent: driver.unsent,
+    delayedByCap: driver.delayedByCap,
     ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
     ...(recorder.serviceTime ? { serviceTime: recorder.serviceTime } : {}),
     generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
   });
 
-  // ---- housekeeping: timeouts, seconds, progress ----
+  // Housekeeping: timeouts, seconds, abort checks, progress.
   let lastProgress = 0;
   const progressEvery = opts.progressIntervalMs ?? 5000;
   const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
@@ -332,14 +218,13 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     if (opts.onProgress && t - lastProgress >= progressEvery && !stopping) {
       lastProgress = t;
       const w = recorder.takeWindow();
-      const stage = stageIndexAt(spans, t);
+      const stage = spanIndexAt(spans, t);
       opts.onProgress({
         elapsedMs: t,
         totalMs,
         stage,
         stageName: stages[stage]!.name,
-        ...(closedStages ? { users: activeUsers } : {}),
-        ...(arrivals ? { targetRate: arrivals.rateAt(t) } : {}),
+        ...driver.progress(t),
         rps: w.rps,
         p95: w.p95,
         requests: w.totalRequests,
@@ -353,7 +238,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     if (stopping) return;
     for (const t of timers) clearTimeout(t);
     timers.clear();
-    onStop(why === 'completed');
+    driver.stop(why === 'completed');
     stopping = true;
     if (why !== 'completed') {
       status = why;

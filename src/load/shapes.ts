@@ -1,5 +1,6 @@
 // Load shapes as pure functions of elapsed time: how many users should be running (closed model),
-// and when the n-th request is due (open model). The engine only asks these questions.
+// and when the n-th request is due (open model). The drivers (closed.ts, open.ts) only ask these
+// questions, and the engine asks which span of the run an instant falls in.
 
 import type { RateStage, UserStage } from '../plan/types.ts';
 
@@ -47,21 +48,33 @@ export function segmentsOf(stages: ReadonlyArray<{ durationMs: number }>, warmup
   return out;
 }
 
-/** The stage running at `elapsedMs` (the last one once the run is over), by binary-free linear scan: stages are few. */
-export function stageIndexAt(spans: readonly StageSpan[], elapsedMs: number): number {
-  // Also serves segments: they are spans with their own indices.
+/**
+ * The index of the span holding `elapsedMs` (the last one once the run is over), by linear scan:
+ * spans are few. Stage spans give the stage running; segments, the segment a request counts in.
+ */
+export function spanIndexAt(spans: readonly StageSpan[], elapsedMs: number): number {
   for (const s of spans) if (elapsedMs < s.endMs) return s.index;
   return spans.length - 1;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Closed model: users over time.
-//
-// Within a stage that starts at s with c0 users and targets T at spawn rate r, users change one at a
-// time, the first at once and the k-th at s + k/r (as locust's spawner does), until T is reached:
-//   users(t) = c0 + sign(T - c0) * min(|T - c0|, floor((t - s) * r) + 1)      for s <= t < s + d
-// The count reached at the end of a stage (T, or less if the spawn rate was too slow) carries into the next.
-// ---------------------------------------------------------------------------------------------
+/**
+ * The closed model: the planned number of users at `elapsedMs`; 0 once the last stage has ended.
+ *
+ * Within a stage that starts at s with c0 users and targets T at spawn rate r, users change one at a
+ * time, the first at once and the k-th at s + k/r (as locust's spawner does), until T is reached:
+ *   users(t) = c0 + sign(T - c0) * min(|T - c0|, floor((t - s) * r) + 1)      for s <= t < s + d
+ * The count reached at the end of a stage (T, or less if the spawn rate was too slow) carries into the next.
+ */
+export function usersAt(stages: readonly UserStage[], elapsedMs: number): number {
+  const starts = usersAtStageStarts(stages);
+  let s = 0;
+  for (let i = 0; i < stages.length; i++) {
+    const st = stages[i]!;
+    if (elapsedMs < s + st.durationMs) return usersWithinStage(starts[i]!, st, elapsedMs - s);
+    s += st.durationMs;
+  }
+  return 0;
+}
 
 /** Users at the start of each stage, given that the run starts with none. */
 function usersAtStageStarts(stages: readonly UserStage[]): number[] {
@@ -85,20 +98,8 @@ function usersWithinStage(c0: number, st: UserStage, tauMs: number): number {
   return c0 + Math.sign(gap) * changes;
 }
 
-/** Planned number of users at `elapsedMs`; 0 once the last stage has ended. */
-export function usersAt(stages: readonly UserStage[], elapsedMs: number): number {
-  const starts = usersAtStageStarts(stages);
-  let s = 0;
-  for (let i = 0; i < stages.length; i++) {
-    const st = stages[i]!;
-    if (elapsedMs < s + st.durationMs) return usersWithinStage(starts[i]!, st, elapsedMs - s);
-    s += st.durationMs;
-  }
-  return 0;
-}
-
 /**
- * The instants at which the user count changes, with the count from then on: the engine's whole
+ * The instants at which the user count changes, with the count from then on: the closed model's whole
  * closed-model schedule, computed once. Consecutive equal counts are merged. Ends with 0 users at the end.
  */
 export function userSchedule(stages: readonly UserStage[]): Array<{ atMs: number; users: number }> {
@@ -141,18 +142,8 @@ export function userPhase(i: number): number {
   return (i * phi) % 1;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Open model: arrival schedule.
-//
-// A stage of duration d holds rate r1, or ramps linearly from the previous stage's rate r0 to r1.
-// The number of arrivals due by time t within the stage (tau = t - s) is
-//   H(t) = H(s) + r0 * tau + (r1 - r0) * tau^2 / (2d)
-// and the n-th request (counting from 0) is due at t_n = inf{t : H(t) > n}, found by solving that
-// quadratic for tau. So the first request goes at t = 0 (or when the first non-zero stage starts), and
-// a stage of d seconds at rate r holds r*d requests.
-// ---------------------------------------------------------------------------------------------
-
-interface RateSegment {
+/** A stage's piece of the arrival curve. */
+interface ArrivalPiece {
   startMs: number;
   durationMs: number;
   r0: number; // requests/s at the start
@@ -173,8 +164,18 @@ export interface ArrivalSchedule {
   rateAt(elapsedMs: number): number;
 }
 
+/**
+ * The open model: when each request is due.
+ *
+ * A stage of duration d holds rate r1, or ramps linearly from the previous stage's rate r0 to r1.
+ * The number of arrivals due by time t within the stage (tau = t - s) is
+ *   H(t) = H(s) + r0 * tau + (r1 - r0) * tau^2 / (2d)
+ * and the n-th request (counting from 0) is due at t_n = inf{t : H(t) > n}, found by solving that
+ * quadratic for tau. So the first request goes at t = 0 (or when the first non-zero stage starts), and
+ * a stage of d seconds at rate r holds r*d requests.
+ */
 export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
-  const segments: RateSegment[] = [];
+  const pieces: ArrivalPiece[] = [];
   let start = 0;
   let count = 0;
   let prevRate = 0;
@@ -183,7 +184,7 @@ export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
     const r1 = st.rate;
     const dSec = st.durationMs / 1000;
     const countAtEnd = count + ((r0 + r1) / 2) * dSec;
-    segments.push({ startMs: start, durationMs: st.durationMs, r0, r1, countAtStart: count, countAtEnd });
+    pieces.push({ startMs: start, durationMs: st.durationMs, r0, r1, countAtStart: count, countAtEnd });
     start += st.durationMs;
     count = countAtEnd;
     prevRate = r1;
@@ -192,30 +193,30 @@ export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
   // Request n is sent within the run iff t_n < duration, i.e. n < H(end): ceil(H(end)) requests in all.
   const total = Math.ceil(count - 1e-9);
 
-  const countWithin = (seg: RateSegment, tauMs: number): number => {
+  const countWithin = (piece: ArrivalPiece, tauMs: number): number => {
     const tau = tauMs / 1000;
-    const d = seg.durationMs / 1000;
-    return seg.countAtStart + seg.r0 * tau + ((seg.r1 - seg.r0) * tau * tau) / (2 * d);
+    const d = piece.durationMs / 1000;
+    return piece.countAtStart + piece.r0 * tau + ((piece.r1 - piece.r0) * tau * tau) / (2 * d);
   };
 
   const cumulative = (elapsedMs: number): number => {
     if (elapsedMs <= 0) return 0;
-    for (const seg of segments) {
-      if (elapsedMs < seg.startMs + seg.durationMs) return countWithin(seg, elapsedMs - seg.startMs);
+    for (const piece of pieces) {
+      if (elapsedMs < piece.startMs + piece.durationMs) return countWithin(piece, elapsedMs - piece.startMs);
     }
     return count;
   };
 
   const timeOf = (n: number): number => {
     if (n >= total || n < 0) return Infinity;
-    // Request n is due at t_n = inf{t : H(t) > n}: the segment where the count first passes n.
-    for (const seg of segments) {
-      if (!(n < seg.countAtEnd - 1e-9)) continue;
-      const need = n - seg.countAtStart;
-      if (need <= 0) return seg.startMs; // the count passed n at this segment's start (after a rate-0 stage)
-      const d = seg.durationMs / 1000;
-      const a = (seg.r1 - seg.r0) / (2 * d);
-      const b = seg.r0;
+    // Request n is due at t_n = inf{t : H(t) > n}: the piece where the count first passes n.
+    for (const piece of pieces) {
+      if (!(n < piece.countAtEnd - 1e-9)) continue;
+      const need = n - piece.countAtStart;
+      if (need <= 0) return piece.startMs; // the count passed n at this piece's start (after a rate-0 stage)
+      const d = piece.durationMs / 1000;
+      const a = (piece.r1 - piece.r0) / (2 * d);
+      const b = piece.r0;
       let tau: number;
       if (Math.abs(a) < 1e-12) tau = need / b;
       else {
@@ -223,7 +224,7 @@ export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
         const disc = Math.sqrt(Math.max(0, b * b + 4 * a * need));
         tau = (2 * need) / (b + disc);
       }
-      return seg.startMs + Math.min(tau * 1000, seg.durationMs);
+      return piece.startMs + Math.min(tau * 1000, piece.durationMs);
     }
     return Infinity;
   };
@@ -241,10 +242,10 @@ export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
       return k;
     },
     rateAt(elapsedMs) {
-      for (const seg of segments) {
-        if (elapsedMs < seg.startMs + seg.durationMs) {
-          const f = (elapsedMs - seg.startMs) / seg.durationMs;
-          return seg.r0 + (seg.r1 - seg.r0) * Math.max(0, f);
+      for (const piece of pieces) {
+        if (elapsedMs < piece.startMs + piece.durationMs) {
+          const f = (elapsedMs - piece.startMs) / piece.durationMs;
+          return piece.r0 + (piece.r1 - piece.r0) * Math.max(0, f);
         }
       }
       return 0;

@@ -17,6 +17,13 @@ export interface LoadProbe {
   inFlight(): number;
 }
 
+export interface RecorderOptions {
+  /** Requests have intended send times (the open model): keep the send lag and the service time too. */
+  sendLag: boolean;
+  /** By endpoint: deliberately invalid requests, counted in their cells but kept out of the per-second timeline. */
+  invalid?: readonly boolean[];
+}
+
 export class Recorder {
   readonly cells: Stats[][];
   readonly timeline: TimelinePoint[] = [];
@@ -46,13 +53,13 @@ export class Recorder {
   /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
   private readonly apart: readonly boolean[];
 
-  constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, withSendLag: boolean, apart: readonly boolean[] = []) {
+  constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, options: RecorderOptions) {
     this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
     this.endpointNames = endpointNames;
-    this.apart = apart;
+    this.apart = options.invalid ?? [];
     this.probe = probe;
-    this.sendLag = withSendLag ? newHistogram() : undefined;
-    this.serviceTime = withSendLag ? newHistogram() : undefined;
+    this.sendLag = options.sendLag ? newHistogram() : undefined;
+    this.serviceTime = options.sendLag ? newHistogram() : undefined;
   }
 
   /**

@@ -1,13 +1,14 @@
-// The minimal HTTP/1.1 client (src/load/h1.ts) against raw TCP servers on 127.0.0.1 that send
-// scripted bytes: framing (Content-Length, chunked, close-delimited), responses split over reads,
-// keep-alive and Connection: close, and every way a response can go wrong.
+// The minimal HTTP/1.1 client (H1Slot, src/load/h1-slot.ts) against raw TCP servers on 127.0.0.1 that
+// send scripted bytes: the requests it writes, framing over real reads (split, one byte at a time,
+// close-delimited), keep-alive and Connection: close, and every way a request can end badly. The
+// parser's framing rules on their own, byte by byte: test/h1-parser.test.ts.
 
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { H1Slot, RequestBytes } from '../src/load/h1.ts';
-import { RequestTimeout, RunStopped, type SlotListener } from '../src/load/http.ts';
+import { H1Slot, RequestBytes } from '../src/load/h1-slot.ts';
 import type { PreparedEndpoint } from '../src/load/requests.ts';
+import { RequestTimeout, RunStopped, type SlotListener } from '../src/load/slot.ts';
 
 interface Outcome {
   kind: 'response' | string;

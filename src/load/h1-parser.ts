@@ -1,45 +1,31 @@
-// A minimal HTTP/1.1 client for the hot path: one keep-alive connection over a plain net.Socket,
-// one request at a time, the request's bytes serialized once per body and written with one call,
-// and a small incremental response parser (status line, headers, Content-Length, chunked, or a
-// body delimited by the connection closing). Reads go straight from libuv into one shared buffer
-// (net's `onread`), so a response costs no stream event, no string per header and no copy unless
-// its body is kept (a failure sample or the response check).
+// An incremental HTTP/1.1 response parser, for H1Slot (h1-slot.ts). Fed the bytes of one response as
+// they arrive, in reads cut anywhere, it reports the head, the body bytes, the end of the response,
+// or that the bytes do not follow HTTP/1.1. It reads the status line and headers, looking only at
+// content-length, transfer-encoding, connection and keep-alive, byte by byte (no string per header,
+// none at all for the usual `Connection: keep-alive`); then a Content-Length body, a chunked body
+// (extensions and trailers skipped), or a body delimited by the connection closing. 1xx interim
+// responses are skipped; 204, 304 and the answer to HEAD have no body. Body bytes are handed over as
+// a range of the read buffer, so nothing is copied unless the slot keeps it.
 //
-// Why not undici here: at saturation on one core undici's per-request work (a Request object,
-// header validation, llhttp through WebAssembly, header strings, stream bookkeeping) held loadgate
-// at 0.83-0.94 of autocannon, which writes a pre-serialized buffer and parses with a minimal parser;
-// bench/README.md has the figures. undici stays for what this client does not do (https), and can
-// be chosen for http too (EngineOptions.httpClient or LOADGATE_HTTP_CLIENT=undici).
-
-import { connect, type Socket } from 'node:net';
-import type { ErrorKind } from '../metrics/result.ts';
-import { NO_OUTCOME, SAMPLE_BYTES, type SlotListener, type SlotLike, classifyError, responseOutcome } from './http.ts';
-import type { PreparedEndpoint } from './requests.ts';
+// It is a class of its own, as undici keeps its Parser apart from the connection (client-h1.js), so
+// that every framing rule is tested with byte fixtures and no sockets (test/h1-parser.test.ts). It is
+// on the hot path: at saturation H1Slot with it costs about 7 µs per request, the parser ≈ 1.5% of
+// the CPU (bench/README.md).
 
 /** Response heads larger than this are refused as bad responses (llhttp's default is 80 KiB). */
 const MAX_HEAD_BYTES = 80 * 1024;
-
-// One read buffer for every connection: the onread callback consumes it synchronously, before the
-// next read into it, and anything kept is copied out.
-let sharedReadBuffer: Buffer | null = null;
-const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 
 const CR = 13;
 const LF = 10;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const TIMEOUT_EQ = Buffer.from('timeout=', 'latin1');
 
-/** Idle connections older than this are not reused (as undici's keepAliveTimeout in the undici Slot). */
-const DEFAULT_IDLE_MS = 30_000;
-/** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
-const IDLE_MARGIN_MS = 1_000;
-
 /** A parse failure: the response does not follow HTTP/1.1. */
 class BadResponse extends Error {}
 
 // Parser states (typed as plain numbers, so TypeScript does not narrow across calls that change them).
 type State = number;
-const IDLE: State = 0; // no request in flight
+const IDLE: State = 0; // no response expected
 const HEAD: State = 1; // reading the status line and headers
 const LENGTH: State = 2; // a Content-Length body
 const CHUNK_SIZE: State = 3; // chunk-size [; ext] CRLF
@@ -51,196 +37,81 @@ const CHUNK_DATA_LF: State = 8;
 const TRAILERS: State = 9; // trailer lines after the last chunk, up to an empty line
 const UNTIL_CLOSE: State = 10; // no length: the body ends when the server closes the connection
 
-/** The bytes of each request, built once per (endpoint, body) and shared by every connection of a run. */
-export class RequestBytes {
-  private readonly host: string;
-  private readonly byBody = new WeakMap<object, Buffer>();
-  private readonly heads = new WeakMap<PreparedEndpoint, string>();
-
-  constructor(host: string) {
-    this.host = host;
-  }
-
-  get(ep: PreparedEndpoint, body: Buffer | null): Buffer {
-    const key = body ?? ep;
-    let bytes = this.byBody.get(key);
-    if (bytes === undefined) {
-      bytes = serializeRequest(this.head(ep), ep.method, body);
-      this.byBody.set(key, bytes);
-    }
-    return bytes;
-  }
-
-  private head(ep: PreparedEndpoint): string {
-    let head = this.heads.get(ep);
-    if (head === undefined) {
-      // A configured Host wins over the URL's (a virtual host behind an ingress: KServe, Knative), as in undici.
-      let host = this.host;
-      let rest = '';
-      for (let i = 0; i + 1 < ep.headers.length; i += 2) {
-        const k = ep.headers[i]!;
-        const v = ep.headers[i + 1]!;
-        if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k)) throw new Error(`invalid header name ${JSON.stringify(k)}`);
-        if (/[\r\n\0]/.test(v)) throw new Error(`invalid value for header ${k}`);
-        const lk = k.toLowerCase();
-        if (lk === 'host') host = v;
-        // Framing is ours: the body we send decides its length.
-        if (lk === 'content-length' || lk === 'transfer-encoding' || lk === 'host' || lk === 'connection') continue;
-        rest += `${k}: ${v}\r\n`;
-      }
-      head = `${ep.method} ${ep.path} HTTP/1.1\r\nhost: ${host}\r\n${rest}`;
-      if (/[\s]/.test(ep.path) || /[\s]/.test(ep.method)) throw new Error(`invalid request line ${ep.method} ${ep.path}`);
-      this.heads.set(ep, head);
-    }
-    return head;
-  }
+/** What the parser tells its owner while it reads a response. Called synchronously from `feed`. */
+export interface ResponseEvents {
+  /** The final head arrived (1xx heads are skipped): `status` and `keepAlive` are set from here on. */
+  onHead(status: number): void;
+  /** Body bytes buf[from, to), never empty, chunk framing removed; valid only during the call (the buffer is reused). */
+  onBody(buf: Buffer, from: number, to: number): void;
+  /** A head (an interim one too) said `Keep-Alive: timeout=N`: the server may close the idle connection after N s. */
+  onKeepAliveTimeout(seconds: number): void;
 }
 
-function serializeRequest(head: string, method: string, body: Buffer | null): Buffer {
-  // As undici does: no Content-Length on a GET/HEAD without a body; 0 on other methods without one.
-  const withLength = body !== null || !(method === 'GET' || method === 'HEAD');
-  const h = Buffer.from(`${head}${withLength ? `content-length: ${body ? body.length : 0}\r\n` : ''}\r\n`, 'latin1');
-  return body ? Buffer.concat([h, body]) : h;
-}
+/** What `feed` found: more bytes are needed, the response ended with the last byte fed, or it is bad (see `error`). */
+export type FeedResult = 'more' | 'done' | 'bad';
 
-export class H1Slot implements SlotLike {
-  busy = false;
-  endpoint = 0;
-  segment = 0;
-  sentAt = 0;
-  intendedAt = 0;
+export class ResponseParser {
+  /** The final status, once `onHead` was called. */
+  status = 0;
+  /** Whether the connection may carry another request after this response (HTTP/1.0, `Connection: close`, a close-delimited body). */
+  keepAlive = true;
+  /** Why the last `feed` said 'bad'. */
+  error = '';
 
-  private readonly host: string;
-  private readonly port: number;
-  private readonly requests: RequestBytes;
-  private readonly listener: SlotListener;
-  private readonly now: () => number;
-  private socket: Socket | null = null;
-  /** When the connection's last response ended, and how long it may then stay idle and be reused. */
-  private idleSince = 0;
-  private idleLimitMs = DEFAULT_IDLE_MS;
-
-  // The request in flight and its response.
-  private ok: (status: number) => boolean = () => true;
-  private check: ((body: string) => string | null) | undefined;
+  private readonly events: ResponseEvents;
   private isHead = false;
   private state: State = IDLE;
   private headPending: Buffer | null = null;
-  private status = 0;
-  private statusOk = true;
-  private keepAlive = true;
   private remaining = 0; // LENGTH / CHUNK_DATA: body bytes still to come; CHUNK_SIZE: the size so far
   private sizeDigits = 0;
   private trailerLineLength = 0;
-  private bytes = 0;
-  private body: Buffer[] | null = null;
-  private sample: Buffer[] | null = null;
-  private sampleBytes = 0;
 
-  constructor(origin: URL, requests: RequestBytes, listener: SlotListener, now: () => number) {
-    // origin.host (with the port) goes into the Host header through RequestBytes.
-    this.host = origin.hostname.replace(/^\[|\]$/g, '');
-    this.port = origin.port ? Number(origin.port) : 80;
-    this.requests = requests;
-    this.listener = listener;
-    this.now = now;
+  constructor(events: ResponseEvents) {
+    this.events = events;
   }
 
-  send(ep: PreparedEndpoint, segment: number, intendedAt: number): void {
-    this.busy = true;
-    this.endpoint = ep.index;
-    this.segment = segment;
-    this.intendedAt = intendedAt;
-    this.ok = ep.ok;
-    this.check = ep.check;
-    this.isHead = ep.method === 'HEAD';
+  /** Expects a new response: to a HEAD request (no body, whatever the head says), or not. */
+  start(headRequest: boolean): void {
+    this.isHead = headRequest;
     this.state = HEAD;
     this.headPending = null;
     this.status = 0;
-    this.statusOk = true;
     this.keepAlive = true;
-    this.bytes = 0;
-    this.body = null;
-    this.sample = null;
-    this.sampleBytes = 0;
-    this.sentAt = this.now();
-    let bytes: Buffer;
+  }
+
+  /** Gives up the response in progress (the request ended otherwise), and the head piece it kept. */
+  reset(): void {
+    this.state = IDLE;
+    this.headPending = null;
+  }
+
+  /** The body runs until the connection closes: a close now completes the response. */
+  get endsAtClose(): boolean {
+    return this.state === UNTIL_CLOSE;
+  }
+
+  /** Some of the response has arrived (beyond any 1xx heads): a close now cuts it short. */
+  get midResponse(): boolean {
+    return !(this.state === HEAD && this.headPending === null);
+  }
+
+  /**
+   * Reads buf[0, n) (a read into a longer, reused buffer: bytes past n are stale). 'done' means the
+   * response ended exactly at n; bytes beyond its end are a bad response, since one request at a time
+   * leaves nothing else to follow. After 'done' or 'bad', `start` the next response before feeding again.
+   */
+  feed(buf: Buffer, n: number = buf.length): FeedResult {
     try {
-      bytes = this.requests.get(ep, ep.nextBody());
-    } catch (err) {
-      return this.fail('other', (err as Error).message);
-    }
-    // Do not race a server that is about to close an idle connection: open a fresh one instead.
-    if (this.socket !== null && this.sentAt - this.idleSince > this.idleLimitMs) this.drop();
-    (this.socket ?? this.open()).write(bytes);
-  }
-
-  /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
-  abort(reason: Error): void {
-    if (!this.busy) return;
-    this.drop();
-    this.end(...classifyError(reason));
-  }
-
-  close(): Promise<void> {
-    this.drop();
-    return Promise.resolve();
-  }
-
-  private open(): Socket {
-    const socket: Socket = connect({
-      host: this.host,
-      port: this.port,
-      noDelay: true,
-      onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array): boolean => this.onRead(socket, buf as Buffer, n) },
-    });
-    this.socket = socket;
-    this.idleLimitMs = DEFAULT_IDLE_MS;
-    socket.on('error', (err: Error) => this.onSocketEnd(socket, err));
-    socket.on('end', () => this.onSocketEnd(socket, null));
-    socket.on('close', () => this.onSocketEnd(socket, null));
-    return socket;
-  }
-
-  /** Forgets the connection (the next request opens a new one). */
-  private drop(): void {
-    const s = this.socket;
-    if (s) {
-      this.socket = null;
-      s.destroy();
-    }
-  }
-
-  private onSocketEnd(socket: Socket, err: Error | null): void {
-    if (socket !== this.socket) return;
-    this.socket = null;
-    socket.destroy();
-    if (!this.busy) return;
-    if (err) return this.end(...classifyError(err));
-    if (this.state === UNTIL_CLOSE) return this.complete();
-    this.end('reset', this.state === HEAD && this.headPending === null ? 'other side closed' : 'other side closed before the response ended');
-  }
-
-  // ---- the response parser ----
-
-  private onRead(socket: Socket, buf: Buffer, n: number): boolean {
-    if (socket !== this.socket) return false;
-    if (!this.busy) {
-      // Bytes with no request in flight: the connection is out of step; start afresh.
-      this.drop();
-      return false;
-    }
-    try {
-      this.parse(buf, n);
+      return this.parse(buf, n);
     } catch (err) {
       if (!(err instanceof BadResponse)) throw err;
-      this.drop();
-      this.end('bad-response', err.message);
+      this.reset();
+      this.error = err.message;
+      return 'bad';
     }
-    return true;
   }
 
-  private parse(buf: Buffer, n: number): void {
+  private parse(buf: Buffer, n: number): FeedResult {
     let i = 0;
     while (i < n) {
       switch (this.state) {
@@ -263,7 +134,7 @@ export class H1Slot implements SlotLike {
           if (at < 0 || at + 4 > end) {
             if (end - from > MAX_HEAD_BYTES) throw new BadResponse('response headers too large');
             this.headPending = Buffer.from(head.subarray(from, end)); // a copy: the read buffer is reused
-            return;
+            return 'more';
           }
           this.headPending = null;
           this.parseHead(head, from, at + 2);
@@ -273,7 +144,7 @@ export class H1Slot implements SlotLike {
         }
         case LENGTH: {
           const take = Math.min(this.remaining, n - i);
-          this.data(buf, i, i + take);
+          if (take > 0) this.events.onBody(buf, i, i + take);
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) return this.messageDone(i, n);
@@ -298,7 +169,7 @@ export class H1Slot implements SlotLike {
         }
         case CHUNK_EXT: {
           const lf = buf.indexOf(LF, i);
-          if (lf < 0 || lf >= n) return;
+          if (lf < 0 || lf >= n) return 'more';
           i = lf + 1;
           this.chunkSizeDone();
           break;
@@ -309,7 +180,7 @@ export class H1Slot implements SlotLike {
           break;
         case CHUNK_DATA: {
           const take = Math.min(this.remaining, n - i);
-          this.data(buf, i, i + take);
+          this.events.onBody(buf, i, i + take);
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) this.state = CHUNK_DATA_CR;
@@ -336,13 +207,14 @@ export class H1Slot implements SlotLike {
           break;
         }
         case UNTIL_CLOSE:
-          this.data(buf, i, n);
-          return;
+          this.events.onBody(buf, i, n);
+          return 'more';
         default:
-          // IDLE with bytes left over is handled in messageDone.
-          return;
+          // IDLE: no response expected (the owner does not feed then).
+          return 'more';
       }
     }
+    return 'more';
   }
 
   private chunkSizeDone(): void {
@@ -410,7 +282,7 @@ export class H1Slot implements SlotLike {
           let secs = 0;
           let k = at + TIMEOUT_EQ.length;
           for (; k < ve && head[k]! >= 48 && head[k]! <= 57; k++) secs = secs * 10 + head[k]! - 48;
-          if (k > at + TIMEOUT_EQ.length) this.idleLimitMs = Math.max(0, Math.min(secs * 1000, DEFAULT_IDLE_MS) - IDLE_MARGIN_MS);
+          if (k > at + TIMEOUT_EQ.length) this.events.onKeepAliveTimeout(secs);
         }
       } else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
         // The usual "keep-alive" without a string or a regex.
@@ -432,15 +304,10 @@ export class H1Slot implements SlotLike {
     if (chunked && contentLength >= 0) throw new BadResponse('both content-length and chunked transfer-encoding');
     this.status = status;
     this.keepAlive = !close;
-    this.statusOk = this.ok(status);
-    if (!this.statusOk) this.sample = [];
-    else if (this.check) this.body = [];
     if (this.isHead || status === 204 || status === 304) {
       this.state = LENGTH; // no body: parse ends the message at once
       this.remaining = 0;
-      return;
-    }
-    if (chunked) {
+    } else if (chunked) {
       this.state = CHUNK_SIZE;
       this.remaining = 0;
       this.sizeDigits = 0;
@@ -451,53 +318,15 @@ export class H1Slot implements SlotLike {
       this.state = LENGTH;
       this.remaining = contentLength;
     }
-  }
-
-  private data(buf: Buffer, from: number, to: number): void {
-    if (to <= from) return;
-    this.bytes += to - from;
-    if (this.body !== null) this.body.push(Buffer.from(buf.subarray(from, to)));
-    if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
-      this.sample.push(Buffer.from(buf.subarray(from, Math.min(to, from + SAMPLE_BYTES - this.sampleBytes))));
-      this.sampleBytes += to - from;
-    }
+    this.events.onHead(status);
   }
 
   /** The response ended at buf[i]; the read held n bytes. */
-  private messageDone(i: number, n: number): void {
+  private messageDone(i: number, n: number): FeedResult {
     this.state = IDLE;
-    if (i < n) {
-      // More bytes than the response framed (one request at a time: nothing else may follow).
-      throw new BadResponse('data after the end of the response');
-    }
-    if (!this.keepAlive) this.drop();
-    this.complete();
-  }
-
-  private complete(): void {
-    const end = this.now();
-    this.idleSince = end;
-    this.busy = false;
-    this.state = IDLE;
-    const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
-    this.body = null;
-    this.sample = null;
-    this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
-  }
-
-  private fail(kind: ErrorKind, message: string): void {
-    this.drop();
-    this.end(kind, message);
-  }
-
-  private end(kind: ErrorKind | 'stopped', message: string): void {
-    const end = this.now();
-    this.busy = false;
-    this.state = IDLE;
-    this.body = null;
-    this.sample = null;
-    this.headPending = null;
-    this.listener.error(this, kind, message, end);
+    // More bytes than the response framed (one request at a time: nothing else may follow).
+    if (i < n) throw new BadResponse('data after the end of the response');
+    return 'done';
   }
 }
 

@@ -1,36 +1,15 @@
-// The engine on both HTTP clients: h1.ts (the default for http://) and undici (https://, or when
-// asked for). Same server, same plan: the same counts and the same error classification.
+// Both HTTP clients, H1Slot (src/load/h1-slot.ts, the default for http://) and UndiciSlot
+// (src/load/undici-slot.ts, https:// or when asked for), under the engine. Same server, same plan:
+// the same counts and the same error classification.
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { runLoad } from '../src/load/engine.ts';
 import { statsFor } from '../src/metrics/result.ts';
 import type { EndpointPlan, LoadPlan } from '../src/plan/types.ts';
+import { closeAllServers, closedPort, startServer } from './helpers/http.ts';
 
-const closers: Array<() => Promise<void>> = [];
-after(async () => {
-  await Promise.all(closers.map((c) => c()));
-});
-
-async function listen(srv: Server | ReturnType<typeof createTcpServer>): Promise<string> {
-  const sockets = new Set<Socket>();
-  srv.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-}
+after(closeAllServers);
 
 const endpoint: EndpointPlan = {
   name: 'predict',
@@ -48,26 +27,22 @@ const open = (seconds: number, rate: number): LoadPlan => ({
 });
 
 for (const httpClient of ['auto', 'undici'] as const) {
-  describe(`engine on ${httpClient === 'auto' ? 'h1.ts' : 'undici'}`, () => {
+  describe(`the engine on ${httpClient === 'auto' ? 'H1Slot' : 'UndiciSlot'}`, () => {
     it('sends every planned request with its headers and body; a chunked answer, a 503 with a sample', async () => {
       const seen: string[] = [];
       let n = 0;
-      const url = await listen(
-        createServer((req, res) => {
-          let body = '';
-          req.on('data', (d) => (body += d));
-          req.on('end', () => {
-            seen.push(`${req.method} ${req.url} ${req.headers['x-api-key']} ${req.headers['content-type']} ${body}`);
-            if (n++ % 4 === 3) {
-              res.statusCode = 503;
-              res.end('busy');
-            } else {
-              res.write('{"charges"'); // no content-length: chunked
-              res.end(':1.5}');
-            }
-          });
-        }),
-      );
+      const { url } = await startServer({
+        handler: (req, res, body) => {
+          seen.push(`${req.method} ${req.url} ${req.headers['x-api-key']} ${req.headers['content-type']} ${body}`);
+          if (n++ % 4 === 3) {
+            res.statusCode = 503;
+            res.end('busy');
+          } else {
+            res.write('{"charges"'); // no content-length: chunked
+            res.end(':1.5}');
+          }
+        },
+      });
       const r = await runLoad({ baseUrl: url, endpoints: [endpoint], load: open(1, 40), timeoutMs: 2000, seed: 1, httpClient });
       const s = statsFor(r);
       assert.equal(s.requests, 40);
@@ -79,7 +54,7 @@ for (const httpClient of ['auto', 'undici'] as const) {
 
     it('sends a configured Host header instead of the URL\'s (a virtual host behind an ingress)', async () => {
       const hosts = new Set<string | undefined>();
-      const url = await listen(createServer((req, res) => res.end(void hosts.add(req.headers.host))));
+      const { url } = await startServer({ handler: (req, res) => res.end(void hosts.add(req.headers.host)) });
       const withHost = { ...endpoint, headers: { Host: 'insurance.models.example.com' } };
       const r = await runLoad({ baseUrl: url, endpoints: [withHost], load: open(0.5, 20), timeoutMs: 2000, seed: 1, httpClient });
       assert.equal(statsFor(r).requests, 10);
@@ -87,11 +62,9 @@ for (const httpClient of ['auto', 'undici'] as const) {
     });
 
     it('classifies resets, garbage and refused connections the same way', async () => {
-      const reset = await listen(createTcpServer((s) => s.once('data', () => s.resetAndDestroy())));
-      const garbage = await listen(createTcpServer((s) => s.once('data', () => s.end('HELLO THERE\r\n\r\n'))));
-      const probe = createTcpServer();
-      const refused = await new Promise<string>((r) => probe.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(probe.address() as { port: number }).port}`)));
-      await new Promise<void>((r) => probe.close(() => r()));
+      const reset = (await startServer({ handler: (req) => req.socket.resetAndDestroy() })).url;
+      const garbage = (await startServer({ handler: (req) => req.socket.end('HELLO THERE\r\n\r\n') })).url;
+      const refused = `http://127.0.0.1:${await closedPort()}`;
       const run = (url: string) => runLoad({ baseUrl: url, endpoints: [endpoint], load: open(0.5, 20), timeoutMs: 2000, seed: 1, httpClient });
       assert.equal(statsFor(await run(reset)).errors.reset, 10);
       assert.equal(statsFor(await run(garbage)).errors['bad-response'], 10);
