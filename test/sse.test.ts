@@ -169,7 +169,7 @@ describe('SseParser', () => {
     assert.deepEqual(events([Buffer.from(VLLM[1]! + 'data: [DONE]\n')]).map((e) => e.kind), ['content']);
   });
 
-  test('keeps no reference to a pushed chunk: h1.ts reuses one read buffer for every read', () => {
+  test('keeps no reference to a pushed chunk: h1-slot.ts reuses one read buffer for every read', () => {
     const bytes = Buffer.from(VLLM.join(''));
     const shared = Buffer.alloc(bytes.length);
     const got: string[] = [];

@@ -5,7 +5,7 @@
 //
 // Built for the hot path (one event per token for a thousand concurrent streams):
 // * bytes are split into lines in place with Buffer.indexOf, and nothing keeps a reference to a
-//   pushed chunk once push() returns, because h1.ts reads every socket into one shared buffer;
+//   pushed chunk once push() returns, because h1-slot.ts reads every socket into one shared buffer;
 //   only a line cut by a read is copied, into a buffer owned by the parser and reused;
 // * a line is decoded only when complete, so a UTF-8 sequence split across reads is whole by then;
 // * per event, the only allocations are its data string and JSON.parse's result (the event handed
