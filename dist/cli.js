@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { r as readConfigFile, e as emptyConfig, a as applyOverrides, b as buildPlan, c as executeRun, f as formatProgress, d as formatSummary, g as formatChecklist, C as ConfigError, s as serviceOverrides, h as readyOverrides, i as requestReshape, l as loadReshape, V as VERSION } from './run.js';
-import { S as ServiceError } from './service.js';
+import { s as settingsOn, n as nameOn, a as setting, m as missingWithoutFile, r as readConfigFile, e as emptyConfig, b as applyOverrides, c as buildPlan, d as executeRun, f as formatProgress, g as formatSummary, h as formatChecklist, i as describeSetting, j as givenOn, k as settingOverrides, V as VERSION } from './run.js';
+import { C as ConfigError, S as ServiceError } from './service.js';
 import 'node:fs';
 import 'node:path';
 import 'node:net';
@@ -31,181 +31,88 @@ import 'node:timers';
 import 'node:dns';
 import 'node:os';
 
-// loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse flags into
-// config overrides, build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or
-// the run failed (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service
-// could not start, 130 interrupted. Every report is written before the exit.
+// loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse the flags the
+// settings table declares (src/plan/settings.ts; the usage is written from it too) into config overrides,
+// build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or the run failed
+// (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service could not
+// start, 130 interrupted. Every report is written before the exit.
 const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 };
-const USAGE = `Usage: loadgate run [--config FILE] [flags]
-
-Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output folder.
-
-Flags (each overrides the config file):
-  -c, --config FILE          YAML config (see README)
-      --url URL              test a running service at URL (instead of the config's service)
-      --command CMD          start this command as the service ({port} = a free port)
-      --image IMAGE          run this container image as the service (with --port, the port inside it)
-      --port N               the port the started command or container listens on
-      --path PATH            request path          --method METHOD   request method
-      --body JSON            fixed request body    --bodies FILE     JSONL or CSV file of bodies
-      --schema FILE|auto     generate bodies from a JSON Schema / OpenAPI file, or from the preset's server
-      --preset NAME          a model server: rest-model-service, open-inference, kserve-v1, mlflow,
-                             torchserve, bentoml   --model NAME  the model it serves
-      --generate N           how many bodies to generate before the load (default 1000)
-      --users N              one stage of N users (needs --duration)
-      --spawn-rate R         users started per second (with --users)
-      --pacing P             requests per user, e.g. 1/s, or none
-      --rate R               one stage at R requests/s, open model (needs --duration)
-      --duration D           stage duration, e.g. 30s or 2m
-      --max-in-flight N      connection cap for the open model
-      --timeout D            per-request timeout (default 10s)
-      --ready-path PATH      readiness path        --ready-timeout D  startup timeout
-      --seed N               random seed           --out DIR         output folder
-      --progress-interval D  progress line period (default 5s)
-      --slo LINE             an SLO, e.g. "p99 < 100ms" (repeat for several; replaces the file's)
-      --warm-up D            leave the first D out of the SLOs
-      --no-fail              report breaches but exit 0
-  -h, --help                 this help             --version         print the version
-`;
-const OPTIONS = {
-    config: { type: 'string', short: 'c' },
-    url: { type: 'string' },
-    command: { type: 'string' },
-    image: { type: 'string' },
-    port: { type: 'string' },
-    path: { type: 'string' },
-    method: { type: 'string' },
-    body: { type: 'string' },
-    bodies: { type: 'string' },
-    schema: { type: 'string' },
-    preset: { type: 'string' },
-    model: { type: 'string' },
-    generate: { type: 'string' },
-    users: { type: 'string' },
-    'spawn-rate': { type: 'string' },
-    pacing: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    'max-in-flight': { type: 'string' },
-    timeout: { type: 'string' },
-    'ready-path': { type: 'string' },
-    'ready-timeout': { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    'progress-interval': { type: 'string' },
-    slo: { type: 'string', multiple: true },
-    'warm-up': { type: 'string' },
-    'no-fail': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-    version: { type: 'boolean' },
+/** The flags that are not settings of the run (those are in src/plan/settings.ts): what the command does around it. */
+const COMMAND_FLAGS = {
+    config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see the README); the flags below override what it says' },
+    'no-fail': { type: 'boolean', about: 'report breaches but exit 0' },
+    help: { type: 'boolean', short: 'h', about: 'this help' },
+    version: { type: 'boolean', about: 'print the version' },
 };
+const OPTIONS = Object.fromEntries([
+    ...settingsOn('flag').map((n) => [nameOn('flag', n), { type: 'string', multiple: setting(n).read === 'list' }]),
+    ...Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }]),
+]);
+/** The flags the usage (and the README) lists, in its order: the config, the settings in table order, then the rest. */
+function usageFlags() {
+    const command = (f) => {
+        const c = COMMAND_FLAGS[f];
+        return { flag: f, ...(c.short ? { short: c.short } : {}), ...(c.arg ? { arg: c.arg } : {}), about: c.about };
+    };
+    return [
+        command('config'),
+        ...settingsOn('flag').map((n) => ({
+            flag: nameOn('flag', n),
+            arg: setting(n).arg,
+            about: describeSetting(n, 'flag'),
+            setting: n,
+        })),
+        command('no-fail'),
+        command('help'),
+        command('version'),
+    ];
+}
+const USAGE_WIDTH = 100;
+function usage() {
+    const lines = usageFlags().map((f) => {
+        const left = `${f.short ? `-${f.short}, ` : '    '}--${f.flag}${f.arg ? ` ${f.arg}` : ''}`;
+        return wrap(`  ${left.padEnd(27)} `, f.about, USAGE_WIDTH);
+    });
+    return [
+        'Usage: loadgate run [--config FILE] [flags]',
+        '',
+        'Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output',
+        'folder.',
+        '',
+        'Flags (each overrides the config file):',
+        ...lines,
+        '',
+    ].join('\n');
+}
+/** `text` after `lead`, wrapped at spaces to `width`, continued under its first word. */
+function wrap(lead, text, width) {
+    const out = [];
+    let line = lead;
+    for (const word of text.split(' ')) {
+        if (line.length > lead.length && line.length + 1 + word.length > width) {
+            out.push(line);
+            line = ' '.repeat(lead.length) + word;
+        }
+        else {
+            line += (line.length > lead.length ? ' ' : '') + word;
+        }
+    }
+    return [...out, line].join('\n');
+}
+const USAGE = usage();
 class UsageError extends Error {
     name = 'UsageError';
 }
-/**
- * Flags become overrides on the raw config, each remembering its flag for error messages. Where a flag
- * replaces part of a section, the section is first reshaped without an origin (so an error in what
- * the file still says points at the file, not at a flag), then each flag's value is set under its name.
- */
+const CLI = { side: 'flag', error: UsageError };
+function givenFlags(flags) {
+    return givenOn('flag', (f) => {
+        const v = flags[f];
+        return typeof v === 'string' || Array.isArray(v) ? v : undefined;
+    });
+}
+/** Flags become overrides on the raw config, each naming its flag (the rules: src/plan/overrides.ts). */
 function flagOverrides(flags, raw) {
-    const o = [];
-    const set = (flag, path, value) => o.push({ path, value, origin: `--${flag}` });
-    const str = (k) => (typeof flags[k] === 'string' ? flags[k] : undefined);
-    const json = (flag, text) => {
-        try {
-            return JSON.parse(text);
-        }
-        catch (err) {
-            throw new UsageError(`--${flag}: not valid JSON (${err.message})`);
-        }
-    };
-    const url = str('url');
-    const command = str('command');
-    const image = str('image');
-    const kinds = [url !== undefined && '--url', command !== undefined && '--command', image !== undefined && '--image'].filter(Boolean);
-    if (kinds.length > 1)
-        throw new UsageError(`${kinds[0]} and ${kinds[1]} exclude each other: test a running service, or start one`);
-    if (url !== undefined)
-        o.push(...serviceOverrides(raw, 'url', url, '--url'));
-    else if (command !== undefined)
-        o.push(...serviceOverrides(raw, 'command', command, '--command'));
-    else if (image !== undefined)
-        o.push(...serviceOverrides(raw, 'image', image, '--image'));
-    if (str('port') !== undefined)
-        set('port', ['service', 'port'], str('port'));
-    o.push(...readyOverrides(raw, {
-        ...(str('ready-path') !== undefined ? { path: [str('ready-path'), '--ready-path'] } : {}),
-        ...(str('ready-timeout') !== undefined ? { timeout: [str('ready-timeout'), '--ready-timeout'] } : {}),
-    }));
-    const reqFlags = ['path', 'method', 'body', 'bodies', 'schema', 'preset', 'model', 'generate'];
-    if (reqFlags.some((k) => str(k) !== undefined)) {
-        if (raw['requests'] !== undefined)
-            throw new UsageError('--path/--method/--body/--bodies/--schema/--preset apply to a config with one request:, not requests:');
-        const bodyFlags = ['body', 'bodies', 'schema'].filter((k) => str(k) !== undefined);
-        if (bodyFlags.length > 1)
-            throw new UsageError(`--${bodyFlags[0]} and --${bodyFlags[1]} exclude each other`);
-        // A body flag replaces whatever the file said the body is.
-        o.push(requestReshape(raw, bodyFlags.length > 0));
-        if (str('path') !== undefined)
-            set('path', ['request', 'path'], str('path'));
-        if (str('method') !== undefined)
-            set('method', ['request', 'method'], str('method'));
-        if (str('body') !== undefined)
-            set('body', ['request', 'body'], json('body', str('body')));
-        if (str('bodies') !== undefined)
-            set('bodies', ['request', 'bodies'], str('bodies'));
-        if (str('schema') !== undefined)
-            set('schema', ['request', 'schema'], str('schema'));
-        if (str('preset') !== undefined)
-            set('preset', ['request', 'preset'], str('preset'));
-        if (str('model') !== undefined)
-            set('model', ['request', 'model'], str('model'));
-        if (str('generate') !== undefined)
-            set('generate', ['request', 'generate'], str('generate'));
-    }
-    const users = str('users');
-    const rate = str('rate');
-    const duration = str('duration');
-    const spawnRate = str('spawn-rate');
-    if (users !== undefined && rate !== undefined)
-        throw new UsageError('--users (closed model) and --rate (open model) exclude each other');
-    if ((users !== undefined || rate !== undefined) && duration === undefined) {
-        throw new UsageError(`--${users !== undefined ? 'users' : 'rate'} needs --duration (e.g. --duration 30s)`);
-    }
-    if (duration !== undefined && users === undefined && rate === undefined)
-        throw new UsageError('--duration needs --users or --rate');
-    if (spawnRate !== undefined && users === undefined)
-        throw new UsageError('--spawn-rate needs --users');
-    if (users !== undefined || rate !== undefined) {
-        // One stage from the flags replaces the file's stages, and what only applies to the other model.
-        o.push(loadReshape(raw, users !== undefined));
-        if (users !== undefined) {
-            set('users', ['load', 'stages'], [{ duration, users, ...(spawnRate !== undefined ? { 'spawn-rate': spawnRate } : {}) }]);
-            if (spawnRate !== undefined)
-                set('spawn-rate', ['load', 'stages', 0, 'spawn-rate'], spawnRate);
-        }
-        else {
-            set('rate', ['load', 'stages'], [{ duration, rate }]);
-        }
-        set('duration', ['load', 'stages', 0, 'duration'], duration);
-    }
-    if (str('pacing') !== undefined)
-        set('pacing', ['load', 'pacing'], str('pacing'));
-    if (str('max-in-flight') !== undefined)
-        set('max-in-flight', ['load', 'max-in-flight'], str('max-in-flight'));
-    if (str('timeout') !== undefined)
-        set('timeout', ['timeout'], str('timeout'));
-    if (str('seed') !== undefined)
-        set('seed', ['seed'], str('seed'));
-    if (str('out') !== undefined)
-        set('out', ['output'], str('out'));
-    if (str('progress-interval') !== undefined)
-        set('progress-interval', ['progress-interval'], str('progress-interval'));
-    if (str('warm-up') !== undefined)
-        set('warm-up', ['warm-up'], str('warm-up'));
-    if (Array.isArray(flags.slo))
-        set('slo', ['slos'], flags.slo);
-    return o;
+    return settingOverrides(givenFlags(flags), raw, CLI);
 }
 async function main(argv) {
     const out = (s) => process.stdout.write(s + '\n');
@@ -230,13 +137,9 @@ async function main(argv) {
     }
     if (flags.config === undefined) {
         // Without a file, say which flags are missing (not "config service: missing", about a file there is none of).
-        const missing = [
-            ...(flags.url === undefined && flags.command === undefined && flags.image === undefined ? ['--url, --command or --image'] : []),
-            ...(flags.path === undefined && flags.preset === undefined ? ['--path (or --preset with --model)'] : []),
-            ...(flags.users === undefined && flags.rate === undefined ? ['--users or --rate, with --duration'] : []),
-        ];
-        if (missing.length > 0) {
-            err(`without --config, give ${missing.join('; ')}\n${USAGE}`);
+        const missing = missingWithoutFile(givenFlags(flags), 'flag');
+        if (missing) {
+            err(`${missing}\n${USAGE}`);
             return EXIT.usage;
         }
     }
@@ -299,4 +202,4 @@ if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadg
     });
 }
 
-export { EXIT, UsageError, flagOverrides, main };
+export { COMMAND_FLAGS, EXIT, USAGE, UsageError, flagOverrides, main, usageFlags };

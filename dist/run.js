@@ -2,7 +2,7 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSy
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, c as commonjsGlobal, l as lastLine, r as readProcStat, b as cliOf, s as startService, w as waitUntilReady, e as exitMessage, d as within } from './service.js';
+import { u as undiciExports, r as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, c as commonjsGlobal, s as statusMatches, h as exitMessage, w as within, l as lastLine, i as containerCli, j as readProcStat, k as startService, m as waitUntilReady } from './service.js';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { createHash } from 'node:crypto';
@@ -8720,391 +8720,16 @@ function requireDist$1 () {
 
 var distExports$1 = requireDist$1();
 
-// A small typed reader over the raw config (YAML document plus overrides from flags or action inputs).
-// Every error names where the value came from (file:line and key path, or the flag) and what was
-// expected, so a person can fix it without reading our code.
-class ConfigError extends Error {
-    name = 'ConfigError';
-}
-function formatPath(path) {
-    let out = '';
-    for (const p of path)
-        out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-    return out || '(top level)';
-}
-function describe(v) {
-    if (v === null || v === undefined)
-        return 'nothing';
-    if (typeof v === 'string')
-        return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-    if (Array.isArray(v))
-        return 'a list';
-    if (typeof v === 'object')
-        return 'a mapping';
-    return String(v);
-}
-class Reader {
-    locate;
-    constructor(locate) {
-        this.locate = locate;
-    }
-    fail(path, message) {
-        throw new ConfigError(`${this.locate(path)}: ${message}`);
-    }
-    /** A mapping with only the known keys (an unknown key is an error, with a suggestion). */
-    object(v, path, known) {
-        if (v === null || typeof v !== 'object' || Array.isArray(v))
-            this.fail(path, `expected a mapping, got ${describe(v)}`);
-        const o = v;
-        for (const k of Object.keys(o)) {
-            if (!known.includes(k)) {
-                const near = closest(k, known);
-                this.fail([...path, k], `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}; known keys: ${known.join(', ')}`);
-            }
-        }
-        return o;
-    }
-    list(v, path, minItems = 0) {
-        if (!Array.isArray(v))
-            this.fail(path, `expected a list, got ${describe(v)}`);
-        if (v.length < minItems)
-            this.fail(path, `expected at least ${minItems} item${minItems === 1 ? '' : 's'}, got ${v.length}`);
-        return v;
-    }
-    string(v, path, opts = {}) {
-        if (typeof v === 'number')
-            return String(v);
-        if (typeof v !== 'string')
-            this.fail(path, `expected a string, got ${describe(v)}`);
-        if (opts.nonEmpty !== false && v.trim() === '')
-            this.fail(path, 'expected a non-empty string');
-        return v;
-    }
-    number(v, path, opts = {}) {
-        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-        if (typeof n !== 'number' || !Number.isFinite(n))
-            this.fail(path, `expected a number, got ${describe(v)}`);
-        if (opts.integer && !Number.isInteger(n))
-            this.fail(path, `expected a whole number, got ${n}`);
-        if (opts.min !== undefined && n < opts.min)
-            this.fail(path, `must be at least ${opts.min}, got ${n}`);
-        if (opts.above !== undefined && n <= opts.above)
-            this.fail(path, `must be greater than ${opts.above}, got ${n}`);
-        if (opts.max !== undefined && n > opts.max)
-            this.fail(path, `must be at most ${opts.max}, got ${n}`);
-        return n;
-    }
-    boolean(v, path) {
-        if (typeof v === 'boolean')
-            return v;
-        if (v === 'true' || v === 'false')
-            return v === 'true';
-        this.fail(path, `expected true or false, got ${describe(v)}`);
-    }
-    /** "30s", "1m30s", "500ms", "2h", or a bare number of seconds. Returns ms; must be > 0 unless allowZero. */
-    duration(v, path, opts = {}) {
-        const ms = parseDuration(v);
-        if (ms === null)
-            this.fail(path, `expected a duration like 30s, 1m30s or 500ms, got ${describe(v)}`);
-        if (ms < 0 || (ms === 0 && !opts.allowZero))
-            this.fail(path, `must be a positive duration, got ${describe(v)}`);
-        return ms;
-    }
-    oneOf(v, path, choices) {
-        const s = typeof v === 'string' ? v.trim() : v;
-        if (typeof s !== 'string' || !choices.includes(s)) {
-            this.fail(path, `expected one of ${choices.join(', ')}, got ${describe(v)}`);
-        }
-        return s;
-    }
-}
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-function parseDuration(v) {
-    if (typeof v === 'number')
-        return Number.isFinite(v) ? v * 1000 : null;
-    if (typeof v !== 'string')
-        return null;
-    const s = v.trim();
-    if (s === '')
-        return null;
-    if (/^-?\d+(\.\d+)?$/.test(s))
-        return Number(s) * 1000;
-    const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-    let total = 0;
-    let pos = 0;
-    const sign = s.startsWith('-') ? -1 : 1;
-    const body = sign < 0 ? s.slice(1) : s;
-    for (let m = re.exec(body); m; m = re.exec(body)) {
-        total += Number(m[1]) * UNIT_MS[m[2]];
-        pos = re.lastIndex;
-    }
-    return pos === body.length && pos > 0 ? sign * total : null;
-}
-/**
- * The known key nearest to a mistyped one: the same when case and -_ are ignored, or within an edit
- * distance of about a third of its length (so "ramp" does not suggest "name", but "spwan-rate" finds "spawn-rate").
- */
-function closest(key, known) {
-    const norm = (s) => s.toLowerCase().replace(/[-_]/g, '');
-    let best;
-    let bestD = Math.min(3, Math.floor(key.length / 3) + 1);
-    for (const k of known) {
-        const d = norm(k) === norm(key) ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
-        if (d < bestD) {
-            best = k;
-            bestD = d;
-        }
-    }
-    return best;
-}
-function editDistance(a, b) {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let prev = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const cur = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-            prev = cur;
-        }
-    }
-    return row[b.length];
-}
-
-// Splits a string into words the way a POSIX shell would, without running one: whitespace separates
-// words, 'single quotes' keep everything literally, "double quotes" keep spaces and allow \" \\ \$ \`,
-// and a backslash outside quotes escapes the next character. No expansion ($VAR, globs, ~) happens:
-// the words go straight to execFile, so what the config says is what the engine gets.
-function splitWords(s) {
-    const words = [];
-    let cur = '';
-    let inWord = false;
-    for (let i = 0; i < s.length; i++) {
-        const c = s[i];
-        if (c === "'") {
-            const end = s.indexOf("'", i + 1);
-            if (end < 0)
-                throw new Error('unterminated single quote');
-            cur += s.slice(i + 1, end);
-            i = end;
-            inWord = true;
-        }
-        else if (c === '"') {
-            let j = i + 1;
-            for (; j < s.length && s[j] !== '"'; j++) {
-                if (s[j] === '\\' && j + 1 < s.length && '"\\$`'.includes(s[j + 1]))
-                    j++;
-                cur += s[j];
-            }
-            if (j >= s.length)
-                throw new Error('unterminated double quote');
-            i = j;
-            inWord = true;
-        }
-        else if (c === '\\') {
-            if (i + 1 < s.length)
-                cur += s[++i];
-            inWord = true;
-        }
-        else if (/\s/.test(c)) {
-            if (inWord)
-                words.push(cur);
-            cur = '';
-            inWord = false;
-        }
-        else {
-            cur += c;
-            inWord = true;
-        }
-    }
-    if (inWord)
-        words.push(cur);
-    return words;
-}
-
-// SLO lines, as people write them, to typed Slo values.
-//
-//   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
-//
-//   p99 < 100ms                 p95 <= 250ms in stage 5        p99.9 < 1s for endpoint predict
-//   mean < 50ms                 max < 1s                       min >= 1ms
-//   error-rate < 0.1%           errors == 0                    errors < 10, abort
-//   rps >= 5  (mean over the scope)   peak-rps >= 5 (highest whole second)   min-rps >= 4 (lowest whole second)
-//
-// Latency needs a unit (us, ms, s, m, h); error-rate takes a percentage (0.1%) or a fraction (0.001);
-// throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
-// With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
-class SloSyntaxError extends Error {
-    name = 'SloSyntaxError';
-}
-const OPS = ['<=', '>=', '==', '!=', '<', '>'];
-const METRIC_HELP = 'p50, p90, p99, p99.9 (any percentile), median, mean, max, min, error-rate, errors, rps, peak-rps, min-rps';
-const LATENCY_UNITS = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-function parseSloLine(text) {
-    const line = text.trim();
-    if (line === '')
-        throw new SloSyntaxError('empty SLO');
-    // Options after a comma: "abort", "abort after 30s".
-    const [head = '', ...opts] = line.split(',').map((s) => s.trim());
-    const m = /^([A-Za-z][\w.()-]*)\s*(<=|>=|==|!=|=|<|>)\s*(\S+)\s*(.*)$/.exec(head);
-    if (!m) {
-        const op = /^\S+\s+(\S+)/.exec(head)?.[1];
-        if (op && !OPS.includes(op))
-            throw new SloSyntaxError(`unknown operator "${op}" (expected one of ${OPS.join(' ')})`);
-        throw new SloSyntaxError(`expected "<metric> <operator> <value>", e.g. "p99 < 100ms", got "${line}"`);
-    }
-    const [, metricText = '', opText = '', valueText = '', rest = ''] = m;
-    const metric = parseMetric(metricText);
-    const op = (opText === '=' ? '==' : opText);
-    const threshold = parseThreshold(metric, valueText);
-    const scope = parseScope(rest.trim());
-    if (scope.endpointRef !== undefined && metric.kind === 'throughput' && metric.stat !== 'mean') {
-        throw new SloSyntaxError(`${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`);
-    }
-    let abortOnFail = false;
-    let abortAfterMs = 0;
-    for (const o of opts) {
-        const a = /^abort(?:-on-fail)?(?:\s+after\s+(\S+))?$/.exec(o);
-        if (!a)
-            throw new SloSyntaxError(`unknown option "${o}" (expected "abort" or "abort after 30s")`);
-        abortOnFail = true;
-        if (a[1] !== undefined) {
-            const ms = parseDuration(a[1]);
-            if (ms === null || ms < 0)
-                throw new SloSyntaxError(`"abort after" takes a duration like 30s, got "${a[1]}"`);
-            abortAfterMs = ms;
-        }
-    }
-    return { text: line, metric, op, threshold, ...scope, abortOnFail, abortAfterMs };
-}
-function parseMetric(t) {
-    const s = t.toLowerCase();
-    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
-    if (p) {
-        const percentile = Number(p[1]);
-        if (!(percentile > 0 && percentile <= 100))
-            throw new SloSyntaxError(`percentile must be above 0 and at most 100, got ${t}`);
-        return { kind: 'latency', stat: 'percentile', percentile };
-    }
-    switch (s) {
-        case 'median':
-            return { kind: 'latency', stat: 'percentile', percentile: 50 };
-        case 'mean':
-        case 'avg':
-        case 'average':
-            return { kind: 'latency', stat: 'mean' };
-        case 'max':
-            return { kind: 'latency', stat: 'max' };
-        case 'min':
-            return { kind: 'latency', stat: 'min' };
-        case 'error-rate':
-        case 'error_rate':
-        case 'failure-rate':
-            return { kind: 'error-rate' };
-        case 'errors':
-        case 'failures':
-            return { kind: 'errors' };
-        case 'rps':
-        case 'throughput':
-            return { kind: 'throughput', stat: 'mean' };
-        case 'peak-rps':
-        case 'max-rps':
-            return { kind: 'throughput', stat: 'peak' };
-        case 'min-rps':
-            return { kind: 'throughput', stat: 'min' };
-    }
-    throw new SloSyntaxError(`unknown metric "${t}" (expected ${METRIC_HELP})`);
-}
-function parseThreshold(metric, v) {
-    const m = /^(-?\d+(?:\.\d+)?)([a-zµ%/]*)$/i.exec(v);
-    if (!m)
-        throw new SloSyntaxError(`expected a number with its unit, e.g. 100ms, got "${v}"`);
-    const n = Number(m[1]);
-    const unit = (m[2] ?? '').toLowerCase();
-    if (n < 0)
-        throw new SloSyntaxError(`a threshold cannot be negative, got "${v}"`);
-    switch (metric.kind) {
-        case 'latency': {
-            if (unit === '')
-                throw new SloSyntaxError(`latency needs a unit: "${v}ms" or "${v}s"?`);
-            const f = LATENCY_UNITS[unit];
-            if (f === undefined)
-                throw new SloSyntaxError(`unknown latency unit "${unit}" (expected us, ms, s, m or h)`);
-            return n * f;
-        }
-        case 'error-rate': {
-            if (unit === '%') {
-                if (n > 100)
-                    throw new SloSyntaxError(`an error rate is at most 100%, got "${v}"`);
-                return n / 100;
-            }
-            if (unit !== '')
-                throw new SloSyntaxError(`error-rate takes a percentage like 0.1% or a fraction like 0.001, got "${v}"`);
-            if (n > 1)
-                throw new SloSyntaxError(`as a fraction an error rate is at most 1; did you mean ${n}%?`);
-            return n;
-        }
-        case 'errors':
-            if (unit !== '')
-                throw new SloSyntaxError(`errors is a count: no unit, got "${v}"`);
-            if (!Number.isInteger(n))
-                throw new SloSyntaxError(`errors is a count: a whole number, got "${v}"`);
-            return n;
-        case 'throughput':
-            if (!['', '/s', 'rps', 'req/s'].includes(unit))
-                throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
-            return n;
-    }
-}
-function parseScope(rest) {
-    const out = { includeWarmup: false };
-    let s = rest;
-    const word = String.raw `("[^"]+"|'[^']+'|\S+)`;
-    const patterns = [
-        [new RegExp(`^in\\s+stage\\s+${word}`, 'i'), (v) => set('stageRef', v)],
-        [new RegExp(`^(?:for|on)\\s+endpoint\\s+${word}`, 'i'), (v) => set('endpointRef', v)],
-        [/^including\s+(?:the\s+)?warm-?up/i, () => (out.includeWarmup = true)],
-    ];
-    function set(k, v) {
-        if (out[k] !== undefined)
-            throw new SloSyntaxError(`the ${k === 'stageRef' ? 'stage' : 'endpoint'} is given twice`);
-        out[k] = v.replace(/^(["'])(.*)\1$/, '$2');
-    }
-    while (s !== '') {
-        const hit = patterns.find(([re]) => re.test(s));
-        if (!hit) {
-            throw new SloSyntaxError(`unexpected "${s}" (expected "in stage N", "for endpoint NAME", "including warm-up", or ", abort")`);
-        }
-        const mm = hit[0].exec(s);
-        hit[1](mm[1] ?? '');
-        s = s.slice(mm[0].length).trim();
-    }
-    return out;
-}
-/** Matches stage and endpoint references against the plan. Stage numbers are 1-based; names match exactly. */
-function resolveSlo(p, plan) {
-    const { stageRef, endpointRef, includeWarmup, ...rest } = p;
-    const slo = { ...rest, excludeWarmup: plan.warmupMs > 0 && !includeWarmup };
-    if (stageRef !== undefined) {
-        const byName = plan.stageNames.indexOf(stageRef);
-        const n = /^\d+$/.test(stageRef) ? Number(stageRef) : NaN;
-        if (byName >= 0)
-            slo.stage = byName;
-        else if (n >= 1 && n <= plan.stageNames.length)
-            slo.stage = n - 1;
-        else {
-            throw new SloSyntaxError(`unknown stage "${stageRef}" (the run has ${plan.stageNames.length} stage${plan.stageNames.length === 1 ? '' : 's'}: ` +
-                `1..${plan.stageNames.length}, or by name: ${plan.stageNames.map((x) => `"${x}"`).join(', ')})`);
-        }
-    }
-    if (endpointRef !== undefined) {
-        const i = plan.endpointNames.indexOf(endpointRef);
-        if (i < 0)
-            throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
-        slo.endpoint = i;
-    }
-    return slo;
-}
+// What the config falls back on when it leaves a setting out. One list, so the readers of each section
+// and the tests agree on the same numbers.
+const DEFAULTS = {
+    timeoutMs: 10_000,
+    readyTimeoutMs: 60_000,
+    seed: 1,
+    output: 'loadgate-report',
+    progressIntervalMs: 5_000,
+    maxInFlight: 1_000,
+};
 
 var e$1=class e extends Error{};const t=Symbol(`FakerLocaleProxy`),n=()=>{throw new e$1(`You cannot edit the locale data on the faker instance`)};function r$1(e){return typeof e==`object`&&!!e&&e?.[t]===true}function i(e){if(r$1(e))return e;let i={raw:e};return new Proxy(e,{has(){return  true},get(e,n){return typeof n==`symbol`?n===t||e[n]:n===`nodeType`?e[n]:i[n]??=o(n,e[n])},set:n,deleteProperty:n})}function a(t,...n){if(t===null)throw new e$1(`The locale data for '${n.join(`.`)}' aren't applicable to this locale.
   If you think this is a bug, please report it at: https://github.com/faker-js/faker`);if(t===void 0)throw new e$1(`The locale data for '${n.join(`.`)}' are missing in this locale.
@@ -9127,6 +8752,102 @@ const e={airline:{airline:[{name:`Aegean Airlines`,iataCode:`A3`},{name:`Aeroflo
 
 const r=new Ct({locale:[e,Dt]});
 
+// Realistic values by property name: the faker tables. A string property named like an email gets an
+// email, a number named `age` lies in 18..90, a date named `birthDate` in 1940-2005. Hints only
+// narrow what the schema allows, never widen it (the generator checks every value), so a table entry can
+// be added here without reading the generator: the first matching pattern wins.
+const normalized = new Map();
+/** A property name as the hint tables match it: lower case, letters and digits only (cached). */
+const normalize = (name) => {
+    let n = normalized.get(name);
+    if (n === undefined) {
+        n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+        if (normalized.size < 10_000)
+            normalized.set(name, n);
+    }
+    return n;
+};
+const sentence = (f, words) => f.lorem.sentence(words);
+/** By normalized property name, first match wins: keep the specific patterns above the general ones. */
+const STRING_HINTS = [
+    [/^(first|given|fore)name/, [(f) => f.person.firstName()]],
+    [/(last|family|sur)name$/, [(f) => f.person.lastName()]],
+    [/username|login|handle|nickname/, [(f) => f.internet.username()]],
+    [/^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
+    [/email|mail/, [(f) => f.internet.email()]],
+    [/phone|mobile|tel$|telephone/, [(f) => f.phone.number({ style: 'international' }), (f) => f.phone.number()]],
+    [/city|town/, [(f) => f.location.city()]],
+    [/countrycode/, [(f) => f.location.countryCode(), (f) => f.location.countryCode('alpha-3')]],
+    [/country|nation/, [(f) => f.location.country(), (f) => f.location.countryCode(), (f) => f.location.countryCode('alpha-3')]],
+    [/statecode/, [(f) => f.location.state({ abbreviated: true })]],
+    [/^(state|province|county)$/, [(f) => f.location.state(), (f) => f.location.state({ abbreviated: true })]],
+    [/zip|postal|postcode/, [(f) => f.location.zipCode(), (f) => f.location.zipCode('#####')]],
+    [/street|address/, [(f) => f.location.streetAddress()]],
+    [/company|organi[sz]ation|employer|business/, [(f) => f.company.name()]],
+    [/job|occupation|profession/, [(f) => f.person.jobTitle()]],
+    [/url|website|homepage|link/, [(f) => f.internet.url()]],
+    [/domain|hostname/, [(f) => f.internet.domainName()]],
+    [/^ip(v4)?(address)?$|ipaddress/, [(f) => f.internet.ipv4()]],
+    [/colou?r/, [(f) => f.color.human(), (f) => f.color.rgb()]],
+    [/currency/, [(f) => f.finance.currencyCode()]],
+    [/uuid|guid/, [(f) => f.string.uuid()]],
+    [/product|item/, [(f) => f.commerce.productName()]],
+    [/department|category/, [(f) => f.commerce.department()]],
+    [/gender|^sex$/, [(f) => f.person.sex()]],
+    [/title|subject|headline|caption/, [(f) => sentence(f, 4).replace(/\.$/, '')]],
+    [
+        /description|text|comment|review|message|content|body|summary|note|feedback|query|prompt|question|sentence|document|input/,
+        [(f, r) => (r() < 0.7 ? f.lorem.sentence() : f.lorem.sentences(2))],
+    ],
+    [/word|tag|keyword|label|token/, [(f) => f.lorem.word()]],
+    [/name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
+];
+/** [lo, hi, decimals for a "number"] by normalized property name, first match wins. */
+const NUMBER_HINTS = [
+    [/^age$|ageyears|^age[^a-z]?/, 18, 90, 0],
+    [/year/, 1950, 2030, 0],
+    [/month/, 1, 12, 0],
+    [/^day$|dayofmonth/, 1, 28, 0],
+    [/hour/, 0, 23, 0],
+    [/minute|second/, 0, 59, 0],
+    [/children|kids|dependents|count$|quantity|qty|^num|^n[a-z]/, 0, 10, 0],
+    [/price|cost|amount|charge|fee|total|balance|payment|revenue|spend/, 1, 1000, 2],
+    [/salary|income|wage|earnings/, 20000, 200000, 2],
+    [/bmi/, 16, 40, 1],
+    [/weight|mass/, 40, 120, 1],
+    [/height/, 150, 200, 1],
+    [/temp/, -10, 40, 1],
+    [/^lat(itude)?$/, -90, 90, 6],
+    [/^(lon|lng|long|longitude)$/, -180, 180, 6],
+    [/percent|pct/, 0, 100, 1],
+    [/prob|ratio|fraction|confidence|share|rate$/, 0, 1, 3],
+    [/rating|stars/, 1, 5, 1],
+    [/score/, 0, 100, 1],
+    [/duration|seconds|millis|ms$/, 1, 600, 1],
+    [/id$/, 1, 100000, 0],
+];
+/** An array's item name from the array's ("addresses" -> "address"), so items get the hint of one. */
+function singular(name) {
+    if (!name)
+        return name;
+    if (/(ss|x|ch|sh)es$/.test(name))
+        return name.slice(0, -2);
+    if (/ies$/.test(name))
+        return `${name.slice(0, -3)}y`;
+    if (/[^s]s$/.test(name))
+        return name.slice(0, -1);
+    return name;
+}
+const DATE_FROM = Date.UTC(2015, 0, 1);
+const DATE_SPAN = Date.UTC(2027, 0, 1) - DATE_FROM;
+const BIRTH_FROM = Date.UTC(1940, 0, 1);
+const BIRTH_SPAN = Date.UTC(2006, 0, 1) - BIRTH_FROM;
+/** Where a date by this (normalized) name lies, ms since the epoch: a birth date 1940-2005, others 2015-2026. */
+function dateSpanFor(norm) {
+    const birth = /birth|dob|born/.test(norm);
+    return birth ? { from: BIRTH_FROM, span: BIRTH_SPAN } : { from: DATE_FROM, span: DATE_SPAN };
+}
+
 // The seeded random numbers behind every generated body and every request pick: one seed, one sequence,
 // so a run can be repeated request for request.
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same sequence of requests. */
@@ -9139,6 +8860,78 @@ function mulberry32(seed) {
         t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
         return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
+}
+/** An integer in [lo, hi], both included, from one draw of `rand`. */
+function randomInt(rand, lo, hi) {
+    return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+// Strings for JSON Schema's `format`s (and OpenAPI's and pydantic's): an email, a date-time, a uuid, an
+// IPv4 network... made with faker and the generator's seeded random numbers, so the same seed gives the
+// same strings. The generator checks each against the format (validate.ts) and the schema's lengths and
+// patterns; unknown formats are annotations, left to the plain string generator.
+/**
+ * A maker of strings in `format`, or null for a format that is not ours to make. `norm` is the property's
+ * normalized name: a date named like a birth date lies further back.
+ */
+function formatMaker(format, norm, f, r) {
+    const int = (lo, hi) => randomInt(r, lo, hi);
+    const two = (x) => String(x).padStart(2, '0');
+    const when = () => {
+        const { from, span } = dateSpanFor(norm);
+        return new Date(from + Math.floor(r() * span));
+    };
+    switch (format) {
+        case 'email':
+        case 'idn-email':
+            return () => f.internet.email().toLowerCase();
+        case 'date-time':
+        case 'iso-date-time':
+            return () => `${when().toISOString().slice(0, 19)}Z`;
+        case 'date':
+            return () => when().toISOString().slice(0, 10);
+        case 'time':
+        case 'iso-time':
+            return () => `${two(int(0, 23))}:${two(int(0, 59))}:${two(int(0, 59))}Z`;
+        case 'uuid':
+            return () => f.string.uuid();
+        case 'uri':
+        case 'url':
+        case 'iri':
+        case 'uri-template':
+            return () => f.internet.url();
+        case 'uri-reference':
+        case 'iri-reference':
+            return () => `/${f.lorem.slug(2)}`;
+        case 'hostname':
+        case 'idn-hostname':
+            return () => f.internet.domainName();
+        case 'ipv4':
+        case 'ipvanyaddress':
+            return () => f.internet.ipv4();
+        case 'ipv6':
+            return () => f.internet.ipv6();
+        case 'ipvanyinterface':
+        case 'ipv4interface':
+            return () => `${f.internet.ipv4()}/${int(8, 32)}`;
+        case 'ipvanynetwork':
+        case 'ipv4network':
+            return () => `10.${int(0, 255)}.${int(0, 255)}.0/24`;
+        case 'duration':
+            return () => `P${int(0, 30)}DT${int(0, 23)}H${int(0, 59)}M`;
+        case 'byte':
+            return () => Buffer.from(f.lorem.words(3)).toString('base64');
+        case 'password':
+            return () => f.internet.password({ length: int(10, 16) });
+        case 'json-pointer':
+            return () => `/${f.lorem.word()}/${int(0, 9)}`;
+        case 'regex':
+            return () => `^${f.lorem.word()}[0-9]+$`;
+        case 'color':
+            return () => f.color.rgb();
+        default:
+            return null; // unknown formats are annotations: a plain string
+    }
 }
 
 // Strings that match a JSON Schema `pattern`: a small, honest generator for the regular expressions
@@ -9849,41 +9642,12 @@ function checkObject(s, v, root, at, depth) {
     return null;
 }
 
-// JSON Schema -> random valid values, for request bodies generated from a model's input schema.
-//
-// The schema is first walked once (checkSupported): every construct the generator cannot honour is
-// reported up front, with its schema path ("schema #/properties/x/not: ..."), before anything is
-// generated. Then each value is built from "nodes": a node is the conjunction of every schema that
-// applies at one place ($ref and allOf are flattened into it, anyOf/oneOf are kept as groups and one
-// branch is chosen per value), with its constraints combined (type intersection, tightest bounds,
-// every pattern, enums filtered by all the other constraints). Nodes are built lazily and cached, so
-// recursive schemas cost nothing until used, and recursion is cut: once a schema is nested in itself
-// more than `maxRecursion` times, or past `maxDepth`, the generator takes the smallest way out
-// (optional properties left out, minItems, a null or scalar branch).
-//
-// Supported: type (and type lists), enum, const, properties, required (optional properties included
-// 75% of the time), additionalProperties (extras only for dict-like objects: no declared properties
-// and an additionalProperties schema or patternProperties), patternProperties, propertyNames,
-// min/maxProperties, dependentRequired (and draft-4 `dependencies` lists), minimum/maximum,
-// exclusiveMinimum/exclusiveMaximum (draft-4 booleans and draft-6+ numbers), multipleOf, min/maxLength,
-// pattern (regex.ts), format (email, date-time, date, time, uuid, uri/url/iri, uri-reference,
-// hostname, ipv4, ipv6, duration, byte, password, json-pointer, regex, and pydantic's ipvany*; others
-// are plain strings), items (schema or draft-4..2019 tuple array) + additionalItems, prefixItems,
-// min/maxItems, uniqueItems, local $ref ($defs, definitions, components/schemas, with siblings),
-// allOf (merged), anyOf (one branch), oneOf (one branch, and the value must fail every other branch:
-// values are regenerated until it does), OpenAPI nullable / x-nullable / readOnly (left out of
-// requests unless required), default / examples / example (10% of the time, when valid).
-// Refused with the schema path: not, if/then/else, dependentSchemas, dependencies with schemas,
-// contains, unevaluatedItems, $dynamicRef/$recursiveRef, $ref outside the document ("http://...",
-// "other.json", "#anchor"), patterns with lookarounds, backreferences, \b or \p{...}.
-//
-// Values look real where a property name or format suggests it (faker: names, emails, cities, ages,
-// prices...) but always within the schema's constraints; the schema wins over the hint. Everything
-// random comes from one seed: a mulberry32 stream and a dedicated, seeded Faker instance, so the same
-// seed gives the same values.
-//
-// Each value is checked against the schema before it is returned (validate.ts): a value that does
-// not satisfy the schema is never handed out; a schema that cannot be satisfied is an error.
+// The support check for schemas we generate values from: one walk over everything reachable from the
+// schema, before anything is generated, that refuses what the generator cannot honour, with its schema
+// path ("schema #/properties/x/not: ..."). Refused: not, if/then/else, dependentSchemas, dependencies with
+// schemas, contains, unevaluatedItems, $dynamicRef/$recursiveRef, $ref outside the document, and the
+// patterns regex.ts cannot generate (lookarounds, backreferences, \b, \p{...}).
+/** What no value can be generated for, said with where in the schema: refused here, or found while generating. */
 class SchemaError extends Error {
     name = 'SchemaError';
     /** Where in the schema: "#/properties/x/not". */
@@ -9893,12 +9657,7 @@ class SchemaError extends Error {
         this.schemaPath = schemaPath;
     }
 }
-/** Checks the schema (throws SchemaError for what is not supported) and returns a seeded value source. */
-function createGenerator(schema, opts) {
-    return new SchemaGenerator(schema, opts);
-}
-// ---------------------------------------------------------------------------------------------
-// Support check
+/** Keywords refused wherever they appear, and why. */
 const UNSUPPORTED = {
     not: '"not" is not supported',
     if: '"if"/"then"/"else" are not supported',
@@ -10015,6 +9774,12 @@ function checkSupported(schema, root = schema, path = '#') {
     };
     walk(schema, path);
 }
+
+// The schema as the generator sees it: "nodes". A node is the conjunction of every schema that applies at one
+// place ($ref and allOf are flattened into it, anyOf/oneOf are kept as groups and one branch is chosen per
+// value), with its constraints combined: type intersection, tightest bounds, every pattern, enums filtered
+// by all the other constraints. Nodes are built lazily and cached by the schemas they join, so recursive
+// schemas cost nothing until used. Building draws no random numbers: the values come from generate.ts.
 const NUMERIC_KEYS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'format'];
 const ARRAY_KEYS = ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems'];
@@ -10035,161 +9800,19 @@ function intersectTypes(a, b) {
         out.delete('number');
     return out;
 }
-function clone(v) {
-    return typeof v === 'object' && v !== null ? JSON.parse(JSON.stringify(v)) : v;
-}
-/** JSON text with sorted keys: equal values, equal text (for uniqueItems). */
-function canonical(v) {
-    if (Array.isArray(v))
-        return `[${v.map(canonical).join(',')}]`;
-    if (isObj(v))
-        return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
-    return JSON.stringify(v);
-}
-function decimalsOf(n) {
-    const s = String(n);
-    const e = /e-(\d+)$/.exec(s);
-    if (e)
-        return Number(e[1]) + (s.split('e')[0].split('.')[1]?.length ?? 0);
-    return s.split('.')[1]?.length ?? 0;
-}
-const normalized = new Map();
-const normalize = (name) => {
-    let n = normalized.get(name);
-    if (n === undefined) {
-        n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-        if (normalized.size < 10_000)
-            normalized.set(name, n);
-    }
-    return n;
-};
-const sentence = (f, words) => f.lorem.sentence(words);
-const STRING_HINTS = [
-    [/^(first|given|fore)name/, [(f) => f.person.firstName()]],
-    [/(last|family|sur)name$/, [(f) => f.person.lastName()]],
-    [/username|login|handle|nickname/, [(f) => f.internet.username()]],
-    [/^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
-    [/email|mail/, [(f) => f.internet.email()]],
-    [/phone|mobile|tel$|telephone/, [(f) => f.phone.number({ style: 'international' }), (f) => f.phone.number()]],
-    [/city|town/, [(f) => f.location.city()]],
-    [/countrycode/, [(f) => f.location.countryCode(), (f) => f.location.countryCode('alpha-3')]],
-    [/country|nation/, [(f) => f.location.country(), (f) => f.location.countryCode(), (f) => f.location.countryCode('alpha-3')]],
-    [/statecode/, [(f) => f.location.state({ abbreviated: true })]],
-    [/^(state|province|county)$/, [(f) => f.location.state(), (f) => f.location.state({ abbreviated: true })]],
-    [/zip|postal|postcode/, [(f) => f.location.zipCode(), (f) => f.location.zipCode('#####')]],
-    [/street|address/, [(f) => f.location.streetAddress()]],
-    [/company|organi[sz]ation|employer|business/, [(f) => f.company.name()]],
-    [/job|occupation|profession/, [(f) => f.person.jobTitle()]],
-    [/url|website|homepage|link/, [(f) => f.internet.url()]],
-    [/domain|hostname/, [(f) => f.internet.domainName()]],
-    [/^ip(v4)?(address)?$|ipaddress/, [(f) => f.internet.ipv4()]],
-    [/colou?r/, [(f) => f.color.human(), (f) => f.color.rgb()]],
-    [/currency/, [(f) => f.finance.currencyCode()]],
-    [/uuid|guid/, [(f) => f.string.uuid()]],
-    [/product|item/, [(f) => f.commerce.productName()]],
-    [/department|category/, [(f) => f.commerce.department()]],
-    [/gender|^sex$/, [(f) => f.person.sex()]],
-    [/title|subject|headline|caption/, [(f) => sentence(f, 4).replace(/\.$/, '')]],
-    [
-        /description|text|comment|review|message|content|body|summary|note|feedback|query|prompt|question|sentence|document|input/,
-        [(f, r) => (r() < 0.7 ? f.lorem.sentence() : f.lorem.sentences(2))],
-    ],
-    [/word|tag|keyword|label|token/, [(f) => f.lorem.word()]],
-    [/name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
-];
-/** [lo, hi, decimals for a "number"] by property name. */
-const NUMBER_HINTS = [
-    [/^age$|ageyears|^age[^a-z]?/, 18, 90, 0],
-    [/year/, 1950, 2030, 0],
-    [/month/, 1, 12, 0],
-    [/^day$|dayofmonth/, 1, 28, 0],
-    [/hour/, 0, 23, 0],
-    [/minute|second/, 0, 59, 0],
-    [/children|kids|dependents|count$|quantity|qty|^num|^n[a-z]/, 0, 10, 0],
-    [/price|cost|amount|charge|fee|total|balance|payment|revenue|spend/, 1, 1000, 2],
-    [/salary|income|wage|earnings/, 20000, 200000, 2],
-    [/bmi/, 16, 40, 1],
-    [/weight|mass/, 40, 120, 1],
-    [/height/, 150, 200, 1],
-    [/temp/, -10, 40, 1],
-    [/^lat(itude)?$/, -90, 90, 6],
-    [/^(lon|lng|long|longitude)$/, -180, 180, 6],
-    [/percent|pct/, 0, 100, 1],
-    [/prob|ratio|fraction|confidence|share|rate$/, 0, 1, 3],
-    [/rating|stars/, 1, 5, 1],
-    [/score/, 0, 100, 1],
-    [/duration|seconds|millis|ms$/, 1, 600, 1],
-    [/id$/, 1, 100000, 0],
-];
-function singular(name) {
-    if (!name)
-        return name;
-    if (/(ss|x|ch|sh)es$/.test(name))
-        return name.slice(0, -2);
-    if (/ies$/.test(name))
-        return `${name.slice(0, -3)}y`;
-    if (/[^s]s$/.test(name))
-        return name.slice(0, -1);
-    return name;
-}
-const DATE_FROM = Date.UTC(2015, 0, 1);
-const DATE_SPAN = Date.UTC(2027, 0, 1) - DATE_FROM;
-const BIRTH_FROM = Date.UTC(1940, 0, 1);
-const BIRTH_SPAN = Date.UTC(2006, 0, 1) - BIRTH_FROM;
-// ---------------------------------------------------------------------------------------------
-// The generator
-class SchemaGenerator {
+/** Builds and caches the nodes of one schema document. */
+class SchemaNodes {
     root;
-    schema;
     path;
-    rand;
-    faker;
-    optionalRate;
-    nullRate;
-    exampleRate;
-    maxDepth;
-    hardDepth;
-    maxRecursion;
-    /** Nodes being generated right now, with how many times each is on the stack. */
-    active = new Map();
-    checkEach;
     ids = new WeakMap();
     nextId = 1;
     nodes = new Map();
-    top;
-    constructor(schema, opts) {
-        this.schema = schema;
-        this.root = opts.root ?? schema;
-        this.path = opts.path ?? '#';
-        checkSupported(schema, this.root, this.path);
-        this.rand = mulberry32(opts.seed ^ 0x5bd1e995);
-        const FakerClass = r.constructor;
-        this.faker = new FakerClass({ locale: r.rawDefinitions });
-        this.faker.seed(opts.seed >>> 0);
-        this.faker.setDefaultRefDate(Date.UTC(2026, 0, 1));
-        this.optionalRate = opts.optionalRate ?? 0.75;
-        this.nullRate = opts.nullRate ?? 0.1;
-        this.exampleRate = opts.exampleRate ?? 0.1;
-        this.maxDepth = opts.maxDepth ?? 12;
-        this.hardDepth = this.maxDepth + 64;
-        this.maxRecursion = opts.maxRecursion ?? 2;
-        this.checkEach = opts.check ?? true;
-        this.top = this.nodeOf(this.flatten([this.part(schema, this.path)]));
+    /** `root`: the document `$ref`s resolve in; `path`: where the schema sits in it ("#/components/schemas/Input"). */
+    constructor(root, path) {
+        this.root = root;
+        this.path = path;
     }
-    next() {
-        let problem = '';
-        for (let attempt = 0; attempt < 5; attempt++) {
-            const v = this.gen(this.top, 0, undefined);
-            if (!this.checkEach)
-                return v;
-            const err = checkValue(this.schema, v, this.root);
-            if (err === null)
-                return v;
-            problem = err;
-        }
-        throw new SchemaError(this.path, `generated values keep failing the schema (${problem}): this combination of keywords is not supported`);
-    }
-    // ---- building nodes ----
+    /** A schema at `path` as a part (a non-object, non-false schema constrains nothing: `{}`). */
     part(s, path) {
         if (s === false)
             return { s: false, path };
@@ -10224,6 +9847,7 @@ class SchemaGenerator {
         }
         return out;
     }
+    /** The node for these flattened parts, built on first use. */
     nodeOf(parts) {
         const key = parts.map((p) => (p.s === false ? 'F' : `${p.skip ? 's' : ''}${this.idOf(p.s)}`)).join(',');
         let node = this.nodes.get(key);
@@ -10483,6 +10107,7 @@ class SchemaGenerator {
         n.items.set(k, node);
         return node;
     }
+    /** The node with one branch of each anyOf/oneOf group chosen (`choice[g]` for group g). */
     variant(n, choice) {
         const key = choice.join(',');
         let v = n.variants.get(key);
@@ -10495,9 +10120,133 @@ class SchemaGenerator {
         }
         return v;
     }
-    // ---- generating ----
+}
+/** Why no value of type `t` can meet the node's constraints, or null. */
+function infeasible(n, t) {
+    switch (t) {
+        case 'integer': {
+            let a = Math.ceil(n.lo);
+            let b = Math.floor(n.hi);
+            if (n.loEx && a === n.lo)
+                a++;
+            if (n.hiEx && b === n.hi)
+                b--;
+            return a > b ? `no integer lies in ${boundsText(n)}` : null;
+        }
+        case 'number':
+            return n.hi < n.lo || (n.hi === n.lo && (n.loEx || n.hiEx)) ? `no number lies in ${boundsText(n)}` : null;
+        case 'string':
+            return n.minLength > n.maxLength ? `minLength ${n.minLength} is above maxLength ${n.maxLength}` : null;
+        case 'array': {
+            const hi = Math.min(n.maxItems, n.maxLen);
+            return n.minItems > hi ? `no array length fits minItems ${n.minItems} and at most ${hi} items` : null;
+        }
+        case 'object':
+            return n.required.size > n.maxProps || n.minProps > n.maxProps ? `more properties are required than maxProperties ${n.maxProps} allows` : null;
+        default:
+            return null;
+    }
+}
+function tupleOf(s) {
+    if (Array.isArray(s['prefixItems']))
+        return { prefix: s['prefixItems'], rest: s['items'], prefixKw: 'prefixItems', restKw: 'items' };
+    if (Array.isArray(s['items']))
+        return { prefix: s['items'], rest: s['additionalItems'], prefixKw: 'items', restKw: 'additionalItems' };
+    return { prefix: [], rest: s['items'], prefixKw: 'items', restKw: 'items' };
+}
+/** The node's number range as an interval: "[0, 10)". */
+function boundsText(n) {
+    return `${n.loEx ? '(' : '['}${n.lo}, ${n.hi}${n.hiEx ? ')' : ']'}`;
+}
+
+// JSON Schema -> random valid values, for request bodies generated from a model's input schema.
+//
+// The schema is first walked once (checkSupported, schema-check.ts): every construct the generator cannot
+// honour is reported up front, with its schema path ("schema #/properties/x/not: ..."), before anything is
+// generated. Then each value is built from "nodes" (schema-node.ts): a node is the conjunction of every
+// schema that applies at one place, with its constraints combined. Recursion is cut: once a schema is
+// nested in itself more than `maxRecursion` times, or past `maxDepth`, the generator takes the smallest way
+// out (optional properties left out, minItems, a null or scalar branch).
+//
+// Supported: type (and type lists), enum, const, properties, required (optional properties included
+// 75% of the time), additionalProperties (extras only for dict-like objects: no declared properties
+// and an additionalProperties schema or patternProperties), patternProperties, propertyNames,
+// min/maxProperties, dependentRequired (and draft-4 `dependencies` lists), minimum/maximum,
+// exclusiveMinimum/exclusiveMaximum (draft-4 booleans and draft-6+ numbers), multipleOf, min/maxLength,
+// pattern (regex.ts), format (email, date-time, date, time, uuid, uri/url/iri, uri-reference,
+// hostname, ipv4, ipv6, duration, byte, password, json-pointer, regex, and pydantic's ipvany*; others
+// are plain strings), items (schema or draft-4..2019 tuple array) + additionalItems, prefixItems,
+// min/maxItems, uniqueItems, local $ref ($defs, definitions, components/schemas, with siblings),
+// allOf (merged), anyOf (one branch), oneOf (one branch, and the value must fail every other branch:
+// values are regenerated until it does), OpenAPI nullable / x-nullable / readOnly (left out of
+// requests unless required), default / examples / example (10% of the time, when valid).
+// Refused with the schema path: not, if/then/else, dependentSchemas, dependencies with schemas,
+// contains, unevaluatedItems, $dynamicRef/$recursiveRef, $ref outside the document ("http://...",
+// "other.json", "#anchor"), patterns with lookarounds, backreferences, \b or \p{...}.
+//
+// Values look real where a property name or format suggests it (faker: names, emails, cities, ages,
+// prices...: hints.ts, formats.ts) but always within the schema's constraints; the schema wins over the
+// hint. Everything random comes from one seed: a mulberry32 stream and a dedicated, seeded Faker
+// instance, so the same seed gives the same values.
+//
+// Each value is checked against the schema before it is returned (validate.ts): a value that does
+// not satisfy the schema is never handed out; a schema that cannot be satisfied is an error.
+/** Checks the schema (throws SchemaError for what is not supported) and returns a seeded value source. */
+function createGenerator(schema, opts) {
+    return new SchemaGenerator(schema, opts);
+}
+class SchemaGenerator {
+    root;
+    schema;
+    path;
+    rand;
+    faker;
+    optionalRate;
+    nullRate;
+    exampleRate;
+    maxDepth;
+    hardDepth;
+    maxRecursion;
+    /** Nodes being generated right now, with how many times each is on the stack. */
+    active = new Map();
+    checkEach;
+    nodes;
+    top;
+    constructor(schema, opts) {
+        this.schema = schema;
+        this.root = opts.root ?? schema;
+        this.path = opts.path ?? '#';
+        checkSupported(schema, this.root, this.path);
+        this.rand = mulberry32(opts.seed ^ 0x5bd1e995);
+        const FakerClass = r.constructor;
+        this.faker = new FakerClass({ locale: r.rawDefinitions });
+        this.faker.seed(opts.seed >>> 0);
+        this.faker.setDefaultRefDate(Date.UTC(2026, 0, 1));
+        this.optionalRate = opts.optionalRate ?? 0.75;
+        this.nullRate = opts.nullRate ?? 0.1;
+        this.exampleRate = opts.exampleRate ?? 0.1;
+        this.maxDepth = opts.maxDepth ?? 12;
+        this.hardDepth = this.maxDepth + 64;
+        this.maxRecursion = opts.maxRecursion ?? 2;
+        this.checkEach = opts.check ?? true;
+        this.nodes = new SchemaNodes(this.root, this.path);
+        this.top = this.nodes.nodeOf(this.nodes.flatten([this.nodes.part(schema, this.path)]));
+    }
+    next() {
+        let problem = '';
+        for (let attempt = 0; attempt < 5; attempt++) {
+            const v = this.gen(this.top, 0, undefined);
+            if (!this.checkEach)
+                return v;
+            const err = checkValue(this.schema, v, this.root);
+            if (err === null)
+                return v;
+            problem = err;
+        }
+        throw new SchemaError(this.path, `generated values keep failing the schema (${problem}): this combination of keywords is not supported`);
+    }
     int(lo, hi) {
-        return lo + Math.floor(this.rand() * (hi - lo + 1));
+        return randomInt(this.rand, lo, hi);
     }
     pick(list) {
         return list[Math.floor(this.rand() * list.length)];
@@ -10566,7 +10315,7 @@ class SchemaGenerator {
             const choice = n.groups.map((g, gi) => this.chooseBranch(g, bad[gi], minimal));
             if (choice.some((c) => c < 0))
                 break;
-            const v = this.variant(n, choice);
+            const v = this.nodes.variant(n, choice);
             if (v.never) {
                 // With one group the branch is impossible here; with several, another combination may work.
                 if (n.groups.length === 1)
@@ -10602,7 +10351,7 @@ class SchemaGenerator {
         g.kinds ??= g.branches.map((b) => {
             if (b.s === false)
                 return 'deep';
-            const node = this.nodeOf(this.flatten([b]));
+            const node = this.nodes.nodeOf(this.nodes.flatten([b]));
             const types = node.enumVals ? ['scalar'] : node.types ? [...node.types] : node.implied;
             if (types.length === 1 && types[0] === 'null')
                 return 'null';
@@ -10669,7 +10418,7 @@ class SchemaGenerator {
                 if (fits(v))
                     return v;
             }
-            throw new SchemaError(n.path, `no ${integer ? 'integer' : 'number'} that is a multiple of ${n.multipleOf.join(' and ')} lies in ${range(n)}`);
+            throw new SchemaError(n.path, `no ${integer ? 'integer' : 'number'} that is a multiple of ${n.multipleOf.join(' and ')} lies in ${boundsText(n)}`);
         }
         if (integer) {
             let a = Math.ceil(lo);
@@ -10679,11 +10428,11 @@ class SchemaGenerator {
             if (hiEx && b === hi)
                 b--;
             if (a > b)
-                throw new SchemaError(n.path, `no integer lies in ${range(n)}`);
+                throw new SchemaError(n.path, `no integer lies in ${boundsText(n)}`);
             return this.int(a, b);
         }
         if (hi < lo || (hi === lo && (loEx || hiEx)))
-            throw new SchemaError(n.path, `no number lies in ${range(n)}`);
+            throw new SchemaError(n.path, `no number lies in ${boundsText(n)}`);
         for (let attempt = 0; attempt < 20; attempt++) {
             const raw = lo + this.rand() * (hi - lo);
             const rounded = Number(raw.toFixed(decimals));
@@ -10697,7 +10446,7 @@ class SchemaGenerator {
         const mid = lo + (hi - lo) / 2;
         if (fits(mid))
             return mid;
-        throw new SchemaError(n.path, `no number found in ${range(n)}`);
+        throw new SchemaError(n.path, `no number found in ${boundsText(n)}`);
     }
     genString(n, name) {
         const min = n.minLength;
@@ -10710,7 +10459,7 @@ class SchemaGenerator {
         };
         const norm = name ? normalize(name) : '';
         if (n.format !== null) {
-            const make = this.formatMaker(n.format, norm);
+            const make = formatMaker(n.format, norm, this.faker, this.rand);
             if (make) {
                 const check = FORMAT_CHECKS[n.format];
                 for (let attempt = 0; attempt < 30; attempt++) {
@@ -10759,66 +10508,6 @@ class SchemaGenerator {
             s = `${s.slice(0, -1)}a`;
         return s;
     }
-    formatMaker(format, norm) {
-        const f = this.faker;
-        const r = this.rand;
-        const two = (x) => String(x).padStart(2, '0');
-        const when = () => {
-            const birth = /birth|dob|born/.test(norm);
-            return new Date((birth ? BIRTH_FROM : DATE_FROM) + Math.floor(r() * (birth ? BIRTH_SPAN : DATE_SPAN)));
-        };
-        switch (format) {
-            case 'email':
-            case 'idn-email':
-                return () => f.internet.email().toLowerCase();
-            case 'date-time':
-            case 'iso-date-time':
-                return () => `${when().toISOString().slice(0, 19)}Z`;
-            case 'date':
-                return () => when().toISOString().slice(0, 10);
-            case 'time':
-            case 'iso-time':
-                return () => `${two(this.int(0, 23))}:${two(this.int(0, 59))}:${two(this.int(0, 59))}Z`;
-            case 'uuid':
-                return () => f.string.uuid();
-            case 'uri':
-            case 'url':
-            case 'iri':
-            case 'uri-template':
-                return () => f.internet.url();
-            case 'uri-reference':
-            case 'iri-reference':
-                return () => `/${f.lorem.slug(2)}`;
-            case 'hostname':
-            case 'idn-hostname':
-                return () => f.internet.domainName();
-            case 'ipv4':
-            case 'ipvanyaddress':
-                return () => f.internet.ipv4();
-            case 'ipv6':
-                return () => f.internet.ipv6();
-            case 'ipvanyinterface':
-            case 'ipv4interface':
-                return () => `${f.internet.ipv4()}/${this.int(8, 32)}`;
-            case 'ipvanynetwork':
-            case 'ipv4network':
-                return () => `10.${this.int(0, 255)}.${this.int(0, 255)}.0/24`;
-            case 'duration':
-                return () => `P${this.int(0, 30)}DT${this.int(0, 23)}H${this.int(0, 59)}M`;
-            case 'byte':
-                return () => Buffer.from(f.lorem.words(3)).toString('base64');
-            case 'password':
-                return () => f.internet.password({ length: this.int(10, 16) });
-            case 'json-pointer':
-                return () => `/${f.lorem.word()}/${this.int(0, 9)}`;
-            case 'regex':
-                return () => `^${f.lorem.word()}[0-9]+$`;
-            case 'color':
-                return () => f.color.rgb();
-            default:
-                return null; // unknown formats are annotations: a plain string
-        }
-    }
     genArray(n, depth, name, minimal) {
         const lo = n.minItems;
         const hi = Math.min(n.maxItems, n.maxLen);
@@ -10835,7 +10524,7 @@ class SchemaGenerator {
         const seen = new Set();
         const itemName = singular(name);
         for (let i = 0; i < len; i++) {
-            const node = this.item(n, i);
+            const node = this.nodes.item(n, i);
             if (node === null)
                 throw new SchemaError(n.path, `items past ${i} are not allowed, but ${lo} are required`);
             let v;
@@ -10866,7 +10555,7 @@ class SchemaGenerator {
         const chosen = new Set();
         const optional = [];
         for (const name of n.propNames) {
-            const kid = this.child(n, name);
+            const kid = this.nodes.child(n, name);
             const required = n.required.has(name);
             if (kid === null || kid.never) {
                 if (required) {
@@ -10890,7 +10579,7 @@ class SchemaGenerator {
                 for (const d of n.dependent.get(c) ?? []) {
                     if (chosen.has(d))
                         continue;
-                    const kid = this.child(n, d);
+                    const kid = this.nodes.child(n, d);
                     if (kid === null || kid.never)
                         throw new SchemaError(n.path, `"${c}" requires "${d}", which cannot be generated here`);
                     chosen.add(d);
@@ -10924,7 +10613,7 @@ class SchemaGenerator {
             const key = this.genKey(n);
             if (key === null || Object.hasOwn(out, key))
                 continue;
-            const kid = this.child(n, key);
+            const kid = this.nodes.child(n, key);
             if (kid === null || kid.never)
                 continue;
             out[key] = this.gen(kid, depth + 1, key);
@@ -10938,7 +10627,7 @@ class SchemaGenerator {
     genKey(n) {
         const namesParts = n.parts.filter((p) => p.s !== false && p.s['propertyNames'] !== undefined);
         if (namesParts.length > 0) {
-            const node = this.nodeOf(this.flatten(namesParts.map((p) => this.part(p.s['propertyNames'], `${p.path}/propertyNames`))));
+            const node = this.nodes.nodeOf(this.nodes.flatten(namesParts.map((p) => this.nodes.part(p.s['propertyNames'], `${p.path}/propertyNames`))));
             const k = this.gen(node, 0, 'key');
             return typeof k === 'string' ? k : null;
         }
@@ -10958,47 +10647,29 @@ class SchemaGenerator {
         return this.faker.lorem.word();
     }
 }
-/** Why no value of type `t` can meet the node's constraints, or null. */
-function infeasible(n, t) {
-    switch (t) {
-        case 'integer': {
-            let a = Math.ceil(n.lo);
-            let b = Math.floor(n.hi);
-            if (n.loEx && a === n.lo)
-                a++;
-            if (n.hiEx && b === n.hi)
-                b--;
-            return a > b ? `no integer lies in ${range(n)}` : null;
-        }
-        case 'number':
-            return n.hi < n.lo || (n.hi === n.lo && (n.loEx || n.hiEx)) ? `no number lies in ${range(n)}` : null;
-        case 'string':
-            return n.minLength > n.maxLength ? `minLength ${n.minLength} is above maxLength ${n.maxLength}` : null;
-        case 'array': {
-            const hi = Math.min(n.maxItems, n.maxLen);
-            return n.minItems > hi ? `no array length fits minItems ${n.minItems} and at most ${hi} items` : null;
-        }
-        case 'object':
-            return n.required.size > n.maxProps || n.minProps > n.maxProps ? `more properties are required than maxProperties ${n.maxProps} allows` : null;
-        default:
-            return null;
-    }
+function clone(v) {
+    return typeof v === 'object' && v !== null ? JSON.parse(JSON.stringify(v)) : v;
 }
-function tupleOf(s) {
-    if (Array.isArray(s['prefixItems']))
-        return { prefix: s['prefixItems'], rest: s['items'], prefixKw: 'prefixItems', restKw: 'items' };
-    if (Array.isArray(s['items']))
-        return { prefix: s['items'], rest: s['additionalItems'], prefixKw: 'items', restKw: 'additionalItems' };
-    return { prefix: [], rest: s['items'], prefixKw: 'items', restKw: 'items' };
+/** JSON text with sorted keys: equal values, equal text (for uniqueItems). */
+function canonical(v) {
+    if (Array.isArray(v))
+        return `[${v.map(canonical).join(',')}]`;
+    if (isObj(v))
+        return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+    return JSON.stringify(v);
+}
+function decimalsOf(n) {
+    const s = String(n);
+    const e = /e-(\d+)$/.exec(s);
+    if (e)
+        return Number(e[1]) + (s.split('e')[0].split('.')[1]?.length ?? 0);
+    return s.split('.')[1]?.length ?? 0;
 }
 function gcd(a, b) {
     return b === 0 ? a : gcd(b, a % b);
 }
 function lcm(a, b) {
     return (a / gcd(a, b)) * b;
-}
-function range(n) {
-    return `${n.loEx ? '(' : '['}${n.lo}, ${n.hi}${n.hiEx ? ')' : ']'}`;
 }
 function stringLimits(n) {
     const parts = [`length ${n.minLength}..${Number.isFinite(n.maxLength) ? n.maxLength : 'any'}`];
@@ -11084,7 +10755,7 @@ function createOipGenerator(meta, opts) {
     const dmin = Math.max(1, opts.dynamicMin ?? 1);
     const dmax = Math.max(dmin, opts.dynamicMax ?? 4);
     const maxElements = opts.maxElements ?? 65536;
-    const int = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+    const int = (lo, hi) => randomInt(rand, lo, hi);
     for (const t of meta.inputs) {
         const fixed = t.shape.reduce((a, d) => a * (d === -1 ? dmin : d), 1);
         if (fixed > maxElements) {
@@ -11279,7 +10950,7 @@ function isOpenApi(doc) {
     const d = doc;
     return (typeof d['openapi'] === 'string' || typeof d['swagger'] === 'string') && typeof d['paths'] === 'object' && d['paths'] !== null;
 }
-const METHODS$1 = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 /** The path templates of `doc` that `path` matches, exact ones first (with server base paths stripped). */
 function matchPath(doc, path) {
     const paths = doc['paths'];
@@ -11319,7 +10990,7 @@ function matchPath(doc, path) {
 }
 function listPaths(paths) {
     const entries = Object.entries(paths).map(([p, item]) => {
-        const ms = typeof item === 'object' && item !== null ? Object.keys(item).filter((k) => METHODS$1.includes(k)).map((m) => m.toUpperCase()) : [];
+        const ms = typeof item === 'object' && item !== null ? Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => m.toUpperCase()) : [];
         return `${ms.join('|') || '?'} ${p}`;
     });
     return entries.length > 30 ? `${entries.slice(0, 30).join(', ')}, ... (${entries.length} in all)` : entries.join(', ');
@@ -11338,7 +11009,7 @@ function operationSchema(doc, method, path, origin) {
     const operation = item?.[m];
     const via = key === path ? '' : ` (as ${key})`;
     if (!operation) {
-        const has = Object.keys(item ?? {}).filter((k) => METHODS$1.includes(k)).map((k) => k.toUpperCase());
+        const has = Object.keys(item ?? {}).filter((k) => METHODS.includes(k)).map((k) => k.toUpperCase());
         throw new DiscoveryError(`${origin}: ${path}${via} has no ${method.toUpperCase()} operation; it has: ${has.join(', ') || 'none'}`);
     }
     const base = `#/paths/${escapePointer(key)}/${m}`;
@@ -11642,12 +11313,14 @@ function buildCorpus(source, opts) {
     };
 }
 
-// Replay of recorded requests from a CSV file: the header row names the fields, each following row
-// is one request body (an object). With a schema, each cell is typed by its property's schema
-// ("42" -> 42 for an integer, "true" -> true for a boolean, "[1,2]" -> [1,2] for an array); without
-// one, JSON-looking cells are parsed (numbers, true/false/null, [...], {...}, "quoted") and the rest
-// stay strings. An empty cell leaves the field out. With a schema, every row is checked against it
-// (by default) so that a bad recording is named by its line before the run, not found in the results.
+// Replay of recorded requests, from a JSONL file (one JSON body a line, sent as written) or a CSV file.
+//
+// CSV: the header row names the fields, each following row is one request body (an object). With a
+// schema, each cell is typed by its property's schema ("42" -> 42 for an integer, "true" -> true for a
+// boolean, "[1,2]" -> [1,2] for an array); without one, JSON-looking cells are parsed (numbers,
+// true/false/null, [...], {...}, "quoted") and the rest stay strings. An empty cell leaves the field out.
+// With a schema, every row is checked against it (by default) so that a bad recording is named by its
+// line before the run, not found in the results.
 //
 // CSV as in RFC 4180: comma-separated, fields may be double-quoted (then commas, newlines and ""
 // escapes are allowed inside), CRLF or LF line ends, an optional UTF-8 BOM.
@@ -11761,6 +11434,35 @@ function readCsvBodies(file, opts = {}) {
     }
     return bodiesFromCsv(text, { ...opts, origin: file }).map((b) => JSON.stringify(b));
 }
+/**
+ * Reads a JSONL file: one JSON body per non-empty line, sent as written (trimmed). Every line is parsed
+ * now, so a bad one is named by its line before the run.
+ */
+function readJsonlBodies(file) {
+    let text;
+    try {
+        text = readFileSync(file, 'utf8');
+    }
+    catch (err) {
+        throw new Error(`cannot read ${file}: ${err.code ?? String(err)}`);
+    }
+    const bodies = [];
+    text.split('\n').forEach((line, i) => {
+        const s = line.trim();
+        if (s === '')
+            return;
+        try {
+            JSON.parse(s);
+        }
+        catch (err) {
+            throw new Error(`${file}:${i + 1} is not valid JSON (${err.message})`);
+        }
+        bodies.push(s);
+    });
+    if (bodies.length === 0)
+        throw new Error(`${file} holds no request bodies (expected one JSON value per line)`);
+    return bodies;
+}
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 /** Without a schema: JSON-looking text is parsed, the rest is a string. */
 function guess(cell) {
@@ -11866,170 +11568,310 @@ function typesOfProperty(schema, root, name) {
     return typesOf(props, root) ?? new Set();
 }
 
-// From a YAML file (and overrides from flags) to one validated Plan.
+// The request: (or requests:) section: what each request sends and what counts as success. A body is
+// fixed, replayed from a file (JSONL or CSV), or generated from a JSON Schema before the load (found in a
+// file, inline, or published by the service; a preset knows where a model server publishes it).
 //
-//   service:   url: https://staging.example.com              (a running service)
-//              command: node server.ts --port {port}          (or a command to start; {port} = a free port)
-//              image: my/model:1, port: 8000                 (or a container; the port inside it)
-//              cwd, env, port, ready: {path, timeout, status}, on-exit: stop | continue
-//              env-file, args, cmd, entrypoint, cpus, memory, build, pull, engine   (containers)
-//   request:   {name, method, path, headers, body | bodies | schema, weight, expect-status}   (or requests: [...])
-//              preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
-//              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
-//   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
-//              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
-//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
-//   warm-up, timeout, seed, output, progress-interval
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
-const SERVICE_KEYS = [
-    'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
-    'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
-];
-/** Keys that only mean something for a container. */
-const CONTAINER_KEYS = ['env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine'];
-const BUILD_KEYS = ['context', 'dockerfile', 'args'];
-/** `docker run` flags loadgate sets itself (or that would break how it watches the container). */
-const RESERVED_RUN_ARGS = {
-    '--name': 'loadgate names the container itself (loadgate-...), so it can always remove it',
-    '--rm': 'loadgate removes the container itself, after reading its exit code',
-    '-d': 'loadgate already runs the container detached',
-    '--detach': 'loadgate already runs the container detached',
-};
-const MONITOR_KEYS = ['name', 'command', 'every', 'timeout'];
-const READY_KEYS = ['path', 'timeout', 'status'];
+//   request:  {name, method, path, headers, body | bodies | schema, weight, expect-status}   (or requests: [...])
+//             preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
+//             schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
+//             invalid: 5%, invalid-status, check-response   (generated bodies only)
 const REQUEST_KEYS = [
     'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
     'preset', 'model', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response',
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
+function readEndpoints(r, top, baseDir) {
+    if (top['request'] !== undefined && top['requests'] !== undefined) {
+        r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
+    }
+    if (top['request'] === undefined && top['requests'] === undefined) {
+        r.fail(['request'], 'missing: the endpoint to load-test, e.g. request: {method: POST, path: /predict, body: {...}}');
+    }
+    const list = top['request'] !== undefined ? [top['request']] : r.list(top['requests'], ['requests'], 1);
+    const paths = top['request'] !== undefined ? [['request']] : list.map((_, i) => ['requests', i]);
+    const read = list.map((v, i) => readEndpoint(r, v, paths[i], baseDir));
+    const endpoints = read.map((x) => x.endpoint);
+    const readyPath = read.find((x) => x.preset)?.preset?.readyPath;
+    const names = new Set();
+    endpoints.forEach((e, i) => {
+        if (names.has(e.name))
+            r.fail([...paths[i], 'name'], `duplicate endpoint name "${e.name}": give each request a distinct name`);
+        names.add(e.name);
+    });
+    return { endpoints, ...(readyPath ? { readyPath } : {}) };
+}
+function readEndpoint(r, v, at, baseDir) {
+    const o = r.object(v, at, REQUEST_KEYS);
+    const preset = readPreset(r, o, at);
+    if (o['path'] === undefined && !preset)
+        r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
+    const path = o['path'] === undefined ? preset.path : readPath(r, o['path'], [...at, 'path']);
+    const given = ['body', 'bodies', 'schema'].filter((k) => o[k] !== undefined);
+    if (given.length > 1)
+        r.fail([...at, given[1]], `use one of body:, bodies: or schema:, not ${given.join(' and ')}`);
+    const hasBody = given.length > 0 || preset !== undefined;
+    const method = o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS$1);
+    let body = { kind: 'none' };
+    if (o['body'] !== undefined) {
+        const b = o['body'];
+        body = { kind: 'fixed', body: typeof b === 'string' ? b : JSON.stringify(b) };
+    }
+    else if (o['bodies'] !== undefined) {
+        const file = resolve(baseDir, r.string(o['bodies'], [...at, 'bodies']));
+        body = readBodiesFile(r, file, [...at, 'bodies']);
+    }
+    else if (o['schema'] !== undefined || preset) {
+        body = readGenerate(r, o, at, preset, baseDir);
+    }
+    for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response']) {
+        if (o[k] !== undefined && body.kind !== 'generate')
+            r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
+    }
+    if (o['invalid-status'] !== undefined && o['invalid'] === undefined)
+        r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
+    if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD'))
+        r.fail([...at, 'method'], `${method} requests cannot carry a body`);
+    const headers = {};
+    if (o['headers'] !== undefined) {
+        const h = r.object(o['headers'], [...at, 'headers'], Object.keys(o['headers'] ?? {}));
+        for (const [k, val] of Object.entries(h)) {
+            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
+                r.fail([...at, 'headers', k], `"${k}" is not a valid header name`);
+            const s = r.string(val, [...at, 'headers', k], { nonEmpty: false });
+            if (/[\r\n]/.test(s))
+                r.fail([...at, 'headers', k], 'a header value cannot contain line breaks');
+            headers[k] = s;
+        }
+    }
+    const invalid = o['invalid'] === undefined
+        ? undefined
+        : {
+            share: readShare(r, o['invalid'], [...at, 'invalid']),
+            okStatus: o['invalid-status'] === undefined ? [[400, 499]] : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
+        };
+    const endpoint = {
+        ...(invalid ? { invalid } : {}),
+        ...(o['check-response'] !== undefined && r.boolean(o['check-response'], [...at, 'check-response']) ? { checkOutput: true } : {}),
+        name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
+        method,
+        path,
+        headers,
+        body,
+        weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
+        okStatus: o['expect-status'] === undefined ? [[200, 399]] : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
+    };
+    return { endpoint, ...(preset ? { preset } : {}) };
+}
+/** A share of requests: "10%" or a fraction like 0.1; above 0 and below 100%. */
+function readShare(r, v, at) {
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+    const share = m ? Number(m[1]) / 100 : r.number(v, at);
+    if (!(share > 0 && share < 1))
+        r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describeValue(v)}`);
+    return share;
+}
+function readPreset(r, o, at) {
+    if (o['preset'] === undefined) {
+        if (o['model'] !== undefined)
+            r.fail([...at, 'model'], 'only applies with a preset: (which says where the model is served)');
+        return undefined;
+    }
+    const name = r.string(o['preset'], [...at, 'preset']);
+    let preset;
+    try {
+        preset = findPreset(name);
+    }
+    catch (e) {
+        r.fail([...at, 'preset'], e.message);
+    }
+    // Servers with one model (MLflow) have paths that do not depend on the name: then it may be left out.
+    const needsModel = preset.predictPath('a') !== preset.predictPath('b') || preset.readyPath('a') !== preset.readyPath('b');
+    if (o['model'] === undefined && needsModel)
+        r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
+    const model = o['model'] === undefined ? '' : r.string(o['model'], [...at, 'model']);
+    const wrap = o['wrap'] === undefined ? undefined : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS, 'oip']);
+    try {
+        return applyPreset(preset, model, wrap);
+    }
+    catch (e) {
+        r.fail([...at, 'wrap'], e.message);
+    }
+}
+/** Bodies generated from a schema before the load: where the schema is (found after the service is ready), how many. */
+function readGenerate(r, o, at, preset, baseDir) {
+    const v = o['schema'];
+    let sources;
+    if (v === undefined || v === 'auto') {
+        if (!preset)
+            r.fail([...at, 'schema'], 'auto needs a preset: (which knows where its server publishes the schema)');
+        if (preset.schemaSources.length === 0) {
+            r.fail([...at, 'schema'], 'this model server publishes no input schema: give one with schema: FILE or schema: {inline: {...}}');
+        }
+        sources = preset.schemaSources;
+    }
+    else if (typeof v === 'string') {
+        sources = [{ kind: 'file', file: resolve(baseDir, v) }];
+    }
+    else {
+        const sa = [...at, 'schema'];
+        const so = r.object(v, sa, SCHEMA_KEYS);
+        const kinds = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline'].filter((k) => so[k] !== undefined);
+        if (kinds.length !== 1)
+            r.fail(sa, `expected exactly one of openapi:, metadata:, oip:, mlflow:, file: or inline:, got ${kinds.length ? kinds.join(', ') : 'none'}`);
+        const k = kinds[0];
+        const op = {
+            ...(so['method'] !== undefined ? { method: r.oneOf(String(so['method']).toUpperCase(), [...sa, 'method'], METHODS$1) } : {}),
+            ...(so['path'] !== undefined ? { path: readPath(r, so['path'], [...sa, 'path']) } : {}),
+        };
+        for (const extra of ['method', 'path']) {
+            if (so[extra] !== undefined && k !== 'openapi' && k !== 'file')
+                r.fail([...sa, extra], `only applies to openapi: and file: sources`);
+        }
+        if (so['version'] !== undefined && k !== 'oip')
+            r.fail([...sa, 'version'], 'only applies to oip: sources');
+        switch (k) {
+            case 'openapi':
+                sources = [{ kind: 'openapi', url: so['openapi'] === true ? '/openapi.json' : r.string(so['openapi'], [...sa, 'openapi']), ...op }];
+                break;
+            case 'metadata':
+                sources = [{ kind: 'rest-model-service', model: r.string(so['metadata'], [...sa, 'metadata']) }];
+                break;
+            case 'oip':
+                sources = [{ kind: 'oip', model: r.string(so['oip'], [...sa, 'oip']), ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}) }];
+                break;
+            case 'mlflow':
+                sources = [{ kind: 'mlflow-signature', file: resolve(baseDir, r.string(so['mlflow'], [...sa, 'mlflow'])) }];
+                break;
+            case 'file':
+                sources = [{ kind: 'file', file: resolve(baseDir, r.string(so['file'], [...sa, 'file'])), ...op }];
+                break;
+            default: {
+                const inline = so['inline'];
+                if (inline === null || typeof inline !== 'object')
+                    r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describeValue(inline)}`);
+                sources = [{ kind: 'inline', schema: inline }];
+            }
+        }
+    }
+    const wrap = preset?.wrap ?? (o['wrap'] === undefined ? 'none' : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS]));
+    return {
+        kind: 'generate',
+        sources,
+        count: o['generate'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
+        wrap,
+        batch: o['batch'] === undefined ? 1 : r.number(o['batch'], [...at, 'batch'], { integer: true, min: 1, max: 10_000 }),
+        where: r.locate([...at, 'schema']),
+    };
+}
+/** Recorded bodies: a CSV file (by its extension) or JSONL, each checked now so a bad line is named before the run. */
+function readBodiesFile(r, file, at) {
+    try {
+        return { kind: 'list', bodies: /\.csv$/i.test(file) ? readCsvBodies(file) : readJsonlBodies(file), origin: file };
+    }
+    catch (e) {
+        r.fail(at, e.message);
+    }
+}
+
+// The load: section, read into one of two models: user stages (closed: users loop, paced per user
+// like locust's constant_throughput) or rate stages (open: arrivals at a rate, ramped or held, capped
+// by max-in-flight). The stages decide the model; mixing them is an error.
+//
+//   load:  stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
+//          stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 const LOAD_KEYS = ['stages', 'pacing', 'max-in-flight'];
 const USER_STAGE_KEYS = ['name', 'duration', 'users', 'spawn-rate'];
 const RATE_STAGE_KEYS = ['name', 'duration', 'rate', 'ramp'];
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-const DEFAULTS = {
-    timeoutMs: 10_000,
-    readyTimeoutMs: 60_000,
-    seed: 1,
-    output: 'loadgate-report',
-    progressIntervalMs: 5_000,
-    maxInFlight: 1_000,
-};
-function readConfigFile(file) {
-    let text;
-    try {
-        text = readFileSync(file, 'utf8');
-    }
-    catch (err) {
-        throw new ConfigError(`cannot read config file ${file}: ${err.code ?? String(err)}`);
-    }
-    const lineCounter = new distExports$1.LineCounter();
-    const doc = distExports$1.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-        const e = doc.errors[0];
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
-    }
-    const raw = doc.toJS() ?? {};
-    // The line of a key path: of the key itself in a mapping (a block value starts on the next line),
-    // of the item in a list, of the document at the top.
-    const lineOf = (path) => {
-        let node = doc.contents;
-        if (path.length > 0) {
-            const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
-            const last = path[path.length - 1];
-            if (distExports$1.isMap(parent))
-                node = parent.items.find((it) => String(distExports$1.isScalar(it.key) ? it.key.value : it.key) === String(last))?.key;
-            else if (distExports$1.isSeq(parent) && typeof last === 'number')
-                node = parent.items[last];
-            else
-                node = undefined;
+function readLoad(r, v) {
+    const at = ['load'];
+    if (v === undefined)
+        r.fail(at, 'missing: the load to apply, e.g. load: {stages: [{duration: 30s, users: 5, spawn-rate: 1}]}');
+    const o = r.object(v, at, LOAD_KEYS);
+    if (o['stages'] === undefined)
+        r.fail([...at, 'stages'], 'missing: a list of stages, e.g. [{duration: 30s, users: 5}] or [{duration: 30s, rate: 10}]');
+    const stages = r.list(o['stages'], [...at, 'stages'], 1);
+    // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
+    const kinds = stages.map((s, i) => {
+        // Only the model is decided here; each model's reader then checks its own keys.
+        const st = r.object(s, [...at, 'stages', i], Object.keys((s ?? {})));
+        const hasUsers = st['users'] !== undefined;
+        const hasRate = st['rate'] !== undefined;
+        if (hasUsers === hasRate) {
+            r.fail([...at, 'stages', i], hasUsers ? 'a stage has either users: (closed model) or rate: (open model), not both' : 'expected users: (closed model) or rate: (open model)');
         }
-        return distExports$1.isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    };
-    const locate = (path) => {
-        // The deepest key that exists along the path gives the line.
-        for (let n = path.length; n >= 0; n--) {
-            const line = lineOf(path.slice(0, n));
-            if (line !== undefined)
-                return `${file}:${line} ${formatPath(path)}`;
-        }
-        return `${file} ${formatPath(path)}`;
-    };
-    if (typeof raw !== 'object' || Array.isArray(raw))
-        throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describe(raw)}`);
-    return { raw: raw, locate, baseDir: dirname(resolve(file)), file, lineOf };
-}
-/** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
-function emptyConfig(baseDir = process.cwd()) {
-    return { raw: {}, locate: (p) => `config ${formatPath(p)}`, baseDir };
-}
-/** Applies overrides onto the raw config; errors at or under an overridden path name its origin. */
-function applyOverrides(cfg, overrides) {
-    if (overrides.length === 0)
-        return cfg;
-    const raw = structuredClone(cfg.raw);
-    for (const o of overrides)
-        setIn(raw, o.path, o.value);
-    const locate = (path) => {
-        for (let i = overrides.length - 1; i >= 0; i--) {
-            const o = overrides[i];
-            if (o.origin === undefined)
-                continue;
-            if (o.path.length <= path.length && o.path.every((p, j) => p === path[j]))
-                return `${o.origin} (${formatPath(path)})`;
-        }
-        return cfg.locate(path);
-    };
-    // A value an override set has no line in the file.
-    const overridden = (path) => overrides.some((o) => o.path.length <= path.length && o.path.every((p, j) => p === path[j]));
-    const lineOf = cfg.lineOf ? (path) => (overridden(path) ? undefined : cfg.lineOf(path)) : undefined;
-    return { ...cfg, raw, locate, ...(lineOf ? { lineOf } : {}) };
-}
-function setIn(obj, path, value) {
-    let cur = obj;
-    for (let i = 0; i < path.length - 1; i++) {
-        const k = path[i];
-        const next = cur[k];
-        if (next === null || typeof next !== 'object')
-            cur[k] = typeof path[i + 1] === 'number' ? [] : {};
-        cur = cur[k];
-    }
-    cur[path[path.length - 1]] = value;
-}
-function buildPlan(cfg) {
-    const r = new Reader(cfg.locate);
-    const top = r.object(cfg.raw, [], TOP_KEYS);
-    const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir);
-    const service = readService(r, top['service'], cfg.baseDir, readyPath);
-    const load = readLoad(r, top['load']);
-    const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
-    const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
-    if (warmupMs >= totalMs)
-        r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
-    const slos = readSlos(r, top['slos'], cfg, {
-        stageNames: load.stages.map((st) => st.name),
-        endpointNames: endpoints.map((e) => e.name),
-        warmupMs,
+        return hasUsers ? 'closed' : 'open';
     });
-    const plan = {
-        service: service.service,
-        readiness: service.readiness,
-        endpoints,
-        load,
-        monitors: readMonitors(r, top['monitors']),
-        slos,
-        warmupMs,
-        timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
-        seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
-        // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
-        // any tool's output flag, is relative to where loadgate runs.
-        outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
-        progressIntervalMs: top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
-        baseDir: cfg.baseDir,
-        ...(cfg.file ? { configPath: cfg.file } : {}),
+    const model = kinds[0];
+    kinds.forEach((k, i) => {
+        if (k !== model)
+            r.fail([...at, 'stages', i], `this stage uses ${k === 'closed' ? 'users' : 'rate'} but the first uses ${model === 'closed' ? 'users' : 'rate'}: all stages must use the same model`);
+    });
+    if (model === 'closed') {
+        if (o['max-in-flight'] !== undefined)
+            r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
+        return {
+            model: 'closed',
+            perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
+            stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i])),
+        };
+    }
+    if (o['pacing'] !== undefined)
+        r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
+    return {
+        model: 'open',
+        maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
+        stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i])),
     };
-    return plan;
 }
+/** "1/s" (per user), "30/m", "none" (no wait), or a bare number per second. */
+function readPacing(r, v, at) {
+    // From a flag or an action input a bare number arrives as a string.
+    if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v))
+        v = Number(v);
+    if (v === 'none' || v === 0)
+        return 0;
+    if (typeof v === 'number')
+        return r.number(v, at, { above: 0 });
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(v) : null;
+    if (!m)
+        r.fail(at, `expected requests per user like 1/s or 30/m, or none, got ${describeValue(v)}`);
+    const per = { s: 1, m: 60, h: 3600 }[m[2]];
+    const rate = Number(m[1]) / per;
+    if (rate <= 0)
+        r.fail(at, 'must be above 0 (use none for no wait)');
+    return rate;
+}
+function readUserStage(r, v, at) {
+    const o = r.object(v, at, USER_STAGE_KEYS);
+    if (o['duration'] === undefined)
+        r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
+    const users = r.number(o['users'], [...at, 'users'], { integer: true, min: 0, max: 100_000 });
+    return {
+        name: o['name'] === undefined ? `${users} user${users === 1 ? '' : 's'}` : r.string(o['name'], [...at, 'name']),
+        durationMs: r.duration(o['duration'], [...at, 'duration']),
+        users,
+        // locust's default spawn rate is 1 user/s; users would then ramp slowly, so default to all at once.
+        spawnRate: o['spawn-rate'] === undefined ? Math.max(1, users) * 1000 : r.number(o['spawn-rate'], [...at, 'spawn-rate'], { above: 0 }),
+    };
+}
+function readRateStage(r, v, at) {
+    const o = r.object(v, at, RATE_STAGE_KEYS);
+    if (o['duration'] === undefined)
+        r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
+    const rate = r.number(o['rate'], [...at, 'rate'], { min: 0, max: 10_000_000 });
+    const ramp = o['ramp'] === undefined ? false : r.boolean(o['ramp'], [...at, 'ramp']);
+    return {
+        name: o['name'] === undefined ? `${ramp ? 'ramp to ' : ''}${rate}/s` : r.string(o['name'], [...at, 'name']),
+        durationMs: r.duration(o['duration'], [...at, 'duration']),
+        rate,
+        ramp,
+    };
+}
+
+// The monitors: section: commands sampled while the load runs (ready replicas, queue depth), each
+// printing a number that is charted beside latency and throughput.
+const MONITOR_KEYS = ['name', 'command', 'every', 'timeout'];
 /**
  * Monitor commands, sampled while the load runs: `{name, command, every (default 5s), timeout (default:
  * the interval, at most 30 s)}`. A bare string is a command named after its position.
@@ -12055,46 +11897,82 @@ function readMonitors(r, v) {
         return { name, command, everyMs, timeoutMs };
     });
 }
-/**
- * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
- * blank lines and # comments are skipped. A bad line is named with its file line and what is wrong.
- */
-function readSlos(r, v, cfg, plan) {
-    if (v === undefined || v === null)
-        return [];
-    const items = [];
-    if (typeof v === 'string') {
-        // A block scalar's content starts on the line after its key.
-        const base = cfg.lineOf?.(['slos']);
-        v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
-    }
-    else {
-        r.list(v, ['slos']).forEach((item, i) => {
-            if (typeof item !== 'string')
-                r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describe(item)}`);
-            items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
-        });
-    }
-    const slos = [];
-    for (const { text, path, line } of items) {
-        const t = text.replace(/(^|\s)#.*$/, '').trim();
-        if (t === '')
-            continue;
-        try {
-            const slo = resolveSlo(parseSloLine(t), plan);
-            if (cfg.file && line !== undefined)
-                slo.source = { file: cfg.file, line };
-            slos.push(slo);
+
+// Splits a string into words the way a POSIX shell would, without running one: whitespace separates
+// words, 'single quotes' keep everything literally, "double quotes" keep spaces and allow \" \\ \$ \`,
+// and a backslash outside quotes escapes the next character. No expansion ($VAR, globs, ~) happens:
+// the words go straight to execFile, so what the config says is what the engine gets.
+function splitWords(s) {
+    const words = [];
+    let cur = '';
+    let inWord = false;
+    for (let i = 0; i < s.length; i++) {
+        const c = s[i];
+        if (c === "'") {
+            const end = s.indexOf("'", i + 1);
+            if (end < 0)
+                throw new Error('unterminated single quote');
+            cur += s.slice(i + 1, end);
+            i = end;
+            inWord = true;
         }
-        catch (e) {
-            if (!(e instanceof SloSyntaxError))
-                throw e;
-            const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
-            throw new ConfigError(`${where}: "${t}": ${e.message}`);
+        else if (c === '"') {
+            let j = i + 1;
+            for (; j < s.length && s[j] !== '"'; j++) {
+                if (s[j] === '\\' && j + 1 < s.length && '"\\$`'.includes(s[j + 1]))
+                    j++;
+                cur += s[j];
+            }
+            if (j >= s.length)
+                throw new Error('unterminated double quote');
+            i = j;
+            inWord = true;
+        }
+        else if (c === '\\') {
+            if (i + 1 < s.length)
+                cur += s[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(cur);
+            cur = '';
+            inWord = false;
+        }
+        else {
+            cur += c;
+            inWord = true;
         }
     }
-    return slos;
+    if (inWord)
+        words.push(cur);
+    return words;
 }
+
+// The service: section: where the service under test is (a running url:), or how loadgate starts it
+// (a command:, or a container from an image:), and when it counts as ready. Files it names (cwd, env
+// files, a build context) must exist now, not halfway through a run.
+//
+//   service:  url: https://staging.example.com              (a running service)
+//             command: node server.ts --port {port}          (or a command to start; {port} = a free port)
+//             image: my/model:1, port: 8000                 (or a container; the port inside it)
+//             cwd, env, port, ready: {path, timeout, status}, on-exit: stop | continue
+//             env-file, args, cmd, entrypoint, cpus, memory, build, pull, engine   (containers)
+const SERVICE_KEYS = [
+    'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
+    'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
+];
+/** Keys that only mean something for a container. */
+const CONTAINER_KEYS = ['env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine'];
+const BUILD_KEYS = ['context', 'dockerfile', 'args'];
+/** `docker run` flags loadgate sets itself (or that would break how it watches the container). */
+const RESERVED_RUN_ARGS = {
+    '--name': 'loadgate names the container itself (loadgate-...), so it can always remove it',
+    '--rm': 'loadgate removes the container itself, after reading its exit code',
+    '-d': 'loadgate already runs the container detached',
+    '--detach': 'loadgate already runs the container detached',
+};
+const READY_KEYS = ['path', 'timeout', 'status'];
 function readService(r, v, baseDir, presetReadyPath) {
     const at = ['service'];
     if (v === undefined)
@@ -12168,7 +12046,7 @@ function readContainer(r, s, at, baseDir) {
         r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
     const image = r.string(s['image'], [...at, 'image']).trim();
     if (/\s/.test(image))
-        r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describe(s['image'])}`);
+        r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describeValue(s['image'])}`);
     if (s['port'] === undefined)
         r.fail([...at, 'port'], 'missing: the port the service listens on inside the container, e.g. port: 8000');
     const port = r.number(s['port'], [...at, 'port'], { integer: true, min: 1, max: 65535 });
@@ -12181,14 +12059,14 @@ function readContainer(r, s, at, baseDir) {
     });
     const engine = s['engine'] === undefined ? 'docker' : r.string(s['engine'], [...at, 'engine']).trim();
     if (/\s/.test(engine))
-        r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describe(s['engine'])}`);
+        r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describeValue(s['engine'])}`);
     const build = s['build'] === undefined ? undefined : readBuild(r, s['build'], [...at, 'build'], baseDir);
     if (build && s['pull'] !== undefined)
         r.fail([...at, 'pull'], 'only applies without build: (a built image is never pulled)');
     const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
     return {
         kind: 'container',
-        engine,
+        cli: engine,
         image,
         port,
         env: readEnv(r, s['env'], [...at, 'env']),
@@ -12211,11 +12089,11 @@ function readWords(r, v, at) {
             return splitWords(v);
         }
         catch (e) {
-            r.fail(at, `${e.message} in ${describe(v)}`);
+            r.fail(at, `${e.message} in ${describeValue(v)}`);
         }
     }
     if (!Array.isArray(v))
-        r.fail(at, `expected a list of arguments or one string of them, got ${describe(v)}`);
+        r.fail(at, `expected a list of arguments or one string of them, got ${describeValue(v)}`);
     return v.map((w, i) => {
         if (typeof w === 'number' || typeof w === 'boolean')
             return String(w);
@@ -12238,9 +12116,9 @@ function readCpus(r, v, at) {
     const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*m\s*$/.exec(v) : null;
     const cpus = m ? Number(m[1]) / 1000 : typeof v === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(v) ? NaN : Number(v);
     if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus))
-        r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describe(v)}`);
+        r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describeValue(v)}`);
     if (cpus < 0.01)
-        r.fail(at, `must be at least 0.01 cores (10m), got ${describe(v)}`);
+        r.fail(at, `must be at least 0.01 cores (10m), got ${describeValue(v)}`);
     return Math.round(cpus * 1000) / 1000;
 }
 const MEMORY_UNITS = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
@@ -12251,11 +12129,11 @@ const MEMORY_UNITS = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 
 function readMemory(r, v, at) {
     const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v) : null;
     if (!m)
-        r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describe(v)}`);
+        r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describeValue(v)}`);
     const unit = (m[2] ?? m[3] ?? '').toLowerCase();
     const bytes = Math.floor(Number(m[1]) * MEMORY_UNITS[unit]);
     if (bytes < 6 * 2 ** 20)
-        r.fail(at, `must be at least 6m (docker's minimum), got ${describe(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
+        r.fail(at, `must be at least 6m (docker's minimum), got ${describeValue(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
     return bytes;
 }
 /** build: CONTEXT, or {context, dockerfile, args}. The Dockerfile is relative to the context, as in compose files. */
@@ -12288,10 +12166,10 @@ function readUrl(r, v, path, allowPortPlaceholder = false) {
         u = new URL(allowPortPlaceholder ? s.replace('{port}', '1') : s);
     }
     catch {
-        r.fail(path, `expected an http(s) URL like http://127.0.0.1:8000, got ${describe(v)}`);
+        r.fail(path, `expected an http(s) URL like http://127.0.0.1:8000, got ${describeValue(v)}`);
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
-        r.fail(path, `expected an http or https URL, got ${describe(v)}`);
+        r.fail(path, `expected an http or https URL, got ${describeValue(v)}`);
     if (u.search || u.hash)
         r.fail(path, 'the service URL takes no query or fragment: put those in request.path');
     return s.replace(/\/+$/, '');
@@ -12299,357 +12177,829 @@ function readUrl(r, v, path, allowPortPlaceholder = false) {
 function readReadiness(r, v) {
     const at = ['service', 'ready'];
     // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
-    const plan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: (s) => s < 500 };
+    const plan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
     if (v === undefined)
         return plan;
     if (typeof v === 'string')
-        return { ...plan, path: readPath(r, v, at), okStatus: (s) => s >= 200 && s < 400 };
+        return { ...plan, path: readPath(r, v, at), okStatus: [[200, 399]] };
     const o = r.object(v, at, READY_KEYS);
     return {
         path: o['path'] === undefined ? '/' : readPath(r, o['path'], [...at, 'path']),
         timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
-        okStatus: o['status'] === undefined ? (s) => s >= 200 && s < 400 : readStatusSet(r, o['status'], [...at, 'status']),
+        okStatus: o['status'] === undefined ? [[200, 399]] : readStatusSet(r, o['status'], [...at, 'status']),
     };
 }
-function readPath(r, v, path) {
-    const s = r.string(v, path).trim();
-    if (!s.startsWith('/'))
-        r.fail(path, `expected a path starting with /, got ${describe(v)}`);
-    if (/\s/.test(s))
-        r.fail(path, `a path cannot contain spaces, got ${describe(v)}`);
-    return s;
+
+// SLO lines, as people write them, to typed Slo values; and the slos: section that lists them.
+//
+//   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
+//
+//   p99 < 100ms                 p95 <= 250ms in stage 5        p99.9 < 1s for endpoint predict
+//   mean < 50ms                 max < 1s                       min >= 1ms
+//   error-rate < 0.1%           errors == 0                    errors < 10, abort
+//   rps >= 5  (mean over the scope)   peak-rps >= 5 (highest whole second)   min-rps >= 4 (lowest whole second)
+//
+// Latency needs a unit (us, ms, s, m, h); error-rate takes a percentage (0.1%) or a fraction (0.001);
+// throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
+// With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
+class SloSyntaxError extends Error {
+    name = 'SloSyntaxError';
 }
-/** 200, "200-299", or a list of those. */
-function readStatusSet(r, v, path) {
-    const items = Array.isArray(v) ? v : [v];
-    const ranges = items.map((it, i) => {
-        const p = Array.isArray(v) ? [...path, i] : path;
-        const m = typeof it === 'string' ? /^\s*(\d{3})\s*-\s*(\d{3})\s*$/.exec(it) : null;
-        if (m) {
-            const lo = Number(m[1]);
-            const hi = Number(m[2]);
-            if (lo > hi || lo < 100 || hi > 599)
-                r.fail(p, `expected a status range within 100-599, got ${describe(it)}`);
-            return [lo, hi];
-        }
-        const n = r.number(it, p, { integer: true, min: 100, max: 599 });
-        return [n, n];
-    });
-    return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi);
-}
-function readEndpoints(r, top, baseDir) {
-    if (top['request'] !== undefined && top['requests'] !== undefined) {
-        r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
+const OPS = ['<=', '>=', '==', '!=', '<', '>'];
+const METRIC_HELP = 'p50, p90, p99, p99.9 (any percentile), median, mean, max, min, error-rate, errors, rps, peak-rps, min-rps';
+const LATENCY_UNITS = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+function parseSloLine(text) {
+    const line = text.trim();
+    if (line === '')
+        throw new SloSyntaxError('empty SLO');
+    // Options after a comma: "abort", "abort after 30s".
+    const [head = '', ...opts] = line.split(',').map((s) => s.trim());
+    const m = /^([A-Za-z][\w.()-]*)\s*(<=|>=|==|!=|=|<|>)\s*(\S+)\s*(.*)$/.exec(head);
+    if (!m) {
+        const op = /^\S+\s+(\S+)/.exec(head)?.[1];
+        if (op && !OPS.includes(op))
+            throw new SloSyntaxError(`unknown operator "${op}" (expected one of ${OPS.join(' ')})`);
+        throw new SloSyntaxError(`expected "<metric> <operator> <value>", e.g. "p99 < 100ms", got "${line}"`);
     }
-    if (top['request'] === undefined && top['requests'] === undefined) {
-        r.fail(['request'], 'missing: the endpoint to load-test, e.g. request: {method: POST, path: /predict, body: {...}}');
+    const [, metricText = '', opText = '', valueText = '', rest = ''] = m;
+    const metric = parseMetric(metricText);
+    const op = (opText === '=' ? '==' : opText);
+    const threshold = parseThreshold(metric, valueText);
+    const scope = parseScope(rest.trim());
+    if (scope.endpointRef !== undefined && metric.kind === 'throughput' && metric.stat !== 'mean') {
+        throw new SloSyntaxError(`${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`);
     }
-    const list = top['request'] !== undefined ? [top['request']] : r.list(top['requests'], ['requests'], 1);
-    const paths = top['request'] !== undefined ? [['request']] : list.map((_, i) => ['requests', i]);
-    const read = list.map((v, i) => readEndpoint(r, v, paths[i], baseDir));
-    const endpoints = read.map((x) => x.endpoint);
-    const readyPath = read.find((x) => x.preset)?.preset?.readyPath;
-    const names = new Set();
-    endpoints.forEach((e, i) => {
-        if (names.has(e.name))
-            r.fail([...paths[i], 'name'], `duplicate endpoint name "${e.name}": give each request a distinct name`);
-        names.add(e.name);
-    });
-    return { endpoints, ...(readyPath ? { readyPath } : {}) };
-}
-function readEndpoint(r, v, at, baseDir) {
-    const o = r.object(v, at, REQUEST_KEYS);
-    const preset = readPreset(r, o, at);
-    if (o['path'] === undefined && !preset)
-        r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
-    const path = o['path'] === undefined ? preset.path : readPath(r, o['path'], [...at, 'path']);
-    const given = ['body', 'bodies', 'schema'].filter((k) => o[k] !== undefined);
-    if (given.length > 1)
-        r.fail([...at, given[1]], `use one of body:, bodies: or schema:, not ${given.join(' and ')}`);
-    const hasBody = given.length > 0 || preset !== undefined;
-    const method = o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
-    let body = { kind: 'none' };
-    if (o['body'] !== undefined) {
-        const b = o['body'];
-        body = { kind: 'fixed', body: typeof b === 'string' ? b : JSON.stringify(b) };
-    }
-    else if (o['bodies'] !== undefined) {
-        const file = resolve(baseDir, r.string(o['bodies'], [...at, 'bodies']));
-        body = /\.csv$/i.test(file) ? readCsvFile(r, file, [...at, 'bodies']) : readBodiesFile(r, file, [...at, 'bodies']);
-    }
-    else if (o['schema'] !== undefined || preset) {
-        body = readGenerate(r, o, at, preset, baseDir);
-    }
-    for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response']) {
-        if (o[k] !== undefined && body.kind !== 'generate')
-            r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
-    }
-    if (o['invalid-status'] !== undefined && o['invalid'] === undefined)
-        r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
-    if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD'))
-        r.fail([...at, 'method'], `${method} requests cannot carry a body`);
-    const headers = {};
-    if (o['headers'] !== undefined) {
-        const h = r.object(o['headers'], [...at, 'headers'], Object.keys(o['headers'] ?? {}));
-        for (const [k, val] of Object.entries(h)) {
-            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
-                r.fail([...at, 'headers', k], `"${k}" is not a valid header name`);
-            const s = r.string(val, [...at, 'headers', k], { nonEmpty: false });
-            if (/[\r\n]/.test(s))
-                r.fail([...at, 'headers', k], 'a header value cannot contain line breaks');
-            headers[k] = s;
+    let abortOnFail = false;
+    let abortAfterMs = 0;
+    for (const o of opts) {
+        const a = /^abort(?:-on-fail)?(?:\s+after\s+(\S+))?$/.exec(o);
+        if (!a)
+            throw new SloSyntaxError(`unknown option "${o}" (expected "abort" or "abort after 30s")`);
+        abortOnFail = true;
+        if (a[1] !== undefined) {
+            const ms = parseDuration(a[1]);
+            if (ms === null || ms < 0)
+                throw new SloSyntaxError(`"abort after" takes a duration like 30s, got "${a[1]}"`);
+            abortAfterMs = ms;
         }
     }
-    const invalid = o['invalid'] === undefined
-        ? undefined
-        : {
-            share: readShare(r, o['invalid'], [...at, 'invalid']),
-            okStatus: o['invalid-status'] === undefined ? (st) => st >= 400 && st < 500 : readStatusSet(r, o['invalid-status'], [...at, 'invalid-status']),
-        };
-    const endpoint = {
-        ...(invalid ? { invalid } : {}),
-        ...(o['check-response'] !== undefined && r.boolean(o['check-response'], [...at, 'check-response']) ? { checkOutput: true } : {}),
-        name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
-        method,
-        path,
-        headers,
-        body,
-        weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
-        okStatus: o['expect-status'] === undefined ? (s) => s < 400 : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
-    };
-    return { endpoint, ...(preset ? { preset } : {}) };
+    return { text: line, metric, op, threshold, ...scope, abortOnFail, abortAfterMs };
 }
-/** A share of requests: "10%" or a fraction like 0.1; above 0 and below 100%. */
-function readShare(r, v, at) {
-    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
-    const share = m ? Number(m[1]) / 100 : r.number(v, at);
-    if (!(share > 0 && share < 1))
-        r.fail(at, `expected a share above 0 and below 100%, like 5% or 0.05, got ${describe(v)}`);
-    return share;
+function parseMetric(t) {
+    const s = t.toLowerCase();
+    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
+    if (p) {
+        const percentile = Number(p[1]);
+        if (!(percentile > 0 && percentile <= 100))
+            throw new SloSyntaxError(`percentile must be above 0 and at most 100, got ${t}`);
+        return { kind: 'latency', stat: 'percentile', percentile };
+    }
+    switch (s) {
+        case 'median':
+            return { kind: 'latency', stat: 'percentile', percentile: 50 };
+        case 'mean':
+        case 'avg':
+        case 'average':
+            return { kind: 'latency', stat: 'mean' };
+        case 'max':
+            return { kind: 'latency', stat: 'max' };
+        case 'min':
+            return { kind: 'latency', stat: 'min' };
+        case 'error-rate':
+        case 'error_rate':
+        case 'failure-rate':
+            return { kind: 'error-rate' };
+        case 'errors':
+        case 'failures':
+            return { kind: 'errors' };
+        case 'rps':
+        case 'throughput':
+            return { kind: 'throughput', stat: 'mean' };
+        case 'peak-rps':
+        case 'max-rps':
+            return { kind: 'throughput', stat: 'peak' };
+        case 'min-rps':
+            return { kind: 'throughput', stat: 'min' };
+    }
+    throw new SloSyntaxError(`unknown metric "${t}" (expected ${METRIC_HELP})`);
 }
-function readPreset(r, o, at) {
-    if (o['preset'] === undefined) {
-        if (o['model'] !== undefined)
-            r.fail([...at, 'model'], 'only applies with a preset: (which says where the model is served)');
-        return undefined;
-    }
-    const name = r.string(o['preset'], [...at, 'preset']);
-    let preset;
-    try {
-        preset = findPreset(name);
-    }
-    catch (e) {
-        r.fail([...at, 'preset'], e.message);
-    }
-    // Servers with one model (MLflow) have paths that do not depend on the name: then it may be left out.
-    const needsModel = preset.predictPath('a') !== preset.predictPath('b') || preset.readyPath('a') !== preset.readyPath('b');
-    if (o['model'] === undefined && needsModel)
-        r.fail([...at, 'model'], `missing: ${preset.title} needs ${preset.model}`);
-    const model = o['model'] === undefined ? '' : r.string(o['model'], [...at, 'model']);
-    const wrap = o['wrap'] === undefined ? undefined : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS, 'oip']);
-    try {
-        return applyPreset(preset, model, wrap);
-    }
-    catch (e) {
-        r.fail([...at, 'wrap'], e.message);
-    }
-}
-/** Bodies generated from a schema before the load: where the schema is (found after the service is ready), how many. */
-function readGenerate(r, o, at, preset, baseDir) {
-    const v = o['schema'];
-    let sources;
-    if (v === undefined || v === 'auto') {
-        if (!preset)
-            r.fail([...at, 'schema'], 'auto needs a preset: (which knows where its server publishes the schema)');
-        if (preset.schemaSources.length === 0) {
-            r.fail([...at, 'schema'], 'this model server publishes no input schema: give one with schema: FILE or schema: {inline: {...}}');
+function parseThreshold(metric, v) {
+    const m = /^(-?\d+(?:\.\d+)?)([a-zµ%/]*)$/i.exec(v);
+    if (!m)
+        throw new SloSyntaxError(`expected a number with its unit, e.g. 100ms, got "${v}"`);
+    const n = Number(m[1]);
+    const unit = (m[2] ?? '').toLowerCase();
+    if (n < 0)
+        throw new SloSyntaxError(`a threshold cannot be negative, got "${v}"`);
+    switch (metric.kind) {
+        case 'latency': {
+            if (unit === '')
+                throw new SloSyntaxError(`latency needs a unit: "${v}ms" or "${v}s"?`);
+            const f = LATENCY_UNITS[unit];
+            if (f === undefined)
+                throw new SloSyntaxError(`unknown latency unit "${unit}" (expected us, ms, s, m or h)`);
+            return n * f;
         }
-        sources = preset.schemaSources;
+        case 'error-rate': {
+            if (unit === '%') {
+                if (n > 100)
+                    throw new SloSyntaxError(`an error rate is at most 100%, got "${v}"`);
+                return n / 100;
+            }
+            if (unit !== '')
+                throw new SloSyntaxError(`error-rate takes a percentage like 0.1% or a fraction like 0.001, got "${v}"`);
+            if (n > 1)
+                throw new SloSyntaxError(`as a fraction an error rate is at most 1; did you mean ${n}%?`);
+            return n;
+        }
+        case 'errors':
+            if (unit !== '')
+                throw new SloSyntaxError(`errors is a count: no unit, got "${v}"`);
+            if (!Number.isInteger(n))
+                throw new SloSyntaxError(`errors is a count: a whole number, got "${v}"`);
+            return n;
+        case 'throughput':
+            if (!['', '/s', 'rps', 'req/s'].includes(unit))
+                throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
+            return n;
     }
-    else if (typeof v === 'string') {
-        sources = [{ kind: 'file', file: resolve(baseDir, v) }];
+}
+function parseScope(rest) {
+    const out = { includeWarmup: false };
+    let s = rest;
+    const word = String.raw `("[^"]+"|'[^']+'|\S+)`;
+    const patterns = [
+        [new RegExp(`^in\\s+stage\\s+${word}`, 'i'), (v) => set('stageRef', v)],
+        [new RegExp(`^(?:for|on)\\s+endpoint\\s+${word}`, 'i'), (v) => set('endpointRef', v)],
+        [/^including\s+(?:the\s+)?warm-?up/i, () => (out.includeWarmup = true)],
+    ];
+    function set(k, v) {
+        if (out[k] !== undefined)
+            throw new SloSyntaxError(`the ${k === 'stageRef' ? 'stage' : 'endpoint'} is given twice`);
+        out[k] = v.replace(/^(["'])(.*)\1$/, '$2');
+    }
+    while (s !== '') {
+        const hit = patterns.find(([re]) => re.test(s));
+        if (!hit) {
+            throw new SloSyntaxError(`unexpected "${s}" (expected "in stage N", "for endpoint NAME", "including warm-up", or ", abort")`);
+        }
+        const mm = hit[0].exec(s);
+        hit[1](mm[1] ?? '');
+        s = s.slice(mm[0].length).trim();
+    }
+    return out;
+}
+/** Matches stage and endpoint references against the plan. Stage numbers are 1-based; names match exactly. */
+function resolveSlo(p, plan) {
+    const { stageRef, endpointRef, includeWarmup, ...rest } = p;
+    const slo = { ...rest, excludeWarmup: plan.warmupMs > 0 && !includeWarmup };
+    if (stageRef !== undefined) {
+        const byName = plan.stageNames.indexOf(stageRef);
+        const n = /^\d+$/.test(stageRef) ? Number(stageRef) : NaN;
+        if (byName >= 0)
+            slo.stage = byName;
+        else if (n >= 1 && n <= plan.stageNames.length)
+            slo.stage = n - 1;
+        else {
+            throw new SloSyntaxError(`unknown stage "${stageRef}" (the run has ${plan.stageNames.length} stage${plan.stageNames.length === 1 ? '' : 's'}: ` +
+                `1..${plan.stageNames.length}, or by name: ${plan.stageNames.map((x) => `"${x}"`).join(', ')})`);
+        }
+    }
+    if (endpointRef !== undefined) {
+        const i = plan.endpointNames.indexOf(endpointRef);
+        if (i < 0)
+            throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
+        slo.endpoint = i;
+    }
+    return slo;
+}
+/**
+ * SLOs: a list of lines, or one block of text with a line each (as an action input gives them);
+ * blank lines and # comments are skipped. A bad line is named with its file line and what is wrong.
+ */
+function readSlos(r, v, 
+/** The config file, and the line of a key path in it, so a bad line is named by its file line. */
+cfg, plan) {
+    if (v === undefined || v === null)
+        return [];
+    const items = [];
+    if (typeof v === 'string') {
+        // A block scalar's content starts on the line after its key.
+        const base = cfg.lineOf?.(['slos']);
+        v.split('\n').forEach((text, k) => items.push({ text, path: ['slos'], line: base === undefined ? undefined : base + 1 + k }));
     }
     else {
-        const sa = [...at, 'schema'];
-        const so = r.object(v, sa, SCHEMA_KEYS);
-        const kinds = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline'].filter((k) => so[k] !== undefined);
-        if (kinds.length !== 1)
-            r.fail(sa, `expected exactly one of openapi:, metadata:, oip:, mlflow:, file: or inline:, got ${kinds.length ? kinds.join(', ') : 'none'}`);
-        const k = kinds[0];
-        const op = {
-            ...(so['method'] !== undefined ? { method: r.oneOf(String(so['method']).toUpperCase(), [...sa, 'method'], METHODS) } : {}),
-            ...(so['path'] !== undefined ? { path: readPath(r, so['path'], [...sa, 'path']) } : {}),
-        };
-        for (const extra of ['method', 'path']) {
-            if (so[extra] !== undefined && k !== 'openapi' && k !== 'file')
-                r.fail([...sa, extra], `only applies to openapi: and file: sources`);
+        r.list(v, ['slos']).forEach((item, i) => {
+            if (typeof item !== 'string')
+                r.fail(['slos', i], `expected an SLO line like "p99 < 100ms", got ${describeValue(item)}`);
+            items.push({ text: item, path: ['slos', i], line: cfg.lineOf?.(['slos', i]) });
+        });
+    }
+    const slos = [];
+    for (const { text, path, line } of items) {
+        const t = text.replace(/(^|\s)#.*$/, '').trim();
+        if (t === '')
+            continue;
+        try {
+            const slo = resolveSlo(parseSloLine(t), plan);
+            if (cfg.file && line !== undefined)
+                slo.source = { file: cfg.file, line };
+            slos.push(slo);
         }
-        if (so['version'] !== undefined && k !== 'oip')
-            r.fail([...sa, 'version'], 'only applies to oip: sources');
-        switch (k) {
-            case 'openapi':
-                sources = [{ kind: 'openapi', url: so['openapi'] === true ? '/openapi.json' : r.string(so['openapi'], [...sa, 'openapi']), ...op }];
-                break;
-            case 'metadata':
-                sources = [{ kind: 'rest-model-service', model: r.string(so['metadata'], [...sa, 'metadata']) }];
-                break;
-            case 'oip':
-                sources = [{ kind: 'oip', model: r.string(so['oip'], [...sa, 'oip']), ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}) }];
-                break;
-            case 'mlflow':
-                sources = [{ kind: 'mlflow-signature', file: resolve(baseDir, r.string(so['mlflow'], [...sa, 'mlflow'])) }];
-                break;
-            case 'file':
-                sources = [{ kind: 'file', file: resolve(baseDir, r.string(so['file'], [...sa, 'file'])), ...op }];
-                break;
-            default: {
-                const inline = so['inline'];
-                if (inline === null || typeof inline !== 'object')
-                    r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describe(inline)}`);
-                sources = [{ kind: 'inline', schema: inline }];
-            }
+        catch (e) {
+            if (!(e instanceof SloSyntaxError))
+                throw e;
+            const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
+            throw new ConfigError(`${where}: "${t}": ${e.message}`);
         }
     }
-    const wrap = preset?.wrap ?? (o['wrap'] === undefined ? 'none' : r.oneOf(o['wrap'], [...at, 'wrap'], [...BODY_WRAPS]));
-    return {
-        kind: 'generate',
-        sources,
-        count: o['generate'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
-        wrap,
-        batch: o['batch'] === undefined ? 1 : r.number(o['batch'], [...at, 'batch'], { integer: true, min: 1, max: 10_000 }),
-        where: r.locate([...at, 'schema']),
-    };
+    return slos;
 }
-/** A CSV file of recorded requests: a header row of field names, a row per body. */
-function readCsvFile(r, file, at) {
-    try {
-        const bodies = readCsvBodies(file);
-        if (bodies.length === 0)
-            r.fail(at, `${file} holds no rows after its header`);
-        return { kind: 'list', bodies, origin: file };
-    }
-    catch (e) {
-        if (e instanceof ConfigError)
-            throw e;
-        r.fail(at, e.message);
-    }
-}
-/** A JSONL file: one JSON body per non-empty line, each checked now so a bad line is named before the run. */
-function readBodiesFile(r, file, at) {
+
+// From a YAML file (and overrides from flags or action inputs) to one validated Plan. Here: reading the
+// file (keeping each key's line, for messages), applying the overrides, and putting the plan together.
+// Each section is read in a file of its own: service.ts, endpoints.ts, load.ts, monitors.ts, slo.ts.
+//
+//   service:   url: https://staging.example.com              (a running service)
+//              command: node server.ts --port {port}          (or a command to start; {port} = a free port)
+//              image: my/model:1, port: 8000                 (or a container; the port inside it)
+//              cwd, env, port, ready: {path, timeout, status}, on-exit: stop | continue
+//              env-file, args, cmd, entrypoint, cpus, memory, build, pull, engine   (containers)
+//   request:   {name, method, path, headers, body | bodies | schema, weight, expect-status}   (or requests: [...])
+//              preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
+//              schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
+//   load:      stages: [{duration, users, spawn-rate}]  pacing: 1/s | none           (closed model)
+//              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
+//   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
+//   monitors:  [{name, command, every, timeout}]  (commands that print a number, sampled during the load)
+//   warm-up, timeout, seed, output, progress-interval
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
+function readConfigFile(file) {
     let text;
     try {
         text = readFileSync(file, 'utf8');
     }
     catch (err) {
-        r.fail(at, `cannot read ${file}: ${err.code ?? String(err)}`);
+        throw new ConfigError(`cannot read config file ${file}: ${err.code ?? String(err)}`);
     }
-    const bodies = [];
-    text.split('\n').forEach((line, i) => {
-        const s = line.trim();
-        if (s === '')
-            return;
-        try {
-            JSON.parse(s);
-        }
-        catch (err) {
-            r.fail(at, `${file}:${i + 1} is not valid JSON (${err.message})`);
-        }
-        bodies.push(s);
-    });
-    if (bodies.length === 0)
-        r.fail(at, `${file} holds no request bodies (expected one JSON value per line)`);
-    return { kind: 'list', bodies, origin: file };
-}
-function readLoad(r, v) {
-    const at = ['load'];
-    if (v === undefined)
-        r.fail(at, 'missing: the load to apply, e.g. load: {stages: [{duration: 30s, users: 5, spawn-rate: 1}]}');
-    const o = r.object(v, at, LOAD_KEYS);
-    if (o['stages'] === undefined)
-        r.fail([...at, 'stages'], 'missing: a list of stages, e.g. [{duration: 30s, users: 5}] or [{duration: 30s, rate: 10}]');
-    const stages = r.list(o['stages'], [...at, 'stages'], 1);
-    // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
-    const kinds = stages.map((s, i) => {
-        // Only the model is decided here; each model's reader then checks its own keys.
-        const st = r.object(s, [...at, 'stages', i], Object.keys((s ?? {})));
-        const hasUsers = st['users'] !== undefined;
-        const hasRate = st['rate'] !== undefined;
-        if (hasUsers === hasRate) {
-            r.fail([...at, 'stages', i], hasUsers ? 'a stage has either users: (closed model) or rate: (open model), not both' : 'expected users: (closed model) or rate: (open model)');
-        }
-        return hasUsers ? 'closed' : 'open';
-    });
-    const model = kinds[0];
-    kinds.forEach((k, i) => {
-        if (k !== model)
-            r.fail([...at, 'stages', i], `this stage uses ${k === 'closed' ? 'users' : 'rate'} but the first uses ${model === 'closed' ? 'users' : 'rate'}: all stages must use the same model`);
-    });
-    if (model === 'closed') {
-        if (o['max-in-flight'] !== undefined)
-            r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
-        return {
-            model: 'closed',
-            perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
-            stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i])),
-        };
+    const lineCounter = new distExports$1.LineCounter();
+    const doc = distExports$1.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
     }
-    if (o['pacing'] !== undefined)
-        r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
-    return {
-        model: 'open',
-        maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
-        stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i])),
+    const raw = doc.toJS() ?? {};
+    // The line of a key path: of the key itself in a mapping (a block value starts on the next line),
+    // of the item in a list, of the document at the top.
+    const lineOf = (path) => {
+        let node = doc.contents;
+        if (path.length > 0) {
+            const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+            const last = path[path.length - 1];
+            if (distExports$1.isMap(parent))
+                node = parent.items.find((it) => String(distExports$1.isScalar(it.key) ? it.key.value : it.key) === String(last))?.key;
+            else if (distExports$1.isSeq(parent) && typeof last === 'number')
+                node = parent.items[last];
+            else
+                node = undefined;
+        }
+        return distExports$1.isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
     };
-}
-/** "1/s" (per user), "30/m", "none" (no wait), or a bare number per second. */
-function readPacing(r, v, at) {
-    // From a flag or an action input a bare number arrives as a string.
-    if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v))
-        v = Number(v);
-    if (v === 'none' || v === 0)
-        return 0;
-    if (typeof v === 'number')
-        return r.number(v, at, { above: 0 });
-    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*\/\s*(s|m|h)\s*$/.exec(v) : null;
-    if (!m)
-        r.fail(at, `expected requests per user like 1/s or 30/m, or none, got ${describe(v)}`);
-    const per = { s: 1, m: 60, h: 3600 }[m[2]];
-    const rate = Number(m[1]) / per;
-    if (rate <= 0)
-        r.fail(at, 'must be above 0 (use none for no wait)');
-    return rate;
-}
-function readUserStage(r, v, at) {
-    const o = r.object(v, at, USER_STAGE_KEYS);
-    if (o['duration'] === undefined)
-        r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
-    const users = r.number(o['users'], [...at, 'users'], { integer: true, min: 0, max: 100_000 });
-    return {
-        name: o['name'] === undefined ? `${users} user${users === 1 ? '' : 's'}` : r.string(o['name'], [...at, 'name']),
-        durationMs: r.duration(o['duration'], [...at, 'duration']),
-        users,
-        // locust's default spawn rate is 1 user/s; users would then ramp slowly, so default to all at once.
-        spawnRate: o['spawn-rate'] === undefined ? Math.max(1, users) * 1000 : r.number(o['spawn-rate'], [...at, 'spawn-rate'], { above: 0 }),
+    const locate = (path) => {
+        // The deepest key that exists along the path gives the line.
+        for (let n = path.length; n >= 0; n--) {
+            const line = lineOf(path.slice(0, n));
+            if (line !== undefined)
+                return `${file}:${line} ${formatPath(path)}`;
+        }
+        return `${file} ${formatPath(path)}`;
     };
+    if (typeof raw !== 'object' || Array.isArray(raw))
+        throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describeValue(raw)}`);
+    return { raw: raw, locate, baseDir: dirname(resolve(file)), file, lineOf };
 }
-function readRateStage(r, v, at) {
-    const o = r.object(v, at, RATE_STAGE_KEYS);
-    if (o['duration'] === undefined)
-        r.fail([...at, 'duration'], 'missing: how long the stage lasts, e.g. 30s');
-    const rate = r.number(o['rate'], [...at, 'rate'], { min: 0, max: 10_000_000 });
-    const ramp = o['ramp'] === undefined ? false : r.boolean(o['ramp'], [...at, 'ramp']);
-    return {
-        name: o['name'] === undefined ? `${ramp ? 'ramp to ' : ''}${rate}/s` : r.string(o['name'], [...at, 'name']),
-        durationMs: r.duration(o['duration'], [...at, 'duration']),
-        rate,
-        ramp,
+/** A config with no file: only overrides (e.g. `loadgate run --url ... --rate ...`). */
+function emptyConfig(baseDir = process.cwd()) {
+    return { raw: {}, locate: (p) => `config ${formatPath(p)}`, baseDir };
+}
+/** Applies overrides onto the raw config; errors at or under an overridden path name its origin. */
+function applyOverrides(cfg, overrides) {
+    if (overrides.length === 0)
+        return cfg;
+    const raw = structuredClone(cfg.raw);
+    for (const o of overrides)
+        setIn(raw, o.path, o.value);
+    const locate = (path) => {
+        for (let i = overrides.length - 1; i >= 0; i--) {
+            const o = overrides[i];
+            if (o.origin === undefined)
+                continue;
+            if (o.path.length <= path.length && o.path.every((p, j) => p === path[j]))
+                return `${o.origin} (${formatPath(path)})`;
+        }
+        return cfg.locate(path);
     };
+    // A value an override set has no line in the file.
+    const overridden = (path) => overrides.some((o) => o.path.length <= path.length && o.path.every((p, j) => p === path[j]));
+    const lineOf = cfg.lineOf ? (path) => (overridden(path) ? undefined : cfg.lineOf(path)) : undefined;
+    return { ...cfg, raw, locate, ...(lineOf ? { lineOf } : {}) };
+}
+function setIn(obj, path, value) {
+    let cur = obj;
+    for (let i = 0; i < path.length - 1; i++) {
+        const k = path[i];
+        const next = cur[k];
+        if (next === null || typeof next !== 'object')
+            cur[k] = typeof path[i + 1] === 'number' ? [] : {};
+        cur = cur[k];
+    }
+    cur[path[path.length - 1]] = value;
+}
+function buildPlan(cfg) {
+    const r = new Reader(cfg.locate);
+    const top = r.object(cfg.raw, [], TOP_KEYS);
+    const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir);
+    const service = readService(r, top['service'], cfg.baseDir, readyPath);
+    const load = readLoad(r, top['load']);
+    const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
+    const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
+    if (warmupMs >= totalMs)
+        r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
+    const slos = readSlos(r, top['slos'], cfg, {
+        stageNames: load.stages.map((st) => st.name),
+        endpointNames: endpoints.map((e) => e.name),
+        warmupMs,
+    });
+    const plan = {
+        service: service.service,
+        readiness: service.readiness,
+        endpoints,
+        load,
+        monitors: readMonitors(r, top['monitors']),
+        slos,
+        warmupMs,
+        timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
+        seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
+        // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
+        // any tool's output flag, is relative to where loadgate runs.
+        outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
+        progressIntervalMs: top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
+        baseDir: cfg.baseDir,
+        ...(cfg.file ? { configPath: cfg.file } : {}),
+    };
+    return plan;
 }
 
-// What a setting given outside the file (a CLI flag, an action input) does to the sections of the file it
-// replaces: one set of rules for both front ends, which only translate their names into these calls.
+// How the text of a setting given outside the file becomes config values: the `read` column of the
+// settings table. A flag and an input arrive as text (a repeated flag as several); most are set as they
+// are and checked by the plan like the file's own values. A few have a shape of their own (JSON, KEY=value
+// lines, a YAML list of stages, "METHOD /path", one SLO a line), read here so that an error names the
+// setting, and the line within it, where the plan could only name the config key.
+/** Readings whose text may span lines: an input of these is read untrimmed, so line numbers match what was written. */
+function readsLines(reading) {
+    return reading === 'json' || reading === 'env' || reading === 'stages' || reading === 'list';
+}
+/**
+ * The overrides one setting makes at its path: each names `name` (the flag or input, as messages say it)
+ * as its origin. `fail` throws the front end's error.
+ */
+function settingValues(reading, path, value, name, fail) {
+    const text = typeof value === 'string' ? value : value.join('\n');
+    const at = (v, p = path, origin = name) => ({ path: p, value: v, origin });
+    switch (reading) {
+        case 'text':
+            return [at(text)];
+        case 'json':
+            try {
+                return [at(JSON.parse(text))];
+            }
+            catch (e) {
+                return fail(`${name}: not valid JSON (${e.message})`);
+            }
+        case 'env':
+            return [at(envLines(text, name, fail))];
+        case 'stages':
+            return [at(stageList(text, name, fail))];
+        case 'endpoint': {
+            const e = parseEndpoint(text);
+            if (!e)
+                return fail(`${name}: expected "METHOD /path" like "POST /predict", got "${text.trim()}"`);
+            // The path lands at this setting's path, the method beside it.
+            return [...(e.method ? [at(e.method, [...path.slice(0, -1), 'method'])] : []), at(e.path)];
+        }
+        case 'list': {
+            // Each item is set on its own, so an error the plan finds (an unknown stage) names the item's line.
+            const items = typeof value === 'string' ? lineItems(value) : value.map((t) => ({ text: t }));
+            const origin = (line) => (line === undefined ? name : `${name} line ${line}`);
+            return [{ path, value: [] }, ...items.map((it, i) => at(it.text, [...path, i], origin(it.line)))];
+        }
+    }
+}
+/** "POST /predict", or "/predict" (the method then follows from the body); undefined if it is neither. */
+function parseEndpoint(text) {
+    const m = /^\s*(?:([A-Za-z]+)\s+)?(\/\S*)\s*$/.exec(text);
+    return m ? { ...(m[1] ? { method: m[1].toUpperCase() } : {}), path: m[2] } : undefined;
+}
+/** KEY=value lines; blank lines and # comments are skipped. */
+function envLines(text, name, fail) {
+    const env = {};
+    text.split('\n').forEach((raw, k) => {
+        const line = raw.replace(/\r$/, '');
+        if (line.trim() === '' || line.trim().startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const key = eq < 0 ? '' : line.slice(0, eq).trim();
+        if (eq < 0 || key === '')
+            fail(`${name} line ${k + 1}: expected KEY=value, got "${line.trim()}"`);
+        env[key] = line.slice(eq + 1);
+    });
+    return env;
+}
+/** A YAML list, shaped like the config's load.stages (the plan checks each stage). */
+function stageList(text, name, fail) {
+    const lineCounter = new distExports$1.LineCounter();
+    const doc = distExports$1.parseDocument(text, { lineCounter, prettyErrors: false });
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        fail(`${name} line ${lineCounter.linePos(e.pos[0]).line}: invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+    const v = doc.toJS();
+    if (!Array.isArray(v) || v.length === 0) {
+        fail(`${name}: expected a YAML list of stages, like "- {duration: 30s, users: 5}" or "[{duration: 30s, rate: 10}]"`);
+    }
+    return v;
+}
+/** The lines that say something, with their line numbers: blank lines and # comments are skipped. */
+function lineItems(text) {
+    return text.split('\n').flatMap((raw, k) => {
+        const t = raw.replace(/(^|\s)#.*$/, '').trim();
+        return t === '' ? [] : [{ text: t, line: k + 1 }];
+    });
+}
+
+// Every setting that can come from outside the config file, declared once: where it lands in the config,
+// its CLI flag and its action input, how its text is read, what it excludes and what it needs. The CLI and
+// the action only translate their names through this table; the rules that apply it live in overrides.ts,
+// and the CLI's usage, action.yml's inputs and the README's tables are written from it (npm run docs).
+// A new setting is one row. Two hand-written mappers stood here before, and drifted twice (b2305ca).
+const seconds = (ms) => `${ms / 1000}s`;
+/** In table order: overrides are made, and the usage and docs list them, in this order. */
+const SETTINGS = {
+    'service-url': {
+        path: ['service', 'url'], flag: 'url', input: 'service-url', read: 'text', arg: 'URL',
+        gives: 'service', reshapes: 'service',
+        about: 'a service that is already running (a deployed staging service), e.g. https://staging.example.com: nothing is started',
+    },
+    'service-command': {
+        path: ['service', 'command'], flag: 'command', input: 'service-command', read: 'text',
+        arg: 'CMD', gives: 'service', reshapes: 'service',
+        excludes: ['service-url'], why: 'test a running service, or start one',
+        about: 'a command that starts the service, run through the shell, e.g. "python -m uvicorn app:app --port {port}"; ' +
+            '{port} becomes a free port',
+    },
+    'service-image': {
+        path: ['service', 'image'], flag: 'image', input: 'service-image', read: 'text', arg: 'IMAGE',
+        gives: 'service', reshapes: 'service',
+        excludes: ['service-url', 'service-command'],
+        why: 'the service is a running one, a command to start or an image to run',
+        needsWithoutFile: ['service-port'],
+        about: 'a container image to run as the service (removed at the end)',
+    },
+    'service-port': {
+        path: ['service', 'port'], flag: 'port', input: 'service-port', read: 'text', arg: 'N',
+        about: 'the port the service listens on: inside the container for an image, or for a command that cannot take {port}',
+    },
+    'service-env': {
+        path: ['service', 'env'], input: 'service-env', read: 'env', arg: 'KEY=value',
+        about: 'environment variables for the service, one KEY=value a line',
+    },
+    'service-cpus': {
+        path: ['service', 'cpus'], input: 'service-cpus', read: 'text', arg: 'N',
+        about: 'CPU limit for the service container, e.g. 2 or 500m',
+    },
+    'service-memory': {
+        path: ['service', 'memory'], input: 'service-memory', read: 'text', arg: 'SIZE',
+        about: 'memory limit for the service container, e.g. 2g',
+    },
+    'ready-path': {
+        path: ['service', 'ready', 'path'], flag: 'ready-path', input: 'service-ready', read: 'text',
+        arg: 'PATH', reshapes: 'ready', default: '/',
+        about: 'the path that answers 2xx once the service is ready, e.g. /health (a preset knows its own)',
+    },
+    'ready-timeout': {
+        path: ['service', 'ready', 'timeout'], flag: 'ready-timeout', read: 'text', arg: 'D',
+        reshapes: 'ready', default: seconds(DEFAULTS.readyTimeoutMs),
+        about: 'how long the service has to become ready',
+    },
+    endpoint: {
+        path: ['request', 'path'], input: 'endpoint', read: 'endpoint', arg: 'METHOD /path',
+        gives: 'request', reshapes: 'request',
+        about: 'the request to load-test, as "METHOD /path", e.g. "POST /predict" (or use preset and model)',
+    },
+    path: {
+        path: ['request', 'path'], flag: 'path', read: 'text', arg: 'PATH', gives: 'request', reshapes: 'request',
+        about: 'the request path',
+    },
+    method: {
+        path: ['request', 'method'], flag: 'method', read: 'text', arg: 'METHOD', reshapes: 'request',
+        about: 'the request method (default POST with a body, else GET)',
+    },
+    body: {
+        path: ['request', 'body'], flag: 'body', input: 'body', read: 'json', arg: 'JSON', reshapes: 'request-body',
+        about: 'a fixed JSON request body',
+    },
+    bodies: {
+        path: ['request', 'bodies'], flag: 'bodies', read: 'text', arg: 'FILE', reshapes: 'request-body',
+        excludes: ['body'],
+        about: 'a JSONL or CSV file of request bodies',
+    },
+    schema: {
+        path: ['request', 'schema'], flag: 'schema', input: 'schema', read: 'text', arg: 'FILE|auto',
+        reshapes: 'request-body',
+        excludes: ['body', 'bodies'], why: 'bodies are given, or generated from a schema',
+        about: "where the bodies' JSON Schema comes from: auto (the preset's server) or a file (JSON Schema, OpenAPI, MLflow MLmodel); " +
+            'valid random bodies are generated from it',
+    },
+    preset: {
+        path: ['request', 'preset'], flag: 'preset', input: 'preset', read: 'text', arg: 'NAME',
+        gives: 'request', reshapes: 'request',
+        about: `the model server, which knows the predict path, readiness and schema: ${PRESETS.map((p) => p.name).join(', ')}`,
+    },
+    model: {
+        path: ['request', 'model'], flag: 'model', input: 'model', read: 'text', arg: 'NAME', reshapes: 'request',
+        about: "the model's name on the preset's server",
+    },
+    generate: {
+        path: ['request', 'generate'], flag: 'generate', read: 'text', arg: 'N', reshapes: 'request',
+        default: String(DEFAULT_CORPUS_SIZE),
+        about: 'how many bodies to generate before the load',
+    },
+    users: {
+        path: ['load', 'stages', 0, 'users'], flag: 'users', input: 'users', read: 'text', arg: 'N',
+        gives: 'load', reshapes: 'stages',
+        note: 'closed model', needs: ['duration'],
+        about: 'one stage of this many users (closed model)',
+    },
+    'spawn-rate': {
+        path: ['load', 'stages', 0, 'spawn-rate'], flag: 'spawn-rate', read: 'text', arg: 'R',
+        reshapes: 'stages', default: 'all at once',
+        needs: ['users'],
+        about: 'users started per second',
+    },
+    rate: {
+        path: ['load', 'stages', 0, 'rate'], flag: 'rate', input: 'rate', read: 'text', arg: 'R',
+        gives: 'load', reshapes: 'stages',
+        note: 'open model', needs: ['duration'], excludes: ['users'],
+        about: 'one stage at this many requests per second (open model)',
+    },
+    duration: {
+        path: ['load', 'stages', 0, 'duration'], flag: 'duration', input: 'duration', read: 'text',
+        arg: 'D', reshapes: 'stages',
+        needs: ['users', 'rate'], example: '30s',
+        about: 'how long the one stage of users or rate lasts, e.g. 30s or 2m',
+    },
+    stages: {
+        path: ['load', 'stages'], input: 'stages', read: 'stages', arg: 'YAML', gives: 'load', reshapes: 'stages',
+        excludes: ['users', 'rate'], why: 'give the stages, or one stage of users or of rate',
+        about: "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), " +
+            'e.g. "- {duration: 30s, users: 5, spawn-rate: 1}" or "- {duration: 1m, rate: 50}"',
+    },
+    pacing: {
+        path: ['load', 'pacing'], flag: 'pacing', input: 'pacing', read: 'text', arg: 'P', default: 'none',
+        about: "requests per second per user with users stages, e.g. 1/s (locust's constant_throughput(1)) or 30/m, or none for no wait",
+    },
+    'max-in-flight': {
+        path: ['load', 'max-in-flight'], flag: 'max-in-flight', input: 'max-in-flight', read: 'text',
+        arg: 'N', default: String(DEFAULTS.maxInFlight),
+        about: 'with rate stages, at most this many requests in flight at once',
+    },
+    slos: {
+        path: ['slos'], flag: 'slo', input: 'slos', read: 'list', arg: 'LINE',
+        about: 'service level objectives (replacing the file\'s), e.g. "p99 < 100ms", "errors == 0" or "error-rate < 0.1% in stage 2"',
+    },
+    'warm-up': {
+        path: ['warm-up'], flag: 'warm-up', input: 'warm-up', read: 'text', arg: 'D',
+        about: 'leave the first part of the run out of the SLOs, e.g. 10s',
+    },
+    timeout: {
+        path: ['timeout'], flag: 'timeout', input: 'timeout', read: 'text', arg: 'D', default: seconds(DEFAULTS.timeoutMs),
+        about: 'per-request timeout',
+    },
+    seed: {
+        path: ['seed'], flag: 'seed', read: 'text', arg: 'N', default: String(DEFAULTS.seed),
+        about: 'random seed (generated bodies, the request mix)',
+    },
+    output: {
+        path: ['output'], flag: 'out', input: 'report-dir', read: 'text', arg: 'DIR', default: DEFAULTS.output,
+        about: 'the folder for the reports (HTML, CSV, JSON, JUnit, Markdown)',
+    },
+    'progress-interval': {
+        path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D',
+        default: seconds(DEFAULTS.progressIntervalMs),
+        about: 'how often a progress line is printed',
+    },
+};
+const SETTING_NAMES = Object.keys(SETTINGS);
+function setting(name) {
+    return SETTINGS[name];
+}
+/** Its name on one side (the flag or the input), if that side has it. */
+function nameOn(side, name) {
+    return setting(name)[side];
+}
+/** The settings a side has, in table order. */
+function settingsOn(side) {
+    return SETTING_NAMES.filter((n) => nameOn(side, n) !== undefined);
+}
+/** The settings it excludes, whichever row declared the pair, in table order. */
+function excludedBy(name) {
+    const own = setting(name).excludes ?? [];
+    const declares = (n) => (setting(n).excludes ?? []).some((x) => x === name);
+    return SETTING_NAMES.filter((n) => n !== name && (own.includes(n) || declares(n)));
+}
+/** A list as a sentence says it: "a", "a or b", "a, b or c". */
+function listOf(items, conjunction) {
+    if (items.length <= 1)
+        return items[0] ?? '';
+    return `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
+}
+/** What a side's docs say of a setting: its line, what it needs and excludes (as that side names them), its default. */
+function describeSetting(name, side, opts) {
+    const s = setting(name);
+    const term = (n) => (`--${nameOn(side, n)}` );
+    const onSide = (ns) => (ns ?? []).filter((n) => nameOn(side, n) !== undefined).map((n) => term(n));
+    const needs = onSide(s.needs);
+    const needsWithoutFile = onSide(s.needsWithoutFile);
+    const excludes = onSide(excludedBy(name));
+    return [
+        s.about,
+        ...(s.read === 'list' ? ['repeat the flag for several' ] : []),
+        ...(needs.length > 0 ? [`needs ${listOf(needs, 'or')}`] : []),
+        ...(needsWithoutFile.length > 0 ? [`needs ${listOf(needsWithoutFile, 'or')} without a config file`] : []),
+        ...(excludes.length > 0 ? [`excludes ${listOf(excludes, 'and')}`] : []),
+        ...(s.default !== undefined ? [`default ${s.default}`] : []),
+    ].join('; ');
+}
+
+// What settings given outside the file (CLI flags, action inputs) do to the config: one set of rules for
+// both front ends, driven by the table in settings.ts. A front end only says which side it is (its names
+// are flags or inputs) and which error it throws; the checks (what excludes what, what needs what), the
+// reshaping of the file's sections and the wording of every message are here, once.
 // Each reshape carries no origin (an error in what the file still says points at the file); each value
 // set carries the flag or input it came from.
+/** The settings given, from a lookup by the side's own names (undefined = not given). */
+function givenOn(side, lookup) {
+    const given = {};
+    for (const n of settingsOn(side)) {
+        const v = lookup(nameOn(side, n));
+        if (v !== undefined)
+            given[n] = v;
+    }
+    return given;
+}
+/**
+ * The overrides the given settings make on the raw config, in table order: before the first value of a
+ * section that a setting replaces, the section is reshaped (without an origin), then each setting's
+ * values are set under its name.
+ */
+function settingOverrides(given, raw, fe) {
+    const names = SETTING_NAMES.filter((n) => given[n] !== undefined);
+    checkCombination(names, fe);
+    const read = (n) => settingValues(setting(n).read, setting(n).path, given[n], named(fe.side, n), (m) => fail(fe, m));
+    const values = new Map(names.map((n) => [n, read(n)]));
+    const o = [];
+    const reshaped = new Set();
+    for (const n of names) {
+        const r = setting(n).reshapes;
+        // The request's two reshapes are one: the file's one request, without its body if a body is given.
+        const key = r === 'request-body' ? 'request' : r;
+        if (r !== undefined && key !== undefined && !reshaped.has(key)) {
+            reshaped.add(key);
+            o.push(...reshapeFor(r, n, names, raw, [...values.values()].flat(), fe));
+        }
+        o.push(...values.get(n));
+    }
+    return o;
+}
+/** Without a config file: the message naming what is missing for a run (one setting of each part), or undefined. */
+function missingWithoutFile(given, side) {
+    const has = (n) => given[n] !== undefined;
+    const all = settingsOn(side);
+    const missing = [];
+    const parts = new Set();
+    for (const n of all) {
+        const s = setting(n);
+        if (s.gives !== undefined && !parts.has(s.gives)) {
+            parts.add(s.gives);
+            const alternatives = all.filter((m) => setting(m).gives === s.gives);
+            if (!alternatives.some(has))
+                missing.push(alternativesText(alternatives, side));
+        }
+        const needs = onSide(side, s.needsWithoutFile);
+        if (has(n) && needs.length > 0 && !needs.some(has))
+            missing.push(`${terms(side, needs, 'or')} (for ${term(side, n)})`);
+    }
+    if (missing.length === 0)
+        return undefined;
+    return `without ${side === 'flag' ? '--config' : 'a config file (input "config")'}, give ${missing.join('; ')}`;
+}
+/** "--url or --command, or --image with --port": alternatives with what each needs, those needing the same together. */
+function alternativesText(names, side) {
+    const needsOf = (n) => onSide(side, [...(setting(n).needs ?? []), ...(setting(n).needsWithoutFile ?? [])]);
+    const runs = [];
+    for (const n of names) {
+        const needs = needsOf(n);
+        const last = runs[runs.length - 1];
+        if (last && last.needs.join() === needs.join())
+            last.names.push(n);
+        else
+            runs.push({ names: [n], needs });
+    }
+    return runs.map((r) => terms(side, r.names, 'or') + (r.needs.length > 0 ? ` with ${terms(side, r.needs, 'or')}` : '')).join(', or ');
+}
+/** Settings given together that exclude each other, or one given without what it needs. */
+function checkCombination(names, fe) {
+    const given = (n) => names.includes(n);
+    for (const n of names) {
+        for (const other of excludedBy(n)) {
+            // Each pair once, named in table order, with the reason its declaring row gives.
+            if (!given(other) || SETTING_NAMES.indexOf(other) > SETTING_NAMES.indexOf(n))
+                continue;
+            const why = (setting(n).excludes ?? []).some((x) => x === other) ? setting(n).why : setting(other).why;
+            fail(fe, `${bothNamed(fe.side, other, n)} exclude each other${why ? `: ${why}` : ''}`);
+        }
+    }
+    for (const n of names) {
+        const needs = onSide(fe.side, setting(n).needs);
+        if (needs.length === 0 || needs.some(given))
+            continue;
+        const example = needs.length === 1 ? setting(needs[0]).example : undefined;
+        const written = fe.side === 'flag' ? `${term(fe.side, needs[0])} ${example}` : example;
+        const eg = example === undefined ? '' : ` (e.g. ${written})`;
+        fail(fe, `${named(fe.side, n)} needs ${anyNamed(fe.side, needs)}${eg}`);
+    }
+}
+/** The reshape `r` before the first of its settings (`first`) lands; `values` are all the values being set. */
+function reshapeFor(r, first, names, raw, values, fe) {
+    switch (r) {
+        case 'service':
+            return serviceReshape(raw, setting(first).path.at(-1));
+        case 'ready':
+            return readyReshape(raw);
+        case 'request':
+        case 'request-body':
+            if (raw['requests'] !== undefined) {
+                const what = `${named(fe.side, first)} applies to a config with one request:`;
+                fail(fe, `${what}, but this one has requests: (edit the file instead)`);
+            }
+            return [requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body'))];
+        case 'stages':
+            return [loadReshape(raw, firstStageHasUsers(values))];
+    }
+}
+function fail(fe, message) {
+    throw new fe.error(message);
+}
+/** As a list names it: `--users`, `users`. */
+function term(side, n) {
+    return side === 'flag' ? `--${nameOn(side, n)}` : nameOn(side, n);
+}
+/** `--users or --rate`, `users or rate`. */
+function terms(side, ns, conjunction) {
+    return listOf(ns.map((n) => term(side, n)), conjunction);
+}
+/** The settings of a list (a row's needs) that the side has. */
+function onSide(side, ns) {
+    return (ns ?? []).filter((n) => nameOn(side, n) !== undefined);
+}
+/** As a message names it: `--users`, `input "users"`. */
+function named(side, n) {
+    return side === 'flag' ? term(side, n) : `input "${nameOn(side, n)}"`;
+}
+/** `--users (closed model) and --rate (open model)`, `inputs "users" (closed model) and "rate" (open model)`. */
+function bothNamed(side, a, b) {
+    const note = (n) => (setting(n).note ? ` (${setting(n).note})` : '');
+    const one = (n) => (side === 'flag' ? term(side, n) : `"${nameOn(side, n)}"`) + note(n);
+    return `${side === 'flag' ? '' : 'inputs '}${one(a)} and ${one(b)}`;
+}
+/** `--users or --rate`, `input "users" or "rate"`. */
+function anyNamed(side, ns) {
+    return side === 'flag' ? terms(side, ns, 'or') : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
+}
+/** Whether the stages being set start with users (closed model) rather than rate. */
+function firstStageHasUsers(values) {
+    for (const v of values) {
+        const p = v.path;
+        if (p[0] !== 'load' || p[1] !== 'stages')
+            continue;
+        if (p.length === 4 && p[2] === 0 && p[3] === 'users')
+            return true;
+        if (p.length === 2 && Array.isArray(v.value))
+            return mapping(v.value[0])['users'] !== undefined;
+    }
+    return false;
+}
 function mapping(v) {
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : {};
 }
@@ -12661,29 +13011,20 @@ function mapping(v) {
  *   `build:`, which would build the file's Dockerfile and tag it as the image given here.
  * Anything else in the file's service is replaced, keeping its readiness.
  */
-function serviceOverrides(raw, kind, value, origin) {
+function serviceReshape(raw, kind) {
     const service = mapping(raw['service']);
     const keepReady = service['ready'] !== undefined ? { ready: service['ready'] } : {};
-    const o = [];
     if (kind === 'url' || service[kind] === undefined)
-        o.push({ path: ['service'], value: keepReady });
-    else if (kind === 'image' && service['build'] !== undefined) {
-        o.push({ path: ['service'], value: Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')) });
+        return [{ path: ['service'], value: keepReady }];
+    if (kind === 'image' && service['build'] !== undefined) {
+        return [{ path: ['service'], value: Object.fromEntries(Object.entries(service).filter(([k]) => k !== 'build')) }];
     }
-    o.push({ path: ['service', kind], value, origin });
-    return o;
+    return [];
 }
-/** The readiness path or timeout from outside: merged into the file's `ready:` (its short form `ready: /path` expanded first). */
-function readyOverrides(raw, given) {
+/** A readiness path or timeout from outside merges into the file's `ready:`, its short form `ready: /path` expanded. */
+function readyReshape(raw) {
     const ready = mapping(raw['service'])['ready'];
-    const o = [];
-    if (typeof ready === 'string' && (given.path || given.timeout))
-        o.push({ path: ['service', 'ready'], value: { path: ready } });
-    if (given.path)
-        o.push({ path: ['service', 'ready', 'path'], value: given.path[0], origin: given.path[1] });
-    if (given.timeout)
-        o.push({ path: ['service', 'ready', 'timeout'], value: given.timeout[0], origin: given.timeout[1] });
-    return o;
+    return typeof ready === 'string' ? [{ path: ['service', 'ready'], value: { path: ready } }] : [];
 }
 /** The file's one request, kept for settings given outside it; without its body when a new body replaces it. */
 function requestReshape(raw, replacesBody) {
@@ -24241,13 +24582,13 @@ class Recorder {
     lastWindow = { rps: 0, p95: null };
     /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
     apart;
-    constructor(segmentCount, endpointNames, probe, withSendLag, apart = []) {
+    constructor(segmentCount, endpointNames, probe, options) {
         this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
         this.endpointNames = endpointNames;
-        this.apart = apart;
+        this.apart = options.invalid ?? [];
         this.probe = probe;
-        this.sendLag = withSendLag ? newHistogram() : undefined;
-        this.serviceTime = withSendLag ? newHistogram() : undefined;
+        this.sendLag = options.sendLag ? newHistogram() : undefined;
+        this.serviceTime = options.sendLag ? newHistogram() : undefined;
     }
     /**
      * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
@@ -24404,199 +24745,321 @@ function round3(x) {
     return Math.round(x * 1000) / 1000;
 }
 
-// One connection and the request on it. A Slot wraps an undici Client (one keep-alive connection,
-// no pipelining) and is its own dispatch handler, so a request allocates no promise, stream or
-// closure: at tens of thousands of requests per second on one core, that is the difference
-// between measuring the service and measuring the generator.
-//
-// The engine uses this undici Slot for https:// targets (and when asked to); plain http:// goes
-// through H1Slot (h1.ts), which does the same job with half the CPU per request (bench/README.md).
-/** The first bytes of a failing response body kept for the failures table. */
-const SAMPLE_BYTES = 512;
-/** Reasons the engine aborts a request itself. */
-class RequestTimeout extends Error {
-    name = 'RequestTimeout';
+// Load shapes as pure functions of elapsed time: how many users should be running (closed model),
+// and when the n-th request is due (open model). The drivers (closed.ts, open.ts) only ask these
+// questions, and the engine asks which span of the run an instant falls in.
+function stageSpans(stages) {
+    const spans = [];
+    let t = 0;
+    stages.forEach((s, index) => {
+        spans.push({ index, startMs: t, endMs: t + s.durationMs });
+        t += s.durationMs;
+    });
+    return spans;
 }
-class RunStopped extends Error {
-    name = 'RunStopped';
+function totalDurationMs(stages) {
+    return stages.reduce((sum, s) => sum + s.durationMs, 0);
 }
-class Slot {
-    client;
-    busy = false;
-    // The request in flight:
-    endpoint = 0;
-    segment = 0;
-    sentAt = 0; // ms, actual send
-    intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
-    ok = () => true;
-    check;
-    // The whole body of a successful response, kept only when it is to be checked.
-    body = null;
-    status = 0;
-    statusOk = true;
-    bytes = 0;
-    sample = null;
-    sampleBytes = 0;
-    controller = null;
-    abortReason = null;
-    listener;
-    now;
-    constructor(origin, timeoutMs, listener, now) {
-        // Our own sweeper enforces the whole-request timeout; undici's per-phase timers are a backstop.
-        this.client = new undiciExports.Client(origin, {
-            pipelining: 1,
-            connect: { timeout: timeoutMs },
-            headersTimeout: timeoutMs + 1000,
-            bodyTimeout: timeoutMs + 1000,
-            keepAliveTimeout: 30_000,
-        });
-        this.listener = listener;
-        this.now = now;
-    }
-    send(ep, segment, intendedAt) {
-        this.busy = true;
-        this.endpoint = ep.index;
-        this.segment = segment;
-        this.intendedAt = intendedAt;
-        this.ok = ep.ok;
-        this.check = ep.check;
-        this.body = null;
-        this.status = 0;
-        this.statusOk = true;
-        this.bytes = 0;
-        this.sample = null;
-        this.sampleBytes = 0;
-        this.controller = null;
-        this.abortReason = null;
-        this.sentAt = this.now();
-        try {
-            this.client.dispatch({ path: ep.path, method: ep.method, headers: ep.headers, body: ep.nextBody() }, this);
+function segmentsOf(stages, warmupMs) {
+    const out = [];
+    for (const sp of stageSpans(stages)) {
+        if (warmupMs > sp.startMs && warmupMs < sp.endMs) {
+            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: warmupMs, warmup: true });
+            out.push({ index: out.length, stage: sp.index, startMs: warmupMs, endMs: sp.endMs, warmup: false });
         }
-        catch (err) {
-            this.finishError(err);
+        else {
+            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: sp.endMs, warmup: sp.endMs <= warmupMs });
         }
     }
-    /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
-    abort(reason) {
-        if (!this.busy)
+    return out;
+}
+/**
+ * The index of the span holding `elapsedMs` (the last one once the run is over), by linear scan:
+ * spans are few. Stage spans give the stage running; segments, the segment a request counts in.
+ */
+function spanIndexAt(spans, elapsedMs) {
+    for (const s of spans)
+        if (elapsedMs < s.endMs)
+            return s.index;
+    return spans.length - 1;
+}
+/**
+ * The closed model: the planned number of users at `elapsedMs`; 0 once the last stage has ended.
+ *
+ * Within a stage that starts at s with c0 users and targets T at spawn rate r, users change one at a
+ * time, the first at once and the k-th at s + k/r (as locust's spawner does), until T is reached:
+ *   users(t) = c0 + sign(T - c0) * min(|T - c0|, floor((t - s) * r) + 1)      for s <= t < s + d
+ * The count reached at the end of a stage (T, or less if the spawn rate was too slow) carries into the next.
+ */
+function usersAt(stages, elapsedMs) {
+    const starts = usersAtStageStarts(stages);
+    let s = 0;
+    for (let i = 0; i < stages.length; i++) {
+        const st = stages[i];
+        if (elapsedMs < s + st.durationMs)
+            return usersWithinStage(starts[i], st, elapsedMs - s);
+        s += st.durationMs;
+    }
+    return 0;
+}
+/** Users at the start of each stage, given that the run starts with none. */
+function usersAtStageStarts(stages) {
+    const starts = [];
+    let c = 0;
+    for (const st of stages) {
+        starts.push(c);
+        // Changes happen at k/r for k = 0, 1, ... strictly before the stage ends: ceil(d * r) of them at most.
+        const gap = st.users - c;
+        c += Math.sign(gap) * Math.min(Math.abs(gap), Math.ceil((st.durationMs / 1000) * st.spawnRate - 1e-9));
+    }
+    return starts;
+}
+/** Users `tau` ms into a stage that began with `c0` users. */
+function usersWithinStage(c0, st, tauMs) {
+    const gap = st.users - c0;
+    if (gap === 0 || tauMs < 0)
+        return c0;
+    // The small epsilon keeps k/r spawn instants exact despite floating point (e.g. 3 * (1/3) s).
+    const changes = Math.min(Math.abs(gap), Math.floor((tauMs / 1000) * st.spawnRate + 1e-9) + 1);
+    return c0 + Math.sign(gap) * changes;
+}
+/**
+ * The instants at which the user count changes, with the count from then on: the closed model's whole
+ * closed-model schedule, computed once. Consecutive equal counts are merged. Ends with 0 users at the end.
+ */
+function userSchedule(stages) {
+    const events = [];
+    const push = (atMs, users) => {
+        const last = events[events.length - 1];
+        if (last && last.users === users)
             return;
-        this.abortReason = reason;
-        if (this.controller)
-            this.controller.abort(reason);
-        // Before onRequestStart there is no controller yet; the connect timeout ends the request instead.
-    }
-    close() {
-        return this.client.destroy().catch(() => { });
-    }
-    // ---- undici DispatchHandler ----
-    onRequestStart(controller) {
-        this.controller = controller;
-        if (this.abortReason)
-            controller.abort(this.abortReason);
-    }
-    onResponseStart(_c, statusCode) {
-        this.status = statusCode;
-        this.statusOk = this.ok(statusCode);
-        if (!this.statusOk)
-            this.sample = [];
-        else if (this.check)
-            this.body = [];
-    }
-    onResponseData(_c, chunk) {
-        this.bytes += chunk.length;
-        if (this.body !== null)
-            this.body.push(chunk);
-        if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
-            this.sample.push(chunk);
-            this.sampleBytes += chunk.length;
+        if (last && last.atMs === atMs)
+            last.users = users;
+        else
+            events.push({ atMs, users });
+    };
+    let s = 0;
+    let c = 0;
+    for (const st of stages) {
+        const gap = Math.abs(st.users - c);
+        const step = Math.sign(st.users - c);
+        push(s, c);
+        for (let k = 0; k < gap; k++) {
+            const at = s + (k * 1000) / st.spawnRate;
+            if (at >= s + st.durationMs)
+                break;
+            c += step;
+            push(at, c);
         }
+        s += st.durationMs;
     }
-    onResponseEnd() {
-        const end = this.now();
-        this.busy = false;
-        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
-        this.body = null;
-        this.sample = null;
-        this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
-    }
-    onResponseError(_c, err) {
-        this.finishError(err);
-    }
-    finishError(err) {
-        const end = this.now();
-        this.busy = false;
-        const [kind, message] = classifyError(this.abortReason ?? err);
-        this.listener.error(this, kind, message, end);
-    }
-}
-/** The usual case, a successful response nobody checks: nothing to build (and no array per response). */
-const NO_OUTCOME = [undefined, undefined];
-/**
- * What a finished response leaves for the listener, the same for both clients: the first bytes of a
- * failing body (a sample for the report), and why a successful body failed the response check.
- */
-function responseOutcome(sample, body, check) {
-    return [
-        sample ? Buffer.concat(sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined,
-        body !== null && check ? (check(Buffer.concat(body).toString('utf8')) ?? undefined) : undefined,
-    ];
+    push(s, 0);
+    return events;
 }
 /**
- * Sorts why a request ended without a response into the kinds reports count, with a short message: our
- * own aborts (the run stopped, the request timed out), then transport errors.
+ * Phase offset of the i-th user within one pacing period, as a fraction in [0, 1).
+ *
+ * Users spawned together (or at whole-second instants, as with a spawn rate of 1/s) and paced at
+ * 1 request/s would otherwise fire in lockstep: five users would send five requests at the same
+ * instant every second, and the report would show the service's queueing instead of its latency.
+ * The golden-ratio sequence frac(i * 0.618...) spreads any number of users evenly over the period,
+ * and stays evenly spread as users are added one by one.
  */
-function classifyError(err) {
-    if (err instanceof RunStopped)
-        return ['stopped', 'stopped'];
-    if (err instanceof RequestTimeout)
-        return ['timeout', err.message];
-    const e = err;
-    const code = e?.code ?? e?.cause?.code ?? '';
-    const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0].slice(0, 200);
-    const text = code && !message.includes(code) ? `${code}: ${message}` : message;
-    if (code === 'ECONNREFUSED')
-        return ['refused', text];
-    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED')
-        return ['reset', text];
-    if (code === 'ETIMEDOUT' || code.endsWith('_TIMEOUT'))
-        return ['timeout', text];
-    // undici's HTTPParserError carries an HPE_ code only when llhttp gave one.
-    if (e?.name === 'HTTPParserError' || code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') {
-        return ['bad-response', text];
+function userPhase(i) {
+    const phi = 0.6180339887498949;
+    return (i * phi) % 1;
+}
+/**
+ * The open model: when each request is due.
+ *
+ * A stage of duration d holds rate r1, or ramps linearly from the previous stage's rate r0 to r1.
+ * The number of arrivals due by time t within the stage (tau = t - s) is
+ *   H(t) = H(s) + r0 * tau + (r1 - r0) * tau^2 / (2d)
+ * and the n-th request (counting from 0) is due at t_n = inf{t : H(t) > n}, found by solving that
+ * quadratic for tau. So the first request goes at t = 0 (or when the first non-zero stage starts), and
+ * a stage of d seconds at rate r holds r*d requests.
+ */
+function arrivalSchedule(stages) {
+    const pieces = [];
+    let start = 0;
+    let count = 0;
+    let prevRate = 0;
+    for (const st of stages) {
+        const r0 = st.ramp ? prevRate : st.rate;
+        const r1 = st.rate;
+        const dSec = st.durationMs / 1000;
+        const countAtEnd = count + ((r0 + r1) / 2) * dSec;
+        pieces.push({ startMs: start, durationMs: st.durationMs, r0, r1, countAtStart: count, countAtEnd });
+        start += st.durationMs;
+        count = countAtEnd;
+        prevRate = r1;
     }
-    return ['other', text];
+    const durationMs = start;
+    // Request n is sent within the run iff t_n < duration, i.e. n < H(end): ceil(H(end)) requests in all.
+    const total = Math.ceil(count - 1e-9);
+    const countWithin = (piece, tauMs) => {
+        const tau = tauMs / 1000;
+        const d = piece.durationMs / 1000;
+        return piece.countAtStart + piece.r0 * tau + ((piece.r1 - piece.r0) * tau * tau) / (2 * d);
+    };
+    const cumulative = (elapsedMs) => {
+        if (elapsedMs <= 0)
+            return 0;
+        for (const piece of pieces) {
+            if (elapsedMs < piece.startMs + piece.durationMs)
+                return countWithin(piece, elapsedMs - piece.startMs);
+        }
+        return count;
+    };
+    const timeOf = (n) => {
+        if (n >= total || n < 0)
+            return Infinity;
+        // Request n is due at t_n = inf{t : H(t) > n}: the piece where the count first passes n.
+        for (const piece of pieces) {
+            if (!(n < piece.countAtEnd - 1e-9))
+                continue;
+            const need = n - piece.countAtStart;
+            if (need <= 0)
+                return piece.startMs; // the count passed n at this piece's start (after a rate-0 stage)
+            const d = piece.durationMs / 1000;
+            const a = (piece.r1 - piece.r0) / (2 * d);
+            const b = piece.r0;
+            let tau;
+            if (Math.abs(a) < 1e-12)
+                tau = need / b;
+            else {
+                // a*tau^2 + b*tau - need = 0; this form of the positive root is stable when a is tiny or b is 0.
+                const disc = Math.sqrt(Math.max(0, b * b + 4 * a * need));
+                tau = (2 * need) / (b + disc);
+            }
+            return piece.startMs + Math.min(tau * 1000, piece.durationMs);
+        }
+        return Infinity;
+    };
+    return {
+        total,
+        timeOf,
+        durationMs,
+        dueBy(elapsedMs) {
+            if (elapsedMs < 0)
+                return 0;
+            // Start from H(t) and settle on the exact count by the definition of timeOf (a step or two at most).
+            let k = Math.min(total, Math.max(0, Math.ceil(cumulative(elapsedMs) - 1e-9)));
+            while (k < total && timeOf(k) <= elapsedMs)
+                k++;
+            while (k > 0 && timeOf(k - 1) > elapsedMs)
+                k--;
+            return k;
+        },
+        rateAt(elapsedMs) {
+            for (const piece of pieces) {
+                if (elapsedMs < piece.startMs + piece.durationMs) {
+                    const f = (elapsedMs - piece.startMs) / piece.durationMs;
+                    return piece.r0 + (piece.r1 - piece.r0) * Math.max(0, f);
+                }
+            }
+            return 0;
+        },
+    };
 }
 
-// A minimal HTTP/1.1 client for the hot path: one keep-alive connection over a plain net.Socket,
-// one request at a time, the request's bytes serialized once per body and written with one call,
-// and a small incremental response parser (status line, headers, Content-Length, chunked, or a
-// body delimited by the connection closing). Reads go straight from libuv into one shared buffer
-// (net's `onread`), so a response costs no stream event, no string per header and no copy unless
-// its body is kept (a failure sample or the response check).
+// The closed model as a driver: users come and go as `userSchedule` says (shapes.ts); each loops
+// over requests on its own connection, paced to `perUserRate` iterations/s (locust's
+// constant_throughput) or with no wait, with a phase offset so that users do not fire in lockstep
+// (`userPhase`). A user waits for its response before the next request, so the service sets the
+// pace, and latency is measured from the send.
+class ClosedDriver {
+    planned;
+    measuresSendLag = false;
+    unsent = 0;
+    delayedByCap = 0;
+    stages;
+    /** ms from one iteration's start to the next; 0: no wait. */
+    period;
+    host;
+    users = []; // running users, newest last
+    bySlot = new Map();
+    spawned = 0;
+    constructor(load) {
+        const stages = load.stages;
+        const totalMs = totalDurationMs(stages);
+        this.stages = stages;
+        this.period = load.perUserRate > 0 ? 1000 / load.perUserRate : 0;
+        // The timeline's last, partial second reads the plan's last instant.
+        this.planned = { usersAt: (ms) => usersAt(stages, Math.min(ms, totalMs - 1)) };
+    }
+    start(host) {
+        this.host = host;
+        for (const ev of userSchedule(this.stages))
+            host.later(ev.atMs, () => !host.stopping && this.setUsers(ev.users));
+    }
+    onSlotFree(slot, endMs) {
+        const u = this.bySlot.get(slot);
+        if (!u || !u.active)
+            return;
+        if (this.period === 0)
+            return this.iterate(u);
+        const next = u.lastStart + this.period; // constant throughput: start-to-start, never before the last ended
+        if (next <= endMs)
+            this.iterate(u);
+        else
+            u.timer = this.host.later(next - endMs, () => this.iterate(u));
+    }
+    stop() { }
+    progress() {
+        return { users: this.users.length };
+    }
+    iterate(u) {
+        u.timer = null;
+        if (!u.active || this.host.stopping)
+            return;
+        u.lastStart = this.host.now();
+        this.host.send(u.slot, u.lastStart);
+    }
+    setUsers(target) {
+        const host = this.host;
+        while (this.users.length < target) {
+            // Reuse an idle connection of a retired user when there is one (as a user pool would).
+            const slot = host.slots.find((s) => !s.busy && !this.bySlot.has(s)) ?? host.newSlot();
+            const u = { slot, active: true, lastStart: 0, timer: null };
+            this.users.push(u);
+            this.bySlot.set(slot, u);
+            const phase = this.period > 0 ? userPhase(this.spawned) * this.period : 0;
+            this.spawned++;
+            u.timer = host.later(phase, () => this.iterate(u));
+        }
+        while (this.users.length > target) {
+            const u = this.users.pop();
+            u.active = false;
+            host.cancel(u.timer);
+            this.bySlot.delete(u.slot);
+        }
+    }
+}
+
+// An incremental HTTP/1.1 response parser, for H1Slot (h1-slot.ts). Fed the bytes of one response as
+// they arrive, in reads cut anywhere, it reports the head, the body bytes, the end of the response,
+// or that the bytes do not follow HTTP/1.1. It reads the status line and headers, looking only at
+// content-length, transfer-encoding, connection and keep-alive, byte by byte (no string per header,
+// none at all for the usual `Connection: keep-alive`); then a Content-Length body, a chunked body
+// (extensions and trailers skipped), or a body delimited by the connection closing. 1xx interim
+// responses are skipped; 204, 304 and the answer to HEAD have no body. Body bytes are handed over as
+// a range of the read buffer, so nothing is copied unless the slot keeps it.
 //
-// Why not undici here: at saturation on one core undici's per-request work (a Request object,
-// header validation, llhttp through WebAssembly, header strings, stream bookkeeping) held loadgate
-// at 0.83-0.94 of autocannon, which writes a pre-serialized buffer and parses with a minimal parser;
-// bench/README.md has the figures. undici stays for what this client does not do (https), and can
-// be chosen for http too (EngineOptions.httpClient or LOADGATE_HTTP_CLIENT=undici).
+// It is a class of its own, as undici keeps its Parser apart from the connection (client-h1.js), so
+// that every framing rule is tested with byte fixtures and no sockets (test/h1-parser.test.ts). It is
+// on the hot path: at saturation H1Slot with it costs about 7 µs per request, the parser ≈ 1.5% of
+// the CPU (bench/README.md).
 /** Response heads larger than this are refused as bad responses (llhttp's default is 80 KiB). */
 const MAX_HEAD_BYTES = 80 * 1024;
-// One read buffer for every connection: the onread callback consumes it synchronously, before the
-// next read into it, and anything kept is copied out.
-let sharedReadBuffer = null;
-const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 const CR = 13;
 const LF = 10;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const TIMEOUT_EQ = Buffer.from('timeout=', 'latin1');
-/** Idle connections older than this are not reused (as undici's keepAliveTimeout in the undici Slot). */
-const DEFAULT_IDLE_MS = 30_000;
-/** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
-const IDLE_MARGIN_MS = 1_000;
 /** A parse failure: the response does not follow HTTP/1.1. */
 class BadResponse extends Error {
 }
-const IDLE = 0; // no request in flight
+const IDLE = 0; // no response expected
 const HEAD = 1; // reading the status line and headers
 const LENGTH = 2; // a Content-Length body
 const CHUNK_SIZE = 3; // chunk-size [; ext] CRLF
@@ -24607,192 +25070,60 @@ const CHUNK_DATA_CR = 7; // CRLF after chunk data
 const CHUNK_DATA_LF = 8;
 const TRAILERS = 9; // trailer lines after the last chunk, up to an empty line
 const UNTIL_CLOSE = 10; // no length: the body ends when the server closes the connection
-/** The bytes of each request, built once per (endpoint, body) and shared by every connection of a run. */
-class RequestBytes {
-    host;
-    byBody = new WeakMap();
-    heads = new WeakMap();
-    constructor(host) {
-        this.host = host;
-    }
-    get(ep, body) {
-        const key = body ?? ep;
-        let bytes = this.byBody.get(key);
-        if (bytes === undefined) {
-            bytes = serializeRequest(this.head(ep), ep.method, body);
-            this.byBody.set(key, bytes);
-        }
-        return bytes;
-    }
-    head(ep) {
-        let head = this.heads.get(ep);
-        if (head === undefined) {
-            // A configured Host wins over the URL's (a virtual host behind an ingress: KServe, Knative), as in undici.
-            let host = this.host;
-            let rest = '';
-            for (let i = 0; i + 1 < ep.headers.length; i += 2) {
-                const k = ep.headers[i];
-                const v = ep.headers[i + 1];
-                if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k))
-                    throw new Error(`invalid header name ${JSON.stringify(k)}`);
-                if (/[\r\n\0]/.test(v))
-                    throw new Error(`invalid value for header ${k}`);
-                const lk = k.toLowerCase();
-                if (lk === 'host')
-                    host = v;
-                // Framing is ours: the body we send decides its length.
-                if (lk === 'content-length' || lk === 'transfer-encoding' || lk === 'host' || lk === 'connection')
-                    continue;
-                rest += `${k}: ${v}\r\n`;
-            }
-            head = `${ep.method} ${ep.path} HTTP/1.1\r\nhost: ${host}\r\n${rest}`;
-            if (/[\s]/.test(ep.path) || /[\s]/.test(ep.method))
-                throw new Error(`invalid request line ${ep.method} ${ep.path}`);
-            this.heads.set(ep, head);
-        }
-        return head;
-    }
-}
-function serializeRequest(head, method, body) {
-    // As undici does: no Content-Length on a GET/HEAD without a body; 0 on other methods without one.
-    const withLength = body !== null || !(method === 'GET' || method === 'HEAD');
-    const h = Buffer.from(`${head}${withLength ? `content-length: ${body ? body.length : 0}\r\n` : ''}\r\n`, 'latin1');
-    return body ? Buffer.concat([h, body]) : h;
-}
-class H1Slot {
-    busy = false;
-    endpoint = 0;
-    segment = 0;
-    sentAt = 0;
-    intendedAt = 0;
-    host;
-    port;
-    requests;
-    listener;
-    now;
-    socket = null;
-    /** When the connection's last response ended, and how long it may then stay idle and be reused. */
-    idleSince = 0;
-    idleLimitMs = DEFAULT_IDLE_MS;
-    // The request in flight and its response.
-    ok = () => true;
-    check;
+class ResponseParser {
+    /** The final status, once `onHead` was called. */
+    status = 0;
+    /** Whether the connection may carry another request after this response (HTTP/1.0, `Connection: close`, a close-delimited body). */
+    keepAlive = true;
+    /** Why the last `feed` said 'bad'. */
+    error = '';
+    events;
     isHead = false;
     state = IDLE;
     headPending = null;
-    status = 0;
-    statusOk = true;
-    keepAlive = true;
     remaining = 0; // LENGTH / CHUNK_DATA: body bytes still to come; CHUNK_SIZE: the size so far
     sizeDigits = 0;
     trailerLineLength = 0;
-    bytes = 0;
-    body = null;
-    sample = null;
-    sampleBytes = 0;
-    constructor(origin, requests, listener, now) {
-        // origin.host (with the port) goes into the Host header through RequestBytes.
-        this.host = origin.hostname.replace(/^\[|\]$/g, '');
-        this.port = origin.port ? Number(origin.port) : 80;
-        this.requests = requests;
-        this.listener = listener;
-        this.now = now;
+    constructor(events) {
+        this.events = events;
     }
-    send(ep, segment, intendedAt) {
-        this.busy = true;
-        this.endpoint = ep.index;
-        this.segment = segment;
-        this.intendedAt = intendedAt;
-        this.ok = ep.ok;
-        this.check = ep.check;
-        this.isHead = ep.method === 'HEAD';
+    /** Expects a new response: to a HEAD request (no body, whatever the head says), or not. */
+    start(headRequest) {
+        this.isHead = headRequest;
         this.state = HEAD;
         this.headPending = null;
         this.status = 0;
-        this.statusOk = true;
         this.keepAlive = true;
-        this.bytes = 0;
-        this.body = null;
-        this.sample = null;
-        this.sampleBytes = 0;
-        this.sentAt = this.now();
-        let bytes;
+    }
+    /** Gives up the response in progress (the request ended otherwise), and the head piece it kept. */
+    reset() {
+        this.state = IDLE;
+        this.headPending = null;
+    }
+    /** The body runs until the connection closes: a close now completes the response. */
+    get endsAtClose() {
+        return this.state === UNTIL_CLOSE;
+    }
+    /** Some of the response has arrived (beyond any 1xx heads): a close now cuts it short. */
+    get midResponse() {
+        return !(this.state === HEAD && this.headPending === null);
+    }
+    /**
+     * Reads buf[0, n) (a read into a longer, reused buffer: bytes past n are stale). 'done' means the
+     * response ended exactly at n; bytes beyond its end are a bad response, since one request at a time
+     * leaves nothing else to follow. After 'done' or 'bad', `start` the next response before feeding again.
+     */
+    feed(buf, n = buf.length) {
         try {
-            bytes = this.requests.get(ep, ep.nextBody());
-        }
-        catch (err) {
-            return this.fail('other', err.message);
-        }
-        // Do not race a server that is about to close an idle connection: open a fresh one instead.
-        if (this.socket !== null && this.sentAt - this.idleSince > this.idleLimitMs)
-            this.drop();
-        (this.socket ?? this.open()).write(bytes);
-    }
-    /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
-    abort(reason) {
-        if (!this.busy)
-            return;
-        this.drop();
-        this.end(...classifyError(reason));
-    }
-    close() {
-        this.drop();
-        return Promise.resolve();
-    }
-    open() {
-        const socket = connect({
-            host: this.host,
-            port: this.port,
-            noDelay: true,
-            onread: { buffer: readBuffer, callback: (n, buf) => this.onRead(socket, buf, n) },
-        });
-        this.socket = socket;
-        this.idleLimitMs = DEFAULT_IDLE_MS;
-        socket.on('error', (err) => this.onSocketEnd(socket, err));
-        socket.on('end', () => this.onSocketEnd(socket, null));
-        socket.on('close', () => this.onSocketEnd(socket, null));
-        return socket;
-    }
-    /** Forgets the connection (the next request opens a new one). */
-    drop() {
-        const s = this.socket;
-        if (s) {
-            this.socket = null;
-            s.destroy();
-        }
-    }
-    onSocketEnd(socket, err) {
-        if (socket !== this.socket)
-            return;
-        this.socket = null;
-        socket.destroy();
-        if (!this.busy)
-            return;
-        if (err)
-            return this.end(...classifyError(err));
-        if (this.state === UNTIL_CLOSE)
-            return this.complete();
-        this.end('reset', this.state === HEAD && this.headPending === null ? 'other side closed' : 'other side closed before the response ended');
-    }
-    // ---- the response parser ----
-    onRead(socket, buf, n) {
-        if (socket !== this.socket)
-            return false;
-        if (!this.busy) {
-            // Bytes with no request in flight: the connection is out of step; start afresh.
-            this.drop();
-            return false;
-        }
-        try {
-            this.parse(buf, n);
+            return this.parse(buf, n);
         }
         catch (err) {
             if (!(err instanceof BadResponse))
                 throw err;
-            this.drop();
-            this.end('bad-response', err.message);
+            this.reset();
+            this.error = err.message;
+            return 'bad';
         }
-        return true;
     }
     parse(buf, n) {
         let i = 0;
@@ -24818,7 +25149,7 @@ class H1Slot {
                         if (end - from > MAX_HEAD_BYTES)
                             throw new BadResponse('response headers too large');
                         this.headPending = Buffer.from(head.subarray(from, end)); // a copy: the read buffer is reused
-                        return;
+                        return 'more';
                     }
                     this.headPending = null;
                     this.parseHead(head, from, at + 2);
@@ -24829,7 +25160,8 @@ class H1Slot {
                 }
                 case LENGTH: {
                     const take = Math.min(this.remaining, n - i);
-                    this.data(buf, i, i + take);
+                    if (take > 0)
+                        this.events.onBody(buf, i, i + take);
                     i += take;
                     this.remaining -= take;
                     if (this.remaining === 0)
@@ -24861,7 +25193,7 @@ class H1Slot {
                 case CHUNK_EXT: {
                     const lf = buf.indexOf(LF, i);
                     if (lf < 0 || lf >= n)
-                        return;
+                        return 'more';
                     i = lf + 1;
                     this.chunkSizeDone();
                     break;
@@ -24873,7 +25205,7 @@ class H1Slot {
                     break;
                 case CHUNK_DATA: {
                     const take = Math.min(this.remaining, n - i);
-                    this.data(buf, i, i + take);
+                    this.events.onBody(buf, i, i + take);
                     i += take;
                     this.remaining -= take;
                     if (this.remaining === 0)
@@ -24906,13 +25238,14 @@ class H1Slot {
                     break;
                 }
                 case UNTIL_CLOSE:
-                    this.data(buf, i, n);
-                    return;
+                    this.events.onBody(buf, i, n);
+                    return 'more';
                 default:
-                    // IDLE with bytes left over is handled in messageDone.
-                    return;
+                    // IDLE: no response expected (the owner does not feed then).
+                    return 'more';
             }
         }
+        return 'more';
     }
     chunkSizeDone() {
         if (this.remaining === 0) {
@@ -24989,7 +25322,7 @@ class H1Slot {
                     for (; k < ve && head[k] >= 48 && head[k] <= 57; k++)
                         secs = secs * 10 + head[k] - 48;
                     if (k > at + TIMEOUT_EQ.length)
-                        this.idleLimitMs = Math.max(0, Math.min(secs * 1000, DEFAULT_IDLE_MS) - IDLE_MARGIN_MS);
+                        this.events.onKeepAliveTimeout(secs);
                 }
             }
             else if (nameLength === 10 && c === 0x63 && nameIs(head, p, 'connection')) {
@@ -25016,17 +25349,11 @@ class H1Slot {
             throw new BadResponse('both content-length and chunked transfer-encoding');
         this.status = status;
         this.keepAlive = !close;
-        this.statusOk = this.ok(status);
-        if (!this.statusOk)
-            this.sample = [];
-        else if (this.check)
-            this.body = [];
         if (this.isHead || status === 204 || status === 304) {
             this.state = LENGTH; // no body: parse ends the message at once
             this.remaining = 0;
-            return;
         }
-        if (chunked) {
+        else if (chunked) {
             this.state = CHUNK_SIZE;
             this.remaining = 0;
             this.sizeDigits = 0;
@@ -25039,51 +25366,15 @@ class H1Slot {
             this.state = LENGTH;
             this.remaining = contentLength;
         }
-    }
-    data(buf, from, to) {
-        if (to <= from)
-            return;
-        this.bytes += to - from;
-        if (this.body !== null)
-            this.body.push(Buffer.from(buf.subarray(from, to)));
-        if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
-            this.sample.push(Buffer.from(buf.subarray(from, Math.min(to, from + SAMPLE_BYTES - this.sampleBytes))));
-            this.sampleBytes += to - from;
-        }
+        this.events.onHead(status);
     }
     /** The response ended at buf[i]; the read held n bytes. */
     messageDone(i, n) {
         this.state = IDLE;
-        if (i < n) {
-            // More bytes than the response framed (one request at a time: nothing else may follow).
+        // More bytes than the response framed (one request at a time: nothing else may follow).
+        if (i < n)
             throw new BadResponse('data after the end of the response');
-        }
-        if (!this.keepAlive)
-            this.drop();
-        this.complete();
-    }
-    complete() {
-        const end = this.now();
-        this.idleSince = end;
-        this.busy = false;
-        this.state = IDLE;
-        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
-        this.body = null;
-        this.sample = null;
-        this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
-    }
-    fail(kind, message) {
-        this.drop();
-        this.end(kind, message);
-    }
-    end(kind, message) {
-        const end = this.now();
-        this.busy = false;
-        this.state = IDLE;
-        this.body = null;
-        this.sample = null;
-        this.headPending = null;
-        this.listener.error(this, kind, message, end);
+        return 'done';
     }
 }
 function hexDigit(c) {
@@ -25118,8 +25409,407 @@ function parseDecimal(buf, from, to) {
     return v;
 }
 
+// A slot is one connection and the request on it, as the engine sees it: the contract both HTTP
+// clients keep (undici's Dispatcher plays the same part in undici). UndiciSlot (undici-slot.ts) serves
+// https:// and whoever asks for undici; H1Slot (h1-slot.ts) serves plain http:// with half the CPU
+// per request (bench/README.md). What they share sits here too, so that both end a request the same
+// way: the listener that hears how it ended, the sample of a failing body, the response check, and
+// the sorting of errors into the kinds reports count.
+/** The first bytes of a failing response body kept for the failures table. */
+const SAMPLE_BYTES = 512;
+/** Reasons the engine aborts a request itself. */
+class RequestTimeout extends Error {
+    name = 'RequestTimeout';
+}
+class RunStopped extends Error {
+    name = 'RunStopped';
+}
+/** The usual case, a successful response nobody checks: nothing to build (and no array per response). */
+const NO_OUTCOME = [undefined, undefined];
+/**
+ * What a finished response leaves for the listener, the same for both clients: the first bytes of a
+ * failing body (a sample for the report), and why a successful body failed the response check.
+ */
+function responseOutcome(sample, body, check) {
+    return [
+        sample ? Buffer.concat(sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined,
+        body !== null && check ? (check(Buffer.concat(body).toString('utf8')) ?? undefined) : undefined,
+    ];
+}
+/**
+ * Sorts why a request ended without a response into the kinds reports count, with a short message: our
+ * own aborts (the run stopped, the request timed out), then transport errors.
+ */
+function classifyError(err) {
+    if (err instanceof RunStopped)
+        return ['stopped', 'stopped'];
+    if (err instanceof RequestTimeout)
+        return ['timeout', err.message];
+    const e = err;
+    const code = e?.code ?? e?.cause?.code ?? '';
+    const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0].slice(0, 200);
+    const text = code && !message.includes(code) ? `${code}: ${message}` : message;
+    if (code === 'ECONNREFUSED')
+        return ['refused', text];
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED')
+        return ['reset', text];
+    if (code === 'ETIMEDOUT' || code.endsWith('_TIMEOUT'))
+        return ['timeout', text];
+    // undici's HTTPParserError carries an HPE_ code only when llhttp gave one.
+    if (e?.name === 'HTTPParserError' || code.startsWith('HPE_') || code.startsWith('UND_ERR_RES_') || code === 'UND_ERR_INFO') {
+        return ['bad-response', text];
+    }
+    return ['other', text];
+}
+
+// A minimal HTTP/1.1 client for the hot path, as a Slot: one keep-alive connection over a plain
+// net.Socket, one request at a time, the request's bytes serialized once per body and written with
+// one call, and responses read by a small incremental parser (ResponseParser, h1-parser.ts). Reads
+// go straight from libuv into one shared buffer (net's `onread`), so a response costs no stream
+// event, no string per header and no copy unless its body is kept (a failure sample or the response
+// check).
+//
+// Why not undici here: at saturation on one core undici's per-request work (a Request object,
+// header validation, llhttp through WebAssembly, header strings, stream bookkeeping) held loadgate
+// at 0.83-0.94 of autocannon, which writes a pre-serialized buffer and parses with a minimal parser;
+// bench/README.md has the figures. undici stays for what this client does not do (https), and can
+// be chosen for http too (EngineOptions.httpClient or LOADGATE_HTTP_CLIENT=undici).
+// One read buffer for every connection: the onread callback consumes it synchronously, before the
+// next read into it, and anything kept is copied out.
+let sharedReadBuffer = null;
+const readBuffer = () => (sharedReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
+/** Idle connections older than this are not reused (as undici's keepAliveTimeout in UndiciSlot). */
+const DEFAULT_IDLE_MS = 30_000;
+/** A server that says `Keep-Alive: timeout=N` may close at N s: reuse only up to N s minus this (undici does the same). */
+const IDLE_MARGIN_MS = 1_000;
+/** The bytes of each request, built once per (endpoint, body) and shared by every connection of a run. */
+class RequestBytes {
+    host;
+    byBody = new WeakMap();
+    heads = new WeakMap();
+    constructor(host) {
+        this.host = host;
+    }
+    get(ep, body) {
+        const key = body ?? ep;
+        let bytes = this.byBody.get(key);
+        if (bytes === undefined) {
+            bytes = serializeRequest(this.head(ep), ep.method, body);
+            this.byBody.set(key, bytes);
+        }
+        return bytes;
+    }
+    head(ep) {
+        let head = this.heads.get(ep);
+        if (head === undefined) {
+            // A configured Host wins over the URL's (a virtual host behind an ingress: KServe, Knative), as in undici.
+            let host = this.host;
+            let rest = '';
+            for (let i = 0; i + 1 < ep.headers.length; i += 2) {
+                const k = ep.headers[i];
+                const v = ep.headers[i + 1];
+                if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k))
+                    throw new Error(`invalid header name ${JSON.stringify(k)}`);
+                if (/[\r\n\0]/.test(v))
+                    throw new Error(`invalid value for header ${k}`);
+                const lk = k.toLowerCase();
+                if (lk === 'host')
+                    host = v;
+                // Framing is ours: the body we send decides its length.
+                if (lk === 'content-length' || lk === 'transfer-encoding' || lk === 'host' || lk === 'connection')
+                    continue;
+                rest += `${k}: ${v}\r\n`;
+            }
+            head = `${ep.method} ${ep.path} HTTP/1.1\r\nhost: ${host}\r\n${rest}`;
+            if (/[\s]/.test(ep.path) || /[\s]/.test(ep.method))
+                throw new Error(`invalid request line ${ep.method} ${ep.path}`);
+            this.heads.set(ep, head);
+        }
+        return head;
+    }
+}
+function serializeRequest(head, method, body) {
+    // As undici does: no Content-Length on a GET/HEAD without a body; 0 on other methods without one.
+    const withLength = body !== null || !(method === 'GET' || method === 'HEAD');
+    const h = Buffer.from(`${head}${withLength ? `content-length: ${body ? body.length : 0}\r\n` : ''}\r\n`, 'latin1');
+    return body ? Buffer.concat([h, body]) : h;
+}
+class H1Slot {
+    busy = false;
+    endpoint = 0;
+    segment = 0;
+    sentAt = 0;
+    intendedAt = 0;
+    host;
+    port;
+    requests;
+    listener;
+    now;
+    parser = new ResponseParser(this);
+    socket = null;
+    /** When the connection's last response ended, and how long it may then stay idle and be reused. */
+    idleSince = 0;
+    idleLimitMs = DEFAULT_IDLE_MS;
+    // The request in flight and its response.
+    ok = () => true;
+    check;
+    statusOk = true;
+    bytes = 0;
+    body = null;
+    sample = null;
+    sampleBytes = 0;
+    constructor(origin, requests, listener, now) {
+        // origin.host (with the port) goes into the Host header through RequestBytes.
+        this.host = origin.hostname.replace(/^\[|\]$/g, '');
+        this.port = origin.port ? Number(origin.port) : 80;
+        this.requests = requests;
+        this.listener = listener;
+        this.now = now;
+    }
+    send(ep, segment, intendedAt) {
+        this.busy = true;
+        this.endpoint = ep.index;
+        this.segment = segment;
+        this.intendedAt = intendedAt;
+        this.ok = ep.ok;
+        this.check = ep.check;
+        this.parser.start(ep.method === 'HEAD');
+        this.statusOk = true;
+        this.bytes = 0;
+        this.body = null;
+        this.sample = null;
+        this.sampleBytes = 0;
+        this.sentAt = this.now();
+        let bytes;
+        try {
+            bytes = this.requests.get(ep, ep.nextBody());
+        }
+        catch (err) {
+            return this.fail('other', err.message);
+        }
+        // Do not race a server that is about to close an idle connection: open a fresh one instead.
+        if (this.socket !== null && this.sentAt - this.idleSince > this.idleLimitMs)
+            this.drop();
+        (this.socket ?? this.open()).write(bytes);
+    }
+    /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
+    abort(reason) {
+        if (!this.busy)
+            return;
+        this.drop();
+        this.end(...classifyError(reason));
+    }
+    close() {
+        this.drop();
+        return Promise.resolve();
+    }
+    open() {
+        const socket = connect({
+            host: this.host,
+            port: this.port,
+            noDelay: true,
+            onread: { buffer: readBuffer, callback: (n, buf) => this.onRead(socket, buf, n) },
+        });
+        this.socket = socket;
+        this.idleLimitMs = DEFAULT_IDLE_MS;
+        socket.on('error', (err) => this.onSocketEnd(socket, err));
+        socket.on('end', () => this.onSocketEnd(socket, null));
+        socket.on('close', () => this.onSocketEnd(socket, null));
+        return socket;
+    }
+    /** Forgets the connection (the next request opens a new one). */
+    drop() {
+        const s = this.socket;
+        if (s) {
+            this.socket = null;
+            s.destroy();
+        }
+    }
+    onSocketEnd(socket, err) {
+        if (socket !== this.socket)
+            return;
+        this.socket = null;
+        socket.destroy();
+        if (!this.busy)
+            return;
+        if (err)
+            return this.end(...classifyError(err));
+        if (this.parser.endsAtClose)
+            return this.complete();
+        this.end('reset', this.parser.midResponse ? 'other side closed before the response ended' : 'other side closed');
+    }
+    onRead(socket, buf, n) {
+        if (socket !== this.socket)
+            return false;
+        if (!this.busy) {
+            // Bytes with no request in flight: the connection is out of step; start afresh.
+            this.drop();
+            return false;
+        }
+        const result = this.parser.feed(buf, n);
+        if (result === 'done') {
+            if (!this.parser.keepAlive)
+                this.drop();
+            this.complete();
+        }
+        else if (result === 'bad') {
+            this.drop();
+            this.end('bad-response', this.parser.error);
+        }
+        return true;
+    }
+    // What the parser reports while it reads the response (ResponseEvents).
+    onHead(status) {
+        this.statusOk = this.ok(status);
+        if (!this.statusOk)
+            this.sample = [];
+        else if (this.check)
+            this.body = [];
+    }
+    onBody(buf, from, to) {
+        this.bytes += to - from;
+        if (this.body !== null)
+            this.body.push(Buffer.from(buf.subarray(from, to)));
+        if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
+            this.sample.push(Buffer.from(buf.subarray(from, Math.min(to, from + SAMPLE_BYTES - this.sampleBytes))));
+            this.sampleBytes += to - from;
+        }
+    }
+    onKeepAliveTimeout(seconds) {
+        this.idleLimitMs = Math.max(0, Math.min(seconds * 1000, DEFAULT_IDLE_MS) - IDLE_MARGIN_MS);
+    }
+    complete() {
+        const end = this.now();
+        this.idleSince = end;
+        this.busy = false;
+        this.parser.reset();
+        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
+        this.body = null;
+        this.sample = null;
+        this.listener.response(this, this.parser.status, this.statusOk, this.bytes, end, sample, mismatch);
+    }
+    fail(kind, message) {
+        this.drop();
+        this.end(kind, message);
+    }
+    end(kind, message) {
+        const end = this.now();
+        this.busy = false;
+        this.parser.reset();
+        this.body = null;
+        this.sample = null;
+        this.listener.error(this, kind, message, end);
+    }
+}
+
+// The open model as a driver: the n-th request is due at `arrivalSchedule(...).timeOf(n)`
+// (shapes.ts) whatever the service does; latency is measured from that intended time, so a stall
+// shows in the percentiles (no coordinated omission). When every connection (up to maxInFlight) is
+// busy, due requests wait in an implicit backlog (just the index of the next one: memory stays
+// O(1)) and are counted as delayed; those still waiting when the run ends are counted as unsent.
+//
+// One timer at a time, to the next due instant: Node's timers have 1 ms resolution, so at 2000
+// req/s a wake-up sends the two or so requests that fell due (bench/README.md measured finer
+// pacing: it costs more wake-ups than it saves).
+class OpenDriver {
+    planned;
+    measuresSendLag = true;
+    unsent = 0;
+    delayedByCap = 0;
+    arrivals;
+    maxInFlight;
+    totalMs;
+    host;
+    idle = [];
+    next = 0; // index of the next request to send
+    pumpTimer = null;
+    blocked = false; // a due request found every connection busy: the backlog drains as slots free
+    constructor(load) {
+        const arrivals = arrivalSchedule(load.stages);
+        const totalMs = totalDurationMs(load.stages);
+        this.arrivals = arrivals;
+        this.maxInFlight = load.maxInFlight;
+        this.totalMs = totalMs;
+        // The timeline's last, partial second reads the plan's last instant.
+        this.planned = { rateAt: (ms) => arrivals.rateAt(Math.min(ms, totalMs - 1)) };
+    }
+    start(host) {
+        this.host = host;
+        host.later(0, this.pump);
+    }
+    onSlotFree(slot) {
+        if (!this.blocked) {
+            this.idle.push(slot);
+            return;
+        }
+        const t = this.host.now();
+        const due = this.arrivals.timeOf(this.next);
+        if (due <= t) {
+            // A backlogged request: it fell due while no connection was free.
+            this.delayedByCap++;
+            this.host.lag(t - due);
+            this.host.send(slot, due);
+            this.next++;
+        }
+        else {
+            this.idle.push(slot);
+        }
+        if (this.arrivals.timeOf(this.next) > t) {
+            this.blocked = false; // caught up: the pump's timer takes over again
+            this.pump();
+        }
+    }
+    stop(completed) {
+        const { arrivals, host } = this;
+        host.cancel(this.pumpTimer);
+        if (completed) {
+            // Send what fell due before the end but whose timer had not fired yet (sub-millisecond races).
+            while (arrivals.timeOf(this.next) < this.totalMs) {
+                const slot = this.slotForSend();
+                if (!slot)
+                    break;
+                const due = arrivals.timeOf(this.next);
+                host.lag(host.now() - due);
+                host.send(slot, due);
+                this.next++;
+            }
+        }
+        this.unsent = Math.max(0, arrivals.total - this.next);
+    }
+    progress(elapsedMs) {
+        return { targetRate: this.arrivals.rateAt(elapsedMs) };
+    }
+    /** Sends every request due by now, then sleeps until the next one is due (one function for the timer, no closure per wake-up). */
+    pump = () => {
+        const { arrivals, host } = this;
+        this.pumpTimer = null;
+        if (host.stopping)
+            return;
+        const t = host.now();
+        for (;;) {
+            const due = arrivals.timeOf(this.next);
+            if (due > t)
+                break;
+            const slot = this.slotForSend();
+            if (!slot) {
+                this.blocked = true;
+                return;
+            }
+            host.lag(t - due);
+            host.send(slot, due);
+            this.next++;
+        }
+        if (this.next < arrivals.total)
+            this.pumpTimer = host.later(arrivals.timeOf(this.next) - t, this.pump);
+    };
+    slotForSend() {
+        return this.idle.pop() ?? (this.host.slots.length < this.maxInFlight ? this.host.newSlot() : null);
+    }
+}
+
 // What to send next: the endpoint (weighted, seeded) and its body (fixed, or cycled from a list).
-// Everything a request needs is prepared once here (Buffers, header arrays), so the hot path only picks.
+// Everything a request needs is prepared once here (Buffers, header arrays, the status matcher and the
+// response check built from the plan's data), so the hot path only picks.
 function prepareRequests(endpoints, seed) {
     const prepared = endpoints.map((ep, index) => {
         const headers = [];
@@ -25134,9 +25824,9 @@ function prepareRequests(endpoints, seed) {
             method: ep.method,
             path: ep.path,
             headers,
-            ok: ep.okStatus,
-            nextBody: bodyCycler(ep),
-            ...(ep.checkResponse ? { check: ep.checkResponse } : {}),
+            ok: statusMatcher(ep.okStatus),
+            nextBody: bodyCycler(ep.body),
+            ...(ep.responseSchema ? { check: responseChecker(ep.responseSchema) } : {}),
         };
     });
     const random = mulberry32(seed);
@@ -25156,8 +25846,28 @@ function prepareRequests(endpoints, seed) {
         };
     return { endpoints: prepared, pick };
 }
-function bodyCycler(ep) {
-    const b = ep.body;
+/** One range (the usual case) is two comparisons; more go through the plan's own matcher. */
+function statusMatcher(set) {
+    if (set.length !== 1)
+        return (status) => statusMatches(set, status);
+    const [low, high] = set[0];
+    return (status) => status >= low && status <= high;
+}
+/** A successful response must be JSON that matches the schema: null when it does, else the reason. */
+function responseChecker({ schema, root }) {
+    return (body) => {
+        let value;
+        try {
+            value = JSON.parse(body);
+        }
+        catch {
+            return 'the response is not JSON';
+        }
+        const e = checkValue(schema, value, root);
+        return e === null ? null : `the response does not match the output schema: ${e}`;
+    };
+}
+function bodyCycler(b) {
     switch (b.kind) {
         case 'none':
             return () => null;
@@ -25165,8 +25875,6 @@ function bodyCycler(ep) {
             const buf = Buffer.from(b.body);
             return () => buf;
         }
-        case 'generate':
-            throw new Error(`internal: the bodies of ${ep.name} must be generated before the load starts`);
         case 'list': {
             const bufs = b.bodies.map((s) => Buffer.from(s));
             let i = 0;
@@ -25179,225 +25887,132 @@ function bodyCycler(ep) {
     }
 }
 
-// Load shapes as pure functions of elapsed time: how many users should be running (closed model),
-// and when the n-th request is due (open model). The engine only asks these questions.
-function stageSpans(stages) {
-    const spans = [];
-    let t = 0;
-    stages.forEach((s, index) => {
-        spans.push({ index, startMs: t, endMs: t + s.durationMs });
-        t += s.durationMs;
-    });
-    return spans;
-}
-function totalDurationMs(stages) {
-    return stages.reduce((sum, s) => sum + s.durationMs, 0);
-}
-function segmentsOf(stages, warmupMs) {
-    const out = [];
-    for (const sp of stageSpans(stages)) {
-        if (warmupMs > sp.startMs && warmupMs < sp.endMs) {
-            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: warmupMs, warmup: true });
-            out.push({ index: out.length, stage: sp.index, startMs: warmupMs, endMs: sp.endMs, warmup: false });
-        }
-        else {
-            out.push({ index: out.length, stage: sp.index, startMs: sp.startMs, endMs: sp.endMs, warmup: sp.endMs <= warmupMs });
-        }
-    }
-    return out;
-}
-/** The stage running at `elapsedMs` (the last one once the run is over), by binary-free linear scan: stages are few. */
-function stageIndexAt(spans, elapsedMs) {
-    // Also serves segments: they are spans with their own indices.
-    for (const s of spans)
-        if (elapsedMs < s.endMs)
-            return s.index;
-    return spans.length - 1;
-}
-// ---------------------------------------------------------------------------------------------
-// Closed model: users over time.
+// A Slot on undici: it wraps an undici Client (one keep-alive connection, no pipelining) and is its
+// own dispatch handler, so a request allocates no promise, stream or closure: at tens of thousands
+// of requests per second on one core, that is the difference between measuring the service and
+// measuring the generator.
 //
-// Within a stage that starts at s with c0 users and targets T at spawn rate r, users change one at a
-// time, the first at once and the k-th at s + k/r (as locust's spawner does), until T is reached:
-//   users(t) = c0 + sign(T - c0) * min(|T - c0|, floor((t - s) * r) + 1)      for s <= t < s + d
-// The count reached at the end of a stage (T, or less if the spawn rate was too slow) carries into the next.
-// ---------------------------------------------------------------------------------------------
-/** Users at the start of each stage, given that the run starts with none. */
-function usersAtStageStarts(stages) {
-    const starts = [];
-    let c = 0;
-    for (const st of stages) {
-        starts.push(c);
-        // Changes happen at k/r for k = 0, 1, ... strictly before the stage ends: ceil(d * r) of them at most.
-        const gap = st.users - c;
-        c += Math.sign(gap) * Math.min(Math.abs(gap), Math.ceil((st.durationMs / 1000) * st.spawnRate - 1e-9));
+// The engine uses it for https:// targets (and when asked to); plain http:// goes through H1Slot
+// (h1-slot.ts), which does the same job with half the CPU per request (bench/README.md).
+class UndiciSlot {
+    client;
+    busy = false;
+    // The request in flight:
+    endpoint = 0;
+    segment = 0;
+    sentAt = 0; // ms, actual send
+    intendedAt = 0; // ms, when it was due (open model); equals sentAt in the closed model
+    ok = () => true;
+    check;
+    // The whole body of a successful response, kept only when it is to be checked.
+    body = null;
+    status = 0;
+    statusOk = true;
+    bytes = 0;
+    sample = null;
+    sampleBytes = 0;
+    controller = null;
+    abortReason = null;
+    listener;
+    now;
+    constructor(origin, timeoutMs, listener, now) {
+        // Our own sweeper enforces the whole-request timeout; undici's per-phase timers are a backstop.
+        this.client = new undiciExports.Client(origin, {
+            pipelining: 1,
+            connect: { timeout: timeoutMs },
+            headersTimeout: timeoutMs + 1000,
+            bodyTimeout: timeoutMs + 1000,
+            keepAliveTimeout: 30_000,
+        });
+        this.listener = listener;
+        this.now = now;
     }
-    return starts;
-}
-/** Users `tau` ms into a stage that began with `c0` users. */
-function usersWithinStage(c0, st, tauMs) {
-    const gap = st.users - c0;
-    if (gap === 0 || tauMs < 0)
-        return c0;
-    // The small epsilon keeps k/r spawn instants exact despite floating point (e.g. 3 * (1/3) s).
-    const changes = Math.min(Math.abs(gap), Math.floor((tauMs / 1000) * st.spawnRate + 1e-9) + 1);
-    return c0 + Math.sign(gap) * changes;
-}
-/** Planned number of users at `elapsedMs`; 0 once the last stage has ended. */
-function usersAt(stages, elapsedMs) {
-    const starts = usersAtStageStarts(stages);
-    let s = 0;
-    for (let i = 0; i < stages.length; i++) {
-        const st = stages[i];
-        if (elapsedMs < s + st.durationMs)
-            return usersWithinStage(starts[i], st, elapsedMs - s);
-        s += st.durationMs;
+    send(ep, segment, intendedAt) {
+        this.busy = true;
+        this.endpoint = ep.index;
+        this.segment = segment;
+        this.intendedAt = intendedAt;
+        this.ok = ep.ok;
+        this.check = ep.check;
+        this.body = null;
+        this.status = 0;
+        this.statusOk = true;
+        this.bytes = 0;
+        this.sample = null;
+        this.sampleBytes = 0;
+        this.controller = null;
+        this.abortReason = null;
+        this.sentAt = this.now();
+        try {
+            this.client.dispatch({ path: ep.path, method: ep.method, headers: ep.headers, body: ep.nextBody() }, this);
+        }
+        catch (err) {
+            this.finishError(err);
+        }
     }
-    return 0;
-}
-/**
- * The instants at which the user count changes, with the count from then on: the engine's whole
- * closed-model schedule, computed once. Consecutive equal counts are merged. Ends with 0 users at the end.
- */
-function userSchedule(stages) {
-    const events = [];
-    const push = (atMs, users) => {
-        const last = events[events.length - 1];
-        if (last && last.users === users)
+    /** Aborts the request in flight (timeout sweeper, or the run being stopped). */
+    abort(reason) {
+        if (!this.busy)
             return;
-        if (last && last.atMs === atMs)
-            last.users = users;
-        else
-            events.push({ atMs, users });
-    };
-    let s = 0;
-    let c = 0;
-    for (const st of stages) {
-        const gap = Math.abs(st.users - c);
-        const step = Math.sign(st.users - c);
-        push(s, c);
-        for (let k = 0; k < gap; k++) {
-            const at = s + (k * 1000) / st.spawnRate;
-            if (at >= s + st.durationMs)
-                break;
-            c += step;
-            push(at, c);
-        }
-        s += st.durationMs;
+        this.abortReason = reason;
+        if (this.controller)
+            this.controller.abort(reason);
+        // Before onRequestStart there is no controller yet; the connect timeout ends the request instead.
     }
-    push(s, 0);
-    return events;
-}
-/**
- * Phase offset of the i-th user within one pacing period, as a fraction in [0, 1).
- *
- * Users spawned together (or at whole-second instants, as with a spawn rate of 1/s) and paced at
- * 1 request/s would otherwise fire in lockstep: five users would send five requests at the same
- * instant every second, and the report would show the service's queueing instead of its latency.
- * The golden-ratio sequence frac(i * 0.618...) spreads any number of users evenly over the period,
- * and stays evenly spread as users are added one by one.
- */
-function userPhase(i) {
-    const phi = 0.6180339887498949;
-    return (i * phi) % 1;
-}
-function arrivalSchedule(stages) {
-    const segments = [];
-    let start = 0;
-    let count = 0;
-    let prevRate = 0;
-    for (const st of stages) {
-        const r0 = st.ramp ? prevRate : st.rate;
-        const r1 = st.rate;
-        const dSec = st.durationMs / 1000;
-        const countAtEnd = count + ((r0 + r1) / 2) * dSec;
-        segments.push({ startMs: start, durationMs: st.durationMs, r0, r1, countAtStart: count, countAtEnd });
-        start += st.durationMs;
-        count = countAtEnd;
-        prevRate = r1;
+    close() {
+        return this.client.destroy().catch(() => { });
     }
-    const durationMs = start;
-    // Request n is sent within the run iff t_n < duration, i.e. n < H(end): ceil(H(end)) requests in all.
-    const total = Math.ceil(count - 1e-9);
-    const countWithin = (seg, tauMs) => {
-        const tau = tauMs / 1000;
-        const d = seg.durationMs / 1000;
-        return seg.countAtStart + seg.r0 * tau + ((seg.r1 - seg.r0) * tau * tau) / (2 * d);
-    };
-    const cumulative = (elapsedMs) => {
-        if (elapsedMs <= 0)
-            return 0;
-        for (const seg of segments) {
-            if (elapsedMs < seg.startMs + seg.durationMs)
-                return countWithin(seg, elapsedMs - seg.startMs);
+    // undici's DispatchHandler: the callbacks of the request in flight.
+    onRequestStart(controller) {
+        this.controller = controller;
+        if (this.abortReason)
+            controller.abort(this.abortReason);
+    }
+    onResponseStart(_c, statusCode) {
+        this.status = statusCode;
+        this.statusOk = this.ok(statusCode);
+        if (!this.statusOk)
+            this.sample = [];
+        else if (this.check)
+            this.body = [];
+    }
+    onResponseData(_c, chunk) {
+        this.bytes += chunk.length;
+        if (this.body !== null)
+            this.body.push(chunk);
+        if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
+            this.sample.push(chunk);
+            this.sampleBytes += chunk.length;
         }
-        return count;
-    };
-    const timeOf = (n) => {
-        if (n >= total || n < 0)
-            return Infinity;
-        // Request n is due at t_n = inf{t : H(t) > n}: the segment where the count first passes n.
-        for (const seg of segments) {
-            if (!(n < seg.countAtEnd - 1e-9))
-                continue;
-            const need = n - seg.countAtStart;
-            if (need <= 0)
-                return seg.startMs; // the count passed n at this segment's start (after a rate-0 stage)
-            const d = seg.durationMs / 1000;
-            const a = (seg.r1 - seg.r0) / (2 * d);
-            const b = seg.r0;
-            let tau;
-            if (Math.abs(a) < 1e-12)
-                tau = need / b;
-            else {
-                // a*tau^2 + b*tau - need = 0; this form of the positive root is stable when a is tiny or b is 0.
-                const disc = Math.sqrt(Math.max(0, b * b + 4 * a * need));
-                tau = (2 * need) / (b + disc);
-            }
-            return seg.startMs + Math.min(tau * 1000, seg.durationMs);
-        }
-        return Infinity;
-    };
-    return {
-        total,
-        timeOf,
-        durationMs,
-        dueBy(elapsedMs) {
-            if (elapsedMs < 0)
-                return 0;
-            // Start from H(t) and settle on the exact count by the definition of timeOf (a step or two at most).
-            let k = Math.min(total, Math.max(0, Math.ceil(cumulative(elapsedMs) - 1e-9)));
-            while (k < total && timeOf(k) <= elapsedMs)
-                k++;
-            while (k > 0 && timeOf(k - 1) > elapsedMs)
-                k--;
-            return k;
-        },
-        rateAt(elapsedMs) {
-            for (const seg of segments) {
-                if (elapsedMs < seg.startMs + seg.durationMs) {
-                    const f = (elapsedMs - seg.startMs) / seg.durationMs;
-                    return seg.r0 + (seg.r1 - seg.r0) * Math.max(0, f);
-                }
-            }
-            return 0;
-        },
-    };
+    }
+    onResponseEnd() {
+        const end = this.now();
+        this.busy = false;
+        const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
+        this.body = null;
+        this.sample = null;
+        this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
+    }
+    onResponseError(_c, err) {
+        this.finishError(err);
+    }
+    finishError(err) {
+        const end = this.now();
+        this.busy = false;
+        const [kind, message] = classifyError(this.abortReason ?? err);
+        this.listener.error(this, kind, message, end);
+    }
 }
 
+// loadgate's version: written from package.json by `npm version` (scripts/write-version.ts).
 const VERSION = '0.1.0';
 
-// The engine: drives the planned load against a base URL and measures every response.
-//
-// Closed model: users come and go as `userSchedule` says; each loops over requests on its own
-// connection, paced to `perUserRate` iterations/s (locust's constant_throughput) or with no wait,
-// with a phase offset so that users do not fire in lockstep. Latency is measured from the send.
-//
-// Open model: the n-th request is due at `arrivalSchedule(...).timeOf(n)` whatever the service
-// does; latency is measured from that intended time, so a stall shows in the percentiles (no
-// coordinated omission). When every connection (up to maxInFlight) is busy, due requests wait in
-// an implicit backlog (just the index of the next one: memory stays O(1)) and are counted as
-// delayed; those still waiting when the run ends are counted as unsent.
+// The engine: drives the planned load against a base URL and measures every response. What is
+// common to every load model lives here: the pool of slots (one connection and its request each,
+// slot.ts), what happens when a request ends (the recorder hears of it, then the driver decides what
+// next), the housekeeping tick (timeouts, closing seconds, abort checks, progress), the result, and
+// the stop. When to send, and on which slot, is the driver's: ClosedDriver (closed.ts, users) or
+// OpenDriver (open.ts, arrivals), behind the Driver interface (driver.ts).
 /** Abort the engine's signal with one of these to say how the run ended and why. */
 class LoadStop extends Error {
     name = 'LoadStop';
@@ -25425,30 +26040,32 @@ async function runLoad(opts) {
     if (basePath)
         for (const ep of source.endpoints)
             ep.path = basePath + ep.path;
+    const driver = opts.load.model === 'closed' ? new ClosedDriver(opts.load) : new OpenDriver(opts.load);
     const slots = [];
     let inFlight = 0;
-    const arrivals = opts.load.model === 'open' ? arrivalSchedule(opts.load.stages) : null;
-    const openModel = arrivals !== null;
-    const closedStages = opts.load.model === 'closed' ? opts.load.stages : null;
-    const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), {
-        stageAt: (ms) => stageIndexAt(spans, ms),
-        ...(closedStages ? { usersAt: (ms) => usersAt(closedStages, Math.min(ms, totalMs - 1)) } : {}),
-        ...(arrivals ? { rateAt: (ms) => arrivals.rateAt(Math.min(ms, totalMs - 1)) } : {}),
-        inFlight: () => inFlight,
-    }, opts.load.model === 'open', opts.endpoints.map((e) => e.role === 'invalid'));
+    const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), { stageAt: (ms) => spanIndexAt(spans, ms), ...driver.planned, inFlight: () => inFlight }, { sendLag: driver.measuresSendLag, invalid: opts.endpoints.map((e) => e.role === 'invalid') });
+    const measureServiceTime = driver.measuresSendLag;
     let stopping = false; // no new requests
     let status = 'completed';
     let reason;
     let abortedBy;
     let resolveDrained = () => { };
     const drained = new Promise((r) => (resolveDrained = r));
-    // What happens when a request ends is the same in both models; only "what next" differs.
-    let onSlotFree = () => { };
+    const checkDrained = () => {
+        if (stopping && inFlight === 0)
+            resolveDrained();
+    };
+    // What happens when a request ends is the same in every model; only "what next" is the driver's.
+    const slotFree = (slot, endMs) => {
+        if (stopping)
+            return checkDrained();
+        driver.onSlotFree(slot, endMs);
+    };
     const listener = {
         response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
             inFlight--;
             const latencyUs = (endMs - slot.intendedAt) * 1000;
-            if (openModel)
+            if (measureServiceTime)
                 recorder.service((endMs - slot.sentAt) * 1000);
             if (mismatch !== undefined) {
                 recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
@@ -25459,7 +26076,7 @@ async function runLoad(opts) {
                 if (!ok)
                     recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);
             }
-            onSlotFree(slot, endMs);
+            slotFree(slot, endMs);
         },
         error(slot, kind, message, endMs) {
             inFlight--;
@@ -25471,165 +26088,47 @@ async function runLoad(opts) {
             // Inside undici's error callback the client is still settling its queue: dispatching on it
             // again right here trips its internal assertions. A turn of the event loop later it is ready
             // (and a tight loop of refused connections yields to timers and I/O).
-            setImmediate(onSlotFree, slot, endMs);
+            setImmediate(slotFree, slot, endMs);
         },
     };
-    // http: our minimal HTTP/1.1 client (h1.ts), unless undici is asked for; https: undici.
+    // http: our minimal HTTP/1.1 client (h1-slot.ts), unless undici is asked for; https: undici.
     const originUrl = new URL(origin);
     const client = opts.httpClient ?? (process.env.LOADGATE_HTTP_CLIENT === 'undici' ? 'undici' : 'auto');
     const requestBytes = originUrl.protocol === 'http:' && client !== 'undici' ? new RequestBytes(originUrl.host) : null;
-    const newSlot = () => {
-        const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new Slot(origin, opts.timeoutMs, listener, now);
-        slots.push(s);
-        return s;
-    };
-    const send = (slot, intendedAt) => {
-        const ep = source.endpoints[source.pick()];
-        inFlight++;
-        slot.send(ep, stageIndexAt(segments, intendedAt), intendedAt);
-    };
-    const checkDrained = () => {
-        if (stopping && inFlight === 0)
-            resolveDrained();
-    };
     const timers = new Set();
-    const later = (ms, fn) => {
-        const t = setTimeout(() => {
-            timers.delete(t);
-            fn();
-        }, Math.max(0, ms));
-        timers.add(t);
-        return t;
+    const host = {
+        now,
+        later(ms, fn) {
+            const t = setTimeout(() => {
+                timers.delete(t);
+                fn();
+            }, Math.max(0, ms));
+            timers.add(t);
+            return t;
+        },
+        cancel(t) {
+            if (t) {
+                clearTimeout(t);
+                timers.delete(t);
+            }
+        },
+        slots,
+        newSlot() {
+            const s = requestBytes ? new H1Slot(originUrl, requestBytes, listener, now) : new UndiciSlot(origin, opts.timeoutMs, listener, now);
+            slots.push(s);
+            return s;
+        },
+        send(slot, intendedAt) {
+            const ep = source.endpoints[source.pick()];
+            inFlight++;
+            slot.send(ep, spanIndexAt(segments, intendedAt), intendedAt);
+        },
+        lag: (ms) => recorder.lag(ms),
+        get stopping() {
+            return stopping;
+        },
     };
-    const cancel = (t) => {
-        if (t) {
-            clearTimeout(t);
-            timers.delete(t);
-        }
-    };
-    let unsent = 0;
-    let delayedByCap = 0;
-    let activeUsers = 0;
-    // The model's last word when the load stops (the open model settles its backlog).
-    let onStop = () => { };
-    if (closedStages && opts.load.model === 'closed') {
-        // ---- closed model ----
-        const period = opts.load.perUserRate > 0 ? 1000 / opts.load.perUserRate : 0;
-        const users = []; // running users, newest last
-        const bySlot = new Map();
-        let spawned = 0;
-        const iterate = (u) => {
-            u.timer = null;
-            if (!u.active || stopping)
-                return;
-            u.lastStart = now();
-            send(u.slot, u.lastStart);
-        };
-        onSlotFree = (slot, endMs) => {
-            const u = bySlot.get(slot);
-            if (!u || !u.active || stopping)
-                return checkDrained();
-            if (period === 0)
-                return iterate(u);
-            const next = u.lastStart + period; // constant throughput: start-to-start, never before the last ended
-            if (next <= endMs)
-                iterate(u);
-            else
-                u.timer = later(next - endMs, () => iterate(u));
-        };
-        const setUsers = (target) => {
-            while (users.length < target) {
-                // Reuse an idle connection of a retired user when there is one (as a user pool would).
-                const slot = slots.find((s) => !s.busy && !bySlot.has(s)) ?? newSlot();
-                const u = { slot, active: true, lastStart: 0, timer: null };
-                users.push(u);
-                bySlot.set(slot, u);
-                const phase = period > 0 ? userPhase(spawned) * period : 0;
-                spawned++;
-                u.timer = later(phase, () => iterate(u));
-            }
-            while (users.length > target) {
-                const u = users.pop();
-                u.active = false;
-                cancel(u.timer);
-                bySlot.delete(u.slot);
-            }
-            activeUsers = users.length;
-        };
-        for (const ev of userSchedule(closedStages))
-            later(ev.atMs, () => !stopping && setUsers(ev.users));
-    }
-    else if (arrivals && opts.load.model === 'open') {
-        // ---- open model ----
-        const maxInFlight = opts.load.maxInFlight;
-        const idle = [];
-        let next = 0; // index of the next request to send
-        let pumpTimer = null;
-        let blocked = false; // a due request found every connection busy: the backlog drains as slots free
-        const slotForSend = () => idle.pop() ?? (slots.length < maxInFlight ? newSlot() : null);
-        const pump = () => {
-            pumpTimer = null;
-            if (stopping)
-                return;
-            const t = now();
-            for (;;) {
-                const due = arrivals.timeOf(next);
-                if (due > t)
-                    break;
-                const slot = slotForSend();
-                if (!slot) {
-                    blocked = true;
-                    return;
-                }
-                recorder.lag(t - due);
-                send(slot, due);
-                next++;
-            }
-            if (next < arrivals.total)
-                pumpTimer = later(arrivals.timeOf(next) - t, pump);
-        };
-        onSlotFree = (slot) => {
-            if (stopping)
-                return checkDrained();
-            if (!blocked) {
-                idle.push(slot);
-                return;
-            }
-            const t = now();
-            const due = arrivals.timeOf(next);
-            if (due <= t) {
-                // A backlogged request: it fell due while no connection was free.
-                delayedByCap++;
-                recorder.lag(t - due);
-                send(slot, due);
-                next++;
-            }
-            else {
-                idle.push(slot);
-            }
-            if (arrivals.timeOf(next) > t) {
-                blocked = false; // caught up: the pump's timer takes over again
-                pump();
-            }
-        };
-        later(0, pump);
-        onStop = (completed) => {
-            cancel(pumpTimer);
-            if (completed) {
-                // Send what fell due before the end but whose timer had not fired yet (sub-millisecond races).
-                while (arrivals.timeOf(next) < totalMs) {
-                    const slot = slotForSend();
-                    if (!slot)
-                        break;
-                    const due = arrivals.timeOf(next);
-                    recorder.lag(now() - due);
-                    send(slot, due);
-                    next++;
-                }
-            }
-            unsent = Math.max(0, arrivals.total - next);
-        };
-    }
+    driver.start(host);
     // The result as it stands: the final one at the end, and the one abort checks judge during the run.
     const snapshot = (endMs, cpu) => ({
         formatVersion: RESULT_FORMAT_VERSION,
@@ -25653,13 +26152,13 @@ async function runLoad(opts) {
         failures: recorder.failures,
         failuresNotItemized: recorder.failuresNotItemized,
         timeline: recorder.timeline,
-        unsent,
-        delayedByCap,
+        unsent: driver.unsent,
+        delayedByCap: driver.delayedByCap,
         ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
         ...(recorder.serviceTime ? { serviceTime: recorder.serviceTime } : {}),
         generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
     });
-    // ---- housekeeping: timeouts, seconds, progress ----
+    // Housekeeping: timeouts, seconds, abort checks, progress.
     let lastProgress = 0;
     const progressEvery = opts.progressIntervalMs ?? 5000;
     const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
@@ -25683,14 +26182,13 @@ async function runLoad(opts) {
         if (opts.onProgress && t - lastProgress >= progressEvery && !stopping) {
             lastProgress = t;
             const w = recorder.takeWindow();
-            const stage = stageIndexAt(spans, t);
+            const stage = spanIndexAt(spans, t);
             opts.onProgress({
                 elapsedMs: t,
                 totalMs,
                 stage,
                 stageName: stages[stage].name,
-                ...(closedStages ? { users: activeUsers } : {}),
-                ...(arrivals ? { targetRate: arrivals.rateAt(t) } : {}),
+                ...driver.progress(t),
                 rps: w.rps,
                 p95: w.p95,
                 requests: w.totalRequests,
@@ -25705,7 +26203,7 @@ async function runLoad(opts) {
         for (const t of timers)
             clearTimeout(t);
         timers.clear();
-        onStop(why === 'completed');
+        driver.stop(why === 'completed');
         stopping = true;
         if (why !== 'completed') {
             status = why;
@@ -25862,6 +26360,94 @@ function createInvalidGenerator(schema, opts) {
     };
 }
 
+// From the endpoints the config describes to the endpoints the engine receives. Bodies to generate from
+// a schema become a list, with two companions from the same schema: a share of deliberately invalid
+// requests (an endpoint of its own, with its own statuses and statistics) and the output schema that
+// successful responses are checked against. A schema in a file needs no service, so it is read before
+// the service starts (a bad one stops the run before anything starts); one the service publishes is read
+// once it is ready. A schema that cannot be found or used is a configuration error naming the request.
+const LOCAL_SOURCES = new Set(['file', 'inline', 'mlflow-signature']);
+/** The endpoints whose bodies need no service, resolved before it starts: by their index in the config. */
+async function resolveLocalBodies(plan, log) {
+    const resolved = new Map();
+    for (const [i, ep] of plan.endpoints.entries()) {
+        if (ep.body.kind === 'generate' && ep.body.sources.every((s) => LOCAL_SOURCES.has(s.kind))) {
+            resolved.set(i, await resolveEndpoint(plan, ep, ep.body, i, undefined, log));
+        }
+    }
+    return resolved;
+}
+/**
+ * The engine's endpoints, in the config's order: those resolved before the service started, and the
+ * rest, their schemas read from the ready service at `baseUrl`.
+ */
+async function resolveBodies(plan, early, baseUrl, log) {
+    const out = [];
+    for (const [i, ep] of plan.endpoints.entries()) {
+        const done = early.get(i);
+        if (done)
+            out.push(...done);
+        else if (ep.body.kind === 'generate')
+            out.push(...(await resolveEndpoint(plan, ep, ep.body, i, baseUrl, log)));
+        else
+            out.push(asGiven(ep, ep.body));
+    }
+    return out;
+}
+/** An endpoint whose body the config gives (none, fixed, or a file): the engine takes it as it is. */
+function asGiven(ep, body) {
+    const { invalid: _i, checkOutput: _c, body: _b, ...rest } = ep;
+    return { ...rest, body };
+}
+async function resolveEndpoint(plan, ep, b, i, baseUrl, log) {
+    try {
+        const found = await discoverFirst(b.sources, {
+            ...(baseUrl ? { baseUrl } : {}),
+            method: ep.method,
+            path: ep.path,
+            headers: ep.headers,
+            timeoutMs: plan.timeoutMs,
+            baseDir: plan.baseDir,
+        });
+        const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
+        log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
+            `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
+        const main = {
+            ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }),
+            ...(ep.checkOutput ? { responseSchema: outputSchema(found) } : {}),
+        };
+        if (!ep.invalid)
+            return [main];
+        // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
+        const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i);
+        log(`Mixing in ${Math.round(ep.invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
+        return [{ ...main, weight: ep.weight * (1 - ep.invalid.share) }, companion];
+    }
+    catch (e) {
+        throw new ConfigError(`${b.where}: request "${ep.name}": ${e.message}`);
+    }
+}
+/** Successful responses must match the output schema the service publishes (or the run cannot check them). */
+function outputSchema(found) {
+    if (found.kind !== 'schema' || found.outputSchema === undefined) {
+        throw new Error(`check-response: ${found.origin} publishes no output schema to check responses against`);
+    }
+    return { schema: found.outputSchema, root: found.root };
+}
+function invalidCompanion(ep, found, invalid, count, seed) {
+    if (found.kind !== 'schema')
+        throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
+    const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
+    const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+    return {
+        ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` }),
+        name: `${ep.name} (invalid)`,
+        role: 'invalid',
+        weight: ep.weight * invalid.share,
+        okStatus: invalid.okStatus,
+    };
+}
+
 // Locust-compatible CSV files, so whatever reads locust's `--csv` output (`*_stats.csv`,
 // `*_stats_history.csv`, `*_failures.csv`, `*_exceptions.csv`) reads ours. Pure functions: RunResult in, text out.
 //
@@ -25894,8 +26480,9 @@ function createInvalidGenerator(schema, opts) {
 //   code; loadgate runs no user code. Transport errors (timeouts, refused, reset) are failures of requests,
 //   and locust reports those in the failures file too, so that is where they are.
 // - `*_stats_history.csv`: see renderStatsHistoryCsv.
-const PERCENTILES$1 = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100];
-const PERCENTILE_HEADERS = ['50%', '66%', '75%', '80%', '90%', '95%', '98%', '99%', '99.9%', '99.99%', '100%'];
+/** Locust's percentile columns; the HTML report's percentile table shows the same. */
+const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100];
+const PERCENTILE_HEADERS = PERCENTILES.map((p) => `${p}%`);
 const NA = 'N/A';
 const EOL = '\r\n';
 const STATS_HEADER = [
@@ -25957,7 +26544,7 @@ function statsRow(type, name, s, seconds) {
         s.requests > 0 ? pyFloat(s.bytes / s.requests) : 0,
         seconds > 0 ? pyFloat(s.requests / seconds) : '0.0',
         seconds > 0 ? pyFloat(s.failures / seconds) : '0.0',
-        ...PERCENTILES$1.map((p) => (has ? Math.round(percentileMs(h, p)) : NA)),
+        ...PERCENTILES.map((p) => (has ? Math.round(percentileMs(h, p)) : NA)),
     ];
 }
 /**
@@ -26010,7 +26597,7 @@ function renderStatsHistoryCsv(r) {
             'Aggregated',
             (span > 0 ? p.requests / span : 0).toFixed(6),
             (span > 0 ? p.failures / span : 0).toFixed(6),
-            ...PERCENTILES$1.map((q) => {
+            ...PERCENTILES.map((q) => {
                 const v = perSecond.get(q);
                 return v === undefined || v === null || p.p50 === null ? NA : Math.round(v);
             }),
@@ -26140,171 +26727,17 @@ function truncate(s, max) {
     return chars.length <= max ? s : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
-// GENERATED by scripts/vendor-uplot.ts from the installed `uplot` package: do not edit by hand.
-// uPlot (https://github.com/leeoniya/uPlot), inlined into the HTML report. Its license:
-//
-// The MIT License (MIT)
-//
-// Copyright (c) 2022 Leon Sorokin
-//
-// Permission is hereby granted, free of charge, to any person obtaining a copy
-// of this software and associated documentation files (the "Software"), to deal
-// in the Software without restriction, including without limitation the rights
-// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-// copies of the Software, and to permit persons to whom the Software is
-// furnished to do so, subject to the following conditions:
-//
-// The above copyright notice and this permission notice shall be included in
-// all copies or substantial portions of the Software.
-//
-// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN
-// THE SOFTWARE.
-const UPLOT_VERSION = "1.6.32";
-const UPLOT_CSS = ".uplot, .uplot *, .uplot *::before, .uplot *::after {box-sizing: border-box;}.uplot {font-family: system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", sans-serif, \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\", \"Noto Color Emoji\";line-height: 1.5;width: min-content;}.u-title {text-align: center;font-size: 18px;font-weight: bold;}.u-wrap {position: relative;user-select: none;}.u-over, .u-under {position: absolute;}.u-under {overflow: hidden;}.uplot canvas {display: block;position: relative;width: 100%;height: 100%;}.u-axis {position: absolute;}.u-legend {font-size: 14px;margin: auto;text-align: center;}.u-inline {display: block;}.u-inline * {display: inline-block;}.u-inline tr {margin-right: 16px;}.u-legend th {font-weight: 600;}.u-legend th > * {vertical-align: middle;display: inline-block;}.u-legend .u-marker {width: 1em;height: 1em;margin-right: 4px;background-clip: padding-box !important;}.u-inline.u-live th::after {content: \":\";vertical-align: middle;}.u-inline:not(.u-live) .u-value {display: none;}.u-series > * {padding: 4px;}.u-series th {cursor: pointer;}.u-legend .u-off > * {opacity: 0.3;}.u-select {background: rgba(0,0,0,0.07);position: absolute;pointer-events: none;}.u-cursor-x, .u-cursor-y {position: absolute;left: 0;top: 0;pointer-events: none;will-change: transform;}.u-hz .u-cursor-x, .u-vt .u-cursor-y {height: 100%;border-right: 1px dashed #607D8B;}.u-hz .u-cursor-y, .u-vt .u-cursor-x {width: 100%;border-bottom: 1px dashed #607D8B;}.u-cursor-pt {position: absolute;top: 0;left: 0;border-radius: 50%;border: 0 solid;pointer-events: none;will-change: transform;/*this has to be !important since we set inline \"background\" shorthand */background-clip: padding-box !important;}.u-axis.u-off, .u-select.u-off, .u-cursor-x.u-off, .u-cursor-y.u-off, .u-cursor-pt.u-off {display: none;}";
-const UPLOT_JS = "/*! https://github.com/leeoniya/uPlot (v1.6.32) */\nvar uPlot=function(){\"use strict\";const l=\"u-off\",e=\"u-label\",t=\"width\",n=\"height\",i=\"top\",o=\"bottom\",s=\"left\",r=\"right\",u=\"#000\",a=u+\"0\",f=\"mousemove\",c=\"mousedown\",h=\"mouseup\",d=\"mouseenter\",p=\"mouseleave\",m=\"dblclick\",g=\"change\",x=\"dppxchange\",w=\"--\",_=\"undefined\"!=typeof window,b=_?document:null,v=_?window:null,k=_?navigator:null;let y,M;function S(l,e){if(null!=e){let t=l.classList;!t.contains(e)&&t.add(e)}}function T(l,e){let t=l.classList;t.contains(e)&&t.remove(e)}function E(l,e,t){l.style[e]=t+\"px\"}function z(l,e,t,n){let i=b.createElement(l);return null!=e&&S(i,e),null!=t&&t.insertBefore(i,n),i}function D(l,e){return z(\"div\",l,e)}const P=new WeakMap;function A(e,t,n,i,o){let s=\"translate(\"+t+\"px,\"+n+\"px)\";s!=P.get(e)&&(e.style.transform=s,P.set(e,s),0>t||0>n||t>i||n>o?S(e,l):T(e,l))}const W=new WeakMap;function Y(l,e,t){let n=e+t;n!=W.get(l)&&(W.set(l,n),l.style.background=e,l.style.borderColor=t)}const C=new WeakMap;function H(l,e,t,n){let i=e+\"\"+t;i!=C.get(l)&&(C.set(l,i),l.style.height=t+\"px\",l.style.width=e+\"px\",l.style.marginLeft=n?-e/2+\"px\":0,l.style.marginTop=n?-t/2+\"px\":0)}const F={passive:!0},R={...F,capture:!0};function G(l,e,t,n){e.addEventListener(l,t,n?R:F)}function I(l,e,t){e.removeEventListener(l,t,F)}function L(l,e,t,n){let i;t=t||0;let o=2147483647>=(n=n||e.length-1);for(;n-t>1;)i=o?t+n>>1:sl((t+n)/2),l>e[i]?t=i:n=i;return l-e[t]>e[n]-l?n:t}function O(l){return(e,t,n)=>{let i=-1,o=-1;for(let o=t;n>=o;o++)if(l(e[o])){i=o;break}for(let i=n;i>=t;i--)if(l(e[i])){o=i;break}return[i,o]}}_&&function l(){let e=devicePixelRatio;y!=e&&(y=e,M&&I(g,M,l),M=matchMedia(`(min-resolution: ${y-.001}dppx) and (max-resolution: ${y+.001}dppx)`),G(g,M,l),v.dispatchEvent(new CustomEvent(x)))}();const N=l=>null!=l,j=l=>null!=l&&l>0,U=O(N),V=O(j);function B(l,e,t,n){let i=hl(l),o=hl(e);l==e&&(-1==i?(l*=t,e/=t):(l/=t,e*=t));let s=10==t?dl:pl,r=1==o?ul:sl,u=(1==i?sl:ul)(s(ol(l))),a=r(s(ol(e))),f=cl(t,u),c=cl(t,a);return 10==t&&(0>u&&(f=Al(f,-u)),0>a&&(c=Al(c,-a))),n||2==t?(l=f*i,e=c*o):(l=Pl(l,f),e=Dl(e,c)),[l,e]}function $(l,e,t,n){let i=B(l,e,t,n);return 0==l&&(i[0]=0),0==e&&(i[1]=0),i}const J=.1,q={mode:3,pad:J},K={pad:0,soft:null,mode:0},X={min:K,max:K};function Z(l,e,t,n){return Ol(t)?ll(l,e,t):(K.pad=t,K.soft=n?0:null,K.mode=n?3:0,ll(l,e,X))}function Q(l,e){return null==l?e:l}function ll(l,e,t){let n=t.min,i=t.max,o=Q(n.pad,0),s=Q(i.pad,0),r=Q(n.hard,-gl),u=Q(i.hard,gl),a=Q(n.soft,gl),f=Q(i.soft,-gl),c=Q(n.mode,0),h=Q(i.mode,0),d=e-l,p=dl(d),m=fl(ol(l),ol(e)),g=dl(m),x=ol(g-p);(1e-24>d||x>10)&&(d=0,0!=l&&0!=e||(d=1e-24,2==c&&a!=gl&&(o=0),2==h&&f!=-gl&&(s=0)));let w=d||m||1e3,_=dl(w),b=cl(10,sl(_)),v=Al(Pl(l-w*(0==d?0==l?.1:1:o),b/10),24),k=a>l||1!=c&&(3!=c||v>a)&&(2!=c||a>v)?gl:a,y=fl(r,k>v&&l>=k?k:al(k,v)),M=Al(Dl(e+w*(0==d?0==e?.1:1:s),b/10),24),S=e>f||1!=h&&(3!=h||f>M)&&(2!=h||M>f)?-gl:f,T=al(u,M>S&&S>=e?S:fl(S,M));return y==T&&0==y&&(T=100),[y,T]}const el=new Intl.NumberFormat(_?k.language:\"en-US\"),tl=l=>el.format(l),nl=Math,il=nl.PI,ol=nl.abs,sl=nl.floor,rl=nl.round,ul=nl.ceil,al=nl.min,fl=nl.max,cl=nl.pow,hl=nl.sign,dl=nl.log10,pl=nl.log2,ml=(l,e=1)=>nl.asinh(l/e),gl=1/0;function xl(l){return 1+(0|dl((l^l>>31)-(l>>31)))}function wl(l,e,t){return al(fl(l,e),t)}function _l(l){return\"function\"==typeof l}function bl(l){return _l(l)?l:()=>l}const vl=l=>l,kl=(l,e)=>e,yl=()=>null,Ml=()=>!0,Sl=(l,e)=>l==e,Tl=/\\.\\d*?(?=9{6,}|0{6,})/gm,El=l=>{if(Il(l)||Wl.has(l))return l;const e=\"\"+l,t=e.match(Tl);if(null==t)return l;let n=t[0].length-1;if(-1!=e.indexOf(\"e-\")){let[l,t]=e.split(\"e\");return+`${El(l)}e${t}`}return Al(l,n)};function zl(l,e){return El(Al(El(l/e))*e)}function Dl(l,e){return El(ul(El(l/e))*e)}function Pl(l,e){return El(sl(El(l/e))*e)}function Al(l,e=0){if(Il(l))return l;let t=10**e;return rl(l*t*(1+Number.EPSILON))/t}const Wl=new Map;function Yl(l){return((\"\"+l).split(\".\")[1]||\"\").length}function Cl(l,e,t,n){let i=[],o=n.map(Yl);for(let s=e;t>s;s++){let e=ol(s),t=Al(cl(l,s),e);for(let r=0;n.length>r;r++){let u=10==l?+`${n[r]}e${s}`:n[r]*t,a=(0>s?e:0)+(o[r]>s?o[r]:0),f=10==l?u:Al(u,a);i.push(f),Wl.set(f,a)}}return i}const Hl={},Fl=[],Rl=[null,null],Gl=Array.isArray,Il=Number.isInteger;function Ll(l){return\"string\"==typeof l}function Ol(l){let e=!1;if(null!=l){let t=l.constructor;e=null==t||t==Object}return e}function Nl(l){return null!=l&&\"object\"==typeof l}const jl=Object.getPrototypeOf(Uint8Array),Ul=\"__proto__\";function Vl(l,e=Ol){let t;if(Gl(l)){let n=l.find((l=>null!=l));if(Gl(n)||e(n)){t=Array(l.length);for(let n=0;l.length>n;n++)t[n]=Vl(l[n],e)}else t=l.slice()}else if(l instanceof jl)t=l.slice();else if(e(l)){t={};for(let n in l)n!=Ul&&(t[n]=Vl(l[n],e))}else t=l;return t}function Bl(l){let e=arguments;for(let t=1;e.length>t;t++){let n=e[t];for(let e in n)e!=Ul&&(Ol(l[e])?Bl(l[e],Vl(n[e])):l[e]=Vl(n[e]))}return l}function $l(l,e,t){for(let n,i=0,o=-1;e.length>i;i++){let s=e[i];if(s>o){for(n=s-1;n>=0&&null==l[n];)l[n--]=null;for(n=s+1;t>n&&null==l[n];)l[o=n++]=null}}}const Jl=\"undefined\"==typeof queueMicrotask?l=>Promise.resolve().then(l):queueMicrotask,ql=[\"January\",\"February\",\"March\",\"April\",\"May\",\"June\",\"July\",\"August\",\"September\",\"October\",\"November\",\"December\"],Kl=[\"Sunday\",\"Monday\",\"Tuesday\",\"Wednesday\",\"Thursday\",\"Friday\",\"Saturday\"];function Xl(l){return l.slice(0,3)}const Zl=Kl.map(Xl),Ql=ql.map(Xl),le={MMMM:ql,MMM:Ql,WWWW:Kl,WWW:Zl};function ee(l){return(10>l?\"0\":\"\")+l}const te={YYYY:l=>l.getFullYear(),YY:l=>(l.getFullYear()+\"\").slice(2),MMMM:(l,e)=>e.MMMM[l.getMonth()],MMM:(l,e)=>e.MMM[l.getMonth()],MM:l=>ee(l.getMonth()+1),M:l=>l.getMonth()+1,DD:l=>ee(l.getDate()),D:l=>l.getDate(),WWWW:(l,e)=>e.WWWW[l.getDay()],WWW:(l,e)=>e.WWW[l.getDay()],HH:l=>ee(l.getHours()),H:l=>l.getHours(),h:l=>{let e=l.getHours();return 0==e?12:e>12?e-12:e},AA:l=>12>l.getHours()?\"AM\":\"PM\",aa:l=>12>l.getHours()?\"am\":\"pm\",a:l=>12>l.getHours()?\"a\":\"p\",mm:l=>ee(l.getMinutes()),m:l=>l.getMinutes(),ss:l=>ee(l.getSeconds()),s:l=>l.getSeconds(),fff:l=>function(l){return(10>l?\"00\":100>l?\"0\":\"\")+l}(l.getMilliseconds())};function ne(l,e){e=e||le;let t,n=[],i=/\\{([a-z]+)\\}|[^{]+/gi;for(;t=i.exec(l);)n.push(\"{\"==t[0][0]?te[t[1]]:t[0]);return l=>{let t=\"\";for(let i=0;n.length>i;i++)t+=\"string\"==typeof n[i]?n[i]:n[i](l,e);return t}}const ie=(new Intl.DateTimeFormat).resolvedOptions().timeZone,oe=l=>l%1==0,se=[1,2,2.5,5],re=Cl(10,-32,0,se),ue=Cl(10,0,32,se),ae=ue.filter(oe),fe=re.concat(ue),ce=\"{YYYY}\",he=\"\\n\"+ce,de=\"{M}/{D}\",pe=\"\\n\"+de,me=pe+\"/{YY}\",ge=\"{aa}\",xe=\"{h}:{mm}\"+ge,we=\"\\n\"+xe,_e=\":{ss}\",be=null;function ve(l){let e=1e3*l,t=60*e,n=60*t,i=24*n,o=30*i,s=365*i;return[(1==l?Cl(10,0,3,se).filter(oe):Cl(10,-3,0,se)).concat([e,5*e,10*e,15*e,30*e,t,5*t,10*t,15*t,30*t,n,2*n,3*n,4*n,6*n,8*n,12*n,i,2*i,3*i,4*i,5*i,6*i,7*i,8*i,9*i,10*i,15*i,o,2*o,3*o,4*o,6*o,s,2*s,5*s,10*s,25*s,50*s,100*s]),[[s,ce,be,be,be,be,be,be,1],[28*i,\"{MMM}\",he,be,be,be,be,be,1],[i,de,he,be,be,be,be,be,1],[n,\"{h}\"+ge,me,be,pe,be,be,be,1],[t,xe,me,be,pe,be,be,be,1],[e,_e,me+\" \"+xe,be,pe+\" \"+xe,be,we,be,1],[l,_e+\".{fff}\",me+\" \"+xe,be,pe+\" \"+xe,be,we,be,1]],function(e){return(r,u,a,f,c,h)=>{let d=[],p=c>=s,m=c>=o&&s>c,g=e(a),x=Al(g*l,3),w=Pe(g.getFullYear(),p?0:g.getMonth(),m||p?1:g.getDate()),_=Al(w*l,3);if(m||p){let t=m?c/o:0,n=p?c/s:0,i=x==_?x:Al(Pe(w.getFullYear()+n,w.getMonth()+t,1)*l,3),r=new Date(rl(i/l)),u=r.getFullYear(),a=r.getMonth();for(let o=0;f>=i;o++){let s=Pe(u+n*o,a+t*o,1),r=s-e(Al(s*l,3));i=Al((+s+r)*l,3),i>f||d.push(i)}}else{let o=i>c?c:i,s=_+(sl(a)-sl(x))+Dl(x-_,o);d.push(s);let p=e(s),m=p.getHours()+p.getMinutes()/t+p.getSeconds()/n,g=c/n,w=h/r.axes[u]._space;for(;s=Al(s+c,1==l?0:3),f>=s;)if(g>1){let l=sl(Al(m+g,6))%24,t=e(s).getHours()-l;t>1&&(t=-1),s-=t*n,m=(m+g)%24,.7>Al((s-d[d.length-1])/c,3)*w||d.push(s)}else d.push(s)}return d}}]}const[ke,ye,Me]=ve(1),[Se,Te,Ee]=ve(.001);function ze(l,e){return l.map((l=>l.map(((t,n)=>0==n||8==n||null==t?t:e(1==n||0==l[8]?t:l[1]+t)))))}function De(l,e){return(t,n,i,o,s)=>{let r,u,a,f,c,h,d=e.find((l=>s>=l[0]))||e[e.length-1];return n.map((e=>{let t=l(e),n=t.getFullYear(),i=t.getMonth(),o=t.getDate(),s=t.getHours(),p=t.getMinutes(),m=t.getSeconds(),g=n!=r&&d[2]||i!=u&&d[3]||o!=a&&d[4]||s!=f&&d[5]||p!=c&&d[6]||m!=h&&d[7]||d[1];return r=n,u=i,a=o,f=s,c=p,h=m,g(t)}))}}function Pe(l,e,t){return new Date(l,e,t)}function Ae(l,e){return e(l)}function We(l,e){return(t,n,i,o)=>null==o?w:e(l(n))}Cl(2,-53,53,[1]);const Ye={show:!0,live:!0,isolate:!1,mount:()=>{},markers:{show:!0,width:2,stroke:function(l,e){let t=l.series[e];return t.width?t.stroke(l,e):t.points.width?t.points.stroke(l,e):null},fill:function(l,e){return l.series[e].fill(l,e)},dash:\"solid\"},idx:null,idxs:null,values:[]},Ce=[0,0];function He(l,e,t,n=!0){return l=>{0==l.button&&(!n||l.target==e)&&t(l)}}function Fe(l,e,t,n=!0){return l=>{(!n||l.target==e)&&t(l)}}const Re={show:!0,x:!0,y:!0,lock:!1,move:function(l,e,t){return Ce[0]=e,Ce[1]=t,Ce},points:{one:!1,show:function(l,e){let i=l.cursor.points,o=D(),s=i.size(l,e);E(o,t,s),E(o,n,s);let r=s/-2;E(o,\"marginLeft\",r),E(o,\"marginTop\",r);let u=i.width(l,e,s);return u&&E(o,\"borderWidth\",u),o},size:function(l,e){return l.series[e].points.size},width:0,stroke:function(l,e){let t=l.series[e].points;return t._stroke||t._fill},fill:function(l,e){let t=l.series[e].points;return t._fill||t._stroke}},bind:{mousedown:He,mouseup:He,click:He,dblclick:He,mousemove:Fe,mouseleave:Fe,mouseenter:Fe},drag:{setScale:!0,x:!0,y:!1,dist:0,uni:null,click:(l,e)=>{e.stopPropagation(),e.stopImmediatePropagation()},_x:!1,_y:!1},focus:{dist:(l,e,t,n,i)=>n-i,prox:-1,bias:0},hover:{skip:[void 0],prox:null,bias:0},left:-10,top:-10,idx:null,dataIdx:null,idxs:null,event:null},Ge={show:!0,stroke:\"rgba(0,0,0,0.07)\",width:2},Ie=Bl({},Ge,{filter:kl}),Le=Bl({},Ie,{size:10}),Oe=Bl({},Ge,{show:!1}),Ne='12px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", sans-serif, \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\", \"Noto Color Emoji\"',je=\"bold \"+Ne,Ue={show:!0,scale:\"x\",stroke:u,space:50,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:2,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},Ve={show:!0,scale:\"x\",auto:!1,sorted:1,min:gl,max:-gl,idxs:[]};function Be(l,e){return e.map((l=>null==l?\"\":tl(l)))}function $e(l,e,t,n,i,o,s){let r=[],u=Wl.get(i)||0;for(let l=t=s?t:Al(Dl(t,i),u);n>=l;l=Al(l+i,u))r.push(Object.is(l,-0)?0:l);return r}function Je(l,e,t,n,i){const o=[],s=l.scales[l.axes[e].scale].log,r=sl((10==s?dl:pl)(t));i=cl(s,r),10==s&&(i=fe[L(i,fe)]);let u=t,a=i*s;10==s&&(a=fe[L(a,fe)]);do{o.push(u),u+=i,10!=s||Wl.has(u)||(u=Al(u,Wl.get(i))),a>u||(a=(i=u)*s,10==s&&(a=fe[L(a,fe)]))}while(n>=u);return o}function qe(l,e,t,n,i){let o=l.scales[l.axes[e].scale].asinh,s=n>o?Je(l,e,fl(o,t),n,i):[o],r=0>n||t>0?[]:[0];return(-o>t?Je(l,e,fl(o,-n),-t,i):[o]).reverse().map((l=>-l)).concat(r,s)}const Ke=/./,Xe=/[12357]/,Ze=/[125]/,Qe=/1/,lt=(l,e,t,n)=>l.map(((l,i)=>4==e&&0==l||i%n==0&&t.test(l.toExponential()[0>l?1:0])?l:null));function et(l,e,t){let n=l.axes[t],i=n.scale,o=l.scales[i],s=l.valToPos,r=n._space,u=s(10,i),a=s(9,i)-u<r?s(7,i)-u<r?s(5,i)-u<r?Qe:Ze:Xe:Ke;if(a==Qe){let l=ol(s(1,i)-u);if(r>l)return lt(e.slice().reverse(),o.distr,a,ul(r/l)).reverse()}return lt(e,o.distr,a,1)}function tt(l,e,t){let n=l.axes[t],i=n.scale,o=n._space,s=l.valToPos,r=ol(s(1,i)-s(2,i));return o>r?lt(e.slice().reverse(),3,Ke,ul(o/r)).reverse():e}function nt(l,e,t,n){return null==n?w:null==e?\"\":tl(e)}const it={show:!0,scale:\"y\",stroke:u,space:30,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:3,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},ot={scale:null,auto:!0,sorted:0,min:gl,max:-gl},st=(l,e,t,n,i)=>i,rt={show:!0,auto:!0,sorted:0,gaps:st,alpha:1,facets:[Bl({},ot,{scale:\"x\"}),Bl({},ot,{scale:\"y\"})]},ut={scale:\"y\",auto:!0,sorted:0,show:!0,spanGaps:!1,gaps:st,alpha:1,points:{show:function(l,e){let{scale:t,idxs:n}=l.series[0],i=l._data[0],o=l.valToPos(i[n[0]],t,!0),s=l.valToPos(i[n[1]],t,!0);return ol(s-o)/(l.series[e].points.space*y)>=n[1]-n[0]},filter:null},values:null,min:gl,max:-gl,idxs:[],path:null,clip:null};function at(l,e,t){return t/10}const ft={time:!0,auto:!0,distr:1,log:10,asinh:1,min:null,max:null,dir:1,ori:0},ct=Bl({},ft,{time:!1,ori:1}),ht={};function dt(l){let e=ht[l];return e||(e={key:l,plots:[],sub(l){e.plots.push(l)},unsub(l){e.plots=e.plots.filter((e=>e!=l))},pub(l,t,n,i,o,s,r){for(let u=0;e.plots.length>u;u++)e.plots[u]!=t&&e.plots[u].pub(l,t,n,i,o,s,r)}},null!=l&&(ht[l]=e)),e}function pt(l,e,t){const n=l.mode,i=l.series[e],o=2==n?l._data[e]:l._data,s=l.scales,r=l.bbox;let u=o[0],a=2==n?o[1]:o[e],f=2==n?s[i.facets[0].scale]:s[l.series[0].scale],c=2==n?s[i.facets[1].scale]:s[i.scale],h=r.left,d=r.top,p=r.width,m=r.height,g=l.valToPosH,x=l.valToPosV;return 0==f.ori?t(i,u,a,f,c,g,x,h,d,p,m,kt,Mt,Tt,zt,Pt):t(i,u,a,f,c,x,g,d,h,m,p,yt,St,Et,Dt,At)}function mt(l,e){let t=0,n=0,i=Q(l.bands,Fl);for(let l=0;i.length>l;l++){let o=i[l];o.series[0]==e?t=o.dir:o.series[1]==e&&(n|=1==o.dir?1:2)}return[t,1==n?-1:2==n?1:3==n?2:0]}function gt(l,e,t,n,i){let o=l.series[e],s=l.scales[2==l.mode?o.facets[1].scale:o.scale];return-1==i?s.min:1==i?s.max:3==s.distr?1==s.dir?s.min:s.max:0}function xt(l,e,t,n,i,o){return pt(l,e,((l,e,s,r,u,a,f,c,h,d,p)=>{let m=l.pxRound;const g=0==r.ori?Mt:St;let x,w;1==r.dir*(0==r.ori?1:-1)?(x=t,w=n):(x=n,w=t);let _=m(a(e[x],r,d,c)),b=m(f(s[x],u,p,h)),v=m(a(e[w],r,d,c)),k=m(f(1==o?u.max:u.min,u,p,h)),y=new Path2D(i);return g(y,v,k),g(y,_,k),g(y,_,b),y}))}function wt(l,e,t,n,i,o){let s=null;if(l.length>0){s=new Path2D;const r=0==e?Tt:Et;let u=t;for(let e=0;l.length>e;e++){let t=l[e];if(t[1]>t[0]){let l=t[0]-u;l>0&&r(s,u,n,l,n+o),u=t[1]}}let a=t+i-u,f=10;a>0&&r(s,u,n-f/2,a,n+o+f)}return s}function _t(l,e,t,n,i,o,s){let r=[],u=l.length;for(let a=1==i?t:n;a>=t&&n>=a;a+=i)if(null===e[a]){let f=a,c=a;if(1==i)for(;++a<=n&&null===e[a];)c=a;else for(;--a>=t&&null===e[a];)c=a;let h=o(l[f]),d=c==f?h:o(l[c]),p=f-i;h=s>0||0>p||p>=u?h:o(l[p]);let m=c+i;d=0>s||0>m||m>=u?d:o(l[m]),h>d||r.push([h,d])}return r}function bt(l){return 0==l?vl:1==l?rl:e=>zl(e,l)}function vt(l){let e=0==l?kt:yt,t=0==l?(l,e,t,n,i,o)=>{l.arcTo(e,t,n,i,o)}:(l,e,t,n,i,o)=>{l.arcTo(t,e,i,n,o)},n=0==l?(l,e,t,n,i)=>{l.rect(e,t,n,i)}:(l,e,t,n,i)=>{l.rect(t,e,i,n)};return(l,i,o,s,r,u=0,a=0)=>{0==u&&0==a?n(l,i,o,s,r):(u=al(u,s/2,r/2),a=al(a,s/2,r/2),e(l,i+u,o),t(l,i+s,o,i+s,o+r,u),t(l,i+s,o+r,i,o+r,a),t(l,i,o+r,i,o,a),t(l,i,o,i+s,o,u),l.closePath())}}const kt=(l,e,t)=>{l.moveTo(e,t)},yt=(l,e,t)=>{l.moveTo(t,e)},Mt=(l,e,t)=>{l.lineTo(e,t)},St=(l,e,t)=>{l.lineTo(t,e)},Tt=vt(0),Et=vt(1),zt=(l,e,t,n,i,o)=>{l.arc(e,t,n,i,o)},Dt=(l,e,t,n,i,o)=>{l.arc(t,e,n,i,o)},Pt=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(e,t,n,i,o,s)},At=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(t,e,i,n,s,o)};function Wt(){return(l,e,t,n,i)=>pt(l,e,((e,o,s,r,u,a,f,c,h,d,p)=>{let m,g,{pxRound:x,points:w}=e;0==r.ori?(m=kt,g=zt):(m=yt,g=Dt);const _=Al(w.width*y,3);let b=(w.size-w.width)/2*y,v=Al(2*b,3),k=new Path2D,M=new Path2D,{left:S,top:T,width:E,height:z}=l.bbox;Tt(M,S-v,T-v,E+2*v,z+2*v);const D=l=>{if(null!=s[l]){let e=x(a(o[l],r,d,c)),t=x(f(s[l],u,p,h));m(k,e+b,t),g(k,e,t,b,0,2*il)}};if(i)i.forEach(D);else for(let l=t;n>=l;l++)D(l);return{stroke:_>0?k:null,fill:k,clip:M,flags:3}}))}function Yt(l){return(e,t,n,i,o,s)=>{n!=i&&(o!=n&&s!=n&&l(e,t,n),o!=i&&s!=i&&l(e,t,i),l(e,t,s))}}const Ct=Yt(Mt),Ht=Yt(St);function Ft(l){const e=Q(l?.alignGaps,0);return(l,t,n,i)=>pt(l,t,((o,s,r,u,a,f,c,h,d,p,m)=>{[n,i]=U(r,n,i);let g,x,w=o.pxRound,_=l=>w(f(l,u,p,h)),b=l=>w(c(l,a,m,d));0==u.ori?(g=Mt,x=Ct):(g=St,x=Ht);const v=u.dir*(0==u.ori?1:-1),k={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},y=k.stroke;let M=!1;if(i-n<4*p)for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let e=r[l];null===e?M=!0:null!=e&&g(y,_(s[l]),b(e))}else{let e,t,o,a=e=>l.posToVal(e,u.key,!0),f=null,c=null,h=_(s[1==v?n:i]),d=_(s[n]),p=_(s[i]),m=a(1==v?d+1:p-1);for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let n=s[l],i=(1==v?m>n:n>m)?h:_(n),o=r[l];i==h?null!=o?(t=o,null==f?(g(y,i,b(t)),e=f=c=t):f>t?f=t:t>c&&(c=t)):null===o&&(M=!0):(null!=f&&x(y,h,b(f),b(c),b(e),b(t)),null!=o?(t=o,g(y,i,b(t)),f=c=e=t):(f=c=null,null===o&&(M=!0)),h=i,m=a(h+v))}null!=f&&f!=c&&o!=h&&x(y,h,b(f),b(c),b(e),b(t))}let[S,T]=mt(l,t);if(null!=o.fill||0!=S){let e=k.fill=new Path2D(y),r=b(o.fillTo(l,t,o.min,o.max,S)),u=_(s[n]),a=_(s[i]);-1==v&&([a,u]=[u,a]),g(e,a,r),g(e,u,r)}if(!o.spanGaps){let a=[];M&&a.push(..._t(s,r,n,i,v,_,e)),k.gaps=a=o.gaps(l,t,n,i,a),k.clip=wt(a,u.ori,h,d,p,m)}return 0!=T&&(k.band=2==T?[xt(l,t,n,i,y,-1),xt(l,t,n,i,y,1)]:xt(l,t,n,i,y,T)),k}))}function Rt(l,e,t,n,i,o,s=gl){if(l.length>1){let r=null;for(let u=0,a=1/0;l.length>u;u++)if(void 0!==e[u]){if(null!=r){let e=ol(l[u]-l[r]);a>e&&(a=e,s=ol(t(l[u],n,i,o)-t(l[r],n,i,o)))}r=u}}return s}function Gt(l,e,t,n,i){const o=l.length;if(2>o)return null;const s=new Path2D;if(t(s,l[0],e[0]),2==o)n(s,l[1],e[1]);else{let t=Array(o),n=Array(o-1),r=Array(o-1),u=Array(o-1);for(let t=0;o-1>t;t++)r[t]=e[t+1]-e[t],u[t]=l[t+1]-l[t],n[t]=r[t]/u[t];t[0]=n[0];for(let l=1;o-1>l;l++)0===n[l]||0===n[l-1]||n[l-1]>0!=n[l]>0?t[l]=0:(t[l]=3*(u[l-1]+u[l])/((2*u[l]+u[l-1])/n[l-1]+(u[l]+2*u[l-1])/n[l]),isFinite(t[l])||(t[l]=0));t[o-1]=n[o-2];for(let n=0;o-1>n;n++)i(s,l[n]+u[n]/3,e[n]+t[n]*u[n]/3,l[n+1]-u[n]/3,e[n+1]-t[n+1]*u[n]/3,l[n+1],e[n+1])}return s}const It=new Set;function Lt(){for(let l of It)l.syncRect(!0)}_&&(G(\"resize\",v,Lt),G(\"scroll\",v,Lt,!0),G(x,v,(()=>{en.pxRatio=y})));const Ot=Ft(),Nt=Wt();function jt(l,e,t,n){return(n?[l[0],l[1]].concat(l.slice(2)):[l[0]].concat(l.slice(1))).map(((l,n)=>Ut(l,n,e,t)))}function Ut(l,e,t,n){return Bl({},0==e?t:n,l)}function Vt(l,e,t){return null==e?Rl:[e,t]}const Bt=Vt;function $t(l,e,t){return null==e?Rl:Z(e,t,J,!0)}function Jt(l,e,t,n){return null==e?Rl:B(e,t,l.scales[n].log,!1)}const qt=Jt;function Kt(l,e,t,n){return null==e?Rl:$(e,t,l.scales[n].log,!1)}const Xt=Kt;function Zt(l,e,t,n,i){let o=fl(xl(l),xl(e)),s=e-l,r=L(i/n*s,t);do{let l=t[r],e=n*l/s;if(e>=i&&17>=o+(5>l?Wl.get(l):0))return[l,e]}while(++r<t.length);return[0,0]}function Qt(l){let e,t;return[l=l.replace(/(\\d+)px/,((l,n)=>(e=rl((t=+n)*y))+\"px\")),e,t]}function ln(l){l.show&&[l.font,l.labelFont].forEach((l=>{let e=Al(l[2]*y,1);l[0]=l[0].replace(/[0-9.]+px/,e+\"px\"),l[1]=e}))}function en(u,g,_){const k={mode:Q(u.mode,1)},M=k.mode;function P(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?1-i:i)}function W(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?i:1-i)}function C(l,e,t,n){return 0==e.ori?P(l,e,t,n):W(l,e,t,n)}k.valToPosH=P,k.valToPosV=W;let F=!1;k.status=0;const R=k.root=D(\"uplot\");null!=u.id&&(R.id=u.id),S(R,u.class),u.title&&(D(\"u-title\",R).textContent=u.title);const O=z(\"canvas\"),K=k.ctx=O.getContext(\"2d\"),X=D(\"u-wrap\",R);G(\"click\",X,(l=>{l.target===el&&(Nn!=Gn||jn!=In)&&Zn.click(k,l)}),!0);const ll=k.under=D(\"u-under\",X);X.appendChild(O);const el=k.over=D(\"u-over\",X),tl=+Q((u=Vl(u)).pxAlign,1),sl=bt(tl);(u.plugins||[]).forEach((l=>{l.opts&&(u=l.opts(k,u)||u)}));const hl=u.ms||.001,pl=k.series=1==M?jt(u.series||[],Ve,ut,!1):function(l,e){return l.map(((l,t)=>0==t?{}:Bl({},e,l)))}(u.series||[null],rt),xl=k.axes=jt(u.axes||[],Ue,it,!0),vl=k.scales={},Tl=k.bands=u.bands||[];Tl.forEach((l=>{l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1)}));const El=2==M?pl[1].facets[0].scale:pl[0].scale,Dl={axes:function(){for(let l=0;xl.length>l;l++){let e=xl[l];if(!e.show||!e._show)continue;let t,n,u=e.side,a=u%2,f=e.stroke(k,l),c=0==u||3==u?-1:1,[h,d]=e._found;if(null!=e.label){let s=rl((e._lpos+e.labelGap*c)*y);_n(e.labelFont[0],f,\"center\",2==u?i:o),K.save(),1==a?(t=n=0,K.translate(s,rl(lt+st/2)),K.rotate((3==u?-il:il)/2)):(t=rl(Qe+ot/2),n=s);let r=_l(e.label)?e.label(k,l,h,d):e.label;K.fillText(r,t,n),K.restore()}if(0==d)continue;let p=vl[e.scale],m=0==a?ot:st,g=0==a?Qe:lt,x=e._splits,w=2==p.distr?x.map((l=>pn[l])):x,_=2==p.distr?pn[x[1]]-pn[x[0]]:h,b=e.ticks,v=e.border,M=b.show?b.size:0,S=rl(M*y),T=rl((2==e.alignTo?e._size-M-e.gap:e.gap)*y),E=e._rotate*-il/180,z=sl(e._pos*y),D=z+(S+T)*c;n=0==a?D:0,t=1==a?D:0,_n(e.font[0],f,1==e.align?s:2==e.align?r:E>0?s:0>E?r:0==a?\"center\":3==u?r:s,E||1==a?\"middle\":2==u?i:o);let P=e.font[1]*e.lineGap,A=x.map((l=>sl(C(l,p,m,g)))),W=e._values;for(let l=0;W.length>l;l++){let e=W[l];if(null!=e){0==a?t=A[l]:n=A[l],e=\"\"+e;let i=-1==e.indexOf(\"\\n\")?[e]:e.split(/\\n/gm);for(let l=0;i.length>l;l++){let e=i[l];E?(K.save(),K.translate(t,n+l*P),K.rotate(E),K.fillText(e,0,0),K.restore()):K.fillText(e,t,n+l*P)}}}b.show&&zn(A,b.filter(k,w,l,d,_),a,u,z,S,Al(b.width*y,3),b.stroke(k,l),b.dash,b.cap);let Y=e.grid;Y.show&&zn(A,Y.filter(k,w,l,d,_),a,0==a?2:1,0==a?lt:Qe,0==a?st:ot,Al(Y.width*y,3),Y.stroke(k,l),Y.dash,Y.cap),v.show&&zn([z],[1],0==a?1:0,0==a?1:2,1==a?lt:Qe,1==a?st:ot,Al(v.width*y,3),v.stroke(k,l),v.dash,v.cap)}Ci(\"drawAxes\")},series:function(){if(Gt>0){let l=pl.some((l=>l._focus))&&dn!=Tt.alpha;l&&(K.globalAlpha=dn=Tt.alpha),pl.forEach(((l,e)=>{if(e>0&&l.show&&(kn(e,!1),kn(e,!0),null==l._paths)){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha);let n=2==M?[0,g[e][0].length-1]:function(l){let e=wl(Lt-1,0,Gt-1),t=wl(en+1,0,Gt-1);for(;null==l[e]&&e>0;)e--;for(;null==l[t]&&Gt-1>t;)t++;return[e,t]}(g[e]);l._paths=l.paths(k,e,n[0],n[1]),dn!=t&&(K.globalAlpha=dn=t)}})),pl.forEach(((l,e)=>{if(e>0&&l.show){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha),null!=l._paths&&yn(e,!1);{let t=null!=l._paths?l._paths.gaps:null,n=l.points.show(k,e,Lt,en,t),i=l.points.filter(k,e,n,t);(n||i)&&(l.points._paths=l.points.paths(k,e,Lt,en,i),yn(e,!0))}dn!=t&&(K.globalAlpha=dn=t),Ci(\"drawSeries\",e)}})),l&&(K.globalAlpha=dn=1)}}},Pl=(u.drawOrder||[\"axes\",\"series\"]).map((l=>Dl[l]));function Cl(l){const e=3==l.distr?e=>dl(e>0?e:l.clamp(k,e,l.min,l.max,l.key)):4==l.distr?e=>ml(e,l.asinh):100==l.distr?e=>l.fwd(e):l=>l;return t=>{let n=e(t),{_min:i,_max:o}=l;return(n-i)/(o-i)}}function Il(l){let e=vl[l];if(null==e){let t=(u.scales||Hl)[l]||Hl;if(null!=t.from){Il(t.from);let e=Bl({},vl[t.from],t,{key:l});e.valToPct=Cl(e),vl[l]=e}else{e=vl[l]=Bl({},l==El?ft:ct,t),e.key=l;let n=e.time,i=e.range,o=Gl(i);if((l!=El||2==M&&!n)&&(!o||null!=i[0]&&null!=i[1]||(i={min:null==i[0]?q:{mode:1,hard:i[0],soft:i[0]},max:null==i[1]?q:{mode:1,hard:i[1],soft:i[1]}},o=!1),!o&&Ol(i))){let l=i;i=(e,t,n)=>null==t?Rl:Z(t,n,l)}e.range=bl(i||(n?Bt:l==El?3==e.distr?qt:4==e.distr?Xt:Vt:3==e.distr?Jt:4==e.distr?Kt:$t)),e.auto=bl(!o&&e.auto),e.clamp=bl(e.clamp||at),e._min=e._max=null,e.valToPct=Cl(e)}}}Il(\"x\"),Il(\"y\"),1==M&&pl.forEach((l=>{Il(l.scale)})),xl.forEach((l=>{Il(l.scale)}));for(let l in u.scales)Il(l);const jl=vl[El],Ul=jl.distr;let $l,ql;0==jl.ori?(S(R,\"u-hz\"),$l=P,ql=W):(S(R,\"u-vt\"),$l=W,ql=P);const Kl={};for(let l in vl){let e=vl[l];null==e.min&&null==e.max||(Kl[l]={min:e.min,max:e.max},e.min=e.max=null)}const Xl=u.tzDate||(l=>new Date(rl(l/hl))),Zl=u.fmtDate||ne,Ql=1==hl?Me(Xl):Ee(Xl),le=De(Xl,ze(1==hl?ye:Te,Zl)),ee=We(Xl,Ae(\"{YYYY}-{MM}-{DD} {h}:{mm}{aa}\",Zl)),te=[],ie=k.legend=Bl({},Ye,u.legend),oe=k.cursor=Bl({},Re,{drag:{y:2==M}},u.cursor),se=ie.show,re=oe.show,ue=ie.markers;let ce,he,de;ie.idxs=te,ue.width=bl(ue.width),ue.dash=bl(ue.dash),ue.stroke=bl(ue.stroke),ue.fill=bl(ue.fill);let pe,me=[],ge=[],xe=!1,we={};if(ie.live){const l=pl[1]?pl[1].values:null;xe=null!=l,pe=xe?l(k,1,0):{_:0};for(let l in pe)we[l]=w}if(se)if(ce=z(\"table\",\"u-legend\",R),de=z(\"tbody\",null,ce),ie.mount(k,ce),xe){he=z(\"thead\",null,ce,de);let l=z(\"tr\",null,he);for(var _e in z(\"th\",null,l),pe)z(\"th\",e,l).textContent=_e}else S(ce,\"u-inline\"),ie.live&&S(ce,\"u-live\");const be={show:!0},ve={show:!1},Pe=new Map;function Ce(l,e,t,n=!0){const i=Pe.get(e)||{},o=oe.bind[l](k,e,t,n);o&&(G(l,e,i[l]=o),Pe.set(e,i))}function He(l,e){const t=Pe.get(e)||{};for(let n in t)null!=l&&n!=l||(I(n,e,t[n]),delete t[n]);null==l&&Pe.delete(e)}let Fe=0,Ge=0,Ie=0,Le=0,Oe=0,Ne=0,je=Oe,Ke=Ne,Xe=Ie,Ze=Le,Qe=0,lt=0,ot=0,st=0;k.bbox={};let ht=!1,pt=!1,mt=!1,xt=!1,wt=!1,_t=!1;function vt(l,e,t){(t||l!=k.width||e!=k.height)&&kt(l,e),An(!1),mt=!0,pt=!0,Jn()}function kt(l,e){k.width=Fe=Ie=l,k.height=Ge=Le=e,Oe=Ne=0,function(){let l=!1,e=!1,t=!1,n=!1;xl.forEach((i=>{if(i.show&&i._show){let{side:o,_size:s}=i,r=s+(null!=i.label?i.labelSize:0);r>0&&(o%2?(Ie-=r,3==o?(Oe+=r,n=!0):t=!0):(Le-=r,0==o?(Ne+=r,l=!0):e=!0))}})),Ct[0]=l,Ct[1]=t,Ct[2]=e,Ct[3]=n,Ie-=Rt[1]+Rt[3],Oe+=Rt[3],Le-=Rt[2]+Rt[0],Ne+=Rt[0]}(),function(){let l=Oe+Ie,e=Ne+Le,t=Oe,n=Ne;function i(i,o){switch(i){case 1:return l+=o,l-o;case 2:return e+=o,e-o;case 3:return t-=o,t+o;case 0:return n-=o,n+o}}xl.forEach((l=>{if(l.show&&l._show){let e=l.side;l._pos=i(e,l._size),null!=l.label&&(l._lpos=i(e,l.labelSize))}}))}();let t=k.bbox;Qe=t.left=zl(Oe*y,.5),lt=t.top=zl(Ne*y,.5),ot=t.width=zl(Ie*y,.5),st=t.height=zl(Le*y,.5)}const yt=3;if(k.setSize=function({width:l,height:e}){vt(l,e)},null==oe.dataIdx){let l=oe.hover,e=l.skip=new Set(l.skip??[]);e.add(void 0);let t=l.prox=bl(l.prox),n=l.bias??=0;oe.dataIdx=(l,i,o,s)=>{if(0==i)return o;let r=o,u=t(l,i,o,s)??gl,a=u>=0&&gl>u,f=0==jl.ori?Ie:Le,c=oe.left,h=g[0],d=g[i];if(e.has(d[o])){r=null;let l,t=null,i=null;if(0==n||-1==n)for(l=o;null==t&&l-- >0;)e.has(d[l])||(t=l);if(0==n||1==n)for(l=o;null==i&&l++<d.length;)e.has(d[l])||(i=l);if(null!=t||null!=i)if(a){let l=c-(null==t?-1/0:$l(h[t],jl,f,0)),e=(null==i?1/0:$l(h[i],jl,f,0))-c;l>e?e>u||(r=i):l>u||(r=t)}else r=null==i?t:null==t||o-t>i-o?i:t}else a&&ol(c-$l(h[o],jl,f,0))>u&&(r=null);return r}}const Mt=l=>{oe.event=l};oe.idxs=te,oe._lock=!1;let St=oe.points;St.show=bl(St.show),St.size=bl(St.size),St.stroke=bl(St.stroke),St.width=bl(St.width),St.fill=bl(St.fill);const Tt=k.focus=Bl({},u.focus||{alpha:.3},oe.focus),Et=Tt.prox>=0,zt=Et&&St.one;let Dt=[],Pt=[],At=[];function Wt(l,e){let t=St.show(k,e);if(t instanceof HTMLElement)return S(t,\"u-cursor-pt\"),S(t,l.class),A(t,-10,-10,Ie,Le),el.insertBefore(t,Dt[e]),t}function Yt(t,n){if(1==M||n>0){let l=1==M&&vl[t.scale].time,e=t.value;t.value=l?Ll(e)?We(Xl,Ae(e,Zl)):e||ee:e||nt,t.label=t.label||(l?\"Time\":\"Value\")}if(zt||n>0){t.width=null==t.width?1:t.width,t.paths=t.paths||Ot||yl,t.fillTo=bl(t.fillTo||gt),t.pxAlign=+Q(t.pxAlign,tl),t.pxRound=bt(t.pxAlign),t.stroke=bl(t.stroke||null),t.fill=bl(t.fill||null),t._stroke=t._fill=t._paths=t._focus=null;let l=function(l){return Al(1*(3+2*(l||1)),3)}(fl(1,t.width)),e=t.points=Bl({},{size:l,width:fl(1,.2*l),stroke:t.stroke,space:2*l,paths:Nt,_stroke:null,_fill:null},t.points);e.show=bl(e.show),e.filter=bl(e.filter),e.fill=bl(e.fill),e.stroke=bl(e.stroke),e.paths=bl(e.paths),e.pxAlign=t.pxAlign}if(se){let i=function(t,n){if(0==n&&(xe||!ie.live||2==M))return Rl;let i=[],o=z(\"tr\",\"u-series\",de,de.childNodes[n]);S(o,t.class),t.show||S(o,l);let s=z(\"th\",null,o);if(ue.show){let l=D(\"u-marker\",s);if(n>0){let e=ue.width(k,n);e&&(l.style.border=e+\"px \"+ue.dash(k,n)+\" \"+ue.stroke(k,n)),l.style.background=ue.fill(k,n)}}let r=D(e,s);for(var u in t.label instanceof HTMLElement?r.appendChild(t.label):r.textContent=t.label,n>0&&(ue.show||(r.style.color=t.width>0?ue.stroke(k,n):ue.fill(k,n)),Ce(\"click\",s,(l=>{if(oe._lock)return;Mt(l);let e=pl.indexOf(t);if((l.ctrlKey||l.metaKey)!=ie.isolate){let l=pl.some(((l,t)=>t>0&&t!=e&&l.show));pl.forEach(((t,n)=>{n>0&&oi(n,l?n==e?be:ve:be,!0,Fi.setSeries)}))}else oi(e,{show:!t.show},!0,Fi.setSeries)}),!1),Et&&Ce(d,s,(l=>{oe._lock||(Mt(l),oi(pl.indexOf(t),ai,!0,Fi.setSeries))}),!1)),pe){let l=z(\"td\",\"u-value\",o);l.textContent=\"--\",i.push(l)}return[o,i]}(t,n);me.splice(n,0,i[0]),ge.splice(n,0,i[1]),ie.values.push(null)}if(re){te.splice(n,0,null);let l=null;zt?0==n&&(l=Wt(t,n)):n>0&&(l=Wt(t,n)),Dt.splice(n,0,l),Pt.splice(n,0,0),At.splice(n,0,0)}Ci(\"addSeries\",n)}k.addSeries=function(l,e){e=null==e?pl.length:e,l=1==M?Ut(l,e,Ve,ut):Ut(l,e,{},rt),pl.splice(e,0,l),Yt(pl[e],e)},k.delSeries=function(l){if(pl.splice(l,1),se){ie.values.splice(l,1),ge.splice(l,1);let e=me.splice(l,1)[0];He(null,e.firstChild),e.remove()}re&&(te.splice(l,1),Dt.splice(l,1)[0].remove(),Pt.splice(l,1),At.splice(l,1)),Ci(\"delSeries\",l)};const Ct=[!1,!1,!1,!1];function Ht(l,e,t){let[n,i,o,s]=t,r=e%2,u=0;return 0==r&&(s||i)&&(u=0==e&&!n||2==e&&!o?rl(Ue.size/3):0),1==r&&(n||o)&&(u=1==e&&!i||3==e&&!s?rl(it.size/2):0),u}const Ft=k.padding=(u.padding||[Ht,Ht,Ht,Ht]).map((l=>bl(Q(l,Ht)))),Rt=k._padding=Ft.map(((l,e)=>l(k,e,Ct,0)));let Gt,Lt=null,en=null;const tn=1==M?pl[0].idxs:null;let nn,on,sn,rn,un,an,fn,cn,hn,dn,pn=null,mn=!1;function gn(l,e){if(k.data=k._data=g=null==l?[]:l,2==M){Gt=0;for(let l=1;pl.length>l;l++)Gt+=g[l][0].length}else{0==g.length&&(k.data=k._data=g=[[]]),pn=g[0],Gt=pn.length;let l=g;if(2==Ul){l=g.slice();let e=l[0]=Array(Gt);for(let l=0;Gt>l;l++)e[l]=l}k._data=g=l}if(An(!0),Ci(\"setData\"),2==Ul&&(mt=!0),!1!==e){let l=jl;l.auto(k,mn)?xn():ii(El,l.min,l.max),xt=xt||oe.left>=0,_t=!0,Jn()}}function xn(){let l,e;mn=!0,1==M&&(Gt>0?(Lt=tn[0]=0,en=tn[1]=Gt-1,l=g[0][Lt],e=g[0][en],2==Ul?(l=Lt,e=en):l==e&&(3==Ul?[l,e]=B(l,l,jl.log,!1):4==Ul?[l,e]=$(l,l,jl.log,!1):jl.time?e=l+rl(86400/hl):[l,e]=Z(l,e,J,!0))):(Lt=tn[0]=l=null,en=tn[1]=e=null)),ii(El,l,e)}function wn(l,e,t,n,i,o){l??=a,t??=Fl,n??=\"butt\",i??=a,o??=\"round\",l!=nn&&(K.strokeStyle=nn=l),i!=on&&(K.fillStyle=on=i),e!=sn&&(K.lineWidth=sn=e),o!=un&&(K.lineJoin=un=o),n!=an&&(K.lineCap=an=n),t!=rn&&K.setLineDash(rn=t)}function _n(l,e,t,n){e!=on&&(K.fillStyle=on=e),l!=fn&&(K.font=fn=l),t!=cn&&(K.textAlign=cn=t),n!=hn&&(K.textBaseline=hn=n)}function bn(l,e,t,n,i=0){if(n.length>0&&l.auto(k,mn)&&(null==e||null==e.min)){let e=Q(Lt,0),o=Q(en,n.length-1),s=null==t.min?function(l,e,t,n=0,i=!1){let o=i?V:U,s=i?j:N;[e,t]=o(l,e,t);let r=l[e],u=l[e];if(e>-1)if(1==n)r=l[e],u=l[t];else if(-1==n)r=l[t],u=l[e];else for(let n=e;t>=n;n++){let e=l[n];s(e)&&(r>e?r=e:e>u&&(u=e))}return[r??gl,u??-gl]}(n,e,o,i,3==l.distr):[t.min,t.max];l.min=al(l.min,t.min=s[0]),l.max=fl(l.max,t.max=s[1])}}k.setData=gn;const vn={min:null,max:null};function kn(l,e){let t=e?pl[l].points:pl[l];t._stroke=t.stroke(k,l),t._fill=t.fill(k,l)}function yn(l,e){let t=e?pl[l].points:pl[l],{stroke:n,fill:i,clip:o,flags:s,_stroke:r=t._stroke,_fill:u=t._fill,_width:a=t.width}=t._paths;a=Al(a*y,3);let f=null,c=a%2/2;e&&null==u&&(u=a>0?\"#fff\":r);let h=1==t.pxAlign&&c>0;if(h&&K.translate(c,c),!e){let l=Qe-a/2,e=lt-a/2,t=ot+a,n=st+a;f=new Path2D,f.rect(l,e,t,n)}e?Sn(r,a,t.dash,t.cap,u,n,i,s,o):function(l,e,t,n,i,o,s,r,u,a,f){let c=!1;0!=u&&Tl.forEach(((h,d)=>{if(h.series[0]==l){let l,p=pl[h.series[1]],m=g[h.series[1]],x=(p._paths||Hl).band;Gl(x)&&(x=1==h.dir?x[0]:x[1]);let w=null;p.show&&x&&function(l,e,t){for(e=Q(e,0),t=Q(t,l.length-1);t>=e;){if(null!=l[e])return!0;e++}return!1}(m,Lt,en)?(w=h.fill(k,d)||o,l=p._paths.clip):x=null,Sn(e,t,n,i,w,s,r,u,a,f,l,x),c=!0}})),c||Sn(e,t,n,i,o,s,r,u,a,f)}(l,r,a,t.dash,t.cap,u,n,i,s,f,o),h&&K.translate(-c,-c)}const Mn=3;function Sn(l,e,t,n,i,o,s,r,u,a,f,c){wn(l,e,t,n,i),(u||a||c)&&(K.save(),u&&K.clip(u),a&&K.clip(a)),c?(r&Mn)==Mn?(K.clip(c),f&&K.clip(f),En(i,s),Tn(l,o,e)):2&r?(En(i,s),K.clip(c),Tn(l,o,e)):1&r&&(K.save(),K.clip(c),f&&K.clip(f),En(i,s),K.restore(),Tn(l,o,e)):(En(i,s),Tn(l,o,e)),(u||a||c)&&K.restore()}function Tn(l,e,t){t>0&&(e instanceof Map?e.forEach(((l,e)=>{K.strokeStyle=nn=e,K.stroke(l)})):null!=e&&l&&K.stroke(e))}function En(l,e){e instanceof Map?e.forEach(((l,e)=>{K.fillStyle=on=e,K.fill(l)})):null!=e&&l&&K.fill(e)}function zn(l,e,t,n,i,o,s,r,u,a){let f=s%2/2;1==tl&&K.translate(f,f),wn(r,s,u,a,r),K.beginPath();let c,h,d,p,m=i+(0==n||3==n?-o:o);0==t?(h=i,p=m):(c=i,d=m);for(let n=0;l.length>n;n++)null!=e[n]&&(0==t?c=d=l[n]:h=p=l[n],K.moveTo(c,h),K.lineTo(d,p));K.stroke(),1==tl&&K.translate(-f,-f)}function Dn(l){let e=!0;return xl.forEach(((t,n)=>{if(!t.show)return;let i=vl[t.scale];if(null==i.min)return void(t._show&&(e=!1,t._show=!1,An(!1)));t._show||(e=!1,t._show=!0,An(!1));let o=t.side,s=o%2,{min:r,max:u}=i,[a,f]=function(l,e,t,n){let i,o=xl[l];if(n>0){let s=o._space=o.space(k,l,e,t,n);i=Zt(e,t,o._incrs=o.incrs(k,l,e,t,n,s),n,s)}else i=[0,0];return o._found=i}(n,r,u,0==s?Ie:Le);if(0==f)return;let c=t._splits=t.splits(k,n,r,u,a,f,2==i.distr),h=2==i.distr?c.map((l=>pn[l])):c,d=2==i.distr?pn[c[1]]-pn[c[0]]:a,p=t._values=t.values(k,t.filter(k,h,n,f,d),n,f,d);t._rotate=2==o?t.rotate(k,p,n,f):0;let m=t._size;t._size=ul(t.size(k,p,n,l)),null!=m&&t._size!=m&&(e=!1)})),e}function Pn(l){let e=!0;return Ft.forEach(((t,n)=>{let i=t(k,n,Ct,l);i!=Rt[n]&&(e=!1),Rt[n]=i})),e}function An(l){pl.forEach(((e,t)=>{t>0&&(e._paths=null,l&&(1==M?(e.min=null,e.max=null):e.facets.forEach((l=>{l.min=null,l.max=null}))))}))}let Wn,Yn,Cn,Hn,Fn,Rn,Gn,In,Ln,On,Nn,jn,Un=!1,Vn=!1,Bn=[];function $n(){Vn=!1;for(let l=0;Bn.length>l;l++)Ci(...Bn[l]);Bn.length=0}function Jn(){Un||(Jl(qn),Un=!0)}function qn(){if(ht&&(function(){for(let l in vl){let e=vl[l];null==Kl[l]&&(null==e.min||null!=Kl[El]&&e.auto(k,mn))&&(Kl[l]=vn)}for(let l in vl){let e=vl[l];null==Kl[l]&&null!=e.from&&null!=Kl[e.from]&&(Kl[l]=vn)}null!=Kl[El]&&An(!0);let l={};for(let e in Kl){let t=Kl[e];if(null!=t){let n=l[e]=Vl(vl[e],Nl);if(null!=t.min)Bl(n,t);else if(e!=El||2==M)if(0==Gt&&null==n.from){let l=n.range(k,null,null,e);n.min=l[0],n.max=l[1]}else n.min=gl,n.max=-gl}}if(Gt>0){pl.forEach(((e,t)=>{if(1==M){let n=e.scale,i=Kl[n];if(null==i)return;let o=l[n];if(0==t){let l=o.range(k,o.min,o.max,n);o.min=l[0],o.max=l[1],Lt=L(o.min,g[0]),en=L(o.max,g[0]),en-Lt>1&&(o.min>g[0][Lt]&&Lt++,g[0][en]>o.max&&en--),e.min=pn[Lt],e.max=pn[en]}else e.show&&e.auto&&bn(o,i,e,g[t],e.sorted);e.idxs[0]=Lt,e.idxs[1]=en}else if(t>0&&e.show&&e.auto){let[n,i]=e.facets,o=n.scale,s=i.scale,[r,u]=g[t],a=l[o],f=l[s];null!=a&&bn(a,Kl[o],n,r,n.sorted),null!=f&&bn(f,Kl[s],i,u,i.sorted),e.min=i.min,e.max=i.max}}));for(let e in l){let t=l[e],n=Kl[e];if(null==t.from&&(null==n||null==n.min)){let l=t.range(k,t.min==gl?null:t.min,t.max==-gl?null:t.max,e);t.min=l[0],t.max=l[1]}}}for(let e in l){let t=l[e];if(null!=t.from){let n=l[t.from];if(null==n.min)t.min=t.max=null;else{let l=t.range(k,n.min,n.max,e);t.min=l[0],t.max=l[1]}}}let e={},t=!1;for(let n in l){let i=l[n],o=vl[n];if(o.min!=i.min||o.max!=i.max){o.min=i.min,o.max=i.max;let l=o.distr;o._min=3==l?dl(o.min):4==l?ml(o.min,o.asinh):100==l?o.fwd(o.min):o.min,o._max=3==l?dl(o.max):4==l?ml(o.max,o.asinh):100==l?o.fwd(o.max):o.max,e[n]=t=!0}}if(t){pl.forEach(((l,t)=>{2==M?t>0&&e.y&&(l._paths=null):e[l.scale]&&(l._paths=null)}));for(let l in e)mt=!0,Ci(\"setScale\",l);re&&oe.left>=0&&(xt=_t=!0)}for(let l in Kl)Kl[l]=null}(),ht=!1),mt&&(function(){let l=!1,e=0;for(;!l;){e++;let t=Dn(e),n=Pn(e);l=e==yt||t&&n,l||(kt(k.width,k.height),pt=!0)}}(),mt=!1),pt){if(E(ll,s,Oe),E(ll,i,Ne),E(ll,t,Ie),E(ll,n,Le),E(el,s,Oe),E(el,i,Ne),E(el,t,Ie),E(el,n,Le),E(X,t,Fe),E(X,n,Ge),O.width=rl(Fe*y),O.height=rl(Ge*y),xl.forEach((({_el:e,_show:t,_size:n,_pos:i,side:o})=>{if(null!=e)if(t){let t=o%2==1;E(e,t?\"left\":\"top\",i-(3===o||0===o?n:0)),E(e,t?\"width\":\"height\",n),E(e,t?\"top\":\"left\",t?Ne:Oe),E(e,t?\"height\":\"width\",t?Le:Ie),T(e,l)}else S(e,l)})),nn=on=sn=un=an=fn=cn=hn=rn=null,dn=1,_i(!0),Oe!=je||Ne!=Ke||Ie!=Xe||Le!=Ze){An(!1);let l=Ie/Xe,e=Le/Ze;if(re&&!xt&&oe.left>=0){oe.left*=l,oe.top*=e,Cn&&A(Cn,rl(oe.left),0,Ie,Le),Hn&&A(Hn,0,rl(oe.top),Ie,Le);for(let t=0;Dt.length>t;t++){let n=Dt[t];null!=n&&(Pt[t]*=l,At[t]*=e,A(n,ul(Pt[t]),ul(At[t]),Ie,Le))}}if(ei.show&&!wt&&ei.left>=0&&ei.width>0){ei.left*=l,ei.width*=l,ei.top*=e,ei.height*=e;for(let l in ki)E(ti,l,ei[l])}je=Oe,Ke=Ne,Xe=Ie,Ze=Le}Ci(\"setSize\"),pt=!1}Fe>0&&Ge>0&&(K.clearRect(0,0,O.width,O.height),Ci(\"drawClear\"),Pl.forEach((l=>l())),Ci(\"draw\")),ei.show&&wt&&(ni(ei),wt=!1),re&&xt&&(xi(null,!0,!1),xt=!1),ie.show&&ie.live&&_t&&(mi(),_t=!1),F||(F=!0,k.status=1,Ci(\"ready\")),mn=!1,Un=!1}function Kn(l,e){let t=vl[l];if(null==t.from){if(0==Gt){let n=t.range(k,e.min,e.max,l);e.min=n[0],e.max=n[1]}if(e.min>e.max){let l=e.min;e.min=e.max,e.max=l}if(Gt>1&&null!=e.min&&null!=e.max&&1e-16>e.max-e.min)return;l==El&&2==t.distr&&Gt>0&&(e.min=L(e.min,g[0]),e.max=L(e.max,g[0]),e.min==e.max&&e.max++),Kl[l]=e,ht=!0,Jn()}}k.batch=function(l,e=!1){Un=!0,Vn=e,l(k),qn(),e&&Bn.length>0&&queueMicrotask($n)},k.redraw=(l,e)=>{mt=e||!1,!1!==l?ii(El,jl.min,jl.max):Jn()},k.setScale=Kn;let Xn=!1;const Zn=oe.drag;let Qn=Zn.x,li=Zn.y;re&&(oe.x&&(Wn=D(\"u-cursor-x\",el)),oe.y&&(Yn=D(\"u-cursor-y\",el)),0==jl.ori?(Cn=Wn,Hn=Yn):(Cn=Yn,Hn=Wn),Nn=oe.left,jn=oe.top);const ei=k.select=Bl({show:!0,over:!0,left:0,width:0,top:0,height:0},u.select),ti=ei.show?D(\"u-select\",ei.over?el:ll):null;function ni(l,e){if(ei.show){for(let e in l)ei[e]=l[e],e in ki&&E(ti,e,l[e]);!1!==e&&Ci(\"setSelect\")}}function ii(l,e,t){Kn(l,{min:e,max:t})}function oi(e,t,n,i){null!=t.focus&&function(l){if(l!=ui){let e=null==l,t=1!=Tt.alpha;pl.forEach(((n,i)=>{if(1==M||i>0){let o=e||0==i||i==l;n._focus=e?null:o,t&&function(l,e){pl[l].alpha=e,re&&null!=Dt[l]&&(Dt[l].style.opacity=e),se&&me[l]&&(me[l].style.opacity=e)}(i,o?1:Tt.alpha)}})),ui=l,t&&Jn()}}(e),null!=t.show&&pl.forEach(((n,i)=>{0>=i||e!=i&&null!=e||(n.show=t.show,function(e){if(pl[e].show)se&&T(me[e],l);else if(se&&S(me[e],l),re){let l=zt?Dt[0]:Dt[e];null!=l&&A(l,-10,-10,Ie,Le)}}(i),2==M?(ii(n.facets[0].scale,null,null),ii(n.facets[1].scale,null,null)):ii(n.scale,null,null),Jn())})),!1!==n&&Ci(\"setSeries\",e,t),i&&Ii(\"setSeries\",k,e,t)}let si,ri,ui;k.setSelect=ni,k.setSeries=oi,k.addBand=function(l,e){l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1),Tl.splice(e=null==e?Tl.length:e,0,l)},k.setBand=function(l,e){Bl(Tl[l],e)},k.delBand=function(l){null==l?Tl.length=0:Tl.splice(l,1)};const ai={focus:!0};function fi(l,e,t){let n=vl[e];t&&(l=l/y-(1==n.ori?Ne:Oe));let i=Ie;1==n.ori&&(i=Le,l=i-l),-1==n.dir&&(l=i-l);let o=n._min,s=o+l/i*(n._max-o),r=n.distr;return 3==r?cl(10,s):4==r?((l,e=1)=>nl.sinh(l)*e)(s,n.asinh):100==r?n.bwd(s):s}function ci(l,e){E(ti,s,ei.left=l),E(ti,t,ei.width=e)}function hi(l,e){E(ti,i,ei.top=l),E(ti,n,ei.height=e)}se&&Et&&Ce(p,ce,(l=>{oe._lock||(Mt(l),null!=ui&&oi(null,ai,!0,Fi.setSeries))})),k.valToIdx=l=>L(l,g[0]),k.posToIdx=function(l,e){return L(fi(l,El,e),g[0],Lt,en)},k.posToVal=fi,k.valToPos=(l,e,t)=>0==vl[e].ori?P(l,vl[e],t?ot:Ie,t?Qe:0):W(l,vl[e],t?st:Le,t?lt:0),k.setCursor=(l,e,t)=>{Nn=l.left,jn=l.top,xi(null,e,t)};let di=0==jl.ori?ci:hi,pi=1==jl.ori?ci:hi;function mi(l,e){if(null!=l&&(l.idxs?l.idxs.forEach(((l,e)=>{te[e]=l})):(l=>void 0===l)(l.idx)||te.fill(l.idx),ie.idx=te[0]),se&&ie.live){for(let l=0;pl.length>l;l++)(l>0||1==M&&!xe)&&gi(l,te[l]);!function(){if(se&&ie.live)for(let l=2==M?1:0;pl.length>l;l++){if(0==l&&xe)continue;let e=ie.values[l],t=0;for(let n in e)ge[l][t++].firstChild.nodeValue=e[n]}}()}_t=!1,!1!==e&&Ci(\"setLegend\")}function gi(l,e){let t,n=pl[l],i=0==l&&2==Ul?pn:g[l];xe?t=n.values(k,l,e)??we:(t=n.value(k,null==e?null:i[e],l,e),t=null==t?we:{_:t}),ie.values[l]=t}function xi(l,e,t){let n;Ln=Nn,On=jn,[Nn,jn]=oe.move(k,Nn,jn),oe.left=Nn,oe.top=jn,re&&(Cn&&A(Cn,rl(Nn),0,Ie,Le),Hn&&A(Hn,0,rl(jn),Ie,Le)),si=gl,ri=null;let i=0==jl.ori?Ie:Le,o=1==jl.ori?Ie:Le;if(0>Nn||0==Gt||Lt>en){n=oe.idx=null;for(let l=0;pl.length>l;l++){let e=Dt[l];null!=e&&A(e,-10,-10,Ie,Le)}Et&&oi(null,ai,!0,null==l&&Fi.setSeries),ie.live&&(te.fill(n),_t=!0)}else{let l,e,t;1==M&&(l=0==jl.ori?Nn:jn,e=fi(l,El),n=oe.idx=L(e,g[0],Lt,en),t=$l(g[0][n],jl,i,0));let s=-10,r=-10,u=0,a=0,f=!0,c=\"\",h=\"\";for(let l=2==M?1:0;pl.length>l;l++){let d=pl[l],p=te[l],m=null==p?null:1==M?g[l][p]:g[l][1][p],x=oe.dataIdx(k,l,n,e),w=null==x?null:1==M?g[l][x]:g[l][1][x];if(_t=_t||w!=m||x!=p,te[l]=x,l>0&&d.show){let e=null==x?-10:x==n?t:$l(1==M?g[0][x]:g[l][0][x],jl,i,0),p=null==w?-10:ql(w,1==M?vl[d.scale]:vl[d.facets[1].scale],o,0);if(Et&&null!=w){let e=1==jl.ori?Nn:jn,t=ol(Tt.dist(k,l,x,p,e));if(si>t){let n=Tt.bias;if(0!=n){let i=fi(e,d.scale),o=0>i?-1:1;o!=(0>w?-1:1)||(1==o?1==n?i>w:w>i:1==n?w>i:i>w)||(si=t,ri=l)}else si=t,ri=l}}if(_t||zt){let t,n;0==jl.ori?(t=e,n=p):(t=p,n=e);let i,o,d,m,g,x,w=!0,_=St.bbox;if(null!=_){w=!1;let e=_(k,l);d=e.left,m=e.top,i=e.width,o=e.height}else d=t,m=n,i=o=St.size(k,l);if(x=St.fill(k,l),g=St.stroke(k,l),zt)l!=ri||si>Tt.prox||(s=d,r=m,u=i,a=o,f=w,c=x,h=g);else{let e=Dt[l];null!=e&&(Pt[l]=d,At[l]=m,H(e,i,o,w),Y(e,x,g),A(e,ul(d),ul(m),Ie,Le))}}}}if(zt){let l=Tt.prox;if(_t||(null==ui?l>=si:si>l||ri!=ui)){let l=Dt[0];null!=l&&(Pt[0]=s,At[0]=r,H(l,u,a,f),Y(l,c,h),A(l,ul(s),ul(r),Ie,Le))}}}if(ei.show&&Xn)if(null!=l){let[e,t]=Fi.scales,[n,s]=Fi.match,[r,u]=l.cursor.sync.scales,a=l.cursor.drag;if(Qn=a._x,li=a._y,Qn||li){let a,f,c,h,d,{left:p,top:m,width:g,height:x}=l.select,w=l.scales[r].ori,_=l.posToVal,b=null!=e&&n(e,r),v=null!=t&&s(t,u);b&&Qn?(0==w?(a=p,f=g):(a=m,f=x),c=vl[e],h=$l(_(a,r),c,i,0),d=$l(_(a+f,r),c,i,0),di(al(h,d),ol(d-h))):di(0,i),v&&li?(1==w?(a=p,f=g):(a=m,f=x),c=vl[t],h=ql(_(a,u),c,o,0),d=ql(_(a+f,u),c,o,0),pi(al(h,d),ol(d-h))):pi(0,o)}else yi()}else{let l=ol(Ln-Fn),e=ol(On-Rn);if(1==jl.ori){let t=l;l=e,e=t}Qn=Zn.x&&l>=Zn.dist,li=Zn.y&&e>=Zn.dist;let t,n,s=Zn.uni;null!=s?Qn&&li&&(Qn=l>=s,li=e>=s,Qn||li||(e>l?li=!0:Qn=!0)):Zn.x&&Zn.y&&(Qn||li)&&(Qn=li=!0),Qn&&(0==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),di(al(t,n),ol(n-t)),li||pi(0,o)),li&&(1==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),pi(al(t,n),ol(n-t)),Qn||di(0,i)),Qn||li||(di(0,0),pi(0,0))}if(Zn._x=Qn,Zn._y=li,null==l){if(t){if(null!=Ri){let[l,e]=Fi.scales;Fi.values[0]=null!=l?fi(0==jl.ori?Nn:jn,l):null,Fi.values[1]=null!=e?fi(1==jl.ori?Nn:jn,e):null}Ii(f,k,Nn,jn,Ie,Le,n)}if(Et){let l=t&&Fi.setSeries,e=Tt.prox;null==ui?si>e||oi(ri,ai,!0,l):si>e?oi(null,ai,!0,l):ri!=ui&&oi(ri,ai,!0,l)}}_t&&(ie.idx=n,mi()),!1!==e&&Ci(\"setCursor\")}k.setLegend=mi;let wi=null;function _i(l=!1){l?wi=null:(wi=el.getBoundingClientRect(),Ci(\"syncRect\",wi))}function bi(l,e,t,n,i,o){oe._lock||Xn&&null!=l&&0==l.movementX&&0==l.movementY||(vi(l,e,t,n,i,o,0,!1,null!=l),null!=l?xi(null,!0,!0):xi(e,!0,!1))}function vi(l,e,t,n,i,o,s,r,u){if(null==wi&&_i(!1),Mt(l),null!=l)t=l.clientX-wi.left,n=l.clientY-wi.top;else{if(0>t||0>n)return Nn=-10,void(jn=-10);let[l,s]=Fi.scales,r=e.cursor.sync,[u,a]=r.values,[f,c]=r.scales,[h,d]=Fi.match,p=e.axes[0].side%2==1,m=0==jl.ori?Ie:Le,g=1==jl.ori?Ie:Le,x=p?o:i,w=p?i:o,_=p?n:t,b=p?t:n;if(t=null!=f?h(l,f)?C(u,vl[l],m,0):-10:m*(_/x),n=null!=c?d(s,c)?C(a,vl[s],g,0):-10:g*(b/w),1==jl.ori){let l=t;t=n,n=l}}!u||null!=e&&e.cursor.event.type!=f||(t>1&&Ie-1>t||(t=zl(t,Ie)),n>1&&Le-1>n||(n=zl(n,Le))),r?(Fn=t,Rn=n,[Gn,In]=oe.move(k,t,n)):(Nn=t,jn=n)}Object.defineProperty(k,\"rect\",{get:()=>(null==wi&&_i(!1),wi)});const ki={width:0,height:0,left:0,top:0};function yi(){ni(ki,!1)}let Mi,Si,Ti,Ei;function zi(l,e,t,n,i,o){Xn=!0,Qn=li=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!0,!1),null!=l&&(Ce(h,b,Di,!1),Ii(c,k,Gn,In,Ie,Le,null));let{left:s,top:r,width:u,height:a}=ei;Mi=s,Si=r,Ti=u,Ei=a}function Di(l,e,t,n,i,o){Xn=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!1,!0);let{left:s,top:r,width:u,height:a}=ei,f=u>0||a>0,c=Mi!=s||Si!=r||Ti!=u||Ei!=a;if(f&&c&&ni(ei),Zn.setScale&&f&&c){let l=s,e=u,t=r,n=a;if(1==jl.ori&&(l=r,e=a,t=s,n=u),Qn&&ii(El,fi(l,El),fi(l+e,El)),li)for(let l in vl){let e=vl[l];l!=El&&null==e.from&&e.min!=gl&&ii(l,fi(t+n,l),fi(t,l))}yi()}else oe.lock&&(oe._lock=!oe._lock,xi(e,!0,null!=l));null!=l&&(He(h,b),Ii(h,k,Nn,jn,Ie,Le,null))}function Pi(l){oe._lock||(Mt(l),xn(),yi(),null!=l&&Ii(m,k,Nn,jn,Ie,Le,null))}function Ai(){xl.forEach(ln),vt(k.width,k.height,!0)}G(x,v,Ai);const Wi={};Wi.mousedown=zi,Wi.mousemove=bi,Wi.mouseup=Di,Wi.dblclick=Pi,Wi.setSeries=(l,e,t,n)=>{-1!=(t=(0,Fi.match[2])(k,e,t))&&oi(t,n,!0,!1)},re&&(Ce(c,el,zi),Ce(f,el,bi),Ce(d,el,(l=>{Mt(l),_i(!1)})),Ce(p,el,(function(l){if(oe._lock)return;Mt(l);let e=Xn;if(Xn){let l,e,t=!0,n=!0,i=10;0==jl.ori?(l=Qn,e=li):(l=li,e=Qn),l&&e&&(t=i>=Nn||Nn>=Ie-i,n=i>=jn||jn>=Le-i),l&&t&&(Nn=Gn>Nn?0:Ie),e&&n&&(jn=In>jn?0:Le),xi(null,!0,!0),Xn=!1}Nn=-10,jn=-10,te.fill(null),xi(null,!0,!0),e&&(Xn=e)})),Ce(m,el,Pi),It.add(k),k.syncRect=_i);const Yi=k.hooks=u.hooks||{};function Ci(l,e,t){Vn?Bn.push([l,e,t]):l in Yi&&Yi[l].forEach((l=>{l.call(null,k,e,t)}))}(u.plugins||[]).forEach((l=>{for(let e in l.hooks)Yi[e]=(Yi[e]||[]).concat(l.hooks[e])}));const Hi=(l,e,t)=>t,Fi=Bl({key:null,setSeries:!1,filters:{pub:Ml,sub:Ml},scales:[El,pl[1]?pl[1].scale:null],match:[Sl,Sl,Hi],values:[null,null]},oe.sync);2==Fi.match.length&&Fi.match.push(Hi),oe.sync=Fi;const Ri=Fi.key,Gi=dt(Ri);function Ii(l,e,t,n,i,o,s){Fi.filters.pub(l,e,t,n,i,o,s)&&Gi.pub(l,e,t,n,i,o,s)}function Li(){Ci(\"init\",u,g),gn(g||u.data,!1),Kl[El]?Kn(El,Kl[El]):xn(),wt=ei.show&&(ei.width>0||ei.height>0),xt=_t=!0,vt(u.width,u.height)}return Gi.sub(k),k.pub=function(l,e,t,n,i,o,s){Fi.filters.sub(l,e,t,n,i,o,s)&&Wi[l](null,e,t,n,i,o,s)},k.destroy=function(){Gi.unsub(k),It.delete(k),Pe.clear(),I(x,v,Ai),R.remove(),ce?.remove(),Ci(\"destroy\")},pl.forEach(Yt),xl.forEach((function(l,e){if(l._show=l.show,l.show){let t=vl[l.scale];null==t&&(l.scale=l.side%2?pl[1].scale:El,t=vl[l.scale]);let n=t.time;l.size=bl(l.size),l.space=bl(l.space),l.rotate=bl(l.rotate),Gl(l.incrs)&&l.incrs.forEach((l=>{!Wl.has(l)&&Wl.set(l,Yl(l))})),l.incrs=bl(l.incrs||(2==t.distr?ae:n?1==hl?ke:Se:fe)),l.splits=bl(l.splits||(n&&1==t.distr?Ql:3==t.distr?Je:4==t.distr?qe:$e)),l.stroke=bl(l.stroke),l.grid.stroke=bl(l.grid.stroke),l.ticks.stroke=bl(l.ticks.stroke),l.border.stroke=bl(l.border.stroke);let i=l.values;l.values=Gl(i)&&!Gl(i[0])?bl(i):n?Gl(i)?De(Xl,ze(i,Zl)):Ll(i)?function(l,e){let t=ne(e);return(e,n)=>n.map((e=>t(l(e))))}(Xl,i):i||le:i||Be,l.filter=bl(l.filter||(3>t.distr||10!=t.log?3==t.distr&&2==t.log?tt:kl:et)),l.font=Qt(l.font),l.labelFont=Qt(l.labelFont),l._size=l.size(k,null,e,0),l._space=l._rotate=l._incrs=l._found=l._splits=l._values=null,l._size>0&&(Ct[e]=!0,l._el=D(\"u-axis\",X))}})),_?_ instanceof HTMLElement?(_.appendChild(R),Li()):_(k,Li):Li(),k}en.assign=Bl,en.fmtNum=tl,en.rangeNum=Z,en.rangeLog=B,en.rangeAsinh=$,en.orient=pt,en.pxRatio=y,en.join=function(l,e){if(function(l){let e=l[0][0],t=e.length;for(let n=1;l.length>n;n++){let i=l[n][0];if(i.length!=t)return!1;if(i!=e)for(let l=0;t>l;l++)if(i[l]!=e[l])return!1}return!0}(l)){let e=l[0].slice();for(let t=1;l.length>t;t++)e.push(...l[t].slice(1));return function(l,e=100){const t=l.length;if(1>=t)return!0;let n=0,i=t-1;for(;i>=n&&null==l[n];)n++;for(;i>=n&&null==l[i];)i--;if(n>=i)return!0;const o=fl(1,sl((i-n+1)/e));for(let e=l[n],t=n+o;i>=t;t+=o){const n=l[t];if(null!=n){if(e>=n)return!1;e=n}}return!0}(e[0])||(e=function(l){let e=l[0],t=e.length,n=Array(t);for(let l=0;n.length>l;l++)n[l]=l;n.sort(((l,t)=>e[l]-e[t]));let i=[];for(let e=0;l.length>e;e++){let o=l[e],s=Array(t);for(let l=0;t>l;l++)s[l]=o[n[l]];i.push(s)}return i}(e)),e}let t=new Set;for(let e=0;l.length>e;e++){let n=l[e][0],i=n.length;for(let l=0;i>l;l++)t.add(n[l])}let n=[Array.from(t).sort(((l,e)=>l-e))],i=n[0].length,o=new Map;for(let l=0;i>l;l++)o.set(n[0][l],l);for(let t=0;l.length>t;t++){let s=l[t],r=s[0];for(let l=1;s.length>l;l++){let u=s[l],a=Array(i).fill(void 0),f=e?e[t][l]:1,c=[];for(let l=0;u.length>l;l++){let e=u[l],t=o.get(r[l]);null===e?0!=f&&(a[t]=e,2==f&&c.push(t)):a[t]=e}$l(a,c,i),n.push(a)}}return n},en.fmtDate=ne,en.tzDate=function(l,e){let t;return\"UTC\"==e||\"Etc/UTC\"==e?t=new Date(+l+6e4*l.getTimezoneOffset()):e==ie?t=l:(t=new Date(l.toLocaleString(\"en-US\",{timeZone:e})),t.setMilliseconds(l.getMilliseconds())),t},en.sync=dt;{en.addGap=function(l,e,t){let n=l[l.length-1];n&&n[0]==e?n[1]=t:l.push([e,t])},en.clipGaps=wt;let l=en.paths={points:Wt};l.linear=Ft,l.stepped=function(l){const e=Q(l.align,1),t=Q(l.ascDesc,!1),n=Q(l.alignGaps,0),i=Q(l.extend,!1);return(l,o,s,r)=>pt(l,o,((u,a,f,c,h,d,p,m,g,x,w)=>{[s,r]=U(f,s,r);let _=u.pxRound,{left:b,width:v}=l.bbox,k=l=>_(d(l,c,x,m)),M=l=>_(p(l,h,w,g)),S=0==c.ori?Mt:St;const T={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},E=T.stroke,z=c.dir*(0==c.ori?1:-1);let D=M(f[1==z?s:r]),P=k(a[1==z?s:r]),A=P,W=P;i&&-1==e&&(W=b,S(E,W,D)),S(E,P,D);for(let l=1==z?s:r;l>=s&&r>=l;l+=z){let t=f[l];if(null==t)continue;let n=k(a[l]),i=M(t);1==e?S(E,n,D):S(E,A,i),S(E,n,i),D=i,A=n}let Y=A;i&&1==e&&(Y=b+v,S(E,Y,D));let[C,H]=mt(l,o);if(null!=u.fill||0!=C){let e=T.fill=new Path2D(E),t=M(u.fillTo(l,o,u.min,u.max,C));S(e,Y,t),S(e,W,t)}if(!u.spanGaps){let i=[];i.push(..._t(a,f,s,r,z,k,n));let h=u.width*y/2,d=t||1==e?h:-h,p=t||-1==e?-h:h;i.forEach((l=>{l[0]+=d,l[1]+=p})),T.gaps=i=u.gaps(l,o,s,r,i),T.clip=wt(i,c.ori,m,g,x,w)}return 0!=H&&(T.band=2==H?[xt(l,o,s,r,E,-1),xt(l,o,s,r,E,1)]:xt(l,o,s,r,E,H)),T}))},l.bars=function(l){const e=Q((l=l||Hl).size,[.6,gl,1]),t=l.align||0,n=l.gap||0;let i=l.radius;i=null==i?[0,0]:\"number\"==typeof i?[i,0]:i;const o=bl(i),s=1-e[0],r=Q(e[1],gl),u=Q(e[2],1),a=Q(l.disp,Hl),f=Q(l.each,(()=>{})),{fill:c,stroke:h}=a;return(l,e,i,d)=>pt(l,e,((p,m,g,x,w,_,b,v,k,M,S)=>{let T,E,z=p.pxRound,D=t,P=n*y,A=r*y,W=u*y;0==x.ori?[T,E]=o(l,e):[E,T]=o(l,e);const Y=x.dir*(0==x.ori?1:-1);let C,H,F,R=0==x.ori?Tt:Et,G=0==x.ori?f:(l,e,t,n,i,o,s)=>{f(l,e,t,i,n,s,o)},I=Q(l.bands,Fl).find((l=>l.series[0]==e)),L=p.fillTo(l,e,p.min,p.max,null!=I?I.dir:0),O=z(b(L,w,S,k)),N=M,j=z(p.width*y),U=!1,V=null,B=null,$=null,J=null;null==c||0!=j&&null==h||(U=!0,V=c.values(l,e,i,d),B=new Map,new Set(V).forEach((l=>{null!=l&&B.set(l,new Path2D)})),j>0&&($=h.values(l,e,i,d),J=new Map,new Set($).forEach((l=>{null!=l&&J.set(l,new Path2D)}))));let{x0:q,size:K}=a;if(null!=q&&null!=K){D=1,m=q.values(l,e,i,d),2==q.unit&&(m=m.map((e=>l.posToVal(v+e*M,x.key,!0))));let t=K.values(l,e,i,d);H=2==K.unit?t[0]*M:_(t[0],x,M,v)-_(0,x,M,v),N=Rt(m,g,_,x,M,v,N),F=N-H+P}else N=Rt(m,g,_,x,M,v,N),F=N*s+P,H=N-F;1>F&&(F=0),H/2>j||(j=0),5>F&&(z=vl);let X=F>0;H=z(wl(N-F-(X?j:0),W,A)),C=(0==D?H/2:D==Y?0:H)-D*Y*((0==D?P/2:0)+(X?j/2:0));const Z={stroke:null,fill:null,clip:null,band:null,gaps:null,flags:0},ll=U?null:new Path2D;let el=null;if(null!=I)el=l.data[I.series[1]];else{let{y0:t,y1:n}=a;null!=t&&null!=n&&(g=n.values(l,e,i,d),el=t.values(l,e,i,d))}let tl=T*H,nl=E*H;for(let t=1==Y?i:d;t>=i&&d>=t;t+=Y){let n=g[t];if(null==n)continue;if(null!=el){let l=el[t]??0;if(n-l==0)continue;O=b(l,w,S,k)}let i=_(2!=x.distr||null!=a?m[t]:t,x,M,v),o=b(Q(n,L),w,S,k),s=z(i-C),r=z(fl(o,O)),u=z(al(o,O)),f=r-u;if(null!=n){let i=0>n?nl:tl,o=0>n?tl:nl;U?(j>0&&null!=$[t]&&R(J.get($[t]),s,u+sl(j/2),H,fl(0,f-j),i,o),null!=V[t]&&R(B.get(V[t]),s,u+sl(j/2),H,fl(0,f-j),i,o)):R(ll,s,u+sl(j/2),H,fl(0,f-j),i,o),G(l,e,t,s-j/2,u,H+j,f)}}return j>0?Z.stroke=U?J:ll:U||(Z._fill=0==p.width?p._fill:p._stroke??p._fill,Z.width=0),Z.fill=U?B:ll,Z}))},l.spline=function(l){return function(l,e){const t=Q(e?.alignGaps,0);return(e,n,i,o)=>pt(e,n,((s,r,u,a,f,c,h,d,p,m,g)=>{[i,o]=U(u,i,o);let x,w,_,b=s.pxRound,v=l=>b(c(l,a,m,d)),k=l=>b(h(l,f,g,p));0==a.ori?(x=kt,_=Mt,w=Pt):(x=yt,_=St,w=At);const y=a.dir*(0==a.ori?1:-1);let M=v(r[1==y?i:o]),S=M,T=[],E=[];for(let l=1==y?i:o;l>=i&&o>=l;l+=y)if(null!=u[l]){let e=v(r[l]);T.push(S=e),E.push(k(u[l]))}const z={stroke:l(T,E,x,_,w,b),fill:null,clip:null,band:null,gaps:null,flags:1},D=z.stroke;let[P,A]=mt(e,n);if(null!=s.fill||0!=P){let l=z.fill=new Path2D(D),t=k(s.fillTo(e,n,s.min,s.max,P));_(l,S,t),_(l,M,t)}if(!s.spanGaps){let l=[];l.push(..._t(r,u,i,o,y,v,t)),z.gaps=l=s.gaps(e,n,i,o,l),z.clip=wt(l,a.ori,d,p,m,g)}return 0!=A&&(z.band=2==A?[xt(e,n,i,o,D,-1),xt(e,n,i,o,D,1)]:xt(e,n,i,o,D,A)),z}))}(Gt,l)}}return en}();\n";
+// GENERATED by scripts/inline-html-assets.ts from report.css and chart.js beside it: do not edit by hand.
+/** The report's own styles: the page's second <style> element. */
+const REPORT_CSS = "\n:root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg2: #f6f8fa; --ok: #1a7f37; --bad: #cf222e; }\n* { box-sizing: border-box; }\nbody { font: 14px/1.45 system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, sans-serif; color: var(--fg); background: #fff; margin: 0 auto; padding: 16px 24px 40px; max-width: 1280px; }\nh1 { font-size: 22px; margin: 0 0 8px; overflow-wrap: anywhere; }\nh2 { font-size: 17px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }\ncode { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, \"Liberation Mono\", monospace; background: var(--bg2); padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }\ncode.sample { white-space: pre-wrap; word-break: break-all; display: inline-block; max-height: 8.5em; overflow: auto; }\n.verdict { font-size: 17px; margin: 4px 0 10px; }\n.badge { display: inline-block; font-weight: 700; font-size: 20px; letter-spacing: .04em; color: #fff; padding: 2px 14px; border-radius: 6px; margin-right: 6px; }\n.pass .badge { background: var(--ok); } .fail .badge { background: var(--bad); }\n.notes { margin: 0 0 10px; padding-left: 20px; color: var(--bad); }\n.meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); grid-auto-flow: dense; gap: 2px 24px; margin: 0; }\n.meta div { display: flex; gap: 8px; padding: 2px 0; border-bottom: 1px dotted var(--line); }\n.meta div.wide { grid-column: span 2; }\n.meta dt { color: var(--muted); min-width: 80px; } .meta dd { margin: 0; overflow-wrap: anywhere; }\ntable { border-collapse: collapse; margin: 6px 0; }\nth, td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }\nthead th { font-weight: 600; color: var(--muted); border-bottom: 2px solid var(--line); white-space: nowrap; }\ntbody th { font-weight: 500; overflow-wrap: anywhere; min-width: 9em; max-width: 360px; }\n.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }\ntr.group th { background: var(--bg2); color: var(--muted); font-weight: 600; }\ntr.total th, tr.total td { font-weight: 700; border-top: 2px solid var(--line); }\n.slos .mark { white-space: nowrap; font-weight: 700; }\n.slos tr.ok .mark { color: var(--ok); } .slos tr.breach .mark, .bad { color: var(--bad); }\n.slos tr.breach { background: #ffebe9; }\n.tag { font-size: 11px; border: 1px solid var(--muted); border-radius: 8px; padding: 0 5px; color: var(--muted); }\n.failures td { font-size: 13px; } .failures td:nth-child(3), .failures td:nth-child(5) { max-width: 420px; }\n.hint { color: var(--muted); font-size: 12.5px; margin: 4px 0; }\nfigure { margin: 10px 0 16px; break-inside: avoid; }\nfigcaption { font-weight: 600; margin-bottom: 2px; }\n.chart { width: 100%; min-height: 40px; }\ndetails summary { cursor: pointer; color: var(--muted); margin: 6px 0; }\nfooter { margin-top: 32px; color: var(--muted); font-size: 12px; }\nsection { overflow-x: auto; }\n@media (max-width: 640px) { .meta div.wide { grid-column: auto; } }\n@media print {\n  body { padding: 0; max-width: none; font-size: 11px; }\n  section { overflow: visible; }\n  h2 { break-after: avoid; }\n  tr { break-inside: avoid; }\n  .hint { display: none; }\n  .slos tr.breach { background: none; }\n  .badge { border: 2px solid #000; color: #000 !important; background: none !important; }\n  .u-legend .u-value { display: none; }\n  .u-inline.u-live th::after { content: none; }\n}\n";
+/** The chart script: the page's last <script> element, which its Content-Security-Policy allows by hash. */
+const CHART_JS = "\n(function () {\n  'use strict';\n  var D = JSON.parse(document.getElementById('chart-data').textContent);\n  if (!D.t.length || typeof uPlot !== 'function') return;\n  // A leading empty point at 0 s, so every chart's x axis starts with the run (and the warm-up band shows).\n  var lead = function (a) { return [null].concat(a); };\n  ['rps', 'fps', 'p50', 'p95', 'p99', 'max', 'inFlight', 'cpu', 'mem'].forEach(function (k) { if (D[k]) D[k] = lead(D[k]); });\n  D.load = [D.load[0]].concat(D.load); // the plan holds from the start: drawn as steps back to 0 s\n  D.t = [0].concat(D.t);\n  var sync = uPlot.sync('loadgate');\n  var charts = [];\n  var HEIGHT = 230;\n\n  // Seconds since the start as m:ss or h:mm:ss, with tenths when asked and not whole (a partial last second).\n  function clock(v, tenths) {\n    var d = tenths ? Math.round(v * 10) : Math.round(v) * 10;\n    var s = Math.floor(d / 10);\n    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;\n    var mm = h > 0 ? String(m).padStart(2, '0') : String(m);\n    return (h > 0 ? h + ':' : '') + mm + ':' + String(r).padStart(2, '0') + (d % 10 ? '.' + (d % 10) : '');\n  }\n  var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];\n  function fmt(unit, digits) {\n    return function (u, v) { return v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit; };\n  }\n  // Axis tick labels with a unit, for right-hand axes (labels there would shift the plot area).\n  function unit(suffix) {\n    return function (u, vals) { return vals.map(function (v) { return v.toLocaleString('en-US') + suffix; }); };\n  }\n  function fromZero(u, min, max) {\n    var top = max == null || !isFinite(max) || max <= 0 ? 1 : max * 1.08;\n    return [0, top];\n  }\n  function widthOf(el) { return Math.max(320, Math.floor(el.getBoundingClientRect().width)); }\n\n  // Stage starts (dashed verticals, numbered) and the warm-up band, drawn under the series.\n  var marks = {\n    hooks: {\n      drawClear: [function (u) {\n        var ctx = u.ctx, b = u.bbox, px = devicePixelRatio || 1;\n        ctx.save();\n        if (D.warmup > 0) {\n          var x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true), x0 = u.valToPos(Math.max(0, u.scales.x.min), 'x', true);\n          if (x1 > x0) { ctx.fillStyle = 'rgba(140,149,159,0.15)'; ctx.fillRect(x0, b.top, x1 - x0, b.height); }\n        }\n        ctx.strokeStyle = '#8c959f'; ctx.fillStyle = '#59636e'; ctx.lineWidth = px;\n        ctx.setLineDash([4 * px, 4 * px]);\n        ctx.font = (11 * px) + 'px system-ui, sans-serif';\n        D.stages.forEach(function (s) {\n          if (s.t < u.scales.x.min || s.t > u.scales.x.max) return;\n          var x = Math.round(u.valToPos(s.t, 'x', true));\n          ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();\n          ctx.fillText(String(s.n), x + 3 * px, b.top + 11 * px);\n        });\n        ctx.restore();\n      }],\n    },\n  };\n\n  function make(id, series, data, axes, scales, plugins) {\n    var el = document.getElementById(id);\n    if (!el) return;\n    axes.forEach(function (a) { a.size = a.size || (a.side === 1 ? 72 : 60); });\n    // Every chart has a right axis (a blank one when it needs none), so their plot areas line up.\n    if (!axes.some(function (a) { return a.side === 1; })) {\n      axes.push({ side: 1, scale: axes[0].scale || 'y', size: 72, stroke: 'transparent', grid: { show: false }, ticks: { show: false }, values: function () { return []; } });\n    }\n    var opts = {\n      width: widthOf(el), height: HEIGHT,\n      cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },\n      scales: Object.assign({ x: { time: false } }, scales || {}),\n      axes: [{ incrs: SECONDS, values: function (u, vals) { return vals.map(function (v) { return clock(v, false); }); } }].concat(axes),\n      series: [{ label: 'time', value: function (u, v) { return v == null ? '-' : clock(v, true); } }].concat(series),\n      plugins: [marks].concat(plugins || []),\n    };\n    charts.push({ el: el, plot: new uPlot(opts, [D.t].concat(data), el) });\n  }\n\n  make('chart-throughput', [\n    { label: 'req/s', stroke: '#0969da', width: 1.5, fill: 'rgba(9,105,218,0.08)', value: fmt('', 1) },\n    { label: 'failures/s', stroke: '#cf222e', width: 1.5, value: fmt('', 1) },\n  ], [D.rps, D.fps], [{ label: 'per second' }], { y: { range: fromZero } });\n\n  var lat = [\n    { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'p95', stroke: '#bf8700', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'max', stroke: '#8250df', width: 1, show: false, value: fmt(' ms', 2) },\n  ];\n  var latData = [D.p50, D.p95, D.p99, D.max];\n  var palette = ['#6e7781', '#953800', '#0550ae', '#6639ba'];\n  var noPath = function () { return null; };\n  D.thresholds.forEach(function (th, i) {\n    // Drawn by the hook below, exactly over the SLO's scope; the series gives the legend entry, the value\n    // under the cursor, and a y range that includes the line.\n    lat.push({ label: th.label, stroke: th.pass ? palette[i % palette.length] : '#a40e26', width: 1.5, dash: [8, 5], paths: noPath, points: { show: false }, auto: false, value: fmt(' ms', 2) });\n    latData.push(D.t.map(function (t) { return t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null; }));\n  });\n  var thresholdLines = {\n    hooks: {\n      draw: [function (u) {\n        var ctx = u.ctx, b = u.bbox, px = devicePixelRatio || 1;\n        ctx.save();\n        ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();\n        ctx.lineWidth = 1.5 * px;\n        ctx.setLineDash([8 * px, 5 * px]);\n        D.thresholds.forEach(function (th, i) {\n          var s = u.series[5 + i];\n          if (!s.show) return;\n          var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);\n          var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);\n          var y = Math.round(u.valToPos(th.ms, 'y', true));\n          if (x1 <= x0) return;\n          ctx.strokeStyle = ctx.fillStyle = s.stroke(u, 5 + i);\n          if (y < b.top) {\n            // Far above the latencies (see latRange): said at the top instead of squashing the chart.\n            var text = '↑ SLO ' + th.ms.toLocaleString('en-US') + ' ms', tx = x0 + 14 * px, ty = b.top + 12 * px + 14 * px * i;\n            ctx.font = (11 * px) + 'px system-ui, sans-serif';\n            ctx.fillStyle = 'rgba(255,255,255,0.85)';\n            ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);\n            ctx.fillStyle = s.stroke(u, 5 + i);\n            ctx.fillText(text, tx, ty);\n            return;\n          }\n          ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();\n        });\n        ctx.restore();\n      }],\n    },\n  };\n  // From 0 to the highest latency shown, stretched to the SLO lines shown unless one is over 3 times higher.\n  function latRange(u, min, max) {\n    var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;\n    var data = top;\n    D.thresholds.forEach(function (th, i) {\n      var s = u.series && u.series[5 + i];\n      if ((!s || s.show) && (data === 0 || th.ms <= 3 * data)) top = Math.max(top, th.ms);\n    });\n    return [0, top > 0 ? top * 1.08 : 1];\n  }\n  make('chart-latency', lat, latData, [{ label: 'ms' }], { y: { range: latRange } }, [thresholdLines]);\n\n  // The plan as sampled at the end of each second, held over that second.\n  var steps = uPlot.paths.stepped({ align: -1 });\n  if (D.model === 'closed') {\n    make('chart-load', [\n      { label: 'users', stroke: '#0969da', width: 2, value: fmt('', 0), paths: steps },\n      { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0) },\n    ], [D.load, D.inFlight], [{ label: 'count' }], { y: { range: fromZero } });\n  } else {\n    make('chart-load', [\n      { label: 'target rate (req/s)', stroke: '#0969da', width: 2, value: fmt('', 1), scale: 'y', paths: steps },\n      { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0), scale: 'n' },\n    ], [D.load, D.inFlight], [{ label: 'req/s', scale: 'y' }, { side: 1, scale: 'n', grid: { show: false }, stroke: '#8c959f' }],\n    { y: { range: fromZero }, n: { range: fromZero } });\n  }\n\n  if (D.cpu || D.mem) {\n    var rs = [], rd = [], ra = [];\n    if (D.cpu) { rs.push({ label: 'CPU', stroke: '#bc4c00', width: 1.5, value: fmt(' %', 1), scale: 'cpu' }); rd.push(D.cpu); ra.push({ label: 'CPU %', scale: 'cpu' }); }\n    if (D.mem) { rs.push({ label: 'memory', stroke: '#8250df', width: 1.5, value: fmt(' MiB', 1), scale: 'mem' }); rd.push(D.mem); ra.push(D.cpu ? { scale: 'mem', side: 1, grid: { show: false }, values: unit(' MiB') } : { label: 'MiB', scale: 'mem' }); }\n    make('chart-resources', rs, rd, ra, { cpu: { range: fromZero }, mem: { range: fromZero } });\n  }\n\n  // Monitor commands hold their last value until the next sample: drawn as steps.\n  if (D.monitors) {\n    var colors = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#cf222e', '#9a6700'];\n    make('chart-monitors', D.monitors.map(function (m, i) {\n      return { label: m.name, stroke: colors[i % colors.length], width: 2, value: fmt('', 2), paths: steps };\n    }), D.monitors.map(function (m) { return lead(m.values); }), [{ label: 'value' }], { y: { range: fromZero } });\n  }\n\n  function resize(width) {\n    charts.forEach(function (c) { c.plot.setSize({ width: width || widthOf(c.el), height: HEIGHT }); });\n  }\n  var pending = 0;\n  window.addEventListener('resize', function () { clearTimeout(pending); pending = setTimeout(function () { resize(); }, 100); });\n  window.addEventListener('beforeprint', function () { resize(680); });\n  window.addEventListener('afterprint', function () { resize(); });\n})();\n";
 
-// The HTML report: ONE self-contained file (no network at all: no CDN, fonts, scripts or styles from
-// elsewhere), to open from a downloaded CI artifact. Pure: RunResult + Verdict in, text out.
-//
-// Charts: uPlot, vendored (src/report/vendor/uplot.ts, generated by scripts/vendor-uplot.ts; a test checks
-// it equals the installed package), rather than SVG rendered here. Why:
-// - a load test is read by hovering: "what were p99, req/s and users at 12:34?" uPlot gives a live legend
-//   with every series' value under the cursor, synchronized across the charts, and drag-to-zoom (double
-//   click resets), for 51 KB of minified JS. Hand-made SVG would need the same JS written and tested here.
-// - it draws hours of per-second points (3600+ per series) on canvas at once; an SVG path per series is
-//   larger in the file and heavier in the DOM, and still cannot be read point by point.
-// - it is small, dependency-free, MIT, and maintained; the data stays in a JSON block, so the file size
-//   grows with the timeline only (~40 bytes per second of run), not with drawing instructions.
-// The price is that the charts need JavaScript (the tables carry every number without it) and print as
-// bitmaps (resized to the page width before printing).
-//
-// Untrusted text (anything from the service, the config or the run: endpoint and stage names, failure
-// messages and bodies, SLO lines, reasons, problems, URLs) goes through `h()` (control and bidi characters
-// cleaned, then HTML-escaped). Chart data is JSON inside <script type="application/json">, serialized by
-// `scriptJson()`, which escapes `<`, `>`, `&`, U+2028 and U+2029 so nothing in it can end the element or
-// open a comment; the chart script reads it with JSON.parse and hands labels to uPlot, which sets them
-// with textContent. A Content-Security-Policy in the page allows only the two inline scripts (by hash) and
-// no network at all: even an escaping bug could neither run a script nor load anything.
-/** The percentile table's columns. */
-const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100];
-/** Longest failure message and body sample shown (characters); the JSON report has them whole. */
-const ERROR_CHARS = 300;
-const SAMPLE_CHARS = 500;
+// The HTML report's chart data: the run's per-second timeline as compact columns, one per series, with the
+// latency SLO thresholds over their scope and where the stages start. Pure: RunResult + Verdict in, data out;
+// html.ts puts it in the page as JSON, and html-assets/chart.js draws it.
 /** The shortest partial second whose request rate is charted, seconds. */
 const MIN_RATE_SPAN = 0.5;
-function renderHtmlReport(result, verdict, opts = {}) {
-    const r = result;
-    const title = opts.title ?? 'loadgate report';
-    const data = chartData(r, verdict);
-    const json = scriptJson(data);
-    const uplotJs = `${UPLOT_JS}\n`;
-    const csp = [
-        "default-src 'none'",
-        `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}`,
-        "style-src 'unsafe-inline'",
-        'img-src data:',
-        "base-uri 'none'",
-        "form-action 'none'",
-    ].join('; ');
-    const parts = [
-        '<!DOCTYPE html>',
-        '<html lang="en">',
-        '<head>',
-        '<meta charset="utf-8">',
-        `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta name="color-scheme" content="light">',
-        `<title>${verdict.pass ? 'PASS' : 'FAIL'} · ${h(title)}</title>`,
-        `<style>${UPLOT_CSS}</style>`,
-        `<style>${CSS}</style>`,
-        '</head>',
-        '<body>',
-        header(r, verdict, title),
-        planSection(r),
-        sloSection(verdict),
-        chartsSection(r, data),
-        statsSection(r),
-        percentileSection(r),
-        failuresSection(r),
-        generatorSection(r),
-        `<footer>Generated by ${h(r.tool.name)} ${h(r.tool.version)}. Charts: uPlot ${h(UPLOT_VERSION)} ` +
-            '(MIT license, © 2022 Leon Sorokin). The whole result, histograms included, is in <code>result.json</code>.</footer>',
-        `<script type="application/json" id="chart-data">${json}</script>`,
-        `<script>${uplotJs}</script>`,
-        `<script>${CHART_JS}</script>`,
-        '</body>',
-        '</html>',
-        '',
-    ];
-    return parts.join('\n');
-}
-// ---- untrusted text and JSON ----
-/** Untrusted text for HTML text and attribute values. */
-function h(s) {
-    return escapeHtml(cleanText(s));
-}
-/** JSON for inside a <script> element: no `<`, `>` or `&` (so no `</script>` or `<!--`), no line separators. */
-function scriptJson(x) {
-    return JSON.stringify(x).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-function sha256(s) {
-    return `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
-}
-// ---- header ----
-function header(r, v, title) {
-    const summary = verdictParts(r, v);
-    const notes = [];
-    if (v.abortedBy !== undefined) {
-        notes.push(`<li>Stopped early: the SLO <code>${h(v.abortedBy)}</code> failed during the run (abort-on-fail).</li>`);
-    }
-    for (const p of v.problems)
-        notes.push(`<li>Problem: ${h(p)}</li>`);
-    const planned = r.stages.length ? r.stages[r.stages.length - 1].endMs : 0;
-    const status = r.status === 'completed'
-        ? 'completed'
-        : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
-    // In this order the wide entries and the narrow ones fill the grid's rows (4 columns on a laptop).
-    const meta = [
-        ['Run', status],
-        ['Started', h(r.startedAt)],
-        ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
-        ['Load', describeLoad(r)],
-        ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
-        ['Seed', String(r.seed)],
-        ['Target', `<code>${h(r.target.baseUrl)}</code>`],
-        ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
-        ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
-    ];
-    return [
-        '<header>',
-        `<h1>${h(title)}</h1>`,
-        `<p class="verdict ${v.pass ? 'pass' : 'fail'}"><span class="badge">${v.pass ? 'PASS' : 'FAIL'}</span> ${summary.join(', ')}</p>`,
-        notes.length ? `<ul class="notes">${notes.join('')}</ul>` : '',
-        `<dl class="meta">${meta.map(([k, x]) => `<div${WIDE.has(k) ? ' class="wide"' : ''}><dt>${k}</dt><dd>${x}</dd></div>`).join('')}</dl>`,
-        '</header>',
-    ].join('\n');
-}
-/** Header entries that take two columns (long text). */
-const WIDE = new Set(['Run', 'Load', 'Target', 'Warm-up', 'Endpoints']);
-// ---- SLOs ----
-function sloSection(v) {
-    if (v.outcomes.length === 0)
-        return '<section><h2>SLOs</h2><p>No SLOs were set: the verdict only says the run itself went well.</p></section>';
-    const rows = v.outcomes.map((o) => `<tr class="${o.pass ? 'ok' : 'breach'}"><td class="mark">${o.pass ? '✔ pass' : '✘ FAIL'}</td>` +
-        `<td><code>${h(o.slo.text)}</code>${o.slo.abortOnFail ? ' <span class="tag">abort</span>' : ''}</td>` +
-        `<td class="n">${h(o.labels.observed)}</td><td>${h(o.labels.objective)}</td><td>${h(o.labels.scope)}</td>` +
-        `<td>${h(o.sentence)}</td></tr>`);
-    return [
-        '<section><h2>SLOs</h2>',
-        '<table class="slos"><thead><tr><th></th><th>SLO</th><th class="n">observed</th><th>objective</th><th>scope</th><th>in words</th></tr></thead>',
-        `<tbody>${rows.join('\n')}</tbody></table></section>`,
-    ].join('\n');
-}
 /** The timeline as chart columns, compact (3 significant digits for latencies). */
 function chartData(r, v) {
     const tl = r.timeline;
@@ -26349,6 +26782,179 @@ function chartData(r, v) {
         data.thresholds.push({ label: `SLO ${o.slo.text}`, ms: o.slo.threshold, from, to: st ? st.endMs / 1000 : null, pass: o.pass });
     }
     return data;
+}
+/** A latency for the charts: 3 significant figures, at most 3 decimals. */
+function sig(x) {
+    if (x === null)
+        return null;
+    if (x >= 100)
+        return Math.round(x);
+    if (x >= 10)
+        return round(x, 1);
+    if (x >= 1)
+        return round(x, 2);
+    return round(x, 3);
+}
+
+// GENERATED by scripts/vendor-uplot.ts from the installed `uplot` package: do not edit by hand.
+// uPlot (https://github.com/leeoniya/uPlot), inlined into the HTML report. Its license:
+//
+// The MIT License (MIT)
+//
+// Copyright (c) 2022 Leon Sorokin
+//
+// Permission is hereby granted, free of charge, to any person obtaining a copy
+// of this software and associated documentation files (the "Software"), to deal
+// in the Software without restriction, including without limitation the rights
+// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+// copies of the Software, and to permit persons to whom the Software is
+// furnished to do so, subject to the following conditions:
+//
+// The above copyright notice and this permission notice shall be included in
+// all copies or substantial portions of the Software.
+//
+// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN
+// THE SOFTWARE.
+const UPLOT_VERSION = "1.6.32";
+const UPLOT_CSS = ".uplot, .uplot *, .uplot *::before, .uplot *::after {box-sizing: border-box;}.uplot {font-family: system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", sans-serif, \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\", \"Noto Color Emoji\";line-height: 1.5;width: min-content;}.u-title {text-align: center;font-size: 18px;font-weight: bold;}.u-wrap {position: relative;user-select: none;}.u-over, .u-under {position: absolute;}.u-under {overflow: hidden;}.uplot canvas {display: block;position: relative;width: 100%;height: 100%;}.u-axis {position: absolute;}.u-legend {font-size: 14px;margin: auto;text-align: center;}.u-inline {display: block;}.u-inline * {display: inline-block;}.u-inline tr {margin-right: 16px;}.u-legend th {font-weight: 600;}.u-legend th > * {vertical-align: middle;display: inline-block;}.u-legend .u-marker {width: 1em;height: 1em;margin-right: 4px;background-clip: padding-box !important;}.u-inline.u-live th::after {content: \":\";vertical-align: middle;}.u-inline:not(.u-live) .u-value {display: none;}.u-series > * {padding: 4px;}.u-series th {cursor: pointer;}.u-legend .u-off > * {opacity: 0.3;}.u-select {background: rgba(0,0,0,0.07);position: absolute;pointer-events: none;}.u-cursor-x, .u-cursor-y {position: absolute;left: 0;top: 0;pointer-events: none;will-change: transform;}.u-hz .u-cursor-x, .u-vt .u-cursor-y {height: 100%;border-right: 1px dashed #607D8B;}.u-hz .u-cursor-y, .u-vt .u-cursor-x {width: 100%;border-bottom: 1px dashed #607D8B;}.u-cursor-pt {position: absolute;top: 0;left: 0;border-radius: 50%;border: 0 solid;pointer-events: none;will-change: transform;/*this has to be !important since we set inline \"background\" shorthand */background-clip: padding-box !important;}.u-axis.u-off, .u-select.u-off, .u-cursor-x.u-off, .u-cursor-y.u-off, .u-cursor-pt.u-off {display: none;}";
+const UPLOT_JS = "/*! https://github.com/leeoniya/uPlot (v1.6.32) */\nvar uPlot=function(){\"use strict\";const l=\"u-off\",e=\"u-label\",t=\"width\",n=\"height\",i=\"top\",o=\"bottom\",s=\"left\",r=\"right\",u=\"#000\",a=u+\"0\",f=\"mousemove\",c=\"mousedown\",h=\"mouseup\",d=\"mouseenter\",p=\"mouseleave\",m=\"dblclick\",g=\"change\",x=\"dppxchange\",w=\"--\",_=\"undefined\"!=typeof window,b=_?document:null,v=_?window:null,k=_?navigator:null;let y,M;function S(l,e){if(null!=e){let t=l.classList;!t.contains(e)&&t.add(e)}}function T(l,e){let t=l.classList;t.contains(e)&&t.remove(e)}function E(l,e,t){l.style[e]=t+\"px\"}function z(l,e,t,n){let i=b.createElement(l);return null!=e&&S(i,e),null!=t&&t.insertBefore(i,n),i}function D(l,e){return z(\"div\",l,e)}const P=new WeakMap;function A(e,t,n,i,o){let s=\"translate(\"+t+\"px,\"+n+\"px)\";s!=P.get(e)&&(e.style.transform=s,P.set(e,s),0>t||0>n||t>i||n>o?S(e,l):T(e,l))}const W=new WeakMap;function Y(l,e,t){let n=e+t;n!=W.get(l)&&(W.set(l,n),l.style.background=e,l.style.borderColor=t)}const C=new WeakMap;function H(l,e,t,n){let i=e+\"\"+t;i!=C.get(l)&&(C.set(l,i),l.style.height=t+\"px\",l.style.width=e+\"px\",l.style.marginLeft=n?-e/2+\"px\":0,l.style.marginTop=n?-t/2+\"px\":0)}const F={passive:!0},R={...F,capture:!0};function G(l,e,t,n){e.addEventListener(l,t,n?R:F)}function I(l,e,t){e.removeEventListener(l,t,F)}function L(l,e,t,n){let i;t=t||0;let o=2147483647>=(n=n||e.length-1);for(;n-t>1;)i=o?t+n>>1:sl((t+n)/2),l>e[i]?t=i:n=i;return l-e[t]>e[n]-l?n:t}function O(l){return(e,t,n)=>{let i=-1,o=-1;for(let o=t;n>=o;o++)if(l(e[o])){i=o;break}for(let i=n;i>=t;i--)if(l(e[i])){o=i;break}return[i,o]}}_&&function l(){let e=devicePixelRatio;y!=e&&(y=e,M&&I(g,M,l),M=matchMedia(`(min-resolution: ${y-.001}dppx) and (max-resolution: ${y+.001}dppx)`),G(g,M,l),v.dispatchEvent(new CustomEvent(x)))}();const N=l=>null!=l,j=l=>null!=l&&l>0,U=O(N),V=O(j);function B(l,e,t,n){let i=hl(l),o=hl(e);l==e&&(-1==i?(l*=t,e/=t):(l/=t,e*=t));let s=10==t?dl:pl,r=1==o?ul:sl,u=(1==i?sl:ul)(s(ol(l))),a=r(s(ol(e))),f=cl(t,u),c=cl(t,a);return 10==t&&(0>u&&(f=Al(f,-u)),0>a&&(c=Al(c,-a))),n||2==t?(l=f*i,e=c*o):(l=Pl(l,f),e=Dl(e,c)),[l,e]}function $(l,e,t,n){let i=B(l,e,t,n);return 0==l&&(i[0]=0),0==e&&(i[1]=0),i}const J=.1,q={mode:3,pad:J},K={pad:0,soft:null,mode:0},X={min:K,max:K};function Z(l,e,t,n){return Ol(t)?ll(l,e,t):(K.pad=t,K.soft=n?0:null,K.mode=n?3:0,ll(l,e,X))}function Q(l,e){return null==l?e:l}function ll(l,e,t){let n=t.min,i=t.max,o=Q(n.pad,0),s=Q(i.pad,0),r=Q(n.hard,-gl),u=Q(i.hard,gl),a=Q(n.soft,gl),f=Q(i.soft,-gl),c=Q(n.mode,0),h=Q(i.mode,0),d=e-l,p=dl(d),m=fl(ol(l),ol(e)),g=dl(m),x=ol(g-p);(1e-24>d||x>10)&&(d=0,0!=l&&0!=e||(d=1e-24,2==c&&a!=gl&&(o=0),2==h&&f!=-gl&&(s=0)));let w=d||m||1e3,_=dl(w),b=cl(10,sl(_)),v=Al(Pl(l-w*(0==d?0==l?.1:1:o),b/10),24),k=a>l||1!=c&&(3!=c||v>a)&&(2!=c||a>v)?gl:a,y=fl(r,k>v&&l>=k?k:al(k,v)),M=Al(Dl(e+w*(0==d?0==e?.1:1:s),b/10),24),S=e>f||1!=h&&(3!=h||f>M)&&(2!=h||M>f)?-gl:f,T=al(u,M>S&&S>=e?S:fl(S,M));return y==T&&0==y&&(T=100),[y,T]}const el=new Intl.NumberFormat(_?k.language:\"en-US\"),tl=l=>el.format(l),nl=Math,il=nl.PI,ol=nl.abs,sl=nl.floor,rl=nl.round,ul=nl.ceil,al=nl.min,fl=nl.max,cl=nl.pow,hl=nl.sign,dl=nl.log10,pl=nl.log2,ml=(l,e=1)=>nl.asinh(l/e),gl=1/0;function xl(l){return 1+(0|dl((l^l>>31)-(l>>31)))}function wl(l,e,t){return al(fl(l,e),t)}function _l(l){return\"function\"==typeof l}function bl(l){return _l(l)?l:()=>l}const vl=l=>l,kl=(l,e)=>e,yl=()=>null,Ml=()=>!0,Sl=(l,e)=>l==e,Tl=/\\.\\d*?(?=9{6,}|0{6,})/gm,El=l=>{if(Il(l)||Wl.has(l))return l;const e=\"\"+l,t=e.match(Tl);if(null==t)return l;let n=t[0].length-1;if(-1!=e.indexOf(\"e-\")){let[l,t]=e.split(\"e\");return+`${El(l)}e${t}`}return Al(l,n)};function zl(l,e){return El(Al(El(l/e))*e)}function Dl(l,e){return El(ul(El(l/e))*e)}function Pl(l,e){return El(sl(El(l/e))*e)}function Al(l,e=0){if(Il(l))return l;let t=10**e;return rl(l*t*(1+Number.EPSILON))/t}const Wl=new Map;function Yl(l){return((\"\"+l).split(\".\")[1]||\"\").length}function Cl(l,e,t,n){let i=[],o=n.map(Yl);for(let s=e;t>s;s++){let e=ol(s),t=Al(cl(l,s),e);for(let r=0;n.length>r;r++){let u=10==l?+`${n[r]}e${s}`:n[r]*t,a=(0>s?e:0)+(o[r]>s?o[r]:0),f=10==l?u:Al(u,a);i.push(f),Wl.set(f,a)}}return i}const Hl={},Fl=[],Rl=[null,null],Gl=Array.isArray,Il=Number.isInteger;function Ll(l){return\"string\"==typeof l}function Ol(l){let e=!1;if(null!=l){let t=l.constructor;e=null==t||t==Object}return e}function Nl(l){return null!=l&&\"object\"==typeof l}const jl=Object.getPrototypeOf(Uint8Array),Ul=\"__proto__\";function Vl(l,e=Ol){let t;if(Gl(l)){let n=l.find((l=>null!=l));if(Gl(n)||e(n)){t=Array(l.length);for(let n=0;l.length>n;n++)t[n]=Vl(l[n],e)}else t=l.slice()}else if(l instanceof jl)t=l.slice();else if(e(l)){t={};for(let n in l)n!=Ul&&(t[n]=Vl(l[n],e))}else t=l;return t}function Bl(l){let e=arguments;for(let t=1;e.length>t;t++){let n=e[t];for(let e in n)e!=Ul&&(Ol(l[e])?Bl(l[e],Vl(n[e])):l[e]=Vl(n[e]))}return l}function $l(l,e,t){for(let n,i=0,o=-1;e.length>i;i++){let s=e[i];if(s>o){for(n=s-1;n>=0&&null==l[n];)l[n--]=null;for(n=s+1;t>n&&null==l[n];)l[o=n++]=null}}}const Jl=\"undefined\"==typeof queueMicrotask?l=>Promise.resolve().then(l):queueMicrotask,ql=[\"January\",\"February\",\"March\",\"April\",\"May\",\"June\",\"July\",\"August\",\"September\",\"October\",\"November\",\"December\"],Kl=[\"Sunday\",\"Monday\",\"Tuesday\",\"Wednesday\",\"Thursday\",\"Friday\",\"Saturday\"];function Xl(l){return l.slice(0,3)}const Zl=Kl.map(Xl),Ql=ql.map(Xl),le={MMMM:ql,MMM:Ql,WWWW:Kl,WWW:Zl};function ee(l){return(10>l?\"0\":\"\")+l}const te={YYYY:l=>l.getFullYear(),YY:l=>(l.getFullYear()+\"\").slice(2),MMMM:(l,e)=>e.MMMM[l.getMonth()],MMM:(l,e)=>e.MMM[l.getMonth()],MM:l=>ee(l.getMonth()+1),M:l=>l.getMonth()+1,DD:l=>ee(l.getDate()),D:l=>l.getDate(),WWWW:(l,e)=>e.WWWW[l.getDay()],WWW:(l,e)=>e.WWW[l.getDay()],HH:l=>ee(l.getHours()),H:l=>l.getHours(),h:l=>{let e=l.getHours();return 0==e?12:e>12?e-12:e},AA:l=>12>l.getHours()?\"AM\":\"PM\",aa:l=>12>l.getHours()?\"am\":\"pm\",a:l=>12>l.getHours()?\"a\":\"p\",mm:l=>ee(l.getMinutes()),m:l=>l.getMinutes(),ss:l=>ee(l.getSeconds()),s:l=>l.getSeconds(),fff:l=>function(l){return(10>l?\"00\":100>l?\"0\":\"\")+l}(l.getMilliseconds())};function ne(l,e){e=e||le;let t,n=[],i=/\\{([a-z]+)\\}|[^{]+/gi;for(;t=i.exec(l);)n.push(\"{\"==t[0][0]?te[t[1]]:t[0]);return l=>{let t=\"\";for(let i=0;n.length>i;i++)t+=\"string\"==typeof n[i]?n[i]:n[i](l,e);return t}}const ie=(new Intl.DateTimeFormat).resolvedOptions().timeZone,oe=l=>l%1==0,se=[1,2,2.5,5],re=Cl(10,-32,0,se),ue=Cl(10,0,32,se),ae=ue.filter(oe),fe=re.concat(ue),ce=\"{YYYY}\",he=\"\\n\"+ce,de=\"{M}/{D}\",pe=\"\\n\"+de,me=pe+\"/{YY}\",ge=\"{aa}\",xe=\"{h}:{mm}\"+ge,we=\"\\n\"+xe,_e=\":{ss}\",be=null;function ve(l){let e=1e3*l,t=60*e,n=60*t,i=24*n,o=30*i,s=365*i;return[(1==l?Cl(10,0,3,se).filter(oe):Cl(10,-3,0,se)).concat([e,5*e,10*e,15*e,30*e,t,5*t,10*t,15*t,30*t,n,2*n,3*n,4*n,6*n,8*n,12*n,i,2*i,3*i,4*i,5*i,6*i,7*i,8*i,9*i,10*i,15*i,o,2*o,3*o,4*o,6*o,s,2*s,5*s,10*s,25*s,50*s,100*s]),[[s,ce,be,be,be,be,be,be,1],[28*i,\"{MMM}\",he,be,be,be,be,be,1],[i,de,he,be,be,be,be,be,1],[n,\"{h}\"+ge,me,be,pe,be,be,be,1],[t,xe,me,be,pe,be,be,be,1],[e,_e,me+\" \"+xe,be,pe+\" \"+xe,be,we,be,1],[l,_e+\".{fff}\",me+\" \"+xe,be,pe+\" \"+xe,be,we,be,1]],function(e){return(r,u,a,f,c,h)=>{let d=[],p=c>=s,m=c>=o&&s>c,g=e(a),x=Al(g*l,3),w=Pe(g.getFullYear(),p?0:g.getMonth(),m||p?1:g.getDate()),_=Al(w*l,3);if(m||p){let t=m?c/o:0,n=p?c/s:0,i=x==_?x:Al(Pe(w.getFullYear()+n,w.getMonth()+t,1)*l,3),r=new Date(rl(i/l)),u=r.getFullYear(),a=r.getMonth();for(let o=0;f>=i;o++){let s=Pe(u+n*o,a+t*o,1),r=s-e(Al(s*l,3));i=Al((+s+r)*l,3),i>f||d.push(i)}}else{let o=i>c?c:i,s=_+(sl(a)-sl(x))+Dl(x-_,o);d.push(s);let p=e(s),m=p.getHours()+p.getMinutes()/t+p.getSeconds()/n,g=c/n,w=h/r.axes[u]._space;for(;s=Al(s+c,1==l?0:3),f>=s;)if(g>1){let l=sl(Al(m+g,6))%24,t=e(s).getHours()-l;t>1&&(t=-1),s-=t*n,m=(m+g)%24,.7>Al((s-d[d.length-1])/c,3)*w||d.push(s)}else d.push(s)}return d}}]}const[ke,ye,Me]=ve(1),[Se,Te,Ee]=ve(.001);function ze(l,e){return l.map((l=>l.map(((t,n)=>0==n||8==n||null==t?t:e(1==n||0==l[8]?t:l[1]+t)))))}function De(l,e){return(t,n,i,o,s)=>{let r,u,a,f,c,h,d=e.find((l=>s>=l[0]))||e[e.length-1];return n.map((e=>{let t=l(e),n=t.getFullYear(),i=t.getMonth(),o=t.getDate(),s=t.getHours(),p=t.getMinutes(),m=t.getSeconds(),g=n!=r&&d[2]||i!=u&&d[3]||o!=a&&d[4]||s!=f&&d[5]||p!=c&&d[6]||m!=h&&d[7]||d[1];return r=n,u=i,a=o,f=s,c=p,h=m,g(t)}))}}function Pe(l,e,t){return new Date(l,e,t)}function Ae(l,e){return e(l)}function We(l,e){return(t,n,i,o)=>null==o?w:e(l(n))}Cl(2,-53,53,[1]);const Ye={show:!0,live:!0,isolate:!1,mount:()=>{},markers:{show:!0,width:2,stroke:function(l,e){let t=l.series[e];return t.width?t.stroke(l,e):t.points.width?t.points.stroke(l,e):null},fill:function(l,e){return l.series[e].fill(l,e)},dash:\"solid\"},idx:null,idxs:null,values:[]},Ce=[0,0];function He(l,e,t,n=!0){return l=>{0==l.button&&(!n||l.target==e)&&t(l)}}function Fe(l,e,t,n=!0){return l=>{(!n||l.target==e)&&t(l)}}const Re={show:!0,x:!0,y:!0,lock:!1,move:function(l,e,t){return Ce[0]=e,Ce[1]=t,Ce},points:{one:!1,show:function(l,e){let i=l.cursor.points,o=D(),s=i.size(l,e);E(o,t,s),E(o,n,s);let r=s/-2;E(o,\"marginLeft\",r),E(o,\"marginTop\",r);let u=i.width(l,e,s);return u&&E(o,\"borderWidth\",u),o},size:function(l,e){return l.series[e].points.size},width:0,stroke:function(l,e){let t=l.series[e].points;return t._stroke||t._fill},fill:function(l,e){let t=l.series[e].points;return t._fill||t._stroke}},bind:{mousedown:He,mouseup:He,click:He,dblclick:He,mousemove:Fe,mouseleave:Fe,mouseenter:Fe},drag:{setScale:!0,x:!0,y:!1,dist:0,uni:null,click:(l,e)=>{e.stopPropagation(),e.stopImmediatePropagation()},_x:!1,_y:!1},focus:{dist:(l,e,t,n,i)=>n-i,prox:-1,bias:0},hover:{skip:[void 0],prox:null,bias:0},left:-10,top:-10,idx:null,dataIdx:null,idxs:null,event:null},Ge={show:!0,stroke:\"rgba(0,0,0,0.07)\",width:2},Ie=Bl({},Ge,{filter:kl}),Le=Bl({},Ie,{size:10}),Oe=Bl({},Ge,{show:!1}),Ne='12px system-ui, -apple-system, \"Segoe UI\", Roboto, \"Helvetica Neue\", Arial, \"Noto Sans\", sans-serif, \"Apple Color Emoji\", \"Segoe UI Emoji\", \"Segoe UI Symbol\", \"Noto Color Emoji\"',je=\"bold \"+Ne,Ue={show:!0,scale:\"x\",stroke:u,space:50,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:2,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},Ve={show:!0,scale:\"x\",auto:!1,sorted:1,min:gl,max:-gl,idxs:[]};function Be(l,e){return e.map((l=>null==l?\"\":tl(l)))}function $e(l,e,t,n,i,o,s){let r=[],u=Wl.get(i)||0;for(let l=t=s?t:Al(Dl(t,i),u);n>=l;l=Al(l+i,u))r.push(Object.is(l,-0)?0:l);return r}function Je(l,e,t,n,i){const o=[],s=l.scales[l.axes[e].scale].log,r=sl((10==s?dl:pl)(t));i=cl(s,r),10==s&&(i=fe[L(i,fe)]);let u=t,a=i*s;10==s&&(a=fe[L(a,fe)]);do{o.push(u),u+=i,10!=s||Wl.has(u)||(u=Al(u,Wl.get(i))),a>u||(a=(i=u)*s,10==s&&(a=fe[L(a,fe)]))}while(n>=u);return o}function qe(l,e,t,n,i){let o=l.scales[l.axes[e].scale].asinh,s=n>o?Je(l,e,fl(o,t),n,i):[o],r=0>n||t>0?[]:[0];return(-o>t?Je(l,e,fl(o,-n),-t,i):[o]).reverse().map((l=>-l)).concat(r,s)}const Ke=/./,Xe=/[12357]/,Ze=/[125]/,Qe=/1/,lt=(l,e,t,n)=>l.map(((l,i)=>4==e&&0==l||i%n==0&&t.test(l.toExponential()[0>l?1:0])?l:null));function et(l,e,t){let n=l.axes[t],i=n.scale,o=l.scales[i],s=l.valToPos,r=n._space,u=s(10,i),a=s(9,i)-u<r?s(7,i)-u<r?s(5,i)-u<r?Qe:Ze:Xe:Ke;if(a==Qe){let l=ol(s(1,i)-u);if(r>l)return lt(e.slice().reverse(),o.distr,a,ul(r/l)).reverse()}return lt(e,o.distr,a,1)}function tt(l,e,t){let n=l.axes[t],i=n.scale,o=n._space,s=l.valToPos,r=ol(s(1,i)-s(2,i));return o>r?lt(e.slice().reverse(),3,Ke,ul(o/r)).reverse():e}function nt(l,e,t,n){return null==n?w:null==e?\"\":tl(e)}const it={show:!0,scale:\"y\",stroke:u,space:30,gap:5,alignTo:1,size:50,labelGap:0,labelSize:30,labelFont:je,side:3,grid:Ie,ticks:Le,border:Oe,font:Ne,lineGap:1.5,rotate:0},ot={scale:null,auto:!0,sorted:0,min:gl,max:-gl},st=(l,e,t,n,i)=>i,rt={show:!0,auto:!0,sorted:0,gaps:st,alpha:1,facets:[Bl({},ot,{scale:\"x\"}),Bl({},ot,{scale:\"y\"})]},ut={scale:\"y\",auto:!0,sorted:0,show:!0,spanGaps:!1,gaps:st,alpha:1,points:{show:function(l,e){let{scale:t,idxs:n}=l.series[0],i=l._data[0],o=l.valToPos(i[n[0]],t,!0),s=l.valToPos(i[n[1]],t,!0);return ol(s-o)/(l.series[e].points.space*y)>=n[1]-n[0]},filter:null},values:null,min:gl,max:-gl,idxs:[],path:null,clip:null};function at(l,e,t){return t/10}const ft={time:!0,auto:!0,distr:1,log:10,asinh:1,min:null,max:null,dir:1,ori:0},ct=Bl({},ft,{time:!1,ori:1}),ht={};function dt(l){let e=ht[l];return e||(e={key:l,plots:[],sub(l){e.plots.push(l)},unsub(l){e.plots=e.plots.filter((e=>e!=l))},pub(l,t,n,i,o,s,r){for(let u=0;e.plots.length>u;u++)e.plots[u]!=t&&e.plots[u].pub(l,t,n,i,o,s,r)}},null!=l&&(ht[l]=e)),e}function pt(l,e,t){const n=l.mode,i=l.series[e],o=2==n?l._data[e]:l._data,s=l.scales,r=l.bbox;let u=o[0],a=2==n?o[1]:o[e],f=2==n?s[i.facets[0].scale]:s[l.series[0].scale],c=2==n?s[i.facets[1].scale]:s[i.scale],h=r.left,d=r.top,p=r.width,m=r.height,g=l.valToPosH,x=l.valToPosV;return 0==f.ori?t(i,u,a,f,c,g,x,h,d,p,m,kt,Mt,Tt,zt,Pt):t(i,u,a,f,c,x,g,d,h,m,p,yt,St,Et,Dt,At)}function mt(l,e){let t=0,n=0,i=Q(l.bands,Fl);for(let l=0;i.length>l;l++){let o=i[l];o.series[0]==e?t=o.dir:o.series[1]==e&&(n|=1==o.dir?1:2)}return[t,1==n?-1:2==n?1:3==n?2:0]}function gt(l,e,t,n,i){let o=l.series[e],s=l.scales[2==l.mode?o.facets[1].scale:o.scale];return-1==i?s.min:1==i?s.max:3==s.distr?1==s.dir?s.min:s.max:0}function xt(l,e,t,n,i,o){return pt(l,e,((l,e,s,r,u,a,f,c,h,d,p)=>{let m=l.pxRound;const g=0==r.ori?Mt:St;let x,w;1==r.dir*(0==r.ori?1:-1)?(x=t,w=n):(x=n,w=t);let _=m(a(e[x],r,d,c)),b=m(f(s[x],u,p,h)),v=m(a(e[w],r,d,c)),k=m(f(1==o?u.max:u.min,u,p,h)),y=new Path2D(i);return g(y,v,k),g(y,_,k),g(y,_,b),y}))}function wt(l,e,t,n,i,o){let s=null;if(l.length>0){s=new Path2D;const r=0==e?Tt:Et;let u=t;for(let e=0;l.length>e;e++){let t=l[e];if(t[1]>t[0]){let l=t[0]-u;l>0&&r(s,u,n,l,n+o),u=t[1]}}let a=t+i-u,f=10;a>0&&r(s,u,n-f/2,a,n+o+f)}return s}function _t(l,e,t,n,i,o,s){let r=[],u=l.length;for(let a=1==i?t:n;a>=t&&n>=a;a+=i)if(null===e[a]){let f=a,c=a;if(1==i)for(;++a<=n&&null===e[a];)c=a;else for(;--a>=t&&null===e[a];)c=a;let h=o(l[f]),d=c==f?h:o(l[c]),p=f-i;h=s>0||0>p||p>=u?h:o(l[p]);let m=c+i;d=0>s||0>m||m>=u?d:o(l[m]),h>d||r.push([h,d])}return r}function bt(l){return 0==l?vl:1==l?rl:e=>zl(e,l)}function vt(l){let e=0==l?kt:yt,t=0==l?(l,e,t,n,i,o)=>{l.arcTo(e,t,n,i,o)}:(l,e,t,n,i,o)=>{l.arcTo(t,e,i,n,o)},n=0==l?(l,e,t,n,i)=>{l.rect(e,t,n,i)}:(l,e,t,n,i)=>{l.rect(t,e,i,n)};return(l,i,o,s,r,u=0,a=0)=>{0==u&&0==a?n(l,i,o,s,r):(u=al(u,s/2,r/2),a=al(a,s/2,r/2),e(l,i+u,o),t(l,i+s,o,i+s,o+r,u),t(l,i+s,o+r,i,o+r,a),t(l,i,o+r,i,o,a),t(l,i,o,i+s,o,u),l.closePath())}}const kt=(l,e,t)=>{l.moveTo(e,t)},yt=(l,e,t)=>{l.moveTo(t,e)},Mt=(l,e,t)=>{l.lineTo(e,t)},St=(l,e,t)=>{l.lineTo(t,e)},Tt=vt(0),Et=vt(1),zt=(l,e,t,n,i,o)=>{l.arc(e,t,n,i,o)},Dt=(l,e,t,n,i,o)=>{l.arc(t,e,n,i,o)},Pt=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(e,t,n,i,o,s)},At=(l,e,t,n,i,o,s)=>{l.bezierCurveTo(t,e,i,n,s,o)};function Wt(){return(l,e,t,n,i)=>pt(l,e,((e,o,s,r,u,a,f,c,h,d,p)=>{let m,g,{pxRound:x,points:w}=e;0==r.ori?(m=kt,g=zt):(m=yt,g=Dt);const _=Al(w.width*y,3);let b=(w.size-w.width)/2*y,v=Al(2*b,3),k=new Path2D,M=new Path2D,{left:S,top:T,width:E,height:z}=l.bbox;Tt(M,S-v,T-v,E+2*v,z+2*v);const D=l=>{if(null!=s[l]){let e=x(a(o[l],r,d,c)),t=x(f(s[l],u,p,h));m(k,e+b,t),g(k,e,t,b,0,2*il)}};if(i)i.forEach(D);else for(let l=t;n>=l;l++)D(l);return{stroke:_>0?k:null,fill:k,clip:M,flags:3}}))}function Yt(l){return(e,t,n,i,o,s)=>{n!=i&&(o!=n&&s!=n&&l(e,t,n),o!=i&&s!=i&&l(e,t,i),l(e,t,s))}}const Ct=Yt(Mt),Ht=Yt(St);function Ft(l){const e=Q(l?.alignGaps,0);return(l,t,n,i)=>pt(l,t,((o,s,r,u,a,f,c,h,d,p,m)=>{[n,i]=U(r,n,i);let g,x,w=o.pxRound,_=l=>w(f(l,u,p,h)),b=l=>w(c(l,a,m,d));0==u.ori?(g=Mt,x=Ct):(g=St,x=Ht);const v=u.dir*(0==u.ori?1:-1),k={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},y=k.stroke;let M=!1;if(i-n<4*p)for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let e=r[l];null===e?M=!0:null!=e&&g(y,_(s[l]),b(e))}else{let e,t,o,a=e=>l.posToVal(e,u.key,!0),f=null,c=null,h=_(s[1==v?n:i]),d=_(s[n]),p=_(s[i]),m=a(1==v?d+1:p-1);for(let l=1==v?n:i;l>=n&&i>=l;l+=v){let n=s[l],i=(1==v?m>n:n>m)?h:_(n),o=r[l];i==h?null!=o?(t=o,null==f?(g(y,i,b(t)),e=f=c=t):f>t?f=t:t>c&&(c=t)):null===o&&(M=!0):(null!=f&&x(y,h,b(f),b(c),b(e),b(t)),null!=o?(t=o,g(y,i,b(t)),f=c=e=t):(f=c=null,null===o&&(M=!0)),h=i,m=a(h+v))}null!=f&&f!=c&&o!=h&&x(y,h,b(f),b(c),b(e),b(t))}let[S,T]=mt(l,t);if(null!=o.fill||0!=S){let e=k.fill=new Path2D(y),r=b(o.fillTo(l,t,o.min,o.max,S)),u=_(s[n]),a=_(s[i]);-1==v&&([a,u]=[u,a]),g(e,a,r),g(e,u,r)}if(!o.spanGaps){let a=[];M&&a.push(..._t(s,r,n,i,v,_,e)),k.gaps=a=o.gaps(l,t,n,i,a),k.clip=wt(a,u.ori,h,d,p,m)}return 0!=T&&(k.band=2==T?[xt(l,t,n,i,y,-1),xt(l,t,n,i,y,1)]:xt(l,t,n,i,y,T)),k}))}function Rt(l,e,t,n,i,o,s=gl){if(l.length>1){let r=null;for(let u=0,a=1/0;l.length>u;u++)if(void 0!==e[u]){if(null!=r){let e=ol(l[u]-l[r]);a>e&&(a=e,s=ol(t(l[u],n,i,o)-t(l[r],n,i,o)))}r=u}}return s}function Gt(l,e,t,n,i){const o=l.length;if(2>o)return null;const s=new Path2D;if(t(s,l[0],e[0]),2==o)n(s,l[1],e[1]);else{let t=Array(o),n=Array(o-1),r=Array(o-1),u=Array(o-1);for(let t=0;o-1>t;t++)r[t]=e[t+1]-e[t],u[t]=l[t+1]-l[t],n[t]=r[t]/u[t];t[0]=n[0];for(let l=1;o-1>l;l++)0===n[l]||0===n[l-1]||n[l-1]>0!=n[l]>0?t[l]=0:(t[l]=3*(u[l-1]+u[l])/((2*u[l]+u[l-1])/n[l-1]+(u[l]+2*u[l-1])/n[l]),isFinite(t[l])||(t[l]=0));t[o-1]=n[o-2];for(let n=0;o-1>n;n++)i(s,l[n]+u[n]/3,e[n]+t[n]*u[n]/3,l[n+1]-u[n]/3,e[n+1]-t[n+1]*u[n]/3,l[n+1],e[n+1])}return s}const It=new Set;function Lt(){for(let l of It)l.syncRect(!0)}_&&(G(\"resize\",v,Lt),G(\"scroll\",v,Lt,!0),G(x,v,(()=>{en.pxRatio=y})));const Ot=Ft(),Nt=Wt();function jt(l,e,t,n){return(n?[l[0],l[1]].concat(l.slice(2)):[l[0]].concat(l.slice(1))).map(((l,n)=>Ut(l,n,e,t)))}function Ut(l,e,t,n){return Bl({},0==e?t:n,l)}function Vt(l,e,t){return null==e?Rl:[e,t]}const Bt=Vt;function $t(l,e,t){return null==e?Rl:Z(e,t,J,!0)}function Jt(l,e,t,n){return null==e?Rl:B(e,t,l.scales[n].log,!1)}const qt=Jt;function Kt(l,e,t,n){return null==e?Rl:$(e,t,l.scales[n].log,!1)}const Xt=Kt;function Zt(l,e,t,n,i){let o=fl(xl(l),xl(e)),s=e-l,r=L(i/n*s,t);do{let l=t[r],e=n*l/s;if(e>=i&&17>=o+(5>l?Wl.get(l):0))return[l,e]}while(++r<t.length);return[0,0]}function Qt(l){let e,t;return[l=l.replace(/(\\d+)px/,((l,n)=>(e=rl((t=+n)*y))+\"px\")),e,t]}function ln(l){l.show&&[l.font,l.labelFont].forEach((l=>{let e=Al(l[2]*y,1);l[0]=l[0].replace(/[0-9.]+px/,e+\"px\"),l[1]=e}))}function en(u,g,_){const k={mode:Q(u.mode,1)},M=k.mode;function P(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?1-i:i)}function W(l,e,t,n){let i=e.valToPct(l);return n+t*(-1==e.dir?i:1-i)}function C(l,e,t,n){return 0==e.ori?P(l,e,t,n):W(l,e,t,n)}k.valToPosH=P,k.valToPosV=W;let F=!1;k.status=0;const R=k.root=D(\"uplot\");null!=u.id&&(R.id=u.id),S(R,u.class),u.title&&(D(\"u-title\",R).textContent=u.title);const O=z(\"canvas\"),K=k.ctx=O.getContext(\"2d\"),X=D(\"u-wrap\",R);G(\"click\",X,(l=>{l.target===el&&(Nn!=Gn||jn!=In)&&Zn.click(k,l)}),!0);const ll=k.under=D(\"u-under\",X);X.appendChild(O);const el=k.over=D(\"u-over\",X),tl=+Q((u=Vl(u)).pxAlign,1),sl=bt(tl);(u.plugins||[]).forEach((l=>{l.opts&&(u=l.opts(k,u)||u)}));const hl=u.ms||.001,pl=k.series=1==M?jt(u.series||[],Ve,ut,!1):function(l,e){return l.map(((l,t)=>0==t?{}:Bl({},e,l)))}(u.series||[null],rt),xl=k.axes=jt(u.axes||[],Ue,it,!0),vl=k.scales={},Tl=k.bands=u.bands||[];Tl.forEach((l=>{l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1)}));const El=2==M?pl[1].facets[0].scale:pl[0].scale,Dl={axes:function(){for(let l=0;xl.length>l;l++){let e=xl[l];if(!e.show||!e._show)continue;let t,n,u=e.side,a=u%2,f=e.stroke(k,l),c=0==u||3==u?-1:1,[h,d]=e._found;if(null!=e.label){let s=rl((e._lpos+e.labelGap*c)*y);_n(e.labelFont[0],f,\"center\",2==u?i:o),K.save(),1==a?(t=n=0,K.translate(s,rl(lt+st/2)),K.rotate((3==u?-il:il)/2)):(t=rl(Qe+ot/2),n=s);let r=_l(e.label)?e.label(k,l,h,d):e.label;K.fillText(r,t,n),K.restore()}if(0==d)continue;let p=vl[e.scale],m=0==a?ot:st,g=0==a?Qe:lt,x=e._splits,w=2==p.distr?x.map((l=>pn[l])):x,_=2==p.distr?pn[x[1]]-pn[x[0]]:h,b=e.ticks,v=e.border,M=b.show?b.size:0,S=rl(M*y),T=rl((2==e.alignTo?e._size-M-e.gap:e.gap)*y),E=e._rotate*-il/180,z=sl(e._pos*y),D=z+(S+T)*c;n=0==a?D:0,t=1==a?D:0,_n(e.font[0],f,1==e.align?s:2==e.align?r:E>0?s:0>E?r:0==a?\"center\":3==u?r:s,E||1==a?\"middle\":2==u?i:o);let P=e.font[1]*e.lineGap,A=x.map((l=>sl(C(l,p,m,g)))),W=e._values;for(let l=0;W.length>l;l++){let e=W[l];if(null!=e){0==a?t=A[l]:n=A[l],e=\"\"+e;let i=-1==e.indexOf(\"\\n\")?[e]:e.split(/\\n/gm);for(let l=0;i.length>l;l++){let e=i[l];E?(K.save(),K.translate(t,n+l*P),K.rotate(E),K.fillText(e,0,0),K.restore()):K.fillText(e,t,n+l*P)}}}b.show&&zn(A,b.filter(k,w,l,d,_),a,u,z,S,Al(b.width*y,3),b.stroke(k,l),b.dash,b.cap);let Y=e.grid;Y.show&&zn(A,Y.filter(k,w,l,d,_),a,0==a?2:1,0==a?lt:Qe,0==a?st:ot,Al(Y.width*y,3),Y.stroke(k,l),Y.dash,Y.cap),v.show&&zn([z],[1],0==a?1:0,0==a?1:2,1==a?lt:Qe,1==a?st:ot,Al(v.width*y,3),v.stroke(k,l),v.dash,v.cap)}Ci(\"drawAxes\")},series:function(){if(Gt>0){let l=pl.some((l=>l._focus))&&dn!=Tt.alpha;l&&(K.globalAlpha=dn=Tt.alpha),pl.forEach(((l,e)=>{if(e>0&&l.show&&(kn(e,!1),kn(e,!0),null==l._paths)){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha);let n=2==M?[0,g[e][0].length-1]:function(l){let e=wl(Lt-1,0,Gt-1),t=wl(en+1,0,Gt-1);for(;null==l[e]&&e>0;)e--;for(;null==l[t]&&Gt-1>t;)t++;return[e,t]}(g[e]);l._paths=l.paths(k,e,n[0],n[1]),dn!=t&&(K.globalAlpha=dn=t)}})),pl.forEach(((l,e)=>{if(e>0&&l.show){let t=dn;dn!=l.alpha&&(K.globalAlpha=dn=l.alpha),null!=l._paths&&yn(e,!1);{let t=null!=l._paths?l._paths.gaps:null,n=l.points.show(k,e,Lt,en,t),i=l.points.filter(k,e,n,t);(n||i)&&(l.points._paths=l.points.paths(k,e,Lt,en,i),yn(e,!0))}dn!=t&&(K.globalAlpha=dn=t),Ci(\"drawSeries\",e)}})),l&&(K.globalAlpha=dn=1)}}},Pl=(u.drawOrder||[\"axes\",\"series\"]).map((l=>Dl[l]));function Cl(l){const e=3==l.distr?e=>dl(e>0?e:l.clamp(k,e,l.min,l.max,l.key)):4==l.distr?e=>ml(e,l.asinh):100==l.distr?e=>l.fwd(e):l=>l;return t=>{let n=e(t),{_min:i,_max:o}=l;return(n-i)/(o-i)}}function Il(l){let e=vl[l];if(null==e){let t=(u.scales||Hl)[l]||Hl;if(null!=t.from){Il(t.from);let e=Bl({},vl[t.from],t,{key:l});e.valToPct=Cl(e),vl[l]=e}else{e=vl[l]=Bl({},l==El?ft:ct,t),e.key=l;let n=e.time,i=e.range,o=Gl(i);if((l!=El||2==M&&!n)&&(!o||null!=i[0]&&null!=i[1]||(i={min:null==i[0]?q:{mode:1,hard:i[0],soft:i[0]},max:null==i[1]?q:{mode:1,hard:i[1],soft:i[1]}},o=!1),!o&&Ol(i))){let l=i;i=(e,t,n)=>null==t?Rl:Z(t,n,l)}e.range=bl(i||(n?Bt:l==El?3==e.distr?qt:4==e.distr?Xt:Vt:3==e.distr?Jt:4==e.distr?Kt:$t)),e.auto=bl(!o&&e.auto),e.clamp=bl(e.clamp||at),e._min=e._max=null,e.valToPct=Cl(e)}}}Il(\"x\"),Il(\"y\"),1==M&&pl.forEach((l=>{Il(l.scale)})),xl.forEach((l=>{Il(l.scale)}));for(let l in u.scales)Il(l);const jl=vl[El],Ul=jl.distr;let $l,ql;0==jl.ori?(S(R,\"u-hz\"),$l=P,ql=W):(S(R,\"u-vt\"),$l=W,ql=P);const Kl={};for(let l in vl){let e=vl[l];null==e.min&&null==e.max||(Kl[l]={min:e.min,max:e.max},e.min=e.max=null)}const Xl=u.tzDate||(l=>new Date(rl(l/hl))),Zl=u.fmtDate||ne,Ql=1==hl?Me(Xl):Ee(Xl),le=De(Xl,ze(1==hl?ye:Te,Zl)),ee=We(Xl,Ae(\"{YYYY}-{MM}-{DD} {h}:{mm}{aa}\",Zl)),te=[],ie=k.legend=Bl({},Ye,u.legend),oe=k.cursor=Bl({},Re,{drag:{y:2==M}},u.cursor),se=ie.show,re=oe.show,ue=ie.markers;let ce,he,de;ie.idxs=te,ue.width=bl(ue.width),ue.dash=bl(ue.dash),ue.stroke=bl(ue.stroke),ue.fill=bl(ue.fill);let pe,me=[],ge=[],xe=!1,we={};if(ie.live){const l=pl[1]?pl[1].values:null;xe=null!=l,pe=xe?l(k,1,0):{_:0};for(let l in pe)we[l]=w}if(se)if(ce=z(\"table\",\"u-legend\",R),de=z(\"tbody\",null,ce),ie.mount(k,ce),xe){he=z(\"thead\",null,ce,de);let l=z(\"tr\",null,he);for(var _e in z(\"th\",null,l),pe)z(\"th\",e,l).textContent=_e}else S(ce,\"u-inline\"),ie.live&&S(ce,\"u-live\");const be={show:!0},ve={show:!1},Pe=new Map;function Ce(l,e,t,n=!0){const i=Pe.get(e)||{},o=oe.bind[l](k,e,t,n);o&&(G(l,e,i[l]=o),Pe.set(e,i))}function He(l,e){const t=Pe.get(e)||{};for(let n in t)null!=l&&n!=l||(I(n,e,t[n]),delete t[n]);null==l&&Pe.delete(e)}let Fe=0,Ge=0,Ie=0,Le=0,Oe=0,Ne=0,je=Oe,Ke=Ne,Xe=Ie,Ze=Le,Qe=0,lt=0,ot=0,st=0;k.bbox={};let ht=!1,pt=!1,mt=!1,xt=!1,wt=!1,_t=!1;function vt(l,e,t){(t||l!=k.width||e!=k.height)&&kt(l,e),An(!1),mt=!0,pt=!0,Jn()}function kt(l,e){k.width=Fe=Ie=l,k.height=Ge=Le=e,Oe=Ne=0,function(){let l=!1,e=!1,t=!1,n=!1;xl.forEach((i=>{if(i.show&&i._show){let{side:o,_size:s}=i,r=s+(null!=i.label?i.labelSize:0);r>0&&(o%2?(Ie-=r,3==o?(Oe+=r,n=!0):t=!0):(Le-=r,0==o?(Ne+=r,l=!0):e=!0))}})),Ct[0]=l,Ct[1]=t,Ct[2]=e,Ct[3]=n,Ie-=Rt[1]+Rt[3],Oe+=Rt[3],Le-=Rt[2]+Rt[0],Ne+=Rt[0]}(),function(){let l=Oe+Ie,e=Ne+Le,t=Oe,n=Ne;function i(i,o){switch(i){case 1:return l+=o,l-o;case 2:return e+=o,e-o;case 3:return t-=o,t+o;case 0:return n-=o,n+o}}xl.forEach((l=>{if(l.show&&l._show){let e=l.side;l._pos=i(e,l._size),null!=l.label&&(l._lpos=i(e,l.labelSize))}}))}();let t=k.bbox;Qe=t.left=zl(Oe*y,.5),lt=t.top=zl(Ne*y,.5),ot=t.width=zl(Ie*y,.5),st=t.height=zl(Le*y,.5)}const yt=3;if(k.setSize=function({width:l,height:e}){vt(l,e)},null==oe.dataIdx){let l=oe.hover,e=l.skip=new Set(l.skip??[]);e.add(void 0);let t=l.prox=bl(l.prox),n=l.bias??=0;oe.dataIdx=(l,i,o,s)=>{if(0==i)return o;let r=o,u=t(l,i,o,s)??gl,a=u>=0&&gl>u,f=0==jl.ori?Ie:Le,c=oe.left,h=g[0],d=g[i];if(e.has(d[o])){r=null;let l,t=null,i=null;if(0==n||-1==n)for(l=o;null==t&&l-- >0;)e.has(d[l])||(t=l);if(0==n||1==n)for(l=o;null==i&&l++<d.length;)e.has(d[l])||(i=l);if(null!=t||null!=i)if(a){let l=c-(null==t?-1/0:$l(h[t],jl,f,0)),e=(null==i?1/0:$l(h[i],jl,f,0))-c;l>e?e>u||(r=i):l>u||(r=t)}else r=null==i?t:null==t||o-t>i-o?i:t}else a&&ol(c-$l(h[o],jl,f,0))>u&&(r=null);return r}}const Mt=l=>{oe.event=l};oe.idxs=te,oe._lock=!1;let St=oe.points;St.show=bl(St.show),St.size=bl(St.size),St.stroke=bl(St.stroke),St.width=bl(St.width),St.fill=bl(St.fill);const Tt=k.focus=Bl({},u.focus||{alpha:.3},oe.focus),Et=Tt.prox>=0,zt=Et&&St.one;let Dt=[],Pt=[],At=[];function Wt(l,e){let t=St.show(k,e);if(t instanceof HTMLElement)return S(t,\"u-cursor-pt\"),S(t,l.class),A(t,-10,-10,Ie,Le),el.insertBefore(t,Dt[e]),t}function Yt(t,n){if(1==M||n>0){let l=1==M&&vl[t.scale].time,e=t.value;t.value=l?Ll(e)?We(Xl,Ae(e,Zl)):e||ee:e||nt,t.label=t.label||(l?\"Time\":\"Value\")}if(zt||n>0){t.width=null==t.width?1:t.width,t.paths=t.paths||Ot||yl,t.fillTo=bl(t.fillTo||gt),t.pxAlign=+Q(t.pxAlign,tl),t.pxRound=bt(t.pxAlign),t.stroke=bl(t.stroke||null),t.fill=bl(t.fill||null),t._stroke=t._fill=t._paths=t._focus=null;let l=function(l){return Al(1*(3+2*(l||1)),3)}(fl(1,t.width)),e=t.points=Bl({},{size:l,width:fl(1,.2*l),stroke:t.stroke,space:2*l,paths:Nt,_stroke:null,_fill:null},t.points);e.show=bl(e.show),e.filter=bl(e.filter),e.fill=bl(e.fill),e.stroke=bl(e.stroke),e.paths=bl(e.paths),e.pxAlign=t.pxAlign}if(se){let i=function(t,n){if(0==n&&(xe||!ie.live||2==M))return Rl;let i=[],o=z(\"tr\",\"u-series\",de,de.childNodes[n]);S(o,t.class),t.show||S(o,l);let s=z(\"th\",null,o);if(ue.show){let l=D(\"u-marker\",s);if(n>0){let e=ue.width(k,n);e&&(l.style.border=e+\"px \"+ue.dash(k,n)+\" \"+ue.stroke(k,n)),l.style.background=ue.fill(k,n)}}let r=D(e,s);for(var u in t.label instanceof HTMLElement?r.appendChild(t.label):r.textContent=t.label,n>0&&(ue.show||(r.style.color=t.width>0?ue.stroke(k,n):ue.fill(k,n)),Ce(\"click\",s,(l=>{if(oe._lock)return;Mt(l);let e=pl.indexOf(t);if((l.ctrlKey||l.metaKey)!=ie.isolate){let l=pl.some(((l,t)=>t>0&&t!=e&&l.show));pl.forEach(((t,n)=>{n>0&&oi(n,l?n==e?be:ve:be,!0,Fi.setSeries)}))}else oi(e,{show:!t.show},!0,Fi.setSeries)}),!1),Et&&Ce(d,s,(l=>{oe._lock||(Mt(l),oi(pl.indexOf(t),ai,!0,Fi.setSeries))}),!1)),pe){let l=z(\"td\",\"u-value\",o);l.textContent=\"--\",i.push(l)}return[o,i]}(t,n);me.splice(n,0,i[0]),ge.splice(n,0,i[1]),ie.values.push(null)}if(re){te.splice(n,0,null);let l=null;zt?0==n&&(l=Wt(t,n)):n>0&&(l=Wt(t,n)),Dt.splice(n,0,l),Pt.splice(n,0,0),At.splice(n,0,0)}Ci(\"addSeries\",n)}k.addSeries=function(l,e){e=null==e?pl.length:e,l=1==M?Ut(l,e,Ve,ut):Ut(l,e,{},rt),pl.splice(e,0,l),Yt(pl[e],e)},k.delSeries=function(l){if(pl.splice(l,1),se){ie.values.splice(l,1),ge.splice(l,1);let e=me.splice(l,1)[0];He(null,e.firstChild),e.remove()}re&&(te.splice(l,1),Dt.splice(l,1)[0].remove(),Pt.splice(l,1),At.splice(l,1)),Ci(\"delSeries\",l)};const Ct=[!1,!1,!1,!1];function Ht(l,e,t){let[n,i,o,s]=t,r=e%2,u=0;return 0==r&&(s||i)&&(u=0==e&&!n||2==e&&!o?rl(Ue.size/3):0),1==r&&(n||o)&&(u=1==e&&!i||3==e&&!s?rl(it.size/2):0),u}const Ft=k.padding=(u.padding||[Ht,Ht,Ht,Ht]).map((l=>bl(Q(l,Ht)))),Rt=k._padding=Ft.map(((l,e)=>l(k,e,Ct,0)));let Gt,Lt=null,en=null;const tn=1==M?pl[0].idxs:null;let nn,on,sn,rn,un,an,fn,cn,hn,dn,pn=null,mn=!1;function gn(l,e){if(k.data=k._data=g=null==l?[]:l,2==M){Gt=0;for(let l=1;pl.length>l;l++)Gt+=g[l][0].length}else{0==g.length&&(k.data=k._data=g=[[]]),pn=g[0],Gt=pn.length;let l=g;if(2==Ul){l=g.slice();let e=l[0]=Array(Gt);for(let l=0;Gt>l;l++)e[l]=l}k._data=g=l}if(An(!0),Ci(\"setData\"),2==Ul&&(mt=!0),!1!==e){let l=jl;l.auto(k,mn)?xn():ii(El,l.min,l.max),xt=xt||oe.left>=0,_t=!0,Jn()}}function xn(){let l,e;mn=!0,1==M&&(Gt>0?(Lt=tn[0]=0,en=tn[1]=Gt-1,l=g[0][Lt],e=g[0][en],2==Ul?(l=Lt,e=en):l==e&&(3==Ul?[l,e]=B(l,l,jl.log,!1):4==Ul?[l,e]=$(l,l,jl.log,!1):jl.time?e=l+rl(86400/hl):[l,e]=Z(l,e,J,!0))):(Lt=tn[0]=l=null,en=tn[1]=e=null)),ii(El,l,e)}function wn(l,e,t,n,i,o){l??=a,t??=Fl,n??=\"butt\",i??=a,o??=\"round\",l!=nn&&(K.strokeStyle=nn=l),i!=on&&(K.fillStyle=on=i),e!=sn&&(K.lineWidth=sn=e),o!=un&&(K.lineJoin=un=o),n!=an&&(K.lineCap=an=n),t!=rn&&K.setLineDash(rn=t)}function _n(l,e,t,n){e!=on&&(K.fillStyle=on=e),l!=fn&&(K.font=fn=l),t!=cn&&(K.textAlign=cn=t),n!=hn&&(K.textBaseline=hn=n)}function bn(l,e,t,n,i=0){if(n.length>0&&l.auto(k,mn)&&(null==e||null==e.min)){let e=Q(Lt,0),o=Q(en,n.length-1),s=null==t.min?function(l,e,t,n=0,i=!1){let o=i?V:U,s=i?j:N;[e,t]=o(l,e,t);let r=l[e],u=l[e];if(e>-1)if(1==n)r=l[e],u=l[t];else if(-1==n)r=l[t],u=l[e];else for(let n=e;t>=n;n++){let e=l[n];s(e)&&(r>e?r=e:e>u&&(u=e))}return[r??gl,u??-gl]}(n,e,o,i,3==l.distr):[t.min,t.max];l.min=al(l.min,t.min=s[0]),l.max=fl(l.max,t.max=s[1])}}k.setData=gn;const vn={min:null,max:null};function kn(l,e){let t=e?pl[l].points:pl[l];t._stroke=t.stroke(k,l),t._fill=t.fill(k,l)}function yn(l,e){let t=e?pl[l].points:pl[l],{stroke:n,fill:i,clip:o,flags:s,_stroke:r=t._stroke,_fill:u=t._fill,_width:a=t.width}=t._paths;a=Al(a*y,3);let f=null,c=a%2/2;e&&null==u&&(u=a>0?\"#fff\":r);let h=1==t.pxAlign&&c>0;if(h&&K.translate(c,c),!e){let l=Qe-a/2,e=lt-a/2,t=ot+a,n=st+a;f=new Path2D,f.rect(l,e,t,n)}e?Sn(r,a,t.dash,t.cap,u,n,i,s,o):function(l,e,t,n,i,o,s,r,u,a,f){let c=!1;0!=u&&Tl.forEach(((h,d)=>{if(h.series[0]==l){let l,p=pl[h.series[1]],m=g[h.series[1]],x=(p._paths||Hl).band;Gl(x)&&(x=1==h.dir?x[0]:x[1]);let w=null;p.show&&x&&function(l,e,t){for(e=Q(e,0),t=Q(t,l.length-1);t>=e;){if(null!=l[e])return!0;e++}return!1}(m,Lt,en)?(w=h.fill(k,d)||o,l=p._paths.clip):x=null,Sn(e,t,n,i,w,s,r,u,a,f,l,x),c=!0}})),c||Sn(e,t,n,i,o,s,r,u,a,f)}(l,r,a,t.dash,t.cap,u,n,i,s,f,o),h&&K.translate(-c,-c)}const Mn=3;function Sn(l,e,t,n,i,o,s,r,u,a,f,c){wn(l,e,t,n,i),(u||a||c)&&(K.save(),u&&K.clip(u),a&&K.clip(a)),c?(r&Mn)==Mn?(K.clip(c),f&&K.clip(f),En(i,s),Tn(l,o,e)):2&r?(En(i,s),K.clip(c),Tn(l,o,e)):1&r&&(K.save(),K.clip(c),f&&K.clip(f),En(i,s),K.restore(),Tn(l,o,e)):(En(i,s),Tn(l,o,e)),(u||a||c)&&K.restore()}function Tn(l,e,t){t>0&&(e instanceof Map?e.forEach(((l,e)=>{K.strokeStyle=nn=e,K.stroke(l)})):null!=e&&l&&K.stroke(e))}function En(l,e){e instanceof Map?e.forEach(((l,e)=>{K.fillStyle=on=e,K.fill(l)})):null!=e&&l&&K.fill(e)}function zn(l,e,t,n,i,o,s,r,u,a){let f=s%2/2;1==tl&&K.translate(f,f),wn(r,s,u,a,r),K.beginPath();let c,h,d,p,m=i+(0==n||3==n?-o:o);0==t?(h=i,p=m):(c=i,d=m);for(let n=0;l.length>n;n++)null!=e[n]&&(0==t?c=d=l[n]:h=p=l[n],K.moveTo(c,h),K.lineTo(d,p));K.stroke(),1==tl&&K.translate(-f,-f)}function Dn(l){let e=!0;return xl.forEach(((t,n)=>{if(!t.show)return;let i=vl[t.scale];if(null==i.min)return void(t._show&&(e=!1,t._show=!1,An(!1)));t._show||(e=!1,t._show=!0,An(!1));let o=t.side,s=o%2,{min:r,max:u}=i,[a,f]=function(l,e,t,n){let i,o=xl[l];if(n>0){let s=o._space=o.space(k,l,e,t,n);i=Zt(e,t,o._incrs=o.incrs(k,l,e,t,n,s),n,s)}else i=[0,0];return o._found=i}(n,r,u,0==s?Ie:Le);if(0==f)return;let c=t._splits=t.splits(k,n,r,u,a,f,2==i.distr),h=2==i.distr?c.map((l=>pn[l])):c,d=2==i.distr?pn[c[1]]-pn[c[0]]:a,p=t._values=t.values(k,t.filter(k,h,n,f,d),n,f,d);t._rotate=2==o?t.rotate(k,p,n,f):0;let m=t._size;t._size=ul(t.size(k,p,n,l)),null!=m&&t._size!=m&&(e=!1)})),e}function Pn(l){let e=!0;return Ft.forEach(((t,n)=>{let i=t(k,n,Ct,l);i!=Rt[n]&&(e=!1),Rt[n]=i})),e}function An(l){pl.forEach(((e,t)=>{t>0&&(e._paths=null,l&&(1==M?(e.min=null,e.max=null):e.facets.forEach((l=>{l.min=null,l.max=null}))))}))}let Wn,Yn,Cn,Hn,Fn,Rn,Gn,In,Ln,On,Nn,jn,Un=!1,Vn=!1,Bn=[];function $n(){Vn=!1;for(let l=0;Bn.length>l;l++)Ci(...Bn[l]);Bn.length=0}function Jn(){Un||(Jl(qn),Un=!0)}function qn(){if(ht&&(function(){for(let l in vl){let e=vl[l];null==Kl[l]&&(null==e.min||null!=Kl[El]&&e.auto(k,mn))&&(Kl[l]=vn)}for(let l in vl){let e=vl[l];null==Kl[l]&&null!=e.from&&null!=Kl[e.from]&&(Kl[l]=vn)}null!=Kl[El]&&An(!0);let l={};for(let e in Kl){let t=Kl[e];if(null!=t){let n=l[e]=Vl(vl[e],Nl);if(null!=t.min)Bl(n,t);else if(e!=El||2==M)if(0==Gt&&null==n.from){let l=n.range(k,null,null,e);n.min=l[0],n.max=l[1]}else n.min=gl,n.max=-gl}}if(Gt>0){pl.forEach(((e,t)=>{if(1==M){let n=e.scale,i=Kl[n];if(null==i)return;let o=l[n];if(0==t){let l=o.range(k,o.min,o.max,n);o.min=l[0],o.max=l[1],Lt=L(o.min,g[0]),en=L(o.max,g[0]),en-Lt>1&&(o.min>g[0][Lt]&&Lt++,g[0][en]>o.max&&en--),e.min=pn[Lt],e.max=pn[en]}else e.show&&e.auto&&bn(o,i,e,g[t],e.sorted);e.idxs[0]=Lt,e.idxs[1]=en}else if(t>0&&e.show&&e.auto){let[n,i]=e.facets,o=n.scale,s=i.scale,[r,u]=g[t],a=l[o],f=l[s];null!=a&&bn(a,Kl[o],n,r,n.sorted),null!=f&&bn(f,Kl[s],i,u,i.sorted),e.min=i.min,e.max=i.max}}));for(let e in l){let t=l[e],n=Kl[e];if(null==t.from&&(null==n||null==n.min)){let l=t.range(k,t.min==gl?null:t.min,t.max==-gl?null:t.max,e);t.min=l[0],t.max=l[1]}}}for(let e in l){let t=l[e];if(null!=t.from){let n=l[t.from];if(null==n.min)t.min=t.max=null;else{let l=t.range(k,n.min,n.max,e);t.min=l[0],t.max=l[1]}}}let e={},t=!1;for(let n in l){let i=l[n],o=vl[n];if(o.min!=i.min||o.max!=i.max){o.min=i.min,o.max=i.max;let l=o.distr;o._min=3==l?dl(o.min):4==l?ml(o.min,o.asinh):100==l?o.fwd(o.min):o.min,o._max=3==l?dl(o.max):4==l?ml(o.max,o.asinh):100==l?o.fwd(o.max):o.max,e[n]=t=!0}}if(t){pl.forEach(((l,t)=>{2==M?t>0&&e.y&&(l._paths=null):e[l.scale]&&(l._paths=null)}));for(let l in e)mt=!0,Ci(\"setScale\",l);re&&oe.left>=0&&(xt=_t=!0)}for(let l in Kl)Kl[l]=null}(),ht=!1),mt&&(function(){let l=!1,e=0;for(;!l;){e++;let t=Dn(e),n=Pn(e);l=e==yt||t&&n,l||(kt(k.width,k.height),pt=!0)}}(),mt=!1),pt){if(E(ll,s,Oe),E(ll,i,Ne),E(ll,t,Ie),E(ll,n,Le),E(el,s,Oe),E(el,i,Ne),E(el,t,Ie),E(el,n,Le),E(X,t,Fe),E(X,n,Ge),O.width=rl(Fe*y),O.height=rl(Ge*y),xl.forEach((({_el:e,_show:t,_size:n,_pos:i,side:o})=>{if(null!=e)if(t){let t=o%2==1;E(e,t?\"left\":\"top\",i-(3===o||0===o?n:0)),E(e,t?\"width\":\"height\",n),E(e,t?\"top\":\"left\",t?Ne:Oe),E(e,t?\"height\":\"width\",t?Le:Ie),T(e,l)}else S(e,l)})),nn=on=sn=un=an=fn=cn=hn=rn=null,dn=1,_i(!0),Oe!=je||Ne!=Ke||Ie!=Xe||Le!=Ze){An(!1);let l=Ie/Xe,e=Le/Ze;if(re&&!xt&&oe.left>=0){oe.left*=l,oe.top*=e,Cn&&A(Cn,rl(oe.left),0,Ie,Le),Hn&&A(Hn,0,rl(oe.top),Ie,Le);for(let t=0;Dt.length>t;t++){let n=Dt[t];null!=n&&(Pt[t]*=l,At[t]*=e,A(n,ul(Pt[t]),ul(At[t]),Ie,Le))}}if(ei.show&&!wt&&ei.left>=0&&ei.width>0){ei.left*=l,ei.width*=l,ei.top*=e,ei.height*=e;for(let l in ki)E(ti,l,ei[l])}je=Oe,Ke=Ne,Xe=Ie,Ze=Le}Ci(\"setSize\"),pt=!1}Fe>0&&Ge>0&&(K.clearRect(0,0,O.width,O.height),Ci(\"drawClear\"),Pl.forEach((l=>l())),Ci(\"draw\")),ei.show&&wt&&(ni(ei),wt=!1),re&&xt&&(xi(null,!0,!1),xt=!1),ie.show&&ie.live&&_t&&(mi(),_t=!1),F||(F=!0,k.status=1,Ci(\"ready\")),mn=!1,Un=!1}function Kn(l,e){let t=vl[l];if(null==t.from){if(0==Gt){let n=t.range(k,e.min,e.max,l);e.min=n[0],e.max=n[1]}if(e.min>e.max){let l=e.min;e.min=e.max,e.max=l}if(Gt>1&&null!=e.min&&null!=e.max&&1e-16>e.max-e.min)return;l==El&&2==t.distr&&Gt>0&&(e.min=L(e.min,g[0]),e.max=L(e.max,g[0]),e.min==e.max&&e.max++),Kl[l]=e,ht=!0,Jn()}}k.batch=function(l,e=!1){Un=!0,Vn=e,l(k),qn(),e&&Bn.length>0&&queueMicrotask($n)},k.redraw=(l,e)=>{mt=e||!1,!1!==l?ii(El,jl.min,jl.max):Jn()},k.setScale=Kn;let Xn=!1;const Zn=oe.drag;let Qn=Zn.x,li=Zn.y;re&&(oe.x&&(Wn=D(\"u-cursor-x\",el)),oe.y&&(Yn=D(\"u-cursor-y\",el)),0==jl.ori?(Cn=Wn,Hn=Yn):(Cn=Yn,Hn=Wn),Nn=oe.left,jn=oe.top);const ei=k.select=Bl({show:!0,over:!0,left:0,width:0,top:0,height:0},u.select),ti=ei.show?D(\"u-select\",ei.over?el:ll):null;function ni(l,e){if(ei.show){for(let e in l)ei[e]=l[e],e in ki&&E(ti,e,l[e]);!1!==e&&Ci(\"setSelect\")}}function ii(l,e,t){Kn(l,{min:e,max:t})}function oi(e,t,n,i){null!=t.focus&&function(l){if(l!=ui){let e=null==l,t=1!=Tt.alpha;pl.forEach(((n,i)=>{if(1==M||i>0){let o=e||0==i||i==l;n._focus=e?null:o,t&&function(l,e){pl[l].alpha=e,re&&null!=Dt[l]&&(Dt[l].style.opacity=e),se&&me[l]&&(me[l].style.opacity=e)}(i,o?1:Tt.alpha)}})),ui=l,t&&Jn()}}(e),null!=t.show&&pl.forEach(((n,i)=>{0>=i||e!=i&&null!=e||(n.show=t.show,function(e){if(pl[e].show)se&&T(me[e],l);else if(se&&S(me[e],l),re){let l=zt?Dt[0]:Dt[e];null!=l&&A(l,-10,-10,Ie,Le)}}(i),2==M?(ii(n.facets[0].scale,null,null),ii(n.facets[1].scale,null,null)):ii(n.scale,null,null),Jn())})),!1!==n&&Ci(\"setSeries\",e,t),i&&Ii(\"setSeries\",k,e,t)}let si,ri,ui;k.setSelect=ni,k.setSeries=oi,k.addBand=function(l,e){l.fill=bl(l.fill||null),l.dir=Q(l.dir,-1),Tl.splice(e=null==e?Tl.length:e,0,l)},k.setBand=function(l,e){Bl(Tl[l],e)},k.delBand=function(l){null==l?Tl.length=0:Tl.splice(l,1)};const ai={focus:!0};function fi(l,e,t){let n=vl[e];t&&(l=l/y-(1==n.ori?Ne:Oe));let i=Ie;1==n.ori&&(i=Le,l=i-l),-1==n.dir&&(l=i-l);let o=n._min,s=o+l/i*(n._max-o),r=n.distr;return 3==r?cl(10,s):4==r?((l,e=1)=>nl.sinh(l)*e)(s,n.asinh):100==r?n.bwd(s):s}function ci(l,e){E(ti,s,ei.left=l),E(ti,t,ei.width=e)}function hi(l,e){E(ti,i,ei.top=l),E(ti,n,ei.height=e)}se&&Et&&Ce(p,ce,(l=>{oe._lock||(Mt(l),null!=ui&&oi(null,ai,!0,Fi.setSeries))})),k.valToIdx=l=>L(l,g[0]),k.posToIdx=function(l,e){return L(fi(l,El,e),g[0],Lt,en)},k.posToVal=fi,k.valToPos=(l,e,t)=>0==vl[e].ori?P(l,vl[e],t?ot:Ie,t?Qe:0):W(l,vl[e],t?st:Le,t?lt:0),k.setCursor=(l,e,t)=>{Nn=l.left,jn=l.top,xi(null,e,t)};let di=0==jl.ori?ci:hi,pi=1==jl.ori?ci:hi;function mi(l,e){if(null!=l&&(l.idxs?l.idxs.forEach(((l,e)=>{te[e]=l})):(l=>void 0===l)(l.idx)||te.fill(l.idx),ie.idx=te[0]),se&&ie.live){for(let l=0;pl.length>l;l++)(l>0||1==M&&!xe)&&gi(l,te[l]);!function(){if(se&&ie.live)for(let l=2==M?1:0;pl.length>l;l++){if(0==l&&xe)continue;let e=ie.values[l],t=0;for(let n in e)ge[l][t++].firstChild.nodeValue=e[n]}}()}_t=!1,!1!==e&&Ci(\"setLegend\")}function gi(l,e){let t,n=pl[l],i=0==l&&2==Ul?pn:g[l];xe?t=n.values(k,l,e)??we:(t=n.value(k,null==e?null:i[e],l,e),t=null==t?we:{_:t}),ie.values[l]=t}function xi(l,e,t){let n;Ln=Nn,On=jn,[Nn,jn]=oe.move(k,Nn,jn),oe.left=Nn,oe.top=jn,re&&(Cn&&A(Cn,rl(Nn),0,Ie,Le),Hn&&A(Hn,0,rl(jn),Ie,Le)),si=gl,ri=null;let i=0==jl.ori?Ie:Le,o=1==jl.ori?Ie:Le;if(0>Nn||0==Gt||Lt>en){n=oe.idx=null;for(let l=0;pl.length>l;l++){let e=Dt[l];null!=e&&A(e,-10,-10,Ie,Le)}Et&&oi(null,ai,!0,null==l&&Fi.setSeries),ie.live&&(te.fill(n),_t=!0)}else{let l,e,t;1==M&&(l=0==jl.ori?Nn:jn,e=fi(l,El),n=oe.idx=L(e,g[0],Lt,en),t=$l(g[0][n],jl,i,0));let s=-10,r=-10,u=0,a=0,f=!0,c=\"\",h=\"\";for(let l=2==M?1:0;pl.length>l;l++){let d=pl[l],p=te[l],m=null==p?null:1==M?g[l][p]:g[l][1][p],x=oe.dataIdx(k,l,n,e),w=null==x?null:1==M?g[l][x]:g[l][1][x];if(_t=_t||w!=m||x!=p,te[l]=x,l>0&&d.show){let e=null==x?-10:x==n?t:$l(1==M?g[0][x]:g[l][0][x],jl,i,0),p=null==w?-10:ql(w,1==M?vl[d.scale]:vl[d.facets[1].scale],o,0);if(Et&&null!=w){let e=1==jl.ori?Nn:jn,t=ol(Tt.dist(k,l,x,p,e));if(si>t){let n=Tt.bias;if(0!=n){let i=fi(e,d.scale),o=0>i?-1:1;o!=(0>w?-1:1)||(1==o?1==n?i>w:w>i:1==n?w>i:i>w)||(si=t,ri=l)}else si=t,ri=l}}if(_t||zt){let t,n;0==jl.ori?(t=e,n=p):(t=p,n=e);let i,o,d,m,g,x,w=!0,_=St.bbox;if(null!=_){w=!1;let e=_(k,l);d=e.left,m=e.top,i=e.width,o=e.height}else d=t,m=n,i=o=St.size(k,l);if(x=St.fill(k,l),g=St.stroke(k,l),zt)l!=ri||si>Tt.prox||(s=d,r=m,u=i,a=o,f=w,c=x,h=g);else{let e=Dt[l];null!=e&&(Pt[l]=d,At[l]=m,H(e,i,o,w),Y(e,x,g),A(e,ul(d),ul(m),Ie,Le))}}}}if(zt){let l=Tt.prox;if(_t||(null==ui?l>=si:si>l||ri!=ui)){let l=Dt[0];null!=l&&(Pt[0]=s,At[0]=r,H(l,u,a,f),Y(l,c,h),A(l,ul(s),ul(r),Ie,Le))}}}if(ei.show&&Xn)if(null!=l){let[e,t]=Fi.scales,[n,s]=Fi.match,[r,u]=l.cursor.sync.scales,a=l.cursor.drag;if(Qn=a._x,li=a._y,Qn||li){let a,f,c,h,d,{left:p,top:m,width:g,height:x}=l.select,w=l.scales[r].ori,_=l.posToVal,b=null!=e&&n(e,r),v=null!=t&&s(t,u);b&&Qn?(0==w?(a=p,f=g):(a=m,f=x),c=vl[e],h=$l(_(a,r),c,i,0),d=$l(_(a+f,r),c,i,0),di(al(h,d),ol(d-h))):di(0,i),v&&li?(1==w?(a=p,f=g):(a=m,f=x),c=vl[t],h=ql(_(a,u),c,o,0),d=ql(_(a+f,u),c,o,0),pi(al(h,d),ol(d-h))):pi(0,o)}else yi()}else{let l=ol(Ln-Fn),e=ol(On-Rn);if(1==jl.ori){let t=l;l=e,e=t}Qn=Zn.x&&l>=Zn.dist,li=Zn.y&&e>=Zn.dist;let t,n,s=Zn.uni;null!=s?Qn&&li&&(Qn=l>=s,li=e>=s,Qn||li||(e>l?li=!0:Qn=!0)):Zn.x&&Zn.y&&(Qn||li)&&(Qn=li=!0),Qn&&(0==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),di(al(t,n),ol(n-t)),li||pi(0,o)),li&&(1==jl.ori?(t=Gn,n=Nn):(t=In,n=jn),pi(al(t,n),ol(n-t)),Qn||di(0,i)),Qn||li||(di(0,0),pi(0,0))}if(Zn._x=Qn,Zn._y=li,null==l){if(t){if(null!=Ri){let[l,e]=Fi.scales;Fi.values[0]=null!=l?fi(0==jl.ori?Nn:jn,l):null,Fi.values[1]=null!=e?fi(1==jl.ori?Nn:jn,e):null}Ii(f,k,Nn,jn,Ie,Le,n)}if(Et){let l=t&&Fi.setSeries,e=Tt.prox;null==ui?si>e||oi(ri,ai,!0,l):si>e?oi(null,ai,!0,l):ri!=ui&&oi(ri,ai,!0,l)}}_t&&(ie.idx=n,mi()),!1!==e&&Ci(\"setCursor\")}k.setLegend=mi;let wi=null;function _i(l=!1){l?wi=null:(wi=el.getBoundingClientRect(),Ci(\"syncRect\",wi))}function bi(l,e,t,n,i,o){oe._lock||Xn&&null!=l&&0==l.movementX&&0==l.movementY||(vi(l,e,t,n,i,o,0,!1,null!=l),null!=l?xi(null,!0,!0):xi(e,!0,!1))}function vi(l,e,t,n,i,o,s,r,u){if(null==wi&&_i(!1),Mt(l),null!=l)t=l.clientX-wi.left,n=l.clientY-wi.top;else{if(0>t||0>n)return Nn=-10,void(jn=-10);let[l,s]=Fi.scales,r=e.cursor.sync,[u,a]=r.values,[f,c]=r.scales,[h,d]=Fi.match,p=e.axes[0].side%2==1,m=0==jl.ori?Ie:Le,g=1==jl.ori?Ie:Le,x=p?o:i,w=p?i:o,_=p?n:t,b=p?t:n;if(t=null!=f?h(l,f)?C(u,vl[l],m,0):-10:m*(_/x),n=null!=c?d(s,c)?C(a,vl[s],g,0):-10:g*(b/w),1==jl.ori){let l=t;t=n,n=l}}!u||null!=e&&e.cursor.event.type!=f||(t>1&&Ie-1>t||(t=zl(t,Ie)),n>1&&Le-1>n||(n=zl(n,Le))),r?(Fn=t,Rn=n,[Gn,In]=oe.move(k,t,n)):(Nn=t,jn=n)}Object.defineProperty(k,\"rect\",{get:()=>(null==wi&&_i(!1),wi)});const ki={width:0,height:0,left:0,top:0};function yi(){ni(ki,!1)}let Mi,Si,Ti,Ei;function zi(l,e,t,n,i,o){Xn=!0,Qn=li=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!0,!1),null!=l&&(Ce(h,b,Di,!1),Ii(c,k,Gn,In,Ie,Le,null));let{left:s,top:r,width:u,height:a}=ei;Mi=s,Si=r,Ti=u,Ei=a}function Di(l,e,t,n,i,o){Xn=Zn._x=Zn._y=!1,vi(l,e,t,n,i,o,0,!1,!0);let{left:s,top:r,width:u,height:a}=ei,f=u>0||a>0,c=Mi!=s||Si!=r||Ti!=u||Ei!=a;if(f&&c&&ni(ei),Zn.setScale&&f&&c){let l=s,e=u,t=r,n=a;if(1==jl.ori&&(l=r,e=a,t=s,n=u),Qn&&ii(El,fi(l,El),fi(l+e,El)),li)for(let l in vl){let e=vl[l];l!=El&&null==e.from&&e.min!=gl&&ii(l,fi(t+n,l),fi(t,l))}yi()}else oe.lock&&(oe._lock=!oe._lock,xi(e,!0,null!=l));null!=l&&(He(h,b),Ii(h,k,Nn,jn,Ie,Le,null))}function Pi(l){oe._lock||(Mt(l),xn(),yi(),null!=l&&Ii(m,k,Nn,jn,Ie,Le,null))}function Ai(){xl.forEach(ln),vt(k.width,k.height,!0)}G(x,v,Ai);const Wi={};Wi.mousedown=zi,Wi.mousemove=bi,Wi.mouseup=Di,Wi.dblclick=Pi,Wi.setSeries=(l,e,t,n)=>{-1!=(t=(0,Fi.match[2])(k,e,t))&&oi(t,n,!0,!1)},re&&(Ce(c,el,zi),Ce(f,el,bi),Ce(d,el,(l=>{Mt(l),_i(!1)})),Ce(p,el,(function(l){if(oe._lock)return;Mt(l);let e=Xn;if(Xn){let l,e,t=!0,n=!0,i=10;0==jl.ori?(l=Qn,e=li):(l=li,e=Qn),l&&e&&(t=i>=Nn||Nn>=Ie-i,n=i>=jn||jn>=Le-i),l&&t&&(Nn=Gn>Nn?0:Ie),e&&n&&(jn=In>jn?0:Le),xi(null,!0,!0),Xn=!1}Nn=-10,jn=-10,te.fill(null),xi(null,!0,!0),e&&(Xn=e)})),Ce(m,el,Pi),It.add(k),k.syncRect=_i);const Yi=k.hooks=u.hooks||{};function Ci(l,e,t){Vn?Bn.push([l,e,t]):l in Yi&&Yi[l].forEach((l=>{l.call(null,k,e,t)}))}(u.plugins||[]).forEach((l=>{for(let e in l.hooks)Yi[e]=(Yi[e]||[]).concat(l.hooks[e])}));const Hi=(l,e,t)=>t,Fi=Bl({key:null,setSeries:!1,filters:{pub:Ml,sub:Ml},scales:[El,pl[1]?pl[1].scale:null],match:[Sl,Sl,Hi],values:[null,null]},oe.sync);2==Fi.match.length&&Fi.match.push(Hi),oe.sync=Fi;const Ri=Fi.key,Gi=dt(Ri);function Ii(l,e,t,n,i,o,s){Fi.filters.pub(l,e,t,n,i,o,s)&&Gi.pub(l,e,t,n,i,o,s)}function Li(){Ci(\"init\",u,g),gn(g||u.data,!1),Kl[El]?Kn(El,Kl[El]):xn(),wt=ei.show&&(ei.width>0||ei.height>0),xt=_t=!0,vt(u.width,u.height)}return Gi.sub(k),k.pub=function(l,e,t,n,i,o,s){Fi.filters.sub(l,e,t,n,i,o,s)&&Wi[l](null,e,t,n,i,o,s)},k.destroy=function(){Gi.unsub(k),It.delete(k),Pe.clear(),I(x,v,Ai),R.remove(),ce?.remove(),Ci(\"destroy\")},pl.forEach(Yt),xl.forEach((function(l,e){if(l._show=l.show,l.show){let t=vl[l.scale];null==t&&(l.scale=l.side%2?pl[1].scale:El,t=vl[l.scale]);let n=t.time;l.size=bl(l.size),l.space=bl(l.space),l.rotate=bl(l.rotate),Gl(l.incrs)&&l.incrs.forEach((l=>{!Wl.has(l)&&Wl.set(l,Yl(l))})),l.incrs=bl(l.incrs||(2==t.distr?ae:n?1==hl?ke:Se:fe)),l.splits=bl(l.splits||(n&&1==t.distr?Ql:3==t.distr?Je:4==t.distr?qe:$e)),l.stroke=bl(l.stroke),l.grid.stroke=bl(l.grid.stroke),l.ticks.stroke=bl(l.ticks.stroke),l.border.stroke=bl(l.border.stroke);let i=l.values;l.values=Gl(i)&&!Gl(i[0])?bl(i):n?Gl(i)?De(Xl,ze(i,Zl)):Ll(i)?function(l,e){let t=ne(e);return(e,n)=>n.map((e=>t(l(e))))}(Xl,i):i||le:i||Be,l.filter=bl(l.filter||(3>t.distr||10!=t.log?3==t.distr&&2==t.log?tt:kl:et)),l.font=Qt(l.font),l.labelFont=Qt(l.labelFont),l._size=l.size(k,null,e,0),l._space=l._rotate=l._incrs=l._found=l._splits=l._values=null,l._size>0&&(Ct[e]=!0,l._el=D(\"u-axis\",X))}})),_?_ instanceof HTMLElement?(_.appendChild(R),Li()):_(k,Li):Li(),k}en.assign=Bl,en.fmtNum=tl,en.rangeNum=Z,en.rangeLog=B,en.rangeAsinh=$,en.orient=pt,en.pxRatio=y,en.join=function(l,e){if(function(l){let e=l[0][0],t=e.length;for(let n=1;l.length>n;n++){let i=l[n][0];if(i.length!=t)return!1;if(i!=e)for(let l=0;t>l;l++)if(i[l]!=e[l])return!1}return!0}(l)){let e=l[0].slice();for(let t=1;l.length>t;t++)e.push(...l[t].slice(1));return function(l,e=100){const t=l.length;if(1>=t)return!0;let n=0,i=t-1;for(;i>=n&&null==l[n];)n++;for(;i>=n&&null==l[i];)i--;if(n>=i)return!0;const o=fl(1,sl((i-n+1)/e));for(let e=l[n],t=n+o;i>=t;t+=o){const n=l[t];if(null!=n){if(e>=n)return!1;e=n}}return!0}(e[0])||(e=function(l){let e=l[0],t=e.length,n=Array(t);for(let l=0;n.length>l;l++)n[l]=l;n.sort(((l,t)=>e[l]-e[t]));let i=[];for(let e=0;l.length>e;e++){let o=l[e],s=Array(t);for(let l=0;t>l;l++)s[l]=o[n[l]];i.push(s)}return i}(e)),e}let t=new Set;for(let e=0;l.length>e;e++){let n=l[e][0],i=n.length;for(let l=0;i>l;l++)t.add(n[l])}let n=[Array.from(t).sort(((l,e)=>l-e))],i=n[0].length,o=new Map;for(let l=0;i>l;l++)o.set(n[0][l],l);for(let t=0;l.length>t;t++){let s=l[t],r=s[0];for(let l=1;s.length>l;l++){let u=s[l],a=Array(i).fill(void 0),f=e?e[t][l]:1,c=[];for(let l=0;u.length>l;l++){let e=u[l],t=o.get(r[l]);null===e?0!=f&&(a[t]=e,2==f&&c.push(t)):a[t]=e}$l(a,c,i),n.push(a)}}return n},en.fmtDate=ne,en.tzDate=function(l,e){let t;return\"UTC\"==e||\"Etc/UTC\"==e?t=new Date(+l+6e4*l.getTimezoneOffset()):e==ie?t=l:(t=new Date(l.toLocaleString(\"en-US\",{timeZone:e})),t.setMilliseconds(l.getMilliseconds())),t},en.sync=dt;{en.addGap=function(l,e,t){let n=l[l.length-1];n&&n[0]==e?n[1]=t:l.push([e,t])},en.clipGaps=wt;let l=en.paths={points:Wt};l.linear=Ft,l.stepped=function(l){const e=Q(l.align,1),t=Q(l.ascDesc,!1),n=Q(l.alignGaps,0),i=Q(l.extend,!1);return(l,o,s,r)=>pt(l,o,((u,a,f,c,h,d,p,m,g,x,w)=>{[s,r]=U(f,s,r);let _=u.pxRound,{left:b,width:v}=l.bbox,k=l=>_(d(l,c,x,m)),M=l=>_(p(l,h,w,g)),S=0==c.ori?Mt:St;const T={stroke:new Path2D,fill:null,clip:null,band:null,gaps:null,flags:1},E=T.stroke,z=c.dir*(0==c.ori?1:-1);let D=M(f[1==z?s:r]),P=k(a[1==z?s:r]),A=P,W=P;i&&-1==e&&(W=b,S(E,W,D)),S(E,P,D);for(let l=1==z?s:r;l>=s&&r>=l;l+=z){let t=f[l];if(null==t)continue;let n=k(a[l]),i=M(t);1==e?S(E,n,D):S(E,A,i),S(E,n,i),D=i,A=n}let Y=A;i&&1==e&&(Y=b+v,S(E,Y,D));let[C,H]=mt(l,o);if(null!=u.fill||0!=C){let e=T.fill=new Path2D(E),t=M(u.fillTo(l,o,u.min,u.max,C));S(e,Y,t),S(e,W,t)}if(!u.spanGaps){let i=[];i.push(..._t(a,f,s,r,z,k,n));let h=u.width*y/2,d=t||1==e?h:-h,p=t||-1==e?-h:h;i.forEach((l=>{l[0]+=d,l[1]+=p})),T.gaps=i=u.gaps(l,o,s,r,i),T.clip=wt(i,c.ori,m,g,x,w)}return 0!=H&&(T.band=2==H?[xt(l,o,s,r,E,-1),xt(l,o,s,r,E,1)]:xt(l,o,s,r,E,H)),T}))},l.bars=function(l){const e=Q((l=l||Hl).size,[.6,gl,1]),t=l.align||0,n=l.gap||0;let i=l.radius;i=null==i?[0,0]:\"number\"==typeof i?[i,0]:i;const o=bl(i),s=1-e[0],r=Q(e[1],gl),u=Q(e[2],1),a=Q(l.disp,Hl),f=Q(l.each,(()=>{})),{fill:c,stroke:h}=a;return(l,e,i,d)=>pt(l,e,((p,m,g,x,w,_,b,v,k,M,S)=>{let T,E,z=p.pxRound,D=t,P=n*y,A=r*y,W=u*y;0==x.ori?[T,E]=o(l,e):[E,T]=o(l,e);const Y=x.dir*(0==x.ori?1:-1);let C,H,F,R=0==x.ori?Tt:Et,G=0==x.ori?f:(l,e,t,n,i,o,s)=>{f(l,e,t,i,n,s,o)},I=Q(l.bands,Fl).find((l=>l.series[0]==e)),L=p.fillTo(l,e,p.min,p.max,null!=I?I.dir:0),O=z(b(L,w,S,k)),N=M,j=z(p.width*y),U=!1,V=null,B=null,$=null,J=null;null==c||0!=j&&null==h||(U=!0,V=c.values(l,e,i,d),B=new Map,new Set(V).forEach((l=>{null!=l&&B.set(l,new Path2D)})),j>0&&($=h.values(l,e,i,d),J=new Map,new Set($).forEach((l=>{null!=l&&J.set(l,new Path2D)}))));let{x0:q,size:K}=a;if(null!=q&&null!=K){D=1,m=q.values(l,e,i,d),2==q.unit&&(m=m.map((e=>l.posToVal(v+e*M,x.key,!0))));let t=K.values(l,e,i,d);H=2==K.unit?t[0]*M:_(t[0],x,M,v)-_(0,x,M,v),N=Rt(m,g,_,x,M,v,N),F=N-H+P}else N=Rt(m,g,_,x,M,v,N),F=N*s+P,H=N-F;1>F&&(F=0),H/2>j||(j=0),5>F&&(z=vl);let X=F>0;H=z(wl(N-F-(X?j:0),W,A)),C=(0==D?H/2:D==Y?0:H)-D*Y*((0==D?P/2:0)+(X?j/2:0));const Z={stroke:null,fill:null,clip:null,band:null,gaps:null,flags:0},ll=U?null:new Path2D;let el=null;if(null!=I)el=l.data[I.series[1]];else{let{y0:t,y1:n}=a;null!=t&&null!=n&&(g=n.values(l,e,i,d),el=t.values(l,e,i,d))}let tl=T*H,nl=E*H;for(let t=1==Y?i:d;t>=i&&d>=t;t+=Y){let n=g[t];if(null==n)continue;if(null!=el){let l=el[t]??0;if(n-l==0)continue;O=b(l,w,S,k)}let i=_(2!=x.distr||null!=a?m[t]:t,x,M,v),o=b(Q(n,L),w,S,k),s=z(i-C),r=z(fl(o,O)),u=z(al(o,O)),f=r-u;if(null!=n){let i=0>n?nl:tl,o=0>n?tl:nl;U?(j>0&&null!=$[t]&&R(J.get($[t]),s,u+sl(j/2),H,fl(0,f-j),i,o),null!=V[t]&&R(B.get(V[t]),s,u+sl(j/2),H,fl(0,f-j),i,o)):R(ll,s,u+sl(j/2),H,fl(0,f-j),i,o),G(l,e,t,s-j/2,u,H+j,f)}}return j>0?Z.stroke=U?J:ll:U||(Z._fill=0==p.width?p._fill:p._stroke??p._fill,Z.width=0),Z.fill=U?B:ll,Z}))},l.spline=function(l){return function(l,e){const t=Q(e?.alignGaps,0);return(e,n,i,o)=>pt(e,n,((s,r,u,a,f,c,h,d,p,m,g)=>{[i,o]=U(u,i,o);let x,w,_,b=s.pxRound,v=l=>b(c(l,a,m,d)),k=l=>b(h(l,f,g,p));0==a.ori?(x=kt,_=Mt,w=Pt):(x=yt,_=St,w=At);const y=a.dir*(0==a.ori?1:-1);let M=v(r[1==y?i:o]),S=M,T=[],E=[];for(let l=1==y?i:o;l>=i&&o>=l;l+=y)if(null!=u[l]){let e=v(r[l]);T.push(S=e),E.push(k(u[l]))}const z={stroke:l(T,E,x,_,w,b),fill:null,clip:null,band:null,gaps:null,flags:1},D=z.stroke;let[P,A]=mt(e,n);if(null!=s.fill||0!=P){let l=z.fill=new Path2D(D),t=k(s.fillTo(e,n,s.min,s.max,P));_(l,S,t),_(l,M,t)}if(!s.spanGaps){let l=[];l.push(..._t(r,u,i,o,y,v,t)),z.gaps=l=s.gaps(e,n,i,o,l),z.clip=wt(l,a.ori,d,p,m,g)}return 0!=A&&(z.band=2==A?[xt(e,n,i,o,D,-1),xt(e,n,i,o,D,1)]:xt(e,n,i,o,D,A)),z}))}(Gt,l)}}return en}();\n";
+
+// The HTML report: ONE self-contained file (no network at all: no CDN, fonts, scripts or styles from
+// elsewhere), to open from a downloaded CI artifact. Pure: RunResult + Verdict in, text out. This file
+// writes the page's sections; the chart data is html-chart-data.ts, and the page's own CSS and chart
+// script are files in html-assets/, inlined as strings by scripts/inline-html-assets.ts.
+//
+// Charts: uPlot, vendored (src/report/vendor/uplot.ts, generated by scripts/vendor-uplot.ts; a test checks
+// it equals the installed package), rather than SVG rendered here. Why:
+// - a load test is read by hovering: "what were p99, req/s and users at 12:34?" uPlot gives a live legend
+//   with every series' value under the cursor, synchronized across the charts, and drag-to-zoom (double
+//   click resets), for 51 KB of minified JS. Hand-made SVG would need the same JS written and tested here.
+// - it draws hours of per-second points (3600+ per series) on canvas at once; an SVG path per series is
+//   larger in the file and heavier in the DOM, and still cannot be read point by point.
+// - it is small, dependency-free, MIT, and maintained; the data stays in a JSON block, so the file size
+//   grows with the timeline only (~40 bytes per second of run), not with drawing instructions.
+// The price is that the charts need JavaScript (the tables carry every number without it) and print as
+// bitmaps (resized to the page width before printing).
+//
+// Untrusted text (anything from the service, the config or the run: endpoint and stage names, failure
+// messages and bodies, SLO lines, reasons, problems, URLs) goes through `h()` (control and bidi characters
+// cleaned, then HTML-escaped). Chart data is JSON inside <script type="application/json">, serialized by
+// `scriptJson()`, which escapes `<`, `>`, `&`, U+2028 and U+2029 so nothing in it can end the element or
+// open a comment; the chart script reads it with JSON.parse and hands labels to uPlot, which sets them
+// with textContent. A Content-Security-Policy in the page allows only the two inline scripts (by hash) and
+// no network at all: even an escaping bug could neither run a script nor load anything.
+/** Longest failure message and body sample shown (characters); the JSON report has them whole. */
+const ERROR_CHARS = 300;
+const SAMPLE_CHARS = 500;
+function renderHtmlReport(result, verdict, opts = {}) {
+    const r = result;
+    const title = opts.title ?? 'loadgate report';
+    const data = chartData(r, verdict);
+    const json = scriptJson(data);
+    const uplotJs = `${UPLOT_JS}\n`;
+    const csp = [
+        "default-src 'none'",
+        `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}`,
+        "style-src 'unsafe-inline'",
+        'img-src data:',
+        "base-uri 'none'",
+        "form-action 'none'",
+    ].join('; ');
+    const parts = [
+        '<!DOCTYPE html>',
+        '<html lang="en">',
+        '<head>',
+        '<meta charset="utf-8">',
+        `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light">',
+        `<title>${verdict.pass ? 'PASS' : 'FAIL'} · ${h(title)}</title>`,
+        `<style>${UPLOT_CSS}</style>`,
+        `<style>${REPORT_CSS}</style>`,
+        '</head>',
+        '<body>',
+        header(r, verdict, title),
+        planSection(r),
+        sloSection(verdict),
+        chartsSection(r, data),
+        statsSection(r),
+        percentileSection(r),
+        failuresSection(r),
+        generatorSection(r),
+        `<footer>Generated by ${h(r.tool.name)} ${h(r.tool.version)}. Charts: uPlot ${h(UPLOT_VERSION)} ` +
+            '(MIT license, © 2022 Leon Sorokin). The whole result, histograms included, is in <code>result.json</code>.</footer>',
+        `<script type="application/json" id="chart-data">${json}</script>`,
+        `<script>${uplotJs}</script>`,
+        `<script>${CHART_JS}</script>`,
+        '</body>',
+        '</html>',
+        '',
+    ];
+    return parts.join('\n');
+}
+/** Untrusted text for HTML text and attribute values. */
+function h(s) {
+    return escapeHtml(cleanText(s));
+}
+/** JSON for inside a <script> element: no `<`, `>` or `&` (so no `</script>` or `<!--`), no line separators. */
+function scriptJson(x) {
+    return JSON.stringify(x).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+function sha256(s) {
+    return `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;
+}
+function header(r, v, title) {
+    const summary = verdictParts(r, v);
+    const notes = [];
+    if (v.abortedBy !== undefined) {
+        notes.push(`<li>Stopped early: the SLO <code>${h(v.abortedBy)}</code> failed during the run (abort-on-fail).</li>`);
+    }
+    for (const p of v.problems)
+        notes.push(`<li>Problem: ${h(p)}</li>`);
+    const planned = r.stages.length ? r.stages[r.stages.length - 1].endMs : 0;
+    const status = r.status === 'completed'
+        ? 'completed'
+        : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
+    // In this order the wide entries and the narrow ones fill the grid's rows (4 columns on a laptop).
+    const meta = [
+        ['Run', status],
+        ['Started', h(r.startedAt)],
+        ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
+        ['Load', describeLoad(r)],
+        ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
+        ['Seed', String(r.seed)],
+        ['Target', `<code>${h(r.target.baseUrl)}</code>`],
+        ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
+        ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
+    ];
+    return [
+        '<header>',
+        `<h1>${h(title)}</h1>`,
+        `<p class="verdict ${v.pass ? 'pass' : 'fail'}"><span class="badge">${v.pass ? 'PASS' : 'FAIL'}</span> ${summary.join(', ')}</p>`,
+        notes.length ? `<ul class="notes">${notes.join('')}</ul>` : '',
+        `<dl class="meta">${meta.map(([k, x]) => `<div${WIDE.has(k) ? ' class="wide"' : ''}><dt>${k}</dt><dd>${x}</dd></div>`).join('')}</dl>`,
+        '</header>',
+    ].join('\n');
+}
+/** Header entries that take two columns (long text). */
+const WIDE = new Set(['Run', 'Load', 'Target', 'Warm-up', 'Endpoints']);
+function sloSection(v) {
+    if (v.outcomes.length === 0)
+        return '<section><h2>SLOs</h2><p>No SLOs were set: the verdict only says the run itself went well.</p></section>';
+    const rows = v.outcomes.map((o) => `<tr class="${o.pass ? 'ok' : 'breach'}"><td class="mark">${o.pass ? '✔ pass' : '✘ FAIL'}</td>` +
+        `<td><code>${h(o.slo.text)}</code>${o.slo.abortOnFail ? ' <span class="tag">abort</span>' : ''}</td>` +
+        `<td class="n">${h(o.labels.observed)}</td><td>${h(o.labels.objective)}</td><td>${h(o.labels.scope)}</td>` +
+        `<td>${h(o.sentence)}</td></tr>`);
+    return [
+        '<section><h2>SLOs</h2>',
+        '<table class="slos"><thead><tr><th></th><th>SLO</th><th class="n">observed</th><th>objective</th><th>scope</th><th>in words</th></tr></thead>',
+        `<tbody>${rows.join('\n')}</tbody></table></section>`,
+    ].join('\n');
 }
 function chartsSection(r, d) {
     if (d.t.length === 0) {
@@ -26449,7 +27055,6 @@ function percentileSection(r) {
     const body = rows.map(([label, s, note]) => `<tr><th>${h(label)}${note}</th><td class="n">${s.latency.totalCount}</td>${PERCENTILES.map((q) => `<td class="n">${fmtMs(percentileMs(s.latency, q))}</td>`).join('')}</tr>`);
     return `<section><h2>Latency percentiles</h2><table class="pct">${head}<tbody>${body.join('\n')}</tbody></table></section>`;
 }
-// ---- failures ----
 function failuresSection(r) {
     const total = statsFor(r);
     const kinds = ERROR_KINDS.filter((k) => total.errors[k] > 0);
@@ -26474,7 +27079,6 @@ function failuresSection(r) {
     out.push('</section>');
     return out.join('\n');
 }
-// ---- the generator ----
 function generatorSection(r) {
     const items = [];
     if (r.load.model === 'open') {
@@ -26491,7 +27095,6 @@ function generatorSection(r) {
     const service = watched.map((w) => (w.warning ? `<li class="bad">Warning: ${h(w.text)}</li>` : `<li>${h(w.text)}</li>`));
     return `${generator}\n<section><h2>The service</h2><ul>${service.join('\n')}</ul></section>`;
 }
-// ---- the plan ----
 function planSection(r) {
     const closed = r.load.model === 'closed';
     const head = closed
@@ -26508,254 +27111,6 @@ function planSection(r) {
         : `Open model: requests leave on schedule; at most ${r.load.maxInFlight} in flight; latency counts from the planned send time.`;
     return `<section class="plan"><h2>Load plan</h2><p>${model}</p><table class="plan"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></section>`;
 }
-// ---- numbers ----
-/** A latency for the charts: 3 significant figures, at most 3 decimals. */
-function sig(x) {
-    if (x === null)
-        return null;
-    if (x >= 100)
-        return Math.round(x);
-    if (x >= 10)
-        return round(x, 1);
-    if (x >= 1)
-        return round(x, 2);
-    return round(x, 3);
-}
-// ---- page assets (ours; static: nothing is interpolated into them) ----
-const CSS = `
-:root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg2: #f6f8fa; --ok: #1a7f37; --bad: #cf222e; }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--fg); background: #fff; margin: 0 auto; padding: 16px 24px 40px; max-width: 1280px; }
-h1 { font-size: 22px; margin: 0 0 8px; overflow-wrap: anywhere; }
-h2 { font-size: 17px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-code { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; background: var(--bg2); padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
-code.sample { white-space: pre-wrap; word-break: break-all; display: inline-block; max-height: 8.5em; overflow: auto; }
-.verdict { font-size: 17px; margin: 4px 0 10px; }
-.badge { display: inline-block; font-weight: 700; font-size: 20px; letter-spacing: .04em; color: #fff; padding: 2px 14px; border-radius: 6px; margin-right: 6px; }
-.pass .badge { background: var(--ok); } .fail .badge { background: var(--bad); }
-.notes { margin: 0 0 10px; padding-left: 20px; color: var(--bad); }
-.meta { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); grid-auto-flow: dense; gap: 2px 24px; margin: 0; }
-.meta div { display: flex; gap: 8px; padding: 2px 0; border-bottom: 1px dotted var(--line); }
-.meta div.wide { grid-column: span 2; }
-.meta dt { color: var(--muted); min-width: 80px; } .meta dd { margin: 0; overflow-wrap: anywhere; }
-table { border-collapse: collapse; margin: 6px 0; }
-th, td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-thead th { font-weight: 600; color: var(--muted); border-bottom: 2px solid var(--line); white-space: nowrap; }
-tbody th { font-weight: 500; overflow-wrap: anywhere; min-width: 9em; max-width: 360px; }
-.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.group th { background: var(--bg2); color: var(--muted); font-weight: 600; }
-tr.total th, tr.total td { font-weight: 700; border-top: 2px solid var(--line); }
-.slos .mark { white-space: nowrap; font-weight: 700; }
-.slos tr.ok .mark { color: var(--ok); } .slos tr.breach .mark, .bad { color: var(--bad); }
-.slos tr.breach { background: #ffebe9; }
-.tag { font-size: 11px; border: 1px solid var(--muted); border-radius: 8px; padding: 0 5px; color: var(--muted); }
-.failures td { font-size: 13px; } .failures td:nth-child(3), .failures td:nth-child(5) { max-width: 420px; }
-.hint { color: var(--muted); font-size: 12.5px; margin: 4px 0; }
-figure { margin: 10px 0 16px; break-inside: avoid; }
-figcaption { font-weight: 600; margin-bottom: 2px; }
-.chart { width: 100%; min-height: 40px; }
-details summary { cursor: pointer; color: var(--muted); margin: 6px 0; }
-footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
-section { overflow-x: auto; }
-@media (max-width: 640px) { .meta div.wide { grid-column: auto; } }
-@media print {
-  body { padding: 0; max-width: none; font-size: 11px; }
-  section { overflow: visible; }
-  h2 { break-after: avoid; }
-  tr { break-inside: avoid; }
-  .hint { display: none; }
-  .slos tr.breach { background: none; }
-  .badge { border: 2px solid #000; color: #000 !important; background: none !important; }
-  .u-legend .u-value { display: none; }
-  .u-inline.u-live th::after { content: none; }
-}
-`;
-/**
- * Builds the charts from the JSON block. Plain ES2017, no template literals. Labels (SLO lines) reach the
- * page only through uPlot's legend (textContent) and canvas text.
- */
-const CHART_JS = `
-(function () {
-  'use strict';
-  var D = JSON.parse(document.getElementById('chart-data').textContent);
-  if (!D.t.length || typeof uPlot !== 'function') return;
-  // A leading empty point at 0 s, so every chart's x axis starts with the run (and the warm-up band shows).
-  var lead = function (a) { return [null].concat(a); };
-  ['rps', 'fps', 'p50', 'p95', 'p99', 'max', 'inFlight', 'cpu', 'mem'].forEach(function (k) { if (D[k]) D[k] = lead(D[k]); });
-  D.load = [D.load[0]].concat(D.load); // the plan holds from the start: drawn as steps back to 0 s
-  D.t = [0].concat(D.t);
-  var sync = uPlot.sync('loadgate');
-  var charts = [];
-  var HEIGHT = 230;
-
-  // Seconds since the start as m:ss or h:mm:ss, with tenths when asked and not whole (a partial last second).
-  function clock(v, tenths) {
-    var d = tenths ? Math.round(v * 10) : Math.round(v) * 10;
-    var s = Math.floor(d / 10);
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    var mm = h > 0 ? String(m).padStart(2, '0') : String(m);
-    return (h > 0 ? h + ':' : '') + mm + ':' + String(r).padStart(2, '0') + (d % 10 ? '.' + (d % 10) : '');
-  }
-  var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
-  function fmt(unit, digits) {
-    return function (u, v) { return v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit; };
-  }
-  // Axis tick labels with a unit, for right-hand axes (labels there would shift the plot area).
-  function unit(suffix) {
-    return function (u, vals) { return vals.map(function (v) { return v.toLocaleString('en-US') + suffix; }); };
-  }
-  function fromZero(u, min, max) {
-    var top = max == null || !isFinite(max) || max <= 0 ? 1 : max * 1.08;
-    return [0, top];
-  }
-  function widthOf(el) { return Math.max(320, Math.floor(el.getBoundingClientRect().width)); }
-
-  // Stage starts (dashed verticals, numbered) and the warm-up band, drawn under the series.
-  var marks = {
-    hooks: {
-      drawClear: [function (u) {
-        var ctx = u.ctx, b = u.bbox, px = devicePixelRatio || 1;
-        ctx.save();
-        if (D.warmup > 0) {
-          var x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true), x0 = u.valToPos(Math.max(0, u.scales.x.min), 'x', true);
-          if (x1 > x0) { ctx.fillStyle = 'rgba(140,149,159,0.15)'; ctx.fillRect(x0, b.top, x1 - x0, b.height); }
-        }
-        ctx.strokeStyle = '#8c959f'; ctx.fillStyle = '#59636e'; ctx.lineWidth = px;
-        ctx.setLineDash([4 * px, 4 * px]);
-        ctx.font = (11 * px) + 'px system-ui, sans-serif';
-        D.stages.forEach(function (s) {
-          if (s.t < u.scales.x.min || s.t > u.scales.x.max) return;
-          var x = Math.round(u.valToPos(s.t, 'x', true));
-          ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();
-          ctx.fillText(String(s.n), x + 3 * px, b.top + 11 * px);
-        });
-        ctx.restore();
-      }],
-    },
-  };
-
-  function make(id, series, data, axes, scales, plugins) {
-    var el = document.getElementById(id);
-    if (!el) return;
-    axes.forEach(function (a) { a.size = a.size || (a.side === 1 ? 72 : 60); });
-    // Every chart has a right axis (a blank one when it needs none), so their plot areas line up.
-    if (!axes.some(function (a) { return a.side === 1; })) {
-      axes.push({ side: 1, scale: axes[0].scale || 'y', size: 72, stroke: 'transparent', grid: { show: false }, ticks: { show: false }, values: function () { return []; } });
-    }
-    var opts = {
-      width: widthOf(el), height: HEIGHT,
-      cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },
-      scales: Object.assign({ x: { time: false } }, scales || {}),
-      axes: [{ incrs: SECONDS, values: function (u, vals) { return vals.map(function (v) { return clock(v, false); }); } }].concat(axes),
-      series: [{ label: 'time', value: function (u, v) { return v == null ? '-' : clock(v, true); } }].concat(series),
-      plugins: [marks].concat(plugins || []),
-    };
-    charts.push({ el: el, plot: new uPlot(opts, [D.t].concat(data), el) });
-  }
-
-  make('chart-throughput', [
-    { label: 'req/s', stroke: '#0969da', width: 1.5, fill: 'rgba(9,105,218,0.08)', value: fmt('', 1) },
-    { label: 'failures/s', stroke: '#cf222e', width: 1.5, value: fmt('', 1) },
-  ], [D.rps, D.fps], [{ label: 'per second' }], { y: { range: fromZero } });
-
-  var lat = [
-    { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'p95', stroke: '#bf8700', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'max', stroke: '#8250df', width: 1, show: false, value: fmt(' ms', 2) },
-  ];
-  var latData = [D.p50, D.p95, D.p99, D.max];
-  var palette = ['#6e7781', '#953800', '#0550ae', '#6639ba'];
-  var noPath = function () { return null; };
-  D.thresholds.forEach(function (th, i) {
-    // Drawn by the hook below, exactly over the SLO's scope; the series gives the legend entry, the value
-    // under the cursor, and a y range that includes the line.
-    lat.push({ label: th.label, stroke: th.pass ? palette[i % palette.length] : '#a40e26', width: 1.5, dash: [8, 5], paths: noPath, points: { show: false }, auto: false, value: fmt(' ms', 2) });
-    latData.push(D.t.map(function (t) { return t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null; }));
-  });
-  var thresholdLines = {
-    hooks: {
-      draw: [function (u) {
-        var ctx = u.ctx, b = u.bbox, px = devicePixelRatio || 1;
-        ctx.save();
-        ctx.beginPath(); ctx.rect(b.left, b.top, b.width, b.height); ctx.clip();
-        ctx.lineWidth = 1.5 * px;
-        ctx.setLineDash([8 * px, 5 * px]);
-        D.thresholds.forEach(function (th, i) {
-          var s = u.series[5 + i];
-          if (!s.show) return;
-          var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);
-          var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);
-          var y = Math.round(u.valToPos(th.ms, 'y', true));
-          if (x1 <= x0) return;
-          ctx.strokeStyle = ctx.fillStyle = s.stroke(u, 5 + i);
-          if (y < b.top) {
-            // Far above the latencies (see latRange): said at the top instead of squashing the chart.
-            var text = '\u2191 SLO ' + th.ms.toLocaleString('en-US') + ' ms', tx = x0 + 14 * px, ty = b.top + 12 * px + 14 * px * i;
-            ctx.font = (11 * px) + 'px system-ui, sans-serif';
-            ctx.fillStyle = 'rgba(255,255,255,0.85)';
-            ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);
-            ctx.fillStyle = s.stroke(u, 5 + i);
-            ctx.fillText(text, tx, ty);
-            return;
-          }
-          ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();
-        });
-        ctx.restore();
-      }],
-    },
-  };
-  // From 0 to the highest latency shown, stretched to the SLO lines shown unless one is over 3 times higher.
-  function latRange(u, min, max) {
-    var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;
-    var data = top;
-    D.thresholds.forEach(function (th, i) {
-      var s = u.series && u.series[5 + i];
-      if ((!s || s.show) && (data === 0 || th.ms <= 3 * data)) top = Math.max(top, th.ms);
-    });
-    return [0, top > 0 ? top * 1.08 : 1];
-  }
-  make('chart-latency', lat, latData, [{ label: 'ms' }], { y: { range: latRange } }, [thresholdLines]);
-
-  // The plan as sampled at the end of each second, held over that second.
-  var steps = uPlot.paths.stepped({ align: -1 });
-  if (D.model === 'closed') {
-    make('chart-load', [
-      { label: 'users', stroke: '#0969da', width: 2, value: fmt('', 0), paths: steps },
-      { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0) },
-    ], [D.load, D.inFlight], [{ label: 'count' }], { y: { range: fromZero } });
-  } else {
-    make('chart-load', [
-      { label: 'target rate (req/s)', stroke: '#0969da', width: 2, value: fmt('', 1), scale: 'y', paths: steps },
-      { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0), scale: 'n' },
-    ], [D.load, D.inFlight], [{ label: 'req/s', scale: 'y' }, { side: 1, scale: 'n', grid: { show: false }, stroke: '#8c959f' }],
-    { y: { range: fromZero }, n: { range: fromZero } });
-  }
-
-  if (D.cpu || D.mem) {
-    var rs = [], rd = [], ra = [];
-    if (D.cpu) { rs.push({ label: 'CPU', stroke: '#bc4c00', width: 1.5, value: fmt(' %', 1), scale: 'cpu' }); rd.push(D.cpu); ra.push({ label: 'CPU %', scale: 'cpu' }); }
-    if (D.mem) { rs.push({ label: 'memory', stroke: '#8250df', width: 1.5, value: fmt(' MiB', 1), scale: 'mem' }); rd.push(D.mem); ra.push(D.cpu ? { scale: 'mem', side: 1, grid: { show: false }, values: unit(' MiB') } : { label: 'MiB', scale: 'mem' }); }
-    make('chart-resources', rs, rd, ra, { cpu: { range: fromZero }, mem: { range: fromZero } });
-  }
-
-  // Monitor commands hold their last value until the next sample: drawn as steps.
-  if (D.monitors) {
-    var colors = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#cf222e', '#9a6700'];
-    make('chart-monitors', D.monitors.map(function (m, i) {
-      return { label: m.name, stroke: colors[i % colors.length], width: 2, value: fmt('', 2), paths: steps };
-    }), D.monitors.map(function (m) { return lead(m.values); }), [{ label: 'value' }], { y: { range: fromZero } });
-  }
-
-  function resize(width) {
-    charts.forEach(function (c) { c.plot.setSize({ width: width || widthOf(c.el), height: HEIGHT }); });
-  }
-  var pending = 0;
-  window.addEventListener('resize', function () { clearTimeout(pending); pending = setTimeout(function () { resize(); }, 100); });
-  window.addEventListener('beforeprint', function () { resize(680); });
-  window.addEventListener('afterprint', function () { resize(); });
-})();
-`;
 
 // JUnit XML for CI test-report views (GitHub check annotations through a JUnit action, GitLab, Jenkins): one
 // test case per SLO, named by the SLO as written, that fails with the verdict's sentence when breached, and one
@@ -27390,133 +27745,108 @@ function secondRps(r, slo, stat) {
     return best;
 }
 
-// Watching the service while the load runs: its CPU and memory every second, and the user's monitor
-// commands every N seconds (e.g. `kubectl get deploy X -o jsonpath={.status.readyReplicas}` to see an
-// autoscaler scale out, as the seed did by hand with `kubectl top`).
-//
-//   command service:   /proc/<pid>/stat of every process in its process group (utime+stime, rss)
-//   container service: its cgroup's files (cpuacct/cpu.stat, memory), found through the engine's PID for
-//                      it; `docker stats --no-stream` polled where those cannot be read (works with podman too)
-//   URL service:       nothing to watch (monitor commands still run)
-//
-// The samplers only collect time-stamped samples; `attachWatch` (pure, src/metrics/resources.ts) folds them
-// into the RunResult's per-second timeline afterwards, so the engine's hot path never sees them. A sampler that fails says so
-// once in `problems`; it never stops the run.
-/** At the stop, a last sample covers the time since the previous one, when that is at least this long. */
-const MIN_FINAL_MS = 250;
-/** Samples above this many are dropped (a 10 h run at 1/s): memory stays bounded. */
-const MAX_SAMPLES = 36_000;
-function startWatching(target, monitors, opts = {}) {
-    const intervalMs = opts.intervalMs ?? 1000;
-    const resources = [];
-    const monitorSamples = [];
-    const monitorFailures = new Map();
-    const problems = [];
-    const stops = [];
-    const push = (list, s) => {
-        if (list.length < MAX_SAMPLES)
-            list.push(s);
-    };
-    let source = null;
-    let via;
-    if (target?.kind === 'pid') {
-        source = 'proc';
-        stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
-    }
-    else if (target?.kind === 'container') {
-        source = 'container';
-        stops.push(sampleContainer(target.engine, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
-    }
-    for (const m of monitors) {
-        stops.push(runMonitor(m, (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }), (why) => {
-            const f = monitorFailures.get(m.name) ?? { count: 0, last: '' };
-            f.count++;
-            f.last = why;
-            monitorFailures.set(m.name, f);
-        }));
-    }
-    let stopping;
+// The service under test dying during the load. A service loadgate started (a command or a container)
+// that exits stops the load (on-exit: stop, the default), or the run says so and goes on counting the
+// errors (on-exit: continue); a URL service has no exit to see. Afterwards: what the result keeps about
+// the service, its kind, and when and how it died if it did.
+/** Watches a running service from the start of the load to its end (`loadEnded`). */
+function watchExitDuringLoad(plan, svc, opts) {
+    const onExit = plan.kind === 'url' ? 'stop' : plan.onExit;
+    let loadDone = false;
+    let died;
+    void svc.exited.then((e) => {
+        if (loadDone)
+            return;
+        died = e;
+        if (onExit === 'continue') {
+            opts.log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${opts.logName})`);
+        }
+        else {
+            opts.stop(exitMessage(e, 'during the run', svc.lastLines()));
+        }
+    });
     return {
-        resources,
-        monitors: monitorSamples,
-        monitorFailures,
-        problems,
-        source,
-        get containerVia() {
-            return via;
+        loadEnded: () => {
+            loadDone = true;
         },
-        stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => { })),
+        async record(loadStartedAt) {
+            if (!died && svc.exitPending?.())
+                await within(svc.exited.then((e) => (died = e)), 3000);
+            return {
+                kind: plan.kind,
+                description: svc.describe(),
+                ...(plan.kind !== 'url' ? { onExit } : {}),
+                ...(died
+                    ? {
+                        exit: {
+                            atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
+                            code: died.code,
+                            signal: died.signal,
+                            ...(died.note ? { note: died.note } : {}),
+                            summary: exitMessage(died, 'during the run'),
+                        },
+                    }
+                    : {}),
+            };
+        },
     };
 }
-// ---- command services: /proc ----
-let sysconf;
-function systemUnits() {
-    const read = (name, fallback) => {
-        try {
-            const n = Number(execFileSync('getconf', [name], { encoding: 'utf8', timeout: 2000 }).trim());
-            return n > 0 ? n : fallback;
-        }
-        catch {
-            return fallback;
-        }
+function capitalize(s) {
+    return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+// The user's monitor commands: each runs through /bin/sh every N seconds while the load runs, and the
+// first number it prints is its value (e.g. `kubectl get deploy X -o jsonpath={.status.readyReplicas}`, to
+// see an autoscaler scale out). A slow command is never run twice at once; a failing one is counted.
+/** The number a monitor printed: the first number in its output ("3", "3 replicas", "0.75\n"); null if none. */
+function parseMonitorOutput(stdout) {
+    const m = /[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/i.exec(stdout);
+    return m ? Number(m[0]) : null;
+}
+/** Runs the monitor now and every `everyMs`; the returned stop waits for a command in progress. */
+function runMonitor(m, onValue, onFailure) {
+    let running = null;
+    let stopped = false;
+    const once = () => {
+        if (running || stopped)
+            return; // a slow command is never run twice at once
+        running = new Promise((res) => {
+            execFile('/bin/sh', ['-c', m.command], { timeout: m.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
+                running = null;
+                res();
+                if (stopped && error)
+                    return; // cut short by the end of the run
+                if (error) {
+                    const why = error.killed ? `timed out after ${m.timeoutMs} ms` : (stderr.trim().split('\n').pop() ?? '') || error.message;
+                    onFailure(why.slice(0, 300));
+                    return;
+                }
+                const v = parseMonitorOutput(stdout);
+                if (v === null)
+                    onFailure(`printed no number: ${JSON.stringify(stdout.trim().slice(0, 80))}`);
+                else
+                    onValue(v);
+            });
+        });
     };
-    sysconf ??= { clockTicks: read('CLK_TCK', 100), pageSize: read('PAGESIZE', 4096) };
-    return sysconf;
-}
-/** The processes of group `pgid` now: ticks per pid and the group's resident memory in pages. */
-function readGroup(pgid) {
-    const ticks = new Map();
-    let rssPages = 0;
-    for (const name of readdirSync('/proc')) {
-        const pid = Number(name);
-        if (!Number.isInteger(pid))
-            continue;
-        const st = readProcStat(pid); // null when it exited between readdir and read
-        if (!st || st.pgrp !== pgid)
-            continue;
-        ticks.set(pid, st.ticks);
-        rssPages += st.rssPages;
-    }
-    return { ticks, rssPages };
-}
-/**
- * CPU over one interval from two readings of a group: per process, the ticks it added (a process new
- * since the last reading added all of its ticks since then; one that exited is simply gone).
- */
-function cpuPercentBetween(prev, now, elapsedMs, clockTicks) {
-    let delta = 0;
-    for (const [pid, t] of now)
-        delta += Math.max(0, t - (prev.get(pid) ?? 0));
-    return elapsedMs > 0 ? (delta / clockTicks / (elapsedMs / 1000)) * 100 : 0;
-}
-function sampleProcessGroup(pgid, intervalMs, onSample, onProblem) {
-    const { clockTicks, pageSize } = systemUnits();
-    let prev;
-    try {
-        prev = { at: performance.now(), ticks: readGroup(pgid).ticks };
-    }
-    catch (e) {
-        onProblem(`cannot read /proc to sample the service's CPU and memory: ${e.message}`);
-        return async () => { };
-    }
-    const sample = () => {
-        const at = performance.now();
-        const g = readGroup(pgid);
-        if (g.ticks.size === 0)
-            return; // the group is gone: the run notices through the service's exit
-        onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
-        prev = { at, ticks: g.ticks };
-    };
-    const timer = setInterval(sample, intervalMs);
+    once();
+    const timer = setInterval(once, m.everyMs);
     timer.unref();
     return async () => {
+        stopped = true;
         clearInterval(timer);
-        // The last part of the run, so a short run still has its samples.
-        if (performance.now() - prev.at >= MIN_FINAL_MS)
-            sample();
+        await running;
     };
 }
-// ---- container services: docker stats ----
+
+// What the service's CPU and memory samplers hand the watcher (watch.ts): time-stamped samples, kept
+// apart from the samplers themselves (sample-process.ts, sample-container.ts) so both can share them.
+/** At the stop, a last sample covers the time since the previous one, when that is at least this long. */
+const MIN_FINAL_MS = 250;
+
+// CPU and memory of a container service: from its cgroup's files (cpuacct/cpu.stat, memory), found through
+// the container CLI's PID for it, every interval; where those cannot be read here (a remote engine, a VM),
+// by polling `docker stats --no-stream` (works with podman too).
 const UNITS = {
     b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
     kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
@@ -27608,18 +27938,17 @@ function readCgroup(f) {
     return { cpuNs, memoryBytes: Math.max(0, used - inactive) };
 }
 /**
- * A container's CPU and memory: from its cgroup files when this host can read them (the engine's PID
- * for the container, then /proc/<pid>/cgroup), every second; otherwise by polling
- * `<engine> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
+ * A container's CPU and memory: from its cgroup files when this host can read them (the CLI's PID for
+ * the container, then /proc/<pid>/cgroup), every second; otherwise by polling
+ * `<cli> stats --no-stream` (about 1.5 s a call, one at a time), which works with any engine.
  */
-function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
+function sampleContainer(cli, id, intervalMs, onSample, onProblem, onVia) {
     const stop = new AbortController();
     let timer;
     let idle = Promise.resolve();
     let finalSample = () => { };
     // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
-    const cli = cliOf(engine);
-    const run = (args) => cli.run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+    const run = (args) => containerCli(cli).run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
     idle = (async () => {
         const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
         const pid = Number(inspect.stdout.trim());
@@ -27636,7 +27965,7 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
                     first = { at: performance.now(), cpuNs: readCgroup(files).cpuNs };
             }
             catch {
-                files = null; // not on this host (a remote engine, a VM): ask the engine instead
+                files = null; // not on this host (a remote engine, a VM): ask the CLI instead
             }
         }
         else if (inspect.code !== 0) {
@@ -27673,7 +28002,7 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
             if (s)
                 onSample({ atMs: Date.now(), ...s });
             else if (!stop.signal.aborted && ++failures === 3)
-                onProblem(`cannot sample the container's CPU and memory: ${engine} stats: ${lastLine(r.stderr) || 'no numbers'}`);
+                onProblem(`cannot sample the container's CPU and memory: ${cli} stats: ${lastLine(r.stderr) || 'no numbers'}`);
         }
     })();
     return async () => {
@@ -27683,44 +28012,135 @@ function sampleContainer(engine, id, intervalMs, onSample, onProblem, onVia) {
         finalSample();
     };
 }
-// ---- monitor commands ----
-/** The number a monitor printed: the first number in its output ("3", "3 replicas", "0.75\n"); null if none. */
-function parseMonitorOutput(stdout) {
-    const m = /[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/i.exec(stdout);
-    return m ? Number(m[0]) : null;
-}
-function runMonitor(m, onValue, onFailure) {
-    let running = null;
-    let stopped = false;
-    const once = () => {
-        if (running || stopped)
-            return; // a slow command is never run twice at once
-        running = new Promise((res) => {
-            execFile('/bin/sh', ['-c', m.command], { timeout: m.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
-                running = null;
-                res();
-                if (stopped && error)
-                    return; // cut short by the end of the run
-                if (error) {
-                    const why = error.killed ? `timed out after ${m.timeoutMs} ms` : (stderr.trim().split('\n').pop() ?? '') || error.message;
-                    onFailure(why.slice(0, 300));
-                    return;
-                }
-                const v = parseMonitorOutput(stdout);
-                if (v === null)
-                    onFailure(`printed no number: ${JSON.stringify(stdout.trim().slice(0, 80))}`);
-                else
-                    onValue(v);
-            });
-        });
+
+// CPU and memory of a command service: every process in its process group, read from /proc/<pid>/stat
+// (utime+stime, rss) each interval. The shell loadgate starts and everything it starts share the group,
+// so a server's worker processes count too.
+let sysconf;
+function systemUnits() {
+    const read = (name, fallback) => {
+        try {
+            const n = Number(execFileSync('getconf', [name], { encoding: 'utf8', timeout: 2000 }).trim());
+            return n > 0 ? n : fallback;
+        }
+        catch {
+            return fallback;
+        }
     };
-    once();
-    const timer = setInterval(once, m.everyMs);
+    sysconf ??= { clockTicks: read('CLK_TCK', 100), pageSize: read('PAGESIZE', 4096) };
+    return sysconf;
+}
+/** The processes of group `pgid` now: ticks per pid and the group's resident memory in pages. */
+function readGroup(pgid) {
+    const ticks = new Map();
+    let rssPages = 0;
+    for (const name of readdirSync('/proc')) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid))
+            continue;
+        const st = readProcStat(pid); // null when it exited between readdir and read
+        if (!st || st.pgrp !== pgid)
+            continue;
+        ticks.set(pid, st.ticks);
+        rssPages += st.rssPages;
+    }
+    return { ticks, rssPages };
+}
+/**
+ * CPU over one interval from two readings of a group: per process, the ticks it added (a process new
+ * since the last reading added all of its ticks since then; one that exited is simply gone).
+ */
+function cpuPercentBetween(prev, now, elapsedMs, clockTicks) {
+    let delta = 0;
+    for (const [pid, t] of now)
+        delta += Math.max(0, t - (prev.get(pid) ?? 0));
+    return elapsedMs > 0 ? (delta / clockTicks / (elapsedMs / 1000)) * 100 : 0;
+}
+/**
+ * Samples process group `pgid` every `intervalMs`. The returned stop takes a last sample when the previous one
+ * is at least MIN_FINAL_MS old, so a short run still has its samples.
+ */
+function sampleProcessGroup(pgid, intervalMs, onSample, onProblem) {
+    const { clockTicks, pageSize } = systemUnits();
+    let prev;
+    try {
+        prev = { at: performance.now(), ticks: readGroup(pgid).ticks };
+    }
+    catch (e) {
+        onProblem(`cannot read /proc to sample the service's CPU and memory: ${e.message}`);
+        return async () => { };
+    }
+    const sample = () => {
+        const at = performance.now();
+        const g = readGroup(pgid);
+        if (g.ticks.size === 0)
+            return; // the group is gone: the run notices through the service's exit
+        onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
+        prev = { at, ticks: g.ticks };
+    };
+    const timer = setInterval(sample, intervalMs);
     timer.unref();
     return async () => {
-        stopped = true;
         clearInterval(timer);
-        await running;
+        // The last part of the run, so a short run still has its samples.
+        if (performance.now() - prev.at >= MIN_FINAL_MS)
+            sample();
+    };
+}
+
+// Watching the service while the load runs: its CPU and memory every second, and the user's monitor
+// commands every N seconds (e.g. `kubectl get deploy X -o jsonpath={.status.readyReplicas}` to see an
+// autoscaler scale out, as the seed did by hand with `kubectl top`).
+//
+//   command service:   its process group in /proc (sample-process.ts)
+//   container service: its cgroup's files, or `docker stats` where those cannot be read (sample-container.ts)
+//   URL service:       nothing to watch (monitor commands still run: monitors.ts)
+//
+// The samplers only collect time-stamped samples; `attachWatch` (pure, src/metrics/resources.ts) folds them
+// into the RunResult's per-second timeline afterwards, so the engine's hot path never sees them. A sampler
+// that fails says so once in `problems`; it never stops the run.
+/** Samples above this many are dropped (a 10 h run at 1/s): memory stays bounded. */
+const MAX_SAMPLES = 36_000;
+function startWatching(target, monitors, opts = {}) {
+    const intervalMs = opts.intervalMs ?? 1000;
+    const resources = [];
+    const monitorSamples = [];
+    const monitorFailures = new Map();
+    const problems = [];
+    const stops = [];
+    const push = (list, s) => {
+        if (list.length < MAX_SAMPLES)
+            list.push(s);
+    };
+    let source = null;
+    let via;
+    if (target?.kind === 'pid') {
+        source = 'proc';
+        stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+    }
+    else if (target?.kind === 'container') {
+        source = 'container';
+        stops.push(sampleContainer(target.cli, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
+    }
+    for (const m of monitors) {
+        stops.push(runMonitor(m, (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }), (why) => {
+            const f = monitorFailures.get(m.name) ?? { count: 0, last: '' };
+            f.count++;
+            f.last = why;
+            monitorFailures.set(m.name, f);
+        }));
+    }
+    let stopping;
+    return {
+        resources,
+        monitors: monitorSamples,
+        monitorFailures,
+        problems,
+        source,
+        get containerVia() {
+            return via;
+        },
+        stop: () => (stopping ??= Promise.all(stops.map((s) => s())).then(() => { })),
     };
 }
 
@@ -27809,7 +28229,7 @@ async function executeRun(plan, hooks = {}) {
     const log = hooks.log ?? (() => { });
     mkdirSync(plan.outputDir, { recursive: true });
     // Schemas in files need no service: a bad one stops the run before anything starts.
-    let endpoints = await generateBodies(plan, plan.endpoints, 'local', undefined, log);
+    const localBodies = await resolveLocalBodies(plan, log);
     let service;
     const sp = plan.service;
     try {
@@ -27831,26 +28251,13 @@ async function executeRun(plan, hooks = {}) {
         const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
         log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
         // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
-        endpoints = await generateBodies(plan, endpoints, 'service', service.baseUrl, log);
+        const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
         // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
         const stopLoad = new AbortController();
-        const onAbort = () => stopLoad.abort(new LoadStop('interrupted', abortReason(hooks.signal)));
+        // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
+        const onAbort = () => stopLoad.abort(hooks.signal?.reason);
         hooks.signal?.addEventListener('abort', onAbort, { once: true });
-        const svc = service;
-        const onExit = sp.kind === 'url' ? 'stop' : sp.onExit;
-        let loadDone = false;
-        let died;
-        void svc.exited.then((e) => {
-            if (loadDone)
-                return;
-            died = e;
-            if (onExit === 'continue') {
-                log(`${capitalize(exitMessage(e, 'during the run'))}; on-exit: continue, so the load goes on (see ${SERVICE_LOG})`);
-            }
-            else if (!stopLoad.signal.aborted) {
-                stopLoad.abort(new LoadStop('aborted', exitMessage(e, 'during the run', svc.lastLines())));
-            }
-        });
+        const exits = watchExitDuringLoad(sp, service, { stop: (why) => stopLoad.abort(new LoadStop('aborted', why)), log, logName: SERVICE_LOG });
         // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
         const watcher = startWatching(service.watch, plan.monitors);
         let result;
@@ -27865,27 +28272,15 @@ async function executeRun(plan, hooks = {}) {
                 signal: stopLoad.signal,
                 progressIntervalMs: plan.progressIntervalMs,
                 ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-                ...(plan.slos.some((s) => s.abortOnFail)
-                    ? {
-                        abortCheck: (soFar, elapsedMs) => {
-                            const o = abortingSlo(soFar, plan.slos, elapsedMs);
-                            return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
-                        },
-                    }
-                    : {}),
+                ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
             });
         }
         finally {
-            loadDone = true;
+            exits.loadEnded();
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
         }
-        // A service that died in the load's last moments (its exit still being read, as a container's is):
-        // wait for how it died, so the result says it rather than only counting the errors.
-        if (!died && svc.exitPending?.()) {
-            await within(svc.exited.then((e) => (died = e)), 3000);
-        }
-        result = { ...result, service: serviceRecord(sp, svc, onExit, died, result.startedAt) };
+        result = { ...result, service: await exits.record(result.startedAt) };
         result = attachWatch(result, watcher, plan.monitors);
         for (const p of watcher.problems)
             log(`Warning: ${p}`);
@@ -27903,109 +28298,12 @@ async function executeRun(plan, hooks = {}) {
         await service?.stop(hooks.signal?.aborted ? 3000 : 5000);
     }
 }
-/** What the result keeps about the service: its kind, and when and how it died, if it did during the load. */
-function serviceRecord(sp, svc, onExit, died, loadStartedAt) {
-    return {
-        kind: sp.kind,
-        description: svc.describe(),
-        ...(sp.kind !== 'url' ? { onExit } : {}),
-        ...(died
-            ? {
-                exit: {
-                    atMs: Math.max(0, (died.at ?? Date.now()) - Date.parse(loadStartedAt)),
-                    code: died.code,
-                    signal: died.signal,
-                    ...(died.note ? { note: died.note } : {}),
-                    summary: exitMessage(died, 'during the run'),
-                },
-            }
-            : {}),
+/** Stops the load as soon as an abort-on-fail SLO fails on the data so far. */
+function sloAbortCheck(slos) {
+    return (soFar, elapsedMs) => {
+        const o = abortingSlo(soFar, slos, elapsedMs);
+        return o ? { by: o.slo.text, reason: `SLO "${o.slo.text}" failed during the run: ${o.sentence}` } : null;
     };
-}
-function capitalize(s) {
-    return s.charAt(0).toUpperCase() + s.slice(1);
-}
-const LOCAL_SOURCES = new Set(['file', 'inline', 'mlflow-signature']);
-/**
- * Turns 'generate' bodies into lists, before the load: those whose schema is local ('local' phase), or
- * the rest, discovered from the ready service ('service' phase). A schema that cannot be found or used
- * is a configuration error naming the request.
- */
-async function generateBodies(plan, endpoints, phase, baseUrl, log) {
-    const out = [];
-    for (const [i, ep] of endpoints.entries()) {
-        const b = ep.body;
-        const local = b.kind === 'generate' && b.sources.every((s) => LOCAL_SOURCES.has(s.kind));
-        if (b.kind !== 'generate' || local !== (phase === 'local')) {
-            out.push(ep);
-            continue;
-        }
-        try {
-            const found = await discoverFirst(b.sources, {
-                ...(baseUrl ? { baseUrl } : {}),
-                method: ep.method,
-                path: ep.path,
-                headers: ep.headers,
-                timeoutMs: plan.timeoutMs,
-                baseDir: plan.baseDir,
-            });
-            const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
-            log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
-                `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
-            const { invalid, checkOutput, ...rest } = ep;
-            const main = { ...rest, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, ...(checkOutput ? { checkResponse: responseChecker(found) } : {}) };
-            if (!invalid) {
-                out.push(main);
-                continue;
-            }
-            // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-            out.push({ ...main, weight: ep.weight * (1 - invalid.share) });
-            out.push(invalidCompanion(ep, found, invalid, b.count, plan.seed + i));
-            log(`Mixing in ${Math.round(invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
-        }
-        catch (e) {
-            throw new ConfigError(`${b.where}: request "${ep.name}": ${e.message}`);
-        }
-    }
-    return out;
-}
-/** Successful responses must match the output schema the service publishes (or the run cannot check them). */
-function responseChecker(found) {
-    if (found.kind !== 'schema' || found.outputSchema === undefined) {
-        throw new Error(`check-response: ${found.origin} publishes no output schema to check responses against`);
-    }
-    const schema = found.outputSchema;
-    const root = found.root;
-    return (body) => {
-        let value;
-        try {
-            value = JSON.parse(body);
-        }
-        catch {
-            return 'the response is not JSON';
-        }
-        const e = checkValue(schema, value, root);
-        return e === null ? null : `the response does not match the output schema: ${e}`;
-    };
-}
-function invalidCompanion(ep, found, invalid, count, seed) {
-    if (found.kind !== 'schema')
-        throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
-    const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
-    const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
-    const { invalid: _i, checkOutput: _c, ...rest } = ep;
-    return {
-        ...rest,
-        name: `${ep.name} (invalid)`,
-        role: 'invalid',
-        body: { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` },
-        weight: ep.weight * invalid.share,
-        okStatus: invalid.okStatus,
-    };
-}
-function abortReason(signal) {
-    const r = signal?.reason;
-    return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }
 
-export { ConfigError as C, SloSyntaxError as S, VERSION as V, applyOverrides as a, buildPlan as b, executeRun as c, formatSummary as d, emptyConfig as e, formatProgress as f, formatChecklist as g, readyOverrides as h, requestReshape as i, statsFor as j, round as k, loadReshape as l, escapeHtml as m, cleanText as n, truncate as o, percentileMs as p, renderMarkdown as q, readConfigFile as r, serviceOverrides as s, text as t, distExports$1 as u, parseSloLine as v };
+export { VERSION as V, setting as a, applyOverrides as b, buildPlan as c, executeRun as d, emptyConfig as e, formatProgress as f, formatSummary as g, formatChecklist as h, describeSetting as i, givenOn as j, settingOverrides as k, statsFor as l, missingWithoutFile as m, nameOn as n, round as o, percentileMs as p, escapeHtml as q, readConfigFile as r, settingsOn as s, text as t, cleanText as u, truncate as v, renderMarkdown as w, readsLines as x };

@@ -45744,11 +45744,194 @@ function requireUndici () {
 
 var undiciExports = requireUndici();
 
-// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
-// exit to watch, its last output for messages, and a stop that always works.
-class ServiceError extends Error {
-    name = 'ServiceError';
+// A small typed reader over the raw config (YAML document plus overrides from flags or action inputs).
+// Every error names where the value came from (file:line and key path, or the flag) and what was
+// expected, so a person can fix it without reading our code.
+class ConfigError extends Error {
+    name = 'ConfigError';
 }
+function formatPath(path) {
+    let out = '';
+    for (const p of path)
+        out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+    return out || '(top level)';
+}
+function describeValue(v) {
+    if (v === null || v === undefined)
+        return 'nothing';
+    if (typeof v === 'string')
+        return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+    if (Array.isArray(v))
+        return 'a list';
+    if (typeof v === 'object')
+        return 'a mapping';
+    return String(v);
+}
+class Reader {
+    locate;
+    constructor(locate) {
+        this.locate = locate;
+    }
+    fail(path, message) {
+        throw new ConfigError(`${this.locate(path)}: ${message}`);
+    }
+    /** A mapping with only the known keys (an unknown key is an error, with a suggestion). */
+    object(v, path, known) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v))
+            this.fail(path, `expected a mapping, got ${describeValue(v)}`);
+        const o = v;
+        for (const k of Object.keys(o)) {
+            if (!known.includes(k)) {
+                const near = closest(k, known);
+                this.fail([...path, k], `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ''}; known keys: ${known.join(', ')}`);
+            }
+        }
+        return o;
+    }
+    list(v, path, minItems = 0) {
+        if (!Array.isArray(v))
+            this.fail(path, `expected a list, got ${describeValue(v)}`);
+        if (v.length < minItems)
+            this.fail(path, `expected at least ${minItems} item${minItems === 1 ? '' : 's'}, got ${v.length}`);
+        return v;
+    }
+    string(v, path, opts = {}) {
+        if (typeof v === 'number')
+            return String(v);
+        if (typeof v !== 'string')
+            this.fail(path, `expected a string, got ${describeValue(v)}`);
+        if (opts.nonEmpty !== false && v.trim() === '')
+            this.fail(path, 'expected a non-empty string');
+        return v;
+    }
+    number(v, path, opts = {}) {
+        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+        if (typeof n !== 'number' || !Number.isFinite(n))
+            this.fail(path, `expected a number, got ${describeValue(v)}`);
+        if (opts.integer && !Number.isInteger(n))
+            this.fail(path, `expected a whole number, got ${n}`);
+        if (opts.min !== undefined && n < opts.min)
+            this.fail(path, `must be at least ${opts.min}, got ${n}`);
+        if (opts.above !== undefined && n <= opts.above)
+            this.fail(path, `must be greater than ${opts.above}, got ${n}`);
+        if (opts.max !== undefined && n > opts.max)
+            this.fail(path, `must be at most ${opts.max}, got ${n}`);
+        return n;
+    }
+    boolean(v, path) {
+        if (typeof v === 'boolean')
+            return v;
+        if (v === 'true' || v === 'false')
+            return v === 'true';
+        this.fail(path, `expected true or false, got ${describeValue(v)}`);
+    }
+    /** "30s", "1m30s", "500ms", "2h", or a bare number of seconds. Returns ms; must be > 0 unless allowZero. */
+    duration(v, path, opts = {}) {
+        const ms = parseDuration(v);
+        if (ms === null)
+            this.fail(path, `expected a duration like 30s, 1m30s or 500ms, got ${describeValue(v)}`);
+        if (ms < 0 || (ms === 0 && !opts.allowZero))
+            this.fail(path, `must be a positive duration, got ${describeValue(v)}`);
+        return ms;
+    }
+    oneOf(v, path, choices) {
+        const s = typeof v === 'string' ? v.trim() : v;
+        if (typeof s !== 'string' || !choices.includes(s)) {
+            this.fail(path, `expected one of ${choices.join(', ')}, got ${describeValue(v)}`);
+        }
+        return s;
+    }
+}
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+function parseDuration(v) {
+    if (typeof v === 'number')
+        return Number.isFinite(v) ? v * 1000 : null;
+    if (typeof v !== 'string')
+        return null;
+    const s = v.trim();
+    if (s === '')
+        return null;
+    if (/^-?\d+(\.\d+)?$/.test(s))
+        return Number(s) * 1000;
+    const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+    let total = 0;
+    let pos = 0;
+    const sign = s.startsWith('-') ? -1 : 1;
+    const body = sign < 0 ? s.slice(1) : s;
+    for (let m = re.exec(body); m; m = re.exec(body)) {
+        total += Number(m[1]) * UNIT_MS[m[2]];
+        pos = re.lastIndex;
+    }
+    return pos === body.length && pos > 0 ? sign * total : null;
+}
+/**
+ * The known key nearest to a mistyped one: the same when case and -_ are ignored, or within an edit
+ * distance of about a third of its length (so "ramp" does not suggest "name", but "spwan-rate" finds "spawn-rate").
+ */
+function closest(key, known) {
+    const norm = (s) => s.toLowerCase().replace(/[-_]/g, '');
+    let best;
+    let bestD = Math.min(3, Math.floor(key.length / 3) + 1);
+    for (const k of known) {
+        const d = norm(k) === norm(key) ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
+        if (d < bestD) {
+            best = k;
+            bestD = d;
+        }
+    }
+    return best;
+}
+function editDistance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+// The HTTP words the config's sections share: a request path (request:, ready:, a schema's operation),
+// a method, and a set of statuses (expect-status:, invalid-status:, ready.status) with its matcher.
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+function readPath(r, v, path) {
+    const s = r.string(v, path).trim();
+    if (!s.startsWith('/'))
+        r.fail(path, `expected a path starting with /, got ${describeValue(v)}`);
+    if (/\s/.test(s))
+        r.fail(path, `a path cannot contain spaces, got ${describeValue(v)}`);
+    return s;
+}
+/** 200, "200-299", or a list of those. */
+function readStatusSet(r, v, path) {
+    const items = Array.isArray(v) ? v : [v];
+    return items.map((it, i) => {
+        const p = Array.isArray(v) ? [...path, i] : path;
+        const m = typeof it === 'string' ? /^\s*(\d{3})\s*-\s*(\d{3})\s*$/.exec(it) : null;
+        if (m) {
+            const lo = Number(m[1]);
+            const hi = Number(m[2]);
+            if (lo > hi || lo < 100 || hi > 599)
+                r.fail(p, `expected a status range within 100-599, got ${describeValue(it)}`);
+            return [lo, hi];
+        }
+        const n = r.number(it, p, { integer: true, min: 100, max: 599 });
+        return [n, n];
+    });
+}
+function statusMatches(set, status) {
+    for (const [low, high] of set)
+        if (status >= low && status <= high)
+            return true;
+    return false;
+}
+
+// Where a started service's output goes (command or container): the log file in the report folder, and
+// the last lines kept in memory, so an error message can end with what the service said.
 const TAIL_LINES = 40;
 /** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
 class Tail {
@@ -45766,19 +45949,9 @@ class Tail {
         return this.lines.slice(-n);
     }
 }
-function exitMessage(e, when, lastLines = []) {
-    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
-}
 /** "; its last output:" and the lines, indented (nothing when there are none), to end an error message. */
 function outputTail(lines, whose) {
     return lines.length ? `; ${whose} last output:\n  ${lines.join('\n  ')}` : '';
-}
-/** Waits for `p`, or `ms` at most. */
-async function within(p, ms) {
-    let timer;
-    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
-    clearTimeout(timer);
 }
 function openOutput(logFile) {
     let log;
@@ -45797,10 +45970,28 @@ function openOutput(logFile) {
     };
 }
 
-// Running a container engine's CLI (docker, or podman through the same commands) to the end: its exit
-// code and output, a timeout, cancellation, and the line of its stderr that says what went wrong. For
-// the container service (container.ts) and its CPU and memory sampler (watch.ts).
-function cliOf(command) {
+// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
+// exit to watch, its last output for messages, and a stop that always works; how its exit is said, and a
+// bounded wait for it.
+class ServiceError extends Error {
+    name = 'ServiceError';
+}
+function exitMessage(e, when, lastLines = []) {
+    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
+}
+/** Waits for `p`, or `ms` at most. */
+async function within(p, ms) {
+    let timer;
+    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
+    clearTimeout(timer);
+}
+
+// Running a container CLI (docker, or podman through the same commands) to the end: its exit code and
+// output, a timeout, cancellation, and the line of its stderr that says what went wrong. For the container
+// service (container.ts) and its CPU and memory sampler (sample-container.ts). "Engine" is the load engine's
+// word; the config's `engine:` key names this CLI (documented, so it stays).
+function containerCli(command) {
     return {
         run(args, o = {}) {
             return new Promise((res, rej) => {
@@ -45844,7 +46035,7 @@ function lastLine(s) {
 }
 
 // /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
-// (watch.ts), the post step's check that a saved process group is still the one started (service.ts),
+// (sample-process.ts), the post step's check that a saved process group is still the one started (service.ts),
 // and the tests' liveness checks.
 /** Parses /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'. */
 function parseProcStat(text) {
@@ -45877,59 +46068,59 @@ function readProcStat(pid) {
 // follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
 //
 // Everything goes through execFile/spawn with argument lists (never a shell): image names, paths and
-// arguments from the config reach the engine exactly as written. Environment values are passed by
+// arguments from the config reach the container CLI exactly as written. Environment values are passed by
 // name (`-e NAME`, the value in the CLI's own environment), so they do not show in `ps`.
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
 const CONTAINER_PREFIX = 'loadgate-';
 async function startContainer(plan, opts = {}) {
-    const engine = cliOf(plan.engine);
+    const cli = containerCli(plan.cli);
     const name = CONTAINER_PREFIX + randomBytes(5).toString('hex');
     const { keep, tail, close: closeLog } = openOutput(opts.logFile);
     const fail = async (message) => {
         await closeLog();
         throw new ServiceError(message);
     };
-    await prepareImage(plan, engine, keep, tail, opts.signal).catch(async (e) => fail(e.message));
+    await prepareImage(plan, cli, keep, tail, opts.signal).catch(async (e) => fail(e.message));
     if (opts.signal?.aborted)
         await fail('stopped before the container was started');
     // Registered before `run`, so that a container created by a `run` that then fails (a port or a
-    // limit the engine refuses) or is cut short by an exit is still removed.
-    live.set(name, { engine: plan.engine, children: [] });
+    // limit the CLI refuses) or is cut short by an exit is still removed.
+    live.set(name, { cli: plan.cli, children: [] });
     const removeNow = async () => {
-        await removeContainer(plan.engine, name);
+        await removeContainer(plan.cli, name);
         live.delete(name);
     };
-    const started = await engine.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e) => {
+    const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e) => {
         await removeNow();
         return fail(e.message);
     });
     if (started.code !== 0) {
         await removeNow();
-        await fail(`${plan.engine} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
+        await fail(`${plan.cli} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
     }
-    // `run -d` prints the id last (after any warnings the engine prints to stdout).
+    // `run -d` prints the id last (after any warnings the CLI prints to stdout).
     const id = started.stdout.trim().split('\n').pop().trim();
     const short = id.slice(0, 12);
-    opts.onStarted?.({ kind: 'container', engine: plan.engine, id, name });
+    opts.onStarted?.({ kind: 'container', cli: plan.cli, id, name });
     // The container's output, from its start, until it is gone.
-    const logs = spawnTracked(name, plan.engine, ['logs', '-f', id]);
+    const logs = spawnTracked(name, plan.cli, ['logs', '-f', id]);
     logs.stdout.on('data', keep);
     logs.stderr.on('data', keep);
     const logsDone = new Promise((res) => logs.on('close', () => res()));
     logs.on('error', () => { });
     let stopping;
-    const { exited, pending } = watchExit(engine, name, id, plan, logsDone);
+    const { exited, pending } = watchExit(cli, name, id, plan, logsDone);
     const svc = {
         baseUrl: plan.baseUrl,
         exited,
         exitPending: pending,
         lastLines: (n = 15) => tail.last(n),
-        watch: { kind: 'container', engine: plan.engine, id },
+        watch: { kind: 'container', cli: plan.cli, id },
         describe: () => `container ${name} (image ${plan.image}, id ${short})`,
         stop(graceMs = 5000) {
             stopping ??= (async () => {
                 // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
-                await engine.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                await cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
                 await removeNow();
                 // The last output: `logs -f` ends once the container is gone.
                 await within(logsDone, 1000);
@@ -45941,10 +46132,10 @@ async function startContainer(plan, opts = {}) {
             return stopping;
         },
     };
-    // The host port the engine picked (127.0.0.1::PORT): no race with another process for a free port.
+    // The host port docker (or podman) picked (127.0.0.1::PORT): no race with another process for a free port.
     const port = hostNetwork(plan.args)
         ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
-        : await engine.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+        : await cli.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
     const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
     if (port.code !== 0 || !hostPort) {
         // Most often the container already exited (its ports go with it): say that, with its output.
@@ -45963,8 +46154,8 @@ async function startContainer(plan, opts = {}) {
  * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
  * it). Resolves once its last output has been read too, so error messages show it.
  */
-function watchExit(engine, name, id, plan, logsDone) {
-    const waiter = spawnTracked(name, plan.engine, ['wait', id]);
+function watchExit(cli, name, id, plan, logsDone) {
+    const waiter = spawnTracked(name, plan.cli, ['wait', id]);
     let ended = false;
     let told = false;
     let out = '';
@@ -45980,17 +46171,17 @@ function watchExit(engine, name, id, plan, logsDone) {
             const exitCode = Number.parseInt(out.trim(), 10);
             let exit;
             if (code !== 0 || !Number.isFinite(exitCode)) {
-                exit = { code: null, signal: null, note: `${plan.engine} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
+                exit = { code: null, signal: null, note: `${plan.cli} wait failed: ${lastLine(err) || `exit ${code}`}`, at };
             }
             else {
                 const notes = [];
-                // tini (--init) and the engine report death by signal N as 128 + N.
+                // tini (--init) and docker (or podman) report death by signal N as 128 + N.
                 const sig = exitCode > 128 ? Object.entries(constants$5.signals).find(([, n]) => n === exitCode - 128)?.[0] : undefined;
                 if (sig)
                     notes.push(`killed by ${sig}`);
-                const oom = await engine.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
+                const oom = await cli.run(['inspect', '-f', '{{.State.OOMKilled}}', id], { timeoutMs: 10_000 }).catch(() => null);
                 if (oom?.stdout.trim() === 'true') {
-                    notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtBytes(plan.memoryBytes)} memory limit` : 'out of memory');
+                    notes.push(plan.memoryBytes ? `out of memory: it reached its ${fmtLimit(plan.memoryBytes)} memory limit` : 'out of memory');
                 }
                 exit = { code: exitCode, signal: null, ...(notes.length ? { note: notes.join('; ') } : {}), at };
             }
@@ -46010,14 +46201,14 @@ function watchExit(engine, name, id, plan, logsDone) {
  * Removes a container by id or name, running or not, with its anonymous volumes: for the action's post
  * step, when the main step was killed before it could (it saved the id from onServiceStarted). Never throws.
  */
-async function removeContainer(engine, idOrName, timeoutMs = 30_000) {
+async function removeContainer(cli, idOrName, timeoutMs = 30_000) {
     try {
-        const r = await cliOf(engine).run(['rm', '-f', '-v', idOrName], { timeoutMs });
+        const r = await containerCli(cli).run(['rm', '-f', '-v', idOrName], { timeoutMs });
         // docker 20.10 answers 0 for a container that is not there; newer versions and podman answer 1.
         if (/no such container|no container with name or id/i.test(r.stderr))
             return { removed: false, message: `${idOrName} was already gone` };
         if (r.code !== 0)
-            return { removed: false, message: `${engine} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
+            return { removed: false, message: `${cli} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
         return { removed: true, message: `removed ${idOrName}` };
     }
     catch (e) {
@@ -46025,14 +46216,14 @@ async function removeContainer(engine, idOrName, timeoutMs = 30_000) {
     }
 }
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
-async function prepareImage(plan, engine, output, tail, signal) {
+async function prepareImage(plan, cli, output, tail, signal) {
     const stopped = () => signal?.aborted === true;
     if (plan.build) {
         const b = plan.build;
         const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
-        output(Buffer.from(`$ ${plan.engine} ${args.join(' ')}\n`));
+        output(Buffer.from(`$ ${plan.cli} ${args.join(' ')}\n`));
         // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
-        const r = await engine.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
+        const r = await cli.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
         if (stopped())
             throw new Error(`stopped while building ${plan.image}`);
         if (r.code !== 0) {
@@ -46040,7 +46231,7 @@ async function prepareImage(plan, engine, output, tail, signal) {
         }
         return;
     }
-    const present = async () => (await engine.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+    const present = async () => (await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
     if (plan.pull === 'never') {
         if (!(await present())) {
             throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
@@ -46049,8 +46240,8 @@ async function prepareImage(plan, engine, output, tail, signal) {
     }
     if (plan.pull === 'missing' && (await present()))
         return;
-    output(Buffer.from(`$ ${plan.engine} pull ${plan.image}\n`));
-    const r = await engine.run(['pull', plan.image], { signal, output });
+    output(Buffer.from(`$ ${plan.cli} pull ${plan.image}\n`));
+    const r = await cli.run(['pull', plan.image], { signal, output });
     if (stopped())
         throw new Error(`stopped while pulling ${plan.image}`);
     if (r.code !== 0)
@@ -46076,7 +46267,7 @@ function runArgs(plan, name) {
     ];
 }
 /**
- * Variables that steer the engine's CLI itself (where it finds its config, helpers and daemon) go on the
+ * Variables that steer the container CLI itself (where it finds its config, helpers and daemon) go on the
  * command line as NAME=VALUE: set in the CLI's own environment, they would change what the CLI does.
  */
 function byValue(name) {
@@ -46096,7 +46287,7 @@ process.on('exit', () => {
             if (child.exitCode === null && child.signalCode === null)
                 child.kill('SIGKILL');
         try {
-            execFileSync(c.engine, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
+            execFileSync(c.cli, ['rm', '-f', '-v', name], { stdio: 'ignore', timeout: 5000 });
         }
         catch {
             // Nothing more can be done on the way out; the action's post step tries again.
@@ -46104,12 +46295,16 @@ process.on('exit', () => {
     }
 });
 /** A long-lived CLI child (logs -f, wait) for a container, killed with it on the way out. */
-function spawnTracked(name, engine, args) {
-    const child = spawn(engine, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnTracked(name, cli, args) {
+    const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.get(name)?.children.push(child);
     return child;
 }
-function fmtBytes(n) {
+/**
+ * A memory limit as the user would write it ("16 MiB", "1.5 GiB"): not format.ts's fmtBytes, which gives a
+ * measured size its precision ("16.0 MiB"). Docker's minimum is 6 MiB, so the bytes case is for completeness.
+ */
+function fmtLimit(n) {
     for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])
         if (n >= f)
             return `${Math.round((n / f) * 10) / 10} ${u}`;
@@ -46267,9 +46462,9 @@ async function waitUntilReady(svc, ready, signal) {
         if (exit)
             throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
         try {
-            const res = await undiciExports.request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, signal });
+            const res = await undiciExports.request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, ...(signal ? { signal } : {}) });
             await res.body.dump();
-            if (ready.okStatus(res.statusCode))
+            if (statusMatches(ready.okStatus, res.statusCode))
                 return performance.now() - t0;
             last = `HTTP ${res.statusCode}`;
         }
@@ -46290,4 +46485,4 @@ async function waitUntilReady(svc, ready, signal) {
     }
 }
 
-export { ServiceError as S, getDefaultExportFromCjs as a, cliOf as b, commonjsGlobal as c, within as d, exitMessage as e, removeContainer as f, getAugmentedNamespace as g, killSavedGroup as k, lastLine as l, processStartTicks as p, readProcStat as r, startService as s, undiciExports as u, waitUntilReady as w };
+export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, getDefaultExportFromCjs as a, readStatusSet as b, commonjsGlobal as c, describeValue as d, parseDuration as e, formatPath as f, getAugmentedNamespace as g, exitMessage as h, containerCli as i, readProcStat as j, startService as k, lastLine as l, waitUntilReady as m, killSavedGroup as n, removeContainer as o, processStartTicks as p, readPath as r, statusMatches as s, undiciExports as u, within as w };

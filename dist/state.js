@@ -29900,4 +29900,4 @@ function savedProcessGroup(store) {
     return undefined;
 }
 
-export { BearerCredentialHandler as B, HttpClient as H, HttpCodes as a, summary as b, setFailed as c, debug as d, error as e, setOutput as f, getInput as g, saveContainer as h, info as i, runnerState as j, saveProcessGroup as k, savedProcessGroup as l, savedContainer as m, requireTunnel as r, setSecret as s, warning as w };
+export { BearerCredentialHandler as B, HttpClient as H, HttpCodes as a, summary as b, setFailed as c, debug as d, error as e, saveContainer as f, getInput as g, runnerState as h, info as i, saveProcessGroup as j, setOutput as k, savedProcessGroup as l, savedContainer as m, requireTunnel as r, setSecret as s, warning as w };
