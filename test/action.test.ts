@@ -149,6 +149,7 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.ok(ours.body.includes(`/actions/runs/4242/artifacts/${a1.id}`));
     assert.equal(r1.outputs['comment-url'], ours.html_url);
     assert.ok(gh.authorizations.every((h) => h === 'Bearer t0ken'));
+    assert.match(r1.stdout, /^::add-mask::t0ken$/m, 'the token is registered as a secret');
 
     // A re-run (attempt 2): a new artifact name, and the same comment updated in place (found on page 2).
     const before = gh.calls.length;

@@ -35,6 +35,8 @@ async function runAction(): Promise<void> {
   let plan: Plan;
   try {
     inputs = readInputs((name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }));
+    // Masked in the log should anything ever print it (the runner masks its own token, not one passed in).
+    if (inputs.githubToken) core.setSecret(inputs.githubToken);
     plan = planFromInputs(inputs);
   } catch (e) {
     return failClearly(e);

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { statusMatches } from '../plan/http.ts';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { openOutput, outputTail } from './output.ts';
+import { serviceEnvironment } from './env.ts';
 import { readProcStat } from './procfs.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
@@ -40,7 +41,7 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   const child: ChildProcess = spawn(command, {
     shell: true,
     cwd: plan.cwd,
-    env: { ...process.env, PORT: String(port), ...plan.env },
+    env: { ...serviceEnvironment(), PORT: String(port), ...plan.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
