@@ -6,7 +6,8 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 
 export default {
-  input: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
+  // dist/main.js is src/index.ts, which calls run() from src/main.ts (the entry point @github/local-action imports).
+  input: { main: 'src/index.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
   output: {
     dir: 'dist',
     format: 'es',

@@ -139,6 +139,18 @@ describe('action inputs -> config overrides', () => {
     assert.deepEqual([d.comment, d.failOnBreach, d.artifactName, d.matrix], [true, true, undefined, 'null']);
     assert.throws(() => readInputs((n) => (n === 'artifact-name' ? 'a/b' : '')), { message: /^input "artifact-name": "a\/b" holds a character/ });
   });
+
+  it('an input that still holds ${{ (not evaluated, as under @github/local-action) is unset, with a warning', () => {
+    const env: Record<string, string> = { 'github-token': '${{ github.token }}', matrix: '${{ toJSON(matrix) }}', users: '${{ inputs.users }}', rate: '5' };
+    const warnings: string[] = [];
+    const got = readInputs((n) => env[n] ?? '', (m) => warnings.push(m));
+    assert.deepEqual([got.githubToken, got.matrix, got.values.users, got.values.rate], ['', 'null', '', '5']);
+    assert.deepEqual(warnings, [
+      'input "users" holds an expression that was not evaluated (${{ inputs.users }}): treated as unset',
+      'input "github-token" holds an expression that was not evaluated (${{ github.token }}): treated as unset',
+      'input "matrix" holds an expression that was not evaluated (${{ toJSON(matrix) }}): treated as unset',
+    ]);
+  });
 });
 
 describe('action state and publish helpers', () => {

@@ -133,6 +133,7 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     for (const k of ['p50-ms', 'p95-ms', 'p99-ms', 'rps']) assert.ok(Number(r1.outputs[k]) > 0, `${k} = ${r1.outputs[k]}`);
     assert.equal(r1.outputs['error-rate'], '0');
     assert.equal(r1.outputs['artifact-id'], String(a1.id));
+    assert.equal(r1.outputs['artifact-url'], `https://github.com/o/r/actions/runs/4242/artifacts/${a1.id}`);
     assert.equal(r1.outputs['report-dir'], join(r1.dir, 'report'));
     assert.equal(r1.outputs['result-file'], join(r1.dir, 'report', 'result.json'));
     assert.ok(existsSync(r1.outputs['result-file']!));
@@ -176,11 +177,24 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(gh.artifacts.length, 0);
     assert.equal(r.outputs['verdict'], 'pass');
     assert.equal(r.outputs['artifact-id'], '');
-    // With no link to give, the summary names the artifact (the folder is still on the runner for later steps).
-    assert.match(r.summary, /Full report: the workflow artifact `loadgate-perf-1`/);
+    assert.equal(r.outputs['artifact-url'], '');
+    // No artifact, no claim of one: the summary says where the reports are (on the runner, for later steps).
+    assert.match(r.summary, new RegExp(`Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in \`${join(r.dir, 'report')}\` on the runner`));
+    assert.doesNotMatch(r.summary, /workflow artifact/);
     assert.ok(existsSync(join(r.dir, 'report', 'report.html')));
     assert.deepEqual(gh.calls.filter((c) => c.includes('/repos/')), [], 'comment: false: no call to the comments API');
     assert.equal(r.outputs['comment-url'], '');
+  });
+
+  it('on GitHub Enterprise Server: no upload attempted, one line saying where the reports are, no artifact claimed', async () => {
+    const gh = await fakeGitHub();
+    const r = await runAction(serviceInputs({ comment: 'false' }), { gh, env: { GITHUB_SERVER_URL: 'https://ghes.example.com' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(gh.calls.filter((c) => c.includes('twirp') || c.includes('/blob/')), []);
+    assert.doesNotMatch(r.stdout, /::warning::/);
+    assert.match(r.stdout, /^No artifact: GitHub Enterprise Server \(https:\/\/ghes\.example\.com\) does not support artifacts v4\. The reports are in .*actions\/upload-artifact@v3\.$/m);
+    assert.equal(r.outputs['artifact-url'], '');
+    assert.match(r.summary, /not uploaded as an artifact/);
   });
 
   it('fails on a breach with annotations at the config lines; a 403 on the comment is a warning', async () => {
@@ -286,6 +300,37 @@ describe('the action (dist/main.js as the runner runs it)', () => {
       assert.equal(r.state, '');
     }
     assert.deepEqual(gh.calls, []);
+  });
+});
+
+describe('the entry point @github/local-action runs (src/main.ts)', () => {
+  it('exports run() and does nothing on import; run() does the step; unevaluated ${{ }} defaults are unset, with a warning', async () => {
+    const gh = await fakeGitHub();
+    const dir = tempDir('loadgate-action-');
+    // As local-action does it: import the entry point, then call its run(); the defaults of action.yml arrive as written.
+    const script = `const m = await import(${JSON.stringify(join(REPO, 'src', 'main.ts'))});
+console.log('imported: run is a ' + typeof m.run);
+await new Promise((r) => setTimeout(r, 300));
+console.log('calling run()');
+await m.run();
+process.exit();`;
+    const env = runnerEnv({ gh }, dir, {
+      ...serviceInputs({ 'report-dir': join(dir, 'report') }),
+      'github-token': '${{ github.token }}',
+      matrix: '${{ toJSON(matrix) }}',
+    });
+    const r = await startNode(['--input-type=module', '-e', script], { cwd: dir, env, timeoutMs: 90_000 }).exited;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], 'imported: run is a function');
+    assert.equal(lines[1], 'calling run()', 'nothing ran on import');
+    assert.match(r.stdout, /^::warning::input "github-token" holds an expression that was not evaluated \(\$\{\{ github\.token \}\}\): treated as unset$/m);
+    assert.match(r.stdout, /^::warning::input "matrix" holds an expression that was not evaluated/m);
+    // Unset, so: no hash of the literal text in the artifact name, and no request with it as a token.
+    assert.equal(gh.artifacts[0]?.name, 'loadgate-perf-1');
+    assert.match(r.stdout, /^::warning::No github-token/m);
+    assert.ok(!gh.authorizations.some((a) => a.includes('${{')));
+    assert.equal(parseFileCommands(readFileSync(join(dir, 'github_output'), 'utf8'))['verdict'], 'pass');
   });
 });
 

@@ -23,8 +23,8 @@ import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 export interface MarkdownOptions {
   /** A link to the full report (an artifact or a hosted page); only http(s) URLs are linked. */
   reportLink?: string;
-  /** The name of the workflow artifact that holds the full report, when there is no link. */
-  artifactName?: string;
+  /** When there is no link (no artifact was uploaded): the folder on the runner that holds the reports. */
+  reportDir?: string;
   /** Shown after the verdict; default "loadgate". */
   title?: string;
   /** Hard cap on the output length, in UTF-16 code units (JavaScript string length). Default 60,000. */
@@ -290,8 +290,11 @@ function failuresBlock(r: RunResult, level: Level): string {
 function whereBlock(opts: MarkdownOptions): string {
   const link = safeUrl(opts.reportLink);
   if (link) return `[Full report](${link}): charts, every stage and endpoint, all failures, CSV and JSON.`;
-  if (opts.artifactName) {
-    return `Full report: the workflow artifact ${code(opts.artifactName, 100)} (HTML report, CSV and JSON).`;
+  if (opts.reportDir) {
+    return (
+      `Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in ${code(opts.reportDir, 200)} on the runner ` +
+      '(a later step can upload them, on GitHub Enterprise Server with actions/upload-artifact@v3).'
+    );
   }
   return 'Full report: the output folder of the run (HTML report, CSV and JSON).';
 }
