@@ -12,7 +12,7 @@ import { artifactName } from '../src/publish/artifact.ts';
 import { summaryMarkdown } from '../src/publish/summary.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { failingVerdict } from './fixtures/verdict.ts';
-import { COMMENT_MAX_CHARS, commentBody, commentMarker, nextLink, upsertComment } from '../src/publish/comment.ts';
+import { COMMENT_MAX_CHARS, commentBody, commentMarker, upsertComment } from '../src/publish/comment.ts';
 import { startFakeGitHub } from './helpers/github.ts';
 import type { Verdict } from '../src/verdict/types.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
@@ -215,12 +215,6 @@ describe('action state and publish helpers', () => {
       assert.ok(Buffer.byteLength(md) <= maxBytes, `${Buffer.byteLength(md)} bytes > ${maxBytes}`);
       assert.match(md, /^### ❌ FAIL/, 'the verdict comes first, whatever is cut');
     }
-  });
-
-  it('follows Link rel="next"', () => {
-    assert.equal(nextLink('<https://api/x?page=2>; rel="next", <https://api/x?page=5>; rel="last"'), 'https://api/x?page=2');
-    assert.equal(nextLink('<https://api/x?page=1>; rel="prev"'), undefined);
-    assert.equal(nextLink(null), undefined);
   });
 
   it('annotations: breaches with their file line, at most 10', () => {

@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { type FakeGitHub, runtimeToken, startFakeGitHub } from './helpers/github.ts';
 import { DOCKER, busyboxImage, containersNamed, docker, dockerSkip, exampleImage } from './helpers/images.ts';
 import { PATH_WITH_NODE, REPO, type Finished, eventually, groupAlive, killChildren, processAlive, startNode } from './helpers/process.ts';
+import { startProxy, viaProxyName } from './helpers/proxy.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 const MAIN = join(REPO, 'dist', 'main.js');
@@ -149,7 +150,7 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.match(ours.body, /\[Workflow run\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/4242\)/);
     assert.ok(ours.body.includes(`/actions/runs/4242/artifacts/${a1.id}`));
     assert.equal(r1.outputs['comment-url'], ours.html_url);
-    assert.ok(gh.authorizations.every((h) => h === 'Bearer t0ken'));
+    assert.ok(gh.authorizations.every((h) => h === 'token t0ken'), gh.authorizations.join(', '));
     assert.match(r1.stdout, /^::add-mask::t0ken$/m, 'the token is registered as a secret');
 
     // A re-run (attempt 2): a new artifact name, and the same comment updated in place (found on page 2).
@@ -184,6 +185,26 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.ok(existsSync(join(r.dir, 'report', 'report.html')));
     assert.deepEqual(gh.calls.filter((c) => c.includes('/repos/')), [], 'comment: false: no call to the comments API');
     assert.equal(r.outputs['comment-url'], '');
+  });
+
+  it('behind a proxy (HTTP_PROXY): the artifact upload and the PR comment both go through it', async () => {
+    const gh = await fakeGitHub();
+    const proxy = await startProxy();
+    try {
+      const api = viaProxyName(gh.url);
+      const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, GITHUB_API_URL: api, ACTIONS_RESULTS_URL: `${api}/` };
+      const r = await runAction(serviceInputs(), { gh, env });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(gh.artifacts.length, 1);
+      assert.equal(gh.comments(7).length, 1, r.stdout);
+      // Tunnels to the API host (twirp and REST), and the Azure blob PUTs forwarded (the blob client proxies even 127.0.0.1).
+      const port = new URL(api).port;
+      assert.ok(proxy.seen.filter((s) => s === `CONNECT 0.0.0.0:${port}`).length >= 2, proxy.seen.join('\n'));
+      assert.ok(proxy.seen.every((s) => s.includes(`:${port}`)), proxy.seen.join('\n'));
+      assert.ok(proxy.tunnelled.includes('POST /repos/o/r/issues/7/comments'), `the comment went round the proxy: ${proxy.tunnelled.join(', ')}`);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('on GitHub Enterprise Server: no upload attempted, one line saying where the reports are, no artifact claimed', async () => {
