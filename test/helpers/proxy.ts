@@ -19,6 +19,8 @@ export interface LoopbackProxy {
   seen: string[];
   /** "METHOD /path?query" of the plain-HTTP requests seen inside the tunnels (targets here are http://). */
   tunnelled: string[];
+  /** "METHOD /path?query" of every request that went through, tunnelled or forwarded (undici 8's ProxyAgent forwards http://). */
+  requests(): string[];
   close(): Promise<void>;
 }
 
@@ -30,7 +32,13 @@ export async function startProxy(): Promise<LoopbackProxy> {
     seen.push(`${req.method} ${req.url}`);
     const target = new URL(req.url ?? '/');
     const up = request(
-      { host: target.hostname.replace(/^\[|\]$/g, ''), port: target.port, method: req.method, path: target.pathname + target.search, headers: req.headers },
+      {
+        host: target.hostname.replace(/^\[|\]$/g, ''),
+        port: target.port,
+        method: req.method,
+        path: target.pathname + target.search,
+        headers: req.headers,
+      },
       (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
@@ -46,7 +54,8 @@ export async function startProxy(): Promise<LoopbackProxy> {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       client.on('data', (b: Buffer) => {
-        for (const m of b.toString('latin1').matchAll(/(?:^|\r\n)(GET|POST|PUT|PATCH|DELETE) (\S+) HTTP\/1\.1\r\n/g)) tunnelled.push(`${m[1]} ${m[2]}`);
+        for (const m of b.toString('latin1').matchAll(/(?:^|\r\n)(GET|POST|PUT|PATCH|DELETE) (\S+) HTTP\/1\.1\r\n/g))
+          tunnelled.push(`${m[1]} ${m[2]}`);
       });
       upstream.pipe(client).pipe(upstream);
     });
@@ -68,6 +77,16 @@ export async function startProxy(): Promise<LoopbackProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
     tunnelled,
+    requests: () => [
+      ...tunnelled,
+      ...seen
+        .filter((s) => !s.startsWith('CONNECT '))
+        .map((s) => {
+          const [method, url] = s.split(' ');
+          const u = new URL(url ?? '/');
+          return `${method} ${u.pathname}${u.search}`;
+        }),
+    ],
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
