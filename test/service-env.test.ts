@@ -84,7 +84,12 @@ createServer((q, s) => s.end('ok')).listen(Number(process.argv[2]), '127.0.0.1')
     const r = await runCli(dir);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const log = readFileSync(join(dir, 'out', 'service.log'), 'utf8');
-    assertClean(log.split('\n').map((l) => l.split('=')[0]!).filter(Boolean));
+    assertClean(
+      log
+        .split('\n')
+        .map((l) => l.split('=')[0]!)
+        .filter(Boolean),
+    );
     assert.doesNotMatch(log, /secret/);
   });
 
