@@ -74,7 +74,8 @@ export async function upsertComment(t: CommentTarget, marker: string, body: stri
   // The token goes only to the API's own origin, wherever a Link header points.
   const origin = new URL(baseUrl).origin;
   octokit.hook.before('request', (o) => {
-    if (/^https?:/.test(o.url) && new URL(o.url).origin !== origin) throw new Error(`refusing to send the token to ${new URL(o.url).origin}`);
+    if (/^https?:/.test(o.url) && new URL(o.url).origin !== origin)
+      throw new Error(`refusing to send the token to ${new URL(o.url).origin}`);
   });
   try {
     const existing = await findComment(octokit, { owner, repo, issue_number: t.pullRequest, per_page: 100, request }, marker);
@@ -117,9 +118,16 @@ async function findComment(
  * a bare "fetch failed" (Octokit puts the network error's cause in the message; a proxy's too).
  */
 function apiError(e: unknown): Error {
-  const err = e as { status?: number; message?: string; response?: { status: number; data?: unknown }; request?: { method?: string; url?: string }; cause?: unknown };
+  const err = e as {
+    status?: number;
+    message?: string;
+    response?: { status: number; data?: unknown };
+    request?: { method?: string; url?: string };
+    cause?: unknown;
+  };
   if (!err || typeof err !== 'object' || !('request' in err) || !err.request) {
-    if ((e as Error)?.name === 'TimeoutError' || (e as Error)?.name === 'AbortError') return new GitHubApiError(`no answer from the GitHub API in time (${(e as Error).message})`, 0);
+    if ((e as Error)?.name === 'TimeoutError' || (e as Error)?.name === 'AbortError')
+      return new GitHubApiError(`no answer from the GitHub API in time (${(e as Error).message})`, 0);
     return e as Error;
   }
   const where = `${err.request.method ?? ''} ${err.request.url ? new URL(err.request.url).pathname : ''}`.trim();
