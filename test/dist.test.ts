@@ -76,6 +76,9 @@ describe('dist bundles', () => {
     const text = readFileSync(outputs, 'utf8');
     assert.match(text, new RegExp(`result-file<<ghadelimiter_[\\w-]+\\n${join(out, 'result.json').replace(/[.]/g, '\\.')}\\n`));
     assert.equal(statsFor(parseRunResult(readFileSync(join(out, 'result.json'), 'utf8'))).requests, 20);
+    // Off a runner there is no artifact service: said once, plainly, not as a failed upload.
+    assert.match(r.stdout, /^No artifact: not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\)\. The reports are in /m);
+    assert.doesNotMatch(r.stdout, /::warning::/);
   });
 
   it('dist/main.js fails the step with one clear message on a bad config', async () => {

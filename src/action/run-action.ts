@@ -73,6 +73,11 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
       );
       return undefined;
     }
+    if (!process.env['ACTIONS_RUNTIME_TOKEN']) {
+      // Not on a runner (@github/local-action, a plain `node dist/main.js`): nothing to upload to, and no failure.
+      core.info(`No artifact: not on a GitHub runner (no ACTIONS_RUNTIME_TOKEN). The reports are in ${plan.outputDir}.`);
+      return undefined;
+    }
     try {
       const a = await deadline.bound(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
       core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
