@@ -4,9 +4,11 @@ import commonjs from '@rollup/plugin-commonjs';
 import json from '@rollup/plugin-json';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
+import { thirdPartyNotices } from './scripts/third-party-notices.ts';
 
 export default {
-  input: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
+  // dist/main.js is src/index.ts, which calls run() from src/main.ts (the entry point @github/local-action imports).
+  input: { main: 'src/index.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
   output: {
     dir: 'dist',
     format: 'es',
@@ -25,8 +27,13 @@ export default {
   },
   plugins: [
     typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { noEmit: false, outDir: 'dist', allowImportingTsExtensions: false } }),
-    nodeResolve({ preferBuiltins: true, exportConditions: ['node'] }),
+    // One undici (8, loadgate's own) for everything: @actions/http-client and @actions/github each nest a
+    // copy of undici 6, which made dist/ hold three (3.6 of its 8.9 MB). The toolkit's tests pass on 8
+    // (test/action.test.ts: artifact upload, comments, a proxy).
+    nodeResolve({ preferBuiltins: true, exportConditions: ['node'], dedupe: ['undici'] }),
     commonjs(),
     json(),
+    // dist/THIRD-PARTY-NOTICES.txt: the licence of every package with code in the bundles.
+    thirdPartyNotices(),
   ],
 };

@@ -8,6 +8,7 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
 import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from './plan/overrides.ts';
+import { closest } from './plan/reader.ts';
 import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
@@ -21,8 +22,11 @@ export const COMMAND_FLAGS = {
   config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see the README); the flags below override what it says' },
   'no-fail': { type: 'boolean', about: 'report breaches but exit 0' },
   help: { type: 'boolean', short: 'h', about: 'this help' },
-  version: { type: 'boolean', about: 'print the version' },
+  version: { type: 'boolean', short: 'V', about: 'print the version (-v too)' },
 } as const;
+
+/** Not in the usage: `-v` prints the version too (as `-V` and `--version`), the way most tools answer it. */
+const HIDDEN_FLAGS: ParseArgsOptionsConfig = { 'version-v': { type: 'boolean', short: 'v' } };
 
 type FlagName = SettingFlag | keyof typeof COMMAND_FLAGS;
 export type Flags = Partial<Record<FlagName, string | boolean | string[]>>;
@@ -30,7 +34,33 @@ export type Flags = Partial<Record<FlagName, string | boolean | string[]>>;
 const OPTIONS: ParseArgsOptionsConfig = Object.fromEntries([
   ...settingsOn('flag').map((n) => [nameOn('flag', n)!, { type: 'string', multiple: setting(n).read === 'list' }]),
   ...Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }]),
+  ...Object.entries(HIDDEN_FLAGS),
 ]);
+
+/** Node's "Unknown option '--userz'. To specify a positional argument..." as one line, with the nearest flag. */
+function unknownFlag(e: Error): string {
+  const m = /^Unknown option '(-{1,2})([^']+)'/.exec(e.message);
+  if (!m) return e.message;
+  const known = usageFlags().map((f) => f.flag);
+  const near = m[1] === '--' ? closest(m[2]!, known) : undefined;
+  return `unknown flag ${m[1]}${m[2]}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+
+/**
+ * On a terminal that takes colour (Node's hasColors: honours NO_COLOR, FORCE_COLOR and TERM=dumb), the
+ * checklist's marks and the verdict in colour; anywhere else (a pipe, a CI log file) the same plain text.
+ */
+export function paint(text: string, colour: boolean): string {
+  if (!colour) return text;
+  const green = (s: string) => `\x1b[32m${s}\x1b[39m`;
+  const red = (s: string) => `\x1b[31m${s}\x1b[39m`;
+  const bold = (s: string) => `\x1b[1m${s}\x1b[22m`;
+  return text
+    .replace(/^( {2})\[pass\]/gm, (_, i: string) => `${i}${green('[pass]')}`)
+    .replace(/^( {2})\[FAIL\]/gm, (_, i: string) => `${i}${red('[FAIL]')}`)
+    .replace(/^PASS:/m, bold(green('PASS:')))
+    .replace(/^FAIL:/m, bold(red('FAIL:')));
+}
 
 /** The flags the usage (and the README) lists, in its order: the config, the settings in table order, then the rest. */
 export function usageFlags(): Array<{ flag: string; short?: string; arg?: string; about: string; setting?: SettingName }> {
@@ -114,11 +144,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     ({ values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
   } catch (e) {
-    err(`${(e as Error).message}\n${USAGE}`);
+    err(`${unknownFlag(e as Error)}\n${USAGE}`);
     return EXIT.usage;
   }
   if (flags.help) return out(USAGE), EXIT.ok;
-  if (flags.version) return out(VERSION), EXIT.ok;
+  if (flags.version || (flags as Record<string, unknown>)['version-v']) return out(VERSION), EXIT.ok;
   const [command = 'run', ...extra] = positionals;
   if (command !== 'run' || extra.length > 0) {
     err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
@@ -157,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     out('');
     out(formatSummary(result));
     out('');
-    out(formatChecklist(result, verdict));
+    out(paint(formatChecklist(result, verdict), process.stdout.isTTY === true && process.stdout.hasColors()));
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     if (result.status === 'interrupted') return EXIT.interrupted;
     if (result.status === 'aborted' && !result.abortedBy) err(`run aborted: ${result.reason ?? 'the service stopped'}`);
@@ -179,9 +209,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (node src/cli.ts, or the bundle), not when imported by tests.
+// Run when executed directly (node src/cli.ts, the bundle, or the installed bin/loadgate.js shim that imports
+// it), not when imported by tests.
 const entry = process.argv[1] ?? '';
-if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate)$/.test(entry)) {
+if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate(?:\.js)?)$/.test(entry)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {

@@ -8,7 +8,7 @@ import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
 import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
-import { resolveBodies, resolveLocalBodies } from './run/bodies.ts';
+import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
@@ -62,7 +62,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       },
     });
     if (sp.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
-    const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
+    const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal, log);
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
     const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
@@ -94,7 +94,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    result = { ...result, service: await exits.record(result.startedAt) };
+    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);

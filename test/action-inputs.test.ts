@@ -12,7 +12,7 @@ import { artifactName } from '../src/publish/artifact.ts';
 import { summaryMarkdown } from '../src/publish/summary.ts';
 import { constructedResult } from './fixtures/result.ts';
 import { failingVerdict } from './fixtures/verdict.ts';
-import { COMMENT_MAX_CHARS, commentBody, commentMarker, nextLink, upsertComment } from '../src/publish/comment.ts';
+import { COMMENT_MAX_CHARS, commentBody, commentMarker, upsertComment } from '../src/publish/comment.ts';
 import { startFakeGitHub } from './helpers/github.ts';
 import type { Verdict } from '../src/verdict/types.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
@@ -139,6 +139,18 @@ describe('action inputs -> config overrides', () => {
     assert.deepEqual([d.comment, d.failOnBreach, d.artifactName, d.matrix], [true, true, undefined, 'null']);
     assert.throws(() => readInputs((n) => (n === 'artifact-name' ? 'a/b' : '')), { message: /^input "artifact-name": "a\/b" holds a character/ });
   });
+
+  it('an input that still holds ${{ (not evaluated, as under @github/local-action) is unset, with a warning', () => {
+    const env: Record<string, string> = { 'github-token': '${{ github.token }}', matrix: '${{ toJSON(matrix) }}', users: '${{ inputs.users }}', rate: '5' };
+    const warnings: string[] = [];
+    const got = readInputs((n) => env[n] ?? '', (m) => warnings.push(m));
+    assert.deepEqual([got.githubToken, got.matrix, got.values.users, got.values.rate], ['', 'null', '', '5']);
+    assert.deepEqual(warnings, [
+      'input "users" holds an expression that was not evaluated (${{ inputs.users }}): treated as unset',
+      'input "github-token" holds an expression that was not evaluated (${{ github.token }}): treated as unset',
+      'input "matrix" holds an expression that was not evaluated (${{ toJSON(matrix) }}): treated as unset',
+    ]);
+  });
 });
 
 describe('action state and publish helpers', () => {
@@ -203,12 +215,6 @@ describe('action state and publish helpers', () => {
       assert.ok(Buffer.byteLength(md) <= maxBytes, `${Buffer.byteLength(md)} bytes > ${maxBytes}`);
       assert.match(md, /^### ❌ FAIL/, 'the verdict comes first, whatever is cut');
     }
-  });
-
-  it('follows Link rel="next"', () => {
-    assert.equal(nextLink('<https://api/x?page=2>; rel="next", <https://api/x?page=5>; rel="last"'), 'https://api/x?page=2');
-    assert.equal(nextLink('<https://api/x?page=1>; rel="prev"'), undefined);
-    assert.equal(nextLink(null), undefined);
   });
 
   it('annotations: breaches with their file line, at most 10', () => {

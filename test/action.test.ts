@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { type FakeGitHub, runtimeToken, startFakeGitHub } from './helpers/github.ts';
 import { DOCKER, busyboxImage, containersNamed, docker, dockerSkip, exampleImage } from './helpers/images.ts';
 import { PATH_WITH_NODE, REPO, type Finished, eventually, groupAlive, killChildren, processAlive, startNode } from './helpers/process.ts';
+import { startProxy, viaProxyName } from './helpers/proxy.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 const MAIN = join(REPO, 'dist', 'main.js');
@@ -133,6 +134,7 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     for (const k of ['p50-ms', 'p95-ms', 'p99-ms', 'rps']) assert.ok(Number(r1.outputs[k]) > 0, `${k} = ${r1.outputs[k]}`);
     assert.equal(r1.outputs['error-rate'], '0');
     assert.equal(r1.outputs['artifact-id'], String(a1.id));
+    assert.equal(r1.outputs['artifact-url'], `https://github.com/o/r/actions/runs/4242/artifacts/${a1.id}`);
     assert.equal(r1.outputs['report-dir'], join(r1.dir, 'report'));
     assert.equal(r1.outputs['result-file'], join(r1.dir, 'report', 'result.json'));
     assert.ok(existsSync(r1.outputs['result-file']!));
@@ -148,7 +150,8 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.match(ours.body, /\[Workflow run\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/4242\)/);
     assert.ok(ours.body.includes(`/actions/runs/4242/artifacts/${a1.id}`));
     assert.equal(r1.outputs['comment-url'], ours.html_url);
-    assert.ok(gh.authorizations.every((h) => h === 'Bearer t0ken'));
+    assert.ok(gh.authorizations.every((h) => h === 'token t0ken'), gh.authorizations.join(', '));
+    assert.match(r1.stdout, /^::add-mask::t0ken$/m, 'the token is registered as a secret');
 
     // A re-run (attempt 2): a new artifact name, and the same comment updated in place (found on page 2).
     const before = gh.calls.length;
@@ -175,11 +178,47 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(gh.artifacts.length, 0);
     assert.equal(r.outputs['verdict'], 'pass');
     assert.equal(r.outputs['artifact-id'], '');
-    // With no link to give, the summary names the artifact (the folder is still on the runner for later steps).
-    assert.match(r.summary, /Full report: the workflow artifact `loadgate-perf-1`/);
+    assert.equal(r.outputs['artifact-url'], '');
+    // No artifact, no claim of one: the summary says where the reports are (on the runner, for later steps).
+    assert.match(r.summary, new RegExp(`Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in \`${join(r.dir, 'report')}\` on the runner`));
+    assert.doesNotMatch(r.summary, /workflow artifact/);
     assert.ok(existsSync(join(r.dir, 'report', 'report.html')));
     assert.deepEqual(gh.calls.filter((c) => c.includes('/repos/')), [], 'comment: false: no call to the comments API');
     assert.equal(r.outputs['comment-url'], '');
+  });
+
+  it('behind a proxy (HTTP_PROXY): the artifact upload and the PR comment both go through it', async () => {
+    const gh = await fakeGitHub();
+    const proxy = await startProxy();
+    try {
+      const api = viaProxyName(gh.url);
+      const env = { HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, GITHUB_API_URL: api, ACTIONS_RESULTS_URL: `${api}/` };
+      const r = await runAction(serviceInputs(), { gh, env });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(gh.artifacts.length, 1);
+      assert.equal(gh.comments(7).length, 1, r.stdout);
+      // The twirp calls tunnelled (CONNECT), the Azure blob PUTs forwarded (that client proxies even 127.0.0.1), and
+      // the comment's REST calls through it one way or the other (undici 8 forwards plain http:// targets).
+      const port = new URL(api).port;
+      assert.ok(proxy.seen.every((s) => s.includes(`:${port}`)), proxy.seen.join('\n'));
+      const through = proxy.requests();
+      for (const call of ['POST /twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact', 'GET /repos/o/r/issues/7/comments?per_page=100', 'POST /repos/o/r/issues/7/comments']) {
+        assert.ok(through.includes(call), `${call} went round the proxy: ${through.join(', ')}`);
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('on GitHub Enterprise Server: no upload attempted, one line saying where the reports are, no artifact claimed', async () => {
+    const gh = await fakeGitHub();
+    const r = await runAction(serviceInputs({ comment: 'false' }), { gh, env: { GITHUB_SERVER_URL: 'https://ghes.example.com' } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(gh.calls.filter((c) => c.includes('twirp') || c.includes('/blob/')), []);
+    assert.doesNotMatch(r.stdout, /::warning::/);
+    assert.match(r.stdout, /^No artifact: GitHub Enterprise Server \(https:\/\/ghes\.example\.com\) does not support artifacts v4\. The reports are in .*actions\/upload-artifact@v3\.$/m);
+    assert.equal(r.outputs['artifact-url'], '');
+    assert.match(r.summary, /not uploaded as an artifact/);
   });
 
   it('fails on a breach with annotations at the config lines; a 403 on the comment is a warning', async () => {
@@ -285,6 +324,37 @@ describe('the action (dist/main.js as the runner runs it)', () => {
       assert.equal(r.state, '');
     }
     assert.deepEqual(gh.calls, []);
+  });
+});
+
+describe('the entry point @github/local-action runs (src/main.ts)', () => {
+  it('exports run() and does nothing on import; run() does the step; unevaluated ${{ }} defaults are unset, with a warning', async () => {
+    const gh = await fakeGitHub();
+    const dir = tempDir('loadgate-action-');
+    // As local-action does it: import the entry point, then call its run(); the defaults of action.yml arrive as written.
+    const script = `const m = await import(${JSON.stringify(join(REPO, 'src', 'main.ts'))});
+console.log('imported: run is a ' + typeof m.run);
+await new Promise((r) => setTimeout(r, 300));
+console.log('calling run()');
+await m.run();
+process.exit();`;
+    const env = runnerEnv({ gh }, dir, {
+      ...serviceInputs({ 'report-dir': join(dir, 'report') }),
+      'github-token': '${{ github.token }}',
+      matrix: '${{ toJSON(matrix) }}',
+    });
+    const r = await startNode(['--input-type=module', '-e', script], { cwd: dir, env, timeoutMs: 90_000 }).exited;
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines[0], 'imported: run is a function');
+    assert.equal(lines[1], 'calling run()', 'nothing ran on import');
+    assert.match(r.stdout, /^::warning::input "github-token" holds an expression that was not evaluated \(\$\{\{ github\.token \}\}\): treated as unset$/m);
+    assert.match(r.stdout, /^::warning::input "matrix" holds an expression that was not evaluated/m);
+    // Unset, so: no hash of the literal text in the artifact name, and no request with it as a token.
+    assert.equal(gh.artifacts[0]?.name, 'loadgate-perf-1');
+    assert.match(r.stdout, /^::warning::No github-token/m);
+    assert.ok(!gh.authorizations.some((a) => a.includes('${{')));
+    assert.equal(parseFileCommands(readFileSync(join(dir, 'github_output'), 'utf8'))['verdict'], 'pass');
   });
 });
 

@@ -33,6 +33,7 @@ const TOP_LEVEL: Record<string, string> = {
   'run.ts': 'run',
   'cli.ts': 'cli',
   'main.ts': 'action',
+  'index.ts': 'action',
   'post.ts': 'action',
 };
 

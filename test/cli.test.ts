@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { percentileMs } from '../src/metrics/histogram.ts';
 import { closedPort, startServer } from './helpers/http.ts';
-import { CLI, NODE, PATH_WITH_NODE, REPO, type Finished, type StartOptions, type Started, eventually, groupAlive, killChildren, startNode } from './helpers/process.ts';
+import { CLI, NODE, PATH_WITH_NODE, REPO, type Finished, type StartOptions, type Started, eventually, groupAlive, killChildren, start, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 // A CLI killed here (a test failed before it ended) cannot stop the service it started: kill that too.
@@ -165,10 +165,13 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
     assertCleanError(r, /^loadgate: --users needs --duration \(e\.g\. --duration 30s\)$/);
   });
 
-  it('an unknown flag, with the usage', async () => {
+  it('an unknown flag: the nearest known one, with the usage', async () => {
     const r = await runCli(['run', '--userz', '5']);
-    assertCleanError(r, /Unknown option '--userz'/);
+    assertCleanError(r, /^loadgate: unknown flag --userz \(did you mean --users\?\)$/);
     assert.match(r.stderr, /^Usage: loadgate run/m);
+    assert.doesNotMatch(r.stderr, /positional argument/);
+    const far = await runCli(['run', '--zzzzzz']);
+    assertCleanError(far, /^loadgate: unknown flag --zzzzzz$/);
   });
 
   it('an unknown command, with the usage', async () => {
@@ -198,9 +201,35 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
     }
     assert.match(help.stdout, /--users N +one stage of this many users \(closed model\); needs --duration;\s+excludes --rate\n/);
     assert.ok(help.stdout.split('\n').every((l) => l.length <= 100), 'lines of at most 100 characters');
-    const version = await runCli(['--version']);
-    assert.equal(version.code, 0);
-    assert.equal(version.stdout, `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`, "package.json's version");
+    const pkgVersion = `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`;
+    for (const flag of ['--version', '-V', '-v']) {
+      const version = await runCli([flag]);
+      assert.equal(version.code, 0, flag);
+      assert.equal(version.stdout, pkgVersion, `${flag}: package.json's version`);
+    }
+  });
+
+  it('colour on a terminal only: [pass] and PASS in green under a pty, plain with NO_COLOR or through a pipe', async (t) => {
+    if (!existsSync('/usr/bin/script')) return t.skip('no script(1) to give the CLI a terminal');
+    const srv = await startServer();
+    try {
+      const args = ['run', '--url', srv.url, '--path', '/', '--rate', '10', '--duration', '1s', '--slo', 'errors == 0', '--out', tempDir()];
+      const line = [NODE, CLI, ...args].map((a) => `'${a}'`).join(' ');
+      // script(1) runs the CLI on a pseudo-terminal and copies what it printed.
+      const onTty = (env: Record<string, string | undefined>) =>
+        start('script', ['-qec', line, '/dev/null'], { env: { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } }).exited;
+      const coloured = await onTty({});
+      assert.equal(coloured.code, 0, coloured.stderr);
+      assert.ok(coloured.stdout.includes('  \x1b[32m[pass]\x1b[39m errors == 0'), JSON.stringify(coloured.stdout.slice(-300)));
+      assert.ok(coloured.stdout.includes('\x1b[1m\x1b[32mPASS:\x1b[39m\x1b[22m'));
+      const noColour = await onTty({ NO_COLOR: '1' });
+      assert.match(noColour.stdout, /^ {2}\[pass\] errors == 0/m);
+      assert.ok(!noColour.stdout.includes('\x1b['), 'NO_COLOR: no escape codes');
+      const piped = await runCli(args.slice(0, -1).concat(tempDir()));
+      assert.ok(!piped.stdout.includes('\x1b['), 'a pipe gets plain text');
+    } finally {
+      await srv.close();
+    }
   });
 });
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,6 +76,9 @@ describe('dist bundles', () => {
     const text = readFileSync(outputs, 'utf8');
     assert.match(text, new RegExp(`result-file<<ghadelimiter_[\\w-]+\\n${join(out, 'result.json').replace(/[.]/g, '\\.')}\\n`));
     assert.equal(statsFor(parseRunResult(readFileSync(join(out, 'result.json'), 'utf8'))).requests, 20);
+    // Off a runner there is no artifact service: said once, plainly, not as a failed upload.
+    assert.match(r.stdout, /^No artifact: not on a GitHub runner \(no ACTIONS_RUNTIME_TOKEN\)\. The reports are in /m);
+    assert.doesNotMatch(r.stdout, /::warning::/);
   });
 
   it('dist/main.js fails the step with one clear message on a bad config', async () => {
@@ -84,5 +87,22 @@ describe('dist bundles', () => {
     const r = await runNode([join(root, 'dist/main.js')], { INPUT_CONFIG: config, GITHUB_OUTPUT: join(dir, 'github_output') });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /::error::.*bad\.yml:6 load\.stages\[0\]\.duration: must be a positive duration/);
+  });
+
+  it('holds one undici, and THIRD-PARTY-NOTICES.txt gives the licence of every bundled package', () => {
+    const bundles = readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'));
+    // undici's ProxyAgent module, once per copy of undici (three before the dedupe: 8.x, and 6.x twice).
+    const copies = bundles.reduce((n, f) => n + (readFileSync(join(root, 'dist', f), 'utf8').match(/function requireProxyAgent\b/g)?.length ?? 0), 0);
+    assert.equal(copies, 1);
+    const notices = readFileSync(join(root, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+    const listed = [...notices.matchAll(/^- (\S+)@(\S+): (.*)$/gm)].map((m) => m[1]!);
+    assert.match(notices, new RegExp(`^loadgate bundles the following ${listed.length} npm packages`));
+    assert.deepEqual(listed.filter((n) => n === 'undici'), ['undici']);
+    for (const name of ['@actions/core', '@actions/artifact', '@actions/github', '@octokit/plugin-retry', '@faker-js/faker', 'hdr-histogram-js', 'yaml', 'undici']) {
+      assert.ok(listed.includes(name), `${name} in the notices`);
+    }
+    // Each package has its section with the licence text (MIT's permission notice, BSD's conditions...).
+    assert.equal(notices.match(/^={78}$/gm)?.length, listed.length);
+    assert.match(notices, /^undici@8\.\d+\.\d+ \(MIT\)\n\nMIT License/m);
   });
 });

@@ -156,7 +156,7 @@ describe('HTML report: contents', () => {
     assert.ok(html.includes('<dt>Timeout</dt><dd>1.00 s per request</dd>'));
     assert.ok(html.includes('<dt>Seed</dt><dd>1</dd>'));
     assert.ok(html.includes('<dt>Warm-up</dt><dd>none</dd>'));
-    assert.ok(html.includes('<td class="n">1</td><td>one</td><td class="n">0:00</td><td class="n">0:02</td><td class="n">4</td><td class="n">1.0</td>'));
+    assert.ok(html.includes('<td class="n">1</td><td>one</td><td class="n">0:00</td><td class="n">0:02</td><td class="n">4</td><td class="n">1.0 users/s</td>'));
   });
 
   it('lists each SLO with its mark and observed value', () => {

@@ -274,13 +274,14 @@ describe('verdict and SLO table', () => {
     assert.ok(md.includes('| 1 | b | `HTTP 503` | `<html>busy</html>` |'));
   });
 
-  it('says where the full report is: a safe link, else the artifact', () => {
+  it('says where the full report is: a safe link, else the folder on the runner (never an artifact that is not there)', () => {
     const r = constructedResult();
     const v = failingVerdict();
-    assert.ok(renderMarkdown(r, v, { reportLink: 'https://example.com/runs/1 (a)', artifactName: 'x' }).includes('[Full report](https://example.com/runs/1%20%28a%29)'));
-    const js = renderMarkdown(r, v, { reportLink: 'javascript:alert(1)', artifactName: 'loadgate-report' });
+    assert.ok(renderMarkdown(r, v, { reportLink: 'https://example.com/runs/1 (a)', reportDir: 'x' }).includes('[Full report](https://example.com/runs/1%20%28a%29)'));
+    const js = renderMarkdown(r, v, { reportLink: 'javascript:alert(1)', reportDir: 'out/loadgate' });
     assert.ok(!js.includes('javascript:alert'));
-    assert.ok(js.includes('the workflow artifact `loadgate-report`'));
+    assert.ok(js.includes('Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in `out/loadgate` on the runner'));
+    assert.ok(!js.includes('workflow artifact'));
     assert.ok(renderMarkdown(r, v).includes('Full report: the output folder'));
   });
 });

@@ -59,6 +59,15 @@ function pullRequestNumber(eventPath: string | undefined): number | undefined {
   }
 }
 
+/**
+ * GitHub Enterprise Server: artifacts v4 (the toolkit's client, actions/upload-artifact@v4) are not supported
+ * there. The same test as the toolkit's: a server other than github.com, *.ghe.com or *.localhost.
+ */
+export function isGhes(ctx: WorkflowContext): boolean {
+  const host = new URL(ctx.serverUrl).hostname.toLowerCase();
+  return host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost');
+}
+
 /** The workflow run's page: the comment and the summary link to it. */
 export function workflowRunUrl(ctx: WorkflowContext): string {
   return `${ctx.serverUrl}/${ctx.repository}/actions/runs/${ctx.runId}`;

@@ -52,7 +52,18 @@ export interface ActionInputs {
 /** An input's value, as `core.getInput` gives it; `trim: false` keeps leading blank lines. */
 type GetInput = (name: string, opts?: { trim: boolean }) => string;
 
-export function readInputs(get: GetInput): ActionInputs {
+/**
+ * Reads every input. One that still holds `${{` was never evaluated (a runner emulator such as
+ * `@github/local-action` passes action.yml's defaults as written): it counts as unset, and `warn` says so,
+ * rather than sending `${{ github.token }}` as a token or hashing `${{ toJSON(matrix) }}` into names.
+ */
+export function readInputs(raw: GetInput, warn: (message: string) => void = () => {}): ActionInputs {
+  const get: GetInput = (name, opts) => {
+    const v = raw(name, opts);
+    if (!v.includes('${{')) return v;
+    warn(`input "${name}" holds an expression that was not evaluated (${v.trim().slice(0, 60)}): treated as unset`);
+    return '';
+  };
   const values = {} as Record<RunInput, string>;
   for (const n of settingsOn('input')) {
     const name = nameOn('input', n) as RunInput;

@@ -19,7 +19,7 @@ import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
 import { GitHubApiError, commentBody, commentMarker, upsertComment } from '../publish/comment.ts';
 import { type OutputName, runOutputs } from '../publish/outputs.ts';
 import { startFailureMarkdown, summaryMarkdown, writeSummary } from '../publish/summary.ts';
-import { type WorkflowContext, artifactUrl, readWorkflowContext, workflowRunUrl } from './context.ts';
+import { type WorkflowContext, artifactUrl, isGhes, readWorkflowContext, workflowRunUrl } from './context.ts';
 import { Deadline } from './deadline.ts';
 import { type ActionInputs, InputError, matrixKey, planFromInputs, readInputs } from './inputs.ts';
 import { runnerState, saveContainer, saveProcessGroup } from './state.ts';
@@ -34,7 +34,9 @@ async function runAction(): Promise<void> {
   let inputs: ActionInputs;
   let plan: Plan;
   try {
-    inputs = readInputs((name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }));
+    inputs = readInputs((name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }), (m) => core.warning(m));
+    // Masked in the log should anything ever print it (the runner masks its own token, not one passed in).
+    if (inputs.githubToken) core.setSecret(inputs.githubToken);
     plan = planFromInputs(inputs);
   } catch (e) {
     return failClearly(e);
@@ -63,6 +65,19 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrix, ctx.runAttempt);
   /** The whole report folder as one artifact: its id, or undefined (said how) when the upload fails. */
   const upload = async (onFailure: (message: string) => void): Promise<number | undefined> => {
+    if (isGhes(ctx)) {
+      // The toolkit would refuse with a warning of its own that points at githubstatus.com: say it once, plainly.
+      core.info(
+        `No artifact: GitHub Enterprise Server (${ctx.serverUrl}) does not support artifacts v4. The reports are in ` +
+          `${plan.outputDir}; upload them in a later step with actions/upload-artifact@v3.`,
+      );
+      return undefined;
+    }
+    if (!process.env['ACTIONS_RUNTIME_TOKEN']) {
+      // Not on a runner (@github/local-action, a plain `node dist/main.js`): nothing to upload to, and no failure.
+      core.info(`No artifact: not on a GitHub runner (no ACTIONS_RUNTIME_TOKEN). The reports are in ${plan.outputDir}.`);
+      return undefined;
+    }
     try {
       const a = await deadline.bound(uploadReportFolder(name, plan.outputDir), UPLOAD_TIMEOUT_MS, 'the artifact upload');
       core.info(`Uploaded the reports (${a.files} files) as the artifact "${a.name}" (id ${a.id})`);
@@ -101,7 +116,10 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
     setOutput('verdict', 'error');
     setOutput('report-dir', plan.outputDir);
     const id = await upload((message) => core.info(`No artifact: ${message}`));
-    if (id !== undefined) setOutput('artifact-id', String(id));
+    if (id !== undefined) {
+      setOutput('artifact-id', String(id));
+      setOutput('artifact-url', artifactUrl(ctx, id));
+    }
     return;
   }
 
@@ -113,10 +131,11 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
 
   // 1. The whole report folder as one artifact.
   const artifactId = await upload((message) => core.warning(`Could not upload the reports as an artifact: ${message}. They are in ${plan.outputDir}.`));
-  // The summary and the comment link the artifact (or name it when the upload failed).
+  // The summary and the comment link the artifact, or say where the reports are when there is none.
+  const reportUrl = artifactId !== undefined ? artifactUrl(ctx, artifactId) : undefined;
   const mdOpts = {
     title: `loadgate · ${ctx.job}`,
-    ...(artifactId !== undefined ? { reportLink: artifactUrl(ctx, artifactId) } : { artifactName: name }),
+    ...(reportUrl !== undefined ? { reportLink: reportUrl } : { reportDir: plan.outputDir }),
   };
 
   // 2. The job summary.
@@ -135,6 +154,7 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
     'report-dir': plan.outputDir,
     'result-file': resultFile,
     'artifact-id': artifactId === undefined ? '' : String(artifactId),
+    'artifact-url': reportUrl ?? '',
     'comment-url': commentUrl ?? '',
   };
   for (const [k, v] of Object.entries(outputs)) setOutput(k as OutputName, v);
@@ -158,7 +178,7 @@ async function postComment(
   matrix: string,
   result: RunOutput['result'],
   verdict: RunOutput['verdict'],
-  mdOpts: { title: string; reportLink?: string; artifactName?: string },
+  mdOpts: { title: string; reportLink?: string; reportDir?: string },
   deadline: Deadline,
 ): Promise<string | undefined> {
   if (!inputs.comment) return undefined;

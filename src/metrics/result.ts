@@ -136,6 +136,23 @@ export type EndpointInfo = Pick<EndpointPlan, 'name' | 'method' | 'path' | 'role
 
 export type RunStatus = 'completed' | 'interrupted' | 'aborted';
 
+/** What an endpoint sent: where its request bodies came from (added by the run, from the resolved endpoints). */
+export interface RequestBodies {
+  endpoint: string;
+  kind: 'none' | 'fixed' | 'file' | 'generated';
+  /** "generated from GET http://.../metadata: input_schema", a replay file's path, "the body in the config". */
+  source: string;
+  /** The preset that located the schema, e.g. "rest-model-service, model insurance_charges_model". */
+  preset?: string;
+  /** Distinct bodies, sent in turn. */
+  count: number;
+  /** The seed they were generated with (generated bodies). */
+  seed?: number;
+  meanBytes: number;
+  /** The first body, cut at 1000 characters. */
+  example?: string;
+}
+
 export interface RunResult {
   formatVersion: number;
   tool: { name: string; version: string };
@@ -182,6 +199,8 @@ export interface RunResult {
   resources?: ResourceInfo;
   /** Monitor commands, when configured. */
   monitors?: MonitorInfo[];
+  /** Per endpoint, in `endpoints` order: what it sent (added by the run). */
+  requestBodies?: RequestBodies[];
 }
 
 export function emptyStats(): Stats {

@@ -59,6 +59,7 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
     body = readBodiesFile(r, file, [...at, 'bodies']);
   } else if (o['schema'] !== undefined || preset) {
     body = readGenerate(r, o, at, preset, baseDir);
+    if (o['preset'] !== undefined) body.preset = `${String(o['preset'])}${o['model'] !== undefined ? `, model ${String(o['model'])}` : ''}`;
   }
   for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response'] as const) {
     if (o[k] !== undefined && body.kind !== 'generate') r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');

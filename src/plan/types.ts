@@ -47,7 +47,7 @@ export type StatusSet = Array<[low: number, high: number]>;
 export type BodySource =
   | { kind: 'none' }
   | { kind: 'fixed'; body: string }
-  | { kind: 'list'; bodies: string[]; origin: string };
+  | { kind: 'list'; bodies: string[]; origin: string; generated?: { seed: number; preset?: string } };
 
 /**
  * Bodies to generate from a schema before the load starts (after the service is ready, when the schema
@@ -62,6 +62,8 @@ export interface GeneratedBodies {
   batch: number;
   /** Where it was configured, for messages. */
   where: string;
+  /** The preset that says where the schema is (`rest-model-service, model insurance_charges_model`), for reports. */
+  preset?: string;
 }
 
 /**

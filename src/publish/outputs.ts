@@ -17,7 +17,8 @@ export const OUTPUTS = {
   'error-rate': 'failed requests / requests, as a fraction (0.001 = 0.1%)',
   'report-dir': 'the folder the reports were written to',
   'result-file': 'the path of result.json (the whole result, histograms included)',
-  'artifact-id': 'the id of the uploaded report artifact (empty when the upload failed)',
+  'artifact-id': 'the id of the uploaded report artifact (empty when there is none)',
+  'artifact-url': 'the URL of the uploaded report artifact, which downloads it (empty when there is none)',
   'comment-url': 'the URL of the pull request comment (empty when there is none)',
 } as const;
 

@@ -3,7 +3,7 @@
 
 import type { Progress } from '../metrics/progress.ts';
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
-import { type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
+import { type RequestBodies, type RunResult, type StageInfo, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtSecs, round } from '../format.ts';
 
@@ -71,6 +71,7 @@ export function formatSummary(r: RunResult): string {
     }
   }
   for (const line of invalidSummary(r)) lines.push(line);
+  for (const line of bodiesLines(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
   for (const w of watchSummary(r)) lines.push(w.warning ? `Warning: ${w.text}` : w.text);
@@ -197,4 +198,34 @@ export function describeLoad(r: RunResult): string {
   }
   const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
   return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
+}
+
+/** A closed-model stage's ramp: "instant" when no spawn rate was set (the default moves within a millisecond), else users/s. */
+export function spawnLabel(s: Pick<StageInfo, 'users' | 'spawnRate'>): string {
+  if (s.spawnRate === undefined) return '-';
+  return s.spawnRate >= Math.max(1, s.users ?? 0) * 1000 ? 'instant' : `${fmtNum(s.spawnRate)} users/s`;
+}
+
+/** An endpoint as a reader knows it: its name, with METHOD /path after it only when the name is something else. */
+export function endpointLabel(e: { name: string; method: string; path: string }): string {
+  return e.name === `${e.method} ${e.path}` ? e.name : `${e.name} (${e.method} ${e.path})`;
+}
+
+/**
+ * Where one endpoint's request bodies came from, as a sentence without the example:
+ * 1000 bodies generated from GET http://.../metadata: input_schema (preset rest-model-service, model m), seed 7, mean 83 bytes
+ */
+export function describeBodiesOf(b: RequestBodies): string {
+  if (b.kind === 'none') return 'no body';
+  const mean = `mean ${Math.round(b.meanBytes)} bytes`;
+  if (b.kind === 'fixed') return `one fixed body from the config, ${mean}`;
+  const n = `${b.count} ${b.count === 1 ? 'body' : 'bodies'}`;
+  if (b.kind === 'file') return `${n} replayed in turn from ${b.source}, ${mean}`;
+  const source = b.source.replace(/^generated from /, '');
+  return `${n} generated from ${source}${b.preset ? ` (preset ${b.preset})` : ''}, seed ${b.seed ?? '-'}, ${mean}`;
+}
+
+/** A line per endpoint that sent anything: what it sent. The example body is left to the reports. */
+export function bodiesLines(r: RunResult): string[] {
+  return (r.requestBodies ?? []).filter((b) => b.kind !== 'none').map((b) => `Request bodies of "${b.endpoint}": ${describeBodiesOf(b)}.`);
 }

@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { describeLoad, generatorWarnings, verdictParts, watchSummary } from './console.ts';
+import { describeBodiesOf, describeLoad, endpointLabel, generatorWarnings, spawnLabel, verdictParts, watchSummary } from './console.ts';
 import { PERCENTILES } from './csv.ts';
 import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../format.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
@@ -73,6 +73,7 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
     '<body>',
     header(r, verdict, title),
     planSection(r),
+    bodiesSection(r),
     sloSection(verdict),
     chartsSection(r, data),
     statsSection(r),
@@ -129,7 +130,7 @@ function header(r: RunResult, v: Verdict, title: string): string {
     ['Seed', String(r.seed)],
     ['Target', `<code>${h(r.target.baseUrl)}</code>`],
     ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
-    ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
+    ['Endpoints', r.endpoints.map((e) => `<code>${h(endpointLabel(e))}</code>${invalidTag(e)}`).join(', ') || '-'],
   ];
   return [
     '<header>',
@@ -338,12 +339,12 @@ function generatorSection(r: RunResult): string {
 function planSection(r: RunResult): string {
   const closed = r.load.model === 'closed';
   const head = closed
-    ? '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">users</th><th class="n">spawn rate (users/s)</th></tr>'
+    ? '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">users</th><th class="n">ramp</th></tr>'
     : '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">rate (req/s)</th><th>shape</th></tr>';
   const rows = r.stages.map((s, i) => {
     const common = `<td class="n">${i + 1}</td><td>${h(s.name)}</td><td class="n">${fmtClock(s.startMs / 1000)}</td><td class="n">${fmtClock(s.endMs / 1000)}</td>`;
     return closed
-      ? `<tr>${common}<td class="n">${s.users ?? '-'}</td><td class="n">${s.spawnRate === undefined ? '-' : fmtNum(s.spawnRate)}</td></tr>`
+      ? `<tr>${common}<td class="n">${s.users ?? '-'}</td><td class="n">${spawnLabel(s)}</td></tr>`
       : `<tr>${common}<td class="n">${s.rate === undefined ? '-' : fmtNum(s.rate)}</td><td>${s.ramp ? 'ramp from the previous rate' : 'steady'}</td></tr>`;
   });
   const model =
@@ -351,4 +352,19 @@ function planSection(r: RunResult): string {
       ? `Closed model: ${r.load.perUserRate > 0 ? `each user is paced to ${fmtNum(r.load.perUserRate)} request${r.load.perUserRate === 1 ? '' : 's'}/s` : 'no pacing: each user sends again as soon as it has an answer'}.`
       : `Open model: requests leave on schedule; at most ${r.load.maxInFlight} in flight; latency counts from the planned send time.`;
   return `<section class="plan"><h2>Load plan</h2><p>${model}</p><table class="plan"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></section>`;
+}
+
+/** What each endpoint sent: the source of its bodies (schema location, preset, replay file), how many, the seed, one example. */
+function bodiesSection(r: RunResult): string {
+  const list = (r.requestBodies ?? []).filter((b) => b.kind !== 'none');
+  if (!list.length) return '';
+  const rows = list.map(
+    (b) =>
+      `<tr><td><code>${h(b.endpoint)}</code></td><td>${h(describeBodiesOf(b))}</td>` +
+      `<td>${b.example === undefined ? '' : `<code class="sample">${h(truncate(b.example, SAMPLE_CHARS))}</code>`}</td></tr>`,
+  );
+  return (
+    '<section class="bodies"><h2>Request bodies</h2><table><thead><tr><th>endpoint</th><th>what was sent</th><th>example body</th></tr></thead>' +
+    `<tbody>${rows.join('\n')}</tbody></table></section>`
+  );
 }

@@ -10,6 +10,7 @@ import { type RunResult, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
 import { fmtMs, fmtPct } from '../format.ts';
 import { escapeXml, truncate } from './escape.ts';
+import { describeBodiesOf } from './console.ts';
 
 export const SLO_CLASSNAME = 'loadgate.slo';
 export const RUN_CLASSNAME = 'loadgate.run';
@@ -30,6 +31,11 @@ export function renderJunit(r: RunResult, verdict: Verdict): string {
     ['status', r.status],
     ['load-model', r.load.model],
     ['verdict', verdict.pass ? 'pass' : 'fail'],
+    // What each endpoint sent: where its bodies came from, and the first one.
+    ...(r.requestBodies ?? []).filter((b) => b.kind !== 'none').flatMap((b): Array<[string, string]> => [
+      [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
+      ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example] as [string, string]]),
+    ]),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -16,15 +16,15 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
-import { describeLoad, generatorWarnings, invalidSummary, verdictParts, watchSummary } from './console.ts';
+import { describeBodiesOf, describeLoad, generatorWarnings, invalidSummary, verdictParts, watchSummary } from './console.ts';
 import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 
 export interface MarkdownOptions {
   /** A link to the full report (an artifact or a hosted page); only http(s) URLs are linked. */
   reportLink?: string;
-  /** The name of the workflow artifact that holds the full report, when there is no link. */
-  artifactName?: string;
+  /** When there is no link (no artifact was uploaded): the folder on the runner that holds the reports. */
+  reportDir?: string;
   /** Shown after the verdict; default "loadgate". */
   title?: string;
   /** Hard cap on the output length, in UTF-16 code units (JavaScript string length). Default 60,000. */
@@ -169,6 +169,11 @@ function keyNumbers(r: RunResult): string {
   for (const w of watchSummary(r)) notes.push(w.warning ? `⚠️ ${text(w.text, 300)}` : text(w.text, 300));
   // Endpoint names come from configs: escaped like any untrusted text.
   for (const line of invalidSummary(r)) notes.push(text(line, 300));
+  // What was sent, and one body as an example (a body is untrusted text: a code span).
+  for (const b of (r.requestBodies ?? []).filter((x) => x.kind !== 'none')) {
+    const example = b.example === undefined ? '' : `; e.g. ${code(b.example, 200)}`;
+    notes.push(`Request bodies of ${code(b.endpoint, 100)}: ${text(describeBodiesOf(b), 400)}${example}.`);
+  }
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 
@@ -290,8 +295,11 @@ function failuresBlock(r: RunResult, level: Level): string {
 function whereBlock(opts: MarkdownOptions): string {
   const link = safeUrl(opts.reportLink);
   if (link) return `[Full report](${link}): charts, every stage and endpoint, all failures, CSV and JSON.`;
-  if (opts.artifactName) {
-    return `Full report: the workflow artifact ${code(opts.artifactName, 100)} (HTML report, CSV and JSON).`;
+  if (opts.reportDir) {
+    return (
+      `Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in ${code(opts.reportDir, 200)} on the runner ` +
+      '(a later step can upload them, on GitHub Enterprise Server with actions/upload-artifact@v3).'
+    );
   }
   return 'Full report: the output folder of the run (HTML report, CSV and JSON).';
 }

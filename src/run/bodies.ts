@@ -8,6 +8,7 @@
 import { type Discovered, type SchemaSource, buildCorpus, discoverFirst } from '../payload/index.ts';
 import { createInvalidGenerator } from '../payload/invalid.ts';
 import { ConfigError } from '../plan/config.ts';
+import type { RequestBodies } from '../metrics/result.ts';
 import type { EndpointConfig, EndpointPlan, GeneratedBodies, Plan, ResponseSchema } from '../plan/types.ts';
 
 type Log = (line: string) => void;
@@ -62,12 +63,12 @@ async function resolveEndpoint(plan: Plan, ep: EndpointConfig, b: GeneratedBodie
         `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
     );
     const main: EndpointPlan = {
-      ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }),
+      ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin, generated: generatedWith(plan.seed + i, b) }),
       ...(ep.checkOutput ? { responseSchema: outputSchema(found) } : {}),
     };
     if (!ep.invalid) return [main];
     // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-    const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i);
+    const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i, b);
     log(`Mixing in ${Math.round(ep.invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
     return [{ ...main, weight: ep.weight * (1 - ep.invalid.share) }, companion];
   } catch (e) {
@@ -89,15 +90,39 @@ function invalidCompanion(
   invalid: NonNullable<EndpointConfig['invalid']>,
   count: number,
   seed: number,
+  b: GeneratedBodies,
 ): EndpointPlan {
   if (found.kind !== 'schema') throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
   const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
   const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
   return {
-    ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` }),
+    ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}`, generated: generatedWith(seed ^ 0x1bad, b) }),
     name: `${ep.name} (invalid)`,
     role: 'invalid',
     weight: ep.weight * invalid.share,
     okStatus: invalid.okStatus,
   };
+}
+
+function generatedWith(seed: number, b: GeneratedBodies): { seed: number; preset?: string } {
+  return { seed, ...(b.preset ? { preset: b.preset } : {}) };
+}
+
+/** An example body in a report: at most this many characters. */
+const EXAMPLE_MAX_CHARS = 1000;
+
+/** What each endpoint sent, for the reports: where its bodies came from, how many, their mean size, the first one. */
+export function describeBodies(endpoints: readonly EndpointPlan[]): RequestBodies[] {
+  return endpoints.map((ep): RequestBodies => {
+    const b = ep.body;
+    if (b.kind === 'none') return { endpoint: ep.name, kind: 'none', source: 'no body', count: 0, meanBytes: 0 };
+    const bodies = b.kind === 'fixed' ? [b.body] : b.bodies;
+    const bytes = bodies.reduce((n, s) => n + Buffer.byteLength(s), 0);
+    const first = bodies[0];
+    const example = first === undefined ? {} : { example: first.length > EXAMPLE_MAX_CHARS ? `${first.slice(0, EXAMPLE_MAX_CHARS)}…` : first };
+    const common = { endpoint: ep.name, count: bodies.length, meanBytes: bodies.length ? bytes / bodies.length : 0, ...example };
+    if (b.kind === 'fixed') return { ...common, kind: 'fixed', source: 'the body in the config' };
+    if (!b.generated) return { ...common, kind: 'file', source: b.origin };
+    return { ...common, kind: 'generated', source: b.origin, seed: b.generated.seed, ...(b.generated.preset ? { preset: b.generated.preset } : {}) };
+  });
 }

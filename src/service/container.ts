@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ContainerPlan } from '../plan/types.ts';
 import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
+import { serviceEnvironment } from './env.ts';
 import { type Tail, openOutput } from './output.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 
@@ -36,7 +37,7 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     await removeContainer(plan.cli, name);
     live.delete(name);
   };
-  const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...process.env, ...plan.env } }).catch(async (e: unknown) => {
+  const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...serviceEnvironment(), ...plan.env } }).catch(async (e: unknown) => {
     await removeNow();
     return fail((e as Error).message);
   });
@@ -168,7 +169,7 @@ async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: 
     const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
     output(Buffer.from(`$ ${plan.cli} ${args.join(' ')}\n`));
     // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
-    const r = await cli.run(args, { signal, env: { ...process.env, DOCKER_BUILDKIT: '0' }, output });
+    const r = await cli.run(args, { signal, env: { ...serviceEnvironment(), DOCKER_BUILDKIT: '0' }, output });
     if (stopped()) throw new Error(`stopped while building ${plan.image}`);
     if (r.code !== 0) {
       throw new Error(`building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`);

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { statusMatches } from '../plan/http.ts';
 import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { openOutput, outputTail } from './output.ts';
+import { serviceEnvironment } from './env.ts';
 import { readProcStat } from './procfs.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
@@ -40,7 +41,7 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   const child: ChildProcess = spawn(command, {
     shell: true,
     cwd: plan.cwd,
-    env: { ...process.env, PORT: String(port), ...plan.env },
+    env: { ...serviceEnvironment(), PORT: String(port), ...plan.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -144,14 +145,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The first "still waiting" line comes this long into a readiness wait, then one every WAIT_EVERY_MS. */
+const WAIT_FIRST_MS = 2000;
+const WAIT_EVERY_MS = 5000;
+
 /**
  * Polls GET baseUrl+path until the answer counts as ready, with backoff from 100 ms to 1 s.
  * Rejects with a ServiceError naming what happened: the command exited, the timeout passed
- * (with the last answer or connection error), or the signal aborted the wait.
+ * (with the last answer or connection error), or the signal aborted the wait. `onWait` hears a line
+ * after 2 s and every 5 s after that, with the last answer, so a long wait is never silent.
  */
-export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, signal?: AbortSignal): Promise<number> {
+export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, signal?: AbortSignal, onWait?: (line: string) => void): Promise<number> {
   const url = svc.baseUrl + ready.path;
   const t0 = performance.now();
+  let nextWaitLine = WAIT_FIRST_MS;
   let last = 'no answer yet';
   let delay = 100;
   let exit: ServiceExit | undefined;
@@ -170,6 +177,11 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
       last = e.code ?? e.cause?.code ?? e.message ?? String(err);
     }
     const elapsed = performance.now() - t0;
+    if (onWait && elapsed >= nextWaitLine && elapsed < ready.timeoutMs) {
+      const refused = last === 'ECONNREFUSED' ? ', nothing listens there yet' : '';
+      onWait(`Waiting for ${url}: not ready after ${Math.floor(elapsed / 1000)} s of ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last}${refused})`);
+      nextWaitLine += WAIT_EVERY_MS;
+    }
     if (elapsed >= ready.timeoutMs) {
       if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
       throw new ServiceError(

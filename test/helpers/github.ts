@@ -55,6 +55,8 @@ export interface FakeGitHub {
    * 'artifacts-down': the artifact service refuses every call (403), so no upload can succeed.
    */
   mode: 'ok' | 'forbidden' | 'artifacts-down';
+  /** Statuses the next REST calls answer instead (one each, in order): 502, 429... to exercise retries. */
+  failNext: number[];
   close(): Promise<void>;
 }
 
@@ -80,7 +82,8 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const u = new URL(req.url ?? '/', url);
+    // The host the client asked for (Link headers point back to it, as GitHub's do), e.g. [::ffff:127.0.0.1].
+    const u = new URL(req.url ?? '/', req.headers.host ? `http://${req.headers.host}` : url);
     calls.push(`${req.method} ${u.pathname}${u.search}`);
 
     // ---- artifact service ----
@@ -127,6 +130,8 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
 
     // ---- REST: PR comments ----
     authorizations.push(String(req.headers['authorization'] ?? ''));
+    const failure = fake.failNext.shift();
+    if (failure !== undefined) return json(res, failure, { message: `injected ${failure}` }, failure === 429 ? { 'retry-after': '0' } : {});
     let m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(u.pathname);
     if (m && req.method === 'GET') {
       const list = prComments(Number(m[1]));
@@ -180,6 +185,7 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
       }
     },
     mode: 'ok',
+    failNext: [],
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
