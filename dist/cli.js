@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { s as settingsOn, n as nameOn, a as setting, m as missingWithoutFile, r as readConfigFile, e as emptyConfig, b as applyOverrides, c as buildPlan, d as executeRun, f as formatProgress, g as formatSummary, h as formatChecklist, i as describeSetting, j as givenOn, k as settingOverrides, V as VERSION } from './run.js';
-import { C as ConfigError, S as ServiceError } from './service.js';
+import { C as ConfigError, S as ServiceError, c as closest } from './service.js';
 import 'node:fs';
 import 'node:path';
 import 'node:net';
@@ -42,12 +42,40 @@ const COMMAND_FLAGS = {
     config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see the README); the flags below override what it says' },
     'no-fail': { type: 'boolean', about: 'report breaches but exit 0' },
     help: { type: 'boolean', short: 'h', about: 'this help' },
-    version: { type: 'boolean', about: 'print the version' },
+    version: { type: 'boolean', short: 'V', about: 'print the version (-v too)' },
 };
+/** Not in the usage: `-v` prints the version too (as `-V` and `--version`), the way most tools answer it. */
+const HIDDEN_FLAGS = { 'version-v': { type: 'boolean', short: 'v' } };
 const OPTIONS = Object.fromEntries([
     ...settingsOn('flag').map((n) => [nameOn('flag', n), { type: 'string', multiple: setting(n).read === 'list' }]),
     ...Object.entries(COMMAND_FLAGS).map(([f, c]) => [f, { type: c.type, ...('short' in c ? { short: c.short } : {}) }]),
+    ...Object.entries(HIDDEN_FLAGS),
 ]);
+/** Node's "Unknown option '--userz'. To specify a positional argument..." as one line, with the nearest flag. */
+function unknownFlag(e) {
+    const m = /^Unknown option '(-{1,2})([^']+)'/.exec(e.message);
+    if (!m)
+        return e.message;
+    const known = usageFlags().map((f) => f.flag);
+    const near = m[1] === '--' ? closest(m[2], known) : undefined;
+    return `unknown flag ${m[1]}${m[2]}${near ? ` (did you mean --${near}?)` : ''}`;
+}
+/**
+ * On a terminal that takes colour (Node's hasColors: honours NO_COLOR, FORCE_COLOR and TERM=dumb), the
+ * checklist's marks and the verdict in colour; anywhere else (a pipe, a CI log file) the same plain text.
+ */
+function paint(text, colour) {
+    if (!colour)
+        return text;
+    const green = (s) => `\x1b[32m${s}\x1b[39m`;
+    const red = (s) => `\x1b[31m${s}\x1b[39m`;
+    const bold = (s) => `\x1b[1m${s}\x1b[22m`;
+    return text
+        .replace(/^( {2})\[pass\]/gm, (_, i) => `${i}${green('[pass]')}`)
+        .replace(/^( {2})\[FAIL\]/gm, (_, i) => `${i}${red('[FAIL]')}`)
+        .replace(/^PASS:/m, bold(green('PASS:')))
+        .replace(/^FAIL:/m, bold(red('FAIL:')));
+}
 /** The flags the usage (and the README) lists, in its order: the config, the settings in table order, then the rest. */
 function usageFlags() {
     const command = (f) => {
@@ -123,12 +151,12 @@ async function main(argv) {
         ({ values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }));
     }
     catch (e) {
-        err(`${e.message}\n${USAGE}`);
+        err(`${unknownFlag(e)}\n${USAGE}`);
         return EXIT.usage;
     }
     if (flags.help)
         return out(USAGE), EXIT.ok;
-    if (flags.version)
+    if (flags.version || flags['version-v'])
         return out(VERSION), EXIT.ok;
     const [command = 'run', ...extra] = positionals;
     if (command !== 'run' || extra.length > 0) {
@@ -167,7 +195,7 @@ async function main(argv) {
         out('');
         out(formatSummary(result));
         out('');
-        out(formatChecklist(result, verdict));
+        out(paint(formatChecklist(result, verdict), process.stdout.isTTY === true && process.stdout.hasColors()));
         out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
         if (result.status === 'interrupted')
             return EXIT.interrupted;
@@ -193,13 +221,14 @@ async function main(argv) {
         process.off('SIGTERM', onSignal);
     }
 }
-// Run when executed directly (node src/cli.ts, or the bundle), not when imported by tests.
+// Run when executed directly (node src/cli.ts, the bundle, or the installed bin/loadgate.js shim that imports
+// it), not when imported by tests.
 const entry = process.argv[1] ?? '';
-if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate)$/.test(entry)) {
+if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate(?:\.js)?)$/.test(entry)) {
     main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
         process.stderr.write(`loadgate: internal error: ${e?.stack ?? String(e)}\n`);
         process.exit(3);
     });
 }
 
-export { COMMAND_FLAGS, EXIT, USAGE, UsageError, flagOverrides, main, usageFlags };
+export { COMMAND_FLAGS, EXIT, USAGE, UsageError, flagOverrides, main, paint, usageFlags };

@@ -2,11 +2,46 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, readdirSync, existsSy
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, r as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, c as commonjsGlobal, s as statusMatches, h as exitMessage, w as within, l as lastLine, i as containerCli, j as readProcStat, k as startService, m as waitUntilReady } from './service.js';
+import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady } from './service.js';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
+
+var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+function getDefaultExportFromCjs (x) {
+	return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, 'default') ? x['default'] : x;
+}
+
+function getAugmentedNamespace(n) {
+  if (Object.prototype.hasOwnProperty.call(n, '__esModule')) return n;
+  var f = n.default;
+	if (typeof f == "function") {
+		var a = function a () {
+			var isInstance = false;
+      try {
+        isInstance = this instanceof a;
+      } catch (e) {}
+			if (isInstance) {
+        return Reflect.construct(f, arguments, this.constructor);
+			}
+			return f.apply(this, arguments);
+		};
+		a.prototype = f.prototype;
+  } else a = {};
+  Object.defineProperty(a, '__esModule', {value: true});
+	Object.keys(n).forEach(function (k) {
+		var d = Object.getOwnPropertyDescriptor(n, k);
+		Object.defineProperty(a, k, d.get ? d : {
+			enumerable: true,
+			get: function () {
+				return n[k];
+			}
+		});
+	});
+	return a;
+}
 
 var dist$1 = {};
 
@@ -11623,6 +11658,8 @@ function readEndpoint(r, v, at, baseDir) {
     }
     else if (o['schema'] !== undefined || preset) {
         body = readGenerate(r, o, at, preset, baseDir);
+        if (o['preset'] !== undefined)
+            body.preset = `${String(o['preset'])}${o['model'] !== undefined ? `, model ${String(o['model'])}` : ''}`;
     }
     for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response']) {
         if (o[k] !== undefined && body.kind !== 'generate')
@@ -24415,6 +24452,8 @@ function formatSummary(r) {
     }
     for (const line of invalidSummary(r))
         lines.push(line);
+    for (const line of bodiesLines(r))
+        lines.push(line);
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
     for (const w of generatorWarnings(r))
         lines.push(`Warning: ${w}`);
@@ -24548,6 +24587,36 @@ function describeLoad(r) {
     }
     const peak = Math.max(0, ...r.stages.map((s) => s.rate ?? 0));
     return `Open model: ${stages}, up to ${fmtNum(peak)} req/s, at most ${r.load.maxInFlight} in flight`;
+}
+/** A closed-model stage's ramp: "instant" when no spawn rate was set (the default moves within a millisecond), else users/s. */
+function spawnLabel(s) {
+    if (s.spawnRate === undefined)
+        return '-';
+    return s.spawnRate >= Math.max(1, s.users ?? 0) * 1000 ? 'instant' : `${fmtNum(s.spawnRate)} users/s`;
+}
+/** An endpoint as a reader knows it: its name, with METHOD /path after it only when the name is something else. */
+function endpointLabel(e) {
+    return e.name === `${e.method} ${e.path}` ? e.name : `${e.name} (${e.method} ${e.path})`;
+}
+/**
+ * Where one endpoint's request bodies came from, as a sentence without the example:
+ * 1000 bodies generated from GET http://.../metadata: input_schema (preset rest-model-service, model m), seed 7, mean 83 bytes
+ */
+function describeBodiesOf(b) {
+    if (b.kind === 'none')
+        return 'no body';
+    const mean = `mean ${Math.round(b.meanBytes)} bytes`;
+    if (b.kind === 'fixed')
+        return `one fixed body from the config, ${mean}`;
+    const n = `${b.count} ${b.count === 1 ? 'body' : 'bodies'}`;
+    if (b.kind === 'file')
+        return `${n} replayed in turn from ${b.source}, ${mean}`;
+    const source = b.source.replace(/^generated from /, '');
+    return `${n} generated from ${source}${b.preset ? ` (preset ${b.preset})` : ''}, seed ${b.seed ?? '-'}, ${mean}`;
+}
+/** A line per endpoint that sent anything: what it sent. The example body is left to the reports. */
+function bodiesLines(r) {
+    return (r.requestBodies ?? []).filter((b) => b.kind !== 'none').map((b) => `Request bodies of "${b.endpoint}": ${describeBodiesOf(b)}.`);
 }
 
 // The live side of metrics: the engine reports each completed request here. Memory is bounded:
@@ -26413,13 +26482,13 @@ async function resolveEndpoint(plan, ep, b, i, baseUrl, log) {
         log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
             `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
         const main = {
-            ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }),
+            ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin, generated: generatedWith(plan.seed + i, b) }),
             ...(ep.checkOutput ? { responseSchema: outputSchema(found) } : {}),
         };
         if (!ep.invalid)
             return [main];
         // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-        const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i);
+        const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i, b);
         log(`Mixing in ${Math.round(ep.invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
         return [{ ...main, weight: ep.weight * (1 - ep.invalid.share) }, companion];
     }
@@ -26434,18 +26503,41 @@ function outputSchema(found) {
     }
     return { schema: found.outputSchema, root: found.root };
 }
-function invalidCompanion(ep, found, invalid, count, seed) {
+function invalidCompanion(ep, found, invalid, count, seed, b) {
     if (found.kind !== 'schema')
         throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
     const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
     const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
     return {
-        ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}` }),
+        ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}`, generated: generatedWith(seed ^ 0x1bad, b) }),
         name: `${ep.name} (invalid)`,
         role: 'invalid',
         weight: ep.weight * invalid.share,
         okStatus: invalid.okStatus,
     };
+}
+function generatedWith(seed, b) {
+    return { seed, ...(b.preset ? { preset: b.preset } : {}) };
+}
+/** An example body in a report: at most this many characters. */
+const EXAMPLE_MAX_CHARS = 1000;
+/** What each endpoint sent, for the reports: where its bodies came from, how many, their mean size, the first one. */
+function describeBodies(endpoints) {
+    return endpoints.map((ep) => {
+        const b = ep.body;
+        if (b.kind === 'none')
+            return { endpoint: ep.name, kind: 'none', source: 'no body', count: 0, meanBytes: 0 };
+        const bodies = b.kind === 'fixed' ? [b.body] : b.bodies;
+        const bytes = bodies.reduce((n, s) => n + Buffer.byteLength(s), 0);
+        const first = bodies[0];
+        const example = first === undefined ? {} : { example: first.length > EXAMPLE_MAX_CHARS ? `${first.slice(0, EXAMPLE_MAX_CHARS)}…` : first };
+        const common = { endpoint: ep.name, count: bodies.length, meanBytes: bodies.length ? bytes / bodies.length : 0, ...example };
+        if (b.kind === 'fixed')
+            return { ...common, kind: 'fixed', source: 'the body in the config' };
+        if (!b.generated)
+            return { ...common, kind: 'file', source: b.origin };
+        return { ...common, kind: 'generated', source: b.origin, seed: b.generated.seed, ...(b.generated.preset ? { preset: b.generated.preset } : {}) };
+    });
 }
 
 // Locust-compatible CSV files, so whatever reads locust's `--csv` output (`*_stats.csv`,
@@ -26880,6 +26972,7 @@ function renderHtmlReport(result, verdict, opts = {}) {
         '<body>',
         header(r, verdict, title),
         planSection(r),
+        bodiesSection(r),
         sloSection(verdict),
         chartsSection(r, data),
         statsSection(r),
@@ -26930,7 +27023,7 @@ function header(r, v, title) {
         ['Seed', String(r.seed)],
         ['Target', `<code>${h(r.target.baseUrl)}</code>`],
         ['Warm-up', r.warmupMs > 0 ? `${fmtDuration(r.warmupMs)} (left out of SLOs unless an SLO says otherwise)` : 'none'],
-        ['Endpoints', r.endpoints.map((e) => `<code>${h(e.name)}</code> (${h(e.method)} <code>${h(e.path)}</code>)${invalidTag(e)}`).join(', ') || '-'],
+        ['Endpoints', r.endpoints.map((e) => `<code>${h(endpointLabel(e))}</code>${invalidTag(e)}`).join(', ') || '-'],
     ];
     return [
         '<header>',
@@ -27098,18 +27191,28 @@ function generatorSection(r) {
 function planSection(r) {
     const closed = r.load.model === 'closed';
     const head = closed
-        ? '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">users</th><th class="n">spawn rate (users/s)</th></tr>'
+        ? '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">users</th><th class="n">ramp</th></tr>'
         : '<tr><th class="n">#</th><th>stage</th><th class="n">from</th><th class="n">to</th><th class="n">rate (req/s)</th><th>shape</th></tr>';
     const rows = r.stages.map((s, i) => {
         const common = `<td class="n">${i + 1}</td><td>${h(s.name)}</td><td class="n">${fmtClock(s.startMs / 1000)}</td><td class="n">${fmtClock(s.endMs / 1000)}</td>`;
         return closed
-            ? `<tr>${common}<td class="n">${s.users ?? '-'}</td><td class="n">${s.spawnRate === undefined ? '-' : fmtNum(s.spawnRate)}</td></tr>`
+            ? `<tr>${common}<td class="n">${s.users ?? '-'}</td><td class="n">${spawnLabel(s)}</td></tr>`
             : `<tr>${common}<td class="n">${s.rate === undefined ? '-' : fmtNum(s.rate)}</td><td>${s.ramp ? 'ramp from the previous rate' : 'steady'}</td></tr>`;
     });
     const model = r.load.model === 'closed'
         ? `Closed model: ${r.load.perUserRate > 0 ? `each user is paced to ${fmtNum(r.load.perUserRate)} request${r.load.perUserRate === 1 ? '' : 's'}/s` : 'no pacing: each user sends again as soon as it has an answer'}.`
         : `Open model: requests leave on schedule; at most ${r.load.maxInFlight} in flight; latency counts from the planned send time.`;
     return `<section class="plan"><h2>Load plan</h2><p>${model}</p><table class="plan"><thead>${head}</thead><tbody>${rows.join('\n')}</tbody></table></section>`;
+}
+/** What each endpoint sent: the source of its bodies (schema location, preset, replay file), how many, the seed, one example. */
+function bodiesSection(r) {
+    const list = (r.requestBodies ?? []).filter((b) => b.kind !== 'none');
+    if (!list.length)
+        return '';
+    const rows = list.map((b) => `<tr><td><code>${h(b.endpoint)}</code></td><td>${h(describeBodiesOf(b))}</td>` +
+        `<td>${b.example === undefined ? '' : `<code class="sample">${h(truncate(b.example, SAMPLE_CHARS))}</code>`}</td></tr>`);
+    return ('<section class="bodies"><h2>Request bodies</h2><table><thead><tr><th>endpoint</th><th>what was sent</th><th>example body</th></tr></thead>' +
+        `<tbody>${rows.join('\n')}</tbody></table></section>`);
 }
 
 // JUnit XML for CI test-report views (GitHub check annotations through a JUnit action, GitLab, Jenkins): one
@@ -27136,6 +27239,11 @@ function renderJunit(r, verdict) {
         ['status', r.status],
         ['load-model', r.load.model],
         ['verdict', verdict.pass ? 'pass' : 'fail'],
+        // What each endpoint sent: where its bodies came from, and the first one.
+        ...(r.requestBodies ?? []).filter((b) => b.kind !== 'none').flatMap((b) => [
+            [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
+            ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example]]),
+        ]),
     ];
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -27347,6 +27455,11 @@ function keyNumbers(r) {
     // Endpoint names come from configs: escaped like any untrusted text.
     for (const line of invalidSummary(r))
         notes.push(text(line, 300));
+    // What was sent, and one body as an example (a body is untrusted text: a code span).
+    for (const b of (r.requestBodies ?? []).filter((x) => x.kind !== 'none')) {
+        const example = b.example === undefined ? '' : `; e.g. ${code(b.example, 200)}`;
+        notes.push(`Request bodies of ${code(b.endpoint, 100)}: ${text(describeBodiesOf(b), 400)}${example}.`);
+    }
     return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 /**
@@ -27448,8 +27561,9 @@ function whereBlock(opts) {
     const link = safeUrl(opts.reportLink);
     if (link)
         return `[Full report](${link}): charts, every stage and endpoint, all failures, CSV and JSON.`;
-    if (opts.artifactName) {
-        return `Full report: the workflow artifact ${code(opts.artifactName, 100)} (HTML report, CSV and JSON).`;
+    if (opts.reportDir) {
+        return (`Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in ${code(opts.reportDir, 200)} on the runner ` +
+            '(a later step can upload them, on GitHub Enterprise Server with actions/upload-artifact@v3).');
     }
     return 'Full report: the output folder of the run (HTML report, CSV and JSON).';
 }
@@ -28248,7 +28362,7 @@ async function executeRun(plan, hooks = {}) {
         });
         if (sp.kind === 'command')
             log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
-        const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal);
+        const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal, log);
         log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
         // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
         const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
@@ -28280,7 +28394,7 @@ async function executeRun(plan, hooks = {}) {
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
         }
-        result = { ...result, service: await exits.record(result.startedAt) };
+        result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
         result = attachWatch(result, watcher, plan.monitors);
         for (const p of watcher.problems)
             log(`Warning: ${p}`);
@@ -28306,4 +28420,4 @@ function sloAbortCheck(slos) {
     };
 }
 
-export { VERSION as V, setting as a, applyOverrides as b, buildPlan as c, executeRun as d, emptyConfig as e, formatProgress as f, formatSummary as g, formatChecklist as h, describeSetting as i, givenOn as j, settingOverrides as k, statsFor as l, missingWithoutFile as m, nameOn as n, round as o, percentileMs as p, escapeHtml as q, readConfigFile as r, settingsOn as s, text as t, cleanText as u, truncate as v, renderMarkdown as w, readsLines as x };
+export { readsLines as A, VERSION as V, setting as a, applyOverrides as b, buildPlan as c, executeRun as d, emptyConfig as e, formatProgress as f, formatSummary as g, formatChecklist as h, describeSetting as i, givenOn as j, settingOverrides as k, getAugmentedNamespace as l, missingWithoutFile as m, nameOn as n, commonjsGlobal as o, getDefaultExportFromCjs as p, statsFor as q, readConfigFile as r, settingsOn as s, round as t, percentileMs as u, text as v, escapeHtml as w, cleanText as x, truncate as y, renderMarkdown as z };
