@@ -8,6 +8,7 @@ import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
 import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
+import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
@@ -94,7 +95,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
+    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     const verdict = evaluate(result, plan.slos);

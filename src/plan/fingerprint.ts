@@ -71,8 +71,9 @@ export interface PlanRecord {
 
 /** One shard of a merged result, as it ran. */
 export interface MergedShard {
-  /** "2/4" */
-  shard: string;
+  /** Shard `index` (0-based) of `count`. */
+  index: number;
+  count: number;
   /** Where it was read from, for messages. */
   from: string;
   startedAt: string;
