@@ -8,7 +8,14 @@ import { describe, it } from 'node:test';
 import { serializeHistogram, percentileMs } from '../src/metrics/histogram.ts';
 import { ESTIMATED_TIMELINE_FIELDS, MergeError, mergeResults } from '../src/metrics/merge.ts';
 import { Recorder } from '../src/metrics/recorder.ts';
-import { type ErrorKind, RESULT_FORMAT_VERSION, type RunResult, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
+import {
+  type ErrorKind,
+  RESULT_FORMAT_VERSION,
+  type RunResult,
+  parseRunResult,
+  serializeRunResult,
+  statsFor,
+} from '../src/metrics/result.ts';
 import { shareOf } from '../src/plan/shard.ts';
 import { mulberry32 } from '../src/payload/random.ts';
 
@@ -48,10 +55,15 @@ function samples(seed: number, count: number): Sample[] {
 /** A RunResult as the engine snapshots one, from a Recorder fed `feed` (in time order). */
 function recorded(feed: readonly Sample[], shard: { index: number; count: number }, fingerprint = 'f00d'): RunResult {
   const segAt = (ms: number) => SEGMENTS.findIndex((s) => ms < s.endMs);
-  const rec = new Recorder(SEGMENTS.length, ENDPOINTS, { stageAt: (ms) => (ms < 3000 ? 0 : 1), usersAt: () => shareOf(USERS, shard.index, shard.count), inFlight: () => shard.index }, {
-    sendLag: true,
-    invalid: [false, false, true],
-  });
+  const rec = new Recorder(
+    SEGMENTS.length,
+    ENDPOINTS,
+    { stageAt: (ms) => (ms < 3000 ? 0 : 1), usersAt: () => shareOf(USERS, shard.index, shard.count), inFlight: () => shard.index },
+    {
+      sendLag: true,
+      invalid: [false, false, true],
+    },
+  );
   for (const s of feed) {
     const seg = segAt(s.atMs);
     rec.lag(s.lagMs);
@@ -102,31 +114,49 @@ function split(seed: number, n: number, pick: (k: number, rand: () => number) =>
   const rand = mulberry32(seed ^ 0xabc);
   const owner = all.map((_, k) => pick(k, rand));
   const whole = recorded(all, { index: 0, count: 1 });
-  const shards = Array.from({ length: n }, (_, i) => recorded(all.filter((_, k) => owner[k] === i), { index: i, count: n }));
+  const shards = Array.from({ length: n }, (_, i) =>
+    recorded(
+      all.filter((_, k) => owner[k] === i),
+      { index: i, count: n },
+    ),
+  );
   return { whole, shards };
 }
 
 const hist = (h: RunResult['sendLag']) => (h ? serializeHistogram(h) : undefined);
 
 function assertSameMeasurements(merged: RunResult, whole: RunResult, what: string): void {
-  merged.cells.forEach((row, s) =>
-    row.forEach((cell, e) => {
+  for (const [s, row] of merged.cells.entries()) {
+    for (const [e, cell] of row.entries()) {
       const w = whole.cells[s]![e]!;
       const at = `${what}: cell [${s}][${e}]`;
       assert.deepEqual(serializeHistogram(cell.latency), serializeHistogram(w.latency), `${at} histogram`);
       assert.deepEqual({ ...cell, latency: null }, { ...w, latency: null }, at);
-    }),
-  );
+    }
+  }
   assert.deepEqual(hist(merged.sendLag), hist(whole.sendLag), `${what}: send lag`);
   assert.deepEqual(hist(merged.serviceTime), hist(whole.serviceTime), `${what}: service time`);
   const key = (f: RunResult['failures'][number]) => `${f.endpoint} ${f.kind} ${f.error}`;
   const sorted = (fs: RunResult['failures']) => [...fs].sort((a, b) => key(a).localeCompare(key(b)));
   assert.deepEqual(sorted(merged.failures), sorted(whole.failures), `${what}: failures`);
   for (const p of [50, 90, 99, 99.9]) {
-    assert.equal(percentileMs(statsFor(merged, { excludeWarmup: true }).latency, p), percentileMs(statsFor(whole, { excludeWarmup: true }).latency, p));
+    assert.equal(
+      percentileMs(statsFor(merged, { excludeWarmup: true }).latency, p),
+      percentileMs(statsFor(whole, { excludeWarmup: true }).latency, p),
+    );
   }
   const exact = (tl: RunResult['timeline']) =>
-    tl.map(({ t, span, stage, users, requests, failures, max, totalRequests, totalFailures }) => ({ t, span, stage, users, requests, failures, max, totalRequests, totalFailures }));
+    tl.map(({ t, span, stage, users, requests, failures, max, totalRequests, totalFailures }) => ({
+      t,
+      span,
+      stage,
+      users,
+      requests,
+      failures,
+      max,
+      totalRequests,
+      totalFailures,
+    }));
   assert.deepEqual(exact(merged.timeline), exact(whole.timeline), `${what}: timeline`);
 }
 
@@ -139,10 +169,19 @@ describe('merging shards is exact', () => {
           const { whole, shards } = split(seed, n, pick);
           const merged = mergeResults(shards.reverse());
           assertSameMeasurements(merged, whole, `seed ${seed}, ${n} shards`);
-          assert.deepEqual(merged.stages.map((s) => [s.users, s.spawnRate]), [[USERS, 3], [USERS, 3]]);
+          assert.deepEqual(
+            merged.stages.map((s) => [s.users, s.spawnRate]),
+            [
+              [USERS, 3],
+              [USERS, 3],
+            ],
+          );
           assert.equal(merged.unsent, (n * (n - 1)) / 2);
           assert.equal(merged.generatorCpu, Math.max(...shards.map((r) => r.generatorCpu)), 'the busiest generator');
-          assert.deepEqual(merged.plan?.shards?.map((s) => [s.index, s.count, s.startOffsetMs]), [...Array(n).keys()].map((i) => [i, n, 7 * i]));
+          assert.deepEqual(
+            merged.plan?.shards?.map((s) => [s.index, s.count, s.startOffsetMs]),
+            [...Array(n).keys()].map((i) => [i, n, 7 * i]),
+          );
           assert.deepEqual(merged.plan?.estimated, [...ESTIMATED_TIMELINE_FIELDS]);
           // In flight at the end of each second: the shards' add up (each shard's probe says its index here).
           for (const p of merged.timeline) assert.equal(p.inFlight, (n * (n - 1)) / 2);

@@ -63,7 +63,12 @@ function openPlan(rand: () => number): Plan {
 
 describe('closed model: users split by user number mod n', () => {
   it('share(c) over the shards sums to c', () => {
-    for (let n = 1; n <= 8; n++) for (let c = 0; c < 50; c++) assert.equal([...Array(n).keys()].reduce((s, i) => s + shareOf(c, i, n), 0), c);
+    for (let n = 1; n <= 8; n++)
+      for (let c = 0; c < 50; c++)
+        assert.equal(
+          [...Array(n).keys()].reduce((s, i) => s + shareOf(c, i, n), 0),
+          c,
+        );
   });
 
   it('the shards users sum to the plan users at every stage end and through every hold; mid-ramp within n - 1', () => {
@@ -81,7 +86,8 @@ describe('closed model: users split by user number mod n', () => {
             const diff = sum(t) - usersAt(stages, t);
             assert.ok(Math.abs(diff) < n, `plan ${p}, ${n} shards, ${t} ms: off by ${diff}`);
             // Once the plan holds (its count at t is the stage's end count), so do the shards.
-            if (usersAt(stages, t) === usersReached(stages)[s] && usersAt(stages, sp.startMs) === usersReached(stages)[s]) assert.equal(diff, 0);
+            if (usersAt(stages, t) === usersReached(stages)[s] && usersAt(stages, sp.startMs) === usersReached(stages)[s])
+              assert.equal(diff, 0);
           }
         }
       }
@@ -119,14 +125,16 @@ describe('open model: arrivals k go to shard k mod n', () => {
       const want = Array.from({ length: sch.total }, (_, k) => sch.timeOf(k));
       for (let n = 1; n <= 8; n++) {
         const per = [...Array(n).keys()].map((i) => shardTimes(shardPlan(plan, i, n)));
-        per.forEach((times, i) => assert.equal(times.length, shareOf(sch.total, i, n), `plan ${p}: shard ${i} of ${n} sends its share`));
-        // Shard i's m-th arrival is the plan's arrival i + m n.
-        per.forEach((times, i) =>
-          times.forEach((t, m) => assert.ok(Math.abs(t - want[i + m * n]!) < 1e-3, `plan ${p}, shard ${i}/${n}, arrival ${m}: ${t} vs ${want[i + m * n]}`)),
-        );
+        for (const [i, times] of per.entries()) {
+          assert.equal(times.length, shareOf(sch.total, i, n), `plan ${p}: shard ${i} of ${n} sends its share`);
+          // Shard i's m-th arrival is the plan's arrival i + m n.
+          for (const [m, t] of times.entries()) {
+            assert.ok(Math.abs(t - want[i + m * n]!) < 1e-3, `plan ${p}, shard ${i}/${n}, arrival ${m}: ${t} vs ${want[i + m * n]}`);
+          }
+        }
         const union = per.flat().sort((a, b) => a - b);
         assert.equal(union.length, want.length);
-        union.forEach((t, k) => assert.ok(Math.abs(t - want[k]!) < 1e-3));
+        for (const [k, t] of union.entries()) assert.ok(Math.abs(t - want[k]!) < 1e-3);
       }
     }
   });
@@ -145,7 +153,11 @@ describe('open model: arrivals k go to shard k mod n', () => {
         const caps = shards.map((s) => (s.load as { maxInFlight: number }).maxInFlight);
         const m = (plan.load as { maxInFlight: number }).maxInFlight;
         assert.ok(caps.every((c) => c >= 1));
-        if (m >= n) assert.equal(caps.reduce((a, b) => a + b, 0), m);
+        if (m >= n)
+          assert.equal(
+            caps.reduce((a, b) => a + b, 0),
+            m,
+          );
       }
     }
   });
@@ -157,7 +169,10 @@ describe('bodies, seeds, identity', () => {
     for (let p = 0; p < 40; p++) {
       const count = 8 + Math.floor(rand() * 50);
       const bodies = Array.from({ length: count }, (_, k) => `{"k":${k}}`);
-      const plan = planWith(openPlan(rand).load, [endpoint('a', { kind: 'list', bodies, origin: '/work/project/b.jsonl' }), endpoint('b', { kind: 'fixed', body: '{}' })]);
+      const plan = planWith(openPlan(rand).load, [
+        endpoint('a', { kind: 'list', bodies, origin: '/work/project/b.jsonl' }),
+        endpoint('b', { kind: 'fixed', body: '{}' }),
+      ]);
       for (let n = 1; n <= 8; n++) {
         const parts = [...Array(n).keys()].map((i) => shardPlan(plan, i, n).endpoints[0]!.body as { bodies: string[] });
         const all = parts.flatMap((b) => b.bodies);
@@ -172,9 +187,19 @@ describe('bodies, seeds, identity', () => {
 
   it('too few bodies to split without overlap is a configuration error', () => {
     const plan = planWith(closedPlan(mulberry32(1)).load, [endpoint('a', { kind: 'list', bodies: ['1', '2'], origin: 'x.jsonl' })]);
-    assert.throws(() => shardPlan(plan, 0, 3), (e: Error) => e.name === 'ConfigError' && /2 bodies \(x\.jsonl\) cannot be split over 3 shards/.test(e.message));
+    assert.throws(
+      () => shardPlan(plan, 0, 3),
+      (e: Error) => e.name === 'ConfigError' && /2 bodies \(x\.jsonl\) cannot be split over 3 shards/.test(e.message),
+    );
     const gen = planWith(closedPlan(mulberry32(1)).load, [
-      endpoint('g', { kind: 'generate', sources: [{ kind: 'inline', schema: {} }], count: 3, wrap: 'none', batch: 1, where: 'config request' }),
+      endpoint('g', {
+        kind: 'generate',
+        sources: [{ kind: 'inline', schema: {} }],
+        count: 3,
+        wrap: 'none',
+        batch: 1,
+        where: 'config request',
+      }),
     ]);
     assert.throws(() => shardPlan(gen, 0, 4), /3 generated bodies/);
     assert.equal(shardPlan(gen, 2, 3).shard!.planSeed, 7, 'generated bodies come from the whole plan seed');
@@ -209,10 +234,22 @@ describe('bodies, seeds, identity', () => {
     const withFile = (base: string): Plan => ({
       ...plan,
       baseDir: base,
-      endpoints: [endpoint('g', { kind: 'generate', sources: [{ kind: 'file', file: `${base}/schema.json` }], count: 10, wrap: 'none', batch: 1, where: 'x' })],
+      endpoints: [
+        endpoint('g', {
+          kind: 'generate',
+          sources: [{ kind: 'file', file: `${base}/schema.json` }],
+          count: 10,
+          wrap: 'none',
+          batch: 1,
+          where: 'x',
+        }),
+      ],
     });
     assert.equal(planFingerprint(withFile('/a/b')), planFingerprint(withFile('/c')), 'a checkout in another folder is the same plan');
-    const faster = { ...plan, load: { ...plan.load, stages: (plan.load as { stages: RateStage[] }).stages.map((s) => ({ ...s, rate: s.rate + 1 })) } } as Plan;
+    const faster = {
+      ...plan,
+      load: { ...plan.load, stages: (plan.load as { stages: RateStage[] }).stages.map((s) => ({ ...s, rate: s.rate + 1 })) },
+    } as Plan;
     assert.notEqual(planFingerprint(faster), fp);
     assert.notEqual(planFingerprint({ ...plan, seed: plan.seed + 1 }), fp);
     assert.notEqual(planFingerprint({ ...plan, warmupMs: 100 }), fp);
@@ -221,7 +258,8 @@ describe('bodies, seeds, identity', () => {
 
 describe('the shard: setting', () => {
   const dir = tempDir('loadgate-shard-');
-  const yaml = 'service: {url: "http://127.0.0.1:1"}\nrequest: {path: /p}\nload:\n  stages:\n    - {duration: 2s, users: 10, spawn-rate: 5}\n';
+  const yaml =
+    'service: {url: "http://127.0.0.1:1"}\nrequest: {path: /p}\nload:\n  stages:\n    - {duration: 2s, users: 10, spawn-rate: 5}\n';
 
   it('the config key and the --shard flag give shard i of n (written 1-based)', () => {
     const file = writeFile(dir, 'a.yml', `${yaml}shard: 2/4\n`);

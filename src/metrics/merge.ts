@@ -54,21 +54,25 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
   const record: PlanRecord = {
     fingerprint: first.plan!.fingerprint,
     slos: first.plan!.slos,
-    shards: rs.map((r, k): MergedShard => ({
-      index: parts[k]!.index,
-      count: parts[k]!.count,
-      from: names[k]!,
-      startedAt: r.startedAt,
-      startOffsetMs: starts[k]! - t0,
-      durationMs: r.durationMs,
-      status: r.status,
-      ...(r.reason !== undefined ? { reason: r.reason } : {}),
-      target: r.target.baseUrl,
-    })),
+    shards: rs.map(
+      (r, k): MergedShard => ({
+        index: parts[k]!.index,
+        count: parts[k]!.count,
+        from: names[k]!,
+        startedAt: r.startedAt,
+        startOffsetMs: starts[k]! - t0,
+        durationMs: r.durationMs,
+        status: r.status,
+        ...(r.reason !== undefined ? { reason: r.reason } : {}),
+        target: r.target.baseUrl,
+      }),
+    ),
     ...(several ? { estimated: [...ESTIMATED_TIMELINE_FIELDS] } : {}),
   };
   const worst = rs.reduce((w, r) => (WORSE[r.status] > WORSE[w.status] ? r : w), first);
-  const reasons = rs.flatMap((r, k) => (r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards![k]!)}: ${r.reason}` : r.reason]));
+  const reasons = rs.flatMap((r, k) =>
+    r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards![k]!)}: ${r.reason}` : r.reason],
+  );
   const abortedBy = rs.find((r) => r.abortedBy !== undefined)?.abortedBy;
   const service = rs.find((r) => r.service?.exit)?.service ?? first.service;
   const sendLags = rs.flatMap((r) => (r.sendLag ? [r.sendLag] : []));
@@ -87,10 +91,18 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
     ...(abortedBy !== undefined ? { abortedBy } : {}),
     ...(service ? { service } : {}),
     target: first.target,
-    load: first.load.model === 'open' ? { ...first.load, maxInFlight: sum(rs.map((r) => (r.load as { maxInFlight: number }).maxInFlight)) } : first.load,
+    load:
+      first.load.model === 'open'
+        ? { ...first.load, maxInFlight: sum(rs.map((r) => (r.load as { maxInFlight: number }).maxInFlight)) }
+        : first.load,
     timeoutMs: first.timeoutMs,
     seed: first.seed,
-    stages: first.stages.map((st, s) => mergeStage(st, rs.map((r) => r.stages[s]!))),
+    stages: first.stages.map((st, s) =>
+      mergeStage(
+        st,
+        rs.map((r) => r.stages[s]!),
+      ),
+    ),
     warmupMs: first.warmupMs,
     segments: first.segments,
     endpoints: first.endpoints,
@@ -112,25 +124,30 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
 /** Each result's shard (a whole run is shard 1 of 1), once the results are known to be parts of one plan. */
 function checkMergeable(results: readonly RunResult[], from: readonly string[]): Array<{ index: number; count: number }> {
   const unmarked = results.flatMap((r, k) => (r.plan?.fingerprint ? [] : [from[k]!]));
-  if (unmarked.length > 0) throw new MergeError(`${unmarked.join(', ')}: no plan fingerprint in the result (written by an older loadgate): run it again`);
+  if (unmarked.length > 0)
+    throw new MergeError(`${unmarked.join(', ')}: no plan fingerprint in the result (written by an older loadgate): run it again`);
   const byPlan = new Map<string, string[]>();
-  results.forEach((r, k) => byPlan.set(r.plan!.fingerprint, [...(byPlan.get(r.plan!.fingerprint) ?? []), from[k]!]));
+  for (const [k, r] of results.entries()) byPlan.set(r.plan!.fingerprint, [...(byPlan.get(r.plan!.fingerprint) ?? []), from[k]!]);
   if (byPlan.size > 1) {
     const groups = [...byPlan].map(([fp, names]) => `${names.join(', ')} (plan ${fp})`);
     throw new MergeError(`these are shards of different plans, not parts of one: ${groups.join(' and ')}`);
   }
   const shards = results.map((r) => r.plan!.shard ?? { index: 0, count: 1 });
   const counts = new Set(shards.map((s) => s.count));
-  if (counts.size > 1) throw new MergeError(`the shards split the plan differently: ${shards.map((s, k) => `${from[k]} is ${shardLabel(s)}`).join(', ')}`);
+  if (counts.size > 1)
+    throw new MergeError(`the shards split the plan differently: ${shards.map((s, k) => `${from[k]} is ${shardLabel(s)}`).join(', ')}`);
   const seen = new Map<number, string>();
   shards.forEach((s, k) => {
     const other = seen.get(s.index);
-    if (other !== undefined) throw new MergeError(`shard ${shardLabel(s)} is given twice: ${other} and ${from[k]} (merging it twice would count its load twice)`);
+    if (other !== undefined)
+      throw new MergeError(`shard ${shardLabel(s)} is given twice: ${other} and ${from[k]} (merging it twice would count its load twice)`);
     seen.set(s.index, from[k]!);
   });
-  const shape = (r: RunResult) => JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
+  const shape = (r: RunResult) =>
+    JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
   const odd = results.findIndex((r) => shape(r) !== shape(results[0]!));
-  if (odd >= 0) throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[0]}, though its plan fingerprint is the same`);
+  if (odd >= 0)
+    throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[0]}, though its plan fingerprint is the same`);
   return shards;
 }
 
@@ -203,16 +220,31 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>): 
       ...summed(ps, 'targetRate'),
       requests,
       failures,
-      p50: blend(ps.map((p) => p.p50), w),
-      p95: blend(ps.map((p) => p.p95), w),
-      p99: blend(ps.map((p) => p.p99), w),
+      p50: blend(
+        ps.map((p) => p.p50),
+        w,
+      ),
+      p95: blend(
+        ps.map((p) => p.p95),
+        w,
+      ),
+      p99: blend(
+        ps.map((p) => p.p99),
+        w,
+      ),
       max: largest(ps.map((p) => p.max)),
       inFlight: sum(ps.map((p) => p.inFlight)),
       ...(ps.some((p) => p.maxSendLag !== undefined) ? { maxSendLag: largest(ps.map((p) => p.maxSendLag ?? null))! } : {}),
       totalRequests,
       totalFailures,
-      totalP50: blend(cumulative.map((p) => p.totalP50), cw),
-      totalMean: blend(cumulative.map((p) => p.totalMean), cw),
+      totalP50: blend(
+        cumulative.map((p) => p.totalP50),
+        cw,
+      ),
+      totalMean: blend(
+        cumulative.map((p) => p.totalMean),
+        cw,
+      ),
       ...summed(ps, 'cpuPercent'),
       ...summed(ps, 'memoryBytes'),
       ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors)!.monitors! } : {}),

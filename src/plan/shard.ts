@@ -126,5 +126,7 @@ function shardEndpoint(ep: EndpointConfig, i: number, n: number): EndpointConfig
 }
 
 function tooFew(ep: EndpointConfig, what: string, n: number): ConfigError {
-  return new ConfigError(`request "${ep.name}": ${what} cannot be split over ${n} shards without two shards sending the same body: give at least ${n}`);
+  return new ConfigError(
+    `request "${ep.name}": ${what} cannot be split over ${n} shards without two shards sending the same body: give at least ${n}`,
+  );
 }
