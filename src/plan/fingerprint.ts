@@ -13,7 +13,8 @@
 //                              (each result still records its target, and the merge names any difference)
 //   progressIntervalMs         console output only
 //   configPath, baseDir        where the checkout lies; paths inside it are taken relative to baseDir
-//   slo source, body origin    where a line was written, what a list was read from: messages only
+//   slo source, body origin,   where a line was written, what a list was read from, where the
+//   generated bodies' where    bodies were configured: messages only
 // First 16 hex digits (64 bits): a label to compare, not a secret.
 
 import { createHash } from 'node:crypto';
@@ -22,7 +23,13 @@ import type { Plan, Slo } from './types.ts';
 export function planFingerprint(plan: Plan): string {
   if (plan.shard) return plan.shard.fingerprint;
   const identity = {
-    endpoints: plan.endpoints.map((ep) => (ep.body.kind === 'list' ? { ...ep, body: { ...ep.body, origin: '' } } : ep)),
+    endpoints: plan.endpoints.map((ep) =>
+      ep.body.kind === 'list'
+        ? { ...ep, body: { ...ep.body, origin: '' } }
+        : ep.body.kind === 'generate'
+          ? { ...ep, body: { ...ep.body, where: '' } }
+          : ep,
+    ),
     load: plan.load,
     slos: plan.slos.map(({ source: _source, ...slo }) => slo),
     warmupMs: plan.warmupMs,
