@@ -88,7 +88,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
+        ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
       });
     } finally {
       exits.loadEnded();
@@ -98,7 +98,9 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
-    const verdict = evaluate(result, plan.slos);
+    // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
+    // (nor do they stop a shard early: a part's throughput is not the plan's).
+    const verdict = evaluate(result, plan.shard ? [] : plan.slos);
     const reports = writeReports(plan.outputDir, result, verdict);
     // The service's own output sits beside the reports (written while it ran): listed with them.
     const serviceLog = join(plan.outputDir, SERVICE_LOG);
