@@ -207,6 +207,18 @@ describe('merging shards is exact', () => {
     assert.equal(plan?.estimated, undefined, 'one result: nothing estimated');
   });
 
+  it("what each endpoint sent: the shards' parts of the body list add up", () => {
+    const { shards } = split(8, 2, (k) => k % 2);
+    const sent = (count: number, meanBytes: number) => [
+      { endpoint: 'predict', kind: 'generated' as const, source: 'schema', count, seed: 1, meanBytes, example: '{}' },
+    ];
+    const merged = mergeResults([
+      { ...shards[0]!, requestBodies: sent(12, 100) },
+      { ...shards[1]!, requestBodies: sent(11, 110) },
+    ]);
+    assert.deepEqual(merged.requestBodies, [{ ...sent(23, (12 * 100 + 11 * 110) / 23)[0]! }]);
+  });
+
   it('the estimated per-second percentiles lie between the shards', () => {
     const { shards } = split(77, 3, (k) => k % 3);
     const merged = mergeResults(shards);

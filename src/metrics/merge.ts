@@ -18,11 +18,21 @@
 //                              offset, duration, status and target are kept in plan.shards
 //   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck)
 //   resources, monitors        the first shard's that has them (each shard watched what it could see)
+//   requestBodies              per endpoint: the shards' distinct bodies added up (their parts partition the
+//                              plan's), the mean size weighted by them, the first shard's example
 //
 // Results of different plans (fingerprints), of different splits, or the same shard twice are refused.
 
 import { mergeHistograms } from './histogram.ts';
-import { type Failure, type RunResult, type RunStatus, type StageInfo, type TimelinePoint, mergeStats } from './result.ts';
+import {
+  type Failure,
+  type RequestBodies,
+  type RunResult,
+  type RunStatus,
+  type StageInfo,
+  type TimelinePoint,
+  mergeStats,
+} from './result.ts';
 import type { MergedShard, PlanRecord } from '../plan/fingerprint.ts';
 import { shardLabel } from '../plan/shard.ts';
 
@@ -80,6 +90,7 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
   const resources = rs.find((r) => r.resources)?.resources;
   const monitors = rs.find((r) => r.monitors)?.monitors;
   const failures = mergeFailures(rs);
+  const bodies = rs.flatMap((r) => (r.requestBodies ? [r.requestBodies] : []));
 
   return {
     formatVersion: first.formatVersion,
@@ -117,6 +128,7 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
     generatorCpu: Math.max(...rs.map((r) => r.generatorCpu)),
     ...(resources ? { resources } : {}),
     ...(monitors ? { monitors } : {}),
+    ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0]! } : {}),
     plan: record,
   };
 }
@@ -154,6 +166,14 @@ function checkMergeable(results: readonly RunResult[], from: readonly string[]):
 function mergeStage(st: StageInfo, all: readonly StageInfo[]): StageInfo {
   const total = (k: 'users' | 'spawnRate' | 'rate') => (st[k] === undefined ? {} : { [k]: round9(sum(all.map((s) => s[k] ?? 0))) });
   return { ...st, ...total('users'), ...total('spawnRate'), ...total('rate') };
+}
+
+function mergeBodies(lists: ReadonlyArray<readonly RequestBodies[]>): RequestBodies[] {
+  return lists[0]!.map((first, e) => {
+    const all = lists.map((l) => l[e] ?? { ...first, count: 0, meanBytes: 0 });
+    const count = sum(all.map((b) => b.count));
+    return { ...first, count, meanBytes: count > 0 ? sum(all.map((b) => b.meanBytes * b.count)) / count : 0 };
+  });
 }
 
 function mergeFailures(rs: readonly RunResult[]): { rows: Failure[]; dropped: number } {
