@@ -12,6 +12,7 @@ import { closest } from './plan/reader.ts';
 import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
+import { mergeCommand } from './run/merge.ts';
 import { ServiceError } from './service/service.ts';
 import { VERSION } from './version.ts';
 
@@ -139,6 +140,7 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
   const err = (s: string) => process.stderr.write(`loadgate: ${s}\n`);
+  if (argv[0] === 'merge') return EXIT[mergeCommand(argv.slice(1), out, err)];
   let flags: Flags;
   let positionals: string[];
   try {

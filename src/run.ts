@@ -8,6 +8,7 @@ import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
 import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
+import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
@@ -87,17 +88,19 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
+        ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
       });
     } finally {
       exits.loadEnded();
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
+    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
-    const verdict = evaluate(result, plan.slos);
+    // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
+    // (nor do they stop a shard early: a part's throughput is not the plan's).
+    const verdict = evaluate(result, plan.shard ? [] : plan.slos);
     const reports = writeReports(plan.outputDir, result, verdict);
     // The service's own output sits beside the reports (written while it ran): listed with them.
     const serviceLog = join(plan.outputDir, SERVICE_LOG);

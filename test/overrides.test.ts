@@ -140,6 +140,7 @@ const CASES: Case[] = [
   { what: 'a seed', flags: { seed: '7' }, check: (p) => assert.equal(p.seed, 7) },
   { what: 'the report folder', flags: { out: 'elsewhere' }, inputs: { 'report-dir': 'elsewhere' }, check: (p) => assert.match(p.outputDir, /\/elsewhere$/) },
   { what: 'the progress interval', flags: { 'progress-interval': '1s' }, check: (p) => assert.equal(p.progressIntervalMs, 1000) },
+  { what: 'a shard', flags: { shard: '2/3' }, inputs: { shard: '2/3' }, check: (p) => assert.deepEqual([p.shard?.index, p.shard?.count], [1, 3]) },
 ];
 
 describe('every setting, from each front end that has it', () => {

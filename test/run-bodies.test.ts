@@ -29,7 +29,12 @@ const API = {
   },
   components: {
     schemas: {
-      In: { type: 'object', properties: { age: { type: 'integer', minimum: 18, maximum: 65 } }, required: ['age'], additionalProperties: false },
+      In: {
+        type: 'object',
+        properties: { age: { type: 'integer', minimum: 18, maximum: 65 } },
+        required: ['age'],
+        additionalProperties: false,
+      },
       Out: { type: 'object', properties: { charges: { type: 'number' } }, required: ['charges'] },
     },
   },
@@ -60,12 +65,15 @@ ${LOAD}`);
     assert.equal(lines[1], 'Mixing in 20% deliberately invalid requests as "predict (invalid)"');
     const endpoints = await resolveBodies(plan, local, NO_SERVICE, (l) => lines.push(l));
     assert.equal(lines.length, 2, 'nothing left to generate once the service is ready');
-    assert.deepEqual(endpoints.map((e) => [e.name, e.body.kind, e.weight, e.role]), [
-      ['health', 'none', 3, undefined],
-      ['predict', 'list', 0.8, undefined],
-      ['predict (invalid)', 'list', 0.2, 'invalid'],
-      ['fixed', 'fixed', 1, undefined],
-    ]);
+    assert.deepEqual(
+      endpoints.map((e) => [e.name, e.body.kind, e.weight, e.role]),
+      [
+        ['health', 'none', 3, undefined],
+        ['predict', 'list', 0.8, undefined],
+        ['predict (invalid)', 'list', 0.2, 'invalid'],
+        ['fixed', 'fixed', 1, undefined],
+      ],
+    );
   });
 
   it('the generated bodies match the input schema; the invalid companion has its own bodies and statuses', async () => {
@@ -102,15 +110,58 @@ describe('a schema that cannot be used is a configuration error naming the reque
     const plan = planOf(`service: {url: "${NO_SERVICE}"}
 request: {name: p, path: /p, schema: {inline: {type: object}}, check-response: true}
 ${LOAD}`);
-    await assert.rejects(resolveLocalBodies(plan, () => {}), (e: Error) => {
-      assert.equal(e.name, 'ConfigError');
-      assert.match(e.message, /:\d+ request\.schema: request "p": check-response: inline schema publishes no output schema to check responses against$/);
-      return true;
-    });
+    await assert.rejects(
+      resolveLocalBodies(plan, () => {}),
+      (e: Error) => {
+        assert.equal(e.name, 'ConfigError');
+        assert.match(
+          e.message,
+          /:\d+ request\.schema: request "p": check-response: inline schema publishes no output schema to check responses against$/,
+        );
+        return true;
+      },
+    );
   });
 
   it('a schema file that is missing', async () => {
     const plan = planOf(`service: {url: "${NO_SERVICE}"}\nrequest: {name: p, path: /p, schema: missing.json}\n${LOAD}`);
-    await assert.rejects(resolveLocalBodies(plan, () => {}), /request\.schema: request "p": .*missing\.json/);
+    await assert.rejects(
+      resolveLocalBodies(plan, () => {}),
+      /request\.schema: request "p": .*missing\.json/,
+    );
+  });
+});
+
+describe('bodies of a shard (shard: i/n)', () => {
+  const text = (shard?: string) => `service: {url: "${NO_SERVICE}"}
+request:
+  name: predict
+  path: /predict
+  schema: ${api}
+  generate: 23
+  invalid: 20%
+${LOAD}${shard ? `shard: ${shard}\n` : ''}`;
+  const bodiesOf = async (plan: Plan) => {
+    const eps = (await resolveLocalBodies(plan, () => {})).get(0)!;
+    return eps.map((e) => (e.body.kind === 'list' ? e.body.bodies : []));
+  };
+
+  it("every shard generates the whole plan's corpus and keeps its part: the parts partition it, the invalid share too", async () => {
+    const [whole, wholeInvalid] = await bodiesOf(planOf(text()));
+    for (const n of [2, 3, 5]) {
+      const parts = await Promise.all(Array.from({ length: n }, (_, i) => bodiesOf(planOf(text(`${i + 1}/${n}`)))));
+      assert.deepEqual(parts.flatMap((p) => p[0]!).sort(), [...whole!].sort(), `${n} shards: the valid bodies, each once`);
+      for (const [i, p] of parts.entries())
+        assert.deepEqual(
+          p[0],
+          whole!.filter((_, k) => k % n === i),
+        );
+      const invalid = parts.flatMap((p) => p[1]!);
+      assert.ok(
+        parts.every((p) => p[1]!.length >= 1),
+        'every shard has invalid bodies',
+      );
+      if (wholeInvalid!.length >= n) assert.deepEqual(invalid.sort(), [...wholeInvalid!].sort());
+    }
   });
 });

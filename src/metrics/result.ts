@@ -11,6 +11,7 @@ import {
   serializeHistogram,
 } from './histogram.ts';
 import type { ClosedLoad, EndpointPlan, MonitorPlan, OpenLoad } from '../plan/types.ts';
+import type { PlanRecord } from '../plan/fingerprint.ts';
 import type { ResourceSource } from '../service/watch.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
 
@@ -201,6 +202,8 @@ export interface RunResult {
   monitors?: MonitorInfo[];
   /** Per endpoint, in `endpoints` order: what it sent (added by the run). */
   requestBodies?: RequestBodies[];
+  /** The plan's fingerprint and SLOs, and the shard this is (or the shards a merge was made of): src/plan/fingerprint.ts. */
+  plan?: PlanRecord;
 }
 
 export function emptyStats(): Stats {

@@ -14,7 +14,7 @@
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   monitors:  [{name, command, every, timeout}]  (commands that print a number, sampled during the load)
-//   warm-up, timeout, seed, output, progress-interval
+//   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -25,13 +25,14 @@ import { readLoad } from './load.ts';
 import { readMonitors } from './monitors.ts';
 import { ConfigError, type Locator, type Path, Reader, describeValue, formatPath } from './reader.ts';
 import { readService } from './service.ts';
+import { parseShard, shardPlan } from './shard.ts';
 import { readSlos } from './slo.ts';
 import type { Plan } from './types.ts';
 
 export { ConfigError } from './reader.ts';
 export { DEFAULTS } from './defaults.ts';
 
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'] as const;
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard'] as const;
 
 /**
  * A value set outside the file (a CLI flag or an action input), with where it came from. Without an
@@ -161,5 +162,7 @@ export function buildPlan(cfg: RawConfig): Plan {
     baseDir: cfg.baseDir,
     ...(cfg.file ? { configPath: cfg.file } : {}),
   };
-  return plan;
+  if (top['shard'] === undefined) return plan;
+  const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
+  return shardPlan(plan, shard.index, shard.count);
 }

@@ -200,6 +200,10 @@ export const SETTINGS = {
     path: ['output'], flag: 'out', input: 'report-dir', read: 'text', arg: 'DIR', default: DEFAULTS.output,
     about: 'the folder for the reports (HTML, CSV, JSON, JUnit, Markdown)',
   },
+  shard: {
+    path: ['shard'], flag: 'shard', input: 'shard', read: 'text', arg: 'I/N',
+    about: "run only this machine's part of the load, e.g. 2/4 of four CI matrix jobs; `loadgate merge` joins the parts into one result",
+  },
   'progress-interval': {
     path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D',
     default: seconds(DEFAULTS.progressIntervalMs),

@@ -192,6 +192,8 @@ export interface Plan {
   configPath?: string;
   /** Relative files named in the config resolve against this. */
   baseDir: string;
+  /** This plan is shard `index` (0-based) of `count` of a whole plan: src/plan/shard.ts splits it, and says the fields. */
+  shard?: { index: number; count: number; planSeed: number; fingerprint: string };
 }
 
 // SLOs as data: parsed from lines in slo.ts, judged in src/verdict/.

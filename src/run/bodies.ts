@@ -9,6 +9,7 @@ import { type Discovered, type SchemaSource, buildCorpus, discoverFirst } from '
 import { createInvalidGenerator } from '../payload/invalid.ts';
 import { ConfigError } from '../plan/config.ts';
 import type { RequestBodies } from '../metrics/result.ts';
+import { partOf } from '../plan/shard.ts';
 import type { EndpointConfig, EndpointPlan, GeneratedBodies, Plan, ResponseSchema } from '../plan/types.ts';
 
 type Log = (line: string) => void;
@@ -57,18 +58,20 @@ async function resolveEndpoint(plan: Plan, ep: EndpointConfig, b: GeneratedBodie
       timeoutMs: plan.timeoutMs,
       baseDir: plan.baseDir,
     });
-    const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
+    // A shard generates the whole plan's corpus (from its seed) and keeps its part (src/plan/shard.ts).
+    const seed = (plan.shard?.planSeed ?? plan.seed) + i;
+    const corpus = buildCorpus(found, { count: b.count, seed, wrap: b.wrap, batch: b.batch });
     log(
       `Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
         `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`,
     );
     const main: EndpointPlan = {
-      ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin, generated: generatedWith(plan.seed + i, b) }),
+      ...asGiven(ep, { kind: 'list', bodies: partOf(corpus.bodies, plan.shard), origin: corpus.origin, generated: generatedWith(seed, b) }),
       ...(ep.checkOutput ? { responseSchema: outputSchema(found) } : {}),
     };
     if (!ep.invalid) return [main];
     // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-    const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i, b);
+    const companion = invalidCompanion(ep, found, ep.invalid, b.count, seed, b, plan.shard);
     log(`Mixing in ${Math.round(ep.invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
     return [{ ...main, weight: ep.weight * (1 - ep.invalid.share) }, companion];
   } catch (e) {
@@ -91,10 +94,12 @@ function invalidCompanion(
   count: number,
   seed: number,
   b: GeneratedBodies,
+  shard?: Plan['shard'],
 ): EndpointPlan {
   if (found.kind !== 'schema') throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
   const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
-  const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+  const made = Array.from({ length: Math.max(shard?.count ?? 1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+  const bodies = partOf(made, shard);
   return {
     ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}`, generated: generatedWith(seed ^ 0x1bad, b) }),
     name: `${ep.name} (invalid)`,
