@@ -3,9 +3,9 @@ import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady } from './service.js';
+import { createHash } from 'node:crypto';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
-import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
@@ -12227,6 +12227,185 @@ function readReadiness(r, v) {
     };
 }
 
+// A plan's fingerprint, and what a result records of the plan it ran: enough for a merge to refuse
+// shards of different plans and to judge the merged result against the SLOs they all ran with.
+//
+// The fingerprint is sha256 over the canonical JSON (keys sorted) of the plan's fields that decide the
+// load and its judgement: endpoints (requests, headers, bodies or the schemas and counts they are
+// generated from, weights, statuses, the invalid share), load (model, stages, pacing, max-in-flight),
+// SLOs, warm-up, timeout and seed. Left out, because they differ between shards of one plan or change
+// nothing about the load:
+//   shard                      which part a machine runs (a shard records the whole plan's fingerprint)
+//   outputDir                  each shard writes its own folder
+//   service, readiness,        how each machine reaches or starts the service and watches it: a URL
+//   monitors                   through a runner's own tunnel, a free port, a path on that machine
+//                              (each result still records its target, and the merge names any difference)
+//   progressIntervalMs         console output only
+//   configPath, baseDir        where the checkout lies; paths inside it are taken relative to baseDir
+//   slo source, body origin,   where a line was written, what a list was read from, where the
+//   generated bodies' where    bodies were configured: messages only
+// First 16 hex digits (64 bits): a label to compare, not a secret.
+function planFingerprint(plan) {
+    if (plan.shard)
+        return plan.shard.fingerprint;
+    const identity = {
+        endpoints: plan.endpoints.map((ep) => ep.body.kind === 'list'
+            ? { ...ep, body: { ...ep.body, origin: '' } }
+            : ep.body.kind === 'generate'
+                ? { ...ep, body: { ...ep.body, where: '' } }
+                : ep),
+        load: plan.load,
+        slos: plan.slos.map(({ source: _source, ...slo }) => slo),
+        warmupMs: plan.warmupMs,
+        timeoutMs: plan.timeoutMs,
+        seed: plan.seed,
+    };
+    return createHash('sha256').update(canonicalJson(identity, plan.baseDir)).digest('hex').slice(0, 16);
+}
+/** JSON with every object's keys sorted, and strings under `baseDir` made relative to it. */
+function canonicalJson(value, baseDir) {
+    const prefix = baseDir.endsWith('/') ? baseDir : `${baseDir}/`;
+    const norm = (v) => {
+        if (typeof v === 'string')
+            return v.startsWith(prefix) ? `./${v.slice(prefix.length)}` : v;
+        if (Array.isArray(v))
+            return v.map(norm);
+        if (v !== null && typeof v === 'object') {
+            const o = v;
+            return Object.fromEntries(Object.keys(o)
+                .filter((k) => o[k] !== undefined)
+                .sort()
+                .map((k) => [k, norm(o[k])]));
+        }
+        return v;
+    };
+    return JSON.stringify(norm(value));
+}
+function planRecord(plan) {
+    return {
+        fingerprint: planFingerprint(plan),
+        slos: plan.slos,
+        ...(plan.shard ? { shard: { index: plan.shard.index, count: plan.shard.count } } : {}),
+    };
+}
+
+// One plan split into n shards, the way k6's execution segments split one test: each shard is a plan
+// of its own, run on its own machine (a CI matrix job), and the shards' results merge exactly into the
+// result of the whole (src/metrics/merge.ts). One rule places everything: shard i (0-based) of n takes
+// the items k with k mod n = i, whether k counts users, arrivals or bodies.
+//
+// Closed model. The plan's users are numbered 0, 1, 2, ... in the order they spawn (the engine stops
+// the newest first, so a user's number is its place in the stack). At a moment when the plan has c users,
+// shard i has those numbered k < c with k mod n = i, that is
+//   share(c, i, n) = ceil((c - i) / n)        and  sum over i of share(c, i, n) = c  exactly.
+// Each stage's target is the share of the count the plan actually reaches by the stage's end (its
+// target, or less when the spawn rate is too slow to get there), and the spawn rate is r/n, so every
+// shard ramps evenly and reaches its share within the stage: the shards' users sum to the plan's at
+// every stage's end and through every hold. Within a ramp each shard makes its first change at the
+// stage's start, where the plan's k-th change is at k/r: the union runs ahead of the plan by fewer
+// than n users there, and only there (exactly interleaved ramps need the engine, see the end).
+//
+// Open model. The plan's arrival count by time t is H(t) (shapes.ts: arrivalSchedule), its k-th
+// arrival due at t_k = inf{t : H(t) > k}. Shard i's count is the plan's rates divided by n, started
+// at -i/n:
+//   H_i(t) = (H(t) - i) / n,   so  t_i,m = inf{t : H_i(t) > m} = inf{t : H(t) > i + m n} = t_(i + m n)
+// its m-th arrival is the plan's arrival i + m n, and the union of the shards' send times is the plan's
+// schedule. The stages' rates divided by n (the r/n pieces) give H(t)/n; the start at -i/n is
+// `shard.index / shard.count`, which the engine applies as the schedule's arrival offset (without it
+// each shard sends its first arrival at 0 and its count is ceil(H/n): within one arrival of its share).
+//
+// Bodies. A list of bodies (replayed from a file) is partitioned: shard i keeps bodies k mod n = i.
+// Generated bodies are made when the run starts, from the plan's seed (the same corpus on every shard,
+// `shard.planSeed`), then partitioned the same way (src/run/bodies.ts); the invalid share likewise.
+// The engine's own seed (the request mix) is derived per shard; shard 0 keeps the plan's.
+// max-in-flight is split as users are (at least 1 each). Warm-up, timeout and SLOs stay the plan's.
+/** "2/4" -> shard index 1 of 4; undefined unless it is i/n with 1 <= i <= n. */
+function parseShard(text) {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+    if (!m)
+        return undefined;
+    const i = Number(m[1]);
+    const n = Number(m[2]);
+    return n >= 1 && n <= 1024 && i >= 1 && i <= n ? { index: i - 1, count: n } : undefined;
+}
+/** "2/4" for shard index 1 of 4. */
+function shardLabel(s) {
+    return `${s.index + 1}/${s.count}`;
+}
+/** How many of the first `c` items (numbered from 0) shard `i` of `n` holds: those with k mod n = i. */
+function shareOf(c, i, n) {
+    return Math.max(0, Math.ceil((c - i) / n));
+}
+/** Shard i's part of a list: the items k with k mod n = i. */
+function partOf(items, shard) {
+    if (!shard || shard.count === 1)
+        return [...items];
+    return items.filter((_, k) => k % shard.count === shard.index);
+}
+/** The seed of shard i's engine (the request mix): the plan's for shard 0, spread by the golden ratio for the others. */
+function shardSeed(seed, i) {
+    return i === 0 ? seed : (seed + i * 0x9e3779b9) % 2 ** 32;
+}
+/** Shard `i` (0-based) of `n` of a whole plan. Throws a ConfigError when a body list is too short to split. */
+function shardPlan(plan, i, n) {
+    if (plan.shard)
+        throw new Error('shardPlan: the plan is a shard already');
+    if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n))
+        throw new Error(`shardPlan: no shard ${i} of ${n}`);
+    const shard = { index: i, count: n, planSeed: plan.seed, fingerprint: planFingerprint(plan) };
+    return {
+        ...plan,
+        load: shardLoad(plan.load, i, n),
+        endpoints: plan.endpoints.map((ep) => shardEndpoint(ep, i, n)),
+        seed: shardSeed(plan.seed, i),
+        shard,
+    };
+}
+function shardLoad(load, i, n) {
+    if (n === 1)
+        return load;
+    if (load.model === 'open') {
+        return {
+            ...load,
+            maxInFlight: Math.max(1, shareOf(load.maxInFlight, i, n)),
+            stages: load.stages.map((st) => ({ ...st, rate: st.rate / n })),
+        };
+    }
+    const reached = usersReached(load.stages);
+    return {
+        ...load,
+        stages: load.stages.map((st, s) => ({ ...st, users: shareOf(reached[s], i, n), spawnRate: st.spawnRate / n })),
+    };
+}
+/**
+ * The users the plan has at the end of each stage: its target, or less when the spawn rate cannot get
+ * there in time (ceil(d * r) changes at most, as `userSchedule` in src/load/shapes.ts counts them).
+ */
+function usersReached(stages) {
+    let c = 0;
+    return stages.map((st) => {
+        const gap = st.users - c;
+        c += Math.sign(gap) * Math.min(Math.abs(gap), Math.ceil((st.durationMs / 1000) * st.spawnRate - 1e-9));
+        return c;
+    });
+}
+function shardEndpoint(ep, i, n) {
+    if (n === 1)
+        return ep;
+    const b = ep.body;
+    if (b.kind === 'list') {
+        if (b.bodies.length < n)
+            throw tooFew(ep, `${b.bodies.length} bodies (${b.origin})`, n);
+        return { ...ep, body: { ...b, bodies: partOf(b.bodies, { index: i, count: n }) } };
+    }
+    if (b.kind === 'generate' && b.count < n)
+        throw tooFew(ep, `${b.count} generated bodies (${b.where})`, n);
+    return ep;
+}
+function tooFew(ep, what, n) {
+    return new ConfigError(`request "${ep.name}": ${what} cannot be split over ${n} shards without two shards sending the same body: give at least ${n}`);
+}
+
 // SLO lines, as people write them, to typed Slo values; and the slos: section that lists them.
 //
 //   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
@@ -12469,8 +12648,8 @@ cfg, plan) {
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   monitors:  [{name, command, every, timeout}]  (commands that print a number, sampled during the load)
-//   warm-up, timeout, seed, output, progress-interval
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval'];
+//   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
+const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard'];
 function readConfigFile(file) {
     let text;
     try {
@@ -12585,7 +12764,10 @@ function buildPlan(cfg) {
         baseDir: cfg.baseDir,
         ...(cfg.file ? { configPath: cfg.file } : {}),
     };
-    return plan;
+    if (top['shard'] === undefined)
+        return plan;
+    const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
+    return shardPlan(plan, shard.index, shard.count);
 }
 
 // How the text of a setting given outside the file becomes config values: the `read` column of the
@@ -12830,6 +13012,10 @@ const SETTINGS = {
     output: {
         path: ['output'], flag: 'out', input: 'report-dir', read: 'text', arg: 'DIR', default: DEFAULTS.output,
         about: 'the folder for the reports (HTML, CSV, JSON, JUnit, Markdown)',
+    },
+    shard: {
+        path: ['shard'], flag: 'shard', input: 'shard', read: 'text', arg: 'I/N',
+        about: "run only this machine's part of the load, e.g. 2/4 of four CI matrix jobs; `loadgate merge` joins the parts into one result",
     },
     'progress-interval': {
         path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D',
@@ -24256,6 +24442,25 @@ function serializeHistogram(h) {
     }
     return out;
 }
+function deserializeHistogram(s) {
+    if (s.digits !== DIGITS || s.lowest !== LOWEST_US || s.highest !== HIGHEST_US) {
+        throw new Error(`histogram with ${s.digits} digits over [${s.lowest}, ${s.highest}] µs is not supported`);
+    }
+    const h = newHistogram();
+    let i = 0;
+    for (let k = 0; k + 1 < s.counts.length; k += 2) {
+        i += s.counts[k];
+        // Recording the bucket's own value lands in the same bucket: the counts come back exactly.
+        h.recordValueWithCount(h.valueFromIndex(i), s.counts[k + 1]);
+    }
+    if (s.min !== undefined && s.max !== undefined) {
+        // Plain fields in hdr-histogram-js (exact, as the lowest discernible value is 1).
+        const extremes = h;
+        extremes.minNonZeroValue = s.min;
+        extremes.maxValue = s.max;
+    }
+    return h;
+}
 /**
  * Percentile in ms (p in 0..100), or null for an empty histogram. HDR answers with the top of the
  * bucket (within 0.1%), which can exceed the largest value recorded: never report a p99 above the max.
@@ -24328,6 +24533,19 @@ function toSerializable(r) {
         cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
         ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
         ...(serviceTime ? { serviceTime: serializeHistogram(serviceTime) } : {}),
+    };
+}
+function parseRunResult(json) {
+    const raw = JSON.parse(json);
+    if (raw.formatVersion !== RESULT_FORMAT_VERSION) {
+        throw new Error(`unsupported result format version ${String(raw.formatVersion)} (expected ${RESULT_FORMAT_VERSION})`);
+    }
+    const { sendLag, serviceTime, cells, ...rest } = raw;
+    return {
+        ...rest,
+        cells: cells.map((row) => row.map((s) => ({ ...s, latency: deserializeHistogram(s.latency) }))),
+        ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
+        ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),
     };
 }
 
@@ -26478,17 +26696,19 @@ async function resolveEndpoint(plan, ep, b, i, baseUrl, log) {
             timeoutMs: plan.timeoutMs,
             baseDir: plan.baseDir,
         });
-        const corpus = buildCorpus(found, { count: b.count, seed: plan.seed + i, wrap: b.wrap, batch: b.batch });
+        // A shard generates the whole plan's corpus (from its seed) and keeps its part (src/plan/shard.ts).
+        const seed = (plan.shard?.planSeed ?? plan.seed) + i;
+        const corpus = buildCorpus(found, { count: b.count, seed, wrap: b.wrap, batch: b.batch });
         log(`Generated ${corpus.stats.count} request bodies for "${ep.name}" from ${found.origin} ` +
             `in ${Math.round(corpus.stats.ms)} ms (mean ${Math.round(corpus.stats.meanBytes)} bytes)`);
         const main = {
-            ...asGiven(ep, { kind: 'list', bodies: corpus.bodies, origin: corpus.origin, generated: generatedWith(plan.seed + i, b) }),
+            ...asGiven(ep, { kind: 'list', bodies: partOf(corpus.bodies, plan.shard), origin: corpus.origin, generated: generatedWith(seed, b) }),
             ...(ep.checkOutput ? { responseSchema: outputSchema(found) } : {}),
         };
         if (!ep.invalid)
             return [main];
         // The invalid share becomes a companion endpoint with its own bodies, status rule and statistics.
-        const companion = invalidCompanion(ep, found, ep.invalid, b.count, plan.seed + i, b);
+        const companion = invalidCompanion(ep, found, ep.invalid, b.count, seed, b, plan.shard);
         log(`Mixing in ${Math.round(ep.invalid.share * 1000) / 10}% deliberately invalid requests as "${ep.name} (invalid)"`);
         return [{ ...main, weight: ep.weight * (1 - ep.invalid.share) }, companion];
     }
@@ -26503,11 +26723,12 @@ function outputSchema(found) {
     }
     return { schema: found.outputSchema, root: found.root };
 }
-function invalidCompanion(ep, found, invalid, count, seed, b) {
+function invalidCompanion(ep, found, invalid, count, seed, b, shard) {
     if (found.kind !== 'schema')
         throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
     const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
-    const bodies = Array.from({ length: Math.max(1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+    const made = Array.from({ length: Math.max(shard?.count ?? 1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+    const bodies = partOf(made, shard);
     return {
         ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}`, generated: generatedWith(seed ^ 0x1bad, b) }),
         name: `${ep.name} (invalid)`,
@@ -28386,7 +28607,7 @@ async function executeRun(plan, hooks = {}) {
                 signal: stopLoad.signal,
                 progressIntervalMs: plan.progressIntervalMs,
                 ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-                ...(plan.slos.some((s) => s.abortOnFail) ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
+                ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
             });
         }
         finally {
@@ -28394,11 +28615,13 @@ async function executeRun(plan, hooks = {}) {
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
         }
-        result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
+        result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
         result = attachWatch(result, watcher, plan.monitors);
         for (const p of watcher.problems)
             log(`Warning: ${p}`);
-        const verdict = evaluate(result, plan.slos);
+        // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
+        // (nor do they stop a shard early: a part's throughput is not the plan's).
+        const verdict = evaluate(result, plan.shard ? [] : plan.slos);
         const reports = writeReports(plan.outputDir, result, verdict);
         // The service's own output sits beside the reports (written while it ran): listed with them.
         const serviceLog = join$1(plan.outputDir, SERVICE_LOG);
@@ -28420,4 +28643,4 @@ function sloAbortCheck(slos) {
     };
 }
 
-export { readsLines as A, VERSION as V, setting as a, applyOverrides as b, buildPlan as c, executeRun as d, emptyConfig as e, formatProgress as f, formatSummary as g, formatChecklist as h, describeSetting as i, givenOn as j, settingOverrides as k, getAugmentedNamespace as l, missingWithoutFile as m, nameOn as n, commonjsGlobal as o, getDefaultExportFromCjs as p, statsFor as q, readConfigFile as r, settingsOn as s, round as t, percentileMs as u, text as v, escapeHtml as w, cleanText as x, truncate as y, renderMarkdown as z };
+export { percentileMs as A, text as B, escapeHtml as C, cleanText as D, truncate as E, renderMarkdown as F, readsLines as G, REPORT_FILES as R, VERSION as V, mergeStats as a, formatChecklist as b, settingsOn as c, setting as d, evaluate as e, formatSummary as f, missingWithoutFile as g, emptyConfig as h, applyOverrides as i, buildPlan as j, executeRun as k, formatProgress as l, mergeHistograms as m, nameOn as n, describeSetting as o, parseRunResult as p, givenOn as q, readConfigFile as r, shardLabel as s, settingOverrides as t, getAugmentedNamespace as u, commonjsGlobal as v, writeReports as w, getDefaultExportFromCjs as x, statsFor as y, round as z };
