@@ -30,6 +30,7 @@ export const FLOORS: ReadonlyArray<readonly string[]> = [
 const TOP_LEVEL: Record<string, string> = {
   'format.ts': 'ground',
   'version.ts': 'ground',
+  'console-text.ts': 'ground',
   'run.ts': 'run',
   'cli.ts': 'cli',
   'main.ts': 'action',

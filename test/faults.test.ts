@@ -1,0 +1,111 @@
+// Faults a CI gate must survive without losing a report, leaving something running or passing a broken
+// service (issue 16): hostile service output, a closed stdout, a report folder that cannot be written,
+// every request failing with no SLOs. The CLI runs as users run it, in a child process, on 127.0.0.1.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { inert } from '../src/console-text.ts';
+import { startServer } from './helpers/http.ts';
+import { CLI, NODE, REPO, killChildren, runNode } from './helpers/process.ts';
+import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
+
+after(killChildren);
+after(removeTempDirs);
+
+const SERVER = join(REPO, 'test', 'helpers', 'server.ts');
+
+/** What a hostile service prints: workflow commands (indented too), terminal escapes, 8-bit CSI, a bidi override. */
+const HOSTILE = [
+  '::error file=src/app.py,line=1::injected annotation',
+  '   ::add-mask::loadgate',
+  '::stop-commands::pwned',
+  '##[error]legacy command',
+  '\x1b]0;owned title\x07\x1b[2J\x9b31m red \u202eevil',
+];
+
+describe('text from the service is inert wherever loadgate prints it', () => {
+  it('inert(): workflow commands defused, controls and bidi overrides escaped, newlines kept', () => {
+    const out = inert(HOSTILE.join('\n'));
+    const lines = out.split('\n');
+    assert.equal(lines.length, HOSTILE.length);
+    for (const line of lines) {
+      assert.doesNotMatch(line.trimStart(), /^(::|##\[)/, line);
+      assert.doesNotMatch(line, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/, line);
+    }
+    assert.equal(lines[1], '   \\::add-mask::loadgate');
+    assert.equal(lines[4], '\\x1b]0;owned title\\x07\\x1b[2J\\x9b31m red \\u202eevil');
+  });
+
+  it('a service that dies printing workflow commands and escapes: the CLI output carries none of them', async () => {
+    const dir = tempDir();
+    const script = writeFile(dir, 'hostile.ts', `process.stdout.write(${JSON.stringify(HOSTILE.join('\n') + '\n')}); process.exit(3);\n`);
+    const out = join(dir, 'out');
+    const r = await runNode([CLI, 'run', '--command', `${NODE} ${script} {port}`, '--path', '/', '--users', '1', '--duration', '1s', '--out', out]);
+    assert.equal(r.code, 3, r.stderr);
+    const all = `${r.stdout}\n${r.stderr}`;
+    assert.match(all, /injected annotation/, 'the service output is still shown');
+    for (const line of all.split('\n')) {
+      assert.doesNotMatch(line.trimStart(), /^(::|##\[)/, `a workflow command reached the log: ${JSON.stringify(line)}`);
+      assert.doesNotMatch(line, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/, `a control character reached the log: ${JSON.stringify(line)}`);
+    }
+  });
+});
+
+describe('a closed stdout (loadgate run ... | head -1)', () => {
+  it('EPIPE is ignored: the run completes, every report is written, no stack trace', async () => {
+    const srv = await startServer();
+    const out = tempDir();
+    // A pipe whose reader has gone: stdout is closed before loadgate prints its first line.
+    const child = spawn(NODE, [CLI, 'run', '--url', srv.url, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '1500ms', '--progress-interval', '100ms', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    await srv.close();
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|^\s+at /m, stderr);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { status: string };
+    assert.equal(result.status, 'completed');
+    assert.ok(existsSync(join(out, 'junit.xml')));
+  });
+});
+
+describe('a report folder that cannot be written', () => {
+  it('is bad input: one line naming the folder, exit 2, no stack trace, nothing started', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port {port}`, '--path', '/', '--users', '1', '--duration', '1s', '--out', join(file, 'out')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^loadgate: cannot create the report folder .*not-a-folder\/out: ENOTDIR/);
+    assert.doesNotMatch(r.stderr, /^\s+at |internal error/m);
+    assert.doesNotMatch(r.stdout, /Started the service/);
+  });
+});
+
+describe('no SLOs set', () => {
+  it('a run in which every request failed fails (exit 1), and says why', async () => {
+    // Ready, but every prediction fails.
+    const srv = await startServer({ handler: (req, res) => res.writeHead(req.url === '/ready' ? 200 : 503).end() });
+    const out = tempDir();
+    const r = await runNode([CLI, 'run', '--url', srv.url, '--path', '/p', '--ready-path', '/ready', '--users', '1', '--pacing', '10/s', '--duration', '1s', '--out', out]);
+    await srv.close();
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /^Problem: no request succeeded: all \d+ failed/m);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { verdict: { pass: boolean } };
+    assert.equal(result.verdict.pass, false);
+  });
+
+  it('a run with some successes passes (exit 0)', async () => {
+    let n = 0;
+    const srv = await startServer({ handler: (_req, res) => res.writeHead(n++ % 2 ? 500 : 200).end() });
+    const r = await runNode([CLI, 'run', '--url', srv.url, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '1s', '--out', tempDir()]);
+    await srv.close();
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  });
+});
