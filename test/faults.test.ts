@@ -9,13 +9,19 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inert } from '../src/console-text.ts';
 import { startServer } from './helpers/http.ts';
-import { CLI, NODE, REPO, killChildren, runNode } from './helpers/process.ts';
+import { runMonitor } from '../src/service/monitors.ts';
+import { CLI, NODE, REPO, type Finished, eventually, killChildren, processAlive, runNode, start } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 after(killChildren);
 after(removeTempDirs);
 
 const SERVER = join(REPO, 'test', 'helpers', 'server.ts');
+
+/** A bash script (for `ulimit`), its output collected. */
+function runBash(script: string, timeoutMs = 30_000): Promise<Finished> {
+  return start('/bin/bash', ['-c', script], { timeoutMs }).exited;
+}
 
 /** What a hostile service prints: workflow commands (indented too), terminal escapes, 8-bit CSI, a bidi override. */
 const HOSTILE = [
@@ -107,5 +113,36 @@ describe('no SLOs set', () => {
     const r = await runNode([CLI, 'run', '--url', srv.url, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '1s', '--out', tempDir()]);
     await srv.close();
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  });
+});
+
+describe('monitor commands that time out', () => {
+  it('their whole process group is killed, not only the shell', async () => {
+    const dir = tempDir();
+    const pidFile = join(dir, 'child.pid');
+    // The shell starts a long sleep in the background (same group) and waits: the timeout must end both.
+    const failures: string[] = [];
+    const stop = runMonitor(
+      { name: 'slow', command: `sleep 30 & echo $! > ${pidFile}; wait`, everyMs: 60_000, timeoutMs: 300 },
+      () => {},
+      (why) => failures.push(why),
+    );
+    assert.ok(await eventually(() => failures.length > 0, 5000), 'the timeout was reported');
+    assert.match(failures[0]!, /timed out after 300 ms/);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    assert.ok(await eventually(() => !processAlive(sleeper), 2000), `the monitor's child ${sleeper} outlived the timeout`);
+    await stop();
+  });
+});
+
+describe('the resource watcher out of file descriptors', () => {
+  it('under ulimit -n 40, a run against a command service completes: the sampler never crashes it', async () => {
+    const out = tempDir();
+    // Few descriptors: the process sampler's readdir of /proc fails with EMFILE once the load holds them.
+    const r = await runBash(
+      `ulimit -n 40; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 30 --duration 2s --out ${out}`,
+    );
+    assert.doesNotMatch(r.stderr, /^\s+at |internal error|uncaught/im, r.stderr);
+    assert.ok(existsSync(join(out, 'result.json')), `${r.stdout}\n${r.stderr}`);
   });
 });
