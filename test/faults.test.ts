@@ -146,3 +146,35 @@ describe('the resource watcher out of file descriptors', () => {
     assert.ok(existsSync(join(out, 'result.json')), `${r.stdout}\n${r.stderr}`);
   });
 });
+
+describe('a fixed port held by another process', () => {
+  it('is refused before the service starts: exit 3, the holder named, every report written', async () => {
+    const holder = await startServer();
+    const port = Number(new URL(holder.url).port);
+    const out = tempDir();
+    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port ${port}`, '--port', String(port), '--path', '/', '--users', '1', '--duration', '1s', '--out', out]);
+    await holder.close();
+    assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`port ${port} is already in use by pid ${process.pid} \\(`));
+    assert.doesNotMatch(r.stdout, /Started the service/);
+    assert.equal((JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { status: string }).status, 'not-started');
+  });
+
+  it('what answers readiness must be the process loadgate started, not one that held the port first', async () => {
+    const holder = await startServer();
+    const port = Number(new URL(holder.url).port);
+    // The started command cannot bind (the port is taken) but lives on; the holder answers readiness.
+    const svc = await import('../src/service/service.ts');
+    const started = await svc.startService({ kind: 'command', command: 'sleep 20', cwd: REPO, env: {}, port: 0, baseUrl: holder.url, onExit: 'stop' });
+    try {
+      // On the holder's port, the command's check names the holder: outside its group, and there first.
+      const { strangerListener } = await import('../src/service/port-owner.ts');
+      assert.match(strangerListener(port, started.pid!) ?? '', new RegExp(`^pid ${process.pid} \\(`));
+      const ready = svc.waitUntilReady({ ...started, answeredByStranger: () => `held by ${strangerListener(port, started.pid!)}` }, { path: '/', timeoutMs: 2000, okStatus: [[200, 399]] });
+      await assert.rejects(ready, /held by pid \d+/);
+    } finally {
+      await started.stop(500);
+      await holder.close();
+    }
+  });
+});

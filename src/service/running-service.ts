@@ -40,6 +40,11 @@ export interface RunningService {
   /** Stops and removes what was started; `graceMs` is the time it gets to shut down. Safe to call twice. */
   stop(graceMs?: number): Promise<void>;
   pid?: number | undefined;
+  /**
+   * Once it answers: why what answered cannot be the service that was started (another process holds its
+   * port), or null. Only a command service can tell.
+   */
+  answeredByStranger?(): string | null;
   watch: ServiceWatch;
   /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;

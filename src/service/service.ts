@@ -10,6 +10,7 @@ import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { openOutput, outputTail } from './output.ts';
 import { serviceEnvironment } from './env.ts';
 import { readProcStat } from './procfs.ts';
+import { portTakenBy, strangerListener } from './port-owner.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
 
@@ -33,6 +34,11 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   }
   if (plan.kind === 'container') return startContainer(plan, opts);
   const logFile = opts.logFile;
+  // A fixed port someone else holds would have readiness answered, and the load measured, by that stranger.
+  if (plan.port) {
+    const holder = await portTakenBy(plan.port);
+    if (holder) throw new ServiceError(`port ${plan.port} is already in use by ${holder}: stop it, or give the service another port (or {port} in the command for a free one)`);
+  }
   const port = plan.port || (await freePort());
   const command = plan.command.replaceAll('{port}', String(port));
   const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
@@ -73,6 +79,10 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
     watch: pid ? { kind: 'pid', pid } : null,
     // Not the command line itself: it lands in result.json and reports, and may carry a secret.
     describe: () => `command (pid ${pid ?? '-'})`,
+    answeredByStranger: () => {
+      const who = pid ? strangerListener(port, pid) : null;
+      return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
+    },
     lastLines: (n = 15) => tail.last(n),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
@@ -163,18 +173,24 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
   let delay = 100;
   let exit: ServiceExit | undefined;
   void svc.exited.then((e) => (exit = e));
+  let answered: number | undefined;
   for (;;) {
     if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
     if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
     try {
       const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, ...(signal ? { signal } : {}) });
       await res.body.dump();
-      if (statusMatches(ready.okStatus, res.statusCode)) return performance.now() - t0;
-      last = `HTTP ${res.statusCode}`;
+      if (statusMatches(ready.okStatus, res.statusCode)) answered = performance.now() - t0;
+      else last = `HTTP ${res.statusCode}`;
     } catch (err) {
       if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
       const e = err as { code?: string; message?: string; cause?: { code?: string } };
       last = e.code ?? e.cause?.code ?? e.message ?? String(err);
+    }
+    if (answered !== undefined) {
+      const stranger = svc.answeredByStranger?.();
+      if (stranger) throw new ServiceError(stranger);
+      return answered;
     }
     const elapsed = performance.now() - t0;
     if (onWait && elapsed >= nextWaitLine && elapsed < ready.timeoutMs) {
