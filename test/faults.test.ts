@@ -4,12 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inert } from '../src/console-text.ts';
 import { startServer } from './helpers/http.ts';
 import { runMonitor } from '../src/service/monitors.ts';
+import { HEAD_BYTES, TAIL_BYTES, openOutput } from '../src/service/output.ts';
 import { CLI, NODE, REPO, type Finished, eventually, killChildren, processAlive, runNode, start } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
@@ -176,5 +177,32 @@ describe('a fixed port held by another process', () => {
       await started.stop(500);
       await holder.close();
     }
+  });
+});
+
+describe('the service log is bounded', () => {
+  it('keeps the head and the tail, and says how much was dropped between them', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'service.log');
+    const o = openOutput(file, { head: 100, tail: 100 });
+    for (let i = 0; i < 1000; i++) o.keep(Buffer.from(`line ${String(i).padStart(4, '0')}\n`));
+    assert.deepEqual(o.tail.last(2), ['line 0998', 'line 0999']);
+    await o.close();
+    const text = readFileSync(file, 'utf8');
+    assert.ok(text.startsWith('line 0000\nline 0001\n'), 'the head is kept');
+    assert.ok(text.endsWith('line 0998\nline 0999\n'), 'the tail is kept');
+    assert.match(text, /\[loadgate: \d+ bytes of the service's output dropped here; the first 100 and the last \d+ bytes are kept\]/);
+    assert.ok(text.length < 400, `${text.length} characters`);
+    assert.ok(o.dropped() > 9000);
+  });
+
+  it('a service that logs without pause: service.log stays under its cap, the run completes', async () => {
+    const out = tempDir();
+    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port {port} --log-flood`, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '2s', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const size = statSync(join(out, 'service.log')).size;
+    // The tail may hold one chunk (64 KiB from a pipe) past its cap.
+    assert.ok(size <= HEAD_BYTES + TAIL_BYTES + (1 << 17), `service.log is ${size} bytes`);
+    assert.match(readFileSync(join(out, 'service.log'), 'utf8').slice(HEAD_BYTES, HEAD_BYTES + 300), /bytes of the service's output dropped here/);
   });
 });

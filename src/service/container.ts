@@ -12,7 +12,7 @@ import { constants } from 'node:os';
 import type { ContainerPlan } from '../plan/types.ts';
 import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
 import { serviceEnvironment } from './env.ts';
-import { type Tail, openOutput } from './output.ts';
+import { type LastLines, openOutput } from './output.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
@@ -162,7 +162,7 @@ export async function removeContainer(cli: string, idOrName: string, timeoutMs =
 }
 
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
-async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: Tail, signal?: AbortSignal): Promise<void> {
+async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: LastLines, signal?: AbortSignal): Promise<void> {
   const stopped = () => signal?.aborted === true;
   if (plan.build) {
     const b = plan.build;
