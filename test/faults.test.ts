@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inert } from '../src/console-text.ts';
@@ -204,5 +206,30 @@ describe('the service log is bounded', () => {
     // The tail may hold one chunk (64 KiB from a pipe) past its cap.
     assert.ok(size <= HEAD_BYTES + TAIL_BYTES + (1 << 17), `service.log is ${size} bytes`);
     assert.match(readFileSync(join(out, 'service.log'), 'utf8').slice(HEAD_BYTES, HEAD_BYTES + 300), /bytes of the service's output dropped here/);
+  });
+});
+
+describe('HTTPS with a self-signed certificate', () => {
+  it('fails fast (not after the ready timeout) naming the certificate problem and NODE_EXTRA_CA_CERTS; trusted with it', async () => {
+    const dir = tempDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const gen = await start('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {}).exited;
+    assert.equal(gen.code, 0, gen.stderr);
+    const srv = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end('ok'));
+    await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const args = [CLI, 'run', '--url', url, '--path', '/', '--users', '1', '--pacing', '5/s', '--duration', '1s', '--ready-timeout', '30s'];
+      const r = await runNode([...args, '--out', tempDir()], { env: { NODE_EXTRA_CA_CERTS: undefined } });
+      assert.equal(r.code, 3, r.stderr);
+      assert.ok(r.ms < 10_000, `took ${r.ms} ms: a certificate problem does not wait for the ready timeout`);
+      assert.match(r.stderr, /TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\).*NODE_EXTRA_CA_CERTS=/);
+      const trusted = await runNode([...args, '--out', tempDir()], { env: { NODE_EXTRA_CA_CERTS: cert } });
+      assert.equal(trusted.code, 0, trusted.stderr);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((res) => srv.close(res));
+    }
   });
 });

@@ -184,8 +184,11 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
       else last = `HTTP ${res.statusCode}`;
     } catch (err) {
       if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
-      const e = err as { code?: string; message?: string; cause?: { code?: string } };
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
       last = e.code ?? e.cause?.code ?? e.message ?? String(err);
+      // An untrusted certificate will not become trusted by waiting: say so now, and how to trust it.
+      const cert = certificateProblem(e.code ?? e.cause?.code, e.message ?? e.cause?.message);
+      if (cert) throw new ServiceError(`${url}: ${cert}`);
     }
     if (answered !== undefined) {
       const stranger = svc.answeredByStranger?.();
@@ -207,4 +210,28 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     await within(svc.exited, Math.max(0, Math.min(delay, ready.timeoutMs - elapsed)));
     delay = Math.min(1000, delay * 2);
   }
+}
+
+/** TLS errors that mean the certificate is not trusted (as Node names them), not that the service is not up yet. */
+const CERT_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A sentence for a certificate problem: what it is and how to trust the service's CA; null for any other error. */
+export function certificateProblem(code: string | undefined, message: string | undefined): string | null {
+  if (!code || !CERT_ERRORS.has(code)) return null;
+  const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? "the certificate does not name this host" : (message ?? code).split(';')[0]!.replace(/\.$/, '');
+  return (
+    `the service's TLS certificate is not trusted (${code}: ${what}). If the service uses a private or ` +
+    'self-signed CA, give its certificate to loadgate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (set in the environment ' +
+    'before loadgate starts; in a workflow, under env: of the step)'
+  );
 }
