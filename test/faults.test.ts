@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inert } from '../src/console-text.ts';
 import { startServer } from './helpers/http.ts';
+import { runLoad } from '../src/load/engine.ts';
+import { buildPlan, readConfigFile } from '../src/plan/config.ts';
 import { runMonitor } from '../src/service/monitors.ts';
 import { HEAD_BYTES, TAIL_BYTES, openOutput } from '../src/service/output.ts';
 import { CLI, NODE, REPO, type Finished, eventually, killChildren, processAlive, runNode, start } from './helpers/process.ts';
@@ -231,5 +233,48 @@ describe('HTTPS with a self-signed certificate', () => {
       srv.closeAllConnections();
       await new Promise((res) => srv.close(res));
     }
+  });
+});
+
+describe('smaller faults', () => {
+  it('a YAML alias bomb is a config error (exit 2, one line), not an internal error', async () => {
+    const dir = tempDir();
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const file = writeFile(dir, 'bomb.yml', `${levels.join('\n')}\nservice: {url: http://127.0.0.1:9}\n`);
+    const r = await runNode([CLI, 'run', '--config', file, '--path', '/', '--users', '1', '--duration', '1s'], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^loadgate: .*bomb\.yml: invalid YAML: .*alias/);
+    assert.doesNotMatch(r.stderr, /^\s+at |internal error/m);
+  });
+
+  it('rate: 0 (or users: 0) in every stage is a config error; a pause between stages is not', async () => {
+    const dir = tempDir();
+    const cfg = (stages: string) => writeFile(dir, `c${Math.random()}.yml`, `service: {url: http://127.0.0.1:9}\nrequest: {path: /}\nload: {stages: ${stages}}\n`);
+    const zero = await runNode([CLI, 'run', '--config', cfg('[{duration: 1s, rate: 0}, {duration: 1s, rate: 0}]')]);
+    assert.equal(zero.code, 2, zero.stderr);
+    assert.match(zero.stderr, /load\.stages: every stage has rate: 0, so nothing would be sent/);
+    const users = await runNode([CLI, 'run', '--config', cfg('[{duration: 1s, users: 0}]')]);
+    assert.equal(users.code, 2, users.stderr);
+    assert.match(users.stderr, /every stage has users: 0/);
+    assert.doesNotThrow(() => buildPlan(readConfigFile(cfg('[{duration: 1s, rate: 5}, {duration: 1s, rate: 0}]'))));
+  });
+
+  it('"due requests were never sent" after an interrupt counts only requests that were due', async () => {
+    const srv = await startServer({ delayMs: 5 });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(new Error('test stop')), 500);
+    const result = await runLoad({
+      baseUrl: srv.url,
+      endpoints: [{ name: 'p', method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] }],
+      load: { model: 'open', maxInFlight: 100, stages: [{ name: 's', durationMs: 10_000, rate: 100, ramp: false }] },
+      timeoutMs: 2000,
+      seed: 1,
+      warmupMs: 0,
+      signal: stop.signal,
+    }).finally(() => srv.close());
+    assert.equal(result.status, 'interrupted');
+    // 100/s stopped at 0.5 s: about 50 sent, and the 950 not yet due are not "unsent".
+    assert.ok(result.unsent < 10, `${result.unsent} unsent`);
   });
 });
