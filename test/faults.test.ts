@@ -278,3 +278,14 @@ describe('smaller faults', () => {
     assert.ok(result.unsent < 10, `${result.unsent} unsent`);
   });
 });
+
+describe('an unreachable container daemon', () => {
+  it('with pull: never says the daemon did not answer, not that the image is missing', async () => {
+    const dir = tempDir();
+    const file = writeFile(dir, 'c.yml', 'service: {image: "loadgate-test/none:1", port: 8000, pull: never}\nrequest: {path: /}\nload: {stages: [{duration: 1s, users: 1}]}\n');
+    const r = await runNode([CLI, 'run', '--config', file, '--out', join(dir, 'out')], { env: { DOCKER_HOST: `unix://${join(dir, 'no-daemon.sock')}` } });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /cannot ask docker whether image loadgate-test\/none:1 is on this machine.*Cannot connect to the Docker daemon/);
+    assert.doesNotMatch(r.stderr, /is not on this machine/);
+  });
+});

@@ -176,7 +176,13 @@ async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: 
     }
     return;
   }
-  const present = async () => (await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+  const present = async () => {
+    const r = await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 });
+    if (r.code === 0) return true;
+    // Absent (docker: "No such image", podman: "image not known"), or the engine did not answer at all: say which.
+    if (/no such image|image not known|not found/i.test(r.stderr)) return false;
+    throw new Error(`cannot ask ${plan.cli} whether image ${plan.image} is on this machine${codeOf(r)}: ${lastLine(r.stderr) || 'no answer'}`);
+  };
   if (plan.pull === 'never') {
     if (!(await present())) {
       throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
