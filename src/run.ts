@@ -131,7 +131,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   } finally {
     // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
     // down gracefully: what was measured is already written, and the removal must fit in that budget.
-    await service?.stop(hooks.signal?.aborted ? 3000 : 5000);
+    // A signal while it is being stopped cuts its grace period short.
+    const hurry = new AbortController();
+    if (!hooks.signal?.aborted) hooks.signal?.addEventListener('abort', () => hurry.abort(), { once: true });
+    await service?.stop(hooks.signal?.aborted ? 3000 : 5000, hurry.signal);
   }
 }
 

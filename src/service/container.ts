@@ -13,7 +13,7 @@ import type { ContainerPlan } from '../plan/types.ts';
 import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
 import { serviceEnvironment } from './env.ts';
 import { type LastLines, openOutput } from './output.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
 export const CONTAINER_PREFIX = 'loadgate-';
@@ -66,10 +66,12 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     lastLines: (n = 15) => tail.last(n),
     watch: { kind: 'container', cli: plan.cli, id },
     describe: () => `container ${name} (image ${plan.image}, id ${short})`,
-    stop(graceMs = 5000) {
+    stop(graceMs = 5000, hurry) {
       stopping ??= (async () => {
-        // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
-        await cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed,
+        // and at once on a signal while stopping.
+        const stopped = cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        await Promise.race([stopped, aborted(hurry)]);
         await removeNow();
         // The last output: `logs -f` ends once the container is gone.
         await within(logsDone, 1000);

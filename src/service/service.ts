@@ -11,7 +11,7 @@ import { openOutput, outputTail } from './output.ts';
 import { serviceEnvironment } from './env.ts';
 import { readProcStat } from './procfs.ts';
 import { portTakenBy, strangerListener } from './port-owner.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
 
 export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './running-service.ts';
@@ -84,14 +84,14 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
       return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
     },
     lastLines: (n = 15) => tail.last(n),
-    stop(graceMs = 5000) {
+    stop(graceMs = 5000, hurry) {
       stopping ??= (async () => {
         if (pid) {
           if (running) {
             killGroup(pid, 'SIGTERM');
             // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
             // shutting down: the grace period is for the whole group, not just the shell.
-            await within(outputDone, graceMs);
+            await within(Promise.race([outputDone, aborted(hurry)]), graceMs);
           }
           // Whatever still runs in the group (or was left behind by a service that exited on its own).
           killGroup(pid, 'SIGKILL');
