@@ -11,6 +11,7 @@ import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } from './report/write.ts';
+import { fitFileLimit } from './run/limits.ts';
 import { notStartedResult } from './run/not-started.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
@@ -47,6 +48,9 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   const log = hooks.log ?? (() => {});
   // A folder that cannot be written is bad input, said before anything starts.
   prepareReportDir(plan.outputDir);
+  // The plan must fit the open-file limit (raised to the hard one if need be): refused before anything starts.
+  const raised = fitFileLimit(plan.load);
+  if (raised) log(raised);
   // Schemas in files need no service: a bad one stops the run before anything starts.
   const localBodies = await resolveLocalBodies(plan, log);
   let service: RunningService | undefined;

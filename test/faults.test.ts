@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { inert } from '../src/console-text.ts';
 import { startServer } from './helpers/http.ts';
 import { runLoad } from '../src/load/engine.ts';
-import { buildPlan, readConfigFile } from '../src/plan/config.ts';
+import { ConfigError, buildPlan, readConfigFile } from '../src/plan/config.ts';
+import { HEADROOM, fitFileLimit, readFileLimit } from '../src/run/limits.ts';
 import { runMonitor } from '../src/service/monitors.ts';
 import { HEAD_BYTES, TAIL_BYTES, openOutput } from '../src/service/output.ts';
 import { CLI, NODE, REPO, type Finished, eventually, killChildren, processAlive, runNode, start } from './helpers/process.ts';
@@ -141,14 +142,23 @@ describe('monitor commands that time out', () => {
 });
 
 describe('the resource watcher out of file descriptors', () => {
-  it('under ulimit -n 40, a run against a command service completes: the sampler never crashes it', async () => {
-    const out = tempDir();
-    // Few descriptors: the process sampler's readdir of /proc fails with EMFILE once the load holds them.
-    const r = await runBash(
-      `ulimit -n 40; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 30 --duration 2s --out ${out}`,
-    );
-    assert.doesNotMatch(r.stderr, /^\s+at |internal error|uncaught/im, r.stderr);
-    assert.ok(existsSync(join(out, 'result.json')), `${r.stdout}\n${r.stderr}`);
+  it('under ulimit -n 64 with every descriptor taken, the process sampler says so once and never crashes', async () => {
+    const script = `
+      import { openSync } from 'node:fs';
+      import { sampleProcessGroup } from ${JSON.stringify(join(REPO, 'src', 'service', 'sample-process.ts'))};
+      const problems = [];
+      const stop = sampleProcessGroup(process.pid, 50, () => {}, (p) => problems.push(p));
+      // Take every descriptor left: the sampler's readdir of /proc now fails with EMFILE.
+      for (let i = 0; i < 1000; i++) { try { openSync('/dev/null', 'r'); } catch { break; } }
+      setTimeout(async () => { await stop(); console.log(JSON.stringify(problems)); }, 400);
+    `;
+    const dir = tempDir();
+    const file = writeFile(dir, 'sampler.mts', script);
+    const r = await runBash(`ulimit -n 64; exec ${NODE} ${file}`);
+    assert.equal(r.code, 0, r.stderr);
+    const problems = JSON.parse(r.stdout) as string[];
+    assert.equal(problems.length, 1, r.stdout);
+    assert.match(problems[0]!, /could not read \/proc for some samples .*EMFILE/);
   });
 });
 
@@ -287,5 +297,45 @@ describe('an unreachable container daemon', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /cannot ask docker whether image loadgate-test\/none:1 is on this machine.*Cannot connect to the Docker daemon/);
     assert.doesNotMatch(r.stderr, /is not on this machine/);
+  });
+});
+
+describe('the open-file limit is part of the plan', () => {
+  it('a plan that cannot fit under ulimit -n 1024 is refused: exit 2, one line saying what to change, nothing started', async () => {
+    const out = tempDir();
+    const r = await runBash(`ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 2000 --duration 2s --out ${out}`);
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^loadgate: load: the plan needs up to 2256 open files \(2000 connections plus 256 for the rest\), but the hard limit here is 1024 \(ulimit -Hn\): lower users \(2000 at the peak\) to at most 768/);
+    assert.doesNotMatch(r.stdout, /Started the service/);
+    assert.ok(r.ms < 5000, `${r.ms} ms`);
+  });
+
+  it('the largest plan the README allows (users: 100000) is refused at once on a machine whose hard limit is lower', async (t) => {
+    const hard = readFileLimit()!.hard;
+    if (hard >= 100_000 + HEADROOM) return t.skip(`the hard limit here is ${hard}`);
+    const r = await runNode([CLI, 'run', '--url', 'http://127.0.0.1:9', '--path', '/', '--users', '100000', '--duration', '1s', '--out', tempDir()]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`needs up to 100256 open files .* hard limit here is ${hard}`));
+  });
+
+  it('the soft limit is raised to the hard one when the plan needs it (prlimit), or the plan refused saying why', () => {
+    const load = { model: 'closed' as const, perUserRate: 0, stages: [{ name: 's', durationMs: 1000, users: 2000, spawnRate: 1 }] };
+    let limit = { soft: 1024, hard: 20_000 };
+    const raised = fitFileLimit(load, { read: () => limit, raise: (to) => ((limit = { soft: to, hard: to }), null) });
+    assert.equal(raised, 'Raised the open-file limit from 1024 to 20000 (the plan needs up to 2256)');
+    limit = { soft: 1024, hard: 20_000 };
+    assert.throws(
+      () => fitFileLimit(load, { read: () => limit, raise: () => 'prlimit (util-linux) is not installed' }),
+      (e: Error) => e instanceof ConfigError && /soft limit is 1024 and could not be raised \(prlimit \(util-linux\) is not installed\): run `ulimit -n 20000` before loadgate, or lower users \(2000 at the peak\) to at most 768/.test(e.message),
+    );
+    // The real prlimit on this process: raising to the hard limit it already has works.
+    assert.equal(fitFileLimit({ ...load, stages: [{ ...load.stages[0]!, users: 1 }] }), null);
+  });
+
+  it('a plan that fits, under ulimit -n 1024, runs (the sampler and the load share the descriptors)', async () => {
+    const out = tempDir();
+    const r = await runBash(`ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 700 --pacing 1/s --duration 2s --out ${out}`);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });
 });
