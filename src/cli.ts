@@ -219,7 +219,8 @@ export async function main(argv: string[]): Promise<number> {
     outPainted(paint(inert(formatChecklist(result, verdict)), process.stdout.isTTY === true && process.stdout.hasColors()));
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     const status = runStatus(result, verdict, stop.signal.aborted);
-    if (status === 'not-measured') err(`the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`);
+    // Why the service was not measured as planned, as the last word (exit 3).
+    if (status === 'not-measured') err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');
     if (status === 'fail' && flags['no-fail']) {
       out('--no-fail: exiting 0 despite the verdict.');
       return EXIT.ok;
