@@ -306,6 +306,21 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'service.log']) assert.ok(entries.includes(f), `${f} uploaded: ${entries.join(', ')}`);
   });
 
+  it('a hostile service cannot issue workflow commands through the log (::add-mask::, ::error::, ::stop-commands::)', async () => {
+    const gh = await fakeGitHub();
+    const lines = ['::add-mask::loadgate', '  ::error file=a.py::injected', '::stop-commands::pwned', '\\x1b]0;title\\x07'];
+    const cmd = `node -e "for (const l of ${JSON.stringify(lines).replaceAll('"', '\\"')}) console.log(l); setTimeout(() => process.exit(1), 1500)" {port}`;
+    const r = await runAction(serviceInputs({ 'service-command': cmd, 'service-ready': '/ready' }), { gh });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    for (const line of r.stdout.split('\n')) {
+      assert.doesNotMatch(line.trimStart(), /^::add-mask::loadgate|^::stop-commands::pwned|^::error file=a\.py/, `injected: ${line}`);
+      assert.doesNotMatch(line, /\x1b/, `escape: ${JSON.stringify(line)}`);
+    }
+    // Its output is still shown (inside our one annotation, and in the log lines), defused.
+    assert.match(r.stdout, /add-mask::loadgate/);
+    assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
+  });
+
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {
     const gh = await fakeGitHub();
     const cases: Array<[Record<string, string>, RegExp]> = [

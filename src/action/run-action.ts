@@ -164,7 +164,8 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   for (const [k, v] of Object.entries(outputs)) setOutput(k as OutputName, v);
 
   // 5. Annotations, then 6. the gate.
-  annotate(breachAnnotations(verdict, ctx.workspace));
+  // Nothing was measured when the load never started: no SLO "breached", only why (below).
+  if (result.status !== 'not-started') annotate(breachAnnotations(verdict, ctx.workspace));
   const status = outputs.status;
   if (status === 'interrupted') {
     core.setFailed(inert(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`));
