@@ -53,15 +53,32 @@ describe('text from the service is inert wherever loadgate prints it', () => {
 
   it('a service that dies printing workflow commands and escapes: the CLI output carries none of them', async () => {
     const dir = tempDir();
-    const script = writeFile(dir, 'hostile.ts', `process.stdout.write(${JSON.stringify(HOSTILE.join('\n') + '\n')}); process.exit(3);\n`);
+    const script = writeFile(dir, 'hostile.ts', `process.stdout.write(${JSON.stringify(`${HOSTILE.join('\n')}\n`)}); process.exit(3);\n`);
     const out = join(dir, 'out');
-    const r = await runNode([CLI, 'run', '--command', `${NODE} ${script} {port}`, '--path', '/', '--users', '1', '--duration', '1s', '--out', out]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--command',
+      `${NODE} ${script} {port}`,
+      '--path',
+      '/',
+      '--users',
+      '1',
+      '--duration',
+      '1s',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 3, r.stderr);
     const all = `${r.stdout}\n${r.stderr}`;
     assert.match(all, /injected annotation/, 'the service output is still shown');
     for (const line of all.split('\n')) {
       assert.doesNotMatch(line.trimStart(), /^(::|##\[)/, `a workflow command reached the log: ${JSON.stringify(line)}`);
-      assert.doesNotMatch(line, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/, `a control character reached the log: ${JSON.stringify(line)}`);
+      assert.doesNotMatch(
+        line,
+        /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/,
+        `a control character reached the log: ${JSON.stringify(line)}`,
+      );
     }
   });
 });
@@ -71,9 +88,30 @@ describe('a closed stdout (loadgate run ... | head -1)', () => {
     const srv = await startServer();
     const out = tempDir();
     // A pipe whose reader has gone: stdout is closed before loadgate prints its first line.
-    const child = spawn(NODE, [CLI, 'run', '--url', srv.url, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '1500ms', '--progress-interval', '100ms', '--out', out], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      NODE,
+      [
+        CLI,
+        'run',
+        '--url',
+        srv.url,
+        '--path',
+        '/',
+        '--users',
+        '1',
+        '--pacing',
+        '10/s',
+        '--duration',
+        '1500ms',
+        '--progress-interval',
+        '100ms',
+        '--out',
+        out,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -92,7 +130,20 @@ describe('a report folder that cannot be written', () => {
     const dir = tempDir();
     const file = join(dir, 'not-a-folder');
     writeFileSync(file, 'x');
-    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port {port}`, '--path', '/', '--users', '1', '--duration', '1s', '--out', join(file, 'out')]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--command',
+      `${NODE} ${SERVER} --port {port}`,
+      '--path',
+      '/',
+      '--users',
+      '1',
+      '--duration',
+      '1s',
+      '--out',
+      join(file, 'out'),
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^loadgate: cannot create the report folder .*not-a-folder\/out: ENOTDIR/);
     assert.doesNotMatch(r.stderr, /^\s+at |internal error/m);
@@ -105,7 +156,24 @@ describe('no SLOs set', () => {
     // Ready, but every prediction fails.
     const srv = await startServer({ handler: (req, res) => res.writeHead(req.url === '/ready' ? 200 : 503).end() });
     const out = tempDir();
-    const r = await runNode([CLI, 'run', '--url', srv.url, '--path', '/p', '--ready-path', '/ready', '--users', '1', '--pacing', '10/s', '--duration', '1s', '--out', out]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--url',
+      srv.url,
+      '--path',
+      '/p',
+      '--ready-path',
+      '/ready',
+      '--users',
+      '1',
+      '--pacing',
+      '10/s',
+      '--duration',
+      '1s',
+      '--out',
+      out,
+    ]);
     await srv.close();
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^Problem: no request succeeded: all \d+ failed/m);
@@ -116,7 +184,22 @@ describe('no SLOs set', () => {
   it('a run with some successes passes (exit 0)', async () => {
     let n = 0;
     const srv = await startServer({ handler: (_req, res) => res.writeHead(n++ % 2 ? 500 : 200).end() });
-    const r = await runNode([CLI, 'run', '--url', srv.url, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '1s', '--out', tempDir()]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--url',
+      srv.url,
+      '--path',
+      '/',
+      '--users',
+      '1',
+      '--pacing',
+      '10/s',
+      '--duration',
+      '1s',
+      '--out',
+      tempDir(),
+    ]);
     await srv.close();
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });
@@ -167,7 +250,22 @@ describe('a fixed port held by another process', () => {
     const holder = await startServer();
     const port = Number(new URL(holder.url).port);
     const out = tempDir();
-    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port ${port}`, '--port', String(port), '--path', '/', '--users', '1', '--duration', '1s', '--out', out]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--command',
+      `${NODE} ${SERVER} --port ${port}`,
+      '--port',
+      String(port),
+      '--path',
+      '/',
+      '--users',
+      '1',
+      '--duration',
+      '1s',
+      '--out',
+      out,
+    ]);
     await holder.close();
     assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, new RegExp(`port ${port} is already in use by pid ${process.pid} \\(`));
@@ -180,12 +278,23 @@ describe('a fixed port held by another process', () => {
     const port = Number(new URL(holder.url).port);
     // The started command cannot bind (the port is taken) but lives on; the holder answers readiness.
     const svc = await import('../src/service/service.ts');
-    const started = await svc.startService({ kind: 'command', command: 'sleep 20', cwd: REPO, env: {}, port: 0, baseUrl: holder.url, onExit: 'stop' });
+    const started = await svc.startService({
+      kind: 'command',
+      command: 'sleep 20',
+      cwd: REPO,
+      env: {},
+      port: 0,
+      baseUrl: holder.url,
+      onExit: 'stop',
+    });
     try {
       // On the holder's port, the command's check names the holder: outside its group, and there first.
       const { strangerListener } = await import('../src/service/port-owner.ts');
       assert.match(strangerListener(port, started.pid!) ?? '', new RegExp(`^pid ${process.pid} \\(`));
-      const ready = svc.waitUntilReady({ ...started, answeredByStranger: () => `held by ${strangerListener(port, started.pid!)}` }, { path: '/', timeoutMs: 2000, okStatus: [[200, 399]] });
+      const ready = svc.waitUntilReady(
+        { ...started, answeredByStranger: () => `held by ${strangerListener(port, started.pid!)}` },
+        { path: '/', timeoutMs: 2000, okStatus: [[200, 399]] },
+      );
       await assert.rejects(ready, /held by pid \d+/);
     } finally {
       await started.stop(500);
@@ -212,12 +321,30 @@ describe('the service log is bounded', () => {
 
   it('a service that logs without pause: service.log stays under its cap, the run completes', async () => {
     const out = tempDir();
-    const r = await runNode([CLI, 'run', '--command', `${NODE} ${SERVER} --port {port} --log-flood`, '--path', '/', '--users', '1', '--pacing', '10/s', '--duration', '2s', '--out', out]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--command',
+      `${NODE} ${SERVER} --port {port} --log-flood`,
+      '--path',
+      '/',
+      '--users',
+      '1',
+      '--pacing',
+      '10/s',
+      '--duration',
+      '2s',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const size = statSync(join(out, 'service.log')).size;
     // The tail may hold one chunk (64 KiB from a pipe) past its cap.
     assert.ok(size <= HEAD_BYTES + TAIL_BYTES + (1 << 17), `service.log is ${size} bytes`);
-    assert.match(readFileSync(join(out, 'service.log'), 'utf8').slice(HEAD_BYTES, HEAD_BYTES + 300), /bytes of the service's output dropped here/);
+    assert.match(
+      readFileSync(join(out, 'service.log'), 'utf8').slice(HEAD_BYTES, HEAD_BYTES + 300),
+      /bytes of the service's output dropped here/,
+    );
   });
 });
 
@@ -226,17 +353,55 @@ describe('HTTPS with a self-signed certificate', () => {
     const dir = tempDir();
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    const gen = await start('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {}).exited;
+    const gen = await start(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      {},
+    ).exited;
     assert.equal(gen.code, 0, gen.stderr);
     const srv = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end('ok'));
     await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
     const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
     try {
-      const args = [CLI, 'run', '--url', url, '--path', '/', '--users', '1', '--pacing', '5/s', '--duration', '1s', '--ready-timeout', '30s'];
+      const args = [
+        CLI,
+        'run',
+        '--url',
+        url,
+        '--path',
+        '/',
+        '--users',
+        '1',
+        '--pacing',
+        '5/s',
+        '--duration',
+        '1s',
+        '--ready-timeout',
+        '30s',
+      ];
       const r = await runNode([...args, '--out', tempDir()], { env: { NODE_EXTRA_CA_CERTS: undefined } });
       assert.equal(r.code, 3, r.stderr);
       assert.ok(r.ms < 10_000, `took ${r.ms} ms: a certificate problem does not wait for the ready timeout`);
-      assert.match(r.stderr, /TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\).*NODE_EXTRA_CA_CERTS=/);
+      assert.match(
+        r.stderr,
+        /TLS certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT: self[- ]signed certificate\).*NODE_EXTRA_CA_CERTS=/,
+      );
       const trusted = await runNode([...args, '--out', tempDir()], { env: { NODE_EXTRA_CA_CERTS: cert } });
       assert.equal(trusted.code, 0, trusted.stderr);
     } finally {
@@ -250,7 +415,12 @@ describe('smaller faults', () => {
   it('a YAML alias bomb is a config error (exit 2, one line), not an internal error', async () => {
     const dir = tempDir();
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const file = writeFile(dir, 'bomb.yml', `${levels.join('\n')}\nservice: {url: http://127.0.0.1:9}\n`);
     const r = await runNode([CLI, 'run', '--config', file, '--path', '/', '--users', '1', '--duration', '1s'], { timeoutMs: 20_000 });
     assert.equal(r.code, 2, r.stderr);
@@ -260,7 +430,8 @@ describe('smaller faults', () => {
 
   it('rate: 0 (or users: 0) in every stage is a config error; a pause between stages is not', async () => {
     const dir = tempDir();
-    const cfg = (stages: string) => writeFile(dir, `c${Math.random()}.yml`, `service: {url: http://127.0.0.1:9}\nrequest: {path: /}\nload: {stages: ${stages}}\n`);
+    const cfg = (stages: string) =>
+      writeFile(dir, `c${Math.random()}.yml`, `service: {url: http://127.0.0.1:9}\nrequest: {path: /}\nload: {stages: ${stages}}\n`);
     const zero = await runNode([CLI, 'run', '--config', cfg('[{duration: 1s, rate: 0}, {duration: 1s, rate: 0}]')]);
     assert.equal(zero.code, 2, zero.stderr);
     assert.match(zero.stderr, /load\.stages: every stage has rate: 0, so nothing would be sent/);
@@ -292,8 +463,14 @@ describe('smaller faults', () => {
 describe('an unreachable container daemon', () => {
   it('with pull: never says the daemon did not answer, not that the image is missing', async () => {
     const dir = tempDir();
-    const file = writeFile(dir, 'c.yml', 'service: {image: "loadgate-test/none:1", port: 8000, pull: never}\nrequest: {path: /}\nload: {stages: [{duration: 1s, users: 1}]}\n');
-    const r = await runNode([CLI, 'run', '--config', file, '--out', join(dir, 'out')], { env: { DOCKER_HOST: `unix://${join(dir, 'no-daemon.sock')}` } });
+    const file = writeFile(
+      dir,
+      'c.yml',
+      'service: {image: "loadgate-test/none:1", port: 8000, pull: never}\nrequest: {path: /}\nload: {stages: [{duration: 1s, users: 1}]}\n',
+    );
+    const r = await runNode([CLI, 'run', '--config', file, '--out', join(dir, 'out')], {
+      env: { DOCKER_HOST: `unix://${join(dir, 'no-daemon.sock')}` },
+    });
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /cannot ask docker whether image loadgate-test\/none:1 is on this machine.*Cannot connect to the Docker daemon/);
     assert.doesNotMatch(r.stderr, /is not on this machine/);
@@ -303,10 +480,15 @@ describe('an unreachable container daemon', () => {
 describe('the open-file limit is part of the plan', () => {
   it('a plan that cannot fit under ulimit -n 1024 is refused: exit 2, one line saying what to change, nothing started', async () => {
     const out = tempDir();
-    const r = await runBash(`ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 2000 --duration 2s --out ${out}`);
+    const r = await runBash(
+      `ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 2000 --duration 2s --out ${out}`,
+    );
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /^loadgate: load: the plan needs up to 2256 open files \(2000 connections plus 256 for the rest\), but the hard limit here is 1024 \(ulimit -Hn\): lower users \(2000 at the peak\) to at most 768/);
+    assert.match(
+      r.stderr,
+      /^loadgate: load: the plan needs up to 2256 open files \(2000 connections plus 256 for the rest\), but the hard limit here is 1024 \(ulimit -Hn\): lower users \(2000 at the peak\) to at most 768/,
+    );
     assert.doesNotMatch(r.stdout, /Started the service/);
     assert.ok(r.ms < 5000, `${r.ms} ms`);
   });
@@ -314,7 +496,20 @@ describe('the open-file limit is part of the plan', () => {
   it('the largest plan the README allows (users: 100000) is refused at once on a machine whose hard limit is lower', async (t) => {
     const hard = readFileLimit()!.hard;
     if (hard >= 100_000 + HEADROOM) return t.skip(`the hard limit here is ${hard}`);
-    const r = await runNode([CLI, 'run', '--url', 'http://127.0.0.1:9', '--path', '/', '--users', '100000', '--duration', '1s', '--out', tempDir()]);
+    const r = await runNode([
+      CLI,
+      'run',
+      '--url',
+      'http://127.0.0.1:9',
+      '--path',
+      '/',
+      '--users',
+      '100000',
+      '--duration',
+      '1s',
+      '--out',
+      tempDir(),
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`needs up to 100256 open files .* hard limit here is ${hard}`));
   });
@@ -322,12 +517,20 @@ describe('the open-file limit is part of the plan', () => {
   it('the soft limit is raised to the hard one when the plan needs it (prlimit), or the plan refused saying why', () => {
     const load = { model: 'closed' as const, perUserRate: 0, stages: [{ name: 's', durationMs: 1000, users: 2000, spawnRate: 1 }] };
     let limit = { soft: 1024, hard: 20_000 };
-    const raised = fitFileLimit(load, { read: () => limit, raise: (to) => ((limit = { soft: to, hard: to }), null) });
+    const raise = (to: number) => {
+      limit = { soft: to, hard: to };
+      return null;
+    };
+    const raised = fitFileLimit(load, { read: () => limit, raise });
     assert.equal(raised, 'Raised the open-file limit from 1024 to 20000 (the plan needs up to 2256)');
     limit = { soft: 1024, hard: 20_000 };
     assert.throws(
       () => fitFileLimit(load, { read: () => limit, raise: () => 'prlimit (util-linux) is not installed' }),
-      (e: Error) => e instanceof ConfigError && /soft limit is 1024 and could not be raised \(prlimit \(util-linux\) is not installed\): run `ulimit -n 20000` before loadgate, or lower users \(2000 at the peak\) to at most 768/.test(e.message),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /soft limit is 1024 and could not be raised \(prlimit \(util-linux\) is not installed\): run `ulimit -n 20000` before loadgate, or lower users \(2000 at the peak\) to at most 768/.test(
+          e.message,
+        ),
     );
     // The real prlimit on this process: raising to the hard limit it already has works.
     assert.equal(fitFileLimit({ ...load, stages: [{ ...load.stages[0]!, users: 1 }] }), null);
@@ -335,7 +538,9 @@ describe('the open-file limit is part of the plan', () => {
 
   it('a plan that fits, under ulimit -n 1024, runs (the sampler and the load share the descriptors)', async () => {
     const out = tempDir();
-    const r = await runBash(`ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 700 --pacing 1/s --duration 2s --out ${out}`);
+    const r = await runBash(
+      `ulimit -n 1024; exec ${NODE} ${CLI} run --command "${NODE} ${SERVER} --port {port}" --path / --users 700 --pacing 1/s --duration 2s --out ${out}`,
+    );
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   });
 });

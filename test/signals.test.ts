@@ -31,21 +31,43 @@ function phaseRun(phase: Phase, out: string): { args: string[]; reached: (cli: S
   switch (phase) {
     case 'starting':
       // Node takes a few hundred ms to boot the service: it is started, not yet answering.
-      return { args: ['run', '--command', `${NODE} ${SERVER} --port {port} ${slowStop}`, '--duration', '30s', ...base], reached: (c) => c.waitFor(/^Started the service/m) };
+      return {
+        args: ['run', '--command', `${NODE} ${SERVER} --port {port} ${slowStop}`, '--duration', '30s', ...base],
+        reached: (c) => c.waitFor(/^Started the service/m),
+      };
     case 'readiness':
       return {
-        args: ['run', '--command', `${NODE} ${SERVER} --port {port} --ready-path /ready --ready-status 503 ${slowStop}`, '--ready-path', '/ready', '--duration', '30s', ...base],
+        args: [
+          'run',
+          '--command',
+          `${NODE} ${SERVER} --port {port} --ready-path /ready --ready-status 503 ${slowStop}`,
+          '--ready-path',
+          '/ready',
+          '--duration',
+          '30s',
+          ...base,
+        ],
         reached: async (c) => {
           await c.waitFor(/^Started the service/m);
-          await eventually(() => existsSync(join(out, 'service.log')) && /listening on/.test(readFileSync(join(out, 'service.log'), 'utf8')), 5000);
+          await eventually(
+            () => existsSync(join(out, 'service.log')) && /listening on/.test(readFileSync(join(out, 'service.log'), 'utf8')),
+            5000,
+          );
         },
       };
     case 'load':
-      return { args: ['run', '--command', `${NODE} ${SERVER} --port {port} ${slowStop}`, '--duration', '30s', ...base], reached: (c) => c.waitFor(/^\[\d+s\/30s\] /m) };
+      return {
+        args: ['run', '--command', `${NODE} ${SERVER} --port {port} ${slowStop}`, '--duration', '30s', ...base],
+        reached: (c) => c.waitFor(/^\[\d+s\/30s\] /m),
+      };
     case 'stopping':
       return {
         args: ['run', '--command', `${NODE} ${SERVER} --port {port} ${slowStop}`, '--duration', '1s', ...base],
-        reached: () => eventually(() => existsSync(join(out, 'service.log')) && /got SIGTERM/.test(readFileSync(join(out, 'service.log'), 'utf8')), 10_000),
+        reached: () =>
+          eventually(
+            () => existsSync(join(out, 'service.log')) && /got SIGTERM/.test(readFileSync(join(out, 'service.log'), 'utf8')),
+            10_000,
+          ),
       };
   }
 }
@@ -79,7 +101,8 @@ describe('signals at every phase of a run (command service)', () => {
         // first signal in the other phases gives it its grace period (at most 3 s).
         const bound = signal === 'SIGINT twice' || phase === 'stopping' ? 1500 : 4500;
         assert.ok(took < bound, `took ${Math.round(took)} ms after the signal (bound ${bound} ms)`);
-        for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'loadgate_stats.csv']) assert.ok(existsSync(join(out, f)), `${f} written`);
+        for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'loadgate_stats.csv'])
+          assert.ok(existsSync(join(out, f)), `${f} written`);
         const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { status: string; reason?: string };
         assert.equal(result.status, STATUS[phase], JSON.stringify(result.reason));
         const m = /Started the service \(pid (\d+)\)/.exec(r.stdout);

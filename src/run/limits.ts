@@ -42,7 +42,10 @@ export function peakConnections(load: LoadPlan): number {
  * Raises the soft limit to the hard one when the plan needs more than the soft one, and refuses a plan that
  * needs more than it can get. Returns what it did, for the log (nothing when nothing was needed).
  */
-export function fitFileLimit(load: LoadPlan, io: { read: () => FileLimit | null; raise: (to: number) => string | null } = { read: readFileLimit, raise: raiseSoftLimit }): string | null {
+export function fitFileLimit(
+  load: LoadPlan,
+  io: { read: () => FileLimit | null; raise: (to: number) => string | null } = { read: readFileLimit, raise: raiseSoftLimit },
+): string | null {
   const limit = io.read();
   if (!limit) return null; // not Linux, or /proc hidden: nothing to check against
   const peak = peakConnections(load);
@@ -70,7 +73,10 @@ export function fitFileLimit(load: LoadPlan, io: { read: () => FileLimit | null;
 function raiseSoftLimit(to: number): string | null {
   const value = Number.isFinite(to) ? String(to) : 'unlimited';
   try {
-    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${value}:${value}`], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${value}:${value}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 5000,
+    });
     return null;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: Buffer };

@@ -98,7 +98,10 @@ export function openOutput(logFile: string | undefined, caps: { head?: number; t
     close: () =>
       new Promise<void>((res) => {
         if (!log) return res();
-        if (dropped > 0) log.write(`\n[loadgate: ${dropped} bytes of the service's output dropped here; the first ${headCap} and the last ${ringBytes} bytes are kept]\n`);
+        if (dropped > 0)
+          log.write(
+            `\n[loadgate: ${dropped} bytes of the service's output dropped here; the first ${headCap} and the last ${ringBytes} bytes are kept]\n`,
+          );
         for (const b of ring) log.write(b);
         log.end(res);
       }),
