@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse the flags the
 // settings table declares (src/plan/settings.ts; the usage is written from it too) into config overrides,
-// build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or the run failed
-// (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service could not
-// start, 130 interrupted. Every report is written before the exit.
+// build the plan, run it, print. Exit codes (src/run/outcome.ts): 0 pass, 1 the verdict failed, 2 bad input
+// (nothing started), 3 the service was not measured as planned, 4 internal error, 130 interrupted. Every
+// report is written before the exit; everything printed is made inert (src/console-text.ts).
 
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from './plan/config.ts';
@@ -11,12 +11,36 @@ import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from './
 import { closest } from './plan/reader.ts';
 import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
+import { ReportError } from './report/write.ts';
 import { executeRun } from './run.ts';
 import { mergeCommand } from './run/merge.ts';
+import { EXIT, STATUS_EXIT, runStatus } from './run/outcome.ts';
 import { ServiceError } from './service/service.ts';
+import { inert } from './console-text.ts';
 import { VERSION } from './version.ts';
 
-export const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT } from './run/outcome.ts';
+
+/** The signals that stop a run as Ctrl-C does: a closed terminal or a dropped ssh session sends SIGHUP. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * stdout and stderr that may be closed under us (`loadgate run | head -1`): EPIPE is not an error of
+ * the run, which goes on and writes its reports; what cannot be printed any more is dropped.
+ */
+const closed = new Set<NodeJS.WriteStream>();
+function guard(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed.add(stream);
+    else throw e;
+  });
+}
+function print(stream: NodeJS.WriteStream, text: string, inertAlready = false): void {
+  if (closed.has(stream) || stream.destroyed) return;
+  guard(stream);
+  stream.write(inertAlready ? text : inert(text));
+}
 
 /** The flags that are not settings of the run (those are in src/plan/settings.ts): what the command does around it. */
 export const COMMAND_FLAGS = {
@@ -138,8 +162,10 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s + '\n');
-  const err = (s: string) => process.stderr.write(`loadgate: ${s}\n`);
+  const out = (s: string) => print(process.stdout, s + '\n');
+  // Text made inert before loadgate's own colours went on (the checklist on a terminal).
+  const outPainted = (s: string) => print(process.stdout, s + '\n', true);
+  const err = (s: string) => print(process.stderr, `loadgate: ${s}\n`);
   if (argv[0] === 'merge') return EXIT[mergeCommand(argv.slice(1), out, err)];
   let flags: Flags;
   let positionals: string[];
@@ -168,14 +194,15 @@ export async function main(argv: string[]): Promise<number> {
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (stop.signal.aborted) {
+      // The service's process group is killed on the way out (src/service/service.ts); a container is not
+      // waited for, but its removal was already asked for by the first signal.
       err(`${sig} again: exiting now`);
       process.exit(EXIT.interrupted);
     }
     err(`${sig}: stopping the load, writing what was measured, stopping the service`);
     stop.abort(new Error(`interrupted by ${sig}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   try {
     let cfg: RawConfig = typeof flags.config === 'string' ? readConfigFile(flags.config) : emptyConfig();
     cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
@@ -186,29 +213,47 @@ export async function main(argv: string[]): Promise<number> {
       signal: stop.signal,
       onProgress: (p) => out(formatProgress(p, stages)),
     });
+    // Nothing was measured when the load never started: no table of zeros, only why (below) and the SLOs.
+    if (result.status !== 'not-started') out(`\n${formatSummary(result)}`);
     out('');
-    out(formatSummary(result));
-    out('');
-    out(paint(formatChecklist(result, verdict), process.stdout.isTTY === true && process.stdout.hasColors()));
+    outPainted(paint(inert(formatChecklist(result, verdict)), process.stdout.isTTY === true && process.stdout.hasColors()));
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-    if (result.status === 'interrupted') return EXIT.interrupted;
-    if (result.status === 'aborted' && !result.abortedBy) err(`run aborted: ${result.reason ?? 'the service stopped'}`);
-    if (verdict.pass) return EXIT.ok;
-    if (flags['no-fail']) {
+    const status = runStatus(result, verdict, stop.signal.aborted);
+    // Why the service was not measured as planned, as the last word (exit 3).
+    if (status === 'not-measured') err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');
+    if (status === 'fail' && flags['no-fail']) {
       out('--no-fail: exiting 0 despite the verdict.');
       return EXIT.ok;
     }
-    return EXIT.breach;
+    return STATUS_EXIT[status];
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
       err(e.message);
       return stop.signal.aborted ? EXIT.interrupted : EXIT.usage;
     }
+    if (e instanceof ReportError) {
+      // Before the run (the folder cannot be made): bad input; after it, the run's reports are lost.
+      err(e.message);
+      return stop.signal.aborted ? EXIT.interrupted : e.afterRun ? EXIT.notMeasured : EXIT.usage;
+    }
+    if (e instanceof ServiceError) {
+      err(e.message);
+      return stop.signal.aborted ? EXIT.interrupted : EXIT.notMeasured;
+    }
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
   }
+}
+
+/** A bug: one line asking to report it; the stack only with LOADGATE_DEBUG=1. */
+export function internalErrorMessage(e: unknown): string {
+  const detail = process.env.LOADGATE_DEBUG === '1' ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e));
+  return (
+    `internal error: ${detail}\n` +
+    'This is a bug in loadgate: please report it with the command and config that caused it' +
+    (process.env.LOADGATE_DEBUG === '1' ? '.' : ' (LOADGATE_DEBUG=1 prints the stack trace).')
+  );
 }
 
 // Run when executed directly (node src/cli.ts, the bundle, or the installed bin/loadgate.js shim that imports
@@ -218,8 +263,8 @@ if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadg
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`loadgate: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exit(3);
+      print(process.stderr, `loadgate: ${internalErrorMessage(e)}\n`);
+      process.exit(EXIT.internal);
     },
   );
 }

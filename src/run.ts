@@ -2,7 +2,7 @@
 // the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
 // and rendering are elsewhere.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
 import { type Progress } from './metrics/progress.ts';
@@ -10,13 +10,15 @@ import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
-import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
+import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } from './report/write.ts';
+import { fitFileLimit } from './run/limits.ts';
+import { notStartedResult } from './run/not-started.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
 import { attachWatch } from './metrics/resources.ts';
-import { type RunningService, type StartedService, startService, waitUntilReady } from './service/service.ts';
+import { type RunningService, type StartedService, ServiceError, startService, waitUntilReady } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
 
@@ -44,14 +46,36 @@ export const SERVICE_LOG = 'service.log';
 
 export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunOutput> {
   const log = hooks.log ?? (() => {});
-  mkdirSync(plan.outputDir, { recursive: true });
+  // A folder that cannot be written is bad input, said before anything starts.
+  prepareReportDir(plan.outputDir);
+  // The plan must fit the open-file limit (raised to the hard one if need be): refused before anything starts.
+  const raised = fitFileLimit(plan.load);
+  if (raised) log(raised);
   // Schemas in files need no service: a bad one stops the run before anything starts.
   const localBodies = await resolveLocalBodies(plan, log);
   let service: RunningService | undefined;
   const sp = plan.service;
+  /** The service never reached the load: every report is still written, saying why, with nothing measured. */
+  let phase = 'starting the service';
+  const notStarted = (e: ServiceError): RunOutput => {
+    const reason = hooks.signal?.aborted ? `${abortReason(hooks.signal)} while ${phase}, before the load started` : e.message;
+    const record = { kind: sp.kind, ...(service ? { description: service.describe() } : {}) };
+    const result = notStartedResult(plan, reason, service?.baseUrl ?? sp.baseUrl, record);
+    return report(result);
+  };
+  const report = (result: RunResult): RunOutput => {
+    // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
+    // (nor do they stop a shard early: a part's throughput is not the plan's).
+    const verdict = evaluate(result, plan.shard ? [] : plan.slos);
+    const reports = writeReports(plan.outputDir, result, verdict);
+    // The service's own output sits beside the reports (written while it ran): listed with them.
+    const serviceLog = join(plan.outputDir, SERVICE_LOG);
+    if (sp.kind !== 'url' && existsSync(serviceLog)) reports.files.push(serviceLog);
+    return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
+  };
   try {
     if (sp.kind === 'container' && sp.build) log(`Building ${sp.image} from ${sp.build.context} (its output goes to ${SERVICE_LOG})`);
-    service = await startService(sp, {
+    const started = await startOrNot(() => startService(sp, {
       ...(sp.kind !== 'url' ? { logFile: join(plan.outputDir, SERVICE_LOG) } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onStarted: (started) => {
@@ -61,9 +85,18 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         }
         hooks.onServiceStarted?.(started);
       },
-    });
+    }));
+    if (started instanceof ServiceError) return notStarted(started);
+    service = started;
     if (sp.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
-    const readyMs = await waitUntilReady(service, plan.readiness, hooks.signal, log);
+    let readyMs: number;
+    phase = 'waiting for the service to become ready';
+    try {
+      readyMs = await waitUntilReady(service, plan.readiness, hooks.signal, log);
+    } catch (e) {
+      if (e instanceof ServiceError) return notStarted(e);
+      throw e;
+    }
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
     const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
@@ -98,19 +131,30 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
-    // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
-    // (nor do they stop a shard early: a part's throughput is not the plan's).
-    const verdict = evaluate(result, plan.shard ? [] : plan.slos);
-    const reports = writeReports(plan.outputDir, result, verdict);
-    // The service's own output sits beside the reports (written while it ran): listed with them.
-    const serviceLog = join(plan.outputDir, SERVICE_LOG);
-    if (sp.kind !== 'url' && existsSync(serviceLog)) reports.files.push(serviceLog);
-    return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
+    return report(result);
   } finally {
     // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
     // down gracefully: what was measured is already written, and the removal must fit in that budget.
-    await service?.stop(hooks.signal?.aborted ? 3000 : 5000);
+    // A signal while it is being stopped cuts its grace period short.
+    const hurry = new AbortController();
+    if (!hooks.signal?.aborted) hooks.signal?.addEventListener('abort', () => hurry.abort(), { once: true });
+    await service?.stop(hooks.signal?.aborted ? 3000 : 5000, hurry.signal);
   }
+}
+
+/** The service, or the ServiceError that says why it could not start (the run then reports that). */
+async function startOrNot(start: () => Promise<RunningService>): Promise<RunningService | ServiceError> {
+  try {
+    return await start();
+  } catch (e) {
+    if (e instanceof ServiceError) return e;
+    throw e;
+  }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : typeof r === 'string' ? r : 'interrupted';
 }
 
 /** Stops the load as soon as an abort-on-fail SLO fails on the data so far. */

@@ -291,17 +291,34 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(gh.comments(7).length, 1, 'the comment says what was measured');
   });
 
-  it('a service that cannot start: one clear message, verdict error, its log uploaded', async () => {
+  it('a service that cannot start: one clear message, verdict error, every report uploaded', async () => {
     const gh = await fakeGitHub();
     const r = await runAction(serviceInputs({ 'service-command': `node -e "console.error('no model file'); process.exit(3)" {port}` }), { gh });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^::error::the service exited with code 3 before it became ready; its last output:%0A  no model file$/m);
+    assert.match(r.stdout, /^::error::loadgate: the service was not measured as planned: the service exited with code 3 before it became ready; its last output:%0A  no model file$/m);
     assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
     assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
     assert.equal(r.outputs['verdict'], 'error');
-    assert.match(r.summary, /^### ❌ ERROR: the run could not start · loadgate · perf\n\n<pre>the service exited with code 3 before it became ready; its last output:\n  no model file<\/pre>$/m);
-    assert.deepEqual(gh.artifacts.map((a) => a.entries), [['service.log']]);
-    assert.ok(!gh.calls.some((c) => c.includes('/repos/')));
+    assert.equal(r.outputs['status'], 'not-measured');
+    assert.match(r.summary, /FAIL: .*run not-started/);
+    assert.match(r.summary, /no model file/);
+    const entries = gh.artifacts.flatMap((a) => a.entries);
+    for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'service.log']) assert.ok(entries.includes(f), `${f} uploaded: ${entries.join(', ')}`);
+  });
+
+  it('a hostile service cannot issue workflow commands through the log (::add-mask::, ::error::, ::stop-commands::)', async () => {
+    const gh = await fakeGitHub();
+    const lines = ['::add-mask::loadgate', '  ::error file=a.py::injected', '::stop-commands::pwned', '\\x1b]0;title\\x07'];
+    const cmd = `node -e "for (const l of ${JSON.stringify(lines).replaceAll('"', '\\"')}) console.log(l); setTimeout(() => process.exit(1), 1500)" {port}`;
+    const r = await runAction(serviceInputs({ 'service-command': cmd, 'service-ready': '/ready' }), { gh });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    for (const line of r.stdout.split('\n')) {
+      assert.doesNotMatch(line.trimStart(), /^::add-mask::loadgate|^::stop-commands::pwned|^::error file=a\.py/, `injected: ${line}`);
+      assert.doesNotMatch(line, /\x1b/, `escape: ${JSON.stringify(line)}`);
+    }
+    // Its output is still shown (inside our one annotation, and in the log lines), defused.
+    assert.match(r.stdout, /add-mask::loadgate/);
+    assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
   });
 
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 
 /** Lowest first. A room on floor n may import rooms on floors < n, and itself. */
 export const FLOORS: ReadonlyArray<readonly string[]> = [
-  ['ground'], // shared vocabulary and formatting: src/format.ts, src/version.ts
+  ['ground'], // shared vocabulary and formatting: src/format.ts, src/version.ts, src/console-text.ts
   ['payload'], // request bodies: schemas, generation, presets, replay; a library of its own
   ['plan'], // the validated plan of a run, and the config, flags and inputs it is read from
   ['service'], // boot, readiness, watching and removal of the service under test
@@ -30,6 +30,7 @@ export const FLOORS: ReadonlyArray<readonly string[]> = [
 const TOP_LEVEL: Record<string, string> = {
   'format.ts': 'ground',
   'version.ts': 'ground',
+  'console-text.ts': 'ground',
   'run.ts': 'run',
   'cli.ts': 'cli',
   'main.ts': 'action',

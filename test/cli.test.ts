@@ -1,5 +1,6 @@
 // The command line, run as users run it: `node src/cli.ts run ...` in a child process, against
-// servers on 127.0.0.1. Exit codes: 0 done, 2 bad config or the service failed, 130 interrupted.
+// servers on 127.0.0.1. Exit codes: 0 pass, 1 the verdict failed, 2 bad input, 3 the service was not
+// measured as planned (every report still written), 130 interrupted.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -64,6 +65,28 @@ function assertCleanError(r: Finished, says: RegExp): string {
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   assert.doesNotMatch(r.stderr, /internal error/);
   return first;
+}
+
+/**
+ * The service was not measured as planned: exit 3, one `loadgate: <why>` line first on stderr (then the
+ * service's last output), no stack trace, and every report written: result.json `not-started` with the
+ * reason, JUnit failing.
+ */
+function assertNotMeasured(r: Finished, out: string, says: RegExp): void {
+  assert.equal(r.code, 3, `exit code\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  const line = r.stderr.split('\n')[0]!;
+  assert.ok(line.startsWith('loadgate: '), r.stderr);
+  assert.match(line.slice('loadgate: '.length), says);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  assert.doesNotMatch(r.stderr, /internal error/);
+  const result = readResult(out);
+  assert.equal(result.status, 'not-started');
+  assert.match((result.reason ?? '').split('\n')[0]!, says);
+  for (const f of ['report.html', 'report.md', 'junit.xml', 'loadgate_stats.csv', 'loadgate_stats_history.csv', 'loadgate_failures.csv', 'loadgate_exceptions.csv']) {
+    assert.ok(existsSync(join(out, f)), `${f} written`);
+  }
+  assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure /, 'JUnit fails');
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /not-started/);
 }
 
 describe('a run from flags against a server with a fixed delay', () => {
@@ -233,11 +256,12 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
   });
 });
 
-describe('a service that cannot be reached or started: exit 2, and why', () => {
+describe('a service that cannot be reached or started: exit 3, why, and every report', () => {
   it('an unreachable URL: names the URL and the last error', async () => {
     const port = await closedPort();
-    const r = await runCli(['run', '--url', `http://127.0.0.1:${port}`, '--path', '/p', '--users', '1', '--duration', '1s', '--ready-timeout', '1s', '--out', tempDir()]);
-    assertCleanError(r, new RegExp(`^loadgate: http://127\\.0\\.0\\.1:${port}/ was not ready after 1 s \\(last answer: ECONNREFUSED\\)$`));
+    const out = tempDir();
+    const r = await runCli(['run', '--url', `http://127.0.0.1:${port}`, '--path', '/p', '--users', '1', '--duration', '1s', '--ready-timeout', '1s', '--slo', 'p99 < 1s', '--out', out]);
+    assertNotMeasured(r, out, new RegExp(`^http://127\\.0\\.0\\.1:${port}/ was not ready after 1 s \\(last answer: ECONNREFUSED\\)$`));
     assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
   });
 
@@ -250,7 +274,7 @@ describe('a service that cannot be reached or started: exit 2, and why', () => {
       `service:\n  command: "sh -c 'echo boom >&2; exit 3'"\n  port: ${port}\n  ready: {timeout: 30s}\nrequest: {path: /p}\nload: {stages: [{duration: 1s, users: 1}]}\noutput: ${dir}/out\n`,
     );
     const r = await runCli(['run', '--config', file]);
-    assertCleanError(r, /^loadgate: the service exited with code 3 before it became ready; its last output:$/);
+    assertNotMeasured(r, join(dir, 'out'), /^the service exited with code 3 before it became ready; its last output:$/);
     assert.match(r.stderr, /^ {2}boom$/m);
     assert.ok(r.ms < 10_000, `took ${r.ms} ms: the exit should end the wait`);
     assert.ok(existsSync(join(dir, 'out', 'service.log')));
@@ -258,15 +282,16 @@ describe('a service that cannot be reached or started: exit 2, and why', () => {
   });
 
   it('a command that never becomes ready: names the ready URL and its last answer, and stops the service', async () => {
+    const out = tempDir();
     const r = await runCli([
       'run',
       '--command', serverCommand('--ready-path /ready --ready-status 503'),
       '--ready-path', '/ready',
       '--ready-timeout', '1500ms',
       '--path', '/p', '--users', '1', '--duration', '1s',
-      '--out', tempDir(),
+      '--out', out,
     ]);
-    assertCleanError(r, /^loadgate: http:\/\/127\.0\.0\.1:\d+\/ready was not ready after 1\.5 s \(last answer: HTTP 503\); the service's last output:$/);
+    assertNotMeasured(r, out, /^http:\/\/127\.0\.0\.1:\d+\/ready was not ready after 1\.5 s \(last answer: HTTP 503\); the service's last output:$/);
     assert.match(r.stderr, /^ {2}listening on http:\/\/127\.0\.0\.1:\d+$/m);
     await assertServiceGone(servicePid(r.stdout));
   });
@@ -329,9 +354,10 @@ describe('stopping a run', () => {
     await assertServiceGone(servicePid(r.stdout));
   });
 
-  it('SIGINT while waiting for readiness: exit 130, the service stopped', async () => {
+  it('SIGINT while waiting for readiness: exit 130, every report says so, the service stopped', async () => {
+    const out = tempDir();
     const cli = startCli(
-      ['run', '--command', serverCommand('--ready-path /ready --ready-status 503'), '--ready-path', '/ready', '--ready-timeout', '30s', '--path', '/p', '--users', '1', '--duration', '1s', '--out', tempDir()],
+      ['run', '--command', serverCommand('--ready-path /ready --ready-status 503'), '--ready-path', '/ready', '--ready-timeout', '30s', '--path', '/p', '--users', '1', '--duration', '1s', '--out', out],
       { timeoutMs: 20_000 },
     );
     await cli.waitFor(/^Started the service/m);
@@ -339,19 +365,22 @@ describe('stopping a run', () => {
     cli.kill('SIGINT');
     const r = await cli.exited;
     assert.equal(r.code, 130);
-    assert.match(r.stderr, /stopped while waiting for the service to become ready/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
+    const result = readResult(out);
+    assert.equal(result.status, 'not-started');
+    assert.equal(result.reason, 'interrupted by SIGINT while waiting for the service to become ready, before the load started');
+    assert.ok(existsSync(join(out, 'junit.xml')));
     await assertServiceGone(servicePid(r.stdout));
   });
 });
 
 describe('the service dying mid-run', () => {
-  it('ends the run "aborted" with the exit in the reason, writes result.json, fails the verdict (exit 1)', async () => {
+  it('ends the run "aborted" with the exit in the reason, writes result.json, exit 3 (not measured as planned)', async () => {
     const out = tempDir();
     const r = await runCli([
       'run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--pacing', '5/s', '--duration', '20s', '--out', out,
     ]);
-    assert.equal(r.code, 1, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    assert.equal(r.code, 3, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     assert.ok(r.ms < 10_000, `took ${r.ms} ms: the run should stop when the service dies`);
     assert.match(r.stdout, /^Problem: the run was aborted: the service exited with code 4 during the run/m);
     assert.match(r.stdout, /^FAIL: no SLOs set, 1 problem with the run, run aborted\.$/m);
@@ -360,7 +389,7 @@ describe('the service dying mid-run', () => {
     assert.match(result.reason ?? '', /^the service exited with code 4 during the run; its last output:\n.*exiting on purpose with code 4/s);
     assert.ok(statsFor(result).requests > 0);
     assert.match(r.stdout, /^Run aborted: the service exited with code 4 during the run/m);
-    assert.match(r.stderr, /^loadgate: run aborted: the service exited with code 4/m);
+    assert.match(r.stderr, /^loadgate: the service exited with code 4 during the run/m);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
   });
 
@@ -368,7 +397,7 @@ describe('the service dying mid-run', () => {
     const out = tempDir();
     const r = await runCli(['run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--duration', '20s', '--out', out]);
     assert.doesNotMatch(r.stderr, /^\s+at /m, r.stderr);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 3);
     assert.equal(readResult(out).status, 'aborted');
   });
 });

@@ -122,8 +122,17 @@ describe('open driver', () => {
     h.runUntil(420);
     assert.deepEqual(h.sends.at(-1), { at: 400, slot: 0, intendedAt: 400 }, 'the next due request goes on time, on the idle slot');
     assert.equal(driver.delayedByCap, 2);
-    h.stop(false); // interrupted at 420: requests due at 500..900 were never sent
-    assert.equal(driver.unsent, 5);
+    h.stop(false); // interrupted at 420: the requests of 500..900 were not due yet, so none is "unsent"
+    assert.equal(driver.unsent, 0);
+  });
+
+  it('interrupted with due requests still waiting for a connection: those, and only those, are unsent', () => {
+    const driver = new OpenDriver({ model: 'open', maxInFlight: 1, stages: [{ name: 's', durationMs: 1000, rate: 10, ramp: false }] });
+    const h = fakeHost(driver);
+    driver.start(h.host);
+    h.runUntil(350); // 0 sent and still in flight; 100, 200 and 300 fell due with the one connection busy
+    h.stop(false);
+    assert.equal(driver.unsent, 3);
   });
 
   it('a completed run sends what fell due before the end whose timer had not fired', () => {

@@ -118,7 +118,7 @@ describe('a readiness wait is never silent', () => {
       ],
       { timeoutMs: 30_000 },
     ).exited;
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 3, 'a URL that refuses: the service was not measured as planned');
     assert.match(
       r.stdout,
       new RegExp(

@@ -13,6 +13,8 @@ import type { Plan } from '../plan/types.ts';
 import { formatChecklist, formatProgress, formatSummary } from '../report/console.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { type RunHooks, type RunOutput, executeRun } from '../run.ts';
+import { runStatus } from '../run/outcome.ts';
+import { inert } from '../console-text.ts';
 import { ServiceError, processStartTicks } from '../service/service.ts';
 import { annotate, breachAnnotations } from '../publish/annotations.ts';
 import { artifactName, uploadReportFolder } from '../publish/artifact.ts';
@@ -28,6 +30,9 @@ import { runnerState, saveContainer, saveProcessGroup } from './state.ts';
 const CANCEL_BUDGET_MS = 6_000;
 const UPLOAD_TIMEOUT_MS = 10 * 60_000;
 const COMMENT_TIMEOUT_MS = 60_000;
+
+/** The runner's cancel (SIGINT, then SIGTERM), and SIGHUP, all stop the run the same way. */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 async function runAction(): Promise<void> {
   const ctx = readWorkflowContext(process.env);
@@ -50,13 +55,11 @@ async function runAction(): Promise<void> {
     stop.abort(new Error(`interrupted by ${sig}`));
   };
   // Kept until the end: a signal while publishing also bounds what is left to do.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   try {
     await runAndPublish(ctx, inputs, plan, stop.signal, deadline);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
   }
 }
 
@@ -89,9 +92,9 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   };
   const stages = plan.load.stages.length;
   const hooks: RunHooks = {
-    log: (line) => core.info(line),
+    log: (line) => info(line),
     signal,
-    onProgress: (p) => core.info(formatProgress(p, stages)),
+    onProgress: (p) => info(formatProgress(p, stages)),
     // The post step removes it if this process cannot (killed, or out of time on a cancel).
     onServiceStarted: (s) => {
       if (s.kind === 'container') saveContainer(runnerState, { engine: s.cli, id: s.id });
@@ -107,13 +110,14 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   } catch (e) {
     if (!(e instanceof ConfigError || e instanceof ServiceError)) throw e;
     // The run never got going: the folder may still hold the service's log, which says why.
-    core.setFailed(e.message);
+    core.setFailed(inert(e.message));
     try {
       await writeSummary(startFailureMarkdown(`loadgate · ${ctx.job}`, e.message));
     } catch (err) {
       core.info(`No job summary: ${(err as Error).message}`);
     }
     setOutput('verdict', 'error');
+    setOutput('status', 'not-measured');
     setOutput('report-dir', plan.outputDir);
     const id = await upload((message) => core.info(`No artifact: ${message}`));
     if (id !== undefined) {
@@ -124,10 +128,9 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   }
 
   const { result, verdict, resultFile } = run;
-  core.info('');
-  core.info(formatSummary(result));
-  core.info('');
-  core.info(formatChecklist(result, verdict));
+  if (result.status !== 'not-started') info(`\n${formatSummary(result)}`);
+  info('');
+  info(formatChecklist(result, verdict));
 
   // 1. The whole report folder as one artifact.
   const artifactId = await upload((message) => core.warning(`Could not upload the reports as an artifact: ${message}. They are in ${plan.outputDir}.`));
@@ -151,6 +154,7 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   // 4. Outputs.
   const outputs: Record<OutputName, string> = {
     ...runOutputs(result, verdict),
+    status: runStatus(result, verdict, signal.aborted),
     'report-dir': plan.outputDir,
     'result-file': resultFile,
     'artifact-id': artifactId === undefined ? '' : String(artifactId),
@@ -160,12 +164,17 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   for (const [k, v] of Object.entries(outputs)) setOutput(k as OutputName, v);
 
   // 5. Annotations, then 6. the gate.
-  annotate(breachAnnotations(verdict, ctx.workspace));
-  if (result.status === 'interrupted') {
-    core.setFailed(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`);
+  // Nothing was measured when the load never started: no SLO "breached", only why (below).
+  if (result.status !== 'not-started') annotate(breachAnnotations(verdict, ctx.workspace));
+  const status = outputs.status;
+  if (status === 'interrupted') {
+    core.setFailed(inert(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`));
+  } else if (status === 'not-measured') {
+    // Not a breach: fail-on-breach does not turn it into a pass.
+    core.setFailed(inert(`loadgate: the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`));
   } else if (!verdict.pass) {
     const why = [...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence), ...verdict.problems];
-    const msg = `loadgate: ${why.join('; ') || `the run was ${result.status}`}`;
+    const msg = inert(`loadgate: ${why.join('; ') || `the run was ${result.status}`}`);
     if (inputs.failOnBreach) core.setFailed(msg);
     else core.warning(`${msg} (fail-on-breach is false: the step passes)`);
   }
@@ -215,15 +224,29 @@ async function postComment(
   }
 }
 
+/**
+ * A log line, inert: what the service said (its last output, error messages) cannot issue workflow
+ * commands (::error::, ::add-mask::, ::stop-commands::) or drive a terminal.
+ */
+function info(text: string): void {
+  core.info(inert(text));
+}
+
 /** Only the outputs action.yml declares (src/publish/outputs.ts). */
 function setOutput(name: OutputName, value: string): void {
   core.setOutput(name, value);
 }
 
-/** A bad input or config: one clear message, no stack trace. Anything else is a bug: say so, with the stack. */
+/** A bad input or config: one clear message, no stack trace. Anything else is a bug: say so (the stack with LOADGATE_DEBUG=1). */
 function failClearly(e: unknown): void {
-  if (e instanceof InputError || e instanceof ConfigError || e instanceof ServiceError) core.setFailed(e.message);
-  else core.setFailed(`internal error: ${(e as Error)?.stack ?? String(e)}`);
+  if (e instanceof InputError || e instanceof ConfigError || e instanceof ServiceError) core.setFailed(inert(e.message));
+  else {
+    const debug = process.env.LOADGATE_DEBUG === '1';
+    core.setFailed(
+      inert(`internal error: ${debug ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e))}. This is a bug in loadgate: please report it` +
+        (debug ? '.' : ' (set LOADGATE_DEBUG=1 for the stack trace).')),
+    );
+  }
 }
 
 /** For main.ts: never rejects (the exit code is set by core.setFailed). */

@@ -79,7 +79,14 @@ export class OpenDriver implements Driver {
         this.next++;
       }
     }
-    this.unsent = Math.max(0, arrivals.total - this.next);
+    // Unsent: requests that were due and never left. A run stopped early does not count those not yet due.
+    if (completed) this.unsent = Math.max(0, arrivals.total - this.next);
+    else {
+      const t = host.now();
+      let due = this.next;
+      while (due < arrivals.total && arrivals.timeOf(due) <= t) due++;
+      this.unsent = due - this.next;
+    }
   }
 
   progress(elapsedMs: number): { targetRate: number } {

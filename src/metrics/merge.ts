@@ -46,7 +46,7 @@ const MAX_FAILURE_ROWS = 200;
 /** The timeline fields a merge of several results estimates (without per-second histograms). */
 export const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'] as const;
 
-const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2 };
+const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, 'not-started': 3 };
 
 /** Merges shards' results; `from` names each (its folder), for messages and the record. */
 export function mergeResults(results: readonly RunResult[], from: readonly string[] = results.map((_, k) => `result ${k + 1}`)): RunResult {

@@ -135,7 +135,8 @@ export interface SegmentInfo {
  */
 export type EndpointInfo = Pick<EndpointPlan, 'name' | 'method' | 'path' | 'role'>;
 
-export type RunStatus = 'completed' | 'interrupted' | 'aborted';
+/** `not-started`: the service never reached the load (nothing measured; `reason` says why). */
+export type RunStatus = 'completed' | 'interrupted' | 'aborted' | 'not-started';
 
 /** What an endpoint sent: where its request bodies came from (added by the run, from the resolved endpoints). */
 export interface RequestBodies {

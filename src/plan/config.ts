@@ -55,6 +55,9 @@ export interface RawConfig {
   lineOf?: (path: Path) => number | undefined;
 }
 
+/** How many nodes aliases may expand to in a config: far more than a real config uses, far less than a bomb. */
+const MAX_ALIAS_COUNT = 1000;
+
 export function readConfigFile(file: string): RawConfig {
   let text: string;
   try {
@@ -69,7 +72,13 @@ export function readConfigFile(file: string): RawConfig {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     throw new ConfigError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const raw = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // An alias bomb (aliases of aliases, a billion-laughs document) stops here, not in an out-of-memory crash.
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    throw new ConfigError(`${file}: invalid YAML: ${(e as Error).message.split('\n')[0]} (at most ${MAX_ALIAS_COUNT} alias expansions)`);
+  }
   // The line of a key path: of the key itself in a mapping (a block value starts on the next line),
   // of the item in a list, of the document at the top.
   const lineOf = (path: Path): number | undefined => {

@@ -87,7 +87,7 @@ export interface MergedShard {
   /** ms after the first shard's load started. */
   startOffsetMs: number;
   durationMs: number;
-  status: 'completed' | 'interrupted' | 'aborted';
+  status: 'completed' | 'interrupted' | 'aborted' | 'not-started';
   reason?: string;
   target: string;
 }

@@ -36,17 +36,22 @@ export function readLoad(r: Reader, v: unknown): LoadPlan {
   });
   if (model === 'closed') {
     if (o['max-in-flight'] !== undefined) r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
+    const userStages = stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i]));
+    if (userStages.every((s) => s.users === 0)) r.fail([...at, 'stages'], 'every stage has users: 0, so nothing would be sent: give at least one stage users above 0');
     return {
       model: 'closed',
       perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
-      stages: stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i])),
+      stages: userStages,
     };
   }
   if (o['pacing'] !== undefined) r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
+  const rateStages = stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i]));
+  // A pause (rate: 0) between stages is fine; a load that never sends anything would pass without measuring.
+  if (rateStages.every((s) => s.rate === 0)) r.fail([...at, 'stages'], 'every stage has rate: 0, so nothing would be sent: give at least one stage a rate above 0');
   return {
     model: 'open',
     maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
-    stages: stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i])),
+    stages: rateStages,
   };
 }
 

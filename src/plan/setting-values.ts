@@ -86,7 +86,7 @@ function stageList(text: string, name: string, fail: (message: string) => never)
     const e = doc.errors[0]!;
     fail(`${name} line ${lineCounter.linePos(e.pos[0]).line}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
-  const v: unknown = doc.toJS();
+  const v: unknown = doc.toJS({ maxAliasCount: 1000 });
   if (!Array.isArray(v) || v.length === 0) {
     fail(`${name}: expected a YAML list of stages, like "- {duration: 30s, users: 5}" or "[{duration: 30s, rate: 10}]"`);
   }

@@ -10,6 +10,8 @@ import type { Verdict } from '../verdict/types.ts';
 /** Every output the step sets, with what it says (action.yml's descriptions). */
 export const OUTPUTS = {
   verdict: 'pass or fail (every SLO met and the run completed); error when the run could not start',
+  status:
+    'how the run ended, as the CLI exit code says it: pass (0), fail (1: the verdict failed), bad-input (2: nothing started), not-measured (3: the service never reached or did not survive the load), internal-error (4), interrupted (130)',
   'p50-ms': 'median latency in ms, over the run after the warm-up',
   'p95-ms': '95th percentile latency in ms, over the run after the warm-up',
   'p99-ms': '99th percentile latency in ms, over the run after the warm-up',
@@ -34,7 +36,7 @@ export function runOutputs(r: RunResult, verdict: Verdict): Record<'verdict' | '
     return v === null ? '' : String(round(v, 3));
   };
   return {
-    verdict: verdict.pass ? 'pass' : 'fail',
+    verdict: r.status === 'not-started' ? 'error' : verdict.pass ? 'pass' : 'fail',
     'p50-ms': ms(50),
     'p95-ms': ms(95),
     'p99-ms': ms(99),

@@ -1,6 +1,6 @@
 // Writes every report for one run into the output folder: all rendered from one RunResult and its Verdict.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunResult, toSerializable } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
@@ -26,6 +26,38 @@ export function renderJsonReport(r: RunResult, verdict: Verdict): string {
   return JSON.stringify({ ...toSerializable(r), verdict });
 }
 
+/** The report folder could not be made or written: one message naming it and why, never a stack trace. */
+export class ReportError extends Error {
+  override readonly name = 'ReportError';
+  /** True when the run had happened and its reports could not be written; false before anything started. */
+  readonly afterRun: boolean;
+  constructor(message: string, afterRun: boolean) {
+    super(message);
+    this.afterRun = afterRun;
+  }
+}
+
+function reportError(what: string, path: string, e: unknown, afterRun = true): ReportError {
+  const err = e as NodeJS.ErrnoException;
+  return new ReportError(`cannot ${what} ${path}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')})` : err.message}`, afterRun);
+}
+
+/** Makes the output folder, and checks a file can be written in it, before anything starts. */
+export function prepareReportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw reportError('create the report folder', dir, e, false);
+  }
+  const probe = join(dir, `.loadgate-write-check-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw reportError('write in the report folder', dir, e, false);
+  }
+}
+
 export interface WrittenReports {
   dir: string;
   files: string[];
@@ -33,7 +65,11 @@ export interface WrittenReports {
 }
 
 export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: { markdown?: MarkdownOptions } = {}): WrittenReports {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw reportError('create the report folder', dir, e);
+  }
   const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
   const contents: Record<keyof typeof REPORT_FILES, string> = {
     html: renderHtmlReport(r, verdict),
@@ -48,7 +84,11 @@ export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: 
   const files: string[] = [];
   for (const [k, text] of Object.entries(contents)) {
     const file = join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES]);
-    writeFileSync(file, text);
+    try {
+      writeFileSync(file, text);
+    } catch (e) {
+      throw reportError('write', file, e);
+    }
     files.push(file);
   }
   return { dir, files, markdown };

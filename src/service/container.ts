@@ -12,8 +12,8 @@ import { constants } from 'node:os';
 import type { ContainerPlan } from '../plan/types.ts';
 import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
 import { serviceEnvironment } from './env.ts';
-import { type Tail, openOutput } from './output.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
+import { type LastLines, openOutput } from './output.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
 
 /** Every container loadgate starts is named this, then random hex: easy to find, and never someone else's. */
 export const CONTAINER_PREFIX = 'loadgate-';
@@ -66,10 +66,12 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     lastLines: (n = 15) => tail.last(n),
     watch: { kind: 'container', cli: plan.cli, id },
     describe: () => `container ${name} (image ${plan.image}, id ${short})`,
-    stop(graceMs = 5000) {
+    stop(graceMs = 5000, hurry) {
       stopping ??= (async () => {
-        // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
-        await cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed,
+        // and at once on a signal while stopping.
+        const stopped = cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        await Promise.race([stopped, aborted(hurry)]);
         await removeNow();
         // The last output: `logs -f` ends once the container is gone.
         await within(logsDone, 1000);
@@ -162,7 +164,7 @@ export async function removeContainer(cli: string, idOrName: string, timeoutMs =
 }
 
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
-async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: Tail, signal?: AbortSignal): Promise<void> {
+async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: LastLines, signal?: AbortSignal): Promise<void> {
   const stopped = () => signal?.aborted === true;
   if (plan.build) {
     const b = plan.build;
@@ -176,7 +178,13 @@ async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: 
     }
     return;
   }
-  const present = async () => (await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+  const present = async () => {
+    const r = await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 });
+    if (r.code === 0) return true;
+    // Absent (docker: "No such image", podman: "image not known"), or the engine did not answer at all: say which.
+    if (/no such image|image not known|not found/i.test(r.stderr)) return false;
+    throw new Error(`cannot ask ${plan.cli} whether image ${plan.image} is on this machine${codeOf(r)}: ${lastLine(r.stderr) || 'no answer'}`);
+  };
   if (plan.pull === 'never') {
     if (!(await present())) {
       throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);

@@ -37,9 +37,17 @@ export interface RunningService {
   exitPending?(): boolean;
   /** Last lines the service printed (stdout and stderr), for error messages. */
   lastLines(n?: number): string[];
-  /** Stops and removes what was started; `graceMs` is the time it gets to shut down. Safe to call twice. */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * Stops and removes what was started; `graceMs` is the time it gets to shut down, cut short when `hurry`
+   * aborts (a signal while it is being stopped). Safe to call twice.
+   */
+  stop(graceMs?: number, hurry?: AbortSignal): Promise<void>;
   pid?: number | undefined;
+  /**
+   * Once it answers: why what answered cannot be the service that was started (another process holds its
+   * port), or null. Only a command service can tell.
+   */
+  answeredByStranger?(): string | null;
   watch: ServiceWatch;
   /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;
@@ -63,4 +71,13 @@ export async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise<void>((res) => (timer = setTimeout(res, ms)))]);
   clearTimeout(timer);
+}
+
+/** Resolves when `signal` aborts (never without one). */
+export function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((res) => {
+    if (!signal) return;
+    if (signal.aborted) return res();
+    signal.addEventListener('abort', () => res(), { once: true });
+  });
 }

@@ -59,9 +59,19 @@ export function sampleProcessGroup(pgid: number, intervalMs: number, onSample: (
     onProblem(`cannot read /proc to sample the service's CPU and memory: ${(e as Error).message}`);
     return async () => {};
   }
+  let failed = false;
   const sample = () => {
     const at = performance.now();
-    const g = readGroup(pgid);
+    let g: ReturnType<typeof readGroup>;
+    try {
+      g = readGroup(pgid);
+    } catch (e) {
+      // Out of file descriptors (EMFILE under a low `ulimit -n`) or /proc gone: a gap in the chart, said
+      // once, never a crash of the run.
+      if (!failed) onProblem(`could not read /proc for some samples of the service's CPU and memory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      failed = true;
+      return;
+    }
     if (g.ticks.size === 0) return; // the group is gone: the run notices through the service's exit
     onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
     prev = { at, ticks: g.ticks };

@@ -10,7 +10,8 @@ import type { ReadinessPlan, ServicePlan } from '../plan/types.ts';
 import { openOutput, outputTail } from './output.ts';
 import { serviceEnvironment } from './env.ts';
 import { readProcStat } from './procfs.ts';
-import { type RunningService, type ServiceExit, type StartOptions, ServiceError, exitMessage, within } from './running-service.ts';
+import { portTakenBy, strangerListener } from './port-owner.ts';
+import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
 
 export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './running-service.ts';
@@ -33,6 +34,11 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   }
   if (plan.kind === 'container') return startContainer(plan, opts);
   const logFile = opts.logFile;
+  // A fixed port someone else holds would have readiness answered, and the load measured, by that stranger.
+  if (plan.port) {
+    const holder = await portTakenBy(plan.port);
+    if (holder) throw new ServiceError(`port ${plan.port} is already in use by ${holder}: stop it, or give the service another port (or {port} in the command for a free one)`);
+  }
   const port = plan.port || (await freePort());
   const command = plan.command.replaceAll('{port}', String(port));
   const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
@@ -73,15 +79,19 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
     watch: pid ? { kind: 'pid', pid } : null,
     // Not the command line itself: it lands in result.json and reports, and may carry a secret.
     describe: () => `command (pid ${pid ?? '-'})`,
+    answeredByStranger: () => {
+      const who = pid ? strangerListener(port, pid) : null;
+      return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
+    },
     lastLines: (n = 15) => tail.last(n),
-    stop(graceMs = 5000) {
+    stop(graceMs = 5000, hurry) {
       stopping ??= (async () => {
         if (pid) {
           if (running) {
             killGroup(pid, 'SIGTERM');
             // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
             // shutting down: the grace period is for the whole group, not just the shell.
-            await within(outputDone, graceMs);
+            await within(Promise.race([outputDone, aborted(hurry)]), graceMs);
           }
           // Whatever still runs in the group (or was left behind by a service that exited on its own).
           killGroup(pid, 'SIGKILL');
@@ -163,18 +173,27 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
   let delay = 100;
   let exit: ServiceExit | undefined;
   void svc.exited.then((e) => (exit = e));
+  let answered: number | undefined;
   for (;;) {
     if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
     if (exit) throw new ServiceError(exitMessage(exit, 'before it became ready', svc.lastLines()));
     try {
       const res = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, ...(signal ? { signal } : {}) });
       await res.body.dump();
-      if (statusMatches(ready.okStatus, res.statusCode)) return performance.now() - t0;
-      last = `HTTP ${res.statusCode}`;
+      if (statusMatches(ready.okStatus, res.statusCode)) answered = performance.now() - t0;
+      else last = `HTTP ${res.statusCode}`;
     } catch (err) {
       if (signal?.aborted) throw new ServiceError('stopped while waiting for the service to become ready');
-      const e = err as { code?: string; message?: string; cause?: { code?: string } };
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
       last = e.code ?? e.cause?.code ?? e.message ?? String(err);
+      // An untrusted certificate will not become trusted by waiting: say so now, and how to trust it.
+      const cert = certificateProblem(e.code ?? e.cause?.code, e.message ?? e.cause?.message);
+      if (cert) throw new ServiceError(`${url}: ${cert}`);
+    }
+    if (answered !== undefined) {
+      const stranger = svc.answeredByStranger?.();
+      if (stranger) throw new ServiceError(stranger);
+      return answered;
     }
     const elapsed = performance.now() - t0;
     if (onWait && elapsed >= nextWaitLine && elapsed < ready.timeoutMs) {
@@ -191,4 +210,28 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     await within(svc.exited, Math.max(0, Math.min(delay, ready.timeoutMs - elapsed)));
     delay = Math.min(1000, delay * 2);
   }
+}
+
+/** TLS errors that mean the certificate is not trusted (as Node names them), not that the service is not up yet. */
+const CERT_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A sentence for a certificate problem: what it is and how to trust the service's CA; null for any other error. */
+export function certificateProblem(code: string | undefined, message: string | undefined): string | null {
+  if (!code || !CERT_ERRORS.has(code)) return null;
+  const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? "the certificate does not name this host" : (message ?? code).split(';')[0]!.replace(/\.$/, '');
+  return (
+    `the service's TLS certificate is not trusted (${code}: ${what}). If the service uses a private or ` +
+    'self-signed CA, give its certificate to loadgate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (set in the environment ' +
+    'before loadgate starts; in a workflow, under env: of the step)'
+  );
 }

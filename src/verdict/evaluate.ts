@@ -21,6 +21,16 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
         : `${died.summary}, ${when}, as the load was ending`,
     );
   }
+  if (r.status === 'not-started') problems.push('the load never started, so nothing was measured (the run says why)');
+  // Without SLOs the gate still means something: a run in which no request succeeded fails.
+  const all = statsFor(r);
+  if (slos.length === 0 && r.status !== 'not-started' && all.requests - all.failures === 0) {
+    problems.push(
+      all.requests === 0
+        ? 'no request was completed (with no SLOs set, a run passes only when at least one request succeeds)'
+        : `no request succeeded: all ${all.requests} failed (with no SLOs set, a run passes only when at least one request succeeds)`,
+    );
+  }
   if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,

@@ -15,7 +15,7 @@ export interface SloOutcome {
 }
 
 export interface Verdict {
-  /** Every SLO met, and the run not aborted. A run with no SLOs passes unless it was aborted. */
+  /** Every SLO met, and the run not aborted. With no SLOs, a run passes when at least one request succeeded. */
   pass: boolean;
   outcomes: SloOutcome[];
   /** When the run was stopped early by an abort-on-fail SLO, its text. */

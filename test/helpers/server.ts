@@ -2,6 +2,7 @@
 //
 //   node test/helpers/server.ts --port 0 [--delay-ms 20] [--status 200] [--ready-path /ready --ready-status 503]
 //                               [--exit-after-ms 1000 --exit-code 4] [--sigterm-delay-ms 300 | --ignore-sigterm]
+//                               [--log-flood]
 //
 // Prints "listening on http://127.0.0.1:PORT" once it listens. On SIGTERM it exits at once, or
 // prints "got SIGTERM" and exits after --sigterm-delay-ms printing "bye", or ignores it.
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     'exit-code': { type: 'string', default: '1' },
     'sigterm-delay-ms': { type: 'string' },
     'ignore-sigterm': { type: 'boolean', default: false },
+    'log-flood': { type: 'boolean', default: false },
   },
 });
 
@@ -66,4 +68,16 @@ if (values['ignore-sigterm']) {
       process.exit(0);
     }, Number(values['sigterm-delay-ms']));
   });
+}
+
+// A service that logs without pause: 64 KiB of lines per write, as fast as its stdout takes them.
+if (values['log-flood']) {
+  const block = Buffer.from('flood: a log line the service prints without pause, again and again\n'.repeat(1000));
+  const flood = () => {
+    while (process.stdout.write(block)) {
+      // Until the pipe pushes back; then on the next drain.
+    }
+    process.stdout.once('drain', flood);
+  };
+  setImmediate(flood);
 }
