@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { s as shardLabel, m as mergeHistograms, a as mergeStats, f as formatSummary, b as formatChecklist, e as evaluate, w as writeReports, R as REPORT_FILES, p as parseRunResult, c as settingsOn, n as nameOn, d as setting, g as missingWithoutFile, r as readConfigFile, h as emptyConfig, i as applyOverrides, j as buildPlan, k as executeRun, l as formatProgress, o as describeSetting, q as givenOn, t as settingOverrides, V as VERSION } from './run.js';
+import { s as shardLabel, m as mergeHistograms, a as mergeStats, f as formatSummary, b as formatChecklist, e as evaluate, w as writeReports, R as REPORT_FILES, p as parseRunResult, c as settingsOn, n as nameOn, d as setting, E as EXIT, g as missingWithoutFile, r as readConfigFile, h as emptyConfig, i as applyOverrides, j as buildPlan, k as executeRun, l as formatProgress, o as inert, q as runStatus, S as STATUS_EXIT, t as ReportError, u as describeSetting, v as givenOn, x as settingOverrides, V as VERSION } from './console-text.js';
 import { C as ConfigError, S as ServiceError, c as closest } from './service.js';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +62,7 @@ class MergeError extends Error {
 const MAX_FAILURE_ROWS = 200;
 /** The timeline fields a merge of several results estimates (without per-second histograms). */
 const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'];
-const WORSE = { completed: 0, interrupted: 1, aborted: 2 };
+const WORSE = { completed: 0, interrupted: 1, aborted: 2, 'not-started': 3 };
 /** Merges shards' results; `from` names each (its folder), for messages and the record. */
 function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) {
     if (results.length === 0)
@@ -436,10 +436,32 @@ function mergeCommand(argv, out, err) {
 
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse the flags the
 // settings table declares (src/plan/settings.ts; the usage is written from it too) into config overrides,
-// build the plan, run it, print. Exit codes: 0 the SLOs are met, 1 an SLO is breached or the run failed
-// (the service died, an abort-on-fail SLO stopped it), 2 bad configuration or the service could not
-// start, 130 interrupted. Every report is written before the exit.
-const EXIT = { ok: 0, breach: 1, usage: 2, interrupted: 130 };
+// build the plan, run it, print. Exit codes (src/run/outcome.ts): 0 pass, 1 the verdict failed, 2 bad input
+// (nothing started), 3 the service was not measured as planned, 4 internal error, 130 interrupted. Every
+// report is written before the exit; everything printed is made inert (src/console-text.ts).
+/** The signals that stop a run as Ctrl-C does: a closed terminal or a dropped ssh session sends SIGHUP. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/**
+ * stdout and stderr that may be closed under us (`loadgate run | head -1`): EPIPE is not an error of
+ * the run, which goes on and writes its reports; what cannot be printed any more is dropped.
+ */
+const closed = new Set();
+function guard(stream) {
+    if (stream.listenerCount('error') > 0)
+        return;
+    stream.on('error', (e) => {
+        if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED')
+            closed.add(stream);
+        else
+            throw e;
+    });
+}
+function print(stream, text, inertAlready = false) {
+    if (closed.has(stream) || stream.destroyed)
+        return;
+    guard(stream);
+    stream.write(inertAlready ? text : inert(text));
+}
 /** The flags that are not settings of the run (those are in src/plan/settings.ts): what the command does around it. */
 const COMMAND_FLAGS = {
     config: { type: 'string', short: 'c', arg: 'FILE', about: 'the YAML config (see the README); the flags below override what it says' },
@@ -546,8 +568,10 @@ function flagOverrides(flags, raw) {
     return settingOverrides(givenFlags(flags), raw, CLI);
 }
 async function main(argv) {
-    const out = (s) => process.stdout.write(s + '\n');
-    const err = (s) => process.stderr.write(`loadgate: ${s}\n`);
+    const out = (s) => print(process.stdout, s + '\n');
+    // Text made inert before loadgate's own colours went on (the checklist on a terminal).
+    const outPainted = (s) => print(process.stdout, s + '\n', true);
+    const err = (s) => print(process.stderr, `loadgate: ${s}\n`);
     if (argv[0] === 'merge')
         return EXIT[mergeCommand(argv.slice(1), out, err)];
     let flags;
@@ -579,14 +603,16 @@ async function main(argv) {
     const stop = new AbortController();
     const onSignal = (sig) => {
         if (stop.signal.aborted) {
+            // The service's process group is killed on the way out (src/service/service.ts); a container is not
+            // waited for, but its removal was already asked for by the first signal.
             err(`${sig} again: exiting now`);
             process.exit(EXIT.interrupted);
         }
         err(`${sig}: stopping the load, writing what was measured, stopping the service`);
         stop.abort(new Error(`interrupted by ${sig}`));
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS)
+        process.on(sig, onSignal);
     try {
         let cfg = typeof flags.config === 'string' ? readConfigFile(flags.config) : emptyConfig();
         cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
@@ -597,43 +623,58 @@ async function main(argv) {
             signal: stop.signal,
             onProgress: (p) => out(formatProgress(p, stages)),
         });
+        // Nothing was measured when the load never started: no table of zeros, only why (below) and the SLOs.
+        if (result.status !== 'not-started')
+            out(`\n${formatSummary(result)}`);
         out('');
-        out(formatSummary(result));
-        out('');
-        out(paint(formatChecklist(result, verdict), process.stdout.isTTY === true && process.stdout.hasColors()));
+        outPainted(paint(inert(formatChecklist(result, verdict)), process.stdout.isTTY === true && process.stdout.hasColors()));
         out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-        if (result.status === 'interrupted')
-            return EXIT.interrupted;
-        if (result.status === 'aborted' && !result.abortedBy)
-            err(`run aborted: ${result.reason ?? 'the service stopped'}`);
-        if (verdict.pass)
-            return EXIT.ok;
-        if (flags['no-fail']) {
+        const status = runStatus(result, verdict, stop.signal.aborted);
+        // Why the service was not measured as planned, as the last word (exit 3).
+        if (status === 'not-measured')
+            err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');
+        if (status === 'fail' && flags['no-fail']) {
             out('--no-fail: exiting 0 despite the verdict.');
             return EXIT.ok;
         }
-        return EXIT.breach;
+        return STATUS_EXIT[status];
     }
     catch (e) {
-        if (e instanceof ConfigError || e instanceof UsageError || e instanceof ServiceError) {
+        if (e instanceof ConfigError || e instanceof UsageError) {
             err(e.message);
             return stop.signal.aborted ? EXIT.interrupted : EXIT.usage;
+        }
+        if (e instanceof ReportError) {
+            // Before the run (the folder cannot be made): bad input; after it, the run's reports are lost.
+            err(e.message);
+            return stop.signal.aborted ? EXIT.interrupted : e.afterRun ? EXIT.notMeasured : EXIT.usage;
+        }
+        if (e instanceof ServiceError) {
+            err(e.message);
+            return stop.signal.aborted ? EXIT.interrupted : EXIT.notMeasured;
         }
         throw e;
     }
     finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const sig of STOP_SIGNALS)
+            process.off(sig, onSignal);
     }
+}
+/** A bug: one line asking to report it; the stack only with LOADGATE_DEBUG=1. */
+function internalErrorMessage(e) {
+    const detail = process.env.LOADGATE_DEBUG === '1' ? (e?.stack ?? String(e)) : (e?.message ?? String(e));
+    return (`internal error: ${detail}\n` +
+        'This is a bug in loadgate: please report it with the command and config that caused it' +
+        (process.env.LOADGATE_DEBUG === '1' ? '.' : ' (LOADGATE_DEBUG=1 prints the stack trace).'));
 }
 // Run when executed directly (node src/cli.ts, the bundle, or the installed bin/loadgate.js shim that imports
 // it), not when imported by tests.
 const entry = process.argv[1] ?? '';
 if (import.meta.url === `file://${entry}` || /(?:^|[\\/])(?:cli\.(?:ts|js)|loadgate(?:\.js)?)$/.test(entry)) {
     main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
-        process.stderr.write(`loadgate: internal error: ${e?.stack ?? String(e)}\n`);
-        process.exit(3);
+        print(process.stderr, `loadgate: ${internalErrorMessage(e)}\n`);
+        process.exit(EXIT.internal);
     });
 }
 
-export { COMMAND_FLAGS, EXIT, USAGE, UsageError, flagOverrides, main, paint, usageFlags };
+export { COMMAND_FLAGS, EXIT, USAGE, UsageError, flagOverrides, internalErrorMessage, main, paint, usageFlags };

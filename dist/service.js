@@ -23,7 +23,7 @@ import require$$0$7 from 'node:fs/promises';
 import require$$1$4, { dirname } from 'node:path';
 import require$$2$1 from 'node:timers';
 import require$$1$5 from 'node:dns';
-import { mkdirSync, createWriteStream, readFileSync } from 'node:fs';
+import { mkdirSync, createWriteStream, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { constants as constants$5 } from 'node:os';
 
 var undici = {exports: {}};
@@ -45896,8 +45896,13 @@ function statusMatches(set, status) {
 }
 
 // Where a started service's output goes (command or container): the log file in the report folder, and
-// the last lines kept in memory, so an error message can end with what the service said.
+// the last lines, so an error message can end with what the service said. Bounded: the first HEAD_BYTES
+// are written as they come, then only the last TAIL_BYTES are kept (in memory), and at the end the log
+// says how much was dropped between the two. A service that logs without pause costs loadgate a copy
+// into a ring per chunk, not a write, and neither memory nor the file grows past the cap.
 const TAIL_LINES = 40;
+const HEAD_BYTES = 4 << 20;
+const TAIL_BYTES = 4 << 20;
 /** The last lines of output, for error messages (a ring of TAIL_LINES, blank lines skipped). */
 class Tail {
     lines = [];
@@ -45918,20 +45923,65 @@ class Tail {
 function outputTail(lines, whose) {
     return lines.length ? `; ${whose} last output:\n  ${lines.join('\n  ')}` : '';
 }
-function openOutput(logFile) {
+function openOutput(logFile, caps = {}) {
+    const headCap = caps.head ?? HEAD_BYTES;
+    const tailCap = caps.tail ?? TAIL_BYTES;
     let log;
     if (logFile) {
         mkdirSync(dirname(logFile), { recursive: true });
         log = createWriteStream(logFile);
+        // A log that cannot be written (a full disk) is not the run's failure: what is kept in memory still serves messages.
+        log.on('error', () => (log = undefined));
     }
     const tail = new Tail();
-    return {
-        tail,
-        keep(chunk) {
-            log?.write(chunk);
-            tail.push(chunk);
+    let written = 0;
+    // Past the head: chunks of the tail, oldest first, and their total size.
+    const ring = [];
+    let ringBytes = 0;
+    let dropped = 0;
+    let tailStale = false;
+    const lastLines = {
+        last(n) {
+            if (tailStale) {
+                // The last lines from the end of the ring, on demand (splitting every chunk would cost the load).
+                tail.push(Buffer.concat(ring.slice(-4)).subarray(-16384));
+                tailStale = false;
+            }
+            return tail.last(n);
         },
-        close: () => new Promise((res) => (log ? log.end(res) : res())),
+    };
+    return {
+        tail: lastLines,
+        keep(chunk) {
+            if (written < headCap) {
+                const part = written + chunk.length <= headCap ? chunk : chunk.subarray(0, headCap - written);
+                log?.write(part);
+                written += part.length;
+                tail.push(part);
+                if (part.length === chunk.length)
+                    return;
+                chunk = chunk.subarray(part.length);
+            }
+            // Kept as is: a stream's 'data' chunks are fresh buffers (no copy per chunk).
+            ring.push(chunk);
+            ringBytes += chunk.length;
+            tailStale = true;
+            while (ringBytes - ring[0].length >= tailCap) {
+                const old = ring.shift();
+                ringBytes -= old.length;
+                dropped += old.length;
+            }
+        },
+        dropped: () => dropped,
+        close: () => new Promise((res) => {
+            if (!log)
+                return res();
+            if (dropped > 0)
+                log.write(`\n[loadgate: ${dropped} bytes of the service's output dropped here; the first ${headCap} and the last ${ringBytes} bytes are kept]\n`);
+            for (const b of ring)
+                log.write(b);
+            log.end(res);
+        }),
     };
 }
 
@@ -45950,6 +46000,16 @@ async function within(p, ms) {
     let timer;
     await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
     clearTimeout(timer);
+}
+/** Resolves when `signal` aborts (never without one). */
+function aborted(signal) {
+    return new Promise((res) => {
+        if (!signal)
+            return;
+        if (signal.aborted)
+            return res();
+        signal.addEventListener('abort', () => res(), { once: true });
+    });
 }
 
 // Running a container CLI (docker, or podman through the same commands) to the end: its exit code and
@@ -46042,6 +46102,103 @@ function serviceEnvironment(env = process.env) {
     return Object.fromEntries(Object.entries(env).filter(([k]) => !withheld(k)));
 }
 
+// Who holds a TCP port on this machine, from /proc/net/tcp{,6} (the listening socket's inode) and
+// /proc/<pid>/fd (which process has that socket open). Used to refuse a fixed port another process already
+// holds, and to check that what answers readiness is the service loadgate started, not a stranger.
+/** The inodes of sockets listening on `port` (any address, IPv4 or IPv6). */
+function listeningInodes(port) {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    const out = [];
+    for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+        let text;
+        try {
+            text = readFileSync(file, 'utf8');
+        }
+        catch {
+            continue;
+        }
+        for (const line of text.split('\n').slice(1)) {
+            const f = line.trim().split(/\s+/);
+            // f[1] local address "0100007F:1F40", f[3] state (0A = LISTEN), f[9] inode.
+            if (f[3] === '0A' && f[1]?.endsWith(`:${hex}`) && f[9])
+                out.push(f[9]);
+        }
+    }
+    return out;
+}
+/** The pids that hold one of these socket inodes open (those whose fds can be read). */
+function socketOwners(inodes) {
+    if (inodes.length === 0)
+        return [];
+    const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
+    const owners = [];
+    for (const name of readdirSync('/proc')) {
+        const pid = Number(name);
+        if (!Number.isInteger(pid))
+            continue;
+        let fds;
+        try {
+            fds = readdirSync(`/proc/${pid}/fd`);
+        }
+        catch {
+            continue;
+        }
+        for (const fd of fds) {
+            try {
+                if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) {
+                    owners.push(pid);
+                    break;
+                }
+            }
+            catch {
+                // Closed meanwhile.
+            }
+        }
+    }
+    return owners;
+}
+/** "pid 1234 (python3)" for a message. */
+function describePid(pid) {
+    try {
+        const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+        return `pid ${pid} (${comm})`;
+    }
+    catch {
+        return `pid ${pid}`;
+    }
+}
+/** Null when `port` can be listened on at 127.0.0.1 now, else who holds it (or the error code). */
+async function portTakenBy(port) {
+    const err = await new Promise((res) => {
+        const srv = createServer();
+        srv.once('error', (e) => res(e));
+        srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => res(null)));
+    });
+    if (!err)
+        return null;
+    if (err.code !== 'EADDRINUSE')
+        return err.code ?? err.message;
+    const owners = socketOwners(listeningInodes(port));
+    return owners.length ? owners.map(describePid).join(', ') : 'another process';
+}
+/**
+ * Why the listener on `port` cannot be the service group `pgid` started: a process outside that group that
+ * was already running before the group's leader started (a process started since, like docker-proxy for a
+ * `docker run -p` command, may be the service's own). Null when it is (or may be) the service, or /proc cannot tell.
+ */
+function strangerListener(port, pgid) {
+    const owners = socketOwners(listeningInodes(port));
+    const leader = readProcStat(pgid);
+    if (owners.length === 0 || !leader)
+        return null;
+    const started = Number(leader.startTicks);
+    const strangers = owners.filter((pid) => {
+        const st = readProcStat(pid);
+        return st !== null && st.pgrp !== pgid && Number(st.startTicks) < started;
+    });
+    return strangers.length === owners.length ? strangers.map(describePid).join(', ') : null;
+}
+
 // A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
 // the plan says, `run -d --init` it under a name of ours with its port published on 127.0.0.1 only,
 // follow its logs into the report folder, watch for its exit with `wait`, and always remove it.
@@ -46096,10 +46253,12 @@ async function startContainer(plan, opts = {}) {
         lastLines: (n = 15) => tail.last(n),
         watch: { kind: 'container', cli: plan.cli, id },
         describe: () => `container ${name} (image ${plan.image}, id ${short})`,
-        stop(graceMs = 5000) {
+        stop(graceMs = 5000, hurry) {
             stopping ??= (async () => {
-                // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed.
-                await cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed,
+                // and at once on a signal while stopping.
+                const stopped = cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                await Promise.race([stopped, aborted(hurry)]);
                 await removeNow();
                 // The last output: `logs -f` ends once the container is gone.
                 await within(logsDone, 1000);
@@ -46210,7 +46369,15 @@ async function prepareImage(plan, cli, output, tail, signal) {
         }
         return;
     }
-    const present = async () => (await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 })).code === 0;
+    const present = async () => {
+        const r = await cli.run(['image', 'inspect', plan.image], { timeoutMs: 60_000 });
+        if (r.code === 0)
+            return true;
+        // Absent (docker: "No such image", podman: "image not known"), or the engine did not answer at all: say which.
+        if (/no such image|image not known|not found/i.test(r.stderr))
+            return false;
+        throw new Error(`cannot ask ${plan.cli} whether image ${plan.image} is on this machine${codeOf(r)}: ${lastLine(r.stderr) || 'no answer'}`);
+    };
     if (plan.pull === 'never') {
         if (!(await present())) {
             throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
@@ -46312,6 +46479,12 @@ async function startService(plan, opts = {}) {
     if (plan.kind === 'container')
         return startContainer(plan, opts);
     const logFile = opts.logFile;
+    // A fixed port someone else holds would have readiness answered, and the load measured, by that stranger.
+    if (plan.port) {
+        const holder = await portTakenBy(plan.port);
+        if (holder)
+            throw new ServiceError(`port ${plan.port} is already in use by ${holder}: stop it, or give the service another port (or {port} in the command for a free one)`);
+    }
     const port = plan.port || (await freePort());
     const command = plan.command.replaceAll('{port}', String(port));
     const baseUrl = plan.baseUrl.replaceAll('{port}', String(port));
@@ -46354,15 +46527,19 @@ async function startService(plan, opts = {}) {
         watch: pid ? { kind: 'pid', pid } : null,
         // Not the command line itself: it lands in result.json and reports, and may carry a secret.
         describe: () => `command (pid ${pid ?? '-'})`,
+        answeredByStranger: () => {
+            const who = pid ? strangerListener(port, pid) : null;
+            return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
+        },
         lastLines: (n = 15) => tail.last(n),
-        stop(graceMs = 5000) {
+        stop(graceMs = 5000, hurry) {
             stopping ??= (async () => {
                 if (pid) {
                     if (running) {
                         killGroup(pid, 'SIGTERM');
                         // The shell (sh -c) dies of SIGTERM at once, while the service it started may still be
                         // shutting down: the grace period is for the whole group, not just the shell.
-                        await within(outputDone, graceMs);
+                        await within(Promise.race([outputDone, aborted(hurry)]), graceMs);
                     }
                     // Whatever still runs in the group (or was left behind by a service that exited on its own).
                     killGroup(pid, 'SIGKILL');
@@ -46440,6 +46617,7 @@ async function waitUntilReady(svc, ready, signal, onWait) {
     let delay = 100;
     let exit;
     void svc.exited.then((e) => (exit = e));
+    let answered;
     for (;;) {
         if (signal?.aborted)
             throw new ServiceError('stopped while waiting for the service to become ready');
@@ -46449,14 +46627,25 @@ async function waitUntilReady(svc, ready, signal, onWait) {
             const res = await undiciExports.request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000, ...(signal ? { signal } : {}) });
             await res.body.dump();
             if (statusMatches(ready.okStatus, res.statusCode))
-                return performance.now() - t0;
-            last = `HTTP ${res.statusCode}`;
+                answered = performance.now() - t0;
+            else
+                last = `HTTP ${res.statusCode}`;
         }
         catch (err) {
             if (signal?.aborted)
                 throw new ServiceError('stopped while waiting for the service to become ready');
             const e = err;
             last = e.code ?? e.cause?.code ?? e.message ?? String(err);
+            // An untrusted certificate will not become trusted by waiting: say so now, and how to trust it.
+            const cert = certificateProblem(e.code ?? e.cause?.code, e.message ?? e.cause?.message);
+            if (cert)
+                throw new ServiceError(`${url}: ${cert}`);
+        }
+        if (answered !== undefined) {
+            const stranger = svc.answeredByStranger?.();
+            if (stranger)
+                throw new ServiceError(stranger);
+            return answered;
         }
         const elapsed = performance.now() - t0;
         if (onWait && elapsed >= nextWaitLine && elapsed < ready.timeoutMs) {
@@ -46472,6 +46661,27 @@ async function waitUntilReady(svc, ready, signal, onWait) {
         await within(svc.exited, Math.max(0, Math.min(delay, ready.timeoutMs - elapsed)));
         delay = Math.min(1000, delay * 2);
     }
+}
+/** TLS errors that mean the certificate is not trusted (as Node names them), not that the service is not up yet. */
+const CERT_ERRORS = new Set([
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** A sentence for a certificate problem: what it is and how to trust the service's CA; null for any other error. */
+function certificateProblem(code, message) {
+    if (!code || !CERT_ERRORS.has(code))
+        return null;
+    const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? "the certificate does not name this host" : (message ?? code).split(';')[0].replace(/\.$/, '');
+    return (`the service's TLS certificate is not trusted (${code}: ${what}). If the service uses a private or ` +
+        'self-signed CA, give its certificate to loadgate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (set in the environment ' +
+        'before loadgate starts; in a workflow, under env: of the step)');
 }
 
 export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, killSavedGroup as m, removeContainer as n, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };
