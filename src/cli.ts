@@ -10,6 +10,7 @@ import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, 
 import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from './plan/overrides.ts';
 import { closest } from './plan/reader.ts';
 import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
+import { formatComparison } from './report/compare-console.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { executeRun } from './run.ts';
 import { mergeCommand } from './run/merge.ts';
@@ -190,6 +191,13 @@ export async function main(argv: string[]): Promise<number> {
     out(formatSummary(result));
     out('');
     out(paint(formatChecklist(result, verdict), process.stdout.isTTY === true && process.stdout.hasColors()));
+    if (verdict.comparison) {
+      out('');
+      out(formatComparison(verdict.comparison));
+      if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails) {
+        err('warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it');
+      }
+    }
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     if (result.status === 'interrupted') return EXIT.interrupted;
     if (result.status === 'aborted' && !result.abortedBy) err(`run aborted: ${result.reason ?? 'the service stopped'}`);

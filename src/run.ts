@@ -10,6 +10,7 @@ import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
+import { executeComparison } from './run/compare.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from './report/write.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
@@ -43,6 +44,8 @@ export const RESULT_FILE = REPORT_FILES.json;
 export const SERVICE_LOG = 'service.log';
 
 export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunOutput> {
+  // With a baseline (or compare:), the run is in rounds: src/run/compare.ts tells that story.
+  if (plan.compare) return executeComparison(plan, plan.compare, hooks);
   const log = hooks.log ?? (() => {});
   mkdirSync(plan.outputDir, { recursive: true });
   // Schemas in files need no service: a bad one stops the run before anything starts.

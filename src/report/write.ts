@@ -3,6 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunResult, toSerializable } from '../metrics/result.ts';
+import { type RoundRecord, serializeRounds } from '../metrics/rounds.ts';
+import { COMPARE_CSV, renderCompareCsv } from './compare-csv.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { renderExceptionsCsv, renderFailuresCsv, renderStatsCsv, renderStatsHistoryCsv } from './csv.ts';
 import { renderHtmlReport } from './html.ts';
@@ -22,8 +24,9 @@ export const REPORT_FILES = {
 } as const;
 
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
-export function renderJsonReport(r: RunResult, verdict: Verdict): string {
-  return JSON.stringify({ ...toSerializable(r), verdict });
+export function renderJsonReport(r: RunResult, verdict: Verdict, rounds?: readonly RoundRecord[]): string {
+  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them).
+  return JSON.stringify({ ...toSerializable(r), verdict, ...(rounds ? { rounds: serializeRounds(rounds) } : {}) });
 }
 
 export interface WrittenReports {
@@ -32,12 +35,17 @@ export interface WrittenReports {
   markdown: string;
 }
 
-export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: { markdown?: MarkdownOptions } = {}): WrittenReports {
+export function writeReports(
+  dir: string,
+  r: RunResult,
+  verdict: Verdict,
+  opts: { markdown?: MarkdownOptions; rounds?: readonly RoundRecord[] } = {},
+): WrittenReports {
   mkdirSync(dir, { recursive: true });
   const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
   const contents: Record<keyof typeof REPORT_FILES, string> = {
     html: renderHtmlReport(r, verdict),
-    json: renderJsonReport(r, verdict),
+    json: renderJsonReport(r, verdict, opts.rounds),
     markdown,
     junit: renderJunit(r, verdict),
     stats: renderStatsCsv(r),
@@ -49,6 +57,11 @@ export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: 
   for (const [k, text] of Object.entries(contents)) {
     const file = join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES]);
     writeFileSync(file, text);
+    files.push(file);
+  }
+  if (verdict.comparison) {
+    const file = join(dir, COMPARE_CSV);
+    writeFileSync(file, renderCompareCsv(verdict.comparison));
     files.push(file);
   }
   return { dir, files, markdown };
