@@ -164,10 +164,17 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   if (result.status === 'interrupted') {
     core.setFailed(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`);
   } else if (!verdict.pass) {
-    const why = [...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence), ...verdict.problems];
+    const why = [
+      ...(verdict.comparison?.fails ? [verdict.comparison.headline] : []),
+      ...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence),
+      ...verdict.problems,
+    ];
     const msg = `loadgate: ${why.join('; ') || `the run was ${result.status}`}`;
     if (inputs.failOnBreach) core.setFailed(msg);
     else core.warning(`${msg} (fail-on-breach is false: the step passes)`);
+  }
+  if (verdict.comparison?.outcome === 'inconclusive' && !verdict.comparison.fails) {
+    core.warning(`loadgate: the comparison with the baseline is inconclusive (${verdict.comparison.headline}); it does not fail the step`);
   }
 }
 
