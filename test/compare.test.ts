@@ -141,7 +141,9 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
     const f = config(dir, {
       service: model(10),
       baseline: `baseline: {command: "${model(10)}"}`,
-      slos: ['p50 regression < 5%', 'mean regression < 5%', 'error-rate regression < 1pp'],
+      // On a busy shared machine a slow second lands in one round of a pair: 10 pairs and a 10% limit.
+      slos: ['p50 regression < 10%', 'error-rate regression < 1pp'],
+      rounds: 10,
     });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     const c = comparisonOf(dir);

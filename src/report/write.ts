@@ -24,9 +24,17 @@ export const REPORT_FILES = {
 } as const;
 
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
-export function renderJsonReport(r: RunResult, verdict: Verdict, rounds?: readonly RoundRecord[]): string {
-  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them).
-  return JSON.stringify({ ...toSerializable(r), verdict, ...(rounds ? { rounds: serializeRounds(rounds) } : {}) });
+export function renderJsonReport(r: RunResult, verdict: Verdict, rounds?: RoundsRecord): string {
+  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them),
+  // and where they were measured (a later run on another machine warns of the differences).
+  const extra = rounds ? { rounds: serializeRounds(rounds.rounds), roundsEnvironment: rounds.environment } : {};
+  return JSON.stringify({ ...toSerializable(r), verdict, ...extra });
+}
+
+/** The rounds of a run in rounds, and the environment they ran in. */
+export interface RoundsRecord {
+  rounds: readonly RoundRecord[];
+  environment: Record<string, unknown>;
 }
 
 export interface WrittenReports {
@@ -39,7 +47,7 @@ export function writeReports(
   dir: string,
   r: RunResult,
   verdict: Verdict,
-  opts: { markdown?: MarkdownOptions; rounds?: readonly RoundRecord[] } = {},
+  opts: { markdown?: MarkdownOptions; rounds?: RoundsRecord } = {},
 ): WrittenReports {
   mkdirSync(dir, { recursive: true });
   const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});

@@ -207,8 +207,8 @@ function finish(
   const verdict = evaluate(result, plan.slos);
   const interrupted = hooks.signal?.aborted === true;
   if (interrupted) result.status = 'interrupted';
+  const env = thisEnvironment(sides[0]?.plan);
   if (cp.against !== 'none') {
-    const env = thisEnvironment(sides[0]?.plan);
     const environments = stored
       ? { candidate: env, baseline: stored.environment }
       : { candidate: env, baseline: { ...env, ...(sides[1]?.plan.kind === 'container' ? { image: sides[1].plan.image } : {}) } };
@@ -233,7 +233,7 @@ function finish(
     verdict.problems.push(...problems);
     verdict.pass = false;
   }
-  const reports = writeReports(plan.outputDir, result, verdict, { rounds });
+  const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds, environment: { ...env } } });
   for (const s of sides) if (s.plan.kind !== 'url') reports.files.push(join(plan.outputDir, s.logName));
   return { result, verdict, reports, resultFile: join(plan.outputDir, REPORT_FILES.json), rounds };
 }

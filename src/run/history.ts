@@ -7,13 +7,23 @@ import { ConfigError } from '../plan/config.ts';
 import { type RoundRecord, type SerializedRound, parseRounds } from '../metrics/rounds.ts';
 import type { Environment } from '../verdict/compare.ts';
 
+/** What is read of a stored result.json besides its rounds: the environment, wherever it was recorded. */
+interface StoredJson {
+  verdict?: { comparison?: { environments?: { candidate?: Environment } } };
+  /** Written by loadgate beside the rounds. */
+  roundsEnvironment?: Record<string, unknown>;
+  /** An environment record of the result itself, should one be there. */
+  environment?: Record<string, unknown>;
+  startedAt?: string;
+}
+
 export interface StoredBaseline {
   rounds: RoundRecord[];
   environment: Environment;
 }
 
 export function readStoredBaseline(file: string): StoredBaseline {
-  let raw: { rounds?: SerializedRound[]; comparison?: { environments?: { candidate?: Environment } }; environment?: Record<string, unknown>; startedAt?: string };
+  let raw: StoredJson & { rounds?: SerializedRound[] };
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
@@ -36,10 +46,10 @@ export function readStoredBaseline(file: string): StoredBaseline {
 }
 
 /** The environment a stored result recorded: loadgate's own (comparison.environments) or a top-level one, else what little the result says. */
-function environmentOf(raw: { comparison?: { environments?: { candidate?: Environment } }; environment?: Record<string, unknown>; startedAt?: string }): Environment {
-  const own = raw.comparison?.environments?.candidate;
+function environmentOf(raw: StoredJson): Environment {
+  const own = raw.verdict?.comparison?.environments?.candidate;
   if (own) return own;
-  const e = raw.environment ?? {};
+  const e = raw.roundsEnvironment ?? raw.environment ?? {};
   const str = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
   const num = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : undefined);
   const out: Environment = {};
