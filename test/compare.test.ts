@@ -116,7 +116,7 @@ describe('regression lines and the compare: section', () => {
 describe('comparing two services in the same job', { timeout: 180_000 }, () => {
   it('finds about 10% more CPU per prediction: p50 regressed, the interval excluding zero', async () => {
     const dir = tempDir();
-    const f = config(dir, { service: model(11), baseline: `baseline: {command: "${model(10)}"}` });
+    const f = config(dir, { service: model(11), baseline: `baseline: {command: "${model(10)}"}`, rounds: 10 });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const c = comparisonOf(dir);
@@ -128,7 +128,7 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /FAIL: p50 \+\d+(\.\d)?% \(9\d(\.\d)?% CI .*\) vs base: regressed/);
     // Every round of both sides kept, histograms and all.
     const stored = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')).rounds;
-    assert.equal(stored.length, 2 * 9);
+    assert.equal(stored.length, 2 * 11);
     assert.ok(stored.every((x: { result: { cells: Array<Array<{ latency: unknown }>> } }) => x.result.cells[0]![0]!.latency));
     assert.match(readFileSync(join(dir, 'out', 'report.md'), 'utf8'), /\*\*Comparison: regressed\*\*/);
     assert.match(readFileSync(join(dir, 'out', 'junit.xml'), 'utf8'), /classname="loadgate.regression"[^>]*>\s*<failure/);
@@ -143,7 +143,8 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
       baseline: `baseline: {command: "${model(10)}"}`,
       // On a busy shared machine a slow second lands in one round of a pair: 10 pairs and a 10% limit.
       slos: ['p50 regression < 10%', 'error-rate regression < 1pp'],
-      rounds: 10,
+      rounds: 12,
+      round: '1500ms',
     });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     const c = comparisonOf(dir);

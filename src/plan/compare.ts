@@ -136,6 +136,6 @@ function readPercent(r: Reader, v: unknown, at: Path): number {
 /** The stages with every duration scaled (a round shorter than the configured run keeps its shape). */
 export function scaleLoad(load: LoadPlan, scale: number): LoadPlan {
   if (scale === 1) return load;
-  if (load.model === 'closed') return { ...load, stages: load.stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) })) };
-  return { ...load, stages: load.stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) })) };
+  const scaled = <T extends { durationMs: number }>(stages: readonly T[]): T[] => stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) }));
+  return load.model === 'closed' ? { ...load, stages: scaled(load.stages) } : { ...load, stages: scaled(load.stages) };
 }
