@@ -72,7 +72,7 @@ export function environmentDifferences(a: Environment, b: Environment): string[]
   for (const [k, name] of keys) {
     if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]) out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
   }
-  const missing = keys.filter(([k]) => b[k] === undefined).map(([, n]) => n);
+  const missing = keys.filter(([k]) => b[k] === undefined && a[k] !== undefined).map(([, n]) => n);
   if (missing.length > 0) out.push(`the stored result does not record its ${missing.join(', ')}: differences there cannot be checked`);
   return out;
 }
