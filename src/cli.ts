@@ -194,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
     if (verdict.comparison) {
       out('');
       out(formatComparison(verdict.comparison));
-      if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails) {
+      if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
         err('warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it');
       }
     }

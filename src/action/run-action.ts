@@ -173,7 +173,7 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
     if (inputs.failOnBreach) core.setFailed(msg);
     else core.warning(`${msg} (fail-on-breach is false: the step passes)`);
   }
-  if (verdict.comparison?.outcome === 'inconclusive' && !verdict.comparison.fails) {
+  if (verdict.comparison?.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
     core.warning(`loadgate: the comparison with the baseline is inconclusive (${verdict.comparison.headline}); it does not fail the step`);
   }
 }
