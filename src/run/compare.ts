@@ -24,7 +24,7 @@ import { type CompareVerdict, type Environment, checkpoints, judgeComparison } f
 import { evaluate } from '../verdict/evaluate.ts';
 import { roundProblem } from '../verdict/round-values.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { resolveBodies, resolveLocalBodies } from './bodies.ts';
+import { describeBodies, resolveBodies, resolveLocalBodies } from './bodies.ts';
 import { thisEnvironment } from './environment.ts';
 import { environmentDifferences, readStoredBaseline } from './history.ts';
 import { type SideService, startSides, stopSides } from './sides.ts';
@@ -175,7 +175,7 @@ async function driveRound(plan: Plan, cp: ComparePlan, s: SideService, endpoints
     signal?.removeEventListener('abort', onAbort);
     await watcher.stop();
   }
-  result = { ...result, service: await exits.record(result.startedAt) };
+  result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
   return attachWatch(result, watcher, s.side === 'candidate' ? plan.monitors : []);
 }
 
