@@ -76,7 +76,9 @@ for (let i = 0; i < trials * 2; i++) {
   const t = await trial(kind, i);
   results.push(t);
   const p50 = t.metrics['p50'];
-  console.log(`${kind} #${Math.floor(i / 2) + 1}: ${t.outcome} (p50 ${fmt((p50?.estimate ?? NaN) * 100, 1)}% [${fmt((p50?.low ?? NaN) * 100, 1)}, ${fmt((p50?.high ?? NaN) * 100, 1)}]) in ${fmt(t.seconds, 0)} s`);
+  console.log(
+    `${kind} #${Math.floor(i / 2) + 1}: ${t.outcome} (p50 ${fmt((p50?.estimate ?? NaN) * 100, 1)}% [${fmt((p50?.low ?? NaN) * 100, 1)}, ${fmt((p50?.high ?? NaN) * 100, 1)}]) in ${fmt(t.seconds, 0)} s`,
+  );
   // Written after every trial: an interrupted run keeps what finished.
   writeFileSync(out, JSON.stringify({ settings: values, machine: machine(), trials: results }, null, 1));
 }
@@ -86,7 +88,19 @@ const rows = (['A/A', 'A/B'] as const).map((kind) => {
   const count = (o: string) => String(ts.filter((t) => t.outcome === o).length);
   const p50 = ts.map((t) => t.metrics['p50']?.estimate ?? NaN);
   const width = ts.map((t) => (t.metrics['p99']?.high ?? NaN) - (t.metrics['p99']?.low ?? NaN));
-  return [kind, String(ts.length), count('regressed'), count('same'), count('inconclusive'), count('improved'), `${fmt(median(p50) * 100, 1)}%`, `${fmt(median(width) * 100, 1)}%`, fmt(median(ts.map((t) => t.seconds)) / 60, 2)];
+  return [
+    kind,
+    String(ts.length),
+    count('regressed'),
+    count('same'),
+    count('inconclusive'),
+    count('improved'),
+    `${fmt(median(p50) * 100, 1)}%`,
+    `${fmt(median(width) * 100, 1)}%`,
+    fmt(median(ts.map((t) => t.seconds)) / 60, 2),
+  ];
 });
-console.log(`\n${table(['trials', 'n', 'regressed', 'same', 'inconclusive', 'improved', 'median p50 shift', 'median p99 CI width', 'minutes each'], rows)}`);
+console.log(
+  `\n${table(['trials', 'n', 'regressed', 'same', 'inconclusive', 'improved', 'median p50 shift', 'median p99 CI width', 'minutes each'], rows)}`,
+);
 console.log(`\nwritten: ${out}`);

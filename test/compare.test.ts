@@ -24,7 +24,10 @@ const BODY = '{"age": 42, "sex": "female", "bmi": 31.5, "children": 2, "smoker":
 const model = (extraMs: number) => `${NODE} ${SERVER} --port {port} --extra-work-ms ${extraMs}`;
 
 /** A config of the example service against a baseline, in rounds of `round`. */
-function config(dir: string, o: { service: string; baseline: string; extra?: string; slos?: string[]; rounds?: number; round?: string; path?: string; body?: string }): string {
+function config(
+  dir: string,
+  o: { service: string; baseline: string; extra?: string; slos?: string[]; rounds?: number; round?: string; path?: string; body?: string },
+): string {
   return writeFile(
     dir,
     'loadgate.yml',
@@ -50,13 +53,20 @@ const metric = (c: CompareVerdict, key: string) => c.metrics.find((m) => m.key =
 
 describe('regression lines and the compare: section', () => {
   it('reads regression lines beside the absolute ones, and names a bad one', () => {
-    assert.deepEqual(parseRegressionLine('p99 regression < 10%'), { text: 'p99 regression < 10%', metric: { kind: 'latency', stat: 'percentile', percentile: 99 }, limit: 0.1 });
+    assert.deepEqual(parseRegressionLine('p99 regression < 10%'), {
+      text: 'p99 regression < 10%',
+      metric: { kind: 'latency', stat: 'percentile', percentile: 99 },
+      limit: 0.1,
+    });
     assert.equal(parseRegressionLine('error-rate regression < 0.5pp').limit, 0.005);
     assert.equal(parseRegressionLine('rps regression <= 5%').metric.kind, 'throughput');
     const dir = tempDir();
     const bad = (slo: string) => {
       const f = config(dir, { service: model(0), baseline: `baseline: {command: "${model(0)}"}`, slos: ['p50 < 1s', slo] });
-      assert.throws(() => buildPlan(readConfigFile(f)), (e: Error) => e instanceof ConfigError && e.message.includes(`"${slo}"`) && /slos/.test(e.message));
+      assert.throws(
+        () => buildPlan(readConfigFile(f)),
+        (e: Error) => e instanceof ConfigError && e.message.includes(`"${slo}"`) && /slos/.test(e.message),
+      );
       return true;
     };
     bad('p99 regression < 10ms');
@@ -67,7 +77,11 @@ describe('regression lines and the compare: section', () => {
 
   it('a regression line without a baseline is an error naming the line', () => {
     const dir = tempDir();
-    const f = writeFile(dir, 'c.yml', `service: {url: "http://127.0.0.1:9"}\nrequest: {path: /}\nload: {stages: [{duration: 1s, users: 1}]}\nslos: ["p99 regression < 10%"]\n`);
+    const f = writeFile(
+      dir,
+      'c.yml',
+      `service: {url: "http://127.0.0.1:9"}\nrequest: {path: /}\nload: {stages: [{duration: 1s, users: 1}]}\nslos: ["p99 regression < 10%"]\n`,
+    );
     assert.throws(() => buildPlan(readConfigFile(f)), /"p99 regression < 10%" compares with a baseline, and there is none/);
   });
 
@@ -85,7 +99,10 @@ describe('regression lines and the compare: section', () => {
     if (b.kind !== 'container') return;
     assert.deepEqual([b.image, b.port, b.cpus, b.memoryBytes, b.env], ['m:base', 8000, 1, 256 * 1024 * 1024, { A: '1' }]);
     assert.equal(plan.compare!.roundLoad.stages[0]!.durationMs, 2000);
-    assert.throws(() => buildPlan(applyOverrides(readConfigFile(f), [{ path: ['compare', 'rounds'], value: '3', origin: '--rounds' }])), /--rounds.*at least 6/);
+    assert.throws(
+      () => buildPlan(applyOverrides(readConfigFile(f), [{ path: ['compare', 'rounds'], value: '3', origin: '--rounds' }])),
+      /--rounds.*at least 6/,
+    );
   });
 
   it('flags give the baseline and the rounds', () => {
@@ -103,8 +120,14 @@ describe('regression lines and the compare: section', () => {
     const orders = Array.from({ length: 200 }, (_, k) => pairOrder('random', 1, k)[0]);
     const first = orders.filter((o) => o === 'candidate').length;
     assert.ok(first > 70 && first < 130, `${first} of 200 pairs start with the candidate`);
-    assert.deepEqual(orders.slice(0, 20), Array.from({ length: 20 }, (_, k) => pairOrder('random', 1, k)[0]));
-    assert.deepEqual([0, 1, 2].map((k) => pairOrder('alternate', 1, k)[0]), ['candidate', 'baseline', 'candidate']);
+    assert.deepEqual(
+      orders.slice(0, 20),
+      Array.from({ length: 20 }, (_, k) => pairOrder('random', 1, k)[0]),
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((k) => pairOrder('alternate', 1, k)[0]),
+      ['candidate', 'baseline', 'candidate'],
+    );
   });
 
   it('adds rounds only at checkpoints fixed before the run', () => {
@@ -176,12 +199,22 @@ describe('the baseline from a stored result', { timeout: 120_000 }, () => {
     const first = writeFile(
       dir,
       'base.yml',
-      [`service: {command: "${model(10)}", ready: {path: /api/health/ready}}`, `request: {method: POST, path: "${PREDICT}", body: ${JSON.stringify(BODY)}}`,
-        'load: {stages: [{duration: 1200ms, users: 1}]}', 'compare: {rounds: 6}', `output: ${join(dir, 'base')}`].join('\n'),
+      [
+        `service: {command: "${model(10)}", ready: {path: /api/health/ready}}`,
+        `request: {method: POST, path: "${PREDICT}", body: ${JSON.stringify(BODY)}}`,
+        'load: {stages: [{duration: 1200ms, users: 1}]}',
+        'compare: {rounds: 6}',
+        `output: ${join(dir, 'base')}`,
+      ].join('\n'),
     );
     const r1 = await runNode([CLI, 'run', '-c', first], { timeoutMs: 60_000 });
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
-    const f = config(dir, { service: model(13), baseline: `baseline: {result: ${join(dir, 'base', 'result.json')}}`, rounds: 6, slos: ['p50 regression < 10%'] });
+    const f = config(dir, {
+      service: model(13),
+      baseline: `baseline: {result: ${join(dir, 'base', 'result.json')}}`,
+      rounds: 6,
+      slos: ['p50 regression < 10%'],
+    });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     const c = comparisonOf(dir);
     assert.equal(c.against, 'history');
@@ -209,7 +242,8 @@ describe('faults on the baseline side', { timeout: 120_000 }, () => {
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 30_000 });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /the baseline service: .*not ready after 2 s/);
-    for (const m of (r.stdout + r.stderr).matchAll(/\(pid (\d+)\)/g)) assert.ok(await eventually(() => !processAlive(Number(m[1]))), `pid ${m[1]} still runs`);
+    for (const m of (r.stdout + r.stderr).matchAll(/\(pid (\d+)\)/g))
+      assert.ok(await eventually(() => !processAlive(Number(m[1]))), `pid ${m[1]} still runs`);
   });
 
   it('a baseline that dies mid-run: the run fails naming it, the reports are written, both stopped', async () => {
@@ -223,6 +257,7 @@ describe('faults on the baseline side', { timeout: 120_000 }, () => {
     const md = readFileSync(join(dir, 'out', 'report.md'), 'utf8');
     assert.match(md, /the baseline service (died|exited)/);
     for (const file of ['report.html', 'result.json', 'junit.xml', 'compare.csv']) assert.ok(existsSync(join(dir, 'out', file)), file);
-    for (const m of r.stdout.matchAll(/\(pid (\d+)\)/g)) assert.ok(await eventually(() => !processAlive(Number(m[1]))), `pid ${m[1]} still runs`);
+    for (const m of r.stdout.matchAll(/\(pid (\d+)\)/g))
+      assert.ok(await eventually(() => !processAlive(Number(m[1]))), `pid ${m[1]} still runs`);
   });
 });

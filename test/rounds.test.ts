@@ -46,7 +46,10 @@ describe('rounds', () => {
     assert.equal(statsFor(back[0]!.result).latency.getValueAtPercentile(99), statsFor(a).latency.getValueAtPercentile(99));
     const m = mergeRounds([a, b]);
     assert.equal(statsFor(m).requests, statsFor(a).requests + statsFor(b).requests);
-    assert.equal(statsFor(m, { excludeWarmup: true }).requests, statsFor(a, { excludeWarmup: true }).requests + statsFor(b, { excludeWarmup: true }).requests);
+    assert.equal(
+      statsFor(m, { excludeWarmup: true }).requests,
+      statsFor(a, { excludeWarmup: true }).requests + statsFor(b, { excludeWarmup: true }).requests,
+    );
     // Each stage ran once per round: its span doubles, so its rate per second stays the rounds' rate.
     assert.equal(m.stages[0]!.endMs, 600);
     assert.equal(m.durationMs, a.durationMs + b.durationMs);

@@ -39,7 +39,9 @@ export function mergeRounds(results: readonly RunResult[]): RunResult {
   const first = results[0];
   if (!first) throw new RangeError('mergeRounds: no rounds');
   if (results.length === 1) return first;
-  const cells = first.cells.map((row, si) => row.map((_, ei) => mergeStats(results.map((r) => r.cells[si]?.[ei]).filter((c) => c !== undefined))));
+  const cells = first.cells.map((row, si) =>
+    row.map((_, ei) => mergeStats(results.map((r) => r.cells[si]?.[ei]).filter((c) => c !== undefined))),
+  );
   let offset = 0;
   const timeline = results.flatMap((r) => {
     const shifted = r.timeline.map((p) => ({ ...p, t: p.t + offset }));

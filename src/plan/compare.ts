@@ -18,7 +18,18 @@ import type { RegressionObjective } from './regression.ts';
 import { readService } from './service.ts';
 import type { ComparePlan, LoadPlan, ReadinessPlan, ServicePlan } from './types.ts';
 
-const COMPARE_KEYS = ['rounds', 'warm-up-rounds', 'round', 'order', 'mode', 'min-effect', 'max-rounds', 'max-time', 'fail-on-inconclusive', 'calibrate'];
+const COMPARE_KEYS = [
+  'rounds',
+  'warm-up-rounds',
+  'round',
+  'order',
+  'mode',
+  'min-effect',
+  'max-rounds',
+  'max-time',
+  'fail-on-inconclusive',
+  'calibrate',
+];
 /** Keys that say what kind of service it is: the baseline's own replace the candidate's. */
 const KIND_KEYS = ['url', 'command', 'image', 'build'];
 
@@ -47,15 +58,25 @@ export function readCompare(r: Reader, top: Record<string, unknown>, ctx: Compar
   const c = top['compare'];
   if (b === undefined && c === undefined) {
     const first = ctx.objectives[0];
-    if (first) r.fail(['slos'], `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`);
+    if (first)
+      r.fail(
+        ['slos'],
+        `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`,
+      );
     return undefined;
   }
   const o = c === undefined ? {} : r.object(c, ['compare'], COMPARE_KEYS);
   const at = (k: string): Path => ['compare', k];
   const calibrate = o['calibrate'] === undefined ? false : r.boolean(o['calibrate'], at('calibrate'));
-  const rounds = o['rounds'] === undefined ? COMPARE_DEFAULTS.rounds : r.number(o['rounds'], at('rounds'), { integer: true, min: COMPARE_DEFAULTS.minRounds });
+  const rounds =
+    o['rounds'] === undefined
+      ? COMPARE_DEFAULTS.rounds
+      : r.number(o['rounds'], at('rounds'), { integer: true, min: COMPARE_DEFAULTS.minRounds });
   const maxRounds = o['max-rounds'] === undefined ? rounds : r.number(o['max-rounds'], at('max-rounds'), { integer: true, min: rounds });
-  const warmupRounds = o['warm-up-rounds'] === undefined ? COMPARE_DEFAULTS.warmupRounds : r.number(o['warm-up-rounds'], at('warm-up-rounds'), { integer: true, min: 0, max: 10 });
+  const warmupRounds =
+    o['warm-up-rounds'] === undefined
+      ? COMPARE_DEFAULTS.warmupRounds
+      : r.number(o['warm-up-rounds'], at('warm-up-rounds'), { integer: true, min: 0, max: 10 });
   const totalMs = ctx.load.stages.reduce((t, s) => t + s.durationMs, 0);
   const roundMs = o['round'] === undefined ? totalMs : r.duration(o['round'], at('round'));
   if (roundMs < 500) r.fail(at('round'), `a round must last at least 500ms (enough requests for a percentile), got ${roundMs} ms`);
@@ -67,7 +88,8 @@ export function readCompare(r: Reader, top: Record<string, unknown>, ctx: Compar
     if (raw['result'] !== undefined) {
       const others = Object.keys(raw).filter((k) => k !== 'result');
       if (others.length > 0) r.fail(['baseline', others[0]!], 'a stored result is the whole baseline: result: takes no service settings');
-      if (calibrate) r.fail(['compare', 'calibrate'], 'calibration runs a service against itself: it needs a baseline service, not a stored result');
+      if (calibrate)
+        r.fail(['compare', 'calibrate'], 'calibration runs a service against itself: it needs a baseline service, not a stored result');
       resultFile = resolve(ctx.baseDir, r.string(raw['result'], ['baseline', 'result']));
     } else {
       baseline = readBaselineService(r, raw, ctx);
@@ -82,7 +104,11 @@ export function readCompare(r: Reader, top: Record<string, unknown>, ctx: Compar
   const mode = o['mode'] === undefined ? 'interleaved' : r.oneOf(o['mode'], at('mode'), ['interleaved', 'parallel'] as const);
   if (mode === 'parallel' && against === 'history') r.fail(at('mode'), 'parallel runs both services at once: a stored result cannot run');
   const first = ctx.objectives[0];
-  if (against === 'none' && first) r.fail(['slos'], `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`);
+  if (against === 'none' && first)
+    r.fail(
+      ['slos'],
+      `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`,
+    );
   const scale = roundMs / totalMs;
   return {
     against,
@@ -109,9 +135,14 @@ export function readCompare(r: Reader, top: Record<string, unknown>, ctx: Compar
  * commands), it inherits every setting it leaves out (port, env, cpus, memory, ready, ...): the two sides
  * differ only in what the user says differs. Of another kind, only the readiness check is shared.
  */
-function readBaselineService(r: Reader, raw: Record<string, unknown>, ctx: CompareContext): { service: ServicePlan; readiness: ReadinessPlan } {
+function readBaselineService(
+  r: Reader,
+  raw: Record<string, unknown>,
+  ctx: CompareContext,
+): { service: ServicePlan; readiness: ReadinessPlan } {
   const cand = ctx.serviceRaw !== null && typeof ctx.serviceRaw === 'object' ? (ctx.serviceRaw as Record<string, unknown>) : {};
-  const kind = (o: Record<string, unknown>) => (o['image'] !== undefined ? 'image' : o['command'] !== undefined ? 'command' : o['url'] !== undefined ? 'url' : undefined);
+  const kind = (o: Record<string, unknown>) =>
+    o['image'] !== undefined ? 'image' : o['command'] !== undefined ? 'command' : o['url'] !== undefined ? 'url' : undefined;
   const bk = kind(raw);
   if (bk === undefined) r.fail(['baseline'], `expected image:, command:, url: or result:, got ${describeValue(raw)}`);
   let merged: Record<string, unknown> = { ...raw };
@@ -136,6 +167,7 @@ function readPercent(r: Reader, v: unknown, at: Path): number {
 /** The stages with every duration scaled (a round shorter than the configured run keeps its shape). */
 export function scaleLoad(load: LoadPlan, scale: number): LoadPlan {
   if (scale === 1) return load;
-  const scaled = <T extends { durationMs: number }>(stages: readonly T[]): T[] => stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) }));
+  const scaled = <T extends { durationMs: number }>(stages: readonly T[]): T[] =>
+    stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) }));
   return load.model === 'closed' ? { ...load, stages: scaled(load.stages) } : { ...load, stages: scaled(load.stages) };
 }

@@ -65,7 +65,8 @@ export function parseRegressionLine(text: string): RegressionObjective {
   if (op === undefined || value === undefined) {
     throw new RegressionSyntaxError(`a regression line reads "${metricText} regression < 10%": the largest change allowed, after "<"`);
   }
-  if (rest.trim() !== '') throw new RegressionSyntaxError(`unexpected "${rest.trim()}" after the limit (regression lines judge the whole run)`);
+  if (rest.trim() !== '')
+    throw new RegressionSyntaxError(`unexpected "${rest.trim()}" after the limit (regression lines judge the whole run)`);
   const v = /^(\d+(?:\.\d+)?)(%|pp)?$/i.exec(value);
   if (!v) throw new RegressionSyntaxError(`expected a limit like 10% (or 0.5pp for error-rate), got "${value}"`);
   const n = Number(v[1]);

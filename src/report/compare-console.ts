@@ -16,7 +16,8 @@ export function formatComparison(c: CompareVerdict): string {
   if (c.calibration) {
     lines.push('  A/A noise floor (the largest shift the interval cannot rule out) and a suggested min-effect:');
     for (const k of c.calibration) {
-      const pct = (v: number | null) => (v === null ? 'n/a' : k.key === 'error-rate' ? `${(v * 100).toFixed(2)}pp` : `${(v * 100).toFixed(1)}%`);
+      const pct = (v: number | null) =>
+        v === null ? 'n/a' : k.key === 'error-rate' ? `${(v * 100).toFixed(2)}pp` : `${(v * 100).toFixed(1)}%`;
       lines.push(`    ${k.key.padEnd(width)}  ±${pct(k.noiseFloor)}  suggested ${pct(k.suggested)}`);
     }
   }

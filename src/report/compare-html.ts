@@ -30,7 +30,9 @@ export function compareSection(c: CompareVerdict): string {
 
 /** Each side's value of `key` per round, in the order the rounds ran; warm-up and left-out rounds hollow. */
 export function roundsChart(c: CompareVerdict, key: string): string {
-  const pts = c.rounds.map((r) => ({ r, v: r.values[key] ?? null })).filter((p): p is { r: (typeof c.rounds)[number]; v: number } => p.v !== null);
+  const pts = c.rounds
+    .map((r) => ({ r, v: r.values[key] ?? null }))
+    .filter((p): p is { r: (typeof c.rounds)[number]; v: number } => p.v !== null);
   if (pts.length < 2) return '';
   const W = 640;
   const H = 220;
@@ -49,7 +51,9 @@ export function roundsChart(c: CompareVerdict, key: string): string {
   });
   const lines = (['baseline', 'candidate'] as const).map((side) => {
     const s = pts.filter((p) => p.r.side === side && !p.r.warmup);
-    return s.length < 2 ? '' : `<polyline fill="none" stroke="${color[side]}" stroke-opacity="0.5" points="${s.map((p) => `${x(p.r.seq).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}"/>`;
+    return s.length < 2
+      ? ''
+      : `<polyline fill="none" stroke="${color[side]}" stroke-opacity="0.5" points="${s.map((p) => `${x(p.r.seq).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}"/>`;
   });
   const m = c.metrics.find((k) => k.key === key);
   const fmt = (v: number) => (m ? formatValue(m, v) : v.toFixed(2));

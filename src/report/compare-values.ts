@@ -36,5 +36,7 @@ export function againstText(c: CompareVerdict): string {
 }
 
 export function limitText(m: MetricComparison): string {
-  return m.scale === 'difference' ? `${(m.minEffect * 100).toFixed(2).replace(/\.?0+$/, '')}pp` : `${(m.minEffect * 100).toFixed(1).replace(/\.0$/, '')}%`;
+  return m.scale === 'difference'
+    ? `${(m.minEffect * 100).toFixed(2).replace(/\.?0+$/, '')}pp`
+    : `${(m.minEffect * 100).toFixed(1).replace(/\.0$/, '')}%`;
 }

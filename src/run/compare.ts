@@ -20,7 +20,7 @@ import { REPORT_FILES, type WrittenReports, writeReports } from '../report/write
 import { ServiceError, type StartedService } from '../service/service.ts';
 import { watchExitDuringLoad } from '../service/exit-watch.ts';
 import { startWatching } from '../service/watch.ts';
-import { type CompareVerdict, type Environment, checkpoints, judgeComparison } from '../verdict/compare.ts';
+import { type CompareVerdict, checkpoints, judgeComparison } from '../verdict/compare.ts';
 import { evaluate } from '../verdict/evaluate.ts';
 import { roundProblem } from '../verdict/round-values.ts';
 import type { Verdict } from '../verdict/types.ts';
@@ -74,12 +74,23 @@ export async function executeComparison(plan: Plan, cp: ComparePlan, hooks: Comp
   };
   const sides: SideService[] = [candidate];
   if (cp.baseline && (cp.against === 'baseline' || calibration)) {
-    sides.push({ side: 'baseline', name: calibration ? 'service (instance B)' : 'baseline', plan: cp.baseline.service, readiness: cp.baseline.readiness, logName: BASELINE_LOG });
+    sides.push({
+      side: 'baseline',
+      name: calibration ? 'service (instance B)' : 'baseline',
+      plan: cp.baseline.service,
+      readiness: cp.baseline.readiness,
+      logName: BASELINE_LOG,
+    });
   }
   const rounds: RoundRecord[] = [];
   const problems: string[] = [];
   try {
-    await startSides(sides, { outputDir: plan.outputDir, log, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(hooks.onServiceStarted ? { onServiceStarted: hooks.onServiceStarted } : {}) });
+    await startSides(sides, {
+      outputDir: plan.outputDir,
+      log,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      ...(hooks.onServiceStarted ? { onServiceStarted: hooks.onServiceStarted } : {}),
+    });
     // The same bodies for both sides, resolved once (from the candidate when the service publishes its schema).
     const endpoints = await resolveBodies(plan, localBodies, candidate.running!.baseUrl, log);
     const looks = cp.against === 'none' ? [cp.rounds] : checkpoints(cp);
@@ -87,12 +98,14 @@ export async function executeComparison(plan: Plan, cp: ComparePlan, hooks: Comp
     const total = cp.warmupRounds + cp.rounds;
     let seq = 0;
     let judged: CompareVerdict | undefined;
-    rounds: for (let k = 0; ; k++) {
+    pairs: for (let k = 0; ; k++) {
       const warmup = k < cp.warmupRounds;
       const measured = k - cp.warmupRounds; // this pair's index among the measured ones
       const order: Side[] = sides.length === 1 ? ['candidate'] : pairOrder(cp.order, plan.seed, k);
       const running = order.map((s) => sides.find((x) => x.side === s)!);
-      const label = warmup ? `warm-up ${k + 1}/${cp.warmupRounds}` : `pair ${measured + 1}/${Math.max(total - cp.warmupRounds, measured + 1)}`;
+      const label = warmup
+        ? `warm-up ${k + 1}/${cp.warmupRounds}`
+        : `pair ${measured + 1}/${Math.max(total - cp.warmupRounds, measured + 1)}`;
       const batches = cp.mode === 'parallel' ? [running] : running.map((s) => [s]);
       for (const batch of batches) {
         const results = await Promise.all(batch.map((s) => driveRound(plan, cp, s, endpoints, hooks.signal, log)));
@@ -108,12 +121,12 @@ export async function executeComparison(plan: Plan, cp: ComparePlan, hooks: Comp
             problems.push(`the ${s.name} round ${label} was aborted: ${res.reason ?? 'no reason given'}`);
           }
         }
-        if (problems.length > 0 || hooks.signal?.aborted) break rounds;
+        if (problems.length > 0 || hooks.signal?.aborted) break pairs;
         // A side that died between its rounds (the other side's turn) is caught before the next round.
         for (const s of sides) {
           if (await exitedNow(s)) {
             problems.push(`the ${s.name} service exited between rounds (${label}); see ${s.logName}`);
-            break rounds;
+            break pairs;
           }
         }
       }
@@ -121,10 +134,15 @@ export async function executeComparison(plan: Plan, cp: ComparePlan, hooks: Comp
       const done = measured + 1;
       if (!looks.includes(done)) continue;
       if (cp.against === 'none') break;
-      judged = judgeComparison(withStored(rounds, stored), cp, { against: againstOf(cp), looks: looks.length, closed: plan.load.model === 'closed' });
+      judged = judgeComparison(withStored(rounds, stored), cp, {
+        against: againstOf(cp),
+        looks: looks.length,
+        closed: plan.load.model === 'closed',
+      });
       const over = performance.now() - t0 > cp.maxTimeMs;
       if (judged.outcome !== 'inconclusive' || done >= cp.maxRounds || over) {
-        if (judged.outcome === 'inconclusive' && done < cp.maxRounds) log(`Inconclusive after ${done} pairs, and the time budget (max-time) is spent: stopping`);
+        if (judged.outcome === 'inconclusive' && done < cp.maxRounds)
+          log(`Inconclusive after ${done} pairs, and the time budget (max-time) is spent: stopping`);
         break;
       }
       log(`Inconclusive after ${done} pairs: adding rounds, up to ${cp.maxRounds} (checkpoints ${looks.join(', ')})`);
@@ -151,7 +169,14 @@ async function exitedNow(s: SideService): Promise<boolean> {
 }
 
 /** One round against one side: its load, its exit watched, its CPU sampled. */
-async function driveRound(plan: Plan, cp: ComparePlan, s: SideService, endpoints: EndpointPlan[], signal: AbortSignal | undefined, log: (l: string) => void): Promise<RunResult> {
+async function driveRound(
+  plan: Plan,
+  cp: ComparePlan,
+  s: SideService,
+  endpoints: EndpointPlan[],
+  signal: AbortSignal | undefined,
+  log: (l: string) => void,
+): Promise<RunResult> {
   const svc = s.running!;
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal?.reason);
@@ -214,18 +239,28 @@ function finish(
       : { candidate: env, baseline: { ...env, ...(sides[1]?.plan.kind === 'container' ? { image: sides[1].plan.image } : {}) } };
     const warnings: string[] = [];
     if (stored) {
-      warnings.push('compared with a stored result: across runs and machines, which no pairing cancels; a same-job baseline is more reliable');
+      warnings.push(
+        'compared with a stored result: across runs and machines, which no pairing cancels; a same-job baseline is more reliable',
+      );
       warnings.push(...environmentDifferences(env, stored.environment));
       const theirs = stored.rounds[0]?.result;
       if (theirs && (theirs.load.model !== plan.load.model || Math.abs(theirs.durationMs - cp.roundMs) > cp.roundMs * 0.2)) {
-        warnings.push(`the stored rounds ran another load (${theirs.load.model} model, ${Math.round(theirs.durationMs / 100) / 10} s rounds)`);
+        warnings.push(
+          `the stored rounds ran another load (${theirs.load.model} model, ${Math.round(theirs.durationMs / 100) / 10} s rounds)`,
+        );
       }
     }
     const left = rounds.filter((r) => r.excluded);
     if (left.length > 0) warnings.push(`${left.length} round(s) left out: the load generator could not drive them on time`);
     if (problems.length > 0 || interrupted) warnings.push('the rounds stopped early: the comparison covers only the rounds measured');
     const looks = checkpoints(cp).length;
-    const comparison = judgeComparison(withStored(rounds, stored), cp, { against: againstOf(cp), looks, closed: plan.load.model === 'closed', warnings, environments });
+    const comparison = judgeComparison(withStored(rounds, stored), cp, {
+      against: againstOf(cp),
+      looks,
+      closed: plan.load.model === 'closed',
+      warnings,
+      environments,
+    });
     verdict.comparison = comparison;
     if (comparison.fails) verdict.pass = false;
   }
@@ -237,5 +272,3 @@ function finish(
   for (const s of sides) if (s.plan.kind !== 'url') reports.files.push(join(plan.outputDir, s.logName));
   return { result, verdict, reports, resultFile: join(plan.outputDir, REPORT_FILES.json), rounds };
 }
-
-export type { Environment };

@@ -31,7 +31,9 @@ export function readStoredBaseline(file: string): StoredBaseline {
     throw new ConfigError(`baseline result ${file}: cannot read it (${why})`);
   }
   if (!Array.isArray(raw.rounds) || raw.rounds.length === 0) {
-    throw new ConfigError(`baseline result ${file}: it has no rounds to compare with; record them with compare: {rounds: 10} in the run that writes it`);
+    throw new ConfigError(
+      `baseline result ${file}: it has no rounds to compare with; record them with compare: {rounds: 10} in the run that writes it`,
+    );
   }
   let rounds: RoundRecord[];
   try {
@@ -40,7 +42,9 @@ export function readStoredBaseline(file: string): StoredBaseline {
     throw new ConfigError(`baseline result ${file}: its rounds cannot be read (${(e as Error).message})`);
   }
   // The stored run's own service (its candidate) is this run's baseline.
-  const used = rounds.filter((r) => r.side === 'candidate' && !r.warmup && !r.excluded).map((r, i): RoundRecord => ({ ...r, side: 'baseline', pair: i }));
+  const used = rounds
+    .filter((r) => r.side === 'candidate' && !r.warmup && !r.excluded)
+    .map((r, i): RoundRecord => ({ ...r, side: 'baseline', pair: i }));
   if (used.length < 2) throw new ConfigError(`baseline result ${file}: only ${used.length} usable round(s); a comparison needs several`);
   return { rounds: used, environment: environmentOf(raw) };
 }
@@ -68,9 +72,16 @@ function environmentOf(raw: StoredJson): Environment {
 /** Sentences for each recorded difference between the two environments (nothing where one side did not record it). */
 export function environmentDifferences(a: Environment, b: Environment): string[] {
   const out: string[] = [];
-  const keys: Array<[keyof Environment, string]> = [['cpuModel', 'CPU model'], ['cores', 'cores'], ['os', 'OS'], ['loadgate', 'loadgate version'], ['image', 'image']];
+  const keys: Array<[keyof Environment, string]> = [
+    ['cpuModel', 'CPU model'],
+    ['cores', 'cores'],
+    ['os', 'OS'],
+    ['loadgate', 'loadgate version'],
+    ['image', 'image'],
+  ];
   for (const [k, name] of keys) {
-    if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]) out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
+    if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
+      out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
   }
   const missing = keys.filter(([k]) => b[k] === undefined && a[k] !== undefined).map(([, n]) => n);
   if (missing.length > 0) out.push(`the stored result does not record its ${missing.join(', ')}: differences there cannot be checked`);

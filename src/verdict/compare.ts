@@ -16,7 +16,17 @@
 import type { RoundRecord } from '../metrics/rounds.ts';
 import type { ComparePlan } from '../plan/types.ts';
 import type { CompareMetric, RegressionObjective } from '../plan/regression.ts';
-import { type Scale, type Shift, type ShiftVerdict, type Worse, fromScale, judgeShift, onScale, pairedShift, unpairedShift } from './shift.ts';
+import {
+  type Scale,
+  type Shift,
+  type ShiftVerdict,
+  type Worse,
+  fromScale,
+  judgeShift,
+  onScale,
+  pairedShift,
+  unpairedShift,
+} from './shift.ts';
 import { metricKey, metricLabel, roundValue } from './round-values.ts';
 
 export const ALPHA = 0.05;
@@ -173,8 +183,12 @@ export function judgeComparison(rounds: readonly RoundRecord[], plan: ComparePla
       if (d.length > 0) shift = pairedShift(d, confidence);
     } else {
       const onLog = (v: number) => (rule.scale === 'ratio' ? (v > 0 ? Math.log(v) : null) : v);
-      const x = values(base).map(onLog).filter((v): v is number => v !== null);
-      const y = values(cand).map(onLog).filter((v): v is number => v !== null);
+      const x = values(base)
+        .map(onLog)
+        .filter((v): v is number => v !== null);
+      const y = values(cand)
+        .map(onLog)
+        .filter((v): v is number => v !== null);
       if (x.length > 0 && y.length > 0) shift = unpairedShift(x, y, confidence);
     }
     const back = (v: number | null) => (v === null ? null : fromScale(rule.scale, v));
@@ -249,7 +263,10 @@ export function formatShift(m: Pick<MetricComparison, 'scale'>, v: number | null
 
 /** "p99 +12% (95% CI +8% to +16%)". */
 export function describeShift(m: MetricComparison): string {
-  const ci = m.low === null || m.high === null ? 'too few rounds for an interval' : `${Math.floor(m.confidence * 1000) / 10}% CI ${formatShift(m, m.low)} to ${formatShift(m, m.high)}`;
+  const ci =
+    m.low === null || m.high === null
+      ? 'too few rounds for an interval'
+      : `${Math.floor(m.confidence * 1000) / 10}% CI ${formatShift(m, m.low)} to ${formatShift(m, m.high)}`;
   return `${m.key} ${formatShift(m, m.estimate)} (${ci})`;
 }
 
@@ -257,9 +274,7 @@ export function describeShift(m: MetricComparison): string {
 function headline(v: CompareVerdict): string {
   const gating = v.metrics.filter((m) => m.gates);
   const decisive =
-    gating.find((m) => m.verdict === v.outcome && v.outcome !== 'same') ??
-    gating.find((m) => m.verdict === 'inconclusive') ??
-    gating[0];
+    gating.find((m) => m.verdict === v.outcome && v.outcome !== 'same') ?? gating.find((m) => m.verdict === 'inconclusive') ?? gating[0];
   const vs = v.against === 'history' ? 'vs stored baseline (across runs)' : v.against === 'calibration' ? 'A/A calibration' : 'vs base';
   if (!decisive) return `${vs}: ${v.outcome}`;
   return `${describeShift(decisive)} ${vs}: ${v.outcome}`;
@@ -268,5 +283,10 @@ function headline(v: CompareVerdict): string {
 function calibrate(m: MetricComparison): Calibration {
   const floor = m.low === null || m.high === null ? null : Math.max(Math.abs(m.low), Math.abs(m.high));
   const unit = m.scale === 'difference' ? 0.001 : 0.01;
-  return { key: m.key, label: m.label, noiseFloor: floor, suggested: floor === null ? null : Math.max(unit, Math.ceil((floor * 1.5) / unit) * unit) };
+  return {
+    key: m.key,
+    label: m.label,
+    noiseFloor: floor,
+    suggested: floor === null ? null : Math.max(unit, Math.ceil((floor * 1.5) / unit) * unit),
+  };
 }

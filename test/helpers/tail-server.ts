@@ -7,7 +7,9 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, 'base-ms': { type: 'string' }, 'slow-ms': { type: 'string' }, every: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, 'base-ms': { type: 'string' }, 'slow-ms': { type: 'string' }, every: { type: 'string' } },
+});
 const baseMs = Number(values['base-ms'] ?? 4);
 const slowMs = Number(values['slow-ms'] ?? 10);
 const every = Number(values.every ?? 40);
