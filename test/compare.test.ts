@@ -26,7 +26,8 @@ const model = (extraMs: number) => `${NODE} ${SERVER} --port {port} --extra-work
 /** A config of the example service against a baseline, in rounds of `round`. */
 function config(
   dir: string,
-  o: { service: string; baseline: string; extra?: string; slos?: string[]; rounds?: number; round?: string; path?: string; body?: string },
+  o: { service: string; baseline: string; extra?: string; slos?: string[]; rounds?: number;
+    maxRounds?: number; round?: string; path?: string; body?: string },
 ): string {
   return writeFile(
     dir,
@@ -36,7 +37,7 @@ function config(
       o.baseline,
       `request: {method: POST, path: "${o.path ?? PREDICT}", body: ${JSON.stringify(o.body ?? BODY)}}`,
       `load: {stages: [{duration: ${o.round ?? '1200ms'}, users: 1}]}`,
-      `compare: {rounds: ${o.rounds ?? 8}}`,
+      `compare: {rounds: ${o.rounds ?? 8}${o.maxRounds ? `, max-rounds: ${o.maxRounds}` : ''}}`,
       `slos: ${JSON.stringify(o.slos ?? ['errors == 0'])}`,
       `output: ${join(dir, 'out')}`,
       o.extra ?? '',
@@ -139,7 +140,8 @@ describe('regression lines and the compare: section', () => {
 describe('comparing two services in the same job', { timeout: 180_000 }, () => {
   it('finds about 10% more CPU per prediction: p50 regressed, the interval excluding zero', async () => {
     const dir = tempDir();
-    const f = config(dir, { service: model(11), baseline: `baseline: {command: "${model(10)}"}`, rounds: 10 });
+    // On a busy machine a noisy pair widens the interval: up to 20 pairs at fixed checkpoints decide it.
+    const f = config(dir, { service: model(11), baseline: `baseline: {command: "${model(10)}"}`, rounds: 10, maxRounds: 20, round: '1s' });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const c = comparisonOf(dir);
@@ -151,7 +153,7 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
     assert.match(r.stdout, /FAIL: p50 \+\d+(\.\d)?% \(9\d(\.\d)?% CI .*\) vs base: regressed/);
     // Every round of both sides kept, histograms and all.
     const stored = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')).rounds;
-    assert.equal(stored.length, 2 * 11);
+    assert.ok(stored.length >= 2 * 11 && stored.length % 2 === 0, `${stored.length} rounds`);
     assert.ok(stored.every((x: { result: { cells: Array<Array<{ latency: unknown }>> } }) => x.result.cells[0]![0]!.latency));
     assert.match(readFileSync(join(dir, 'out', 'report.md'), 'utf8'), /\*\*Comparison: regressed\*\*/);
     assert.match(readFileSync(join(dir, 'out', 'junit.xml'), 'utf8'), /classname="loadgate.regression"[^>]*>\s*<failure/);
@@ -166,8 +168,9 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
       baseline: `baseline: {command: "${model(10)}"}`,
       // On a busy shared machine a slow second lands in one round of a pair: 10 pairs and a 10% limit.
       slos: ['p50 regression < 10%', 'error-rate regression < 1pp'],
-      rounds: 12,
-      round: '1500ms',
+      rounds: 10,
+      maxRounds: 20,
+      round: '1s',
     });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     const c = comparisonOf(dir);
@@ -177,13 +180,16 @@ describe('comparing two services in the same job', { timeout: 180_000 }, () => {
 
   it('a tail-only regression: p99 regressed, p50 not', async () => {
     const dir = tempDir();
-    const tail = (slowMs: number) => `${NODE} ${TAIL} --port {port} --base-ms 4 --slow-ms ${slowMs} --every 40`;
+    const tail = (slowMs: number) => `${NODE} ${TAIL} --port {port} --base-ms 4 --slow-ms ${slowMs} --every 20`;
     const f = config(dir, {
       service: tail(13),
       baseline: `baseline: {command: "${tail(10)}"}`,
       path: '/',
       body: '{}',
       slos: ['p50 regression < 10%', 'p99 regression < 10%'],
+      rounds: 10,
+      maxRounds: 20,
+      round: '1s',
     });
     const r = await runNode([CLI, 'run', '-c', f], { timeoutMs: 60_000 });
     const c = comparisonOf(dir);

@@ -1,8 +1,8 @@
 // A tiny service for tail-only regressions: every request waits `--base-ms`, except every `--every`-th,
-// which waits `--slow-ms`. With every = 40 (2.5% slow) the median is the base and the p99 is the slow
+// which waits `--slow-ms`. With every = 20 (5% slow) the median is the base and the p99 is the slow
 // value: raising --slow-ms moves p99 and leaves p50 where it was.
 //
-//   node test/helpers/tail-server.ts --port 0 --base-ms 4 --slow-ms 10 --every 40
+//   node test/helpers/tail-server.ts --port 0 --base-ms 4 --slow-ms 10 --every 20
 
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
