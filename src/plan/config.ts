@@ -181,6 +181,8 @@ export function buildPlan(cfg: RawConfig): Plan {
     ...(compare ? { compare } : {}),
   };
   if (top['shard'] === undefined) return plan;
+  // A comparison judges two sides on one machine; a shard is part of one side's load on many.
+  if (plan.compare) r.fail(['shard'], 'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine');
   const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
   return shardPlan(plan, shard.index, shard.count);
 }
