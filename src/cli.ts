@@ -10,6 +10,7 @@ import { type Override, type RawConfig, ConfigError, applyOverrides, buildPlan, 
 import { type FrontEnd, givenOn, missingWithoutFile, settingOverrides } from './plan/overrides.ts';
 import { closest } from './plan/reader.ts';
 import { type SettingFlag, type SettingName, describeSetting, nameOn, setting, settingsOn } from './plan/settings.ts';
+import { formatComparison } from './report/compare-console.ts';
 import { formatChecklist, formatProgress, formatSummary } from './report/console.ts';
 import { ReportError } from './report/write.ts';
 import { executeRun } from './run.ts';
@@ -217,6 +218,13 @@ export async function main(argv: string[]): Promise<number> {
     if (result.status !== 'not-started') out(`\n${formatSummary(result)}`);
     out('');
     outPainted(paint(inert(formatChecklist(result, verdict)), process.stdout.isTTY === true && process.stdout.hasColors()));
+    if (verdict.comparison) {
+      out('');
+      out(formatComparison(verdict.comparison));
+      if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
+        err('warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it');
+      }
+    }
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     const status = runStatus(result, verdict, stop.signal.aborted);
     // Why the service was not measured as planned, as the last word (exit 3).

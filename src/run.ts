@@ -11,6 +11,7 @@ import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } from './report/write.ts';
+import { executeComparison } from './run/compare.ts';
 import { fitFileLimit } from './run/limits.ts';
 import { notStartedResult } from './run/not-started.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
@@ -45,6 +46,8 @@ export const RESULT_FILE = REPORT_FILES.json;
 export const SERVICE_LOG = 'service.log';
 
 export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunOutput> {
+  // With a baseline (or compare:), the run is in rounds: src/run/compare.ts tells that story.
+  if (plan.compare) return executeComparison(plan, plan.compare, hooks);
   const log = hooks.log ?? (() => {});
   // A folder that cannot be written is bad input, said before anything starts.
   prepareReportDir(plan.outputDir);

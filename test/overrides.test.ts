@@ -135,6 +135,39 @@ const CASES: Case[] = [
     inputs: { slos: 'p99 < 1s\nerrors == 0' },
     check: (p) => assert.deepEqual(p.slos.map((s) => s.text), ['p99 < 1s', 'errors == 0']),
   },
+  {
+    what: 'a baseline image, with the service container settings',
+    flags: { image: 'm:2', port: '8000', 'baseline-image': 'm:1' },
+    inputs: { 'service-image': 'm:2', 'service-port': '8000', 'baseline-image': 'm:1' },
+    check: (p) => assert.deepEqual([(p.compare?.baseline?.service as ContainerPlan).image, (p.compare?.baseline?.service as ContainerPlan).port], ['m:1', 8000]),
+  },
+  {
+    what: 'a baseline command',
+    flags: { 'baseline-command': 'node b.ts --port {port}' },
+    inputs: { 'baseline-command': 'node b.ts --port {port}' },
+    check: (p) => assert.equal(p.compare?.baseline?.service.kind, 'command'),
+  },
+  {
+    what: 'a baseline result',
+    flags: { 'baseline-result': 'main.json' },
+    inputs: { 'baseline-result': 'main.json' },
+    check: (p) => assert.match(p.compare?.resultFile ?? '', /\/main\.json$/),
+  },
+  {
+    what: 'a baseline url and the round settings',
+    flags: { 'baseline-url': 'http://127.0.0.1:8', rounds: '12', round: '1s', 'max-rounds': '20', 'min-effect': '3%', 'compare-mode': 'parallel', 'fail-on-inconclusive': 'true' },
+    inputs: { 'baseline-url': 'http://127.0.0.1:8', rounds: '12', round: '1s', 'max-rounds': '20', 'min-effect': '3%', 'compare-mode': 'parallel', 'fail-on-inconclusive': 'true' },
+    check: (p) => {
+      const c = p.compare!;
+      assert.deepEqual([c.against, c.rounds, c.roundMs, c.maxRounds, c.minEffect, c.mode, c.failOnInconclusive], ['baseline', 12, 1000, 20, 0.03, 'parallel', true]);
+    },
+  },
+  {
+    what: 'an A/A calibration',
+    flags: { 'baseline-url': 'http://127.0.0.1:8', calibrate: 'true' },
+    inputs: { 'baseline-url': 'http://127.0.0.1:8', calibrate: 'true' },
+    check: (p) => assert.equal(p.compare?.against, 'calibration'),
+  },
   { what: 'a warm-up', flags: { 'warm-up': '500ms' }, inputs: { 'warm-up': '500ms' }, check: (p) => assert.equal(p.warmupMs, 500) },
   { what: 'a request timeout', flags: { timeout: '2s' }, inputs: { timeout: '2s' }, check: (p) => assert.equal(p.timeoutMs, 2000) },
   { what: 'a seed', flags: { seed: '7' }, check: (p) => assert.equal(p.seed, 7) },

@@ -173,10 +173,17 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
     // Not a breach: fail-on-breach does not turn it into a pass.
     core.setFailed(inert(`loadgate: the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`));
   } else if (!verdict.pass) {
-    const why = [...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence), ...verdict.problems];
+    const why = [
+      ...(verdict.comparison?.fails ? [verdict.comparison.headline] : []),
+      ...verdict.outcomes.filter((o) => !o.pass).map((o) => o.sentence),
+      ...verdict.problems,
+    ];
     const msg = inert(`loadgate: ${why.join('; ') || `the run was ${result.status}`}`);
     if (inputs.failOnBreach) core.setFailed(msg);
     else core.warning(`${msg} (fail-on-breach is false: the step passes)`);
+  }
+  if (verdict.comparison?.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
+    core.warning(`loadgate: the comparison with the baseline is inconclusive (${verdict.comparison.headline}); it does not fail the step`);
   }
 }
 

@@ -14,6 +14,8 @@
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   monitors:  [{name, command, every, timeout}]  (commands that print a number, sampled during the load)
+//   baseline:  image | command | url (a second service to compare with), or result: FILE   (see compare.ts)
+//   compare:   rounds, warm-up-rounds, round, order, mode, min-effect, max-rounds, max-time, calibrate
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
 
 import { readFileSync } from 'node:fs';
@@ -24,6 +26,8 @@ import { readEndpoints } from './endpoints.ts';
 import { readLoad } from './load.ts';
 import { readMonitors } from './monitors.ts';
 import { ConfigError, type Locator, type Path, Reader, describeValue, formatPath } from './reader.ts';
+import { readCompare } from './compare.ts';
+import type { RegressionObjective } from './regression.ts';
 import { readService } from './service.ts';
 import { parseShard, shardPlan } from './shard.ts';
 import { readSlos } from './slo.ts';
@@ -32,7 +36,9 @@ import type { Plan } from './types.ts';
 export { ConfigError } from './reader.ts';
 export { DEFAULTS } from './defaults.ts';
 
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard'] as const;
+const TOP_KEYS = [
+  'service', 'baseline', 'compare', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard',
+] as const;
 
 /**
  * A value set outside the file (a CLI flag or an action input), with where it came from. Without an
@@ -148,10 +154,21 @@ export function buildPlan(cfg: RawConfig): Plan {
   const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
   const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
   if (warmupMs >= totalMs) r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
-  const slos = readSlos(r, top['slos'], cfg, {
-    stageNames: load.stages.map((st) => st.name),
-    endpointNames: endpoints.map((e) => e.name),
+  const objectives: RegressionObjective[] = [];
+  const slos = readSlos(
+    r,
+    top['slos'],
+    cfg,
+    { stageNames: load.stages.map((st) => st.name), endpointNames: endpoints.map((e) => e.name), warmupMs },
+    objectives,
+  );
+  const compare = readCompare(r, top, {
+    baseDir: cfg.baseDir,
+    ...(readyPath !== undefined ? { presetReadyPath: readyPath } : {}),
+    serviceRaw: top['service'],
+    load,
     warmupMs,
+    objectives,
   });
   const plan: Plan = {
     service: service.service,
@@ -170,8 +187,11 @@ export function buildPlan(cfg: RawConfig): Plan {
       top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
     baseDir: cfg.baseDir,
     ...(cfg.file ? { configPath: cfg.file } : {}),
+    ...(compare ? { compare } : {}),
   };
   if (top['shard'] === undefined) return plan;
+  // A comparison judges two sides on one machine; a shard is part of one side's load on many.
+  if (plan.compare) r.fail(['shard'], 'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine');
   const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
   return shardPlan(plan, shard.index, shard.count);
 }

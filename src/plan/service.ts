@@ -32,8 +32,15 @@ const RESERVED_RUN_ARGS: Record<string, string> = {
 };
 const READY_KEYS = ['path', 'timeout', 'status'];
 
-export function readService(r: Reader, v: unknown, baseDir: string, presetReadyPath?: string): { service: ServicePlan; readiness: ReadinessPlan } {
-  const at: Path = ['service'];
+export function readService(
+  r: Reader,
+  v: unknown,
+  baseDir: string,
+  presetReadyPath?: string,
+  /** The section's key: service, or baseline (issue 11's second service). */
+  key = 'service',
+): { service: ServicePlan; readiness: ReadinessPlan } {
+  const at: Path = [key];
   if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)');
   const s = r.object(v, at, SERVICE_KEYS);
   const hasUrl = s['url'] !== undefined;
@@ -43,7 +50,7 @@ export function readService(r: Reader, v: unknown, baseDir: string, presetReadyP
     r.fail(at, 'expected url: (a running service), command: (a process to start) or image: (a container to run), got none of them');
   }
   // A preset knows where its server says it is ready; an explicit ready: wins.
-  const readiness = readReadiness(r, s['ready'] ?? presetReadyPath);
+  const readiness = readReadiness(r, s['ready'] ?? presetReadyPath, [...at, 'ready']);
   if (hasImage) return { service: readContainer(r, s, at, baseDir), readiness };
   for (const k of CONTAINER_KEYS) if (s[k] !== undefined) r.fail([...at, k], 'only applies to a container (image:), and there is none');
   if (!hasCommand) {
@@ -214,8 +221,7 @@ function readUrl(r: Reader, v: unknown, path: Path, allowPortPlaceholder = false
   return s.replace(/\/+$/, '');
 }
 
-function readReadiness(r: Reader, v: unknown): ReadinessPlan {
-  const at: Path = ['service', 'ready'];
+function readReadiness(r: Reader, v: unknown, at: Path): ReadinessPlan {
   // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
   const plan: ReadinessPlan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
   if (v === undefined) return plan;

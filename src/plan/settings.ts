@@ -184,6 +184,56 @@ export const SETTINGS = {
     path: ['slos'], flag: 'slo', input: 'slos', read: 'list', arg: 'LINE',
     about: 'service level objectives (replacing the file\'s), e.g. "p99 < 100ms", "errors == 0" or "error-rate < 0.1% in stage 2"',
   },
+  'baseline-image': {
+    path: ['baseline', 'image'], flag: 'baseline-image', input: 'baseline-image', read: 'text', arg: 'IMAGE',
+    excludes: ['baseline-command', 'baseline-url', 'baseline-result'],
+    why: 'the baseline is one service, or a stored result',
+    about: "the base's image, to compare with in the same job (e.g. built from the pull request's base); " +
+      "it runs with the service's port, env and limits unless baseline: says otherwise",
+  },
+  'baseline-command': {
+    path: ['baseline', 'command'], flag: 'baseline-command', input: 'baseline-command', read: 'text', arg: 'CMD',
+    excludes: ['baseline-url', 'baseline-result'],
+    about: "a command that starts the base's service ({port} becomes a free port), to compare with in the same job",
+  },
+  'baseline-url': {
+    path: ['baseline', 'url'], flag: 'baseline-url', input: 'baseline-url', read: 'text', arg: 'URL',
+    excludes: ['baseline-result'],
+    about: 'a running base service to compare with',
+  },
+  'baseline-result': {
+    path: ['baseline', 'result'], flag: 'baseline-result', input: 'baseline-result', read: 'text', arg: 'FILE',
+    about: 'a stored result.json with rounds (e.g. the main branch\'s artifact) to compare with: across runs and machines, less reliable',
+  },
+  'compare-rounds': {
+    path: ['compare', 'rounds'], flag: 'rounds', input: 'rounds', read: 'text', arg: 'N', default: '10',
+    about: 'measured rounds per side (at least 6), after a warm-up round each',
+  },
+  'round-length': {
+    path: ['compare', 'round'], flag: 'round', input: 'round', read: 'text', arg: 'D', default: "the stages' total",
+    about: 'how long each round lasts: the stages, scaled to this length',
+  },
+  'compare-max-rounds': {
+    path: ['compare', 'max-rounds'], flag: 'max-rounds', input: 'max-rounds', read: 'text', arg: 'N', default: 'the rounds',
+    about: 'while the comparison is inconclusive, add rounds up to this many (judged at fixed checkpoints)',
+  },
+  'min-effect': {
+    path: ['compare', 'min-effect'], flag: 'min-effect', input: 'min-effect', read: 'text', arg: 'P', default: '5%',
+    about: 'the smallest change that counts as a regression, for metrics without a regression line',
+  },
+  'compare-mode': {
+    path: ['compare', 'mode'], flag: 'compare-mode', input: 'compare-mode', read: 'text', arg: 'M', default: 'interleaved',
+    about: 'interleaved (one side at a time, in random order per pair) or parallel (both take the same load at once)',
+  },
+  calibrate: {
+    path: ['compare', 'calibrate'], flag: 'calibrate', input: 'calibrate', read: 'text', arg: 'true',
+    about: "A/A: run the baseline (or the service) against a second instance of itself, to measure each metric's noise floor",
+  },
+  'fail-on-inconclusive': {
+    path: ['compare', 'fail-on-inconclusive'], flag: 'fail-on-inconclusive', input: 'fail-on-inconclusive', read: 'text', arg: 'true',
+    default: 'false',
+    about: 'fail when the comparison can show neither a regression nor the same',
+  },
   'warm-up': {
     path: ['warm-up'], flag: 'warm-up', input: 'warm-up', read: 'text', arg: 'D',
     about: 'leave the first part of the run out of the SLOs, e.g. 10s',

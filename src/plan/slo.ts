@@ -12,6 +12,7 @@
 // With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
 
 import { ConfigError, type Path, type Reader, describeValue, parseDuration } from './reader.ts';
+import { type RegressionObjective, RegressionSyntaxError, isRegressionLine, parseRegressionLine } from './regression.ts';
 import type { Comparison, Slo, SloMetric } from './types.ts';
 
 export class SloSyntaxError extends Error {
@@ -195,6 +196,8 @@ export function readSlos(
   /** The config file, and the line of a key path in it, so a bad line is named by its file line. */
   cfg: { file?: string; lineOf?: (path: Path) => number | undefined },
   plan: { stageNames: readonly string[]; endpointNames: readonly string[]; warmupMs: number },
+  /** Regression lines ("p99 regression < 10%", src/plan/regression.ts) land here, apart from the absolute ones. */
+  regressions: RegressionObjective[] = [],
 ): Slo[] {
   if (v === undefined || v === null) return [];
   const items: Array<{ text: string; path: Path; line: number | undefined }> = [];
@@ -213,11 +216,16 @@ export function readSlos(
     const t = text.replace(/(^|\s)#.*$/, '').trim();
     if (t === '') continue;
     try {
+      if (isRegressionLine(t)) {
+        const o = parseRegressionLine(t);
+        regressions.push(cfg.file && line !== undefined ? { ...o, source: { file: cfg.file, line } } : o);
+        continue;
+      }
       const slo = resolveSlo(parseSloLine(t), plan);
       if (cfg.file && line !== undefined) slo.source = { file: cfg.file, line };
       slos.push(slo);
     } catch (e) {
-      if (!(e instanceof SloSyntaxError)) throw e;
+      if (!(e instanceof SloSyntaxError) && !(e instanceof RegressionSyntaxError)) throw e;
       const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
       throw new ConfigError(`${where}: "${t}": ${e.message}`);
     }

@@ -1,4 +1,5 @@
 import type { BodyWrap, SchemaSource } from '../payload/index.ts';
+import type { RegressionObjective } from './regression.ts';
 
 // The validated, typed plan of one run. Everything downstream reads this; nothing re-parses strings.
 // Times are milliseconds, rates are per second. A plan is plain data (no functions inside): it survives
@@ -194,6 +195,40 @@ export interface Plan {
   baseDir: string;
   /** This plan is shard `index` (0-based) of `count` of a whole plan: src/plan/shard.ts splits it, and says the fields. */
   shard?: { index: number; count: number; planSeed: number; fingerprint: string };
+  /** Rounds against a baseline (baseline:, compare:; src/plan/compare.ts): absent for a single run. */
+  compare?: ComparePlan;
+}
+
+/**
+ * The run in rounds: against a second service in the same job, against a stored result (history), the
+ * baseline against itself (calibration), or the candidate alone (rounds recorded for a later comparison).
+ */
+export interface ComparePlan {
+  against: 'baseline' | 'history' | 'calibration' | 'none';
+  /** The service to compare with (for calibration, the one run twice). */
+  baseline?: { service: ServicePlan; readiness: ReadinessPlan };
+  /** history: the stored result.json with rounds. Absolute. */
+  resultFile?: string;
+  /** Measured rounds per side to start with, and at most (more are added while inconclusive). */
+  rounds: number;
+  maxRounds: number;
+  /** Stop adding rounds after this long (ms since the first measured round). */
+  maxTimeMs: number;
+  warmupRounds: number;
+  /** Each round's load: the plan's stages scaled to this length. */
+  roundLoad: LoadPlan;
+  roundMs: number;
+  /** The warm-up inside each round, scaled with the stages (left out of the round's values). */
+  roundWarmupMs: number;
+  /** random: each pair AB or BA by the seed; alternate: AB, BA, AB, ... */
+  order: 'random' | 'alternate';
+  /** interleaved: one side at a time; parallel: both take the same load at once (duet). */
+  mode: 'interleaved' | 'parallel';
+  /** The minimum effect for ratio metrics without an objective line (0.05 = 5%), and for the error rate (a fraction). */
+  minEffect: number;
+  minEffectErrorRate: number;
+  failOnInconclusive: boolean;
+  objectives: RegressionObjective[];
 }
 
 // SLOs as data: parsed from lines in slo.ts, judged in src/verdict/.

@@ -3,6 +3,7 @@
 
 import { isAbsolute, relative, sep } from 'node:path';
 import * as core from '@actions/core';
+import { describeShift } from '../verdict/compare.ts';
 import type { Verdict } from '../verdict/types.ts';
 
 export const MAX_ANNOTATIONS = 10;
@@ -23,6 +24,15 @@ export function breachAnnotations(verdict: Verdict, workspace: string): Annotati
     all.push({
       title: `SLO breached: ${o.slo.text}`,
       message: o.sentence,
+      ...(src ? { file: workspacePath(src.file, workspace), line: src.line } : {}),
+    });
+  }
+  for (const m of verdict.comparison?.fails ? verdict.comparison.metrics : []) {
+    if (!m.gates || (m.verdict !== 'regressed' && !(m.verdict === 'inconclusive' && verdict.comparison?.failOnInconclusive))) continue;
+    const src = m.objective?.source;
+    all.push({
+      title: `Regression: ${m.objective?.text ?? m.key}`,
+      message: `${describeShift(m)} against the baseline: ${m.verdict}`,
       ...(src ? { file: workspacePath(src.file, workspace), line: src.line } : {}),
     });
   }

@@ -17,6 +17,10 @@ export const OUTPUTS = {
   'p99-ms': '99th percentile latency in ms, over the run after the warm-up',
   rps: 'completed requests per second, over the run after the warm-up',
   'error-rate': 'failed requests / requests, as a fraction (0.001 = 0.1%)',
+  comparison: 'with a baseline: same, improved, regressed or inconclusive (empty without one)',
+  'comparison-deltas':
+    'with a baseline: JSON of each metric\'s change against it, {"p99": {"change": 0.12, "low": 0.08, "high": 0.16, "answer": "regressed"}, ...} ' +
+    '(fractions; points of error rate as fractions)',
   'report-dir': 'the folder the reports were written to',
   'result-file': 'the path of result.json (the whole result, histograms included)',
   'artifact-id': 'the id of the uploaded report artifact (empty when there is none)',
@@ -27,7 +31,10 @@ export const OUTPUTS = {
 export type OutputName = keyof typeof OUTPUTS;
 
 /** The outputs that follow from the result and the verdict. */
-export function runOutputs(r: RunResult, verdict: Verdict): Record<'verdict' | 'p50-ms' | 'p95-ms' | 'p99-ms' | 'rps' | 'error-rate', string> {
+export function runOutputs(
+  r: RunResult,
+  verdict: Verdict,
+): Record<'verdict' | 'p50-ms' | 'p95-ms' | 'p99-ms' | 'rps' | 'error-rate' | 'comparison' | 'comparison-deltas', string> {
   const warm = r.warmupMs > 0;
   const s = statsFor(r, { excludeWarmup: warm });
   const seconds = Math.max(0, r.durationMs - (warm ? r.warmupMs : 0)) / 1000;
@@ -42,5 +49,14 @@ export function runOutputs(r: RunResult, verdict: Verdict): Record<'verdict' | '
     'p99-ms': ms(99),
     rps: String(round(seconds > 0 ? s.requests / seconds : 0, 3)),
     'error-rate': String(s.requests > 0 ? round(s.failures / s.requests, 6) : 0),
+    ...comparisonOutputs(verdict),
   };
+}
+
+function comparisonOutputs(verdict: Verdict): { comparison: string; 'comparison-deltas': string } {
+  const c = verdict.comparison;
+  if (!c) return { comparison: '', 'comparison-deltas': '' };
+  const r6 = (v: number | null) => (v === null ? null : round(v, 6));
+  const deltas = Object.fromEntries(c.metrics.map((m) => [m.key, { change: r6(m.estimate), low: r6(m.low), high: r6(m.high), answer: m.verdict }]));
+  return { comparison: c.outcome, 'comparison-deltas': JSON.stringify(deltas) };
 }

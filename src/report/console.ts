@@ -125,7 +125,8 @@ export function verdictParts(r: RunResult, v: Verdict): string[] {
   const total = v.outcomes.length;
   const breached = v.outcomes.filter((o) => !o.pass).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const parts: string[] = [];
+  // A comparison's answer leads: "p99 +12% (95% CI +8% to +16%) vs base: regressed".
+  const parts: string[] = v.comparison ? [v.comparison.headline] : [];
   if (total === 0) parts.push('no SLOs set');
   else if (breached === 0) parts.push(`all ${plural(total, 'SLO')} met`);
   else parts.push(`${breached} of ${plural(total, 'SLO')} breached`);

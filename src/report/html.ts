@@ -31,6 +31,7 @@ import { describeBodiesOf, describeLoad, endpointLabel, generatorWarnings, spawn
 import { PERCENTILES } from './csv.ts';
 import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../format.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
+import { compareSection } from './compare-html.ts';
 import { CHART_JS, REPORT_CSS } from './html-assets/inlined.ts';
 import { type ChartData, chartData } from './html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
@@ -72,6 +73,7 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
     '</head>',
     '<body>',
     header(r, verdict, title),
+    ...(verdict.comparison ? [compareSection(verdict.comparison)] : []),
     planSection(r),
     bodiesSection(r),
     sloSection(verdict),

@@ -9,6 +9,7 @@ import { percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
 import { fmtMs, fmtPct } from '../format.ts';
+import { compareCases } from './compare-junit.ts';
 import { escapeXml, truncate } from './escape.ts';
 import { describeBodiesOf } from './console.ts';
 
@@ -18,9 +19,10 @@ export const RUN_CLASSNAME = 'loadgate.run';
 export function renderJunit(r: RunResult, verdict: Verdict): string {
   const seconds = secs(r.durationMs);
   const run = runCase(r, verdict, seconds);
-  const cases = [run.xml, ...verdict.outcomes.map(sloCase)];
+  const regressions = verdict.comparison ? compareCases(verdict.comparison) : { xml: [], failures: 0 };
+  const cases = [run.xml, ...regressions.xml, ...verdict.outcomes.map(sloCase)];
   const tests = cases.length;
-  const failures = (run.failed ? 1 : 0) + verdict.outcomes.filter((o) => !o.pass).length;
+  const failures = (run.failed ? 1 : 0) + regressions.failures + verdict.outcomes.filter((o) => !o.pass).length;
   const counts = `tests="${tests}" failures="${failures}" errors="0" skipped="0" time="${seconds}"`;
   // JUnit's timestamp is a local date-time without a zone (the Ant/Jenkins schema): the UTC time, zone dropped.
   const stamp = new Date(Date.parse(r.startedAt));

@@ -19,6 +19,7 @@ import type { SloOutcome, Verdict } from '../verdict/types.ts';
 import { describeBodiesOf, describeLoad, generatorWarnings, invalidSummary, verdictParts, watchSummary } from './console.ts';
 import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
+import { compareMarkdown } from './compare-markdown.ts';
 
 export interface MarkdownOptions {
   /** A link to the full report (an artifact or a hosted page); only http(s) URLs are linked. */
@@ -87,6 +88,8 @@ function join(blocks: string[]): string {
 
 function renderBlocks(r: RunResult, v: Verdict, opts: MarkdownOptions, level: Level): string[] {
   const blocks: string[] = [verdictLine(r, v, opts)];
+  // A comparison with a baseline comes first: it is what a reviewer of a pull request asks.
+  if (v.comparison) blocks.push(compareMarkdown(v.comparison, { maxRows: level.sloRows }));
   const notes = verdictNotes(r, v, level.noteChars);
   if (notes) blocks.push(notes);
   if (v.outcomes.length) blocks.push(sloTable(v.outcomes, level.sloRows));

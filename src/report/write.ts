@@ -3,6 +3,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunResult, toSerializable } from '../metrics/result.ts';
+import { type RoundRecord, serializeRounds } from '../metrics/rounds.ts';
+import { COMPARE_CSV, renderCompareCsv } from './compare-csv.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { renderExceptionsCsv, renderFailuresCsv, renderStatsCsv, renderStatsHistoryCsv } from './csv.ts';
 import { renderHtmlReport } from './html.ts';
@@ -22,8 +24,17 @@ export const REPORT_FILES = {
 } as const;
 
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
-export function renderJsonReport(r: RunResult, verdict: Verdict): string {
-  return JSON.stringify({ ...toSerializable(r), verdict });
+export function renderJsonReport(r: RunResult, verdict: Verdict, rounds?: RoundsRecord): string {
+  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them),
+  // and where they were measured (a later run on another machine warns of the differences).
+  const extra = rounds ? { rounds: serializeRounds(rounds.rounds), roundsEnvironment: rounds.environment } : {};
+  return JSON.stringify({ ...toSerializable(r), verdict, ...extra });
+}
+
+/** The rounds of a run in rounds, and the environment they ran in. */
+export interface RoundsRecord {
+  rounds: readonly RoundRecord[];
+  environment: Record<string, unknown>;
 }
 
 /** The report folder could not be made or written: one message naming it and why, never a stack trace. */
@@ -64,7 +75,12 @@ export interface WrittenReports {
   markdown: string;
 }
 
-export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: { markdown?: MarkdownOptions } = {}): WrittenReports {
+export function writeReports(
+  dir: string,
+  r: RunResult,
+  verdict: Verdict,
+  opts: { markdown?: MarkdownOptions; rounds?: RoundsRecord } = {},
+): WrittenReports {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -73,7 +89,7 @@ export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: 
   const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
   const contents: Record<keyof typeof REPORT_FILES, string> = {
     html: renderHtmlReport(r, verdict),
-    json: renderJsonReport(r, verdict),
+    json: renderJsonReport(r, verdict, opts.rounds),
     markdown,
     junit: renderJunit(r, verdict),
     stats: renderStatsCsv(r),
@@ -89,6 +105,11 @@ export function writeReports(dir: string, r: RunResult, verdict: Verdict, opts: 
     } catch (e) {
       throw reportError('write', file, e);
     }
+    files.push(file);
+  }
+  if (verdict.comparison) {
+    const file = join(dir, COMPARE_CSV);
+    writeFileSync(file, renderCompareCsv(verdict.comparison));
     files.push(file);
   }
   return { dir, files, markdown };

@@ -2,6 +2,7 @@
 // parsed in src/plan/slo.ts), judged by evaluate.ts.
 
 import type { Slo } from '../plan/types.ts';
+import type { CompareVerdict } from './compare.ts';
 
 export interface SloOutcome {
   slo: Slo;
@@ -22,4 +23,6 @@ export interface Verdict {
   abortedBy?: string;
   /** Problems with the run itself that fail the verdict (e.g. the service died during it). */
   problems: string[];
+  /** The comparison with a baseline, when the run had one (its `fails` is part of `pass`). */
+  comparison?: CompareVerdict;
 }
