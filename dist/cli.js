@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { s as shardLabel, m as mergeHistograms, a as mergeStats, f as formatSummary, b as formatChecklist, e as evaluate, w as writeReports, R as REPORT_FILES, p as parseRunResult, c as settingsOn, n as nameOn, d as setting, E as EXIT, g as missingWithoutFile, r as readConfigFile, h as emptyConfig, i as applyOverrides, j as buildPlan, k as executeRun, l as formatProgress, o as inert, q as runStatus, S as STATUS_EXIT, t as ReportError, u as describeSetting, v as givenOn, x as settingOverrides, V as VERSION } from './console-text.js';
+import { a as againstText, f as formatValue, b as formatDelta, l as limitText, s as shardLabel, m as mergeHistograms, c as mergeStats, d as formatSummary, e as formatChecklist, g as evaluate, w as writeReports, R as REPORT_FILES, p as parseRunResult, h as settingsOn, n as nameOn, i as setting, E as EXIT, j as missingWithoutFile, r as readConfigFile, k as emptyConfig, o as applyOverrides, q as buildPlan, t as executeRun, u as formatProgress, v as inert, x as runStatus, S as STATUS_EXIT, y as ReportError, z as describeSetting, A as givenOn, B as settingOverrides, V as VERSION } from './console-text.js';
 import { C as ConfigError, S as ServiceError, c as closest } from './service.js';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import 'node:crypto';
 import 'process';
 import 'buffer';
 import 'node:child_process';
+import 'node:os';
 import 'node:assert';
 import 'node:http';
 import 'node:stream';
@@ -29,7 +30,26 @@ import 'node:url';
 import 'node:console';
 import 'node:timers';
 import 'node:dns';
-import 'node:os';
+
+// The comparison on the console: the answer, then one line per metric with both sides and the change.
+function formatComparison(c) {
+    const lines = [`Comparison: ${c.outcome} (${c.headline})`, `  against ${againstText(c)}; ${c.used.candidate} round(s) per side used`];
+    for (const w of c.warnings)
+        lines.push(`  warning: ${w}`);
+    const width = Math.max(...c.metrics.map((m) => m.key.length));
+    for (const m of c.metrics) {
+        lines.push(`  ${m.gates ? '*' : ' '} ${m.key.padEnd(width)}  ${formatValue(m, m.baseline).padStart(12)} -> ${formatValue(m, m.candidate).padStart(12)}  ` +
+            `${formatDelta(m)}  [min ${limitText(m)}] ${m.verdict}`);
+    }
+    if (c.calibration) {
+        lines.push('  A/A noise floor (the largest shift the interval cannot rule out) and a suggested min-effect:');
+        for (const k of c.calibration) {
+            const pct = (v) => v === null ? 'n/a' : k.key === 'error-rate' ? `${(v * 100).toFixed(2)}pp` : `${(v * 100).toFixed(1)}%`;
+            lines.push(`    ${k.key.padEnd(width)}  ±${pct(k.noiseFloor)}  suggested ${pct(k.suggested)}`);
+        }
+    }
+    return lines.join('\n');
+}
 
 // Shards' results merged into the result one run with the combined load would have produced. HDR
 // histograms add exactly (same buckets, counts summed, exact min and max kept), so every statistic
@@ -628,6 +648,13 @@ async function main(argv) {
             out(`\n${formatSummary(result)}`);
         out('');
         outPainted(paint(inert(formatChecklist(result, verdict)), process.stdout.isTTY === true && process.stdout.hasColors()));
+        if (verdict.comparison) {
+            out('');
+            out(formatComparison(verdict.comparison));
+            if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
+                err('warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it');
+            }
+        }
         out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
         const status = runStatus(result, verdict, stop.signal.aborted);
         // Why the service was not measured as planned, as the last word (exit 3).

@@ -2,11 +2,12 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, rmSync, readdirSync, 
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, S as ServiceError, k as waitUntilReady } from './service.js';
+import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady, S as ServiceError } from './service.js';
 import { createHash } from 'node:crypto';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { platform, release, availableParallelism, cpus } from 'node:os';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
 
@@ -8770,7 +8771,7 @@ var e$1=class e extends Error{};const t=Symbol(`FakerLocaleProxy`),n=()=>{throw 
   If you think this is a bug, please report it at: https://github.com/faker-js/faker`);if(t===void 0)throw new e$1(`The locale data for '${n.join(`.`)}' are missing in this locale.
   If this is a custom Faker instance, please make sure all required locales are used e.g. '[de_AT, de, en, base]'.
   Please contribute the missing data to the project or use a locale/Faker instance that has these data.
-  For more information see https://fakerjs.dev/guide/localization.html`)}function o(e,t={}){return new Proxy(t,{has(e,t){return e[t]!=null},get(t,n){let r=t[n];return typeof n==`symbol`||n===`nodeType`||a(r,e,n.toString()),r},set:n,deleteProperty:n})}function s(e){let t={};for(let n of e)for(let e in n){let r=n[e];t[e]===void 0?t[e]={...r}:t[e]={...r,...t[e]};}return t}const c=2567483615,l=2**31-1,u=2**31,{imul:d,trunc:f}=Math;function p(e){return typeof e==`number`?m(e):h$1(e)}function m(e){let t=Array.from({length:624});t[0]=e;for(let e=1;e!==624;++e){let n=t[e-1]^t[e-1]>>>30;t[e]=f(d(1812433253,n)+e);}return t}function h$1(e){let t=m(19650218),n=1,r=0;for(let i=Math.max(624,e.length);i!==0;--i){let i=t[n-1]^t[n-1]>>>30;t[n]=f((t[n]^d(i,1664525))+e[r]+r),n++,r++,n>=624&&(t[0]=t[623],n=1),r>=e.length&&(r=0);}for(let e=623;e!==0;e--)t[n]=f((t[n]^d(t[n-1]^t[n-1]>>>30,1566083941))-n),n++,n>=624&&(t[0]=t[623],n=1);return t[0]=2147483648,t}function g(e){for(let t=0;t!==227;++t){let n=(e[t]&u)+(e[t+1]&l);e[t]=e[t+397]^n>>>1^-(n&1)&c;}for(let t=227;t!==623;++t){let n=(e[t]&u)+(e[t+1]&l);e[t]=e[t+397-624]^n>>>1^-(n&1)&c;}let t=(e[623]&u)+(e[0]&l);return e[623]=e[396]^t>>>1^-(t&1)&c,e}var _=class{states;index;constructor(e=Math.random()*(2**53-1),t=g(p(e)),n=0){this.states=t,this.index=n;}nextU32(){let e=this.states[this.index];return e^=this.states[this.index]>>>11,e^=e<<7&2636928640,e^=e<<15&4022730752,e^=e>>>18,++this.index>=624&&(this.states=g(this.states),this.index=0),e>>>0}nextF32(){return this.nextU32()*23283064365386963e-26}nextU53(){let e=this.nextU32()>>>5,t=this.nextU32()>>>6;return e*67108864+t}nextF53(){return this.nextU53()*11102230246251565e-32}seed(e){this.states=g(p(e)),this.index=0;}};function v(){return Math.ceil(Math.random()*(2**53-1))}function y(e=v()){let t=new _(e);return {next(){return t.nextF53()},seed(e){t.seed(e);}}}function te(e={}){let{locale:t={},randomizer:n=y(),config:r={},seed:a}=e;return n!=null&&a!=null&&n.seed(a),{locale:i(Array.isArray(t)?s(t):t),randomizer:n,config:r}}function b(){return ne}const ne=({next:e})=>e();function re(e){let t=Object.getPrototypeOf(e);do{for(let n of Object.getOwnPropertyNames(t))typeof e[n]==`function`&&n!==`constructor`&&(e[n]=e[n].bind(e));t=Object.getPrototypeOf(t);}while(t!==Object.prototype)}var x=class{faker;constructor(e){this.faker=e,re(this);}},S=class extends x{faker;constructor(e){super(e),this.faker=e;}};let C=function(e){return e.Narrowbody=`narrowbody`,e.Regional=`regional`,e.Widebody=`widebody`,e}({});const ie=[`0`,`1`,`2`,`3`,`4`,`5`,`6`,`7`,`8`,`9`],ae=[`0`,`O`,`1`,`I`,`L`],oe={regional:20,narrowbody:35,widebody:60},se={regional:[`A`,`B`,`C`,`D`],narrowbody:[`A`,`B`,`C`,`D`,`E`,`F`],widebody:[`A`,`B`,`C`,`D`,`E`,`F`,`G`,`H`,`J`,`K`]};var ce=class extends S{airport(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airport)}airline(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airline)}airplane(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airplane)}recordLocator(e={}){let{allowNumerics:t=false,allowVisuallySimilarCharacters:n=false}=e,r=[];return t||r.push(...ie),n||r.push(...ae),this.faker.string.alphanumeric({length:6,casing:`upper`,exclude:r})}seat(e={}){let{aircraftType:t=`narrowbody`}=e,n=oe[t],r=se[t];return `${this.faker.number.int({min:1,max:n})}${this.faker.helpers.arrayElement(r)}`}aircraftType(){return this.faker.helpers.enumValue(C)}flightNumber(e={}){let{length:t={min:1,max:4},addLeadingZeros:n=false}=e,r=this.faker.string.numeric({length:t,allowLeadingZeros:false});return n?r.padStart(4,`0`):r}},le=class extends S{dog(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.dog)}cat(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cat)}snake(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.snake)}bear(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.bear)}lion(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.lion)}cetacean(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cetacean)}horse(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.horse)}bird(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.bird)}cow(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cow)}fish(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.fish)}crocodilia(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.crocodilia)}insect(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.insect)}rabbit(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.rabbit)}rodent(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.rodent)}type(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.type)}petName(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.pet_name)}},ue=class extends S{author(){return this.faker.helpers.arrayElement(this.faker.definitions.book.author)}format(){return this.faker.helpers.arrayElement(this.faker.definitions.book.format)}genre(){return this.faker.helpers.arrayElement(this.faker.definitions.book.genre)}publisher(){return this.faker.helpers.arrayElement(this.faker.definitions.book.publisher)}series(){return this.faker.helpers.arrayElement(this.faker.definitions.book.series)}title(){return this.faker.helpers.arrayElement(this.faker.definitions.book.title)}};let w=function(e){return e.SRGB=`sRGB`,e.DisplayP3=`display-p3`,e.REC2020=`rec2020`,e.A98RGB=`a98-rgb`,e.ProphotoRGB=`prophoto-rgb`,e}({}),T=function(e){return e.RGB=`rgb`,e.RGBA=`rgba`,e.HSL=`hsl`,e.HSLA=`hsla`,e.HWB=`hwb`,e.CMYK=`cmyk`,e.LAB=`lab`,e.LCH=`lch`,e.COLOR=`color`,e}({});function de(e,t){let{prefix:n,casing:r}=t;switch(r){case `upper`:e=e.toUpperCase();break;case `lower`:e=e.toLowerCase();break;}return n&&(e=n+e),e}function E(e){return e.map(e=>{if(e%1!=0){let t=new ArrayBuffer(4);return new DataView(t).setFloat32(0,e),E([...new Uint8Array(t)]).replaceAll(` `,``)}return (e>>>0).toString(2).padStart(8,`0`)}).join(` `)}function D(e){return Math.round(e*100)}function fe(e,t=`rgb`,n=`sRGB`){switch(t){case `rgba`:return `rgba(${e[0]}, ${e[1]}, ${e[2]}, ${e[3]})`;case `color`:return `color(${n} ${e[0]} ${e[1]} ${e[2]})`;case `cmyk`:return `cmyk(${D(e[0])}%, ${D(e[1])}%, ${D(e[2])}%, ${D(e[3])}%)`;case `hsl`:return `hsl(${e[0]}deg ${D(e[1])}% ${D(e[2])}%)`;case `hsla`:return `hsl(${e[0]}deg ${D(e[1])}% ${D(e[2])}% / ${e[3]})`;case `hwb`:return `hwb(${e[0]} ${D(e[1])}% ${D(e[2])}%)`;case `lab`:return `lab(${D(e[0])}% ${e[1]} ${e[2]})`;case `lch`:return `lch(${D(e[0])}% ${e[1]} ${e[2]})`;case `rgb`:return `rgb(${e[0]}, ${e[1]}, ${e[2]})`}}function O(e,t,n=`rgb`,r=`sRGB`){switch(t){case `css`:return fe(e,n,r);case `binary`:return E(e);case `decimal`:return e}}var pe=class extends S{human(){return this.faker.helpers.arrayElement(this.faker.definitions.color.human)}space(){return this.faker.helpers.arrayElement(this.faker.definitions.color.space)}cssSupportedFunction(){return this.faker.helpers.enumValue(T)}cssSupportedSpace(){return this.faker.helpers.enumValue(w)}rgb(e={}){let{format:t=`hex`,includeAlpha:n=false,prefix:r=`#`,casing:i=`lower`}=e,a;if(t===`hex`)return a=this.faker.string.hexadecimal({length:n?8:6,prefix:``}),a=de(a,{prefix:r,casing:i}),a;let o=`rgb`;return a=Array.from({length:3},()=>this.faker.number.int(255)),n&&(a.push(this.faker.number.float({multipleOf:.01})),o=`rgba`),O(a,t,o)}cmyk(e={}){let{format:t=`decimal`}=e;return O(Array.from({length:4},()=>this.faker.number.float({multipleOf:.01})),t,`cmyk`)}hsl(e={}){let{format:t=`decimal`,includeAlpha:n=false}=e,r=[this.faker.number.int(360)];for(let t=0;t<(e?.includeAlpha?3:2);t++)r.push(this.faker.number.float({multipleOf:.01}));return O(r,t,n?`hsla`:`hsl`)}hwb(e={}){let{format:t=`decimal`}=e,n=[this.faker.number.int(360)];for(let e=0;e<2;e++)n.push(this.faker.number.float({multipleOf:.01}));return O(n,t,`hwb`)}lab(e={}){let{format:t=`decimal`}=e,n=[this.faker.number.float({multipleOf:1e-6})];for(let e=0;e<2;e++)n.push(this.faker.number.float({min:-100,max:100,multipleOf:1e-4}));return O(n,t,`lab`)}lch(e={}){let{format:t=`decimal`}=e;return O([this.faker.number.float({multipleOf:1e-6}),this.faker.number.float({max:230,multipleOf:.1}),this.faker.number.float({max:360,multipleOf:.1})],t,`lch`)}colorByCSSColorSpace(e={}){let{format:t=`decimal`,space:n=`sRGB`}=e;return O(Array.from({length:3},()=>this.faker.number.float({multipleOf:1e-4})),t,`color`,n)}};function me(t){if(!/^\d{11}$/.test(t))throw new e$1(`calculateUPCCheckDigit expects exactly 11 numeric digits`);let n=0,r=0;for(let e of t)n+=Number.parseInt(e,10)*(r%2==0?3:1),r++;return (10-n%10)%10}const he={0:[[1999999,2],[2279999,3],[2289999,4],[3689999,3],[3699999,4],[6389999,3],[6397999,4],[6399999,7],[6449999,3],[6459999,7],[6479999,3],[6489999,7],[6549999,3],[6559999,4],[6999999,3],[8499999,4],[8999999,5],[9499999,6],[9999999,7]],1:[[99999,3],[299999,2],[349999,3],[399999,4],[499999,3],[699999,2],[999999,4],[3979999,3],[5499999,4],[6499999,5],[6799999,4],[6859999,5],[7139999,4],[7169999,3],[7319999,4],[7399999,7],[7749999,5],[7753999,7],[7763999,5],[7764999,7],[7769999,5],[7782999,7],[7899999,5],[7999999,4],[8004999,5],[8049999,5],[8379999,5],[8384999,7],[8671999,5],[8675999,4],[8697999,5],[9159999,6],[9165059,7],[9168699,6],[9169079,7],[9195999,6],[9196549,7],[9729999,6],[9877999,4],[9911499,6],[9911999,7],[9989899,6],[9999999,7]]};var ge=class extends S{department(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.department)}productName(){let e=this.faker.definitions.commerce.product_name.pattern;return this.faker.helpers.fake(e)}price(e={}){let{dec:t=2,max:n=1e3,min:r=1,symbol:i=``}=e;if(r<0||n<0)return `${i}0`;if(r===n)return `${i}${r.toFixed(t)}`;let a=this.faker.number.float({min:r,max:n,fractionDigits:t});if(t===0)return `${i}${a.toFixed(t)}`;let o=a*10**t%10,s=this.faker.helpers.weightedArrayElement([{weight:5,value:9},{weight:3,value:5},{weight:1,value:0},{weight:1,value:this.faker.number.int({min:0,max:9})}]),c=(1/10)**t,l=o*c,u=s*c,d=a-l+u;return r<=d&&d<=n?`${i}${d.toFixed(t)}`:`${i}${a.toFixed(t)}`}productAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.adjective)}productMaterial(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.material)}product(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.product)}productDescription(){return this.faker.helpers.fake(this.faker.definitions.commerce.product_description)}isbn(t={}){typeof t==`number`&&(t={variant:t});let{variant:n=13,separator:r=`-`}=t,[i,a]=this.faker.helpers.objectEntry(he),o=this.faker.string.numeric(8),s=Number.parseInt(o.slice(0,-1)),c=a.find(([e])=>s<=e)?.[1];if(!c)throw new e$1(`Unable to find a registrant length for the group ${i}`);let l=[`978`,i,o.slice(0,c),o.slice(c)];n===10&&l.shift();let u=l.join(``),d=0;for(let e=0;e<n-1;e++){let t=n===10?e+1:e%2?3:1;d+=t*Number.parseInt(u[e]);}return d=n===10?d%11:(10-d%10)%10,l.push(d===10?`X`:d.toString()),l.join(r)}upc(t={}){let{prefix:n=``}=t;if(n&&/\D/.test(n))throw new e$1(`Prefix must contain only numeric digits`);if(n.length>11)throw new e$1(`Prefix must be at most 11 numeric digits`);let r=11-n.length,i=`${n}${this.faker.string.numeric({length:r,allowLeadingZeros:true})}`;return `${i}${me(i)}`}},_e=class extends S{name(){return this.faker.helpers.fake(this.faker.definitions.company.name_pattern)}catchPhrase(){return [this.catchPhraseAdjective(),this.catchPhraseDescriptor(),this.catchPhraseNoun()].join(` `)}buzzPhrase(){return [this.buzzVerb(),this.buzzAdjective(),this.buzzNoun()].join(` `)}catchPhraseAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.company.adjective)}catchPhraseDescriptor(){return this.faker.helpers.arrayElement(this.faker.definitions.company.descriptor)}catchPhraseNoun(){return this.faker.helpers.arrayElement(this.faker.definitions.company.noun)}buzzAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_adjective)}buzzVerb(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_verb)}buzzNoun(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_noun)}},ve=class extends S{column(){return this.faker.helpers.arrayElement(this.faker.definitions.database.column)}type(){return this.faker.helpers.arrayElement(this.faker.definitions.database.type)}collation(){return this.faker.helpers.arrayElement(this.faker.definitions.database.collation)}engine(){return this.faker.helpers.arrayElement(this.faker.definitions.database.engine)}mongodbObjectId(){return this.faker.string.hexadecimal({length:24,casing:`lower`,prefix:``})}};function k(t,n=`refDate`){let r=new Date(t);if(Number.isNaN(r.valueOf()))throw new e$1(`Invalid ${n} date: ${t.toString()}`);return r}var A=class extends x{anytime(e={}){let{refDate:t=this.faker.defaultRefDate()}=e,n=k(t).getTime();return this.between({from:n-1e3*60*60*24*365,to:n+1e3*60*60*24*365})}past(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{years:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Years must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of years must be greater than the minimum amount of years.`);let i=k(n),a=new Date(i);a.setUTCFullYear(a.getUTCFullYear()-r.max);let o=new Date(i);return o.setUTCFullYear(o.getUTCFullYear()-r.min),this.between({from:a,to:o.getTime()-1e3})}future(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{years:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Years must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of years must be greater than the minimum amount of years.`);let i=k(n),a=new Date(i);a.setUTCFullYear(a.getUTCFullYear()+r.min);let o=new Date(i);return o.setUTCFullYear(o.getUTCFullYear()+r.max),this.between({from:a.getTime()+1e3,to:o})}between(t){let{from:n,to:r}=t,i=k(n,`from`).getTime(),a=k(r,`to`).getTime();if(i>a)throw new e$1("`from` date must be before `to` date.");return new Date(this.faker.number.int({min:i,max:a}))}betweens(e){let{from:t,to:n,count:r=3}=e;return this.faker.helpers.multiple(()=>this.between({from:t,to:n}),{count:r}).toSorted((e,t)=>e.getTime()-t.getTime())}recent(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{days:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Days must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of days must be greater than the minimum amount of days.`);let i=k(n),a=new Date(i);a.setUTCDate(a.getUTCDate()-r.max);let o=new Date(i);return o.setUTCDate(o.getUTCDate()-r.min),this.between({from:a,to:o.getTime()-1e3})}soon(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{days:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Days must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of days must be greater than the minimum amount of days.`);let i=k(n),a=new Date(i);a.setUTCDate(a.getUTCDate()+r.min);let o=new Date(i);return o.setUTCDate(o.getUTCDate()+r.max),this.between({from:a.getTime()+1e3,to:o})}birthdate(t={}){let{mode:n=`age`,min:r=18,max:i=80,refDate:a=this.faker.defaultRefDate()}=t,o=k(a),s=o.getUTCFullYear();switch(n){case `age`:{let t=new Date(o).setUTCFullYear(s-i-1)+1440*60*1e3,n=new Date(o).setUTCFullYear(s-r);if(t>n)throw new e$1(`Max age ${i} should be greater than or equal to min age ${r}.`);return this.between({from:t,to:n})}case `year`:{let t=new Date(Date.UTC(0,0,2)).setUTCFullYear(r),n=new Date(Date.UTC(0,11,30)).setUTCFullYear(i);if(t>n)throw new e$1(`Max year ${i} should be greater than or equal to min year ${r}.`);return this.between({from:t,to:n})}}}},ye=class extends A{faker;constructor(e){super(e),this.faker=e;}month(e={}){let{abbreviated:t=false,context:n=false}=e,r=this.faker.definitions.date.month,i;i=t?n&&r.abbr_context!=null?`abbr_context`:`abbr`:n&&r.wide_context!=null?`wide_context`:`wide`;let o=r[i];return a(o,`date.month`,i),this.faker.helpers.arrayElement(o)}weekday(e={}){let{abbreviated:t=false,context:n=false}=e,r=this.faker.definitions.date.weekday,i;i=t?n&&r.abbr_context!=null?`abbr_context`:`abbr`:n&&r.wide_context!=null?`wide_context`:`wide`;let o=r[i];return a(o,`date.weekday`,i),this.faker.helpers.arrayElement(o)}timeZone(){return this.faker.helpers.arrayElement(this.faker.definitions.date.time_zone)}};let j=function(e){return e.Legacy=`legacy`,e.Segwit=`segwit`,e.Bech32=`bech32`,e.Taproot=`taproot`,e}({});(function(e){return e.Mainnet=`mainnet`,e.Testnet=`testnet`,e})({});const xe={legacy:{prefix:{mainnet:`1`,testnet:`m`},length:{min:26,max:34},casing:`mixed`,exclude:`0OIl`},segwit:{prefix:{mainnet:`3`,testnet:`2`},length:{min:26,max:34},casing:`mixed`,exclude:`0OIl`},bech32:{prefix:{mainnet:`bc1`,testnet:`tb1`},length:{min:42,max:42},casing:`lower`,exclude:`1bBiIoO`},taproot:{prefix:{mainnet:`bc1p`,testnet:`tb1p`},length:{min:62,max:62},casing:`lower`,exclude:`1bBiIoO`}},M={alpha:`ABCDEFGHIJKLMNOPQRSTUVWXYZ`.split(``),formats:[{country:`AL`,total:28,bban:[{type:`n`,count:8},{type:`c`,count:16}],format:`ALkk bbbs sssx cccc cccc cccc cccc`},{country:`AD`,total:24,bban:[{type:`n`,count:8},{type:`c`,count:12}],format:`ADkk bbbb ssss cccc cccc cccc`},{country:`AT`,total:20,bban:[{type:`n`,count:5},{type:`n`,count:11}],format:`ATkk bbbb bccc cccc cccc`},{country:`AZ`,total:28,bban:[{type:`a`,count:4},{type:`n`,count:20}],format:`AZkk bbbb cccc cccc cccc cccc cccc`},{country:`BH`,total:22,bban:[{type:`a`,count:4},{type:`c`,count:14}],format:`BHkk bbbb cccc cccc cccc cc`},{country:`BE`,total:16,bban:[{type:`n`,count:3},{type:`n`,count:9}],format:`BEkk bbbc cccc ccxx`},{country:`BA`,total:20,bban:[{type:`n`,count:6},{type:`n`,count:10}],format:`BAkk bbbs sscc cccc ccxx`},{country:`BR`,total:29,bban:[{type:`n`,count:13},{type:`n`,count:10},{type:`a`,count:1},{type:`c`,count:1}],format:`BRkk bbbb bbbb ssss sccc cccc ccct n`},{country:`BG`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`c`,count:8}],format:`BGkk bbbb ssss ddcc cccc cc`},{country:`CR`,total:22,bban:[{type:`n`,count:1},{type:`n`,count:3},{type:`n`,count:14}],format:`CRkk xbbb cccc cccc cccc cc`},{country:`HR`,total:21,bban:[{type:`n`,count:7},{type:`n`,count:10}],format:`HRkk bbbb bbbc cccc cccc c`},{country:`CY`,total:28,bban:[{type:`n`,count:8},{type:`c`,count:16}],format:`CYkk bbbs ssss cccc cccc cccc cccc`},{country:`CZ`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`CZkk bbbb ssss sscc cccc cccc`},{country:`DK`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`DKkk bbbb cccc cccc cc`},{country:`DO`,total:28,bban:[{type:`a`,count:4},{type:`n`,count:20}],format:`DOkk bbbb cccc cccc cccc cccc cccc`},{country:`TL`,total:23,bban:[{type:`n`,count:3},{type:`n`,count:16}],format:`TLkk bbbc cccc cccc cccc cxx`},{country:`EE`,total:20,bban:[{type:`n`,count:4},{type:`n`,count:12}],format:`EEkk bbss cccc cccc cccx`},{country:`FO`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`FOkk bbbb cccc cccc cx`},{country:`FI`,total:18,bban:[{type:`n`,count:6},{type:`n`,count:8}],format:`FIkk bbbb bbcc cccc cx`},{country:`FR`,total:27,bban:[{type:`n`,count:10},{type:`c`,count:11},{type:`n`,count:2}],format:`FRkk bbbb bggg ggcc cccc cccc cxx`},{country:`GE`,total:22,bban:[{type:`a`,count:2},{type:`n`,count:16}],format:`GEkk bbcc cccc cccc cccc cc`},{country:`DE`,total:22,bban:[{type:`n`,count:8},{type:`n`,count:10}],format:`DEkk bbbb bbbb cccc cccc cc`},{country:`GI`,total:23,bban:[{type:`a`,count:4},{type:`c`,count:15}],format:`GIkk bbbb cccc cccc cccc ccc`},{country:`GR`,total:27,bban:[{type:`n`,count:7},{type:`c`,count:16}],format:`GRkk bbbs sssc cccc cccc cccc ccc`},{country:`GL`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`GLkk bbbb cccc cccc cc`},{country:`GT`,total:28,bban:[{type:`c`,count:4},{type:`c`,count:4},{type:`c`,count:16}],format:`GTkk bbbb mmtt cccc cccc cccc cccc`},{country:`HU`,total:28,bban:[{type:`n`,count:8},{type:`n`,count:16}],format:`HUkk bbbs sssk cccc cccc cccc cccx`},{country:`IS`,total:26,bban:[{type:`n`,count:6},{type:`n`,count:16}],format:`ISkk bbbb sscc cccc iiii iiii ii`},{country:`IE`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`n`,count:8}],format:`IEkk aaaa bbbb bbcc cccc cc`},{country:`IL`,total:23,bban:[{type:`n`,count:6},{type:`n`,count:13}],format:`ILkk bbbn nncc cccc cccc ccc`},{country:`IR`,total:26,bban:[{type:`n`,count:22}],format:`IRkk bbbb cccc cccc cccc cccc cc`},{country:`IT`,total:27,bban:[{type:`a`,count:1},{type:`n`,count:10},{type:`c`,count:12}],format:`ITkk xaaa aabb bbbc cccc cccc ccc`},{country:`JO`,total:30,bban:[{type:`a`,count:4},{type:`n`,count:4},{type:`n`,count:18}],format:`JOkk bbbb nnnn cccc cccc cccc cccc cc`},{country:`KZ`,total:20,bban:[{type:`n`,count:3},{type:`c`,count:13}],format:`KZkk bbbc cccc cccc cccc`},{country:`XK`,total:20,bban:[{type:`n`,count:4},{type:`n`,count:12}],format:`XKkk bbbb cccc cccc cccc`},{country:`KW`,total:30,bban:[{type:`a`,count:4},{type:`c`,count:22}],format:`KWkk bbbb cccc cccc cccc cccc cccc cc`},{country:`LV`,total:21,bban:[{type:`a`,count:4},{type:`c`,count:13}],format:`LVkk bbbb cccc cccc cccc c`},{country:`LB`,total:28,bban:[{type:`n`,count:4},{type:`c`,count:20}],format:`LBkk bbbb cccc cccc cccc cccc cccc`},{country:`LI`,total:21,bban:[{type:`n`,count:5},{type:`c`,count:12}],format:`LIkk bbbb bccc cccc cccc c`},{country:`LT`,total:20,bban:[{type:`n`,count:5},{type:`n`,count:11}],format:`LTkk bbbb bccc cccc cccc`},{country:`LU`,total:20,bban:[{type:`n`,count:3},{type:`c`,count:13}],format:`LUkk bbbc cccc cccc cccc`},{country:`MK`,total:19,bban:[{type:`n`,count:3},{type:`c`,count:10},{type:`n`,count:2}],format:`MKkk bbbc cccc cccc cxx`},{country:`MT`,total:31,bban:[{type:`a`,count:4},{type:`n`,count:5},{type:`c`,count:18}],format:`MTkk bbbb ssss sccc cccc cccc cccc ccc`},{country:`MR`,total:27,bban:[{type:`n`,count:10},{type:`n`,count:13}],format:`MRkk bbbb bsss sscc cccc cccc cxx`},{country:`MU`,total:30,bban:[{type:`a`,count:4},{type:`n`,count:4},{type:`n`,count:15},{type:`a`,count:3}],format:`MUkk bbbb bbss cccc cccc cccc 000d dd`},{country:`MC`,total:27,bban:[{type:`n`,count:10},{type:`c`,count:11},{type:`n`,count:2}],format:`MCkk bbbb bsss sscc cccc cccc cxx`},{country:`MD`,total:24,bban:[{type:`c`,count:2},{type:`c`,count:18}],format:`MDkk bbcc cccc cccc cccc cccc`},{country:`ME`,total:22,bban:[{type:`n`,count:3},{type:`n`,count:15}],format:`MEkk bbbc cccc cccc cccc xx`},{country:`NL`,total:18,bban:[{type:`a`,count:4},{type:`n`,count:10}],format:`NLkk bbbb cccc cccc cc`},{country:`NO`,total:15,bban:[{type:`n`,count:4},{type:`n`,count:7}],format:`NOkk bbbb cccc ccx`},{country:`PK`,total:24,bban:[{type:`a`,count:4},{type:`n`,count:16}],format:`PKkk bbbb cccc cccc cccc cccc`},{country:`PS`,total:29,bban:[{type:`a`,count:4},{type:`n`,count:9},{type:`n`,count:12}],format:`PSkk bbbb xxxx xxxx xccc cccc cccc c`},{country:`PL`,total:28,bban:[{type:`n`,count:8},{type:`n`,count:16}],format:`PLkk bbbs sssx cccc cccc cccc cccc`},{country:`PT`,total:25,bban:[{type:`n`,count:8},{type:`n`,count:13}],format:`PTkk bbbb ssss cccc cccc cccx x`},{country:`QA`,total:29,bban:[{type:`a`,count:4},{type:`c`,count:21}],format:`QAkk bbbb cccc cccc cccc cccc cccc c`},{country:`RO`,total:24,bban:[{type:`a`,count:4},{type:`c`,count:16}],format:`ROkk bbbb cccc cccc cccc cccc`},{country:`SM`,total:27,bban:[{type:`a`,count:1},{type:`n`,count:10},{type:`c`,count:12}],format:`SMkk xaaa aabb bbbc cccc cccc ccc`},{country:`SA`,total:24,bban:[{type:`n`,count:2},{type:`c`,count:18}],format:`SAkk bbcc cccc cccc cccc cccc`},{country:`RS`,total:22,bban:[{type:`n`,count:3},{type:`n`,count:15}],format:`RSkk bbbc cccc cccc cccc xx`},{country:`SK`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`SKkk bbbb ssss sscc cccc cccc`},{country:`SI`,total:19,bban:[{type:`n`,count:5},{type:`n`,count:10}],format:`SIkk bbss sccc cccc cxx`},{country:`ES`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`ESkk bbbb gggg xxcc cccc cccc`},{country:`SE`,total:24,bban:[{type:`n`,count:3},{type:`n`,count:17}],format:`SEkk bbbc cccc cccc cccc cccc`},{country:`CH`,total:21,bban:[{type:`n`,count:5},{type:`c`,count:12}],format:`CHkk bbbb bccc cccc cccc c`},{country:`TN`,total:24,bban:[{type:`n`,count:5},{type:`n`,count:15}],format:`TNkk bbss sccc cccc cccc cccc`},{country:`TR`,total:26,bban:[{type:`n`,count:5},{type:`n`,count:1},{type:`n`,count:16}],format:`TRkk bbbb bxcc cccc cccc cccc cc`},{country:`AE`,total:23,bban:[{type:`n`,count:3},{type:`n`,count:16}],format:`AEkk bbbc cccc cccc cccc ccc`},{country:`GB`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`n`,count:8}],format:`GBkk bbbb ssss sscc cccc cc`},{country:`VG`,total:24,bban:[{type:`a`,count:4},{type:`n`,count:16}],format:`VGkk bbbb cccc cccc cccc cccc`}],iso3166:`AD.AE.AF.AG.AI.AL.AM.AO.AQ.AR.AS.AT.AU.AW.AX.AZ.BA.BB.BD.BE.BF.BG.BH.BI.BJ.BL.BM.BN.BO.BQ.BR.BS.BT.BV.BW.BY.BZ.CA.CC.CD.CF.CG.CH.CI.CK.CL.CM.CN.CO.CR.CU.CV.CW.CX.CY.CZ.DE.DJ.DK.DM.DO.DZ.EC.EE.EG.EH.ER.ES.ET.FI.FJ.FK.FM.FO.FR.GA.GB.GD.GE.GF.GG.GH.GI.GL.GM.GN.GP.GQ.GR.GS.GT.GU.GW.GY.HK.HM.HN.HR.HT.HU.ID.IE.IL.IM.IN.IO.IQ.IR.IS.IT.JE.JM.JO.JP.KE.KG.KH.KI.KM.KN.KP.KR.KW.KY.KZ.LA.LB.LC.LI.LK.LR.LS.LT.LU.LV.LY.MA.MC.MD.ME.MF.MG.MH.MK.ML.MM.MN.MO.MP.MQ.MR.MS.MT.MU.MV.MW.MX.MY.MZ.NA.NC.NE.NF.NG.NI.NL.NO.NP.NR.NU.NZ.OM.PA.PE.PF.PG.PH.PK.PL.PM.PN.PR.PS.PT.PW.PY.QA.RE.RO.RS.RU.RW.SA.SB.SC.SD.SE.SG.SH.SI.SJ.SK.SL.SM.SN.SO.SR.SS.ST.SV.SX.SY.SZ.TC.TD.TF.TG.TH.TJ.TK.TL.TM.TN.TO.TR.TT.TV.TW.TZ.UA.UG.UM.US.UY.UZ.VA.VC.VE.VG.VI.VN.VU.WF.WS.XK.YE.YT.ZA.ZM.ZW`.split(`.`),mod97:e=>{let t=0;for(let n of e)t=(t*10+ +n)%97;return t},pattern10:[`01`,`02`,`03`,`04`,`05`,`06`,`07`,`08`,`09`],pattern100:[`001`,`002`,`003`,`004`,`005`,`006`,`007`,`008`,`009`],toDigitString:e=>e.replaceAll(/[A-Z]/gi,e=>String((e.toUpperCase().codePointAt(0)??NaN)-55))};function Se(e){let t=``;for(let n=0;n<e.length;n+=4)t+=`${e.substring(n,n+4)} `;return t.trimEnd()}var Ce=class extends S{accountNumber(e={}){typeof e==`number`&&(e={length:e});let{length:t=8}=e;return this.faker.string.numeric({length:t,allowLeadingZeros:true})}accountName(){return [this.faker.helpers.arrayElement(this.faker.definitions.finance.account_type),`Account`].join(` `)}routingNumber(){let e=this.faker.helpers.arrayElement(this.faker.definitions.finance.federal_reserve_routing_symbol)+this.faker.string.numeric({length:4,allowLeadingZeros:true}),t=0;for(let n=0;n<e.length;n+=3)t+=Number(e[n])*3,t+=Number(e[n+1])*7,t+=Number(e[n+2])||0;return `${e}${Math.ceil(t/10)*10-t}`}amount(e={}){let{autoFormat:t=false,dec:n=2,max:r=1e3,min:i=0,symbol:a=``}=e,o=this.faker.number.float({max:r,min:i,fractionDigits:n});return a+(t?o.toLocaleString(void 0,{minimumFractionDigits:n}):o.toFixed(n))}transactionType(){return this.faker.helpers.arrayElement(this.faker.definitions.finance.transaction_type)}currency(){return this.faker.helpers.arrayElement(this.faker.definitions.finance.currency)}currencyCode(){return this.currency().code}currencyName(){return this.currency().name}currencySymbol(){let e;do e=this.currency().symbol;while(e.length===0);return e}currencyNumericCode(){return this.currency().numericCode}bitcoinAddress(e={}){let{type:t=this.faker.helpers.enumValue(j),network:n=`mainnet`}=e,r=xe[t],i=r.prefix[n],a=this.faker.number.int(r.length);return i+this.faker.string.alphanumeric({length:a-i.length,casing:r.casing,exclude:r.exclude})}litecoinAddress(){let e=this.faker.number.int({min:26,max:33});return this.faker.string.fromCharacters(`LM3`)+this.faker.string.fromCharacters(`123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ`,e-1)}creditCardNumber(e={}){typeof e==`string`&&(e={issuer:e});let{issuer:t=``}=e,n,r=this.faker.definitions.finance.credit_card,i=t.toLowerCase();if(i in r)n=this.faker.helpers.arrayElement(r[i]);else if(t.includes(`#`))n=t;else {let e=this.faker.helpers.objectValue(r);n=this.faker.helpers.arrayElement(e);}return n=n.replaceAll(`/`,``),this.faker.helpers.replaceCreditCardSymbols(n)}creditCardCVV(){return this.faker.string.numeric({length:3,allowLeadingZeros:true})}creditCardIssuer(){return this.faker.helpers.objectKey(this.faker.definitions.finance.credit_card)}pin(t={}){typeof t==`number`&&(t={length:t});let{length:n=4}=t;if(n<1)throw new e$1(`minimum length is 1`);return this.faker.string.numeric({length:n,allowLeadingZeros:true})}ethereumAddress(){return this.faker.string.hexadecimal({length:40,casing:`lower`})}iban(t={}){let{countryCode:n,formatted:r=false}=t,i=n?M.formats.find(e=>e.country===n):this.faker.helpers.arrayElement(M.formats);if(!i)throw new e$1(`Country code ${n} not supported.`);let a=``,o=0;for(let e of i.bban){let t=e.count;for(o+=e.count;t>0;)e.type===`a`?a+=this.faker.helpers.arrayElement(M.alpha):e.type===`c`?this.faker.datatype.boolean(.8)?a+=this.faker.number.int(9):a+=this.faker.helpers.arrayElement(M.alpha):t>=3&&this.faker.datatype.boolean(.3)?this.faker.datatype.boolean()?(a+=this.faker.helpers.arrayElement(M.pattern100),t-=2):(a+=this.faker.helpers.arrayElement(M.pattern10),t--):a+=this.faker.number.int(9),t--;a=a.substring(0,o);}let s=98-M.mod97(M.toDigitString(`${a}${i.country}00`));s<10&&(s=`0${s}`);let c=`${i.country}${s}${a}`;return r?Se(c):c}bic(e={}){let{includeBranchCode:t=this.faker.datatype.boolean()}=e;return `${this.faker.string.alpha({length:4,casing:`upper`})}${this.faker.helpers.arrayElement(M.iso3166)}${this.faker.string.alphanumeric({length:2,casing:`upper`})}${t?this.faker.datatype.boolean()?this.faker.string.alphanumeric({length:3,casing:`upper`}):`XXX`:``}`}transactionDescription(){return this.faker.helpers.fake(this.faker.definitions.finance.transaction_description_pattern)}};function we(e){return e.split(` `).map(e=>e.charAt(0).toUpperCase()+e.slice(1)).join(` `)}var Te=class extends S{adjective(){return this.faker.helpers.arrayElement(this.faker.definitions.food.adjective)}description(){return this.faker.helpers.fake(this.faker.definitions.food.description_pattern)}dish(){return this.faker.datatype.boolean()?we(this.faker.helpers.fake(this.faker.definitions.food.dish_pattern)):we(this.faker.helpers.arrayElement(this.faker.definitions.food.dish))}ethnicCategory(){return this.faker.helpers.arrayElement(this.faker.definitions.food.ethnic_category)}fruit(){return this.faker.helpers.arrayElement(this.faker.definitions.food.fruit)}ingredient(){return this.faker.helpers.arrayElement(this.faker.definitions.food.ingredient)}meat(){return this.faker.helpers.arrayElement(this.faker.definitions.food.meat)}spice(){return this.faker.helpers.arrayElement(this.faker.definitions.food.spice)}vegetable(){return this.faker.helpers.arrayElement(this.faker.definitions.food.vegetable)}},Ee=class extends S{branch(){return `${this.faker.hacker.noun().replace(` `,`-`)}-${this.faker.hacker.verb().replace(` `,`-`)}`}commitEntry(e={}){let{merge:t=this.faker.datatype.boolean({probability:.2}),eol:n=`CRLF`,refDate:r}=e,i=[`commit ${this.faker.git.commitSha()}`];t&&i.push(`Merge: ${this.commitSha({length:7})} ${this.commitSha({length:7})}`);let a=this.faker.person.firstName(),o=this.faker.person.lastName(),s=this.faker.person.fullName({firstName:a,lastName:o}),c=this.faker.internet.username({firstName:a,lastName:o}),l=this.faker.helpers.arrayElement([s,c]),u=this.faker.internet.email({firstName:a,lastName:o});l=l.replaceAll(/^[.,:;"\\']|[<>\n]|[.,:;"\\']$/g,``),i.push(`Author: ${l} <${u}>`,`Date: ${this.commitDate({refDate:r})}`,``,`${`\xA0`.repeat(4)}${this.commitMessage()}`,``);let d=n===`CRLF`?`\r
+  For more information see https://fakerjs.dev/guide/localization.html`)}function o(e,t={}){return new Proxy(t,{has(e,t){return e[t]!=null},get(t,n){let r=t[n];return typeof n==`symbol`||n===`nodeType`||a(r,e,n.toString()),r},set:n,deleteProperty:n})}function s(e){let t={};for(let n of e)for(let e in n){let r=n[e];t[e]===void 0?t[e]={...r}:t[e]={...r,...t[e]};}return t}const c=2567483615,l=2**31-1,u=2**31,{imul:d,trunc:f}=Math;function p(e){return typeof e==`number`?m(e):h$2(e)}function m(e){let t=Array.from({length:624});t[0]=e;for(let e=1;e!==624;++e){let n=t[e-1]^t[e-1]>>>30;t[e]=f(d(1812433253,n)+e);}return t}function h$2(e){let t=m(19650218),n=1,r=0;for(let i=Math.max(624,e.length);i!==0;--i){let i=t[n-1]^t[n-1]>>>30;t[n]=f((t[n]^d(i,1664525))+e[r]+r),n++,r++,n>=624&&(t[0]=t[623],n=1),r>=e.length&&(r=0);}for(let e=623;e!==0;e--)t[n]=f((t[n]^d(t[n-1]^t[n-1]>>>30,1566083941))-n),n++,n>=624&&(t[0]=t[623],n=1);return t[0]=2147483648,t}function g(e){for(let t=0;t!==227;++t){let n=(e[t]&u)+(e[t+1]&l);e[t]=e[t+397]^n>>>1^-(n&1)&c;}for(let t=227;t!==623;++t){let n=(e[t]&u)+(e[t+1]&l);e[t]=e[t+397-624]^n>>>1^-(n&1)&c;}let t=(e[623]&u)+(e[0]&l);return e[623]=e[396]^t>>>1^-(t&1)&c,e}var _=class{states;index;constructor(e=Math.random()*(2**53-1),t=g(p(e)),n=0){this.states=t,this.index=n;}nextU32(){let e=this.states[this.index];return e^=this.states[this.index]>>>11,e^=e<<7&2636928640,e^=e<<15&4022730752,e^=e>>>18,++this.index>=624&&(this.states=g(this.states),this.index=0),e>>>0}nextF32(){return this.nextU32()*23283064365386963e-26}nextU53(){let e=this.nextU32()>>>5,t=this.nextU32()>>>6;return e*67108864+t}nextF53(){return this.nextU53()*11102230246251565e-32}seed(e){this.states=g(p(e)),this.index=0;}};function v(){return Math.ceil(Math.random()*(2**53-1))}function y(e=v()){let t=new _(e);return {next(){return t.nextF53()},seed(e){t.seed(e);}}}function te(e={}){let{locale:t={},randomizer:n=y(),config:r={},seed:a}=e;return n!=null&&a!=null&&n.seed(a),{locale:i(Array.isArray(t)?s(t):t),randomizer:n,config:r}}function b(){return ne}const ne=({next:e})=>e();function re(e){let t=Object.getPrototypeOf(e);do{for(let n of Object.getOwnPropertyNames(t))typeof e[n]==`function`&&n!==`constructor`&&(e[n]=e[n].bind(e));t=Object.getPrototypeOf(t);}while(t!==Object.prototype)}var x=class{faker;constructor(e){this.faker=e,re(this);}},S=class extends x{faker;constructor(e){super(e),this.faker=e;}};let C=function(e){return e.Narrowbody=`narrowbody`,e.Regional=`regional`,e.Widebody=`widebody`,e}({});const ie=[`0`,`1`,`2`,`3`,`4`,`5`,`6`,`7`,`8`,`9`],ae=[`0`,`O`,`1`,`I`,`L`],oe={regional:20,narrowbody:35,widebody:60},se={regional:[`A`,`B`,`C`,`D`],narrowbody:[`A`,`B`,`C`,`D`,`E`,`F`],widebody:[`A`,`B`,`C`,`D`,`E`,`F`,`G`,`H`,`J`,`K`]};var ce=class extends S{airport(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airport)}airline(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airline)}airplane(){return this.faker.helpers.arrayElement(this.faker.definitions.airline.airplane)}recordLocator(e={}){let{allowNumerics:t=false,allowVisuallySimilarCharacters:n=false}=e,r=[];return t||r.push(...ie),n||r.push(...ae),this.faker.string.alphanumeric({length:6,casing:`upper`,exclude:r})}seat(e={}){let{aircraftType:t=`narrowbody`}=e,n=oe[t],r=se[t];return `${this.faker.number.int({min:1,max:n})}${this.faker.helpers.arrayElement(r)}`}aircraftType(){return this.faker.helpers.enumValue(C)}flightNumber(e={}){let{length:t={min:1,max:4},addLeadingZeros:n=false}=e,r=this.faker.string.numeric({length:t,allowLeadingZeros:false});return n?r.padStart(4,`0`):r}},le=class extends S{dog(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.dog)}cat(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cat)}snake(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.snake)}bear(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.bear)}lion(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.lion)}cetacean(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cetacean)}horse(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.horse)}bird(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.bird)}cow(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.cow)}fish(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.fish)}crocodilia(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.crocodilia)}insect(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.insect)}rabbit(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.rabbit)}rodent(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.rodent)}type(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.type)}petName(){return this.faker.helpers.arrayElement(this.faker.definitions.animal.pet_name)}},ue=class extends S{author(){return this.faker.helpers.arrayElement(this.faker.definitions.book.author)}format(){return this.faker.helpers.arrayElement(this.faker.definitions.book.format)}genre(){return this.faker.helpers.arrayElement(this.faker.definitions.book.genre)}publisher(){return this.faker.helpers.arrayElement(this.faker.definitions.book.publisher)}series(){return this.faker.helpers.arrayElement(this.faker.definitions.book.series)}title(){return this.faker.helpers.arrayElement(this.faker.definitions.book.title)}};let w=function(e){return e.SRGB=`sRGB`,e.DisplayP3=`display-p3`,e.REC2020=`rec2020`,e.A98RGB=`a98-rgb`,e.ProphotoRGB=`prophoto-rgb`,e}({}),T=function(e){return e.RGB=`rgb`,e.RGBA=`rgba`,e.HSL=`hsl`,e.HSLA=`hsla`,e.HWB=`hwb`,e.CMYK=`cmyk`,e.LAB=`lab`,e.LCH=`lch`,e.COLOR=`color`,e}({});function de(e,t){let{prefix:n,casing:r}=t;switch(r){case `upper`:e=e.toUpperCase();break;case `lower`:e=e.toLowerCase();break;}return n&&(e=n+e),e}function E(e){return e.map(e=>{if(e%1!=0){let t=new ArrayBuffer(4);return new DataView(t).setFloat32(0,e),E([...new Uint8Array(t)]).replaceAll(` `,``)}return (e>>>0).toString(2).padStart(8,`0`)}).join(` `)}function D(e){return Math.round(e*100)}function fe(e,t=`rgb`,n=`sRGB`){switch(t){case `rgba`:return `rgba(${e[0]}, ${e[1]}, ${e[2]}, ${e[3]})`;case `color`:return `color(${n} ${e[0]} ${e[1]} ${e[2]})`;case `cmyk`:return `cmyk(${D(e[0])}%, ${D(e[1])}%, ${D(e[2])}%, ${D(e[3])}%)`;case `hsl`:return `hsl(${e[0]}deg ${D(e[1])}% ${D(e[2])}%)`;case `hsla`:return `hsl(${e[0]}deg ${D(e[1])}% ${D(e[2])}% / ${e[3]})`;case `hwb`:return `hwb(${e[0]} ${D(e[1])}% ${D(e[2])}%)`;case `lab`:return `lab(${D(e[0])}% ${e[1]} ${e[2]})`;case `lch`:return `lch(${D(e[0])}% ${e[1]} ${e[2]})`;case `rgb`:return `rgb(${e[0]}, ${e[1]}, ${e[2]})`}}function O(e,t,n=`rgb`,r=`sRGB`){switch(t){case `css`:return fe(e,n,r);case `binary`:return E(e);case `decimal`:return e}}var pe=class extends S{human(){return this.faker.helpers.arrayElement(this.faker.definitions.color.human)}space(){return this.faker.helpers.arrayElement(this.faker.definitions.color.space)}cssSupportedFunction(){return this.faker.helpers.enumValue(T)}cssSupportedSpace(){return this.faker.helpers.enumValue(w)}rgb(e={}){let{format:t=`hex`,includeAlpha:n=false,prefix:r=`#`,casing:i=`lower`}=e,a;if(t===`hex`)return a=this.faker.string.hexadecimal({length:n?8:6,prefix:``}),a=de(a,{prefix:r,casing:i}),a;let o=`rgb`;return a=Array.from({length:3},()=>this.faker.number.int(255)),n&&(a.push(this.faker.number.float({multipleOf:.01})),o=`rgba`),O(a,t,o)}cmyk(e={}){let{format:t=`decimal`}=e;return O(Array.from({length:4},()=>this.faker.number.float({multipleOf:.01})),t,`cmyk`)}hsl(e={}){let{format:t=`decimal`,includeAlpha:n=false}=e,r=[this.faker.number.int(360)];for(let t=0;t<(e?.includeAlpha?3:2);t++)r.push(this.faker.number.float({multipleOf:.01}));return O(r,t,n?`hsla`:`hsl`)}hwb(e={}){let{format:t=`decimal`}=e,n=[this.faker.number.int(360)];for(let e=0;e<2;e++)n.push(this.faker.number.float({multipleOf:.01}));return O(n,t,`hwb`)}lab(e={}){let{format:t=`decimal`}=e,n=[this.faker.number.float({multipleOf:1e-6})];for(let e=0;e<2;e++)n.push(this.faker.number.float({min:-100,max:100,multipleOf:1e-4}));return O(n,t,`lab`)}lch(e={}){let{format:t=`decimal`}=e;return O([this.faker.number.float({multipleOf:1e-6}),this.faker.number.float({max:230,multipleOf:.1}),this.faker.number.float({max:360,multipleOf:.1})],t,`lch`)}colorByCSSColorSpace(e={}){let{format:t=`decimal`,space:n=`sRGB`}=e;return O(Array.from({length:3},()=>this.faker.number.float({multipleOf:1e-4})),t,`color`,n)}};function me(t){if(!/^\d{11}$/.test(t))throw new e$1(`calculateUPCCheckDigit expects exactly 11 numeric digits`);let n=0,r=0;for(let e of t)n+=Number.parseInt(e,10)*(r%2==0?3:1),r++;return (10-n%10)%10}const he={0:[[1999999,2],[2279999,3],[2289999,4],[3689999,3],[3699999,4],[6389999,3],[6397999,4],[6399999,7],[6449999,3],[6459999,7],[6479999,3],[6489999,7],[6549999,3],[6559999,4],[6999999,3],[8499999,4],[8999999,5],[9499999,6],[9999999,7]],1:[[99999,3],[299999,2],[349999,3],[399999,4],[499999,3],[699999,2],[999999,4],[3979999,3],[5499999,4],[6499999,5],[6799999,4],[6859999,5],[7139999,4],[7169999,3],[7319999,4],[7399999,7],[7749999,5],[7753999,7],[7763999,5],[7764999,7],[7769999,5],[7782999,7],[7899999,5],[7999999,4],[8004999,5],[8049999,5],[8379999,5],[8384999,7],[8671999,5],[8675999,4],[8697999,5],[9159999,6],[9165059,7],[9168699,6],[9169079,7],[9195999,6],[9196549,7],[9729999,6],[9877999,4],[9911499,6],[9911999,7],[9989899,6],[9999999,7]]};var ge=class extends S{department(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.department)}productName(){let e=this.faker.definitions.commerce.product_name.pattern;return this.faker.helpers.fake(e)}price(e={}){let{dec:t=2,max:n=1e3,min:r=1,symbol:i=``}=e;if(r<0||n<0)return `${i}0`;if(r===n)return `${i}${r.toFixed(t)}`;let a=this.faker.number.float({min:r,max:n,fractionDigits:t});if(t===0)return `${i}${a.toFixed(t)}`;let o=a*10**t%10,s=this.faker.helpers.weightedArrayElement([{weight:5,value:9},{weight:3,value:5},{weight:1,value:0},{weight:1,value:this.faker.number.int({min:0,max:9})}]),c=(1/10)**t,l=o*c,u=s*c,d=a-l+u;return r<=d&&d<=n?`${i}${d.toFixed(t)}`:`${i}${a.toFixed(t)}`}productAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.adjective)}productMaterial(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.material)}product(){return this.faker.helpers.arrayElement(this.faker.definitions.commerce.product_name.product)}productDescription(){return this.faker.helpers.fake(this.faker.definitions.commerce.product_description)}isbn(t={}){typeof t==`number`&&(t={variant:t});let{variant:n=13,separator:r=`-`}=t,[i,a]=this.faker.helpers.objectEntry(he),o=this.faker.string.numeric(8),s=Number.parseInt(o.slice(0,-1)),c=a.find(([e])=>s<=e)?.[1];if(!c)throw new e$1(`Unable to find a registrant length for the group ${i}`);let l=[`978`,i,o.slice(0,c),o.slice(c)];n===10&&l.shift();let u=l.join(``),d=0;for(let e=0;e<n-1;e++){let t=n===10?e+1:e%2?3:1;d+=t*Number.parseInt(u[e]);}return d=n===10?d%11:(10-d%10)%10,l.push(d===10?`X`:d.toString()),l.join(r)}upc(t={}){let{prefix:n=``}=t;if(n&&/\D/.test(n))throw new e$1(`Prefix must contain only numeric digits`);if(n.length>11)throw new e$1(`Prefix must be at most 11 numeric digits`);let r=11-n.length,i=`${n}${this.faker.string.numeric({length:r,allowLeadingZeros:true})}`;return `${i}${me(i)}`}},_e=class extends S{name(){return this.faker.helpers.fake(this.faker.definitions.company.name_pattern)}catchPhrase(){return [this.catchPhraseAdjective(),this.catchPhraseDescriptor(),this.catchPhraseNoun()].join(` `)}buzzPhrase(){return [this.buzzVerb(),this.buzzAdjective(),this.buzzNoun()].join(` `)}catchPhraseAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.company.adjective)}catchPhraseDescriptor(){return this.faker.helpers.arrayElement(this.faker.definitions.company.descriptor)}catchPhraseNoun(){return this.faker.helpers.arrayElement(this.faker.definitions.company.noun)}buzzAdjective(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_adjective)}buzzVerb(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_verb)}buzzNoun(){return this.faker.helpers.arrayElement(this.faker.definitions.company.buzz_noun)}},ve=class extends S{column(){return this.faker.helpers.arrayElement(this.faker.definitions.database.column)}type(){return this.faker.helpers.arrayElement(this.faker.definitions.database.type)}collation(){return this.faker.helpers.arrayElement(this.faker.definitions.database.collation)}engine(){return this.faker.helpers.arrayElement(this.faker.definitions.database.engine)}mongodbObjectId(){return this.faker.string.hexadecimal({length:24,casing:`lower`,prefix:``})}};function k(t,n=`refDate`){let r=new Date(t);if(Number.isNaN(r.valueOf()))throw new e$1(`Invalid ${n} date: ${t.toString()}`);return r}var A=class extends x{anytime(e={}){let{refDate:t=this.faker.defaultRefDate()}=e,n=k(t).getTime();return this.between({from:n-1e3*60*60*24*365,to:n+1e3*60*60*24*365})}past(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{years:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Years must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of years must be greater than the minimum amount of years.`);let i=k(n),a=new Date(i);a.setUTCFullYear(a.getUTCFullYear()-r.max);let o=new Date(i);return o.setUTCFullYear(o.getUTCFullYear()-r.min),this.between({from:a,to:o.getTime()-1e3})}future(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{years:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Years must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of years must be greater than the minimum amount of years.`);let i=k(n),a=new Date(i);a.setUTCFullYear(a.getUTCFullYear()+r.min);let o=new Date(i);return o.setUTCFullYear(o.getUTCFullYear()+r.max),this.between({from:a.getTime()+1e3,to:o})}between(t){let{from:n,to:r}=t,i=k(n,`from`).getTime(),a=k(r,`to`).getTime();if(i>a)throw new e$1("`from` date must be before `to` date.");return new Date(this.faker.number.int({min:i,max:a}))}betweens(e){let{from:t,to:n,count:r=3}=e;return this.faker.helpers.multiple(()=>this.between({from:t,to:n}),{count:r}).toSorted((e,t)=>e.getTime()-t.getTime())}recent(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{days:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Days must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of days must be greater than the minimum amount of days.`);let i=k(n),a=new Date(i);a.setUTCDate(a.getUTCDate()-r.max);let o=new Date(i);return o.setUTCDate(o.getUTCDate()-r.min),this.between({from:a,to:o.getTime()-1e3})}soon(t={}){let{refDate:n=this.faker.defaultRefDate()}=t,{days:r=1}=t;if(typeof r==`number`&&(r={min:0,max:r}),r.max<=0)throw new e$1(`Days must be greater than 0.`);if(r.min>=r.max)throw new e$1(`The maximum amount of days must be greater than the minimum amount of days.`);let i=k(n),a=new Date(i);a.setUTCDate(a.getUTCDate()+r.min);let o=new Date(i);return o.setUTCDate(o.getUTCDate()+r.max),this.between({from:a.getTime()+1e3,to:o})}birthdate(t={}){let{mode:n=`age`,min:r=18,max:i=80,refDate:a=this.faker.defaultRefDate()}=t,o=k(a),s=o.getUTCFullYear();switch(n){case `age`:{let t=new Date(o).setUTCFullYear(s-i-1)+1440*60*1e3,n=new Date(o).setUTCFullYear(s-r);if(t>n)throw new e$1(`Max age ${i} should be greater than or equal to min age ${r}.`);return this.between({from:t,to:n})}case `year`:{let t=new Date(Date.UTC(0,0,2)).setUTCFullYear(r),n=new Date(Date.UTC(0,11,30)).setUTCFullYear(i);if(t>n)throw new e$1(`Max year ${i} should be greater than or equal to min year ${r}.`);return this.between({from:t,to:n})}}}},ye=class extends A{faker;constructor(e){super(e),this.faker=e;}month(e={}){let{abbreviated:t=false,context:n=false}=e,r=this.faker.definitions.date.month,i;i=t?n&&r.abbr_context!=null?`abbr_context`:`abbr`:n&&r.wide_context!=null?`wide_context`:`wide`;let o=r[i];return a(o,`date.month`,i),this.faker.helpers.arrayElement(o)}weekday(e={}){let{abbreviated:t=false,context:n=false}=e,r=this.faker.definitions.date.weekday,i;i=t?n&&r.abbr_context!=null?`abbr_context`:`abbr`:n&&r.wide_context!=null?`wide_context`:`wide`;let o=r[i];return a(o,`date.weekday`,i),this.faker.helpers.arrayElement(o)}timeZone(){return this.faker.helpers.arrayElement(this.faker.definitions.date.time_zone)}};let j=function(e){return e.Legacy=`legacy`,e.Segwit=`segwit`,e.Bech32=`bech32`,e.Taproot=`taproot`,e}({});(function(e){return e.Mainnet=`mainnet`,e.Testnet=`testnet`,e})({});const xe={legacy:{prefix:{mainnet:`1`,testnet:`m`},length:{min:26,max:34},casing:`mixed`,exclude:`0OIl`},segwit:{prefix:{mainnet:`3`,testnet:`2`},length:{min:26,max:34},casing:`mixed`,exclude:`0OIl`},bech32:{prefix:{mainnet:`bc1`,testnet:`tb1`},length:{min:42,max:42},casing:`lower`,exclude:`1bBiIoO`},taproot:{prefix:{mainnet:`bc1p`,testnet:`tb1p`},length:{min:62,max:62},casing:`lower`,exclude:`1bBiIoO`}},M={alpha:`ABCDEFGHIJKLMNOPQRSTUVWXYZ`.split(``),formats:[{country:`AL`,total:28,bban:[{type:`n`,count:8},{type:`c`,count:16}],format:`ALkk bbbs sssx cccc cccc cccc cccc`},{country:`AD`,total:24,bban:[{type:`n`,count:8},{type:`c`,count:12}],format:`ADkk bbbb ssss cccc cccc cccc`},{country:`AT`,total:20,bban:[{type:`n`,count:5},{type:`n`,count:11}],format:`ATkk bbbb bccc cccc cccc`},{country:`AZ`,total:28,bban:[{type:`a`,count:4},{type:`n`,count:20}],format:`AZkk bbbb cccc cccc cccc cccc cccc`},{country:`BH`,total:22,bban:[{type:`a`,count:4},{type:`c`,count:14}],format:`BHkk bbbb cccc cccc cccc cc`},{country:`BE`,total:16,bban:[{type:`n`,count:3},{type:`n`,count:9}],format:`BEkk bbbc cccc ccxx`},{country:`BA`,total:20,bban:[{type:`n`,count:6},{type:`n`,count:10}],format:`BAkk bbbs sscc cccc ccxx`},{country:`BR`,total:29,bban:[{type:`n`,count:13},{type:`n`,count:10},{type:`a`,count:1},{type:`c`,count:1}],format:`BRkk bbbb bbbb ssss sccc cccc ccct n`},{country:`BG`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`c`,count:8}],format:`BGkk bbbb ssss ddcc cccc cc`},{country:`CR`,total:22,bban:[{type:`n`,count:1},{type:`n`,count:3},{type:`n`,count:14}],format:`CRkk xbbb cccc cccc cccc cc`},{country:`HR`,total:21,bban:[{type:`n`,count:7},{type:`n`,count:10}],format:`HRkk bbbb bbbc cccc cccc c`},{country:`CY`,total:28,bban:[{type:`n`,count:8},{type:`c`,count:16}],format:`CYkk bbbs ssss cccc cccc cccc cccc`},{country:`CZ`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`CZkk bbbb ssss sscc cccc cccc`},{country:`DK`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`DKkk bbbb cccc cccc cc`},{country:`DO`,total:28,bban:[{type:`a`,count:4},{type:`n`,count:20}],format:`DOkk bbbb cccc cccc cccc cccc cccc`},{country:`TL`,total:23,bban:[{type:`n`,count:3},{type:`n`,count:16}],format:`TLkk bbbc cccc cccc cccc cxx`},{country:`EE`,total:20,bban:[{type:`n`,count:4},{type:`n`,count:12}],format:`EEkk bbss cccc cccc cccx`},{country:`FO`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`FOkk bbbb cccc cccc cx`},{country:`FI`,total:18,bban:[{type:`n`,count:6},{type:`n`,count:8}],format:`FIkk bbbb bbcc cccc cx`},{country:`FR`,total:27,bban:[{type:`n`,count:10},{type:`c`,count:11},{type:`n`,count:2}],format:`FRkk bbbb bggg ggcc cccc cccc cxx`},{country:`GE`,total:22,bban:[{type:`a`,count:2},{type:`n`,count:16}],format:`GEkk bbcc cccc cccc cccc cc`},{country:`DE`,total:22,bban:[{type:`n`,count:8},{type:`n`,count:10}],format:`DEkk bbbb bbbb cccc cccc cc`},{country:`GI`,total:23,bban:[{type:`a`,count:4},{type:`c`,count:15}],format:`GIkk bbbb cccc cccc cccc ccc`},{country:`GR`,total:27,bban:[{type:`n`,count:7},{type:`c`,count:16}],format:`GRkk bbbs sssc cccc cccc cccc ccc`},{country:`GL`,total:18,bban:[{type:`n`,count:4},{type:`n`,count:10}],format:`GLkk bbbb cccc cccc cc`},{country:`GT`,total:28,bban:[{type:`c`,count:4},{type:`c`,count:4},{type:`c`,count:16}],format:`GTkk bbbb mmtt cccc cccc cccc cccc`},{country:`HU`,total:28,bban:[{type:`n`,count:8},{type:`n`,count:16}],format:`HUkk bbbs sssk cccc cccc cccc cccx`},{country:`IS`,total:26,bban:[{type:`n`,count:6},{type:`n`,count:16}],format:`ISkk bbbb sscc cccc iiii iiii ii`},{country:`IE`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`n`,count:8}],format:`IEkk aaaa bbbb bbcc cccc cc`},{country:`IL`,total:23,bban:[{type:`n`,count:6},{type:`n`,count:13}],format:`ILkk bbbn nncc cccc cccc ccc`},{country:`IR`,total:26,bban:[{type:`n`,count:22}],format:`IRkk bbbb cccc cccc cccc cccc cc`},{country:`IT`,total:27,bban:[{type:`a`,count:1},{type:`n`,count:10},{type:`c`,count:12}],format:`ITkk xaaa aabb bbbc cccc cccc ccc`},{country:`JO`,total:30,bban:[{type:`a`,count:4},{type:`n`,count:4},{type:`n`,count:18}],format:`JOkk bbbb nnnn cccc cccc cccc cccc cc`},{country:`KZ`,total:20,bban:[{type:`n`,count:3},{type:`c`,count:13}],format:`KZkk bbbc cccc cccc cccc`},{country:`XK`,total:20,bban:[{type:`n`,count:4},{type:`n`,count:12}],format:`XKkk bbbb cccc cccc cccc`},{country:`KW`,total:30,bban:[{type:`a`,count:4},{type:`c`,count:22}],format:`KWkk bbbb cccc cccc cccc cccc cccc cc`},{country:`LV`,total:21,bban:[{type:`a`,count:4},{type:`c`,count:13}],format:`LVkk bbbb cccc cccc cccc c`},{country:`LB`,total:28,bban:[{type:`n`,count:4},{type:`c`,count:20}],format:`LBkk bbbb cccc cccc cccc cccc cccc`},{country:`LI`,total:21,bban:[{type:`n`,count:5},{type:`c`,count:12}],format:`LIkk bbbb bccc cccc cccc c`},{country:`LT`,total:20,bban:[{type:`n`,count:5},{type:`n`,count:11}],format:`LTkk bbbb bccc cccc cccc`},{country:`LU`,total:20,bban:[{type:`n`,count:3},{type:`c`,count:13}],format:`LUkk bbbc cccc cccc cccc`},{country:`MK`,total:19,bban:[{type:`n`,count:3},{type:`c`,count:10},{type:`n`,count:2}],format:`MKkk bbbc cccc cccc cxx`},{country:`MT`,total:31,bban:[{type:`a`,count:4},{type:`n`,count:5},{type:`c`,count:18}],format:`MTkk bbbb ssss sccc cccc cccc cccc ccc`},{country:`MR`,total:27,bban:[{type:`n`,count:10},{type:`n`,count:13}],format:`MRkk bbbb bsss sscc cccc cccc cxx`},{country:`MU`,total:30,bban:[{type:`a`,count:4},{type:`n`,count:4},{type:`n`,count:15},{type:`a`,count:3}],format:`MUkk bbbb bbss cccc cccc cccc 000d dd`},{country:`MC`,total:27,bban:[{type:`n`,count:10},{type:`c`,count:11},{type:`n`,count:2}],format:`MCkk bbbb bsss sscc cccc cccc cxx`},{country:`MD`,total:24,bban:[{type:`c`,count:2},{type:`c`,count:18}],format:`MDkk bbcc cccc cccc cccc cccc`},{country:`ME`,total:22,bban:[{type:`n`,count:3},{type:`n`,count:15}],format:`MEkk bbbc cccc cccc cccc xx`},{country:`NL`,total:18,bban:[{type:`a`,count:4},{type:`n`,count:10}],format:`NLkk bbbb cccc cccc cc`},{country:`NO`,total:15,bban:[{type:`n`,count:4},{type:`n`,count:7}],format:`NOkk bbbb cccc ccx`},{country:`PK`,total:24,bban:[{type:`a`,count:4},{type:`n`,count:16}],format:`PKkk bbbb cccc cccc cccc cccc`},{country:`PS`,total:29,bban:[{type:`a`,count:4},{type:`n`,count:9},{type:`n`,count:12}],format:`PSkk bbbb xxxx xxxx xccc cccc cccc c`},{country:`PL`,total:28,bban:[{type:`n`,count:8},{type:`n`,count:16}],format:`PLkk bbbs sssx cccc cccc cccc cccc`},{country:`PT`,total:25,bban:[{type:`n`,count:8},{type:`n`,count:13}],format:`PTkk bbbb ssss cccc cccc cccx x`},{country:`QA`,total:29,bban:[{type:`a`,count:4},{type:`c`,count:21}],format:`QAkk bbbb cccc cccc cccc cccc cccc c`},{country:`RO`,total:24,bban:[{type:`a`,count:4},{type:`c`,count:16}],format:`ROkk bbbb cccc cccc cccc cccc`},{country:`SM`,total:27,bban:[{type:`a`,count:1},{type:`n`,count:10},{type:`c`,count:12}],format:`SMkk xaaa aabb bbbc cccc cccc ccc`},{country:`SA`,total:24,bban:[{type:`n`,count:2},{type:`c`,count:18}],format:`SAkk bbcc cccc cccc cccc cccc`},{country:`RS`,total:22,bban:[{type:`n`,count:3},{type:`n`,count:15}],format:`RSkk bbbc cccc cccc cccc xx`},{country:`SK`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`SKkk bbbb ssss sscc cccc cccc`},{country:`SI`,total:19,bban:[{type:`n`,count:5},{type:`n`,count:10}],format:`SIkk bbss sccc cccc cxx`},{country:`ES`,total:24,bban:[{type:`n`,count:10},{type:`n`,count:10}],format:`ESkk bbbb gggg xxcc cccc cccc`},{country:`SE`,total:24,bban:[{type:`n`,count:3},{type:`n`,count:17}],format:`SEkk bbbc cccc cccc cccc cccc`},{country:`CH`,total:21,bban:[{type:`n`,count:5},{type:`c`,count:12}],format:`CHkk bbbb bccc cccc cccc c`},{country:`TN`,total:24,bban:[{type:`n`,count:5},{type:`n`,count:15}],format:`TNkk bbss sccc cccc cccc cccc`},{country:`TR`,total:26,bban:[{type:`n`,count:5},{type:`n`,count:1},{type:`n`,count:16}],format:`TRkk bbbb bxcc cccc cccc cccc cc`},{country:`AE`,total:23,bban:[{type:`n`,count:3},{type:`n`,count:16}],format:`AEkk bbbc cccc cccc cccc ccc`},{country:`GB`,total:22,bban:[{type:`a`,count:4},{type:`n`,count:6},{type:`n`,count:8}],format:`GBkk bbbb ssss sscc cccc cc`},{country:`VG`,total:24,bban:[{type:`a`,count:4},{type:`n`,count:16}],format:`VGkk bbbb cccc cccc cccc cccc`}],iso3166:`AD.AE.AF.AG.AI.AL.AM.AO.AQ.AR.AS.AT.AU.AW.AX.AZ.BA.BB.BD.BE.BF.BG.BH.BI.BJ.BL.BM.BN.BO.BQ.BR.BS.BT.BV.BW.BY.BZ.CA.CC.CD.CF.CG.CH.CI.CK.CL.CM.CN.CO.CR.CU.CV.CW.CX.CY.CZ.DE.DJ.DK.DM.DO.DZ.EC.EE.EG.EH.ER.ES.ET.FI.FJ.FK.FM.FO.FR.GA.GB.GD.GE.GF.GG.GH.GI.GL.GM.GN.GP.GQ.GR.GS.GT.GU.GW.GY.HK.HM.HN.HR.HT.HU.ID.IE.IL.IM.IN.IO.IQ.IR.IS.IT.JE.JM.JO.JP.KE.KG.KH.KI.KM.KN.KP.KR.KW.KY.KZ.LA.LB.LC.LI.LK.LR.LS.LT.LU.LV.LY.MA.MC.MD.ME.MF.MG.MH.MK.ML.MM.MN.MO.MP.MQ.MR.MS.MT.MU.MV.MW.MX.MY.MZ.NA.NC.NE.NF.NG.NI.NL.NO.NP.NR.NU.NZ.OM.PA.PE.PF.PG.PH.PK.PL.PM.PN.PR.PS.PT.PW.PY.QA.RE.RO.RS.RU.RW.SA.SB.SC.SD.SE.SG.SH.SI.SJ.SK.SL.SM.SN.SO.SR.SS.ST.SV.SX.SY.SZ.TC.TD.TF.TG.TH.TJ.TK.TL.TM.TN.TO.TR.TT.TV.TW.TZ.UA.UG.UM.US.UY.UZ.VA.VC.VE.VG.VI.VN.VU.WF.WS.XK.YE.YT.ZA.ZM.ZW`.split(`.`),mod97:e=>{let t=0;for(let n of e)t=(t*10+ +n)%97;return t},pattern10:[`01`,`02`,`03`,`04`,`05`,`06`,`07`,`08`,`09`],pattern100:[`001`,`002`,`003`,`004`,`005`,`006`,`007`,`008`,`009`],toDigitString:e=>e.replaceAll(/[A-Z]/gi,e=>String((e.toUpperCase().codePointAt(0)??NaN)-55))};function Se(e){let t=``;for(let n=0;n<e.length;n+=4)t+=`${e.substring(n,n+4)} `;return t.trimEnd()}var Ce=class extends S{accountNumber(e={}){typeof e==`number`&&(e={length:e});let{length:t=8}=e;return this.faker.string.numeric({length:t,allowLeadingZeros:true})}accountName(){return [this.faker.helpers.arrayElement(this.faker.definitions.finance.account_type),`Account`].join(` `)}routingNumber(){let e=this.faker.helpers.arrayElement(this.faker.definitions.finance.federal_reserve_routing_symbol)+this.faker.string.numeric({length:4,allowLeadingZeros:true}),t=0;for(let n=0;n<e.length;n+=3)t+=Number(e[n])*3,t+=Number(e[n+1])*7,t+=Number(e[n+2])||0;return `${e}${Math.ceil(t/10)*10-t}`}amount(e={}){let{autoFormat:t=false,dec:n=2,max:r=1e3,min:i=0,symbol:a=``}=e,o=this.faker.number.float({max:r,min:i,fractionDigits:n});return a+(t?o.toLocaleString(void 0,{minimumFractionDigits:n}):o.toFixed(n))}transactionType(){return this.faker.helpers.arrayElement(this.faker.definitions.finance.transaction_type)}currency(){return this.faker.helpers.arrayElement(this.faker.definitions.finance.currency)}currencyCode(){return this.currency().code}currencyName(){return this.currency().name}currencySymbol(){let e;do e=this.currency().symbol;while(e.length===0);return e}currencyNumericCode(){return this.currency().numericCode}bitcoinAddress(e={}){let{type:t=this.faker.helpers.enumValue(j),network:n=`mainnet`}=e,r=xe[t],i=r.prefix[n],a=this.faker.number.int(r.length);return i+this.faker.string.alphanumeric({length:a-i.length,casing:r.casing,exclude:r.exclude})}litecoinAddress(){let e=this.faker.number.int({min:26,max:33});return this.faker.string.fromCharacters(`LM3`)+this.faker.string.fromCharacters(`123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ`,e-1)}creditCardNumber(e={}){typeof e==`string`&&(e={issuer:e});let{issuer:t=``}=e,n,r=this.faker.definitions.finance.credit_card,i=t.toLowerCase();if(i in r)n=this.faker.helpers.arrayElement(r[i]);else if(t.includes(`#`))n=t;else {let e=this.faker.helpers.objectValue(r);n=this.faker.helpers.arrayElement(e);}return n=n.replaceAll(`/`,``),this.faker.helpers.replaceCreditCardSymbols(n)}creditCardCVV(){return this.faker.string.numeric({length:3,allowLeadingZeros:true})}creditCardIssuer(){return this.faker.helpers.objectKey(this.faker.definitions.finance.credit_card)}pin(t={}){typeof t==`number`&&(t={length:t});let{length:n=4}=t;if(n<1)throw new e$1(`minimum length is 1`);return this.faker.string.numeric({length:n,allowLeadingZeros:true})}ethereumAddress(){return this.faker.string.hexadecimal({length:40,casing:`lower`})}iban(t={}){let{countryCode:n,formatted:r=false}=t,i=n?M.formats.find(e=>e.country===n):this.faker.helpers.arrayElement(M.formats);if(!i)throw new e$1(`Country code ${n} not supported.`);let a=``,o=0;for(let e of i.bban){let t=e.count;for(o+=e.count;t>0;)e.type===`a`?a+=this.faker.helpers.arrayElement(M.alpha):e.type===`c`?this.faker.datatype.boolean(.8)?a+=this.faker.number.int(9):a+=this.faker.helpers.arrayElement(M.alpha):t>=3&&this.faker.datatype.boolean(.3)?this.faker.datatype.boolean()?(a+=this.faker.helpers.arrayElement(M.pattern100),t-=2):(a+=this.faker.helpers.arrayElement(M.pattern10),t--):a+=this.faker.number.int(9),t--;a=a.substring(0,o);}let s=98-M.mod97(M.toDigitString(`${a}${i.country}00`));s<10&&(s=`0${s}`);let c=`${i.country}${s}${a}`;return r?Se(c):c}bic(e={}){let{includeBranchCode:t=this.faker.datatype.boolean()}=e;return `${this.faker.string.alpha({length:4,casing:`upper`})}${this.faker.helpers.arrayElement(M.iso3166)}${this.faker.string.alphanumeric({length:2,casing:`upper`})}${t?this.faker.datatype.boolean()?this.faker.string.alphanumeric({length:3,casing:`upper`}):`XXX`:``}`}transactionDescription(){return this.faker.helpers.fake(this.faker.definitions.finance.transaction_description_pattern)}};function we(e){return e.split(` `).map(e=>e.charAt(0).toUpperCase()+e.slice(1)).join(` `)}var Te=class extends S{adjective(){return this.faker.helpers.arrayElement(this.faker.definitions.food.adjective)}description(){return this.faker.helpers.fake(this.faker.definitions.food.description_pattern)}dish(){return this.faker.datatype.boolean()?we(this.faker.helpers.fake(this.faker.definitions.food.dish_pattern)):we(this.faker.helpers.arrayElement(this.faker.definitions.food.dish))}ethnicCategory(){return this.faker.helpers.arrayElement(this.faker.definitions.food.ethnic_category)}fruit(){return this.faker.helpers.arrayElement(this.faker.definitions.food.fruit)}ingredient(){return this.faker.helpers.arrayElement(this.faker.definitions.food.ingredient)}meat(){return this.faker.helpers.arrayElement(this.faker.definitions.food.meat)}spice(){return this.faker.helpers.arrayElement(this.faker.definitions.food.spice)}vegetable(){return this.faker.helpers.arrayElement(this.faker.definitions.food.vegetable)}},Ee=class extends S{branch(){return `${this.faker.hacker.noun().replace(` `,`-`)}-${this.faker.hacker.verb().replace(` `,`-`)}`}commitEntry(e={}){let{merge:t=this.faker.datatype.boolean({probability:.2}),eol:n=`CRLF`,refDate:r}=e,i=[`commit ${this.faker.git.commitSha()}`];t&&i.push(`Merge: ${this.commitSha({length:7})} ${this.commitSha({length:7})}`);let a=this.faker.person.firstName(),o=this.faker.person.lastName(),s=this.faker.person.fullName({firstName:a,lastName:o}),c=this.faker.internet.username({firstName:a,lastName:o}),l=this.faker.helpers.arrayElement([s,c]),u=this.faker.internet.email({firstName:a,lastName:o});l=l.replaceAll(/^[.,:;"\\']|[<>\n]|[.,:;"\\']$/g,``),i.push(`Author: ${l} <${u}>`,`Date: ${this.commitDate({refDate:r})}`,``,`${`\xA0`.repeat(4)}${this.commitMessage()}`,``);let d=n===`CRLF`?`\r
 `:`
 `;return i.join(d)}commitMessage(){return `${this.faker.hacker.verb()} ${this.faker.hacker.adjective()} ${this.faker.hacker.noun()}`}commitDate(e={}){let{refDate:t=this.faker.defaultRefDate()}=e,n=[`Sun`,`Mon`,`Tue`,`Wed`,`Thu`,`Fri`,`Sat`],r=[`Jan`,`Feb`,`Mar`,`Apr`,`May`,`Jun`,`Jul`,`Aug`,`Sep`,`Oct`,`Nov`,`Dec`],i=this.faker.date.recent({days:1,refDate:t}),a=n[i.getUTCDay()],o=r[i.getUTCMonth()],s=i.getUTCDate(),c=i.getUTCHours().toString().padStart(2,`0`),l=i.getUTCMinutes().toString().padStart(2,`0`),u=i.getUTCSeconds().toString().padStart(2,`0`),d=i.getUTCFullYear(),f=this.faker.number.int({min:-11,max:12}),p=Math.abs(f).toString().padStart(2,`0`);return `${a} ${o} ${s} ${c}:${l}:${u} ${d} ${f>=0?`+`:`-`}${p}00`}commitSha(e={}){let{length:t=40}=e;return this.faker.string.hexadecimal({length:t,casing:`lower`,prefix:``})}},De=class extends S{abbreviation(){return this.faker.helpers.arrayElement(this.faker.definitions.hacker.abbreviation)}adjective(){return this.faker.helpers.arrayElement(this.faker.definitions.hacker.adjective)}noun(){return this.faker.helpers.arrayElement(this.faker.definitions.hacker.noun)}verb(){return this.faker.helpers.arrayElement(this.faker.definitions.hacker.verb)}ingverb(){return this.faker.helpers.arrayElement(this.faker.definitions.hacker.ingverb)}phrase(){return this.faker.helpers.fake(this.faker.definitions.hacker.phrase)}};const Oe=/\.|\(/;function ke(t,n,r=[n,n.definitions.raw]){if(t.length===0)throw new e$1(`Eval expression cannot be empty.`);if(r.length===0)throw new e$1(`Eval entrypoints cannot be empty.`);let i=r,a=t;do{let e;a.startsWith(`(`)?[e,i]=Ae(a,i):[e,i]=Me(a,i),a=a.substring(e),i=i.filter(e=>e!=null).map(e=>Array.isArray(e)?n.helpers.arrayElement(e):e);}while(a.length>0&&i.length>0);if(i.length===0)throw new e$1(`Cannot resolve expression '${t}'`);let o=i[0];return typeof o==`function`?o():o}function Ae(t,n){let[r,i]=je(t),a=t[r+1];switch(a){case `.`:case `(`:case void 0:break;default:throw new e$1(`Expected dot ('.'), open parenthesis ('('), or nothing after function call but got '${a}'`)}return [r+(a===`.`?2:1),n.map(e=>typeof e==`function`?e(...i):void 0)]}function je(t){let n=t.indexOf(`)`,1);if(n===-1)throw new e$1(`Missing closing parenthesis in '${t}'`);for(;n!==-1;){let e=t.substring(1,n);try{return [n,JSON.parse(`[${e}]`)]}catch{if(!e.includes(`'`)&&!e.includes(`"`))try{return [n,JSON.parse(`["${e}"]`)]}catch{}}n=t.indexOf(`)`,n+1);}n=t.lastIndexOf(`)`);let r=t.substring(1,n);return [n,[r]]}function Me(t,n){let r=Oe.exec(t),i=(r?.[0]??``)===`.`,a=r?.index??t.length,o=t.substring(0,a);if(o.length===0)throw new e$1(`Expression parts cannot be empty in '${t}'`);let s=t[a+1];if(i&&(s==null||s===`.`||s===`(`))throw new e$1(`Found dot without property name in '${t}'`);return [a+ +!!i,n.map(e=>N(e,o))]}function N(e,t){switch(typeof e){case `function`:try{e=e();}catch{return}return N(e,t);case `object`:return e?.[t];default:return}}function Ne(e){let t=Pe(e.replace(/L?$/,`0`));return t===0?0:10-t}function Pe(e){e=e.replaceAll(/[\s-]/g,``);let t=0,n=false;for(let r=e.length-1;r>=0;r--){let i=Number.parseInt(e[r]);n&&(i*=2,i>9&&(i=i%10+1)),t+=i,n=!n;}return t%10}function P(t,n,r,i){let a=1;if(n)switch(n){case `?`:a=+!t.datatype.boolean();break;case `*`:{let e=1;for(;t.datatype.boolean();)e*=2;a=t.number.int({min:0,max:e});break}case `+`:{let e=1;for(;t.datatype.boolean();)e*=2;a=t.number.int({min:1,max:e});break}default:throw new e$1(`Unknown quantifier symbol provided.`)}else r!=null&&i!=null?a=t.number.int({min:Number.parseInt(r),max:Number.parseInt(i)}):r!=null&&i==null&&(a=Number.parseInt(r));return a}function Fe(e,t=``){let n=/(.)\{(\d+),(\d+)\}/,r=/(.)\{(\d+)\}/,i=/\[(\d+)-(\d+)\]/,a,o,s,c,l=n.exec(t);for(;l!=null;)a=Number.parseInt(l[2]),o=Number.parseInt(l[3]),a>o&&(s=o,o=a,a=s),c=e.number.int({min:a,max:o}),t=t.slice(0,l.index)+l[1].repeat(c)+t.slice(l.index+l[0].length),l=n.exec(t);for(l=r.exec(t);l!=null;)c=Number.parseInt(l[2]),t=t.slice(0,l.index)+l[1].repeat(c)+t.slice(l.index+l[0].length),l=r.exec(t);for(l=i.exec(t);l!=null;)a=Number.parseInt(l[1]),o=Number.parseInt(l[2]),a>o&&(s=o,o=a,a=s),t=t.slice(0,l.index)+e.number.int({min:a,max:o}).toString()+t.slice(l.index+l[0].length),l=i.exec(t);return t}function Ie(e,t,n){let r=``,i=false;for(let a=0;a<t.length;a++){let o=t[a];if(o===`\\`){r+=o,a+1<t.length&&(r+=t[++a]);continue}if(o===`[`){i=true,r+=o;continue}if(o===`]`){i=false,r+=o;continue}let s=t[a+1],c=[`?`,`*`,`+`,`{`].includes(s);if(!i&&!c&&o===`.`){r+=e.string.alphanumeric();continue}if(!i&&!c&&n&&/^[a-z]$/i.test(o)){r+=e.string.fromCharacters([o.toLowerCase(),o.toUpperCase()]);continue}r+=o;}return r}function F(e,t=``,n=`#`){let r=``;for(let i=0;i<t.length;i++)t.charAt(i)===n?r+=e.number.int(9):t.charAt(i)===`!`?r+=e.number.int({min:2,max:9}):r+=t.charAt(i);return r}var I=class extends x{slugify(e=``){return e.normalize(`NFKD`).replaceAll(/[\u0300-\u036F]/g,``).replaceAll(` `,`-`).replaceAll(/[^\w.-]+/g,``)}replaceSymbols(e=``){let t=`ABCDEFGHIJKLMNOPQRSTUVWXYZ`.split(``),n=``;for(let r=0;r<e.length;r++)e.charAt(r)===`#`?n+=this.faker.number.int(9):e.charAt(r)===`?`?n+=this.arrayElement(t):e.charAt(r)===`*`?n+=this.faker.datatype.boolean()?this.arrayElement(t):this.faker.number.int(9):n+=e.charAt(r);return n}replaceCreditCardSymbols(e=`6453-####-####-####-###L`,t=`#`){e=Fe(this.faker,e),e=F(this.faker,e,t);let n=Ne(e);return e.replace(`L`,String(n))}fromRegExp(t){let n=false;if(t instanceof RegExp&&(n=t.flags.includes(`i`),t=t.source.replace(/^\^+/,``).replace(/\$+$/,``)),t===`.`)return this.faker.string.alphanumeric();if(n&&/^[a-z]$/i.test(t))return this.faker.string.fromCharacters([t.toLowerCase(),t.toUpperCase()]);t=Ie(this.faker,t,n);let r,i,a,o=/([.A-Za-z0-9])(?:\{(\d+)(?:,(\d+)|)\}|(\?|\*|\+))(?![^[]*]|[^{]*})/,s=o.exec(t);for(;s!=null;){let e=s[2],r=s[3],i=s[4];a=P(this.faker,i,e,r);let c;c=s[1]===`.`?this.faker.string.alphanumeric(a):n?this.faker.string.fromCharacters([s[1].toLowerCase(),s[1].toUpperCase()],a):s[1].repeat(a),t=t.slice(0,s.index)+c+t.slice(s.index+s[0].length),s=o.exec(t);}let c=/(\d-\d|\w-\w|\d|\w|[-!@#$&()`.+,/"])/,l=/\[(\^|)(-|)(.+?)\](?:\{(\d+)(?:,(\d+)|)\}|(\?|\*|\+)|)/;for(s=l.exec(t);s!=null;){let o=s[1]===`^`,u=s[2]===`-`,d=s[4],f=s[5],p=s[6],m=[],h=s[3],g=c.exec(h);for(u&&m.push(45);g!=null;){if(g[0].includes(`-`)){let t=g[0].split(`-`).map(e=>e.codePointAt(0)??NaN);if(r=t[0],i=t[1],r>i)throw new e$1(`Character range provided is out of order.`);for(let e=r;e<=i;e++)if(n&&Number.isNaN(Number(String.fromCodePoint(e)))){let t=String.fromCodePoint(e);m.push(t.toUpperCase().codePointAt(0)??NaN,t.toLowerCase().codePointAt(0)??NaN);}else m.push(e);}else n&&Number.isNaN(Number(g[0]))?m.push(g[0].toUpperCase().codePointAt(0)??NaN,g[0].toLowerCase().codePointAt(0)??NaN):m.push(g[0].codePointAt(0)??NaN);h=h.substring(g[0].length),g=c.exec(h);}if(a=P(this.faker,p,d,f),o){let e;for(let t=48;t<=57;t++){if(e=m.indexOf(t),e>-1){m.splice(e,1);continue}m.push(t);}for(let t=65;t<=90;t++){if(e=m.indexOf(t),e>-1){m.splice(e,1);continue}m.push(t);}for(let t=97;t<=122;t++){if(e=m.indexOf(t),e>-1){m.splice(e,1);continue}m.push(t);}}let _=this.multiple(()=>String.fromCodePoint(this.arrayElement(m)),{count:a}).join(``);t=t.slice(0,s.index)+_+t.slice(s.index+s[0].length),s=l.exec(t);}let u=/(.)\{(\d+),(\d+)\}/;for(s=u.exec(t);s!=null;){if(r=Number.parseInt(s[2]),i=Number.parseInt(s[3]),r>i)throw new e$1(`Numbers out of order in {} quantifier.`);a=this.faker.number.int({min:r,max:i}),t=t.slice(0,s.index)+s[1].repeat(a)+t.slice(s.index+s[0].length),s=u.exec(t);}let d=/(.)\{(\d+)\}/;for(s=d.exec(t);s!=null;)a=Number.parseInt(s[2]),t=t.slice(0,s.index)+s[1].repeat(a)+t.slice(s.index+s[0].length),s=d.exec(t);return t}shuffle(e,t={}){let{inplace:n=false}=t;n||(e=[...e]);for(let t=e.length-1;t>0;--t){let n=this.faker.number.int(t);[e[t],e[n]]=[e[n],e[t]];}return e}uniqueArray(e,t){if(Array.isArray(e)){let n=[...new Set(e)];return this.shuffle(n).splice(0,t)}let n=new Set;try{if(typeof e==`function`){let r=1e3*t,i=0;for(;n.size<t&&i<r;)n.add(e()),i++;}}catch{}return [...n]}mustache(e,t){if(e==null)return ``;for(let n in t){let r=RegExp(`{{${n}}}`,`g`),i=t[n];typeof i==`string`&&(i=i.replaceAll(`$`,`$$$$`)),e=e.replace(r,i);}return e}maybe(e,t={}){if(this.faker.datatype.boolean(t))return e()}objectKey(e){let t=Object.keys(e);return this.arrayElement(t)}objectValue(e){return e[this.faker.helpers.objectKey(e)]}objectEntry(e){let t=this.faker.helpers.objectKey(e);return [t,e[t]]}arrayElement(t){if(t.length===0)throw new e$1(`Cannot get value from empty dataset.`);return t[t.length>1?this.faker.number.int({max:t.length-1}):0]}weightedArrayElement(t){if(t.length===0)throw new e$1(`weightedArrayElement expects an array with at least one element`);if(t.some(e=>e.weight<=0))throw new e$1(`weightedArrayElement expects an array of { weight, value } objects where weight is a positive number`);let n=t.reduce((e,{weight:t})=>e+t,0),r=this.faker.number.float({min:0,max:n}),i=0;for(let{weight:e,value:n}of t)if(i+=e,r<i)return n;return t.at(-1).value}arrayElements(e,t){if(e.length===0)return [];let n=this.rangeToNumber(t??{min:1,max:e.length});if(n>=e.length)return this.shuffle(e);if(n<=0)return [];let r=[...e],i=e.length,a=i-n;for(;i-->a;){let e=this.faker.number.int(i),t=r[e];r[e]=r[i],r[i]=t;}return r.slice(a)}enumValue(e){let t=Object.keys(e).filter(e=>Number.isNaN(Number(e)));return e[this.arrayElement(t)]}rangeToNumber(e){return typeof e==`number`?e:this.faker.number.int(e)}multiple(e,t={}){let n=this.rangeToNumber(t.count??3);return n<=0?[]:Array.from({length:n},e)}},Le=class extends I{faker;constructor(e){super(e),this.faker=e;}fake(e){e=typeof e==`string`?e:this.arrayElement(e);let t=e.search(/{{[a-z]/),n=e.indexOf(`}}`,t);if(t===-1||n===-1)return e;let r=ke(e.substring(t+2,n+2).replace(`}}`,``).replace(`{{`,``),this.faker),i=String(r),a=e.substring(0,t)+i+e.substring(n+2);return this.fake(a)}};const L=typeof Buffer>`u`||!z(`base64`)?e=>{let t=new TextEncoder().encode(e),n=Array.from(t,e=>String.fromCodePoint(e)).join(``);return btoa(n)}:e=>Buffer.from(e).toString(`base64`),R=typeof Buffer>`u`||!z(`base64url`)?e=>L(e).replaceAll(`+`,`-`).replaceAll(`/`,`_`).replaceAll(/=+$/g,``):e=>Buffer.from(e).toString(`base64url`);function z(e){try{return typeof Buffer.from(`test`).toString(e)==`string`}catch{return  false}}function Re(e){let{deprecated:t,since:n,until:r,proposed:i}=e,a=`[@faker-js/faker]: ${t} is deprecated`;n&&(a+=` since v${n}`),r&&(a+=` and will be removed in v${r}`),i&&(a+=`. Please use ${i} instead`),console.warn(`${a}.`);}var ze=class extends S{avatar(){return this.faker.helpers.arrayElement([this.personPortrait,this.avatarGitHub])()}avatarGitHub(){return `https://avatars.githubusercontent.com/u/${this.faker.number.int(1e8)}`}personPortrait(e={}){let{size:t=512}=e,{sex:n=this.faker.person.sexType()}=e;return n===`generic`&&(n=this.faker.person.sexType()),`https://cdn.jsdelivr.net/gh/faker-js/assets-person-portrait/${n}/${t}/${this.faker.number.int({min:0,max:99})}.jpg`}url(e={}){let{width:t=this.faker.number.int({min:1,max:3999}),height:n=this.faker.number.int({min:1,max:3999})}=e;return this.faker.helpers.arrayElement([({width:e,height:t})=>this.urlPicsumPhotos({width:e,height:t,grayscale:false,blur:0})])({width:t,height:n})}urlLoremFlickr(e={}){Re({deprecated:`faker.image.urlLoremFlickr()`,proposed:`faker.image.url()`,since:`10.1.0`,until:`11.0.0`});let{width:t=this.faker.number.int({min:1,max:3999}),height:n=this.faker.number.int({min:1,max:3999}),category:r}=e;return `https://loremflickr.com/${t}/${n}${r==null?``:`/${r}`}?lock=${this.faker.number.int()}`}urlPicsumPhotos(e={}){let{width:t=this.faker.number.int({min:1,max:3999}),height:n=this.faker.number.int({min:1,max:3999}),grayscale:r=this.faker.datatype.boolean(),blur:i=this.faker.number.int({max:10})}=e,a=`https://picsum.photos/seed/${this.faker.string.alphanumeric({length:{min:5,max:10}})}/${t}/${n}`,o=typeof i==`number`&&i>=1&&i<=10;return (r||o)&&(a+=`?`,r&&(a+=`grayscale`),r&&o&&(a+=`&`),o&&(a+=`blur=${i}`)),a}dataUri(e={}){let{width:t=this.faker.number.int({min:1,max:3999}),height:n=this.faker.number.int({min:1,max:3999}),color:r=this.faker.color.rgb(),type:i=this.faker.helpers.arrayElement([`svg-uri`,`svg-base64`])}=e,a=`<svg xmlns="http://www.w3.org/2000/svg" version="1.1" baseProfile="full" width="${t}" height="${n}"><rect width="100%" height="100%" fill="${r}"/><text x="${t/2}" y="${n/2}" font-size="20" alignment-baseline="middle" text-anchor="middle" fill="white">${t}x${n}</text></svg>`;return i===`svg-uri`?`data:image/svg+xml;charset=UTF-8,${encodeURIComponent(a)}`:`data:image/svg+xml;base64,${L(a)}`}};const Be=Object.fromEntries([[`А`,`A`],[`а`,`a`],[`Б`,`B`],[`б`,`b`],[`В`,`V`],[`в`,`v`],[`Г`,`G`],[`г`,`g`],[`Д`,`D`],[`д`,`d`],[`ъе`,`ye`],[`Ъе`,`Ye`],[`ъЕ`,`yE`],[`ЪЕ`,`YE`],[`Е`,`E`],[`е`,`e`],[`Ё`,`Yo`],[`ё`,`yo`],[`Ж`,`Zh`],[`ж`,`zh`],[`З`,`Z`],[`з`,`z`],[`И`,`I`],[`и`,`i`],[`ый`,`iy`],[`Ый`,`Iy`],[`ЫЙ`,`IY`],[`ыЙ`,`iY`],[`Й`,`Y`],[`й`,`y`],[`К`,`K`],[`к`,`k`],[`Л`,`L`],[`л`,`l`],[`М`,`M`],[`м`,`m`],[`Н`,`N`],[`н`,`n`],[`О`,`O`],[`о`,`o`],[`П`,`P`],[`п`,`p`],[`Р`,`R`],[`р`,`r`],[`С`,`S`],[`с`,`s`],[`Т`,`T`],[`т`,`t`],[`У`,`U`],[`у`,`u`],[`Ф`,`F`],[`ф`,`f`],[`Х`,`Kh`],[`х`,`kh`],[`Ц`,`Ts`],[`ц`,`ts`],[`Ч`,`Ch`],[`ч`,`ch`],[`Ш`,`Sh`],[`ш`,`sh`],[`Щ`,`Sch`],[`щ`,`sch`],[`Ъ`,``],[`ъ`,``],[`Ы`,`Y`],[`ы`,`y`],[`Ь`,``],[`ь`,``],[`Э`,`E`],[`э`,`e`],[`Ю`,`Yu`],[`ю`,`yu`],[`Я`,`Ya`],[`я`,`ya`]]),Ve=Object.fromEntries([[`α`,`a`],[`β`,`v`],[`γ`,`g`],[`δ`,`d`],[`ε`,`e`],[`ζ`,`z`],[`η`,`i`],[`θ`,`th`],[`ι`,`i`],[`κ`,`k`],[`λ`,`l`],[`μ`,`m`],[`ν`,`n`],[`ξ`,`ks`],[`ο`,`o`],[`π`,`p`],[`ρ`,`r`],[`σ`,`s`],[`τ`,`t`],[`υ`,`y`],[`φ`,`f`],[`χ`,`x`],[`ψ`,`ps`],[`ω`,`o`],[`ά`,`a`],[`έ`,`e`],[`ί`,`i`],[`ό`,`o`],[`ύ`,`y`],[`ή`,`i`],[`ώ`,`o`],[`ς`,`s`],[`ϊ`,`i`],[`ΰ`,`y`],[`ϋ`,`y`],[`ΐ`,`i`],[`Α`,`A`],[`Β`,`B`],[`Γ`,`G`],[`Δ`,`D`],[`Ε`,`E`],[`Ζ`,`Z`],[`Η`,`I`],[`Θ`,`TH`],[`Ι`,`I`],[`Κ`,`K`],[`Λ`,`L`],[`Μ`,`M`],[`Ν`,`N`],[`Ξ`,`KS`],[`Ο`,`O`],[`Π`,`P`],[`Ρ`,`R`],[`Σ`,`S`],[`Τ`,`T`],[`Υ`,`Y`],[`Φ`,`F`],[`Χ`,`X`],[`Ψ`,`PS`],[`Ω`,`O`],[`Ά`,`A`],[`Έ`,`E`],[`Ί`,`I`],[`Ό`,`O`],[`Ύ`,`Y`],[`Ή`,`I`],[`Ώ`,`O`],[`Ϊ`,`I`],[`Ϋ`,`Y`]]),He=Object.fromEntries([[`ء`,`e`],[`آ`,`a`],[`أ`,`a`],[`ؤ`,`w`],[`إ`,`i`],[`ئ`,`y`],[`ا`,`a`],[`ب`,`b`],[`ة`,`t`],[`ت`,`t`],[`ث`,`th`],[`ج`,`j`],[`ح`,`h`],[`خ`,`kh`],[`د`,`d`],[`ذ`,`dh`],[`ر`,`r`],[`ز`,`z`],[`س`,`s`],[`ش`,`sh`],[`ص`,`s`],[`ض`,`d`],[`ط`,`t`],[`ظ`,`z`],[`ع`,`e`],[`غ`,`gh`],[`ـ`,`_`],[`ف`,`f`],[`ق`,`q`],[`ك`,`k`],[`ل`,`l`],[`م`,`m`],[`ن`,`n`],[`ه`,`h`],[`و`,`w`],[`ى`,`a`],[`ي`,`y`],[`َ‎`,`a`],[`ُ`,`u`],[`ِ‎`,`i`]]),Ue=Object.fromEntries([[`ա`,`a`],[`Ա`,`A`],[`բ`,`b`],[`Բ`,`B`],[`գ`,`g`],[`Գ`,`G`],[`դ`,`d`],[`Դ`,`D`],[`ե`,`ye`],[`Ե`,`Ye`],[`զ`,`z`],[`Զ`,`Z`],[`է`,`e`],[`Է`,`E`],[`ը`,`y`],[`Ը`,`Y`],[`թ`,`t`],[`Թ`,`T`],[`ժ`,`zh`],[`Ժ`,`Zh`],[`ի`,`i`],[`Ի`,`I`],[`լ`,`l`],[`Լ`,`L`],[`խ`,`kh`],[`Խ`,`Kh`],[`ծ`,`ts`],[`Ծ`,`Ts`],[`կ`,`k`],[`Կ`,`K`],[`հ`,`h`],[`Հ`,`H`],[`ձ`,`dz`],[`Ձ`,`Dz`],[`ղ`,`gh`],[`Ղ`,`Gh`],[`ճ`,`tch`],[`Ճ`,`Tch`],[`մ`,`m`],[`Մ`,`M`],[`յ`,`y`],[`Յ`,`Y`],[`ն`,`n`],[`Ն`,`N`],[`շ`,`sh`],[`Շ`,`Sh`],[`ո`,`vo`],[`Ո`,`Vo`],[`չ`,`ch`],[`Չ`,`Ch`],[`պ`,`p`],[`Պ`,`P`],[`ջ`,`j`],[`Ջ`,`J`],[`ռ`,`r`],[`Ռ`,`R`],[`ս`,`s`],[`Ս`,`S`],[`վ`,`v`],[`Վ`,`V`],[`տ`,`t`],[`Տ`,`T`],[`ր`,`r`],[`Ր`,`R`],[`ց`,`c`],[`Ց`,`C`],[`ու`,`u`],[`ՈՒ`,`U`],[`Ու`,`U`],[`փ`,`p`],[`Փ`,`P`],[`ք`,`q`],[`Ք`,`Q`],[`օ`,`o`],[`Օ`,`O`],[`ֆ`,`f`],[`Ֆ`,`F`],[`և`,`yev`]]),We=Object.fromEntries([[`چ`,`ch`],[`ک`,`k`],[`گ`,`g`],[`پ`,`p`],[`ژ`,`zh`],[`ی`,`y`]]),Ge=Object.fromEntries([[`א`,`a`],[`ב`,`b`],[`ג`,`g`],[`ד`,`d`],[`ה`,`h`],[`ו`,`v`],[`ז`,`z`],[`ח`,`ch`],[`ט`,`t`],[`י`,`y`],[`כ`,`k`],[`ך`,`kh`],[`ל`,`l`],[`ם`,`m`],[`מ`,`m`],[`ן`,`n`],[`נ`,`n`],[`ס`,`s`],[`ע`,`a`],[`פ`,`f`],[`ף`,`ph`],[`צ`,`ts`],[`ץ`,`ts`],[`ק`,`k`],[`ר`,`r`],[`ש`,`sh`],[`ת`,`t`],[`ו`,`v`]]),B={...Be,...Ve,...He,...We,...Ue,...Ge};(function(e){return e.Any=`any`,e.Loopback=`loopback`,e.PrivateA=`private-a`,e.PrivateB=`private-b`,e.PrivateC=`private-c`,e.TestNet1=`test-net-1`,e.TestNet2=`test-net-2`,e.TestNet3=`test-net-3`,e.LinkLocal=`link-local`,e.Multicast=`multicast`,e})({});const qe={any:`0.0.0.0/0`,loopback:`127.0.0.0/8`,"private-a":`10.0.0.0/8`,"private-b":`172.16.0.0/12`,"private-c":`192.168.0.0/16`,"test-net-1":`192.0.2.0/24`,"test-net-2":`198.51.100.0/24`,"test-net-3":`203.0.113.0/24`,"link-local":`169.254.0.0/16`,multicast:`224.0.0.0/4`};function V(e){return /^[a-z][a-z-]*[a-z]$/i.exec(e)!==null}function H(e,t){let n=e.helpers.slugify(t);if(V(n))return n;let r=e.helpers.slugify(e.lorem.word());return V(r)?r:e.string.alpha({casing:`lower`,length:e.number.int({min:4,max:8})})}var Je=class extends S{email(e={}){let{firstName:t,lastName:n,provider:r=this.faker.helpers.arrayElement(this.faker.definitions.internet.free_email),allowSpecialCharacters:i=false}=e,a=this.username({firstName:t,lastName:n});if(a=a.replaceAll(/[^A-Za-z0-9._+-]+/g,``),a=a.substring(0,50),i){let e=[...`._-`],t=[...".!#$%&'*+-/=?^_`{|}~"];a=a.replace(this.faker.helpers.arrayElement(e),this.faker.helpers.arrayElement(t));}return a=a.replaceAll(/\.{2,}/g,`.`),a=a.replace(/^\./,``),a=a.replace(/\.$/,``),`${a}@${r}`}exampleEmail(e={}){let{firstName:t,lastName:n,allowSpecialCharacters:r=false}=e,i=this.faker.helpers.arrayElement(this.faker.definitions.internet.example_email);return this.email({firstName:t,lastName:n,provider:i,allowSpecialCharacters:r})}username(e={}){let{firstName:t=this.faker.person.firstName(),lastName:n=this.faker.person.lastName(),lastName:r}=e,i=this.faker.helpers.arrayElement([`.`,`_`]),a=this.faker.number.int(99),o=[()=>`${t}${i}${n}${a}`,()=>`${t}${i}${n}`];r||o.push(()=>`${t}${a}`);let s=this.faker.helpers.arrayElement(o)();return s=s.normalize(`NFKD`).replaceAll(/[\u0300-\u036F]/g,``),s=[...s].map(e=>{if(B[e])return B[e];let t=e.codePointAt(0)??NaN;return t<128?e:t.toString(36)}).join(``),s=s.replaceAll(`'`,``),s=s.replaceAll(` `,``),s}displayName(e={}){let{firstName:t=this.faker.person.firstName(),lastName:n=this.faker.person.lastName()}=e,r=this.faker.helpers.arrayElement([`.`,`_`]),i=this.faker.number.int(99),a=this.faker.helpers.arrayElement([()=>`${t}${i}`,()=>`${t}${r}${n}`,()=>`${t}${r}${n}${i}`])();return a=a.replaceAll(`'`,``),a=a.replaceAll(` `,``),a}protocol(){return this.faker.helpers.arrayElement([`http`,`https`])}httpMethod(){return this.faker.helpers.arrayElement([`GET`,`POST`,`PUT`,`DELETE`,`PATCH`])}httpStatusCode(e={}){let{types:t=Object.keys(this.faker.definitions.internet.http_status_code)}=e,n=this.faker.helpers.arrayElement(t);return this.faker.helpers.arrayElement(this.faker.definitions.internet.http_status_code[n])}url(e={}){let{appendSlash:t=this.faker.datatype.boolean(),protocol:n=`https`}=e;return `${n}://${this.domainName()}${t?`/`:``}`}domainName(){return `${this.domainWord()}.${this.domainSuffix()}`}domainSuffix(){return this.faker.helpers.arrayElement(this.faker.definitions.internet.domain_suffix)}domainWord(){return `${H(this.faker,this.faker.word.adjective())}-${H(this.faker,this.faker.word.noun())}`.toLowerCase()}ip(){return this.faker.datatype.boolean()?this.ipv4():this.ipv6()}ipv4(t={}){let{network:n=`any`,cidrBlock:r=qe[n]}=t;if(!/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/.test(r))throw new e$1(`Invalid CIDR block provided: ${r}. Must be in the format x.x.x.x/y.`);let[i,a]=r.split(`/`),o=Number.parseInt(a,10);if(o>32)throw new e$1(`Invalid CIDR block provided: ${r}. Prefix length must be between 0 and 32.`);let s=i.split(`.`).map(Number);if(s.some(e=>e>255))throw new e$1(`Invalid CIDR block provided: ${r}. Each octet must be between 0 and 255.`);if(o===32)return i;let c=4294967295>>>o,[l,u,d,f]=s,p=(l<<24|u<<16|d<<8|f)&~c|this.faker.number.int(c);return [p>>>24&255,p>>>16&255,p>>>8&255,p&255].join(`.`)}ipv6(){return Array.from({length:8},()=>this.faker.string.hexadecimal({length:4,casing:`lower`,prefix:``})).join(`:`)}port(){return this.faker.number.int({min:1,max:65535})}userAgent(){return this.faker.helpers.fake(this.faker.definitions.internet.user_agent_pattern)}mac(e={}){typeof e==`string`&&(e={separator:e});let{separator:t=`:`}=e,n,r=``;for([`:`,`-`,``].includes(t)||(t=`:`),n=0;n<12;n++)r+=this.faker.number.hex(15),n%2==1&&n!==11&&(r+=t);return r}password(e={}){let t=/[aeiouAEIOU]$/,n=/[bcdfghjklmnpqrstvwxyzBCDFGHJKLMNPQRSTVWXYZ]$/,{length:r=15,memorable:i=false,pattern:a=/\w/,prefix:o=``}=e,s=a,c=o;for(;c.length<r;){i&&(s=n.test(c)?t:n);let e=this.faker.number.int(94)+33,r=String.fromCodePoint(e);i&&(r=r.toLowerCase()),s.test(r)&&(c+=r);}return c}emoji(e={}){let{types:t=Object.keys(this.faker.definitions.internet.emoji)}=e,n=this.faker.helpers.arrayElement(t);return this.faker.helpers.arrayElement(this.faker.definitions.internet.emoji[n])}jwtAlgorithm(){return this.faker.helpers.arrayElement(this.faker.definitions.internet.jwt_algorithm)}jwt(e={}){let{refDate:t=this.faker.defaultRefDate()}=e,n=this.faker.date.recent({refDate:t}),{header:r={alg:this.jwtAlgorithm(),typ:`JWT`},payload:i={iat:Math.round(n.valueOf()/1e3),exp:Math.round(this.faker.date.soon({refDate:n}).valueOf()/1e3),nbf:Math.round(this.faker.date.anytime({refDate:t}).valueOf()/1e3),iss:this.faker.company.name(),sub:this.faker.string.uuid(),aud:this.faker.string.uuid(),jti:this.faker.string.uuid()}}=e;return `${R(JSON.stringify(r))}.${R(JSON.stringify(i))}.${this.faker.string.alphanumeric(64)}`}},U=class extends x{latitude(e={}){let{max:t=90,min:n=-90,precision:r=4}=e;return this.faker.number.float({min:n,max:t,fractionDigits:r})}longitude(e={}){let{max:t=180,min:n=-180,precision:r=4}=e;return this.faker.number.float({max:t,min:n,fractionDigits:r})}nearbyGPSCoordinate(e={}){let{origin:t,radius:n=10,isMetric:r=false}=e;if(t==null)return [this.latitude(),this.longitude()];let i=this.faker.number.float({max:2*Math.PI,fractionDigits:5}),a=r?n:n*1.60934,o=this.faker.number.float({max:a,fractionDigits:3})*.995/(4e4/360),s=[t[0]+Math.sin(i)*o,t[1]+Math.cos(i)*o];return s[0]%=180,Math.abs(s[0])>90&&(s[0]=Math.sign(s[0])*180-s[0],s[1]+=180),s[1]=(s[1]%360+540)%360-180,[s[0],s[1]]}},Ye=class extends U{faker;constructor(e){super(e),this.faker=e;}zipCode(t={}){typeof t==`string`&&(t={format:t});let{state:n}=t;if(n!=null){let t=this.faker.definitions.location.postcode_by_state[n];if(t==null)throw new e$1(`No zip code definition found for state "${n}"`);return this.faker.helpers.fake(t)}let{format:r=this.faker.definitions.location.postcode}=t;return typeof r==`string`&&(r=[r]),r=this.faker.helpers.arrayElement(r),this.faker.helpers.replaceSymbols(r)}city(){return this.faker.helpers.fake(this.faker.definitions.location.city_pattern)}buildingNumber(){return this.faker.helpers.arrayElement(this.faker.definitions.location.building_number).replaceAll(/#+/g,e=>this.faker.string.numeric({length:e.length,allowLeadingZeros:false}))}street(){return this.faker.helpers.fake(this.faker.definitions.location.street_pattern)}streetAddress(e={}){typeof e==`boolean`&&(e={useFullAddress:e});let{useFullAddress:t}=e,n=this.faker.definitions.location.street_address[t?`full`:`normal`];return this.faker.helpers.fake(n)}postalAddress(){return this.faker.helpers.fake(this.faker.definitions.location.postal_address)}secondaryAddress(){return this.faker.helpers.fake(this.faker.definitions.location.secondary_address).replaceAll(/#+/g,e=>this.faker.string.numeric({length:e.length,allowLeadingZeros:false}))}county(){return this.faker.helpers.arrayElement(this.faker.definitions.location.county)}country(){return this.faker.helpers.arrayElement(this.faker.definitions.location.country)}continent(){return this.faker.helpers.arrayElement(this.faker.definitions.location.continent)}countryCode(e={}){typeof e==`string`&&(e={variant:e});let{variant:t=`alpha-2`}=e,n=(()=>{switch(t){case `numeric`:return `numeric`;case `alpha-3`:return `alpha3`;case `alpha-2`:return `alpha2`}})();return this.faker.helpers.arrayElement(this.faker.definitions.location.country_code)[n]}state(e={}){let{abbreviated:t=false}=e,n=t?this.faker.definitions.location.state_abbr:this.faker.definitions.location.state;return this.faker.helpers.arrayElement(n)}direction(e={}){let{abbreviated:t=false}=e,n=this.faker.definitions.location.direction,r=t?[...n.cardinal_abbr,...n.ordinal_abbr]:[...n.cardinal,...n.ordinal];return this.faker.helpers.arrayElement(r)}cardinalDirection(e={}){let{abbreviated:t=false}=e,n=this.faker.definitions.location.direction,r=t?n.cardinal_abbr:n.cardinal;return this.faker.helpers.arrayElement(r)}ordinalDirection(e={}){let{abbreviated:t=false}=e,n=this.faker.definitions.location.direction,r=t?n.ordinal_abbr:n.ordinal;return this.faker.helpers.arrayElement(r)}timeZone(){return this.faker.helpers.arrayElement(this.faker.definitions.location.time_zone)}language(){return this.faker.helpers.arrayElement(this.faker.definitions.location.language)}};function Xe(e,t,n=e=>e){let r=Object.create(null);for(let i of e){let e=t(i);r[e]===void 0&&(r[e]=[]),r[e].push(n(i));}return r}const W={fail:()=>{throw new e$1(`No words found that match the given length.`)},closest:(e,t)=>{let n=Xe(e,e=>e.length),r=Object.keys(n).map(Number),i=Math.max(...r.filter(e=>e<t.min)),a=Math.min(...r.filter(e=>e>t.max)),o=Math.min(t.min-i,a-t.max);return e.filter(e=>e.length===t.min-o||e.length===t.max+o)},shortest:e=>{let t=Math.min(...e.map(e=>e.length));return e.filter(e=>e.length===t)},longest:e=>{let t=Math.max(...e.map(e=>e.length));return e.filter(e=>e.length===t)},"any-length":e=>[...e]};function G(e){let{wordList:t,length:n,strategy:r=`fail`}=e;if(n!=null){let e=typeof n==`number`?e=>e.length===n:e=>e.length>=n.min&&e.length<=n.max,i=t.filter(e);return i.length>0?i:typeof n==`number`?W[r](t,{min:n,max:n}):W[r](t,n)}else if(r===`shortest`||r===`longest`)return W[r](t);return [...t]}var Ze=class extends S{word(e={}){return typeof e==`number`&&(e={length:e}),this.faker.helpers.arrayElement(G({...e,wordList:this.faker.definitions.lorem.word}))}words(e=3){return this.faker.helpers.multiple(()=>this.word(),{count:e}).join(` `)}sentence(e={min:3,max:10}){let t=this.words(e);return `${t.charAt(0).toUpperCase()+t.substring(1)}.`}slug(e=3){let t=this.words(e);return this.faker.helpers.slugify(t)}sentences(e={min:2,max:6},t=` `){return this.faker.helpers.multiple(()=>this.sentence(),{count:e}).join(t)}paragraph(e=3){return this.sentences(e)}paragraphs(e=3,t=`
 `){return this.faker.helpers.multiple(()=>this.paragraph(),{count:e}).join(t)}text(){let e=this.faker.helpers.arrayElement([`sentence`,`sentences`,`paragraph`,`paragraphs`,`lines`]);return this[e]()}lines(e={min:1,max:5}){return this.sentences(e,`
@@ -12017,8 +12018,10 @@ const RESERVED_RUN_ARGS = {
     '--detach': 'loadgate already runs the container detached',
 };
 const READY_KEYS = ['path', 'timeout', 'status'];
-function readService(r, v, baseDir, presetReadyPath) {
-    const at = ['service'];
+function readService(r, v, baseDir, presetReadyPath, 
+/** The section's key: service, or baseline (issue 11's second service). */
+key = 'service') {
+    const at = [key];
     if (v === undefined)
         r.fail(at, 'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)');
     const s = r.object(v, at, SERVICE_KEYS);
@@ -12029,7 +12032,7 @@ function readService(r, v, baseDir, presetReadyPath) {
         r.fail(at, 'expected url: (a running service), command: (a process to start) or image: (a container to run), got none of them');
     }
     // A preset knows where its server says it is ready; an explicit ready: wins.
-    const readiness = readReadiness(r, s['ready'] ?? presetReadyPath);
+    const readiness = readReadiness(r, s['ready'] ?? presetReadyPath, [...at, 'ready']);
     if (hasImage)
         return { service: readContainer(r, s, at, baseDir), readiness };
     for (const k of CONTAINER_KEYS)
@@ -12218,8 +12221,7 @@ function readUrl(r, v, path, allowPortPlaceholder = false) {
         r.fail(path, 'the service URL takes no query or fragment: put those in request.path');
     return s.replace(/\/+$/, '');
 }
-function readReadiness(r, v) {
-    const at = ['service', 'ready'];
+function readReadiness(r, v, at) {
     // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
     const plan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
     if (v === undefined)
@@ -12232,6 +12234,152 @@ function readReadiness(r, v) {
         timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
         okStatus: o['status'] === undefined ? [[200, 399]] : readStatusSet(r, o['status'], [...at, 'status']),
     };
+}
+
+// The baseline: and compare: sections: what the candidate (service:) is compared with, and how the run
+// is cut into rounds (issue 11).
+//
+//   baseline:  image: my/model:base            (any service kind; settings it leaves out are the candidate's,
+//              command: ... | url: ...          so both containers get the same port, env, cpus and memory)
+//              result: main-result.json        (or: a stored result.json with rounds: a comparison across runs)
+//   compare:   rounds: 10 (at least 6), warm-up-rounds: 1, round: 20s (default: the stages' total),
+//              order: random | alternate, mode: interleaved | parallel, min-effect: 5%,
+//              max-rounds: 10, max-time: 10m (more rounds while inconclusive), fail-on-inconclusive: false,
+//              calibrate: false (A/A: the baseline, or the service, against a second instance of itself)
+//
+// `compare:` without a baseline runs the candidate alone in rounds, so its result.json can later serve
+// as a baseline: {result: FILE}.
+const COMPARE_KEYS = [
+    'rounds',
+    'warm-up-rounds',
+    'round',
+    'order',
+    'mode',
+    'min-effect',
+    'max-rounds',
+    'max-time',
+    'fail-on-inconclusive',
+    'calibrate',
+];
+/** Keys that say what kind of service it is: the baseline's own replace the candidate's. */
+const KIND_KEYS = ['url', 'command', 'image', 'build'];
+const COMPARE_DEFAULTS = {
+    rounds: 10,
+    minRounds: 6,
+    warmupRounds: 1,
+    minEffect: 0.05,
+    /** One percentage point. */
+    minEffectErrorRate: 0.01,
+    maxTimeMs: 30 * 60_000,
+};
+function readCompare(r, top, ctx) {
+    const b = top['baseline'];
+    const c = top['compare'];
+    if (b === undefined && c === undefined) {
+        const first = ctx.objectives[0];
+        if (first)
+            r.fail(['slos'], `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`);
+        return undefined;
+    }
+    const o = c === undefined ? {} : r.object(c, ['compare'], COMPARE_KEYS);
+    const at = (k) => ['compare', k];
+    const calibrate = o['calibrate'] === undefined ? false : r.boolean(o['calibrate'], at('calibrate'));
+    const rounds = o['rounds'] === undefined
+        ? COMPARE_DEFAULTS.rounds
+        : r.number(o['rounds'], at('rounds'), { integer: true, min: COMPARE_DEFAULTS.minRounds });
+    const maxRounds = o['max-rounds'] === undefined ? rounds : r.number(o['max-rounds'], at('max-rounds'), { integer: true, min: rounds });
+    const warmupRounds = o['warm-up-rounds'] === undefined
+        ? COMPARE_DEFAULTS.warmupRounds
+        : r.number(o['warm-up-rounds'], at('warm-up-rounds'), { integer: true, min: 0, max: 10 });
+    const totalMs = ctx.load.stages.reduce((t, s) => t + s.durationMs, 0);
+    const roundMs = o['round'] === undefined ? totalMs : r.duration(o['round'], at('round'));
+    if (roundMs < 500)
+        r.fail(at('round'), `a round must last at least 500ms (enough requests for a percentile), got ${roundMs} ms`);
+    const minEffect = o['min-effect'] === undefined ? COMPARE_DEFAULTS.minEffect : readPercent(r, o['min-effect'], at('min-effect'));
+    let baseline;
+    let resultFile;
+    if (b !== undefined) {
+        const raw = r.object(b, ['baseline'], [...Object.keys((b ?? {}))]);
+        if (raw['result'] !== undefined) {
+            const others = Object.keys(raw).filter((k) => k !== 'result');
+            if (others.length > 0)
+                r.fail(['baseline', others[0]], 'a stored result is the whole baseline: result: takes no service settings');
+            if (calibrate)
+                r.fail(['compare', 'calibrate'], 'calibration runs a service against itself: it needs a baseline service, not a stored result');
+            resultFile = resolve(ctx.baseDir, r.string(raw['result'], ['baseline', 'result']));
+        }
+        else {
+            baseline = readBaselineService(r, raw, ctx);
+        }
+    }
+    if (calibrate && !baseline) {
+        // A/A of the candidate's own service: the service: section read a second time.
+        const s = readService(r, ctx.serviceRaw, ctx.baseDir, ctx.presetReadyPath);
+        baseline = { service: s.service, readiness: s.readiness };
+    }
+    const against = calibrate ? 'calibration' : resultFile ? 'history' : baseline ? 'baseline' : 'none';
+    const mode = o['mode'] === undefined ? 'interleaved' : r.oneOf(o['mode'], at('mode'), ['interleaved', 'parallel']);
+    if (mode === 'parallel' && against === 'history')
+        r.fail(at('mode'), 'parallel runs both services at once: a stored result cannot run');
+    const first = ctx.objectives[0];
+    if (against === 'none' && first)
+        r.fail(['slos'], `"${first.text}" compares with a baseline, and there is none: add baseline: (an image, a command, a url or a result file)`);
+    const scale = roundMs / totalMs;
+    return {
+        against,
+        ...(baseline ? { baseline } : {}),
+        ...(resultFile ? { resultFile } : {}),
+        rounds,
+        maxRounds,
+        maxTimeMs: o['max-time'] === undefined ? COMPARE_DEFAULTS.maxTimeMs : r.duration(o['max-time'], at('max-time')),
+        warmupRounds,
+        roundLoad: scaleLoad(ctx.load, scale),
+        roundMs,
+        roundWarmupMs: Math.round(ctx.warmupMs * scale),
+        order: o['order'] === undefined ? 'random' : r.oneOf(o['order'], at('order'), ['random', 'alternate']),
+        mode,
+        minEffect,
+        minEffectErrorRate: COMPARE_DEFAULTS.minEffectErrorRate,
+        failOnInconclusive: o['fail-on-inconclusive'] === undefined ? false : r.boolean(o['fail-on-inconclusive'], at('fail-on-inconclusive')),
+        objectives: ctx.objectives,
+    };
+}
+/**
+ * The baseline's section, read as a service: section. Of the same kind as the candidate (both images, both
+ * commands), it inherits every setting it leaves out (port, env, cpus, memory, ready, ...): the two sides
+ * differ only in what the user says differs. Of another kind, only the readiness check is shared.
+ */
+function readBaselineService(r, raw, ctx) {
+    const cand = ctx.serviceRaw !== null && typeof ctx.serviceRaw === 'object' ? ctx.serviceRaw : {};
+    const kind = (o) => o['image'] !== undefined ? 'image' : o['command'] !== undefined ? 'command' : o['url'] !== undefined ? 'url' : undefined;
+    const bk = kind(raw);
+    if (bk === undefined)
+        r.fail(['baseline'], `expected image:, command:, url: or result:, got ${describeValue(raw)}`);
+    let merged = { ...raw };
+    if (bk === kind(cand) && bk !== 'url') {
+        const inherited = Object.fromEntries(Object.entries(cand).filter(([k]) => !KIND_KEYS.includes(k)));
+        merged = { ...inherited, ...raw };
+    }
+    else if (raw['ready'] === undefined && cand['ready'] !== undefined) {
+        merged = { ...raw, ready: cand['ready'] };
+    }
+    const s = readService(r, merged, ctx.baseDir, ctx.presetReadyPath, 'baseline');
+    return { service: s.service, readiness: s.readiness };
+}
+/** "5%" or a fraction (0.05). */
+function readPercent(r, v, at) {
+    const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+    const n = m ? Number(m[1]) / 100 : typeof v === 'number' ? v : NaN;
+    if (!(n > 0 && n < 1))
+        r.fail(at, `expected a percentage like 5% (above 0, below 100%), got ${describeValue(v)}`);
+    return n;
+}
+/** The stages with every duration scaled (a round shorter than the configured run keeps its shape). */
+function scaleLoad(load, scale) {
+    if (scale === 1)
+        return load;
+    const scaled = (stages) => stages.map((s) => ({ ...s, durationMs: Math.max(1, Math.round(s.durationMs * scale)) }));
+    return load.model === 'closed' ? { ...load, stages: scaled(load.stages) } : { ...load, stages: scaled(load.stages) };
 }
 
 // A plan's fingerprint, and what a result records of the plan it ran: enough for a merge to refuse
@@ -12411,6 +12559,76 @@ function shardEndpoint(ep, i, n) {
 }
 function tooFew(ep, what, n) {
     return new ConfigError(`request "${ep.name}": ${what} cannot be split over ${n} shards without two shards sending the same body: give at least ${n}`);
+}
+
+// Regression objectives: SLO lines that judge the candidate against the baseline instead of against a
+// number, read beside the absolute ones in slos: (issue 11).
+//
+//   <metric> regression < <limit>        p99 regression < 10%     rps regression < 5%
+//                                        error-rate regression < 0.5pp     cpu regression < 10%
+//
+// The limit is the smallest change that counts (the minimum effect): a percentage of the baseline for
+// latency, throughput and CPU per request, percentage points for the error rate. The line fails when the
+// comparison finds a regression: significant AND beyond the limit (src/verdict/shift.ts judgeShift).
+/** A regression line that does not parse; slos: names its line. */
+class RegressionSyntaxError extends Error {
+    name = 'RegressionSyntaxError';
+}
+/** True for a line in the regression grammar (so slos: can hand it here). */
+function isRegressionLine(text) {
+    return /^\s*\S+\s+regression\b/i.test(text);
+}
+const METRICS_HELP = 'p50, p95, p99 (any percentile), median, mean, error-rate, rps, cpu';
+function compareMetricOf(t) {
+    const s = t.toLowerCase();
+    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
+    if (p) {
+        const percentile = Number(p[1]);
+        return percentile > 0 && percentile <= 100 ? { kind: 'latency', stat: 'percentile', percentile } : null;
+    }
+    if (s === 'median')
+        return { kind: 'latency', stat: 'percentile', percentile: 50 };
+    if (s === 'mean' || s === 'avg' || s === 'average')
+        return { kind: 'latency', stat: 'mean' };
+    if (s === 'error-rate' || s === 'error_rate')
+        return { kind: 'error-rate' };
+    if (s === 'rps' || s === 'throughput')
+        return { kind: 'throughput' };
+    if (s === 'cpu' || s === 'cpu-per-request')
+        return { kind: 'cpu' };
+    return null;
+}
+function parseRegressionLine(text) {
+    const line = text.trim();
+    const m = /^(\S+)\s+regression\s*(<=|<)?\s*(\S+)?\s*(.*)$/i.exec(line);
+    if (!m)
+        throw new RegressionSyntaxError(`expected "<metric> regression < <limit>", e.g. "p99 regression < 10%", got "${line}"`);
+    const [, metricText = '', op, value, rest = ''] = m;
+    const metric = compareMetricOf(metricText);
+    if (!metric)
+        throw new RegressionSyntaxError(`unknown metric "${metricText}" for a regression (expected ${METRICS_HELP})`);
+    if (op === undefined || value === undefined) {
+        throw new RegressionSyntaxError(`a regression line reads "${metricText} regression < 10%": the largest change allowed, after "<"`);
+    }
+    if (rest.trim() !== '')
+        throw new RegressionSyntaxError(`unexpected "${rest.trim()}" after the limit (regression lines judge the whole run)`);
+    const v = /^(\d+(?:\.\d+)?)(%|pp)?$/i.exec(value);
+    if (!v)
+        throw new RegressionSyntaxError(`expected a limit like 10% (or 0.5pp for error-rate), got "${value}"`);
+    const n = Number(v[1]);
+    const unit = (v[2] ?? '').toLowerCase();
+    if (metric.kind === 'error-rate') {
+        if (unit !== 'pp')
+            throw new RegressionSyntaxError(`an error-rate regression is in percentage points, e.g. 0.5pp, got "${value}"`);
+        if (!(n > 0 && n <= 100))
+            throw new RegressionSyntaxError(`the limit must be above 0pp and at most 100pp, got "${value}"`);
+        return { text: line, metric, limit: n / 100 };
+    }
+    if (unit !== '%')
+        throw new RegressionSyntaxError(`a ${metricText} regression is a percentage of the baseline, e.g. 10%, got "${value}"`);
+    if (!(n > 0 && n < 100))
+        throw new RegressionSyntaxError(`the limit must be above 0% and below 100%, got "${value}"`);
+    return { text: line, metric, limit: n / 100 };
 }
 
 // SLO lines, as people write them, to typed Slo values; and the slos: section that lists them.
@@ -12602,7 +12820,9 @@ function resolveSlo(p, plan) {
  */
 function readSlos(r, v, 
 /** The config file, and the line of a key path in it, so a bad line is named by its file line. */
-cfg, plan) {
+cfg, plan, 
+/** Regression lines ("p99 regression < 10%", src/plan/regression.ts) land here, apart from the absolute ones. */
+regressions = []) {
     if (v === undefined || v === null)
         return [];
     const items = [];
@@ -12624,13 +12844,18 @@ cfg, plan) {
         if (t === '')
             continue;
         try {
+            if (isRegressionLine(t)) {
+                const o = parseRegressionLine(t);
+                regressions.push(cfg.file && line !== undefined ? { ...o, source: { file: cfg.file, line } } : o);
+                continue;
+            }
             const slo = resolveSlo(parseSloLine(t), plan);
             if (cfg.file && line !== undefined)
                 slo.source = { file: cfg.file, line };
             slos.push(slo);
         }
         catch (e) {
-            if (!(e instanceof SloSyntaxError))
+            if (!(e instanceof SloSyntaxError) && !(e instanceof RegressionSyntaxError))
                 throw e;
             const where = typeof v === 'string' && line !== undefined && cfg.file ? `${cfg.file}:${line} slos` : r.locate(path);
             throw new ConfigError(`${where}: "${t}": ${e.message}`);
@@ -12655,8 +12880,12 @@ cfg, plan) {
 //              stages: [{duration, rate, ramp}]         max-in-flight: 100           (open model)
 //   slos:      ["p99 < 100ms", "errors == 0", "peak-rps >= 5"]  (one SLO a line; see src/plan/slo.ts)
 //   monitors:  [{name, command, every, timeout}]  (commands that print a number, sampled during the load)
+//   baseline:  image | command | url (a second service to compare with), or result: FILE   (see compare.ts)
+//   compare:   rounds, warm-up-rounds, round, order, mode, min-effect, max-rounds, max-time, calibrate
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
-const TOP_KEYS = ['service', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard'];
+const TOP_KEYS = [
+    'service', 'baseline', 'compare', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard',
+];
 /** How many nodes aliases may expand to in a config: far more than a real config uses, far less than a bomb. */
 const MAX_ALIAS_COUNT = 1000;
 function readConfigFile(file) {
@@ -12758,10 +12987,15 @@ function buildPlan(cfg) {
     const warmupMs = top['warm-up'] === undefined ? 0 : r.duration(top['warm-up'], ['warm-up'], { allowZero: true });
     if (warmupMs >= totalMs)
         r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
-    const slos = readSlos(r, top['slos'], cfg, {
-        stageNames: load.stages.map((st) => st.name),
-        endpointNames: endpoints.map((e) => e.name),
+    const objectives = [];
+    const slos = readSlos(r, top['slos'], cfg, { stageNames: load.stages.map((st) => st.name), endpointNames: endpoints.map((e) => e.name), warmupMs }, objectives);
+    const compare = readCompare(r, top, {
+        baseDir: cfg.baseDir,
+        ...(readyPath !== undefined ? { presetReadyPath: readyPath } : {}),
+        serviceRaw: top['service'],
+        load,
         warmupMs,
+        objectives,
     });
     const plan = {
         service: service.service,
@@ -12779,9 +13013,13 @@ function buildPlan(cfg) {
         progressIntervalMs: top['progress-interval'] === undefined ? DEFAULTS.progressIntervalMs : r.duration(top['progress-interval'], ['progress-interval']),
         baseDir: cfg.baseDir,
         ...(cfg.file ? { configPath: cfg.file } : {}),
+        ...(compare ? { compare } : {}),
     };
     if (top['shard'] === undefined)
         return plan;
+    // A comparison judges two sides on one machine; a shard is part of one side's load on many.
+    if (plan.compare)
+        r.fail(['shard'], 'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine');
     const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
     return shardPlan(plan, shard.index, shard.count);
 }
@@ -13013,6 +13251,56 @@ const SETTINGS = {
         path: ['slos'], flag: 'slo', input: 'slos', read: 'list', arg: 'LINE',
         about: 'service level objectives (replacing the file\'s), e.g. "p99 < 100ms", "errors == 0" or "error-rate < 0.1% in stage 2"',
     },
+    'baseline-image': {
+        path: ['baseline', 'image'], flag: 'baseline-image', input: 'baseline-image', read: 'text', arg: 'IMAGE',
+        excludes: ['baseline-command', 'baseline-url', 'baseline-result'],
+        why: 'the baseline is one service, or a stored result',
+        about: "the base's image, to compare with in the same job (e.g. built from the pull request's base); " +
+            "it runs with the service's port, env and limits unless baseline: says otherwise",
+    },
+    'baseline-command': {
+        path: ['baseline', 'command'], flag: 'baseline-command', input: 'baseline-command', read: 'text', arg: 'CMD',
+        excludes: ['baseline-url', 'baseline-result'],
+        about: "a command that starts the base's service ({port} becomes a free port), to compare with in the same job",
+    },
+    'baseline-url': {
+        path: ['baseline', 'url'], flag: 'baseline-url', input: 'baseline-url', read: 'text', arg: 'URL',
+        excludes: ['baseline-result'],
+        about: 'a running base service to compare with',
+    },
+    'baseline-result': {
+        path: ['baseline', 'result'], flag: 'baseline-result', input: 'baseline-result', read: 'text', arg: 'FILE',
+        about: 'a stored result.json with rounds (e.g. the main branch\'s artifact) to compare with: across runs and machines, less reliable',
+    },
+    'compare-rounds': {
+        path: ['compare', 'rounds'], flag: 'rounds', input: 'rounds', read: 'text', arg: 'N', default: '10',
+        about: 'measured rounds per side (at least 6), after a warm-up round each',
+    },
+    'round-length': {
+        path: ['compare', 'round'], flag: 'round', input: 'round', read: 'text', arg: 'D', default: "the stages' total",
+        about: 'how long each round lasts: the stages, scaled to this length',
+    },
+    'compare-max-rounds': {
+        path: ['compare', 'max-rounds'], flag: 'max-rounds', input: 'max-rounds', read: 'text', arg: 'N', default: 'the rounds',
+        about: 'while the comparison is inconclusive, add rounds up to this many (judged at fixed checkpoints)',
+    },
+    'min-effect': {
+        path: ['compare', 'min-effect'], flag: 'min-effect', input: 'min-effect', read: 'text', arg: 'P', default: '5%',
+        about: 'the smallest change that counts as a regression, for metrics without a regression line',
+    },
+    'compare-mode': {
+        path: ['compare', 'mode'], flag: 'compare-mode', input: 'compare-mode', read: 'text', arg: 'M', default: 'interleaved',
+        about: 'interleaved (one side at a time, in random order per pair) or parallel (both take the same load at once)',
+    },
+    calibrate: {
+        path: ['compare', 'calibrate'], flag: 'calibrate', input: 'calibrate', read: 'text', arg: 'true',
+        about: "A/A: run the baseline (or the service) against a second instance of itself, to measure each metric's noise floor",
+    },
+    'fail-on-inconclusive': {
+        path: ['compare', 'fail-on-inconclusive'], flag: 'fail-on-inconclusive', input: 'fail-on-inconclusive', read: 'text', arg: 'true',
+        default: 'false',
+        about: 'fail when the comparison can show neither a regression nor the same',
+    },
     'warm-up': {
         path: ['warm-up'], flag: 'warm-up', input: 'warm-up', read: 'text', arg: 'D',
         about: 'leave the first part of the run out of the SLOs, e.g. 10s',
@@ -13105,7 +13393,7 @@ function givenOn(side, lookup) {
 function settingOverrides(given, raw, fe) {
     const names = SETTING_NAMES.filter((n) => given[n] !== undefined);
     checkCombination(names, fe);
-    const read = (n) => settingValues(setting(n).read, setting(n).path, given[n], named(fe.side, n), (m) => fail(fe, m));
+    const read = (n) => settingValues(setting(n).read, setting(n).path, given[n], named$1(fe.side, n), (m) => fail(fe, m));
     const values = new Map(names.map((n) => [n, read(n)]));
     const o = [];
     const reshaped = new Set();
@@ -13176,7 +13464,7 @@ function checkCombination(names, fe) {
         const example = needs.length === 1 ? setting(needs[0]).example : undefined;
         const written = fe.side === 'flag' ? `${term(fe.side, needs[0])} ${example}` : example;
         const eg = example === undefined ? '' : ` (e.g. ${written})`;
-        fail(fe, `${named(fe.side, n)} needs ${anyNamed(fe.side, needs)}${eg}`);
+        fail(fe, `${named$1(fe.side, n)} needs ${anyNamed(fe.side, needs)}${eg}`);
     }
 }
 /** The reshape `r` before the first of its settings (`first`) lands; `values` are all the values being set. */
@@ -13189,7 +13477,7 @@ function reshapeFor(r, first, names, raw, values, fe) {
         case 'request':
         case 'request-body':
             if (raw['requests'] !== undefined) {
-                const what = `${named(fe.side, first)} applies to a config with one request:`;
+                const what = `${named$1(fe.side, first)} applies to a config with one request:`;
                 fail(fe, `${what}, but this one has requests: (edit the file instead)`);
             }
             return [requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body'))];
@@ -13213,7 +13501,7 @@ function onSide(side, ns) {
     return (ns ?? []).filter((n) => nameOn(side, n) !== undefined);
 }
 /** As a message names it: `--users`, `input "users"`. */
-function named(side, n) {
+function named$1(side, n) {
     return side === 'flag' ? term(side, n) : `input "${nameOn(side, n)}"`;
 }
 /** `--users (closed model) and --rate (open model)`, `inputs "users" (closed model) and "rate" (open model)`. */
@@ -13279,6 +13567,209 @@ function loadReshape(raw, closed) {
     delete load[closed ? 'max-in-flight' : 'pacing'];
     delete load['stages'];
     return { path: ['load'], value: load };
+}
+
+// How far apart two sides are, with an interval, from a handful of per-round values: the statistics behind
+// "did this change make the service slower?".
+//
+// The unit is a round, not a request: requests within a run are correlated (a slow second slows many of
+// them), so a test over thousands of requests overstates its confidence. A comparison gives k rounds per
+// side, interleaved in pairs; each pair ran back to back on the same machine, so its difference cancels what
+// the machine did to both (a noisy neighbour, a slower minute).
+//
+// Paired rounds (the same job):  d_i = f(candidate_i, baseline_i), i = 1..n
+//   estimate  Hodges-Lehmann: the median of the n(n+1)/2 Walsh averages (d_i + d_j)/2, i <= j
+//   interval  the Walsh averages of ranks t+1 and M-t, M = n(n+1)/2, where t is the largest value with
+//             P(T+ <= t) <= alpha/2 under the Wilcoxon signed-rank null (exact distribution up to n = 300)
+// Unpaired rounds (against a stored result): the median of all m*n differences y_j - x_i, with the
+// interval from the Mann-Whitney U distribution (exact up to m*n = 10,000, normal beyond).
+//
+// Why these and not a bootstrap: the answer is a function of the data alone (no resampling seed: the same
+// rounds give the same verdict), the coverage is exact at n = 10 where a percentile bootstrap undercovers,
+// and one wild round (a stalled neighbour) moves a rank statistic by one rank, not by its size. Both are
+// the estimators Kayenta and benchstat use for the same question.
+//
+// Latency and throughput are compared as log ratios (a 10% slowdown is the same step at 5 ms and at
+// 500 ms, and ratios of medians are what people quote); error rates as differences in percentage points
+// (a ratio of two zero error rates means nothing).
+/** The sorted Walsh averages (d_i + d_j) / 2 for i <= j. */
+function walshAverages(d) {
+    const out = [];
+    for (let i = 0; i < d.length; i++)
+        for (let j = i; j < d.length; j++)
+            out.push((d[i] + d[j]) / 2);
+    return out.sort((a, b) => a - b);
+}
+function median$1(sorted) {
+    const n = sorted.length;
+    if (n === 0)
+        return NaN;
+    return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+/** Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
+function normalQuantile(p) {
+    if (!(p > 0 && p < 1))
+        throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+    const a = [-39.69683028665376, 2.209460984245205e2, -275.9285104469687, 1.38357751867269e2, -30.66479806614716, 2.506628277459239];
+    const b = [-54.47609879822406, 1.615858368580409e2, -155.6989798598866, 6.680131188771972e1, -13.28068155288572];
+    const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    const lo = 0.02425;
+    if (p < lo) {
+        const q = Math.sqrt(-2 * Math.log(p));
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    if (p > 1 - lo)
+        return -normalQuantile(1 - p);
+    const q = p - 0.5;
+    const r = q * q;
+    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+/** Largest t with P(T <= t) <= tail, T a count statistic with the given null distribution (cumulated); -1 if none. */
+function lowerCritical(counts, total, tail) {
+    let cum = 0;
+    let t = -1;
+    let p = 0;
+    for (let k = 0; k < counts.length; k++) {
+        cum += counts[k];
+        if (cum / total > tail)
+            break;
+        t = k;
+        p = cum / total;
+    }
+    return { t, p };
+}
+const EXACT_SIGNED_RANK_MAX_N = 300;
+/**
+ * The rank t for the signed-rank interval: the CI is [W_(t+1), W_(M-t)] (1-based ranks in the sorted
+ * Walsh averages). Exact: the number of subsets of {1..n} with each sum, over 2^n (kept as a ratio in
+ * floating point, which is exact enough: the counts are divided, not subtracted).
+ */
+function signedRankCritical(n, alpha) {
+    const M = (n * (n + 1)) / 2;
+    if (n > EXACT_SIGNED_RANK_MAX_N) {
+        const z = normalQuantile(1 - alpha / 2);
+        const t = Math.floor(M / 2 - z * Math.sqrt((n * (n + 1) * (2 * n + 1)) / 24) - 0.5);
+        return { t: Math.max(-1, t), confidence: 1 - alpha };
+    }
+    // counts[s] / 2^k: the probability that the ranks 1..k chosen with signs sum to s (scaled each step to stay finite).
+    let dist = new Float64Array(M + 1);
+    dist[0] = 1;
+    for (let k = 1; k <= n; k++) {
+        const next = new Float64Array(M + 1);
+        const top = (k * (k + 1)) / 2;
+        for (let s = 0; s <= top; s++)
+            next[s] = (dist[s] + (s >= k ? dist[s - k] : 0)) / 2;
+        dist = next;
+    }
+    const { t, p } = lowerCritical(Array.from(dist), 1, alpha / 2);
+    return { t, confidence: 1 - 2 * p };
+}
+/** Hodges-Lehmann shift of paired differences, with the Wilcoxon signed-rank interval. */
+function pairedShift(d, confidence = 0.95) {
+    const n = d.length;
+    if (n === 0)
+        throw new RangeError('pairedShift: no pairs');
+    const w = walshAverages(d);
+    const { t, confidence: achieved } = signedRankCritical(n, 1 - confidence);
+    const M = w.length;
+    const estimate = median$1(w);
+    if (t < 0)
+        return { n, estimate, low: null, high: null, confidence: 0 };
+    return { n, estimate, low: w[t], high: w[M - 1 - t], confidence: achieved };
+}
+const EXACT_RANK_SUM_MAX = 10_000;
+/**
+ * The rank t for the Mann-Whitney interval of an m-by-n comparison: the CI is [D_(t+1), D_(mn-t)] in the
+ * sorted differences. Exact: the number of ways U = u, by the usual recursion on (m, n), for m*n up to 10,000 (about
+ * (mn)^2/4 steps: 25 M at the limit, a few ms); the normal approximation beyond.
+ */
+function rankSumCritical(m, n, alpha) {
+    const N = m * n;
+    if (N > EXACT_RANK_SUM_MAX) {
+        const z = normalQuantile(1 - alpha / 2);
+        const t = Math.floor(N / 2 - z * Math.sqrt((m * n * (m + n + 1)) / 12) - 0.5);
+        return { t: Math.max(-1, t), confidence: 1 - alpha };
+    }
+    // f[j][u] for the current i: the probability that U = u with i x's and j y's (each step averages the two
+    // ways the largest element can fall, keeping the values probabilities instead of huge counts).
+    let prev = [];
+    for (let j = 0; j <= n; j++) {
+        const row = new Float64Array(N + 1);
+        row[0] = 1;
+        prev.push(row);
+    }
+    for (let i = 1; i <= m; i++) {
+        const cur = [];
+        const row0 = new Float64Array(N + 1);
+        row0[0] = 1;
+        cur.push(row0);
+        for (let j = 1; j <= n; j++) {
+            const row = new Float64Array(N + 1);
+            const px = i / (i + j);
+            const top = i * j;
+            // The largest of the i + j values is an x (prob i/(i+j)): it beats all j y's, adding j to U; or a y.
+            for (let u = 0; u <= top; u++)
+                row[u] = px * (u >= j ? prev[j][u - j] : 0) + (1 - px) * cur[j - 1][u];
+            cur.push(row);
+        }
+        prev = cur;
+    }
+    const { t, p } = lowerCritical(Array.from(prev[n]), 1, alpha / 2);
+    return { t, confidence: 1 - 2 * p };
+}
+/** Hodges-Lehmann shift of y against x (median of y_j - x_i), with the Mann-Whitney interval. */
+function unpairedShift(x, y, confidence = 0.95) {
+    const m = x.length;
+    const n = y.length;
+    if (m === 0 || n === 0)
+        throw new RangeError('unpairedShift: a side has no rounds');
+    const diffs = [];
+    for (const yj of y)
+        for (const xi of x)
+            diffs.push(yj - xi);
+    diffs.sort((a, b) => a - b);
+    const { t, confidence: achieved } = rankSumCritical(m, n, 1 - confidence);
+    const estimate = median$1(diffs);
+    if (t < 0)
+        return { n, m, estimate, low: null, high: null, confidence: 0 };
+    return { n, m, estimate, low: diffs[t], high: diffs[diffs.length - 1 - t], confidence: achieved };
+}
+/** One side-by-side value on the comparison's scale: ln(c / b) for ratios (null when either is not positive), c - b for differences. */
+function onScale(scale, candidate, baseline) {
+    if (scale === 'difference')
+        return candidate - baseline;
+    return candidate > 0 && baseline > 0 ? Math.log(candidate / baseline) : null;
+}
+/** A value on the scale back in the metric's terms: the ratio minus 1 (+0.12 = 12% more), or the difference. */
+function fromScale(scale, x) {
+    return scale === 'ratio' ? Math.exp(x) - 1 : x;
+}
+/**
+ * Three answers, not two (and a fourth for the good news):
+ * - regressed: the interval excludes no change on the worse side AND the estimate is beyond the minimum effect;
+ * - improved: the same on the better side;
+ * - same: the whole interval lies within the minimum effect either way (an equivalence, not just "not shown");
+ * - inconclusive: anything else, e.g. too few rounds, or an interval that straddles the minimum effect.
+ * An interval that cannot be formed (too few rounds) is inconclusive, whatever the estimate.
+ */
+function judgeShift(s, rule) {
+    if (s.low === null || s.high === null)
+        return 'inconclusive';
+    // A 5% regression of latency is c/b >= 1.05; of throughput, c/b <= 0.95: the bound is the log of either.
+    const bound = rule.scale === 'difference' ? rule.minEffect : rule.worse === 'higher' ? Math.log(1 + rule.minEffect) : -Math.log(1 - rule.minEffect);
+    // On the scale, "worse" is up for latency and down for throughput: flip the latter so worse is always up.
+    const sign = rule.worse === 'higher' ? 1 : -1;
+    const est = sign * s.estimate;
+    const lo = sign === 1 ? s.low : -s.high;
+    const hi = sign === 1 ? s.high : -s.low;
+    if (lo > 0 && est >= bound)
+        return 'regressed';
+    if (hi < 0 && est <= -bound)
+        return 'improved';
+    if (lo > -bound && hi < bound)
+        return 'same';
+    return 'inconclusive';
 }
 
 var dist = {};
@@ -24565,6 +25056,306 @@ function parseRunResult(json) {
     };
 }
 
+// One number per round for each compared metric (p50, p99, mean, error rate, throughput, CPU per request),
+// and whether the round can be used at all: a round the generator could not drive on time measured the
+// generator, not the service, and is left out of the comparison (its pair with it).
+/** The generator counts as unable to keep up above this share of one core (Node's event loop is one core). */
+const GENERATOR_CPU_BOUND = 0.9;
+/** Open model: requests leaving more than this late (p99, ms) mean the generator's timers slipped. */
+const SEND_LAG_P99_BOUND_MS = 20;
+/** The key a metric goes by in tables, CSV columns and step outputs: p50, p99.9, mean, error-rate, rps, cpu. */
+function metricKey(m) {
+    if (m.kind === 'latency')
+        return m.stat === 'mean' ? 'mean' : `p${m.percentile}`;
+    if (m.kind === 'throughput')
+        return 'rps';
+    return m.kind;
+}
+/** Words for a metric in a sentence or a table. */
+function metricLabel(m) {
+    if (m.kind === 'latency')
+        return m.stat === 'mean' ? 'mean latency' : `p${m.percentile} latency`;
+    if (m.kind === 'throughput')
+        return 'throughput';
+    if (m.kind === 'cpu')
+        return 'CPU per request';
+    return 'error rate';
+}
+/**
+ * The metric's value in one round, without its warm-up: latency in ms, error rate as a fraction, throughput
+ * in requests/s, CPU in ms of CPU time per request. Null when the round has nothing to say (no responses,
+ * the service not watched).
+ */
+function roundValue(r, m) {
+    const s = statsFor(r, { excludeWarmup: true });
+    switch (m.kind) {
+        case 'latency':
+            return m.stat === 'mean' ? meanMs(s) : percentileMs(s.latency, m.percentile);
+        case 'error-rate':
+            return s.requests === 0 ? null : s.failures / s.requests;
+        case 'throughput': {
+            const seconds = (r.durationMs - r.warmupMs) / 1000;
+            return seconds > 0 ? s.requests / seconds : null;
+        }
+        case 'cpu': {
+            const all = statsFor(r);
+            const mean = r.resources?.meanCpuPercent;
+            if (mean === undefined || all.requests === 0)
+                return null;
+            return ((mean / 100) * r.durationMs) / all.requests;
+        }
+    }
+}
+/** Why a round cannot be used (the generator could not drive it on time, or it did not complete); null if it can. */
+function roundProblem(r) {
+    if (r.status !== 'completed')
+        return `the round did not complete (${r.reason ?? r.status})`;
+    if (r.generatorCpu >= GENERATOR_CPU_BOUND) {
+        return `the load generator used ${Math.round(r.generatorCpu * 100)}% of a core: it could not drive the load on time`;
+    }
+    const lag = r.sendLag ? percentileMs(r.sendLag, 99) : null;
+    if (lag !== null && lag > SEND_LAG_P99_BOUND_MS) {
+        return `requests left up to ${Math.round(lag)} ms late (p99 send lag above ${SEND_LAG_P99_BOUND_MS} ms): the generator fell behind`;
+    }
+    if (statsFor(r, { excludeWarmup: true }).latency.totalCount === 0)
+        return 'no responses in the round';
+    return null;
+}
+
+// The comparison's verdict: per metric, per-round values of both sides -> a Hodges-Lehmann shift with its
+// interval (src/verdict/shift.ts) -> same | improved | regressed | inconclusive against a minimum effect;
+// then one answer for the run, from the metrics that gate it (the regression lines, or by default p50,
+// p99 and the error rate).
+//
+// Rounds in the same job are paired (pair i: the candidate's and the baseline's i-th rounds, run back to
+// back or at once), and a pair with a round left out is left out whole. Against a stored result the rounds
+// are unpaired (Mann-Whitney): they ran on another machine at another time, which no pairing cancels.
+//
+// Looking again after adding rounds is a second test of the same question: each look at n rounds would
+// have its own 5% chance of a false regression. So rounds are added only up to fixed checkpoints
+// (rounds, rounds + step, ..., max-rounds, known before the run starts), and each of the K looks is
+// judged at confidence 1 - 0.05/K (Bonferroni: the chance of any false alarm over all looks stays at most
+// 5%, whatever the looks' dependence). With max-rounds = rounds (the default) there is one look at 95%.
+const ALPHA = 0.05;
+/** The metrics compared: the usual ones, plus any a regression line names. Throughput only in a closed model. */
+function comparedMetrics(plan, closed, watched) {
+    const list = [
+        { kind: 'latency', stat: 'percentile', percentile: 50 },
+        { kind: 'latency', stat: 'percentile', percentile: 95 },
+        { kind: 'latency', stat: 'percentile', percentile: 99 },
+        { kind: 'latency', stat: 'mean' },
+        { kind: 'error-rate' },
+        ...(closed ? [{ kind: 'throughput' }] : []),
+        ...(watched ? [{ kind: 'cpu' }] : []),
+    ];
+    for (const o of plan.objectives)
+        if (!list.some((m) => metricKey(m) === metricKey(o.metric)))
+            list.push(o.metric);
+    return list;
+}
+const DEFAULT_GATES = ['p50', 'p99', 'error-rate'];
+function ruleOf(m) {
+    if (m.kind === 'error-rate')
+        return { scale: 'difference', worse: 'higher' };
+    if (m.kind === 'throughput')
+        return { scale: 'ratio', worse: 'lower' };
+    return { scale: 'ratio', worse: 'higher' };
+}
+/** The checkpoints at which the rounds are judged: rounds, then every step up to max-rounds. */
+function checkpoints(plan) {
+    const step = Math.max(2, Math.ceil(plan.rounds / 2));
+    const out = [plan.rounds];
+    while (out[out.length - 1] < plan.maxRounds)
+        out.push(Math.min(plan.maxRounds, out[out.length - 1] + step));
+    return out;
+}
+function median(xs) {
+    if (xs.length === 0)
+        return null;
+    const s = [...xs].sort((a, b) => a - b);
+    const n = s.length;
+    return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+function judgeComparison(rounds, plan, opts) {
+    const paired = opts.against !== 'history';
+    const confidence = 1 - ALPHA / opts.looks;
+    const usable = rounds.filter((r) => !r.warmup && !r.excluded);
+    const cand = usable.filter((r) => r.side === 'candidate');
+    const base = usable.filter((r) => r.side === 'baseline');
+    // Paired: only pairs with both rounds usable.
+    const pairs = paired
+        ? cand.flatMap((c) => {
+            const b = base.find((x) => x.pair === c.pair);
+            return b ? [{ c, b }] : [];
+        })
+        : [];
+    const watched = usable.length > 0 && usable.every((r) => r.result.resources?.meanCpuPercent !== undefined);
+    const metrics = comparedMetrics(plan, opts.closed, watched).map((m) => {
+        const key = metricKey(m);
+        const rule = ruleOf(m);
+        const objective = plan.objectives.find((o) => metricKey(o.metric) === key);
+        const gates = plan.objectives.length > 0 ? objective !== undefined : DEFAULT_GATES.includes(key);
+        const minEffect = objective?.limit ?? (m.kind === 'error-rate' ? plan.minEffectErrorRate : plan.minEffect);
+        const values = (rs) => rs.map((r) => roundValue(r.result, m)).filter((v) => v !== null);
+        let shift = null;
+        if (paired) {
+            const d = pairs.flatMap(({ c, b }) => {
+                const cv = roundValue(c.result, m);
+                const bv = roundValue(b.result, m);
+                const x = cv === null || bv === null ? null : onScale(rule.scale, cv, bv);
+                return x === null ? [] : [x];
+            });
+            if (d.length > 0)
+                shift = pairedShift(d, confidence);
+        }
+        else {
+            const onLog = (v) => (rule.scale === 'ratio' ? (v > 0 ? Math.log(v) : null) : v);
+            const x = values(base)
+                .map(onLog)
+                .filter((v) => v !== null);
+            const y = values(cand)
+                .map(onLog)
+                .filter((v) => v !== null);
+            if (x.length > 0 && y.length > 0)
+                shift = unpairedShift(x, y, confidence);
+        }
+        const back = (v) => (v === null ? null : fromScale(rule.scale, v));
+        return {
+            key,
+            label: metricLabel(m),
+            metric: m,
+            ...rule,
+            candidate: median(values(paired ? pairs.map((p) => p.c) : cand)),
+            baseline: median(values(paired ? pairs.map((p) => p.b) : base)),
+            estimate: shift ? back(shift.estimate) : null,
+            low: shift ? back(shift.low) : null,
+            high: shift ? back(shift.high) : null,
+            confidence: shift?.confidence ?? 0,
+            minEffect,
+            verdict: shift ? judgeShift(shift, { ...rule, minEffect }) : 'inconclusive',
+            gates,
+            ...(objective ? { objective } : {}),
+        };
+    });
+    const gating = metrics.filter((m) => m.gates);
+    const outcome = overall(gating.map((m) => m.verdict));
+    const calibration = opts.against === 'calibration' ? metrics.map(calibrate) : undefined;
+    const fails = opts.against !== 'calibration' && (outcome === 'regressed' || (outcome === 'inconclusive' && plan.failOnInconclusive));
+    const summaries = rounds.map((r) => ({
+        side: r.side,
+        pair: r.pair,
+        seq: r.seq,
+        warmup: r.warmup,
+        ...(r.excluded ? { excluded: r.excluded } : {}),
+        values: Object.fromEntries(metrics.map((m) => [m.key, roundValue(r.result, m.metric)])),
+        generatorCpu: r.result.generatorCpu,
+    }));
+    const verdict = {
+        outcome,
+        against: opts.against,
+        mode: plan.mode,
+        paired,
+        used: paired ? { candidate: pairs.length, baseline: pairs.length } : { candidate: cand.length, baseline: base.length },
+        looks: opts.looks,
+        confidence,
+        metrics,
+        rounds: summaries,
+        headline: '',
+        warnings: [...(opts.warnings ?? [])],
+        ...(opts.environments ? { environments: opts.environments } : {}),
+        ...(calibration ? { calibration } : {}),
+        fails,
+        failOnInconclusive: plan.failOnInconclusive,
+    };
+    verdict.headline = headline(verdict);
+    return verdict;
+}
+/** One answer from the gating metrics: any regressed; else all same; else same or improved with one improved; else inconclusive. */
+function overall(vs) {
+    if (vs.length === 0)
+        return 'inconclusive';
+    if (vs.includes('regressed'))
+        return 'regressed';
+    if (vs.every((v) => v === 'same'))
+        return 'same';
+    if (vs.every((v) => v === 'same' || v === 'improved'))
+        return 'improved';
+    return 'inconclusive';
+}
+/** "+12%" for ratios, "+0.5pp" for the error rate. */
+function formatShift(m, v) {
+    if (v === null)
+        return 'n/a';
+    const sign = v > 0 ? '+' : v < 0 ? '−' : '±';
+    const a = Math.abs(v) * 100;
+    const digits = a < 10 ? 1 : 0;
+    return `${sign}${a.toFixed(digits)}${m.scale === 'difference' ? 'pp' : '%'}`;
+}
+/** "p99 +12% (95% CI +8% to +16%)". */
+function describeShift(m) {
+    const ci = m.low === null || m.high === null
+        ? 'too few rounds for an interval'
+        : `${Math.floor(m.confidence * 1000) / 10}% CI ${formatShift(m, m.low)} to ${formatShift(m, m.high)}`;
+    return `${m.key} ${formatShift(m, m.estimate)} (${ci})`;
+}
+/** The PR comment's first line: the gating metric that decided, e.g. "p99 +12% (95% CI +8% to +16%) vs base: regressed". */
+function headline(v) {
+    const gating = v.metrics.filter((m) => m.gates);
+    const decisive = gating.find((m) => m.verdict === v.outcome && v.outcome !== 'same') ?? gating.find((m) => m.verdict === 'inconclusive') ?? gating[0];
+    const vs = v.against === 'history' ? 'vs stored baseline (across runs)' : v.against === 'calibration' ? 'A/A calibration' : 'vs base';
+    if (!decisive)
+        return `${vs}: ${v.outcome}`;
+    return `${describeShift(decisive)} ${vs}: ${v.outcome}`;
+}
+function calibrate(m) {
+    const floor = m.low === null || m.high === null ? null : Math.max(Math.abs(m.low), Math.abs(m.high));
+    const unit = m.scale === 'difference' ? 0.001 : 0.01;
+    return {
+        key: m.key,
+        label: m.label,
+        noiseFloor: floor,
+        suggested: floor === null ? null : Math.max(unit, Math.ceil((floor * 1.5) / unit) * unit),
+    };
+}
+
+// How a compared metric's values read in every report: ms for latency, % for the error rate, req/s,
+// CPU ms per request; and the words for a comparison's answer and what it was compared with.
+function formatValue$1(m, v) {
+    if (v === null || v === undefined)
+        return 'n/a';
+    switch (m.metric.kind) {
+        case 'latency':
+            return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ms`;
+        case 'error-rate':
+            return `${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`;
+        case 'throughput':
+            return `${v.toFixed(v < 100 ? 1 : 0)}/s`;
+        case 'cpu':
+            return `${v.toFixed(v < 10 ? 2 : 1)} ms CPU`;
+    }
+}
+/** "+12.0% (+8.0% to +16.0%)", or "n/a" without data. */
+function formatDelta(m) {
+    if (m.estimate === null)
+        return 'n/a';
+    const ci = m.low === null || m.high === null ? 'no interval: too few rounds' : `${formatShift(m, m.low)} to ${formatShift(m, m.high)}`;
+    return `${formatShift(m, m.estimate)} (${ci})`;
+}
+const VERDICT_MARK = { same: '🟰', improved: '✅', regressed: '❌', inconclusive: '❔' };
+/** What the candidate was compared with, in a few words. */
+function againstText(c) {
+    if (c.against === 'history')
+        return 'a stored result (across runs and machines, unpaired rounds)';
+    if (c.against === 'calibration')
+        return 'a second instance of itself (A/A calibration)';
+    return `the baseline, in the same job (${c.mode === 'parallel' ? 'both at once, duet' : 'interleaved rounds'}, paired)`;
+}
+function limitText(m) {
+    return m.scale === 'difference'
+        ? `${(m.minEffect * 100).toFixed(2).replace(/\.?0+$/, '')}pp`
+        : `${(m.minEffect * 100).toFixed(1).replace(/\.0$/, '')}%`;
+}
+
 // How numbers read wherever loadgate shows them (console, reports, PR comment, verdict sentences, outputs):
 // one formatter for every room, on the ground floor, so the judge never borrows the printer.
 function fmtBytes(n) {
@@ -24742,7 +25533,8 @@ function verdictParts(r, v) {
     const total = v.outcomes.length;
     const breached = v.outcomes.filter((o) => !o.pass).length;
     const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    const parts = [];
+    // A comparison's answer leads: "p99 +12% (95% CI +8% to +16%) vs base: regressed".
+    const parts = v.comparison ? [v.comparison.headline] : [];
     if (total === 0)
         parts.push('no SLOs set');
     else if (breached === 0)
@@ -24851,6 +25643,62 @@ function describeBodiesOf(b) {
 /** A line per endpoint that sent anything: what it sent. The example body is left to the reports. */
 function bodiesLines(r) {
     return (r.requestBodies ?? []).filter((b) => b.kind !== 'none').map((b) => `Request bodies of "${b.endpoint}": ${describeBodiesOf(b)}.`);
+}
+
+// A run in rounds (issue 11): each round is one RunResult of one side (the candidate or the baseline),
+// kept whole, histograms and all, so a later run can compare against them (baseline: {result: FILE}).
+// Here: what a round is, its lossless JSON form, and the merge of one side's rounds into one RunResult
+// (the candidate's merged rounds are what the absolute SLOs judge).
+function serializeRounds(rounds) {
+    return rounds.map((r) => ({ ...r, result: toSerializable(r.result) }));
+}
+function parseRounds(list) {
+    return list.map((r) => ({ ...r, result: parseRunResult(JSON.stringify(r.result)) }));
+}
+/**
+ * One side's rounds as one run: cells merged cell by cell (every round ran the same plan, so the same
+ * segments and endpoints), durations and counts added, timelines laid end to end, the generator's CPU
+ * averaged. Its status is the worst of the rounds'.
+ */
+function mergeRounds(results) {
+    const first = results[0];
+    if (!first)
+        throw new RangeError('mergeRounds: no rounds');
+    if (results.length === 1)
+        return first;
+    const cells = first.cells.map((row, si) => row.map((_, ei) => mergeStats(results.map((r) => r.cells[si]?.[ei]).filter((c) => c !== undefined))));
+    let offset = 0;
+    const timeline = results.flatMap((r) => {
+        const shifted = r.timeline.map((p) => ({ ...p, t: p.t + offset }));
+        offset += Math.ceil(r.durationMs / 1000);
+        return shifted;
+    });
+    const bad = results.find((r) => r.status !== 'completed');
+    const sum = (f) => results.reduce((t, r) => t + f(r), 0);
+    // Each stage (and segment) ran once per round: its span stretched by the rounds, so rates per stage stay right.
+    const n = results.length;
+    return {
+        ...first,
+        stages: first.stages.map((s) => ({ ...s, startMs: s.startMs * n, endMs: s.endMs * n })),
+        segments: first.segments.map((s) => ({ ...s, startMs: s.startMs * n, endMs: s.endMs * n })),
+        warmupMs: first.warmupMs * n,
+        durationMs: sum((r) => r.durationMs),
+        status: bad?.status ?? 'completed',
+        ...(bad?.reason !== undefined ? { reason: bad.reason } : {}),
+        cells,
+        failures: results.flatMap((r) => r.failures),
+        failuresNotItemized: sum((r) => r.failuresNotItemized),
+        timeline,
+        unsent: sum((r) => r.unsent),
+        delayedByCap: sum((r) => r.delayedByCap),
+        generatorCpu: sum((r) => r.generatorCpu) / results.length,
+        ...mergedHistogram(results, 'sendLag'),
+        ...mergedHistogram(results, 'serviceTime'),
+    };
+}
+function mergedHistogram(results, key) {
+    const hs = results.flatMap((r) => (r[key] ? [r[key]] : []));
+    return hs.length > 0 ? { [key]: mergeHistograms(hs) } : {};
 }
 
 // Locust-compatible CSV files, so whatever reads locust's `--csv` output (`*_stats.csv`,
@@ -25078,6 +25926,47 @@ function csvRow(cells) {
         .join(',') + EOL);
 }
 
+// compare.csv: one row per round (side, pair, order in time, warm-up, left out and why, every compared
+// metric's value), then one row per metric with the shift and its interval; for spreadsheets.
+const COMPARE_CSV = 'compare.csv';
+function renderCompareCsv(c) {
+    const keys = c.metrics.map((m) => m.key);
+    const rows = [['Row', 'Side', 'Pair', 'Seq', 'Warm-up', 'Left out', 'Generator CPU', ...keys]];
+    for (const r of c.rounds) {
+        rows.push([
+            'round',
+            r.side,
+            String(r.pair),
+            String(r.seq),
+            r.warmup ? 'yes' : 'no',
+            r.excluded ?? '',
+            r.generatorCpu.toFixed(3),
+            ...keys.map((k) => num(r.values[k])),
+        ]);
+    }
+    rows.push([]);
+    rows.push(['Row', 'Metric', 'Baseline', 'Candidate', 'Change', 'CI low', 'CI high', 'Confidence', 'Min effect', 'Answer', 'Gates']);
+    for (const m of c.metrics) {
+        rows.push([
+            'metric',
+            m.key,
+            num(m.baseline),
+            num(m.candidate),
+            num(m.estimate),
+            num(m.low),
+            num(m.high),
+            m.confidence.toFixed(4),
+            String(m.minEffect),
+            m.verdict,
+            m.gates ? 'yes' : 'no',
+        ]);
+    }
+    return `${rows.map((r) => r.map(csvField).join(',')).join('\n')}\n`;
+}
+function num(v) {
+    return v === null || v === undefined ? '' : String(Math.round(v * 1e6) / 1e6);
+}
+
 // Text that came from the service under test (error messages, bodies, endpoint names from configs)
 // goes into HTML, Markdown and XML. A hostile service must not be able to inject markup, links or
 // hidden comments into the report or the PR comment, so every such string passes through here.
@@ -25130,6 +26019,68 @@ function truncate(s, max) {
         return '';
     const chars = Array.from(s);
     return chars.length <= max ? s : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+// The comparison in the HTML report, first on the page: the side-by-side table with changes and intervals,
+// and a per-round chart of both sides' p99 (an inline SVG: no script, so it needs nothing from the CSP).
+function h$1(s) {
+    return escapeHtml(cleanText(s));
+}
+function compareSection(c) {
+    const rows = c.metrics.map((m) => `<tr${m.gates ? ' class="gate"' : ''}><td>${h$1(m.objective?.text ?? m.key)}</td><td>${h$1(formatValue$1(m, m.baseline))}</td>` +
+        `<td>${h$1(formatValue$1(m, m.candidate))}</td><td>${h$1(formatDelta(m))}</td><td>${h$1(limitText(m))}</td>` +
+        `<td>${VERDICT_MARK[m.verdict]} ${h$1(m.verdict)}</td></tr>`);
+    return [
+        '<section id="comparison">',
+        `<h2>Comparison: ${h$1(c.outcome)}</h2>`,
+        `<p>${h$1(c.headline)}. Against ${h$1(againstText(c))}; ${c.used.candidate} round(s) per side used.</p>`,
+        ...c.warnings.map((w) => `<p class="warning">⚠ ${h$1(w)}</p>`),
+        '<table><thead><tr><th>Metric</th><th>Baseline</th><th>Candidate</th><th>Change (CI)</th><th>Min effect</th><th>Answer</th></tr></thead>',
+        `<tbody>${rows.join('')}</tbody></table>`,
+        roundsChart(c, 'p99'),
+        '</section>',
+    ].join('\n');
+}
+/** Each side's value of `key` per round, in the order the rounds ran; warm-up and left-out rounds hollow. */
+function roundsChart(c, key) {
+    const pts = c.rounds
+        .map((r) => ({ r, v: r.values[key] ?? null }))
+        .filter((p) => p.v !== null);
+    if (pts.length < 2)
+        return '';
+    const W = 640;
+    const H = 220;
+    const pad = 40;
+    const maxSeq = Math.max(...pts.map((p) => p.r.seq), 1);
+    const lo = Math.min(...pts.map((p) => p.v));
+    const hi = Math.max(...pts.map((p) => p.v));
+    const span = hi - lo || hi || 1;
+    const x = (s) => pad + ((W - 2 * pad) * s) / maxSeq;
+    const y = (v) => H - pad - ((H - 2 * pad) * (v - lo)) / span;
+    const color = { candidate: '#d9480f', baseline: '#1971c2' };
+    const dots = pts.map(({ r, v }) => {
+        const fill = r.warmup || r.excluded ? 'none' : color[r.side];
+        const title = `${r.side}, pair ${r.pair + 1}${r.warmup ? ' (warm-up)' : ''}${r.excluded ? ` (left out: ${r.excluded})` : ''}: ${v.toFixed(2)} ms`;
+        return `<circle cx="${x(r.seq).toFixed(1)}" cy="${y(v).toFixed(1)}" r="4" fill="${fill}" stroke="${color[r.side]}"><title>${h$1(title)}</title></circle>`;
+    });
+    const lines = ['baseline', 'candidate'].map((side) => {
+        const s = pts.filter((p) => p.r.side === side && !p.r.warmup);
+        return s.length < 2
+            ? ''
+            : `<polyline fill="none" stroke="${color[side]}" stroke-opacity="0.5" points="${s.map((p) => `${x(p.r.seq).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}"/>`;
+    });
+    const m = c.metrics.find((k) => k.key === key);
+    const fmt = (v) => (m ? formatValue$1(m, v) : v.toFixed(2));
+    return [
+        `<figure><figcaption>${h$1(key)} per round, in the order they ran: <span style="color:${color.baseline}">● baseline</span> <span style="color:${color.candidate}">● candidate</span> (hollow: warm-up or left out)</figcaption>`,
+        `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${h$1(key)} per round">`,
+        `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#999"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#999"/>`,
+        `<text x="4" y="${pad}" font-size="11">${h$1(fmt(hi))}</text><text x="4" y="${H - pad}" font-size="11">${h$1(fmt(lo))}</text>`,
+        `<text x="${W / 2}" y="${H - 8}" font-size="11" text-anchor="middle">round (in time)</text>`,
+        ...lines,
+        ...dots,
+        '</svg></figure>',
+    ].join('\n');
 }
 
 // GENERATED by scripts/inline-html-assets.ts from report.css and chart.js beside it: do not edit by hand.
@@ -25284,6 +26235,7 @@ function renderHtmlReport(result, verdict, opts = {}) {
         '</head>',
         '<body>',
         header(r, verdict, title),
+        ...(verdict.comparison ? [compareSection(verdict.comparison)] : []),
         planSection(r),
         bodiesSection(r),
         sloSection(verdict),
@@ -25528,6 +26480,29 @@ function bodiesSection(r) {
         `<tbody>${rows.join('\n')}</tbody></table></section>`);
 }
 
+// JUnit test cases for the comparison: one per metric that gates it (a regression line as written, or the
+// default gates), failing when it regressed (or, with fail-on-inconclusive, when it is inconclusive).
+const COMPARE_CLASSNAME = 'loadgate.regression';
+function compareCases(c) {
+    let failures = 0;
+    const xml = c.metrics
+        .filter((m) => m.gates)
+        .map((m) => {
+        const name = m.objective?.text ?? `${m.key} regression (min effect ${m.minEffect})`;
+        const open = `    <testcase name="${attr$1(name)}" classname="${COMPARE_CLASSNAME}" time="0"`;
+        const failed = c.against !== 'calibration' && (m.verdict === 'regressed' || (c.failOnInconclusive && m.verdict === 'inconclusive'));
+        if (!failed)
+            return `${open}/>`;
+        failures++;
+        const sentence = `${describeShift(m)} vs the baseline: ${m.verdict}`;
+        return `${open}>\n      <failure message="${attr$1(truncate(sentence, 1000))}" type="regression">${escapeXml(sentence)}</failure>\n    </testcase>`;
+    });
+    return { xml, failures };
+}
+function attr$1(s) {
+    return escapeXml(s).replace(/[\r\n\t]/g, ' ');
+}
+
 // JUnit XML for CI test-report views (GitHub check annotations through a JUnit action, GitLab, Jenkins): one
 // test case per SLO, named by the SLO as written, that fails with the verdict's sentence when breached, and one
 // test case for the run itself, which fails when the run had problems (the service died, the run was
@@ -25539,9 +26514,10 @@ const RUN_CLASSNAME = 'loadgate.run';
 function renderJunit(r, verdict) {
     const seconds = secs(r.durationMs);
     const run = runCase(r, verdict, seconds);
-    const cases = [run.xml, ...verdict.outcomes.map(sloCase)];
+    const regressions = verdict.comparison ? compareCases(verdict.comparison) : { xml: [], failures: 0 };
+    const cases = [run.xml, ...regressions.xml, ...verdict.outcomes.map(sloCase)];
     const tests = cases.length;
-    const failures = (run.failed ? 1 : 0) + verdict.outcomes.filter((o) => !o.pass).length;
+    const failures = (run.failed ? 1 : 0) + regressions.failures + verdict.outcomes.filter((o) => !o.pass).length;
     const counts = `tests="${tests}" failures="${failures}" errors="0" skipped="0" time="${seconds}"`;
     // JUnit's timestamp is a local date-time without a zone (the Ant/Jenkins schema): the UTC time, zone dropped.
     const stamp = new Date(Date.parse(r.startedAt));
@@ -25625,6 +26601,53 @@ function attr(s) {
     return xml(s.replace(/\r\n|[\r\n\t]/g, ' '));
 }
 
+// The comparison in Markdown (report.md, the PR comment, the job summary), shown before everything else:
+// what was compared with what, then per metric both sides' medians over rounds, the shift with its
+// interval, and the answer; the calibration's noise floors; warnings (a comparison across machines).
+function compareMarkdown(c, opts = {}) {
+    const lines = [];
+    lines.push(`**Comparison: ${c.outcome}** ${VERDICT_MARK[c.outcome]} against ${againstText(c)}: ` +
+        `${c.used.candidate} round(s) per side used, ${Math.floor(c.confidence * 1000) / 10}% intervals` +
+        `${c.looks > 1 ? ` (${c.looks} planned looks, each at ${Math.floor(c.confidence * 1000) / 10}%)` : ''}.`);
+    for (const w of c.warnings)
+        lines.push(`> ⚠️ ${escapeMarkdown(w)}`);
+    lines.push('');
+    lines.push('| Metric | Baseline | Candidate | Change (95% CI) | Min effect | Answer |');
+    lines.push('|---|--:|--:|---|--:|---|');
+    const rows = c.metrics.slice(0, opts.maxRows ?? 50);
+    for (const m of rows) {
+        const name = m.objective ? markdownCode(m.objective.text) : m.gates ? `**${m.key}**` : m.key;
+        lines.push(`| ${name} | ${formatValue$1(m, m.baseline)} | ${formatValue$1(m, m.candidate)} | ${formatDelta(m)} | ${limitText(m)} | ${VERDICT_MARK[m.verdict]} ${m.verdict} |`);
+    }
+    if (c.calibration) {
+        lines.push('');
+        lines.push('| Metric | Noise floor (A/A) | Suggested min effect |');
+        lines.push('|---|--:|--:|');
+        for (const k of c.calibration) {
+            const pct = (v) => v === null ? 'n/a' : k.key === 'error-rate' ? `${(v * 100).toFixed(2)}pp` : `${(v * 100).toFixed(1)}%`;
+            lines.push(`| ${k.key} | ±${pct(k.noiseFloor)} | ${pct(k.suggested)} |`);
+        }
+    }
+    const env = c.environments;
+    if (c.against === 'history' && env) {
+        lines.push('');
+        const d = (e) => [
+            e.cpuModel,
+            e.cores !== undefined ? `${e.cores} cores` : undefined,
+            e.os,
+            e.loadgate ? `loadgate ${e.loadgate}` : undefined,
+            e.image,
+            e.at,
+        ]
+            .filter(Boolean)
+            .join(', ') || 'not recorded';
+        lines.push(`Baseline measured on: ${escapeMarkdown(d(env.baseline))}  \nThis run: ${escapeMarkdown(d(env.candidate))}`);
+    }
+    lines.push('');
+    lines.push(`Bold rows decide the answer${c.metrics.some((m) => m.objective) ? ' (the regression lines)' : ' (p50, p99 and the error rate, by default)'}; regressed = the interval excludes no change and the estimate is beyond the minimum effect.`);
+    return lines.join('\n');
+}
+
 // The Markdown the PR comment and the job summary show: the verdict first, the SLO table, the key numbers, a
 // latency chart (Mermaid xychart-beta, with the same numbers in a collapsible table), the top failures, and
 // where the full report is. Pure: RunResult + Verdict in, text out.
@@ -25683,6 +26706,9 @@ function join(blocks) {
 }
 function renderBlocks(r, v, opts, level) {
     const blocks = [verdictLine(r, v, opts)];
+    // A comparison with a baseline comes first: it is what a reviewer of a pull request asks.
+    if (v.comparison)
+        blocks.push(compareMarkdown(v.comparison, { maxRows: level.sloRows }));
     const notes = verdictNotes(r, v, level.noteChars);
     if (notes)
         blocks.push(notes);
@@ -25950,8 +26976,11 @@ const REPORT_FILES = {
     exceptions: 'loadgate_exceptions.csv',
 };
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
-function renderJsonReport(r, verdict) {
-    return JSON.stringify({ ...toSerializable(r), verdict });
+function renderJsonReport(r, verdict, rounds) {
+    // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them),
+    // and where they were measured (a later run on another machine warns of the differences).
+    const extra = rounds ? { rounds: serializeRounds(rounds.rounds), roundsEnvironment: rounds.environment } : {};
+    return JSON.stringify({ ...toSerializable(r), verdict, ...extra });
 }
 /** The report folder could not be made or written: one message naming it and why, never a stack trace. */
 class ReportError extends Error {
@@ -25994,7 +27023,7 @@ function writeReports(dir, r, verdict, opts = {}) {
     const markdown = renderMarkdown(r, verdict, opts.markdown ?? {});
     const contents = {
         html: renderHtmlReport(r, verdict),
-        json: renderJsonReport(r, verdict),
+        json: renderJsonReport(r, verdict, opts.rounds),
         markdown,
         junit: renderJunit(r, verdict),
         stats: renderStatsCsv(r),
@@ -26011,6 +27040,11 @@ function writeReports(dir, r, verdict, opts = {}) {
         catch (e) {
             throw reportError('write', file, e);
         }
+        files.push(file);
+    }
+    if (verdict.comparison) {
+        const file = join$1(dir, COMPARE_CSV);
+        writeFileSync(file, renderCompareCsv(verdict.comparison));
         files.push(file);
     }
     return { dir, files, markdown };
@@ -27949,322 +28983,80 @@ function describeBodies(endpoints) {
     });
 }
 
-// Limits are part of the plan: each connection the load opens is a file descriptor. Before anything
-// starts, the soft open-file limit is raised to the hard limit (Node has no setrlimit: util-linux's
-// `prlimit --pid` sets a running process's; Node 24 itself raises it at startup on Linux, so this is the
-// fallback for where it could not), and a plan whose peak connections plus headroom cannot fit
-// is refused as bad input, with the numbers and what to change, rather than failing mid-run with EMFILE.
-/** Descriptors beside the connections: the service's pipes, logs, monitors, /proc reads, Node's own. */
-const HEADROOM = 256;
-/** The open-file limit of a process, from /proc/<pid>/limits (Infinity for "unlimited"); null if unreadable. */
-function readFileLimit(pid = 'self') {
-    try {
-        const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
-            .split('\n')
-            .find((l) => l.startsWith('Max open files'));
-        const m = line ? /^Max open files\s+(\S+)\s+(\S+)/.exec(line) : null;
-        if (!m)
-            return null;
-        const n = (s) => (s === 'unlimited' ? Infinity : Number(s));
-        return { soft: n(m[1]), hard: n(m[2]) };
-    }
-    catch {
-        return null;
-    }
-}
-/** The connections the load may hold at once: the most users of any stage, or the open model's in-flight cap. */
-function peakConnections(load) {
-    if (load.model === 'closed')
-        return Math.max(0, ...load.stages.map((s) => s.users));
-    return load.maxInFlight;
-}
+// The service's CPU and memory samples and the monitor commands' values, folded into the run's
+// per-second timeline and summarised for the reports. Pure: the sampling itself is src/service/watch.ts.
+/** A resource sample older than this is not carried into a second without one. */
+const STALE_MS = 3000;
 /**
- * Raises the soft limit to the hard one when the plan needs more than the soft one, and refuses a plan that
- * needs more than it can get. Returns what it did, for the log (nothing when nothing was needed).
+ * Folds the samples into the timeline (point t covers [t-1, t) s after the load started): each second
+ * takes the last resource sample taken in it (or carries one forward up to 3 s, for samplers whose
+ * ticks drift past a second), and the last value each monitor printed by its end (monitors are
+ * stepwise: a replica count holds until it changes). Adds summaries for the reports.
  */
-function fitFileLimit(load, io = { read: readFileLimit, raise: raiseSoftLimit }) {
-    const limit = io.read();
-    if (!limit)
-        return null; // not Linux, or /proc hidden: nothing to check against
-    const peak = peakConnections(load);
-    const need = peak + HEADROOM;
-    if (need <= limit.soft)
-        return null;
-    const what = load.model === 'closed' ? `users (${peak} at the peak)` : `max-in-flight (${peak})`;
-    if (need > limit.hard) {
-        throw new ConfigError(`load: the plan needs up to ${need} open files (${peak} connections plus ${HEADROOM} for the rest), but the hard limit here is ${limit.hard} (ulimit -Hn): ` +
-            `lower ${what} to at most ${Math.max(0, limit.hard - HEADROOM)}, or raise the hard limit (e.g. LimitNOFILE, /etc/security/limits.conf, docker --ulimit nofile)`);
-    }
-    const why = io.raise(limit.hard);
-    const after = io.read();
-    if (why !== null || !after || after.soft < need) {
-        throw new ConfigError(`load: the plan needs up to ${need} open files (${peak} connections plus ${HEADROOM}), but the soft limit is ${limit.soft} and could not be raised` +
-            `${why ? ` (${why})` : ''}: run \`ulimit -n ${limit.hard}\` before loadgate, or lower ${what} to at most ${Math.max(0, limit.soft - HEADROOM)}`);
-    }
-    return `Raised the open-file limit from ${limit.soft} to ${after.soft} (the plan needs up to ${need})`;
-}
-/** `prlimit --pid <self> --nofile=H:H`; null when it worked, else why not. */
-function raiseSoftLimit(to) {
-    const value = Number.isFinite(to) ? String(to) : 'unlimited';
-    try {
-        execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${value}:${value}`], {
-            stdio: ['ignore', 'ignore', 'pipe'],
-            timeout: 5000,
-        });
-        return null;
-    }
-    catch (e) {
-        const err = e;
-        if (err.code === 'ENOENT')
-            return 'prlimit (util-linux) is not installed';
-        return err.stderr?.toString().trim().split('\n').pop() || err.message;
-    }
-}
-
-// The result of a run that never reached the load (the service exited at start, was never ready, a URL
-// refused, a port was held, a signal came first): the same RunResult every report reads, with status
-// `not-started`, the reason, the planned stages and nothing measured, so every report is still written.
-function notStartedResult(plan, reason, baseUrl, service) {
-    const load = plan.load;
-    const stages = stageSpans(load.stages).map((sp) => {
-        const base = { index: sp.index, startMs: sp.startMs, endMs: sp.endMs };
-        if (load.model === 'closed') {
-            const st = load.stages[sp.index];
-            return { ...base, name: st.name, users: st.users, spawnRate: st.spawnRate };
+function attachWatch(r, w, monitors) {
+    const start = Date.parse(r.startedAt);
+    const timeline = r.timeline.map((p) => ({ ...p }));
+    const endOf = (p) => start + p.t * 1000;
+    let k = 0;
+    let last;
+    for (const p of timeline) {
+        while (k < w.resources.length && w.resources[k].atMs < endOf(p))
+            last = w.resources[k++];
+        if (last && endOf(p) - last.atMs <= STALE_MS + 1000) {
+            if (last.cpuPercent !== undefined)
+                p.cpuPercent = round1(last.cpuPercent);
+            if (last.memoryBytes !== undefined)
+                p.memoryBytes = Math.round(last.memoryBytes);
         }
-        const st = load.stages[sp.index];
-        return { ...base, name: st.name, rate: st.rate, ramp: st.ramp };
-    });
-    return {
-        formatVersion: RESULT_FORMAT_VERSION,
-        tool: { name: 'loadgate', version: VERSION },
-        startedAt: new Date().toISOString(),
-        durationMs: 0,
-        status: 'not-started',
-        reason,
-        service,
-        target: { baseUrl },
-        load: load.model === 'closed' ? { model: 'closed', perUserRate: load.perUserRate } : { model: 'open', maxInFlight: load.maxInFlight },
-        timeoutMs: plan.timeoutMs,
-        seed: plan.seed,
-        stages,
-        warmupMs: plan.warmupMs,
-        segments: [],
-        endpoints: plan.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
-        cells: [],
-        failures: [],
-        failuresNotItemized: 0,
-        timeline: [],
-        unsent: 0,
-        delayedByCap: 0,
-        generatorCpu: 0,
-    };
+    }
+    for (const m of monitors) {
+        const samples = w.monitors.filter((s) => s.name === m.name);
+        let j = 0;
+        let value;
+        for (const p of timeline) {
+            while (j < samples.length && samples[j].atMs < endOf(p))
+                value = samples[j++].value;
+            if (value !== undefined)
+                p.monitors = { ...p.monitors, [m.name]: value };
+        }
+    }
+    const out = { ...r, timeline };
+    const inRun = w.resources.filter((s) => s.atMs >= start && s.atMs <= start + r.durationMs + 1000);
+    if (w.source) {
+        const cpu = inRun.flatMap((s) => (s.cpuPercent === undefined ? [] : [s.cpuPercent]));
+        const mem = inRun.flatMap((s) => (s.memoryBytes === undefined ? [] : [s.memoryBytes]));
+        const info = { source: w.source, ...(w.containerVia ? { via: w.containerVia } : {}), samples: inRun.length };
+        if (cpu.length) {
+            info.peakCpuPercent = round1(cpu.reduce((a, b) => Math.max(a, b)));
+            info.meanCpuPercent = round1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
+        }
+        if (mem.length)
+            info.peakMemoryBytes = mem.reduce((a, b) => Math.max(a, b));
+        if (w.problems.length)
+            info.problem = w.problems[0];
+        out.resources = info;
+    }
+    if (monitors.length) {
+        out.monitors = monitors.map((m) => {
+            const values = w.monitors.filter((s) => s.name === m.name).map((s) => s.value);
+            const f = w.monitorFailures.get(m.name);
+            return {
+                name: m.name,
+                command: m.command,
+                everyMs: m.everyMs,
+                samples: values.length,
+                failures: f?.count ?? 0,
+                ...(f ? { lastError: f.last } : {}),
+                ...(values.length
+                    ? { first: values[0], last: values[values.length - 1], min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) }
+                    : {}),
+            };
+        });
+    }
+    return out;
 }
-
-// Evaluation: a pure function from a RunResult and SLOs to a Verdict. Each outcome carries the observed
-// value and a sentence a person understands ("p99 latency 180 ms is above 100 ms over the whole run").
-function evaluate(r, slos) {
-    const outcomes = slos.map((s) => evaluateSlo(r, s));
-    const problems = [];
-    if (r.status === 'aborted' && !r.abortedBy)
-        problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
-    // on-exit: continue: the run went on to the end, but the service it measured died on the way.
-    const died = r.service?.exit;
-    if (died && r.status !== 'aborted') {
-        const when = `${Math.round(died.atMs / 100) / 10} s into the load`;
-        problems.push(r.service?.onExit === 'continue'
-            ? `${died.summary}, ${when} (on-exit: continue, so the load went on and counted the errors)`
-            : `${died.summary}, ${when}, as the load was ending`);
-    }
-    if (r.status === 'not-started')
-        problems.push('the load never started, so nothing was measured (the run says why)');
-    // Without SLOs the gate still means something: a run in which no request succeeded fails.
-    const all = statsFor(r);
-    if (slos.length === 0 && r.status !== 'not-started' && all.requests - all.failures === 0) {
-        problems.push(all.requests === 0
-            ? 'no request was completed (with no SLOs set, a run passes only when at least one request succeeds)'
-            : `no request succeeded: all ${all.requests} failed (with no SLOs set, a run passes only when at least one request succeeds)`);
-    }
-    if (r.status === 'interrupted')
-        problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
-    return {
-        pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
-        outcomes,
-        ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
-        problems,
-    };
-}
-function compare(observed, op, threshold) {
-    switch (op) {
-        case '<':
-            return observed < threshold;
-        case '<=':
-            return observed <= threshold;
-        case '>':
-            return observed > threshold;
-        case '>=':
-            return observed >= threshold;
-        case '==':
-            return observed === threshold;
-        case '!=':
-            return observed !== threshold;
-    }
-}
-function evaluateSlo(r, slo) {
-    const scope = {
-        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
-        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
-        excludeWarmup: slo.excludeWarmup,
-    };
-    const scopeText = describeScope(r, slo);
-    const m = slo.metric;
-    const objective = `${slo.op} ${formatValue(slo, slo.threshold)}`;
-    let observed;
-    let metricLabel;
-    let detail = '';
-    let nothing = 'no requests were measured';
-    if (m.kind === 'latency') {
-        const s = statsFor(r, scope);
-        metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
-        observed =
-            m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
-        nothing = 'no response was measured';
-    }
-    else if (m.kind === 'error-rate' || m.kind === 'errors') {
-        const s = statsFor(r, scope);
-        metricLabel = m.kind === 'errors' ? 'errors' : 'error rate';
-        observed = m.kind === 'errors' ? s.failures : s.requests > 0 ? s.failures / s.requests : null;
-        if (m.kind === 'error-rate' && s.requests > 0)
-            detail = ` (${s.failures} of ${s.requests} requests)`;
-    }
-    else {
-        metricLabel = m.stat === 'mean' ? 'throughput' : m.stat === 'peak' ? 'peak throughput' : 'lowest throughput';
-        observed = m.stat === 'mean' ? meanRps(r, slo) : secondRps(r, slo, m.stat);
-        if (m.stat !== 'mean')
-            nothing = 'no whole second was measured';
-    }
-    const pass = observed !== null && compare(observed, slo.op, slo.threshold);
-    const observedText = observed === null ? '-' : formatValue(slo, observed);
-    let sentence;
-    if (observed === null)
-        sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
-    else if (m.kind === 'errors')
-        sentence = errorsSentence(observed, slo, scopeText);
-    else {
-        const shown = observedForSentence(slo, observed);
-        sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
-    }
-    return {
-        slo,
-        observed,
-        pass,
-        sentence,
-        labels: { metric: metricLabel, objective, observed: observedText, scope: scopeText.replace(/^(over|in|for) (the )?/, '') },
-    };
-}
-/**
- * The SLO, among those marked abort, that fails on the data so far, if any (k6's abortOnFail).
- * Called about once a second during the run, with `elapsedMs` since the start.
- */
-function abortingSlo(r, slos, elapsedMs) {
-    for (const slo of slos) {
-        if (!slo.abortOnFail || elapsedMs < (slo.abortAfterMs ?? 0))
-            continue;
-        const o = evaluateSlo(r, slo);
-        // Nothing measured yet is not a failure during the run: wait for data.
-        if (o.observed !== null && !o.pass)
-            return o;
-    }
-    return null;
-}
-function errorsSentence(n, slo, scopeText) {
-    const failed = n === 0 ? 'no request failed' : `${n} request${n === 1 ? '' : 's'} failed`;
-    const t = slo.threshold;
-    const expected = t === 0
-        ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
-        : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
-    return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
-}
-function relation(observed, threshold) {
-    return observed > threshold ? 'above' : observed < threshold ? 'below' : 'equal to';
-}
-/** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
-function observedForSentence(slo, observed) {
-    const plain = formatValue(slo, observed);
-    if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold))
-        return plain;
-    switch (slo.metric.kind) {
-        case 'latency':
-            return `${observed.toFixed(3)} ms`;
-        case 'error-rate':
-            return `${(observed * 100).toPrecision(6)}%`;
-        default:
-            return `${observed.toFixed(3)} req/s`;
-    }
-}
-function formatValue(slo, v) {
-    switch (slo.metric.kind) {
-        case 'latency':
-            return fmtMs(v);
-        case 'error-rate':
-            return fmtPct(v);
-        case 'errors':
-            return String(v);
-        case 'throughput':
-            return `${fmtNum(v)} req/s`;
-    }
-}
-function describeScope(r, slo) {
-    const parts = [];
-    if (slo.endpoint !== undefined)
-        parts.push(`for endpoint ${r.endpoints[slo.endpoint]?.name ?? slo.endpoint}`);
-    if (slo.stage !== undefined) {
-        const st = r.stages[slo.stage];
-        const name = st?.name ?? '';
-        parts.push(`in stage ${slo.stage + 1}${name && name !== String(slo.stage + 1) ? ` (${name})` : ''}`);
-    }
-    if (parts.length === 0)
-        parts.push('over the whole run');
-    if (slo.excludeWarmup && r.warmupMs > 0)
-        parts.push(`after the ${fmtMs(r.warmupMs)} warm-up`);
-    return parts.join(' ');
-}
-/** Requests per second over the scope's span (the stage, or the run), warm-up left out when asked. */
-function meanRps(r, slo) {
-    const s = statsFor(r, {
-        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
-        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
-        excludeWarmup: slo.excludeWarmup,
-    });
-    let spanMs = 0;
-    for (const seg of r.segments) {
-        if (slo.stage !== undefined && seg.stage !== slo.stage)
-            continue;
-        if (slo.excludeWarmup && seg.warmup)
-            continue;
-        // A run that ended early only covers part of its planned segments.
-        spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
-    }
-    return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
-}
-/** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */
-function secondRps(r, slo, stat) {
-    const warmupS = slo.excludeWarmup ? r.warmupMs / 1000 : 0;
-    let best = null;
-    for (const p of r.timeline) {
-        if (p.span !== undefined)
-            continue;
-        if (slo.stage !== undefined && p.stage !== slo.stage)
-            continue;
-        if (p.t - 1 < warmupS - 1e-9)
-            continue;
-        // Seconds after the planned end are the drain of in-flight requests, not load.
-        if (r.stages.length && p.t * 1000 > r.stages[r.stages.length - 1].endMs + 1e-6)
-            continue;
-        if (best === null || (stat === 'peak' ? p.requests > best : p.requests < best))
-            best = p.requests;
-    }
-    return best;
+function round1(x) {
+    return Math.round(x * 10) / 10;
 }
 
 // The service under test dying during the load. A service loadgate started (a command or a container)
@@ -28723,80 +29515,706 @@ function startWatching(target, monitors, opts = {}) {
     };
 }
 
-// The service's CPU and memory samples and the monitor commands' values, folded into the run's
-// per-second timeline and summarised for the reports. Pure: the sampling itself is src/service/watch.ts.
-/** A resource sample older than this is not carried into a second without one. */
-const STALE_MS = 3000;
+// Evaluation: a pure function from a RunResult and SLOs to a Verdict. Each outcome carries the observed
+// value and a sentence a person understands ("p99 latency 180 ms is above 100 ms over the whole run").
+function evaluate(r, slos) {
+    const outcomes = slos.map((s) => evaluateSlo(r, s));
+    const problems = [];
+    if (r.status === 'aborted' && !r.abortedBy)
+        problems.push(`the run was aborted: ${r.reason ?? 'no reason given'}`);
+    // on-exit: continue: the run went on to the end, but the service it measured died on the way.
+    const died = r.service?.exit;
+    if (died && r.status !== 'aborted') {
+        const when = `${Math.round(died.atMs / 100) / 10} s into the load`;
+        problems.push(r.service?.onExit === 'continue'
+            ? `${died.summary}, ${when} (on-exit: continue, so the load went on and counted the errors)`
+            : `${died.summary}, ${when}, as the load was ending`);
+    }
+    if (r.status === 'not-started')
+        problems.push('the load never started, so nothing was measured (the run says why)');
+    // Without SLOs the gate still means something: a run in which no request succeeded fails.
+    const all = statsFor(r);
+    if (slos.length === 0 && r.status !== 'not-started' && all.requests - all.failures === 0) {
+        problems.push(all.requests === 0
+            ? 'no request was completed (with no SLOs set, a run passes only when at least one request succeeds)'
+            : `no request succeeded: all ${all.requests} failed (with no SLOs set, a run passes only when at least one request succeeds)`);
+    }
+    if (r.status === 'interrupted')
+        problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+    return {
+        pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
+        outcomes,
+        ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
+        problems,
+    };
+}
+function compare(observed, op, threshold) {
+    switch (op) {
+        case '<':
+            return observed < threshold;
+        case '<=':
+            return observed <= threshold;
+        case '>':
+            return observed > threshold;
+        case '>=':
+            return observed >= threshold;
+        case '==':
+            return observed === threshold;
+        case '!=':
+            return observed !== threshold;
+    }
+}
+function evaluateSlo(r, slo) {
+    const scope = {
+        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+        excludeWarmup: slo.excludeWarmup,
+    };
+    const scopeText = describeScope(r, slo);
+    const m = slo.metric;
+    const objective = `${slo.op} ${formatValue(slo, slo.threshold)}`;
+    let observed;
+    let metricLabel;
+    let detail = '';
+    let nothing = 'no requests were measured';
+    if (m.kind === 'latency') {
+        const s = statsFor(r, scope);
+        metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
+        observed =
+            m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
+        nothing = 'no response was measured';
+    }
+    else if (m.kind === 'error-rate' || m.kind === 'errors') {
+        const s = statsFor(r, scope);
+        metricLabel = m.kind === 'errors' ? 'errors' : 'error rate';
+        observed = m.kind === 'errors' ? s.failures : s.requests > 0 ? s.failures / s.requests : null;
+        if (m.kind === 'error-rate' && s.requests > 0)
+            detail = ` (${s.failures} of ${s.requests} requests)`;
+    }
+    else {
+        metricLabel = m.stat === 'mean' ? 'throughput' : m.stat === 'peak' ? 'peak throughput' : 'lowest throughput';
+        observed = m.stat === 'mean' ? meanRps(r, slo) : secondRps(r, slo, m.stat);
+        if (m.stat !== 'mean')
+            nothing = 'no whole second was measured';
+    }
+    const pass = observed !== null && compare(observed, slo.op, slo.threshold);
+    const observedText = observed === null ? '-' : formatValue(slo, observed);
+    let sentence;
+    if (observed === null)
+        sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
+    else if (m.kind === 'errors')
+        sentence = errorsSentence(observed, slo, scopeText);
+    else {
+        const shown = observedForSentence(slo, observed);
+        sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
+    }
+    return {
+        slo,
+        observed,
+        pass,
+        sentence,
+        labels: { metric: metricLabel, objective, observed: observedText, scope: scopeText.replace(/^(over|in|for) (the )?/, '') },
+    };
+}
 /**
- * Folds the samples into the timeline (point t covers [t-1, t) s after the load started): each second
- * takes the last resource sample taken in it (or carries one forward up to 3 s, for samplers whose
- * ticks drift past a second), and the last value each monitor printed by its end (monitors are
- * stepwise: a replica count holds until it changes). Adds summaries for the reports.
+ * The SLO, among those marked abort, that fails on the data so far, if any (k6's abortOnFail).
+ * Called about once a second during the run, with `elapsedMs` since the start.
  */
-function attachWatch(r, w, monitors) {
-    const start = Date.parse(r.startedAt);
-    const timeline = r.timeline.map((p) => ({ ...p }));
-    const endOf = (p) => start + p.t * 1000;
-    let k = 0;
-    let last;
-    for (const p of timeline) {
-        while (k < w.resources.length && w.resources[k].atMs < endOf(p))
-            last = w.resources[k++];
-        if (last && endOf(p) - last.atMs <= STALE_MS + 1000) {
-            if (last.cpuPercent !== undefined)
-                p.cpuPercent = round1(last.cpuPercent);
-            if (last.memoryBytes !== undefined)
-                p.memoryBytes = Math.round(last.memoryBytes);
+function abortingSlo(r, slos, elapsedMs) {
+    for (const slo of slos) {
+        if (!slo.abortOnFail || elapsedMs < (slo.abortAfterMs ?? 0))
+            continue;
+        const o = evaluateSlo(r, slo);
+        // Nothing measured yet is not a failure during the run: wait for data.
+        if (o.observed !== null && !o.pass)
+            return o;
+    }
+    return null;
+}
+function errorsSentence(n, slo, scopeText) {
+    const failed = n === 0 ? 'no request failed' : `${n} request${n === 1 ? '' : 's'} failed`;
+    const t = slo.threshold;
+    const expected = t === 0
+        ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
+        : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
+    return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
+}
+function relation(observed, threshold) {
+    return observed > threshold ? 'above' : observed < threshold ? 'below' : 'equal to';
+}
+/** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
+function observedForSentence(slo, observed) {
+    const plain = formatValue(slo, observed);
+    if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold))
+        return plain;
+    switch (slo.metric.kind) {
+        case 'latency':
+            return `${observed.toFixed(3)} ms`;
+        case 'error-rate':
+            return `${(observed * 100).toPrecision(6)}%`;
+        default:
+            return `${observed.toFixed(3)} req/s`;
+    }
+}
+function formatValue(slo, v) {
+    switch (slo.metric.kind) {
+        case 'latency':
+            return fmtMs(v);
+        case 'error-rate':
+            return fmtPct(v);
+        case 'errors':
+            return String(v);
+        case 'throughput':
+            return `${fmtNum(v)} req/s`;
+    }
+}
+function describeScope(r, slo) {
+    const parts = [];
+    if (slo.endpoint !== undefined)
+        parts.push(`for endpoint ${r.endpoints[slo.endpoint]?.name ?? slo.endpoint}`);
+    if (slo.stage !== undefined) {
+        const st = r.stages[slo.stage];
+        const name = st?.name ?? '';
+        parts.push(`in stage ${slo.stage + 1}${name && name !== String(slo.stage + 1) ? ` (${name})` : ''}`);
+    }
+    if (parts.length === 0)
+        parts.push('over the whole run');
+    if (slo.excludeWarmup && r.warmupMs > 0)
+        parts.push(`after the ${fmtMs(r.warmupMs)} warm-up`);
+    return parts.join(' ');
+}
+/** Requests per second over the scope's span (the stage, or the run), warm-up left out when asked. */
+function meanRps(r, slo) {
+    const s = statsFor(r, {
+        ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
+        ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
+        excludeWarmup: slo.excludeWarmup,
+    });
+    let spanMs = 0;
+    for (const seg of r.segments) {
+        if (slo.stage !== undefined && seg.stage !== slo.stage)
+            continue;
+        if (slo.excludeWarmup && seg.warmup)
+            continue;
+        // A run that ended early only covers part of its planned segments.
+        spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
+    }
+    return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
+}
+/** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */
+function secondRps(r, slo, stat) {
+    const warmupS = slo.excludeWarmup ? r.warmupMs / 1000 : 0;
+    let best = null;
+    for (const p of r.timeline) {
+        if (p.span !== undefined)
+            continue;
+        if (slo.stage !== undefined && p.stage !== slo.stage)
+            continue;
+        if (p.t - 1 < warmupS - 1e-9)
+            continue;
+        // Seconds after the planned end are the drain of in-flight requests, not load.
+        if (r.stages.length && p.t * 1000 > r.stages[r.stages.length - 1].endMs + 1e-6)
+            continue;
+        if (best === null || (stat === 'peak' ? p.requests > best : p.requests < best))
+            best = p.requests;
+    }
+    return best;
+}
+
+// The result of a run that never reached the load (the service exited at start, was never ready, a URL
+// refused, a port was held, a signal came first): the same RunResult every report reads, with status
+// `not-started`, the reason, the planned stages and nothing measured, so every report is still written.
+function notStartedResult(plan, reason, baseUrl, service) {
+    const load = plan.load;
+    const stages = stageSpans(load.stages).map((sp) => {
+        const base = { index: sp.index, startMs: sp.startMs, endMs: sp.endMs };
+        if (load.model === 'closed') {
+            const st = load.stages[sp.index];
+            return { ...base, name: st.name, users: st.users, spawnRate: st.spawnRate };
         }
+        const st = load.stages[sp.index];
+        return { ...base, name: st.name, rate: st.rate, ramp: st.ramp };
+    });
+    return {
+        formatVersion: RESULT_FORMAT_VERSION,
+        tool: { name: 'loadgate', version: VERSION },
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        status: 'not-started',
+        reason,
+        service,
+        target: { baseUrl },
+        load: load.model === 'closed' ? { model: 'closed', perUserRate: load.perUserRate } : { model: 'open', maxInFlight: load.maxInFlight },
+        timeoutMs: plan.timeoutMs,
+        seed: plan.seed,
+        stages,
+        warmupMs: plan.warmupMs,
+        segments: [],
+        endpoints: plan.endpoints.map((e) => ({ name: e.name, method: e.method, path: e.path })),
+        cells: [],
+        failures: [],
+        failuresNotItemized: 0,
+        timeline: [],
+        unsent: 0,
+        delayedByCap: 0,
+        generatorCpu: 0,
+    };
+}
+
+// Where this run measured: the machine, the OS and loadgate's version (and the image, for a container), so
+// a comparison with a stored result can say where the two differ.
+function thisEnvironment(service) {
+    return {
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        cores: availableParallelism(),
+        os: `${platform()} ${release()}`,
+        loadgate: VERSION,
+        ...(service?.kind === 'container' ? { image: service.image } : {}),
+        at: new Date().toISOString(),
+    };
+}
+
+// The baseline from a stored result.json (baseline: {result: FILE}): its rounds become the baseline's, for
+// a comparison across runs and machines. The file must have rounds (a run with compare: records them);
+// its environment is read where recorded, so a report can warn where the two machines differ.
+function readStoredBaseline(file) {
+    let raw;
+    try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
     }
-    for (const m of monitors) {
-        const samples = w.monitors.filter((s) => s.name === m.name);
-        let j = 0;
-        let value;
-        for (const p of timeline) {
-            while (j < samples.length && samples[j].atMs < endOf(p))
-                value = samples[j++].value;
-            if (value !== undefined)
-                p.monitors = { ...p.monitors, [m.name]: value };
-        }
+    catch (e) {
+        const why = e.code ?? e.message;
+        throw new ConfigError(`baseline result ${file}: cannot read it (${why})`);
     }
-    const out = { ...r, timeline };
-    const inRun = w.resources.filter((s) => s.atMs >= start && s.atMs <= start + r.durationMs + 1000);
-    if (w.source) {
-        const cpu = inRun.flatMap((s) => (s.cpuPercent === undefined ? [] : [s.cpuPercent]));
-        const mem = inRun.flatMap((s) => (s.memoryBytes === undefined ? [] : [s.memoryBytes]));
-        const info = { source: w.source, ...(w.containerVia ? { via: w.containerVia } : {}), samples: inRun.length };
-        if (cpu.length) {
-            info.peakCpuPercent = round1(cpu.reduce((a, b) => Math.max(a, b)));
-            info.meanCpuPercent = round1(cpu.reduce((a, b) => a + b, 0) / cpu.length);
-        }
-        if (mem.length)
-            info.peakMemoryBytes = mem.reduce((a, b) => Math.max(a, b));
-        if (w.problems.length)
-            info.problem = w.problems[0];
-        out.resources = info;
+    if (!Array.isArray(raw.rounds) || raw.rounds.length === 0) {
+        throw new ConfigError(`baseline result ${file}: it has no rounds to compare with; record them with compare: {rounds: 10} in the run that writes it`);
     }
-    if (monitors.length) {
-        out.monitors = monitors.map((m) => {
-            const values = w.monitors.filter((s) => s.name === m.name).map((s) => s.value);
-            const f = w.monitorFailures.get(m.name);
-            return {
-                name: m.name,
-                command: m.command,
-                everyMs: m.everyMs,
-                samples: values.length,
-                failures: f?.count ?? 0,
-                ...(f ? { lastError: f.last } : {}),
-                ...(values.length
-                    ? { first: values[0], last: values[values.length - 1], min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) }
-                    : {}),
-            };
-        });
+    let rounds;
+    try {
+        rounds = parseRounds(raw.rounds);
     }
+    catch (e) {
+        throw new ConfigError(`baseline result ${file}: its rounds cannot be read (${e.message})`);
+    }
+    // The stored run's own service (its candidate) is this run's baseline.
+    const used = rounds
+        .filter((r) => r.side === 'candidate' && !r.warmup && !r.excluded)
+        .map((r, i) => ({ ...r, side: 'baseline', pair: i }));
+    if (used.length < 2)
+        throw new ConfigError(`baseline result ${file}: only ${used.length} usable round(s); a comparison needs several`);
+    return { rounds: used, environment: environmentOf(raw) };
+}
+/** The environment a stored result recorded: loadgate's own (comparison.environments) or a top-level one, else what little the result says. */
+function environmentOf(raw) {
+    const own = raw.verdict?.comparison?.environments?.candidate;
+    if (own)
+        return own;
+    const e = raw.roundsEnvironment ?? raw.environment ?? {};
+    const str = (k) => (typeof e[k] === 'string' ? e[k] : undefined);
+    const num = (k) => (typeof e[k] === 'number' ? e[k] : undefined);
+    const out = {};
+    const cpu = str('cpuModel') ?? str('cpu');
+    if (cpu !== undefined)
+        out.cpuModel = cpu;
+    const cores = num('cores') ?? num('cpus');
+    if (cores !== undefined)
+        out.cores = cores;
+    const os = str('os');
+    if (os !== undefined)
+        out.os = os;
+    const v = str('loadgate') ?? str('version');
+    if (v !== undefined)
+        out.loadgate = v;
+    if (raw.startedAt)
+        out.at = raw.startedAt;
     return out;
 }
-function round1(x) {
-    return Math.round(x * 10) / 10;
+/** Sentences for each recorded difference between the two environments (nothing where one side did not record it). */
+function environmentDifferences(a, b) {
+    const out = [];
+    const keys = [
+        ['cpuModel', 'CPU model'],
+        ['cores', 'cores'],
+        ['os', 'OS'],
+        ['loadgate', 'loadgate version'],
+        ['image', 'image'],
+    ];
+    for (const [k, name] of keys) {
+        if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
+            out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
+    }
+    const missing = keys.filter(([k]) => b[k] === undefined && a[k] !== undefined).map(([, n]) => n);
+    if (missing.length > 0)
+        out.push(`the stored result does not record its ${missing.join(', ')}: differences there cannot be checked`);
+    return out;
+}
+
+// The two services of a comparison, started, readied and always stopped together. Every error names its
+// side ("the baseline service ..."), so a reader knows which of two images never became ready.
+/** Starts and readies each side in turn; on a failure the error names the side (the caller stops them all). */
+async function startSides(sides, opts) {
+    for (const s of sides) {
+        const sp = s.plan;
+        try {
+            if (sp.kind === 'container' && sp.build)
+                opts.log(`Building the ${s.name}'s image ${sp.image} (its output goes to ${s.logName})`);
+            s.running = await startService(sp, {
+                ...(sp.kind !== 'url' ? { logFile: join$1(opts.outputDir, s.logName) } : {}),
+                ...(opts.signal ? { signal: opts.signal } : {}),
+                onStarted: (started) => {
+                    if (started.kind === 'container' && sp.kind === 'container') {
+                        opts.log(`Started the ${s.name}: container ${started.name} (image ${sp.image}, id ${started.id.slice(0, 12)})`);
+                    }
+                    opts.onServiceStarted?.(started);
+                },
+            });
+        }
+        catch (e) {
+            throw named(e, s);
+        }
+        if (sp.kind === 'command')
+            opts.log(`Started the ${s.name} (pid ${s.running.pid}): ${s.running.baseUrl}`);
+    }
+    // Readied together: two slow starters cost the slower one's time, not the sum.
+    await Promise.all(sides.map(async (s) => {
+        try {
+            const ms = await waitUntilReady(s.running, s.readiness, opts.signal);
+            opts.log(`The ${s.name} is ready at ${s.running.baseUrl}${s.readiness.path} after ${(ms / 1000).toFixed(1)} s`);
+        }
+        catch (e) {
+            throw named(e, s);
+        }
+    }));
+}
+async function stopSides(sides, graceMs) {
+    await Promise.all(sides.map((s) => s.running?.stop(graceMs)));
+}
+function named(e, s) {
+    if (!(e instanceof ServiceError))
+        return e;
+    return new ServiceError(`the ${s.name} service: ${e.message}`);
+}
+
+// A run in rounds (issue 11): the candidate (service:) against a baseline in the same job, against a stored
+// result, or against a second instance of itself (A/A calibration); or alone, to record rounds for later.
+//
+//   start both -> ready both -> resolve the bodies once (the same for both sides) -> warm-up pair(s) ->
+//   measured pairs, each AB or BA (random by the seed, or alternating), each round the same load ->
+//   at each checkpoint: judge; inconclusive and within the budget: more pairs -> verdict -> reports -> stop both
+//
+// Each round is one runLoad against one side (in parallel mode, two at once: a duet). A side that dies
+// ends the rounds: the reports are written from what was measured, naming the side, and both are stopped.
+const BASELINE_LOG = 'baseline.log';
+/** The order of the two sides in pair `k`: random from the seed (the same seed, the same order), or alternating. */
+function pairOrder(order, seed, k) {
+    const first = order === 'alternate' ? k % 2 === 0 : hash(seed, k) < 0.5;
+    return first ? ['candidate', 'baseline'] : ['baseline', 'candidate'];
+}
+/** A uniform number in [0, 1) from (seed, k): mulberry32's mix. */
+function hash(seed, k) {
+    let t = (seed * 0x9e3779b1 + k * 0x85ebca6b + 0x6d2b79f5) >>> 0;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+async function executeComparison(plan, cp, hooks = {}) {
+    const log = hooks.log ?? (() => { });
+    mkdirSync(plan.outputDir, { recursive: true });
+    const localBodies = await resolveLocalBodies(plan, log);
+    const calibration = cp.against === 'calibration';
+    const stored = cp.against === 'history' ? readStoredBaseline(cp.resultFile) : undefined;
+    const candidate = {
+        side: 'candidate',
+        name: calibration ? 'service (instance A)' : 'candidate',
+        plan: calibration ? cp.baseline.service : plan.service,
+        readiness: calibration ? cp.baseline.readiness : plan.readiness,
+        logName: 'service.log',
+    };
+    const sides = [candidate];
+    if (cp.baseline && (cp.against === 'baseline' || calibration)) {
+        sides.push({
+            side: 'baseline',
+            name: calibration ? 'service (instance B)' : 'baseline',
+            plan: cp.baseline.service,
+            readiness: cp.baseline.readiness,
+            logName: BASELINE_LOG,
+        });
+    }
+    const rounds = [];
+    const problems = [];
+    try {
+        await startSides(sides, {
+            outputDir: plan.outputDir,
+            log,
+            ...(hooks.signal ? { signal: hooks.signal } : {}),
+            ...(hooks.onServiceStarted ? { onServiceStarted: hooks.onServiceStarted } : {}),
+        });
+        // The same bodies for both sides, resolved once (from the candidate when the service publishes its schema).
+        const endpoints = await resolveBodies(plan, localBodies, candidate.running.baseUrl, log);
+        const looks = cp.against === 'none' ? [cp.rounds] : checkpoints(cp);
+        const t0 = performance.now();
+        const total = cp.warmupRounds + cp.rounds;
+        let seq = 0;
+        let judged;
+        pairs: for (let k = 0;; k++) {
+            const warmup = k < cp.warmupRounds;
+            const measured = k - cp.warmupRounds; // this pair's index among the measured ones
+            const order = sides.length === 1 ? ['candidate'] : pairOrder(cp.order, plan.seed, k);
+            const running = order.map((s) => sides.find((x) => x.side === s));
+            const label = warmup
+                ? `warm-up ${k + 1}/${cp.warmupRounds}`
+                : `pair ${measured + 1}/${Math.max(total - cp.warmupRounds, measured + 1)}`;
+            const batches = cp.mode === 'parallel' ? [running] : running.map((s) => [s]);
+            for (const batch of batches) {
+                const results = await Promise.all(batch.map((s) => driveRound(plan, cp, s, endpoints, hooks.signal, log)));
+                for (const [i, s] of batch.entries()) {
+                    const res = results[i];
+                    const problem = roundProblem(res);
+                    const excluded = !warmup && problem ? problem : undefined;
+                    rounds.push({ side: s.side, pair: k, seq: seq++, warmup, ...(excluded ? { excluded } : {}), result: res });
+                    log(`Round ${label}, ${s.name}: ${roundLine(res)}${excluded ? ` (left out: ${excluded})` : ''}`);
+                    if (res.service?.exit) {
+                        problems.push(`the ${s.name} service died during ${label}: ${res.service.exit.summary}`);
+                    }
+                    else if (res.status === 'aborted' && !res.abortedBy) {
+                        problems.push(`the ${s.name} round ${label} was aborted: ${res.reason ?? 'no reason given'}`);
+                    }
+                }
+                if (problems.length > 0 || hooks.signal?.aborted)
+                    break pairs;
+                // A side that died between its rounds (the other side's turn) is caught before the next round.
+                for (const s of sides) {
+                    if (await exitedNow(s)) {
+                        problems.push(`the ${s.name} service exited between rounds (${label}); see ${s.logName}`);
+                        break pairs;
+                    }
+                }
+            }
+            if (warmup)
+                continue;
+            const done = measured + 1;
+            if (!looks.includes(done))
+                continue;
+            if (cp.against === 'none')
+                break;
+            judged = judgeComparison(withStored(rounds, stored), cp, {
+                against: againstOf(cp),
+                looks: looks.length,
+                closed: plan.load.model === 'closed',
+            });
+            const over = performance.now() - t0 > cp.maxTimeMs;
+            if (judged.outcome !== 'inconclusive' || done >= cp.maxRounds || over) {
+                if (judged.outcome === 'inconclusive' && done < cp.maxRounds)
+                    log(`Inconclusive after ${done} pairs, and the time budget (max-time) is spent: stopping`);
+                break;
+            }
+            log(`Inconclusive after ${done} pairs: adding rounds, up to ${cp.maxRounds} (checkpoints ${looks.join(', ')})`);
+        }
+    }
+    catch (e) {
+        // A side that could not start or become ready: the run never reached its rounds; finish() writes
+        // every report saying so (status not-started), as a single run does.
+        if (!(e instanceof ServiceError))
+            throw e;
+        problems.push(e.message);
+    }
+    finally {
+        await stopSides(sides, hooks.signal?.aborted ? 3000 : 5000);
+    }
+    return finish(plan, cp, rounds, stored, problems, sides, hooks);
+}
+function againstOf(cp) {
+    return cp.against === 'history' ? 'history' : cp.against === 'calibration' ? 'calibration' : 'baseline';
+}
+function withStored(rounds, stored) {
+    return stored ? [...rounds, ...stored.rounds] : [...rounds];
+}
+/** True when the service has exited (a resolved `exited`), looked at without waiting. */
+async function exitedNow(s) {
+    if (!s.running || s.plan.kind === 'url')
+        return false;
+    if (s.running.exitPending?.())
+        return true;
+    return Promise.race([s.running.exited.then(() => true), new Promise((r) => setImmediate(() => r(false)))]);
+}
+/** One round against one side: its load, its exit watched, its CPU sampled. */
+async function driveRound(plan, cp, s, endpoints, signal, log) {
+    const svc = s.running;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const exits = watchExitDuringLoad(s.plan, svc, { stop: (why) => stop.abort(new LoadStop('aborted', why)), log, logName: s.logName });
+    const watcher = startWatching(svc.watch, s.side === 'candidate' ? plan.monitors : []);
+    const opts = {
+        baseUrl: svc.baseUrl,
+        endpoints,
+        load: cp.roundLoad,
+        timeoutMs: plan.timeoutMs,
+        seed: plan.seed,
+        warmupMs: cp.roundWarmupMs,
+        signal: stop.signal,
+    };
+    let result;
+    try {
+        result = await runLoad(opts);
+    }
+    finally {
+        exits.loadEnded();
+        signal?.removeEventListener('abort', onAbort);
+        await watcher.stop();
+    }
+    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints) };
+    return attachWatch(result, watcher, s.side === 'candidate' ? plan.monitors : []);
+}
+function roundLine(r) {
+    const s = statsFor(r, { excludeWarmup: true });
+    const ms = (p) => {
+        const v = percentileMs(s.latency, p);
+        return v === null ? '-' : `${v.toFixed(v < 10 ? 2 : 1)} ms`;
+    };
+    return `${s.requests} requests, p50 ${ms(50)}, p99 ${ms(99)}, ${s.failures} failed, generator ${Math.round(r.generatorCpu * 100)}% of a core`;
+}
+/** The candidate's merged rounds judged on the absolute SLOs, the comparison beside it, every report written. */
+function finish(plan, cp, rounds, stored, problems, sides, hooks) {
+    const own = rounds.filter((r) => r.side === 'candidate');
+    const measured = own.filter((r) => !r.warmup);
+    // Without a candidate round (its side died first), the report still says what was measured.
+    const basis = measured.length > 0 ? measured : own.length > 0 ? own : rounds;
+    if (basis.length === 0) {
+        const reason = problems[0] ?? 'stopped before the first round';
+        const result = notStartedResult(plan, reason, sides[0]?.running?.baseUrl ?? plan.service.baseUrl, { kind: plan.service.kind });
+        if (hooks.signal?.aborted)
+            result.status = 'interrupted';
+        const verdict = evaluate(result, plan.slos);
+        verdict.problems.push(...problems.slice(1));
+        const reports = writeReports(plan.outputDir, result, verdict);
+        for (const s of sides)
+            if (s.plan.kind !== 'url' && existsSync(join$1(plan.outputDir, s.logName)))
+                reports.files.push(join$1(plan.outputDir, s.logName));
+        return { result, verdict, reports, resultFile: join$1(plan.outputDir, REPORT_FILES.json), rounds };
+    }
+    const result = mergeRounds(basis.map((r) => r.result));
+    const verdict = evaluate(result, plan.slos);
+    const interrupted = hooks.signal?.aborted === true;
+    if (interrupted)
+        result.status = 'interrupted';
+    const env = thisEnvironment(sides[0]?.plan);
+    if (cp.against !== 'none') {
+        const environments = stored
+            ? { candidate: env, baseline: stored.environment }
+            : { candidate: env, baseline: { ...env, ...(sides[1]?.plan.kind === 'container' ? { image: sides[1].plan.image } : {}) } };
+        const warnings = [];
+        if (stored) {
+            warnings.push('compared with a stored result: across runs and machines, which no pairing cancels; a same-job baseline is more reliable');
+            warnings.push(...environmentDifferences(env, stored.environment));
+            const theirs = stored.rounds[0]?.result;
+            if (theirs && (theirs.load.model !== plan.load.model || Math.abs(theirs.durationMs - cp.roundMs) > cp.roundMs * 0.2)) {
+                warnings.push(`the stored rounds ran another load (${theirs.load.model} model, ${Math.round(theirs.durationMs / 100) / 10} s rounds)`);
+            }
+        }
+        const left = rounds.filter((r) => r.excluded);
+        if (left.length > 0)
+            warnings.push(`${left.length} round(s) left out: the load generator could not drive them on time`);
+        if (problems.length > 0 || interrupted)
+            warnings.push('the rounds stopped early: the comparison covers only the rounds measured');
+        const looks = checkpoints(cp).length;
+        const comparison = judgeComparison(withStored(rounds, stored), cp, {
+            against: againstOf(cp),
+            looks,
+            closed: plan.load.model === 'closed',
+            warnings,
+            environments,
+        });
+        verdict.comparison = comparison;
+        if (comparison.fails)
+            verdict.pass = false;
+    }
+    if (problems.length > 0) {
+        verdict.problems.push(...problems);
+        verdict.pass = false;
+        // A side died or a round was cut: the comparison did not measure what was planned (exit 3, not a breach).
+        if (!interrupted) {
+            result.status = 'aborted';
+            result.reason = problems[0];
+        }
+    }
+    const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds, environment: { ...env } } });
+    for (const s of sides)
+        if (s.plan.kind !== 'url')
+            reports.files.push(join$1(plan.outputDir, s.logName));
+    return { result, verdict, reports, resultFile: join$1(plan.outputDir, REPORT_FILES.json), rounds };
+}
+
+// Limits are part of the plan: each connection the load opens is a file descriptor. Before anything
+// starts, the soft open-file limit is raised to the hard limit (Node has no setrlimit: util-linux's
+// `prlimit --pid` sets a running process's; Node 24 itself raises it at startup on Linux, so this is the
+// fallback for where it could not), and a plan whose peak connections plus headroom cannot fit
+// is refused as bad input, with the numbers and what to change, rather than failing mid-run with EMFILE.
+/** Descriptors beside the connections: the service's pipes, logs, monitors, /proc reads, Node's own. */
+const HEADROOM = 256;
+/** The open-file limit of a process, from /proc/<pid>/limits (Infinity for "unlimited"); null if unreadable. */
+function readFileLimit(pid = 'self') {
+    try {
+        const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+            .split('\n')
+            .find((l) => l.startsWith('Max open files'));
+        const m = line ? /^Max open files\s+(\S+)\s+(\S+)/.exec(line) : null;
+        if (!m)
+            return null;
+        const n = (s) => (s === 'unlimited' ? Infinity : Number(s));
+        return { soft: n(m[1]), hard: n(m[2]) };
+    }
+    catch {
+        return null;
+    }
+}
+/** The connections the load may hold at once: the most users of any stage, or the open model's in-flight cap. */
+function peakConnections(load) {
+    if (load.model === 'closed')
+        return Math.max(0, ...load.stages.map((s) => s.users));
+    return load.maxInFlight;
+}
+/**
+ * Raises the soft limit to the hard one when the plan needs more than the soft one, and refuses a plan that
+ * needs more than it can get. Returns what it did, for the log (nothing when nothing was needed).
+ */
+function fitFileLimit(load, io = { read: readFileLimit, raise: raiseSoftLimit }) {
+    const limit = io.read();
+    if (!limit)
+        return null; // not Linux, or /proc hidden: nothing to check against
+    const peak = peakConnections(load);
+    const need = peak + HEADROOM;
+    if (need <= limit.soft)
+        return null;
+    const what = load.model === 'closed' ? `users (${peak} at the peak)` : `max-in-flight (${peak})`;
+    if (need > limit.hard) {
+        throw new ConfigError(`load: the plan needs up to ${need} open files (${peak} connections plus ${HEADROOM} for the rest), but the hard limit here is ${limit.hard} (ulimit -Hn): ` +
+            `lower ${what} to at most ${Math.max(0, limit.hard - HEADROOM)}, or raise the hard limit (e.g. LimitNOFILE, /etc/security/limits.conf, docker --ulimit nofile)`);
+    }
+    const why = io.raise(limit.hard);
+    const after = io.read();
+    if (why !== null || !after || after.soft < need) {
+        throw new ConfigError(`load: the plan needs up to ${need} open files (${peak} connections plus ${HEADROOM}), but the soft limit is ${limit.soft} and could not be raised` +
+            `${why ? ` (${why})` : ''}: run \`ulimit -n ${limit.hard}\` before loadgate, or lower ${what} to at most ${Math.max(0, limit.soft - HEADROOM)}`);
+    }
+    return `Raised the open-file limit from ${limit.soft} to ${after.soft} (the plan needs up to ${need})`;
+}
+/** `prlimit --pid <self> --nofile=H:H`; null when it worked, else why not. */
+function raiseSoftLimit(to) {
+    const value = Number.isFinite(to) ? String(to) : 'unlimited';
+    try {
+        execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${value}:${value}`], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+            timeout: 5000,
+        });
+        return null;
+    }
+    catch (e) {
+        const err = e;
+        if (err.code === 'ENOENT')
+            return 'prlimit (util-linux) is not installed';
+        return err.stderr?.toString().trim().split('\n').pop() || err.message;
+    }
 }
 
 // One run, start to finish: boot the service, wait until it is ready, drive the load, judge it against
@@ -28805,6 +30223,9 @@ function round1(x) {
 const RESULT_FILE = REPORT_FILES.json;
 const SERVICE_LOG = 'service.log';
 async function executeRun(plan, hooks = {}) {
+    // With a baseline (or compare:), the run is in rounds: src/run/compare.ts tells that story.
+    if (plan.compare)
+        return executeComparison(plan, plan.compare, hooks);
     const log = hooks.log ?? (() => { });
     // A folder that cannot be written is bad input, said before anything starts.
     prepareReportDir(plan.outputDir);
@@ -28981,4 +30402,4 @@ function inert(text) {
         .replace(COMMAND_START, '$1\\$2');
 }
 
-export { getDefaultExportFromCjs as A, statsFor as B, round as C, percentileMs as D, EXIT as E, text as F, escapeHtml as G, cleanText as H, truncate as I, renderMarkdown as J, readsLines as K, REPORT_FILES as R, STATUS_EXIT as S, VERSION as V, mergeStats as a, formatChecklist as b, settingsOn as c, setting as d, evaluate as e, formatSummary as f, missingWithoutFile as g, emptyConfig as h, applyOverrides as i, buildPlan as j, executeRun as k, formatProgress as l, mergeHistograms as m, nameOn as n, inert as o, parseRunResult as p, runStatus as q, readConfigFile as r, shardLabel as s, ReportError as t, describeSetting as u, givenOn as v, writeReports as w, settingOverrides as x, getAugmentedNamespace as y, commonjsGlobal as z };
+export { givenOn as A, settingOverrides as B, describeShift as C, getAugmentedNamespace as D, EXIT as E, commonjsGlobal as F, getDefaultExportFromCjs as G, statsFor as H, round as I, percentileMs as J, text as K, escapeHtml as L, cleanText as M, truncate as N, renderMarkdown as O, readsLines as P, REPORT_FILES as R, STATUS_EXIT as S, VERSION as V, againstText as a, formatDelta as b, mergeStats as c, formatSummary as d, formatChecklist as e, formatValue$1 as f, evaluate as g, settingsOn as h, setting as i, missingWithoutFile as j, emptyConfig as k, limitText as l, mergeHistograms as m, nameOn as n, applyOverrides as o, parseRunResult as p, buildPlan as q, readConfigFile as r, shardLabel as s, executeRun as t, formatProgress as u, inert as v, writeReports as w, runStatus as x, ReportError as y, describeSetting as z };

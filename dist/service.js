@@ -45985,78 +45985,18 @@ function openOutput(logFile, caps = {}) {
     };
 }
 
-// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
-// exit to watch, its last output for messages, and a stop that always works; how its exit is said, and a
-// bounded wait for it.
-class ServiceError extends Error {
-    name = 'ServiceError';
+// The environment a started service (and the container CLI that starts one) inherits: loadgate's own,
+// minus what belongs to the runner. The service is often the pull request's own code, and the action's
+// process holds the runner's runtime secrets (ACTIONS_RUNTIME_TOKEN: artifact and cache writes;
+// ACTIONS_ID_TOKEN_REQUEST_TOKEN: OIDC tokens; their URLs) and its inputs (INPUT_GITHUB-TOKEN), which the
+// runner never gives a `run:` step. A variable the config sets itself (service env:) is still passed.
+/** Names the service never inherits: the runner's ACTIONS_* runtime variables and the action's INPUT_* inputs. */
+function withheld(name) {
+    return /^(ACTIONS_|INPUT_)/i.test(name);
 }
-function exitMessage(e, when, lastLines = []) {
-    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
-    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
-}
-/** Waits for `p`, or `ms` at most. */
-async function within(p, ms) {
-    let timer;
-    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
-    clearTimeout(timer);
-}
-/** Resolves when `signal` aborts (never without one). */
-function aborted(signal) {
-    return new Promise((res) => {
-        if (!signal)
-            return;
-        if (signal.aborted)
-            return res();
-        signal.addEventListener('abort', () => res(), { once: true });
-    });
-}
-
-// Running a container CLI (docker, or podman through the same commands) to the end: its exit code and
-// output, a timeout, cancellation, and the line of its stderr that says what went wrong. For the container
-// service (container.ts) and its CPU and memory sampler (sample-container.ts). "Engine" is the load engine's
-// word; the config's `engine:` key names this CLI (documented, so it stays).
-function containerCli(command) {
-    return {
-        run(args, o = {}) {
-            return new Promise((res, rej) => {
-                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
-                const out = [];
-                const err = [];
-                child.stdout.on('data', (b) => {
-                    out.push(b);
-                    o.output?.(b);
-                });
-                child.stderr.on('data', (b) => {
-                    err.push(b);
-                    o.output?.(b);
-                });
-                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
-                child.on('error', (e) => {
-                    clearTimeout(timer);
-                    if (e.code === 'ENOENT')
-                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
-                    else if (e.name === 'AbortError')
-                        res({ code: null, stdout: '', stderr: 'stopped' });
-                    else
-                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
-                });
-                child.on('close', (code) => {
-                    clearTimeout(timer);
-                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-                });
-            });
-        },
-    };
-}
-function codeOf(r) {
-    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
-}
-/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
-function lastLine(s) {
-    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
-    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
-    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
+/** `env` without the variables `withheld` names. */
+function serviceEnvironment(env = process.env) {
+    return Object.fromEntries(Object.entries(env).filter(([k]) => !withheld(k)));
 }
 
 // /proc/<pid>/stat, read one way for everything that looks at processes: the CPU and memory sampler
@@ -46086,20 +46026,6 @@ function readProcStat(pid) {
     catch {
         return null;
     }
-}
-
-// The environment a started service (and the container CLI that starts one) inherits: loadgate's own,
-// minus what belongs to the runner. The service is often the pull request's own code, and the action's
-// process holds the runner's runtime secrets (ACTIONS_RUNTIME_TOKEN: artifact and cache writes;
-// ACTIONS_ID_TOKEN_REQUEST_TOKEN: OIDC tokens; their URLs) and its inputs (INPUT_GITHUB-TOKEN), which the
-// runner never gives a `run:` step. A variable the config sets itself (service env:) is still passed.
-/** Names the service never inherits: the runner's ACTIONS_* runtime variables and the action's INPUT_* inputs. */
-function withheld(name) {
-    return /^(ACTIONS_|INPUT_)/i.test(name);
-}
-/** `env` without the variables `withheld` names. */
-function serviceEnvironment(env = process.env) {
-    return Object.fromEntries(Object.entries(env).filter(([k]) => !withheld(k)));
 }
 
 // Who holds a TCP port on this machine, from /proc/net/tcp{,6} (the listening socket's inode) and
@@ -46197,6 +46123,80 @@ function strangerListener(port, pgid) {
         return st !== null && st.pgrp !== pgid && Number(st.startTicks) < started;
     });
     return strangers.length === owners.length ? strangers.map(describePid).join(', ') : null;
+}
+
+// What every kind of service (command, container, URL) gives the run: a handle with its base URL, an
+// exit to watch, its last output for messages, and a stop that always works; how its exit is said, and a
+// bounded wait for it.
+class ServiceError extends Error {
+    name = 'ServiceError';
+}
+function exitMessage(e, when, lastLines = []) {
+    const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+    return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
+}
+/** Waits for `p`, or `ms` at most. */
+async function within(p, ms) {
+    let timer;
+    await Promise.race([p, new Promise((res) => (timer = setTimeout(res, ms)))]);
+    clearTimeout(timer);
+}
+/** Resolves when `signal` aborts (never without one). */
+function aborted(signal) {
+    return new Promise((res) => {
+        if (!signal)
+            return;
+        if (signal.aborted)
+            return res();
+        signal.addEventListener('abort', () => res(), { once: true });
+    });
+}
+
+// Running a container CLI (docker, or podman through the same commands) to the end: its exit code and
+// output, a timeout, cancellation, and the line of its stderr that says what went wrong. For the container
+// service (container.ts) and its CPU and memory sampler (sample-container.ts). "Engine" is the load engine's
+// word; the config's `engine:` key names this CLI (documented, so it stays).
+function containerCli(command) {
+    return {
+        run(args, o = {}) {
+            return new Promise((res, rej) => {
+                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
+                const out = [];
+                const err = [];
+                child.stdout.on('data', (b) => {
+                    out.push(b);
+                    o.output?.(b);
+                });
+                child.stderr.on('data', (b) => {
+                    err.push(b);
+                    o.output?.(b);
+                });
+                const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+                child.on('error', (e) => {
+                    clearTimeout(timer);
+                    if (e.code === 'ENOENT')
+                        rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+                    else if (e.name === 'AbortError')
+                        res({ code: null, stdout: '', stderr: 'stopped' });
+                    else
+                        rej(new ServiceError(`cannot run ${command}: ${e.message}`));
+                });
+                child.on('close', (code) => {
+                    clearTimeout(timer);
+                    res({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+                });
+            });
+        },
+    };
+}
+function codeOf(r) {
+    return r.code === null ? ' (timed out or stopped)' : ` (exit ${r.code})`;
+}
+/** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
+function lastLine(s) {
+    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+    const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
+    return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 
 // A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
