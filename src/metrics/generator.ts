@@ -1,0 +1,54 @@
+// Whether the generator, not the service, was the limit of a run: its own figures over the load
+// (CPU, event-loop delay, schedule error, file descriptors it could not get), and the rule that
+// turns them into reasons the run did not measure the service (status `invalid`, exit 3). A gate is
+// only worth what its red means: a generator that spent a whole core, sent off schedule or could not
+// open connections measured itself. Requests that waited because every connection was busy are the
+// service's doing (it answers too slowly for the cap), so they are not a reason here; counted as
+// delayed, they show in the service's latency.
+
+/** The generator's own figures over the load phase. */
+export interface GeneratorInfo {
+  /** CPU of loadgate's process over the load, as a share of one core (1 = a whole core). */
+  cpu: number;
+  /** Event-loop delay (perf_hooks monitorEventLoopDelay, 50 ms resolution), ms. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** Open model: p99 of |actual send - due time| of the requests the generator sent on its own, ms. */
+  scheduleErrorP99Ms?: number;
+  /** Connections the generator could not open for want of file descriptors or local ports (EMFILE, ENFILE, EADDRNOTAVAIL). */
+  exhausted: number;
+  /** Why the run did not measure the service; empty when it did. */
+  limits: string[];
+}
+
+/** A generator above this share of one core is the bottleneck: its single thread is busy all the time. */
+export const CPU_LIMIT = 0.9;
+/** Requests off schedule by more than this at p99 (ms): the planned rate was not what the service saw. */
+export const SCHEDULE_ERROR_LIMIT_MS = 10;
+/** The event loop held back for this long (ms) at p99, or once for LOOP_MAX_LIMIT_MS: measurements waited on the generator. */
+export const LOOP_P99_LIMIT_MS = 250;
+export const LOOP_MAX_LIMIT_MS = 1000;
+
+/** The reasons a run did not measure the service, in words a person acts on; empty when it did. */
+export function generatorLimits(g: Omit<GeneratorInfo, 'limits'>, o: { mostlyUnanswered?: boolean } = {}): string[] {
+  const out: string[] = [];
+  if (g.exhausted > 0) {
+    out.push(
+      `the generator ran out of file descriptors or local ports (${g.exhausted} connection${g.exhausted === 1 ? '' : 's'} could not be opened): raise the open-file limit (ulimit -n) or plan fewer users or max-in-flight`,
+    );
+  }
+  // A service that fails fast (refuses, resets) spins a closed model's users: the CPU is then spent on
+  // its errors, which are the finding, not on a measurement it distorted.
+  if (g.cpu >= CPU_LIMIT && !o.mostlyUnanswered) out.push(`the generator used ${Math.round(g.cpu * 100)}% of a core: it was the bottleneck (fewer users or a lower rate per generator)`);
+  if (g.scheduleErrorP99Ms !== undefined && g.scheduleErrorP99Ms > SCHEDULE_ERROR_LIMIT_MS) {
+    out.push(`requests left ${round1(g.scheduleErrorP99Ms)} ms off their schedule at p99 (limit ${SCHEDULE_ERROR_LIMIT_MS} ms): the generator could not keep the planned rate`);
+  }
+  if (g.eventLoopDelayP99Ms > LOOP_P99_LIMIT_MS || g.eventLoopDelayMaxMs > LOOP_MAX_LIMIT_MS) {
+    out.push(`the generator's event loop was blocked (delay p99 ${round1(g.eventLoopDelayP99Ms)} ms, max ${round1(g.eventLoopDelayMaxMs)} ms): responses waited on the generator`);
+  }
+  return out;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
