@@ -1,9 +1,12 @@
 // The engine: drives the planned load against a base URL and measures every response. What is
 // common to every load model lives here: the pool of slots (one connection and its request each,
 // slot.ts), what happens when a request ends (the recorder hears of it, then the driver decides what
-// next), the housekeeping tick (timeouts, closing seconds, abort checks, progress), the result, and
-// the stop. When to send, and on which slot, is the driver's: ClosedDriver (closed.ts, users) or
-// OpenDriver (open.ts, arrivals), behind the Driver interface (driver.ts).
+// next), each request's timeout (one timer at the earliest deadline in flight), the housekeeping tick
+// (closing seconds, abort checks, progress), the generator's own figures (CPU, event-loop delay,
+// schedule error, file descriptors it could not get: metrics/generator.ts) and where it ran
+// (metrics/environment.ts), the result, and the stop. When to send, and on which slot, is the
+// driver's: ClosedDriver (closed.ts, users) or OpenDriver (open.ts, arrivals), behind the Driver
+// interface (driver.ts).
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
@@ -237,7 +240,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   });
   let generator: GeneratorInfo | undefined;
 
-  // Housekeeping: timeouts, seconds, abort checks, progress.
+  // Housekeeping: seconds, abort checks, progress.
   let lastProgress = 0;
   const progressEvery = opts.progressIntervalMs ?? 5000;
   let judgedSeconds = 0;
