@@ -14,7 +14,7 @@ describe('generator limits', () => {
   it('each limit alone is a reason, in words that say what to change', () => {
     assert.match(generatorLimits({ ...fine, exhausted: 3 })[0]!, /file descriptors.*ulimit -n/);
     assert.match(generatorLimits({ ...fine, cpu: 0.95 })[0]!, /95% of a core/);
-    assert.match(generatorLimits({ ...fine, scheduleErrorP99Ms: 12 })[0]!, /12 ms off their schedule/);
+    assert.match(generatorLimits({ ...fine, scheduleErrorP99Ms: 60 })[0]!, /60 ms off their schedule/);
     assert.match(generatorLimits({ ...fine, eventLoopDelayP99Ms: 300 })[0]!, /event loop was blocked/);
     assert.match(generatorLimits({ ...fine, eventLoopDelayMaxMs: 1500 })[0]!, /max 1500 ms/);
   });

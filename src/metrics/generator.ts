@@ -23,8 +23,12 @@ export interface GeneratorInfo {
 
 /** A generator above this share of one core is the bottleneck: its single thread is busy all the time. */
 export const CPU_LIMIT = 0.9;
-/** Requests off schedule by more than this at p99 (ms): the planned rate was not what the service saw. */
-export const SCHEDULE_ERROR_LIMIT_MS = 10;
+/**
+ * Requests off schedule by more than this at p99 (ms): the planned rate was not what the service saw.
+ * Latency no longer includes the schedule error, so only a gross one distorts the load; 10 ms tripped
+ * on a shared 2-vCPU machine running two shards at once (11.4 ms), where the load was still as planned.
+ */
+export const SCHEDULE_ERROR_LIMIT_MS = 50;
 /** The event loop held back for this long (ms) at p99, or once for LOOP_MAX_LIMIT_MS: measurements waited on the generator. */
 export const LOOP_P99_LIMIT_MS = 250;
 export const LOOP_MAX_LIMIT_MS = 1000;
