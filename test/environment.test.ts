@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { type Environment, environmentDifferences, machineAfter, machineBefore, readSteal } from '../src/metrics/environment.ts';
 import { parseRunResult, serializeRunResult } from '../src/metrics/result.ts';
 import { evaluate } from '../src/verdict/evaluate.ts';
+import { STATUS_EXIT, runStatus } from '../src/run/outcome.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 const base: Environment = {
@@ -66,5 +67,7 @@ describe('an invalid run', () => {
     const v = evaluate(r, []);
     assert.equal(v.pass, false);
     assert.deepEqual(v.problems, ['the run did not measure the service: the generator used 97% of a core: it was the bottleneck']);
+    assert.equal(runStatus(r, v, false), 'not-measured');
+    assert.equal(STATUS_EXIT[runStatus(r, v, false)], 3, 'exit 3, not the breach code');
   });
 });
