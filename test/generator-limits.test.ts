@@ -21,4 +21,8 @@ describe('generator limits', () => {
   it('a service failing fast spins the generator: its CPU is then not a reason', () => {
     assert.deepEqual(generatorLimits({ ...fine, cpu: 0.99 }, { mostlyUnanswered: true }), []);
   });
+  it('a short run is not judged on CPU: its start-up dominates the figure', () => {
+    assert.deepEqual(generatorLimits({ ...fine, cpu: 0.99 }, { durationMs: 2000 }), []);
+    assert.equal(generatorLimits({ ...fine, cpu: 0.99 }, { durationMs: 6000 }).length, 1);
+  });
 });

@@ -61,7 +61,8 @@ export class ClosedDriver implements Driver {
       if (host.stopping) return;
       const t = host.now();
       let users = -1;
-      while (i < events.length && events[i]!.atMs <= t) users = events[i++]!.users;
+      // `!(at > t)`: a change with no time (spawn rate 0: 0/0) applies at once, as a timer of NaN ms did.
+      while (i < events.length && !(events[i]!.atMs > t)) users = events[i++]!.users;
       if (users >= 0) this.setUsers(users);
       if (i < events.length) host.later(events[i]!.atMs - t, step);
     };

@@ -320,7 +320,7 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   };
   const all = statsFor({ cells: recorder.cells, segments, endpoints: opts.endpoints } as unknown as RunResult);
   const unanswered = all.errors.refused + all.errors.reset + all.errors.other;
-  generator = { ...g, limits: generatorLimits(g, { mostlyUnanswered: unanswered * 2 > all.requests }) };
+  generator = { ...g, limits: generatorLimits(g, { mostlyUnanswered: unanswered * 2 > all.requests, durationMs: loadEnd }) };
   // A run that went to its end but measured the generator is invalid; a stop says why already.
   if (status === 'completed' && generator.limits.length > 0) {
     status = 'invalid';
