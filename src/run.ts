@@ -18,6 +18,7 @@ import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
+import { containerCli, imageDigest } from './service/container-cli.ts';
 import { attachWatch } from './metrics/resources.ts';
 import { type RunningService, type StartedService, ServiceError, startService, waitUntilReady } from './service/service.ts';
 
@@ -132,6 +133,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       await watcher.stop();
     }
     result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
+    if (sp.kind === 'container' && result.environment) {
+      const digest = await imageDigest(containerCli(sp.cli), sp.image);
+      result = { ...result, environment: { ...result.environment, serviceImage: { image: sp.image, ...(digest ? { digest } : {}) } } };
+    }
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     return report(result);

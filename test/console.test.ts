@@ -22,14 +22,14 @@ describe('console output', () => {
 
   it('warns when the generator, not the service, may be the limit', () => {
     const r = constructedResult();
-    assert.deepEqual(generatorWarnings(r), ['requests left up to 12.5 ms after their planned time (p99): the generator could not keep the schedule.']);
+    assert.deepEqual(generatorWarnings(r), ['requests left up to 12.5 ms off their planned time (p99): the generator could not keep the schedule.']);
     delete r.sendLag;
     assert.deepEqual(generatorWarnings(r), []);
     r.generatorCpu = 0.95;
     assert.match(generatorWarnings(r)[0]!, /used 95\.0% of a CPU core: it may have been the bottleneck/);
     const open = { ...constructedResult(), load: { model: 'open' as const, maxInFlight: 2 }, delayedByCap: 7 };
-    assert.match(generatorWarnings(open).join('\n'), /7 requests waited for one of the 2 connections/);
-    assert.match(formatSummary(open), /Warning: 7 requests waited/);
+    assert.match(generatorWarnings(open).join('\n'), /7 requests were held back by the service \(due while all 2 connections were busy/);
+    assert.match(formatSummary(open), /Warning: 7 requests were held back by the service/);
   });
 
   it('prints one progress line with elapsed time, stage, load, rate, p95 and errors', () => {

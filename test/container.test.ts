@@ -137,6 +137,9 @@ describe('a container service from its image', { skip }, () => {
     assert.equal(result.service?.kind, 'container');
     assert.match(result.service?.description ?? '', new RegExp(`^container ${name} \\(image loadgate-test/example:`));
     assert.equal(result.service?.exit, undefined);
+    // Where it ran names the image and its digest (a local build: its content id).
+    assert.match(result.environment?.serviceImage?.image ?? '', /^loadgate-test\/example:/);
+    assert.match(result.environment?.serviceImage?.digest ?? '', /^(sha256:[0-9a-f]{64}|.+@sha256:[0-9a-f]{64})$/);
     // CPU and memory sampled each second, into the timeline.
     assert.equal(result.resources?.source, 'container', JSON.stringify(result.resources));
     assert.ok(result.resources!.samples >= 2 && result.resources!.problem === undefined, JSON.stringify(result.resources));

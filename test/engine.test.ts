@@ -183,7 +183,10 @@ describe('open model', () => {
     // while the service itself answered each in about 50 ms.
     assert.ok(percentileMs(s.latency, 99)! > 500, `p99 ${percentileMs(s.latency, 99)}`);
     assert.ok(percentileMs(r.serviceTime!, 99)! < 200, `service time p99 ${percentileMs(r.serviceTime!, 99)}`);
-    assert.ok(percentileMs(r.sendLag!, 99)! > 400, 'the send lag shows the generator could not keep up');
+    // The wait is the service's doing (every connection busy with it), not the generator's: it is in
+    // the latency above, not in the generator's schedule error, and the run is valid.
+    // (Before, the schedule error here was the backlog's wait: p99 > 400 ms.)
+    assert.ok(percentileMs(r.sendLag!, 99)! < 50, `schedule error p99 ${percentileMs(r.sendLag!, 99)}`);
   });
 });
 
@@ -204,7 +207,9 @@ describe('errors are measured, never crash the run', () => {
     setTimeout(() => void srv.close(), 400);
     const r = await run(srv.url, closed([[1.2, 4]], 0));
     const s = statsFor(r);
-    assert.equal(r.status, 'completed');
+    // Users with no wait against a server in this same process: the generator may well use a whole
+    // core, which makes the run invalid (generator-bound), never a crash.
+    assert.ok(r.status === 'completed' || r.generator!.limits.every((l) => l.includes('% of a core')), r.reason);
     assert.ok(s.requests - s.failures > 100, 'answered before the server went away');
     assert.ok(s.errors.refused + s.errors.reset > 0, JSON.stringify(s.errors));
   });

@@ -250,11 +250,29 @@ describe('HTML report: contents', () => {
     o.unsent = 3;
     const page = renderHtmlReport(o, passingVerdict());
     assert.ok(page.includes('Open model: 2 stages, up to 20.0 req/s, at most 50 in flight'));
-    assert.ok(page.includes('Requests delayed because 50 were already in flight: <strong>7</strong>'));
+    assert.ok(page.includes('Requests held back by the service (due while all 50 connections were busy; timed from then): <strong>7</strong>'));
     assert.ok(page.includes('Due requests never sent before the end: <strong>3</strong>'));
-    assert.ok(page.includes(`Send lag (how late requests left their planned time): p50 ${fmtMs(percentileMs(o.sendLag!, 50))}, p99 ${fmtMs(percentileMs(o.sendLag!, 99))}`));
+    assert.ok(page.includes(`Schedule error (how far from its planned time a request the generator sent on its own left; not in the latencies): p50 ${fmtMs(percentileMs(o.sendLag!, 50))}, p99 ${fmtMs(percentileMs(o.sendLag!, 99))}`));
     assert.ok(page.includes('<td class="n">20.0</td><td>ramp from the previous rate</td>'));
     assert.ok(page.includes('Target rate and requests in flight'));
+  });
+
+  it('says where the run ran, and when the generator was the limit', () => {
+    const o = constructedResult();
+    o.status = 'invalid';
+    o.generator = { cpu: 0.97, eventLoopDelayP99Ms: 3, eventLoopDelayMaxMs: 9, exhausted: 0, limits: ['the generator used 97% of a core: it was the bottleneck'] };
+    o.environment = {
+      cpuModel: 'Test CPU <x>', cpuCount: 2, memoryBytes: 8 * 2 ** 30, os: 'Linux (Debian 12)', kernel: '6.1.0', arch: 'x64', node: 'v24.21.0', loadgate: '0.1.0',
+      runner: { name: 'GitHub Actions 3', os: 'Linux', arch: 'X64', image: 'ubuntu24', imageVersion: '20261124.1' },
+      serviceImage: { image: 'model:pr', digest: 'sha256:abc' }, cpuStealPercent: 1.5, generatorCpu: 0.97,
+    };
+    const page = renderHtmlReport(o, passingVerdict());
+    assert.ok(page.includes('<h2>Where it ran</h2>'));
+    assert.ok(page.includes('<td>Test CPU &lt;x&gt; × 2</td>'), 'escaped');
+    assert.ok(page.includes('<td>GitHub Actions 3, Linux, X64, image ubuntu24 20261124.1</td>'));
+    assert.ok(page.includes('<td>model:pr (sha256:abc)</td>'));
+    assert.ok(page.includes('<td>1.5% of the machine</td>'));
+    assert.ok(page.includes('The run did not measure the service: the generator used 97% of a core'));
   });
 });
 

@@ -303,6 +303,15 @@ describe('latency chart', () => {
     assert.equal(details.rows[2], '| 0:02 | 0.0 | 0 | – | – | – |');
   });
 
+  it('leaves a last partial second under half a second out of the chart and the table (its requests stay in the totals)', () => {
+    const r = constructedResult();
+    const last = r.timeline.at(-1)!;
+    r.timeline.push({ ...last, t: last.t + 0.05, span: 0.05, requests: 1, failures: 0 });
+    const { tables } = structure(renderMarkdown(r, passingVerdict()));
+    const details = tables.find((t) => t.header.startsWith('| until'))!;
+    assert.equal(details.rows.length - 1, 3, 'the 50 ms tail (it would read 20 req/s) is not a row');
+  });
+
   it('downsamples 3 hours to at most 60 points, keeping the spike (max of each bucket)', () => {
     const md = renderMarkdown(longRun(), hostileVerdict());
     const { fences, tables } = structure(md);

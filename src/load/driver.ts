@@ -26,9 +26,13 @@ export interface DriverHost {
   readonly slots: readonly Slot[];
   /** A new slot (its connection opens with its first request), added to `slots`. */
   newSlot(): Slot;
-  /** Sends the next request (the endpoint picked by weight) on an idle slot; `intendedAt` is when it was due. */
-  send(slot: Slot, intendedAt: number): void;
-  /** A request left this many ms after its intended time. */
+  /**
+   * Sends the next request (the endpoint picked by weight) on an idle slot. `timedFrom`: where its
+   * latency starts (its actual send, or when the service began to hold it back); `dueAt`: its place
+   * in the plan, which decides its stage and warm-up (default `timedFrom`).
+   */
+  send(slot: Slot, timedFrom: number, dueAt?: number): void;
+  /** A request the generator sent on its own left this many ms off its due time (early or late). */
   lag(ms: number): void;
   /** The load is stopping: send nothing more. */
   readonly stopping: boolean;

@@ -1,14 +1,21 @@
 // The engine: drives the planned load against a base URL and measures every response. What is
 // common to every load model lives here: the pool of slots (one connection and its request each,
 // slot.ts), what happens when a request ends (the recorder hears of it, then the driver decides what
-// next), the housekeeping tick (timeouts, closing seconds, abort checks, progress), the result, and
-// the stop. When to send, and on which slot, is the driver's: ClosedDriver (closed.ts, users) or
-// OpenDriver (open.ts, arrivals), behind the Driver interface (driver.ts).
+// next), each request's timeout (one timer at the earliest deadline in flight), the housekeeping tick
+// (closing seconds, abort checks, progress), the generator's own figures (CPU, event-loop delay,
+// schedule error, file descriptors it could not get: metrics/generator.ts) and where it ran
+// (metrics/environment.ts), the result, and the stop. When to send, and on which slot, is the
+// driver's: ClosedDriver (closed.ts, users) or OpenDriver (open.ts, arrivals), behind the Driver
+// interface (driver.ts).
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
+import { type Environment, machineBefore, machineAfter } from '../metrics/environment.ts';
+import { type GeneratorInfo, generatorLimits } from '../metrics/generator.ts';
+import { percentileMs } from '../metrics/histogram.ts';
 import type { Progress } from '../metrics/progress.ts';
 import { Recorder } from '../metrics/recorder.ts';
-import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo } from '../metrics/result.ts';
+import { RESULT_FORMAT_VERSION, type ErrorKind, type RunResult, type RunStatus, type StageInfo, statsFor } from '../metrics/result.ts';
 import { ClosedDriver } from './closed.ts';
 import type { Driver, DriverHost } from './driver.ts';
 import { H1Slot, RequestBytes } from './h1-slot.ts';
@@ -54,14 +61,22 @@ export interface EngineOptions {
   httpClient?: 'auto' | 'undici';
 }
 
-/** Housekeeping period: timeout sweeps, closing seconds, progress. 10 wake-ups a second cost nothing. */
+/** Housekeeping period: closing seconds, abort checks, progress. 10 wake-ups a second cost nothing. */
 const TICK_MS = 100;
+/** Event-loop delay samples, ms. */
+const LOOP_RESOLUTION_MS = 50;
 
 export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const t0 = performance.now();
   const now = () => performance.now() - t0;
   const startedAt = new Date().toISOString();
   const cpu0 = process.cpuUsage();
+  const machine0 = machineBefore();
+  // The generator's own event loop: a blocked loop delays every response it reads (50 ms samples: 20 wake-ups a second, 0.1% of a core).
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
+  let exhausted = 0;
+  let environment: Environment | undefined;
   const stages = opts.load.stages;
   const spans = stageSpans(stages);
   const warmupMs = opts.warmupMs ?? 0;
@@ -114,7 +129,11 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     },
     error(slot, kind, message, endMs) {
       inFlight--;
-      if (kind !== 'stopped') {
+      if (kind === 'exhausted') {
+        // Not the service's doing: counted apart, and the run cannot measure the service any more.
+        exhausted++;
+        stop('invalid', `the generator ran out of file descriptors or local ports (${message}) with ${slots.length} connections: raise the open-file limit (ulimit -n) or plan fewer users or max-in-flight; the service was not at fault`);
+      } else if (kind !== 'stopped') {
         const latencyUs = kind === 'timeout' ? (endMs - slot.intendedAt) * 1000 : null;
         recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
         recorder.failure(slot.endpoint, kind as ErrorKind, message, endMs);
@@ -153,16 +172,38 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       slots.push(s);
       return s;
     },
-    send(slot, intendedAt) {
+    send(slot, timedFrom, dueAt = timedFrom) {
       const ep = source.endpoints[source.pick()]!;
       inFlight++;
-      slot.send(ep, spanIndexAt(segments, intendedAt), intendedAt);
+      slot.send(ep, spanIndexAt(segments, dueAt), timedFrom);
+      // Deadlines come in send order (one timeout for all): the earliest pending one is armed.
+      if (timeoutTimer === null && slot.busy) armTimeouts(slot.sentAt + opts.timeoutMs);
     },
     lag: (ms) => recorder.lag(ms),
     get stopping() {
       return stopping;
     },
   };
+  // Timeouts per request: one timer, at the earliest deadline of a request in flight, so no request
+  // outlives its timeout by more than the timer's lateness (a 100 ms sweep let `timeout: 25ms` read 61 ms).
+  let timeoutTimer: NodeJS.Timeout | null = null;
+  const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
+  const sweepTimeouts = () => {
+    timeoutTimer = null;
+    const t = now();
+    let next = Infinity;
+    for (const s of slots) {
+      if (!s.busy) continue;
+      const deadline = s.sentAt + opts.timeoutMs;
+      if (deadline <= t) s.abort(timeoutError);
+      else if (deadline < next) next = deadline;
+    }
+    if (next < Infinity) armTimeouts(next);
+  };
+  const armTimeouts = (at: number) => {
+    timeoutTimer = setTimeout(sweepTimeouts, Math.max(1, at - now()));
+  };
+
   driver.start(host);
 
   // The result as it stands: the final one at the end, and the one abort checks judge during the run.
@@ -194,16 +235,17 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     ...(recorder.sendLag ? { sendLag: recorder.sendLag } : {}),
     ...(recorder.serviceTime ? { serviceTime: recorder.serviceTime } : {}),
     generatorCpu: endMs > 0 ? Math.round(((cpu.user + cpu.system) / 1000 / endMs) * 1000) / 1000 : 0,
+    ...(generator ? { generator } : {}),
+    ...(environment ? { environment } : {}),
   });
+  let generator: GeneratorInfo | undefined;
 
-  // Housekeeping: timeouts, seconds, abort checks, progress.
+  // Housekeeping: seconds, abort checks, progress.
   let lastProgress = 0;
   const progressEvery = opts.progressIntervalMs ?? 5000;
-  const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
   let judgedSeconds = 0;
   const tick = setInterval(() => {
     const t = now();
-    for (const s of slots) if (s.busy && t - s.sentAt > opts.timeoutMs) s.abort(timeoutError);
     recorder.advance(t);
     // Seconds also close on the hot path (when a response arrives after a boundary), so compare with
     // the last second judged, not with what this tick closed.
@@ -243,7 +285,9 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     if (why !== 'completed') {
       status = why;
       reason = message;
-      for (const s of slots) s.abort(new RunStopped('stopped'));
+      // One error for all (an Error per slot cost 1 s at 100,000 users: its stack trace), busy slots only.
+      const stopped = new RunStopped('stopped');
+      for (const s of slots) if (s.busy) s.abort(stopped);
     }
     checkDrained();
   };
@@ -258,12 +302,32 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   await drained;
   const loadEnd = now();
   clearTimeout(endTimer);
+  clearTimeout(timeoutTimer ?? undefined);
   clearInterval(tick);
+  loopDelay.disable();
   opts.signal?.removeEventListener('abort', onAbort);
   recorder.finish(loadEnd);
   await Promise.all(slots.map((s) => s.close()));
 
-  return snapshot(loadEnd, process.cpuUsage(cpu0));
+  const cpu = process.cpuUsage(cpu0);
+  const g: Omit<GeneratorInfo, 'limits'> = {
+    cpu: loadEnd > 0 ? round3((cpu.user + cpu.system) / 1000 / loadEnd) : 0,
+    // The histogram holds whole sample intervals: the delay is what exceeds the resolution.
+    eventLoopDelayP99Ms: loopDelay.count > 0 ? round3(Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS)) : 0,
+    eventLoopDelayMaxMs: loopDelay.count > 0 ? round3(Math.max(0, loopDelay.max / 1e6 - LOOP_RESOLUTION_MS)) : 0,
+    ...(recorder.sendLag && recorder.sendLag.totalCount > 0 ? { scheduleErrorP99Ms: percentileMs(recorder.sendLag, 99)! } : {}),
+    exhausted,
+  };
+  const all = statsFor({ cells: recorder.cells, segments, endpoints: opts.endpoints } as unknown as RunResult);
+  const unanswered = all.errors.refused + all.errors.reset + all.errors.other;
+  generator = { ...g, limits: generatorLimits(g, { mostlyUnanswered: unanswered * 2 > all.requests, durationMs: loadEnd }) };
+  // A run that went to its end but measured the generator is invalid; a stop says why already.
+  if (status === 'completed' && generator.limits.length > 0) {
+    status = 'invalid';
+    reason = `the run did not measure the service: ${generator.limits.join('; ')}`;
+  }
+  environment = machineAfter(machine0, generator.cpu);
+  return snapshot(loadEnd, cpu);
 }
 
 function abortMessage(signal: AbortSignal | undefined): string {
@@ -285,3 +349,7 @@ function stageInfos(load: LoadPlan, spans: ReturnType<typeof stageSpans>): Stage
   });
 }
 
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

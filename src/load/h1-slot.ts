@@ -15,7 +15,7 @@ import { connect, type Socket } from 'node:net';
 import type { ErrorKind } from '../metrics/result.ts';
 import { ResponseParser, type ResponseEvents } from './h1-parser.ts';
 import type { PreparedEndpoint } from './requests.ts';
-import { NO_OUTCOME, SAMPLE_BYTES, type Slot, type SlotListener, classifyError, responseOutcome } from './slot.ts';
+import { type EndKind, NO_OUTCOME, SAMPLE_BYTES, type Slot, type SlotListener, classifyError, responseOutcome } from './slot.ts';
 
 // One read buffer for every connection: the onread callback consumes it synchronously, before the
 // next read into it, and anything kept is copied out.
@@ -241,7 +241,7 @@ export class H1Slot implements Slot, ResponseEvents {
     this.end(kind, message);
   }
 
-  private end(kind: ErrorKind | 'stopped', message: string): void {
+  private end(kind: EndKind, message: string): void {
     const end = this.now();
     this.busy = false;
     this.parser.reset();

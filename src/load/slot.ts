@@ -41,8 +41,19 @@ export interface Slot {
 export interface SlotListener {
   /** `mismatch`: why a successful response failed the response check, when it did. */
   response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined, mismatch?: string): void;
-  error(slot: Slot, kind: ErrorKind | 'stopped', message: string, endMs: number): void;
+  error(slot: Slot, kind: EndKind, message: string, endMs: number): void;
 }
+
+/**
+ * How a request ended without a response: a kind reports count against the service, `stopped` (the
+ * run stopped it), or `exhausted`: the generator itself ran out of file descriptors or local ports
+ * (EMFILE, ENFILE, EADDRNOTAVAIL on connect), never the service's doing. Issue 16 saw such errors
+ * counted as request errors and blamed on the service.
+ */
+export type EndKind = ErrorKind | 'stopped' | 'exhausted';
+
+/** Error codes that mean the generator's machine, not the service, ran out of something. */
+const EXHAUSTED = new Set(['EMFILE', 'ENFILE', 'EADDRNOTAVAIL', 'ENOBUFS']);
 
 /** The usual case, a successful response nobody checks: nothing to build (and no array per response). */
 export const NO_OUTCOME: readonly [undefined, undefined] = [undefined, undefined];
@@ -66,13 +77,14 @@ export function responseOutcome(
  * Sorts why a request ended without a response into the kinds reports count, with a short message: our
  * own aborts (the run stopped, the request timed out), then transport errors.
  */
-export function classifyError(err: unknown): [ErrorKind | 'stopped', string] {
+export function classifyError(err: unknown): [EndKind, string] {
   if (err instanceof RunStopped) return ['stopped', 'stopped'];
   if (err instanceof RequestTimeout) return ['timeout', err.message];
   const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code ?? '';
   const message = (e?.message || e?.cause?.message || String(err)).split('\n')[0]!.slice(0, 200);
   const text = code && !message.includes(code) ? `${code}: ${message}` : message;
+  if (EXHAUSTED.has(code)) return ['exhausted', text];
   if (code === 'ECONNREFUSED') return ['refused', text];
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return ['reset', text];
   if (code === 'ETIMEDOUT' || code.endsWith('_TIMEOUT')) return ['timeout', text];

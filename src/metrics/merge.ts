@@ -14,7 +14,7 @@
 //                              histograms, which results do not carry yet: they are the request-weighted mean
 //                              of the shards' (a merged percentile lies between the shards' lowest and
 //                              highest), and plan.estimated names them
-//   status                     the worst (aborted, then interrupted, then completed); each shard's start
+//   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
 //   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck)
 //   resources, monitors        the first shard's that has them (each shard watched what it could see)
@@ -46,7 +46,8 @@ const MAX_FAILURE_ROWS = 200;
 /** The timeline fields a merge of several results estimates (without per-second histograms). */
 export const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'] as const;
 
-const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, 'not-started': 3 };
+// A shard whose generator was the limit did not measure its part of the service: the whole did not either.
+const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
 
 /** Merges shards' results; `from` names each (its folder), for messages and the record. */
 export function mergeResults(results: readonly RunResult[], from: readonly string[] = results.map((_, k) => `result ${k + 1}`)): RunResult {

@@ -14,6 +14,8 @@ import type { ClosedLoad, EndpointPlan, MonitorPlan, OpenLoad } from '../plan/ty
 import type { PlanRecord } from '../plan/fingerprint.ts';
 import type { ResourceSource } from '../service/watch.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
+import type { GeneratorInfo } from './generator.ts';
+import type { Environment } from './environment.ts';
 
 export type { ServiceRecord } from '../service/exit-watch.ts';
 
@@ -135,8 +137,11 @@ export interface SegmentInfo {
  */
 export type EndpointInfo = Pick<EndpointPlan, 'name' | 'method' | 'path' | 'role'>;
 
-/** `not-started`: the service never reached the load (nothing measured; `reason` says why). */
-export type RunStatus = 'completed' | 'interrupted' | 'aborted' | 'not-started';
+/**
+ * `not-started`: the service never reached the load (nothing measured; `reason` says why). `invalid`: the
+ * load ran, but the generator was the limit (generator.limits say why): it did not measure the service.
+ */
+export type RunStatus = 'completed' | 'interrupted' | 'aborted' | 'not-started' | 'invalid';
 
 /** What an endpoint sent: where its request bodies came from (added by the run, from the resolved endpoints). */
 export interface RequestBodies {
@@ -197,6 +202,10 @@ export interface RunResult {
   serviceTime?: Histogram;
   /** The generator's own CPU use over the load phase, as a share of one core (1 = 100%). */
   generatorCpu: number;
+  /** The generator's own figures, and why it was the limit when it was (status `invalid`). */
+  generator?: GeneratorInfo;
+  /** Where the run ran: machine, OS, CI runner, versions, the service's image, CPU steal. */
+  environment?: Environment;
   /** The service's CPU and memory, when it was watched (a command or a container loadgate started). */
   resources?: ResourceInfo;
   /** Monitor commands, when configured. */

@@ -87,7 +87,7 @@ export interface MergedShard {
   /** ms after the first shard's load started. */
   startOffsetMs: number;
   durationMs: number;
-  status: 'completed' | 'interrupted' | 'aborted' | 'not-started';
+  status: 'completed' | 'interrupted' | 'aborted' | 'not-started' | 'invalid';
   reason?: string;
   target: string;
 }

@@ -21,6 +21,9 @@ import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.t
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 import { compareMarkdown } from './compare-markdown.ts';
 
+/** A partial second shorter than this is left out of per-second figures (seconds). */
+const MIN_RATE_SPAN = 0.5;
+
 export interface MarkdownOptions {
   /** A link to the full report (an artifact or a hosted page); only http(s) URLs are linked. */
   reportLink?: string;
@@ -94,8 +97,12 @@ function renderBlocks(r: RunResult, v: Verdict, opts: MarkdownOptions, level: Le
   if (notes) blocks.push(notes);
   if (v.outcomes.length) blocks.push(sloTable(v.outcomes, level.sloRows));
   blocks.push(keyNumbers(r));
-  const size = bucketSeconds(r.timeline.length);
-  const buckets = downsample(r.timeline, size);
+  // A last, partial second under half a second (requests finishing as the run drained) is left out of
+  // the chart and the table, as in the HTML report: 1 answer in 50 ms would draw a 20 req/s point. Its
+  // requests still count in every total; a longer partial second stays, as a rate over its span.
+  const timeline = r.timeline.filter((p) => (p.span ?? 1) >= MIN_RATE_SPAN);
+  const size = bucketSeconds(timeline.length);
+  const buckets = downsample(timeline, size);
   if (level.chart && buckets.length >= 2) blocks.push(chart(buckets, size));
   if (level.details && buckets.length >= 1) blocks.push(detailsTable(buckets, size));
   const failures = failuresBlock(r, level);

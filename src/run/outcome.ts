@@ -24,7 +24,7 @@ export const STATUS_EXIT: Record<RunStatusWord, number> = {
  */
 export function runStatus(r: RunResult, v: Verdict, interrupted: boolean): RunStatusWord {
   if (interrupted || r.status === 'interrupted') return 'interrupted';
-  if (r.status === 'not-started' || r.service?.exit) return 'not-measured';
+  if (r.status === 'not-started' || r.status === 'invalid' || r.service?.exit) return 'not-measured';
   if (r.status === 'aborted' && !r.abortedBy) return 'not-measured';
   return v.pass ? 'pass' : 'fail';
 }

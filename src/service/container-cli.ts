@@ -58,3 +58,19 @@ export function lastLine(s: string): string {
   const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
   return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
+
+/**
+ * The image's digest as the engine knows it: its repository digest when it came from a registry, else
+ * its content id (a local build). Undefined when the engine cannot say. Recorded in the result so that
+ * two runs can tell whether they measured the same service.
+ */
+export async function imageDigest(cli: ContainerCli, image: string): Promise<string | undefined> {
+  try {
+    const r = await cli.run(['image', 'inspect', '--format', '{{range .RepoDigests}}{{.}} {{end}}|{{.Id}}', image], { timeoutMs: 10_000 });
+    if (r.code !== 0) return undefined;
+    const [repo = '', id = ''] = r.stdout.trim().split('|');
+    return repo.trim().split(' ')[0] || id.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -31,6 +31,11 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
         : `no request succeeded: all ${all.requests} failed (with no SLOs set, a run passes only when at least one request succeeds)`,
     );
   }
+  // The generator was the limit: the numbers are the generator's, not the service's (exit 3, not a breach).
+  if (r.status === 'invalid') {
+    const why = r.generator?.limits.length ? r.generator.limits.join('; ') : (r.reason ?? 'the generator was the limit');
+    problems.push(why.startsWith('the run did not measure the service') ? why : `the run did not measure the service: ${why}`);
+  }
   if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
