@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import 'node:net';
 import 'node:fs/promises';
 import 'node:crypto';
+import 'node:perf_hooks';
+import 'node:os';
 import 'process';
 import 'buffer';
 import 'node:child_process';
-import 'node:os';
 import 'node:assert';
 import 'node:http';
 import 'node:stream';
@@ -18,7 +19,6 @@ import 'node:querystring';
 import 'node:events';
 import 'node:diagnostics_channel';
 import 'node:zlib';
-import 'node:perf_hooks';
 import 'node:util/types';
 import 'node:worker_threads';
 import 'node:sqlite';
@@ -67,7 +67,7 @@ function formatComparison(c) {
 //                              histograms, which results do not carry yet: they are the request-weighted mean
 //                              of the shards' (a merged percentile lies between the shards' lowest and
 //                              highest), and plan.estimated names them
-//   status                     the worst (aborted, then interrupted, then completed); each shard's start
+//   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
 //   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck)
 //   resources, monitors        the first shard's that has them (each shard watched what it could see)
@@ -82,7 +82,8 @@ class MergeError extends Error {
 const MAX_FAILURE_ROWS = 200;
 /** The timeline fields a merge of several results estimates (without per-second histograms). */
 const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'];
-const WORSE = { completed: 0, interrupted: 1, aborted: 2, 'not-started': 3 };
+// A shard whose generator was the limit did not measure its part of the service: the whole did not either.
+const WORSE = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
 /** Merges shards' results; `from` names each (its folder), for messages and the record. */
 function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) {
     if (results.length === 0)

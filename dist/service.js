@@ -46198,6 +46198,23 @@ function lastLine(s) {
     const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
     return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
+/**
+ * The image's digest as the engine knows it: its repository digest when it came from a registry, else
+ * its content id (a local build). Undefined when the engine cannot say. Recorded in the result so that
+ * two runs can tell whether they measured the same service.
+ */
+async function imageDigest(cli, image) {
+    try {
+        const r = await cli.run(['image', 'inspect', '--format', '{{range .RepoDigests}}{{.}} {{end}}|{{.Id}}', image], { timeoutMs: 10_000 });
+        if (r.code !== 0)
+            return undefined;
+        const [repo = '', id = ''] = r.stdout.trim().split('|');
+        return repo.trim().split(' ')[0] || id.trim() || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 
 // A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
 // the plan says, `run -d --init` it under a name of ours with its port published on 127.0.0.1 only,
@@ -46684,4 +46701,4 @@ function certificateProblem(code, message) {
         'before loadgate starts; in a workflow, under env: of the step)');
 }
 
-export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, killSavedGroup as m, removeContainer as n, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };
+export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, imageDigest as m, killSavedGroup as n, removeContainer as o, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };
