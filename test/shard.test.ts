@@ -103,15 +103,15 @@ describe('closed model: users split by user number mod n', () => {
 
 describe('open model: arrivals k go to shard k mod n', () => {
   /**
-   * Shard i's send times as the engine must make them: the shard's schedule (rates / n), its count
-   * started at -index/count, so its m-th arrival is at timeOf(m + index/count) of the schedule as it is.
+   * Shard i's send times as the engine makes them (src/load/open.ts): the shard's schedule (rates / n),
+   * its count started at -arrivalOffset (index/count).
    */
   function shardTimes(shard: Plan): number[] {
-    const sch = arrivalSchedule((shard.load as { stages: RateStage[] }).stages);
-    const offset = shard.shard!.index / shard.shard!.count;
+    const load = shard.load as { stages: RateStage[]; arrivalOffset?: number };
+    const sch = arrivalSchedule(load.stages, load.arrivalOffset ?? 0);
     const out: number[] = [];
     for (let m = 0; ; m++) {
-      const t = sch.timeOf(m + offset);
+      const t = sch.timeOf(m);
       if (!Number.isFinite(t)) return out;
       out.push(t);
     }

@@ -46,7 +46,7 @@ export class OpenDriver implements Driver {
   private lastFullTo = Number.NaN;
 
   constructor(load: OpenLoad) {
-    const arrivals = arrivalSchedule(load.stages);
+    const arrivals = arrivalSchedule(load.stages, load.arrivalOffset ?? 0);
     const totalMs = totalDurationMs(load.stages);
     this.arrivals = arrivals;
     this.maxInFlight = load.maxInFlight;

@@ -174,10 +174,12 @@ export interface ArrivalSchedule {
  * quadratic for tau. So the first request goes at t = 0 (or when the first non-zero stage starts), and
  * a stage of d seconds at rate r holds r*d requests.
  */
-export function arrivalSchedule(stages: readonly RateStage[]): ArrivalSchedule {
+export function arrivalSchedule(stages: readonly RateStage[], offset = 0): ArrivalSchedule {
   const pieces: ArrivalPiece[] = [];
   let start = 0;
-  let count = 0;
+  // A shard's count starts at -offset (index/count): its m-th arrival falls where the whole plan's
+  // index + m * count does, so the shards' send times together are exactly the plan's.
+  let count = -offset;
   let prevRate = 0;
   for (const st of stages) {
     const r0 = st.ramp ? prevRate : st.rate;

@@ -92,6 +92,7 @@ function shardLoad(load: LoadPlan, i: number, n: number): LoadPlan {
       ...load,
       maxInFlight: Math.max(1, shareOf(load.maxInFlight, i, n)),
       stages: load.stages.map((st) => ({ ...st, rate: st.rate / n })),
+      arrivalOffset: i / n,
     };
   }
   const reached = usersReached(load.stages);

@@ -33,6 +33,11 @@ export interface OpenLoad {
   stages: RateStage[];
   /** Connection cap: at most this many requests in flight; due requests wait (and are counted as late). */
   maxInFlight: number;
+  /**
+   * A shard's place among the plan's arrivals (index/count, src/plan/shard.ts): its count starts at minus
+   * this, so its m-th request is the whole plan's request index + m * count. Absent: 0.
+   */
+  arrivalOffset?: number;
 }
 
 export type LoadPlan = ClosedLoad | OpenLoad;
