@@ -26,7 +26,11 @@ export default {
     warn(warning);
   },
   plugins: [
-    typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.ts'], compilerOptions: { noEmit: false, outDir: 'dist', allowImportingTsExtensions: false } }),
+    typescript({
+      tsconfig: './tsconfig.json',
+      include: ['src/**/*.ts'],
+      compilerOptions: { noEmit: false, outDir: 'dist', allowImportingTsExtensions: false },
+    }),
     // One undici (8, loadgate's own) for everything: @actions/http-client and @actions/github each nest a
     // copy of undici 6, which made dist/ hold three (3.6 of its 8.9 MB). The toolkit's tests pass on 8
     // (test/action.test.ts: artifact upload, comments, a proxy).

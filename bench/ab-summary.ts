@@ -66,7 +66,10 @@ const medians: Record<string, Record<string, number | null>> = {};
 for (const side of ['before', 'after'] as const) {
   medians[side] = {};
   const cells = names.map((k) => {
-    const xs = runs.filter((r) => r.side === side).map((r) => FIGURES[k]!(r.bench)).filter((x): x is number => x !== null);
+    const xs = runs
+      .filter((r) => r.side === side)
+      .map((r) => FIGURES[k]!(r.bench))
+      .filter((x): x is number => x !== null);
     const m = xs.length ? median(xs) : null;
     medians[side]![k] = m;
     return xs.length ? `${fmt(m, 2)} (${fmt(Math.min(...xs), 2)}-${fmt(Math.max(...xs), 2)})` : '-';

@@ -29,7 +29,9 @@ const { values: opt } = parseArgs({
   },
 });
 if (!opt.before || !opt.after || !['both', 'saturation', 'fixed'].includes(opt.mode)) {
-  console.error('usage: node bench/ab.ts --before DIR --after DIR [--pairs 8] [--duration 5] [--mode both|saturation|fixed] [--rate 2000] [--out DIR]');
+  console.error(
+    'usage: node bench/ab.ts --before DIR --after DIR [--pairs 8] [--duration 5] [--mode both|saturation|fixed] [--rate 2000] [--out DIR]',
+  );
   process.exit(2);
 }
 const SIDES = { before: resolve(opt.before), after: resolve(opt.after) };
@@ -61,7 +63,9 @@ async function runSide(side: Side, mode: Mode, url: string, workerPid: number, p
     mode === 'saturation'
       ? { baseUrl: url, model: 'closed', users: 10, durationMs: D * 1000, body: BODY }
       : { baseUrl: url, model: 'open', rate: RATE, maxInFlight: 10, durationMs: D * 1000, body: BODY };
-  const run = await runTool([join(dir, 'node_modules/.bin/node'), join(dir, 'bench/loadgate-child.ts'), JSON.stringify(args)], { watch: [workerPid] });
+  const run = await runTool([join(dir, 'node_modules/.bin/node'), join(dir, 'bench/loadgate-child.ts'), JSON.stringify(args)], {
+    watch: [workerPid],
+  });
   if (run.code !== 0) throw new Error(`${side} exited with ${run.code}: ${run.stderr.slice(0, 2000)}`);
   const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildResult;
   const w = mode === 'saturation' ? windowCpu(run.samples, 1500, D * 1000) : windowCpu(run.samples, 2000, D * 1000 - 500);
@@ -91,12 +95,20 @@ try {
       for (const side of pair % 2 ? (['before', 'after'] as const) : (['after', 'before'] as const)) {
         const r = await runSide(side, mode, nginx.url, nginx.workerPid, pair);
         runs.push(r);
-        console.log(`  pair ${pair} ${side.padEnd(6)} ${fmt(r.rps).padStart(8)} req/s  cpu ${fmt((r.generatorCpu ?? NaN) * 100)}%  ${fmt(r.cpuUsPerRequest, 2)} µs/req (in-process ${fmt(r.inProcessCpuUsPerRequest, 2)})  ${fmt(r.wakeupsPerRequest, 3)} wake-ups/req${r.disturbed ? '  (disturbed)' : ''}`);
+        console.log(
+          `  pair ${pair} ${side.padEnd(6)} ${fmt(r.rps).padStart(8)} req/s  cpu ${fmt((r.generatorCpu ?? NaN) * 100)}%  ${fmt(r.cpuUsPerRequest, 2)} µs/req (in-process ${fmt(r.inProcessCpuUsPerRequest, 2)})  ${fmt(r.wakeupsPerRequest, 3)} wake-ups/req${r.disturbed ? '  (disturbed)' : ''}`,
+        );
         await sleep(500);
       }
     }
-    const of = (side: Side, clean: boolean, figure: 'cpuUsPerRequest' | 'inProcessCpuUsPerRequest' | 'wakeupsPerRequest' = 'cpuUsPerRequest') =>
-      runs.filter((r) => r.mode === mode && r.side === side && (!clean || !r.disturbed) && r.cpuUsPerRequest !== null).map((r) => r[figure] ?? NaN);
+    const of = (
+      side: Side,
+      clean: boolean,
+      figure: 'cpuUsPerRequest' | 'inProcessCpuUsPerRequest' | 'wakeupsPerRequest' = 'cpuUsPerRequest',
+    ) =>
+      runs
+        .filter((r) => r.mode === mode && r.side === side && (!clean || !r.disturbed) && r.cpuUsPerRequest !== null)
+        .map((r) => r[figure] ?? NaN);
     const ratios = (clean: boolean, figure: 'cpuUsPerRequest' | 'inProcessCpuUsPerRequest' = 'cpuUsPerRequest') =>
       Array.from({ length: PAIRS }, (_, i) => {
         const [b, a] = (['before', 'after'] as const).map((s) => runs.find((r) => r.mode === mode && r.pair === i + 1 && r.side === s));
@@ -104,10 +116,16 @@ try {
       }).filter(Number.isFinite);
     console.log(`  CPU µs/req, median (range): before ${range(of('before', false))}, after ${range(of('after', false))}`);
     console.log(`  after/before per pair: ${range(ratios(false))}`);
-    console.log(`  in-process CPU µs/req: before ${range(of('before', false, 'inProcessCpuUsPerRequest'))}, after ${range(of('after', false, 'inProcessCpuUsPerRequest'))}; per pair ${range(ratios(false, 'inProcessCpuUsPerRequest'))}`);
-    console.log(`  wake-ups per request: before ${range(of('before', false, 'wakeupsPerRequest'))}, after ${range(of('after', false, 'wakeupsPerRequest'))}`);
+    console.log(
+      `  in-process CPU µs/req: before ${range(of('before', false, 'inProcessCpuUsPerRequest'))}, after ${range(of('after', false, 'inProcessCpuUsPerRequest'))}; per pair ${range(ratios(false, 'inProcessCpuUsPerRequest'))}`,
+    );
+    console.log(
+      `  wake-ups per request: before ${range(of('before', false, 'wakeupsPerRequest'))}, after ${range(of('after', false, 'wakeupsPerRequest'))}`,
+    );
     if (mode === 'saturation') {
-      console.log(`  undisturbed only: before ${range(of('before', true))}, after ${range(of('after', true))}; per pair ${range(ratios(true))}`);
+      console.log(
+        `  undisturbed only: before ${range(of('before', true))}, after ${range(of('after', true))}; per pair ${range(ratios(true))}`,
+      );
     }
   }
 } finally {
@@ -115,5 +133,19 @@ try {
 }
 mkdirSync(opt.out, { recursive: true });
 const file = join(opt.out, `ab-${stamp()}.json`);
-writeFileSync(file, JSON.stringify({ benchmark: 'ab', startedAt, finishedAt: new Date().toISOString(), machine: machine(), config: { sides: SIDES, pairs: PAIRS, durationS: D, rate: RATE, modes: MODES }, runs }, null, 1));
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      benchmark: 'ab',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: machine(),
+      config: { sides: SIDES, pairs: PAIRS, durationS: D, rate: RATE, modes: MODES },
+      runs,
+    },
+    null,
+    1,
+  ),
+);
 console.log(`\nraw results: ${file}`);

@@ -43,7 +43,9 @@ async function child(side: Side, args: ChildArgs, watch: number[] = []) {
 }
 
 async function startTimedServer(): Promise<{ url: string; stop: () => void }> {
-  const p = spawn('taskset', ['-c', String(TARGET_CORE), NODE, join(BENCH_DIR, 'timed-server.ts'), '--delay-ms', '20'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('taskset', ['-c', String(TARGET_CORE), NODE, join(BENCH_DIR, 'timed-server.ts'), '--delay-ms', '20'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((res, rej) => {
     let out = '';
     p.stdout!.on('data', (d: Buffer) => {
@@ -58,7 +60,12 @@ async function startTimedServer(): Promise<{ url: string; stop: () => void }> {
 
 const get = async (url: string) => (await fetch(url)).text();
 
-interface Row { test: string; round: number; side: Side; [k: string]: unknown }
+interface Row {
+  test: string;
+  round: number;
+  side: Side;
+  [k: string]: unknown;
+}
 const rows: Row[] = [];
 pinSelf(TARGET_CORE);
 const startedAt = new Date().toISOString();
@@ -69,24 +76,68 @@ try {
     for (const side of round % 2 ? (['before', 'after'] as const) : (['after', 'before'] as const)) {
       // 1. p50 against the server's own.
       await get(`${srv.url}/__stats`);
-      const a = await child(side, { baseUrl: srv.url, model: 'open', rate: 200, maxInFlight: 1000, durationMs: 10_000, body: BODY, path: '/' });
+      const a = await child(side, {
+        baseUrl: srv.url,
+        model: 'open',
+        rate: 200,
+        maxInFlight: 1000,
+        durationMs: 10_000,
+        body: BODY,
+        path: '/',
+      });
       const own = JSON.parse(await get(`${srv.url}/__stats`)) as { count: number; p50: number; p99: number };
-      rows.push({ test: 'p50', round, side, loadgateP50: a.r.p50Ms, serverP50: own.p50, ratio: a.r.p50Ms! / own.p50, requests: a.r.requests, serverCount: own.count, sendLagP50: a.r.sendLagP50Ms });
-      console.log(`round ${round} ${side.padEnd(6)} 200 req/s vs 20 ms: loadgate p50 ${fmt(a.r.p50Ms, 3)} ms, server's own p50 ${fmt(own.p50, 3)} ms: ${fmt(a.r.p50Ms! / own.p50, 4)}`);
+      rows.push({
+        test: 'p50',
+        round,
+        side,
+        loadgateP50: a.r.p50Ms,
+        serverP50: own.p50,
+        ratio: a.r.p50Ms! / own.p50,
+        requests: a.r.requests,
+        serverCount: own.count,
+        sendLagP50: a.r.sendLagP50Ms,
+      });
+      console.log(
+        `round ${round} ${side.padEnd(6)} 200 req/s vs 20 ms: loadgate p50 ${fmt(a.r.p50Ms, 3)} ms, server's own p50 ${fmt(own.p50, 3)} ms: ${fmt(a.r.p50Ms! / own.p50, 4)}`,
+      );
       await sleep(300);
       // 2. the stall.
       await get(`${srv.url}/__stall?in=5000&ms=1000`);
-      const b = await child(side, { baseUrl: srv.url, model: 'open', rate: 200, maxInFlight: 1000, durationMs: 15_000, body: BODY, path: '/' });
+      const b = await child(side, {
+        baseUrl: srv.url,
+        model: 'open',
+        rate: 200,
+        maxInFlight: 1000,
+        durationMs: 15_000,
+        body: BODY,
+        path: '/',
+      });
       rows.push({ test: 'stall', round, side, p99: b.r.p99Ms, ratio: b.r.p99Ms! / 850, requests: b.r.requests });
-      console.log(`round ${round} ${side.padEnd(6)} 1 s stall at 200 req/s: p99 ${fmt(b.r.p99Ms, 1)} ms (${fmt(b.r.p99Ms! / 850, 3)} of 850)`);
+      console.log(
+        `round ${round} ${side.padEnd(6)} 1 s stall at 200 req/s: p99 ${fmt(b.r.p99Ms, 1)} ms (${fmt(b.r.p99Ms! / 850, 3)} of 850)`,
+      );
       await get(`${srv.url}/__stats`);
       await sleep(300);
       // 3. 2000 req/s against nginx.
-      const c = await child(side, { baseUrl: nginx.url, model: 'open', rate: 2000, maxInFlight: 10, durationMs: 10_000, body: BODY }, [nginx.workerPid]);
+      const c = await child(side, { baseUrl: nginx.url, model: 'open', rate: 2000, maxInFlight: 10, durationMs: 10_000, body: BODY }, [
+        nginx.workerPid,
+      ]);
       const w = windowCpu(c.run.samples, 2000, 9500);
       const cpuUs = w && c.r.rps > 0 ? (w.share * 1e6) / c.r.rps : null;
-      rows.push({ test: '2000', round, side, sendLagP50: c.r.sendLagP50Ms, sendLagP99: c.r.sendLagP99Ms, cpuUsPerRequest: cpuUs, wakeupsPerRequest: w ? w.switchesPerSecond / c.r.rps : null, p50: c.r.p50Ms, p99: c.r.p99Ms });
-      console.log(`round ${round} ${side.padEnd(6)} 2000 req/s: send lag / schedule error p50 ${fmt(c.r.sendLagP50Ms, 3)} p99 ${fmt(c.r.sendLagP99Ms, 3)} ms, ${fmt(cpuUs, 1)} µs/req, ${fmt(w ? w.switchesPerSecond / c.r.rps : null, 3)} wake-ups/req`);
+      rows.push({
+        test: '2000',
+        round,
+        side,
+        sendLagP50: c.r.sendLagP50Ms,
+        sendLagP99: c.r.sendLagP99Ms,
+        cpuUsPerRequest: cpuUs,
+        wakeupsPerRequest: w ? w.switchesPerSecond / c.r.rps : null,
+        p50: c.r.p50Ms,
+        p99: c.r.p99Ms,
+      });
+      console.log(
+        `round ${round} ${side.padEnd(6)} 2000 req/s: send lag / schedule error p50 ${fmt(c.r.sendLagP50Ms, 3)} p99 ${fmt(c.r.sendLagP99Ms, 3)} ms, ${fmt(cpuUs, 1)} µs/req, ${fmt(w ? w.switchesPerSecond / c.r.rps : null, 3)} wake-ups/req`,
+      );
       await sleep(300);
     }
   }
@@ -98,10 +149,26 @@ for (const test of ['p50', 'stall', '2000']) {
   for (const side of ['before', 'after'] as const) {
     const rs = rows.filter((r) => r.test === test && r.side === side);
     const key = test === '2000' ? 'sendLagP99' : 'ratio';
-    console.log(`${test.padEnd(5)} ${side.padEnd(6)} median ${key}: ${fmt(median(rs.map((r) => Number(r[key]))), 4)}${test === '2000' ? `, CPU µs/req ${fmt(median(rs.map((r) => Number(r.cpuUsPerRequest))), 1)}` : ''}`);
+    console.log(
+      `${test.padEnd(5)} ${side.padEnd(6)} median ${key}: ${fmt(median(rs.map((r) => Number(r[key]))), 4)}${test === '2000' ? `, CPU µs/req ${fmt(median(rs.map((r) => Number(r.cpuUsPerRequest))), 1)}` : ''}`,
+    );
   }
 }
 mkdirSync(opt.out, { recursive: true });
 const file = join(opt.out, `accuracy-${stamp()}.json`);
-writeFileSync(file, JSON.stringify({ benchmark: 'accuracy', startedAt, finishedAt: new Date().toISOString(), machine: machine(), config: { sides: SIDES, rounds: ROUNDS }, rows }, null, 1));
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      benchmark: 'accuracy',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: machine(),
+      config: { sides: SIDES, rounds: ROUNDS },
+      rows,
+    },
+    null,
+    1,
+  ),
+);
 console.log(`raw results: ${file}`);

@@ -68,11 +68,7 @@ export function voluntarySwitches(pid: number): number | null {
 
 export function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }
@@ -101,13 +97,14 @@ export function freePort(): Promise<number> {
 const started = new Set<ChildProcess>();
 
 function killStarted(): void {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null && c.pid) {
-    try {
-      process.kill(c.pid, 'SIGTERM');
-    } catch {
-      // already gone
+  for (const c of started)
+    if (c.exitCode === null && c.signalCode === null && c.pid) {
+      try {
+        process.kill(c.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
     }
-  }
 }
 process.on('exit', killStarted);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -145,7 +142,7 @@ export async function startNginx(core = TARGET_CORE): Promise<Nginx> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
     try {
-      const res = await fetch(url + '/', { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${url}/`, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
       const text = await res.text();
       if (res.status === 200 && text.includes('charges')) break;
     } catch {
@@ -297,7 +294,10 @@ export function table(header: string[], rows: string[][]): string {
 }
 
 export function stamp(): string {
-  return new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  return new Date()
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function machine(): Record<string, unknown> {

@@ -68,7 +68,11 @@ if (!args.baseUrl || !args.model || !args.durationMs) {
 
 const load: LoadPlan =
   args.model === 'closed'
-    ? { model: 'closed', perUserRate: 0, stages: [{ name: 'saturate', durationMs: args.durationMs, users: args.users ?? 10, spawnRate: 1000 }] }
+    ? {
+        model: 'closed',
+        perUserRate: 0,
+        stages: [{ name: 'saturate', durationMs: args.durationMs, users: args.users ?? 10, spawnRate: 1000 }],
+      }
     : {
         model: 'open',
         maxInFlight: args.maxInFlight ?? 100,
@@ -81,7 +85,15 @@ if (args.memEveryMs && args.memEveryMs > 0) {
   const report = () => {
     const m = process.memoryUsage();
     process.stdout.write(
-      JSON.stringify({ type: 'mem', t: Math.round(performance.now() - t0), rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }) + '\n',
+      `${JSON.stringify({
+        type: 'mem',
+        t: Math.round(performance.now() - t0),
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+      })}\n`,
     );
   };
   memTimer = setInterval(report, args.memEveryMs);
@@ -148,4 +160,4 @@ const out: ChildResult = {
   rssBytes: mem.rss,
   heapUsedBytes: mem.heapUsed,
 };
-process.stdout.write(JSON.stringify(out) + '\n');
+process.stdout.write(`${JSON.stringify(out)}\n`);

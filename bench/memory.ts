@@ -9,7 +9,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChildArgs, ChildResult } from './loadgate-child.ts';
-import { BENCH_DIR, BODY, GENERATOR_CORE, LOADGATE_CHILD, NODE, TARGET_CORE, fmt, machine, pinSelf, runTool, stamp, startNginx, table } from './lib.ts';
+import {
+  BENCH_DIR,
+  BODY,
+  GENERATOR_CORE,
+  LOADGATE_CHILD,
+  NODE,
+  TARGET_CORE,
+  fmt,
+  machine,
+  pinSelf,
+  runTool,
+  stamp,
+  startNginx,
+  table,
+} from './lib.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -30,7 +44,9 @@ const RATE = Number(opt.rate);
 const MAX_IN_FLIGHT = Number(opt['max-in-flight']);
 const EVERY_S = Number(opt['sample-every']);
 if (!(MINUTES >= 1.1) || !(RATE > 0) || !(MAX_IN_FLIGHT > 0) || !(EVERY_S > 0)) {
-  throw new Error('--minutes must be at least 1.1 (the reference point is at 1 minute); --rate, --max-in-flight and --sample-every positive');
+  throw new Error(
+    '--minutes must be at least 1.1 (the reference point is at 1 minute); --rate, --max-in-flight and --sample-every positive',
+  );
 }
 const durationMs = Math.round(MINUTES * 60_000);
 const MB = 2 ** 20;
@@ -38,8 +54,12 @@ const MB = 2 ** 20;
 const info = machine();
 pinSelf(TARGET_CORE);
 const startedAt = new Date().toISOString();
-console.log(`loadgate memory benchmark: open model ${RATE} req/s for ${MINUTES} min (maxInFlight ${MAX_IN_FLIGHT}), RSS sampled every ${EVERY_S} s`);
-console.log(`machine: ${info.nproc} cores, ${info.cpuModel}, node ${info.node}; loadgate on core ${GENERATOR_CORE}, nginx on core ${TARGET_CORE}`);
+console.log(
+  `loadgate memory benchmark: open model ${RATE} req/s for ${MINUTES} min (maxInFlight ${MAX_IN_FLIGHT}), RSS sampled every ${EVERY_S} s`,
+);
+console.log(
+  `machine: ${info.nproc} cores, ${info.cpuModel}, node ${info.node}; loadgate on core ${GENERATOR_CORE}, nginx on core ${TARGET_CORE}`,
+);
 
 interface HeapPoint {
   t: number;
@@ -54,7 +74,15 @@ const nginx = await startNginx(TARGET_CORE);
 let run: Awaited<ReturnType<typeof runTool>>;
 let lastPrint = 0;
 try {
-  const args: ChildArgs = { baseUrl: nginx.url, model: 'open', rate: RATE, maxInFlight: MAX_IN_FLIGHT, durationMs, body: BODY, memEveryMs: EVERY_S * 1000 };
+  const args: ChildArgs = {
+    baseUrl: nginx.url,
+    model: 'open',
+    rate: RATE,
+    maxInFlight: MAX_IN_FLIGHT,
+    durationMs,
+    body: BODY,
+    memEveryMs: EVERY_S * 1000,
+  };
   run = await runTool([NODE, LOADGATE_CHILD, JSON.stringify(args)], {
     sampleMs: EVERY_S * 1000,
     watch: [nginx.workerPid],
@@ -64,7 +92,9 @@ try {
       heap.push({ t: m.t, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers });
       if (m.t - lastPrint >= 60_000 || heap.length === 1) {
         lastPrint = m.t;
-        console.log(`  ${fmt(m.t / 1000).padStart(4)} s  rss ${fmt(m.rss / MB, 1)} MB  heap used ${fmt(m.heapUsed / MB, 1)} MB  heap total ${fmt(m.heapTotal / MB, 1)} MB`);
+        console.log(
+          `  ${fmt(m.t / 1000).padStart(4)} s  rss ${fmt(m.rss / MB, 1)} MB  heap used ${fmt(m.heapUsed / MB, 1)} MB  heap total ${fmt(m.heapTotal / MB, 1)} MB`,
+        );
       }
     },
   });
@@ -76,7 +106,8 @@ const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildResult;
 
 // The /proc samples are timed from the child's spawn, the heap points from just before runLoad.
 const rssSamples = run.samples.map((s) => ({ t: s.t, rss: s.rss }));
-const at = <T extends { t: number }>(xs: readonly T[], ms: number): T | undefined => xs.reduce<T | undefined>((best, x) => (!best || Math.abs(x.t - ms) < Math.abs(best.t - ms) ? x : best), undefined);
+const at = <T extends { t: number }>(xs: readonly T[], ms: number): T | undefined =>
+  xs.reduce<T | undefined>((best, x) => (!best || Math.abs(x.t - ms) < Math.abs(best.t - ms) ? x : best), undefined);
 const lastBefore = <T extends { t: number }>(xs: readonly T[], ms: number): T | undefined => xs.findLast((x) => x.t <= ms);
 const rss1 = at(rssSamples, 60_000)!;
 const rssEnd = lastBefore(rssSamples, durationMs)!;
@@ -94,17 +125,26 @@ const slope = (pts: Array<{ t: number; y: number }>) => {
   return num / den;
 };
 const after1 = rssSamples.filter((s) => s.t >= 60_000 && s.t <= durationMs);
-const rssSlopeMBPerMin = (slope(after1.map((s) => ({ t: s.t / 60_000, y: s.rss / MB }))) as number);
+const rssSlopeMBPerMin = slope(after1.map((s) => ({ t: s.t / 60_000, y: s.rss / MB }))) as number;
 const heapSlopeMBPerMin = slope(heap.filter((h) => h.t >= 60_000).map((h) => ({ t: h.t / 60_000, y: h.heapUsed / MB })));
 const ratio = rssEnd.rss / rss1.rss;
 const met = ratio <= 1.2;
 
-console.log(`\n== loadgate memory, ${RATE} req/s for ${MINUTES} min: ${fmt(result.requests)} requests, ${result.failures} failures, ${result.unsent} unsent ==`);
+console.log(
+  `\n== loadgate memory, ${RATE} req/s for ${MINUTES} min: ${fmt(result.requests)} requests, ${result.failures} failures, ${result.unsent} unsent ==`,
+);
 console.log(
   table(
     ['', 'at 1 min', 'at end', 'end / 1 min', 'max', 'trend after 1 min'],
     [
-      ['RSS (/proc VmRSS)', `${fmt(rss1.rss / MB, 1)} MB`, `${fmt(rssEnd.rss / MB, 1)} MB`, fmt(ratio, 3), `${fmt(rssMax / MB, 1)} MB`, `${fmt(rssSlopeMBPerMin, 2)} MB/min`],
+      [
+        'RSS (/proc VmRSS)',
+        `${fmt(rss1.rss / MB, 1)} MB`,
+        `${fmt(rssEnd.rss / MB, 1)} MB`,
+        fmt(ratio, 3),
+        `${fmt(rssMax / MB, 1)} MB`,
+        `${fmt(rssSlopeMBPerMin, 2)} MB/min`,
+      ],
       [
         'V8 heap used',
         heap1 ? `${fmt(heap1.heapUsed / MB, 1)} MB` : '-',
@@ -117,19 +157,29 @@ console.log(
   ),
 );
 console.log(`target (RSS at end within 20% of RSS at 1 min): ${met ? 'MET' : 'MISSED'}`);
-console.log(`latency p50 ${fmt(result.p50Ms, 3)} ms, p99 ${fmt(result.p99Ms, 3)} ms; generator CPU ${fmt(result.generatorCpu * 100, 1)}% of a core`);
+console.log(
+  `latency p50 ${fmt(result.p50Ms, 3)} ms, p99 ${fmt(result.p99Ms, 3)} ms; generator CPU ${fmt(result.generatorCpu * 100, 1)}% of a core`,
+);
 
 mkdirSync(opt.out, { recursive: true });
 const file = join(opt.out, `memory-${stamp()}.json`);
 writeFileSync(
   file,
-  JSON.stringify(
+  `${JSON.stringify(
     {
       benchmark: 'memory',
       startedAt,
       finishedAt: new Date().toISOString(),
       machine: info,
-      config: { minutes: MINUTES, rate: RATE, maxInFlight: MAX_IN_FLIGHT, sampleEveryS: EVERY_S, generatorCore: GENERATOR_CORE, targetCore: TARGET_CORE, body: BODY },
+      config: {
+        minutes: MINUTES,
+        rate: RATE,
+        maxInFlight: MAX_IN_FLIGHT,
+        sampleEveryS: EVERY_S,
+        generatorCore: GENERATOR_CORE,
+        targetCore: TARGET_CORE,
+        body: BODY,
+      },
       summary: {
         rssAt1MinBytes: rss1.rss,
         rssAt1MinSampleS: rss1.t / 1000,
@@ -150,6 +200,6 @@ writeFileSync(
     },
     null,
     2,
-  ) + '\n',
+  )}\n`,
 );
 console.log(`\nraw results: ${file}`);

@@ -10,7 +10,13 @@
 
 import { connect, type Socket } from 'node:net';
 
-const args = JSON.parse(process.argv[2] ?? '{}') as { baseUrl: string; rate: number; connections: number; durationMs: number; body: string };
+const args = JSON.parse(process.argv[2] ?? '{}') as {
+  baseUrl: string;
+  rate: number;
+  connections: number;
+  durationMs: number;
+  body: string;
+};
 const url = new URL(args.baseUrl);
 const body = Buffer.from(args.body);
 const request = Buffer.concat([
@@ -90,4 +96,15 @@ await new Promise<void>((resolve) => {
 const cpu = process.cpuUsage(c0);
 const elapsedMs = performance.now() - t0 - 200; // the run, without the 200 ms wait for the last responses
 for (const c of all) c.socket.destroy();
-process.stdout.write(JSON.stringify({ type: 'result', requests: done, unsent: total - next, delayed, durationMs: elapsedMs, rps: done / (elapsedMs / 1000), cpuUserUs: cpu.user, cpuSystemUs: cpu.system }) + '\n');
+process.stdout.write(
+  `${JSON.stringify({
+    type: 'result',
+    requests: done,
+    unsent: total - next,
+    delayed,
+    durationMs: elapsedMs,
+    rps: done / (elapsedMs / 1000),
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+  })}\n`,
+);

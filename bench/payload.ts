@@ -23,7 +23,11 @@ import { createGenerator } from '../src/payload/generate.ts';
 import { createOipGenerator, parseOipMetadata } from '../src/payload/oip.ts';
 
 const { values: args } = parseArgs({
-  options: { count: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '5' }, steady: { type: 'string', default: '20000' } },
+  options: {
+    count: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '5' },
+    steady: { type: 'string', default: '20000' },
+  },
 });
 const COUNT = Number(args.count);
 const ROUNDS = Number(args.rounds);
@@ -70,7 +74,9 @@ function steady(source: Discovered, check: boolean): number {
   return (STEADY / (performance.now() - t0)) * 1000;
 }
 
-console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}; ${COUNT} bodies per corpus, ${ROUNDS} rounds, ${STEADY} bodies steady`);
+console.log(
+  `node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}; ${COUNT} bodies per corpus, ${ROUNDS} rounds, ${STEADY} bodies steady`,
+);
 console.log('');
 console.log('schema                                   first corpus   corpus (median)   steady, checked   steady, unchecked   mean size');
 for (const c of cases) {

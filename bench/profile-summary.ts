@@ -54,7 +54,12 @@ export function summarizeProfile(path: string, top = 20): { totalMs: number; fun
   const functions = [...byFn.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, top)
-    .map((e) => ({ function: e.function, where: e.where, selfMs: Math.round(e.us / 100) / 10, selfShare: Math.round((e.us / totalUs) * 1000) / 1000 }));
+    .map((e) => ({
+      function: e.function,
+      where: e.where,
+      selfMs: Math.round(e.us / 100) / 10,
+      selfShare: Math.round((e.us / totalUs) * 1000) / 1000,
+    }));
   for (const k of Object.keys(areas)) areas[k] = Math.round((areas[k]! / totalUs) * 1000) / 1000;
   return { totalMs: Math.round(totalUs / 1000), functions, areas };
 }
@@ -88,5 +93,6 @@ if (import.meta.filename === process.argv[1]) {
   const s = summarizeProfile(file, Number(process.argv[3] ?? 20));
   console.log(`total sampled: ${s.totalMs} ms`);
   console.log('by area:', s.areas);
-  for (const f of s.functions) console.log(`${(f.selfShare * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(1).padStart(8)} ms  ${f.function}  ${f.where}`);
+  for (const f of s.functions)
+    console.log(`${(f.selfShare * 100).toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(1).padStart(8)} ms  ${f.function}  ${f.where}`);
 }

@@ -27,10 +27,13 @@ const ROUNDS = Number(values.rounds);
 const TOKENS = 200;
 
 const WORDS = ['In', ' the', ' beginning', ' God', ' created', ' heaven', ' and', ' earth', '.', ' —', ' café'];
-const head = '{"id":"chatcmpl-8d1e0c2b6f2a4e7c9b1d","object":"chat.completion.chunk","created":1796049827,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[';
+const head =
+  '{"id":"chatcmpl-8d1e0c2b6f2a4e7c9b1d","object":"chat.completion.chunk","created":1796049827,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[';
 const events: string[] = [`data: ${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`];
 for (let i = 0; i < TOKENS; i++) {
-  events.push(`data: ${head}{"index":0,"delta":{"content":${JSON.stringify(WORDS[i % WORDS.length])}},"logprobs":null,"finish_reason":null}]}\n\n`);
+  events.push(
+    `data: ${head}{"index":0,"delta":{"content":${JSON.stringify(WORDS[i % WORDS.length])}},"logprobs":null,"finish_reason":null}]}\n\n`,
+  );
 }
 events.push(`data: ${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"length"}]}\n\n`);
 events.push(`data: ${head}],"usage":{"prompt_tokens":12,"completion_tokens":${TOKENS},"total_tokens":${TOKENS + 12}}}\n\n`);
@@ -77,8 +80,15 @@ const loadgate: Reader = (reads) => {
   return acc.finish(reads.length).contentEvents;
 };
 
-const readers: Array<[string, Reader]> = [['sse.ts', loadgate], ['bare split + JSON.parse', bare(true)], ['bare split alone', bare(false)]];
-const patterns: Array<[string, Buffer[]]> = [['one event per read', perEvent], ['16 KiB reads', reads16k]];
+const readers: Array<[string, Reader]> = [
+  ['sse.ts', loadgate],
+  ['bare split + JSON.parse', bare(true)],
+  ['bare split alone', bare(false)],
+];
+const patterns: Array<[string, Buffer[]]> = [
+  ['one event per read', perEvent],
+  ['16 KiB reads', reads16k],
+];
 
 // Each reader must see the same stream: 200 content events (the bare floor counts every data event).
 for (const [name, read] of readers) {
@@ -116,5 +126,7 @@ for (let round = 0; round < ROUNDS; round++) {
 console.log(`${EVENTS} events per stream, ${whole.length} bytes; ${ROUNDS} rounds of ${SECONDS} s; CPU µs per event (median, min-max)`);
 for (const [key, xs] of results) {
   const [pattern, name] = key.split('\t');
-  console.log(`${pattern!.padEnd(20)} ${name!.padEnd(26)} ${median(xs).toFixed(2)}  (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
+  console.log(
+    `${pattern!.padEnd(20)} ${name!.padEnd(26)} ${median(xs).toFixed(2)}  (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`,
+  );
 }

@@ -62,7 +62,9 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('usage: node bench/throughput.ts [--rounds 3] [--duration 10] [--fixed-duration 20] [--rate 2000] [--connections 10] [--profile] [--only saturation|fixed] [--out DIR]');
+  console.log(
+    'usage: node bench/throughput.ts [--rounds 3] [--duration 10] [--fixed-duration 20] [--rate 2000] [--connections 10] [--profile] [--only saturation|fixed] [--out DIR]',
+  );
   process.exit(0);
 }
 const ROUNDS = Number(opt.rounds);
@@ -139,7 +141,10 @@ function measure(
   round: number,
   run: ToolRun,
   windowMs: [number, number],
-  parsed: Omit<Measured, 'tool' | 'round' | 'generatorCpu' | 'nginxCpu' | 'cpuUsPerRequest' | 'wakeupsPerRequest' | 'wholeProcessCpuUsPerRequest' | 'maxRssBytes'>,
+  parsed: Omit<
+    Measured,
+    'tool' | 'round' | 'generatorCpu' | 'nginxCpu' | 'cpuUsPerRequest' | 'wakeupsPerRequest' | 'wholeProcessCpuUsPerRequest' | 'maxRssBytes'
+  >,
 ): Measured {
   const w = windowCpu(run.samples, windowMs[0], windowMs[1]);
   const whole = run.time ? (run.time.userS + run.time.sysS) * 1e6 : null;
@@ -157,7 +162,9 @@ function measure(
 }
 
 async function runWrk(nginx: Nginx, round: number, script: string): Promise<Measured> {
-  const run = await runTool(['wrk', '-t1', `-c${CONNS}`, `-d${D}s`, '--latency', '-s', script, nginx.url + '/'], { watch: [nginx.workerPid] });
+  const run = await runTool(['wrk', '-t1', `-c${CONNS}`, `-d${D}s`, '--latency', '-s', script, `${nginx.url}/`], {
+    watch: [nginx.workerPid],
+  });
   check(run, 'wrk');
   const out = run.stdout;
   const total = /(\d+) requests in ([\d.]+)(\w+),/.exec(out);
@@ -189,9 +196,24 @@ interface AutocannonJson {
 
 async function runAutocannon(nginx: Nginx, round: number, fixedRate: boolean): Promise<Measured> {
   const d = fixedRate ? FD : D;
-  const argv = [NODE, AUTOCANNON, '-j', '-n', '-c', String(CONNS), '-d', String(d), '-m', 'POST', '-H', 'content-type=application/json', '-b', BODY];
+  const argv = [
+    NODE,
+    AUTOCANNON,
+    '-j',
+    '-n',
+    '-c',
+    String(CONNS),
+    '-d',
+    String(d),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    BODY,
+  ];
   if (fixedRate) argv.push('-R', String(RATE));
-  argv.push(nginx.url + '/');
+  argv.push(`${nginx.url}/`);
   const run = await runTool(argv, { watch: [nginx.workerPid] });
   check(run, 'autocannon');
   const j = JSON.parse(run.stdout) as AutocannonJson;
@@ -210,7 +232,24 @@ async function runAutocannon(nginx: Nginx, round: number, fixedRate: boolean): P
 /** hey prints durations in seconds: "  50% in 0.0004 secs". */
 async function runHey(nginx: Nginx, round: number): Promise<Measured> {
   const perWorker = RATE / CONNS;
-  const argv = ['hey', '-z', `${FD}s`, '-c', String(CONNS), '-q', String(perWorker), '-cpus', '1', '-m', 'POST', '-T', 'application/json', '-d', BODY, nginx.url + '/'];
+  const argv = [
+    'hey',
+    '-z',
+    `${FD}s`,
+    '-c',
+    String(CONNS),
+    '-q',
+    String(perWorker),
+    '-cpus',
+    '1',
+    '-m',
+    'POST',
+    '-T',
+    'application/json',
+    '-d',
+    BODY,
+    `${nginx.url}/`,
+  ];
   const run = await runTool(argv, { watch: [nginx.workerPid] });
   check(run, 'hey');
   const out = run.stdout;
@@ -237,7 +276,13 @@ async function runHey(nginx: Nginx, round: number): Promise<Measured> {
   });
 }
 
-async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuProfile?: string, httpClient: 'auto' | 'undici' = 'auto'): Promise<Measured> {
+async function runLoadgate(
+  nginx: Nginx,
+  round: number,
+  fixedRate: boolean,
+  cpuProfile?: string,
+  httpClient: 'auto' | 'undici' = 'auto',
+): Promise<Measured> {
   const args: ChildArgs = fixedRate
     ? { baseUrl: nginx.url, model: 'open', rate: RATE, maxInFlight: CONNS, durationMs: FD * 1000, body: BODY }
     : { baseUrl: nginx.url, model: 'closed', users: CONNS, durationMs: D * 1000, body: BODY };
@@ -246,15 +291,21 @@ async function runLoadgate(nginx: Nginx, round: number, fixedRate: boolean, cpuP
   const run = await runTool([NODE, LOADGATE_CHILD, JSON.stringify(args)], { watch: [nginx.workerPid] });
   check(run, 'loadgate');
   const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildResult;
-  const m = measure(httpClient === 'undici' ? 'loadgate-undici' : 'loadgate', round, run, fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000], {
-    requests: r.requests,
-    errors: r.failures + r.unsent,
-    durationS: r.durationMs / 1000,
-    rps: r.rps,
-    p50Ms: r.p50Ms,
-    p99Ms: r.p99Ms,
-    raw: r,
-  });
+  const m = measure(
+    httpClient === 'undici' ? 'loadgate-undici' : 'loadgate',
+    round,
+    run,
+    fixedRate ? [2000, FD * 1000 - 500] : [1500, D * 1000],
+    {
+      requests: r.requests,
+      errors: r.failures + r.unsent,
+      durationS: r.durationMs / 1000,
+      rps: r.rps,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      raw: r,
+    },
+  );
   m.inProcessCpuUsPerRequest = r.requests > 0 ? (r.loadCpuUserUs + r.loadCpuSystemUs) / r.requests : NaN;
   if (fixedRate) {
     m.sendLagP50Ms = r.sendLagP50Ms;
@@ -268,7 +319,14 @@ async function runFloor(nginx: Nginx, round: number): Promise<Measured> {
   const args = { baseUrl: nginx.url, rate: RATE, connections: CONNS, durationMs: FD * 1000, body: BODY };
   const run = await runTool([NODE, join(BENCH_DIR, 'paced-floor-child.ts'), JSON.stringify(args)], { watch: [nginx.workerPid] });
   check(run, 'paced-floor');
-  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { requests: number; unsent: number; durationMs: number; rps: number; cpuUserUs: number; cpuSystemUs: number };
+  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+    requests: number;
+    unsent: number;
+    durationMs: number;
+    rps: number;
+    cpuUserUs: number;
+    cpuSystemUs: number;
+  };
   const m = measure('paced-floor', round, run, [2000, FD * 1000 - 500], {
     requests: r.requests,
     errors: r.unsent,
@@ -295,8 +353,12 @@ function line(m: Measured): string {
 const info = machine();
 pinSelf(TARGET_CORE); // this process only samples /proc; keep it off the generators' core
 const startedAt = new Date().toISOString();
-console.log(`loadgate throughput benchmark: ${ROUNDS} rounds, saturation ${D} s, fixed rate ${RATE} req/s for ${FD} s, ${CONNS} connections`);
-console.log(`machine: ${info.nproc} cores, ${info.cpuModel}, node ${info.node}; generators on core ${GENERATOR_CORE}, nginx on core ${TARGET_CORE}`);
+console.log(
+  `loadgate throughput benchmark: ${ROUNDS} rounds, saturation ${D} s, fixed rate ${RATE} req/s for ${FD} s, ${CONNS} connections`,
+);
+console.log(
+  `machine: ${info.nproc} cores, ${info.cpuModel}, node ${info.node}; generators on core ${GENERATOR_CORE}, nginx on core ${TARGET_CORE}`,
+);
 const work = mkdtempSync(join(tmpdir(), 'loadgate-bench-'));
 const script = wrkScript(work);
 const nginx = await startNginx(TARGET_CORE);
@@ -307,10 +369,12 @@ try {
   const wk = await runTool([NODE, join(BENCH_DIR, 'wakeup-child.ts'), '5']);
   check(wk, 'wakeup-child');
   wakeup = JSON.parse(wk.stdout);
-  console.log(`one idle event-loop wake-up (1 ms interval, Node): ${fmt(wakeup!.cpuUsPerWake, 1)} µs of CPU (${fmt(wakeup!.wakesPerSecond)} wakes/s)`);
+  console.log(
+    `one idle event-loop wake-up (1 ms interval, Node): ${fmt(wakeup!.cpuUsPerWake, 1)} µs of CPU (${fmt(wakeup!.wakesPerSecond)} wakes/s)`,
+  );
 
   // Warm the target up (and check that every tool works) with a short wrk run.
-  await runTool(['wrk', '-t1', `-c${CONNS}`, '-d2s', '-s', script, nginx.url + '/']);
+  await runTool(['wrk', '-t1', `-c${CONNS}`, '-d2s', '-s', script, `${nginx.url}/`]);
 
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`\nround ${round}/${ROUNDS}: saturation`);
@@ -327,16 +391,18 @@ try {
       await sleep(1000);
     }
     console.log(`round ${round}/${ROUNDS}: fixed rate ${RATE} req/s`);
-    const fixedRound: Tool[] = HEY ? ['loadgate', 'autocannon', 'hey', 'loadgate-undici', 'paced-floor'] : ['loadgate', 'autocannon', 'loadgate-undici', 'paced-floor'];
+    const fixedRound: Tool[] = HEY
+      ? ['loadgate', 'autocannon', 'hey', 'loadgate-undici', 'paced-floor']
+      : ['loadgate', 'autocannon', 'loadgate-undici', 'paced-floor'];
     for (const tool of ONLY === 'saturation' ? [] : rotate<Tool>(fixedRound, round - 1)) {
       const m =
         tool === 'paced-floor'
           ? await runFloor(nginx, round)
           : tool === 'autocannon'
-          ? await runAutocannon(nginx, round, true)
-          : tool === 'hey'
-            ? await runHey(nginx, round)
-            : await runLoadgate(nginx, round, true, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
+            ? await runAutocannon(nginx, round, true)
+            : tool === 'hey'
+              ? await runHey(nginx, round)
+              : await runLoadgate(nginx, round, true, undefined, tool === 'loadgate-undici' ? 'undici' : 'auto');
       results.fixedRate.push(m);
       console.log(line(m));
       await sleep(1000);
@@ -352,8 +418,16 @@ try {
       const m = await runLoadgate(nginx, 0, fixed, file);
       const s = summarizeProfile(file, 25);
       out[fixed ? 'fixedRate' : 'saturation'] = { rps: m.rps, cpuUsPerRequest: m.cpuUsPerRequest, ...s };
-      console.log(`\n${fixed ? `fixed rate ${RATE} req/s` : 'saturation'} (profiled run: ${fmt(m.rps)} req/s, ${fmt(m.cpuUsPerRequest, 1)} µs/req; the profiler itself costs some)`);
-      console.log('  by area:', Object.entries(s.areas).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', '));
+      console.log(
+        `\n${fixed ? `fixed rate ${RATE} req/s` : 'saturation'} (profiled run: ${fmt(m.rps)} req/s, ${fmt(m.cpuUsPerRequest, 1)} µs/req; the profiler itself costs some)`,
+      );
+      console.log(
+        '  by area:',
+        Object.entries(s.areas)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`)
+          .join(', '),
+      );
       for (const f of s.functions.slice(0, 15)) console.log(`  ${(f.selfShare * 100).toFixed(1).padStart(5)}%  ${f.function}  ${f.where}`);
     }
     rmSync(dir, { recursive: true, force: true });
@@ -367,7 +441,8 @@ try {
 // ---- summary ----
 
 const tools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'wrk'> = ['loadgate', 'loadgate-undici', 'autocannon', 'wrk'];
-const med = (list: Measured[], tool: Tool, f: (m: Measured) => number | null | undefined) => median(list.filter((m) => m.tool === tool).map((m) => f(m) ?? NaN));
+const med = (list: Measured[], tool: Tool, f: (m: Measured) => number | null | undefined) =>
+  median(list.filter((m) => m.tool === tool).map((m) => f(m) ?? NaN));
 
 const clean = (t: Tool) => {
   const ok = results.saturation.filter((m) => m.tool === t && !m.disturbed);
@@ -393,9 +468,27 @@ const sat = Object.fromEntries(
       errors: results.saturation.filter((m) => m.tool === t).reduce((s, m) => s + m.errors, 0),
     },
   ]),
-) as Record<Tool, { rpsByRound: number[]; rps: number; rpsUndisturbed: number; undisturbedRounds: number; perCoreCapacity: number; wakeupsPerRequest: number; generatorCpu: number; nginxCpu: number; cpuUsPerRequest: number; p50Ms: number; p99Ms: number; errors: number }>;
+) as Record<
+  Tool,
+  {
+    rpsByRound: number[];
+    rps: number;
+    rpsUndisturbed: number;
+    undisturbedRounds: number;
+    perCoreCapacity: number;
+    wakeupsPerRequest: number;
+    generatorCpu: number;
+    nginxCpu: number;
+    cpuUsPerRequest: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+  }
+>;
 
-const fixedTools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor'> = HEY ? ['loadgate', 'loadgate-undici', 'autocannon', 'hey', 'paced-floor'] : ['loadgate', 'loadgate-undici', 'autocannon', 'paced-floor'];
+const fixedTools: Array<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor'> = HEY
+  ? ['loadgate', 'loadgate-undici', 'autocannon', 'hey', 'paced-floor']
+  : ['loadgate', 'loadgate-undici', 'autocannon', 'paced-floor'];
 const fix = Object.fromEntries(
   fixedTools.map((t) => [
     t,
@@ -415,7 +508,24 @@ const fix = Object.fromEntries(
       errors: results.fixedRate.filter((m) => m.tool === t).reduce((s, m) => s + m.errors, 0),
     },
   ]),
-) as Record<'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor', { cpuUsPerRequestByRound: (number | null)[]; cpuUsPerRequest: number; wholeProcessCpuUsPerRequest: number; inProcessCpuUsPerRequest: number; wakeupsPerRequest: number; sendLagP50Ms: number; sendLagP99Ms: number; generatorCpu: number; rps: number; p50Ms: number; p99Ms: number; maxRssBytes: number; errors: number }>;
+) as Record<
+  'loadgate' | 'loadgate-undici' | 'autocannon' | 'hey' | 'paced-floor',
+  {
+    cpuUsPerRequestByRound: (number | null)[];
+    cpuUsPerRequest: number;
+    wholeProcessCpuUsPerRequest: number;
+    inProcessCpuUsPerRequest: number;
+    wakeupsPerRequest: number;
+    sendLagP50Ms: number;
+    sendLagP99Ms: number;
+    generatorCpu: number;
+    rps: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxRssBytes: number;
+    errors: number;
+  }
+>;
 
 const ratios = {
   saturationLoadgateOverAutocannon: sat.loadgate.rps / sat.autocannon.rps,
@@ -452,7 +562,8 @@ const ratios = {
 };
 const targets = {
   // On a noisy host the plain median can flip with one disturbed round; both noise-robust figures must agree.
-  saturationAtLeastAutocannon: sat.loadgate.rpsUndisturbed >= sat.autocannon.rpsUndisturbed && sat.loadgate.perCoreCapacity >= sat.autocannon.perCoreCapacity,
+  saturationAtLeastAutocannon:
+    sat.loadgate.rpsUndisturbed >= sat.autocannon.rpsUndisturbed && sat.loadgate.perCoreCapacity >= sat.autocannon.perCoreCapacity,
   fixedRateCpuAtMostAutocannon: fix.loadgate.cpuUsPerRequest <= fix.autocannon.cpuUsPerRequest,
 };
 
@@ -460,7 +571,19 @@ if (ONLY !== 'fixed') {
   console.log(`\n== saturation, ${CONNS} connections, ${D} s each, medians of ${ROUNDS} rounds ==`);
   console.log(
     table(
-      ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`), 'median req/s', 'undisturbed median', 'gen CPU', 'nginx CPU', 'CPU µs/req', 'req/s per core', 'p50 ms', 'p99 ms', 'errors'],
+      [
+        'tool',
+        ...Array.from({ length: ROUNDS }, (_, i) => `round ${i + 1}`),
+        'median req/s',
+        'undisturbed median',
+        'gen CPU',
+        'nginx CPU',
+        'CPU µs/req',
+        'req/s per core',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+      ],
       tools.map((t) => [
         t,
         ...results.saturation.filter((m) => m.tool === t).map((m) => fmt(m.rps) + (m.disturbed ? '*' : '')),
@@ -477,15 +600,33 @@ if (ONLY !== 'fixed') {
     ),
   );
   console.log('* disturbed round: the generator got under 90% of its core (host contention); left out of the undisturbed median');
-  console.log(`loadgate/autocannon: median ${fmt(ratios.saturationLoadgateOverAutocannon, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverAutocannon, 3)}`);
-  console.log(`loadgate(h1)/undici: undisturbed ${fmt(ratios.saturationH1OverUndici, 3)}, per core ${fmt(ratios.perCoreCapacityH1OverUndici, 3)}; loadgate-undici/autocannon: undisturbed ${fmt(ratios.saturationUndisturbedLoadgateUndiciOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateUndiciOverAutocannon, 3)}`);
-  console.log(`loadgate/wrk:        median ${fmt(ratios.saturationLoadgateOverWrk, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverWrk, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverWrk, 3)}`);
+  console.log(
+    `loadgate/autocannon: median ${fmt(ratios.saturationLoadgateOverAutocannon, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverAutocannon, 3)}`,
+  );
+  console.log(
+    `loadgate(h1)/undici: undisturbed ${fmt(ratios.saturationH1OverUndici, 3)}, per core ${fmt(ratios.perCoreCapacityH1OverUndici, 3)}; loadgate-undici/autocannon: undisturbed ${fmt(ratios.saturationUndisturbedLoadgateUndiciOverAutocannon, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateUndiciOverAutocannon, 3)}`,
+  );
+  console.log(
+    `loadgate/wrk:        median ${fmt(ratios.saturationLoadgateOverWrk, 3)}, undisturbed ${fmt(ratios.saturationUndisturbedLoadgateOverWrk, 3)}, per core ${fmt(ratios.perCoreCapacityLoadgateOverWrk, 3)}`,
+  );
 }
 if (ONLY !== 'saturation') {
   console.log(`\n== fixed rate ${RATE} req/s, ${CONNS} connections, ${FD} s each, medians of ${ROUNDS} rounds ==`);
   console.log(
     table(
-      ['tool', ...Array.from({ length: ROUNDS }, (_, i) => `µs/req r${i + 1}`), 'CPU µs/req', 'wake-ups/req', 'whole-process µs/req', 'in-process µs/req', 'achieved req/s', 'p50 ms', 'p99 ms', 'max RSS MB', 'errors'],
+      [
+        'tool',
+        ...Array.from({ length: ROUNDS }, (_, i) => `µs/req r${i + 1}`),
+        'CPU µs/req',
+        'wake-ups/req',
+        'whole-process µs/req',
+        'in-process µs/req',
+        'achieved req/s',
+        'p50 ms',
+        'p99 ms',
+        'max RSS MB',
+        'errors',
+      ],
       fixedTools.map((t) => [
         t,
         ...fix[t].cpuUsPerRequestByRound.map((x) => fmt(x, 1)),
@@ -501,11 +642,20 @@ if (ONLY !== 'saturation') {
       ]),
     ),
   );
-  console.log(`loadgate send lag (intended time to actual send, included in its latency): p50 ${fmt(fix.loadgate.sendLagP50Ms, 3)} ms, p99 ${fmt(fix.loadgate.sendLagP99Ms, 3)} ms`);
-  console.log(`loadgate/autocannon CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverAutocannon, 3)} (per-round median ${fmt(ratios.fixedRateCpuLoadgateOverAutocannonPerRoundMedian, 3)})`);
+  console.log(
+    `loadgate send lag (intended time to actual send, included in its latency): p50 ${fmt(fix.loadgate.sendLagP50Ms, 3)} ms, p99 ${fmt(fix.loadgate.sendLagP99Ms, 3)} ms`,
+  );
+  console.log(
+    `loadgate/autocannon CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverAutocannon, 3)} (per-round median ${fmt(ratios.fixedRateCpuLoadgateOverAutocannonPerRoundMedian, 3)})`,
+  );
   console.log(`loadgate(h1)/loadgate-undici CPU per request ${fmt(ratios.fixedRateCpuH1OverUndici, 3)}`);
-  console.log(`loadgate over the paced floor: +${fmt(ratios.fixedRateLoadgateOverFloorUs, 1)} µs/req (x${fmt(ratios.fixedRateLoadgateOverFloor, 2)}); paced floor/autocannon ${fmt(ratios.fixedRateFloorOverAutocannon, 2)}`);
-  if (HEY) console.log(`loadgate/hey CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverHey, 3)} (hey paces each request, as loadgate does; autocannon -R does not, see bench/README.md)`);
+  console.log(
+    `loadgate over the paced floor: +${fmt(ratios.fixedRateLoadgateOverFloorUs, 1)} µs/req (x${fmt(ratios.fixedRateLoadgateOverFloor, 2)}); paced floor/autocannon ${fmt(ratios.fixedRateFloorOverAutocannon, 2)}`,
+  );
+  if (HEY)
+    console.log(
+      `loadgate/hey CPU per request ${fmt(ratios.fixedRateCpuLoadgateOverHey, 3)} (hey paces each request, as loadgate does; autocannon -R does not, see bench/README.md)`,
+    );
 }
 const verdict = (ran: boolean, met: boolean) => (!ran ? 'not run' : met ? 'MET' : 'MISSED');
 console.log(
@@ -516,13 +666,23 @@ mkdirSync(opt.out, { recursive: true });
 const file = join(opt.out, `throughput-${stamp()}.json`);
 writeFileSync(
   file,
-  JSON.stringify(
+  `${JSON.stringify(
     {
       benchmark: 'throughput',
       startedAt,
       finishedAt: new Date().toISOString(),
       machine: info,
-      config: { only: ONLY || 'both', rounds: ROUNDS, durationS: D, fixedDurationS: FD, rate: RATE, connections: CONNS, generatorCore: GENERATOR_CORE, targetCore: TARGET_CORE, body: BODY },
+      config: {
+        only: ONLY || 'both',
+        rounds: ROUNDS,
+        durationS: D,
+        fixedDurationS: FD,
+        rate: RATE,
+        connections: CONNS,
+        generatorCore: GENERATOR_CORE,
+        targetCore: TARGET_CORE,
+        body: BODY,
+      },
       method:
         'Each tool runs as `taskset -c 0 /usr/bin/time TOOL`; CPU = utime+stime from /proc/PID/stat sampled every 100 ms over a steady-state window ' +
         `(saturation: 1.5 s to ${D} s after spawn; fixed rate: 2 s to ${FD - 0.5} s), divided by the tool's achieved request rate. ` +
@@ -534,6 +694,6 @@ writeFileSync(
     },
     null,
     2,
-  ) + '\n',
+  )}\n`,
 );
 console.log(`\nraw results: ${file}`);

@@ -20,5 +20,11 @@ await new Promise<void>((resolve) => {
 const cpu = process.cpuUsage(c0);
 const elapsedS = (performance.now() - t0) / 1000;
 process.stdout.write(
-  JSON.stringify({ wakes, wakesPerSecond: wakes / elapsedS, cpuUsPerWake: (cpu.user + cpu.system) / wakes, userUsPerWake: cpu.user / wakes, systemUsPerWake: cpu.system / wakes }) + '\n',
+  `${JSON.stringify({
+    wakes,
+    wakesPerSecond: wakes / elapsedS,
+    cpuUsPerWake: (cpu.user + cpu.system) / wakes,
+    userUsPerWake: cpu.user / wakes,
+    systemUsPerWake: cpu.system / wakes,
+  })}\n`,
 );

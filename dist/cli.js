@@ -589,9 +589,9 @@ function flagOverrides(flags, raw) {
     return settingOverrides(givenFlags(flags), raw, CLI);
 }
 async function main(argv) {
-    const out = (s) => print(process.stdout, s + '\n');
+    const out = (s) => print(process.stdout, `${s}\n`);
     // Text made inert before loadgate's own colours went on (the checklist on a terminal).
-    const outPainted = (s) => print(process.stdout, s + '\n', true);
+    const outPainted = (s) => print(process.stdout, `${s}\n`, true);
     const err = (s) => print(process.stderr, `loadgate: ${s}\n`);
     if (argv[0] === 'merge')
         return EXIT[mergeCommand(argv.slice(1), out, err)];
@@ -605,9 +605,9 @@ async function main(argv) {
         return EXIT.usage;
     }
     if (flags.help)
-        return out(USAGE), EXIT.ok;
+        return (out(USAGE), EXIT.ok);
     if (flags.version || flags['version-v'])
-        return out(VERSION), EXIT.ok;
+        return (out(VERSION), EXIT.ok);
     const [command = 'run', ...extra] = positionals;
     if (command !== 'run' || extra.length > 0) {
         err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);

@@ -8810,7 +8810,10 @@ const STRING_HINTS = [
     [/^(first|given|fore)name/, [(f) => f.person.firstName()]],
     [/(last|family|sur)name$/, [(f) => f.person.lastName()]],
     [/username|login|handle|nickname/, [(f) => f.internet.username()]],
-    [/^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
+    [
+        /^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/,
+        [(f) => f.person.fullName(), (f) => f.person.firstName()],
+    ],
     [/email|mail/, [(f) => f.internet.email()]],
     [/phone|mobile|tel$|telephone/, [(f) => f.phone.number({ style: 'international' }), (f) => f.phone.number()]],
     [/city|town/, [(f) => f.location.city()]],
@@ -8986,10 +8989,21 @@ class RegexUnsupported extends Error {
 /** Printable ASCII: what `.`, negated classes and \S, \W, \D draw from (realistic, and safe in any JSON). */
 const PRINTABLE = [[0x20, 0x7e]];
 const DIGIT = [[0x30, 0x39]];
-const WORD = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
+const WORD = [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+];
 // \s matches much more, but a space (and tab) is what a generated string should contain.
 const SPACE = [[0x20, 0x20]];
-const SPACE_ALL = [[0x09, 0x0d], [0x20, 0x20], [0xa0, 0xa0], [0x2028, 0x2029], [0xfeff, 0xfeff]];
+const SPACE_ALL = [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+    [0xa0, 0xa0],
+    [0x2028, 0x2029],
+    [0xfeff, 0xfeff],
+];
 /** Extra repetitions of an unbounded quantifier (`*`, `+`, `{n,}`), unless a length asks for more. */
 const DEFAULT_STRETCH = 6;
 class Parser {
@@ -9180,17 +9194,28 @@ class Parser {
             throw new RegexUnsupported('a pattern cannot end with "\\"');
         this.i++;
         switch (c) {
-            case 'd': return { t: 'set', ranges: DIGIT, neg: false };
-            case 'D': return { t: 'set', ranges: DIGIT, neg: true };
-            case 'w': return { t: 'set', ranges: WORD, neg: false };
-            case 'W': return { t: 'set', ranges: WORD, neg: true };
-            case 's': return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE, neg: false };
-            case 'S': return { t: 'set', ranges: SPACE_ALL, neg: true };
-            case 'n': return lit(0x0a);
-            case 'r': return lit(0x0d);
-            case 't': return lit(0x09);
-            case 'f': return lit(0x0c);
-            case 'v': return lit(0x0b);
+            case 'd':
+                return { t: 'set', ranges: DIGIT, neg: false };
+            case 'D':
+                return { t: 'set', ranges: DIGIT, neg: true };
+            case 'w':
+                return { t: 'set', ranges: WORD, neg: false };
+            case 'W':
+                return { t: 'set', ranges: WORD, neg: true };
+            case 's':
+                return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE, neg: false };
+            case 'S':
+                return { t: 'set', ranges: SPACE_ALL, neg: true };
+            case 'n':
+                return lit(0x0a);
+            case 'r':
+                return lit(0x0d);
+            case 't':
+                return lit(0x09);
+            case 'f':
+                return lit(0x0c);
+            case 'v':
+                return lit(0x0b);
             case '0':
                 if (/\d/.test(this.ch()))
                     throw new RegexUnsupported('octal escapes are not supported');
@@ -9369,7 +9394,7 @@ const pointerCache = new WeakMap();
 function resolvePointer(root, ref) {
     if (!ref.startsWith('#'))
         return undefined;
-    const cache = typeof root === 'object' && root !== null ? pointerCache.get(root) ?? new Map() : null;
+    const cache = typeof root === 'object' && root !== null ? (pointerCache.get(root) ?? new Map()) : null;
     if (cache?.has(ref))
         return cache.get(ref);
     const pointer = ref.slice(1);
@@ -9608,7 +9633,11 @@ function checkArray(s, v, root, at, depth) {
         return `${here}: fewer than ${s['minItems']} items`;
     if (typeof s['maxItems'] === 'number' && v.length > s['maxItems'])
         return `${here}: more than ${s['maxItems']} items`;
-    const prefix = Array.isArray(s['prefixItems']) ? s['prefixItems'] : Array.isArray(s['items']) ? s['items'] : [];
+    const prefix = Array.isArray(s['prefixItems'])
+        ? s['prefixItems']
+        : Array.isArray(s['items'])
+            ? s['items']
+            : [];
     const rest = Array.isArray(s['prefixItems']) ? s['items'] : Array.isArray(s['items']) ? s['additionalItems'] : s['items'];
     for (let i = 0; i < v.length; i++) {
         const sub = i < prefix.length ? prefix[i] : rest;
@@ -9820,7 +9849,15 @@ function checkSupported(schema, root = schema, path = '#') {
 const NUMERIC_KEYS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'format'];
 const ARRAY_KEYS = ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems'];
-const OBJECT_KEYS = ['properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties', 'maxProperties', 'propertyNames'];
+const OBJECT_KEYS = [
+    'properties',
+    'required',
+    'additionalProperties',
+    'patternProperties',
+    'minProperties',
+    'maxProperties',
+    'propertyNames',
+];
 function intersectTypes(a, b) {
     if (a === null)
         return new Set(b);
@@ -10179,7 +10216,9 @@ function infeasible(n, t) {
             return n.minItems > hi ? `no array length fits minItems ${n.minItems} and at most ${hi} items` : null;
         }
         case 'object':
-            return n.required.size > n.maxProps || n.minProps > n.maxProps ? `more properties are required than maxProperties ${n.maxProps} allows` : null;
+            return n.required.size > n.maxProps || n.minProps > n.maxProps
+                ? `more properties are required than maxProperties ${n.maxProps} allows`
+                : null;
         default:
             return null;
     }
@@ -10435,9 +10474,16 @@ class SchemaGenerator {
                 [lo, hi] = [hlo, hhi];
             }
         }
-        const m = n.multipleOf.length ? n.multipleOf.reduce((a, b) => (Number.isInteger(a) && Number.isInteger(b) ? lcm(a, b) : Math.max(a, b))) : 0;
-        const fits = (v) => Number.isFinite(v) && (n.loEx ? v > n.lo : v >= n.lo) && (n.hiEx ? v < n.hi : v <= n.hi) && (loEx ? v > lo : v >= lo) && (hiEx ? v < hi : v <= hi) &&
-            n.multipleOf.every((k) => v / k === parseInt(String(v / k), 10)) && (!integer || Number.isInteger(v));
+        const m = n.multipleOf.length
+            ? n.multipleOf.reduce((a, b) => (Number.isInteger(a) && Number.isInteger(b) ? lcm(a, b) : Math.max(a, b)))
+            : 0;
+        const fits = (v) => Number.isFinite(v) &&
+            (n.loEx ? v > n.lo : v >= n.lo) &&
+            (n.hiEx ? v < n.hi : v <= n.hi) &&
+            (loEx ? v > lo : v >= lo) &&
+            (hiEx ? v < hi : v <= hi) &&
+            n.multipleOf.every((k) => v / k === parseInt(String(v / k), 10)) &&
+            (!integer || Number.isInteger(v));
         if (m > 0) {
             const kLo = Math.ceil(lo / m);
             const kHi = Math.floor(hi / m);
@@ -10668,7 +10714,7 @@ class SchemaGenerator {
             const k = this.gen(node, 0, 'key');
             return typeof k === 'string' ? k : null;
         }
-        const patterns = n.parts.flatMap((p) => (p.s !== false && isObj(p.s['patternProperties']) ? Object.keys(p.s['patternProperties']) : []));
+        const patterns = n.parts.flatMap((p) => p.s !== false && isObj(p.s['patternProperties']) ? Object.keys(p.s['patternProperties']) : []);
         const open = n.parts.some((p) => p.s !== false && isObj(p.s['additionalProperties']));
         if (patterns.length > 0 && (!open || this.rand() < 0.5)) {
             const pat = this.pick(patterns);
@@ -10692,7 +10738,10 @@ function canonical(v) {
     if (Array.isArray(v))
         return `[${v.map(canonical).join(',')}]`;
     if (isObj(v))
-        return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+        return `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+            .join(',')}}`;
     return JSON.stringify(v);
 }
 function decimalsOf(n) {
@@ -10883,7 +10932,13 @@ async function discoverSchema(source, ctx = {}) {
             if (typeof doc !== 'object' || doc === null || typeof d['input_schema'] !== 'object' || d['input_schema'] === null) {
                 throw new DiscoveryError(`GET ${url}: the metadata has no "input_schema" object (rest_model_service 0.4 and later serve it; older ones: use the OpenAPI document)`);
             }
-            const out = { kind: 'schema', schema: d['input_schema'], root: d['input_schema'], path: '#', origin: `GET ${url}: input_schema` };
+            const out = {
+                kind: 'schema',
+                schema: d['input_schema'],
+                root: d['input_schema'],
+                path: '#',
+                origin: `GET ${url}: input_schema`,
+            };
             if (d['output_schema'] !== undefined)
                 out.outputSchema = d['output_schema'];
             return out;
@@ -11018,7 +11073,10 @@ function matchPath(doc, path) {
             return c;
     for (const c of candidates) {
         for (const key of Object.keys(paths)) {
-            const re = new RegExp(`^${key.split(/(\{[^}/]+\})/).map((seg) => (/^\{[^}/]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
+            const re = new RegExp(`^${key
+                .split(/(\{[^}/]+\})/)
+                .map((seg) => (/^\{[^}/]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+                .join('')}$`);
             if (re.test(c))
                 return key;
         }
@@ -11027,7 +11085,11 @@ function matchPath(doc, path) {
 }
 function listPaths(paths) {
     const entries = Object.entries(paths).map(([p, item]) => {
-        const ms = typeof item === 'object' && item !== null ? Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => m.toUpperCase()) : [];
+        const ms = typeof item === 'object' && item !== null
+            ? Object.keys(item)
+                .filter((k) => METHODS.includes(k))
+                .map((m) => m.toUpperCase())
+            : [];
         return `${ms.join('|') || '?'} ${p}`;
     });
     return entries.length > 30 ? `${entries.slice(0, 30).join(', ')}, ... (${entries.length} in all)` : entries.join(', ');
@@ -11046,7 +11108,9 @@ function operationSchema(doc, method, path, origin) {
     const operation = item?.[m];
     const via = key === path ? '' : ` (as ${key})`;
     if (!operation) {
-        const has = Object.keys(item ?? {}).filter((k) => METHODS.includes(k)).map((k) => k.toUpperCase());
+        const has = Object.keys(item ?? {})
+            .filter((k) => METHODS.includes(k))
+            .map((k) => k.toUpperCase());
         throw new DiscoveryError(`${origin}: ${path}${via} has no ${method.toUpperCase()} operation; it has: ${has.join(', ') || 'none'}`);
     }
     const base = `#/paths/${escapePointer(key)}/${m}`;
@@ -11054,7 +11118,14 @@ function operationSchema(doc, method, path, origin) {
     const found = (schema, at) => {
         if (schema === undefined)
             throw new DiscoveryError(`${origin}: ${op}${via}: the request body has no schema`);
-        return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}`, ...(outputSchema !== undefined ? { outputSchema } : {}) };
+        return {
+            kind: 'schema',
+            schema,
+            root: doc,
+            path: at,
+            origin: `${origin}: ${op}${via}`,
+            ...(outputSchema !== undefined ? { outputSchema } : {}),
+        };
     };
     // OpenAPI 3: requestBody.content["application/json"].schema
     if (operation['requestBody'] !== undefined) {
@@ -11066,7 +11137,9 @@ function operationSchema(doc, method, path, origin) {
         }
         const content = (body?.['content'] ?? {});
         const types = Object.keys(content);
-        const ct = types.find((t) => t.split(';')[0].trim() === 'application/json') ?? types.find((t) => /^application\/([\w.-]+\+)?json\b/.test(t)) ?? types.find((t) => t === '*/*');
+        const ct = types.find((t) => t.split(';')[0].trim() === 'application/json') ??
+            types.find((t) => /^application\/([\w.-]+\+)?json\b/.test(t)) ??
+            types.find((t) => t === '*/*');
         if (ct === undefined) {
             throw new DiscoveryError(`${origin}: ${op}${via}: the request body is not JSON (content types: ${types.join(', ') || 'none'})`);
         }
@@ -11205,7 +11278,7 @@ const PRESETS = [
         name: 'rest-model-service',
         aliases: ['rest_model_service', 'rms'],
         title: 'rest_model_service (FastAPI + pydantic)',
-        model: 'the model\'s qualified name',
+        model: "the model's qualified name",
         method: 'POST',
         predictPath: (m) => `/api/models/${enc(m)}/prediction`,
         readyPath: () => '/api/health/ready',
@@ -11254,7 +11327,7 @@ const PRESETS = [
         schemaSources: () => [],
         wrap: 'dataframe_records',
         wraps: ['dataframe_records', 'dataframe_split', 'instances', 'inputs'],
-        notes: 'The input schema is the model\'s signature in its MLmodel file (schema source mlflow-signature), or a JSON Schema of one record.',
+        notes: "The input schema is the model's signature in its MLmodel file (schema source mlflow-signature), or a JSON Schema of one record.",
     },
     {
         name: 'torchserve',
@@ -11267,7 +11340,7 @@ const PRESETS = [
         schemaSources: () => [],
         wrap: 'none',
         wraps: ['none', 'instances'],
-        notes: 'The body format is the handler\'s: give the schema of one request. /ping is on the inference port.',
+        notes: "The body format is the handler's: give the schema of one request. /ping is on the inference port.",
     },
     {
         name: 'bentoml',
@@ -11280,7 +11353,7 @@ const PRESETS = [
         schemaSources: (_m, predictPath) => [{ kind: 'openapi', url: '/docs.json', method: 'POST', path: predictPath }],
         wrap: 'none',
         wraps: ['none'],
-        notes: 'The request body schema comes from the service\'s OpenAPI document at /docs.json.',
+        notes: "The request body schema comes from the service's OpenAPI document at /docs.json.",
     },
 ];
 /** A preset by name or alias (case-insensitive, "_" = "-"); the error lists the known names. */
@@ -11297,7 +11370,13 @@ function applyPreset(preset, model, wrap) {
         throw new Error(`preset ${preset.name} does not take wrap ${JSON.stringify(wrap)}; it takes: ${preset.wraps.join(', ')}`);
     }
     const path = preset.predictPath(model);
-    return { method: preset.method, path, readyPath: preset.readyPath(model), schemaSources: preset.schemaSources(model, path), wrap: wrap ?? preset.wrap };
+    return {
+        method: preset.method,
+        path,
+        readyPath: preset.readyPath(model),
+        schemaSources: preset.schemaSources(model, path),
+        wrap: wrap ?? preset.wrap,
+    };
 }
 
 // Pre-generation: every request body is built before the load starts, so generating them costs the
@@ -11573,7 +11652,15 @@ function typesOf(schemas, root, depth = 0) {
         }
         const vals = s['const'] !== undefined ? [s['const']] : Array.isArray(s['enum']) ? s['enum'] : null;
         if (vals)
-            meet(new Set(vals.map((v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v))));
+            meet(new Set(vals.map((v) => v === null
+                ? 'null'
+                : Array.isArray(v)
+                    ? 'array'
+                    : typeof v === 'number'
+                        ? Number.isInteger(v)
+                            ? 'integer'
+                            : 'number'
+                        : typeof v)));
         for (const kw of ['anyOf', 'oneOf']) {
             if (!Array.isArray(s[kw]) || depth > 16)
                 continue;
@@ -11614,8 +11701,23 @@ function typesOfProperty(schema, root, name) {
 //             schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
 //             invalid: 5%, invalid-status, check-response   (generated bodies only)
 const REQUEST_KEYS = [
-    'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
-    'preset', 'model', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response',
+    'name',
+    'method',
+    'path',
+    'headers',
+    'body',
+    'bodies',
+    'weight',
+    'expect-status',
+    'preset',
+    'model',
+    'schema',
+    'generate',
+    'wrap',
+    'batch',
+    'invalid',
+    'invalid-status',
+    'check-response',
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 function readEndpoints(r, top, baseDir) {
@@ -11648,7 +11750,9 @@ function readEndpoint(r, v, at, baseDir) {
     if (given.length > 1)
         r.fail([...at, given[1]], `use one of body:, bodies: or schema:, not ${given.join(' and ')}`);
     const hasBody = given.length > 0 || preset !== undefined;
-    const method = o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS$1);
+    const method = o['method'] === undefined
+        ? (preset?.method ?? (hasBody ? 'POST' : 'GET'))
+        : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS$1);
     let body = { kind: 'none' };
     if (o['body'] !== undefined) {
         const b = o['body'];
@@ -11777,7 +11881,13 @@ function readGenerate(r, o, at, preset, baseDir) {
                 sources = [{ kind: 'rest-model-service', model: r.string(so['metadata'], [...sa, 'metadata']) }];
                 break;
             case 'oip':
-                sources = [{ kind: 'oip', model: r.string(so['oip'], [...sa, 'oip']), ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}) }];
+                sources = [
+                    {
+                        kind: 'oip',
+                        model: r.string(so['oip'], [...sa, 'oip']),
+                        ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}),
+                    },
+                ];
                 break;
             case 'mlflow':
                 sources = [{ kind: 'mlflow-signature', file: resolve(baseDir, r.string(so['mlflow'], [...sa, 'mlflow'])) }];
@@ -11797,7 +11907,9 @@ function readGenerate(r, o, at, preset, baseDir) {
     return {
         kind: 'generate',
         sources,
-        count: o['generate'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
+        count: o['generate'] === undefined
+            ? DEFAULT_CORPUS_SIZE
+            : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
         wrap,
         batch: o['batch'] === undefined ? 1 : r.number(o['batch'], [...at, 'batch'], { integer: true, min: 1, max: 10_000 }),
         where: r.locate([...at, 'schema']),
@@ -11837,7 +11949,9 @@ function readLoad(r, v) {
         const hasUsers = st['users'] !== undefined;
         const hasRate = st['rate'] !== undefined;
         if (hasUsers === hasRate) {
-            r.fail([...at, 'stages', i], hasUsers ? 'a stage has either users: (closed model) or rate: (open model), not both' : 'expected users: (closed model) or rate: (open model)');
+            r.fail([...at, 'stages', i], hasUsers
+                ? 'a stage has either users: (closed model) or rate: (open model), not both'
+                : 'expected users: (closed model) or rate: (open model)');
         }
         return hasUsers ? 'closed' : 'open';
     });
@@ -11866,7 +11980,9 @@ function readLoad(r, v) {
         r.fail([...at, 'stages'], 'every stage has rate: 0, so nothing would be sent: give at least one stage a rate above 0');
     return {
         model: 'open',
-        maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
+        maxInFlight: o['max-in-flight'] === undefined
+            ? DEFAULTS.maxInFlight
+            : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
         stages: rateStages,
     };
 }
@@ -12005,8 +12121,23 @@ function splitWords(s) {
 //             cwd, env, port, ready: {path, timeout, status}, on-exit: stop | continue
 //             env-file, args, cmd, entrypoint, cpus, memory, build, pull, engine   (containers)
 const SERVICE_KEYS = [
-    'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
-    'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
+    'url',
+    'command',
+    'image',
+    'cwd',
+    'env',
+    'port',
+    'ready',
+    'on-exit',
+    'env-file',
+    'args',
+    'cmd',
+    'entrypoint',
+    'cpus',
+    'memory',
+    'build',
+    'pull',
+    'engine',
 ];
 /** Keys that only mean something for a container. */
 const CONTAINER_KEYS = ['env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine'];
@@ -12085,10 +12216,10 @@ function readOnExit(r, v, at) {
  */
 function readContainer(r, s, at, baseDir) {
     if (s['url'] !== undefined) {
-        r.fail([...at, 'url'], 'url: is a running service; with image: loadgate publishes the container\'s port on 127.0.0.1 itself (leave url: out)');
+        r.fail([...at, 'url'], "url: is a running service; with image: loadgate publishes the container's port on 127.0.0.1 itself (leave url: out)");
     }
     if (s['command'] !== undefined) {
-        r.fail([...at, 'command'], 'command: starts a process, image: runs a container: use one (to replace the container\'s command, use cmd:)');
+        r.fail([...at, 'command'], "command: starts a process, image: runs a container: use one (to replace the container's command, use cmd:)");
     }
     if (s['cwd'] !== undefined)
         r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
@@ -12175,7 +12306,11 @@ const MEMORY_UNITS = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 
  * or a bare number of bytes. docker refuses less than 6 MiB.
  */
 function readMemory(r, v, at) {
-    const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v) : null;
+    const m = typeof v === 'number'
+        ? [String(v), String(v), '']
+        : typeof v === 'string'
+            ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v)
+            : null;
     if (!m)
         r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describeValue(v)}`);
     const unit = (m[2] ?? m[3] ?? '').toLowerCase();
@@ -12525,6 +12660,7 @@ function shardLoad(load, i, n) {
             ...load,
             maxInFlight: Math.max(1, shareOf(load.maxInFlight, i, n)),
             stages: load.stages.map((st) => ({ ...st, rate: st.rate / n })),
+            arrivalOffset: i / n,
         };
     }
     const reached = usersReached(load.stages);
@@ -12885,7 +13021,20 @@ regressions = []) {
 //   compare:   rounds, warm-up-rounds, round, order, mode, min-effect, max-rounds, max-time, calibrate
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
 const TOP_KEYS = [
-    'service', 'baseline', 'compare', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard',
+    'service',
+    'baseline',
+    'compare',
+    'request',
+    'requests',
+    'load',
+    'slos',
+    'monitors',
+    'warm-up',
+    'timeout',
+    'seed',
+    'output',
+    'progress-interval',
+    'shard',
 ];
 /** How many nodes aliases may expand to in a config: far more than a real config uses, far less than a bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -13021,7 +13170,8 @@ function buildPlan(cfg) {
     // A comparison judges two sides on one machine; a shard is part of one side's load on many.
     if (plan.compare)
         r.fail(['shard'], 'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine');
-    const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
+    const shard = parseShard(r.string(top['shard'], ['shard'])) ??
+        r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
     return shardPlan(plan, shard.index, shard.count);
 }
 
@@ -13121,209 +13271,403 @@ const seconds = (ms) => `${ms / 1000}s`;
 /** In table order: overrides are made, and the usage and docs list them, in this order. */
 const SETTINGS = {
     'service-url': {
-        path: ['service', 'url'], flag: 'url', input: 'service-url', read: 'text', arg: 'URL',
-        gives: 'service', reshapes: 'service',
+        path: ['service', 'url'],
+        flag: 'url',
+        input: 'service-url',
+        read: 'text',
+        arg: 'URL',
+        gives: 'service',
+        reshapes: 'service',
         about: 'a service that is already running (a deployed staging service), e.g. https://staging.example.com: nothing is started',
     },
     'service-command': {
-        path: ['service', 'command'], flag: 'command', input: 'service-command', read: 'text',
-        arg: 'CMD', gives: 'service', reshapes: 'service',
-        excludes: ['service-url'], why: 'test a running service, or start one',
+        path: ['service', 'command'],
+        flag: 'command',
+        input: 'service-command',
+        read: 'text',
+        arg: 'CMD',
+        gives: 'service',
+        reshapes: 'service',
+        excludes: ['service-url'],
+        why: 'test a running service, or start one',
         about: 'a command that starts the service, run through the shell, e.g. "python -m uvicorn app:app --port {port}"; ' +
             '{port} becomes a free port',
     },
     'service-image': {
-        path: ['service', 'image'], flag: 'image', input: 'service-image', read: 'text', arg: 'IMAGE',
-        gives: 'service', reshapes: 'service',
+        path: ['service', 'image'],
+        flag: 'image',
+        input: 'service-image',
+        read: 'text',
+        arg: 'IMAGE',
+        gives: 'service',
+        reshapes: 'service',
         excludes: ['service-url', 'service-command'],
         why: 'the service is a running one, a command to start or an image to run',
         needsWithoutFile: ['service-port'],
         about: 'a container image to run as the service (removed at the end)',
     },
     'service-port': {
-        path: ['service', 'port'], flag: 'port', input: 'service-port', read: 'text', arg: 'N',
+        path: ['service', 'port'],
+        flag: 'port',
+        input: 'service-port',
+        read: 'text',
+        arg: 'N',
         about: 'the port the service listens on: inside the container for an image, or for a command that cannot take {port}',
     },
     'service-env': {
-        path: ['service', 'env'], input: 'service-env', read: 'env', arg: 'KEY=value',
+        path: ['service', 'env'],
+        input: 'service-env',
+        read: 'env',
+        arg: 'KEY=value',
         about: 'environment variables for the service, one KEY=value a line',
     },
     'service-cpus': {
-        path: ['service', 'cpus'], input: 'service-cpus', read: 'text', arg: 'N',
+        path: ['service', 'cpus'],
+        input: 'service-cpus',
+        read: 'text',
+        arg: 'N',
         about: 'CPU limit for the service container, e.g. 2 or 500m',
     },
     'service-memory': {
-        path: ['service', 'memory'], input: 'service-memory', read: 'text', arg: 'SIZE',
+        path: ['service', 'memory'],
+        input: 'service-memory',
+        read: 'text',
+        arg: 'SIZE',
         about: 'memory limit for the service container, e.g. 2g',
     },
     'ready-path': {
-        path: ['service', 'ready', 'path'], flag: 'ready-path', input: 'service-ready', read: 'text',
-        arg: 'PATH', reshapes: 'ready', default: '/',
+        path: ['service', 'ready', 'path'],
+        flag: 'ready-path',
+        input: 'service-ready',
+        read: 'text',
+        arg: 'PATH',
+        reshapes: 'ready',
+        default: '/',
         about: 'the path that answers 2xx once the service is ready, e.g. /health (a preset knows its own)',
     },
     'ready-timeout': {
-        path: ['service', 'ready', 'timeout'], flag: 'ready-timeout', read: 'text', arg: 'D',
-        reshapes: 'ready', default: seconds(DEFAULTS.readyTimeoutMs),
+        path: ['service', 'ready', 'timeout'],
+        flag: 'ready-timeout',
+        read: 'text',
+        arg: 'D',
+        reshapes: 'ready',
+        default: seconds(DEFAULTS.readyTimeoutMs),
         about: 'how long the service has to become ready',
     },
     endpoint: {
-        path: ['request', 'path'], input: 'endpoint', read: 'endpoint', arg: 'METHOD /path',
-        gives: 'request', reshapes: 'request',
+        path: ['request', 'path'],
+        input: 'endpoint',
+        read: 'endpoint',
+        arg: 'METHOD /path',
+        gives: 'request',
+        reshapes: 'request',
         about: 'the request to load-test, as "METHOD /path", e.g. "POST /predict" (or use preset and model)',
     },
     path: {
-        path: ['request', 'path'], flag: 'path', read: 'text', arg: 'PATH', gives: 'request', reshapes: 'request',
+        path: ['request', 'path'],
+        flag: 'path',
+        read: 'text',
+        arg: 'PATH',
+        gives: 'request',
+        reshapes: 'request',
         about: 'the request path',
     },
     method: {
-        path: ['request', 'method'], flag: 'method', read: 'text', arg: 'METHOD', reshapes: 'request',
+        path: ['request', 'method'],
+        flag: 'method',
+        read: 'text',
+        arg: 'METHOD',
+        reshapes: 'request',
         about: 'the request method (default POST with a body, else GET)',
     },
     body: {
-        path: ['request', 'body'], flag: 'body', input: 'body', read: 'json', arg: 'JSON', reshapes: 'request-body',
+        path: ['request', 'body'],
+        flag: 'body',
+        input: 'body',
+        read: 'json',
+        arg: 'JSON',
+        reshapes: 'request-body',
         about: 'a fixed JSON request body',
     },
     bodies: {
-        path: ['request', 'bodies'], flag: 'bodies', read: 'text', arg: 'FILE', reshapes: 'request-body',
+        path: ['request', 'bodies'],
+        flag: 'bodies',
+        read: 'text',
+        arg: 'FILE',
+        reshapes: 'request-body',
         excludes: ['body'],
         about: 'a JSONL or CSV file of request bodies',
     },
     schema: {
-        path: ['request', 'schema'], flag: 'schema', input: 'schema', read: 'text', arg: 'FILE|auto',
+        path: ['request', 'schema'],
+        flag: 'schema',
+        input: 'schema',
+        read: 'text',
+        arg: 'FILE|auto',
         reshapes: 'request-body',
-        excludes: ['body', 'bodies'], why: 'bodies are given, or generated from a schema',
+        excludes: ['body', 'bodies'],
+        why: 'bodies are given, or generated from a schema',
         about: "where the bodies' JSON Schema comes from: auto (the preset's server) or a file (JSON Schema, OpenAPI, MLflow MLmodel); " +
             'valid random bodies are generated from it',
     },
     preset: {
-        path: ['request', 'preset'], flag: 'preset', input: 'preset', read: 'text', arg: 'NAME',
-        gives: 'request', reshapes: 'request',
+        path: ['request', 'preset'],
+        flag: 'preset',
+        input: 'preset',
+        read: 'text',
+        arg: 'NAME',
+        gives: 'request',
+        reshapes: 'request',
         about: `the model server, which knows the predict path, readiness and schema: ${PRESETS.map((p) => p.name).join(', ')}`,
     },
     model: {
-        path: ['request', 'model'], flag: 'model', input: 'model', read: 'text', arg: 'NAME', reshapes: 'request',
+        path: ['request', 'model'],
+        flag: 'model',
+        input: 'model',
+        read: 'text',
+        arg: 'NAME',
+        reshapes: 'request',
         about: "the model's name on the preset's server",
     },
     generate: {
-        path: ['request', 'generate'], flag: 'generate', read: 'text', arg: 'N', reshapes: 'request',
+        path: ['request', 'generate'],
+        flag: 'generate',
+        read: 'text',
+        arg: 'N',
+        reshapes: 'request',
         default: String(DEFAULT_CORPUS_SIZE),
         about: 'how many bodies to generate before the load',
     },
     users: {
-        path: ['load', 'stages', 0, 'users'], flag: 'users', input: 'users', read: 'text', arg: 'N',
-        gives: 'load', reshapes: 'stages',
-        note: 'closed model', needs: ['duration'],
+        path: ['load', 'stages', 0, 'users'],
+        flag: 'users',
+        input: 'users',
+        read: 'text',
+        arg: 'N',
+        gives: 'load',
+        reshapes: 'stages',
+        note: 'closed model',
+        needs: ['duration'],
         about: 'one stage of this many users (closed model)',
     },
     'spawn-rate': {
-        path: ['load', 'stages', 0, 'spawn-rate'], flag: 'spawn-rate', read: 'text', arg: 'R',
-        reshapes: 'stages', default: 'all at once',
+        path: ['load', 'stages', 0, 'spawn-rate'],
+        flag: 'spawn-rate',
+        read: 'text',
+        arg: 'R',
+        reshapes: 'stages',
+        default: 'all at once',
         needs: ['users'],
         about: 'users started per second',
     },
     rate: {
-        path: ['load', 'stages', 0, 'rate'], flag: 'rate', input: 'rate', read: 'text', arg: 'R',
-        gives: 'load', reshapes: 'stages',
-        note: 'open model', needs: ['duration'], excludes: ['users'],
+        path: ['load', 'stages', 0, 'rate'],
+        flag: 'rate',
+        input: 'rate',
+        read: 'text',
+        arg: 'R',
+        gives: 'load',
+        reshapes: 'stages',
+        note: 'open model',
+        needs: ['duration'],
+        excludes: ['users'],
         about: 'one stage at this many requests per second (open model)',
     },
     duration: {
-        path: ['load', 'stages', 0, 'duration'], flag: 'duration', input: 'duration', read: 'text',
-        arg: 'D', reshapes: 'stages',
-        needs: ['users', 'rate'], example: '30s',
+        path: ['load', 'stages', 0, 'duration'],
+        flag: 'duration',
+        input: 'duration',
+        read: 'text',
+        arg: 'D',
+        reshapes: 'stages',
+        needs: ['users', 'rate'],
+        example: '30s',
         about: 'how long the one stage of users or rate lasts, e.g. 30s or 2m',
     },
     stages: {
-        path: ['load', 'stages'], input: 'stages', read: 'stages', arg: 'YAML', gives: 'load', reshapes: 'stages',
-        excludes: ['users', 'rate'], why: 'give the stages, or one stage of users or of rate',
+        path: ['load', 'stages'],
+        input: 'stages',
+        read: 'stages',
+        arg: 'YAML',
+        gives: 'load',
+        reshapes: 'stages',
+        excludes: ['users', 'rate'],
+        why: 'give the stages, or one stage of users or of rate',
         about: "the load, as a YAML list shaped like the config's load.stages: users stages (closed model) or rate stages (open model), " +
             'e.g. "- {duration: 30s, users: 5, spawn-rate: 1}" or "- {duration: 1m, rate: 50}"',
     },
     pacing: {
-        path: ['load', 'pacing'], flag: 'pacing', input: 'pacing', read: 'text', arg: 'P', default: 'none',
+        path: ['load', 'pacing'],
+        flag: 'pacing',
+        input: 'pacing',
+        read: 'text',
+        arg: 'P',
+        default: 'none',
         about: "requests per second per user with users stages, e.g. 1/s (locust's constant_throughput(1)) or 30/m, or none for no wait",
     },
     'max-in-flight': {
-        path: ['load', 'max-in-flight'], flag: 'max-in-flight', input: 'max-in-flight', read: 'text',
-        arg: 'N', default: String(DEFAULTS.maxInFlight),
+        path: ['load', 'max-in-flight'],
+        flag: 'max-in-flight',
+        input: 'max-in-flight',
+        read: 'text',
+        arg: 'N',
+        default: String(DEFAULTS.maxInFlight),
         about: 'with rate stages, at most this many requests in flight at once',
     },
     slos: {
-        path: ['slos'], flag: 'slo', input: 'slos', read: 'list', arg: 'LINE',
+        path: ['slos'],
+        flag: 'slo',
+        input: 'slos',
+        read: 'list',
+        arg: 'LINE',
         about: 'service level objectives (replacing the file\'s), e.g. "p99 < 100ms", "errors == 0" or "error-rate < 0.1% in stage 2"',
     },
     'baseline-image': {
-        path: ['baseline', 'image'], flag: 'baseline-image', input: 'baseline-image', read: 'text', arg: 'IMAGE',
+        path: ['baseline', 'image'],
+        flag: 'baseline-image',
+        input: 'baseline-image',
+        read: 'text',
+        arg: 'IMAGE',
         excludes: ['baseline-command', 'baseline-url', 'baseline-result'],
         why: 'the baseline is one service, or a stored result',
         about: "the base's image, to compare with in the same job (e.g. built from the pull request's base); " +
             "it runs with the service's port, env and limits unless baseline: says otherwise",
     },
     'baseline-command': {
-        path: ['baseline', 'command'], flag: 'baseline-command', input: 'baseline-command', read: 'text', arg: 'CMD',
+        path: ['baseline', 'command'],
+        flag: 'baseline-command',
+        input: 'baseline-command',
+        read: 'text',
+        arg: 'CMD',
         excludes: ['baseline-url', 'baseline-result'],
         about: "a command that starts the base's service ({port} becomes a free port), to compare with in the same job",
     },
     'baseline-url': {
-        path: ['baseline', 'url'], flag: 'baseline-url', input: 'baseline-url', read: 'text', arg: 'URL',
+        path: ['baseline', 'url'],
+        flag: 'baseline-url',
+        input: 'baseline-url',
+        read: 'text',
+        arg: 'URL',
         excludes: ['baseline-result'],
         about: 'a running base service to compare with',
     },
     'baseline-result': {
-        path: ['baseline', 'result'], flag: 'baseline-result', input: 'baseline-result', read: 'text', arg: 'FILE',
-        about: 'a stored result.json with rounds (e.g. the main branch\'s artifact) to compare with: across runs and machines, less reliable',
+        path: ['baseline', 'result'],
+        flag: 'baseline-result',
+        input: 'baseline-result',
+        read: 'text',
+        arg: 'FILE',
+        about: "a stored result.json with rounds (e.g. the main branch's artifact) to compare with: across runs and machines, less reliable",
     },
     'compare-rounds': {
-        path: ['compare', 'rounds'], flag: 'rounds', input: 'rounds', read: 'text', arg: 'N', default: '10',
+        path: ['compare', 'rounds'],
+        flag: 'rounds',
+        input: 'rounds',
+        read: 'text',
+        arg: 'N',
+        default: '10',
         about: 'measured rounds per side (at least 6), after a warm-up round each',
     },
     'round-length': {
-        path: ['compare', 'round'], flag: 'round', input: 'round', read: 'text', arg: 'D', default: "the stages' total",
+        path: ['compare', 'round'],
+        flag: 'round',
+        input: 'round',
+        read: 'text',
+        arg: 'D',
+        default: "the stages' total",
         about: 'how long each round lasts: the stages, scaled to this length',
     },
     'compare-max-rounds': {
-        path: ['compare', 'max-rounds'], flag: 'max-rounds', input: 'max-rounds', read: 'text', arg: 'N', default: 'the rounds',
+        path: ['compare', 'max-rounds'],
+        flag: 'max-rounds',
+        input: 'max-rounds',
+        read: 'text',
+        arg: 'N',
+        default: 'the rounds',
         about: 'while the comparison is inconclusive, add rounds up to this many (judged at fixed checkpoints)',
     },
     'min-effect': {
-        path: ['compare', 'min-effect'], flag: 'min-effect', input: 'min-effect', read: 'text', arg: 'P', default: '5%',
+        path: ['compare', 'min-effect'],
+        flag: 'min-effect',
+        input: 'min-effect',
+        read: 'text',
+        arg: 'P',
+        default: '5%',
         about: 'the smallest change that counts as a regression, for metrics without a regression line',
     },
     'compare-mode': {
-        path: ['compare', 'mode'], flag: 'compare-mode', input: 'compare-mode', read: 'text', arg: 'M', default: 'interleaved',
+        path: ['compare', 'mode'],
+        flag: 'compare-mode',
+        input: 'compare-mode',
+        read: 'text',
+        arg: 'M',
+        default: 'interleaved',
         about: 'interleaved (one side at a time, in random order per pair) or parallel (both take the same load at once)',
     },
     calibrate: {
-        path: ['compare', 'calibrate'], flag: 'calibrate', input: 'calibrate', read: 'text', arg: 'true',
+        path: ['compare', 'calibrate'],
+        flag: 'calibrate',
+        input: 'calibrate',
+        read: 'text',
+        arg: 'true',
         about: "A/A: run the baseline (or the service) against a second instance of itself, to measure each metric's noise floor",
     },
     'fail-on-inconclusive': {
-        path: ['compare', 'fail-on-inconclusive'], flag: 'fail-on-inconclusive', input: 'fail-on-inconclusive', read: 'text', arg: 'true',
+        path: ['compare', 'fail-on-inconclusive'],
+        flag: 'fail-on-inconclusive',
+        input: 'fail-on-inconclusive',
+        read: 'text',
+        arg: 'true',
         default: 'false',
         about: 'fail when the comparison can show neither a regression nor the same',
     },
     'warm-up': {
-        path: ['warm-up'], flag: 'warm-up', input: 'warm-up', read: 'text', arg: 'D',
+        path: ['warm-up'],
+        flag: 'warm-up',
+        input: 'warm-up',
+        read: 'text',
+        arg: 'D',
         about: 'leave the first part of the run out of the SLOs, e.g. 10s',
     },
     timeout: {
-        path: ['timeout'], flag: 'timeout', input: 'timeout', read: 'text', arg: 'D', default: seconds(DEFAULTS.timeoutMs),
+        path: ['timeout'],
+        flag: 'timeout',
+        input: 'timeout',
+        read: 'text',
+        arg: 'D',
+        default: seconds(DEFAULTS.timeoutMs),
         about: 'per-request timeout',
     },
     seed: {
-        path: ['seed'], flag: 'seed', read: 'text', arg: 'N', default: String(DEFAULTS.seed),
+        path: ['seed'],
+        flag: 'seed',
+        read: 'text',
+        arg: 'N',
+        default: String(DEFAULTS.seed),
         about: 'random seed (generated bodies, the request mix)',
     },
     output: {
-        path: ['output'], flag: 'out', input: 'report-dir', read: 'text', arg: 'DIR', default: DEFAULTS.output,
+        path: ['output'],
+        flag: 'out',
+        input: 'report-dir',
+        read: 'text',
+        arg: 'DIR',
+        default: DEFAULTS.output,
         about: 'the folder for the reports (HTML, CSV, JSON, JUnit, Markdown)',
     },
     shard: {
-        path: ['shard'], flag: 'shard', input: 'shard', read: 'text', arg: 'I/N',
+        path: ['shard'],
+        flag: 'shard',
+        input: 'shard',
+        read: 'text',
+        arg: 'I/N',
         about: "run only this machine's part of the load, e.g. 2/4 of four CI matrix jobs; `loadgate merge` joins the parts into one result",
     },
     'progress-interval': {
-        path: ['progress-interval'], flag: 'progress-interval', read: 'text', arg: 'D',
+        path: ['progress-interval'],
+        flag: 'progress-interval',
+        read: 'text',
+        arg: 'D',
         default: seconds(DEFAULTS.progressIntervalMs),
         about: 'how often a progress line is printed',
     },
@@ -13481,7 +13825,9 @@ function reshapeFor(r, first, names, raw, values, fe) {
                 const what = `${named$1(fe.side, first)} applies to a config with one request:`;
                 fail(fe, `${what}, but this one has requests: (edit the file instead)`);
             }
-            return [requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body'))];
+            return [
+                requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body')),
+            ];
         case 'stages':
             return [loadReshape(raw, firstStageHasUsers(values))];
     }
@@ -13513,7 +13859,9 @@ function bothNamed(side, a, b) {
 }
 /** `--users or --rate`, `input "users" or "rate"`. */
 function anyNamed(side, ns) {
-    return side === 'flag' ? terms(side, ns, 'or') : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
+    return side === 'flag'
+        ? terms(side, ns, 'or')
+        : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
 }
 /** Whether the stages being set start with users (closed model) rather than rate. */
 function firstStageHasUsers(values) {
@@ -13618,13 +13966,15 @@ function normalQuantile(p) {
     const lo = 0.02425;
     if (p < lo) {
         const q = Math.sqrt(-2 * Math.log(p));
-        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+        return ((((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1));
     }
     if (p > 1 - lo)
         return -normalQuantile(1 - p);
     const q = p - 0.5;
     const r = q * q;
-    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    return (((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1));
 }
 /** Largest t with P(T <= t) <= tail, T a count statistic with the given null distribution (cumulated); -1 if none. */
 function lowerCritical(counts, total, tail) {
@@ -25521,7 +25871,12 @@ function invalidSummary(r) {
         const s = statsFor(r, { endpoint: i });
         const rejected = s.requests - s.failures;
         out.push(`Invalid requests ("${ep.name}", outside the totals and SLOs): ${s.requests} sent, ${rejected} rejected as expected` +
-            (s.failures ? `, ${s.failures} not (${Object.entries(s.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+            (s.failures
+                ? `, ${s.failures} not (${Object.entries(s.errors)
+                    .filter(([, n]) => n > 0)
+                    .map(([k, n]) => `${k} ${n}`)
+                    .join(', ')})`
+                : '') +
             '.');
     });
     return out;
@@ -25573,7 +25928,11 @@ function watchSummary(r) {
     const out = [];
     const res = r.resources;
     if (res) {
-        const from = res.source === 'proc' ? 'its processes in /proc' : res.via === 'engine stats' ? "the container engine's stats" : "its container's cgroup";
+        const from = res.source === 'proc'
+            ? 'its processes in /proc'
+            : res.via === 'engine stats'
+                ? "the container engine's stats"
+                : "its container's cgroup";
         const parts = [];
         if (res.peakCpuPercent !== undefined)
             parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
@@ -25588,20 +25947,23 @@ function watchSummary(r) {
         if (m.samples > 0) {
             // A monitor prints counts (replicas) as often as fractions: shown as printed, to 3 decimals at most.
             const v = (x) => String(round(x, 3));
-            const range = m.min === m.max ? `${v(m.min)} throughout` : `${v(m.first)} at the start, ${v(m.last)} at the end (min ${v(m.min)}, max ${v(m.max)})`;
+            const range = m.min === m.max
+                ? `${v(m.min)} throughout`
+                : `${v(m.first)} at the start, ${v(m.last)} at the end (min ${v(m.min)}, max ${v(m.max)})`;
             out.push({ text: `Monitor "${m.name}": ${range}, ${m.samples} sample${m.samples === 1 ? '' : 's'}.` });
         }
         if (m.failures > 0) {
-            out.push({ text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`, warning: true });
+            out.push({
+                text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`,
+                warning: true,
+            });
         }
     }
     return out;
 }
 function table(cells) {
     const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-    return cells
-        .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
-        .join('\n');
+    return cells.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 /** The load model in a sentence, for report headers: "Closed model: 9 stages, up to 5 users, 1.0 req/s per user". */
 function describeLoad(r) {
@@ -26277,14 +26639,15 @@ function header(r, v, title) {
     for (const p of v.problems)
         notes.push(`<li>Problem: ${h(p)}</li>`);
     const planned = r.stages.length ? r.stages[r.stages.length - 1].endMs : 0;
-    const status = r.status === 'completed'
-        ? 'completed'
-        : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
+    const status = r.status === 'completed' ? 'completed' : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
     // In this order the wide entries and the narrow ones fill the grid's rows (4 columns on a laptop).
     const meta = [
         ['Run', status],
         ['Started', h(r.startedAt)],
-        ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
+        [
+            'Duration',
+            `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`,
+        ],
         ['Load', describeLoad(r)],
         ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
         ['Seed', String(r.seed)],
@@ -26356,7 +26719,7 @@ function statsSection(r) {
     const head = '<thead><tr><th></th><th class="n">requests</th><th class="n">failures</th><th class="n">req/s</th>' +
         '<th class="n">p50</th><th class="n">p90</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th>' +
         '<th class="n">mean</th><th class="n">bytes</th></tr></thead>';
-    const group = (title, rs) => (rs.length ? `<tr class="group"><th colspan="11">${title}</th></tr>${rs.map(statRow).join('\n')}` : '');
+    const group = (title, rs) => rs.length ? `<tr class="group"><th colspan="11">${title}</th></tr>${rs.map(statRow).join('\n')}` : '';
     const out = [
         '<section><h2>Statistics</h2>',
         `<table class="stats">${head}<tbody>`,
@@ -26372,7 +26735,12 @@ function statsSection(r) {
     }
     if (r.endpoints.length > 1 && r.stages.length > 1) {
         const cells = [];
-        r.stages.forEach((st, si) => r.endpoints.forEach((ep, ei) => cells.push({ label: `${si + 1}. ${st.name} · ${ep.name}`, note: invalidTag(ep), stats: statsFor(r, { stage: si, endpoint: ei }), seconds: stageSeconds(r, si) })));
+        r.stages.forEach((st, si) => r.endpoints.forEach((ep, ei) => cells.push({
+            label: `${si + 1}. ${st.name} · ${ep.name}`,
+            note: invalidTag(ep),
+            stats: statsFor(r, { stage: si, endpoint: ei }),
+            seconds: stageSeconds(r, si),
+        })));
         out.push(`<details><summary>By stage and endpoint</summary><table class="stats">${head}<tbody>${cells.map(statRow).join('\n')}</tbody></table></details>`);
     }
     out.push('</section>');
@@ -26383,7 +26751,9 @@ function statsSection(r) {
  * out of stage rows, totals, errors by kind and SLOs; their own rows say so.
  */
 function invalidTag(ep) {
-    return ep.role === 'invalid' ? ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>' : '';
+    return ep.role === 'invalid'
+        ? ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>'
+        : '';
 }
 function stageSeconds(r, i) {
     const st = r.stages[i];
@@ -26423,7 +26793,9 @@ function failuresSection(r) {
     const out = ['<section><h2>Failures</h2>'];
     if (kinds.length) {
         out.push(`<table class="kinds"><thead><tr><th>kind</th><th class="n">requests</th><th class="n">share of requests</th></tr></thead><tbody>` +
-            kinds.map((k) => `<tr><td>${k}</td><td class="n">${total.errors[k]}</td><td class="n">${fmtPct(total.errors[k] / Math.max(1, total.requests))}</td></tr>`).join('') +
+            kinds
+                .map((k) => `<tr><td>${k}</td><td class="n">${total.errors[k]}</td><td class="n">${fmtPct(total.errors[k] / Math.max(1, total.requests))}</td></tr>`)
+                .join('') +
             '</tbody></table>');
     }
     if (r.failures.length) {
@@ -26502,7 +26874,10 @@ function whereSection(r) {
     ];
     if (e.runner) {
         const rn = e.runner;
-        rows.push(['CI runner', [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', ')]);
+        rows.push([
+            'CI runner',
+            [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', '),
+        ]);
     }
     if (e.serviceImage)
         rows.push(['Service image', `${e.serviceImage.image}${e.serviceImage.digest ? ` (${e.serviceImage.digest})` : ''}`]);
@@ -26561,7 +26936,9 @@ function renderJunit(r, verdict) {
         ['load-model', r.load.model],
         ['verdict', verdict.pass ? 'pass' : 'fail'],
         // What each endpoint sent: where its bodies came from, and the first one.
-        ...(r.requestBodies ?? []).filter((b) => b.kind !== 'none').flatMap((b) => [
+        ...(r.requestBodies ?? [])
+            .filter((b) => b.kind !== 'none')
+            .flatMap((b) => [
             [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
             ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example]]),
         ]),
@@ -27125,7 +27502,9 @@ function machineAfter(before, generatorCpu, env = process.env) {
         ...(env.ImageOS ? { image: env.ImageOS } : {}),
         ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
     };
-    const steal = before.steal && after && after[1] > before.steal[1] ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10 : undefined;
+    const steal = before.steal && after && after[1] > before.steal[1]
+        ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
+        : undefined;
     return {
         cpuModel: c[0]?.model.trim() ?? 'unknown',
         cpuCount: availableParallelism(),
@@ -27524,10 +27903,12 @@ function userPhase(i) {
  * quadratic for tau. So the first request goes at t = 0 (or when the first non-zero stage starts), and
  * a stage of d seconds at rate r holds r*d requests.
  */
-function arrivalSchedule(stages) {
+function arrivalSchedule(stages, offset = 0) {
     const pieces = [];
     let start = 0;
-    let count = 0;
+    // A shard's count starts at -offset (index/count): its m-th arrival falls where the whole plan's
+    // index + m * count does, so the shards' send times together are exactly the plan's.
+    let count = -offset;
     let prevRate = 0;
     for (const st of stages) {
         const r0 = st.ramp ? prevRate : st.rate;
@@ -27953,9 +28334,15 @@ class ResponseParser {
     parseHead(head, from, end) {
         // "HTTP/1.x SSS"
         if (end - from < 14 ||
-            head[from] !== 0x48 || head[from + 1] !== 0x54 || head[from + 2] !== 0x54 || head[from + 3] !== 0x50 ||
-            head[from + 4] !== 0x2f || head[from + 5] !== 0x31 || head[from + 6] !== 0x2e ||
-            (head[from + 7] !== 0x31 && head[from + 7] !== 0x30) || head[from + 8] !== 0x20) {
+            head[from] !== 0x48 ||
+            head[from + 1] !== 0x54 ||
+            head[from + 2] !== 0x54 ||
+            head[from + 3] !== 0x50 ||
+            head[from + 4] !== 0x2f ||
+            head[from + 5] !== 0x31 ||
+            head[from + 6] !== 0x2e ||
+            (head[from + 7] !== 0x31 && head[from + 7] !== 0x30) ||
+            head[from + 8] !== 0x20) {
             throw new BadResponse('invalid HTTP status line');
         }
         const http10 = head[from + 7] === 0x30;
@@ -28438,7 +28825,7 @@ class OpenDriver {
     lastFullFrom = Number.NaN;
     lastFullTo = Number.NaN;
     constructor(load) {
-        const arrivals = arrivalSchedule(load.stages);
+        const arrivals = arrivalSchedule(load.stages, load.arrivalOffset ?? 0);
         const totalMs = totalDurationMs(load.stages);
         this.arrivals = arrivals;
         this.maxInFlight = load.maxInFlight;
@@ -29119,7 +29506,12 @@ function outOfRangeFor(prop, rnd) {
         return typeof first === 'number' ? Math.max(...prop['enum']) + 1 : 'not-one-of-the-choices';
     }
     const step = prop['type'] === 'integer' ? 1 + Math.floor(rnd() * 10) : 1 + rnd() * 10;
-    for (const [k, sign] of [['maximum', 1], ['exclusiveMaximum', 1], ['minimum', -1], ['exclusiveMinimum', -1]]) {
+    for (const [k, sign] of [
+        ['maximum', 1],
+        ['exclusiveMaximum', 1],
+        ['minimum', -1],
+        ['exclusiveMinimum', -1],
+    ]) {
         const b = prop[k];
         if (typeof b === 'number')
             return b + sign * step;
@@ -29291,7 +29683,13 @@ function describeBodies(endpoints) {
             return { ...common, kind: 'fixed', source: 'the body in the config' };
         if (!b.generated)
             return { ...common, kind: 'file', source: b.origin };
-        return { ...common, kind: 'generated', source: b.origin, seed: b.generated.seed, ...(b.generated.preset ? { preset: b.generated.preset } : {}) };
+        return {
+            ...common,
+            kind: 'generated',
+            source: b.origin,
+            seed: b.generated.seed,
+            ...(b.generated.preset ? { preset: b.generated.preset } : {}),
+        };
     });
 }
 
@@ -29360,7 +29758,12 @@ function attachWatch(r, w, monitors) {
                 failures: f?.count ?? 0,
                 ...(f ? { lastError: f.last } : {}),
                 ...(values.length
-                    ? { first: values[0], last: values[values.length - 1], min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) }
+                    ? {
+                        first: values[0],
+                        last: values[values.length - 1],
+                        min: values.reduce((a, b) => Math.min(a, b)),
+                        max: values.reduce((a, b) => Math.max(a, b)),
+                    }
                     : {}),
             };
         });
@@ -29519,8 +29922,15 @@ const MIN_FINAL_MS = 250;
 // the container CLI's PID for it, every interval; where those cannot be read here (a remote engine, a VM),
 // by polling `docker stats --no-stream` (works with podman too).
 const UNITS = {
-    b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-    kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+    tib: 1024 ** 4,
 };
 /** "12.5MiB" -> bytes; null when it is not a size. */
 function parseSize(s) {
@@ -29619,7 +30029,9 @@ function sampleContainer(cli, id, intervalMs, onSample, onProblem, onVia) {
     let idle = Promise.resolve();
     let finalSample = () => { };
     // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
-    const run = (args) => containerCli(cli).run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+    const run = (args) => containerCli(cli)
+        .run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' })
+        .catch((e) => ({ code: null, stdout: '', stderr: e.message }));
     idle = (async () => {
         const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
         const pid = Number(inspect.stdout.trim());
@@ -29758,7 +30170,11 @@ function sampleProcessGroup(pgid, intervalMs, onSample, onProblem) {
         }
         if (g.ticks.size === 0)
             return; // the group is gone: the run notices through the service's exit
-        onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
+        onSample({
+            atMs: Date.now(),
+            cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks),
+            memoryBytes: g.rssPages * pageSize,
+        });
         prev = { at, ticks: g.ticks };
     };
     const timer = setInterval(sample, intervalMs);
@@ -29898,7 +30314,13 @@ function evaluateSlo(r, slo) {
         const s = statsFor(r, scope);
         metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
         observed =
-            m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
+            m.stat === 'percentile'
+                ? percentileMs(s.latency, m.percentile)
+                : m.stat === 'mean'
+                    ? meanMs(s)
+                    : m.stat === 'max'
+                        ? maxMs(s.latency)
+                        : minMs(s.latency);
         nothing = 'no response was measured';
     }
     else if (m.kind === 'error-rate' || m.kind === 'errors') {
@@ -29953,7 +30375,14 @@ function errorsSentence(n, slo, scopeText) {
     const t = slo.threshold;
     const expected = t === 0
         ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
-        : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
+        : {
+            '<': `fewer than ${t}`,
+            '<=': `at most ${t}`,
+            '==': `exactly ${t}`,
+            '!=': `anything but ${t}`,
+            '>': `more than ${t}`,
+            '>=': `at least ${t}`,
+        };
     return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
 }
 function relation(observed, threshold) {
@@ -30610,7 +31039,11 @@ async function executeRun(plan, hooks = {}) {
         // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
         const onAbort = () => stopLoad.abort(hooks.signal?.reason);
         hooks.signal?.addEventListener('abort', onAbort, { once: true });
-        const exits = watchExitDuringLoad(sp, service, { stop: (why) => stopLoad.abort(new LoadStop('aborted', why)), log, logName: SERVICE_LOG });
+        const exits = watchExitDuringLoad(sp, service, {
+            stop: (why) => stopLoad.abort(new LoadStop('aborted', why)),
+            log,
+            logName: SERVICE_LOG,
+        });
         // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
         const watcher = startWatching(service.watch, plan.monitors);
         let result;

@@ -46007,7 +46007,10 @@ function parseProcStat(text) {
     const close = text.lastIndexOf(')');
     if (close < 0)
         return null;
-    const f = text.slice(close + 2).trim().split(/\s+/);
+    const f = text
+        .slice(close + 2)
+        .trim()
+        .split(/\s+/);
     // f[0] is field 3 (state): field N is f[N - 3].
     const pgrp = Number(f[2]);
     const utime = Number(f[11]);
@@ -46160,7 +46163,11 @@ function containerCli(command) {
     return {
         run(args, o = {}) {
             return new Promise((res, rej) => {
-                const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
+                const child = spawn(command, args, {
+                    stdio: ['ignore', 'pipe', 'pipe'],
+                    env: o.env ?? process.env,
+                    ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}),
+                });
                 const out = [];
                 const err = [];
                 child.stdout.on('data', (b) => {
@@ -46194,7 +46201,10 @@ function codeOf(r) {
 }
 /** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
 function lastLine(s) {
-    const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+    const lines = s
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
     const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
     return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
@@ -46243,7 +46253,9 @@ async function startContainer(plan, opts = {}) {
         await removeContainer(plan.cli, name);
         live.delete(name);
     };
-    const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...serviceEnvironment(), ...plan.env } }).catch(async (e) => {
+    const started = await cli
+        .run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...serviceEnvironment(), ...plan.env } })
+        .catch(async (e) => {
         await removeNow();
         return fail(e.message);
     });
@@ -46274,7 +46286,9 @@ async function startContainer(plan, opts = {}) {
             stopping ??= (async () => {
                 // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed,
                 // and at once on a signal while stopping.
-                const stopped = cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => { });
+                const stopped = cli
+                    .run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 })
+                    .catch(() => { });
                 await Promise.race([stopped, aborted(hurry)]);
                 await removeNow();
                 // The last output: `logs -f` ends once the container is gone.
@@ -46290,7 +46304,9 @@ async function startContainer(plan, opts = {}) {
     // The host port docker (or podman) picked (127.0.0.1::PORT): no race with another process for a free port.
     const port = hostNetwork(plan.args)
         ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
-        : await cli.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e) => ({ code: null, stdout: '', stderr: e.message }));
+        : await cli
+            .run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 })
+            .catch((e) => ({ code: null, stdout: '', stderr: e.message }));
     const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
     if (port.code !== 0 || !hostPort) {
         // Most often the container already exited (its ports go with it): say that, with its output.
@@ -46375,7 +46391,14 @@ async function prepareImage(plan, cli, output, tail, signal) {
     const stopped = () => signal?.aborted === true;
     if (plan.build) {
         const b = plan.build;
-        const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
+        const args = [
+            'build',
+            '-t',
+            plan.image,
+            ...(b.dockerfile ? ['-f', b.dockerfile] : []),
+            ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+            b.context,
+        ];
         output(Buffer.from(`$ ${plan.cli} ${args.join(' ')}\n`));
         // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
         const r = await cli.run(args, { signal, env: { ...serviceEnvironment(), DOCKER_BUILDKIT: '0' }, output });
@@ -46413,9 +46436,13 @@ async function prepareImage(plan, cli, output, tail, signal) {
 /** `run -d --init`: tini as PID 1 passes SIGTERM on (a shell or busybox PID 1 would ignore it until -t runs out). */
 function runArgs(plan, name) {
     return [
-        'run', '-d', '--init',
-        '--name', name,
-        '--label', `loadgate.pid=${process.pid}`,
+        'run',
+        '-d',
+        '--init',
+        '--name',
+        name,
+        '--label',
+        `loadgate.pid=${process.pid}`,
         // On the host's network the service's port is the host's: nothing to publish.
         ...(hostNetwork(plan.args) ? [] : ['-p', `127.0.0.1::${plan.port}`]),
         ...plan.envFiles.flatMap((f) => ['--env-file', f]),
@@ -46468,7 +46495,11 @@ function spawnTracked(name, cli, args) {
  * measured size its precision ("16.0 MiB"). Docker's minimum is 6 MiB, so the bytes case is for completeness.
  */
 function fmtLimit(n) {
-    for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]])
+    for (const [u, f] of [
+        ['GiB', 2 ** 30],
+        ['MiB', 2 ** 20],
+        ['KiB', 2 ** 10],
+    ])
         if (n >= f)
             return `${Math.round((n / f) * 10) / 10} ${u}`;
     return `${n} bytes`;
@@ -46546,7 +46577,9 @@ async function startService(plan, opts = {}) {
         describe: () => `command (pid ${pid ?? '-'})`,
         answeredByStranger: () => {
             const who = pid ? strangerListener(port, pid) : null;
-            return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
+            return who
+                ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port`
+                : null;
         },
         lastLines: (n = 15) => tail.last(n),
         stop(graceMs = 5000, hurry) {
@@ -46695,7 +46728,9 @@ const CERT_ERRORS = new Set([
 function certificateProblem(code, message) {
     if (!code || !CERT_ERRORS.has(code))
         return null;
-    const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? "the certificate does not name this host" : (message ?? code).split(';')[0].replace(/\.$/, '');
+    const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? 'the certificate does not name this host'
+        : (message ?? code).split(';')[0].replace(/\.$/, '');
     return (`the service's TLS certificate is not trusted (${code}: ${what}). If the service uses a private or ` +
         'self-signed CA, give its certificate to loadgate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (set in the environment ' +
         'before loadgate starts; in a workflow, under env: of the step)');

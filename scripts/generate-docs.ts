@@ -66,7 +66,7 @@ export function renderActionYml(current: string): string {
     'outputs:',
     ...Object.entries(OUTPUTS).flatMap(([name, about]) => [`  ${name}:`, ...yamlScalar('description', sentence(about), 4)]),
   ];
-  return current.slice(0, start) + lines.join('\n') + '\n' + current.slice(end);
+  return `${current.slice(0, start) + lines.join('\n')}\n${current.slice(end)}`;
 }
 
 /** The README with its generated tables rewritten. */
@@ -122,7 +122,7 @@ function replaceBlock(text: string, id: string, lines: string[]): string {
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`README.md: expected ${begin} ... ${end}`);
-  return text.slice(0, a + begin.length) + '\n' + lines.join('\n') + '\n' + text.slice(b);
+  return `${text.slice(0, a + begin.length)}\n${lines.join('\n')}\n${text.slice(b)}`;
 }
 
 /** "a fixed body" -> "A fixed body." */

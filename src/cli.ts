@@ -163,9 +163,9 @@ export function flagOverrides(flags: Flags, raw: Record<string, unknown>): Overr
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const out = (s: string) => print(process.stdout, s + '\n');
+  const out = (s: string) => print(process.stdout, `${s}\n`);
   // Text made inert before loadgate's own colours went on (the checklist on a terminal).
-  const outPainted = (s: string) => print(process.stdout, s + '\n', true);
+  const outPainted = (s: string) => print(process.stdout, `${s}\n`, true);
   const err = (s: string) => print(process.stderr, `loadgate: ${s}\n`);
   if (argv[0] === 'merge') return EXIT[mergeCommand(argv.slice(1), out, err)];
   let flags: Flags;
@@ -176,8 +176,8 @@ export async function main(argv: string[]): Promise<number> {
     err(`${unknownFlag(e as Error)}\n${USAGE}`);
     return EXIT.usage;
   }
-  if (flags.help) return out(USAGE), EXIT.ok;
-  if (flags.version || (flags as Record<string, unknown>)['version-v']) return out(VERSION), EXIT.ok;
+  if (flags.help) return (out(USAGE), EXIT.ok);
+  if (flags.version || (flags as Record<string, unknown>)['version-v']) return (out(VERSION), EXIT.ok);
   const [command = 'run', ...extra] = positionals;
   if (command !== 'run' || extra.length > 0) {
     err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
@@ -222,13 +222,16 @@ export async function main(argv: string[]): Promise<number> {
       out('');
       out(formatComparison(verdict.comparison));
       if (verdict.comparison.outcome === 'inconclusive' && !verdict.comparison.fails && verdict.comparison.against !== 'calibration') {
-        err('warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it');
+        err(
+          'warning: the comparison is inconclusive (neither a regression nor the same was shown): more rounds, or fail-on-inconclusive, decide it',
+        );
       }
     }
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
     const status = runStatus(result, verdict, stop.signal.aborted);
     // Why the service was not measured as planned, as the last word (exit 3).
-    if (status === 'not-measured') err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');
+    if (status === 'not-measured')
+      err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');
     if (status === 'fail' && flags['no-fail']) {
       out('--no-fail: exiting 0 despite the verdict.');
       return EXIT.ok;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EngineOptions, LoadStop, runLoad } from './load/engine.ts';
-import { type Progress } from './metrics/progress.ts';
+import type { Progress } from './metrics/progress.ts';
 import type { RunResult } from './metrics/result.ts';
 import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
@@ -79,17 +79,19 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   };
   try {
     if (sp.kind === 'container' && sp.build) log(`Building ${sp.image} from ${sp.build.context} (its output goes to ${SERVICE_LOG})`);
-    const started = await startOrNot(() => startService(sp, {
-      ...(sp.kind !== 'url' ? { logFile: join(plan.outputDir, SERVICE_LOG) } : {}),
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onStarted: (started) => {
-        // Said as soon as it runs: a container that dies at once is still named (and found by it).
-        if (started.kind === 'container' && sp.kind === 'container') {
-          log(`Started the service: container ${started.name} (image ${sp.image}, id ${started.id.slice(0, 12)})`);
-        }
-        hooks.onServiceStarted?.(started);
-      },
-    }));
+    const started = await startOrNot(() =>
+      startService(sp, {
+        ...(sp.kind !== 'url' ? { logFile: join(plan.outputDir, SERVICE_LOG) } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onStarted: (started) => {
+          // Said as soon as it runs: a container that dies at once is still named (and found by it).
+          if (started.kind === 'container' && sp.kind === 'container') {
+            log(`Started the service: container ${started.name} (image ${sp.image}, id ${started.id.slice(0, 12)})`);
+          }
+          hooks.onServiceStarted?.(started);
+        },
+      }),
+    );
     if (started instanceof ServiceError) return notStarted(started);
     service = started;
     if (sp.kind === 'command') log(`Started the service (pid ${service.pid}): ${service.baseUrl}`);
@@ -110,7 +112,11 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
     const onAbort = () => stopLoad.abort(hooks.signal?.reason);
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const exits = watchExitDuringLoad(sp, service, { stop: (why) => stopLoad.abort(new LoadStop('aborted', why)), log, logName: SERVICE_LOG });
+    const exits = watchExitDuringLoad(sp, service, {
+      stop: (why) => stopLoad.abort(new LoadStop('aborted', why)),
+      log,
+      logName: SERVICE_LOG,
+    });
     // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
     const watcher = startWatching(service.watch, plan.monitors);
     let result: RunResult;

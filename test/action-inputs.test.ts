@@ -3,7 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type ActionInputs, InputError, RUN_INPUTS, type RunInput, inputOverrides, matrixKey, planFromInputs, readInputs } from '../src/action/inputs.ts';
+import {
+  type ActionInputs,
+  InputError,
+  RUN_INPUTS,
+  type RunInput,
+  inputOverrides,
+  matrixKey,
+  planFromInputs,
+  readInputs,
+} from '../src/action/inputs.ts';
 import { stepKey } from '../src/action/context.ts';
 import { type StateStore, saveContainer, savedContainer } from '../src/action/state.ts';
 import { ConfigError } from '../src/plan/config.ts';
@@ -31,7 +40,13 @@ function inputs(v: Partial<Record<RunInput, string>>, extra: Partial<ActionInput
 describe('action inputs -> config overrides', () => {
   it('maps the container inputs onto the service keys (issue 5 names them)', () => {
     const o = inputOverrides(
-      values({ 'service-image': 'ghcr.io/acme/model:1.2', 'service-port': '8000', 'service-env': 'MODEL=a\n# comment\n\nURL=http://x/?a=b', 'service-cpus': '2', 'service-memory': '1g' }),
+      values({
+        'service-image': 'ghcr.io/acme/model:1.2',
+        'service-port': '8000',
+        'service-env': 'MODEL=a\n# comment\n\nURL=http://x/?a=b',
+        'service-cpus': '2',
+        'service-memory': '1g',
+      }),
       { service: { url: 'http://old', ready: '/health' } },
     );
     assert.deepEqual(o, [
@@ -50,8 +65,19 @@ describe('action inputs -> config overrides', () => {
 
   it('maps endpoint, body, stages, pacing, SLOs (a line each), warm-up and report-dir', () => {
     const o = inputOverrides(
-      values({ endpoint: 'post /predict', body: '{"a":1}', stages: '- {duration: 5s, users: 1}\n- {duration: 5s, users: 5}', pacing: '1/s', slos: '\np99 < 100ms\n\nerrors == 0 # none', 'warm-up': '2s', 'report-dir': 'out' }),
-      { request: { path: '/old', schema: 'x.json', generate: 10, headers: { a: 'b' } }, load: { 'max-in-flight': 5, pacing: 'none', stages: [] } },
+      values({
+        endpoint: 'post /predict',
+        body: '{"a":1}',
+        stages: '- {duration: 5s, users: 1}\n- {duration: 5s, users: 5}',
+        pacing: '1/s',
+        slos: '\np99 < 100ms\n\nerrors == 0 # none',
+        'warm-up': '2s',
+        'report-dir': 'out',
+      }),
+      {
+        request: { path: '/old', schema: 'x.json', generate: 10, headers: { a: 'b' } },
+        load: { 'max-in-flight': 5, pacing: 'none', stages: [] },
+      },
     );
     assert.deepEqual(o, [
       { path: ['request'], value: { path: '/old', headers: { a: 'b' } } },
@@ -59,7 +85,14 @@ describe('action inputs -> config overrides', () => {
       { path: ['request', 'path'], value: '/predict', origin: 'input "endpoint"' },
       { path: ['request', 'body'], value: { a: 1 }, origin: 'input "body"' },
       { path: ['load'], value: { pacing: 'none' } },
-      { path: ['load', 'stages'], value: [{ duration: '5s', users: 1 }, { duration: '5s', users: 5 }], origin: 'input "stages"' },
+      {
+        path: ['load', 'stages'],
+        value: [
+          { duration: '5s', users: 1 },
+          { duration: '5s', users: 5 },
+        ],
+        origin: 'input "stages"',
+      },
       { path: ['load', 'pacing'], value: '1/s', origin: 'input "pacing"' },
       { path: ['slos'], value: [] },
       { path: ['slos', 0], value: 'p99 < 100ms', origin: 'input "slos" line 2' },
@@ -87,12 +120,23 @@ describe('action inputs -> config overrides', () => {
       [{ users: '5' }, /^input "users" needs input "duration" \(e\.g\. 30s\)$/],
       [{ duration: '5s', stages: '- {duration: 5s, users: 1}' }, /^input "duration" needs input "users" or "rate"$/],
       [{ users: '5', rate: '5', duration: '1s' }, /^inputs "users" \(closed model\) and "rate" \(open model\) exclude each other$/],
-      [{ stages: '- {duration: 5s, users: 1}', rate: '5', duration: '1s' }, /^inputs "rate" \(open model\) and "stages" exclude each other: give the stages, or one stage of users or of rate$/],
+      [
+        { stages: '- {duration: 5s, users: 1}', rate: '5', duration: '1s' },
+        /^inputs "rate" \(open model\) and "stages" exclude each other: give the stages, or one stage of users or of rate$/,
+      ],
       [{ 'service-image': 'a', 'service-url': 'http://x' }, /^inputs "service-url" and "service-image" exclude each other: /],
       [{ body: '{}', schema: 'auto' }, /^inputs "body" and "schema" exclude each other: bodies are given, or generated from a schema$/],
-      [{ endpoint: '/p' }, /^input "endpoint" applies to a config with one request:, but this one has requests:/, { requests: [{ path: '/a' }] }],
+      [
+        { endpoint: '/p' },
+        /^input "endpoint" applies to a config with one request:, but this one has requests:/,
+        { requests: [{ path: '/a' }] },
+      ],
     ];
-    for (const [v, re, raw] of bad) assert.throws(() => inputOverrides(values(v), raw ?? {}), (e: Error) => e instanceof InputError && re.test(e.message));
+    for (const [v, re, raw] of bad)
+      assert.throws(
+        () => inputOverrides(values(v), raw ?? {}),
+        (e: Error) => e instanceof InputError && re.test(e.message),
+      );
   });
 
   it('plans from inputs alone; errors the plan finds name the input', () => {
@@ -102,11 +146,21 @@ describe('action inputs -> config overrides', () => {
     assert.equal(plan.endpoints[0]!.method, 'POST');
     assert.equal(plan.load.model, 'open');
     assert.equal(plan.slos[0]!.source, undefined, 'an SLO from an input has no file line');
-    assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 1s in stage 4' })), (e: Error) => e instanceof ConfigError && /^input "slos" line 1 \(slos\[0\]\): "p99 < 1s in stage 4": unknown stage "4"/.test(e.message));
+    assert.throws(
+      () => planFromInputs(inputs({ ...base, slos: 'p99 < 1s in stage 4' })),
+      (e: Error) =>
+        e instanceof ConfigError && /^input "slos" line 1 \(slos\[0\]\): "p99 < 1s in stage 4": unknown stage "4"/.test(e.message),
+    );
     // Blank lines and comments are skipped: the message names the line as written.
-    assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 100ms\n\np99 < # fast' })), { message: /^input "slos" line 3 \(slos\[1\]\): "p99 <": expected "<metric> <operator> <value>"/ });
-    assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': 'ftp://x' })), { message: /^input "service-url" \(service\.url\): expected an http or https URL/ });
-    assert.throws(() => planFromInputs(inputs({ ...base, pacing: '1/s' })), { message: /^input "pacing" \(load\.pacing\): only applies to user stages/ });
+    assert.throws(() => planFromInputs(inputs({ ...base, slos: 'p99 < 100ms\n\np99 < # fast' })), {
+      message: /^input "slos" line 3 \(slos\[1\]\): "p99 <": expected "<metric> <operator> <value>"/,
+    });
+    assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': 'ftp://x' })), {
+      message: /^input "service-url" \(service\.url\): expected an http or https URL/,
+    });
+    assert.throws(() => planFromInputs(inputs({ ...base, pacing: '1/s' })), {
+      message: /^input "pacing" \(load\.pacing\): only applies to user stages/,
+    });
     assert.throws(() => planFromInputs(inputs({ ...base, 'service-url': '', 'service-image': 'm:1', 'service-port': 'http' })), {
       message: /^input "service-port" \(service\.port\): expected a number, got "http"/,
     });
@@ -115,21 +169,36 @@ describe('action inputs -> config overrides', () => {
       message: /^without a config file \(input "config"\), give service-port \(for service-image\)$/,
     });
     assert.throws(() => planFromInputs(inputs({})), {
-      message: /^without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset; users or rate with duration, or stages$/,
+      message:
+        /^without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset; users or rate with duration, or stages$/,
     });
   });
 
   it('inputs override the config file; SLOs from the file keep their lines', () => {
     const dir = tempDir();
-    const file = writeFile(dir, 'lg.yml', 'service:\n  url: http://127.0.0.1:9\nrequest:\n  path: /a\nload:\n  stages: [{duration: 1s, rate: 1}]\nslos:\n  - p99 < 1s\n');
+    const file = writeFile(
+      dir,
+      'lg.yml',
+      'service:\n  url: http://127.0.0.1:9\nrequest:\n  path: /a\nload:\n  stages: [{duration: 1s, rate: 1}]\nslos:\n  - p99 < 1s\n',
+    );
     const plan = planFromInputs(inputs({ endpoint: 'GET /b', rate: '7', duration: '3s' }, { config: file }));
     assert.equal(plan.endpoints[0]!.path, '/b');
-    assert.deepEqual(plan.load.stages.map((s) => s.durationMs), [3000]);
+    assert.deepEqual(
+      plan.load.stages.map((s) => s.durationMs),
+      [3000],
+    );
     assert.deepEqual(plan.slos[0]!.source, { file, line: 8 });
   });
 
   it('reads the action-only inputs; defaults as in action.yml', () => {
-    const env: Record<string, string> = { comment: 'false', 'fail-on-breach': 'False', 'artifact-name': 'perf', 'github-token': 't', matrix: '{"os":"x"}', slos: '\n p99 < 1s' };
+    const env: Record<string, string> = {
+      comment: 'false',
+      'fail-on-breach': 'False',
+      'artifact-name': 'perf',
+      'github-token': 't',
+      matrix: '{"os":"x"}',
+      slos: '\n p99 < 1s',
+    };
     const got = readInputs((n, o) => ((o?.trim ?? true) ? (env[n] ?? '').trim() : (env[n] ?? '')));
     assert.equal(got.comment, false);
     assert.equal(got.failOnBreach, false);
@@ -137,13 +206,23 @@ describe('action inputs -> config overrides', () => {
     assert.equal(got.values.slos, '\n p99 < 1s', 'multi-line inputs keep their lines');
     const d = readInputs(() => '');
     assert.deepEqual([d.comment, d.failOnBreach, d.artifactName, d.matrix], [true, true, undefined, 'null']);
-    assert.throws(() => readInputs((n) => (n === 'artifact-name' ? 'a/b' : '')), { message: /^input "artifact-name": "a\/b" holds a character/ });
+    assert.throws(() => readInputs((n) => (n === 'artifact-name' ? 'a/b' : '')), {
+      message: /^input "artifact-name": "a\/b" holds a character/,
+    });
   });
 
   it('an input that still holds ${{ (not evaluated, as under @github/local-action) is unset, with a warning', () => {
-    const env: Record<string, string> = { 'github-token': '${{ github.token }}', matrix: '${{ toJSON(matrix) }}', users: '${{ inputs.users }}', rate: '5' };
+    const env: Record<string, string> = {
+      'github-token': '${{ github.token }}',
+      matrix: '${{ toJSON(matrix) }}',
+      users: '${{ inputs.users }}',
+      rate: '5',
+    };
     const warnings: string[] = [];
-    const got = readInputs((n) => env[n] ?? '', (m) => warnings.push(m));
+    const got = readInputs(
+      (n) => env[n] ?? '',
+      (m) => warnings.push(m),
+    );
     assert.deepEqual([got.githubToken, got.matrix, got.values.users, got.values.rate], ['', 'null', '', '5']);
     assert.deepEqual(warnings, [
       'input "users" holds an expression that was not evaluated (${{ inputs.users }}): treated as unset',
@@ -200,7 +279,10 @@ describe('action state and publish helpers', () => {
       gh.comments(7).unshift({ id: 999, body: `${marker}\nfake`, html_url: 'x', user: { login: 'someone' } });
       const updated = await upsertComment(t, marker, `${marker}\nrun 2`);
       assert.deepEqual([updated.action, updated.id], ['updated', created.id]);
-      assert.deepEqual(gh.comments(7).map((c) => c.body), [`${marker}\nfake`, `see ${marker} above`, `${marker}\nrun 2`]);
+      assert.deepEqual(
+        gh.comments(7).map((c) => c.body),
+        [`${marker}\nfake`, `see ${marker} above`, `${marker}\nrun 2`],
+      );
     } finally {
       await gh.close();
     }
@@ -209,7 +291,14 @@ describe('action state and publish helpers', () => {
   it('the job summary stays within its bytes when the report is mostly multi-byte text', () => {
     const r = constructedResult();
     // Many failure kinds whose messages are 3-byte characters: the report fills its character cap with them.
-    r.failures = Array.from({ length: 400 }, (_, i) => ({ endpoint: 'a', kind: 'status' as const, error: `HTTP 5${i} ${'€'.repeat(150)}`, count: 1, firstSeenMs: 0, lastSeenMs: 0 }));
+    r.failures = Array.from({ length: 400 }, (_, i) => ({
+      endpoint: 'a',
+      kind: 'status' as const,
+      error: `HTTP 5${i} ${'€'.repeat(150)}`,
+      count: 1,
+      firstSeenMs: 0,
+      lastSeenMs: 0,
+    }));
     for (const maxBytes of [4000, 30_000]) {
       const md = summaryMarkdown(r, failingVerdict(), { title: 'loadgate' }, maxBytes);
       assert.ok(Buffer.byteLength(md) <= maxBytes, `${Buffer.byteLength(md)} bytes > ${maxBytes}`);
@@ -223,7 +312,11 @@ describe('action state and publish helpers', () => {
       pass,
       sentence: `breach ${i}`,
     });
-    const v = { pass: false, outcomes: [outcome(1, false, 7), outcome(2, true, 8), outcome(3, false)], problems: ['the service died'] } as unknown as Verdict;
+    const v = {
+      pass: false,
+      outcomes: [outcome(1, false, 7), outcome(2, true, 8), outcome(3, false)],
+      problems: ['the service died'],
+    } as unknown as Verdict;
     assert.deepEqual(breachAnnotations(v, '/ws'), [
       { title: 'SLO breached: p99 < 1ms', message: 'breach 1', file: 'ci/lg.yml', line: 7 },
       { title: 'SLO breached: p99 < 3ms', message: 'breach 3' },

@@ -61,7 +61,9 @@ interface RunOptions {
 
 // Whatever GitHub-ish variables the test process itself has (tests also run on GitHub) stay out.
 const cleared = Object.fromEntries(
-  Object.keys(process.env).filter((k) => /^(GITHUB_|INPUT_|ACTIONS_|RUNNER_|STATE_)/.test(k)).map((k) => [k, undefined]),
+  Object.keys(process.env)
+    .filter((k) => /^(GITHUB_|INPUT_|ACTIONS_|RUNNER_|STATE_)/.test(k))
+    .map((k) => [k, undefined]),
 );
 
 function runnerEnv(o: RunOptions, dir: string, inputs: Record<string, string>): Record<string, string | undefined> {
@@ -93,13 +95,15 @@ function runnerEnv(o: RunOptions, dir: string, inputs: Record<string, string>): 
 function startAction(inputs: Record<string, string>, o: RunOptions) {
   const dir = o.dir ?? tempDir('loadgate-action-');
   const p = startNode([MAIN], { cwd: dir, env: runnerEnv(o, dir, { 'report-dir': join(dir, 'report'), ...inputs }), timeoutMs: 90_000 });
-  const finished = p.exited.then((r): ActionRun => ({
-    ...r,
-    outputs: parseFileCommands(readFileSync(join(dir, 'github_output'), 'utf8')),
-    summary: readFileSync(join(dir, 'step_summary'), 'utf8'),
-    state: readFileSync(join(dir, 'github_state'), 'utf8'),
-    dir,
-  }));
+  const finished = p.exited.then(
+    (r): ActionRun => ({
+      ...r,
+      outputs: parseFileCommands(readFileSync(join(dir, 'github_output'), 'utf8')),
+      summary: readFileSync(join(dir, 'step_summary'), 'utf8'),
+      state: readFileSync(join(dir, 'github_state'), 'utf8'),
+      dir,
+    }),
+  );
   return { p, finished, dir };
 }
 
@@ -115,13 +119,26 @@ function parseFileCommands(text: string): Record<string, string> {
   return out;
 }
 
-const REPORTS = ['junit.xml', 'loadgate_exceptions.csv', 'loadgate_failures.csv', 'loadgate_stats.csv', 'loadgate_stats_history.csv', 'report.html', 'report.md', 'result.json', 'service.log'];
+const REPORTS = [
+  'junit.xml',
+  'loadgate_exceptions.csv',
+  'loadgate_failures.csv',
+  'loadgate_stats.csv',
+  'loadgate_stats_history.csv',
+  'report.html',
+  'report.md',
+  'result.json',
+  'service.log',
+];
 
 describe('the action (dist/main.js as the runner runs it)', () => {
   it('uploads the report folder, sets outputs, writes the summary, keeps one sticky PR comment across runs', async () => {
     const gh = await fakeGitHub(30);
     // Someone else's 35 comments: with 30 per page, ours lands on the second page.
-    gh.addComments(7, Array.from({ length: 35 }, (_, i) => `comment ${i}`));
+    gh.addComments(
+      7,
+      Array.from({ length: 35 }, (_, i) => `comment ${i}`),
+    );
 
     const r1 = await runAction(serviceInputs(), { gh });
     assert.equal(r1.code, 0, r1.stdout + r1.stderr);
@@ -150,7 +167,10 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.match(ours.body, /\[Workflow run\]\(https:\/\/github\.com\/o\/r\/actions\/runs\/4242\)/);
     assert.ok(ours.body.includes(`/actions/runs/4242/artifacts/${a1.id}`));
     assert.equal(r1.outputs['comment-url'], ours.html_url);
-    assert.ok(gh.authorizations.every((h) => h === 'token t0ken'), gh.authorizations.join(', '));
+    assert.ok(
+      gh.authorizations.every((h) => h === 'token t0ken'),
+      gh.authorizations.join(', '),
+    );
     assert.match(r1.stdout, /^::add-mask::t0ken$/m, 'the token is registered as a secret');
 
     // A re-run (attempt 2): a new artifact name, and the same comment updated in place (found on page 2).
@@ -180,10 +200,19 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(r.outputs['artifact-id'], '');
     assert.equal(r.outputs['artifact-url'], '');
     // No artifact, no claim of one: the summary says where the reports are (on the runner, for later steps).
-    assert.match(r.summary, new RegExp(`Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in \`${join(r.dir, 'report')}\` on the runner`));
+    assert.match(
+      r.summary,
+      new RegExp(
+        `Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in \`${join(r.dir, 'report')}\` on the runner`,
+      ),
+    );
     assert.doesNotMatch(r.summary, /workflow artifact/);
     assert.ok(existsSync(join(r.dir, 'report', 'report.html')));
-    assert.deepEqual(gh.calls.filter((c) => c.includes('/repos/')), [], 'comment: false: no call to the comments API');
+    assert.deepEqual(
+      gh.calls.filter((c) => c.includes('/repos/')),
+      [],
+      'comment: false: no call to the comments API',
+    );
     assert.equal(r.outputs['comment-url'], '');
   });
 
@@ -200,9 +229,16 @@ describe('the action (dist/main.js as the runner runs it)', () => {
       // The twirp calls tunnelled (CONNECT), the Azure blob PUTs forwarded (that client proxies even 127.0.0.1), and
       // the comment's REST calls through it one way or the other (undici 8 forwards plain http:// targets).
       const port = new URL(api).port;
-      assert.ok(proxy.seen.every((s) => s.includes(`:${port}`)), proxy.seen.join('\n'));
+      assert.ok(
+        proxy.seen.every((s) => s.includes(`:${port}`)),
+        proxy.seen.join('\n'),
+      );
       const through = proxy.requests();
-      for (const call of ['POST /twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact', 'GET /repos/o/r/issues/7/comments?per_page=100', 'POST /repos/o/r/issues/7/comments']) {
+      for (const call of [
+        'POST /twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact',
+        'GET /repos/o/r/issues/7/comments?per_page=100',
+        'POST /repos/o/r/issues/7/comments',
+      ]) {
         assert.ok(through.includes(call), `${call} went round the proxy: ${through.join(', ')}`);
       }
     } finally {
@@ -214,9 +250,15 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     const gh = await fakeGitHub();
     const r = await runAction(serviceInputs({ comment: 'false' }), { gh, env: { GITHUB_SERVER_URL: 'https://ghes.example.com' } });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(gh.calls.filter((c) => c.includes('twirp') || c.includes('/blob/')), []);
+    assert.deepEqual(
+      gh.calls.filter((c) => c.includes('twirp') || c.includes('/blob/')),
+      [],
+    );
     assert.doesNotMatch(r.stdout, /::warning::/);
-    assert.match(r.stdout, /^No artifact: GitHub Enterprise Server \(https:\/\/ghes\.example\.com\) does not support artifacts v4\. The reports are in .*actions\/upload-artifact@v3\.$/m);
+    assert.match(
+      r.stdout,
+      /^No artifact: GitHub Enterprise Server \(https:\/\/ghes\.example\.com\) does not support artifacts v4\. The reports are in .*actions\/upload-artifact@v3\.$/m,
+    );
     assert.equal(r.outputs['artifact-url'], '');
     assert.match(r.summary, /not uploaded as an artifact/);
   });
@@ -248,7 +290,10 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.match(r.stdout, /^::error title=SLO breached%3A p99 < 1us,file=loadgate\.yml,line=10::p99 latency .* is above /m);
     assert.match(r.stdout, /^::error title=SLO breached%3A rps >= 1000,file=loadgate\.yml,line=12::throughput/m);
     assert.doesNotMatch(r.stdout, /SLO breached%3A errors == 0/);
-    assert.match(r.stdout, /^::warning::Could not comment on pull request #7 \(POST \/repos\/o\/r\/issues\/7\/comments: 403 Resource not accessible by integration\)/m);
+    assert.match(
+      r.stdout,
+      /^::warning::Could not comment on pull request #7 \(POST \/repos\/o\/r\/issues\/7\/comments: 403 Resource not accessible by integration\)/m,
+    );
     assert.match(r.stdout, /^::error::loadgate: p99 latency/m);
     // Everything else still happened.
     assert.equal(r.outputs['verdict'], 'fail');
@@ -293,9 +338,14 @@ describe('the action (dist/main.js as the runner runs it)', () => {
 
   it('a service that cannot start: one clear message, verdict error, every report uploaded', async () => {
     const gh = await fakeGitHub();
-    const r = await runAction(serviceInputs({ 'service-command': `node -e "console.error('no model file'); process.exit(3)" {port}` }), { gh });
+    const r = await runAction(serviceInputs({ 'service-command': `node -e "console.error('no model file'); process.exit(3)" {port}` }), {
+      gh,
+    });
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /^::error::loadgate: the service was not measured as planned: the service exited with code 3 before it became ready; its last output:%0A  no model file$/m);
+    assert.match(
+      r.stdout,
+      /^::error::loadgate: the service was not measured as planned: the service exited with code 3 before it became ready; its last output:%0A {2}no model file$/m,
+    );
     assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
     assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
     assert.equal(r.outputs['verdict'], 'error');
@@ -303,7 +353,8 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.match(r.summary, /FAIL: .*run not-started/);
     assert.match(r.summary, /no model file/);
     const entries = gh.artifacts.flatMap((a) => a.entries);
-    for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'service.log']) assert.ok(entries.includes(f), `${f} uploaded: ${entries.join(', ')}`);
+    for (const f of ['result.json', 'junit.xml', 'report.md', 'report.html', 'service.log'])
+      assert.ok(entries.includes(f), `${f} uploaded: ${entries.join(', ')}`);
   });
 
   it('a hostile service cannot issue workflow commands through the log (::add-mask::, ::error::, ::stop-commands::)', async () => {
@@ -324,12 +375,21 @@ describe('the action (dist/main.js as the runner runs it)', () => {
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {
     const gh = await fakeGitHub();
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [serviceInputs({ slos: 'p99 < 100ms\np99 < fast' }), /^::error::input "slos" line 2 \(slos\[1\]\): "p99 < fast": expected a number with its unit/m],
+      [
+        serviceInputs({ slos: 'p99 < 100ms\np99 < fast' }),
+        /^::error::input "slos" line 2 \(slos\[1\]\): "p99 < fast": expected a number with its unit/m,
+      ],
       [serviceInputs({ stages: '- {duration: 2s, users: 2' }), /^::error::input "stages" line \d: invalid YAML/m],
-      [serviceInputs({ stages: '- {duration: -2s, users: 2}' }), /^::error::input "stages" \(load\.stages\[0\]\.duration\): must be a positive duration/m],
+      [
+        serviceInputs({ stages: '- {duration: -2s, users: 2}' }),
+        /^::error::input "stages" \(load\.stages\[0\]\.duration\): must be a positive duration/m,
+      ],
       [serviceInputs({ 'service-url': 'http://127.0.0.1:1' }), /^::error::inputs "service-url" and "service-command" exclude each other/m],
       [serviceInputs({ comment: 'maybe' }), /^::error::input "comment": expected true or false, got "maybe"/m],
-      [{ stages: '- {duration: 2s, rate: 5}' }, /^::error::without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset$/m],
+      [
+        { stages: '- {duration: 2s, rate: 5}' },
+        /^::error::without a config file \(input "config"\), give service-url or service-command, or service-image with service-port; endpoint or preset$/m,
+      ],
     ];
     for (const [inputs, re] of cases) {
       const r = await runAction(inputs, { gh });
@@ -365,7 +425,10 @@ process.exit();`;
     const lines = r.stdout.split('\n');
     assert.equal(lines[0], 'imported: run is a function');
     assert.equal(lines[1], 'calling run()', 'nothing ran on import');
-    assert.match(r.stdout, /^::warning::input "github-token" holds an expression that was not evaluated \(\$\{\{ github\.token \}\}\): treated as unset$/m);
+    assert.match(
+      r.stdout,
+      /^::warning::input "github-token" holds an expression that was not evaluated \(\$\{\{ github\.token \}\}\): treated as unset$/m,
+    );
     assert.match(r.stdout, /^::warning::input "matrix" holds an expression that was not evaluated/m);
     // Unset, so: no hash of the literal text in the artifact name, and no request with it as a token.
     assert.equal(gh.artifacts[0]?.name, 'loadgate-perf-1');
@@ -454,7 +517,9 @@ describe('the action with a container service (service-image)', { skip: dockerSk
     assert.equal(r.outputs['verdict'], 'pass');
     const id = savedId(r.state);
     assert.ok(containerGone(id), 'main removed its container');
-    const post = await startNode([POST], { env: { ...cleared, PATH: PATH_WITH_NODE, STATE_container: JSON.stringify({ engine: DOCKER, id }) } }).exited;
+    const post = await startNode([POST], {
+      env: { ...cleared, PATH: PATH_WITH_NODE, STATE_container: JSON.stringify({ engine: DOCKER, id }) },
+    }).exited;
     assert.equal(post.code, 0);
     assert.doesNotMatch(post.stdout, /::warning::|Removed/);
   });

@@ -109,7 +109,10 @@ export function circles(graph: Map<string, string[]>): string[][] {
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
-    graph.set(file, importsOf(readFileSync(file, 'utf8')).map((spec) => resolve(dirname(file), spec)));
+    graph.set(
+      file,
+      importsOf(readFileSync(file, 'utf8')).map((spec) => resolve(dirname(file), spec)),
+    );
   }
   return graph;
 }

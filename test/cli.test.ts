@@ -9,7 +9,20 @@ import { after, describe, it } from 'node:test';
 import { parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { percentileMs } from '../src/metrics/histogram.ts';
 import { closedPort, startServer } from './helpers/http.ts';
-import { CLI, NODE, PATH_WITH_NODE, REPO, type Finished, type StartOptions, type Started, eventually, groupAlive, killChildren, start, startNode } from './helpers/process.ts';
+import {
+  CLI,
+  NODE,
+  PATH_WITH_NODE,
+  REPO,
+  type Finished,
+  type StartOptions,
+  type Started,
+  eventually,
+  groupAlive,
+  killChildren,
+  start,
+  startNode,
+} from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 // A CLI killed here (a test failed before it ended) cannot stop the service it started: kill that too.
@@ -82,7 +95,15 @@ function assertNotMeasured(r: Finished, out: string, says: RegExp): void {
   const result = readResult(out);
   assert.equal(result.status, 'not-started');
   assert.match((result.reason ?? '').split('\n')[0]!, says);
-  for (const f of ['report.html', 'report.md', 'junit.xml', 'loadgate_stats.csv', 'loadgate_stats_history.csv', 'loadgate_failures.csv', 'loadgate_exceptions.csv']) {
+  for (const f of [
+    'report.html',
+    'report.md',
+    'junit.xml',
+    'loadgate_stats.csv',
+    'loadgate_stats_history.csv',
+    'loadgate_failures.csv',
+    'loadgate_exceptions.csv',
+  ]) {
     assert.ok(existsSync(join(out, f)), `${f} written`);
   }
   assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /<failure /, 'JUnit fails');
@@ -106,13 +127,20 @@ describe('a run from flags against a server with a fixed delay', () => {
     try {
       r = await runCli([
         'run',
-        '--url', srv.url,
-        '--path', '/predict',
-        '--users', String(USERS),
-        '--pacing', `${PACING}/s`,
-        '--duration', `${SECONDS}s`,
-        '--progress-interval', '500ms',
-        '--out', out,
+        '--url',
+        srv.url,
+        '--path',
+        '/predict',
+        '--users',
+        String(USERS),
+        '--pacing',
+        `${PACING}/s`,
+        '--duration',
+        `${SECONDS}s`,
+        '--progress-interval',
+        '500ms',
+        '--out',
+        out,
       ]);
       served = srv.requests;
     } finally {
@@ -146,7 +174,13 @@ describe('a run from flags against a server with a fixed delay', () => {
     assert.match(r.stdout, /^\s+requests\s+failures\s+req\/s\s+p50\s+p95\s+p99\s+max\s+mean$/m);
     const total = statsFor(readResult(out)).requests;
     assert.match(r.stdout, new RegExp(`^Total\\s+${total}\\s+0\\s`, 'm'));
-    assert.match(r.stdout, new RegExp(`^Reports: ${out.replace(/[.]/g, '\\.')} \\(report\\.html, result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^Reports: ${out.replace(/[.]/g, '\\.')} \\(report\\.html, result\\.json, report\\.md, junit\\.xml, loadgate_stats\\.csv`,
+        'm',
+      ),
+    );
     assert.match(r.stdout, /^PASS: no SLOs set\.$/m);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no ANSI escapes');
     assert.ok(!r.stdout.includes('\r'), 'no carriage returns');
@@ -157,9 +191,16 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
   const dir = tempDir('loadgate-cli-bad-');
 
   it('a config error names file:line, the key and what was expected, on one line', async () => {
-    const file = writeFile(dir, 'typo.yml', 'service: {url: "http://127.0.0.1:1"}\nrequest: {path: /p}\nload:\n  stages:\n    - {duration: 1s, users: 2, spawn_rate: 1}\n');
+    const file = writeFile(
+      dir,
+      'typo.yml',
+      'service: {url: "http://127.0.0.1:1"}\nrequest: {path: /p}\nload:\n  stages:\n    - {duration: 1s, users: 2, spawn_rate: 1}\n',
+    );
     const r = await runCli(['run', '--config', file]);
-    assertCleanError(r, new RegExp(`^loadgate: ${file}:5 load\\.stages\\[0\\]\\.spawn_rate: unknown key "spawn_rate" \\(did you mean "spawn-rate"\\?\\)`));
+    assertCleanError(
+      r,
+      new RegExp(`^loadgate: ${file}:5 load\\.stages\\[0\\]\\.spawn_rate: unknown key "spawn_rate" \\(did you mean "spawn-rate"\\?\\)`),
+    );
     assert.equal(r.stderr.split('\n').filter(Boolean).length, 1, `one line:\n${r.stderr}`);
     assert.equal(r.stdout, '');
   });
@@ -205,7 +246,10 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
 
   it('no config and no flags: says which flags are missing, with the usage', async () => {
     const r = await runCli(['run']);
-    assertCleanError(r, /^loadgate: without --config, give --url or --command, or --image with --port; --path or --preset; --users or --rate with --duration$/);
+    assertCleanError(
+      r,
+      /^loadgate: without --config, give --url or --command, or --image with --port; --path or --preset; --users or --rate with --duration$/,
+    );
     assert.match(r.stderr, /^Usage: loadgate run/m);
     const some = await runCli(['run', '--url', 'http://127.0.0.1:1', '--rate', '5', '--duration', '1s']);
     assertCleanError(some, /^loadgate: without --config, give --path or --preset$/);
@@ -219,11 +263,23 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: loadgate run/);
     // Every flag the settings table declares is in the usage, with what it needs and excludes.
-    for (const f of ['--url URL', '--image IMAGE', '--ready-timeout D', '--spawn-rate R', '--slo LINE', '--progress-interval D', '--no-fail', '-c, --config FILE']) {
+    for (const f of [
+      '--url URL',
+      '--image IMAGE',
+      '--ready-timeout D',
+      '--spawn-rate R',
+      '--slo LINE',
+      '--progress-interval D',
+      '--no-fail',
+      '-c, --config FILE',
+    ]) {
       assert.ok(help.stdout.includes(f), `${f} in the usage`);
     }
     assert.match(help.stdout, /--users N +one stage of this many users \(closed model\); needs --duration;\s+excludes --rate\n/);
-    assert.ok(help.stdout.split('\n').every((l) => l.length <= 100), 'lines of at most 100 characters');
+    assert.ok(
+      help.stdout.split('\n').every((l) => l.length <= 100),
+      'lines of at most 100 characters',
+    );
     const pkgVersion = `${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}\n`;
     for (const flag of ['--version', '-V', '-v']) {
       const version = await runCli([flag]);
@@ -240,7 +296,9 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
       const line = [NODE, CLI, ...args].map((a) => `'${a}'`).join(' ');
       // script(1) runs the CLI on a pseudo-terminal and copies what it printed.
       const onTty = (env: Record<string, string | undefined>) =>
-        start('script', ['-qec', line, '/dev/null'], { env: { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } }).exited;
+        start('script', ['-qec', line, '/dev/null'], {
+          env: { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+        }).exited;
       const coloured = await onTty({});
       assert.equal(coloured.code, 0, coloured.stderr);
       assert.ok(coloured.stdout.includes('  \x1b[32m[pass]\x1b[39m errors == 0'), JSON.stringify(coloured.stdout.slice(-300)));
@@ -260,7 +318,23 @@ describe('a service that cannot be reached or started: exit 3, why, and every re
   it('an unreachable URL: names the URL and the last error', async () => {
     const port = await closedPort();
     const out = tempDir();
-    const r = await runCli(['run', '--url', `http://127.0.0.1:${port}`, '--path', '/p', '--users', '1', '--duration', '1s', '--ready-timeout', '1s', '--slo', 'p99 < 1s', '--out', out]);
+    const r = await runCli([
+      'run',
+      '--url',
+      `http://127.0.0.1:${port}`,
+      '--path',
+      '/p',
+      '--users',
+      '1',
+      '--duration',
+      '1s',
+      '--ready-timeout',
+      '1s',
+      '--slo',
+      'p99 < 1s',
+      '--out',
+      out,
+    ]);
     assertNotMeasured(r, out, new RegExp(`^http://127\\.0\\.0\\.1:${port}/ was not ready after 1 s \\(last answer: ECONNREFUSED\\)$`));
     assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
   });
@@ -285,13 +359,26 @@ describe('a service that cannot be reached or started: exit 3, why, and every re
     const out = tempDir();
     const r = await runCli([
       'run',
-      '--command', serverCommand('--ready-path /ready --ready-status 503'),
-      '--ready-path', '/ready',
-      '--ready-timeout', '1500ms',
-      '--path', '/p', '--users', '1', '--duration', '1s',
-      '--out', out,
+      '--command',
+      serverCommand('--ready-path /ready --ready-status 503'),
+      '--ready-path',
+      '/ready',
+      '--ready-timeout',
+      '1500ms',
+      '--path',
+      '/p',
+      '--users',
+      '1',
+      '--duration',
+      '1s',
+      '--out',
+      out,
     ]);
-    assertNotMeasured(r, out, /^http:\/\/127\.0\.0\.1:\d+\/ready was not ready after 1\.5 s \(last answer: HTTP 503\); the service's last output:$/);
+    assertNotMeasured(
+      r,
+      out,
+      /^http:\/\/127\.0\.0\.1:\d+\/ready was not ready after 1\.5 s \(last answer: HTTP 503\); the service's last output:$/,
+    );
     assert.match(r.stderr, /^ {2}listening on http:\/\/127\.0\.0\.1:\d+$/m);
     await assertServiceGone(servicePid(r.stdout));
   });
@@ -302,7 +389,23 @@ describe('stopping a run', () => {
     it(`${signal} mid-run: exit 130, result.json "interrupted", the service stopped`, async () => {
       const out = tempDir();
       const cli = startCli(
-        ['run', '--command', serverCommand('--delay-ms 10'), '--path', '/p', '--users', '2', '--pacing', '10/s', '--duration', '30s', '--progress-interval', '250ms', '--out', out],
+        [
+          'run',
+          '--command',
+          serverCommand('--delay-ms 10'),
+          '--path',
+          '/p',
+          '--users',
+          '2',
+          '--pacing',
+          '10/s',
+          '--duration',
+          '30s',
+          '--progress-interval',
+          '250ms',
+          '--out',
+          out,
+        ],
         { timeoutMs: 20_000 },
       );
       await cli.waitFor(/^\[\d+s\/30s\] /m); // under load
@@ -324,9 +427,26 @@ describe('stopping a run', () => {
 
   it('the service gets its grace period: SIGTERM reaches it and it can finish shutting down', async () => {
     const out = tempDir();
-    const cli = startCli(['run', '--command', serverCommand('--sigterm-delay-ms 300'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', out], {
-      timeoutMs: 20_000,
-    });
+    const cli = startCli(
+      [
+        'run',
+        '--command',
+        serverCommand('--sigterm-delay-ms 300'),
+        '--path',
+        '/p',
+        '--users',
+        '1',
+        '--pacing',
+        '5/s',
+        '--duration',
+        '30s',
+        '--out',
+        out,
+      ],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     await cli.waitFor(/^Service ready/m);
     cli.kill('SIGINT');
     const r = await cli.exited;
@@ -338,9 +458,26 @@ describe('stopping a run', () => {
   });
 
   it('a second SIGINT exits at once and still leaves no service running (one that ignores SIGTERM)', async () => {
-    const cli = startCli(['run', '--command', serverCommand('--ignore-sigterm'), '--path', '/p', '--users', '1', '--pacing', '5/s', '--duration', '30s', '--out', tempDir()], {
-      timeoutMs: 20_000,
-    });
+    const cli = startCli(
+      [
+        'run',
+        '--command',
+        serverCommand('--ignore-sigterm'),
+        '--path',
+        '/p',
+        '--users',
+        '1',
+        '--pacing',
+        '5/s',
+        '--duration',
+        '30s',
+        '--out',
+        tempDir(),
+      ],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     await cli.waitFor(/^Service ready/m);
     cli.kill('SIGINT');
     await cli.waitFor(/SIGINT: stopping the load/);
@@ -357,7 +494,23 @@ describe('stopping a run', () => {
   it('SIGINT while waiting for readiness: exit 130, every report says so, the service stopped', async () => {
     const out = tempDir();
     const cli = startCli(
-      ['run', '--command', serverCommand('--ready-path /ready --ready-status 503'), '--ready-path', '/ready', '--ready-timeout', '30s', '--path', '/p', '--users', '1', '--duration', '1s', '--out', out],
+      [
+        'run',
+        '--command',
+        serverCommand('--ready-path /ready --ready-status 503'),
+        '--ready-path',
+        '/ready',
+        '--ready-timeout',
+        '30s',
+        '--path',
+        '/p',
+        '--users',
+        '1',
+        '--duration',
+        '1s',
+        '--out',
+        out,
+      ],
       { timeoutMs: 20_000 },
     );
     await cli.waitFor(/^Started the service/m);
@@ -378,7 +531,19 @@ describe('the service dying mid-run', () => {
   it('ends the run "aborted" with the exit in the reason, writes result.json, exit 3 (not measured as planned)', async () => {
     const out = tempDir();
     const r = await runCli([
-      'run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--pacing', '5/s', '--duration', '20s', '--out', out,
+      'run',
+      '--command',
+      serverCommand('--exit-after-ms 1000 --exit-code 4'),
+      '--path',
+      '/p',
+      '--users',
+      '2',
+      '--pacing',
+      '5/s',
+      '--duration',
+      '20s',
+      '--out',
+      out,
     ]);
     assert.equal(r.code, 3, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     assert.ok(r.ms < 10_000, `took ${r.ms} ms: the run should stop when the service dies`);
@@ -386,7 +551,10 @@ describe('the service dying mid-run', () => {
     assert.match(r.stdout, /^FAIL: no SLOs set, 1 problem with the run, run aborted\.$/m);
     const result = readResult(out);
     assert.equal(result.status, 'aborted');
-    assert.match(result.reason ?? '', /^the service exited with code 4 during the run; its last output:\n.*exiting on purpose with code 4/s);
+    assert.match(
+      result.reason ?? '',
+      /^the service exited with code 4 during the run; its last output:\n.*exiting on purpose with code 4/s,
+    );
     assert.ok(statsFor(result).requests > 0);
     assert.match(r.stdout, /^Run aborted: the service exited with code 4 during the run/m);
     assert.match(r.stderr, /^loadgate: the service exited with code 4 during the run/m);
@@ -395,7 +563,19 @@ describe('the service dying mid-run', () => {
 
   it('same without pacing (users send back to back)', async () => {
     const out = tempDir();
-    const r = await runCli(['run', '--command', serverCommand('--exit-after-ms 1000 --exit-code 4'), '--path', '/p', '--users', '2', '--duration', '20s', '--out', out]);
+    const r = await runCli([
+      'run',
+      '--command',
+      serverCommand('--exit-after-ms 1000 --exit-code 4'),
+      '--path',
+      '/p',
+      '--users',
+      '2',
+      '--duration',
+      '20s',
+      '--out',
+      out,
+    ]);
     assert.doesNotMatch(r.stderr, /^\s+at /m, r.stderr);
     assert.equal(r.code, 3);
     assert.equal(readResult(out).status, 'aborted');

@@ -25,7 +25,7 @@ describe('comparing two containers with CPU limits', { skip, timeout: 180_000 },
       'loadgate.yml',
       [
         `service: {image: ${image}, port: 8000, pull: never, cpus: 1, env: {EXTRA_WORK_MS: "11"}, ready: {path: /api/health/ready, timeout: 30s}}`,
-        'baseline: {env: {EXTRA_WORK_MS: "10"}, image: ' + image + '}',
+        `baseline: {env: {EXTRA_WORK_MS: "10"}, image: ${image}}`,
         'request: {method: POST, path: /api/models/insurance_charges_model/prediction, body: {age: 42, sex: female, bmi: 31.5, children: 2, smoker: false, region: northwest}}',
         'load: {stages: [{duration: 1200ms, users: 1}]}',
         'compare: {rounds: 8, max-rounds: 16}',

@@ -26,8 +26,17 @@ const model = (extraMs: number) => `${NODE} ${SERVER} --port {port} --extra-work
 /** A config of the example service against a baseline, in rounds of `round`. */
 function config(
   dir: string,
-  o: { service: string; baseline: string; extra?: string; slos?: string[]; rounds?: number;
-    maxRounds?: number; round?: string; path?: string; body?: string },
+  o: {
+    service: string;
+    baseline: string;
+    extra?: string;
+    slos?: string[];
+    rounds?: number;
+    maxRounds?: number;
+    round?: string;
+    path?: string;
+    body?: string;
+  },
 ): string {
   return writeFile(
     dir,

@@ -17,12 +17,17 @@ describe('console output', () => {
     assert.match(text, /Errors by kind: status 1, timeout 1, refused 1/);
     assert.match(text, /2 x b: connect ECONNREFUSED/);
     assert.match(text, /1 x b: HTTP 503 "<html>busy<\/html>"/);
-    assert.ok(text.split('\n').every((l) => !/\x1b|\r/.test(l)), 'plain text: no escapes');
+    assert.ok(
+      text.split('\n').every((l) => !/\x1b|\r/.test(l)),
+      'plain text: no escapes',
+    );
   });
 
   it('warns when the generator, not the service, may be the limit', () => {
     const r = constructedResult();
-    assert.deepEqual(generatorWarnings(r), ['requests left up to 12.5 ms off their planned time (p99): the generator could not keep the schedule.']);
+    assert.deepEqual(generatorWarnings(r), [
+      'requests left up to 12.5 ms off their planned time (p99): the generator could not keep the schedule.',
+    ]);
     delete r.sendLag;
     assert.deepEqual(generatorWarnings(r), []);
     r.generatorCpu = 0.95;
@@ -34,11 +39,36 @@ describe('console output', () => {
 
   it('prints one progress line with elapsed time, stage, load, rate, p95 and errors', () => {
     const line = formatProgress(
-      { elapsedMs: 65_000, totalMs: 270_000, stage: 2, stageName: '3 users', users: 3, rps: 2.95, p95: 31.42, requests: 120, failures: 3, inFlight: 1 },
+      {
+        elapsedMs: 65_000,
+        totalMs: 270_000,
+        stage: 2,
+        stageName: '3 users',
+        users: 3,
+        rps: 2.95,
+        p95: 31.42,
+        requests: 120,
+        failures: 3,
+        inFlight: 1,
+      },
       9,
     );
     assert.equal(line, '[1m05s/4m30s] stage 3/9 3 users: users 3, 3.0 req/s, p95 31.4 ms, errors 3 (2.50%), in flight 1');
-    const open = formatProgress({ elapsedMs: 1000, totalMs: 2000, stage: 0, stageName: 's', targetRate: 1500, rps: 1499.6, p95: null, requests: 0, failures: 0, inFlight: 0 }, 1);
+    const open = formatProgress(
+      {
+        elapsedMs: 1000,
+        totalMs: 2000,
+        stage: 0,
+        stageName: 's',
+        targetRate: 1500,
+        rps: 1499.6,
+        p95: null,
+        requests: 0,
+        failures: 0,
+        inFlight: 0,
+      },
+      1,
+    );
     assert.match(open, /rate 1,500\/s, 1,500 req\/s, p95 -, errors 0, in flight 0$/);
   });
 
@@ -60,7 +90,10 @@ describe('console output', () => {
     assert.match(formatChecklist(constructedResult(), passingVerdict()), /PASS: all 2 SLOs met\.$/);
     assert.equal(formatChecklist(constructedResult(), { pass: true, outcomes: [], problems: [] }), 'PASS: no SLOs set.');
     assert.match(
-      formatChecklist({ ...constructedResult(), status: 'aborted' }, { pass: false, outcomes: [], problems: ['the run was aborted: boom'] }),
+      formatChecklist(
+        { ...constructedResult(), status: 'aborted' },
+        { pass: false, outcomes: [], problems: ['the run was aborted: boom'] },
+      ),
       /^Problem: the run was aborted: boom\nFAIL: no SLOs set, 1 problem with the run, run aborted\.$/,
     );
   });

@@ -91,12 +91,19 @@ const num = (s: string | undefined) => {
 };
 
 describe('stats CSV', () => {
-  it('has locust\'s exact header, CRLF line ends, an endpoint row each and the Aggregated row last', () => {
+  it("has locust's exact header, CRLF line ends, an endpoint row each and the Aggregated row last", () => {
     const text = renderStatsCsv(constructedResult());
     assert.ok(text.startsWith(`${STATS}\r\n`));
     assert.ok(text.endsWith('\r\n') && !/[^\r]\n/.test(text));
     const { rows } = table(text);
-    assert.deepEqual(rows.map((r) => [r['Type'], r['Name']]), [['POST', 'a'], ['GET', 'b'], ['', 'Aggregated']]);
+    assert.deepEqual(
+      rows.map((r) => [r['Type'], r['Name']]),
+      [
+        ['POST', 'a'],
+        ['GET', 'b'],
+        ['', 'Aggregated'],
+      ],
+    );
   });
 
   it('agrees with statsFor and the histogram (percentileMs, minMs, maxMs, meanMs)', () => {
@@ -135,9 +142,14 @@ describe('stats CSV', () => {
     for (const row of r.cells) row.push(statsFor(r, { endpoint: 99 })); // an empty cell
     const { rows } = table(renderStatsCsv(r));
     const idle = rows.find((x) => x['Name'] === 'idle')!;
-    assert.deepEqual(PERCENTILES.map((p) => idle[`${p}%`]), PERCENTILES.map(() => 'N/A'));
     assert.deepEqual(
-      ['Request Count', 'Failure Count', 'Median Response Time', 'Min Response Time', 'Max Response Time', 'Average Content Size'].map((k) => idle[k]),
+      PERCENTILES.map((p) => idle[`${p}%`]),
+      PERCENTILES.map(() => 'N/A'),
+    );
+    assert.deepEqual(
+      ['Request Count', 'Failure Count', 'Median Response Time', 'Min Response Time', 'Max Response Time', 'Average Content Size'].map(
+        (k) => idle[k],
+      ),
       ['0', '0', '0', '0', '0', '0'],
     );
     assert.equal(num(idle['Average Response Time']), 0);
@@ -151,8 +163,14 @@ describe('stats CSV', () => {
       { name: 'GET /api/v1/predict', method: 'GET', path: '/api/v1/predict' },
     ];
     const { rows } = table(renderStatsCsv(r));
-    assert.deepEqual(rows.map((x) => x['Name']), ['/api/v1/predict', 'zeta', 'Aggregated']);
-    assert.deepEqual(rows.map((x) => x['Type']), ['GET', 'POST', '']);
+    assert.deepEqual(
+      rows.map((x) => x['Name']),
+      ['/api/v1/predict', 'zeta', 'Aggregated'],
+    );
+    assert.deepEqual(
+      rows.map((x) => x['Type']),
+      ['GET', 'POST', ''],
+    );
   });
 });
 
@@ -188,10 +206,7 @@ describe('quoting', () => {
     const expectName = (n: string) => (/^[=+\-@\t\r]/.test(n) ? `'${n}` : n);
 
     const stats = table(renderStatsCsv(r));
-    assert.deepEqual(
-      stats.rows.map((x) => x['Name']).sort(),
-      [...names.map(expectName), 'Aggregated'].sort(),
-    );
+    assert.deepEqual(stats.rows.map((x) => x['Name']).sort(), [...names.map(expectName), 'Aggregated'].sort());
     const failures = table(renderFailuresCsv(r));
     assert.deepEqual(failures.header.slice(0, 4), FAILURES_BASE.split(','));
     assert.equal(failures.rows.length, names.length);
@@ -217,7 +232,7 @@ describe('quoting', () => {
 });
 
 describe('stats history CSV', () => {
-  it('has locust\'s exact header and one Aggregated row per timeline point', () => {
+  it("has locust's exact header and one Aggregated row per timeline point", () => {
     const r = constructedResult();
     const text = renderStatsHistoryCsv(r);
     assert.ok(text.startsWith(`${HISTORY}\r\n`));
@@ -264,7 +279,7 @@ describe('stats history CSV', () => {
     assert.equal(rows[2]!['Requests/s'], (2 / 0.6).toFixed(6));
   });
 
-  it('writes the open model\'s target rate, rounded, as the user count', () => {
+  it("writes the open model's target rate, rounded, as the user count", () => {
     const r = constructedResult();
     r.load = { model: 'open', maxInFlight: 10 };
     r.timeline = r.timeline.map((p): TimelinePoint => {
@@ -272,12 +287,15 @@ describe('stats history CSV', () => {
       return { ...rest, targetRate: 12.6 };
     });
     const { rows } = table(renderStatsHistoryCsv(r));
-    assert.deepEqual(rows.map((x) => x['User Count']), ['13', '13', '13']);
+    assert.deepEqual(
+      rows.map((x) => x['User Count']),
+      ['13', '13', '13'],
+    );
   });
 });
 
 describe('failures and exceptions CSV', () => {
-  it('failures: locust\'s four columns, then First Seen and Last Seen (UTC ISO), and the not-itemized rest', () => {
+  it("failures: locust's four columns, then First Seen and Last Seen (UTC ISO), and the not-itemized rest", () => {
     const r = constructedResult();
     r.failuresNotItemized = 7;
     const { header, rows } = table(renderFailuresCsv(r));
@@ -323,7 +341,15 @@ describe('a result from the real engine', () => {
     const r: RunResult = await runLoad({
       baseUrl: url,
       endpoints: [
-        { name: 'predict', method: 'POST', path: '/predict', headers: {}, body: { kind: 'fixed', body: '{}' }, weight: 1, okStatus: [[200, 399]] },
+        {
+          name: 'predict',
+          method: 'POST',
+          path: '/predict',
+          headers: {},
+          body: { kind: 'fixed', body: '{}' },
+          weight: 1,
+          okStatus: [[200, 399]],
+        },
         { name: 'GET /flaky', method: 'GET', path: '/flaky', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] },
       ],
       load: { model: 'closed', perUserRate: 20, stages: [{ name: 's0', durationMs: 1500, users: 3, spawnRate: 1000 }] },
@@ -341,19 +367,31 @@ describe('a result from the real engine', () => {
     assert.equal(num(agg['Failure Count']), total.failures);
     assert.equal(num(agg['99%']), Math.round(percentileMs(total.latency, 99)!));
     const endpointRows = stats.rows.slice(0, -1);
-    assert.deepEqual(endpointRows.map((x) => x['Name']), ['/flaky', 'predict']);
-    assert.equal(endpointRows.reduce((a, x) => a + num(x['Request Count']), 0), total.requests);
+    assert.deepEqual(
+      endpointRows.map((x) => x['Name']),
+      ['/flaky', 'predict'],
+    );
+    assert.equal(
+      endpointRows.reduce((a, x) => a + num(x['Request Count']), 0),
+      total.requests,
+    );
     assert.ok(Math.abs(num(agg['Requests/s']) - total.requests / (r.durationMs / 1000)) < 1e-9);
 
     const history = table(renderStatsHistoryCsv(r));
     assert.equal(history.header.join(','), HISTORY);
     assert.equal(history.rows.length, r.timeline.length);
     assert.equal(num(history.rows.at(-1)!['Total Request Count']), total.requests);
-    assert.equal(history.rows.reduce((a, x, i) => a + num(x['Requests/s']) * (r.timeline[i]!.span ?? 1), 0).toFixed(3), total.requests.toFixed(3));
+    assert.equal(
+      history.rows.reduce((a, x, i) => a + num(x['Requests/s']) * (r.timeline[i]!.span ?? 1), 0).toFixed(3),
+      total.requests.toFixed(3),
+    );
     assert.ok(history.rows.every((x) => x['User Count'] === '3'));
 
     const failures = table(renderFailuresCsv(r));
-    assert.equal(failures.rows.reduce((a, x) => a + num(x['Occurrences']), 0), total.failures);
+    assert.equal(
+      failures.rows.reduce((a, x) => a + num(x['Occurrences']), 0),
+      total.failures,
+    );
     const row = failures.rows[0]!;
     assert.equal(row['Method'], 'GET');
     assert.equal(row['Name'], '/flaky');

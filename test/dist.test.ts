@@ -44,7 +44,22 @@ function runNode(args: string[], env: Record<string, string> = {}): Promise<{ co
 describe('dist bundles', () => {
   it('dist/cli.js runs a load and writes a result that parses, histograms included', async () => {
     const out = join(dir, 'cli-out');
-    const r = await runNode([join(root, 'dist/cli.js'), 'run', '--url', url, '--path', '/p', '--body', '{"a":1}', '--rate', '40', '--duration', '1s', '--out', out]);
+    const r = await runNode([
+      join(root, 'dist/cli.js'),
+      'run',
+      '--url',
+      url,
+      '--path',
+      '/p',
+      '--body',
+      '{"a":1}',
+      '--rate',
+      '40',
+      '--duration',
+      '1s',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Total\s+40\s+0/);
     const result = parseRunResult(readFileSync(join(out, 'result.json'), 'utf8'));
@@ -68,7 +83,10 @@ describe('dist bundles', () => {
   it('dist/main.js runs as an action: reads INPUT_CONFIG, writes outputs to GITHUB_OUTPUT', async () => {
     const config = join(dir, 'loadgate.yml');
     const out = join(dir, 'action-out');
-    writeFileSync(config, `service:\n  url: ${url}\nrequest:\n  path: /p\n  body: {a: 1}\nload:\n  stages: [{duration: 1s, rate: 20}]\noutput: ${out}\n`);
+    writeFileSync(
+      config,
+      `service:\n  url: ${url}\nrequest:\n  path: /p\n  body: {a: 1}\nload:\n  stages: [{duration: 1s, rate: 20}]\noutput: ${out}\n`,
+    );
     const outputs = join(dir, 'github_output');
     writeFileSync(outputs, '');
     const r = await runNode([join(root, 'dist/main.js')], { INPUT_CONFIG: config, GITHUB_OUTPUT: outputs });
@@ -92,13 +110,28 @@ describe('dist bundles', () => {
   it('holds one undici, and THIRD-PARTY-NOTICES.txt gives the licence of every bundled package', () => {
     const bundles = readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'));
     // undici's ProxyAgent module, once per copy of undici (three before the dedupe: 8.x, and 6.x twice).
-    const copies = bundles.reduce((n, f) => n + (readFileSync(join(root, 'dist', f), 'utf8').match(/function requireProxyAgent\b/g)?.length ?? 0), 0);
+    const copies = bundles.reduce(
+      (n, f) => n + (readFileSync(join(root, 'dist', f), 'utf8').match(/function requireProxyAgent\b/g)?.length ?? 0),
+      0,
+    );
     assert.equal(copies, 1);
     const notices = readFileSync(join(root, 'dist', 'THIRD-PARTY-NOTICES.txt'), 'utf8');
     const listed = [...notices.matchAll(/^- (\S+)@(\S+): (.*)$/gm)].map((m) => m[1]!);
     assert.match(notices, new RegExp(`^loadgate bundles the following ${listed.length} npm packages`));
-    assert.deepEqual(listed.filter((n) => n === 'undici'), ['undici']);
-    for (const name of ['@actions/core', '@actions/artifact', '@actions/github', '@octokit/plugin-retry', '@faker-js/faker', 'hdr-histogram-js', 'yaml', 'undici']) {
+    assert.deepEqual(
+      listed.filter((n) => n === 'undici'),
+      ['undici'],
+    );
+    for (const name of [
+      '@actions/core',
+      '@actions/artifact',
+      '@actions/github',
+      '@octokit/plugin-retry',
+      '@faker-js/faker',
+      'hdr-histogram-js',
+      'yaml',
+      'undici',
+    ]) {
       assert.ok(listed.includes(name), `${name} in the notices`);
     }
     // Each package has its section with the licence text (MIT's permission notice, BSD's conditions...).

@@ -41,7 +41,17 @@ function fakeHost(driver: Driver) {
     },
     slots,
     newSlot() {
-      const s: FakeSlot = { id: slots.length, busy: false, endpoint: 0, segment: 0, sentAt: 0, intendedAt: 0, send() {}, abort() {}, close: async () => {} };
+      const s: FakeSlot = {
+        id: slots.length,
+        busy: false,
+        endpoint: 0,
+        segment: 0,
+        sentAt: 0,
+        intendedAt: 0,
+        send() {},
+        abort() {},
+        close: async () => {},
+      };
       slots.push(s);
       return s;
     },
@@ -117,7 +127,7 @@ describe('open driver', () => {
     h.free(1); // at 350: the request due at 200 goes, held back by the service: timed from its due time
     assert.deepEqual(h.sends.at(-1), { at: 350, slot: 1, intendedAt: 200 });
     assert.equal(driver.delayedByCap, 1);
-    assert.deepEqual(h.lags, [0, 1], 'a wait the service caused is not the generator\'s schedule error');
+    assert.deepEqual(h.lags, [0, 1], "a wait the service caused is not the generator's schedule error");
     h.free(1); // still behind: the one due at 300
     assert.deepEqual(h.sends.at(-1), { at: 350, slot: 1, intendedAt: 300 });
     h.free(0); // caught up: slot 0 waits idle, the pump's timer takes over
@@ -152,7 +162,7 @@ describe('open driver', () => {
     assert.equal(driver.unsent, 0);
   });
 
-  it('tells the timeline the planned rate, holding the last instant\'s after the end', () => {
+  it("tells the timeline the planned rate, holding the last instant's after the end", () => {
     const driver = new OpenDriver({ model: 'open', maxInFlight: 1, stages: [{ name: 'up', durationMs: 1000, rate: 100, ramp: true }] });
     assert.equal(driver.planned.rateAt!(500), 50);
     assert.equal(driver.planned.rateAt!(5000), 99.9);
@@ -163,7 +173,11 @@ describe('open driver', () => {
 
 describe('closed driver', () => {
   it('paced users start out of phase, and each starts its next iteration one period after the last began', () => {
-    const driver = new ClosedDriver({ model: 'closed', perUserRate: 2, stages: [{ name: 's', durationMs: 2000, users: 2, spawnRate: 100 }] });
+    const driver = new ClosedDriver({
+      model: 'closed',
+      perUserRate: 2,
+      stages: [{ name: 's', durationMs: 2000, users: 2, spawnRate: 100 }],
+    });
     const h = fakeHost(driver);
     driver.start(h.host);
     h.runUntil(400);
@@ -191,7 +205,10 @@ describe('closed driver', () => {
     h.runUntil(3);
     h.free(0);
     h.free(0);
-    assert.deepEqual(h.sends.map((s) => s.at), [0, 3, 3]);
+    assert.deepEqual(
+      h.sends.map((s) => s.at),
+      [0, 3, 3],
+    );
   });
 
   it('retired users stop sending; new users reuse their idle connections', () => {
@@ -210,12 +227,12 @@ describe('closed driver', () => {
     assert.deepEqual(driver.progress(), { users: 1 });
     const before = h.sends.length;
     h.free(1);
-    assert.equal(h.sends.length, before, 'a retired user\'s response sends nothing');
+    assert.equal(h.sends.length, before, "a retired user's response sends nothing");
     h.runUntil(2000); // a second user again: the idle connection is reused
     assert.equal(h.slots.length, 2);
     assert.deepEqual(h.sends.at(-1), { at: 2000, slot: 1, intendedAt: 2000 });
     h.runUntil(3000);
     assert.deepEqual(driver.progress(), { users: 0 }, 'no users once the plan has ended');
-    assert.equal(driver.planned.usersAt!(5000), 2, 'the timeline holds the last instant\'s count');
+    assert.equal(driver.planned.usersAt!(5000), 2, "the timeline holds the last instant's count");
   });
 });

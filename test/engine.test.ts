@@ -50,7 +50,16 @@ describe('closed model', () => {
   it('sends users x rate x duration requests, per stage, and the server sees each one', async () => {
     const srv = await startServer({ body: CHARGES });
     // 2 users for 1.5 s then 4 users for 1 s, each 4 requests/s: 12 + 16 = 28 requests.
-    const r = await run(srv.url, closed([[1.5, 2], [1, 4]], 4));
+    const r = await run(
+      srv.url,
+      closed(
+        [
+          [1.5, 2],
+          [1, 4],
+        ],
+        4,
+      ),
+    );
     const total = statsFor(r);
     assert.equal(r.status, 'completed');
     assert.equal(total.failures, 0);
@@ -123,7 +132,13 @@ describe('open model', () => {
   it('sends rate x duration requests for stepped and ramped stages', async () => {
     const srv = await startServer({ body: CHARGES });
     // 100/s for 1 s, then a ramp 100 -> 300/s over 1 s: 100 + 200 = 300 requests.
-    const r = await run(srv.url, open([[1, 100], [1, 300, true]]));
+    const r = await run(
+      srv.url,
+      open([
+        [1, 100],
+        [1, 300, true],
+      ]),
+    );
     const s = statsFor(r);
     assert.equal(s.requests, 300);
     assert.equal(srv.arrivals.length, 300);
@@ -142,12 +157,26 @@ describe('open model', () => {
 
   it('keeps the warm-up apart so statistics can leave it out', async () => {
     const srv = await startServer({ body: CHARGES });
-    const r = await run(srv.url, open([[1, 40], [1, 20]]), { warmupMs: 500 });
+    const r = await run(
+      srv.url,
+      open([
+        [1, 40],
+        [1, 20],
+      ]),
+      { warmupMs: 500 },
+    );
     assert.equal(statsFor(r).requests, 60);
     assert.equal(statsFor(r, { excludeWarmup: true }).requests, 40, '20 of the first stage were sent in the warm-up');
     assert.equal(statsFor(r, { stage: 0, excludeWarmup: true }).requests, 20);
     assert.equal(statsFor(r, { stage: 1, excludeWarmup: true }).requests, 20);
-    assert.deepEqual(r.segments.map((s) => [s.stage, s.warmup]), [[0, true], [0, false], [1, false]]);
+    assert.deepEqual(
+      r.segments.map((s) => [s.stage, s.warmup]),
+      [
+        [0, true],
+        [0, false],
+        [1, false],
+      ],
+    );
   });
 
   it('a service that stalls for a second shows it in p99 (latency from the intended send time)', async () => {
@@ -168,7 +197,10 @@ describe('open model', () => {
     // A third of the requests fell into the stall and waited up to a second.
     assert.ok(percentileMs(s.latency, 99)! >= 850, `p99 ${percentileMs(s.latency, 99)}`);
     assert.ok(percentileMs(s.latency, 50)! < 100, `p50 ${percentileMs(s.latency, 50)}`);
-    assert.ok(r.timeline.some((p) => (p.p99 ?? 0) >= 850), 'the stall is visible in the timeline');
+    assert.ok(
+      r.timeline.some((p) => (p.p99 ?? 0) >= 850),
+      'the stall is visible in the timeline',
+    );
   });
 
   it('with every connection busy, due requests wait, are counted as delayed, and their wait is measured', async () => {

@@ -10,8 +10,15 @@ import { STATUS_EXIT, runStatus } from '../src/run/outcome.ts';
 import { constructedResult } from './fixtures/result.ts';
 
 const base: Environment = {
-  cpuModel: 'Intel Xeon', cpuCount: 2, memoryBytes: 8 * 2 ** 30, os: 'Linux (Debian 12)', kernel: '6.1.0', arch: 'x64',
-  node: 'v24.21.0', loadgate: '0.1.0', generatorCpu: 0.1,
+  cpuModel: 'Intel Xeon',
+  cpuCount: 2,
+  memoryBytes: 8 * 2 ** 30,
+  os: 'Linux (Debian 12)',
+  kernel: '6.1.0',
+  arch: 'x64',
+  node: 'v24.21.0',
+  loadgate: '0.1.0',
+  generatorCpu: 0.1,
 };
 
 describe('where it ran', () => {
@@ -19,7 +26,13 @@ describe('where it ran', () => {
     const before = machineBefore();
     const until = performance.now() + 50; // a few clock ticks (jiffies) so that /proc/stat moves
     while (performance.now() < until);
-    const e = machineAfter(before, 0.25, { RUNNER_NAME: 'GitHub Actions 7', RUNNER_OS: 'Linux', RUNNER_ARCH: 'X64', ImageOS: 'ubuntu24', ImageVersion: '20261124.1' });
+    const e = machineAfter(before, 0.25, {
+      RUNNER_NAME: 'GitHub Actions 7',
+      RUNNER_OS: 'Linux',
+      RUNNER_ARCH: 'X64',
+      ImageOS: 'ubuntu24',
+      ImageVersion: '20261124.1',
+    });
     assert.ok(e.cpuCount >= 1 && e.memoryBytes > 0 && e.cpuModel !== '');
     assert.equal(e.node, process.version);
     assert.deepEqual(e.runner, { name: 'GitHub Actions 7', os: 'Linux', arch: 'X64', image: 'ubuntu24', imageVersion: '20261124.1' });
@@ -35,12 +48,10 @@ describe('where it ran', () => {
 
   it('says how two environments differ, and nothing for the same one', () => {
     assert.deepEqual(environmentDifferences(base, { ...base, generatorCpu: 0.9 }), []);
-    assert.deepEqual(environmentDifferences(base, { ...base, cpuCount: 4, node: 'v24.22.0', serviceImage: { image: 'm', digest: 'sha256:1' } }), [
-      'CPU count: 2 vs 4',
-      'Node: v24.21.0 vs v24.22.0',
-      'service image: unknown vs m',
-      'service image digest: unknown vs sha256:1',
-    ]);
+    assert.deepEqual(
+      environmentDifferences(base, { ...base, cpuCount: 4, node: 'v24.22.0', serviceImage: { image: 'm', digest: 'sha256:1' } }),
+      ['CPU count: 2 vs 4', 'Node: v24.21.0 vs v24.22.0', 'service image: unknown vs m', 'service image digest: unknown vs sha256:1'],
+    );
     assert.deepEqual(environmentDifferences(base, { ...base, memoryBytes: 16 * 2 ** 30, cpuStealPercent: 12 }), [
       'memory: 8 GiB vs 16 GiB',
       "the second run's machine had 12% of its CPU stolen",
@@ -63,7 +74,13 @@ describe('an invalid run', () => {
   it('fails the verdict saying the run did not measure the service, not as a breach', () => {
     const r = constructedResult();
     r.status = 'invalid';
-    r.generator = { cpu: 0.97, eventLoopDelayP99Ms: 1, eventLoopDelayMaxMs: 2, exhausted: 0, limits: ['the generator used 97% of a core: it was the bottleneck'] };
+    r.generator = {
+      cpu: 0.97,
+      eventLoopDelayP99Ms: 1,
+      eventLoopDelayMaxMs: 2,
+      exhausted: 0,
+      limits: ['the generator used 97% of a core: it was the bottleneck'],
+    };
     const v = evaluate(r, []);
     assert.equal(v.pass, false);
     assert.deepEqual(v.problems, ['the run did not measure the service: the generator used 97% of a core: it was the bottleneck']);

@@ -101,28 +101,20 @@ describe('escapeMarkdown', () => {
       assert.equal(cells, 1, `one cell for ${JSON.stringify(s)}`);
       assert.ok(!/<(?!\/?code>)[a-z!]/i.test(html), `no markup: ${html}`);
       // Zero-width spaces (against @mentions and issue references) are invisible: compare without them.
-      assert.equal(decodeHtml(html).replace(/\u200B/g, ""), fold(s), `reads as itself: ${JSON.stringify(s)} -> ${html}`);
+      assert.equal(decodeHtml(html).replace(/\u200B/g, ''), fold(s), `reads as itself: ${JSON.stringify(s)} -> ${html}`);
     }
   });
 
-  it(
-    "renders an apostrophe as an apostrophe",
-    {
-      skip: noCmark,
-    },
-    () => {
-      const { html } = renderCell(escapeMarkdown("it's"));
-      assert.equal(decodeHtml(html), "it's");
-    },
-  );
+  it('renders an apostrophe as an apostrophe', {
+    skip: noCmark,
+  }, () => {
+    const { html } = renderCell(escapeMarkdown("it's"));
+    assert.equal(decodeHtml(html), "it's");
+  });
 
-  it(
-    'neutralizes @mentions and issue references',
-    {},
-    () => {
-      assert.ok(!/@[a-z]/i.test(escapeMarkdown('@octocat')));
-    },
-  );
+  it('neutralizes @mentions and issue references', {}, () => {
+    assert.ok(!/@[a-z]/i.test(escapeMarkdown('@octocat')));
+  });
 });
 
 describe('markdownCode', () => {
@@ -145,12 +137,9 @@ describe('markdownCode', () => {
     }
   });
 
-  it(
-    'an empty string is an empty-looking cell, not two literal backticks',
-    () => {
-      assert.notEqual(markdownCode(''), '``');
-    },
-  );
+  it('an empty string is an empty-looking cell, not two literal backticks', () => {
+    assert.notEqual(markdownCode(''), '``');
+  });
 });
 
 describe('truncate', () => {

@@ -37,7 +37,10 @@ function launch(args: string[], env: Record<string, string> = {}): ChildProcess 
   return child;
 }
 
-interface Server { child: ChildProcess; url: string }
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
 
 /** Starts server.ts on a free port and resolves once it printed its "listening on" line. */
 function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<Server> {
@@ -46,7 +49,9 @@ function startServer(args: string[] = [], env: Record<string, string> = {}): Pro
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 10_000);
-    child.stderr!.on('data', (data) => { stderr += data; });
+    child.stderr!.on('data', (data) => {
+      stderr += data;
+    });
     child.stdout!.on('data', (data) => {
       stdout += data;
       const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
@@ -77,8 +82,12 @@ async function run(args: string[], env: Record<string, string> = {}) {
   children.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (data) => { stdout += data; });
-  child.stderr.on('data', (data) => { stderr += data; });
+  child.stdout.on('data', (data) => {
+    stdout += data;
+  });
+  child.stderr.on('data', (data) => {
+    stderr += data;
+  });
   const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 }
@@ -108,7 +117,9 @@ describe('example service', () => {
   let url = '';
   let child: ChildProcess | undefined;
   before(async () => ({ url, child } = await startServer()));
-  after(async () => { if (child) await stop(child); });
+  after(async () => {
+    if (child) await stop(child);
+  });
 
   test('a valid prediction is a finite number and deterministic', async () => {
     const first = await charges(url, PERSON);
@@ -183,12 +194,12 @@ describe('example service', () => {
     const json = JSON.stringify(PERSON);
     const exact = json + ' '.repeat(1024 * 1024 - json.length);
     assert.equal((await post(url + PREDICT, exact)).status, 200);
-    assert.equal((await post(url + PREDICT, exact + ' ')).status, 413);
-    assert.equal(await charges(url, PERSON) > 0, true, 'the service still answers afterwards');
+    assert.equal((await post(url + PREDICT, `${exact} `)).status, 413);
+    assert.equal((await charges(url, PERSON)) > 0, true, 'the service still answers afterwards');
   });
 
   test('models list and metadata', async () => {
-    const models = await get(url + '/api/models');
+    const models = await get(`${url}/api/models`);
     assert.equal(models.status, 200);
     const [model, ...others] = JSON.parse(models.text).models;
     assert.deepEqual(others, []);
@@ -207,15 +218,15 @@ describe('example service', () => {
   });
 
   test('health and readiness', async () => {
-    assert.deepEqual(await get(url + '/api/health').then((r) => [r.status, JSON.parse(r.text)]), [200, { health_status: 'HEALTHY' }]);
-    assert.deepEqual(
-      await get(url + '/api/health/ready').then((r) => [r.status, JSON.parse(r.text)]),
-      [200, { readiness_status: 'ACCEPTING_TRAFFIC' }],
-    );
+    assert.deepEqual(await get(`${url}/api/health`).then((r) => [r.status, JSON.parse(r.text)]), [200, { health_status: 'HEALTHY' }]);
+    assert.deepEqual(await get(`${url}/api/health/ready`).then((r) => [r.status, JSON.parse(r.text)]), [
+      200,
+      { readiness_status: 'ACCEPTING_TRAFFIC' },
+    ]);
   });
 
   test('/openapi.json describes the prediction endpoint', async () => {
-    const res = await get(url + '/openapi.json');
+    const res = await get(`${url}/openapi.json`);
     assert.equal(res.status, 200);
     assert.ok(!res.text.includes('#/definitions/'), 'all $refs point into components');
     const doc = JSON.parse(res.text);
@@ -231,18 +242,19 @@ describe('example service', () => {
     assert.deepEqual(schemas.SexEnum, definitions.SexEnum);
     assert.deepEqual(schemas.RegionEnum, definitions.RegionEnum);
     assert.deepEqual(schemas.InsuranceChargesModelOutput, JSON.parse(SEED_OUTPUT_SCHEMA));
-    for (const [, name] of res.text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)) assert.ok(schemas[name!], `dangling $ref ${name}`);
+    for (const [, name] of res.text.matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g))
+      assert.ok(schemas[name!], `dangling $ref ${name}`);
   });
 
   test('unknown paths get 404, wrong methods 405', async () => {
-    assert.deepEqual(await get(url + '/nope').then((r) => [r.status, JSON.parse(r.text)]), [404, { detail: 'Not Found' }]);
-    const otherModel = await post(url + '/api/models/other_model/prediction', PERSON);
+    assert.deepEqual(await get(`${url}/nope`).then((r) => [r.status, JSON.parse(r.text)]), [404, { detail: 'Not Found' }]);
+    const otherModel = await post(`${url}/api/models/other_model/prediction`, PERSON);
     assert.deepEqual([otherModel.status, otherModel.json], [404, { detail: 'Not Found' }]);
-    assert.equal((await get(url + '/api/models/other_model/metadata')).status, 404);
+    assert.equal((await get(`${url}/api/models/other_model/metadata`)).status, 404);
     const wrongMethod = await get(url + PREDICT);
     assert.deepEqual([wrongMethod.status, JSON.parse(wrongMethod.text)], [405, { detail: 'Method Not Allowed' }]);
     assert.equal(wrongMethod.headers.get('allow'), 'POST');
-    assert.equal((await post(url + '/api/models', PERSON)).status, 405);
+    assert.equal((await post(`${url}/api/models`, PERSON)).status, 405);
   });
 });
 
@@ -250,15 +262,15 @@ describe('server options', () => {
   test('--startup-delay-ms keeps readiness at 503 for a while, then 200', async () => {
     const { child, url } = await startServer(['--startup-delay-ms', '600']);
     try {
-      const first = await get(url + '/api/health/ready');
+      const first = await get(`${url}/api/health/ready`);
       assert.deepEqual([first.status, JSON.parse(first.text)], [503, { readiness_status: 'NOT_READY' }]);
-      assert.equal((await get(url + '/api/health')).status, 200, 'healthy while starting');
+      assert.equal((await get(`${url}/api/health`)).status, 200, 'healthy while starting');
       assert.equal((await post(url + PREDICT, PERSON)).status, 503, 'no predictions before ready');
       const deadline = Date.now() + 10_000;
       let ready = first;
       while (ready.status !== 200 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        ready = await get(url + '/api/health/ready');
+        ready = await get(`${url}/api/health/ready`);
       }
       assert.deepEqual([ready.status, JSON.parse(ready.text)], [200, { readiness_status: 'ACCEPTING_TRAFFIC' }]);
       assert.ok((await charges(url, PERSON)) > 0);
@@ -270,13 +282,13 @@ describe('server options', () => {
   test('environment variables set options, flags override them', async () => {
     const fromEnv = await startServer([], { STARTUP_DELAY_MS: '60000' });
     try {
-      assert.equal((await get(fromEnv.url + '/api/health/ready')).status, 503);
+      assert.equal((await get(`${fromEnv.url}/api/health/ready`)).status, 503);
     } finally {
       await stop(fromEnv.child);
     }
     const overridden = await startServer(['--startup-delay-ms', '0'], { STARTUP_DELAY_MS: '60000' });
     try {
-      assert.equal((await get(overridden.url + '/api/health/ready')).status, 200);
+      assert.equal((await get(`${overridden.url}/api/health/ready`)).status, 200);
     } finally {
       await stop(overridden.child);
     }

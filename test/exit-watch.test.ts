@@ -23,7 +23,15 @@ function standIn(opts: { pending?: () => boolean } = {}): { svc: RunningService;
   return { svc, exit };
 }
 
-const command = (onExit: 'stop' | 'continue'): ServicePlan => ({ kind: 'command', command: 'x', cwd: '/', env: {}, port: 0, baseUrl: 'http://127.0.0.1:1', onExit });
+const command = (onExit: 'stop' | 'continue'): ServicePlan => ({
+  kind: 'command',
+  command: 'x',
+  cwd: '/',
+  env: {},
+  port: 0,
+  baseUrl: 'http://127.0.0.1:1',
+  onExit,
+});
 const tick = () => new Promise((res) => setImmediate(res));
 
 describe('a service that exits during the load', () => {
@@ -31,11 +39,17 @@ describe('a service that exits during the load', () => {
     const { svc, exit } = standIn();
     const stops: string[] = [];
     const logs: string[] = [];
-    const watch = watchExitDuringLoad(command('stop'), svc, { stop: (why) => stops.push(why), log: (l) => logs.push(l), logName: 'service.log' });
+    const watch = watchExitDuringLoad(command('stop'), svc, {
+      stop: (why) => stops.push(why),
+      log: (l) => logs.push(l),
+      logName: 'service.log',
+    });
     const startedAt = new Date(Date.now() - 2000).toISOString();
     exit({ code: 3, signal: null, at: Date.parse(startedAt) + 1500 });
     await tick();
-    assert.deepEqual(stops, ['the service exited with code 3 during the run; its last output:\n  Traceback (most recent call last):\n  MemoryError']);
+    assert.deepEqual(stops, [
+      'the service exited with code 3 during the run; its last output:\n  Traceback (most recent call last):\n  MemoryError',
+    ]);
     assert.deepEqual(logs, []);
     watch.loadEnded();
     assert.deepEqual(await watch.record(startedAt), {
@@ -50,11 +64,17 @@ describe('a service that exits during the load', () => {
     const { svc, exit } = standIn();
     const stops: string[] = [];
     const logs: string[] = [];
-    const watch = watchExitDuringLoad(command('continue'), svc, { stop: (why) => stops.push(why), log: (l) => logs.push(l), logName: 'service.log' });
+    const watch = watchExitDuringLoad(command('continue'), svc, {
+      stop: (why) => stops.push(why),
+      log: (l) => logs.push(l),
+      logName: 'service.log',
+    });
     exit({ code: null, signal: 'SIGKILL', note: 'out of memory' });
     await tick();
     assert.deepEqual(stops, []);
-    assert.deepEqual(logs, ['The service was killed by SIGKILL (out of memory) during the run; on-exit: continue, so the load goes on (see service.log)']);
+    assert.deepEqual(logs, [
+      'The service was killed by SIGKILL (out of memory) during the run; on-exit: continue, so the load goes on (see service.log)',
+    ]);
     const record = await watch.record(new Date().toISOString());
     assert.equal(record.onExit, 'continue');
     assert.equal(record.exit?.note, 'out of memory');
@@ -83,7 +103,11 @@ describe('a service that exits during the load', () => {
 
   it('a URL service has no on-exit in its record', async () => {
     const svc = { ...standIn().svc, describe: () => 'http://127.0.0.1:1' };
-    const watch = watchExitDuringLoad({ kind: 'url', baseUrl: 'http://127.0.0.1:1' }, svc, { stop: () => {}, log: () => {}, logName: 'service.log' });
+    const watch = watchExitDuringLoad({ kind: 'url', baseUrl: 'http://127.0.0.1:1' }, svc, {
+      stop: () => {},
+      log: () => {},
+      logName: 'service.log',
+    });
     watch.loadEnded();
     assert.deepEqual(await watch.record(new Date().toISOString()), { kind: 'url', description: 'http://127.0.0.1:1' });
   });

@@ -99,7 +99,7 @@ describe('the SLO gate', () => {
     assert.deepEqual(reportFiles(out), Object.values(REPORT_FILES));
   });
 
-  it('--slo replaces the file\'s SLOs; --warm-up leaves the start out', async () => {
+  it("--slo replaces the file's SLOs; --warm-up leaves the start out", async () => {
     const dir = tempDir();
     const file = writeFile(dir, 'flags.yml', config(['p99 < 1ms']));
     const r = await cli(['--config', file, '--out', join(dir, 'out'), '--slo', 'errors == 0', '--slo', 'p99 < 5s', '--warm-up', '500ms']);
@@ -119,7 +119,10 @@ describe('the SLO gate', () => {
     const stage = writeFile(dir, 'stage.yml', config(['p95 < 1s in stage 3']));
     const r2 = await cli(['--config', stage]);
     assert.equal(r2.code, 2);
-    assert.match(r2.stderr, /stage\.yml:13 slos\[0\]: "p95 < 1s in stage 3": unknown stage "3" \(the run has 1 stage: 1\.\.1, or by name: "2 users"\)/);
+    assert.match(
+      r2.stderr,
+      /stage\.yml:13 slos\[0\]: "p95 < 1s in stage 3": unknown stage "3" \(the run has 1 stage: 1\.\.1, or by name: "2 users"\)/,
+    );
 
     const flag = await cli(['--config', stage, '--slo', 'p99 <= fast']);
     assert.equal(flag.code, 2);

@@ -32,7 +32,11 @@ describe('generated docs', () => {
 
   it("action.yml's inputs read back as declared: each description, optional, the defaults the action relies on", () => {
     assert.deepEqual(
-      Object.entries(meta.inputs).map(([name, i]) => ({ name, description: i.description, ...(i.default !== undefined ? { default: i.default } : {}) })),
+      Object.entries(meta.inputs).map(([name, i]) => ({
+        name,
+        description: i.description,
+        ...(i.default !== undefined ? { default: i.default } : {}),
+      })),
       declaredInputs(),
     );
     for (const [k, v] of Object.entries(meta.inputs)) {
@@ -55,7 +59,8 @@ describe('generated docs', () => {
         assert.match(USAGE, new RegExp(`^ +--${flag} `, 'm'), `--${flag} in the usage`);
       }
     }
-    for (const input of Object.keys(meta.inputs)) assert.match(between('action-inputs'), new RegExp(`^\\| \`${input}\` \\|`, 'm'), `input ${input} in the README`);
+    for (const input of Object.keys(meta.inputs))
+      assert.match(between('action-inputs'), new RegExp(`^\\| \`${input}\` \\|`, 'm'), `input ${input} in the README`);
   });
 });
 

@@ -76,10 +76,18 @@ describe('a generator at its limits', () => {
         load: { model: 'closed', perUserRate: 0, stages: [{ name: 's', durationMs: 2000, users: 600, spawnRate: 100000 }] } });
       const s = statsFor(r);
       console.log(JSON.stringify({ status: r.status, reason: r.reason, generator: r.generator, failures: s.failures, durationMs: r.durationMs }));`;
-    const p = start('bash', ['-c', `ulimit -n 300 && exec "$0" --input-type=module -e "$1"`, process.execPath, script], { timeoutMs: 20_000 });
+    const p = start('bash', ['-c', `ulimit -n 300 && exec "$0" --input-type=module -e "$1"`, process.execPath, script], {
+      timeoutMs: 20_000,
+    });
     const done = await p.exited;
     assert.equal(done.code, 0, done.stderr);
-    const out = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as { status: string; reason: string; generator: { exhausted: number; limits: string[] }; failures: number; durationMs: number };
+    const out = JSON.parse(done.stdout.trim().split('\n').at(-1)!) as {
+      status: string;
+      reason: string;
+      generator: { exhausted: number; limits: string[] };
+      failures: number;
+      durationMs: number;
+    };
     assert.equal(out.status, 'invalid');
     assert.match(out.reason, /file descriptors/);
     assert.match(out.reason, /EMFILE/);
@@ -91,7 +99,11 @@ describe('a generator at its limits', () => {
   it('100,000 users (the most the config allows) start without blocking the event loop, and a stop is heard', async () => {
     const srv = await startServer({ body: 'ok' });
     // One iteration per 100 s per user: their phases spread the first requests, ~1,000 a second.
-    const load: LoadPlan = { model: 'closed', perUserRate: 0.01, stages: [{ name: 's', durationMs: 5000, users: 100_000, spawnRate: 1_000_000 }] };
+    const load: LoadPlan = {
+      model: 'closed',
+      perUserRate: 0.01,
+      stages: [{ name: 's', durationMs: 5000, users: 100_000, spawnRate: 1_000_000 }],
+    };
     let worstGap = 0;
     let last = performance.now();
     const beat = setInterval(() => {

@@ -59,7 +59,15 @@ function parse(pieces: ReadonlyArray<string | Buffer>, headRequest = false): Par
 
 /** The outcome of a whole response, whatever the reads: the last result and what was reported. */
 function outcome(p: Parsed) {
-  return { result: p.results.at(-1), status: p.status, keepAlive: p.keepAlive, heads: p.heads, timeouts: p.timeouts, body: p.body, error: p.error };
+  return {
+    result: p.results.at(-1),
+    status: p.status,
+    keepAlive: p.keepAlive,
+    heads: p.heads,
+    timeouts: p.timeouts,
+    body: p.body,
+    error: p.error,
+  };
 }
 
 /** Every way to cut `text` in two reads, and one byte per read. */
@@ -76,7 +84,15 @@ describe('h1 parser: framing', () => {
   it('a Content-Length body: the head, then the body, done on its last byte', () => {
     const p = parse([`${OK_HEAD}Content-Length: 15\r\n\r\n{"charges"`, ':1.5}']);
     assert.deepEqual(p.results, ['more', 'done']);
-    assert.deepEqual(outcome(p), { result: 'done', status: 200, keepAlive: true, heads: [200], timeouts: [], body: '{"charges":1.5}', error: '' });
+    assert.deepEqual(outcome(p), {
+      result: 'done',
+      status: 200,
+      keepAlive: true,
+      heads: [200],
+      timeouts: [],
+      body: '{"charges":1.5}',
+      error: '',
+    });
   });
 
   it('Content-Length: 0, and the same length given twice, are a complete response', () => {
@@ -85,15 +101,33 @@ describe('h1 parser: framing', () => {
   });
 
   it('a chunked body, its extensions and trailers skipped, the chunk framing removed', () => {
-    const p = parse([`${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n4;name=v\r\n{"ch\r\nA \r\narges":1.5\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n`]);
-    assert.deepEqual(outcome(p), { result: 'done', status: 200, keepAlive: true, heads: [200], timeouts: [], body: '{"charges":1.5}', error: '' });
-    assert.equal(parse([`${OK_HEAD}Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`]).body, 'ok', 'chunked as the last coding');
-    assert.equal(parse([`${OK_HEAD}transfer-encoding: Chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`]).body, 'hello world', 'any case, hex digits too');
+    const p = parse([
+      `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n4;name=v\r\n{"ch\r\nA \r\narges":1.5\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n`,
+    ]);
+    assert.deepEqual(outcome(p), {
+      result: 'done',
+      status: 200,
+      keepAlive: true,
+      heads: [200],
+      timeouts: [],
+      body: '{"charges":1.5}',
+      error: '',
+    });
+    assert.equal(
+      parse([`${OK_HEAD}Transfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`]).body,
+      'ok',
+      'chunked as the last coding',
+    );
+    assert.equal(
+      parse([`${OK_HEAD}transfer-encoding: Chunked\r\n\r\nB\r\nhello world\r\n0\r\n\r\n`]).body,
+      'hello world',
+      'any case, hex digits too',
+    );
   });
 
   it('no length, or a coding other than chunked last: the body runs until the connection closes', () => {
     for (const head of ['HTTP/1.0 200 OK\r\n\r\n', `${OK_HEAD}\r\n`, `${OK_HEAD}Transfer-Encoding: gzip\r\n\r\n`]) {
-      const p = parse([head + 'until ', 'the end']);
+      const p = parse([`${head}until `, 'the end']);
       assert.deepEqual(p.results, ['more', 'more'], head);
       assert.equal(p.body, 'until the end');
       assert.equal(p.endsAtClose, true, 'a close completes it');
@@ -103,7 +137,9 @@ describe('h1 parser: framing', () => {
   });
 
   it('skips 1xx interim heads (their Keep-Alive counts); a 101 is a bad response', () => {
-    const p = parse([`HTTP/1.1 100 Continue\r\nKeep-Alive: timeout=9\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${OK_HEAD}Content-Length: 2\r\n\r\nok`]);
+    const p = parse([
+      `HTTP/1.1 100 Continue\r\nKeep-Alive: timeout=9\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${OK_HEAD}Content-Length: 2\r\n\r\nok`,
+    ]);
     assert.deepEqual(outcome(p), { result: 'done', status: 200, keepAlive: true, heads: [200], timeouts: [9], body: 'ok', error: '' });
     const upgrade = parse(['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n']);
     assert.deepEqual([upgrade.results, upgrade.error], [['bad'], 'unexpected 101 Switching Protocols']);
@@ -132,12 +168,12 @@ describe('h1 parser: framing', () => {
     assert.equal(kept('HTTP/1.0 200 OK\r\nConnection: TE, keep-alive\r\n'), true);
   });
 
-  it('reports the server\'s Keep-Alive timeout in whole seconds', () => {
+  it("reports the server's Keep-Alive timeout in whole seconds", () => {
     assert.deepEqual(parse([`${OK_HEAD}Keep-Alive: max=100, timeout=7\r\nContent-Length: 0\r\n\r\n`]).timeouts, [7]);
     assert.deepEqual(parse([`${OK_HEAD}Keep-Alive: timeout=\r\nContent-Length: 0\r\n\r\n`]).timeouts, [], 'no digits: nothing said');
   });
 
-  it('ignores the reused buffer\'s stale bytes past the read, and says so when the read ends mid-head', () => {
+  it("ignores the reused buffer's stale bytes past the read, and says so when the read ends mid-head", () => {
     const p = parse([`${OK_HEAD}Content-Length: 2\r\n`, '\r\nok']);
     assert.deepEqual(p.results, ['more', 'done'], 'the stale "\\r\\n\\r\\n" after the first read did not end the head');
     assert.equal(p.body, 'ok');
@@ -145,8 +181,16 @@ describe('h1 parser: framing', () => {
 
   it('parses the next response after start(), whatever the last one left', () => {
     const bodies: string[] = [];
-    const parser = new ResponseParser({ onHead: () => {}, onBody: (b, f, t) => void bodies.push(b.toString('latin1', f, t)), onKeepAliveTimeout: () => {} });
-    for (const reply of [`${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n3\r\none\r\n0\r\n\r\n`, `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n`, `${OK_HEAD}Content-Length: 5\r\n\r\nthree`]) {
+    const parser = new ResponseParser({
+      onHead: () => {},
+      onBody: (b, f, t) => void bodies.push(b.toString('latin1', f, t)),
+      onKeepAliveTimeout: () => {},
+    });
+    for (const reply of [
+      `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n3\r\none\r\n0\r\n\r\n`,
+      `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\n`,
+      `${OK_HEAD}Content-Length: 5\r\n\r\nthree`,
+    ]) {
       parser.start(false);
       assert.equal(parser.midResponse, false);
       assert.equal(parser.feed(Buffer.from(reply, 'latin1')), 'done');
@@ -181,7 +225,10 @@ describe('h1 parser: a response cut into reads anywhere', () => {
       for (const pieces of splits(text)) {
         const p = parse(pieces);
         assert.deepEqual(outcome(p), whole, `cut ${JSON.stringify(pieces.length === 2 ? pieces[0] : 'per byte')}`);
-        assert.ok(p.results.slice(0, -1).every((r) => r === 'more'), 'done only on the last byte');
+        assert.ok(
+          p.results.slice(0, -1).every((r) => r === 'more'),
+          'done only on the last byte',
+        );
       }
     });
   }
@@ -234,7 +281,10 @@ describe('h1 parser: bad responses', () => {
     assert.equal(bad(`${OK_HEAD}Content-Length: -1\r\n\r\n`), 'invalid content-length');
     assert.equal(bad(`${OK_HEAD}Content-Length:\r\n\r\n`), 'invalid content-length');
     assert.equal(bad(`${OK_HEAD}Content-Length: 2\r\nContent-Length: 3\r\n\r\nok`), 'invalid content-length');
-    assert.equal(bad(`${OK_HEAD}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`), 'both content-length and chunked transfer-encoding');
+    assert.equal(
+      bad(`${OK_HEAD}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`),
+      'both content-length and chunked transfer-encoding',
+    );
   });
 
   it('bad chunk framing', () => {

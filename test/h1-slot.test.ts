@@ -185,7 +185,11 @@ describe('h1 client: response framing', () => {
     const big = 'x'.repeat(1 << 20);
     let n = 0;
     const srv = await server((s) =>
-      s.write(n++ === 0 ? `${OK_HEAD}Content-Length: ${big.length}\r\n\r\n${big}` : `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n${(big.length / 2).toString(16)}\r\n${big.slice(0, big.length / 2)}\r\n${(big.length / 2).toString(16)}\r\n${big.slice(big.length / 2)}\r\n0\r\n\r\n`),
+      s.write(
+        n++ === 0
+          ? `${OK_HEAD}Content-Length: ${big.length}\r\n\r\n${big}`
+          : `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n${(big.length / 2).toString(16)}\r\n${big.slice(0, big.length / 2)}\r\n${(big.length / 2).toString(16)}\r\n${big.slice(big.length / 2)}\r\n0\r\n\r\n`,
+      ),
     );
     let checked = 0;
     const ep = endpoint({ check: (b) => ((checked = b.length), b === big ? null : 'differs') });
@@ -253,7 +257,9 @@ describe('h1 client: response framing', () => {
 
   it('keeps a sample of a failing body, and judges the status with the endpoint', async () => {
     const body = '{"detail":"overloaded"}';
-    const srv = await server((s) => dribble(s, [`HTTP/1.1 503 Service Unavailable\r\nContent-Length: ${body.length}\r\n\r\n{"detail"`, ':"overloaded"}']));
+    const srv = await server((s) =>
+      dribble(s, [`HTTP/1.1 503 Service Unavailable\r\nContent-Length: ${body.length}\r\n\r\n{"detail"`, ':"overloaded"}']),
+    );
     const o = await client(srv.url).request();
     assert.deepEqual([o.status, o.ok, o.sample, o.bytes], [503, false, body, body.length]);
   });
@@ -296,7 +302,11 @@ describe('h1 client: errors', () => {
   });
 
   it('the connection closing mid-body, mid-chunk or mid-head is a reset', async () => {
-    for (const reply of [`${OK_HEAD}Content-Length: 100\r\n\r\nonly some`, `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n10\r\nonly`, 'HTTP/1.1 200 OK\r\nContent-Le']) {
+    for (const reply of [
+      `${OK_HEAD}Content-Length: 100\r\n\r\nonly some`,
+      `${OK_HEAD}Transfer-Encoding: chunked\r\n\r\n10\r\nonly`,
+      'HTTP/1.1 200 OK\r\nContent-Le',
+    ]) {
       const srv = await server((s) => s.end(reply));
       const o = await client(srv.url).request();
       assert.equal(o.kind, 'reset', `${JSON.stringify(reply)}: ${JSON.stringify(o)}`);

@@ -118,12 +118,18 @@ describe('HTML report: untrusted text', () => {
   });
 
   it('puts each string where it belongs, escaped', () => {
-    assert.match(html, /<dt>Run<\/dt><dd><strong class="bad">aborted<\/strong>: &quot;&gt;&lt;img src=x onerror=alert\(1\)&gt; a \| b \|\| c<\/dd>/);
+    assert.match(
+      html,
+      /<dt>Run<\/dt><dd><strong class="bad">aborted<\/strong>: &quot;&gt;&lt;img src=x onerror=alert\(1\)&gt; a \| b \|\| c<\/dd>/,
+    );
     assert.ok(html.includes('Stopped early: the SLO <code>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</code>'));
     assert.ok(html.includes('<li>Problem: &lt;script&gt;alert(1)&lt;/script&gt;</li>'));
     assert.ok(html.includes('<th>1. x&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;</th>'), 'stage name in the stats');
     assert.ok(html.includes('<th>&lt;script&gt;alert(1)&lt;/script&gt;</th>'), 'endpoint name in the stats');
-    assert.ok(html.includes('<code>x&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt; &lt;!-- hidden</code>'), 'SLO text in the checklist');
+    assert.ok(
+      html.includes('<code>x&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt; &lt;!-- hidden</code>'),
+      'SLO text in the checklist',
+    );
   });
 
   it('keeps the chart JSON inside its script element, with the data whole', () => {
@@ -156,7 +162,11 @@ describe('HTML report: contents', () => {
     assert.ok(html.includes('<dt>Timeout</dt><dd>1.00 s per request</dd>'));
     assert.ok(html.includes('<dt>Seed</dt><dd>1</dd>'));
     assert.ok(html.includes('<dt>Warm-up</dt><dd>none</dd>'));
-    assert.ok(html.includes('<td class="n">1</td><td>one</td><td class="n">0:00</td><td class="n">0:02</td><td class="n">4</td><td class="n">1.0 users/s</td>'));
+    assert.ok(
+      html.includes(
+        '<td class="n">1</td><td>one</td><td class="n">0:00</td><td class="n">0:02</td><td class="n">4</td><td class="n">1.0 users/s</td>',
+      ),
+    );
   });
 
   it('lists each SLO with its mark and observed value', () => {
@@ -177,7 +187,11 @@ describe('HTML report: contents', () => {
       assert.equal(cells[0], String(s.requests), `${label} requests`);
       assert.ok(cells[1]!.startsWith(String(s.failures)), `${label} failures`);
       assert.equal(cells[2], fmtNum(s.requests / seconds), `${label} req/s`);
-      assert.deepEqual(cells.slice(3, 8), [50, 90, 95, 99, 100].map((q) => fmtMs(percentileMs(s.latency, q))), `${label} percentiles`);
+      assert.deepEqual(
+        cells.slice(3, 8),
+        [50, 90, 95, 99, 100].map((q) => fmtMs(percentileMs(s.latency, q))),
+        `${label} percentiles`,
+      );
       assert.equal(cells[8], fmtMs(meanMs(s)));
     };
     check('1. one', statsFor(r, { stage: 0 }), 2);
@@ -193,7 +207,10 @@ describe('HTML report: contents', () => {
     const whole = row(html, 'Whole run');
     const s = statsFor(r);
     assert.equal(whole[0], String(s.latency.totalCount));
-    assert.deepEqual(whole.slice(1), PERCENTILES.map((q) => fmtMs(percentileMs(s.latency, q))));
+    assert.deepEqual(
+      whole.slice(1),
+      PERCENTILES.map((q) => fmtMs(percentileMs(s.latency, q))),
+    );
     assert.equal(whole.length, 1 + PERCENTILES.length);
     for (const q of ['p66', 'p98', 'p99.9', 'p99.99']) assert.ok(html.includes(`<th class="n">${q}</th>`));
   });
@@ -234,7 +251,8 @@ describe('HTML report: contents', () => {
     const o = constructedResult();
     o.endpoints[1]!.role = 'invalid';
     const page = renderHtmlReport(o, passingVerdict());
-    const tag = ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>';
+    const tag =
+      ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>';
     assert.ok(page.includes(`<tr><th>b${tag}</th><td class="n">${statsFor(o, { endpoint: 1 }).requests}</td>`));
     assert.equal(row(page, 'Total')[0], String(statsFor(o).requests));
     assert.equal(statsFor(o).requests, statsFor(o, { endpoint: 0 }).requests, 'the total leaves b out');
@@ -245,14 +263,27 @@ describe('HTML report: contents', () => {
   it('an open-model run shows the send lag, the cap and the unsent', () => {
     const o = constructedResult();
     o.load = { model: 'open', maxInFlight: 50 };
-    o.stages = o.stages.map((s, i) => ({ index: s.index, name: s.name, startMs: s.startMs, endMs: s.endMs, rate: 10 * (i + 1), ramp: i === 1 }));
+    o.stages = o.stages.map((s, i) => ({
+      index: s.index,
+      name: s.name,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      rate: 10 * (i + 1),
+      ramp: i === 1,
+    }));
     o.delayedByCap = 7;
     o.unsent = 3;
     const page = renderHtmlReport(o, passingVerdict());
     assert.ok(page.includes('Open model: 2 stages, up to 20.0 req/s, at most 50 in flight'));
-    assert.ok(page.includes('Requests held back by the service (due while all 50 connections were busy; timed from then): <strong>7</strong>'));
+    assert.ok(
+      page.includes('Requests held back by the service (due while all 50 connections were busy; timed from then): <strong>7</strong>'),
+    );
     assert.ok(page.includes('Due requests never sent before the end: <strong>3</strong>'));
-    assert.ok(page.includes(`Schedule error (how far from its planned time a request the generator sent on its own left; not in the latencies): p50 ${fmtMs(percentileMs(o.sendLag!, 50))}, p99 ${fmtMs(percentileMs(o.sendLag!, 99))}`));
+    assert.ok(
+      page.includes(
+        `Schedule error (how far from its planned time a request the generator sent on its own left; not in the latencies): p50 ${fmtMs(percentileMs(o.sendLag!, 50))}, p99 ${fmtMs(percentileMs(o.sendLag!, 99))}`,
+      ),
+    );
     assert.ok(page.includes('<td class="n">20.0</td><td>ramp from the previous rate</td>'));
     assert.ok(page.includes('Target rate and requests in flight'));
   });
@@ -260,11 +291,26 @@ describe('HTML report: contents', () => {
   it('says where the run ran, and when the generator was the limit', () => {
     const o = constructedResult();
     o.status = 'invalid';
-    o.generator = { cpu: 0.97, eventLoopDelayP99Ms: 3, eventLoopDelayMaxMs: 9, exhausted: 0, limits: ['the generator used 97% of a core: it was the bottleneck'] };
+    o.generator = {
+      cpu: 0.97,
+      eventLoopDelayP99Ms: 3,
+      eventLoopDelayMaxMs: 9,
+      exhausted: 0,
+      limits: ['the generator used 97% of a core: it was the bottleneck'],
+    };
     o.environment = {
-      cpuModel: 'Test CPU <x>', cpuCount: 2, memoryBytes: 8 * 2 ** 30, os: 'Linux (Debian 12)', kernel: '6.1.0', arch: 'x64', node: 'v24.21.0', loadgate: '0.1.0',
+      cpuModel: 'Test CPU <x>',
+      cpuCount: 2,
+      memoryBytes: 8 * 2 ** 30,
+      os: 'Linux (Debian 12)',
+      kernel: '6.1.0',
+      arch: 'x64',
+      node: 'v24.21.0',
+      loadgate: '0.1.0',
       runner: { name: 'GitHub Actions 3', os: 'Linux', arch: 'X64', image: 'ubuntu24', imageVersion: '20261124.1' },
-      serviceImage: { image: 'model:pr', digest: 'sha256:abc' }, cpuStealPercent: 1.5, generatorCpu: 0.97,
+      serviceImage: { image: 'model:pr', digest: 'sha256:abc' },
+      cpuStealPercent: 1.5,
+      generatorCpu: 0.97,
     };
     const page = renderHtmlReport(o, passingVerdict());
     assert.ok(page.includes('<h2>Where it ran</h2>'));
@@ -283,7 +329,12 @@ function escapeRe(s: string): string {
 /** A run in which nothing was measured: no requests, three seconds of empty timeline. */
 function emptyResult(timeline: 'points' | 'none'): RunResult {
   const r = constructedResult();
-  const rec = new Recorder(2, ['a', 'b'], { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => 0 }, { sendLag: false });
+  const rec = new Recorder(
+    2,
+    ['a', 'b'],
+    { stageAt: (ms) => (ms < 2000 ? 0 : 1), usersAt: () => 4, inFlight: () => 0 },
+    { sendLag: false },
+  );
   if (timeline === 'points') rec.finish(2600);
   return { ...r, cells: rec.cells, failures: [], failuresNotItemized: 0, timeline: rec.timeline, generatorCpu: 0 };
 }
@@ -301,10 +352,18 @@ describe('HTML report: edge cases', () => {
       const r = emptyResult(kind);
       const html = renderHtmlReport(r, emptyVerdict(r));
       assert.deepEqual(row(html, 'Total').slice(0, 3), ['0', '0', '0.0']);
-      assert.ok(row(html, 'Whole run').slice(1).every((c) => c === '-'));
+      assert.ok(
+        row(html, 'Whole run')
+          .slice(1)
+          .every((c) => c === '-'),
+      );
       assert.ok(html.includes('<section><h2>Failures</h2><p>None.</p></section>'));
       if (kind === 'none') assert.ok(html.includes('No timeline: the run measured nothing.'));
-      else assert.deepEqual(chartData(r, emptyVerdict(r)).p99, r.timeline.map(() => null));
+      else
+        assert.deepEqual(
+          chartData(r, emptyVerdict(r)).p99,
+          r.timeline.map(() => null),
+        );
     }
   });
 
@@ -321,7 +380,7 @@ describe('HTML report: edge cases', () => {
 function hourResult(): RunResult {
   const r = constructedResult();
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const timeline: TimelinePoint[] = [];
   let total = 0;
   for (let s = 1; s <= 3600; s++) {
@@ -349,7 +408,14 @@ function hourResult(): RunResult {
   }
   r.timeline = timeline;
   r.durationMs = 3_600_000;
-  r.stages = Array.from({ length: 9 }, (_, i) => ({ index: i, name: `s${i + 1}`, startMs: i * 400_000, endMs: (i + 1) * 400_000, users: 10 * (i + 1), spawnRate: 1 }));
+  r.stages = Array.from({ length: 9 }, (_, i) => ({
+    index: i,
+    name: `s${i + 1}`,
+    startMs: i * 400_000,
+    endMs: (i + 1) * 400_000,
+    users: 10 * (i + 1),
+    spawnRate: 1,
+  }));
   return r;
 }
 
@@ -388,7 +454,10 @@ describe("the report's own assets (src/report/html-assets/)", () => {
 
   it('are refused when they hold what would end their element early', () => {
     const ok = readHtmlAssets();
-    assert.throws(() => renderInlinedModule({ ...ok, js: `${ok.js}\nvar s = '</script>';\n` }), /chart\.js contains "<\/script" at \d+: it cannot be inlined as is/);
+    assert.throws(
+      () => renderInlinedModule({ ...ok, js: `${ok.js}\nvar s = '</script>';\n` }),
+      /chart\.js contains "<\/script" at \d+: it cannot be inlined as is/,
+    );
     assert.throws(() => renderInlinedModule({ ...ok, css: `${ok.css}\n/* <!-- */\n` }), /report\.css contains "<!--"/);
   });
 });
@@ -409,7 +478,15 @@ interface PageElement {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
 }
 declare const document: PageElement;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** A real run: the engine for ~4 s against a local server whose delay varies, some 503s with a hostile body. */
 async function realRun(): Promise<{ r: RunResult; v: Verdict }> {
@@ -441,7 +518,15 @@ async function realRun(): Promise<{ r: RunResult; v: Verdict }> {
     const r = await runLoad({
       baseUrl: url,
       endpoints: [
-        { name: 'predict', method: 'POST', path: '/predict', headers: {}, body: { kind: 'fixed', body: '{"age":42}' }, weight: 3, okStatus: [[200, 399]] },
+        {
+          name: 'predict',
+          method: 'POST',
+          path: '/predict',
+          headers: {},
+          body: { kind: 'fixed', body: '{"age":42}' },
+          weight: 3,
+          okStatus: [[200, 399]],
+        },
         { name: HOSTILE.script, method: 'GET', path: '/explain', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] },
       ],
       load: { model: 'closed', perUserRate: 10, stages: stages.map((s) => ({ ...s, durationMs: 1000, spawnRate: 1000 })) },
@@ -449,7 +534,9 @@ async function realRun(): Promise<{ r: RunResult; v: Verdict }> {
       seed: 1,
     });
     const plan = { stageNames: r.stages.map((s) => s.name), endpointNames: r.endpoints.map((e) => e.name), warmupMs: 0 };
-    const slos: Slo[] = ['p99 < 30ms', 'p95 < 25ms in stage 3', 'p50 < 15ms', 'errors == 0', 'peak-rps >= 5'].map((l) => resolveSlo(parseSloLine(l), plan));
+    const slos: Slo[] = ['p99 < 30ms', 'p95 < 25ms in stage 3', 'p50 < 15ms', 'errors == 0', 'peak-rps >= 5'].map((l) =>
+      resolveSlo(parseSloLine(l), plan),
+    );
     const v = evaluate(r, slos);
     const hostile: SloOutcome = { ...v.outcomes[0]!, slo: { ...v.outcomes[0]!.slo, text: HOSTILE.close }, sentence: HOSTILE.img };
     v.outcomes.push(hostile);
@@ -459,7 +546,17 @@ async function realRun(): Promise<{ r: RunResult; v: Verdict }> {
       p.memoryBytes = 180e6 + i * 3e6;
       p.monitors = { replicas: 1 + Math.min(i, 2), [HOSTILE.close]: 10 - i };
     });
-    const mon = (name: string) => ({ name, command: 'echo 1', everyMs: 1000, samples: r.timeline.length, failures: 0, first: 1, last: 3, min: 1, max: 3 });
+    const mon = (name: string) => ({
+      name,
+      command: 'echo 1',
+      everyMs: 1000,
+      samples: r.timeline.length,
+      failures: 0,
+      first: 1,
+      last: 3,
+      min: 1,
+      max: 3,
+    });
     r.monitors = [mon('replicas'), mon(HOSTILE.close)];
     return { r, v };
   } finally {
@@ -516,7 +613,12 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
           const img = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
           // Pixels near each series colour: proof that the series' paths were drawn.
           const want: Record<string, [number, number, number]> = {
-            blue: [9, 105, 218], red: [207, 34, 46], green: [26, 127, 55], amber: [191, 135, 0], orange: [188, 76, 0], purple: [130, 80, 223],
+            blue: [9, 105, 218],
+            red: [207, 34, 46],
+            green: [26, 127, 55],
+            amber: [191, 135, 0],
+            orange: [188, 76, 0],
+            purple: [130, 80, 223],
           };
           const colors: Record<string, number> = {};
           for (const k of Object.keys(want)) colors[k] = 0;
@@ -532,7 +634,8 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
       const byId = Object.fromEntries(charts.map((c) => [c.id, c]));
       assert.deepEqual(Object.keys(byId), ['chart-throughput', 'chart-latency', 'chart-load', 'chart-resources', 'chart-monitors']);
       for (const c of charts) assert.ok(c.width > 300 && c.height > 100, `${c.id} has a canvas: ${c.width}x${c.height}`);
-      const drawn = (id: string, color: string) => assert.ok(byId[id]!.colors[color]! >= 20, `${id}: ${color} series drawn (${JSON.stringify(byId[id]!.colors)})`);
+      const drawn = (id: string, color: string) =>
+        assert.ok(byId[id]!.colors[color]! >= 20, `${id}: ${color} series drawn (${JSON.stringify(byId[id]!.colors)})`);
       drawn('chart-throughput', 'blue');
       drawn('chart-latency', 'green');
       drawn('chart-latency', 'amber');
@@ -545,7 +648,8 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
       // A monitor's name reaches the page as legend text only.
       assert.ok(byId['chart-monitors']!.legend.includes(HOSTILE.close), byId['chart-monitors']!.legend.join(' | '));
       const latLegend = byId['chart-latency']!.legend.join(' | ');
-      for (const l of ['p50', 'p95', 'p99', 'SLO p99 < 30ms', 'SLO p95 < 25ms in stage 3', `SLO ${HOSTILE.close}`]) assert.ok(latLegend.includes(l), `${l} in ${latLegend}`);
+      for (const l of ['p50', 'p95', 'p99', 'SLO p99 < 30ms', 'SLO p95 < 25ms in stage 3', `SLO ${HOSTILE.close}`])
+        assert.ok(latLegend.includes(l), `${l} in ${latLegend}`);
 
       const dom = await page.evaluate(() => ({
         imgs: document.querySelectorAll('img').length,
@@ -563,11 +667,16 @@ describe('HTML report in headless Chromium', { skip: skipUnless(existsSync(CHROM
       const over = (await page.locator('#chart-latency .u-over').boundingBox())!;
       await page.mouse.move(over.x + over.width * 0.5, over.y + over.height / 2, { steps: 4 });
       const values = await page.evaluate(() =>
-        ['chart-throughput', 'chart-latency', 'chart-load'].map((id) => [...document.querySelectorAll(`#${id} .u-legend .u-value`)].map((e) => e.textContent)),
+        ['chart-throughput', 'chart-latency', 'chart-load'].map((id) =>
+          [...document.querySelectorAll(`#${id} .u-legend .u-value`)].map((e) => e.textContent),
+        ),
       );
       for (const vs of values) {
         assert.match(vs[0] ?? '', /^0:0\d$/, `time under the cursor: ${vs.join(', ')}`);
-        assert.ok(vs.slice(1).some((x) => x !== '-'), `values under the cursor: ${vs.join(', ')}`);
+        assert.ok(
+          vs.slice(1).some((x) => x !== '-'),
+          `values under the cursor: ${vs.join(', ')}`,
+        );
       }
       assert.match(values[1]![1] ?? '', /^\d[\d.]* ms$/, 'p50 in ms');
       assert.deepEqual(problems, []);

@@ -49,10 +49,13 @@ for (const httpClient of ['auto', 'undici'] as const) {
       assert.equal(s.errors.status, 10);
       assert.equal(s.bytes, 30 * 15 + 10 * 4);
       assert.equal(r.failures[0]!.sample, 'busy');
-      assert.ok(seen.every((x) => x === 'POST /predict k application/json {"age":42}'), seen[0]);
+      assert.ok(
+        seen.every((x) => x === 'POST /predict k application/json {"age":42}'),
+        seen[0],
+      );
     });
 
-    it('sends a configured Host header instead of the URL\'s (a virtual host behind an ingress)', async () => {
+    it("sends a configured Host header instead of the URL's (a virtual host behind an ingress)", async () => {
       const hosts = new Set<string | undefined>();
       const { url } = await startServer({ handler: (req, res) => res.end(void hosts.add(req.headers.host)) });
       const withHost = { ...endpoint, headers: { Host: 'insurance.models.example.com' } };
@@ -65,7 +68,8 @@ for (const httpClient of ['auto', 'undici'] as const) {
       const reset = (await startServer({ handler: (req) => req.socket.resetAndDestroy() })).url;
       const garbage = (await startServer({ handler: (req) => req.socket.end('HELLO THERE\r\n\r\n') })).url;
       const refused = `http://127.0.0.1:${await closedPort()}`;
-      const run = (url: string) => runLoad({ baseUrl: url, endpoints: [endpoint], load: open(0.5, 20), timeoutMs: 2000, seed: 1, httpClient });
+      const run = (url: string) =>
+        runLoad({ baseUrl: url, endpoints: [endpoint], load: open(0.5, 20), timeoutMs: 2000, seed: 1, httpClient });
       assert.equal(statsFor(await run(reset)).errors.reset, 10);
       assert.equal(statsFor(await run(garbage)).errors['bad-response'], 10);
       assert.equal(statsFor(await run(refused)).errors.refused, 10);

@@ -34,7 +34,8 @@ function decode(s: string, where: string): string {
 function checkChars(s: string): void {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
-    const ok = c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+    const ok =
+      c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
     if (!ok) throw new Error(`character U+${c.toString(16).toUpperCase()} is not allowed in XML`);
   }
 }
@@ -167,10 +168,10 @@ describe('JUnit XML', () => {
     }
     assert.equal(suite!.attrs['timestamp'], '2026-11-25T00:00:00');
     const cases = all(root, 'testcase');
-    assert.deepEqual(cases.map((c) => [c.attrs['classname'], c.attrs['name']]), [
-      ['loadgate.run', 'run'],
-      ...v.outcomes.map((o) => ['loadgate.slo', o.slo.text]),
-    ]);
+    assert.deepEqual(
+      cases.map((c) => [c.attrs['classname'], c.attrs['name']]),
+      [['loadgate.run', 'run'], ...v.outcomes.map((o) => ['loadgate.slo', o.slo.text])],
+    );
     assert.equal(cases[0]!.attrs['time'], '2.600');
     assert.ok(cases.slice(1).every((c) => c.attrs['time'] === '0'));
     // Breaches fail with the verdict's sentence; passes have no failure.
@@ -200,7 +201,11 @@ describe('JUnit XML', () => {
 
   it('fails the run case on problems, on an abort, and on an abort-on-fail stop', () => {
     const r = constructedResult();
-    const withProblems: Verdict = { ...passingVerdict(), pass: false, problems: ['the service exited with code 137 during the run', 'second'] };
+    const withProblems: Verdict = {
+      ...passingVerdict(),
+      pass: false,
+      problems: ['the service exited with code 137 during the run', 'second'],
+    };
     let root = parseXml(renderJunit(r, withProblems));
     let run = all(root, 'testcase')[0]!;
     assert.equal(root.attrs['failures'], '1');
@@ -225,7 +230,8 @@ describe('JUnit XML', () => {
     r.target.baseUrl = 'http://x/?a=1&b="2"<3>';
     r.tool.version = "it's \u0000\u001b";
     const v = failingVerdict();
-    const nasty = 'p99 < 100ms ]]> <!-- --> <x y="z"> & &amp; \'q\' \u0001\u0008\u000b\u000c\u001f\uFFFE\uFFFF lone \uD800 surrogate 😀\nnext\tline';
+    const nasty =
+      'p99 < 100ms ]]> <!-- --> <x y="z"> & &amp; \'q\' \u0001\u0008\u000b\u000c\u001f\uFFFE\uFFFF lone \uD800 surrogate 😀\nnext\tline';
     v.outcomes[0] = { ...v.outcomes[0]!, slo: { ...v.outcomes[0]!.slo, text: nasty }, sentence: `${nasty} sentence` };
     v.problems = [`</failure></testcase><testcase name="injected"> ${nasty}`];
     v.pass = false;
@@ -245,6 +251,6 @@ describe('JUnit XML', () => {
     assert.ok(all(cases[0]!, 'failure')[0]!.text.startsWith('</failure></testcase><testcase name="injected">'));
     const props = Object.fromEntries(all(root, 'property').map((p) => [p.attrs['name'], p.attrs['value']]));
     assert.equal(props['target'], 'http://x/?a=1&b="2"<3>');
-    assert.equal(props['tool'], 'loadgate it\'s \uFFFD\uFFFD');
+    assert.equal(props['tool'], "loadgate it's \uFFFD\uFFFD");
   });
 });

@@ -15,15 +15,30 @@ const SERVER = join(DIR, 'server.ts');
 
 // The servers must not pick up settings from the developer's shell.
 const CLEAN_ENV: Record<string, undefined> = {};
-for (const name of ['HOST', 'PORT', 'WORK_PER_TOKEN_MS', 'MAX_CONCURRENCY', 'STARTUP_DELAY_MS', 'FIRST_TOKEN_DELAY_MS',
-  'PREFILL_MS_PER_TOKEN', 'TOKENS_PER_EVENT', 'BUFFER', 'API_KEY', 'SERVED_MODEL_NAME']) CLEAN_ENV[name] = undefined;
+for (const name of [
+  'HOST',
+  'PORT',
+  'WORK_PER_TOKEN_MS',
+  'MAX_CONCURRENCY',
+  'STARTUP_DELAY_MS',
+  'FIRST_TOKEN_DELAY_MS',
+  'PREFILL_MS_PER_TOKEN',
+  'TOKENS_PER_EVENT',
+  'BUFFER',
+  'API_KEY',
+  'SERVED_MODEL_NAME',
+])
+  CLEAN_ENV[name] = undefined;
 
 after(() => {
   killChildren();
   removeTempDirs();
 });
 
-interface Running { proc: Started; url: string }
+interface Running {
+  proc: Started;
+  url: string;
+}
 
 async function serve(args: string[] = []): Promise<Running> {
   const proc = startNode([SERVER, '--port', '0', ...args], { env: CLEAN_ENV, timeoutMs: 120_000 });
@@ -31,7 +46,12 @@ async function serve(args: string[] = []): Promise<Running> {
   return { proc, url: m[1]! };
 }
 
-interface Seen { kind: string; at: number; json: Record<string, unknown> | null; data: string }
+interface Seen {
+  kind: string;
+  at: number;
+  json: Record<string, unknown> | null;
+  data: string;
+}
 
 /** POSTs `body` and reads the answer as a stream of events, each with its arrival time. */
 async function post(url: string, path: string, body: object, headers: Record<string, string> = {}) {
@@ -47,7 +67,11 @@ async function post(url: string, path: string, body: object, headers: Record<str
     events.push({ kind: e.kind, at: e.at, json, data: e.data });
   });
   const sentAt = performance.now();
-  const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const chunks: Buffer[] = [];
   for await (const chunk of res.body!) {
     const at = performance.now();
@@ -64,7 +88,11 @@ const STREAM = { stream: true, stream_options: { include_usage: true } };
 
 type Choice = { delta?: { role?: string; content?: string }; text?: string; finish_reason: string | null };
 const choices = (e: Seen) => (e.json?.['choices'] ?? []) as Choice[];
-const contentOf = (events: Seen[]) => events.filter((e) => e.kind === 'content').map((e) => choices(e)[0]!.delta?.content ?? choices(e)[0]!.text).join('');
+const contentOf = (events: Seen[]) =>
+  events
+    .filter((e) => e.kind === 'content')
+    .map((e) => choices(e)[0]!.delta?.content ?? choices(e)[0]!.text)
+    .join('');
 
 describe('examples/llm-chat', () => {
   let main: Running;
@@ -80,7 +108,11 @@ describe('examples/llm-chat', () => {
   });
 
   test('a streamed chat: role-only first delta, content, finish, usage chunk, [DONE]', async () => {
-    const r = await post(main.url, '/v1/chat/completions', chat('Who made the heaven and the earth?', { ...STREAM, seed: 7, max_tokens: 30 }));
+    const r = await post(
+      main.url,
+      '/v1/chat/completions',
+      chat('Who made the heaven and the earth?', { ...STREAM, seed: 7, max_tokens: 30 }),
+    );
     assert.equal(r.status, 200);
     assert.match(r.contentType ?? '', /^text\/event-stream/);
     const kinds = r.events.map((e) => e.kind);
@@ -141,11 +173,16 @@ describe('examples/llm-chat', () => {
   });
 
   test('the same seed gives the same text; another seed another text', async () => {
-    const once = async (seed: number) => contentOf((await post(main.url, '/v1/chat/completions', chat('Speak', { ...STREAM, seed, max_tokens: 40, ignore_eos: true }))).events);
+    const once = async (seed: number) =>
+      contentOf(
+        (await post(main.url, '/v1/chat/completions', chat('Speak', { ...STREAM, seed, max_tokens: 40, ignore_eos: true }))).events,
+      );
     const [a, b, c] = [await once(42), await once(42), await once(43)];
     assert.equal(a, b);
     assert.notEqual(a, c);
-    const greedy = async () => JSON.parse((await post(main.url, '/v1/chat/completions', chat('Speak', { temperature: 0, max_tokens: 10 }))).text).choices[0].message.content;
+    const greedy = async () =>
+      JSON.parse((await post(main.url, '/v1/chat/completions', chat('Speak', { temperature: 0, max_tokens: 10 }))).text).choices[0].message
+        .content;
     assert.equal(await greedy(), await greedy(), 'temperature 0 needs no seed');
   });
 
@@ -187,19 +224,23 @@ describe('examples/llm-chat', () => {
     assert.equal((await s.proc.exited).code, 0);
   });
 
-  test('--max-concurrency 1 queues: the second request\'s first token comes after the first finishes', async () => {
+  test("--max-concurrency 1 queues: the second request's first token comes after the first finishes", async () => {
     const body = chat('Go', { ...STREAM, max_tokens: 25, ignore_eos: true, seed: 5 });
     const timesOf = (r: Awaited<ReturnType<typeof post>>) => {
       const content = r.events.filter((e) => e.kind === 'content');
       return { first: content[0]!.at, last: content.at(-1)!.at };
     };
     const queued = await serve(['--max-concurrency', '1', '--work-per-token-ms', '2']);
-    const [a, b] = (await Promise.all([post(queued.url, '/v1/chat/completions', body), post(queued.url, '/v1/chat/completions', body)])).map(timesOf);
+    const [a, b] = (
+      await Promise.all([post(queued.url, '/v1/chat/completions', body), post(queued.url, '/v1/chat/completions', body)])
+    ).map(timesOf);
     const [first, second] = a!.first < b!.first ? [a!, b!] : [b!, a!];
     assert.ok(second.first > first.last, `second's first token at ${second.first}, first's last at ${first.last}`);
     // With room for both they interleave: the limit is what queued them.
     const both = await serve(['--max-concurrency', '2', '--work-per-token-ms', '2']);
-    const [c, d] = (await Promise.all([post(both.url, '/v1/chat/completions', body), post(both.url, '/v1/chat/completions', body)])).map(timesOf);
+    const [c, d] = (await Promise.all([post(both.url, '/v1/chat/completions', body), post(both.url, '/v1/chat/completions', body)])).map(
+      timesOf,
+    );
     assert.ok(c!.first < d!.last && d!.first < c!.last, 'two slots: the streams overlap');
     queued.proc.kill();
     both.proc.kill();
@@ -216,8 +257,8 @@ describe('examples/llm-chat', () => {
       assert.equal(r.events.at(-1)!.kind, 'done');
       return content.at(-1)!.at - content[0]!.at;
     };
-    assert.ok(await spread([]) >= 19 * 3 * 0.9, 'streamed: the tokens arrive over time');
-    assert.ok(await spread(['--buffer']) < 5, 'buffered: the tokens arrive together');
+    assert.ok((await spread([])) >= 19 * 3 * 0.9, 'streamed: the tokens arrive over time');
+    assert.ok((await spread(['--buffer'])) < 5, 'buffered: the tokens arrive together');
   });
 
   test('--api-key: /v1 needs the bearer key, /health does not', async () => {

@@ -26,7 +26,7 @@ const HOSTILE = [
   '**bold** _em_ ~~strike~~',
   '<img src=x onerror=alert(1)>',
   'line one\r\n# heading\n- item',
-  "it's \"quoted\" & <tagged>",
+  'it\'s "quoted" & <tagged>',
   'https://evil.example/phish www.evil.example',
   '\u202Egnp.exe\u0000\u0007',
 ];
@@ -206,7 +206,10 @@ function checkMermaid(block: string[]): { xFrom: number; xTo: number; lines: num
   assert.ok(series.every((s) => s.length === n));
   assert.ok(n >= 2 && n <= 60, `${n} points`);
   // Only our own characters: no text from the run can reach the diagram.
-  assert.ok(block.every((l) => /^[\w\s"().,:>\-[\]]*$/.test(l)), 'only chart syntax and our words');
+  assert.ok(
+    block.every((l) => /^[\w\s"().,:>\-[\]]*$/.test(l)),
+    'only chart syntax and our words',
+  );
   // Mermaid spaces a linear x axis by adding (max - min) / (n - 1) from min while <= max: exactly n values.
   const xFrom = Number(x[1]);
   const xTo = Number(x[2]);
@@ -214,13 +217,19 @@ function checkMermaid(block: string[]): { xFrom: number; xTo: number; lines: num
   for (let v = xFrom; v <= xTo; v += (xTo - xFrom) / (n - 1)) count++;
   assert.equal(count, n, 'x values for every point');
   const yMax = Number(y[2]);
-  assert.ok(series.every((s) => s.every((v) => v <= yMax)), 'every value within the y range');
+  assert.ok(
+    series.every((s) => s.every((v) => v <= yMax)),
+    'every value within the y range',
+  );
   return { xFrom, xTo, lines: series };
 }
 
 function cmark(md: string): string | null {
   try {
-    return execFileSync('cmark-gfm', ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter'], { input: md, encoding: 'utf8' });
+    return execFileSync('cmark-gfm', ['--unsafe', '-e', 'table', '-e', 'autolink', '-e', 'strikethrough', '-e', 'tagfilter'], {
+      input: md,
+      encoding: 'utf8',
+    });
   } catch {
     return null;
   }
@@ -277,7 +286,11 @@ describe('verdict and SLO table', () => {
   it('says where the full report is: a safe link, else the folder on the runner (never an artifact that is not there)', () => {
     const r = constructedResult();
     const v = failingVerdict();
-    assert.ok(renderMarkdown(r, v, { reportLink: 'https://example.com/runs/1 (a)', reportDir: 'x' }).includes('[Full report](https://example.com/runs/1%20%28a%29)'));
+    assert.ok(
+      renderMarkdown(r, v, { reportLink: 'https://example.com/runs/1 (a)', reportDir: 'x' }).includes(
+        '[Full report](https://example.com/runs/1%20%28a%29)',
+      ),
+    );
     const js = renderMarkdown(r, v, { reportLink: 'javascript:alert(1)', reportDir: 'out/loadgate' });
     assert.ok(!js.includes('javascript:alert'));
     assert.ok(js.includes('Full report: not uploaded as an artifact; the HTML report, CSV and JSON are in `out/loadgate` on the runner'));
@@ -398,7 +411,7 @@ describe('hostile text', () => {
     assert.ok(!out.includes('&\\#39;'));
   });
 
-  it('renders with GitHub\'s Markdown library to inert HTML', { skip: skipUnless(hasCmark, 'cmark-gfm') }, () => {
+  it("renders with GitHub's Markdown library to inert HTML", { skip: skipUnless(hasCmark, 'cmark-gfm') }, () => {
     const html = cmark(md)!;
     // --unsafe: raw HTML passes as GitHub lets <details> pass, so any that slipped through would show here.
     assert.ok(!/<script|<img|<!--|<a\s|<b>|href=/i.test(html), 'no active HTML');
@@ -410,7 +423,10 @@ describe('hostile text', () => {
     for (const t of tables) {
       const rows = t.split('</table>')[0]!.split('<tr>').slice(1);
       const widths = rows.map((r) => (r.match(/<t[dh][ >]/g) ?? []).length);
-      assert.ok(widths.every((w) => w === widths[0]), `widths ${widths}`);
+      assert.ok(
+        widths.every((w) => w === widths[0]),
+        `widths ${widths}`,
+      );
     }
     const failureRows = tables[3]!.split('</table>')[0]!.split('<tr>').length - 1;
     assert.equal(failureRows, 11);

@@ -83,7 +83,8 @@ describe('two shards at a combined rate, merged', () => {
     assert.equal(verdict.pass, true);
     assert.equal(verdict.outcomes.length, 2, "judged on the shards' SLOs");
     // A shard is not judged on the whole plan's SLOs (its throughput is a part of the plan's): the merge is.
-    const shardVerdict = (JSON.parse(readFileSync(join(shardDirs[0]!, 'result.json'), 'utf8')) as { verdict: { outcomes: unknown[] } }).verdict;
+    const shardVerdict = (JSON.parse(readFileSync(join(shardDirs[0]!, 'result.json'), 'utf8')) as { verdict: { outcomes: unknown[] } })
+      .verdict;
     assert.equal(shardVerdict.outcomes.length, 0);
     assert.equal(a!.plan?.slos.length, 2, 'but it records them for the merge');
   });

@@ -87,15 +87,28 @@ describe('recorder and RunResult', () => {
 
   it('writes one timeline point per second, the last one partial, with cumulative totals', () => {
     const r = constructedResult();
-    assert.deepEqual(r.timeline.map((p) => p.t), [1, 2, 2.6]);
-    assert.deepEqual(r.timeline.map((p) => p.requests), [2, 0, 2]);
-    assert.deepEqual(r.timeline.map((p) => p.totalRequests), [2, 2, 4]);
+    assert.deepEqual(
+      r.timeline.map((p) => p.t),
+      [1, 2, 2.6],
+    );
+    assert.deepEqual(
+      r.timeline.map((p) => p.requests),
+      [2, 0, 2],
+    );
+    assert.deepEqual(
+      r.timeline.map((p) => p.totalRequests),
+      [2, 2, 4],
+    );
     assert.equal(r.timeline[2]!.span, 0.6);
     assert.equal(r.timeline[0]!.span, undefined);
     assert.equal(r.timeline[2]!.stage, 1);
     assert.equal(r.timeline[0]!.inFlight, 3);
     assert.equal(r.timeline[0]!.p99, 7);
-    assert.deepEqual(r.timeline.map((p) => p.maxSendLag), [0, 0, 12.5], 'the lag was recorded in the last second');
+    assert.deepEqual(
+      r.timeline.map((p) => p.maxSendLag),
+      [0, 0, 12.5],
+      'the lag was recorded in the last second',
+    );
   });
 
   it('serializes to JSON and back without loss, histograms included', () => {
@@ -123,7 +136,11 @@ describe('recorder and RunResult', () => {
     assert.equal(w.rps, 9);
     assert.ok(Math.abs(w.p95! - 2) < 0.01);
     rec.response(0, 0, 1200, 4000, 10, false);
-    assert.deepEqual(rec.takeWindow(), { rps: 9, p95: w.p95, totalRequests: 9, totalFailures: 0 }, 'no new whole second: the last figures again');
+    assert.deepEqual(
+      rec.takeWindow(),
+      { rps: 9, p95: w.p95, totalRequests: 9, totalFailures: 0 },
+      'no new whole second: the last figures again',
+    );
     rec.advance(2000);
     assert.deepEqual(rec.takeWindow(), { rps: 1, p95: 4, totalRequests: 10, totalFailures: 1 });
   });

@@ -64,7 +64,12 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { what: 'a running service', flags: { url: 'http://127.0.0.1:7' }, inputs: { 'service-url': 'http://127.0.0.1:7' }, check: (p) => assert.equal(p.service.baseUrl, 'http://127.0.0.1:7') },
+  {
+    what: 'a running service',
+    flags: { url: 'http://127.0.0.1:7' },
+    inputs: { 'service-url': 'http://127.0.0.1:7' },
+    check: (p) => assert.equal(p.service.baseUrl, 'http://127.0.0.1:7'),
+  },
   {
     what: 'a command on a fixed port',
     flags: { command: 'node s.ts', port: '8001' },
@@ -85,7 +90,12 @@ const CASES: Case[] = [
       assert.deepEqual([s.env, s.cpus, s.memoryBytes], [{ A: '1' }, 2, 2 ** 30]);
     },
   },
-  { what: 'a readiness path', flags: { 'ready-path': '/ready' }, inputs: { 'service-ready': '/ready' }, check: (p) => assert.equal(p.readiness.path, '/ready') },
+  {
+    what: 'a readiness path',
+    flags: { 'ready-path': '/ready' },
+    inputs: { 'service-ready': '/ready' },
+    check: (p) => assert.equal(p.readiness.path, '/ready'),
+  },
   { what: 'a readiness timeout', flags: { 'ready-timeout': '5s' }, check: (p) => assert.equal(p.readiness.timeoutMs, 5000) },
   {
     what: 'the request, as a path and a method or as "METHOD /path"',
@@ -93,9 +103,19 @@ const CASES: Case[] = [
     inputs: { endpoint: 'PUT /q' },
     check: (p) => assert.deepEqual([p.endpoints[0]!.method, p.endpoints[0]!.path], ['PUT', '/q']),
   },
-  { what: 'a fixed body', flags: { body: '{"x":1}' }, inputs: { body: '{"x":1}' }, check: (p) => assert.deepEqual(p.endpoints[0]!.body, { kind: 'fixed', body: '{"x":1}' }) },
+  {
+    what: 'a fixed body',
+    flags: { body: '{"x":1}' },
+    inputs: { body: '{"x":1}' },
+    check: (p) => assert.deepEqual(p.endpoints[0]!.body, { kind: 'fixed', body: '{"x":1}' }),
+  },
   { what: 'a file of bodies', flags: { bodies: BODIES }, check: (p) => assert.equal(p.endpoints[0]!.body.kind, 'list') },
-  { what: 'bodies from a schema', flags: { schema: SCHEMA }, inputs: { schema: SCHEMA }, check: (p) => assert.equal(p.endpoints[0]!.body.kind, 'generate') },
+  {
+    what: 'bodies from a schema',
+    flags: { schema: SCHEMA },
+    inputs: { schema: SCHEMA },
+    check: (p) => assert.equal(p.endpoints[0]!.body.kind, 'generate'),
+  },
   {
     what: 'how many bodies to generate',
     flags: { schema: SCHEMA, generate: '5' },
@@ -111,7 +131,12 @@ const CASES: Case[] = [
     what: 'one stage of users, paced',
     flags: { users: '3', duration: '2s', pacing: '2/s' },
     inputs: { users: '3', duration: '2s', pacing: '2/s' },
-    check: (p) => assert.deepEqual(p.load, { model: 'closed', perUserRate: 2, stages: [{ name: '3 users', durationMs: 2000, users: 3, spawnRate: 3000 }] }),
+    check: (p) =>
+      assert.deepEqual(p.load, {
+        model: 'closed',
+        perUserRate: 2,
+        stages: [{ name: '3 users', durationMs: 2000, users: 3, spawnRate: 3000 }],
+      }),
   },
   {
     what: 'users started per second',
@@ -122,24 +147,37 @@ const CASES: Case[] = [
     what: 'one stage of rate, capped',
     flags: { rate: '5', duration: '2s', 'max-in-flight': '4' },
     inputs: { rate: '5', duration: '2s', 'max-in-flight': '4' },
-    check: (p) => assert.deepEqual(p.load, { model: 'open', maxInFlight: 4, stages: [{ name: '5/s', durationMs: 2000, rate: 5, ramp: false }] }),
+    check: (p) =>
+      assert.deepEqual(p.load, { model: 'open', maxInFlight: 4, stages: [{ name: '5/s', durationMs: 2000, rate: 5, ramp: false }] }),
   },
   {
     what: 'the stages as a list',
     inputs: { stages: '- {duration: 2s, users: 2}\n- {duration: 1s, users: 4}' },
-    check: (p) => assert.deepEqual(p.load.stages.map((s) => s.durationMs), [2000, 1000]),
+    check: (p) =>
+      assert.deepEqual(
+        p.load.stages.map((s) => s.durationMs),
+        [2000, 1000],
+      ),
   },
   {
     what: 'SLOs, a flag each or a line each',
     flags: { slo: ['p99 < 1s', 'errors == 0'] },
     inputs: { slos: 'p99 < 1s\nerrors == 0' },
-    check: (p) => assert.deepEqual(p.slos.map((s) => s.text), ['p99 < 1s', 'errors == 0']),
+    check: (p) =>
+      assert.deepEqual(
+        p.slos.map((s) => s.text),
+        ['p99 < 1s', 'errors == 0'],
+      ),
   },
   {
     what: 'a baseline image, with the service container settings',
     flags: { image: 'm:2', port: '8000', 'baseline-image': 'm:1' },
     inputs: { 'service-image': 'm:2', 'service-port': '8000', 'baseline-image': 'm:1' },
-    check: (p) => assert.deepEqual([(p.compare?.baseline?.service as ContainerPlan).image, (p.compare?.baseline?.service as ContainerPlan).port], ['m:1', 8000]),
+    check: (p) =>
+      assert.deepEqual(
+        [(p.compare?.baseline?.service as ContainerPlan).image, (p.compare?.baseline?.service as ContainerPlan).port],
+        ['m:1', 8000],
+      ),
   },
   {
     what: 'a baseline command',
@@ -155,11 +193,30 @@ const CASES: Case[] = [
   },
   {
     what: 'a baseline url and the round settings',
-    flags: { 'baseline-url': 'http://127.0.0.1:8', rounds: '12', round: '1s', 'max-rounds': '20', 'min-effect': '3%', 'compare-mode': 'parallel', 'fail-on-inconclusive': 'true' },
-    inputs: { 'baseline-url': 'http://127.0.0.1:8', rounds: '12', round: '1s', 'max-rounds': '20', 'min-effect': '3%', 'compare-mode': 'parallel', 'fail-on-inconclusive': 'true' },
+    flags: {
+      'baseline-url': 'http://127.0.0.1:8',
+      rounds: '12',
+      round: '1s',
+      'max-rounds': '20',
+      'min-effect': '3%',
+      'compare-mode': 'parallel',
+      'fail-on-inconclusive': 'true',
+    },
+    inputs: {
+      'baseline-url': 'http://127.0.0.1:8',
+      rounds: '12',
+      round: '1s',
+      'max-rounds': '20',
+      'min-effect': '3%',
+      'compare-mode': 'parallel',
+      'fail-on-inconclusive': 'true',
+    },
     check: (p) => {
       const c = p.compare!;
-      assert.deepEqual([c.against, c.rounds, c.roundMs, c.maxRounds, c.minEffect, c.mode, c.failOnInconclusive], ['baseline', 12, 1000, 20, 0.03, 'parallel', true]);
+      assert.deepEqual(
+        [c.against, c.rounds, c.roundMs, c.maxRounds, c.minEffect, c.mode, c.failOnInconclusive],
+        ['baseline', 12, 1000, 20, 0.03, 'parallel', true],
+      );
     },
   },
   {
@@ -171,9 +228,19 @@ const CASES: Case[] = [
   { what: 'a warm-up', flags: { 'warm-up': '500ms' }, inputs: { 'warm-up': '500ms' }, check: (p) => assert.equal(p.warmupMs, 500) },
   { what: 'a request timeout', flags: { timeout: '2s' }, inputs: { timeout: '2s' }, check: (p) => assert.equal(p.timeoutMs, 2000) },
   { what: 'a seed', flags: { seed: '7' }, check: (p) => assert.equal(p.seed, 7) },
-  { what: 'the report folder', flags: { out: 'elsewhere' }, inputs: { 'report-dir': 'elsewhere' }, check: (p) => assert.match(p.outputDir, /\/elsewhere$/) },
+  {
+    what: 'the report folder',
+    flags: { out: 'elsewhere' },
+    inputs: { 'report-dir': 'elsewhere' },
+    check: (p) => assert.match(p.outputDir, /\/elsewhere$/),
+  },
   { what: 'the progress interval', flags: { 'progress-interval': '1s' }, check: (p) => assert.equal(p.progressIntervalMs, 1000) },
-  { what: 'a shard', flags: { shard: '2/3' }, inputs: { shard: '2/3' }, check: (p) => assert.deepEqual([p.shard?.index, p.shard?.count], [1, 3]) },
+  {
+    what: 'a shard',
+    flags: { shard: '2/3' },
+    inputs: { shard: '2/3' },
+    check: (p) => assert.deepEqual([p.shard?.index, p.shard?.count], [1, 3]),
+  },
 ];
 
 describe('every setting, from each front end that has it', () => {
@@ -209,7 +276,11 @@ describe('the table', () => {
       assert.equal(new Set(names).size, names.length, `a ${side} named twice`);
     }
     for (const [name, s] of Object.entries(SETTINGS) as Array<[SettingName, (typeof SETTINGS)[SettingName]]>) {
-      const refs: readonly string[] = [...('excludes' in s ? s.excludes : []), ...('needs' in s ? s.needs : []), ...('needsWithoutFile' in s ? s.needsWithoutFile : [])];
+      const refs: readonly string[] = [
+        ...('excludes' in s ? s.excludes : []),
+        ...('needs' in s ? s.needs : []),
+        ...('needsWithoutFile' in s ? s.needsWithoutFile : []),
+      ];
       for (const r of refs) assert.ok(SETTING_NAMES.includes(r as SettingName), `${name} refers to "${r}", which is no row`);
     }
   });
@@ -246,7 +317,12 @@ describe('the table', () => {
 
 /** A value that reads, for any row. */
 function sample(name: SettingName): string {
-  const samples: Partial<Record<SettingName, string>> = { body: '{}', endpoint: 'POST /p', stages: '- {duration: 1s, users: 1}', 'service-env': 'A=1' };
+  const samples: Partial<Record<SettingName, string>> = {
+    body: '{}',
+    endpoint: 'POST /p',
+    stages: '- {duration: 1s, users: 1}',
+    'service-env': 'A=1',
+  };
   return samples[name] ?? '1';
 }
 
@@ -261,8 +337,13 @@ function withNeeds(side: Side, name: SettingName): Partial<Record<SettingName, s
 function refusal(side: Side, given: Partial<Record<SettingName, string>>): string {
   const raw = { request: { path: '/p' } };
   try {
-    if (side === 'flag') flagOverrides(Object.fromEntries(Object.entries(given).map(([k, v]) => [nameOn('flag', k as SettingName)!, v])) as Flags, raw);
-    else inputOverrides(values(Object.fromEntries(Object.entries(given).map(([k, v]) => [nameOn('input', k as SettingName)!, v])) as InputValues), raw);
+    if (side === 'flag')
+      flagOverrides(Object.fromEntries(Object.entries(given).map(([k, v]) => [nameOn('flag', k as SettingName)!, v])) as Flags, raw);
+    else
+      inputOverrides(
+        values(Object.fromEntries(Object.entries(given).map(([k, v]) => [nameOn('input', k as SettingName)!, v])) as InputValues),
+        raw,
+      );
   } catch (e) {
     assert.ok(e instanceof (side === 'flag' ? UsageError : InputError), `not the front end's error: ${String(e)}`);
     return (e as Error).message;
@@ -271,17 +352,17 @@ function refusal(side: Side, given: Partial<Record<SettingName, string>>): strin
 }
 
 describe('flags and inputs over a config file', () => {
-  it('another image for the file\'s container keeps its port, env and limits, but not its build', () => {
+  it("another image for the file's container keeps its port, env and limits, but not its build", () => {
     const yaml = `service:\n  image: model:dev\n  build: .\n  port: 8000\n  cpus: 0.5\n  env: {A: '1'}\n${REST}`;
     for (const plan of both(yaml, { image: 'ghcr.io/acme/model:1' }, { 'service-image': 'ghcr.io/acme/model:1' })) {
       const s = plan.service as ContainerPlan;
       assert.equal(s.image, 'ghcr.io/acme/model:1');
-      assert.equal(s.build, undefined, 'the given image runs: the file\'s Dockerfile is not built and tagged as it');
+      assert.equal(s.build, undefined, "the given image runs: the file's Dockerfile is not built and tagged as it");
       assert.deepEqual([s.port, s.cpus, s.env], [8000, 0.5, { A: '1' }]);
     }
   });
 
-  it('a readiness path from outside keeps the file\'s readiness timeout', () => {
+  it("a readiness path from outside keeps the file's readiness timeout", () => {
     const yaml = `service:\n  url: http://127.0.0.1:9\n  ready: {path: /health, timeout: 90s}\n${REST}`;
     for (const plan of both(yaml, { 'ready-path': '/ready' }, { 'service-ready': '/ready' })) {
       assert.deepEqual([plan.readiness.path, plan.readiness.timeoutMs], ['/ready', 90_000]);
@@ -290,7 +371,7 @@ describe('flags and inputs over a config file', () => {
     for (const plan of both(short, { 'ready-path': '/ready' }, { 'service-ready': '/ready' })) assert.equal(plan.readiness.path, '/ready');
   });
 
-  it('a running URL replaces a command, keeping readiness; a new body replaces the file\'s', () => {
+  it("a running URL replaces a command, keeping readiness; a new body replaces the file's", () => {
     const yaml = `service:\n  command: node s.ts --port {port}\n  cwd: .\n  ready: /health\nrequest: {path: /p, bodies: b.jsonl}\nload: {pacing: 1/s, stages: [{duration: 1s, users: 1}]}\n`;
     const [a, b] = both(yaml, { url: 'http://127.0.0.1:9', body: '{"x":1}' }, { 'service-url': 'http://127.0.0.1:9', body: '{"x":1}' });
     for (const plan of [a, b]) {
@@ -300,15 +381,18 @@ describe('flags and inputs over a config file', () => {
     }
   });
 
-  it('one stage of rate replaces the file\'s user stages and their pacing', () => {
+  it("one stage of rate replaces the file's user stages and their pacing", () => {
     const [a, b] = both(`service: {url: http://127.0.0.1:9}\n${REST}`, { rate: '20', duration: '2s' }, { rate: '20', duration: '2s' });
     for (const plan of [a, b]) {
       assert.equal(plan.load.model, 'open');
-      assert.deepEqual(plan.load.stages.map((s) => s.durationMs), [2000]);
+      assert.deepEqual(
+        plan.load.stages.map((s) => s.durationMs),
+        [2000],
+      );
     }
   });
 
-  it('stages from outside that start with users keep the file\'s pacing; with rate, its max-in-flight', () => {
+  it("stages from outside that start with users keep the file's pacing; with rate, its max-in-flight", () => {
     const closed = `service: {url: http://127.0.0.1:9}\nrequest: {path: /p}\nload: {pacing: 2/s, stages: [{duration: 1s, rate: 1}]}\n`;
     const users = viaInputs(writeFile(dir, `c${++n}.yml`, closed), { stages: '- {duration: 1s, users: 2}' });
     assert.deepEqual([users.load.model, users.load.model === 'closed' && users.load.perUserRate], ['closed', 2]);

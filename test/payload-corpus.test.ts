@@ -23,15 +23,24 @@ describe('buildCorpus (pre-generation)', () => {
   });
 
   it('wraps batches for presets that take several instances', () => {
-    const c = buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, count: 10, wrap: 'dataframe_records', batch: 3 });
+    const c = buildCorpus(
+      { kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' },
+      { seed: 1, count: 10, wrap: 'dataframe_records', batch: 3 },
+    );
     for (const b of c.bodies) assert.equal((JSON.parse(b) as { dataframe_records: unknown[] }).dataframe_records.length, 3);
-    assert.throws(() => buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, batch: 2 }), /a batch of 2 needs a wrapping/);
+    assert.throws(
+      () => buildCorpus({ kind: 'schema', schema: inputSchema, root: inputSchema, path: '#', origin: 'x' }, { seed: 1, batch: 2 }),
+      /a batch of 2 needs a wrapping/,
+    );
   });
 
   it('MLflow signatures become a record schema', () => {
     const doc = parseYaml(readFileSync(new URL('MLmodel', FIXTURES), 'utf8'));
     const { schema } = mlflowSignatureSchema(doc, 'MLmodel');
-    const c = buildCorpus({ kind: 'schema', schema, root: schema, path: '#', origin: 'MLmodel' }, { seed: 1, count: 200, wrap: 'dataframe_split', batch: 2 });
+    const c = buildCorpus(
+      { kind: 'schema', schema, root: schema, path: '#', origin: 'MLmodel' },
+      { seed: 1, count: 200, wrap: 'dataframe_split', batch: 2 },
+    );
     const body = JSON.parse(c.bodies[0]!) as { dataframe_split: { columns: string[]; data: unknown[][] } };
     assert.ok(body.dataframe_split.columns.includes('age'));
     const validate = draft7(schema);
@@ -40,6 +49,13 @@ describe('buildCorpus (pre-generation)', () => {
       assert.ok(validate(values));
       assert.ok(Number.isInteger(values['children']) && Math.abs(values['children'] as number) < 2 ** 31);
     }
-    assert.throws(() => mlflowSignatureSchema({ signature: { inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]' } }, 'MLmodel'), /MLmodel: signature.inputs\[0\] is a tensor spec/);
+    assert.throws(
+      () =>
+        mlflowSignatureSchema(
+          { signature: { inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}}]' } },
+          'MLmodel',
+        ),
+      /MLmodel: signature.inputs\[0\] is a tensor spec/,
+    );
   });
 });

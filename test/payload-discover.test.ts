@@ -195,7 +195,13 @@ describe('discovery: fallbacks, files and odd answers', () => {
 
   it('when every source fails, the error lists each', async () => {
     const msg = await discoveryError(
-      discoverFirst([{ kind: 'rest-model-service', model: 'old' }, { kind: 'openapi', url: '/html/openapi.json', method: 'POST', path: PREDICT }], { baseUrl: fake }),
+      discoverFirst(
+        [
+          { kind: 'rest-model-service', model: 'old' },
+          { kind: 'openapi', url: '/html/openapi.json', method: 'POST', path: PREDICT },
+        ],
+        { baseUrl: fake },
+      ),
     );
     assert.equal(
       msg,
@@ -207,9 +213,15 @@ describe('discovery: fallbacks, files and odd answers', () => {
 
   it('a refused connection and a timeout name the URL', async () => {
     const port = await closedPort();
-    assert.match(await discoveryError(discoverSchema({ kind: 'openapi' }, { baseUrl: `http://127.0.0.1:${port}`, method: 'POST', path: '/p' })), new RegExp(`^GET http://127.0.0.1:${port}/openapi.json: ECONNREFUSED`));
+    assert.match(
+      await discoveryError(discoverSchema({ kind: 'openapi' }, { baseUrl: `http://127.0.0.1:${port}`, method: 'POST', path: '/p' })),
+      new RegExp(`^GET http://127.0.0.1:${port}/openapi.json: ECONNREFUSED`),
+    );
     const slow = await httpServer((_req, res) => setTimeout(() => json(res, 200, {}), 2000));
-    assert.equal(await discoveryError(discoverSchema({ kind: 'openapi' }, { baseUrl: slow, method: 'POST', path: '/p', timeoutMs: 200 })), `GET ${slow}/openapi.json: no answer in 200 ms`);
+    assert.equal(
+      await discoveryError(discoverSchema({ kind: 'openapi' }, { baseUrl: slow, method: 'POST', path: '/p', timeoutMs: 200 })),
+      `GET ${slow}/openapi.json: no answer in 200 ms`,
+    );
   });
 
   it('files: a JSON Schema in YAML, an OpenAPI document in JSON (templated path, server base path), errors', async () => {
@@ -229,7 +241,10 @@ describe('discovery: fallbacks, files and odd answers', () => {
       );
       await writeFile(join(dir, 'bad.json'), '{"type": ');
       assert.match(await discoveryError(discoverSchema({ kind: 'file', file: 'bad.json' }, { baseDir: dir })), /bad\.json: not valid JSON/);
-      assert.match(await discoveryError(discoverSchema({ kind: 'file', file: 'missing.yaml' }, { baseDir: dir })), /missing\.yaml: cannot read \(ENOENT\)/);
+      assert.match(
+        await discoveryError(discoverSchema({ kind: 'file', file: 'missing.yaml' }, { baseDir: dir })),
+        /missing\.yaml: cannot read \(ENOENT\)/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -253,8 +268,14 @@ const OIP_METADATA = {
 };
 
 const RANGES: Record<string, [number, number]> = {
-  UINT8: [0, 255], UINT16: [0, 65535], UINT32: [0, 2 ** 32 - 1], UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-128, 127], INT16: [-32768, 32767], INT32: [-(2 ** 31), 2 ** 31 - 1], INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 2 ** 32 - 1],
+  UINT64: [0, Number.MAX_SAFE_INTEGER],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-(2 ** 31), 2 ** 31 - 1],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
 /** What a strict OIP server checks; returns the first problem or null. */
@@ -268,7 +289,8 @@ function checkInfer(body: unknown): string | null {
     if (!t) return `missing input ${meta.name}`;
     if (t['datatype'] !== meta.datatype) return `${meta.name}: datatype ${String(t['datatype'])}, expected ${meta.datatype}`;
     const shape = t['shape'];
-    if (!Array.isArray(shape) || shape.length !== meta.shape.length) return `${meta.name}: shape ${JSON.stringify(shape)} does not have rank ${meta.shape.length}`;
+    if (!Array.isArray(shape) || shape.length !== meta.shape.length)
+      return `${meta.name}: shape ${JSON.stringify(shape)} does not have rank ${meta.shape.length}`;
     for (let i = 0; i < shape.length; i++) {
       const d = shape[i];
       if (!Number.isInteger(d) || d < 1) return `${meta.name}: bad dimension ${d}`;
@@ -278,14 +300,18 @@ function checkInfer(body: unknown): string | null {
     else if (shape[0] !== batch) return `${meta.name}: batch ${shape[0]} differs from ${batch}`;
     const data = t['data'];
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (!Array.isArray(data) || data.length !== n) return `${meta.name}: data has ${Array.isArray(data) ? data.length : 'no'} elements, shape needs ${n}`;
+    if (!Array.isArray(data) || data.length !== n)
+      return `${meta.name}: data has ${Array.isArray(data) ? data.length : 'no'} elements, shape needs ${n}`;
     for (const x of data) {
       const dt = meta.datatype;
       const ok =
-        dt === 'BOOL' ? typeof x === 'boolean'
-        : dt === 'BYTES' ? typeof x === 'string'
-        : dt.startsWith('FP') ? typeof x === 'number' && Number.isFinite(x)
-        : typeof x === 'number' && Number.isInteger(x) && x >= RANGES[dt]![0] && x <= RANGES[dt]![1];
+        dt === 'BOOL'
+          ? typeof x === 'boolean'
+          : dt === 'BYTES'
+            ? typeof x === 'string'
+            : dt.startsWith('FP')
+              ? typeof x === 'number' && Number.isFinite(x)
+              : typeof x === 'number' && Number.isInteger(x) && x >= RANGES[dt]![0] && x <= RANGES[dt]![1];
       if (!ok) return `${meta.name}: ${JSON.stringify(x)} is not a ${dt}`;
     }
   }
@@ -299,7 +325,8 @@ describe('discovery: Open Inference Protocol model metadata', () => {
       const m = OIP_METADATA.name;
       if (req.method === 'GET' && req.url === `/v2/models/${m}`) return json(res, 200, OIP_METADATA);
       if (req.method === 'GET' && req.url === `/v2/models/${m}/ready`) return json(res, 200, '');
-      if (req.method === 'GET' && req.url === '/v2/models/broken') return json(res, 200, { name: 'broken', inputs: [{ name: 'x', datatype: 'float32', shape: [1] }] });
+      if (req.method === 'GET' && req.url === '/v2/models/broken')
+        return json(res, 200, { name: 'broken', inputs: [{ name: 'x', datatype: 'float32', shape: [1] }] });
       if (req.method === 'POST' && req.url === `/v2/models/${m}/infer`) {
         let parsed: unknown;
         try {
@@ -310,7 +337,10 @@ describe('discovery: Open Inference Protocol model metadata', () => {
         const problem = checkInfer(parsed);
         if (problem) return json(res, 400, { error: problem });
         const batch = (parsed as { inputs: Array<{ shape: number[] }> }).inputs[0]!.shape[0]!;
-        return json(res, 200, { model_name: m, outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [batch, 2], data: new Array(batch * 2).fill(0.5) }] });
+        return json(res, 200, {
+          model_name: m,
+          outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [batch, 2], data: new Array(batch * 2).fill(0.5) }],
+        });
       }
       return json(res, 404, { error: 'not found' });
     });

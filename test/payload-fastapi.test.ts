@@ -24,7 +24,11 @@ const PREDICT = '/api/models/customer_model/prediction';
 const APT = 'apt-get install -y --no-install-recommends python3-fastapi python3-uvicorn python3-pydantic';
 
 function pythonProblem(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, pydantic; print(fastapi.__version__, uvicorn.__version__, pydantic.VERSION)'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(
+    PYTHON,
+    ['-c', 'import fastapi, uvicorn, pydantic; print(fastapi.__version__, uvicorn.__version__, pydantic.VERSION)'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
   if (r.status !== 0) return `${PYTHON} lacks FastAPI/uvicorn/pydantic (${(r.stderr.trim().split('\n').pop() ?? '').trim()})`;
   return null;
@@ -104,7 +108,11 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
     assert.equal((await post(JSON.stringify(good))).status, 200);
     assert.equal((await post(JSON.stringify({ ...good, unknown_field: 1 }))).status, 422, 'extra fields are forbidden');
     assert.equal((await post(JSON.stringify({ ...good, age: String(good['age']) }))).status, 422, 'no string-to-int coercion');
-    assert.equal((await post(JSON.stringify({ ...good, address: { ...(good['address'] as object), postal_code: '1234' } }))).status, 422, 'regex checked');
+    assert.equal(
+      (await post(JSON.stringify({ ...good, address: { ...(good['address'] as object), postal_code: '1234' } }))).status,
+      422,
+      'regex checked',
+    );
   });
 
   it('discovers the request body from /openapi.json (a templated path) and all 500 generated bodies are accepted', async () => {
@@ -129,7 +137,17 @@ describe('generated bodies against a real FastAPI + pydantic service', { skip },
     const corpus = buildCorpus(d, { count: 1000, seed: 8 });
     const result = await runLoad({
       baseUrl: url,
-      endpoints: [{ name: 'predict', method: 'POST', path: PREDICT, headers: {}, body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin }, weight: 1, okStatus: [[200, 299]] }],
+      endpoints: [
+        {
+          name: 'predict',
+          method: 'POST',
+          path: PREDICT,
+          headers: {},
+          body: { kind: 'list', bodies: corpus.bodies, origin: corpus.origin },
+          weight: 1,
+          okStatus: [[200, 299]],
+        },
+      ],
       load: { model: 'closed', perUserRate: 0, stages: [{ name: 'load', durationMs: 2000, users: 4, spawnRate: 1000 }] },
       timeoutMs: 10_000,
       seed: 1,

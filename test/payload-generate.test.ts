@@ -17,7 +17,10 @@ function toDraft6(doc: unknown): unknown {
   if (typeof doc !== 'object' || doc === null) return doc;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) out[k] = toDraft6(v);
-  for (const [bool, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+  for (const [bool, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
     if (out[bool] === true) {
       out[bool] = out[bound];
       delete out[bound];
@@ -28,7 +31,13 @@ function toDraft6(doc: unknown): unknown {
 }
 
 /** Generates `count` values and asserts each is valid; returns them. */
-function assertAllValid(schema: unknown, validate: Validate, count: number, seed: number, extra: { root?: unknown; path?: string } = {}): unknown[] {
+function assertAllValid(
+  schema: unknown,
+  validate: Validate,
+  count: number,
+  seed: number,
+  extra: { root?: unknown; path?: string } = {},
+): unknown[] {
   const values = generateBodies(schema, { count, seed, ...extra });
   for (const v of values) {
     if (!validate(v)) assert.fail(`invalid value ${JSON.stringify(v)}:\n${JSON.stringify(validate.errors, null, 1)}`);
@@ -47,7 +56,7 @@ function errorOf(fn: () => unknown): SchemaError {
 }
 
 describe('generateBodies: valid values', () => {
-  it('the seed post\'s pydantic v1 schema (allOf-$ref enums, definitions): 5000 values, all valid, all realistic', () => {
+  it("the seed post's pydantic v1 schema (allOf-$ref enums, definitions): 5000 values, all valid, all realistic", () => {
     const values = assertAllValid(inputSchema, draft7(inputSchema), 5000, 1) as Array<Record<string, unknown>>;
     // Every field is required; every enum value and the ends of the ranges come up.
     const sexes = new Set(values.map((v) => v['sex']));
@@ -75,7 +84,10 @@ describe('generateBodies: valid values', () => {
     assert.ok(values.every((v) => v['version'] === 2));
     // Realistic names and cities where the property names say so.
     const names = values.map((v) => v['name'] as string);
-    assert.ok(names.filter((n) => /^[A-Z][a-z'-]+ [A-Z]/.test(n)).length > names.length * 0.8, `names look like names: ${names.slice(0, 5).join(', ')}`);
+    assert.ok(
+      names.filter((n) => /^[A-Z][a-z'-]+ [A-Z]/.test(n)).length > names.length * 0.8,
+      `names look like names: ${names.slice(0, 5).join(', ')}`,
+    );
     const dependents = values.flatMap((v) => (v['dependents'] as Array<Record<string, unknown>> | undefined) ?? []);
     assert.ok(dependents.length > 100);
     assert.ok(dependents.every((d) => (d['age'] as number) <= 25));
@@ -85,7 +97,8 @@ describe('generateBodies: valid values', () => {
     const schema = fixture('nested-arrays.json');
     const values = assertAllValid(schema, draft7(schema), 2000, 3) as Array<Record<string, unknown>>;
     // The recursive tree is bounded: at most a few levels.
-    const depth = (n: Record<string, unknown>): number => 1 + Math.max(0, ...((n['children'] as Array<Record<string, unknown>>) ?? []).map(depth));
+    const depth = (n: Record<string, unknown>): number =>
+      1 + Math.max(0, ...((n['children'] as Array<Record<string, unknown>>) ?? []).map(depth));
     const depths = values.map((v) => depth(v['tree'] as Record<string, unknown>));
     assert.ok(Math.max(...depths) <= 6, `tree depth ${Math.max(...depths)}`);
     assert.ok(Math.max(...depths) >= 2);
@@ -109,8 +122,14 @@ describe('generateBodies: valid values', () => {
     assert.equal(op.path, '#/components/requestBodies/ScoreRequest/content/application~1json; charset=utf-8/schema');
     const validate = draft7At(toDraft6(doc), '#/components/schemas/ScoreRequest');
     const values = assertAllValid(op.schema, validate, 2000, 5, { root: op.root, path: op.path }) as Array<Record<string, unknown>>;
-    assert.ok(values.every((v) => !('request_id' in v)), 'readOnly properties are not sent');
-    assert.ok(values.some((v) => v['customer'] === null), 'nullable object is sometimes null');
+    assert.ok(
+      values.every((v) => !('request_id' in v)),
+      'readOnly properties are not sent',
+    );
+    assert.ok(
+      values.some((v) => v['customer'] === null),
+      'nullable object is sometimes null',
+    );
     assert.ok(values.every((v) => (v['amount'] as number) > 0 && (v['amount'] as number) < 1e6));
     assert.ok(values.every((v) => v['quantity'] === undefined || ((v['quantity'] as number) >= 1 && (v['quantity'] as number) < 10)));
   });
@@ -127,7 +146,21 @@ describe('generateBodies: valid values', () => {
   });
 
   it('formats: email, date-time, date, time, uuid, uri, ipv4, ipv6, hostname, duration, byte, with lengths', () => {
-    const formats = ['email', 'date-time', 'date', 'time', 'uuid', 'uri', 'uri-reference', 'ipv4', 'ipv6', 'hostname', 'duration', 'byte', 'json-pointer'];
+    const formats = [
+      'email',
+      'date-time',
+      'date',
+      'time',
+      'uuid',
+      'uri',
+      'uri-reference',
+      'ipv4',
+      'ipv6',
+      'hostname',
+      'duration',
+      'byte',
+      'json-pointer',
+    ];
     const schema = {
       type: 'object',
       properties: Object.fromEntries(formats.map((f) => [f.replace(/-/g, '_'), { type: 'string', format: f }])),
@@ -151,7 +184,10 @@ describe('generateBodies: valid values', () => {
       { type: 'integer', format: 'int32' },
     ];
     for (const s of schemas) assertAllValid(s, draft7(s), 300, 9);
-    assert.deepEqual([...new Set(generateBodies({ type: 'integer', exclusiveMinimum: 9, exclusiveMaximum: 11 }, { count: 50, seed: 1 }))], [10]);
+    assert.deepEqual(
+      [...new Set(generateBodies({ type: 'integer', exclusiveMinimum: 9, exclusiveMaximum: 11 }, { count: 50, seed: 1 }))],
+      [10],
+    );
   });
 
   it('strings: lengths, patterns with lengths, and a property name only where it fits', () => {
@@ -169,7 +205,10 @@ describe('generateBodies: valid values', () => {
       required: ['name', 'city', 'country', 'code', 'free', 'email', 'description'],
     };
     const values = assertAllValid(schema, draft7(schema), 1000, 10) as Array<Record<string, string>>;
-    assert.ok(values.every((v) => /@/.test(v['email']!)), 'an "email" property holds emails even without a format');
+    assert.ok(
+      values.every((v) => /@/.test(v['email']!)),
+      'an "email" property holds emails even without a format',
+    );
     assert.ok(values.filter((v) => /^[A-Z]{2}$/.test(v['country']!)).length === values.length);
   });
 
@@ -240,21 +279,49 @@ describe('generateBodies: errors name the schema path', () => {
   const cases: Array<[string, unknown, RegExp]> = [
     ['not', { type: 'object', properties: { x: { not: { type: 'string' } } } }, /^schema #\/properties\/x\/not: "not" is not supported$/],
     ['if/then/else', { if: { type: 'string' }, then: { minLength: 2 } }, /^schema #\/if: "if"\/"then"\/"else" are not supported$/],
-    ['$ref to a URL', { properties: { a: { $ref: 'https://example.com/s.json#/A' } } }, /^schema #\/properties\/a\/\$ref: "\$ref" to "https:\/\/example.com\/s.json#\/A" is not supported/],
+    [
+      '$ref to a URL',
+      { properties: { a: { $ref: 'https://example.com/s.json#/A' } } },
+      /^schema #\/properties\/a\/\$ref: "\$ref" to "https:\/\/example.com\/s.json#\/A" is not supported/,
+    ],
     ['$ref to another file', { items: { $ref: 'other.json' } }, /^schema #\/items\/\$ref: "\$ref" to "other.json" is not supported/],
-    ['$ref to an anchor', { $defs: { A: { $anchor: 'a', type: 'string' } }, $ref: '#a' }, /^schema #\/\$ref: "\$ref" "#a" is not supported: anchors are not/],
-    ['$ref to nothing', { properties: { a: { $ref: '#/definitions/Missing' } } }, /^schema #\/properties\/a\/\$ref: "\$ref" "#\/definitions\/Missing" points to nothing/],
+    [
+      '$ref to an anchor',
+      { $defs: { A: { $anchor: 'a', type: 'string' } }, $ref: '#a' },
+      /^schema #\/\$ref: "\$ref" "#a" is not supported: anchors are not/,
+    ],
+    [
+      '$ref to nothing',
+      { properties: { a: { $ref: '#/definitions/Missing' } } },
+      /^schema #\/properties\/a\/\$ref: "\$ref" "#\/definitions\/Missing" points to nothing/,
+    ],
     ['dependentSchemas', { dependentSchemas: { a: { required: ['b'] } } }, /^schema #\/dependentSchemas: /],
-    ['dependencies with a schema', { dependencies: { a: { required: ['b'] } } }, /^schema #\/dependencies\/a: "dependencies" with a schema is not supported/],
+    [
+      'dependencies with a schema',
+      { dependencies: { a: { required: ['b'] } } },
+      /^schema #\/dependencies\/a: "dependencies" with a schema is not supported/,
+    ],
     ['contains', { type: 'array', contains: { const: 1 } }, /^schema #\/contains: "contains" is not supported$/],
     ['unevaluatedItems', { type: 'array', unevaluatedItems: false }, /^schema #\/unevaluatedItems: /],
     ['$dynamicRef', { $dynamicRef: '#meta' }, /^schema #\/\$dynamicRef: /],
-    ['lookahead pattern', { properties: { p: { type: 'string', pattern: '^(?=.*\\d)\\w+$' } } }, /^schema #\/properties\/p\/pattern: pattern "\^\(\?=\.\*\\\\d\)\\\\w\+\$": lookahead and lookbehind assertions are not supported$/],
+    [
+      'lookahead pattern',
+      { properties: { p: { type: 'string', pattern: '^(?=.*\\d)\\w+$' } } },
+      /^schema #\/properties\/p\/pattern: pattern "\^\(\?=\.\*\\\\d\)\\\\w\+\$": lookahead and lookbehind assertions are not supported$/,
+    ],
     ['backreference pattern', { pattern: '(a)\\1' }, /^schema #\/pattern: .*backreferences are not supported/],
     ['word boundary pattern', { pattern: '\\bword\\b' }, /^schema #\/pattern: .*word boundaries/],
     ['unknown type', { type: 'float' }, /^schema #\/type: unknown type "float"$/],
-    ['required as a boolean', { properties: { a: { type: 'string', required: true } } }, /^schema #\/properties\/a\/required: "required" must be an array/],
-    ['deep path through $defs', { $defs: { A: { properties: { b: { not: {} } } } }, $ref: '#/$defs/A' }, /^schema #\/\$defs\/A\/properties\/b\/not: "not" is not supported$/],
+    [
+      'required as a boolean',
+      { properties: { a: { type: 'string', required: true } } },
+      /^schema #\/properties\/a\/required: "required" must be an array/,
+    ],
+    [
+      'deep path through $defs',
+      { $defs: { A: { properties: { b: { not: {} } } } }, $ref: '#/$defs/A' },
+      /^schema #\/\$defs\/A\/properties\/b\/not: "not" is not supported$/,
+    ],
   ];
   for (const [name, schema, re] of cases) {
     it(`unsupported: ${name}`, () => {
@@ -270,15 +337,39 @@ describe('generateBodies: errors name the schema path', () => {
 
   const impossible: Array<[string, unknown, RegExp]> = [
     ['empty integer range', { type: 'integer', minimum: 5, maximum: 4 }, /^schema #: no integer lies in \[5, 4\]$/],
-    ['exclusive range with no integer', { properties: { n: { type: 'integer', exclusiveMinimum: 1, exclusiveMaximum: 2 } }, required: ['n'] }, /^schema #\/properties\/n: no integer lies in \(1, 2\)$/],
+    [
+      'exclusive range with no integer',
+      { properties: { n: { type: 'integer', exclusiveMinimum: 1, exclusiveMaximum: 2 } }, required: ['n'] },
+      /^schema #\/properties\/n: no integer lies in \(1, 2\)$/,
+    ],
     ['types that do not meet', { allOf: [{ type: 'string' }, { type: 'integer' }] }, /^schema #: no value has all the types/],
     ['enum filtered empty', { type: 'string', enum: ['a', 'bb'], minLength: 3 }, /^schema #: no value of "enum"\/"const" satisfies/],
     ['lengths', { type: 'string', minLength: 5, maxLength: 2 }, /^schema #: minLength 5 is above maxLength 2$/],
-    ['required but forbidden', { type: 'object', properties: { a: {} }, required: ['b'], additionalProperties: false }, /^schema #: required property "b" is not allowed here/],
-    ['oneOf that cannot be told apart', { oneOf: [{ type: 'integer' }, { type: 'integer', minimum: 0 }, { type: 'integer', maximum: 0 }] }, /^schema #\/oneOf: could not generate a value matching exactly one "oneOf" branch/],
-    ['endless required recursion', { $defs: { N: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, required: ['n'] } }, $ref: '#/$defs/N' }, /nesting deeper than \d+ levels: the schema is recursive/],
-    ['$ref cycle with nothing in between', { $defs: { A: { $ref: '#/$defs/B' }, B: { $ref: '#/$defs/A' } }, $ref: '#/$defs/A' }, /includes itself through \$ref\/allOf/],
-    ['pattern and lengths that cannot meet', { type: 'string', pattern: '^[a-z]{3}$', minLength: 5 }, /^schema #: could not generate a string that fits length 5\.\.any, pattern "\^\[a-z\]\{3\}\$"$/],
+    [
+      'required but forbidden',
+      { type: 'object', properties: { a: {} }, required: ['b'], additionalProperties: false },
+      /^schema #: required property "b" is not allowed here/,
+    ],
+    [
+      'oneOf that cannot be told apart',
+      { oneOf: [{ type: 'integer' }, { type: 'integer', minimum: 0 }, { type: 'integer', maximum: 0 }] },
+      /^schema #\/oneOf: could not generate a value matching exactly one "oneOf" branch/,
+    ],
+    [
+      'endless required recursion',
+      { $defs: { N: { type: 'object', properties: { n: { $ref: '#/$defs/N' } }, required: ['n'] } }, $ref: '#/$defs/N' },
+      /nesting deeper than \d+ levels: the schema is recursive/,
+    ],
+    [
+      '$ref cycle with nothing in between',
+      { $defs: { A: { $ref: '#/$defs/B' }, B: { $ref: '#/$defs/A' } }, $ref: '#/$defs/A' },
+      /includes itself through \$ref\/allOf/,
+    ],
+    [
+      'pattern and lengths that cannot meet',
+      { type: 'string', pattern: '^[a-z]{3}$', minLength: 5 },
+      /^schema #: could not generate a string that fits length 5\.\.any, pattern "\^\[a-z\]\{3\}\$"$/,
+    ],
   ];
   for (const [name, schema, re] of impossible) {
     it(`unsatisfiable: ${name}`, () => {
@@ -289,7 +380,11 @@ describe('generateBodies: errors name the schema path', () => {
   it('an impossible optional property is left out, an impossible type among others is not chosen', () => {
     const schema = {
       type: 'object',
-      properties: { ok: { type: 'integer' }, bad: { type: 'integer', minimum: 3, maximum: 1 }, either: { type: ['integer', 'string'], minimum: 3, maximum: 1 } },
+      properties: {
+        ok: { type: 'integer' },
+        bad: { type: 'integer', minimum: 3, maximum: 1 },
+        either: { type: ['integer', 'string'], minimum: 3, maximum: 1 },
+      },
       required: ['either'],
     };
     const values = generateBodies(schema, { count: 100, seed: 1 }) as Array<Record<string, unknown>>;

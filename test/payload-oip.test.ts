@@ -24,7 +24,7 @@ describe('Open Inference Protocol bodies', () => {
     'test',
   );
 
-  it('replaces -1 dims by 1..4 (the same size per dimension across inputs) and fills data to the shape\'s product', () => {
+  it("replaces -1 dims by 1..4 (the same size per dimension across inputs) and fills data to the shape's product", () => {
     const gen = createOipGenerator(meta, { seed: 1 });
     const seen = new Set<number>();
     for (let i = 0; i < 500; i++) {
@@ -36,7 +36,11 @@ describe('Open Inference Protocol bodies', () => {
       assert.deepEqual(inputs[0]!.shape, [batch, 4]);
       assert.deepEqual(inputs[1]!.shape, [batch, 4]);
       assert.deepEqual(inputs[2]!.shape, [batch]);
-      for (const t of inputs) assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
+      for (const t of inputs)
+        assert.equal(
+          t.data.length,
+          t.shape.reduce((a, b) => a * b, 1),
+        );
       assert.ok(inputs[0]!.data.every((x) => typeof x === 'number' && x >= -1 && x <= 1));
       assert.ok(inputs[1]!.data.every((x) => typeof x === 'boolean'));
       assert.ok(inputs[2]!.data.every((x) => Number.isInteger(x)));
@@ -47,8 +51,14 @@ describe('Open Inference Protocol bodies', () => {
   });
 
   it('refuses metadata that is not OIP, saying what is wrong', () => {
-    assert.throws(() => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FLOAT', shape: [1] }] }, 'GET u'), /GET u: not Open Inference Protocol model metadata: inputs\[0\]\.datatype "FLOAT" is not one of BOOL, UINT8/);
-    assert.throws(() => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, -2] }] }, 'GET u'), /inputs\[0\]\.shape must be a list of sizes/);
+    assert.throws(
+      () => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FLOAT', shape: [1] }] }, 'GET u'),
+      /GET u: not Open Inference Protocol model metadata: inputs\[0\]\.datatype "FLOAT" is not one of BOOL, UINT8/,
+    );
+    assert.throws(
+      () => parseOipMetadata({ name: 'm', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, -2] }] }, 'GET u'),
+      /inputs\[0\]\.shape must be a list of sizes/,
+    );
     assert.throws(() => parseOipMetadata({ models: [] }, 'GET u'), /"name" is missing/);
   });
 });

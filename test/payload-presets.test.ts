@@ -35,16 +35,29 @@ describe('presets and body wrapping', () => {
     assert.equal(applyPreset(findPreset('mlflow'), '', 'dataframe_split').wrap, 'dataframe_split');
     assert.throws(() => applyPreset(findPreset('mlflow'), '', 'oip'), /preset mlflow does not take wrap "oip"/);
     assert.equal(applyPreset(findPreset('torchserve'), 'densenet').path, '/predictions/densenet');
-    assert.deepEqual(applyPreset(findPreset('bentoml'), 'classify').schemaSources, [{ kind: 'openapi', url: '/docs.json', method: 'POST', path: '/classify' }]);
+    assert.deepEqual(applyPreset(findPreset('bentoml'), 'classify').schemaSources, [
+      { kind: 'openapi', url: '/docs.json', method: 'POST', path: '/classify' },
+    ]);
     for (const p of PRESETS) assert.ok(p.wraps.includes(p.wrap), `${p.name}: its default wrap is one it takes`);
   });
 
   it('wraps instances for each server', () => {
-    const rows = [{ a: 1, b: 'x' }, { a: 2, c: true }];
+    const rows = [
+      { a: 1, b: 'x' },
+      { a: 2, c: true },
+    ];
     assert.deepEqual(wrapInstances('none', [rows[0]]), rows[0]);
     assert.deepEqual(wrapInstances('instances', rows), { instances: rows });
     assert.deepEqual(wrapInstances('dataframe_records', rows), { dataframe_records: rows });
-    assert.deepEqual(wrapInstances('dataframe_split', rows), { dataframe_split: { columns: ['a', 'b', 'c'], data: [[1, 'x', null], [2, null, true]] } });
+    assert.deepEqual(wrapInstances('dataframe_split', rows), {
+      dataframe_split: {
+        columns: ['a', 'b', 'c'],
+        data: [
+          [1, 'x', null],
+          [2, null, true],
+        ],
+      },
+    });
     assert.deepEqual(wrapInstances('inputs', rows), { inputs: { a: [1, 2], b: ['x', null], c: [null, true] } });
     assert.deepEqual(wrapInstances('inputs', [[1, 2]]), { inputs: [[1, 2]] });
   });

@@ -16,8 +16,14 @@ describe('CSV replay', () => {
   });
 
   it('names the line and column of a bad cell, and of a row that breaks the schema', () => {
-    assert.throws(() => bodiesFromCsv('age,sex\n42,male\n4x,female\n', { schema: inputSchema, check: false, origin: 'r.csv' }), /^Error: r\.csv:3: column "age": "4x" is not an integer$/);
-    assert.throws(() => bodiesFromCsv('age,sex,bmi,children,smoker,region\n70,male,30,1,true,north\n', { schema: inputSchema, origin: 'r.csv' }), /^Error: r\.csv:2: the row does not match the schema: \/age: 70 is above maximum 65$/);
+    assert.throws(
+      () => bodiesFromCsv('age,sex\n42,male\n4x,female\n', { schema: inputSchema, check: false, origin: 'r.csv' }),
+      /^Error: r\.csv:3: column "age": "4x" is not an integer$/,
+    );
+    assert.throws(
+      () => bodiesFromCsv('age,sex,bmi,children,smoker,region\n70,male,30,1,true,north\n', { schema: inputSchema, origin: 'r.csv' }),
+      /^Error: r\.csv:2: the row does not match the schema: \/age: 70 is above maximum 65$/,
+    );
     assert.throws(() => bodiesFromCsv('a,b\n1\n', { origin: 'r.csv' }), /r\.csv:2: 1 fields, but the header has 2/);
     assert.throws(() => bodiesFromCsv('a,b\n"1,2\n', { origin: 'r.csv' }), /r\.csv:2: a quoted field is not closed/);
     assert.throws(() => bodiesFromCsv('a,a\n1,2\n', { origin: 'r.csv' }), /column name "a" appears twice/);
@@ -29,6 +35,9 @@ describe('CSV replay', () => {
       { n: 1, f: 2.5, b: true, z: null, arr: [1, 2], obj: { k: 1 }, s: 'hello', q: 'line1\nline2, "quoted"' },
       { n: -3, f: 1000, b: false, arr: [], obj: {}, s: '007', q: 'x' },
     ]);
-    assert.deepEqual(parseCsv('a\n"x\ny"\nz\n').map((r) => r.line), [1, 2, 4]);
+    assert.deepEqual(
+      parseCsv('a\n"x\ny"\nz\n').map((r) => r.line),
+      [1, 2, 4],
+    );
   });
 });

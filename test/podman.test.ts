@@ -20,7 +20,8 @@ process.env['CONTAINERS_CONF'] = join(REPO, 'test', 'fixtures', 'podman', 'conta
 
 function podmanSkip(): false | string {
   if (process.env['LOADGATE_REQUIRE_PODMAN']) return false;
-  if (!process.env['LOADGATE_TEST_PODMAN']) return 'podman tests are opt-in: LOADGATE_TEST_PODMAN=1 (.ci/run installs podman and requires them)';
+  if (!process.env['LOADGATE_TEST_PODMAN'])
+    return 'podman tests are opt-in: LOADGATE_TEST_PODMAN=1 (.ci/run installs podman and requires them)';
   return spawnSync(PODMAN, ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'podman is not installed';
 }
 

@@ -3,13 +3,21 @@ import { describe, it } from 'node:test';
 import { arrivalSchedule, segmentsOf, spanIndexAt, stageSpans, userPhase, userSchedule, usersAt } from '../src/load/shapes.ts';
 import type { RateStage, UserStage } from '../src/plan/types.ts';
 
-const u = (durationS: number, users: number, spawnRate: number): UserStage => ({ name: '', durationMs: durationS * 1000, users, spawnRate });
+const u = (durationS: number, users: number, spawnRate: number): UserStage => ({
+  name: '',
+  durationMs: durationS * 1000,
+  users,
+  spawnRate,
+});
 const r = (durationS: number, rate: number, ramp = false): RateStage => ({ name: '', durationMs: durationS * 1000, rate, ramp });
 
 describe('closed model: users over time', () => {
   it('ramps up one user per 1/spawnRate seconds, the first at once', () => {
     const stages = [u(10, 5, 2)];
-    assert.deepEqual([0, 499, 500, 999, 1000, 1500, 2000, 9000].map((t) => usersAt(stages, t)), [1, 1, 2, 2, 3, 4, 5, 5]);
+    assert.deepEqual(
+      [0, 499, 500, 999, 1000, 1500, 2000, 9000].map((t) => usersAt(stages, t)),
+      [1, 1, 2, 2, 3, 4, 5, 5],
+    );
   });
 
   it('follows the seed 1-2-3-4-5-4-3-2-1 ramp with spawn rate 1', () => {
@@ -23,7 +31,10 @@ describe('closed model: users over time', () => {
     // 10 users at 1/s cannot be reached in 3 s: the stage ends with 3, the next starts from there.
     const stages = [u(3, 10, 1), u(3, 0, 1)];
     assert.equal(usersAt(stages, 2999), 3);
-    assert.deepEqual([3000, 3999, 4000, 5000].map((t) => usersAt(stages, t)), [2, 2, 1, 0]);
+    assert.deepEqual(
+      [3000, 3999, 4000, 5000].map((t) => usersAt(stages, t)),
+      [2, 2, 1, 0],
+    );
   });
 
   it('schedule lists each change once and ends with zero users', () => {
@@ -84,7 +95,10 @@ describe('open model: arrival schedule', () => {
     const down = arrivalSchedule([r(1, 100), r(4, 20, true)]);
     assert.equal(down.total, 340);
     const times = Array.from({ length: down.total }, (_, n) => down.timeOf(n));
-    assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]!), 'send times strictly increase');
+    assert.ok(
+      times.every((t, i) => i === 0 || t > times[i - 1]!),
+      'send times strictly increase',
+    );
     assert.ok(times.at(-1)! < 5000);
   });
 
@@ -107,8 +121,18 @@ describe('open model: arrival schedule', () => {
 describe('stages', () => {
   it('stage spans and the stage at a time', () => {
     const spans = stageSpans([u(1, 1, 1), u(2, 1, 1), u(0.5, 1, 1)]);
-    assert.deepEqual(spans.map((s) => [s.startMs, s.endMs]), [[0, 1000], [1000, 3000], [3000, 3500]]);
-    assert.deepEqual([0, 999, 1000, 2999, 3000, 9999].map((t) => spanIndexAt(spans, t)), [0, 0, 1, 1, 2, 2]);
+    assert.deepEqual(
+      spans.map((s) => [s.startMs, s.endMs]),
+      [
+        [0, 1000],
+        [1000, 3000],
+        [3000, 3500],
+      ],
+    );
+    assert.deepEqual(
+      [0, 999, 1000, 2999, 3000, 9999].map((t) => spanIndexAt(spans, t)),
+      [0, 0, 1, 1, 2, 2],
+    );
   });
 
   it('segments split stages at the warm-up instant', () => {
@@ -116,12 +140,39 @@ describe('stages', () => {
     const seg = segmentsOf(stages, 1500);
     assert.deepEqual(
       seg.map((x) => [x.stage, x.startMs, x.endMs, x.warmup]),
-      [[0, 0, 1000, true], [1, 1000, 1500, true], [1, 1500, 3000, false], [2, 3000, 4000, false]],
+      [
+        [0, 0, 1000, true],
+        [1, 1000, 1500, true],
+        [1, 1500, 3000, false],
+        [2, 3000, 4000, false],
+      ],
     );
-    assert.deepEqual(seg.map((x) => x.index), [0, 1, 2, 3]);
-    assert.deepEqual([999, 1000, 1499, 1500, 3999, 9999].map((t) => spanIndexAt(seg, t)), [0, 1, 1, 2, 3, 3], 'the segment a request counts in');
-    assert.deepEqual(segmentsOf(stages, 0).map((x) => x.warmup), [false, false, false], 'no warm-up');
-    assert.deepEqual(segmentsOf(stages, 1000).map((x) => [x.stage, x.warmup]), [[0, true], [1, false], [2, false]], 'on a boundary');
-    assert.ok(segmentsOf(stages, 9000).every((x) => x.warmup), 'a warm-up longer than the run covers it all');
+    assert.deepEqual(
+      seg.map((x) => x.index),
+      [0, 1, 2, 3],
+    );
+    assert.deepEqual(
+      [999, 1000, 1499, 1500, 3999, 9999].map((t) => spanIndexAt(seg, t)),
+      [0, 1, 1, 2, 3, 3],
+      'the segment a request counts in',
+    );
+    assert.deepEqual(
+      segmentsOf(stages, 0).map((x) => x.warmup),
+      [false, false, false],
+      'no warm-up',
+    );
+    assert.deepEqual(
+      segmentsOf(stages, 1000).map((x) => [x.stage, x.warmup]),
+      [
+        [0, true],
+        [1, false],
+        [2, false],
+      ],
+      'on a boundary',
+    );
+    assert.ok(
+      segmentsOf(stages, 9000).every((x) => x.warmup),
+      'a warm-up longer than the run covers it all',
+    );
   });
 });

@@ -32,7 +32,13 @@ describe('critical values (exact distributions)', () => {
   });
 
   it('rank-sum: the published two-sided 5% table of U', () => {
-    const table: Array<[number, number, number]> = [[5, 5, 2], [8, 12, 22], [10, 10, 23], [15, 15, 64], [20, 20, 127]];
+    const table: Array<[number, number, number]> = [
+      [5, 5, 2],
+      [8, 12, 22],
+      [10, 10, 23],
+      [15, 15, 64],
+      [20, 20, 127],
+    ];
     for (const [m, n, u] of table) assert.equal(rankSumCritical(m, n, 0.05).t, u, `${m} x ${n}`);
   });
 

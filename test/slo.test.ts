@@ -68,7 +68,11 @@ describe('SLO lines', () => {
       ['p99', /expected "<metric> <operator> <value>"/],
     ];
     for (const [line, re] of bad) {
-      assert.throws(() => slo(line), (e: unknown) => e instanceof SloSyntaxError && re.test(e.message), `line ${JSON.stringify(line)}`);
+      assert.throws(
+        () => slo(line),
+        (e: unknown) => e instanceof SloSyntaxError && re.test(e.message),
+        `line ${JSON.stringify(line)}`,
+      );
     }
   });
 
@@ -84,7 +88,13 @@ describe('evaluation', () => {
   const r = constructedResult(); // 4 requests: 5 ms ok, 7 ms 503, 1 s timeout, refused; stages one, two
 
   it('judges each SLO with its observed value and a sentence', () => {
-    const v = evaluate(r, [slo('p99 < 100ms'), slo('errors == 0'), slo('error-rate < 80%'), slo('max <= 1s'), slo('p50 < 10ms in stage 1')]);
+    const v = evaluate(r, [
+      slo('p99 < 100ms'),
+      slo('errors == 0'),
+      slo('error-rate < 80%'),
+      slo('max <= 1s'),
+      slo('p50 < 10ms in stage 1'),
+    ]);
     assert.equal(v.pass, false);
     const [p99, errs, rate, max, p50] = v.outcomes;
     assert.equal(p99!.observed, 1000);
@@ -170,11 +180,20 @@ describe('warm-up and early abort in a real run', () => {
     srv.close();
   });
 
-  const endpoints: EndpointPlan[] = [{ name: 'p', method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] }];
+  const endpoints: EndpointPlan[] = [
+    { name: 'p', method: 'GET', path: '/', headers: {}, body: { kind: 'none' }, weight: 1, okStatus: [[200, 399]] },
+  ];
 
   it('an SLO that leaves out the warm-up judges only the rest', async () => {
     requests = 0;
-    const r = await runLoad({ baseUrl: url, endpoints, load: { model: 'open', maxInFlight: 100, stages: [{ name: 's', durationMs: 2000, rate: 40, ramp: false }] }, timeoutMs: 5000, seed: 1, warmupMs: 600 });
+    const r = await runLoad({
+      baseUrl: url,
+      endpoints,
+      load: { model: 'open', maxInFlight: 100, stages: [{ name: 's', durationMs: 2000, rate: 40, ramp: false }] },
+      timeoutMs: 5000,
+      seed: 1,
+      warmupMs: 600,
+    });
     const w = { stageNames: ['s'], endpointNames: ['p'], warmupMs: 600 };
     const cold = evaluateSlo(r, slo('p99 < 200ms including warm-up', w));
     const warm = evaluateSlo(r, slo('p99 < 200ms', w));

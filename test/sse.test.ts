@@ -65,11 +65,26 @@ const VLLM = [
 describe('SseParser', () => {
   test('a vLLM chat stream: the role-only delta and the finish chunk are empty, not content', () => {
     const seen = assertSplitsAgree(Buffer.from(VLLM.join('')));
-    assert.deepEqual(seen.map((e) => e.kind), ['empty', 'content', 'content', 'content', 'empty', 'usage', 'done']);
-    assert.deepEqual(seen.filter((e) => e.kind === 'content').map((e) => e.textLength), ['Café'.length, ' — '.length, ' 🙂'.length]);
-    assert.deepEqual(seen.find((e) => e.kind === 'usage'), {
-      kind: 'usage', at: 0, textLength: 0, completionTokens: 3, promptTokens: 7, message: '', nonStreaming: false,
-    });
+    assert.deepEqual(
+      seen.map((e) => e.kind),
+      ['empty', 'content', 'content', 'content', 'empty', 'usage', 'done'],
+    );
+    assert.deepEqual(
+      seen.filter((e) => e.kind === 'content').map((e) => e.textLength),
+      ['Café'.length, ' — '.length, ' 🙂'.length],
+    );
+    assert.deepEqual(
+      seen.find((e) => e.kind === 'usage'),
+      {
+        kind: 'usage',
+        at: 0,
+        textLength: 0,
+        completionTokens: 3,
+        promptTokens: 7,
+        message: '',
+        nonStreaming: false,
+      },
+    );
   });
 
   test('an event is timed by the read that completes it, not the one that starts it', () => {
@@ -78,13 +93,25 @@ describe('SseParser', () => {
     const secondEnd = Buffer.byteLength(VLLM[0]! + VLLM[1]!);
     // read 0: event 1 and the start of event 2; read 1: the rest of event 2 but its blank line; read 2: the rest.
     const seen = events([bytes.subarray(0, secondStart), bytes.subarray(secondStart, secondEnd - 1), bytes.subarray(secondEnd - 1)]);
-    assert.deepEqual(seen.map((e) => [e.kind, e.at]), [['empty', 0], ['content', 2], ['content', 2]]);
+    assert.deepEqual(
+      seen.map((e) => [e.kind, e.at]),
+      [
+        ['empty', 0],
+        ['content', 2],
+        ['content', 2],
+      ],
+    );
   });
 
   test('several tokens in one event are one content event; usage tells the tokens', () => {
-    const bytes = Buffer.from(chat({ role: 'assistant' }) + chat({ content: ' In the beginning' }) + chat({ content: ' God' }) + usage(2, 4) + DONE);
+    const bytes = Buffer.from(
+      chat({ role: 'assistant' }) + chat({ content: ' In the beginning' }) + chat({ content: ' God' }) + usage(2, 4) + DONE,
+    );
     const seen = assertSplitsAgree(bytes);
-    assert.deepEqual(seen.map((e) => e.kind), ['empty', 'content', 'content', 'usage', 'done']);
+    assert.deepEqual(
+      seen.map((e) => e.kind),
+      ['empty', 'content', 'content', 'usage', 'done'],
+    );
     const m = metrics([bytes], [5]);
     assert.equal(m.contentEvents, 2);
     assert.equal(m.output, 4);
@@ -94,7 +121,10 @@ describe('SseParser', () => {
   test('comments and pings are reported and change nothing else', () => {
     const bytes = Buffer.from(`: ping\n\n${VLLM[0]}:keep-alive\n${VLLM[1]}: ping - 2026-11-30 14:00:00\n\n${DONE}`);
     const seen = assertSplitsAgree(bytes);
-    assert.deepEqual(seen.map((e) => e.kind), ['comment', 'empty', 'comment', 'content', 'comment', 'done']);
+    assert.deepEqual(
+      seen.map((e) => e.kind),
+      ['comment', 'empty', 'comment', 'content', 'comment', 'done'],
+    );
   });
 
   test('CRLF and lone CR line endings parse like LF, even with a CRLF split across reads', () => {
@@ -107,66 +137,122 @@ describe('SseParser', () => {
     // "\r" ending one read and "\n" starting the next is one line end, not a blank line between.
     const mixed = Buffer.from(`data: {"choices":[{"delta":\r\ndata: {"content":"x"}}]}\r\n\r\n`);
     const at = mixed.indexOf('\r\ndata: {"content"') + 1;
-    assert.deepEqual(events([mixed.subarray(0, at), mixed.subarray(at)]).map((e) => e.kind), ['content']);
+    assert.deepEqual(
+      events([mixed.subarray(0, at), mixed.subarray(at)]).map((e) => e.kind),
+      ['content'],
+    );
   });
 
   test('multi-line data fields join with a newline', () => {
     const bytes = Buffer.from('data: {"choices":[{"delta":\ndata:{"content":"two lines"}}],\ndata: "usage":null}\n\n');
     const seen = assertSplitsAgree(bytes);
-    assert.deepEqual(seen.map((e) => [e.kind, e.textLength]), [['content', 'two lines'.length]]);
+    assert.deepEqual(
+      seen.map((e) => [e.kind, e.textLength]),
+      [['content', 'two lines'.length]],
+    );
   });
 
   test('an error object mid-stream, in the shapes OpenAI, TGI and older vLLM send', () => {
-    const openai = Buffer.from(VLLM.slice(0, 2).join('') + 'data: {"error":{"message":"CUDA out of memory","type":"server_error","code":500}}\n\n');
-    assert.deepEqual(assertSplitsAgree(openai).map((e) => [e.kind, e.message]), [['empty', ''], ['content', ''], ['error', 'CUDA out of memory']]);
+    const openai = Buffer.from(
+      `${VLLM.slice(0, 2).join('')}data: {"error":{"message":"CUDA out of memory","type":"server_error","code":500}}\n\n`,
+    );
+    assert.deepEqual(
+      assertSplitsAgree(openai).map((e) => [e.kind, e.message]),
+      [
+        ['empty', ''],
+        ['content', ''],
+        ['error', 'CUDA out of memory'],
+      ],
+    );
     const tgi = Buffer.from('data: {"error":"Input validation error","error_type":"validation"}\n\n');
-    assert.deepEqual(events([tgi]).map((e) => [e.kind, e.message]), [['error', 'Input validation error']]);
+    assert.deepEqual(
+      events([tgi]).map((e) => [e.kind, e.message]),
+      [['error', 'Input validation error']],
+    );
     const vllm = Buffer.from('data: {"object":"error","message":"too long","type":"BadRequestError","code":400}\n\n');
-    assert.deepEqual(events([vllm]).map((e) => [e.kind, e.message]), [['error', 'too long']]);
+    assert.deepEqual(
+      events([vllm]).map((e) => [e.kind, e.message]),
+      [['error', 'too long']],
+    );
     const named = Buffer.from('event: error\ndata: {"detail":"overloaded"}\n\n');
-    assert.deepEqual(events([named]).map((e) => e.kind), ['error']);
+    assert.deepEqual(
+      events([named]).map((e) => e.kind),
+      ['error'],
+    );
   });
 
   test('"usage": null on every chunk (OpenAI with include_usage) is not usage', () => {
     const bytes = Buffer.from('data: {"choices":[{"delta":{"content":"a"}}],"usage":null}\n\ndata: {"choices":[],"usage":null}\n\n');
-    assert.deepEqual(events([bytes]).map((e) => [e.kind, e.completionTokens]), [['content', -1], ['other', -1]]);
+    assert.deepEqual(
+      events([bytes]).map((e) => [e.kind, e.completionTokens]),
+      [
+        ['content', -1],
+        ['other', -1],
+      ],
+    );
   });
 
   test('legacy completions, reasoning text and tool-call deltas are content', () => {
     const bytes = Buffer.from(
       'data: {"object":"text_completion","choices":[{"index":0,"text":" the","finish_reason":null}]}\n\n' +
-      'data: {"choices":[{"index":0,"text":"","finish_reason":"length"}]}\n\n' +
-      'data: {"choices":[{"delta":{"reasoning_content":"Hmm"}}]}\n\n' +
-      'data: {"choices":[{"delta":{"reasoning":"so"}}]}\n\n' +
-      'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\""}}]}}]}\n\n' +
-      'data: {"choices":[{"delta":{"tool_calls":[]}}]}\n\n');
-    assert.deepEqual(assertSplitsAgree(bytes).map((e) => e.kind), ['content', 'empty', 'content', 'content', 'content', 'empty']);
+        'data: {"choices":[{"index":0,"text":"","finish_reason":"length"}]}\n\n' +
+        'data: {"choices":[{"delta":{"reasoning_content":"Hmm"}}]}\n\n' +
+        'data: {"choices":[{"delta":{"reasoning":"so"}}]}\n\n' +
+        'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\""}}]}}]}\n\n' +
+        'data: {"choices":[{"delta":{"tool_calls":[]}}]}\n\n',
+    );
+    assert.deepEqual(
+      assertSplitsAgree(bytes).map((e) => e.kind),
+      ['content', 'empty', 'content', 'content', 'content', 'empty'],
+    );
   });
 
   test('data that is not JSON is invalid; an empty data line is not content', () => {
-    assert.deepEqual(events([Buffer.from('data: {"choices": [\n\ndata:\n\ndata: hello\n\n')]).map((e) => e.kind), ['invalid', 'other', 'invalid']);
+    assert.deepEqual(
+      events([Buffer.from('data: {"choices": [\n\ndata:\n\ndata: hello\n\n')]).map((e) => e.kind),
+      ['invalid', 'other', 'invalid'],
+    );
   });
 
   test('a non-streaming JSON answer is one content event at its last byte, flagged', () => {
-    const body = Buffer.from(`\r\n${JSON.stringify({
-      id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'In the beginning' }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 },
-    })}\n`);
-    assert.deepEqual(assertSplitsAgree(body), [{
-      kind: 'content', at: 0, textLength: 16, completionTokens: 3, promptTokens: 3, message: '', nonStreaming: true,
-    }]);
+    const body = Buffer.from(
+      `\r\n${JSON.stringify({
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1,
+        model: 'm',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'In the beginning' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 },
+      })}\n`,
+    );
+    assert.deepEqual(assertSplitsAgree(body), [
+      {
+        kind: 'content',
+        at: 0,
+        textLength: 16,
+        completionTokens: 3,
+        promptTokens: 3,
+        message: '',
+        nonStreaming: true,
+      },
+    ]);
     const half = body.length >> 1;
     assert.equal(events([body.subarray(0, half), body.subarray(half)])[0]!.at, 1, 'timed at the read with its last byte');
   });
 
   test('the start of the body decides: a BOM is dropped, even split across reads', () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(VLLM.join(''))]);
-    assert.deepEqual(assertSplitsAgree(bytes), events([Buffer.from(VLLM.join(''))]).map((e) => ({ ...e, at: 0 })));
+    assert.deepEqual(
+      assertSplitsAgree(bytes),
+      events([Buffer.from(VLLM.join(''))]).map((e) => ({ ...e, at: 0 })),
+    );
   });
 
   test('an event without its blank line at the end of the body is dropped', () => {
-    assert.deepEqual(events([Buffer.from(VLLM[1]! + 'data: [DONE]\n')]).map((e) => e.kind), ['content']);
+    assert.deepEqual(
+      events([Buffer.from(`${VLLM[1]!}data: [DONE]\n`)]).map((e) => e.kind),
+      ['content'],
+    );
   });
 
   test('keeps no reference to a pushed chunk: h1-slot.ts reuses one read buffer for every read', () => {
@@ -257,14 +343,17 @@ describe('StreamAccumulator', () => {
   });
 
   test('events after [DONE] are ignored', () => {
-    const m = metrics(stream([VLLM[1]! + DONE, VLLM[2]! + 'data: {"error":"late"}\n\n']), [1, 50]);
+    const m = metrics(stream([VLLM[1]! + DONE, `${VLLM[2]!}data: {"error":"late"}\n\n`]), [1, 50]);
     assert.equal(m.failure, null);
     assert.equal(m.contentEvents, 1);
     assert.equal(m.e2e, 1);
   });
 
   test('a JSON answer: TTFT = E2E at its last byte, no ITL, no TPOT, not a failure', () => {
-    const body = JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Amen.' } }], usage: { prompt_tokens: 1, completion_tokens: 2 } });
+    const body = JSON.stringify({
+      choices: [{ message: { role: 'assistant', content: 'Amen.' } }],
+      usage: { prompt_tokens: 1, completion_tokens: 2 },
+    });
     const m = metrics(stream([body.slice(0, 10), body.slice(10)]), [30, 80], 0, 95);
     assert.equal(m.failure, null);
     assert.equal(m.nonStreaming, true);
@@ -315,7 +404,13 @@ describe('over a socket: fetch, SseParser and StreamAccumulator against the stre
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'stream-test', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true }, ...body }),
+        body: JSON.stringify({
+          model: 'stream-test',
+          messages: [{ role: 'user', content: 'hi' }],
+          stream: true,
+          stream_options: { include_usage: true },
+          ...body,
+        }),
       });
       for await (const chunk of res.body!) parser.push(chunk, performance.now());
     } catch {
@@ -337,7 +432,10 @@ describe('over a socket: fetch, SseParser and StreamAccumulator against the stre
     for (let i = 0; i < 3; i++) ms.push(await stream(s.url));
     for (const m of ms) assert.deepEqual([m.failure, m.output, m.outputUnit, m.contentEvents, m.promptTokens], [null, 25, 'tokens', 25, 4]);
     const rs = s.records;
-    assert.deepEqual(rs.map((r) => r.sends.length), [25, 25, 25]);
+    assert.deepEqual(
+      rs.map((r) => r.sends.length),
+      [25, 25, 25],
+    );
     const serverTtft = median(rs.map((r) => r.sends[0]! - r.receivedAt));
     const serverItl = median(rs.flatMap((r) => gaps(r.sends)));
     assert.ok(Math.abs(serverTtft - T) <= 0.02 * T, `server's first token after ${serverTtft} ms (median), claimed ${T}`);
@@ -355,24 +453,33 @@ describe('over a socket: fetch, SseParser and StreamAccumulator against the stre
   const quick = { firstTokenMs: 20, intervalMs: 5, tokens: 6 };
   const cases: Array<[StreamMode, (m: StreamMetrics, s: StreamServer) => void]> = [
     ['no-usage', (m) => assert.deepEqual([m.failure, m.output, m.outputUnit], [null, 6, 'chunks'])],
-    ['cut', (m, s) => {
-      assert.equal(m.failure, 'cut');
-      assert.equal(s.records[0]!.sends.length, 3);
-      // Not always all 3: when the connection breaks, fetch's body stream drops the chunks its
-      // reader has not taken yet (WHATWG streams discard their queue on error).
-      assert.ok(m.contentEvents <= 3);
-    }],
+    [
+      'cut',
+      (m, s) => {
+        assert.equal(m.failure, 'cut');
+        assert.equal(s.records[0]!.sends.length, 3);
+        // Not always all 3: when the connection breaks, fetch's body stream drops the chunks its
+        // reader has not taken yet (WHATWG streams discard their queue on error).
+        assert.ok(m.contentEvents <= 3);
+      },
+    ],
     ['error', (m) => assert.deepEqual([m.failure, m.errorMessage, m.contentEvents], ['error-event', 'stream-server: injected error', 3])],
-    ['buffered', (m) => {
-      assert.deepEqual([m.failure, m.contentEvents, m.output], [null, 6, 6]);
-      // Everything came in one write: TTFT is (nearly) the whole answer, and the gaps vanish.
-      assert.ok(m.e2e - m.ttft < 5, `TTFT ${m.ttft} ms vs E2E ${m.e2e}`);
-      assert.ok(m.ttft >= 20 + 5 * 5 - 1, `TTFT ${m.ttft} ms, the last token was due at 45`);
-    }],
-    ['json', (m) => {
-      assert.deepEqual([m.failure, m.nonStreaming, m.contentEvents, m.output, m.itl.length], [null, true, 1, 6, 0]);
-      assert.equal(m.ttft, m.e2e);
-    }],
+    [
+      'buffered',
+      (m) => {
+        assert.deepEqual([m.failure, m.contentEvents, m.output], [null, 6, 6]);
+        // Everything came in one write: TTFT is (nearly) the whole answer, and the gaps vanish.
+        assert.ok(m.e2e - m.ttft < 5, `TTFT ${m.ttft} ms vs E2E ${m.e2e}`);
+        assert.ok(m.ttft >= 20 + 5 * 5 - 1, `TTFT ${m.ttft} ms, the last token was due at 45`);
+      },
+    ],
+    [
+      'json',
+      (m) => {
+        assert.deepEqual([m.failure, m.nonStreaming, m.contentEvents, m.output, m.itl.length], [null, true, 1, 6, 0]);
+        assert.equal(m.ttft, m.e2e);
+      },
+    ],
   ];
   for (const [mode, check] of cases) {
     test(`mode ${mode}`, async () => {

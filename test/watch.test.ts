@@ -27,15 +27,29 @@ describe('parsers', () => {
   it('reads /proc/<pid>/stat fields after the command name, whatever it holds', () => {
     // Fields 3.. of a real stat line; the name has spaces and a closing parenthesis.
     const rest = 'S 1 4242 4242 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 3 0 100 123456789 2048 18446744073709551615';
-    assert.deepEqual(parseProcStat(`4243 (my (odd) name) ${rest}`), { state: 'S', pgrp: 4242, ticks: 300, startTicks: '100', rssPages: 2048 });
+    assert.deepEqual(parseProcStat(`4243 (my (odd) name) ${rest}`), {
+      state: 'S',
+      pgrp: 4242,
+      ticks: 300,
+      startTicks: '100',
+      rssPages: 2048,
+    });
     const self = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
     assert.ok(self && self.rssPages > 0 && self.pgrp > 0, JSON.stringify(self));
     assert.equal(parseProcStat('garbage'), null);
   });
 
   it('counts the CPU each process added, including new ones, ignoring ones that exited', () => {
-    const prev = new Map([[1, 100], [2, 50], [3, 70]]);
-    const now = new Map([[1, 150], [2, 50], [4, 25]]); // 3 exited, 4 is new
+    const prev = new Map([
+      [1, 100],
+      [2, 50],
+      [3, 70],
+    ]);
+    const now = new Map([
+      [1, 150],
+      [2, 50],
+      [4, 25],
+    ]); // 3 exited, 4 is new
     // (50 + 0 + 25) ticks at 100 Hz over 1 s = 75% of a core.
     assert.equal(cpuPercentBetween(prev, now, 1000, 100), 75);
     assert.equal(cpuPercentBetween(prev, now, 500, 100), 150);
@@ -43,7 +57,8 @@ describe('parsers', () => {
   });
 
   it('reads docker stats JSON lines, after the terminal escape docker prints', () => {
-    const line = '\x1b[H\x1b[J{"BlockIO":"0B / 0B","CPUPerc":"187.25%","Container":"c1","ID":"23a9","MemPerc":"0.51%","MemUsage":"123.4MiB / 23.54GiB","Name":"c1","NetIO":"200B / 0B","PIDs":"7"}';
+    const line =
+      '\x1b[H\x1b[J{"BlockIO":"0B / 0B","CPUPerc":"187.25%","Container":"c1","ID":"23a9","MemPerc":"0.51%","MemUsage":"123.4MiB / 23.54GiB","Name":"c1","NetIO":"200B / 0B","PIDs":"7"}';
     const s = parseDockerStatsLine(line)!;
     assert.equal(s.cpuPercent, 187.25);
     assert.equal(Math.round(s.memoryBytes!), Math.round(123.4 * 1024 * 1024));
@@ -101,7 +116,10 @@ describe('attachWatch', () => {
 
   it('puts each second the last sample taken in it, carries one forward a little, and summarizes', () => {
     const r = base();
-    assert.deepEqual(r.timeline.map((p) => p.t), [1, 2, 2.6]);
+    assert.deepEqual(
+      r.timeline.map((p) => p.t),
+      [1, 2, 2.6],
+    );
     const resources: ResourceSample[] = [
       { atMs: at(r, -0.5), cpuPercent: 99, memoryBytes: 1 }, // before the load: not in the summary
       { atMs: at(r, 0.3), cpuPercent: 10, memoryBytes: 100e6 },
@@ -118,16 +136,38 @@ describe('attachWatch', () => {
     ];
     const failures = new Map([['queue', { count: 3, last: 'exit 1' }]]);
     const out = attachWatch(r, { resources, monitors, monitorFailures: failures, source: 'proc', problems: [] }, plans);
-    assert.deepEqual(out.timeline.map((p) => p.cpuPercent), [30, 30, 30]);
-    assert.deepEqual(out.timeline.map((p) => p.memoryBytes), [120e6, 120e6, 120e6]);
-    assert.deepEqual(out.timeline.map((p) => p.monitors), [{ replicas: 1 }, { replicas: 1 }, { replicas: 3 }]);
+    assert.deepEqual(
+      out.timeline.map((p) => p.cpuPercent),
+      [30, 30, 30],
+    );
+    assert.deepEqual(
+      out.timeline.map((p) => p.memoryBytes),
+      [120e6, 120e6, 120e6],
+    );
+    assert.deepEqual(
+      out.timeline.map((p) => p.monitors),
+      [{ replicas: 1 }, { replicas: 1 }, { replicas: 3 }],
+    );
     assert.deepEqual(out.resources, { source: 'proc', samples: 2, peakCpuPercent: 30, meanCpuPercent: 20, peakMemoryBytes: 120e6 });
-    assert.deepEqual(out.monitors![0], { name: 'replicas', command: 'kubectl ...', everyMs: 2000, samples: 2, failures: 0, first: 1, last: 3, min: 1, max: 3 });
+    assert.deepEqual(out.monitors![0], {
+      name: 'replicas',
+      command: 'kubectl ...',
+      everyMs: 2000,
+      samples: 2,
+      failures: 0,
+      first: 1,
+      last: 3,
+      min: 1,
+      max: 3,
+    });
     assert.deepEqual(out.monitors![1], { name: 'queue', command: 'false', everyMs: 1000, samples: 0, failures: 3, lastError: 'exit 1' });
     assert.equal(r.timeline[0]!.cpuPercent, undefined, 'the input is not changed');
 
     const text = formatSummary(out);
-    assert.match(text, /Service: CPU peak 30\.0% of one core \(mean 20\.0%\), memory peak 114\.4 MiB \(2 samples from its processes in \/proc\)/);
+    assert.match(
+      text,
+      /Service: CPU peak 30\.0% of one core \(mean 20\.0%\), memory peak 114\.4 MiB \(2 samples from its processes in \/proc\)/,
+    );
     assert.match(text, /Monitor "replicas": 1 at the start, 3 at the end \(min 1, max 3\), 2 samples/);
     assert.match(text, /Warning: monitor "queue" failed 3 of 3 times: exit 1/);
     const md = renderMarkdown(out, passingVerdict());
@@ -136,8 +176,21 @@ describe('attachWatch', () => {
 
   it('leaves a second empty when the last sample is too old', () => {
     const r = base();
-    const out = attachWatch(r, { resources: [{ atMs: at(r, -2.5), cpuPercent: 5 }], monitors: [], monitorFailures: new Map(), source: 'container', problems: ['boom'] }, []);
-    assert.deepEqual(out.timeline.map((p) => p.cpuPercent), [5, undefined, undefined]);
+    const out = attachWatch(
+      r,
+      {
+        resources: [{ atMs: at(r, -2.5), cpuPercent: 5 }],
+        monitors: [],
+        monitorFailures: new Map(),
+        source: 'container',
+        problems: ['boom'],
+      },
+      [],
+    );
+    assert.deepEqual(
+      out.timeline.map((p) => p.cpuPercent),
+      [5, undefined, undefined],
+    );
     assert.deepEqual(out.resources, { source: 'container', samples: 0, problem: 'boom' });
     assert.equal(out.monitors, undefined);
   });
@@ -165,12 +218,23 @@ describe('monitors in the config', () => {
   it('rejects what it cannot use, naming the key', () => {
     const bad: Array<[unknown, RegExp]> = [
       [[{ name: 'x' }], /monitors\[0\]\)?: missing command/],
-      [[{ command: 'a', name: 'x' }, { command: 'b', name: 'x' }], /monitors\[1\]\.name\)?: "x" names another monitor/],
+      [
+        [
+          { command: 'a', name: 'x' },
+          { command: 'b', name: 'x' },
+        ],
+        /monitors\[1\]\.name\)?: "x" names another monitor/,
+      ],
       [[{ command: 'a', every: '10ms' }], /monitors\[0\]\.every\)?: expected at least 200ms/],
       [[{ command: 'a', evrey: '1s' }], /unknown key "evrey"; known keys: name, command, every, timeout/],
       [{ command: 'a' }, /monitors\)?: expected a list/],
     ];
-    for (const [v, re] of bad) assert.throws(() => plan(v), (e: Error) => e instanceof ConfigError && re.test(e.message), JSON.stringify(v));
+    for (const [v, re] of bad)
+      assert.throws(
+        () => plan(v),
+        (e: Error) => e instanceof ConfigError && re.test(e.message),
+        JSON.stringify(v),
+      );
   });
 });
 
@@ -249,7 +313,10 @@ output: ${dir}/out
 
   // A remote engine (DOCKER_HOST, a VM) answers with its own kernel's PID for the container: none here
   // (0), or one that some unrelated local process has (this test's own).
-  for (const [what, pid] of [['no PID on this host', '0'], ["another process's PID on this host", String(process.pid)]] as const) {
+  for (const [what, pid] of [
+    ['no PID on this host', '0'],
+    ["another process's PID on this host", String(process.pid)],
+  ] as const) {
     it(`asks the engine (docker stats) when the container's cgroup is not on this host: ${what}`, { skip: dockerSkip() }, async () => {
       const name = `loadgate-test-watch-stats-${process.pid}`;
       const id = docker(['run', '-d', '--init', '--name', name, busyboxImage(), 'sh', '-c', 'while :; do :; done']).trim();
@@ -279,5 +346,3 @@ output: ${dir}/out
     assert.match(w.problems[0]!, /cannot sample the container's CPU and memory: .*No such (container|object)/i);
   });
 });
-
-

@@ -55,19 +55,14 @@ export const outputSchema = JSON.parse(OUTPUT_SCHEMA_JSON) as JsonObject;
 // ---------------------------------------------------------------------------------------
 // Validation
 
-export type ValidationResult =
-  | { ok: true; value: InsuranceChargesModelInput }
-  | { ok: false; messages: string[] };
+export type ValidationResult = { ok: true; value: InsuranceChargesModelInput } | { ok: false; messages: string[] };
 
 /** One message in rest_model_service's format (its handler for pydantic errors). */
 export function formatError(loc: string, type: string, msg: string): string {
   return `Field '${loc}' in type 'InsuranceChargesModelInput' has error '${type}', ${msg}.`;
 }
 
-type Rule =
-  | { kind: 'integer' | 'number'; min: number; max: number }
-  | { kind: 'boolean' }
-  | { kind: 'enum'; values: readonly string[] };
+type Rule = { kind: 'integer' | 'number'; min: number; max: number } | { kind: 'boolean' } | { kind: 'enum'; values: readonly string[] };
 
 // Same constraints as the input schema, in its field order (errors are listed in that order).
 const RULES: Record<keyof InsuranceChargesModelInput, Rule> = {
@@ -173,15 +168,26 @@ function checkTree(node: unknown, nFeatures: number): boolean {
   if (typeof node === 'number') return Number.isFinite(node);
   if (!Array.isArray(node) || node.length !== 4) return false;
   const [f, t, left, right] = node as unknown[];
-  return Number.isInteger(f) && (f as number) >= 0 && (f as number) < nFeatures && typeof t === 'number' &&
-    checkTree(left, nFeatures) && checkTree(right, nFeatures);
+  return (
+    Number.isInteger(f) &&
+    (f as number) >= 0 &&
+    (f as number) < nFeatures &&
+    typeof t === 'number' &&
+    checkTree(left, nFeatures) &&
+    checkTree(right, nFeatures)
+  );
 }
 
 /** Reads and checks a model file; a corrupt file fails here rather than as NaN predictions. */
 export function loadModel(path: string = DEFAULT_MODEL_PATH): Model {
   const file = JSON.parse(readFileSync(path, 'utf8')) as ModelFile;
-  if (file.format !== 'gbrt-v1' || !Array.isArray(file.features) || typeof file.base_value !== 'number' ||
-      !Array.isArray(file.trees) || !file.trees.every((t) => checkTree(t, file.features.length))) {
+  if (
+    file.format !== 'gbrt-v1' ||
+    !Array.isArray(file.features) ||
+    typeof file.base_value !== 'number' ||
+    !Array.isArray(file.trees) ||
+    !file.trees.every((t) => checkTree(t, file.features.length))
+  ) {
     throw new Error(`${path}: not a gbrt-v1 model file`);
   }
   return { file, encode: makeEncoder(file.features) };

@@ -6,8 +6,7 @@ import { MODEL_NAME, inputSchema, outputSchema, type JsonObject } from './model.
 export const SERVICE_TITLE = 'Insurance Charges Model Service';
 export const SERVICE_VERSION = '0.1.0';
 export const MODEL_DISPLAY_NAME = 'Insurance Charges Model';
-export const MODEL_DESCRIPTION =
-  'Model to predict the insurance charges of a customer (gradient-boosted trees trained on synthetic data).';
+export const MODEL_DESCRIPTION = 'Model to predict the insurance charges of a customer (gradient-boosted trees trained on synthetic data).';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonObject, description = 'Successful Response') => ({
@@ -18,9 +17,7 @@ const str = (title: string, description: string) => ({ title, description, type:
 
 /** pydantic nests enums under "definitions"; OpenAPI keeps every schema in components. */
 function toComponents(schema: JsonObject): Record<string, JsonObject> {
-  const { definitions, ...rest } = JSON.parse(
-    JSON.stringify(schema).replaceAll('"#/definitions/', '"#/components/schemas/'),
-  ) as JsonObject;
+  const { definitions, ...rest } = JSON.parse(JSON.stringify(schema).replaceAll('"#/definitions/', '"#/components/schemas/')) as JsonObject;
   return { [rest.title as string]: rest, ...(definitions as Record<string, JsonObject> | undefined) };
 }
 

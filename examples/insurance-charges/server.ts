@@ -5,8 +5,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import {
-  INPUT_SCHEMA_JSON, MODEL_NAME, OUTPUT_SCHEMA_JSON, evaluate, formatError, loadModel, predict, validateInput,
-  type InsuranceChargesModelInput, type Model,
+  INPUT_SCHEMA_JSON,
+  MODEL_NAME,
+  OUTPUT_SCHEMA_JSON,
+  evaluate,
+  formatError,
+  loadModel,
+  predict,
+  validateInput,
+  type InsuranceChargesModelInput,
+  type Model,
 } from './model.ts';
 import { MODEL_DESCRIPTION, MODEL_DISPLAY_NAME, SERVICE_VERSION, buildOpenApi } from './openapi.ts';
 
@@ -20,7 +28,12 @@ const USAGE = `usage: node examples/insurance-charges/server.ts [options]
   --startup-delay-ms N    /api/health/ready answers 503 for N ms after start (env STARTUP_DELAY_MS, default 0)
   --help                  show this help`;
 
-interface Options { host: string; port: number; extraWorkMs: number; startupDelayMs: number }
+interface Options {
+  host: string;
+  port: number;
+  extraWorkMs: number;
+  startupDelayMs: number;
+}
 
 class UsageError extends Error {}
 
@@ -38,8 +51,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
   });
   if (values.help) return 'help';
   const setting = (flag: string | undefined, name: string, envName: string, fallback: string) =>
-    flag !== undefined ? { source: `--${name}`, raw: flag }
-      : env[envName] ? { source: envName, raw: env[envName] } : { source: `--${name}`, raw: fallback };
+    flag !== undefined
+      ? { source: `--${name}`, raw: flag }
+      : env[envName]
+        ? { source: envName, raw: env[envName] }
+        : { source: `--${name}`, raw: fallback };
   const integer = ({ source, raw }: { source: string; raw: string }, max: number) => {
     if (!/^\d+$/.test(raw) || Number(raw) > max) {
       throw new UsageError(`invalid ${source} value ${JSON.stringify(raw)}: expected an integer from 0 to ${max}`);
@@ -190,7 +206,10 @@ server.listen(options.port, options.host, () => {
   // The model is already in memory; the delay stands in for loading a big one. The port
   // is open meanwhile, so clients see 503 from the readiness probe, not refused connections.
   if (options.startupDelayMs === 0) ready = true;
-  else setTimeout(() => { ready = true; }, options.startupDelayMs).unref();
+  else
+    setTimeout(() => {
+      ready = true;
+    }, options.startupDelayMs).unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   process.stdout.write(`listening on http://${host}:${port}\n`);
 });

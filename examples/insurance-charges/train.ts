@@ -10,8 +10,14 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_MODEL_PATH, REGIONS, evaluate, makeEncoder,
-  type InsuranceChargesModelInput, type Model, type ModelFile, type TreeNode,
+  DEFAULT_MODEL_PATH,
+  REGIONS,
+  evaluate,
+  makeEncoder,
+  type InsuranceChargesModelInput,
+  type Model,
+  type ModelFile,
+  type TreeNode,
 } from './model.ts';
 
 const SEED = 42;
@@ -37,7 +43,10 @@ function mulberry32(seed: number): () => number {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-interface Row { input: InsuranceChargesModelInput; charges: number }
+interface Row {
+  input: InsuranceChargesModelInput;
+  charges: number;
+}
 
 /**
  * Synthetic people and charges. The shape follows the Kaggle data: charges grow ~250 $/year
@@ -109,10 +118,11 @@ function fitBoostedTrees(X: Float64Array[], y: Float64Array): { base: number; tr
       for (let i = 0; i < m - 1; i++) {
         leftSum += residual[scratch[i]!]!;
         const nLeft = i + 1;
-        const a = c[scratch[i]!]!, b = c[scratch[i + 1]!]!;
+        const a = c[scratch[i]!]!,
+          b = c[scratch[i + 1]!]!;
         if (a === b || nLeft < MIN_SAMPLES_LEAF || m - nLeft < MIN_SAMPLES_LEAF) continue;
         // Reduction of the squared error from splitting here (constant terms dropped).
-        const gain = (leftSum * leftSum) / nLeft + ((sum - leftSum) ** 2) / (m - nLeft) - (sum * sum) / m;
+        const gain = (leftSum * leftSum) / nLeft + (sum - leftSum) ** 2 / (m - nLeft) - (sum * sum) / m;
         if (gain > best.gain) best = { gain, feature: f, threshold: midpoint(a, b) };
       }
     }
@@ -149,7 +159,8 @@ function midpoint(a: number, b: number): number {
 
 function metrics(model: Model, rows: Row[]): { r2: number; rmse: number } {
   const mean = rows.reduce((s, r) => s + r.charges, 0) / rows.length;
-  let sse = 0, sst = 0;
+  let sse = 0,
+    sst = 0;
   for (const r of rows) {
     // Rounded to cents like the service answers, so the metrics describe served predictions.
     const err = r.charges - round(evaluate(model, r.input), 2);
@@ -182,7 +193,10 @@ function main(): void {
   const train = rows.slice(nHoldout);
 
   const encode = makeEncoder(FEATURES);
-  const { base, trees } = fitBoostedTrees(train.map((r) => encode(r.input)), Float64Array.from(train, (r) => r.charges));
+  const { base, trees } = fitBoostedTrees(
+    train.map((r) => encode(r.input)),
+    Float64Array.from(train, (r) => r.charges),
+  );
 
   // Metrics are computed with model.ts's evaluate(), i.e. exactly as the service predicts.
   const file: ModelFile = { format: 'gbrt-v1', features: FEATURES, base_value: base, training: {}, trees };

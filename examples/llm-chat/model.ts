@@ -146,7 +146,7 @@ export function buildModel(file: ModelFile): Model {
     triRow.set(a * V + b, r);
     triStart[r] = k;
     // (<s>, <s>) is the padding before every verse, not a bigram: it occurred once per verse.
-    triTotal[r] = a === BOUNDARY && b === BOUNDARY ? biTotal[BOUNDARY]! : pair.get(a * V + b) ?? 0;
+    triTotal[r] = a === BOUNDARY && b === BOUNDARY ? biTotal[BOUNDARY]! : (pair.get(a * V + b) ?? 0);
     for (let i = 2; i < row.length; i += 2) {
       triNext[k] = row[i]!;
       triCount[k++] = row[i + 1]!;
@@ -157,8 +157,19 @@ export function buildModel(file: ModelFile): Model {
 
   const order = Array.from({ length: V }, (_, i) => i).sort((x, y) => uniCount[y]! - uniCount[x]! || x - y);
   return {
-    vocab: file.vocab, ids: new Map(file.vocab.map((w, i) => [w, i])),
-    triRow, triStart, triNext, triCount, triTotal, biStart, biNext, biCount, biTotal, uniCount, uniTotal,
+    vocab: file.vocab,
+    ids: new Map(file.vocab.map((w, i) => [w, i])),
+    triRow,
+    triStart,
+    triNext,
+    triCount,
+    triTotal,
+    biStart,
+    biNext,
+    biCount,
+    biTotal,
+    uniCount,
+    uniTotal,
     topUnigrams: Int32Array.from(order.slice(0, UNIGRAM_CANDIDATES)),
   };
 }
@@ -260,7 +271,7 @@ export class Decoder {
     let total = 0;
     for (let i = 0; i < keep; i++) {
       // Relative to the best score, so a low temperature cannot underflow every weight to 0.
-      const w = Math.pow(score[sorted[i]!]! / top, inv);
+      const w = (score[sorted[i]!]! / top) ** inv;
       weight[i] = w;
       total += w;
     }

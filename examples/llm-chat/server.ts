@@ -77,7 +77,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
   const number = ({ source, raw }: { source: string; raw: string }, min: number, max: number, decimals: boolean) => {
     const ok = decimals ? /^\d+(\.\d+)?$/.test(raw) : /^\d+$/.test(raw);
     if (!ok || Number(raw) < min || Number(raw) > max) {
-      throw new UsageError(`invalid ${source} value ${JSON.stringify(raw)}: expected ${decimals ? 'a number' : 'an integer'} from ${min} to ${max}`);
+      throw new UsageError(
+        `invalid ${source} value ${JSON.stringify(raw)}: expected ${decimals ? 'a number' : 'an integer'} from ${min} to ${max}`,
+      );
     }
     return Number(raw);
   };
@@ -175,7 +177,11 @@ function optionalNumber(body: Record<string, unknown>, name: string, min: number
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw new ApiError(400, `'${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`, name);
+    throw new ApiError(
+      400,
+      `'${name}' must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(v)}`,
+      name,
+    );
   }
   return v;
 }
@@ -203,7 +209,11 @@ function messagesText(messages: unknown): string {
     else if (Array.isArray(content)) {
       for (const part of content) {
         if (!isObject(part) || part['type'] !== 'text' || typeof part['text'] !== 'string') {
-          throw new ApiError(400, `${param}.content parts must be {"type": "text", "text": string}; this model reads text only`, `${param}.content`);
+          throw new ApiError(
+            400,
+            `${param}.content parts must be {"type": "text", "text": string}; this model reads text only`,
+            `${param}.content`,
+          );
         }
         texts.push(part['text']);
       }
@@ -245,12 +255,15 @@ function parseJob(kind: Kind, body: unknown): Job {
     includeUsage = optionalBoolean(so, 'include_usage') ?? false;
   }
   const promptTokens = tokenize(prompt);
-  const maxTokens = optionalNumber(body, 'max_completion_tokens', 1, MAX_MODEL_LEN, true)
-    ?? optionalNumber(body, 'max_tokens', 1, MAX_MODEL_LEN, true);
+  const maxTokens =
+    optionalNumber(body, 'max_completion_tokens', 1, MAX_MODEL_LEN, true) ?? optionalNumber(body, 'max_tokens', 1, MAX_MODEL_LEN, true);
   if (promptTokens.length + (maxTokens ?? 0) > MAX_MODEL_LEN || promptTokens.length >= MAX_MODEL_LEN) {
-    throw new ApiError(400, `This model's maximum context length is ${MAX_MODEL_LEN} tokens. However, you requested ` +
-      `${promptTokens.length + (maxTokens ?? 0)} tokens (${promptTokens.length} in the ${kind === 'chat' ? 'messages' : 'prompt'}, ` +
-      `${maxTokens ?? 0} in the completion). Please reduce the length of the ${kind === 'chat' ? 'messages' : 'prompt'} or completion.`);
+    throw new ApiError(
+      400,
+      `This model's maximum context length is ${MAX_MODEL_LEN} tokens. However, you requested ` +
+        `${promptTokens.length + (maxTokens ?? 0)} tokens (${promptTokens.length} in the ${kind === 'chat' ? 'messages' : 'prompt'}, ` +
+        `${maxTokens ?? 0} in the completion). Please reduce the length of the ${kind === 'chat' ? 'messages' : 'prompt'} or completion.`,
+    );
   }
   const topK = optionalNumber(body, 'top_k', -1, 1_000_000, true) ?? -1;
   const seed = optionalNumber(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true);
@@ -286,7 +299,8 @@ function admit(): Promise<void> {
 
 function release(): void {
   const next = waiting.shift();
-  if (next) next(); // the slot passes straight to the next request in line
+  if (next)
+    next(); // the slot passes straight to the next request in line
   else active--;
 }
 
@@ -368,9 +382,10 @@ async function generate(job: Job, res: ServerResponse, gone: () => boolean): Pro
 
   const usage = { prompt_tokens: job.promptTokens.length, completion_tokens: generated, total_tokens: job.promptTokens.length + generated };
   if (!job.stream) {
-    const choice = job.kind === 'chat'
-      ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }
-      : { index: 0, text, logprobs: null, finish_reason: finish };
+    const choice =
+      job.kind === 'chat'
+        ? { index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }
+        : { index: 0, text, logprobs: null, finish_reason: finish };
     const object = job.kind === 'chat' ? 'chat.completion' : 'text_completion';
     return send(res, 200, JSON.stringify({ id, object, created, model, choices: [choice], usage }));
   }
@@ -426,7 +441,9 @@ async function handleCompletion(kind: Kind, req: IncomingMessage, res: ServerRes
   // The connection closing before the answer is complete means the client has gone: stop
   // decoding for it (or never start) and free its slot.
   let closed = false;
-  res.on('close', () => { closed = true; });
+  res.on('close', () => {
+    closed = true;
+  });
   if (job.stream && !options.buffer) {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.flushHeaders();
@@ -451,10 +468,20 @@ function authorized(req: IncomingMessage): boolean {
 }
 
 const STATIC = {
-  models: () => JSON.stringify({
-    object: 'list',
-    data: [{ id: options.modelName, object: 'model', created: 1_700_000_000, owned_by: 'loadgate-example', root: MODEL_ID, max_model_len: MAX_MODEL_LEN }],
-  }),
+  models: () =>
+    JSON.stringify({
+      object: 'list',
+      data: [
+        {
+          id: options.modelName,
+          object: 'model',
+          created: 1_700_000_000,
+          owned_by: 'loadgate-example',
+          root: MODEL_ID,
+          max_model_len: MAX_MODEL_LEN,
+        },
+      ],
+    }),
 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -471,7 +498,8 @@ const server = createServer((req, res) => {
   const route = routes.get(path);
   if (!route) return sendError(res, new ApiError(404, `Invalid URL (${req.method} ${path})`));
   const handler = route[req.method ?? ''];
-  if (!handler) return sendError(res, new ApiError(405, `Method ${req.method} not allowed on ${path}`), { allow: Object.keys(route).join(', ') });
+  if (!handler)
+    return sendError(res, new ApiError(405, `Method ${req.method} not allowed on ${path}`), { allow: Object.keys(route).join(', ') });
   if (path.startsWith('/v1/') && !authorized(req)) {
     req.resume();
     return sendError(res, new ApiError(401, 'Incorrect API key provided.', null, 'invalid_api_key'));
@@ -495,7 +523,10 @@ server.listen(options.port, options.host, () => {
   // The model is already in memory; the delay stands in for loading a big one. The port is open
   // meanwhile, so clients see 503 from /health, not refused connections.
   if (options.startupDelayMs === 0) ready = true;
-  else setTimeout(() => { ready = true; }, options.startupDelayMs).unref();
+  else
+    setTimeout(() => {
+      ready = true;
+    }, options.startupDelayMs).unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   process.stdout.write(`listening on http://${host}:${port}\n`);
 });

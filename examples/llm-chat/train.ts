@@ -15,7 +15,8 @@ import { BOUNDARY, DEFAULT_MODEL_PATH, tokenize, type ModelFile } from './model.
 
 const DEFAULT_TEXT_PATH = fileURLToPath(new URL('./kjv-excerpt.txt', import.meta.url));
 const MIN_TRIGRAM_COUNT = 2;
-const SOURCE = 'King James Version (1611), Genesis, Ruth, Proverbs, Ecclesiastes, Matthew, John; text from Debian package bible-kjv-text 4.38';
+const SOURCE =
+  'King James Version (1611), Genesis, Ruth, Proverbs, Ecclesiastes, Matthew, John; text from Debian package bible-kjv-text 4.38';
 
 export function train(text: string): ModelFile {
   const verses: string[][] = [];
@@ -76,7 +77,13 @@ export function train(text: string): ModelFile {
   return {
     format: 'loadgate-trigram-v1',
     source: SOURCE,
-    training: { verses: verses.length, tokens: tokenCount, vocabulary: vocab.length, bigram_types: bigramTypes, trigram_types: trigramTypes },
+    training: {
+      verses: verses.length,
+      tokens: tokenCount,
+      vocabulary: vocab.length,
+      bigram_types: bigramTypes,
+      trigram_types: trigramTypes,
+    },
     vocab,
     bigrams,
     trigrams,
@@ -85,10 +92,12 @@ export function train(text: string): ModelFile {
 
 /** One trigram row per line, so a change to the text shows as a readable diff. */
 export function serialize(file: ModelFile): string {
-  return `{"format":${JSON.stringify(file.format)},"source":${JSON.stringify(file.source)},` +
+  return (
+    `{"format":${JSON.stringify(file.format)},"source":${JSON.stringify(file.source)},` +
     `"training":${JSON.stringify(file.training)},\n"vocab":${JSON.stringify(file.vocab)},\n` +
     `"bigrams":[\n${file.bigrams.map((t) => JSON.stringify(t)).join(',\n')}\n],\n` +
-    `"trigrams":[\n${file.trigrams.map((t) => JSON.stringify(t)).join(',\n')}\n]}\n`;
+    `"trigrams":[\n${file.trigrams.map((t) => JSON.stringify(t)).join(',\n')}\n]}\n`
+  );
 }
 
 if (import.meta.main) {
@@ -99,6 +108,8 @@ if (import.meta.main) {
   const json = serialize(file);
   writeFileSync(out, json);
   const t = file.training;
-  console.log(`${out}: ${t.verses} verses, ${t.tokens} tokens, vocabulary ${t.vocabulary}, ` +
-    `${t.bigram_types} bigram and ${t.trigram_types} trigram types, ${json.length} bytes, in ${Math.round(performance.now() - started)} ms`);
+  console.log(
+    `${out}: ${t.verses} verses, ${t.tokens} tokens, vocabulary ${t.vocabulary}, ` +
+      `${t.bigram_types} bigram and ${t.trigram_types} trigram types, ${json.length} bytes, in ${Math.round(performance.now() - started)} ms`,
+  );
 }

@@ -31,7 +31,10 @@ export class Deadline {
         clearTimeout(timer);
         signal.removeEventListener('abort', onCancel);
       };
-      p.then((v) => (done(), res(v)), (e: unknown) => (done(), rej(e)));
+      p.then(
+        (v) => (done(), res(v)),
+        (e: unknown) => (done(), rej(e)),
+      );
     });
   }
 }

@@ -24,12 +24,17 @@ export type RunInput = SettingInput;
 /** The inputs that are not settings of the run: what the action does around it. `default` goes into action.yml. */
 export const ACTION_INPUTS: Record<string, { about: string; default?: string }> = {
   config: {
-    about: 'a loadgate YAML config (see Configuration); optional: the inputs can describe a whole run, and an input given overrides the same setting in the file',
+    about:
+      'a loadgate YAML config (see Configuration); optional: the inputs can describe a whole run, and an input given overrides the same setting in the file',
   },
-  'github-token': { about: 'the token for the PR comment; the job\'s token needs "permissions: pull-requests: write"', default: '${{ github.token }}' },
+  'github-token': {
+    about: 'the token for the PR comment; the job\'s token needs "permissions: pull-requests: write"',
+    default: '${{ github.token }}',
+  },
   comment: { about: 'keep one sticky comment with the results on the pull request (true or false)', default: 'true' },
   'artifact-name': {
-    about: "the report artifact's name; by default loadgate-<job>[-<step>][-<matrix hash>]-<attempt>, unique per job, step, matrix leg and run attempt",
+    about:
+      "the report artifact's name; by default loadgate-<job>[-<step>][-<matrix hash>]-<attempt>, unique per job, step, matrix leg and run attempt",
   },
   'fail-on-breach': { about: 'fail the step when an SLO is breached (true), or only report it and pass (false)', default: 'true' },
   matrix: { about: 'leave as is: tells matrix legs apart in the artifact name and the PR comment', default: '${{ toJSON(matrix) }}' },
@@ -73,7 +78,9 @@ export function readInputs(raw: GetInput, warn: (message: string) => void = () =
   const config = get('config', { trim: true });
   const artifactName = get('artifact-name', { trim: true });
   if (artifactName && /[":<>|*?\r\n\\/]/.test(artifactName)) {
-    throw new InputError(`input "artifact-name": "${artifactName}" holds a character artifact names cannot have (one of " : < > | * ? \\ / or a line break)`);
+    throw new InputError(
+      `input "artifact-name": "${artifactName}" holds a character artifact names cannot have (one of " : < > | * ? \\ / or a line break)`,
+    );
   }
   return {
     ...(config ? { config } : {}),

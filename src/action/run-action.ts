@@ -39,7 +39,10 @@ async function runAction(): Promise<void> {
   let inputs: ActionInputs;
   let plan: Plan;
   try {
-    inputs = readInputs((name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }), (m) => core.warning(m));
+    inputs = readInputs(
+      (name, opts) => core.getInput(name, { trimWhitespace: opts?.trim ?? true }),
+      (m) => core.warning(m),
+    );
     // Masked in the log should anything ever print it (the runner masks its own token, not one passed in).
     if (inputs.githubToken) core.setSecret(inputs.githubToken);
     plan = planFromInputs(inputs);
@@ -63,7 +66,13 @@ async function runAction(): Promise<void> {
   }
 }
 
-async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: Plan, signal: AbortSignal, deadline: Deadline): Promise<void> {
+async function runAndPublish(
+  ctx: WorkflowContext,
+  inputs: ActionInputs,
+  plan: Plan,
+  signal: AbortSignal,
+  deadline: Deadline,
+): Promise<void> {
   const matrix = matrixKey(inputs.matrix);
   const name = artifactName(inputs.artifactName, ctx.job, ctx.step, matrix, ctx.runAttempt);
   /** The whole report folder as one artifact: its id, or undefined (said how) when the upload fails. */
@@ -133,7 +142,9 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
   info(formatChecklist(result, verdict));
 
   // 1. The whole report folder as one artifact.
-  const artifactId = await upload((message) => core.warning(`Could not upload the reports as an artifact: ${message}. They are in ${plan.outputDir}.`));
+  const artifactId = await upload((message) =>
+    core.warning(`Could not upload the reports as an artifact: ${message}. They are in ${plan.outputDir}.`),
+  );
   // The summary and the comment link the artifact, or say where the reports are when there is none.
   const reportUrl = artifactId !== undefined ? artifactUrl(ctx, artifactId) : undefined;
   const mdOpts = {
@@ -171,7 +182,9 @@ async function runAndPublish(ctx: WorkflowContext, inputs: ActionInputs, plan: P
     core.setFailed(inert(`loadgate: the run was interrupted (${result.reason ?? 'cancelled'}); the reports hold what was measured`));
   } else if (status === 'not-measured') {
     // Not a breach: fail-on-breach does not turn it into a pass.
-    core.setFailed(inert(`loadgate: the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`));
+    core.setFailed(
+      inert(`loadgate: the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`),
+    );
   } else if (!verdict.pass) {
     const why = [
       ...(verdict.comparison?.fails ? [verdict.comparison.headline] : []),
@@ -212,7 +225,11 @@ async function postComment(
   const body = commentBody(marker, renderMarkdown(result, verdict, mdOpts), workflowRunUrl(ctx));
   try {
     const c = await deadline.bound(
-      upsertComment({ apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken }, marker, body),
+      upsertComment(
+        { apiUrl: ctx.apiUrl, repository: ctx.repository, pullRequest: ctx.pullRequest, token: inputs.githubToken },
+        marker,
+        body,
+      ),
       COMMENT_TIMEOUT_MS,
       'the PR comment',
     );
@@ -250,8 +267,10 @@ function failClearly(e: unknown): void {
   else {
     const debug = process.env.LOADGATE_DEBUG === '1';
     core.setFailed(
-      inert(`internal error: ${debug ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e))}. This is a bug in loadgate: please report it` +
-        (debug ? '.' : ' (set LOADGATE_DEBUG=1 for the stack trace).')),
+      inert(
+        `internal error: ${debug ? ((e as Error)?.stack ?? String(e)) : ((e as Error)?.message ?? String(e))}. This is a bug in loadgate: please report it` +
+          (debug ? '.' : ' (set LOADGATE_DEBUG=1 for the stack trace).'),
+      ),
     );
   }
 }

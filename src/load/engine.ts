@@ -132,7 +132,10 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
       if (kind === 'exhausted') {
         // Not the service's doing: counted apart, and the run cannot measure the service any more.
         exhausted++;
-        stop('invalid', `the generator ran out of file descriptors or local ports (${message}) with ${slots.length} connections: raise the open-file limit (ulimit -n) or plan fewer users or max-in-flight; the service was not at fault`);
+        stop(
+          'invalid',
+          `the generator ran out of file descriptors or local ports (${message}) with ${slots.length} connections: raise the open-file limit (ulimit -n) or plan fewer users or max-in-flight; the service was not at fault`,
+        );
       } else if (kind !== 'stopped') {
         const latencyUs = kind === 'timeout' ? (endMs - slot.intendedAt) * 1000 : null;
         recorder.transportError(slot.endpoint, slot.segment, endMs, kind, latencyUs);
@@ -153,10 +156,13 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
   const host: DriverHost = {
     now,
     later(ms, fn) {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        fn();
-      }, Math.max(0, ms));
+      const t = setTimeout(
+        () => {
+          timers.delete(t);
+          fn();
+        },
+        Math.max(0, ms),
+      );
       timers.add(t);
       return t;
     },
@@ -348,7 +354,6 @@ function stageInfos(load: LoadPlan, spans: ReturnType<typeof stageSpans>): Stage
     return { ...base, name: st.name, rate: st.rate, ramp: st.ramp };
   });
 }
-
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;

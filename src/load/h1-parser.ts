@@ -231,9 +231,15 @@ export class ResponseParser {
     // "HTTP/1.x SSS"
     if (
       end - from < 14 ||
-      head[from] !== 0x48 || head[from + 1] !== 0x54 || head[from + 2] !== 0x54 || head[from + 3] !== 0x50 ||
-      head[from + 4] !== 0x2f || head[from + 5] !== 0x31 || head[from + 6] !== 0x2e ||
-      (head[from + 7] !== 0x31 && head[from + 7] !== 0x30) || head[from + 8] !== 0x20
+      head[from] !== 0x48 ||
+      head[from + 1] !== 0x54 ||
+      head[from + 2] !== 0x54 ||
+      head[from + 3] !== 0x50 ||
+      head[from + 4] !== 0x2f ||
+      head[from + 5] !== 0x31 ||
+      head[from + 6] !== 0x2e ||
+      (head[from + 7] !== 0x31 && head[from + 7] !== 0x30) ||
+      head[from + 8] !== 0x20
     ) {
       throw new BadResponse('invalid HTTP status line');
     }

@@ -230,7 +230,8 @@ export class H1Slot implements Slot, ResponseEvents {
     this.idleSince = end;
     this.busy = false;
     this.parser.reset();
-    const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
+    const [sample, mismatch] =
+      this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
     this.body = null;
     this.sample = null;
     this.listener.response(this, this.parser.status, this.statusOk, this.bytes, end, sample, mismatch);

@@ -139,7 +139,8 @@ export class OpenDriver implements Driver {
     this.next++;
     // Taking the last free connection: from here on due requests are held back by the service. An ideal
     // generator would have taken it at the request's due time.
-    if (this.idle.length === 0 && this.host.slots.length >= this.maxInFlight && Number.isNaN(this.fullSince)) this.fullSince = Math.min(due, t);
+    if (this.idle.length === 0 && this.host.slots.length >= this.maxInFlight && Number.isNaN(this.fullSince))
+      this.fullSince = Math.min(due, t);
   }
 
   /**

@@ -84,9 +84,14 @@ function classifyJson(value: unknown, e: SseEvent, eventType: string): void {
   const error = o['error'];
   if ((error !== undefined && error !== null) || o['object'] === 'error' || eventType === 'error') {
     e.kind = 'error';
-    const m = typeof error === 'string' ? error
-      : typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as { message: string }).message
-        : typeof o['message'] === 'string' ? o['message'] : JSON.stringify(error ?? o);
+    const m =
+      typeof error === 'string'
+        ? error
+        : typeof (error as { message?: unknown } | null)?.message === 'string'
+          ? (error as { message: string }).message
+          : typeof o['message'] === 'string'
+            ? o['message']
+            : JSON.stringify(error ?? o);
     e.message = m;
     return;
   }
@@ -132,7 +137,14 @@ const textLength = (v: unknown): number => (typeof v === 'string' ? v.length : 0
 export class SseParser {
   private readonly onEvent: (event: SseEvent) => void;
   private readonly event: SseEvent = {
-    kind: 'other', at: 0, textLength: 0, completionTokens: -1, promptTokens: -1, message: '', data: '', nonStreaming: false,
+    kind: 'other',
+    at: 0,
+    textLength: 0,
+    completionTokens: -1,
+    promptTokens: -1,
+    message: '',
+    data: '',
+    nonStreaming: false,
   };
   /** 'start' until the first byte that is not a BOM byte or blank. */
   private mode: 'start' | 'sse' | 'json' = 'start';

@@ -111,7 +111,8 @@ export class UndiciSlot implements Slot {
   onResponseEnd(): void {
     const end = this.now();
     this.busy = false;
-    const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
+    const [sample, mismatch] =
+      this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
     this.body = null;
     this.sample = null;
     this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);

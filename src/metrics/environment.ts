@@ -62,7 +62,9 @@ export function machineAfter(before: MachineBefore, generatorCpu: number, env: N
     ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
   };
   const steal =
-    before.steal && after && after[1] > before.steal[1] ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10 : undefined;
+    before.steal && after && after[1] > before.steal[1]
+      ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
+      : undefined;
   return {
     cpuModel: c[0]?.model.trim() ?? 'unknown',
     cpuCount: availableParallelism(),
@@ -115,7 +117,10 @@ export function environmentDifferences(a: Environment | undefined, b: Environmen
     differ('service image', a.serviceImage?.image, b.serviceImage?.image);
     differ('service image digest', a.serviceImage?.digest, b.serviceImage?.digest);
   }
-  for (const [name, e] of [['first', a], ['second', b]] as const) {
+  for (const [name, e] of [
+    ['first', a],
+    ['second', b],
+  ] as const) {
     if ((e.cpuStealPercent ?? 0) > STEAL_WARN_PERCENT) out.push(`the ${name} run's machine had ${e.cpuStealPercent}% of its CPU stolen`);
   }
   return out;

@@ -48,12 +48,17 @@ export function generatorLimits(g: Omit<GeneratorInfo, 'limits'>, o: { mostlyUna
   }
   // A service that fails fast (refuses, resets) spins a closed model's users: the CPU is then spent on
   // its errors, which are the finding, not on a measurement it distorted.
-  if (g.cpu >= CPU_LIMIT && !o.mostlyUnanswered && (o.durationMs ?? Infinity) >= CPU_MIN_RUN_MS) out.push(`the generator used ${Math.round(g.cpu * 100)}% of a core: it was the bottleneck (fewer users or a lower rate per generator)`);
+  if (g.cpu >= CPU_LIMIT && !o.mostlyUnanswered && (o.durationMs ?? Infinity) >= CPU_MIN_RUN_MS)
+    out.push(`the generator used ${Math.round(g.cpu * 100)}% of a core: it was the bottleneck (fewer users or a lower rate per generator)`);
   if (g.scheduleErrorP99Ms !== undefined && g.scheduleErrorP99Ms > SCHEDULE_ERROR_LIMIT_MS) {
-    out.push(`requests left ${round1(g.scheduleErrorP99Ms)} ms off their schedule at p99 (limit ${SCHEDULE_ERROR_LIMIT_MS} ms): the generator could not keep the planned rate`);
+    out.push(
+      `requests left ${round1(g.scheduleErrorP99Ms)} ms off their schedule at p99 (limit ${SCHEDULE_ERROR_LIMIT_MS} ms): the generator could not keep the planned rate`,
+    );
   }
   if (g.eventLoopDelayP99Ms > LOOP_P99_LIMIT_MS || g.eventLoopDelayMaxMs > LOOP_MAX_LIMIT_MS) {
-    out.push(`the generator's event loop was blocked (delay p99 ${round1(g.eventLoopDelayP99Ms)} ms, max ${round1(g.eventLoopDelayMaxMs)} ms): responses waited on the generator`);
+    out.push(
+      `the generator's event loop was blocked (delay p99 ${round1(g.eventLoopDelayP99Ms)} ms, max ${round1(g.eventLoopDelayMaxMs)} ms): responses waited on the generator`,
+    );
   }
   return out;
 }

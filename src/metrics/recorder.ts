@@ -66,7 +66,15 @@ export class Recorder {
    * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
    * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check).
    */
-  response(endpoint: number, segment: number, nowMs: number, latencyUs: number, bytes: number, ok: boolean, failKind: ErrorKind = 'status'): void {
+  response(
+    endpoint: number,
+    segment: number,
+    nowMs: number,
+    latencyUs: number,
+    bytes: number,
+    ok: boolean,
+    failKind: ErrorKind = 'status',
+  ): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
     const cell = this.cells[segment]![endpoint]!;
     cell.requests++;

@@ -66,7 +66,12 @@ export function attachWatch(
         failures: f?.count ?? 0,
         ...(f ? { lastError: f.last } : {}),
         ...(values.length
-          ? { first: values[0]!, last: values[values.length - 1]!, min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) }
+          ? {
+              first: values[0]!,
+              last: values[values.length - 1]!,
+              min: values.reduce((a, b) => Math.min(a, b)),
+              max: values.reduce((a, b) => Math.max(a, b)),
+            }
           : {}),
       };
     });

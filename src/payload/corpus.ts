@@ -51,7 +51,8 @@ export function buildCorpus(source: Discovered, opts: CorpusOptions): Corpus {
   const bodies: string[] = new Array(count);
   let bytes = 0;
   if (source.kind === 'oip') {
-    if (opts.wrap !== undefined && opts.wrap !== 'oip') throw new Error(`${source.origin}: Open Inference Protocol metadata makes "oip" bodies, not ${opts.wrap}`);
+    if (opts.wrap !== undefined && opts.wrap !== 'oip')
+      throw new Error(`${source.origin}: Open Inference Protocol metadata makes "oip" bodies, not ${opts.wrap}`);
     const gen = createOipGenerator(source.metadata, { seed: opts.seed, ...opts.oip });
     for (let i = 0; i < count; i++) {
       const s = JSON.stringify(gen.next());
@@ -61,7 +62,8 @@ export function buildCorpus(source: Discovered, opts: CorpusOptions): Corpus {
   } else {
     const wrap = opts.wrap ?? 'none';
     if (wrap === 'oip') throw new Error(`${source.origin}: "oip" bodies need Open Inference Protocol metadata, not a JSON Schema`);
-    if (wrap === 'none' && batch !== 1) throw new Error(`a batch of ${batch} needs a wrapping that holds several instances (instances, dataframe_records, ...)`);
+    if (wrap === 'none' && batch !== 1)
+      throw new Error(`a batch of ${batch} needs a wrapping that holds several instances (instances, dataframe_records, ...)`);
     const gen = createGenerator(source.schema, { ...opts.generator, seed: opts.seed, root: source.root, path: source.path });
     const instances: unknown[] = new Array(batch);
     for (let i = 0; i < count; i++) {

@@ -74,7 +74,8 @@ export async function discoverSchema(source: SchemaSource, ctx: DiscoverContext 
       if (isOpenApi(doc)) {
         const method = source.method ?? ctx.method;
         const path = source.path ?? ctx.path;
-        if (!method || !path) throw new DiscoveryError(`${file}: an OpenAPI document: say which operation (method and path) to take the request body from`);
+        if (!method || !path)
+          throw new DiscoveryError(`${file}: an OpenAPI document: say which operation (method and path) to take the request body from`);
         return operationSchema(doc, method, path, file);
       }
       return { kind: 'schema', schema: doc, root: doc, path: '#', origin: file };
@@ -93,9 +94,17 @@ export async function discoverSchema(source: SchemaSource, ctx: DiscoverContext 
       const doc = await getJson(url, ctx);
       const d = doc as Record<string, unknown>;
       if (typeof doc !== 'object' || doc === null || typeof d['input_schema'] !== 'object' || d['input_schema'] === null) {
-        throw new DiscoveryError(`GET ${url}: the metadata has no "input_schema" object (rest_model_service 0.4 and later serve it; older ones: use the OpenAPI document)`);
+        throw new DiscoveryError(
+          `GET ${url}: the metadata has no "input_schema" object (rest_model_service 0.4 and later serve it; older ones: use the OpenAPI document)`,
+        );
       }
-      const out: Discovered = { kind: 'schema', schema: d['input_schema'], root: d['input_schema'], path: '#', origin: `GET ${url}: input_schema` };
+      const out: Discovered = {
+        kind: 'schema',
+        schema: d['input_schema'],
+        root: d['input_schema'],
+        path: '#',
+        origin: `GET ${url}: input_schema`,
+      };
       if (d['output_schema'] !== undefined) out.outputSchema = d['output_schema'];
       return out;
     }
@@ -159,7 +168,9 @@ export async function getJson(url: string, ctx: DiscoverContext = {}): Promise<u
   } catch (e) {
     const err = e as Error & { code?: string; cause?: { code?: string } };
     const code = err.code ?? err.cause?.code;
-    throw new DiscoveryError(`GET ${url}: ${err.name === 'TimeoutError' ? `no answer in ${timeout} ms` : `${code ? `${code} ` : ''}${err.message}`}`);
+    throw new DiscoveryError(
+      `GET ${url}: ${err.name === 'TimeoutError' ? `no answer in ${timeout} ms` : `${code ? `${code} ` : ''}${err.message}`}`,
+    );
   }
   if (status < 200 || status > 299) throw new DiscoveryError(`GET ${url}: HTTP ${status}${snippet(text)}`);
   try {
@@ -221,7 +232,12 @@ function matchPath(doc: Record<string, unknown>, path: string): string | undefin
   for (const c of candidates) if (Object.hasOwn(paths, c)) return c;
   for (const c of candidates) {
     for (const key of Object.keys(paths)) {
-      const re = new RegExp(`^${key.split(/(\{[^}/]+\})/).map((seg) => (/^\{[^}/]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
+      const re = new RegExp(
+        `^${key
+          .split(/(\{[^}/]+\})/)
+          .map((seg) => (/^\{[^}/]+\}$/.test(seg) ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+          .join('')}$`,
+      );
       if (re.test(c)) return key;
     }
   }
@@ -230,32 +246,52 @@ function matchPath(doc: Record<string, unknown>, path: string): string | undefin
 
 function listPaths(paths: Record<string, unknown>): string {
   const entries = Object.entries(paths).map(([p, item]) => {
-    const ms = typeof item === 'object' && item !== null ? Object.keys(item).filter((k) => METHODS.includes(k)).map((m) => m.toUpperCase()) : [];
+    const ms =
+      typeof item === 'object' && item !== null
+        ? Object.keys(item)
+            .filter((k) => METHODS.includes(k))
+            .map((m) => m.toUpperCase())
+        : [];
     return `${ms.join('|') || '?'} ${p}`;
   });
   return entries.length > 30 ? `${entries.slice(0, 30).join(', ')}, ... (${entries.length} in all)` : entries.join(', ');
 }
 
 /** The JSON request body schema of one operation of an OpenAPI 3.x (or Swagger 2) document. */
-export function operationSchema(doc: Record<string, unknown>, method: string, path: string, origin: string): Discovered & { kind: 'schema' } {
+export function operationSchema(
+  doc: Record<string, unknown>,
+  method: string,
+  path: string,
+  origin: string,
+): Discovered & { kind: 'schema' } {
   const paths = doc['paths'] as Record<string, unknown>;
   const key = matchPath(doc, path);
   const op = `${method.toUpperCase()} ${path}`;
-  if (key === undefined) throw new DiscoveryError(`${origin}: no path matches ${path}; the document has: ${listPaths(paths) || 'no paths'}`);
+  if (key === undefined)
+    throw new DiscoveryError(`${origin}: no path matches ${path}; the document has: ${listPaths(paths) || 'no paths'}`);
   let item = paths[key] as Record<string, unknown>;
   if (typeof item?.['$ref'] === 'string') item = (resolvePointer(doc, item['$ref']) ?? {}) as Record<string, unknown>;
   const m = method.toLowerCase();
   const operation = item?.[m] as Record<string, unknown> | undefined;
   const via = key === path ? '' : ` (as ${key})`;
   if (!operation) {
-    const has = Object.keys(item ?? {}).filter((k) => METHODS.includes(k)).map((k) => k.toUpperCase());
+    const has = Object.keys(item ?? {})
+      .filter((k) => METHODS.includes(k))
+      .map((k) => k.toUpperCase());
     throw new DiscoveryError(`${origin}: ${path}${via} has no ${method.toUpperCase()} operation; it has: ${has.join(', ') || 'none'}`);
   }
   const base = `#/paths/${escapePointer(key)}/${m}`;
   const outputSchema = responseSchema(doc, operation);
   const found = (schema: unknown, at: string): Discovered & { kind: 'schema' } => {
     if (schema === undefined) throw new DiscoveryError(`${origin}: ${op}${via}: the request body has no schema`);
-    return { kind: 'schema', schema, root: doc, path: at, origin: `${origin}: ${op}${via}`, ...(outputSchema !== undefined ? { outputSchema } : {}) };
+    return {
+      kind: 'schema',
+      schema,
+      root: doc,
+      path: at,
+      origin: `${origin}: ${op}${via}`,
+      ...(outputSchema !== undefined ? { outputSchema } : {}),
+    };
   };
   // OpenAPI 3: requestBody.content["application/json"].schema
   if (operation['requestBody'] !== undefined) {
@@ -267,7 +303,10 @@ export function operationSchema(doc: Record<string, unknown>, method: string, pa
     }
     const content = (body?.['content'] ?? {}) as Record<string, { schema?: unknown }>;
     const types = Object.keys(content);
-    const ct = types.find((t) => t.split(';')[0]!.trim() === 'application/json') ?? types.find((t) => /^application\/([\w.-]+\+)?json\b/.test(t)) ?? types.find((t) => t === '*/*');
+    const ct =
+      types.find((t) => t.split(';')[0]!.trim() === 'application/json') ??
+      types.find((t) => /^application\/([\w.-]+\+)?json\b/.test(t)) ??
+      types.find((t) => t === '*/*');
     if (ct === undefined) {
       throw new DiscoveryError(`${origin}: ${op}${via}: the request body is not JSON (content types: ${types.join(', ') || 'none'})`);
     }
@@ -315,7 +354,8 @@ const MLFLOW_TYPES: Record<string, object> = {
 /** An MLmodel document's column-based input signature as the JSON Schema of one record. */
 export function mlflowSignatureSchema(doc: unknown, origin: string): { schema: unknown; root: unknown } {
   const sig = (doc as { signature?: { inputs?: unknown } } | null)?.signature;
-  if (!sig || sig.inputs === undefined) throw new DiscoveryError(`${origin}: no "signature.inputs" (log the model with a signature, or give a JSON Schema)`);
+  if (!sig || sig.inputs === undefined)
+    throw new DiscoveryError(`${origin}: no "signature.inputs" (log the model with a signature, or give a JSON Schema)`);
   let inputs: unknown = sig.inputs;
   if (typeof inputs === 'string') {
     try {
@@ -324,14 +364,22 @@ export function mlflowSignatureSchema(doc: unknown, origin: string): { schema: u
       throw new DiscoveryError(`${origin}: signature.inputs is not JSON (${(e as Error).message})`);
     }
   }
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new DiscoveryError(`${origin}: signature.inputs must be a non-empty list of columns`);
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw new DiscoveryError(`${origin}: signature.inputs must be a non-empty list of columns`);
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
   inputs.forEach((c: Record<string, unknown>, i) => {
-    if (c?.['type'] === 'tensor') throw new DiscoveryError(`${origin}: signature.inputs[${i}] is a tensor spec: tensor-based signatures are not supported (give a JSON Schema)`);
-    if (typeof c?.['name'] !== 'string') throw new DiscoveryError(`${origin}: signature.inputs[${i}] has no name (unnamed columns are not supported)`);
+    if (c?.['type'] === 'tensor')
+      throw new DiscoveryError(
+        `${origin}: signature.inputs[${i}] is a tensor spec: tensor-based signatures are not supported (give a JSON Schema)`,
+      );
+    if (typeof c?.['name'] !== 'string')
+      throw new DiscoveryError(`${origin}: signature.inputs[${i}] has no name (unnamed columns are not supported)`);
     const t = MLFLOW_TYPES[String(c['type'])];
-    if (!t) throw new DiscoveryError(`${origin}: signature.inputs[${i}] ("${c['name']}") has type ${JSON.stringify(c['type'])}; supported: ${Object.keys(MLFLOW_TYPES).join(', ')}`);
+    if (!t)
+      throw new DiscoveryError(
+        `${origin}: signature.inputs[${i}] ("${c['name']}") has type ${JSON.stringify(c['type'])}; supported: ${Object.keys(MLFLOW_TYPES).join(', ')}`,
+      );
     properties[c['name']] = { ...t };
     if (c['required'] !== false) required.push(c['name']);
   });

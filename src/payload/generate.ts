@@ -138,7 +138,10 @@ class SchemaGenerator implements ValueGenerator {
       if (err === null) return v;
       problem = err;
     }
-    throw new SchemaError(this.path, `generated values keep failing the schema (${problem}): this combination of keywords is not supported`);
+    throw new SchemaError(
+      this.path,
+      `generated values keep failing the schema (${problem}): this combination of keywords is not supported`,
+    );
   }
 
   private int(lo: number, hi: number): number {
@@ -151,7 +154,10 @@ class SchemaGenerator implements ValueGenerator {
   private gen(n: Node, depth: number, name: string | undefined): unknown {
     if (n.never) throw new SchemaError(n.path, n.never);
     if (depth > this.hardDepth) {
-      throw new SchemaError(n.path, `nesting deeper than ${this.hardDepth} levels: the schema is recursive and its required parts never end`);
+      throw new SchemaError(
+        n.path,
+        `nesting deeper than ${this.hardDepth} levels: the schema is recursive and its required parts never end`,
+      );
     }
     if (n.groups.length > 0) return this.genAlternatives(n, depth, name);
     const nesting = this.active.get(n) ?? 0;
@@ -159,7 +165,8 @@ class SchemaGenerator implements ValueGenerator {
     if (!minimal && n.examples.length > 0 && this.rand() < this.exampleRate) return clone(this.pick(n.examples));
     if (n.enumVals !== null) {
       const nonNull = n.enumVals.filter((v) => v !== null);
-      if (nonNull.length > 0 && nonNull.length < n.enumVals.length && (minimal || this.rand() >= this.nullRate)) return clone(this.pick(nonNull));
+      if (nonNull.length > 0 && nonNull.length < n.enumVals.length && (minimal || this.rand() >= this.nullRate))
+        return clone(this.pick(nonNull));
       return clone(this.pick(n.enumVals));
     }
     const type = this.pickType(n, minimal);
@@ -278,10 +285,17 @@ class SchemaGenerator implements ValueGenerator {
         [lo, hi] = [hlo, hhi];
       }
     }
-    const m = n.multipleOf.length ? n.multipleOf.reduce((a, b) => (Number.isInteger(a) && Number.isInteger(b) ? lcm(a, b) : Math.max(a, b))) : 0;
+    const m = n.multipleOf.length
+      ? n.multipleOf.reduce((a, b) => (Number.isInteger(a) && Number.isInteger(b) ? lcm(a, b) : Math.max(a, b)))
+      : 0;
     const fits = (v: number) =>
-      Number.isFinite(v) && (n.loEx ? v > n.lo : v >= n.lo) && (n.hiEx ? v < n.hi : v <= n.hi) && (loEx ? v > lo : v >= lo) && (hiEx ? v < hi : v <= hi) &&
-      n.multipleOf.every((k) => v / k === parseInt(String(v / k), 10)) && (!integer || Number.isInteger(v));
+      Number.isFinite(v) &&
+      (n.loEx ? v > n.lo : v >= n.lo) &&
+      (n.hiEx ? v < n.hi : v <= n.hi) &&
+      (loEx ? v > lo : v >= lo) &&
+      (hiEx ? v < hi : v <= hi) &&
+      n.multipleOf.every((k) => v / k === parseInt(String(v / k), 10)) &&
+      (!integer || Number.isInteger(v));
     if (m > 0) {
       const kLo = Math.ceil(lo / m);
       const kHi = Math.floor(hi / m);
@@ -297,7 +311,10 @@ class SchemaGenerator implements ValueGenerator {
         const v = Number((k * m).toFixed(Math.min(dm, 20)));
         if (fits(v)) return v;
       }
-      throw new SchemaError(n.path, `no ${integer ? 'integer' : 'number'} that is a multiple of ${n.multipleOf.join(' and ')} lies in ${boundsText(n)}`);
+      throw new SchemaError(
+        n.path,
+        `no ${integer ? 'integer' : 'number'} that is a multiple of ${n.multipleOf.join(' and ')} lies in ${boundsText(n)}`,
+      );
     }
     if (integer) {
       let a = Math.ceil(lo);
@@ -475,18 +492,26 @@ class SchemaGenerator implements ValueGenerator {
   private genKey(n: Node): string | null {
     const namesParts = n.parts.filter((p): p is Part & { s: Obj } => p.s !== false && p.s['propertyNames'] !== undefined);
     if (namesParts.length > 0) {
-      const node = this.nodes.nodeOf(this.nodes.flatten(namesParts.map((p) => this.nodes.part(p.s['propertyNames'], `${p.path}/propertyNames`))));
+      const node = this.nodes.nodeOf(
+        this.nodes.flatten(namesParts.map((p) => this.nodes.part(p.s['propertyNames'], `${p.path}/propertyNames`))),
+      );
       const k = this.gen(node, 0, 'key');
       return typeof k === 'string' ? k : null;
     }
-    const patterns = n.parts.flatMap((p) => (p.s !== false && isObj(p.s['patternProperties']) ? Object.keys(p.s['patternProperties']) : []));
+    const patterns = n.parts.flatMap((p) =>
+      p.s !== false && isObj(p.s['patternProperties']) ? Object.keys(p.s['patternProperties']) : [],
+    );
     const open = n.parts.some((p) => p.s !== false && isObj(p.s['additionalProperties']));
     if (patterns.length > 0 && (!open || this.rand() < 0.5)) {
       const pat = this.pick(patterns);
       try {
         return compilePattern(pat).generate(this.rand, 1, 40);
       } catch (e) {
-        if (e instanceof RegexUnsupported) throw new SchemaError(`${n.path}/patternProperties/${escapePointer(pat)}`, `cannot generate names for pattern ${JSON.stringify(pat)}: ${e.message}`);
+        if (e instanceof RegexUnsupported)
+          throw new SchemaError(
+            `${n.path}/patternProperties/${escapePointer(pat)}`,
+            `cannot generate names for pattern ${JSON.stringify(pat)}: ${e.message}`,
+          );
         throw e;
       }
     }
@@ -501,7 +526,11 @@ function clone<T>(v: T): T {
 /** JSON text with sorted keys: equal values, equal text (for uniqueItems). */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  if (isObj(v))
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 

@@ -24,7 +24,10 @@ export const STRING_HINTS: Array<[RegExp, StringHint]> = [
   [/^(first|given|fore)name/, [(f) => f.person.firstName()]],
   [/(last|family|sur)name$/, [(f) => f.person.lastName()]],
   [/username|login|handle|nickname/, [(f) => f.internet.username()]],
-  [/^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/, [(f) => f.person.fullName(), (f) => f.person.firstName()]],
+  [
+    /^(full)?name$|^(customer|person|user|patient|contact|owner|author|client|display)name$/,
+    [(f) => f.person.fullName(), (f) => f.person.firstName()],
+  ],
   [/email|mail/, [(f) => f.internet.email()]],
   [/phone|mobile|tel$|telephone/, [(f) => f.phone.number({ style: 'international' }), (f) => f.phone.number()]],
   [/city|town/, [(f) => f.location.city()]],

@@ -55,7 +55,12 @@ function outOfRangeFor(prop: Obj, rnd: () => number): unknown | undefined {
     return typeof first === 'number' ? Math.max(...(prop['enum'] as number[])) + 1 : 'not-one-of-the-choices';
   }
   const step = prop['type'] === 'integer' ? 1 + Math.floor(rnd() * 10) : 1 + rnd() * 10;
-  for (const [k, sign] of [['maximum', 1], ['exclusiveMaximum', 1], ['minimum', -1], ['exclusiveMinimum', -1]] as const) {
+  for (const [k, sign] of [
+    ['maximum', 1],
+    ['exclusiveMaximum', 1],
+    ['minimum', -1],
+    ['exclusiveMinimum', -1],
+  ] as const) {
     const b = prop[k];
     if (typeof b === 'number') return b + sign * step;
   }

@@ -103,7 +103,9 @@ export function createOipGenerator(meta: OipModelMetadata, opts: OipBodyOptions)
   for (const t of meta.inputs) {
     const fixed = t.shape.reduce((a, d) => a * (d === -1 ? dmin : d), 1);
     if (fixed > maxElements) {
-      throw new Error(`input "${t.name}" has shape ${JSON.stringify(t.shape)}: ${fixed} elements, above the limit of ${maxElements} per tensor`);
+      throw new Error(
+        `input "${t.name}" has shape ${JSON.stringify(t.shape)}: ${fixed} elements, above the limit of ${maxElements} per tensor`,
+      );
     }
   }
   const value = (dt: OipDatatype): unknown => {

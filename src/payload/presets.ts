@@ -43,7 +43,9 @@ export function wrapInstances(wrap: BodyWrap, instances: readonly unknown[]): un
       return {
         dataframe_split: {
           columns,
-          data: instances.map((r) => columns.map((c) => ((r as Record<string, unknown>)[c] === undefined ? null : (r as Record<string, unknown>)[c]))),
+          data: instances.map((r) =>
+            columns.map((c) => ((r as Record<string, unknown>)[c] === undefined ? null : (r as Record<string, unknown>)[c])),
+          ),
         },
       };
     }
@@ -95,7 +97,7 @@ export const PRESETS: readonly Preset[] = [
     name: 'rest-model-service',
     aliases: ['rest_model_service', 'rms'],
     title: 'rest_model_service (FastAPI + pydantic)',
-    model: 'the model\'s qualified name',
+    model: "the model's qualified name",
     method: 'POST',
     predictPath: (m) => `/api/models/${enc(m)}/prediction`,
     readyPath: () => '/api/health/ready',
@@ -105,7 +107,8 @@ export const PRESETS: readonly Preset[] = [
     ],
     wrap: 'none',
     wraps: ['none'],
-    notes: 'The body is the model\'s input object. /api/health/ready answers 503 until the models are loaded. Validation errors are 400 {"type":"ValidationError","messages":[...]}.',
+    notes:
+      'The body is the model\'s input object. /api/health/ready answers 503 until the models are loaded. Validation errors are 400 {"type":"ValidationError","messages":[...]}.',
   },
   {
     name: 'open-inference',
@@ -118,7 +121,8 @@ export const PRESETS: readonly Preset[] = [
     schemaSources: (m) => [{ kind: 'oip', model: m }],
     wrap: 'oip',
     wraps: ['oip'],
-    notes: 'Bodies come from the tensor metadata: -1 dimensions get a size from 1 to 4 (the same size for the same dimension across inputs), data is flat, row-major. The server-wide readiness path is /v2/health/ready.',
+    notes:
+      'Bodies come from the tensor metadata: -1 dimensions get a size from 1 to 4 (the same size for the same dimension across inputs), data is flat, row-major. The server-wide readiness path is /v2/health/ready.',
   },
   {
     name: 'kserve-v1',
@@ -144,7 +148,8 @@ export const PRESETS: readonly Preset[] = [
     schemaSources: () => [],
     wrap: 'dataframe_records',
     wraps: ['dataframe_records', 'dataframe_split', 'instances', 'inputs'],
-    notes: 'The input schema is the model\'s signature in its MLmodel file (schema source mlflow-signature), or a JSON Schema of one record.',
+    notes:
+      "The input schema is the model's signature in its MLmodel file (schema source mlflow-signature), or a JSON Schema of one record.",
   },
   {
     name: 'torchserve',
@@ -157,7 +162,7 @@ export const PRESETS: readonly Preset[] = [
     schemaSources: () => [],
     wrap: 'none',
     wraps: ['none', 'instances'],
-    notes: 'The body format is the handler\'s: give the schema of one request. /ping is on the inference port.',
+    notes: "The body format is the handler's: give the schema of one request. /ping is on the inference port.",
   },
   {
     name: 'bentoml',
@@ -170,7 +175,7 @@ export const PRESETS: readonly Preset[] = [
     schemaSources: (_m, predictPath) => [{ kind: 'openapi', url: '/docs.json', method: 'POST', path: predictPath }],
     wrap: 'none',
     wraps: ['none'],
-    notes: 'The request body schema comes from the service\'s OpenAPI document at /docs.json.',
+    notes: "The request body schema comes from the service's OpenAPI document at /docs.json.",
   },
 ];
 
@@ -179,7 +184,9 @@ export function findPreset(name: string): Preset {
   const key = name.trim().toLowerCase().replaceAll('_', '-');
   const hit = PRESETS.find((p) => p.name === key || p.aliases.some((a) => a.replaceAll('_', '-') === key));
   if (!hit) {
-    throw new Error(`unknown preset ${JSON.stringify(name)}; known: ${PRESETS.map((p) => `${p.name} (${p.aliases.join(', ')})`).join('; ')}`);
+    throw new Error(
+      `unknown preset ${JSON.stringify(name)}; known: ${PRESETS.map((p) => `${p.name} (${p.aliases.join(', ')})`).join('; ')}`,
+    );
   }
   return hit;
 }
@@ -198,5 +205,11 @@ export function applyPreset(preset: Preset, model: string, wrap?: BodyWrap | 'oi
     throw new Error(`preset ${preset.name} does not take wrap ${JSON.stringify(wrap)}; it takes: ${preset.wraps.join(', ')}`);
   }
   const path = preset.predictPath(model);
-  return { method: preset.method, path, readyPath: preset.readyPath(model), schemaSources: preset.schemaSources(model, path), wrap: wrap ?? preset.wrap };
+  return {
+    method: preset.method,
+    path,
+    readyPath: preset.readyPath(model),
+    schemaSources: preset.schemaSources(model, path),
+    wrap: wrap ?? preset.wrap,
+  };
 }

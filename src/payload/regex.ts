@@ -24,10 +24,21 @@ type RNode =
 /** Printable ASCII: what `.`, negated classes and \S, \W, \D draw from (realistic, and safe in any JSON). */
 const PRINTABLE: Ranges = [[0x20, 0x7e]];
 const DIGIT: Ranges = [[0x30, 0x39]];
-const WORD: Ranges = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
+const WORD: Ranges = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+];
 // \s matches much more, but a space (and tab) is what a generated string should contain.
 const SPACE: Ranges = [[0x20, 0x20]];
-const SPACE_ALL: Ranges = [[0x09, 0x0d], [0x20, 0x20], [0xa0, 0xa0], [0x2028, 0x2029], [0xfeff, 0xfeff]];
+const SPACE_ALL: Ranges = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0xa0, 0xa0],
+  [0x2028, 0x2029],
+  [0xfeff, 0xfeff],
+];
 
 /** Extra repetitions of an unbounded quantifier (`*`, `+`, `{n,}`), unless a length asks for more. */
 const DEFAULT_STRETCH = 6;
@@ -205,17 +216,28 @@ class Parser {
     if (c === '') throw new RegexUnsupported('a pattern cannot end with "\\"');
     this.i++;
     switch (c) {
-      case 'd': return { t: 'set', ranges: DIGIT, neg: false };
-      case 'D': return { t: 'set', ranges: DIGIT, neg: true };
-      case 'w': return { t: 'set', ranges: WORD, neg: false };
-      case 'W': return { t: 'set', ranges: WORD, neg: true };
-      case 's': return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE, neg: false };
-      case 'S': return { t: 'set', ranges: SPACE_ALL, neg: true };
-      case 'n': return lit(0x0a);
-      case 'r': return lit(0x0d);
-      case 't': return lit(0x09);
-      case 'f': return lit(0x0c);
-      case 'v': return lit(0x0b);
+      case 'd':
+        return { t: 'set', ranges: DIGIT, neg: false };
+      case 'D':
+        return { t: 'set', ranges: DIGIT, neg: true };
+      case 'w':
+        return { t: 'set', ranges: WORD, neg: false };
+      case 'W':
+        return { t: 'set', ranges: WORD, neg: true };
+      case 's':
+        return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE, neg: false };
+      case 'S':
+        return { t: 'set', ranges: SPACE_ALL, neg: true };
+      case 'n':
+        return lit(0x0a);
+      case 'r':
+        return lit(0x0d);
+      case 't':
+        return lit(0x09);
+      case 'f':
+        return lit(0x0c);
+      case 'v':
+        return lit(0x0b);
       case '0':
         if (/\d/.test(this.ch())) throw new RegexUnsupported('octal escapes are not supported');
         return lit(0);
@@ -360,7 +382,8 @@ export function compilePattern(source: string): PatternGenerator {
     generate(rand, minLength, maxLength) {
       for (let attempt = 0; attempt < 200; attempt++) {
         // Later attempts stretch unbounded quantifiers towards the minimum length, or not at all.
-        const stretch = attempt < 50 ? DEFAULT_STRETCH : attempt < 100 ? Math.max(minLength, DEFAULT_STRETCH) : attempt % 2 ? 0 : minLength + 2;
+        const stretch =
+          attempt < 50 ? DEFAULT_STRETCH : attempt < 100 ? Math.max(minLength, DEFAULT_STRETCH) : attempt % 2 ? 0 : minLength + 2;
         const cps: number[] = [];
         gen(root, rand, stretch, cps);
         let s = String.fromCodePoint(...cps);

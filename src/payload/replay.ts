@@ -190,7 +190,9 @@ function typed(cell: string, types: Set<string>): unknown {
     }
   }
   if (types.has('string')) return cell;
-  throw new Error(`${JSON.stringify(cell)} is not ${[...types].map((x) => (x === 'integer' ? 'an integer' : x === 'array' || x === 'object' ? `an ${x} (JSON)` : `a ${x}`)).join(' or ')}`);
+  throw new Error(
+    `${JSON.stringify(cell)} is not ${[...types].map((x) => (x === 'integer' ? 'an integer' : x === 'array' || x === 'object' ? `an ${x} (JSON)` : `a ${x}`)).join(' or ')}`,
+  );
 }
 
 type Obj = Record<string, unknown>;
@@ -218,7 +220,22 @@ function typesOf(schemas: Obj[], root: unknown, depth = 0): Set<string> | null {
       meet(t);
     }
     const vals = s['const'] !== undefined ? [s['const']] : Array.isArray(s['enum']) ? s['enum'] : null;
-    if (vals) meet(new Set(vals.map((v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v))));
+    if (vals)
+      meet(
+        new Set(
+          vals.map((v) =>
+            v === null
+              ? 'null'
+              : Array.isArray(v)
+                ? 'array'
+                : typeof v === 'number'
+                  ? Number.isInteger(v)
+                    ? 'integer'
+                    : 'number'
+                  : typeof v,
+          ),
+        ),
+      );
     for (const kw of ['anyOf', 'oneOf']) {
       if (!Array.isArray(s[kw]) || depth > 16) continue;
       const union = new Set<string>();

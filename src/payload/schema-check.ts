@@ -70,7 +70,8 @@ export function checkSupported(schema: unknown, root: unknown = schema, path = '
     }
     if (s['type'] !== undefined) {
       const types = Array.isArray(s['type']) ? s['type'] : [s['type']];
-      for (const t of types) if (typeof t !== 'string' || !TYPES.has(t)) throw new SchemaError(`${at}/type`, `unknown type ${JSON.stringify(t)}`);
+      for (const t of types)
+        if (typeof t !== 'string' || !TYPES.has(t)) throw new SchemaError(`${at}/type`, `unknown type ${JSON.stringify(t)}`);
     }
     if (typeof s['pattern'] === 'string') {
       try {
@@ -83,13 +84,18 @@ export function checkSupported(schema: unknown, root: unknown = schema, path = '
     const deps = s['dependencies'];
     if (isObj(deps)) {
       for (const [k, d] of Object.entries(deps)) {
-        if (!Array.isArray(d)) throw new SchemaError(`${at}/dependencies/${escapePointer(k)}`, '"dependencies" with a schema is not supported (a list of names is)');
+        if (!Array.isArray(d))
+          throw new SchemaError(
+            `${at}/dependencies/${escapePointer(k)}`,
+            '"dependencies" with a schema is not supported (a list of names is)',
+          );
       }
     }
     for (const kw of ['allOf', 'anyOf', 'oneOf', 'prefixItems'] as const) {
       const list = s[kw];
       if (list === undefined) continue;
-      if (!Array.isArray(list) || (kw !== 'prefixItems' && list.length === 0)) throw new SchemaError(`${at}/${kw}`, `"${kw}" must be a non-empty array of schemas`);
+      if (!Array.isArray(list) || (kw !== 'prefixItems' && list.length === 0))
+        throw new SchemaError(`${at}/${kw}`, `"${kw}" must be a non-empty array of schemas`);
       list.forEach((sub, i) => walk(sub, `${at}/${kw}/${i}`));
     }
     for (const kw of ['properties', 'patternProperties'] as const) {

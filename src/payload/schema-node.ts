@@ -70,7 +70,15 @@ export interface Node {
 const NUMERIC_KEYS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'format'];
 const ARRAY_KEYS = ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems'];
-const OBJECT_KEYS = ['properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties', 'maxProperties', 'propertyNames'];
+const OBJECT_KEYS = [
+  'properties',
+  'required',
+  'additionalProperties',
+  'patternProperties',
+  'minProperties',
+  'maxProperties',
+  'propertyNames',
+];
 
 export function intersectTypes(a: Set<string> | null, b: Set<string>): Set<string> {
   if (a === null) return new Set(b);
@@ -124,7 +132,9 @@ export class SchemaNodes {
         this.flatten([{ ...this.part(t.schema, t.path), ...(p.skip ? { skip: true } : {}) }], out, stack);
       }
       if (Array.isArray(s['allOf'])) {
-        s['allOf'].forEach((sub, i) => this.flatten([{ ...this.part(sub, `${p.path}/allOf/${i}`), ...(p.skip ? { skip: true } : {}) }], out, stack));
+        s['allOf'].forEach((sub, i) =>
+          this.flatten([{ ...this.part(sub, `${p.path}/allOf/${i}`), ...(p.skip ? { skip: true } : {}) }], out, stack),
+        );
       }
       out.push(p);
       stack.delete(s);
@@ -230,7 +240,8 @@ export class SchemaNodes {
       if (typeof s['minLength'] === 'number') n.minLength = Math.max(n.minLength, s['minLength']);
       if (typeof s['maxLength'] === 'number') n.maxLength = Math.min(n.maxLength, s['maxLength']);
       if (typeof s['pattern'] === 'string') n.patterns.push(compilePattern(s['pattern']));
-      if (typeof s['format'] === 'string' && n.format === null && !['int32', 'int64', 'float', 'double'].includes(s['format'])) n.format = s['format'];
+      if (typeof s['format'] === 'string' && n.format === null && !['int32', 'int64', 'float', 'double'].includes(s['format']))
+        n.format = s['format'];
       // arrays
       if (typeof s['minItems'] === 'number') n.minItems = Math.max(n.minItems, s['minItems']);
       if (typeof s['maxItems'] === 'number') n.maxItems = Math.min(n.maxItems, s['maxItems']);
@@ -244,9 +255,12 @@ export class SchemaNodes {
       if (typeof s['minProperties'] === 'number') n.minProps = Math.max(n.minProps, s['minProperties']);
       if (typeof s['maxProperties'] === 'number') n.maxProps = Math.min(n.maxProps, s['maxProperties']);
       for (const kw of ['dependentRequired', 'dependencies'] as const) {
-        if (isObj(s[kw])) for (const [k, d] of Object.entries(s[kw])) if (Array.isArray(d)) n.dependent.set(k, [...(n.dependent.get(k) ?? []), ...(d as string[])]);
+        if (isObj(s[kw]))
+          for (const [k, d] of Object.entries(s[kw]))
+            if (Array.isArray(d)) n.dependent.set(k, [...(n.dependent.get(k) ?? []), ...(d as string[])]);
       }
-      if (isObj(s['additionalProperties']) || (isObj(s['patternProperties']) && Object.keys(s['patternProperties']).length > 0)) n.dictLike = true;
+      if (isObj(s['additionalProperties']) || (isObj(s['patternProperties']) && Object.keys(s['patternProperties']).length > 0))
+        n.dictLike = true;
       // kinds implied by keywords, for schemas without "type"
       const keys = Object.keys(s);
       if (keys.some((k) => NUMERIC_KEYS.includes(k))) implied.add('number');
@@ -374,7 +388,9 @@ function infeasible(n: Node, t: string): string | null {
       return n.minItems > hi ? `no array length fits minItems ${n.minItems} and at most ${hi} items` : null;
     }
     case 'object':
-      return n.required.size > n.maxProps || n.minProps > n.maxProps ? `more properties are required than maxProperties ${n.maxProps} allows` : null;
+      return n.required.size > n.maxProps || n.minProps > n.maxProps
+        ? `more properties are required than maxProperties ${n.maxProps} allows`
+        : null;
     default:
       return null;
   }

@@ -17,7 +17,7 @@ const pointerCache = new WeakMap<object, Map<string, unknown>>();
 /** A local `$ref` ("#", "#/definitions/X", "#/components/schemas/X") to its target in `root`, or undefined. */
 export function resolvePointer(root: unknown, ref: string): unknown {
   if (!ref.startsWith('#')) return undefined;
-  const cache = typeof root === 'object' && root !== null ? pointerCache.get(root) ?? new Map<string, unknown>() : null;
+  const cache = typeof root === 'object' && root !== null ? (pointerCache.get(root) ?? new Map<string, unknown>()) : null;
   if (cache?.has(ref)) return cache.get(ref);
   const pointer = ref.slice(1);
   let cur: unknown = root;
@@ -92,7 +92,10 @@ export const FORMAT_CHECKS: Record<string, (s: string) => boolean> = {
     const [d, t, ...rest] = s.split(/t/i);
     return rest.length === 0 && t !== undefined && validDate(d!) && validTime(t);
   },
-  email: (s) => /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i.test(s),
+  email: (s) =>
+    /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i.test(
+      s,
+    ),
   hostname: (s) => /^(?=.{1,253}\.?$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([-0-9a-z]{0,61}[0-9a-z])?)*\.?$/i.test(s),
   ipv4: (s) => isIPv4(s),
   ipv6: (s) => isIPv6(s),
@@ -207,8 +210,10 @@ function checkNumber(s: Obj, v: number, here: string): string | null {
   const max = s['maximum'];
   const exMin = s['exclusiveMinimum'];
   const exMax = s['exclusiveMaximum'];
-  if (typeof min === 'number' && (exMin === true ? v <= min : v < min)) return `${here}: ${v} is below ${exMin === true ? 'exclusive ' : ''}minimum ${min}`;
-  if (typeof max === 'number' && (exMax === true ? v >= max : v > max)) return `${here}: ${v} is above ${exMax === true ? 'exclusive ' : ''}maximum ${max}`;
+  if (typeof min === 'number' && (exMin === true ? v <= min : v < min))
+    return `${here}: ${v} is below ${exMin === true ? 'exclusive ' : ''}minimum ${min}`;
+  if (typeof max === 'number' && (exMax === true ? v >= max : v > max))
+    return `${here}: ${v} is above ${exMax === true ? 'exclusive ' : ''}maximum ${max}`;
   if (typeof exMin === 'number' && v <= exMin) return `${here}: ${v} is not above exclusiveMinimum ${exMin}`;
   if (typeof exMax === 'number' && v >= exMax) return `${here}: ${v} is not below exclusiveMaximum ${exMax}`;
   const m = s['multipleOf'];
@@ -227,7 +232,11 @@ function checkArray(s: Obj, v: unknown[], root: unknown, at: string, depth: numb
   const here = at || '/';
   if (typeof s['minItems'] === 'number' && v.length < s['minItems']) return `${here}: fewer than ${s['minItems']} items`;
   if (typeof s['maxItems'] === 'number' && v.length > s['maxItems']) return `${here}: more than ${s['maxItems']} items`;
-  const prefix = Array.isArray(s['prefixItems']) ? (s['prefixItems'] as unknown[]) : Array.isArray(s['items']) ? (s['items'] as unknown[]) : [];
+  const prefix = Array.isArray(s['prefixItems'])
+    ? (s['prefixItems'] as unknown[])
+    : Array.isArray(s['items'])
+      ? (s['items'] as unknown[])
+      : [];
   const rest = Array.isArray(s['prefixItems']) ? s['items'] : Array.isArray(s['items']) ? s['additionalItems'] : s['items'];
   for (let i = 0; i < v.length; i++) {
     const sub = i < prefix.length ? prefix[i] : rest;
@@ -248,8 +257,10 @@ function checkObject(s: Obj, v: Obj, root: unknown, at: string, depth: number): 
   if (Array.isArray(s['required'])) {
     for (const k of s['required'] as string[]) if (!Object.hasOwn(v, k)) return `${here}: missing required property "${k}"`;
   }
-  if (typeof s['minProperties'] === 'number' && keys.length < s['minProperties']) return `${here}: fewer than ${s['minProperties']} properties`;
-  if (typeof s['maxProperties'] === 'number' && keys.length > s['maxProperties']) return `${here}: more than ${s['maxProperties']} properties`;
+  if (typeof s['minProperties'] === 'number' && keys.length < s['minProperties'])
+    return `${here}: fewer than ${s['minProperties']} properties`;
+  if (typeof s['maxProperties'] === 'number' && keys.length > s['maxProperties'])
+    return `${here}: more than ${s['maxProperties']} properties`;
   const props = (s['properties'] ?? {}) as Obj;
   const patterns = Object.entries((s['patternProperties'] ?? {}) as Obj);
   const deps = { ...((s['dependentRequired'] ?? {}) as Obj), ...((s['dependencies'] ?? {}) as Obj) };

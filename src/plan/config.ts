@@ -37,7 +37,20 @@ export { ConfigError } from './reader.ts';
 export { DEFAULTS } from './defaults.ts';
 
 const TOP_KEYS = [
-  'service', 'baseline', 'compare', 'request', 'requests', 'load', 'slos', 'monitors', 'warm-up', 'timeout', 'seed', 'output', 'progress-interval', 'shard',
+  'service',
+  'baseline',
+  'compare',
+  'request',
+  'requests',
+  'load',
+  'slos',
+  'monitors',
+  'warm-up',
+  'timeout',
+  'seed',
+  'output',
+  'progress-interval',
+  'shard',
 ] as const;
 
 /**
@@ -106,7 +119,8 @@ export function readConfigFile(file: string): RawConfig {
     }
     return `${file} ${formatPath(path)}`;
   };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describeValue(raw)}`);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`${locate([])}: expected a mapping (service:, request:, load:), got ${describeValue(raw)}`);
   return { raw: raw as Record<string, unknown>, locate, baseDir: dirname(resolve(file)), file, lineOf };
 }
 
@@ -191,7 +205,13 @@ export function buildPlan(cfg: RawConfig): Plan {
   };
   if (top['shard'] === undefined) return plan;
   // A comparison judges two sides on one machine; a shard is part of one side's load on many.
-  if (plan.compare) r.fail(['shard'], 'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine');
-  const shard = parseShard(r.string(top['shard'], ['shard'])) ?? r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
+  if (plan.compare)
+    r.fail(
+      ['shard'],
+      'a run in rounds against a baseline (baseline:, compare:) cannot be sharded: each side must take the whole load on one machine',
+    );
+  const shard =
+    parseShard(r.string(top['shard'], ['shard'])) ??
+    r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
   return shardPlan(plan, shard.index, shard.count);
 }

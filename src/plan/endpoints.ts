@@ -8,19 +8,46 @@
 //             invalid: 5%, invalid-status, check-response   (generated bodies only)
 
 import { resolve } from 'node:path';
-import { BODY_WRAPS, type BodyWrap, DEFAULT_CORPUS_SIZE, type PresetEndpoint, type SchemaSource, applyPreset, findPreset } from '../payload/index.ts';
+import {
+  BODY_WRAPS,
+  type BodyWrap,
+  DEFAULT_CORPUS_SIZE,
+  type PresetEndpoint,
+  type SchemaSource,
+  applyPreset,
+  findPreset,
+} from '../payload/index.ts';
 import { readCsvBodies, readJsonlBodies } from '../payload/replay.ts';
 import { METHODS, readPath, readStatusSet } from './http.ts';
 import { type Path, type Reader, describeValue } from './reader.ts';
 import type { BodySource, EndpointConfig, GeneratedBodies } from './types.ts';
 
 const REQUEST_KEYS = [
-  'name', 'method', 'path', 'headers', 'body', 'bodies', 'weight', 'expect-status',
-  'preset', 'model', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response',
+  'name',
+  'method',
+  'path',
+  'headers',
+  'body',
+  'bodies',
+  'weight',
+  'expect-status',
+  'preset',
+  'model',
+  'schema',
+  'generate',
+  'wrap',
+  'batch',
+  'invalid',
+  'invalid-status',
+  'check-response',
 ];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
 
-export function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: string): { endpoints: EndpointConfig[]; readyPath?: string } {
+export function readEndpoints(
+  r: Reader,
+  top: Record<string, unknown>,
+  baseDir: string,
+): { endpoints: EndpointConfig[]; readyPath?: string } {
   if (top['request'] !== undefined && top['requests'] !== undefined) {
     r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
   }
@@ -43,13 +70,16 @@ export function readEndpoints(r: Reader, top: Record<string, unknown>, baseDir: 
 function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpoint: EndpointConfig; preset?: PresetEndpoint } {
   const o = r.object(v, at, REQUEST_KEYS);
   const preset = readPreset(r, o, at);
-  if (o['path'] === undefined && !preset) r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
+  if (o['path'] === undefined && !preset)
+    r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
   const path = o['path'] === undefined ? preset!.path : readPath(r, o['path'], [...at, 'path']);
   const given = (['body', 'bodies', 'schema'] as const).filter((k) => o[k] !== undefined);
   if (given.length > 1) r.fail([...at, given[1]!], `use one of body:, bodies: or schema:, not ${given.join(' and ')}`);
   const hasBody = given.length > 0 || preset !== undefined;
   const method =
-    o['method'] === undefined ? (preset?.method ?? (hasBody ? 'POST' : 'GET')) : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
+    o['method'] === undefined
+      ? (preset?.method ?? (hasBody ? 'POST' : 'GET'))
+      : r.oneOf(String(o['method']).toUpperCase(), [...at, 'method'], METHODS);
   let body: EndpointConfig['body'] = { kind: 'none' };
   if (o['body'] !== undefined) {
     const b = o['body'];
@@ -64,11 +94,12 @@ function readEndpoint(r: Reader, v: unknown, at: Path, baseDir: string): { endpo
   for (const k of ['generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response'] as const) {
     if (o[k] !== undefined && body.kind !== 'generate') r.fail([...at, k], 'only applies to generated bodies (schema: or a preset:)');
   }
-  if (o['invalid-status'] !== undefined && o['invalid'] === undefined) r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
+  if (o['invalid-status'] !== undefined && o['invalid'] === undefined)
+    r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
   if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD')) r.fail([...at, 'method'], `${method} requests cannot carry a body`);
   const headers: Record<string, string> = {};
   if (o['headers'] !== undefined) {
-    const h = r.object(o['headers'], [...at, 'headers'], Object.keys(o['headers'] as object ?? {}));
+    const h = r.object(o['headers'], [...at, 'headers'], Object.keys((o['headers'] as object) ?? {}));
     for (const [k, val] of Object.entries(h)) {
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) r.fail([...at, 'headers', k], `"${k}" is not a valid header name`);
       const s = r.string(val, [...at, 'headers', k], { nonEmpty: false });
@@ -130,7 +161,13 @@ function readPreset(r: Reader, o: Record<string, unknown>, at: Path): PresetEndp
 }
 
 /** Bodies generated from a schema before the load: where the schema is (found after the service is ready), how many. */
-function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: PresetEndpoint | undefined, baseDir: string): GeneratedBodies {
+function readGenerate(
+  r: Reader,
+  o: Record<string, unknown>,
+  at: Path,
+  preset: PresetEndpoint | undefined,
+  baseDir: string,
+): GeneratedBodies {
   const v = o['schema'];
   let sources: SchemaSource[];
   if (v === undefined || v === 'auto') {
@@ -145,7 +182,11 @@ function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: P
     const sa: Path = [...at, 'schema'];
     const so = r.object(v, sa, SCHEMA_KEYS);
     const kinds = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline'].filter((k) => so[k] !== undefined);
-    if (kinds.length !== 1) r.fail(sa, `expected exactly one of openapi:, metadata:, oip:, mlflow:, file: or inline:, got ${kinds.length ? kinds.join(', ') : 'none'}`);
+    if (kinds.length !== 1)
+      r.fail(
+        sa,
+        `expected exactly one of openapi:, metadata:, oip:, mlflow:, file: or inline:, got ${kinds.length ? kinds.join(', ') : 'none'}`,
+      );
     const k = kinds[0]!;
     const op = {
       ...(so['method'] !== undefined ? { method: r.oneOf(String(so['method']).toUpperCase(), [...sa, 'method'], METHODS) } : {}),
@@ -163,7 +204,13 @@ function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: P
         sources = [{ kind: 'rest-model-service', model: r.string(so['metadata'], [...sa, 'metadata']) }];
         break;
       case 'oip':
-        sources = [{ kind: 'oip', model: r.string(so['oip'], [...sa, 'oip']), ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}) }];
+        sources = [
+          {
+            kind: 'oip',
+            model: r.string(so['oip'], [...sa, 'oip']),
+            ...(so['version'] !== undefined ? { version: r.string(so['version'], [...sa, 'version']) } : {}),
+          },
+        ];
         break;
       case 'mlflow':
         sources = [{ kind: 'mlflow-signature', file: resolve(baseDir, r.string(so['mlflow'], [...sa, 'mlflow'])) }];
@@ -173,7 +220,8 @@ function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: P
         break;
       default: {
         const inline = so['inline'];
-        if (inline === null || typeof inline !== 'object') r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describeValue(inline)}`);
+        if (inline === null || typeof inline !== 'object')
+          r.fail([...sa, 'inline'], `expected a JSON Schema mapping, got ${describeValue(inline)}`);
         sources = [{ kind: 'inline', schema: inline }];
       }
     }
@@ -182,7 +230,10 @@ function readGenerate(r: Reader, o: Record<string, unknown>, at: Path, preset: P
   return {
     kind: 'generate',
     sources,
-    count: o['generate'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
+    count:
+      o['generate'] === undefined
+        ? DEFAULT_CORPUS_SIZE
+        : r.number(o['generate'], [...at, 'generate'], { integer: true, min: 1, max: 1_000_000 }),
     wrap,
     batch: o['batch'] === undefined ? 1 : r.number(o['batch'], [...at, 'batch'], { integer: true, min: 1, max: 10_000 }),
     where: r.locate([...at, 'schema']),

@@ -17,7 +17,8 @@ export function readLoad(r: Reader, v: unknown): LoadPlan {
   const at: Path = ['load'];
   if (v === undefined) r.fail(at, 'missing: the load to apply, e.g. load: {stages: [{duration: 30s, users: 5, spawn-rate: 1}]}');
   const o = r.object(v, at, LOAD_KEYS);
-  if (o['stages'] === undefined) r.fail([...at, 'stages'], 'missing: a list of stages, e.g. [{duration: 30s, users: 5}] or [{duration: 30s, rate: 10}]');
+  if (o['stages'] === undefined)
+    r.fail([...at, 'stages'], 'missing: a list of stages, e.g. [{duration: 30s, users: 5}] or [{duration: 30s, rate: 10}]');
   const stages = r.list(o['stages'], [...at, 'stages'], 1);
   // The model follows from the stages: users -> closed, rate -> open. Mixing them is an error.
   const kinds = stages.map((s, i) => {
@@ -26,31 +27,47 @@ export function readLoad(r: Reader, v: unknown): LoadPlan {
     const hasUsers = st['users'] !== undefined;
     const hasRate = st['rate'] !== undefined;
     if (hasUsers === hasRate) {
-      r.fail([...at, 'stages', i], hasUsers ? 'a stage has either users: (closed model) or rate: (open model), not both' : 'expected users: (closed model) or rate: (open model)');
+      r.fail(
+        [...at, 'stages', i],
+        hasUsers
+          ? 'a stage has either users: (closed model) or rate: (open model), not both'
+          : 'expected users: (closed model) or rate: (open model)',
+      );
     }
     return hasUsers ? 'closed' : 'open';
   });
   const model = kinds[0]!;
   kinds.forEach((k, i) => {
-    if (k !== model) r.fail([...at, 'stages', i], `this stage uses ${k === 'closed' ? 'users' : 'rate'} but the first uses ${model === 'closed' ? 'users' : 'rate'}: all stages must use the same model`);
+    if (k !== model)
+      r.fail(
+        [...at, 'stages', i],
+        `this stage uses ${k === 'closed' ? 'users' : 'rate'} but the first uses ${model === 'closed' ? 'users' : 'rate'}: all stages must use the same model`,
+      );
   });
   if (model === 'closed') {
-    if (o['max-in-flight'] !== undefined) r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
+    if (o['max-in-flight'] !== undefined)
+      r.fail([...at, 'max-in-flight'], 'only applies to rate stages (open model); with users, in-flight requests equal users');
     const userStages = stages.map((s, i) => readUserStage(r, s, [...at, 'stages', i]));
-    if (userStages.every((s) => s.users === 0)) r.fail([...at, 'stages'], 'every stage has users: 0, so nothing would be sent: give at least one stage users above 0');
+    if (userStages.every((s) => s.users === 0))
+      r.fail([...at, 'stages'], 'every stage has users: 0, so nothing would be sent: give at least one stage users above 0');
     return {
       model: 'closed',
       perUserRate: o['pacing'] === undefined ? 0 : readPacing(r, o['pacing'], [...at, 'pacing']),
       stages: userStages,
     };
   }
-  if (o['pacing'] !== undefined) r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
+  if (o['pacing'] !== undefined)
+    r.fail([...at, 'pacing'], 'only applies to user stages (closed model); rate stages set the pace themselves');
   const rateStages = stages.map((s, i) => readRateStage(r, s, [...at, 'stages', i]));
   // A pause (rate: 0) between stages is fine; a load that never sends anything would pass without measuring.
-  if (rateStages.every((s) => s.rate === 0)) r.fail([...at, 'stages'], 'every stage has rate: 0, so nothing would be sent: give at least one stage a rate above 0');
+  if (rateStages.every((s) => s.rate === 0))
+    r.fail([...at, 'stages'], 'every stage has rate: 0, so nothing would be sent: give at least one stage a rate above 0');
   return {
     model: 'open',
-    maxInFlight: o['max-in-flight'] === undefined ? DEFAULTS.maxInFlight : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
+    maxInFlight:
+      o['max-in-flight'] === undefined
+        ? DEFAULTS.maxInFlight
+        : r.number(o['max-in-flight'], [...at, 'max-in-flight'], { integer: true, min: 1 }),
     stages: rateStages,
   };
 }
@@ -94,4 +111,3 @@ function readRateStage(r: Reader, v: unknown, at: Path): RateStage {
     ramp,
   };
 }
-

@@ -123,7 +123,12 @@ function reshapeFor(r: Reshape, first: SettingName, names: SettingName[], raw: R
         const what = `${named(fe.side, first)} applies to a config with one request:`;
         fail(fe, `${what}, but this one has requests: (edit the file instead)`);
       }
-      return [requestReshape(raw, names.some((n) => setting(n).reshapes === 'request-body'))];
+      return [
+        requestReshape(
+          raw,
+          names.some((n) => setting(n).reshapes === 'request-body'),
+        ),
+      ];
     case 'stages':
       return [loadReshape(raw, firstStageHasUsers(values))];
   }
@@ -140,7 +145,10 @@ function term(side: Side, n: SettingName): string {
 
 /** `--users or --rate`, `users or rate`. */
 function terms(side: Side, ns: SettingName[], conjunction: 'and' | 'or'): string {
-  return listOf(ns.map((n) => term(side, n)), conjunction);
+  return listOf(
+    ns.map((n) => term(side, n)),
+    conjunction,
+  );
 }
 
 /** The settings of a list (a row's needs) that the side has. */
@@ -162,7 +170,12 @@ function bothNamed(side: Side, a: SettingName, b: SettingName): string {
 
 /** `--users or --rate`, `input "users" or "rate"`. */
 function anyNamed(side: Side, ns: SettingName[]): string {
-  return side === 'flag' ? terms(side, ns, 'or') : `input ${listOf(ns.map((n) => `"${nameOn(side, n)}"`), 'or')}`;
+  return side === 'flag'
+    ? terms(side, ns, 'or')
+    : `input ${listOf(
+        ns.map((n) => `"${nameOn(side, n)}"`),
+        'or',
+      )}`;
 }
 
 /** Whether the stages being set start with users (closed model) rather than rate. */

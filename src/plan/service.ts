@@ -17,8 +17,23 @@ import { splitWords } from './shell-words.ts';
 import type { ContainerPlan, OnExit, PullPolicy, ReadinessPlan, ServicePlan } from './types.ts';
 
 const SERVICE_KEYS = [
-  'url', 'command', 'image', 'cwd', 'env', 'port', 'ready', 'on-exit',
-  'env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine',
+  'url',
+  'command',
+  'image',
+  'cwd',
+  'env',
+  'port',
+  'ready',
+  'on-exit',
+  'env-file',
+  'args',
+  'cmd',
+  'entrypoint',
+  'cpus',
+  'memory',
+  'build',
+  'pull',
+  'engine',
 ];
 /** Keys that only mean something for a container. */
 const CONTAINER_KEYS = ['env-file', 'args', 'cmd', 'entrypoint', 'cpus', 'memory', 'build', 'pull', 'engine'];
@@ -41,7 +56,11 @@ export function readService(
   key = 'service',
 ): { service: ServicePlan; readiness: ReadinessPlan } {
   const at: Path = [key];
-  if (v === undefined) r.fail(at, 'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)');
+  if (v === undefined)
+    r.fail(
+      at,
+      'missing: say where the service is, with url: (a running service), image: (a container to run) or command: (a process to start)',
+    );
   const s = r.object(v, at, SERVICE_KEYS);
   const hasUrl = s['url'] !== undefined;
   const hasCommand = s['command'] !== undefined;
@@ -62,7 +81,10 @@ export function readService(
   const command = r.string(s['command'], [...at, 'command']);
   const port = s['port'] === undefined ? 0 : r.number(s['port'], [...at, 'port'], { integer: true, min: 1, max: 65535 });
   if (port === 0 && !command.includes('{port}') && !hasUrl) {
-    r.fail([...at, 'command'], 'cannot tell where the started service listens: put {port} in the command (loadgate picks a free port), or set port: or url:');
+    r.fail(
+      [...at, 'command'],
+      'cannot tell where the started service listens: put {port} in the command (loadgate picks a free port), or set port: or url:',
+    );
   }
   const env = readEnv(r, s['env'], [...at, 'env']);
   const cwd = s['cwd'] === undefined ? baseDir : resolve(baseDir, r.string(s['cwd'], [...at, 'cwd']));
@@ -96,12 +118,19 @@ function readOnExit(r: Reader, v: unknown, at: Path): OnExit | undefined {
  */
 function readContainer(r: Reader, s: Record<string, unknown>, at: Path, baseDir: string): ContainerPlan {
   if (s['url'] !== undefined) {
-    r.fail([...at, 'url'], 'url: is a running service; with image: loadgate publishes the container\'s port on 127.0.0.1 itself (leave url: out)');
+    r.fail(
+      [...at, 'url'],
+      "url: is a running service; with image: loadgate publishes the container's port on 127.0.0.1 itself (leave url: out)",
+    );
   }
   if (s['command'] !== undefined) {
-    r.fail([...at, 'command'], 'command: starts a process, image: runs a container: use one (to replace the container\'s command, use cmd:)');
+    r.fail(
+      [...at, 'command'],
+      "command: starts a process, image: runs a container: use one (to replace the container's command, use cmd:)",
+    );
   }
-  if (s['cwd'] !== undefined) r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
+  if (s['cwd'] !== undefined)
+    r.fail([...at, 'cwd'], 'only applies with command: (a container has its own working directory; pass -w in args: to change it)');
   const image = r.string(s['image'], [...at, 'image']).trim();
   if (/\s/.test(image)) r.fail([...at, 'image'], `expected an image reference like my/model:1.2, got ${describeValue(s['image'])}`);
   if (s['port'] === undefined) r.fail([...at, 'port'], 'missing: the port the service listens on inside the container, e.g. port: 8000');
@@ -113,7 +142,8 @@ function readContainer(r: Reader, s: Record<string, unknown>, at: Path, baseDir:
     if (RESERVED_RUN_ARGS[flag]) r.fail([...at, 'args'], `${flag} cannot be used here: ${RESERVED_RUN_ARGS[flag]}`);
   });
   const engine = s['engine'] === undefined ? 'docker' : r.string(s['engine'], [...at, 'engine']).trim();
-  if (/\s/.test(engine)) r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describeValue(s['engine'])}`);
+  if (/\s/.test(engine))
+    r.fail([...at, 'engine'], `expected the engine's command, like docker or podman, got ${describeValue(s['engine'])}`);
   const build = s['build'] === undefined ? undefined : readBuild(r, s['build'], [...at, 'build'], baseDir);
   if (build && s['pull'] !== undefined) r.fail([...at, 'pull'], 'only applies without build: (a built image is never pulled)');
   const onExit = readOnExit(r, s['on-exit'], [...at, 'on-exit']);
@@ -167,7 +197,8 @@ function readFiles(r: Reader, v: unknown, at: Path, baseDir: string): string[] {
 function readCpus(r: Reader, v: unknown, at: Path): number {
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*m\s*$/.exec(v) : null;
   const cpus = m ? Number(m[1]) / 1000 : typeof v === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(v) ? NaN : Number(v);
-  if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus)) r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describeValue(v)}`);
+  if (typeof v === 'boolean' || v === null || !Number.isFinite(cpus))
+    r.fail(at, `expected CPU cores like 0.5, or millicores like 200m, got ${describeValue(v)}`);
   if (cpus < 0.01) r.fail(at, `must be at least 0.01 cores (10m), got ${describeValue(v)}`);
   return Math.round(cpus * 1000) / 1000;
 }
@@ -179,11 +210,20 @@ const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 
  * or a bare number of bytes. docker refuses less than 6 MiB.
  */
 function readMemory(r: Reader, v: unknown, at: Path): number {
-  const m = typeof v === 'number' ? [String(v), String(v), ''] : typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v) : null;
+  const m =
+    typeof v === 'number'
+      ? [String(v), String(v), '']
+      : typeof v === 'string'
+        ? /^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i|b|ib)?|(b))?\s*$/i.exec(v)
+        : null;
   if (!m) r.fail(at, `expected a size like 256m, 1g or 512Mi, got ${describeValue(v)}`);
   const unit = (m[2] ?? m[3] ?? '').toLowerCase();
   const bytes = Math.floor(Number(m[1]) * MEMORY_UNITS[unit]!);
-  if (bytes < 6 * 2 ** 20) r.fail(at, `must be at least 6m (docker's minimum), got ${describeValue(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`);
+  if (bytes < 6 * 2 ** 20)
+    r.fail(
+      at,
+      `must be at least 6m (docker's minimum), got ${describeValue(v)}${unit === '' ? ' (a bare number is bytes: write 256m for 256 MiB)' : ''}`,
+    );
   return bytes;
 }
 
@@ -197,7 +237,8 @@ function readBuild(r: Reader, v: unknown, at: Path, baseDir: string): NonNullabl
   const dfPath: Path = [...at, 'dockerfile'];
   const dockerfile = o['dockerfile'] === undefined ? undefined : resolve(context, r.string(o['dockerfile'], dfPath));
   const df = dockerfile ?? resolve(context, 'Dockerfile');
-  if (!statSync(df, { throwIfNoEntry: false })?.isFile()) r.fail(dockerfile ? dfPath : ctxPath, `${df} is not a file${dockerfile ? '' : ' (name another with dockerfile:)'}`);
+  if (!statSync(df, { throwIfNoEntry: false })?.isFile())
+    r.fail(dockerfile ? dfPath : ctxPath, `${df} is not a file${dockerfile ? '' : ' (name another with dockerfile:)'}`);
   const args: Record<string, string> = {};
   if (o['args'] !== undefined) {
     const a = r.object(o['args'], [...at, 'args'], Object.keys((o['args'] as object) ?? {}));

@@ -47,7 +47,9 @@ export function parseSloLine(text: string): ParsedSlo {
   const threshold = parseThreshold(metric, valueText);
   const scope = parseScope(rest.trim());
   if (scope.endpointRef !== undefined && metric.kind === 'throughput' && metric.stat !== 'mean') {
-    throw new SloSyntaxError(`${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`);
+    throw new SloSyntaxError(
+      `${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`,
+    );
   }
   let abortOnFail = false;
   let abortAfterMs = 0;
@@ -129,7 +131,8 @@ function parseThreshold(metric: SloMetric, v: string): number {
       if (!Number.isInteger(n)) throw new SloSyntaxError(`errors is a count: a whole number, got "${v}"`);
       return n;
     case 'throughput':
-      if (!['', '/s', 'rps', 'req/s'].includes(unit)) throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
+      if (!['', '/s', 'rps', 'req/s'].includes(unit))
+        throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
       return n;
   }
 }
@@ -160,10 +163,7 @@ function parseScope(rest: string): Pick<ParsedSlo, 'stageRef' | 'endpointRef' | 
 }
 
 /** Matches stage and endpoint references against the plan. Stage numbers are 1-based; names match exactly. */
-export function resolveSlo(
-  p: ParsedSlo,
-  plan: { stageNames: readonly string[]; endpointNames: readonly string[]; warmupMs: number },
-): Slo {
+export function resolveSlo(p: ParsedSlo, plan: { stageNames: readonly string[]; endpointNames: readonly string[]; warmupMs: number }): Slo {
   const { stageRef, endpointRef, includeWarmup, ...rest } = p;
   const slo: Slo = { ...rest, excludeWarmup: plan.warmupMs > 0 && !includeWarmup };
   if (stageRef !== undefined) {
@@ -180,7 +180,8 @@ export function resolveSlo(
   }
   if (endpointRef !== undefined) {
     const i = plan.endpointNames.indexOf(endpointRef);
-    if (i < 0) throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
+    if (i < 0)
+      throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
     slo.endpoint = i;
   }
   return slo;

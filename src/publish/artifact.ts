@@ -20,7 +20,10 @@ function filesUnder(dir: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 }
 
 export interface UploadedArtifact {

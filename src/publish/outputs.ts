@@ -57,6 +57,8 @@ function comparisonOutputs(verdict: Verdict): { comparison: string; 'comparison-
   const c = verdict.comparison;
   if (!c) return { comparison: '', 'comparison-deltas': '' };
   const r6 = (v: number | null) => (v === null ? null : round(v, 6));
-  const deltas = Object.fromEntries(c.metrics.map((m) => [m.key, { change: r6(m.estimate), low: r6(m.low), high: r6(m.high), answer: m.verdict }]));
+  const deltas = Object.fromEntries(
+    c.metrics.map((m) => [m.key, { change: r6(m.estimate), low: r6(m.low), high: r6(m.high), answer: m.verdict }]),
+  );
   return { comparison: c.outcome, 'comparison-deltas': JSON.stringify(deltas) };
 }

@@ -13,7 +13,12 @@ const SUMMARY_MAX_BYTES = 900 * 1024;
  * The summary text, at most `maxBytes` of UTF-8: a UTF-16 code unit is at most 3 bytes of UTF-8, and the
  * report keeps to its character cap, so a third of the bytes in characters always fits.
  */
-export function summaryMarkdown(r: RunResult, verdict: Verdict, opts: Omit<MarkdownOptions, 'maxChars'>, maxBytes = SUMMARY_MAX_BYTES): string {
+export function summaryMarkdown(
+  r: RunResult,
+  verdict: Verdict,
+  opts: Omit<MarkdownOptions, 'maxChars'>,
+  maxBytes = SUMMARY_MAX_BYTES,
+): string {
   return renderMarkdown(r, verdict, { ...opts, maxChars: Math.floor(maxBytes / 3) });
 }
 

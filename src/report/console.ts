@@ -89,7 +89,9 @@ export function formatChecklist(r: RunResult, v: Verdict): string {
     lines.push('SLOs:');
     const width = Math.max(...v.outcomes.map((o) => o.slo.text.length));
     for (const o of v.outcomes) {
-      lines.push(`  ${o.pass ? '[pass]' : '[FAIL]'} ${o.slo.text.padEnd(width)}  observed ${o.labels.observed}${o.pass ? '' : `: ${o.sentence}`}`);
+      lines.push(
+        `  ${o.pass ? '[pass]' : '[FAIL]'} ${o.slo.text.padEnd(width)}  observed ${o.labels.observed}${o.pass ? '' : `: ${o.sentence}`}`,
+      );
     }
   }
   for (const p of v.problems) lines.push(`Problem: ${p}`);
@@ -110,7 +112,12 @@ export function invalidSummary(r: RunResult): string[] {
     const rejected = s.requests - s.failures;
     out.push(
       `Invalid requests ("${ep.name}", outside the totals and SLOs): ${s.requests} sent, ${rejected} rejected as expected` +
-        (s.failures ? `, ${s.failures} not (${Object.entries(s.errors).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')})` : '') +
+        (s.failures
+          ? `, ${s.failures} not (${Object.entries(s.errors)
+              .filter(([, n]) => n > 0)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ')})`
+          : '') +
         '.',
     );
   });
@@ -147,7 +154,9 @@ export function generatorWarnings(r: RunResult): string[] {
     out.push(`requests left up to ${fmtMs(lagP99)} off their planned time (p99): the generator could not keep the schedule.`);
   }
   if (r.delayedByCap > 0) {
-    out.push(`${r.delayedByCap} requests were held back by the service (due while all ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections were busy, timed from then): the service is saturated, or raise max-in-flight.`);
+    out.push(
+      `${r.delayedByCap} requests were held back by the service (due while all ${r.load.model === 'open' ? r.load.maxInFlight : 0} connections were busy, timed from then): the service is saturated, or raise max-in-flight.`,
+    );
   }
   return out;
 }
@@ -160,22 +169,35 @@ export function watchSummary(r: RunResult): Array<{ text: string; warning?: bool
   const out: Array<{ text: string; warning?: boolean }> = [];
   const res = r.resources;
   if (res) {
-    const from = res.source === 'proc' ? 'its processes in /proc' : res.via === 'engine stats' ? "the container engine's stats" : "its container's cgroup";
+    const from =
+      res.source === 'proc'
+        ? 'its processes in /proc'
+        : res.via === 'engine stats'
+          ? "the container engine's stats"
+          : "its container's cgroup";
     const parts: string[] = [];
-    if (res.peakCpuPercent !== undefined) parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
+    if (res.peakCpuPercent !== undefined)
+      parts.push(`CPU peak ${fmtNum(res.peakCpuPercent)}% of one core (mean ${fmtNum(res.meanCpuPercent ?? 0)}%)`);
     if (res.peakMemoryBytes !== undefined) parts.push(`memory peak ${fmtBytes(res.peakMemoryBytes)}`);
-    if (parts.length) out.push({ text: `Service: ${parts.join(', ')} (${res.samples} sample${res.samples === 1 ? '' : 's'} from ${from}).` });
+    if (parts.length)
+      out.push({ text: `Service: ${parts.join(', ')} (${res.samples} sample${res.samples === 1 ? '' : 's'} from ${from}).` });
     if (res.problem) out.push({ text: res.problem, warning: true });
   }
   for (const m of r.monitors ?? []) {
     if (m.samples > 0) {
       // A monitor prints counts (replicas) as often as fractions: shown as printed, to 3 decimals at most.
       const v = (x: number) => String(round(x, 3));
-      const range = m.min === m.max ? `${v(m.min!)} throughout` : `${v(m.first!)} at the start, ${v(m.last!)} at the end (min ${v(m.min!)}, max ${v(m.max!)})`;
+      const range =
+        m.min === m.max
+          ? `${v(m.min!)} throughout`
+          : `${v(m.first!)} at the start, ${v(m.last!)} at the end (min ${v(m.min!)}, max ${v(m.max!)})`;
       out.push({ text: `Monitor "${m.name}": ${range}, ${m.samples} sample${m.samples === 1 ? '' : 's'}.` });
     }
     if (m.failures > 0) {
-      out.push({ text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`, warning: true });
+      out.push({
+        text: `monitor "${m.name}" failed ${m.failures} of ${m.failures + m.samples} times: ${m.lastError ?? ''}`,
+        warning: true,
+      });
     }
   }
   return out;
@@ -183,9 +205,7 @@ export function watchSummary(r: RunResult): Array<{ text: string; warning?: bool
 
 function table(cells: string[][]): string {
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
-  return cells
-    .map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
-    .join('\n');
+  return cells.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
 }
 
 /** The load model in a sentence, for report headers: "Closed model: 9 stages, up to 5 users, 1.0 req/s per user". */

@@ -120,14 +120,15 @@ function header(r: RunResult, v: Verdict, title: string): string {
 
   const planned = r.stages.length ? r.stages[r.stages.length - 1]!.endMs : 0;
   const status =
-    r.status === 'completed'
-      ? 'completed'
-      : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
+    r.status === 'completed' ? 'completed' : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
   // In this order the wide entries and the narrow ones fill the grid's rows (4 columns on a laptop).
   const meta: Array<[string, string]> = [
     ['Run', status],
     ['Started', h(r.startedAt)],
-    ['Duration', `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`],
+    [
+      'Duration',
+      `${fmtDuration(r.durationMs)}${planned > 0 && Math.abs(planned - r.durationMs) >= 1000 ? ` (planned ${fmtDuration(planned)})` : ''}`,
+    ],
     ['Load', describeLoad(r)],
     ['Timeout', `${fmtMs(r.timeoutMs)} per request`],
     ['Seed', String(r.seed)],
@@ -149,7 +150,8 @@ function header(r: RunResult, v: Verdict, title: string): string {
 const WIDE = new Set(['Run', 'Load', 'Target', 'Warm-up', 'Endpoints']);
 
 function sloSection(v: Verdict): string {
-  if (v.outcomes.length === 0) return '<section><h2>SLOs</h2><p>No SLOs were set: the verdict only says the run itself went well.</p></section>';
+  if (v.outcomes.length === 0)
+    return '<section><h2>SLOs</h2><p>No SLOs were set: the verdict only says the run itself went well.</p></section>';
   const rows = v.outcomes.map(
     (o) =>
       `<tr class="${o.pass ? 'ok' : 'breach'}"><td class="mark">${o.pass ? '✔ pass' : '✘ FAIL'}</td>` +
@@ -169,7 +171,8 @@ function chartsSection(r: RunResult, d: ChartData): string {
     return '<section><h2>Over time</h2><p>No timeline: the run measured nothing.</p></section>';
   }
   const load = r.load.model === 'closed' ? 'Users and requests in flight' : 'Target rate and requests in flight';
-  const cpu = d.cpu || d.mem ? '<figure><figcaption>Service CPU and memory</figcaption><div class="chart" id="chart-resources"></div></figure>' : '';
+  const cpu =
+    d.cpu || d.mem ? '<figure><figcaption>Service CPU and memory</figcaption><div class="chart" id="chart-resources"></div></figure>' : '';
   const slo = d.thresholds.length ? ' Dashed lines: latency SLO thresholds (over their scope).' : '';
   return [
     '<section id="charts"><h2>Over time</h2>',
@@ -217,7 +220,8 @@ function statsSection(r: RunResult): string {
     '<thead><tr><th></th><th class="n">requests</th><th class="n">failures</th><th class="n">req/s</th>' +
     '<th class="n">p50</th><th class="n">p90</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th>' +
     '<th class="n">mean</th><th class="n">bytes</th></tr></thead>';
-  const group = (title: string, rs: Row[]) => (rs.length ? `<tr class="group"><th colspan="11">${title}</th></tr>${rs.map(statRow).join('\n')}` : '');
+  const group = (title: string, rs: Row[]) =>
+    rs.length ? `<tr class="group"><th colspan="11">${title}</th></tr>${rs.map(statRow).join('\n')}` : '';
   const out = [
     '<section><h2>Statistics</h2>',
     `<table class="stats">${head}<tbody>`,
@@ -237,10 +241,17 @@ function statsSection(r: RunResult): string {
     const cells: Row[] = [];
     r.stages.forEach((st, si) =>
       r.endpoints.forEach((ep, ei) =>
-        cells.push({ label: `${si + 1}. ${st.name} · ${ep.name}`, note: invalidTag(ep), stats: statsFor(r, { stage: si, endpoint: ei }), seconds: stageSeconds(r, si) }),
+        cells.push({
+          label: `${si + 1}. ${st.name} · ${ep.name}`,
+          note: invalidTag(ep),
+          stats: statsFor(r, { stage: si, endpoint: ei }),
+          seconds: stageSeconds(r, si),
+        }),
       ),
     );
-    out.push(`<details><summary>By stage and endpoint</summary><table class="stats">${head}<tbody>${cells.map(statRow).join('\n')}</tbody></table></details>`);
+    out.push(
+      `<details><summary>By stage and endpoint</summary><table class="stats">${head}<tbody>${cells.map(statRow).join('\n')}</tbody></table></details>`,
+    );
   }
   out.push('</section>');
   return out.join('\n');
@@ -251,7 +262,9 @@ function statsSection(r: RunResult): string {
  * out of stage rows, totals, errors by kind and SLOs; their own rows say so.
  */
 function invalidTag(ep: EndpointInfo): string {
-  return ep.role === 'invalid' ? ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>' : '';
+  return ep.role === 'invalid'
+    ? ' <span class="tag" title="deliberately invalid requests: a rejection is a success; outside totals and SLOs">invalid requests, apart</span>'
+    : '';
 }
 
 function stageSeconds(r: RunResult, i: number): number {
@@ -297,7 +310,12 @@ function failuresSection(r: RunResult): string {
   if (kinds.length) {
     out.push(
       `<table class="kinds"><thead><tr><th>kind</th><th class="n">requests</th><th class="n">share of requests</th></tr></thead><tbody>` +
-        kinds.map((k) => `<tr><td>${k}</td><td class="n">${total.errors[k]}</td><td class="n">${fmtPct(total.errors[k] / Math.max(1, total.requests))}</td></tr>`).join('') +
+        kinds
+          .map(
+            (k) =>
+              `<tr><td>${k}</td><td class="n">${total.errors[k]}</td><td class="n">${fmtPct(total.errors[k] / Math.max(1, total.requests))}</td></tr>`,
+          )
+          .join('') +
         '</tbody></table>',
     );
   }
@@ -334,7 +352,8 @@ function generatorSection(r: RunResult): string {
   const g = r.generator;
   if (g) {
     items.push(`<li>Generator event-loop delay: p99 ${fmtMs(g.eventLoopDelayP99Ms)}, max ${fmtMs(g.eventLoopDelayMaxMs)}</li>`);
-    if (g.exhausted > 0) items.push(`<li class="bad">Connections the generator could not open (out of file descriptors or ports): ${g.exhausted}</li>`);
+    if (g.exhausted > 0)
+      items.push(`<li class="bad">Connections the generator could not open (out of file descriptors or ports): ${g.exhausted}</li>`);
     for (const l of g.limits) items.push(`<li class="bad">The run did not measure the service: ${h(l)}</li>`);
   }
   for (const w of generatorWarnings(r)) items.push(`<li class="bad">Warning: ${h(w)}</li>`);
@@ -390,7 +409,10 @@ function whereSection(r: RunResult): string {
   ];
   if (e.runner) {
     const rn = e.runner;
-    rows.push(['CI runner', [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', ')]);
+    rows.push([
+      'CI runner',
+      [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', '),
+    ]);
   }
   if (e.serviceImage) rows.push(['Service image', `${e.serviceImage.image}${e.serviceImage.digest ? ` (${e.serviceImage.digest})` : ''}`]);
   if (e.cpuStealPercent !== undefined) rows.push(['CPU steal during the load', `${fmtNum(e.cpuStealPercent)}% of the machine`]);

@@ -34,10 +34,14 @@ export function renderJunit(r: RunResult, verdict: Verdict): string {
     ['load-model', r.load.model],
     ['verdict', verdict.pass ? 'pass' : 'fail'],
     // What each endpoint sent: where its bodies came from, and the first one.
-    ...(r.requestBodies ?? []).filter((b) => b.kind !== 'none').flatMap((b): Array<[string, string]> => [
-      [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
-      ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example] as [string, string]]),
-    ]),
+    ...(r.requestBodies ?? [])
+      .filter((b) => b.kind !== 'none')
+      .flatMap(
+        (b): Array<[string, string]> => [
+          [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
+          ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example] as [string, string]]),
+        ],
+      ),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

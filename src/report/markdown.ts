@@ -187,7 +187,6 @@ function keyNumbers(r: RunResult): string {
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
 
-
 // ---- latency over time ----
 
 interface Bucket {
@@ -351,7 +350,6 @@ function ms(x: number | null): string {
   return x === null ? '–' : fmtMs(x);
 }
 
-
 /** A chart value: ms to 3 significant figures, at most 2 decimals. */
 function chartNum(ms: number): string {
   if (ms >= 100) return String(Math.round(ms));
@@ -367,8 +365,6 @@ function niceCeil(x: number): number {
   return 10 * p;
 }
 
-
 function fmtSpan(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
-

@@ -50,7 +50,10 @@ export class ReportError extends Error {
 
 function reportError(what: string, path: string, e: unknown, afterRun = true): ReportError {
   const err = e as NodeJS.ErrnoException;
-  return new ReportError(`cannot ${what} ${path}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')})` : err.message}`, afterRun);
+  return new ReportError(
+    `cannot ${what} ${path}: ${err.code ? `${err.code} (${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')})` : err.message}`,
+    afterRun,
+  );
 }
 
 /** Makes the output folder, and checks a file can be written in it, before anything starts. */

@@ -31,7 +31,12 @@ export async function resolveLocalBodies(plan: Plan, log: Log): Promise<Map<numb
  * The engine's endpoints, in the config's order: those resolved before the service started, and the
  * rest, their schemas read from the ready service at `baseUrl`.
  */
-export async function resolveBodies(plan: Plan, early: ReadonlyMap<number, EndpointPlan[]>, baseUrl: string, log: Log): Promise<EndpointPlan[]> {
+export async function resolveBodies(
+  plan: Plan,
+  early: ReadonlyMap<number, EndpointPlan[]>,
+  baseUrl: string,
+  log: Log,
+): Promise<EndpointPlan[]> {
   const out: EndpointPlan[] = [];
   for (const [i, ep] of plan.endpoints.entries()) {
     const done = early.get(i);
@@ -48,7 +53,14 @@ function asGiven(ep: EndpointConfig, body: EndpointPlan['body']): EndpointPlan {
   return { ...rest, body };
 }
 
-async function resolveEndpoint(plan: Plan, ep: EndpointConfig, b: GeneratedBodies, i: number, baseUrl: string | undefined, log: Log): Promise<EndpointPlan[]> {
+async function resolveEndpoint(
+  plan: Plan,
+  ep: EndpointConfig,
+  b: GeneratedBodies,
+  i: number,
+  baseUrl: string | undefined,
+  log: Log,
+): Promise<EndpointPlan[]> {
   try {
     const found = await discoverFirst(b.sources, {
       ...(baseUrl ? { baseUrl } : {}),
@@ -98,7 +110,9 @@ function invalidCompanion(
 ): EndpointPlan {
   if (found.kind !== 'schema') throw new Error('invalid: needs a JSON Schema (Open Inference Protocol metadata has none)');
   const gen = createInvalidGenerator(found.schema, { seed: seed ^ 0x1bad, root: found.root });
-  const made = Array.from({ length: Math.max(shard?.count ?? 1, Math.ceil(count * invalid.share)) }, () => JSON.stringify(gen.next().value));
+  const made = Array.from({ length: Math.max(shard?.count ?? 1, Math.ceil(count * invalid.share)) }, () =>
+    JSON.stringify(gen.next().value),
+  );
   const bodies = partOf(made, shard);
   return {
     ...asGiven(ep, { kind: 'list', bodies, origin: `invalid variants of ${found.origin}`, generated: generatedWith(seed ^ 0x1bad, b) }),
@@ -124,10 +138,17 @@ export function describeBodies(endpoints: readonly EndpointPlan[]): RequestBodie
     const bodies = b.kind === 'fixed' ? [b.body] : b.bodies;
     const bytes = bodies.reduce((n, s) => n + Buffer.byteLength(s), 0);
     const first = bodies[0];
-    const example = first === undefined ? {} : { example: first.length > EXAMPLE_MAX_CHARS ? `${first.slice(0, EXAMPLE_MAX_CHARS)}…` : first };
+    const example =
+      first === undefined ? {} : { example: first.length > EXAMPLE_MAX_CHARS ? `${first.slice(0, EXAMPLE_MAX_CHARS)}…` : first };
     const common = { endpoint: ep.name, count: bodies.length, meanBytes: bodies.length ? bytes / bodies.length : 0, ...example };
     if (b.kind === 'fixed') return { ...common, kind: 'fixed', source: 'the body in the config' };
     if (!b.generated) return { ...common, kind: 'file', source: b.origin };
-    return { ...common, kind: 'generated', source: b.origin, seed: b.generated.seed, ...(b.generated.preset ? { preset: b.generated.preset } : {}) };
+    return {
+      ...common,
+      kind: 'generated',
+      source: b.origin,
+      seed: b.generated.seed,
+      ...(b.generated.preset ? { preset: b.generated.preset } : {}),
+    };
   });
 }

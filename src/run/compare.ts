@@ -240,7 +240,8 @@ function finish(
     const verdict = evaluate(result, plan.slos);
     verdict.problems.push(...problems.slice(1));
     const reports = writeReports(plan.outputDir, result, verdict);
-    for (const s of sides) if (s.plan.kind !== 'url' && existsSync(join(plan.outputDir, s.logName))) reports.files.push(join(plan.outputDir, s.logName));
+    for (const s of sides)
+      if (s.plan.kind !== 'url' && existsSync(join(plan.outputDir, s.logName))) reports.files.push(join(plan.outputDir, s.logName));
     return { result, verdict, reports, resultFile: join(plan.outputDir, REPORT_FILES.json), rounds };
   }
   const result = mergeRounds(basis.map((r) => r.result));

@@ -8,7 +8,16 @@ import { ServiceError } from './running-service.ts';
 
 export interface ContainerCli {
   /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
-  run(args: string[], o?: { timeoutMs?: number; signal?: AbortSignal | undefined; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv; output?: (b: Buffer) => void }): Promise<CliResult>;
+  run(
+    args: string[],
+    o?: {
+      timeoutMs?: number;
+      signal?: AbortSignal | undefined;
+      killSignal?: NodeJS.Signals;
+      env?: NodeJS.ProcessEnv;
+      output?: (b: Buffer) => void;
+    },
+  ): Promise<CliResult>;
 }
 
 export interface CliResult {
@@ -21,7 +30,11 @@ export function containerCli(command: string): ContainerCli {
   return {
     run(args, o = {}) {
       return new Promise((res, rej) => {
-        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env, ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}) });
+        const child = spawn(command, args, {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: o.env ?? process.env,
+          ...(o.signal ? { signal: o.signal, killSignal: o.killSignal ?? 'SIGTERM' } : {}),
+        });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (b: Buffer) => {
@@ -35,7 +48,12 @@ export function containerCli(command: string): ContainerCli {
         const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
         child.on('error', (e: NodeJS.ErrnoException) => {
           clearTimeout(timer);
-          if (e.code === 'ENOENT') rej(new ServiceError(`cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`));
+          if (e.code === 'ENOENT')
+            rej(
+              new ServiceError(
+                `cannot run the container engine "${command}": not found on PATH (engine: names it; docker and podman work)`,
+              ),
+            );
           else if (e.name === 'AbortError') res({ code: null, stdout: '', stderr: 'stopped' });
           else rej(new ServiceError(`cannot run ${command}: ${e.message}`));
         });
@@ -54,7 +72,10 @@ export function codeOf(r: CliResult): string {
 
 /** The line of the CLI's stderr that says what went wrong: not its "Run 'docker run --help'" hint, nor a warning. */
 export function lastLine(s: string): string {
-  const lines = s.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
+  const lines = s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^(Run|See) '.*--help'/.test(l));
   const errors = lines.filter((l) => !/^WARNING\b/i.test(l));
   return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }

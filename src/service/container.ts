@@ -37,10 +37,12 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     await removeContainer(plan.cli, name);
     live.delete(name);
   };
-  const started = await cli.run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...serviceEnvironment(), ...plan.env } }).catch(async (e: unknown) => {
-    await removeNow();
-    return fail((e as Error).message);
-  });
+  const started = await cli
+    .run(runArgs(plan, name), { timeoutMs: 300_000, env: { ...serviceEnvironment(), ...plan.env } })
+    .catch(async (e: unknown) => {
+      await removeNow();
+      return fail((e as Error).message);
+    });
   if (started.code !== 0) {
     await removeNow();
     await fail(`${plan.cli} run ${plan.image} failed${codeOf(started)}: ${lastLine(started.stderr)}`);
@@ -70,7 +72,9 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
       stopping ??= (async () => {
         // docker stop: SIGTERM (tini passes it on), SIGKILL after -t seconds. rm -f even if stop failed,
         // and at once on a signal while stopping.
-        const stopped = cli.run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 }).catch(() => {});
+        const stopped = cli
+          .run(['stop', '-t', String(Math.max(0, Math.ceil(graceMs / 1000))), id], { timeoutMs: graceMs + 10_000 })
+          .catch(() => {});
         await Promise.race([stopped, aborted(hurry)]);
         await removeNow();
         // The last output: `logs -f` ends once the container is gone.
@@ -86,12 +90,17 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
   // The host port docker (or podman) picked (127.0.0.1::PORT): no race with another process for a free port.
   const port = hostNetwork(plan.args)
     ? { code: 0, stdout: `127.0.0.1:${plan.port}`, stderr: '' }
-    : await cli.run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
+    : await cli
+        .run(['port', id, `${plan.port}/tcp`], { timeoutMs: 30_000 })
+        .catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   const hostPort = /:(\d+)\s*$/m.exec(port.stdout)?.[1];
   if (port.code !== 0 || !hostPort) {
     // Most often the container already exited (its ports go with it): say that, with its output.
     let exit: ServiceExit | undefined;
-    await within(exited.then((e) => (exit = e)), 3000);
+    await within(
+      exited.then((e) => (exit = e)),
+      3000,
+    );
     const message = exit
       ? exitMessage(exit, 'before it became ready', svc.lastLines())
       : `cannot find the host port of container ${name} (port ${plan.port}/tcp): ${lastLine(port.stderr) || port.stdout.trim() || 'no answer'}`;
@@ -106,7 +115,13 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
  * `docker wait` returns the exit code once the container stops (on its own, or because stop() stopped
  * it). Resolves once its last output has been read too, so error messages show it.
  */
-function watchExit(cli: ContainerCli, name: string, id: string, plan: ContainerPlan, logsDone: Promise<void>): { exited: Promise<ServiceExit>; pending: () => boolean } {
+function watchExit(
+  cli: ContainerCli,
+  name: string,
+  id: string,
+  plan: ContainerPlan,
+  logsDone: Promise<void>,
+): { exited: Promise<ServiceExit>; pending: () => boolean } {
   const waiter = spawnTracked(name, plan.cli, ['wait', id]);
   let ended = false;
   let told = false;
@@ -155,7 +170,8 @@ export async function removeContainer(cli: string, idOrName: string, timeoutMs =
   try {
     const r = await containerCli(cli).run(['rm', '-f', '-v', idOrName], { timeoutMs });
     // docker 20.10 answers 0 for a container that is not there; newer versions and podman answer 1.
-    if (/no such container|no container with name or id/i.test(r.stderr)) return { removed: false, message: `${idOrName} was already gone` };
+    if (/no such container|no container with name or id/i.test(r.stderr))
+      return { removed: false, message: `${idOrName} was already gone` };
     if (r.code !== 0) return { removed: false, message: `${cli} rm -f ${idOrName} failed${codeOf(r)}: ${lastLine(r.stderr)}` };
     return { removed: true, message: `removed ${idOrName}` };
   } catch (e) {
@@ -164,17 +180,32 @@ export async function removeContainer(cli: string, idOrName: string, timeoutMs =
 }
 
 /** Build (classic builder), or make sure the image is there as the pull policy says. */
-async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: Buffer) => void, tail: LastLines, signal?: AbortSignal): Promise<void> {
+async function prepareImage(
+  plan: ContainerPlan,
+  cli: ContainerCli,
+  output: (b: Buffer) => void,
+  tail: LastLines,
+  signal?: AbortSignal,
+): Promise<void> {
   const stopped = () => signal?.aborted === true;
   if (plan.build) {
     const b = plan.build;
-    const args = ['build', '-t', plan.image, ...(b.dockerfile ? ['-f', b.dockerfile] : []), ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), b.context];
+    const args = [
+      'build',
+      '-t',
+      plan.image,
+      ...(b.dockerfile ? ['-f', b.dockerfile] : []),
+      ...Object.entries(b.args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+      b.context,
+    ];
     output(Buffer.from(`$ ${plan.cli} ${args.join(' ')}\n`));
     // No buildx on many machines: the classic builder works everywhere (podman ignores the variable).
     const r = await cli.run(args, { signal, env: { ...serviceEnvironment(), DOCKER_BUILDKIT: '0' }, output });
     if (stopped()) throw new Error(`stopped while building ${plan.image}`);
     if (r.code !== 0) {
-      throw new Error(`building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`);
+      throw new Error(
+        `building ${plan.image} from ${b.context} failed${codeOf(r)}; the build's last output:\n  ${tail.last(10).join('\n  ')}`,
+      );
     }
     return;
   }
@@ -183,11 +214,15 @@ async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: 
     if (r.code === 0) return true;
     // Absent (docker: "No such image", podman: "image not known"), or the engine did not answer at all: say which.
     if (/no such image|image not known|not found/i.test(r.stderr)) return false;
-    throw new Error(`cannot ask ${plan.cli} whether image ${plan.image} is on this machine${codeOf(r)}: ${lastLine(r.stderr) || 'no answer'}`);
+    throw new Error(
+      `cannot ask ${plan.cli} whether image ${plan.image} is on this machine${codeOf(r)}: ${lastLine(r.stderr) || 'no answer'}`,
+    );
   };
   if (plan.pull === 'never') {
     if (!(await present())) {
-      throw new Error(`image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`);
+      throw new Error(
+        `image ${plan.image} is not on this machine, and pull: never forbids pulling it (build it first, or set pull: missing)`,
+      );
     }
     return;
   }
@@ -201,9 +236,13 @@ async function prepareImage(plan: ContainerPlan, cli: ContainerCli, output: (b: 
 /** `run -d --init`: tini as PID 1 passes SIGTERM on (a shell or busybox PID 1 would ignore it until -t runs out). */
 export function runArgs(plan: ContainerPlan, name: string): string[] {
   return [
-    'run', '-d', '--init',
-    '--name', name,
-    '--label', `loadgate.pid=${process.pid}`,
+    'run',
+    '-d',
+    '--init',
+    '--name',
+    name,
+    '--label',
+    `loadgate.pid=${process.pid}`,
     // On the host's network the service's port is the host's: nothing to publish.
     ...(hostNetwork(plan.args) ? [] : ['-p', `127.0.0.1::${plan.port}`]),
     ...plan.envFiles.flatMap((f) => ['--env-file', f]),
@@ -258,6 +297,11 @@ function spawnTracked(name: string, cli: string, args: string[]): ChildProcess {
  * measured size its precision ("16.0 MiB"). Docker's minimum is 6 MiB, so the bytes case is for completeness.
  */
 function fmtLimit(n: number): string {
-  for (const [u, f] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (n >= f) return `${Math.round((n / f) * 10) / 10} ${u}`;
+  for (const [u, f] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (n >= f) return `${Math.round((n / f) * 10) / 10} ${u}`;
   return `${n} bytes`;
 }

@@ -64,7 +64,11 @@ export function watchExitDuringLoad(plan: ServicePlan, svc: RunningService, opts
       loadDone = true;
     },
     async record(loadStartedAt) {
-      if (!died && svc.exitPending?.()) await within(svc.exited.then((e) => (died = e)), 3000);
+      if (!died && svc.exitPending?.())
+        await within(
+          svc.exited.then((e) => (died = e)),
+          3000,
+        );
       return {
         kind: plan.kind,
         description: svc.describe(),

@@ -24,7 +24,10 @@ export interface ServiceExit {
 export type ServiceWatch = { kind: 'pid'; pid: number } | { kind: 'container'; cli: string; id: string } | null;
 
 /** What was started, told as soon as it is (before readiness), e.g. so the action's post step can remove a container. */
-export type StartedService = { kind: 'container'; cli: string; id: string; name: string } | { kind: 'command'; pid: number } | { kind: 'url' };
+export type StartedService =
+  | { kind: 'container'; cli: string; id: string; name: string }
+  | { kind: 'command'; pid: number }
+  | { kind: 'url' };
 
 export interface RunningService {
   baseUrl: string;

@@ -7,8 +7,15 @@ import { containerCli, lastLine } from './container-cli.ts';
 import { type ContainerVia, MIN_FINAL_MS, type ResourceSample } from './resource-sample.ts';
 
 const UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
 };
 
 /** "12.5MiB" -> bytes; null when it is not a size. */
@@ -121,7 +128,9 @@ export function sampleContainer(
   let finalSample = () => {};
   // A stats call in progress is a read-only client: ending it at once is safe (docker stats ignores SIGTERM).
   const run = (args: string[]) =>
-    containerCli(cli).run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' }).catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
+    containerCli(cli)
+      .run(args, { timeoutMs: 10_000, signal: stop.signal, killSignal: 'SIGKILL' })
+      .catch((e: unknown) => ({ code: null, stdout: '', stderr: (e as Error).message }));
   idle = (async () => {
     const inspect = await run(['inspect', '--format', '{{.State.Pid}}', id]);
     const pid = Number(inspect.stdout.trim());
@@ -168,7 +177,8 @@ export function sampleContainer(
       const r = await run(['stats', '--no-stream', '--format', '{{json .}}', id]);
       const s = r.code === 0 ? parseDockerStatsLine(r.stdout) : null;
       if (s) onSample({ atMs: Date.now(), ...s });
-      else if (!stop.signal.aborted && ++failures === 3) onProblem(`cannot sample the container's CPU and memory: ${cli} stats: ${lastLine(r.stderr) || 'no numbers'}`);
+      else if (!stop.signal.aborted && ++failures === 3)
+        onProblem(`cannot sample the container's CPU and memory: ${cli} stats: ${lastLine(r.stderr) || 'no numbers'}`);
     }
   })();
   return async () => {

@@ -50,7 +50,12 @@ export function cpuPercentBetween(prev: Map<number, number>, now: Map<number, nu
  * Samples process group `pgid` every `intervalMs`. The returned stop takes a last sample when the previous one
  * is at least MIN_FINAL_MS old, so a short run still has its samples.
  */
-export function sampleProcessGroup(pgid: number, intervalMs: number, onSample: (s: ResourceSample) => void, onProblem: (p: string) => void): () => Promise<void> {
+export function sampleProcessGroup(
+  pgid: number,
+  intervalMs: number,
+  onSample: (s: ResourceSample) => void,
+  onProblem: (p: string) => void,
+): () => Promise<void> {
   const { clockTicks, pageSize } = systemUnits();
   let prev: { at: number; ticks: Map<number, number> };
   try {
@@ -68,12 +73,19 @@ export function sampleProcessGroup(pgid: number, intervalMs: number, onSample: (
     } catch (e) {
       // Out of file descriptors (EMFILE under a low `ulimit -n`) or /proc gone: a gap in the chart, said
       // once, never a crash of the run.
-      if (!failed) onProblem(`could not read /proc for some samples of the service's CPU and memory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      if (!failed)
+        onProblem(
+          `could not read /proc for some samples of the service's CPU and memory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       failed = true;
       return;
     }
     if (g.ticks.size === 0) return; // the group is gone: the run notices through the service's exit
-    onSample({ atMs: Date.now(), cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks), memoryBytes: g.rssPages * pageSize });
+    onSample({
+      atMs: Date.now(),
+      cpuPercent: cpuPercentBetween(prev.ticks, g.ticks, at - prev.at, clockTicks),
+      memoryBytes: g.rssPages * pageSize,
+    });
     prev = { at, ticks: g.ticks };
   };
   const timer = setInterval(sample, intervalMs);

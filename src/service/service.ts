@@ -14,7 +14,16 @@ import { portTakenBy, strangerListener } from './port-owner.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
 import { startContainer } from './container.ts';
 
-export { type RunningService, type ServiceExit, type ServiceWatch, type StartOptions, type StartedService, ServiceError, exitMessage, within } from './running-service.ts';
+export {
+  type RunningService,
+  type ServiceExit,
+  type ServiceWatch,
+  type StartOptions,
+  type StartedService,
+  ServiceError,
+  exitMessage,
+  within,
+} from './running-service.ts';
 
 /**
  * Starts the service (a URL service only gets a handle). A command is stopped with SIGTERM to its
@@ -37,7 +46,10 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
   // A fixed port someone else holds would have readiness answered, and the load measured, by that stranger.
   if (plan.port) {
     const holder = await portTakenBy(plan.port);
-    if (holder) throw new ServiceError(`port ${plan.port} is already in use by ${holder}: stop it, or give the service another port (or {port} in the command for a free one)`);
+    if (holder)
+      throw new ServiceError(
+        `port ${plan.port} is already in use by ${holder}: stop it, or give the service another port (or {port} in the command for a free one)`,
+      );
   }
   const port = plan.port || (await freePort());
   const command = plan.command.replaceAll('{port}', String(port));
@@ -81,7 +93,9 @@ export async function startService(plan: ServicePlan, opts: StartOptions = {}): 
     describe: () => `command (pid ${pid ?? '-'})`,
     answeredByStranger: () => {
       const who = pid ? strangerListener(port, pid) : null;
-      return who ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port` : null;
+      return who
+        ? `what answers on port ${port} is not the service loadgate started (pid ${pid}) but ${who}, which held the port first: stop it, or give the service another port`
+        : null;
     },
     lastLines: (n = 15) => tail.last(n),
     stop(graceMs = 5000, hurry) {
@@ -165,7 +179,12 @@ const WAIT_EVERY_MS = 5000;
  * (with the last answer or connection error), or the signal aborted the wait. `onWait` hears a line
  * after 2 s and every 5 s after that, with the last answer, so a long wait is never silent.
  */
-export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, signal?: AbortSignal, onWait?: (line: string) => void): Promise<number> {
+export async function waitUntilReady(
+  svc: RunningService,
+  ready: ReadinessPlan,
+  signal?: AbortSignal,
+  onWait?: (line: string) => void,
+): Promise<number> {
   const url = svc.baseUrl + ready.path;
   const t0 = performance.now();
   let nextWaitLine = WAIT_FIRST_MS;
@@ -198,7 +217,9 @@ export async function waitUntilReady(svc: RunningService, ready: ReadinessPlan, 
     const elapsed = performance.now() - t0;
     if (onWait && elapsed >= nextWaitLine && elapsed < ready.timeoutMs) {
       const refused = last === 'ECONNREFUSED' ? ', nothing listens there yet' : '';
-      onWait(`Waiting for ${url}: not ready after ${Math.floor(elapsed / 1000)} s of ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last}${refused})`);
+      onWait(
+        `Waiting for ${url}: not ready after ${Math.floor(elapsed / 1000)} s of ${Number((ready.timeoutMs / 1000).toFixed(1))} s (last answer: ${last}${refused})`,
+      );
       nextWaitLine += WAIT_EVERY_MS;
     }
     if (elapsed >= ready.timeoutMs) {
@@ -228,7 +249,10 @@ const CERT_ERRORS = new Set([
 /** A sentence for a certificate problem: what it is and how to trust the service's CA; null for any other error. */
 export function certificateProblem(code: string | undefined, message: string | undefined): string | null {
   if (!code || !CERT_ERRORS.has(code)) return null;
-  const what = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? "the certificate does not name this host" : (message ?? code).split(';')[0]!.replace(/\.$/, '');
+  const what =
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? 'the certificate does not name this host'
+      : (message ?? code).split(';')[0]!.replace(/\.$/, '');
   return (
     `the service's TLS certificate is not trusted (${code}: ${what}). If the service uses a private or ` +
     'self-signed CA, give its certificate to loadgate: NODE_EXTRA_CA_CERTS=/path/to/ca.pem (set in the environment ' +

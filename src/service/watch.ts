@@ -56,19 +56,39 @@ export function startWatching(target: ServiceWatch, monitors: readonly MonitorPl
   let via: Watcher['containerVia'];
   if (target?.kind === 'pid') {
     source = 'proc';
-    stops.push(sampleProcessGroup(target.pid, intervalMs, (s) => push(resources, s), (p) => problems.push(p)));
+    stops.push(
+      sampleProcessGroup(
+        target.pid,
+        intervalMs,
+        (s) => push(resources, s),
+        (p) => problems.push(p),
+      ),
+    );
   } else if (target?.kind === 'container') {
     source = 'container';
-    stops.push(sampleContainer(target.cli, target.id, intervalMs, (s) => push(resources, s), (p) => problems.push(p), (v) => (via = v)));
+    stops.push(
+      sampleContainer(
+        target.cli,
+        target.id,
+        intervalMs,
+        (s) => push(resources, s),
+        (p) => problems.push(p),
+        (v) => (via = v),
+      ),
+    );
   }
   for (const m of monitors) {
     stops.push(
-      runMonitor(m, (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }), (why) => {
-        const f = monitorFailures.get(m.name) ?? { count: 0, last: '' };
-        f.count++;
-        f.last = why;
-        monitorFailures.set(m.name, f);
-      }),
+      runMonitor(
+        m,
+        (value) => push(monitorSamples, { atMs: Date.now(), name: m.name, value }),
+        (why) => {
+          const f = monitorFailures.get(m.name) ?? { count: 0, last: '' };
+          f.count++;
+          f.last = why;
+          monitorFailures.set(m.name, f);
+        },
+      ),
     );
   }
   let stopping: Promise<void> | undefined;

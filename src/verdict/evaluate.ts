@@ -36,7 +36,8 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
     const why = r.generator?.limits.length ? r.generator.limits.join('; ') : (r.reason ?? 'the generator was the limit');
     problems.push(why.startsWith('the run did not measure the service') ? why : `the run did not measure the service: ${why}`);
   }
-  if (r.status === 'interrupted') problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+  if (r.status === 'interrupted')
+    problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
     outcomes,
@@ -79,7 +80,13 @@ export function evaluateSlo(r: RunResult, slo: Slo): SloOutcome {
     const s = statsFor(r, scope);
     metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
     observed =
-      m.stat === 'percentile' ? percentileMs(s.latency, m.percentile) : m.stat === 'mean' ? meanMs(s) : m.stat === 'max' ? maxMs(s.latency) : minMs(s.latency);
+      m.stat === 'percentile'
+        ? percentileMs(s.latency, m.percentile)
+        : m.stat === 'mean'
+          ? meanMs(s)
+          : m.stat === 'max'
+            ? maxMs(s.latency)
+            : minMs(s.latency);
     nothing = 'no response was measured';
   } else if (m.kind === 'error-rate' || m.kind === 'errors') {
     const s = statsFor(r, scope);
@@ -129,7 +136,14 @@ function errorsSentence(n: number, slo: Slo, scopeText: string): string {
   const expected: Record<Comparison, string> =
     t === 0
       ? { '<': 'fewer than none', '<=': 'none', '==': 'none', '!=': 'some', '>': 'some', '>=': 'any number' }
-      : { '<': `fewer than ${t}`, '<=': `at most ${t}`, '==': `exactly ${t}`, '!=': `anything but ${t}`, '>': `more than ${t}`, '>=': `at least ${t}` };
+      : {
+          '<': `fewer than ${t}`,
+          '<=': `at most ${t}`,
+          '==': `exactly ${t}`,
+          '!=': `anything but ${t}`,
+          '>': `more than ${t}`,
+          '>=': `at least ${t}`,
+        };
   return `${failed} ${scopeText}, expected ${expected[slo.op]}`;
 }
 

@@ -58,12 +58,18 @@ export function normalQuantile(p: number): number {
   const lo = 0.02425;
   if (p < lo) {
     const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+    return (
+      (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) /
+      ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1)
+    );
   }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5;
   const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) /
+    (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  );
 }
 
 /** Largest t with P(T <= t) <= tail, T a count statistic with the given null distribution (cumulated); -1 if none. */
@@ -214,7 +220,8 @@ export function fromScale(scale: Scale, x: number): number {
 export function judgeShift(s: Shift, rule: ShiftRule): ShiftVerdict {
   if (s.low === null || s.high === null) return 'inconclusive';
   // A 5% regression of latency is c/b >= 1.05; of throughput, c/b <= 0.95: the bound is the log of either.
-  const bound = rule.scale === 'difference' ? rule.minEffect : rule.worse === 'higher' ? Math.log(1 + rule.minEffect) : -Math.log(1 - rule.minEffect);
+  const bound =
+    rule.scale === 'difference' ? rule.minEffect : rule.worse === 'higher' ? Math.log(1 + rule.minEffect) : -Math.log(1 - rule.minEffect);
   // On the scale, "worse" is up for latency and down for throughput: flip the latter so worse is always up.
   const sign = rule.worse === 'higher' ? 1 : -1;
   const est = sign * s.estimate;

@@ -96,7 +96,8 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
       }
       const name = String(b['name']);
       if (call === 'CreateArtifact') {
-        if (artifacts.some((a) => a.name === name) || pending.has(name)) return json(res, 409, { code: 'already_exists', msg: 'artifact exists' });
+        if (artifacts.some((a) => a.name === name) || pending.has(name))
+          return json(res, 409, { code: 'already_exists', msg: 'artifact exists' });
         pending.set(name, { blocks: new Map() });
         return json(res, 200, { ok: true, signed_upload_url: `${url}/blob/${encodeURIComponent(name)}.zip?sig=fake` });
       }
@@ -124,7 +125,12 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
         const ids = [...body.toString('utf8').matchAll(/<(?:Latest|Uncommitted|Committed)>([^<]*)<\//g)].map((m) => m[1]!);
         p.zip = Buffer.concat(ids.map((id) => p.blocks.get(id) ?? Buffer.alloc(0)));
       } else p.zip = body;
-      res.writeHead(201, { etag: '"0x1"', 'last-modified': new Date().toUTCString(), 'x-ms-request-id': String(nextId), 'x-ms-version': '2024-11-04' });
+      res.writeHead(201, {
+        etag: '"0x1"',
+        'last-modified': new Date().toUTCString(),
+        'x-ms-request-id': String(nextId),
+        'x-ms-version': '2024-11-04',
+      });
       return res.end();
     }
 
@@ -150,7 +156,12 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
       if (fake.mode === 'forbidden') return json(res, 403, { message: 'Resource not accessible by integration' });
       const pr = Number(m[1]);
       const id = nextId++;
-      const c: FakeComment = { id, body: String(JSON.parse(body.toString('utf8')).body), html_url: `https://github.com/o/r/pull/${pr}#issuecomment-${id}`, user: { login: 'github-actions[bot]' } };
+      const c: FakeComment = {
+        id,
+        body: String(JSON.parse(body.toString('utf8')).body),
+        html_url: `https://github.com/o/r/pull/${pr}#issuecomment-${id}`,
+        user: { login: 'github-actions[bot]' },
+      };
       prComments(pr).push(c);
       return json(res, 201, c);
     }

@@ -13,7 +13,18 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO } from './process.ts';
@@ -88,7 +99,9 @@ function buildBusybox(cli: string): string {
   const tag = `loadgate-test/busybox:${hashOf([String(statSync(BUSYBOX).size)])}`;
   return buildOnce(cli, tag, (root) => {
     copyInto(root, BUSYBOX, '/bin/busybox');
-    const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+    const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((a) => a && a !== 'busybox');
     for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
     for (const d of ['tmp', 'www']) mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, 'www', 'index.html'), 'ok\n');

@@ -115,7 +115,11 @@ export function start(file: string, args: string[], opts: StartOptions = {}): St
             res(m);
           } else if (child.exitCode !== null || child.signalCode !== null) {
             done();
-            rej(new Error(`exited (code ${child.exitCode}, signal ${child.signalCode}) before printing ${re}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+            rej(
+              new Error(
+                `exited (code ${child.exitCode}, signal ${child.signalCode}) before printing ${re}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
@@ -198,4 +202,3 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

@@ -129,14 +129,17 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
       let out: string;
       if (mode === 'json') {
         out = JSON.stringify({
-          id: 'chatcmpl-test', object: 'chat.completion', created: 1, model: 'stream-test',
+          id: 'chatcmpl-test',
+          object: 'chat.completion',
+          created: 1,
+          model: 'stream-test',
           choices: [{ index: 0, message: { role: 'assistant', content: all }, logprobs: null, finish_reason: 'length' }],
           usage: { prompt_tokens: 4, completion_tokens: tokens, total_tokens: tokens + 4 },
         });
       } else {
         out = chunk('{"role":"assistant","content":""}');
         for (let k = 0; k < events; k++) out += chunk(`{"content":${JSON.stringify(text(k))}}`);
-        out += chunk('{}', 'length') + usage + 'data: [DONE]\n\n';
+        out += `${chunk('{}', 'length') + usage}data: [DONE]\n\n`;
       }
       res.writeHead(200, { 'content-type': mode === 'json' ? 'application/json' : 'text/event-stream' });
       const at = performance.now();
@@ -193,7 +196,9 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
     records.push(record);
     let body = '';
     req.setEncoding('utf8');
-    req.on('data', (s: string) => { body += s; });
+    req.on('data', (s: string) => {
+      body += s;
+    });
     req.on('end', () => {
       serve(body, res, record).catch((error: unknown) => {
         res.destroy(error as Error);
@@ -209,11 +214,12 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
   return {
     url: `http://127.0.0.1:${port}`,
     records,
-    close: () => new Promise<void>((resolve) => {
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
