@@ -297,7 +297,8 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
       // script(1) runs the CLI on a pseudo-terminal and copies what it printed.
       const onTty = (env: Record<string, string | undefined>) =>
         start('script', ['-qec', line, '/dev/null'], {
-          env: { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+          // CI is left out: Node's hasColors() answers 2 colours (no colour) whenever CI is set, as on the CI machine.
+          env: { TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, ...env },
         }).exited;
       const coloured = await onTty({});
       assert.equal(coloured.code, 0, coloured.stderr);
