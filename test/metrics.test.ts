@@ -67,7 +67,17 @@ describe('recorder and RunResult', () => {
     const total = statsFor(r);
     assert.equal(total.requests, 4);
     assert.equal(total.failures, 3);
-    assert.deepEqual(total.errors, { status: 1, timeout: 1, refused: 1, reset: 0, 'bad-response': 0, other: 0 });
+    assert.deepEqual(total.errors, {
+      status: 1,
+      timeout: 1,
+      refused: 1,
+      reset: 0,
+      'bad-response': 0,
+      'stream-error': 0,
+      'stream-cut': 0,
+      'stream-empty': 0,
+      other: 0,
+    });
     assert.equal(total.latency.totalCount, 3, 'refused has no latency; the timeout does');
     assert.equal(statsFor(r, { stage: 1 }).requests, 2);
     assert.equal(statsFor(r, { endpoint: 1 }).failures, 2);

@@ -16,12 +16,27 @@ import type { ResourceSource } from '../service/watch.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
 import type { GeneratorInfo } from './generator.ts';
 import type { Environment } from './environment.ts';
+import type { StreamStats } from './stream-stats.ts';
 
 export type { ServiceRecord } from '../service/exit-watch.ts';
 
 export const RESULT_FORMAT_VERSION = 1;
 
-export const ERROR_KINDS = ['status', 'timeout', 'refused', 'reset', 'bad-response', 'other'] as const;
+/**
+ * How a request failed. The stream kinds are a streamed answer that went wrong after its head: an error
+ * object in the stream, a stream cut before `data: [DONE]`, or a stream with no generated text.
+ */
+export const ERROR_KINDS = [
+  'status',
+  'timeout',
+  'refused',
+  'reset',
+  'bad-response',
+  'stream-error',
+  'stream-cut',
+  'stream-empty',
+  'other',
+] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 export interface Stats {
@@ -38,6 +53,10 @@ export interface Stats {
   latency: Histogram;
   /** Exact sum of the recorded latencies in µs, for an exact mean. */
   latencySumUs: number;
+  /** Streamed answers (an endpoint with `stream`): TTFT, ITL, TPOT, E2E and output (issue 12). */
+  stream?: StreamStats;
+  /** Per-request objective set id (Plan.requestObjectives) -> successful requests that met every objective in it. */
+  good?: Record<string, number>;
 }
 
 export interface Failure {
@@ -220,7 +239,7 @@ export function emptyStats(): Stats {
   return {
     requests: 0,
     failures: 0,
-    errors: { status: 0, timeout: 0, refused: 0, reset: 0, 'bad-response': 0, other: 0 },
+    errors: Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>,
     bytes: 0,
     latency: newHistogram(),
     latencySumUs: 0,
@@ -301,7 +320,10 @@ export function parseRunResult(json: string): RunResult {
   const { sendLag, serviceTime, cells, ...rest } = raw;
   return {
     ...rest,
-    cells: cells.map((row) => row.map((s) => ({ ...s, latency: deserializeHistogram(s.latency) }))),
+    // A result written before the stream error kinds existed lacks them: they count 0.
+    cells: cells.map((row) =>
+      row.map((s) => ({ ...s, errors: { ...emptyStats().errors, ...s.errors }, latency: deserializeHistogram(s.latency) })),
+    ),
     ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
     ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),
   };

@@ -102,6 +102,11 @@ export interface EndpointPlan extends Omit<EndpointConfig, 'body' | 'invalid' | 
   role?: 'invalid';
   /** Successful response bodies must match this schema (the output schema the service publishes). */
   responseSchema?: ResponseSchema;
+  /**
+   * The response is a server-sent-events stream of an OpenAI-compatible server (issue 12): the HTTP
+   * clients time every event and the recorder keeps TTFT, ITL, TPOT and E2E (metrics/stream-stats.ts).
+   */
+  stream?: boolean;
 }
 
 /** A JSON Schema a response is checked against, and the document its $refs resolve in. */
@@ -202,6 +207,31 @@ export interface Plan {
   shard?: { index: number; count: number; planSeed: number; fingerprint: string };
   /** Rounds against a baseline (baseline:, compare:; src/plan/compare.ts): absent for a single run. */
   compare?: ComparePlan;
+  /**
+   * Per-request objectives of the goodput and attainment SLOs (issue 12): the recorder counts, for each
+   * set, the successful requests that met every objective in it (Stats.good[set.id]).
+   */
+  requestObjectives?: RequestObjectiveSet[];
+}
+
+/** What one request is judged by: its whole latency, or a streamed answer's TTFT, TPOT, E2E, or largest ITL. */
+export type RequestMetric = 'latency' | 'ttft' | 'itl' | 'tpot' | 'e2e';
+
+/** One per-request objective: the request's metric below `belowMs` (at most, when inclusive). */
+export interface RequestObjective {
+  metric: RequestMetric;
+  belowMs: number;
+  inclusive: boolean;
+}
+
+/**
+ * The objectives one goodput or attainment SLO judges each request by. `id` is their canonical text,
+ * e.g. "ttft < 300ms, tpot < 50ms", and keys Stats.good. A metric a request does not have (a TPOT for
+ * a one-token or non-streamed answer, a TTFT for a response that is not a stream) counts as met.
+ */
+export interface RequestObjectiveSet {
+  id: string;
+  objectives: RequestObjective[];
 }
 
 /**
