@@ -87,6 +87,11 @@ export interface TimelinePoint {
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /**
+   * This second's latency histogram (the counts behind p50 to max), in the compact form of histogram.ts
+   * (encodeCounts); absent when nothing completed with a latency, and in results written before it existed.
+   */
+  histogram?: string;
   /** Requests in flight at the end of the second. */
   inFlight: number;
   /** Open model: how late requests left, at most, in this second (ms after their intended time). */
