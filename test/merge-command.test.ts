@@ -202,6 +202,7 @@ describe('two shards at a combined rate, merged', () => {
     assert.deepEqual(merged.plan?.estimated, ['p50', 'p95', 'p99', 'totalP50', 'totalMean']);
     assert.equal(statsFor(merged).requests, RATE * SECONDS, 'the counts are exact all the same');
     assert.ok(merged.timeline.some((p) => p.p50 !== null) && merged.timeline.every((p) => p.histogram === undefined));
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /per\\?-second percentiles over time are estimates/);
   });
 
   it('refuses a shard of another plan, naming both', async () => {

@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { percentileMs } from '../metrics/histogram.ts';
 import { ERROR_KINDS, type EndpointInfo, type RunResult, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
-import { shardLines } from './shards.ts';
+import { estimatedNote, shardLines } from './shards.ts';
 import { describeBodiesOf, describeLoad, endpointLabel, generatorWarnings, spawnLabel, verdictParts, watchSummary } from './console.ts';
 import { PERCENTILES } from './csv.ts';
 import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../format.ts';
@@ -403,7 +403,11 @@ function bodiesSection(r: RunResult): string {
 function shardsSection(r: RunResult): string {
   const lines = shardLines(r);
   if (lines.length === 0) return '';
-  return `<section id="shards"><h2>The shards</h2><ul>${lines.map((l) => `<li>${h(l)}</li>`).join('\n')}</ul></section>`;
+  const note = estimatedNote(r);
+  return (
+    `<section id="shards"><h2>The shards</h2><ul>${lines.map((l) => `<li>${h(l)}</li>`).join('\n')}</ul>` +
+    `${note ? `<p>${h(note)}</p>` : ''}</section>`
+  );
 }
 
 /** Where the run ran (result.environment): a small table, so that two reports can be told apart. */

@@ -31,6 +31,16 @@ export function shardLines(r: RunResult): string[] {
   });
 }
 
+/** A merge whose per-second percentiles are estimates (a shard's result had no per-second histograms): said once. */
+export function estimatedNote(r: RunResult): string | undefined {
+  const est = r.plan?.estimated ?? [];
+  if (!est.includes('p50')) return undefined;
+  return (
+    "The per-second percentiles over time are estimates (the shards' request-weighted mean): a shard's result.json has " +
+    'no per-second histograms (written by an older loadgate). The totals, the percentiles over the run and per stage, and the per-second request counts are exact.'
+  );
+}
+
 function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
