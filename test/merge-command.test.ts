@@ -52,6 +52,8 @@ describe('two shards at a combined rate, merged', () => {
     'p99 < 2000ms',
     '--slo',
     'errors == 0',
+    '--slo',
+    'peak-rps >= 30',
   ];
 
   before(async () => {
@@ -93,12 +95,12 @@ describe('two shards at a combined rate, merged', () => {
       JSON.parse(readFileSync(join(mergedDir, 'result.json'), 'utf8')) as { verdict: { pass: boolean; outcomes: unknown[] } }
     ).verdict;
     assert.equal(verdict.pass, true);
-    assert.equal(verdict.outcomes.length, 2, "judged on the shards' SLOs");
+    assert.equal(verdict.outcomes.length, 3, "judged on the shards' SLOs");
     // A shard is not judged on the whole plan's SLOs (its throughput is a part of the plan's): the merge is.
     const shardVerdict = (JSON.parse(readFileSync(join(shardDirs[0]!, 'result.json'), 'utf8')) as { verdict: { outcomes: unknown[] } })
       .verdict;
     assert.equal(shardVerdict.outcomes.length, 0);
-    assert.equal(a!.plan?.slos.length, 2, 'but it records them for the merge');
+    assert.equal(a!.plan?.slos.length, 3, 'but it records them for the merge');
   });
 
   it('the merged p50 agrees with a single run at the full rate', () => {
@@ -132,6 +134,11 @@ describe('two shards at a combined rate, merged', () => {
       // Requests count by completion: an arrival near a second's edge may land on either side.
       assert.ok(Math.abs(p.requests - RATE) <= 4, `second ${p.t}: ${p.requests} requests`);
     }
+    // The per-second SLO is judged on the merged seconds: the whole load's peak, not a shard's.
+    const outcomes = (JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { verdict: { outcomes: Array<{ observed: number }> } })
+      .verdict.outcomes;
+    assert.equal(outcomes[2]!.observed, Math.max(...whole.map((p) => p.requests)));
+    assert.ok(outcomes[2]!.observed >= RATE - 4 && shards.every((s) => Math.max(...s.timeline.map((p) => p.requests)) <= RATE / 4 + 2));
     // By hand: each shard's second t (they started together: no shift), its histogram decoded, summed.
     assert.ok(merged.plan?.shards?.every((s) => s.shiftS === undefined));
     for (const p of merged.timeline) {
@@ -175,9 +182,11 @@ describe('two shards at a combined rate, merged', () => {
     const verdict = (JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { verdict: { pass: boolean; problems: string[] } })
       .verdict;
     assert.equal(verdict.pass, false);
+    // Allowed, what was measured is judged: half the load, whose peak second breaches peak-rps >= 30.
     const allowed = await run(['merge', shardDirs[0]!, '--out', out, '--allow-incomplete']);
-    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal(allowed.code, 1, allowed.stderr);
     assert.match(allowed.stdout, /Allowed, incomplete: shard 2\/2 is missing/);
+    assert.match(allowed.stdout, /\[FAIL\] peak-rps >= 30/);
   });
 
   it('the same shard twice is refused', async () => {
@@ -262,7 +271,7 @@ describe('two shards at a combined rate, merged', () => {
       ['tomorrow', /--start-at \(start-at\): expected an ISO 8601 time with its zone/],
       ['2026-11-30T18:00:00', /--start-at \(start-at\): expected an ISO 8601 time with its zone/],
       [new Date(Date.now() + 2 * 3600_000).toISOString(), /--start-at \(start-at\): .* is 2\.0 h from now: at most 1 h ahead/],
-      [String(Math.round(Date.now() / 1000) - 600), /--start-at \(start-at\): .* was 10\.0 min ago, longer than the run lasts \(3\.0 s\)/],
+      [String(Math.round(Date.now() / 1000) - 600), /--start-at \(start-at\): .* was 10\.\d min ago, longer than the run lasts \(3\.0 s\)/],
     ] as const) {
       const r = await run(['run', ...flags(), '--start-at', value, '--out', join(dir, 'bad')]);
       assert.equal(r.code, 2, `${value}: ${r.stderr}`);
