@@ -126,6 +126,19 @@ describe('two shards at a combined rate, merged', () => {
     );
     assert.equal(statsFor(merged).requests, RATE * SECONDS, "the plan's whole schedule");
     assert.ok(shards.every((s) => s.plan?.startAt === merged.plan?.startAt && s.endedAt !== undefined));
+    assert.equal(
+      merged.endedAt,
+      shards
+        .map((s) => s.endedAt!)
+        .sort()
+        .at(-1),
+      'the merged load ends with the last shard',
+    );
+    // Each shard began its load at start-at, not before, and within a second of it on this machine.
+    for (const s of shards) {
+      const after = Date.parse(s.startedAt) - Date.parse(s.plan!.startAt!);
+      assert.ok(after >= 0 && after <= 1000, `shard ${s.plan?.shard?.index}: ${after} ms after start-at`);
+    }
     assert.deepEqual(merged.plan?.estimated, ['totalMean'], 'the per-second percentiles are exact');
     const whole = merged.timeline.filter((p) => p.span === undefined && p.t * 1000 <= SECONDS * 1000);
     assert.equal(whole.length, SECONDS);

@@ -166,6 +166,7 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
     ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0]! } : {}),
     plan: record,
     ...(several ? { shardMachines: machines } : shardMachinesOf(first)),
+    ...(several && measured.some((r) => r.endedAt !== undefined) ? { endedAt: latestEnd(measured) } : {}),
     ...(several ? {} : sameAsOne(first)),
   };
 }
@@ -181,6 +182,11 @@ function sameAsOne(r: RunResult): Partial<RunResult> {
 
 function shardMachinesOf(r: RunResult): Partial<RunResult> {
   return r.shardMachines ? { shardMachines: r.shardMachines } : {};
+}
+
+/** When the last shard's load ended (wall clock). */
+function latestEnd(rs: readonly RunResult[]): string {
+  return new Date(Math.max(...rs.map((r) => Date.parse(r.endedAt ?? r.startedAt) || 0))).toISOString();
 }
 
 /** The start-at every shard was given, when they were all given the same one. */
