@@ -117,9 +117,11 @@ function usage(): string {
   });
   return [
     'Usage: loadgate run [--config FILE] [flags]',
+    '       loadgate merge DIR... --out DIR [--allow-incomplete] [--no-fail]',
     '',
     'Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output',
-    'folder.',
+    'folder. `merge` joins the results of shards (run --shard i/n) into the result of the whole load,',
+    'judged and reported as one run (loadgate merge --help).',
     '',
     'Flags (each overrides the config file):',
     ...lines,
@@ -180,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
   if (flags.version || (flags as Record<string, unknown>)['version-v']) return (out(VERSION), EXIT.ok);
   const [command = 'run', ...extra] = positionals;
   if (command !== 'run' || extra.length > 0) {
-    err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
+    err(`unknown command "${[command, ...extra].join(' ')}" (expected: run or merge)\n${USAGE}`);
     return EXIT.usage;
   }
   if (flags.config === undefined) {

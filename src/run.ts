@@ -14,6 +14,7 @@ import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } fro
 import { executeComparison } from './run/compare.ts';
 import { fitFileLimit } from './run/limits.ts';
 import { notStartedResult } from './run/not-started.ts';
+import { waitForStart } from './run/start-at.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
@@ -106,6 +107,10 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
     const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
+    if (plan.startAt !== undefined) {
+      phase = `waiting for start-at ${new Date(plan.startAt).toISOString()}`;
+      if (!(await waitForStart(plan.startAt, hooks.signal, log))) return notStarted(new ServiceError(`${phase}: interrupted`));
+    }
 
     // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
     const stopLoad = new AbortController();
@@ -138,7 +143,14 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
+    result = {
+      ...result,
+      service: await exits.record(result.startedAt),
+      requestBodies: describeBodies(endpoints),
+      plan: planRecord(plan),
+      // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
+      endedAt: new Date(Date.parse(result.startedAt) + result.durationMs).toISOString(),
+    };
     if (sp.kind === 'container' && result.environment) {
       const digest = await imageDigest(containerCli(sp.cli), sp.image);
       result = { ...result, environment: { ...result.environment, serviceImage: { image: sp.image, ...(digest ? { digest } : {}) } } };

@@ -240,7 +240,7 @@ describe('bad configs and flags: exit 2, one clear line, no stack trace', () => 
 
   it('an unknown command, with the usage', async () => {
     const r = await runCli(['walk']);
-    assertCleanError(r, /^loadgate: unknown command "walk" \(expected: run\)$/);
+    assertCleanError(r, /^loadgate: unknown command "walk" \(expected: run or merge\)$/);
     assert.match(r.stderr, /^Usage: loadgate run/m);
   });
 

@@ -1,12 +1,22 @@
 // The merge (src/metrics/merge.ts) is exact: shards' results built through the real Recorder, merged,
 // equal one Recorder fed every sample (histograms bucket for bucket, counts, failures, the timeline's
-// exact fields), before and after a trip through result.json. Results of different plans, or one shard
-// twice, are refused; merging one result gives it back.
+// per-second percentiles and histograms), before and after a trip through result.json; the per-second
+// percentiles equal those of histograms merged by hand. The compact per-second histogram form round-trips
+// exactly. Results without per-second histograms (older loadgate) still merge, their percentiles marked
+// estimated. Results of different plans, or one shard twice, are refused; merging one result gives it back.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serializeHistogram, percentileMs } from '../src/metrics/histogram.ts';
-import { ESTIMATED_TIMELINE_FIELDS, MergeError, mergeResults } from '../src/metrics/merge.ts';
+import {
+  addEncodedCounts,
+  encodeCounts,
+  mergeHistograms,
+  newHistogram,
+  percentileMs,
+  recordUs,
+  serializeHistogram,
+} from '../src/metrics/histogram.ts';
+import { ESTIMATED_TIMELINE_FIELDS, MergeError, ROUNDED_TIMELINE_FIELDS, mergeResults } from '../src/metrics/merge.ts';
 import { Recorder } from '../src/metrics/recorder.ts';
 import {
   type ErrorKind,
@@ -109,6 +119,10 @@ function recorded(feed: readonly Sample[], shard: { index: number; count: number
 }
 
 /** Shards and the whole from the same samples: sample k on shard `pick(k)`. */
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
 function split(seed: number, n: number, pick: (k: number, rand: () => number) => number): { whole: RunResult; shards: RunResult[] } {
   const all = samples(seed, 1500 + (seed % 7) * 100);
   const rand = mulberry32(seed ^ 0xabc);
@@ -146,18 +160,41 @@ function assertSameMeasurements(merged: RunResult, whole: RunResult, what: strin
     );
   }
   const exact = (tl: RunResult['timeline']) =>
-    tl.map(({ t, span, stage, users, requests, failures, max, totalRequests, totalFailures }) => ({
+    tl.map(({ t, span, stage, users, requests, failures, p50, p95, p99, max, histogram, totalRequests, totalFailures, totalP50 }) => ({
       t,
       span,
       stage,
       users,
       requests,
       failures,
+      p50,
+      p95,
+      p99,
       max,
+      histogram,
       totalRequests,
       totalFailures,
+      totalP50,
     }));
   assert.deepEqual(exact(merged.timeline), exact(whole.timeline), `${what}: timeline`);
+  // The running mean is the shards' rounded ones, weighted: within their rounding (1 µs).
+  merged.timeline.forEach((p, k) => {
+    const w = whole.timeline[k]!.totalMean;
+    if (p.totalMean === null || w === null) assert.equal(p.totalMean, w);
+    else assert.ok(Math.abs(p.totalMean - w) <= 0.001 + 1e-9, `${what}: totalMean ${p.totalMean} vs ${w} at ${p.t}`);
+  });
+}
+
+/** Each second's latencies as hdr histograms built by hand from the samples (not through the recorder). */
+function secondsByHand(feed: readonly Sample[]): Map<number, ReturnType<typeof newHistogram>> {
+  const out = new Map<number, ReturnType<typeof newHistogram>>();
+  for (const s of feed) {
+    if (s.endpoint === 2 || s.outcome === 'refused') continue; // invalid requests stay apart; refused have no latency
+    const k = Math.floor(s.atMs / 1000);
+    if (!out.has(k)) out.set(k, newHistogram());
+    recordUs(out.get(k)!, s.latencyUs);
+  }
+  return out;
 }
 
 describe('merging shards is exact', () => {
@@ -182,7 +219,7 @@ describe('merging shards is exact', () => {
             merged.plan?.shards?.map((s) => [s.index, s.count, s.startOffsetMs]),
             [...Array(n).keys()].map((i) => [i, n, 7 * i]),
           );
-          assert.deepEqual(merged.plan?.estimated, [...ESTIMATED_TIMELINE_FIELDS]);
+          assert.deepEqual(merged.plan?.estimated, [...ROUNDED_TIMELINE_FIELDS], 'per-second percentiles are exact');
           // In flight at the end of each second: the shards' add up (each shard's probe says its index here).
           for (const p of merged.timeline) assert.equal(p.inFlight, (n * (n - 1)) / 2);
         }
@@ -219,13 +256,83 @@ describe('merging shards is exact', () => {
     assert.deepEqual(merged.requestBodies, [{ ...sent(23, (12 * 100 + 11 * 110) / 23)[0]! }]);
   });
 
-  it('the estimated per-second percentiles lie between the shards', () => {
+  it("each second's percentiles are those of the shards' histograms for that second merged by hand", () => {
+    for (const n of [2, 4]) {
+      const all = samples(900 + n, 3000);
+      const feeds = Array.from({ length: n }, (_, i) => all.filter((_, k) => k % n === i));
+      const shards = feeds.map((f, i) => recorded(f, { index: i, count: n }));
+      const merged = mergeResults(shards);
+      const byHand = feeds.map(secondsByHand);
+      let checked = 0;
+      for (const p of merged.timeline) {
+        const k = Math.ceil(p.t - 1e-9) - 1;
+        const hs = byHand.flatMap((m) => (m.has(k) ? [m.get(k)!] : []));
+        const h = mergeHistograms(hs);
+        for (const [q, got] of [
+          [50, p.p50],
+          [95, p.p95],
+          [99, p.p99],
+        ] as const)
+          assert.equal(got, percentileMs(h, q), `${n} shards, second ${k + 1}, p${q}`);
+        assert.equal(p.max, h.totalCount === 0 ? null : h.maxValue / 1000);
+        checked++;
+      }
+      assert.ok(checked >= 5);
+    }
+  });
+
+  it('lines the shards up by their start: a shard that started 3 s after the others fills seconds 4, 5, ...', () => {
+    const { shards } = split(21, 2, (k) => k % 2);
+    const late = { ...shards[1]!, startedAt: new Date(Date.parse(shards[0]!.startedAt) + 3000).toISOString() };
+    const merged = mergeResults([shards[0]!, late]);
+    assert.equal(merged.plan?.shards?.[1]?.shiftS, 3);
+    const at = (t: number) => merged.timeline.find((p) => Math.ceil(p.t - 1e-9) === t);
+    // Second 1 has only shard 1's requests; second 4 has shard 1's fourth and shard 2's first.
+    assert.equal(at(1)!.requests, shards[0]!.timeline[0]!.requests);
+    assert.equal(at(4)!.requests, (shards[0]!.timeline[3]?.requests ?? 0) + shards[1]!.timeline[0]!.requests);
+    assert.equal(merged.timeline.at(-1)!.totalRequests, sum(shards.map((r) => r.timeline.at(-1)!.totalRequests)));
+  });
+
+  it('results without per-second histograms (older loadgate) still merge; their percentiles are estimates, between the shards', () => {
     const { shards } = split(77, 3, (k) => k % 3);
-    const merged = mergeResults(shards);
+    const old = shards.map((r) => ({ ...r, timeline: r.timeline.map(({ histogram: _h, ...p }) => p) }));
+    const merged = mergeResults([shards[0]!, old[1]!, old[2]!]);
+    assert.deepEqual(merged.plan?.estimated, [...ESTIMATED_TIMELINE_FIELDS]);
+    assert.ok(
+      merged.timeline.every((p) => p.histogram === undefined),
+      'no histogram is made up',
+    );
     merged.timeline.forEach((p, k) => {
       const own = shards.map((s) => s.timeline[k]?.p95).filter((v): v is number => typeof v === 'number');
       if (p.p95 !== null && own.length > 0) assert.ok(p.p95 >= Math.min(...own) - 1e-3 && p.p95 <= Math.max(...own) + 1e-3);
     });
+  });
+});
+
+describe("a second's histogram in its compact form", () => {
+  it('round-trips every bucket count, from one value to millions in a bucket, 1 µs to an hour', () => {
+    const rand = mulberry32(5);
+    for (let round = 0; round < 200; round++) {
+      const h = newHistogram();
+      const values = 1 + Math.floor(rand() * 2000);
+      for (let k = 0; k < values; k++) {
+        const us = rand() < 0.01 ? 3_600_000_000 * rand() : Math.exp(rand() * 16);
+        h.recordValueWithCount(Math.max(1, Math.round(us)), rand() < 0.05 ? 1 + Math.floor(rand() * 5_000_000) : 1);
+      }
+      const back = newHistogram();
+      assert.equal(addEncodedCounts(back, encodeCounts(h)), h.totalCount);
+      assert.deepEqual(serializeHistogram(back).counts, serializeHistogram(h).counts);
+    }
+    assert.equal(encodeCounts(newHistogram()), '');
+  });
+
+  it('is about a third of the [delta, count] JSON pairs for a realistic second', () => {
+    const rand = mulberry32(9);
+    const h = newHistogram();
+    for (let k = 0; k < 500; k++) recordUs(h, 20_000 + 8_000 * -Math.log(1 - rand()));
+    const compact = encodeCounts(h).length;
+    const pairs = JSON.stringify(serializeHistogram(h).counts).length;
+    assert.ok(compact < pairs / 2, `${compact} characters vs ${pairs}`);
   });
 });
 

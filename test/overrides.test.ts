@@ -63,6 +63,9 @@ interface Case {
   check: (plan: Plan) => void;
 }
 
+/** Ten minutes from when the tests start: within the hour start-at may be ahead. */
+const START_AT = new Date(Date.now() + 600_000).toISOString();
+
 const CASES: Case[] = [
   {
     what: 'a running service',
@@ -240,6 +243,18 @@ const CASES: Case[] = [
     flags: { shard: '2/3' },
     inputs: { shard: '2/3' },
     check: (p) => assert.deepEqual([p.shard?.index, p.shard?.count], [1, 3]),
+  },
+  {
+    what: 'a shared start',
+    flags: { 'start-at': START_AT },
+    inputs: { 'start-at': START_AT },
+    check: (p) => assert.equal(p.startAt, Date.parse(START_AT)),
+  },
+  {
+    what: 'an incomplete merge allowed',
+    flags: { 'allow-incomplete': 'true' },
+    inputs: { 'allow-incomplete': 'true' },
+    check: (p) => assert.equal(p.allowIncomplete, true),
   },
 ];
 

@@ -281,3 +281,37 @@ describe('the shard: setting', () => {
     assert.deepEqual(parseShard(' 3 / 8 '), { index: 2, count: 8 });
   });
 });
+
+describe('the start-at: setting', () => {
+  const dir = tempDir('loadgate-start-at-');
+  const yaml = 'service: {url: "http://127.0.0.1:1"}\nrequest: {path: /p}\nload:\n  stages:\n    - {duration: 20s, rate: 5}\n';
+  const withFlag = (value: string) => {
+    const cfg = readConfigFile(writeFile(dir, 'a.yml', yaml));
+    return buildPlan(applyOverrides(cfg, flagOverrides({ 'start-at': value }, cfg.raw)));
+  };
+
+  it('reads ISO 8601 with its zone, epoch seconds and epoch ms as the same instant', () => {
+    const at = Math.floor((Date.now() + 120_000) / 1000) * 1000;
+    const iso = new Date(at).toISOString();
+    const plus2 = new Date(at + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    for (const v of [iso, plus2, String(at / 1000), String(at)]) assert.equal(withFlag(v).startAt, at, v);
+    const fromFile = buildPlan(readConfigFile(writeFile(dir, 'b.yml', `${yaml}start-at: ${iso}\n`)));
+    assert.equal(fromFile.startAt, at);
+  });
+
+  it('a start-at in the past, within the run, is taken (the shard starts at once and the merge calls it late)', () => {
+    const at = Date.now() - 10_000;
+    assert.equal(withFlag(String(at)).startAt, at);
+  });
+
+  it('is not part of the fingerprint: shards given it, or not, are parts of one plan', () => {
+    const at = String(Date.now() + 60_000);
+    const cfg = readConfigFile(writeFile(dir, 'c.yml', yaml));
+    assert.equal(planFingerprint(withFlag(at)), planFingerprint(buildPlan(cfg)));
+  });
+
+  it('a comparison in rounds cannot take one', () => {
+    const cfg = readConfigFile(writeFile(dir, 'd.yml', `${yaml}baseline: {url: "http://127.0.0.1:2"}\nstart-at: ${Date.now() + 60_000}\n`));
+    assert.throws(() => buildPlan(cfg), /start-at.*cannot wait for a shared start/);
+  });
+});

@@ -105,3 +105,74 @@ export function maxMs(h: Histogram): number | null {
 export function minMs(h: Histogram): number | null {
   return h.totalCount === 0 ? null : h.minNonZeroValue / 1000;
 }
+
+// ---- The compact form of one second's histogram (TimelinePoint.histogram) ----
+//
+// An hour of per-second histograms must stay small in result.json, and a merge must rebuild them
+// bucket for bucket. Each non-zero bucket, in index order, is one unsigned LEB128 varint of
+// (index delta << 1 | more), followed, when `more` is set, by a varint of (count - 2); the bytes are
+// base64url. Most buckets of a second hold one request and lie a few buckets from the previous one: one
+// byte each, 1.33 characters of base64, where the [delta, count] JSON pairs above take about 4.
+
+/** The counts of `h` in the compact form; '' for an empty histogram. */
+export function encodeCounts(h: Histogram): string {
+  if (h.totalCount === 0) return '';
+  const bytes: number[] = [];
+  const varint = (x: number) => {
+    while (x >= 0x80) {
+      bytes.push((x % 0x80) | 0x80);
+      x = Math.floor(x / 0x80);
+    }
+    bytes.push(x);
+  };
+  // Only the span between the extremes can hold counts: a second's latencies cover a few thousand of the ~45,000 buckets.
+  const last = h.countsArrayIndex(h.maxValue);
+  let prev = 0;
+  for (let i = h.countsArrayIndex(h.minNonZeroValue); i <= last; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    varint((i - prev) * 2 + (c > 1 ? 1 : 0));
+    if (c > 1) varint(c - 2);
+    prev = i;
+  }
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/**
+ * Adds counts in the compact form to `into` (a histogram of this file's buckets). Returns how many
+ * values were added. Throws on text that is not the compact form.
+ */
+export function addEncodedCounts(into: Histogram, text: string): number {
+  const bytes = Buffer.from(text, 'base64url');
+  let pos = 0;
+  const varint = (): number => {
+    let x = 0;
+    let scale = 1;
+    for (;;) {
+      if (pos >= bytes.length) throw new Error('histogram counts cut short');
+      const b = bytes[pos++]!;
+      x += (b & 0x7f) * scale;
+      if (b < 0x80) return x;
+      scale *= 0x80;
+    }
+  };
+  let i = 0;
+  let added = 0;
+  while (pos < bytes.length) {
+    const head = varint();
+    i += Math.floor(head / 2);
+    const c = head % 2 === 1 ? varint() + 2 : 1;
+    // Recording the bucket's own value lands in the same bucket: the counts come back exactly.
+    into.recordValueWithCount(into.valueFromIndex(i), c);
+    added += c;
+  }
+  return added;
+}
+
+/**
+ * Sets the exact largest value (µs) of a histogram rebuilt from counts: its buckets alone only know it to
+ * 0.1%, and percentileMs never answers above it.
+ */
+export function setMaxUs(h: Histogram, maxUs: number): void {
+  (h as unknown as { maxValue: number }).maxValue = maxUs;
+}

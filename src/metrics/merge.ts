@@ -8,27 +8,34 @@
 //                              as not itemized, the earliest seen kept
 //   unsent, delayedByCap, ...  sums; sendLag and serviceTime histograms merged
 //   stages                     users, spawn rate and rate summed (the shards' shares add up to the plan's)
-//   timeline                   by second since each shard's own start: requests, failures, users, target rate,
-//                              in flight, CPU and memory summed; max and max send lag the largest; cumulative
-//                              totals recomputed. p50, p95, p99, totalP50 and totalMean need per-second
-//                              histograms, which results do not carry yet: they are the request-weighted mean
-//                              of the shards' (a merged percentile lies between the shards' lowest and
-//                              highest), and plan.estimated names them
+//   timeline                   by second since the earliest shard's start (each shard's seconds shifted by
+//                              its own start after that one, rounded to whole seconds: 0 for shards that
+//                              started together): requests, failures, users, target rate, in flight, CPU
+//                              and memory summed; max and max send lag the largest; cumulative totals
+//                              recomputed. p50, p95, p99 from the sum of the shards' per-second histograms
+//                              (TimelinePoint.histogram), and totalP50 from the running sum of those: exact.
+//                              totalMean is the shards' running means weighted by their latency counts
+//                              (within 1 µs: each is rounded to it). A result without per-second histograms
+//                              (written before they existed) still merges: its seconds' percentiles are then
+//                              the request-weighted mean of the shards' (between their lowest and highest),
+//                              and plan.estimated names the fields that are estimates
 //   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
-//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck)
+//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
+//                              each shard's generator and environment records are kept in shardMachines
 //   resources, monitors        the first shard's that has them (each shard watched what it could see)
 //   requestBodies              per endpoint: the shards' distinct bodies added up (their parts partition the
 //                              plan's), the mean size weighted by them, the first shard's example
 //
 // Results of different plans (fingerprints), of different splits, or the same shard twice are refused.
 
-import { mergeHistograms } from './histogram.ts';
+import { addEncodedCounts, encodeCounts, mergeHistograms, newHistogram, percentileMs, setMaxUs } from './histogram.ts';
 import {
   type Failure,
   type RequestBodies,
   type RunResult,
   type RunStatus,
+  type ShardMachine,
   type StageInfo,
   type TimelinePoint,
   mergeStats,
@@ -43,8 +50,10 @@ export class MergeError extends Error {
 /** As the recorder keeps them (src/metrics/recorder.ts). */
 const MAX_FAILURE_ROWS = 200;
 
-/** The timeline fields a merge of several results estimates (without per-second histograms). */
+/** The timeline fields a merge of several results estimates when a result has no per-second histograms. */
 export const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'] as const;
+/** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
+export const ROUNDED_TIMELINE_FIELDS = ['totalMean'] as const;
 
 // A shard whose generator was the limit did not measure its part of the service: the whole did not either.
 const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
@@ -58,9 +67,15 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
   const parts = order.map((k) => shards[k]!);
   const names = order.map((k) => from[k]!);
   const first = rs[0]!;
+  // A shard that never reached the load measured nothing: it is named (plan.shards), not added.
+  const measured = rs.filter((r) => r.status !== 'not-started');
+  const base = measured[0] ?? first;
   const starts = rs.map((r) => Date.parse(r.startedAt));
-  const t0 = Math.min(...starts);
+  const t0 = Math.min(...(measured.length > 0 ? measured : rs).map((r) => Date.parse(r.startedAt)));
   const several = rs.length > 1;
+  // Seconds since the earliest shard's start: a shard that started d s later fills second k + round(d).
+  const shifts = starts.map((s, k) => (rs[k]!.status === 'not-started' ? 0 : Math.round((s - t0) / 1000)));
+  const exact = rs.every((r) => hasSecondHistograms(r.timeline));
 
   const record: PlanRecord = {
     fingerprint: first.plan!.fingerprint,
@@ -71,15 +86,29 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
         count: parts[k]!.count,
         from: names[k]!,
         startedAt: r.startedAt,
-        startOffsetMs: starts[k]! - t0,
+        startOffsetMs: r.status === 'not-started' ? 0 : starts[k]! - t0,
         durationMs: r.durationMs,
         status: r.status,
         ...(r.reason !== undefined ? { reason: r.reason } : {}),
         target: r.target.baseUrl,
+        plannedMs: r.stages[r.stages.length - 1]?.endMs ?? 0,
+        ...(r.plan?.startAt !== undefined ? { startAt: r.plan.startAt } : {}),
+        ...(shifts[k]! !== 0 ? { shiftS: shifts[k]! } : {}),
       }),
     ),
-    ...(several ? { estimated: [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+    ...(several ? { estimated: exact ? [...ROUNDED_TIMELINE_FIELDS] : [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+    ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs)! } : {}),
+    ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
   };
+  const machines = rs.map(
+    (r, k): ShardMachine => ({
+      index: parts[k]!.index,
+      count: parts[k]!.count,
+      generatorCpu: r.generatorCpu,
+      ...(r.generator ? { generator: r.generator } : {}),
+      ...(r.environment ? { environment: r.environment } : {}),
+    }),
+  );
   const worst = rs.reduce((w, r) => (WORSE[r.status] > WORSE[w.status] ? r : w), first);
   const reasons = rs.flatMap((r, k) =>
     r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards![k]!)}: ${r.reason}` : r.reason],
@@ -116,12 +145,17 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
       ),
     ),
     warmupMs: first.warmupMs,
-    segments: first.segments,
-    endpoints: first.endpoints,
-    cells: first.cells.map((row, s) => row.map((_, e) => mergeStats(rs.map((r) => r.cells[s]![e]!)))),
+    segments: base.segments,
+    endpoints: base.endpoints,
+    cells: base.cells.map((row, s) => row.map((_, e) => mergeStats(measured.map((r) => r.cells[s]![e]!)))),
     failures: failures.rows,
     failuresNotItemized: sum(rs.map((r) => r.failuresNotItemized)) + failures.dropped,
-    timeline: mergeTimelines(rs.map((r) => r.timeline)),
+    timeline: several
+      ? mergeTimelines(
+          rs.map((r) => r.timeline),
+          shifts,
+        )
+      : first.timeline,
     unsent: sum(rs.map((r) => r.unsent)),
     delayedByCap: sum(rs.map((r) => r.delayedByCap)),
     ...(sendLags.length > 0 ? { sendLag: several ? mergeHistograms(sendLags) : sendLags[0]! } : {}),
@@ -131,7 +165,39 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
     ...(monitors ? { monitors } : {}),
     ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0]! } : {}),
     plan: record,
+    ...(several ? { shardMachines: machines } : shardMachinesOf(first)),
+    ...(several && measured.some((r) => r.endedAt !== undefined) ? { endedAt: latestEnd(measured) } : {}),
+    ...(several ? {} : sameAsOne(first)),
   };
+}
+
+/** One result merged is itself: its own generator, environment and end are kept as they were. */
+function sameAsOne(r: RunResult): Partial<RunResult> {
+  return {
+    ...(r.generator ? { generator: r.generator } : {}),
+    ...(r.environment ? { environment: r.environment } : {}),
+    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+  };
+}
+
+function shardMachinesOf(r: RunResult): Partial<RunResult> {
+  return r.shardMachines ? { shardMachines: r.shardMachines } : {};
+}
+
+/** When the last shard's load ended (wall clock). */
+function latestEnd(rs: readonly RunResult[]): string {
+  return new Date(Math.max(...rs.map((r) => Date.parse(r.endedAt ?? r.startedAt) || 0))).toISOString();
+}
+
+/** The start-at every shard was given, when they were all given the same one. */
+function sameStartAt(rs: readonly RunResult[]): string | undefined {
+  const all = new Set(rs.map((r) => r.plan?.startAt));
+  return all.size === 1 ? [...all][0] : undefined;
+}
+
+/** Every second that measured a latency carries its histogram (results written before they existed do not). */
+function hasSecondHistograms(timeline: readonly TimelinePoint[]): boolean {
+  return timeline.every((p) => p.max === null || p.histogram !== undefined);
 }
 
 /** Each result's shard (a whole run is shard 1 of 1), once the results are known to be parts of one plan. */
@@ -158,9 +224,13 @@ function checkMergeable(results: readonly RunResult[], from: readonly string[]):
   });
   const shape = (r: RunResult) =>
     JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
-  const odd = results.findIndex((r) => shape(r) !== shape(results[0]!));
-  if (odd >= 0)
-    throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[0]}, though its plan fingerprint is the same`);
+  // A shard that never reached the load has no segments to compare.
+  const ran = results.flatMap((r, k) => (r.status === 'not-started' ? [] : [k]));
+  const odd = ran.find((k) => shape(results[k]!) !== shape(results[ran[0]!]!));
+  if (odd !== undefined)
+    throw new MergeError(
+      `${from[odd]} has other stages, segments or endpoints than ${from[ran[0]!]}, though its plan fingerprint is the same`,
+    );
   return shards;
 }
 
@@ -203,24 +273,35 @@ function mergeFailures(rs: readonly RunResult[]): { rows: Failure[]; dropped: nu
 }
 
 /**
- * The shards' timelines, second by second since each one's own start (a point at t covers the second
- * ending at t; the last, partial one ends before ceil(t)).
+ * The shards' timelines, second by second since the earliest shard's start: line j's points move by
+ * `shifts[j]` whole seconds (a point at t covers the second ending at t; the last, partial one ends
+ * before ceil(t)). When every second that measured a latency has its histogram, the percentiles are
+ * those of the summed histograms: exactly what one recorder fed every request would have said.
  */
-export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>): TimelinePoint[] {
+export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, shifts: readonly number[] = []): TimelinePoint[] {
   const bySecond = new Map<number, Array<{ p: TimelinePoint; line: number }>>();
   lines.forEach((line, j) => {
-    for (const p of line) {
+    const shift = shifts[j] ?? 0;
+    for (const p0 of line) {
+      const p = shift === 0 ? p0 : { ...p0, t: round9(p0.t + shift) };
       const k = Math.ceil(p.t - 1e-9);
       const here = bySecond.get(k);
       if (here) here.push({ p, line: j });
       else bySecond.set(k, [{ p, line: j }]);
     }
   });
+  const exact = lines.every(hasSecondHistograms);
+  // The running sum of every second's histogram, as the recorder's cumulative one, and its exact max (µs).
+  const cumulative = newHistogram();
+  let cumulativeMaxUs = 0;
+  // One histogram for the second at hand, cleared for the next: never one per second (~180 KB of counts each).
+  const second = newHistogram();
   const out: TimelinePoint[] = [];
   let totalRequests = 0;
   let totalFailures = 0;
   // Each line's cumulative figures as of the last second it had: carried into seconds it has no point for.
   const lastOf: Array<TimelinePoint | undefined> = lines.map(() => undefined);
+  const latencyCount = lines.map(() => 0);
   for (const k of [...bySecond.keys()].sort((a, b) => a - b)) {
     const here = bySecond.get(k)!;
     for (const { p, line } of here) lastOf[line] = p;
@@ -231,8 +312,45 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>): 
     totalFailures += failures;
     const whole = ps.some((p) => p.span === undefined);
     const w = ps.map((p) => p.requests);
-    const cumulative = lastOf.filter((p): p is TimelinePoint => p !== undefined);
-    const cw = cumulative.map((p) => p.totalRequests);
+    const max = largest(ps.map((p) => p.max));
+    let percentiles: Pick<TimelinePoint, 'p50' | 'p95' | 'p99' | 'histogram'>;
+    if (exact) {
+      second.reset();
+      for (const { p, line } of here) {
+        if (p.histogram === undefined) continue;
+        const n = addEncodedCounts(second, p.histogram);
+        addEncodedCounts(cumulative, p.histogram);
+        latencyCount[line]! += n;
+      }
+      if (max !== null) {
+        const maxUs = Math.round(max * 1000);
+        setMaxUs(second, maxUs);
+        cumulativeMaxUs = Math.max(cumulativeMaxUs, maxUs);
+        setMaxUs(cumulative, cumulativeMaxUs);
+      }
+      percentiles = {
+        p50: percentileMs(second, 50),
+        p95: percentileMs(second, 95),
+        p99: percentileMs(second, 99),
+        ...(second.totalCount > 0 ? { histogram: encodeCounts(second) } : {}),
+      };
+    } else {
+      percentiles = {
+        p50: blend(
+          ps.map((p) => p.p50),
+          w,
+        ),
+        p95: blend(
+          ps.map((p) => p.p95),
+          w,
+        ),
+        p99: blend(
+          ps.map((p) => p.p99),
+          w,
+        ),
+      };
+    }
+    const cumulativeLines = lastOf.flatMap((p, j) => (p === undefined ? [] : [{ p, j }]));
     const point: TimelinePoint = {
       t: whole ? k : Math.max(...ps.map((p) => p.t)),
       ...(whole ? {} : { span: Math.max(...ps.map((p) => p.span ?? 1)) }),
@@ -241,30 +359,25 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>): 
       ...summed(ps, 'targetRate'),
       requests,
       failures,
-      p50: blend(
-        ps.map((p) => p.p50),
-        w,
-      ),
-      p95: blend(
-        ps.map((p) => p.p95),
-        w,
-      ),
-      p99: blend(
-        ps.map((p) => p.p99),
-        w,
-      ),
-      max: largest(ps.map((p) => p.max)),
+      p50: percentiles.p50,
+      p95: percentiles.p95,
+      p99: percentiles.p99,
+      max,
+      ...(percentiles.histogram !== undefined ? { histogram: percentiles.histogram } : {}),
       inFlight: sum(ps.map((p) => p.inFlight)),
       ...(ps.some((p) => p.maxSendLag !== undefined) ? { maxSendLag: largest(ps.map((p) => p.maxSendLag ?? null))! } : {}),
       totalRequests,
       totalFailures,
-      totalP50: blend(
-        cumulative.map((p) => p.totalP50),
-        cw,
-      ),
+      totalP50: exact
+        ? percentileMs(cumulative, 50)
+        : blend(
+            cumulativeLines.map(({ p }) => p.totalP50),
+            cumulativeLines.map(({ p }) => p.totalRequests),
+          ),
+      // Weighted by what each mean is over (its latencies), when the histograms say; else by requests.
       totalMean: blend(
-        cumulative.map((p) => p.totalMean),
-        cw,
+        cumulativeLines.map(({ p }) => p.totalMean),
+        cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j]! : p.totalRequests)),
       ),
       ...summed(ps, 'cpuPercent'),
       ...summed(ps, 'memoryBytes'),

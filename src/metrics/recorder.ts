@@ -1,8 +1,10 @@
 // The live side of metrics: the engine reports each completed request here. Memory is bounded:
 // a fixed set of histograms (one per stage x endpoint cell, one for the current second, one cumulative),
-// a capped failure table, and one small timeline point per second.
+// a capped failure table, and one small timeline point per second. Each point keeps its second's
+// histogram in the compact form (histogram.ts: encodeCounts, a few hundred bytes), never the histogram
+// itself (~180 KB of counts), so that a merge of shards rebuilds every second's percentiles exactly.
 
-import { type Histogram, maxMs, newHistogram, percentileMs, recordUs } from './histogram.ts';
+import { type Histogram, encodeCounts, maxMs, newHistogram, percentileMs, recordUs } from './histogram.ts';
 import { type ErrorKind, type Failure, type Stats, type TimelinePoint, emptyStats } from './result.ts';
 
 /** Distinct failure rows kept; more are counted in `failuresNotItemized`. */
@@ -200,6 +202,7 @@ export class Recorder {
       p95: percentileMs(h, 95),
       p99: percentileMs(h, 99),
       max: maxMs(h),
+      ...(h.totalCount > 0 ? { histogram: encodeCounts(h) } : {}),
       inFlight: this.probe.inFlight(),
       ...(this.sendLag ? { maxSendLag: round3(this.secondMaxLagMs) } : {}),
       totalRequests: this.totalRequests,

@@ -87,6 +87,11 @@ export interface TimelinePoint {
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /**
+   * This second's latency histogram (the counts behind p50 to max), in the compact form of histogram.ts
+   * (encodeCounts); absent when nothing completed with a latency, and in results written before it existed.
+   */
+  histogram?: string;
   /** Requests in flight at the end of the second. */
   inFlight: number;
   /** Open model: how late requests left, at most, in this second (ms after their intended time). */
@@ -233,6 +238,19 @@ export interface RunResult {
   requestBodies?: RequestBodies[];
   /** The plan's fingerprint and SLOs, and the shard this is (or the shards a merge was made of): src/plan/fingerprint.ts. */
   plan?: PlanRecord;
+  /** Wall-clock end of the load (startedAt plus the measured duration), added by the run. */
+  endedAt?: string;
+  /** A merge: where each shard ran, in shard order (src/metrics/merge.ts). */
+  shardMachines?: ShardMachine[];
+}
+
+/** One shard of a merge: its generator's figures and the machine it ran on, so the reports show where each part ran. */
+export interface ShardMachine {
+  index: number;
+  count: number;
+  generatorCpu: number;
+  generator?: GeneratorInfo;
+  environment?: Environment;
 }
 
 export function emptyStats(): Stats {

@@ -17,6 +17,8 @@
 //   baseline:  image | command | url (a second service to compare with), or result: FILE   (see compare.ts)
 //   compare:   rounds, warm-up-rounds, round, order, mode, min-effect, max-rounds, max-time, calibrate
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
+//   start-at: 2026-11-30T18:00:00Z | epoch s or ms (the load starts then, once ready: shards start together)
+//   allow-incomplete: true (a merge of the shards judges what was measured if one is missing, late or failed)
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -51,6 +53,8 @@ const TOP_KEYS = [
   'output',
   'progress-interval',
   'shard',
+  'start-at',
+  'allow-incomplete',
 ] as const;
 
 /**
@@ -202,7 +206,13 @@ export function buildPlan(cfg: RawConfig): Plan {
     baseDir: cfg.baseDir,
     ...(cfg.file ? { configPath: cfg.file } : {}),
     ...(compare ? { compare } : {}),
+    ...(top['allow-incomplete'] !== undefined && r.boolean(top['allow-incomplete'], ['allow-incomplete']) ? { allowIncomplete: true } : {}),
   };
+  if (top['start-at'] !== undefined) {
+    if (plan.compare) r.fail(['start-at'], 'a run in rounds against a baseline (baseline:, compare:) cannot wait for a shared start');
+    const lengthMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
+    plan.startAt = readStartAt(r, top['start-at'], lengthMs, Date.now());
+  }
   if (top['shard'] === undefined) return plan;
   // A comparison judges two sides on one machine; a shard is part of one side's load on many.
   if (plan.compare)
@@ -214,4 +224,43 @@ export function buildPlan(cfg: RawConfig): Plan {
     parseShard(r.string(top['shard'], ['shard'])) ??
     r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
   return shardPlan(plan, shard.index, shard.count);
+}
+
+/** How far ahead a start-at may be: further is a mistake (a wrong date or zone), not a plan. */
+export const START_AT_MAX_AHEAD_MS = 3_600_000;
+
+/**
+ * start-at: an ISO 8601 time with its zone, or epoch seconds or milliseconds (a number below 1e11 is
+ * seconds: that is the year 5138, or 1973 in ms). Refused when more than an hour ahead, or further in the
+ * past than the run lasts (every part would start late: the time was computed for another run).
+ */
+export function readStartAt(r: Reader, v: unknown, lengthMs: number, nowMs: number): number {
+  const path = ['start-at'];
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : undefined;
+  let ms: number | undefined;
+  if (text !== undefined && /^\d+(\.\d+)?$/.test(text)) {
+    const n = Number(text);
+    ms = n < 1e11 ? n * 1000 : n;
+  } else if (text !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+    ms = Date.parse(text);
+  }
+  if (ms === undefined || !Number.isFinite(ms))
+    r.fail(
+      path,
+      `expected an ISO 8601 time with its zone (e.g. 2026-11-30T18:00:00Z) or epoch seconds or milliseconds, got ${describeValue(v)}`,
+    );
+  const at = new Date(ms).toISOString();
+  if (ms - nowMs > START_AT_MAX_AHEAD_MS)
+    r.fail(path, `${at} is ${fmtAgo(ms - nowMs)} from now: at most 1 h ahead (a wrong date, zone or unit?)`);
+  if (nowMs - ms > lengthMs)
+    r.fail(
+      path,
+      `${at} was ${fmtAgo(nowMs - ms)} ago, longer than the run lasts (${fmtAgo(lengthMs)}): every part would start late; compute it again for this run`,
+    );
+  return ms;
+}
+
+function fmtAgo(ms: number): string {
+  const s = ms / 1000;
+  return s < 120 ? `${s.toFixed(1)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }

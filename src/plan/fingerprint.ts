@@ -70,10 +70,15 @@ export interface PlanRecord {
   /** This result is a merge (src/metrics/merge.ts): the shards it was made of, in shard order. */
   shards?: MergedShard[];
   /**
-   * A merge: timeline fields that are estimates, not exact (per-second percentiles need per-second
-   * histograms, which results do not carry yet); every other field is exact.
+   * A merge: timeline fields that are estimates, not exact: totalMean always (the shards' running means
+   * are rounded to 1 µs), and p50, p95, p99 and totalP50 when a shard's result has no per-second
+   * histograms (written before they existed); every other field is exact.
    */
   estimated?: string[];
+  /** The shared start the plan asked for (start-at), ISO 8601: the load began then, not as soon as the service was ready. */
+  startAt?: string;
+  /** allow-incomplete: a merge judges what was measured though a shard is missing, late or failed. */
+  allowIncomplete?: boolean;
 }
 
 /** One shard of a merged result, as it ran. */
@@ -90,6 +95,12 @@ export interface MergedShard {
   status: 'completed' | 'interrupted' | 'aborted' | 'not-started' | 'invalid';
   reason?: string;
   target: string;
+  /** The load's planned length, ms (the end of its last stage): a shard whose duration is shorter stopped early. */
+  plannedMs?: number;
+  /** The start-at this shard was given, if any. */
+  startAt?: string;
+  /** Whole seconds its timeline was shifted by on the merged one (its start after the earliest shard's, rounded). */
+  shiftS?: number;
 }
 
 export function planRecord(plan: Plan): PlanRecord {
@@ -97,5 +108,7 @@ export function planRecord(plan: Plan): PlanRecord {
     fingerprint: planFingerprint(plan),
     slos: plan.slos,
     ...(plan.shard ? { shard: { index: plan.shard.index, count: plan.shard.count } } : {}),
+    ...(plan.startAt !== undefined ? { startAt: new Date(plan.startAt).toISOString() } : {}),
+    ...(plan.allowIncomplete ? { allowIncomplete: true } : {}),
   };
 }

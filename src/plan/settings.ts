@@ -447,6 +447,28 @@ export const SETTINGS = {
     arg: 'I/N',
     about: "run only this machine's part of the load, e.g. 2/4 of four CI matrix jobs; `loadgate merge` joins the parts into one result",
   },
+  'start-at': {
+    path: ['start-at'],
+    flag: 'start-at',
+    input: 'start-at',
+    read: 'text',
+    arg: 'TIME',
+    default: 'as soon as the service is ready',
+    about:
+      'start the load at this instant, once the service is ready, so that shards load it together: ISO 8601 with its zone ' +
+      '(e.g. 2026-11-30T18:00:00Z) or epoch seconds or ms, at most 1 h ahead; a shard that starts more than 1 s after it is named late by the merge',
+  },
+  'allow-incomplete': {
+    path: ['allow-incomplete'],
+    flag: 'allow-incomplete',
+    input: 'allow-incomplete',
+    read: 'text',
+    arg: 'true',
+    default: 'false',
+    about:
+      'when shards are merged, judge what was measured even if a shard is missing, started late, stopped early or failed ' +
+      '(else the merged run fails as incomplete, exit 3)',
+  },
   'progress-interval': {
     path: ['progress-interval'],
     flag: 'progress-interval',

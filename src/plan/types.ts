@@ -205,6 +205,13 @@ export interface Plan {
   baseDir: string;
   /** This plan is shard `index` (0-based) of `count` of a whole plan: src/plan/shard.ts splits it, and says the fields. */
   shard?: { index: number; count: number; planSeed: number; fingerprint: string };
+  /**
+   * start-at: the load begins at this instant (epoch ms), once the service is ready, so that shards on
+   * several machines load the service together. Not in the fingerprint: a merge checks it apart.
+   */
+  startAt?: number;
+  /** allow-incomplete: a merge of this plan's shards judges what was measured when a shard is missing, late or failed. */
+  allowIncomplete?: boolean;
   /** Rounds against a baseline (baseline:, compare:; src/plan/compare.ts): absent for a single run. */
   compare?: ComparePlan;
   /**

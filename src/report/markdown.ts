@@ -16,6 +16,7 @@
 import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RunResult, type TimelinePoint, meanMs, statsFor } from '../metrics/result.ts';
 import type { SloOutcome, Verdict } from '../verdict/types.ts';
+import { estimatedNote, shardLines } from './shards.ts';
 import { describeBodiesOf, describeLoad, generatorWarnings, invalidSummary, verdictParts, watchSummary } from './console.ts';
 import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
@@ -179,6 +180,10 @@ function keyNumbers(r: RunResult): string {
   for (const w of watchSummary(r)) notes.push(w.warning ? `⚠️ ${text(w.text, 300)}` : text(w.text, 300));
   // Endpoint names come from configs: escaped like any untrusted text.
   for (const line of invalidSummary(r)) notes.push(text(line, 300));
+  // A merge: where each shard ran (folder names and runner names are untrusted text).
+  for (const line of shardLines(r)) notes.push(`Shard: ${text(line, 400)}`);
+  const estimated = estimatedNote(r);
+  if (estimated) notes.push(text(estimated, 400));
   // What was sent, and one body as an example (a body is untrusted text: a code span).
   for (const b of (r.requestBodies ?? []).filter((x) => x.kind !== 'none')) {
     const example = b.example === undefined ? '' : `; e.g. ${code(b.example, 200)}`;

@@ -6,6 +6,7 @@ import { RESULT_FORMAT_VERSION, type RunResult } from '../metrics/result.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
 import { stageSpans } from '../load/shapes.ts';
 import type { Plan } from '../plan/types.ts';
+import { planRecord } from '../plan/fingerprint.ts';
 import { VERSION } from '../version.ts';
 
 export function notStartedResult(plan: Plan, reason: string, baseUrl: string, service: ServiceRecord): RunResult {
@@ -42,5 +43,7 @@ export function notStartedResult(plan: Plan, reason: string, baseUrl: string, se
     unsent: 0,
     delayedByCap: 0,
     generatorCpu: 0,
+    // A shard that never started is still a part of its plan: the merge names it rather than refusing it.
+    plan: planRecord(plan),
   };
 }
