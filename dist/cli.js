@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { a as againstText, f as formatValue, b as formatDelta, l as limitText, s as shardLabel, m as mergeHistograms, c as mergeStats, d as formatSummary, e as formatChecklist, g as evaluate, w as writeReports, R as REPORT_FILES, p as parseRunResult, h as settingsOn, n as nameOn, i as setting, E as EXIT, j as missingWithoutFile, r as readConfigFile, k as emptyConfig, o as applyOverrides, q as buildPlan, t as executeRun, u as formatProgress, v as inert, x as runStatus, S as STATUS_EXIT, y as ReportError, z as describeSetting, A as givenOn, B as settingOverrides, V as VERSION } from './console-text.js';
+import { a as againstText, f as formatValue, b as formatDelta, l as limitText, s as shardLabel, m as mergeHistograms, c as mergeStats, n as newHistogram, d as addEncodedCounts, e as setMaxUs, g as encodeCounts, p as percentileMs, h as formatSummary, i as formatChecklist, j as evaluate, w as writeReports, R as REPORT_FILES, k as parseRunResult, o as settingsOn, q as nameOn, r as setting, E as EXIT, t as missingWithoutFile, u as readConfigFile, v as emptyConfig, x as applyOverrides, y as buildPlan, z as executeRun, A as formatProgress, B as inert, C as runStatus, S as STATUS_EXIT, D as ReportError, F as describeSetting, G as givenOn, H as settingOverrides, V as VERSION } from './console-text.js';
 import { C as ConfigError, S as ServiceError, c as closest } from './service.js';
 import { existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,15 +61,21 @@ function formatComparison(c) {
 //                              as not itemized, the earliest seen kept
 //   unsent, delayedByCap, ...  sums; sendLag and serviceTime histograms merged
 //   stages                     users, spawn rate and rate summed (the shards' shares add up to the plan's)
-//   timeline                   by second since each shard's own start: requests, failures, users, target rate,
-//                              in flight, CPU and memory summed; max and max send lag the largest; cumulative
-//                              totals recomputed. p50, p95, p99, totalP50 and totalMean need per-second
-//                              histograms, which results do not carry yet: they are the request-weighted mean
-//                              of the shards' (a merged percentile lies between the shards' lowest and
-//                              highest), and plan.estimated names them
+//   timeline                   by second since the earliest shard's start (each shard's seconds shifted by
+//                              its own start after that one, rounded to whole seconds: 0 for shards that
+//                              started together): requests, failures, users, target rate, in flight, CPU
+//                              and memory summed; max and max send lag the largest; cumulative totals
+//                              recomputed. p50, p95, p99 from the sum of the shards' per-second histograms
+//                              (TimelinePoint.histogram), and totalP50 from the running sum of those: exact.
+//                              totalMean is the shards' running means weighted by their latency counts
+//                              (within 1 µs: each is rounded to it). A result without per-second histograms
+//                              (written before they existed) still merges: its seconds' percentiles are then
+//                              the request-weighted mean of the shards' (between their lowest and highest),
+//                              and plan.estimated names the fields that are estimates
 //   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
-//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck)
+//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
+//                              each shard's generator and environment records are kept in shardMachines
 //   resources, monitors        the first shard's that has them (each shard watched what it could see)
 //   requestBodies              per endpoint: the shards' distinct bodies added up (their parts partition the
 //                              plan's), the mean size weighted by them, the first shard's example
@@ -80,8 +86,10 @@ class MergeError extends Error {
 }
 /** As the recorder keeps them (src/metrics/recorder.ts). */
 const MAX_FAILURE_ROWS = 200;
-/** The timeline fields a merge of several results estimates (without per-second histograms). */
+/** The timeline fields a merge of several results estimates when a result has no per-second histograms. */
 const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'];
+/** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
+const ROUNDED_TIMELINE_FIELDS = ['totalMean'];
 // A shard whose generator was the limit did not measure its part of the service: the whole did not either.
 const WORSE = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
 /** Merges shards' results; `from` names each (its folder), for messages and the record. */
@@ -94,9 +102,15 @@ function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) 
     const parts = order.map((k) => shards[k]);
     const names = order.map((k) => from[k]);
     const first = rs[0];
+    // A shard that never reached the load measured nothing: it is named (plan.shards), not added.
+    const measured = rs.filter((r) => r.status !== 'not-started');
+    const base = measured[0] ?? first;
     const starts = rs.map((r) => Date.parse(r.startedAt));
-    const t0 = Math.min(...starts);
+    const t0 = Math.min(...(measured.length > 0 ? measured : rs).map((r) => Date.parse(r.startedAt)));
     const several = rs.length > 1;
+    // Seconds since the earliest shard's start: a shard that started d s later fills second k + round(d).
+    const shifts = starts.map((s, k) => (rs[k].status === 'not-started' ? 0 : Math.round((s - t0) / 1000)));
+    const exact = rs.every((r) => hasSecondHistograms(r.timeline));
     const record = {
         fingerprint: first.plan.fingerprint,
         slos: first.plan.slos,
@@ -105,14 +119,26 @@ function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) 
             count: parts[k].count,
             from: names[k],
             startedAt: r.startedAt,
-            startOffsetMs: starts[k] - t0,
+            startOffsetMs: r.status === 'not-started' ? 0 : starts[k] - t0,
             durationMs: r.durationMs,
             status: r.status,
             ...(r.reason !== undefined ? { reason: r.reason } : {}),
             target: r.target.baseUrl,
+            plannedMs: r.stages[r.stages.length - 1]?.endMs ?? 0,
+            ...(r.plan?.startAt !== undefined ? { startAt: r.plan.startAt } : {}),
+            ...(shifts[k] !== 0 ? { shiftS: shifts[k] } : {}),
         })),
-        ...(several ? { estimated: [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+        ...(several ? { estimated: exact ? [...ROUNDED_TIMELINE_FIELDS] : [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+        ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs) } : {}),
+        ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
     };
+    const machines = rs.map((r, k) => ({
+        index: parts[k].index,
+        count: parts[k].count,
+        generatorCpu: r.generatorCpu,
+        ...(r.generator ? { generator: r.generator } : {}),
+        ...(r.environment ? { environment: r.environment } : {}),
+    }));
     const worst = rs.reduce((w, r) => (WORSE[r.status] > WORSE[w.status] ? r : w), first);
     const reasons = rs.flatMap((r, k) => r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards[k])}: ${r.reason}` : r.reason]);
     const abortedBy = rs.find((r) => r.abortedBy !== undefined)?.abortedBy;
@@ -140,12 +166,14 @@ function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) 
         seed: first.seed,
         stages: first.stages.map((st, s) => mergeStage(st, rs.map((r) => r.stages[s]))),
         warmupMs: first.warmupMs,
-        segments: first.segments,
-        endpoints: first.endpoints,
-        cells: first.cells.map((row, s) => row.map((_, e) => mergeStats(rs.map((r) => r.cells[s][e])))),
+        segments: base.segments,
+        endpoints: base.endpoints,
+        cells: base.cells.map((row, s) => row.map((_, e) => mergeStats(measured.map((r) => r.cells[s][e])))),
         failures: failures.rows,
         failuresNotItemized: sum(rs.map((r) => r.failuresNotItemized)) + failures.dropped,
-        timeline: mergeTimelines(rs.map((r) => r.timeline)),
+        timeline: several
+            ? mergeTimelines(rs.map((r) => r.timeline), shifts)
+            : first.timeline,
         unsent: sum(rs.map((r) => r.unsent)),
         delayedByCap: sum(rs.map((r) => r.delayedByCap)),
         ...(sendLags.length > 0 ? { sendLag: several ? mergeHistograms(sendLags) : sendLags[0] } : {}),
@@ -155,7 +183,34 @@ function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) 
         ...(monitors ? { monitors } : {}),
         ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0] } : {}),
         plan: record,
+        ...(several ? { shardMachines: machines } : shardMachinesOf(first)),
+        ...(several && measured.some((r) => r.endedAt !== undefined) ? { endedAt: latestEnd(measured) } : {}),
+        ...(several ? {} : sameAsOne(first)),
     };
+}
+/** One result merged is itself: its own generator, environment and end are kept as they were. */
+function sameAsOne(r) {
+    return {
+        ...(r.generator ? { generator: r.generator } : {}),
+        ...(r.environment ? { environment: r.environment } : {}),
+        ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    };
+}
+function shardMachinesOf(r) {
+    return r.shardMachines ? { shardMachines: r.shardMachines } : {};
+}
+/** When the last shard's load ended (wall clock). */
+function latestEnd(rs) {
+    return new Date(Math.max(...rs.map((r) => Date.parse(r.endedAt ?? r.startedAt) || 0))).toISOString();
+}
+/** The start-at every shard was given, when they were all given the same one. */
+function sameStartAt(rs) {
+    const all = new Set(rs.map((r) => r.plan?.startAt));
+    return all.size === 1 ? [...all][0] : undefined;
+}
+/** Every second that measured a latency carries its histogram (results written before they existed do not). */
+function hasSecondHistograms(timeline) {
+    return timeline.every((p) => p.max === null || p.histogram !== undefined);
 }
 /** Each result's shard (a whole run is shard 1 of 1), once the results are known to be parts of one plan. */
 function checkMergeable(results, from) {
@@ -181,9 +236,11 @@ function checkMergeable(results, from) {
         seen.set(s.index, from[k]);
     });
     const shape = (r) => JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
-    const odd = results.findIndex((r) => shape(r) !== shape(results[0]));
-    if (odd >= 0)
-        throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[0]}, though its plan fingerprint is the same`);
+    // A shard that never reached the load has no segments to compare.
+    const ran = results.flatMap((r, k) => (r.status === 'not-started' ? [] : [k]));
+    const odd = ran.find((k) => shape(results[k]) !== shape(results[ran[0]]));
+    if (odd !== undefined)
+        throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[ran[0]]}, though its plan fingerprint is the same`);
     return shards;
 }
 function mergeStage(st, all) {
@@ -224,13 +281,17 @@ function mergeFailures(rs) {
     return { rows: all.sort((a, b) => b.count - a.count), dropped };
 }
 /**
- * The shards' timelines, second by second since each one's own start (a point at t covers the second
- * ending at t; the last, partial one ends before ceil(t)).
+ * The shards' timelines, second by second since the earliest shard's start: line j's points move by
+ * `shifts[j]` whole seconds (a point at t covers the second ending at t; the last, partial one ends
+ * before ceil(t)). When every second that measured a latency has its histogram, the percentiles are
+ * those of the summed histograms: exactly what one recorder fed every request would have said.
  */
-function mergeTimelines(lines) {
+function mergeTimelines(lines, shifts = []) {
     const bySecond = new Map();
     lines.forEach((line, j) => {
-        for (const p of line) {
+        const shift = shifts[j] ?? 0;
+        for (const p0 of line) {
+            const p = shift === 0 ? p0 : { ...p0, t: round9(p0.t + shift) };
             const k = Math.ceil(p.t - 1e-9);
             const here = bySecond.get(k);
             if (here)
@@ -239,11 +300,18 @@ function mergeTimelines(lines) {
                 bySecond.set(k, [{ p, line: j }]);
         }
     });
+    const exact = lines.every(hasSecondHistograms);
+    // The running sum of every second's histogram, as the recorder's cumulative one, and its exact max (µs).
+    const cumulative = newHistogram();
+    let cumulativeMaxUs = 0;
+    // One histogram for the second at hand, cleared for the next: never one per second (~180 KB of counts each).
+    const second = newHistogram();
     const out = [];
     let totalRequests = 0;
     let totalFailures = 0;
     // Each line's cumulative figures as of the last second it had: carried into seconds it has no point for.
     const lastOf = lines.map(() => undefined);
+    const latencyCount = lines.map(() => 0);
     for (const k of [...bySecond.keys()].sort((a, b) => a - b)) {
         const here = bySecond.get(k);
         for (const { p, line } of here)
@@ -255,8 +323,38 @@ function mergeTimelines(lines) {
         totalFailures += failures;
         const whole = ps.some((p) => p.span === undefined);
         const w = ps.map((p) => p.requests);
-        const cumulative = lastOf.filter((p) => p !== undefined);
-        const cw = cumulative.map((p) => p.totalRequests);
+        const max = largest(ps.map((p) => p.max));
+        let percentiles;
+        if (exact) {
+            second.reset();
+            for (const { p, line } of here) {
+                if (p.histogram === undefined)
+                    continue;
+                const n = addEncodedCounts(second, p.histogram);
+                addEncodedCounts(cumulative, p.histogram);
+                latencyCount[line] += n;
+            }
+            if (max !== null) {
+                const maxUs = Math.round(max * 1000);
+                setMaxUs(second, maxUs);
+                cumulativeMaxUs = Math.max(cumulativeMaxUs, maxUs);
+                setMaxUs(cumulative, cumulativeMaxUs);
+            }
+            percentiles = {
+                p50: percentileMs(second, 50),
+                p95: percentileMs(second, 95),
+                p99: percentileMs(second, 99),
+                ...(second.totalCount > 0 ? { histogram: encodeCounts(second) } : {}),
+            };
+        }
+        else {
+            percentiles = {
+                p50: blend(ps.map((p) => p.p50), w),
+                p95: blend(ps.map((p) => p.p95), w),
+                p99: blend(ps.map((p) => p.p99), w),
+            };
+        }
+        const cumulativeLines = lastOf.flatMap((p, j) => (p === undefined ? [] : [{ p, j }]));
         const point = {
             t: whole ? k : Math.max(...ps.map((p) => p.t)),
             ...(whole ? {} : { span: Math.max(...ps.map((p) => p.span ?? 1)) }),
@@ -265,16 +363,20 @@ function mergeTimelines(lines) {
             ...summed(ps, 'targetRate'),
             requests,
             failures,
-            p50: blend(ps.map((p) => p.p50), w),
-            p95: blend(ps.map((p) => p.p95), w),
-            p99: blend(ps.map((p) => p.p99), w),
-            max: largest(ps.map((p) => p.max)),
+            p50: percentiles.p50,
+            p95: percentiles.p95,
+            p99: percentiles.p99,
+            max,
+            ...(percentiles.histogram !== undefined ? { histogram: percentiles.histogram } : {}),
             inFlight: sum(ps.map((p) => p.inFlight)),
             ...(ps.some((p) => p.maxSendLag !== undefined) ? { maxSendLag: largest(ps.map((p) => p.maxSendLag ?? null)) } : {}),
             totalRequests,
             totalFailures,
-            totalP50: blend(cumulative.map((p) => p.totalP50), cw),
-            totalMean: blend(cumulative.map((p) => p.totalMean), cw),
+            totalP50: exact
+                ? percentileMs(cumulative, 50)
+                : blend(cumulativeLines.map(({ p }) => p.totalP50), cumulativeLines.map(({ p }) => p.totalRequests)),
+            // Weighted by what each mean is over (its latencies), when the histograms say; else by requests.
+            totalMean: blend(cumulativeLines.map(({ p }) => p.totalMean), cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j] : p.totalRequests))),
             ...summed(ps, 'cpuPercent'),
             ...summed(ps, 'memoryBytes'),
             ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors).monitors } : {}),
@@ -318,25 +420,28 @@ function round9(x) {
 // verdict is judged on exactly what the shards ran with, the merge job needs neither the config nor a
 // checkout, and a config edited since cannot change the verdict.
 //
-// An incomplete run fails the verdict unless --allow-incomplete: a shard missing, a shard whose load
-// started late (more than max(2 s, 5% of the planned duration) after the first shard's: the shards
-// did not load the service together), or a shard that failed (interrupted, or aborted other than by an
-// abort-on-fail SLO; the run's own problem then names it). With --allow-incomplete the merge judges what
-// was measured and only says what was missing.
+// An incomplete run fails as not measured as planned (exit 3, src/run/outcome.ts) unless
+// --allow-incomplete (or every shard's plan said allow-incomplete: true): a shard missing; a shard that
+// started late (more than 1 s after its start-at, or after the earliest shard's start when there was no
+// start-at: the shards did not load the service together); one that stopped early (its load ended before
+// its planned length); one that failed or did not measure (interrupted, aborted, never started, or its
+// generator was the limit). The reasons are the merged verdict's problems, in every report. With
+// --allow-incomplete the merge judges what was measured and only says what was missing.
 /** Reads each folder's result.json (or the file itself), merges, judges, writes every report to `outDir`. */
 function mergeShards(inputs, outDir, opts = {}) {
     const results = inputs.map(readResult);
     const result = mergeResults(results, inputs);
     const incomplete = shardProblems(result);
+    const allowed = opts.allowIncomplete === true || result.plan?.allowIncomplete === true;
     const slos = result.plan?.slos ?? [];
-    let verdict = evaluate(opts.allowIncomplete ? asIfComplete(result) : result, slos);
-    // A failed shard already fails the run's own verdict (its status and reason name the shard).
-    const missing = incomplete.filter((p) => !/ (interrupted|aborted)\b/.test(p));
-    if (!opts.allowIncomplete && missing.length > 0) {
-        verdict = { ...verdict, pass: false, problems: [...missing.map((p) => `incomplete run: ${p}`), ...verdict.problems] };
+    // A failed shard is named below, once, as what makes the run incomplete: its status is not judged again.
+    let verdict = evaluate(asIfComplete(result), slos);
+    if (!allowed && incomplete.length > 0) {
+        verdict = { ...verdict, pass: false, problems: [...incomplete.map((p) => `incomplete run: ${p}`), ...verdict.problems] };
     }
     const reports = writeReports(outDir, result, verdict);
-    return { result, verdict, reports, incomplete };
+    const status = !allowed && incomplete.length > 0 ? 'not-measured' : verdict.pass ? 'pass' : 'fail';
+    return { result, verdict, reports, incomplete, incompleteAllowed: allowed, status };
 }
 function readResult(input) {
     const file = existsSync(input) && statSync(input).isDirectory() ? join(input, REPORT_FILES.json) : input;
@@ -354,25 +459,58 @@ function readResult(input) {
         throw new MergeError(`${file}: not a loadgate result (${e.message})`);
     }
 }
-/** What makes a merged run incomplete: shards missing, started late, or failed. */
+/** A shard's load that started more than this after its start-at (or the earliest shard's start) is late. */
+const LATE_MS = 1000;
+/** A completed shard whose load ended more than this before its planned length stopped early. */
+const EARLY_MS = 100;
+/** What makes a merged run incomplete: shards missing, started late, stopped early, failed or not measured. */
 function shardProblems(merged) {
     const shards = merged.plan?.shards ?? [];
     const count = shards[0]?.count ?? 1;
-    const planned = merged.stages[merged.stages.length - 1]?.endMs ?? merged.durationMs;
-    const lateMs = Math.max(2000, planned * 0.05);
     const out = [];
     for (let i = 0; i < count; i++) {
         if (!shards.some((s) => s.index === i))
             out.push(`shard ${shardLabel({ index: i, count })} is missing`);
     }
+    const ran = shards.filter((s) => s.status !== 'not-started');
+    const startAts = new Set(ran.map((s) => s.startAt));
+    const shared = startAts.size === 1 ? [...startAts][0] : undefined;
+    if (startAts.size > 1)
+        out.push(`the shards were given different start-at times: ${ran.map((s) => `${shardLabel(s)} ${s.startAt ?? 'none'}`).join(', ')}`);
+    const earliest = Math.min(...ran.map((s) => Date.parse(s.startedAt)));
     for (const s of shards) {
         const name = `shard ${shardLabel(s)} (${s.from})`;
-        if (s.startOffsetMs > lateMs)
-            out.push(`${name} started ${(s.startOffsetMs / 1000).toFixed(1)} s after the first (more than ${lateMs / 1000} s)`);
-        if (s.status !== 'completed')
-            out.push(`${name} ${s.status}: ${s.reason ?? 'no reason given'}`);
+        const ranFor = `after ${secs(s.durationMs)} of ${secs(s.plannedMs ?? merged.durationMs)}`;
+        if (s.status === 'not-started') {
+            out.push(`${name} never started its load: ${s.reason ?? 'no reason given'}`);
+            continue;
+        }
+        if (s.status === 'invalid')
+            out.push(`${name} did not measure the service: ${s.reason ?? 'no reason given'}`);
+        else if (s.status !== 'completed')
+            out.push(`${name} ${s.status} ${ranFor}: ${s.reason ?? 'no reason given'}`);
+        else if (s.plannedMs !== undefined && s.durationMs < s.plannedMs - EARLY_MS)
+            out.push(`${name} stopped early: its load ended ${ranFor}`);
+        const late = lateness(s, shared, earliest);
+        if (late !== undefined)
+            out.push(`${name} ${late}`);
     }
     return out;
+}
+/** "started 3.1 s after start-at ...", or undefined when it started in time. */
+function lateness(s, sharedStartAt, earliestMs) {
+    const started = Date.parse(s.startedAt);
+    if (sharedStartAt !== undefined) {
+        const lateMs = started - Date.parse(sharedStartAt);
+        return lateMs > LATE_MS ? `started ${secs(lateMs)} after start-at ${sharedStartAt} (more than ${LATE_MS / 1000} s)` : undefined;
+    }
+    const lateMs = started - earliestMs;
+    return lateMs > LATE_MS
+        ? `started ${secs(lateMs)} after the first shard (more than ${LATE_MS / 1000} s; no start-at was given)`
+        : undefined;
+}
+function secs(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
 }
 /** The merged result judged on what was measured: a failed shard's status is not held against it (an SLO abort still is). */
 function asIfComplete(r) {
@@ -388,12 +526,16 @@ const USAGE$1 = [
     'the whole load, judges it on the SLOs the shards ran with, and writes every report to --out.',
     '',
     '  --out DIR             the folder for the merged reports',
-    '  --allow-incomplete    judge what was measured when a shard is missing, started late or failed',
+    '  --allow-incomplete    judge what was measured when a shard is missing, started late, stopped early',
+    '                        or failed (else the merged run fails as incomplete: exit 3)',
     '  --no-fail             report breaches but exit 0',
     '  -h, --help            this help',
     '',
 ].join('\n');
-/** The command: 'ok' (exit 0), 'breach' (the verdict failed), 'usage' (bad arguments, or results that cannot merge). */
+/**
+ * The command: 'ok' (exit 0), 'breach' (the verdict failed), 'usage' (bad arguments, or results that cannot
+ * merge), 'notMeasured' (an incomplete run, not allowed: exit 3). Keys of EXIT (src/run/outcome.ts).
+ */
 function mergeCommand(argv, out, err) {
     let values;
     let dirs;
@@ -433,19 +575,24 @@ function mergeCommand(argv, out, err) {
         }
         throw e;
     }
-    const { result, verdict, reports, incomplete } = merged;
+    const { result, verdict, reports, incomplete, incompleteAllowed, status } = merged;
     for (const s of result.plan?.shards ?? []) {
         out(`shard ${shardLabel(s)} from ${s.from}: ${s.status}, ${(s.durationMs / 1000).toFixed(1)} s, started +${(s.startOffsetMs / 1000).toFixed(1)} s, ${s.target}`);
     }
     if (new Set((result.plan?.shards ?? []).map((s) => s.target)).size > 1)
         out('Note: the shards loaded different targets.');
     if (incomplete.length > 0)
-        out(`${values['allow-incomplete'] ? 'Allowed, incomplete' : 'Incomplete'}: ${incomplete.join('; ')}`);
+        out(`${incompleteAllowed ? 'Allowed, incomplete' : 'Incomplete'}: ${incomplete.join('; ')}`);
     out('');
     out(formatSummary(result));
     out('');
     out(formatChecklist(result, verdict));
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
+    if (status === 'not-measured') {
+        // As a run that did not measure the service as planned: the last word, exit 3 (--no-fail does not cover it).
+        err(`incomplete run, not measured as planned: ${incomplete.join('; ')} (--allow-incomplete judges what was measured)`);
+        return 'notMeasured';
+    }
     if (verdict.pass)
         return 'ok';
     if (values['no-fail']) {
@@ -549,9 +696,11 @@ function usage() {
     });
     return [
         'Usage: loadgate run [--config FILE] [flags]',
+        '       loadgate merge DIR... --out DIR [--allow-incomplete] [--no-fail]',
         '',
         'Load-tests a model service with a staged load, checks the SLOs, and writes the reports to the output',
-        'folder.',
+        'folder. `merge` joins the results of shards (run --shard i/n) into the result of the whole load,',
+        'judged and reported as one run (loadgate merge --help).',
         '',
         'Flags (each overrides the config file):',
         ...lines,
@@ -610,7 +759,7 @@ async function main(argv) {
         return (out(VERSION), EXIT.ok);
     const [command = 'run', ...extra] = positionals;
     if (command !== 'run' || extra.length > 0) {
-        err(`unknown command "${[command, ...extra].join(' ')}" (expected: run)\n${USAGE}`);
+        err(`unknown command "${[command, ...extra].join(' ')}" (expected: run or merge)\n${USAGE}`);
         return EXIT.usage;
     }
     if (flags.config === undefined) {

@@ -12577,6 +12577,8 @@ function planRecord(plan) {
         fingerprint: planFingerprint(plan),
         slos: plan.slos,
         ...(plan.shard ? { shard: { index: plan.shard.index, count: plan.shard.count } } : {}),
+        ...(plan.startAt !== undefined ? { startAt: new Date(plan.startAt).toISOString() } : {}),
+        ...(plan.allowIncomplete ? { allowIncomplete: true } : {}),
     };
 }
 
@@ -13020,6 +13022,8 @@ regressions = []) {
 //   baseline:  image | command | url (a second service to compare with), or result: FILE   (see compare.ts)
 //   compare:   rounds, warm-up-rounds, round, order, mode, min-effect, max-rounds, max-time, calibrate
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
+//   start-at: 2026-11-30T18:00:00Z | epoch s or ms (the load starts then, once ready: shards start together)
+//   allow-incomplete: true (a merge of the shards judges what was measured if one is missing, late or failed)
 const TOP_KEYS = [
     'service',
     'baseline',
@@ -13035,6 +13039,8 @@ const TOP_KEYS = [
     'output',
     'progress-interval',
     'shard',
+    'start-at',
+    'allow-incomplete',
 ];
 /** How many nodes aliases may expand to in a config: far more than a real config uses, far less than a bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -13164,7 +13170,14 @@ function buildPlan(cfg) {
         baseDir: cfg.baseDir,
         ...(cfg.file ? { configPath: cfg.file } : {}),
         ...(compare ? { compare } : {}),
+        ...(top['allow-incomplete'] !== undefined && r.boolean(top['allow-incomplete'], ['allow-incomplete']) ? { allowIncomplete: true } : {}),
     };
+    if (top['start-at'] !== undefined) {
+        if (plan.compare)
+            r.fail(['start-at'], 'a run in rounds against a baseline (baseline:, compare:) cannot wait for a shared start');
+        const lengthMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
+        plan.startAt = readStartAt(r, top['start-at'], lengthMs, Date.now());
+    }
     if (top['shard'] === undefined)
         return plan;
     // A comparison judges two sides on one machine; a shard is part of one side's load on many.
@@ -13173,6 +13186,37 @@ function buildPlan(cfg) {
     const shard = parseShard(r.string(top['shard'], ['shard'])) ??
         r.fail(['shard'], `expected i/n with 1 <= i <= n (this machine's part of n), e.g. 1/4`);
     return shardPlan(plan, shard.index, shard.count);
+}
+/** How far ahead a start-at may be: further is a mistake (a wrong date or zone), not a plan. */
+const START_AT_MAX_AHEAD_MS = 3_600_000;
+/**
+ * start-at: an ISO 8601 time with its zone, or epoch seconds or milliseconds (a number below 1e11 is
+ * seconds: that is the year 5138, or 1973 in ms). Refused when more than an hour ahead, or further in the
+ * past than the run lasts (every part would start late: the time was computed for another run).
+ */
+function readStartAt(r, v, lengthMs, nowMs) {
+    const path = ['start-at'];
+    const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : undefined;
+    let ms;
+    if (text !== undefined && /^\d+(\.\d+)?$/.test(text)) {
+        const n = Number(text);
+        ms = n < 1e11 ? n * 1000 : n;
+    }
+    else if (text !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+        ms = Date.parse(text);
+    }
+    if (ms === undefined || !Number.isFinite(ms))
+        r.fail(path, `expected an ISO 8601 time with its zone (e.g. 2026-11-30T18:00:00Z) or epoch seconds or milliseconds, got ${describeValue(v)}`);
+    const at = new Date(ms).toISOString();
+    if (ms - nowMs > START_AT_MAX_AHEAD_MS)
+        r.fail(path, `${at} is ${fmtAgo(ms - nowMs)} from now: at most 1 h ahead (a wrong date, zone or unit?)`);
+    if (nowMs - ms > lengthMs)
+        r.fail(path, `${at} was ${fmtAgo(nowMs - ms)} ago, longer than the run lasts (${fmtAgo(lengthMs)}): every part would start late; compute it again for this run`);
+    return ms;
+}
+function fmtAgo(ms) {
+    const s = ms / 1000;
+    return s < 120 ? `${s.toFixed(1)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
 // How the text of a setting given outside the file becomes config values: the `read` column of the
@@ -13662,6 +13706,26 @@ const SETTINGS = {
         read: 'text',
         arg: 'I/N',
         about: "run only this machine's part of the load, e.g. 2/4 of four CI matrix jobs; `loadgate merge` joins the parts into one result",
+    },
+    'start-at': {
+        path: ['start-at'],
+        flag: 'start-at',
+        input: 'start-at',
+        read: 'text',
+        arg: 'TIME',
+        default: 'as soon as the service is ready',
+        about: 'start the load at this instant, once the service is ready, so that shards load it together: ISO 8601 with its zone ' +
+            '(e.g. 2026-11-30T18:00:00Z) or epoch seconds or ms, at most 1 h ahead; a shard that starts more than 1 s after it is named late by the merge',
+    },
+    'allow-incomplete': {
+        path: ['allow-incomplete'],
+        flag: 'allow-incomplete',
+        input: 'allow-incomplete',
+        read: 'text',
+        arg: 'true',
+        default: 'false',
+        about: 'when shards are merged, judge what was measured even if a shard is missing, started late, stopped early or failed ' +
+            '(else the merged run fails as incomplete, exit 3)',
     },
     'progress-interval': {
         path: ['progress-interval'],
@@ -25332,17 +25396,103 @@ function maxMs(h) {
 function minMs(h) {
     return h.totalCount === 0 ? null : h.minNonZeroValue / 1000;
 }
+// ---- The compact form of one second's histogram (TimelinePoint.histogram) ----
+//
+// An hour of per-second histograms must stay small in result.json, and a merge must rebuild them
+// bucket for bucket. Each non-zero bucket, in index order, is one unsigned LEB128 varint of
+// (index delta << 1 | more), followed, when `more` is set, by a varint of (count - 2); the bytes are
+// base64url. Most buckets of a second hold one request and lie a few buckets from the previous one: one
+// byte each, 1.33 characters of base64, where the [delta, count] JSON pairs above take about 4.
+/** The counts of `h` in the compact form; '' for an empty histogram. */
+function encodeCounts(h) {
+    if (h.totalCount === 0)
+        return '';
+    const bytes = [];
+    const varint = (x) => {
+        while (x >= 0x80) {
+            bytes.push((x % 0x80) | 0x80);
+            x = Math.floor(x / 0x80);
+        }
+        bytes.push(x);
+    };
+    // Only the span between the extremes can hold counts: a second's latencies cover a few thousand of the ~45,000 buckets.
+    const last = h.countsArrayIndex(h.maxValue);
+    let prev = 0;
+    for (let i = h.countsArrayIndex(h.minNonZeroValue); i <= last; i++) {
+        const c = h.getCountAtIndex(i);
+        if (c === 0)
+            continue;
+        varint((i - prev) * 2 + (c > 1 ? 1 : 0));
+        if (c > 1)
+            varint(c - 2);
+        prev = i;
+    }
+    return Buffer.from(bytes).toString('base64url');
+}
+/**
+ * Adds counts in the compact form to `into` (a histogram of this file's buckets). Returns how many
+ * values were added. Throws on text that is not the compact form.
+ */
+function addEncodedCounts(into, text) {
+    const bytes = Buffer.from(text, 'base64url');
+    let pos = 0;
+    const varint = () => {
+        let x = 0;
+        let scale = 1;
+        for (;;) {
+            if (pos >= bytes.length)
+                throw new Error('histogram counts cut short');
+            const b = bytes[pos++];
+            x += (b & 0x7f) * scale;
+            if (b < 0x80)
+                return x;
+            scale *= 0x80;
+        }
+    };
+    let i = 0;
+    let added = 0;
+    while (pos < bytes.length) {
+        const head = varint();
+        i += Math.floor(head / 2);
+        const c = head % 2 === 1 ? varint() + 2 : 1;
+        // Recording the bucket's own value lands in the same bucket: the counts come back exactly.
+        into.recordValueWithCount(into.valueFromIndex(i), c);
+        added += c;
+    }
+    return added;
+}
+/**
+ * Sets the exact largest value (µs) of a histogram rebuilt from counts: its buckets alone only know it to
+ * 0.1%, and percentileMs never answers above it.
+ */
+function setMaxUs(h, maxUs) {
+    h.maxValue = maxUs;
+}
 
 // RunResult: everything later stages (SLOs, reports, merging, baselines) need from one run.
 // In memory it holds live histograms; `serializeRunResult` / `parseRunResult` round-trip it through JSON
 // without loss. Statistics are kept per (stage, endpoint) cell and merged on demand.
 const RESULT_FORMAT_VERSION = 1;
-const ERROR_KINDS = ['status', 'timeout', 'refused', 'reset', 'bad-response', 'other'];
+/**
+ * How a request failed. The stream kinds are a streamed answer that went wrong after its head: an error
+ * object in the stream, a stream cut before `data: [DONE]`, or a stream with no generated text.
+ */
+const ERROR_KINDS = [
+    'status',
+    'timeout',
+    'refused',
+    'reset',
+    'bad-response',
+    'stream-error',
+    'stream-cut',
+    'stream-empty',
+    'other',
+];
 function emptyStats() {
     return {
         requests: 0,
         failures: 0,
-        errors: { status: 0, timeout: 0, refused: 0, reset: 0, 'bad-response': 0, other: 0 },
+        errors: Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])),
         bytes: 0,
         latency: newHistogram(),
         latencySumUs: 0,
@@ -25401,7 +25551,8 @@ function parseRunResult(json) {
     const { sendLag, serviceTime, cells, ...rest } = raw;
     return {
         ...rest,
-        cells: cells.map((row) => row.map((s) => ({ ...s, latency: deserializeHistogram(s.latency) }))),
+        // A result written before the stream error kinds existed lacks them: they count 0.
+        cells: cells.map((row) => row.map((s) => ({ ...s, errors: { ...emptyStats().errors, ...s.errors }, latency: deserializeHistogram(s.latency) }))),
         ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
         ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),
     };
@@ -26330,6 +26481,46 @@ function num(v) {
     return v === null || v === undefined ? '' : String(Math.round(v * 1e6) / 1e6);
 }
 
+// Where each shard of a merged run ran (result.plan.shards and result.shardMachines), one line each, for
+// every report: a merged verdict says what the whole load did, and these lines say which machine carried
+// which part, how late it started and how busy its generator was, so a slow part can be traced to a runner.
+/** One line per shard of a merge of several, in shard order; none for a single run. */
+function shardLines(r) {
+    const shards = r.plan?.shards ?? [];
+    if (shards.length < 2)
+        return [];
+    return shards.map((s) => {
+        const m = r.shardMachines?.find((x) => x.index === s.index);
+        const e = m?.environment;
+        const where = e
+            ? [e.runner?.name, e.runner?.os && `${e.runner.os} ${e.runner.arch ?? ''}`.trim(), `${e.cpuModel} × ${e.cpuCount}`]
+                .filter(Boolean)
+                .join(', ')
+            : 'machine not recorded';
+        const parts = [
+            `shard ${shardLabel(s)} (${s.from})`,
+            `${s.status}, load ${secs$1(s.durationMs)}, started +${secs$1(s.startOffsetMs)}`,
+            `on ${where}`,
+            `generator CPU ${fmtPct(m?.generatorCpu ?? 0)}`,
+            ...(m?.generator?.scheduleErrorP99Ms !== undefined ? [`schedule error p99 ${m.generator.scheduleErrorP99Ms} ms`] : []),
+            ...(e?.cpuStealPercent !== undefined ? [`CPU steal ${e.cpuStealPercent}%`] : []),
+            `target ${s.target}`,
+        ];
+        return parts.join('; ');
+    });
+}
+/** A merge whose per-second percentiles are estimates (a shard's result had no per-second histograms): said once. */
+function estimatedNote(r) {
+    const est = r.plan?.estimated ?? [];
+    if (!est.includes('p50'))
+        return undefined;
+    return ("The per-second percentiles over time are estimates (the shards' request-weighted mean): a shard's result.json has " +
+        'no per-second histograms (written by an older loadgate). The totals, the percentiles over the run and per stage, and the per-second request counts are exact.');
+}
+function secs$1(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+
 // Text that came from the service under test (error messages, bodies, endpoint names from configs)
 // goes into HTML, Markdown and XML. A hostile service must not be able to inject markup, links or
 // hidden comments into the report or the PR comment, so every such string passes through here.
@@ -26608,6 +26799,7 @@ function renderHtmlReport(result, verdict, opts = {}) {
         failuresSection(r),
         generatorSection(r),
         whereSection(r),
+        shardsSection(r),
         `<footer>Generated by ${h(r.tool.name)} ${h(r.tool.version)}. Charts: uPlot ${h(UPLOT_VERSION)} ` +
             '(MIT license, © 2022 Leon Sorokin). The whole result, histograms included, is in <code>result.json</code>.</footer>',
         `<script type="application/json" id="chart-data">${json}</script>`,
@@ -26860,6 +27052,15 @@ function bodiesSection(r) {
         `<td>${b.example === undefined ? '' : `<code class="sample">${h(truncate(b.example, SAMPLE_CHARS$1))}</code>`}</td></tr>`);
     return ('<section class="bodies"><h2>Request bodies</h2><table><thead><tr><th>endpoint</th><th>what was sent</th><th>example body</th></tr></thead>' +
         `<tbody>${rows.join('\n')}</tbody></table></section>`);
+}
+/** A merge: where each shard ran (report/shards.ts). */
+function shardsSection(r) {
+    const lines = shardLines(r);
+    if (lines.length === 0)
+        return '';
+    const note = estimatedNote(r);
+    return (`<section id="shards"><h2>The shards</h2><ul>${lines.map((l) => `<li>${h(l)}</li>`).join('\n')}</ul>` +
+        `${note ? `<p>${h(note)}</p>` : ''}</section>`);
 }
 /** Where the run ran (result.environment): a small table, so that two reports can be told apart. */
 function whereSection(r) {
@@ -27209,6 +27410,12 @@ function keyNumbers(r) {
     // Endpoint names come from configs: escaped like any untrusted text.
     for (const line of invalidSummary(r))
         notes.push(text(line, 300));
+    // A merge: where each shard ran (folder names and runner names are untrusted text).
+    for (const line of shardLines(r))
+        notes.push(`Shard: ${text(line, 400)}`);
+    const estimated = estimatedNote(r);
+    if (estimated)
+        notes.push(text(estimated, 400));
     // What was sent, and one body as an example (a body is untrusted text: a code span).
     for (const b of (r.requestBodies ?? []).filter((x) => x.kind !== 'none')) {
         const example = b.example === undefined ? '' : `; e.g. ${code(b.example, 200)}`;
@@ -27576,7 +27783,9 @@ function round1$1(x) {
 
 // The live side of metrics: the engine reports each completed request here. Memory is bounded:
 // a fixed set of histograms (one per stage x endpoint cell, one for the current second, one cumulative),
-// a capped failure table, and one small timeline point per second.
+// a capped failure table, and one small timeline point per second. Each point keeps its second's
+// histogram in the compact form (histogram.ts: encodeCounts, a few hundred bytes), never the histogram
+// itself (~180 KB of counts), so that a merge of shards rebuilds every second's percentiles exactly.
 /** Distinct failure rows kept; more are counted in `failuresNotItemized`. */
 const MAX_FAILURE_ROWS = 200;
 const SAMPLE_CHARS = 240;
@@ -27746,6 +27955,7 @@ class Recorder {
             p95: percentileMs(h, 95),
             p99: percentileMs(h, 99),
             max: maxMs(h),
+            ...(h.totalCount > 0 ? { histogram: encodeCounts(h) } : {}),
             inFlight: this.probe.inFlight(),
             ...(this.sendLag ? { maxSendLag: round3$1(this.secondMaxLagMs) } : {}),
             totalRequests: this.totalRequests,
@@ -30504,6 +30714,8 @@ function notStartedResult(plan, reason, baseUrl, service) {
         unsent: 0,
         delayedByCap: 0,
         generatorCpu: 0,
+        // A shard that never started is still a part of its plan: the merge names it rather than refusing it.
+        plan: planRecord(plan),
     };
 }
 
@@ -30963,6 +31175,41 @@ function raiseSoftLimit(to) {
     }
 }
 
+// The shared start (start-at): once the service is ready, the run waits until the planned instant, so
+// that shards on several machines load the service together. The wait ends at once on the run's signal
+// (INT, TERM, HUP, the runner's cancel): the service is then stopped as after any interruption.
+/** Waits until `startAtMs` (epoch ms); false when the signal came first. A start-at already passed starts at once. */
+async function waitForStart(startAtMs, signal, log) {
+    if (signal?.aborted)
+        return false;
+    const at = new Date(startAtMs).toISOString();
+    const aheadMs = startAtMs - Date.now();
+    if (aheadMs <= 0) {
+        log(`start-at ${at} passed ${(-aheadMs / 1000).toFixed(1)} s ago: starting the load now` +
+            (aheadMs < -1e3 ? ' (a merge names this shard late: more than 1 s after start-at)' : ''));
+        return true;
+    }
+    log(`Waiting ${(aheadMs / 1000).toFixed(1)} s for start-at ${at}`);
+    return new Promise((resolve) => {
+        const done = (started) => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            resolve(started);
+        };
+        const onAbort = () => done(false);
+        // A timer can fire a little early on some clocks: wait out the rest so the load never starts before start-at.
+        const check = () => {
+            const left = startAtMs - Date.now();
+            if (left <= 0)
+                done(true);
+            else
+                timer = setTimeout(check, left);
+        };
+        let timer = setTimeout(check, aheadMs);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
 // One run, start to finish: boot the service, wait until it is ready, drive the load, judge it against
 // the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
 // and rendering are elsewhere.
@@ -31034,6 +31281,11 @@ async function executeRun(plan, hooks = {}) {
         log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
         // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
         const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
+        if (plan.startAt !== undefined) {
+            phase = `waiting for start-at ${new Date(plan.startAt).toISOString()}`;
+            if (!(await waitForStart(plan.startAt, hooks.signal, log)))
+                return notStarted(new ServiceError(`${phase}: interrupted`));
+        }
         // The load stops early when asked to, or when the service it measures dies (unless on-exit: continue).
         const stopLoad = new AbortController();
         // Asked to stop from outside (a signal, the runner's cancel): the engine calls it interrupted, with its reason.
@@ -31066,7 +31318,14 @@ async function executeRun(plan, hooks = {}) {
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
         }
-        result = { ...result, service: await exits.record(result.startedAt), requestBodies: describeBodies(endpoints), plan: planRecord(plan) };
+        result = {
+            ...result,
+            service: await exits.record(result.startedAt),
+            requestBodies: describeBodies(endpoints),
+            plan: planRecord(plan),
+            // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
+            endedAt: new Date(Date.parse(result.startedAt) + result.durationMs).toISOString(),
+        };
         if (sp.kind === 'container' && result.environment) {
             const digest = await imageDigest(containerCli(sp.cli), sp.image);
             result = { ...result, environment: { ...result.environment, serviceImage: { image: sp.image, ...(digest ? { digest } : {}) } } };
@@ -31156,4 +31415,4 @@ function inert(text) {
         .replace(COMMAND_START, '$1\\$2');
 }
 
-export { givenOn as A, settingOverrides as B, describeShift as C, getAugmentedNamespace as D, EXIT as E, commonjsGlobal as F, getDefaultExportFromCjs as G, statsFor as H, round as I, percentileMs as J, text as K, escapeHtml as L, cleanText as M, truncate as N, renderMarkdown as O, readsLines as P, REPORT_FILES as R, STATUS_EXIT as S, VERSION as V, againstText as a, formatDelta as b, mergeStats as c, formatSummary as d, formatChecklist as e, formatValue$1 as f, evaluate as g, settingsOn as h, setting as i, missingWithoutFile as j, emptyConfig as k, limitText as l, mergeHistograms as m, nameOn as n, applyOverrides as o, parseRunResult as p, buildPlan as q, readConfigFile as r, shardLabel as s, executeRun as t, formatProgress as u, inert as v, writeReports as w, runStatus as x, ReportError as y, describeSetting as z };
+export { formatProgress as A, inert as B, runStatus as C, ReportError as D, EXIT as E, describeSetting as F, givenOn as G, settingOverrides as H, describeShift as I, getAugmentedNamespace as J, commonjsGlobal as K, getDefaultExportFromCjs as L, statsFor as M, round as N, text as O, escapeHtml as P, cleanText as Q, REPORT_FILES as R, STATUS_EXIT as S, truncate as T, renderMarkdown as U, VERSION as V, readsLines as W, againstText as a, formatDelta as b, mergeStats as c, addEncodedCounts as d, setMaxUs as e, formatValue$1 as f, encodeCounts as g, formatSummary as h, formatChecklist as i, evaluate as j, parseRunResult as k, limitText as l, mergeHistograms as m, newHistogram as n, settingsOn as o, percentileMs as p, nameOn as q, setting as r, shardLabel as s, missingWithoutFile as t, readConfigFile as u, emptyConfig as v, writeReports as w, applyOverrides as x, buildPlan as y, executeRun as z };
