@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClosedDriver } from '../src/load/closed.ts';
 import type { Driver, DriverHost } from '../src/load/driver.ts';
-import { OpenDriver } from '../src/load/open.ts';
+import { OpenDriver, WINDOW_MS } from '../src/load/open.ts';
 import type { Slot } from '../src/load/slot.ts';
 
 interface FakeSlot extends Slot {
@@ -106,14 +106,15 @@ describe('open driver', () => {
     h.runUntil(150);
     h.free(0);
     h.runUntil(250);
-    // Each wake-up is aimed a window (1 ms) early and sends what falls due within it; a request the
+    // Each wake-up is aimed a window (WINDOW_MS) early and sends what falls due within it; a request the
     // generator sends on its own is timed from its actual send, its distance from the schedule kept apart.
+    const early = (due: number) => due - WINDOW_MS;
     assert.deepEqual(h.sends, [
       { at: 0, slot: 0, intendedAt: 0 },
-      { at: 99, slot: 1, intendedAt: 99 },
-      { at: 199, slot: 0, intendedAt: 199 },
+      { at: early(100), slot: 1, intendedAt: early(100) },
+      { at: early(200), slot: 0, intendedAt: early(200) },
     ]);
-    assert.deepEqual(h.lags, [0, 1, 1]);
+    assert.deepEqual(h.lags, [0, 100 - early(100), 200 - early(200)]);
     assert.equal(driver.delayedByCap, 0);
     assert.deepEqual(driver.progress(500), { targetRate: 10 });
   });
@@ -127,12 +128,12 @@ describe('open driver', () => {
     h.free(1); // at 350: the request due at 200 goes, held back by the service: timed from its due time
     assert.deepEqual(h.sends.at(-1), { at: 350, slot: 1, intendedAt: 200 });
     assert.equal(driver.delayedByCap, 1);
-    assert.deepEqual(h.lags, [0, 1], "a wait the service caused is not the generator's schedule error");
+    assert.deepEqual(h.lags, [0, 100 - (100 - WINDOW_MS)], "a wait the service caused is not the generator's schedule error");
     h.free(1); // still behind: the one due at 300
     assert.deepEqual(h.sends.at(-1), { at: 350, slot: 1, intendedAt: 300 });
     h.free(0); // caught up: slot 0 waits idle, the pump's timer takes over
     h.runUntil(420);
-    assert.deepEqual(h.sends.at(-1), { at: 399, slot: 0, intendedAt: 399 }, 'the next due request goes on time, on the idle slot');
+    assert.deepEqual(h.sends.at(-1), { at: 400 - WINDOW_MS, slot: 0, intendedAt: 400 - WINDOW_MS }, 'the next due request goes on time, on the idle slot');
     assert.equal(driver.delayedByCap, 2);
     h.stop(false); // interrupted at 420: the requests of 500..900 were not due yet, so none is "unsent"
     assert.equal(driver.unsent, 0);
