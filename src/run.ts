@@ -11,7 +11,7 @@ import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } from './report/write.ts';
-import { executeComparison } from './run/compare.ts';
+import { executeComparison, withServiceImage } from './run/compare.ts';
 import { fitFileLimit } from './run/limits.ts';
 import { notStartedResult } from './run/not-started.ts';
 import { waitForStart } from './run/start-at.ts';
@@ -19,7 +19,6 @@ import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
-import { containerCli, imageDigest } from './service/container-cli.ts';
 import { attachWatch } from './metrics/resources.ts';
 import { type RunningService, type StartedService, ServiceError, startService, waitUntilReady } from './service/service.ts';
 
@@ -151,10 +150,8 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
       // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
       endedAt: new Date(Date.parse(result.startedAt) + result.durationMs).toISOString(),
     };
-    if (sp.kind === 'container' && result.environment) {
-      const digest = await imageDigest(containerCli(sp.cli), sp.image);
-      result = { ...result, environment: { ...result.environment, serviceImage: { image: sp.image, ...(digest ? { digest } : {}) } } };
-    }
+    const environment = await withServiceImage(result.environment, sp, service);
+    if (environment) result = { ...result, environment };
     result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
     return report(result);

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, applyOverrides, buildPlan, emptyConfig, readConfigFile } from '../src/plan/config.ts';
@@ -237,7 +238,16 @@ describe('the baseline from a stored result', { timeout: 120_000 }, () => {
     assert.equal(metric(c, 'p50').verdict, 'regressed', c.headline);
     assert.equal(r.code, 1);
     assert.match(readFileSync(join(dir, 'out', 'report.md'), 'utf8'), /across runs and machines/);
-    assert.match(readFileSync(join(dir, 'out', 'report.md'), 'utf8'), /Baseline measured on: .*cores/);
+    // Where the stored run ran is its result's `environment`, as a single run's (no second record beside
+    // the rounds), and it is this run's baseline side, shown beside this run's machine.
+    const storedJson = JSON.parse(readFileSync(join(dir, 'base', 'result.json'), 'utf8'));
+    assert.equal(storedJson.roundsEnvironment, undefined);
+    assert.equal(storedJson.environment.cpuCount, availableParallelism());
+    assert.deepEqual(c.environments?.baseline, storedJson.environment);
+    assert.equal(c.environments?.candidate?.kernel, storedJson.environment.kernel);
+    assert.equal(c.baselineStartedAt, storedJson.startedAt);
+    assert.ok(!c.warnings.some((w) => /differs/.test(w)), `the same machine: ${c.warnings.join('; ')}`);
+    assert.match(readFileSync(join(dir, 'out', 'report.md'), 'utf8'), /\| CPU \| .* × \d+ \| .* × \d+ \|/);
   });
 
   it('a result without rounds is a configuration error naming the file', async () => {

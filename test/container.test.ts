@@ -139,9 +139,22 @@ describe('a container service from its image', { skip }, () => {
     assert.equal(result.service?.kind, 'container');
     assert.match(result.service?.description ?? '', new RegExp(`^container ${name} \\(image loadgate-test/example:`));
     assert.equal(result.service?.exit, undefined);
-    // Where it ran names the image and its digest (a local build: its content id).
-    assert.match(result.environment?.serviceImage?.image ?? '', /^loadgate-test\/example:/);
-    assert.match(result.environment?.serviceImage?.digest ?? '', /^(sha256:[0-9a-f]{64}|.+@sha256:[0-9a-f]{64})$/);
+    // Where it ran names the image and its digest, as the engine knows it: a repository digest when it has
+    // one (podman gives a local build one under localhost/), else the image id (docker's local build).
+    const si = result.environment?.serviceImage;
+    assert.equal(si?.image, exampleImage());
+    const [repoDigests, id] = docker(['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', exampleImage()]).trim().split('|');
+    const known = (JSON.parse(repoDigests!) as string[] | null) ?? [];
+    if (known.length > 0) {
+      assert.equal(si?.digestKind, 'repo-digest');
+      assert.ok(known.includes(si?.digest ?? ''), `${si?.digest} among ${known.join(', ')}`);
+    } else {
+      assert.deepEqual(si, { image: exampleImage(), digest: id!.startsWith('sha256:') ? id : `sha256:${id}`, digestKind: 'image-id' });
+    }
+    assert.match(
+      readFileSync(join(dir, 'out', 'report.html'), 'utf8'),
+      new RegExp(`<th>Service image</th><td>[^<]*${si!.digest!.slice(-64)}`),
+    );
     // CPU and memory sampled each second, into the timeline.
     assert.equal(result.resources?.source, 'container', JSON.stringify(result.resources));
     assert.ok(result.resources!.samples >= 2 && result.resources!.problem === undefined, JSON.stringify(result.resources));

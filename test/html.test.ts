@@ -308,7 +308,7 @@ describe('HTML report: contents', () => {
       node: 'v24.21.0',
       loadgate: '0.1.0',
       runner: { name: 'GitHub Actions 3', os: 'Linux', arch: 'X64', image: 'ubuntu24', imageVersion: '20261124.1' },
-      serviceImage: { image: 'model:pr', digest: 'sha256:abc' },
+      serviceImage: { image: 'model:pr', digest: 'sha256:abc', digestKind: 'image-id' },
       cpuStealPercent: 1.5,
       generatorCpu: 0.97,
     };
@@ -316,7 +316,7 @@ describe('HTML report: contents', () => {
     assert.ok(page.includes('<h2>Where it ran</h2>'));
     assert.ok(page.includes('<td>Test CPU &lt;x&gt; × 2</td>'), 'escaped');
     assert.ok(page.includes('<td>GitHub Actions 3, Linux, X64, image ubuntu24 20261124.1</td>'));
-    assert.ok(page.includes('<td>model:pr (sha256:abc)</td>'));
+    assert.ok(page.includes('<td>model:pr, sha256:abc (image id: a local build)</td>'));
     assert.ok(page.includes('<td>1.5% of the machine</td>'));
     assert.ok(page.includes('The run did not measure the service: the generator used 97% of a core'));
   });

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import { runLoad } from '../src/load/engine.ts';
 import { statsFor, type RunResult } from '../src/metrics/result.ts';
 import { mergeRounds, parseRounds, serializeRounds } from '../src/metrics/rounds.ts';
-import { environmentDifferences } from '../src/run/history.ts';
 
 const server = createServer((req, res) => {
   req.resume();
@@ -54,13 +53,5 @@ describe('rounds', () => {
     assert.equal(m.stages[0]!.endMs, 600);
     assert.equal(m.durationMs, a.durationMs + b.durationMs);
     assert.ok(m.timeline.at(-1)!.t > a.timeline.at(-1)!.t);
-  });
-
-  it('environments: a difference is said, and what one side did not record', () => {
-    const here = { cpuModel: 'X', cores: 2, os: 'linux 6', loadgate: '0.1.0' };
-    assert.deepEqual(environmentDifferences(here, { ...here }), []);
-    const d = environmentDifferences(here, { cpuModel: 'Y', cores: 4 });
-    assert.ok(d.some((s) => /CPU model differs: Y \(baseline\) vs X/.test(s)));
-    assert.ok(d.some((s) => /does not record its OS, loadgate version/.test(s)));
   });
 });

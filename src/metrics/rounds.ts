@@ -3,6 +3,7 @@
 // Here: what a round is, its lossless JSON form, and the merge of one side's rounds into one RunResult
 // (the candidate's merged rounds are what the absolute SLOs judge).
 
+import { acrossLoads } from './environment.ts';
 import { mergeHistograms } from './histogram.ts';
 import { mergeStats, parseRunResult, type RunResult, toSerializable } from './result.ts';
 
@@ -33,7 +34,7 @@ export function parseRounds(list: readonly SerializedRound[]): RoundRecord[] {
 /**
  * One side's rounds as one run: cells merged cell by cell (every round ran the same plan, so the same
  * segments and endpoints), durations and counts added, timelines laid end to end, the generator's CPU
- * averaged. Its status is the worst of the rounds'.
+ * averaged, the machine's steal over all of them. Its status is the worst of the rounds'.
  */
 export function mergeRounds(results: readonly RunResult[]): RunResult {
   const first = results[0];
@@ -52,6 +53,8 @@ export function mergeRounds(results: readonly RunResult[]): RunResult {
   const sum = (f: (r: RunResult) => number) => results.reduce((t, r) => t + f(r), 0);
   // Each stage (and segment) ran once per round: its span stretched by the rounds, so rates per stage stay right.
   const n = results.length;
+  const generatorCpu = sum((r) => r.generatorCpu) / n;
+  const environment = acrossLoads(results, generatorCpu);
   return {
     ...first,
     stages: first.stages.map((s) => ({ ...s, startMs: s.startMs * n, endMs: s.endMs * n })),
@@ -66,7 +69,8 @@ export function mergeRounds(results: readonly RunResult[]): RunResult {
     timeline,
     unsent: sum((r) => r.unsent),
     delayedByCap: sum((r) => r.delayedByCap),
-    generatorCpu: sum((r) => r.generatorCpu) / results.length,
+    generatorCpu,
+    ...(environment ? { environment } : {}),
     ...mergedHistogram(results, 'sendLag'),
     ...mergedHistogram(results, 'serviceTime'),
   };

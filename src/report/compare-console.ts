@@ -2,10 +2,13 @@
 
 import type { CompareVerdict } from '../verdict/compare.ts';
 import { againstText, formatDelta, formatValue, limitText } from './compare-values.ts';
+import { sideRows } from './environment-text.ts';
 
 export function formatComparison(c: CompareVerdict): string {
   const lines = [`Comparison: ${c.outcome} (${c.headline})`, `  against ${againstText(c)}; ${c.used.candidate} round(s) per side used`];
   for (const w of c.warnings) lines.push(`  warning: ${w}`);
+  const image = sideRows(c, { shortDigest: true }).find((r) => r.label === 'Service image');
+  if (image) lines.push(`  images: baseline ${image.baseline ?? 'not recorded'}; candidate ${image.candidate ?? 'not recorded'}`);
   const width = Math.max(...c.metrics.map((m) => m.key.length));
   for (const m of c.metrics) {
     lines.push(

@@ -1,9 +1,11 @@
 // The comparison in the HTML report, first on the page: the side-by-side table with changes and intervals,
-// and a per-round chart of both sides' p99 (an inline SVG: no script, so it needs nothing from the CSP).
+// where each side was measured (both images' digests, and for a stored baseline its machine), and a
+// per-round chart of both sides' p99 (an inline SVG: no script, so it needs nothing from the CSP).
 
 import type { CompareVerdict } from '../verdict/compare.ts';
 import { cleanText, escapeHtml } from './escape.ts';
 import { VERDICT_MARK, againstText, formatDelta, formatValue, limitText } from './compare-values.ts';
+import { sideRows } from './environment-text.ts';
 
 function h(s: string): string {
   return escapeHtml(cleanText(s));
@@ -23,9 +25,22 @@ export function compareSection(c: CompareVerdict): string {
     ...c.warnings.map((w) => `<p class="warning">⚠ ${h(w)}</p>`),
     '<table><thead><tr><th>Metric</th><th>Baseline</th><th>Candidate</th><th>Change (CI)</th><th>Min effect</th><th>Answer</th></tr></thead>',
     `<tbody>${rows.join('')}</tbody></table>`,
+    sidesTable(c),
     roundsChart(c, 'p99'),
     '</section>',
   ].join('\n');
+}
+
+/** Where each side was measured, side by side: every row either side recorded. */
+function sidesTable(c: CompareVerdict): string {
+  const rows = sideRows(c);
+  if (rows.length === 0) return '';
+  const cell = (v: string | undefined) => `<td>${v === undefined ? '<i>not recorded</i>' : h(v)}</td>`;
+  return (
+    `<table class="where sides"><caption>Where each side was measured${c.baselineStartedAt ? ` (the stored baseline on ${h(c.baselineStartedAt)})` : ''}</caption>` +
+    '<thead><tr><th></th><th>Baseline</th><th>Candidate</th></tr></thead>' +
+    `<tbody>${rows.map((r) => `<tr><th>${h(r.label)}</th>${cell(r.baseline)}${cell(r.candidate)}</tr>`).join('')}</tbody></table>`
+  );
 }
 
 /** Each side's value of `key` per round, in the order the rounds ran; warm-up and left-out rounds hollow. */

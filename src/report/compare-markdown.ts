@@ -1,10 +1,12 @@
 // The comparison in Markdown (report.md, the PR comment, the job summary), shown before everything else:
 // what was compared with what, then per metric both sides' medians over rounds, the shift with its
-// interval, and the answer; the calibration's noise floors; warnings (a comparison across machines).
+// interval, and the answer; the calibration's noise floors; warnings (a comparison across machines);
+// where each side was measured (both images' digests; a stored baseline's machine beside this one's).
 
 import type { CompareVerdict } from '../verdict/compare.ts';
 import { escapeMarkdown, markdownCode } from './escape.ts';
 import { VERDICT_MARK, againstText, formatDelta, formatValue, limitText } from './compare-values.ts';
+import { sideRows } from './environment-text.ts';
 
 export function compareMarkdown(c: CompareVerdict, opts: { maxRows?: number } = {}): string {
   const lines: string[] = [];
@@ -34,21 +36,19 @@ export function compareMarkdown(c: CompareVerdict, opts: { maxRows?: number } = 
       lines.push(`| ${k.key} | ±${pct(k.noiseFloor)} | ${pct(k.suggested)} |`);
     }
   }
-  const env = c.environments;
-  if (c.against === 'history' && env) {
+  const sides = sideRows(c, { shortDigest: true });
+  if (sides.length > 0) {
     lines.push('');
-    const d = (e: typeof env.candidate) =>
-      [
-        e.cpuModel,
-        e.cores !== undefined ? `${e.cores} cores` : undefined,
-        e.os,
-        e.loadgate ? `loadgate ${e.loadgate}` : undefined,
-        e.image,
-        e.at,
-      ]
-        .filter(Boolean)
-        .join(', ') || 'not recorded';
-    lines.push(`Baseline measured on: ${escapeMarkdown(d(env.baseline))}  \nThis run: ${escapeMarkdown(d(env.candidate))}`);
+    lines.push(
+      `Where each side was measured${c.baselineStartedAt ? ` (the stored baseline on ${escapeMarkdown(c.baselineStartedAt)})` : ''}:`,
+    );
+    lines.push('');
+    lines.push('| | Baseline | Candidate |');
+    lines.push('|---|---|---|');
+    // An image and its digest as code: copied as written (to pull or inspect it), not read as Markdown.
+    const cell = (label: string, v: string | undefined) =>
+      v === undefined ? '_not recorded_' : label === 'Service image' ? markdownCode(v) : escapeMarkdown(v);
+    for (const r of sides) lines.push(`| ${r.label} | ${cell(r.label, r.baseline)} | ${cell(r.label, r.candidate)} |`);
   }
   lines.push('');
   lines.push(

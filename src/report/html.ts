@@ -33,6 +33,7 @@ import { PERCENTILES } from './csv.ts';
 import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../format.ts';
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { compareSection } from './compare-html.ts';
+import { environmentRows } from './environment-text.ts';
 import { CHART_JS, REPORT_CSS } from './html-assets/inlined.ts';
 import { type ChartData, chartData } from './html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
@@ -414,21 +415,6 @@ function shardsSection(r: RunResult): string {
 function whereSection(r: RunResult): string {
   const e = r.environment;
   if (!e) return '';
-  const rows: Array<[string, string]> = [
-    ['CPU', `${e.cpuModel} × ${e.cpuCount}`],
-    ['Memory', `${fmtNum(Math.round((e.memoryBytes / 2 ** 30) * 10) / 10)} GiB`],
-    ['OS', `${e.os}, kernel ${e.kernel}, ${e.arch}`],
-    ['Node / loadgate', `${e.node} / ${e.loadgate}`],
-  ];
-  if (e.runner) {
-    const rn = e.runner;
-    rows.push([
-      'CI runner',
-      [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', '),
-    ]);
-  }
-  if (e.serviceImage) rows.push(['Service image', `${e.serviceImage.image}${e.serviceImage.digest ? ` (${e.serviceImage.digest})` : ''}`]);
-  if (e.cpuStealPercent !== undefined) rows.push(['CPU steal during the load', `${fmtNum(e.cpuStealPercent)}% of the machine`]);
-  rows.push(['Generator CPU', `${fmtPct(e.generatorCpu)} of one core`]);
+  const rows = environmentRows(e).flatMap((row) => (row.value === undefined ? [] : [[row.label, row.value] as const]));
   return `<section id="where"><h2>Where it ran</h2><table class="where"><tbody>${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</tbody></table></section>`;
 }

@@ -25,16 +25,15 @@ export const REPORT_FILES = {
 
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
 export function renderJsonReport(r: RunResult, verdict: Verdict, rounds?: RoundsRecord): string {
-  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them),
-  // and where they were measured (a later run on another machine warns of the differences).
-  const extra = rounds ? { rounds: serializeRounds(rounds.rounds), roundsEnvironment: rounds.environment } : {};
+  // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them);
+  // where they were measured is the result's own `environment`, as for a single run.
+  const extra = rounds ? { rounds: serializeRounds(rounds.rounds) } : {};
   return JSON.stringify({ ...toSerializable(r), verdict, ...extra });
 }
 
-/** The rounds of a run in rounds, and the environment they ran in. */
+/** The rounds of a run in rounds. */
 export interface RoundsRecord {
   rounds: readonly RoundRecord[];
-  environment: Record<string, unknown>;
 }
 
 /** The report folder could not be made or written: one message naming it and why, never a stack trace. */

@@ -11,13 +11,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EngineOptions, LoadStop, runLoad } from '../load/engine.ts';
+import { type Environment, STEAL_WARN_PERCENT, acrossLoads, environmentDifferences, sameImageWarning } from '../metrics/environment.ts';
 import { percentileMs } from '../metrics/histogram.ts';
 import { attachWatch } from '../metrics/resources.ts';
 import { type RunResult, statsFor } from '../metrics/result.ts';
 import { type RoundRecord, type Side, mergeRounds } from '../metrics/rounds.ts';
-import type { ComparePlan, EndpointPlan, Plan } from '../plan/types.ts';
+import type { ComparePlan, EndpointPlan, Plan, ServicePlan } from '../plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from '../report/write.ts';
-import { ServiceError, type StartedService } from '../service/service.ts';
+import { type RunningService, ServiceError, type StartedService } from '../service/service.ts';
 import { watchExitDuringLoad } from '../service/exit-watch.ts';
 import { startWatching } from '../service/watch.ts';
 import { type CompareVerdict, checkpoints, judgeComparison } from '../verdict/compare.ts';
@@ -26,8 +27,7 @@ import { roundProblem } from '../verdict/round-values.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './bodies.ts';
 import { notStartedResult } from './not-started.ts';
-import { thisEnvironment } from './environment.ts';
-import { environmentDifferences, readStoredBaseline } from './history.ts';
+import { readStoredBaseline } from './history.ts';
 import { type SideService, startSides, stopSides } from './sides.ts';
 
 export interface CompareHooks {
@@ -156,7 +156,7 @@ export async function executeComparison(plan: Plan, cp: ComparePlan, hooks: Comp
   } finally {
     await stopSides(sides, hooks.signal?.aborted ? 3000 : 5000);
   }
-  return finish(plan, cp, rounds, stored, problems, sides, hooks);
+  return await finish(plan, cp, rounds, stored, problems, sides, hooks);
 }
 
 function againstOf(cp: ComparePlan): CompareVerdict['against'] {
@@ -220,7 +220,7 @@ function roundLine(r: RunResult): string {
 }
 
 /** The candidate's merged rounds judged on the absolute SLOs, the comparison beside it, every report written. */
-function finish(
+async function finish(
   plan: Plan,
   cp: ComparePlan,
   rounds: RoundRecord[],
@@ -228,7 +228,7 @@ function finish(
   problems: string[],
   sides: readonly SideService[],
   hooks: CompareHooks,
-): CompareOutput {
+): Promise<CompareOutput> {
   const own = rounds.filter((r) => r.side === 'candidate');
   const measured = own.filter((r) => !r.warmup);
   // Without a candidate round (its side died first), the report still says what was measured.
@@ -245,26 +245,41 @@ function finish(
     return { result, verdict, reports, resultFile: join(plan.outputDir, REPORT_FILES.json), rounds };
   }
   const result = mergeRounds(basis.map((r) => r.result));
+  // The run's own record, as a single run's: the candidate's rounds (steal over all of them) and its image.
+  const env = await withServiceImage(result.environment, sides[0]?.plan, sides[0]?.running);
+  if (env) result.environment = env;
   const verdict = evaluate(result, plan.slos);
   const interrupted = hooks.signal?.aborted === true;
   if (interrupted) result.status = 'interrupted';
-  const env = thisEnvironment(sides[0]?.plan);
   if (cp.against !== 'none') {
-    const environments = stored
-      ? { candidate: env, baseline: stored.environment }
-      : { candidate: env, baseline: { ...env, ...(sides[1]?.plan.kind === 'container' ? { image: sides[1].plan.image } : {}) } };
     const warnings: string[] = [];
+    let baseEnv: Partial<Environment> | undefined;
     if (stored) {
+      baseEnv = stored.environment;
       warnings.push(
         'compared with a stored result: across runs and machines, which no pairing cancels; a same-job baseline is more reliable',
       );
-      warnings.push(...environmentDifferences(env, stored.environment));
+      warnings.push(...environmentDifferences(env, baseEnv));
       const theirs = stored.rounds[0]?.result;
       if (theirs && (theirs.load.model !== plan.load.model || Math.abs(theirs.durationMs - cp.roundMs) > cp.roundMs * 0.2)) {
         warnings.push(
           `the stored rounds ran another load (${theirs.load.model} model, ${Math.round(theirs.durationMs / 100) / 10} s rounds)`,
         );
       }
+    } else {
+      // Both sides on this machine, their rounds interleaved: only the machine's steal (both alike) and an
+      // image that is the candidate's under another name can mislead (src/metrics/environment.ts says why).
+      const theirs = rounds.filter((r) => r.side === 'baseline' && !r.warmup).map((r) => r.result);
+      baseEnv = await withServiceImage(acrossLoads(theirs, mean(theirs.map((r) => r.generatorCpu))), sides[1]?.plan, sides[1]?.running);
+      const all = rounds.filter((r) => !r.warmup).map((r) => r.result);
+      const steal = acrossLoads(all, 0)?.cpuStealPercent;
+      if (steal !== undefined && steal > STEAL_WARN_PERCENT) {
+        warnings.push(
+          `the machine had ${steal}% of its CPU stolen by the hypervisor during the rounds: both sides alike, but the intervals are wider`,
+        );
+      }
+      const same = cp.against === 'baseline' ? sameImageWarning(env, baseEnv) : undefined;
+      if (same) warnings.push(same);
     }
     const left = rounds.filter((r) => r.excluded);
     if (left.length > 0) warnings.push(`${left.length} round(s) left out: the load generator could not drive them on time`);
@@ -275,7 +290,8 @@ function finish(
       looks,
       closed: plan.load.model === 'closed',
       warnings,
-      environments,
+      environments: { ...(env ? { candidate: env } : {}), ...(baseEnv ? { baseline: baseEnv } : {}) },
+      ...(stored?.startedAt ? { baselineStartedAt: stored.startedAt } : {}),
     });
     verdict.comparison = comparison;
     if (comparison.fails) verdict.pass = false;
@@ -289,7 +305,25 @@ function finish(
       result.reason = problems[0]!;
     }
   }
-  const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds, environment: { ...env } } });
+  const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds } });
   for (const s of sides) if (s.plan.kind !== 'url') reports.files.push(join(plan.outputDir, s.logName));
   return { result, verdict, reports, resultFile: join(plan.outputDir, REPORT_FILES.json), rounds };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/**
+ * A record with the service's image and digest added, for a container service: asked of the engine
+ * when the container started (src/service/container.ts), or just the image's name when it never ran.
+ */
+export async function withServiceImage(
+  e: Environment | undefined,
+  plan: ServicePlan | undefined,
+  running: RunningService | undefined,
+): Promise<Environment | undefined> {
+  if (!e || plan?.kind !== 'container') return e;
+  const serviceImage = running?.image ? await running.image : { image: plan.image };
+  return { ...e, serviceImage };
 }

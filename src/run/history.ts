@@ -1,25 +1,29 @@
 // The baseline from a stored result.json (baseline: {result: FILE}): its rounds become the baseline's, for
 // a comparison across runs and machines. The file must have rounds (a run with compare: records them);
-// its environment is read where recorded, so a report can warn where the two machines differ.
+// where it was measured is read from its `environment` (src/metrics/environment.ts), or, in a file an
+// older loadgate wrote, from `roundsEnvironment` or the comparison's own record, so that the report can
+// warn where the two machines differ.
 
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../plan/config.ts';
+import type { Environment } from '../metrics/environment.ts';
 import { type RoundRecord, type SerializedRound, parseRounds } from '../metrics/rounds.ts';
-import type { Environment } from '../verdict/compare.ts';
+import { ConfigError } from '../plan/config.ts';
 
-/** What is read of a stored result.json besides its rounds: the environment, wherever it was recorded. */
+/** What is read of a stored result.json besides its rounds. */
 interface StoredJson {
-  verdict?: { comparison?: { environments?: { candidate?: Environment } } };
-  /** Written by loadgate beside the rounds. */
-  roundsEnvironment?: Record<string, unknown>;
-  /** An environment record of the result itself, should one be there. */
-  environment?: Record<string, unknown>;
+  environment?: unknown;
+  /** Older loadgate: {cpuModel, cores, os: "linux 6.1.0", loadgate, image, at} beside the rounds. */
+  roundsEnvironment?: unknown;
+  /** Older loadgate: the same short record, in the comparison. */
+  verdict?: { comparison?: { environments?: { candidate?: unknown } } };
   startedAt?: string;
 }
 
 export interface StoredBaseline {
   rounds: RoundRecord[];
-  environment: Environment;
+  /** Where the stored run measured: partial for a file an older loadgate wrote; undefined when it says nothing. */
+  environment?: Partial<Environment>;
+  startedAt?: string;
 }
 
 export function readStoredBaseline(file: string): StoredBaseline {
@@ -46,44 +50,77 @@ export function readStoredBaseline(file: string): StoredBaseline {
     .filter((r) => r.side === 'candidate' && !r.warmup && !r.excluded)
     .map((r, i): RoundRecord => ({ ...r, side: 'baseline', pair: i }));
   if (used.length < 2) throw new ConfigError(`baseline result ${file}: only ${used.length} usable round(s); a comparison needs several`);
-  return { rounds: used, environment: environmentOf(raw) };
+  const environment = storedEnvironment(raw);
+  return {
+    rounds: used,
+    ...(environment ? { environment } : {}),
+    ...(typeof raw.startedAt === 'string' ? { startedAt: raw.startedAt } : {}),
+  };
 }
 
-/** The environment a stored result recorded: loadgate's own (comparison.environments) or a top-level one, else what little the result says. */
-function environmentOf(raw: StoredJson): Environment {
-  const own = raw.verdict?.comparison?.environments?.candidate;
-  if (own) return own;
-  const e = raw.roundsEnvironment ?? raw.environment ?? {};
-  const str = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
-  const num = (k: string) => (typeof e[k] === 'number' ? (e[k] as number) : undefined);
-  const out: Environment = {};
-  const cpu = str('cpuModel') ?? str('cpu');
-  if (cpu !== undefined) out.cpuModel = cpu;
-  const cores = num('cores') ?? num('cpus');
-  if (cores !== undefined) out.cores = cores;
-  const os = str('os');
-  if (os !== undefined) out.os = os;
-  const v = str('loadgate') ?? str('version');
-  if (v !== undefined) out.loadgate = v;
-  if (raw.startedAt) out.at = raw.startedAt;
-  return out;
+/**
+ * Where a stored result was measured: its `environment`, completed by an older file's short record
+ * (which alone named the service's image in a comparison); undefined when neither is there.
+ */
+export function storedEnvironment(raw: StoredJson): Partial<Environment> | undefined {
+  const legacy = legacyEnvironment(raw.roundsEnvironment ?? raw.verdict?.comparison?.environments?.candidate);
+  const own = recordedEnvironment(raw.environment);
+  if (!own && !legacy) return undefined;
+  return { ...legacy, ...own };
 }
 
-/** Sentences for each recorded difference between the two environments (nothing where one side did not record it). */
-export function environmentDifferences(a: Environment, b: Environment): string[] {
-  const out: string[] = [];
-  const keys: Array<[keyof Environment, string]> = [
-    ['cpuModel', 'CPU model'],
-    ['cores', 'cores'],
-    ['os', 'OS'],
-    ['loadgate', 'loadgate version'],
-    ['image', 'image'],
-  ];
-  for (const [k, name] of keys) {
-    if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
-      out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
+type Json = Record<string, unknown>;
+const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (o: Json, k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+const num = (o: Json, k: string) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined);
+
+/** The fields of an Environment that a file holds with the right types (a hand-edited file may hold anything). */
+function recordedEnvironment(x: unknown): Partial<Environment> | undefined {
+  if (!isObject(x)) return undefined;
+  const out: Partial<Environment> = {};
+  for (const k of ['cpuModel', 'os', 'kernel', 'arch', 'node', 'loadgate'] as const) {
+    const v = str(x, k);
+    if (v !== undefined) out[k] = v;
   }
-  const missing = keys.filter(([k]) => b[k] === undefined && a[k] !== undefined).map(([, n]) => n);
-  if (missing.length > 0) out.push(`the stored result does not record its ${missing.join(', ')}: differences there cannot be checked`);
-  return out;
+  for (const k of ['cpuCount', 'memoryBytes', 'cpuStealPercent', 'generatorCpu'] as const) {
+    const v = num(x, k);
+    if (v !== undefined) out[k] = v;
+  }
+  if (isObject(x.runner)) {
+    const r = x.runner;
+    const runner = Object.fromEntries(
+      (['name', 'os', 'arch', 'image', 'imageVersion'] as const).flatMap((k) => (str(r, k) !== undefined ? [[k, str(r, k)!]] : [])),
+    );
+    if (Object.keys(runner).length > 0) out.runner = runner;
+  }
+  if (isObject(x.serviceImage) && str(x.serviceImage, 'image') !== undefined) {
+    const si = x.serviceImage;
+    const kind = str(si, 'digestKind');
+    out.serviceImage = {
+      image: str(si, 'image')!,
+      ...(str(si, 'digest') !== undefined ? { digest: str(si, 'digest')! } : {}),
+      ...(kind === 'repo-digest' || kind === 'image-id' ? { digestKind: kind } : {}),
+    };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * An older loadgate's short record: its os was `${platform()} ${release()}` ("linux 6.1.0-13-amd64"),
+ * so only the kernel is kept from it (the OS is named differently now, and would differ for nothing).
+ */
+function legacyEnvironment(x: unknown): Partial<Environment> | undefined {
+  if (!isObject(x)) return undefined;
+  const out: Partial<Environment> = {};
+  const cpu = str(x, 'cpuModel');
+  if (cpu !== undefined) out.cpuModel = cpu.trim();
+  const cores = num(x, 'cores');
+  if (cores !== undefined) out.cpuCount = cores;
+  const kernel = str(x, 'os')?.split(' ').slice(1).join(' ');
+  if (kernel) out.kernel = kernel;
+  const loadgate = str(x, 'loadgate');
+  if (loadgate !== undefined) out.loadgate = loadgate;
+  const image = str(x, 'image');
+  if (image !== undefined) out.serviceImage = { image };
+  return Object.keys(out).length > 0 ? out : undefined;
 }

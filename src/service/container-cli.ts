@@ -4,7 +4,7 @@
 // word; the config's `engine:` key names this CLI (documented, so it stays).
 
 import { spawn } from 'node:child_process';
-import { ServiceError } from './running-service.ts';
+import { ServiceError, type ServiceImage } from './running-service.ts';
 
 export interface ContainerCli {
   /** Runs the CLI to the end; rejects only when the CLI itself cannot be started. */
@@ -81,17 +81,49 @@ export function lastLine(s: string): string {
 }
 
 /**
- * The image's digest as the engine knows it: its repository digest when it came from a registry, else
- * its content id (a local build). Undefined when the engine cannot say. Recorded in the result so that
- * two runs can tell whether they measured the same service.
+ * What `image` is, asked of the engine once the container runs: the container's own image id first
+ * (what it actually runs, even if the tag moved since), then that image's repo digests. A digest the
+ * engine cannot give is left out; never throws.
  */
-export async function imageDigest(cli: ContainerCli, image: string): Promise<string | undefined> {
+export async function inspectImage(cli: ContainerCli, image: string, containerId?: string): Promise<ServiceImage> {
+  const ask = async (args: string[]) => {
+    try {
+      const r = await cli.run(args, { timeoutMs: 15_000 });
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const running = containerId ? await ask(['inspect', '--format', '{{.Image}}', containerId]) : undefined;
+  const out = await ask(['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', running || image]);
+  if (!out) return { image };
+  return { image, ...pickDigest(image, out) };
+}
+
+/** The digest from `image inspect`'s "RepoDigests as JSON|Id": the repo digest of the image's own repository if it has one. */
+export function pickDigest(image: string, inspected: string): Pick<ServiceImage, 'digest' | 'digestKind'> {
+  const bar = inspected.lastIndexOf('|');
+  let repoDigests: string[] = [];
   try {
-    const r = await cli.run(['image', 'inspect', '--format', '{{range .RepoDigests}}{{.}} {{end}}|{{.Id}}', image], { timeoutMs: 10_000 });
-    if (r.code !== 0) return undefined;
-    const [repo = '', id = ''] = r.stdout.trim().split('|');
-    return repo.trim().split(' ')[0] || id.trim() || undefined;
-  } catch {
-    return undefined;
-  }
+    const parsed: unknown = JSON.parse(inspected.slice(0, bar));
+    if (Array.isArray(parsed)) repoDigests = parsed.filter((d): d is string => typeof d === 'string' && d.includes('@'));
+  } catch {}
+  // The same content pushed to several repositories has one digest per repository: prefer the one named.
+  const repo = repositoryOf(image);
+  const own = repoDigests.find((d) => d.slice(0, d.indexOf('@')) === repo || d.slice(0, d.indexOf('@')).endsWith(`/${repo}`));
+  const repoDigest = own ?? repoDigests[0];
+  if (repoDigest) return { digest: repoDigest, digestKind: 'repo-digest' };
+  const id = inspected.slice(bar + 1).trim();
+  // Podman prints the id without its algorithm.
+  if (/^[0-9a-f]{64}$/.test(id)) return { digest: `sha256:${id}`, digestKind: 'image-id' };
+  if (/^sha256:[0-9a-f]{64}$/.test(id)) return { digest: id, digestKind: 'image-id' };
+  return {};
+}
+
+/** "ghcr.io/acme/model:pr-12" -> "ghcr.io/acme/model"; "model@sha256:..." -> "model"; a registry port stays. */
+function repositoryOf(image: string): string {
+  const noDigest = image.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }

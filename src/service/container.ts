@@ -10,7 +10,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ContainerPlan } from '../plan/types.ts';
-import { type ContainerCli, codeOf, containerCli, lastLine } from './container-cli.ts';
+import { type ContainerCli, codeOf, containerCli, inspectImage, lastLine } from './container-cli.ts';
 import { serviceEnvironment } from './env.ts';
 import { type LastLines, openOutput } from './output.ts';
 import { type RunningService, type ServiceExit, type StartOptions, ServiceError, aborted, exitMessage, within } from './running-service.ts';
@@ -67,6 +67,8 @@ export async function startContainer(plan: ContainerPlan, opts: StartOptions = {
     exitPending: pending,
     lastLines: (n = 15) => tail.last(n),
     watch: { kind: 'container', cli: plan.cli, id },
+    // Asked now, beside the readiness wait: the container's own image (the tag may move later), while it exists.
+    image: inspectImage(cli, plan.image, id),
     describe: () => `container ${name} (image ${plan.image}, id ${short})`,
     stop(graceMs = 5000, hurry) {
       stopping ??= (async () => {

@@ -23,6 +23,21 @@ export interface ServiceExit {
  */
 export type ServiceWatch = { kind: 'pid'; pid: number } | { kind: 'container'; cli: string; id: string } | null;
 
+/**
+ * Which image a container service ran, recorded in the result (Environment.serviceImage) so that two
+ * runs can tell whether they measured the same service. `digest` is the image's repository digest
+ * ("repo@sha256:...", the manifest digest a registry serves: the same on every machine that pulls it)
+ * when the engine knows one, else its image id ("sha256:...", the content id of a local build: another
+ * build of the same files may get another id). `digestKind` says which. Podman gives a local build a
+ * manifest digest under "localhost/" too, so there it is a repo digest.
+ */
+export interface ServiceImage {
+  /** The image as the config names it, e.g. "ghcr.io/acme/model:pr-12". */
+  image: string;
+  digest?: string;
+  digestKind?: 'repo-digest' | 'image-id';
+}
+
 /** What was started, told as soon as it is (before readiness), e.g. so the action's post step can remove a container. */
 export type StartedService =
   | { kind: 'container'; cli: string; id: string; name: string }
@@ -52,6 +67,8 @@ export interface RunningService {
    */
   answeredByStranger?(): string | null;
   watch: ServiceWatch;
+  /** A container's image and its digest, asked of the engine once the container runs (never rejects). */
+  image?: Promise<ServiceImage>;
   /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;
 }

@@ -13,6 +13,7 @@
 // judged at confidence 1 - 0.05/K (Bonferroni: the chance of any false alarm over all looks stays at most
 // 5%, whatever the looks' dependence). With max-rounds = rounds (the default) there is one look at 95%.
 
+import type { Environment } from '../metrics/environment.ts';
 import type { RoundRecord } from '../metrics/rounds.ts';
 import type { ComparePlan } from '../plan/types.ts';
 import type { CompareMetric, RegressionObjective } from '../plan/regression.ts';
@@ -30,17 +31,6 @@ import {
 import { metricKey, metricLabel, roundValue } from './round-values.ts';
 
 export const ALPHA = 0.05;
-
-/** The environment a side was measured in (for comparisons across runs: a difference is warned of). */
-export interface Environment {
-  cpuModel?: string;
-  cores?: number;
-  os?: string;
-  loadgate?: string;
-  image?: string;
-  /** When the side was measured. */
-  at?: string;
-}
 
 export interface MetricComparison {
   key: string;
@@ -97,7 +87,13 @@ export interface CompareVerdict {
   rounds: RoundSummary[];
   headline: string;
   warnings: string[];
-  environments?: { candidate: Environment; baseline: Environment };
+  /**
+   * Where each side was measured (src/metrics/environment.ts), each with its service's image digest. A
+   * stored baseline written by an older loadgate may have recorded only part of it.
+   */
+  environments?: SideEnvironments;
+  /** When the stored baseline was measured (against a stored result). */
+  baselineStartedAt?: string;
   calibration?: Calibration[];
   /** Whether the comparison fails the run: regressed, or inconclusive with fail-on-inconclusive. */
   fails: boolean;
@@ -148,7 +144,13 @@ export interface JudgeOptions {
   looks: number;
   closed: boolean;
   warnings?: string[];
-  environments?: { candidate: Environment; baseline: Environment };
+  environments?: SideEnvironments;
+  baselineStartedAt?: string;
+}
+
+export interface SideEnvironments {
+  candidate?: Environment;
+  baseline?: Partial<Environment>;
 }
 
 export function judgeComparison(rounds: readonly RoundRecord[], plan: ComparePlan, opts: JudgeOptions): CompareVerdict {
@@ -235,6 +237,7 @@ export function judgeComparison(rounds: readonly RoundRecord[], plan: ComparePla
     headline: '',
     warnings: [...(opts.warnings ?? [])],
     ...(opts.environments ? { environments: opts.environments } : {}),
+    ...(opts.baselineStartedAt ? { baselineStartedAt: opts.baselineStartedAt } : {}),
     ...(calibration ? { calibration } : {}),
     fails,
     failOnInconclusive: plan.failOnInconclusive,
