@@ -216,10 +216,9 @@ function streamChartFigures(d: ChartData): string[] {
  */
 function streamSection(r: RunResult): string {
   const head =
-    '<thead><tr><th></th><th class="n">streams</th><th class="n">TTFT p50</th><th class="n">TTFT p90</th><th class="n">TTFT p99</th>' +
+    '<thead><tr><th></th><th class="n">streams</th><th class="n">TTFT p50</th><th class="n">TTFT p99</th>' +
     '<th class="n">ITL p50</th><th class="n">ITL p99</th><th class="n">TPOT mean</th><th class="n">TPOT p99</th>' +
-    '<th class="n">E2E p50</th><th class="n">E2E p99</th><th class="n">output/s</th><th class="n">output per answer</th>' +
-    '<th class="n">input tokens per answer</th></tr></thead>';
+    '<th class="n">E2E p99</th><th class="n">output/s</th><th class="n">output/answer</th><th class="n">input tokens/answer</th></tr></thead>';
   const rows = streamRows(r);
   const line = (row: StreamRow) => {
     const f = streamFigures(row.scope.stream, row.seconds);
@@ -227,13 +226,11 @@ function streamSection(r: RunResult): string {
     const cells = [
       String(f.streams),
       fmtMs(f.ttftP50),
-      fmtMs(f.ttftP90),
       fmtMs(f.ttftP99),
       fmtMs(f.itlP50),
       fmtMs(f.itlP99),
       fmtMs(f.tpotMean),
       fmtMs(f.tpotP99),
-      fmtMs(f.e2eP50),
       fmtMs(f.e2eP99),
       fmtRate(f),
       f.outputPerAnswer === null ? '-' : `${fmtNum(f.outputPerAnswer)}${unit}`,
@@ -242,7 +239,7 @@ function streamSection(r: RunResult): string {
     return `<tr${row.kind === 'total' ? ' class="total"' : ''}><th>${h(row.label)}</th>${cells.map((c) => `<td class="n">${c}</td>`).join('')}</tr>`;
   };
   const group = (title: string, rs: StreamRow[]) =>
-    rs.length ? `<tr class="group"><th colspan="14">${title}</th></tr>${rs.map(line).join('\n')}` : '';
+    rs.length ? `<tr class="group"><th colspan="12">${title}</th></tr>${rs.map(line).join('\n')}` : '';
   const out = [
     '<section id="streams"><h2>Streamed answers</h2>',
     `<table class="stats">${head}<tbody>`,

@@ -49,13 +49,11 @@ export function streamRows(r: RunResult): StreamRow[] {
 export interface StreamFigures {
   streams: number;
   ttftP50: number | null;
-  ttftP90: number | null;
   ttftP99: number | null;
   itlP50: number | null;
   itlP99: number | null;
   tpotMean: number | null;
   tpotP99: number | null;
-  e2eP50: number | null;
   e2eP99: number | null;
   output: OutputCount | null;
   /** Output units per second over the row's time; null without output. */
@@ -71,13 +69,11 @@ export function streamFigures(s: StreamStats | null, seconds: number): StreamFig
   return {
     streams: s?.streams ?? 0,
     ttftP50: p('ttft', 50),
-    ttftP90: p('ttft', 90),
     ttftP99: p('ttft', 99),
     itlP50: p('itl', 50),
     itlP99: p('itl', 99),
     tpotMean: s ? streamStatMs(s, 'tpot', { stat: 'mean' }) : null,
     tpotP99: p('tpot', 99),
-    e2eP50: p('e2e', 50),
     e2eP99: p('e2e', 99),
     output,
     outputPerSecond: output && seconds > 0 ? output.total / seconds : null,
