@@ -3,6 +3,8 @@
 // carries, and their evaluation against results built by hand with real histograms.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, buildPlan, readConfigFile } from '../src/plan/config.ts';
 import { SloSyntaxError, parseSloLine, requestObjectiveSets, resolveSlo } from '../src/plan/slo.ts';
@@ -160,6 +162,30 @@ describe('stream SLO lines', () => {
     assert.deepEqual(p.requestObjectives, [{ id: 'latency < 1s', objectives: [{ metric: 'latency', belowMs: 1000, inclusive: false }] }]);
     const plain = writeFile(dir, 'plain.yml', `${base}slos: [p99 < 1s]\n`);
     assert.equal(buildPlan(readConfigFile(plain)).requestObjectives, undefined, 'no goodput or attainment: no sets');
+  });
+});
+
+describe('the documented stream SLOs', () => {
+  it("every line of the README's stream SLO block, and of the LLM example config, parses", () => {
+    const md = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const from = md.indexOf('**Streamed answers**');
+    const block = md.slice(md.indexOf('```yaml', from), md.indexOf('```\n', md.indexOf('```yaml', from) + 7));
+    const example = readFileSync(join(import.meta.dirname, '..', 'examples', 'llm-chat', 'loadgate.yml'), 'utf8');
+    const exampleSlos = example.slice(example.indexOf('\nslos:'), example.indexOf('\ntimeout:'));
+    const lines = [block, exampleSlos].flatMap((text) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('  - '))
+        .map((l) =>
+          l
+            .slice(4)
+            .replace(/(^|\s)#.*$/, '')
+            .trim(),
+        ),
+    );
+    assert.ok(lines.length >= 12, lines.join(' / '));
+    const p = { stageNames: ['a', 'b', 'c'], endpointNames: ['chat'], warmupMs: 0, streaming: [true] };
+    for (const line of lines) assert.doesNotThrow(() => resolveSlo(parseSloLine(line), p), line);
   });
 });
 
