@@ -278,7 +278,7 @@ function parseClauses(rest: string, takesObjectives: boolean): Clauses {
       continue;
     }
     const lead = /^(for|and)\s+/i.exec(s);
-    const isFor = lead?.[1]!.toLowerCase() === 'for';
+    const isFor = lead !== null && lead[1]!.toLowerCase() === 'for';
     if (lead && OBJECTIVE_START.test(s.slice(lead[0].length)) && (isFor || afterObjective)) {
       if (isFor) {
         if (!takesObjectives) {

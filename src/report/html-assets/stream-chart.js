@@ -30,10 +30,10 @@
   }
   var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
   function fmt(unit, digits) {
-    return (u, v) => (v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit);
+    return (_u, v) => (v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit);
   }
-  function fromZero(u, min, max) {
-    var top = max == null || !isFinite(max) || max <= 0 ? 1 : max * 1.08;
+  function fromZero(_u, _min, max) {
+    var top = max == null || !Number.isFinite(max) || max <= 0 ? 1 : max * 1.08;
     return [0, top];
   }
   function widthOf(el) {
@@ -50,7 +50,7 @@
             px = devicePixelRatio || 1;
           ctx.save();
           if (D.warmup > 0) {
-            var x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true),
+            const x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true),
               x0 = u.valToPos(Math.max(0, u.scales.x.min), 'x', true);
             if (x1 > x0) {
               ctx.fillStyle = 'rgba(140,149,159,0.15)';
@@ -98,8 +98,8 @@
       height: HEIGHT,
       cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },
       scales: Object.assign({ x: { time: false } }, scales || {}),
-      axes: [{ incrs: SECONDS, values: (u, vals) => vals.map((v) => clock(v, false)) }].concat(axes),
-      series: [{ label: 'time', value: (u, v) => (v == null ? '-' : clock(v, true)) }].concat(series),
+      axes: [{ incrs: SECONDS, values: (_u, vals) => vals.map((v) => clock(v, false)) }].concat(axes),
+      series: [{ label: 'time', value: (_u, v) => (v == null ? '-' : clock(v, true)) }].concat(series),
       plugins: [marks].concat(plugins || []),
     };
     charts.push({ el: el, plot: new uPlot(opts, [T].concat(data), el) });
@@ -151,7 +151,7 @@
               ctx.strokeStyle = ctx.fillStyle = s.stroke(u, FIRST + i);
               if (y < b.top) {
                 // Far above the values (see range): said at the top instead of squashing the chart.
-                var text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,
+                const text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,
                   tx = x0 + 14 * px,
                   ty = b.top + 12 * px + 14 * px * i;
                 ctx.font = `${11 * px}px system-ui, sans-serif`;
@@ -172,11 +172,11 @@
       },
     };
     // From 0 to the highest value shown, stretched to the SLO lines shown unless one is over 3 times higher.
-    function range(u, min, max) {
-      var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;
+    function range(u, _min, max) {
+      var top = max == null || !Number.isFinite(max) || max <= 0 ? 0 : max;
       var seen = top;
       lines.forEach((th, i) => {
-        var s = u.series && u.series[FIRST + i];
+        var s = u.series?.[FIRST + i];
         if ((!s || s.show) && (seen === 0 || th.ms <= 3 * seen)) top = Math.max(top, th.ms);
       });
       return [0, top > 0 ? top * 1.08 : 1];
