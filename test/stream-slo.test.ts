@@ -300,6 +300,18 @@ describe('stream SLO evaluation', () => {
     assert.match(evaluateSlo(one, slo('mean tpot < 1s')).sentence, /had 2 or more output tokens$/);
   });
 
+  it('leaves the warm-up out unless the line includes it', () => {
+    const w = streamResult();
+    w.warmupMs = 10_000;
+    w.segments[0]!.warmup = true;
+    const p = { ...plan, warmupMs: 10_000 };
+    assert.equal(evaluateSlo(w, slo('min ttft >= 300ms', p)).observed, 400, 'stage 1 was the warm-up');
+    assert.equal(evaluateSlo(w, slo('min ttft >= 300ms including warm-up', p)).observed, 100);
+    const g = evaluateSlo(w, slo('goodput >= 1 for ttft < 300ms, tpot < 50ms', p));
+    assert.equal(g.observed, 5 / 10, 'the plain requests after the warm-up, over its 10 s');
+    assert.match(g.sentence, /after the 10\.0 s warm-up$/);
+  });
+
   it('an abort-marked stream SLO waits for data, then stops the run when it fails', () => {
     const none = constructedResult();
     const s = resolveSlo(parseSloLine('p99 ttft < 300ms, abort'), { stageNames: ['one', 'two'], endpointNames: ['a', 'b'], warmupMs: 0 });
