@@ -298,6 +298,9 @@ describe('stream SLO evaluation', () => {
     }
     assert.match(evaluateSlo(one, slo('p99 itl < 1s')).sentence, /no gap between them$/);
     assert.match(evaluateSlo(one, slo('mean tpot < 1s')).sentence, /had 2 or more output tokens$/);
+    // Every answer one JSON document: said as such, not as short answers.
+    for (const row of one.cells) row[0]!.stream!.nonStreaming = row[0]!.stream!.streams;
+    assert.match(evaluateSlo(one, slo('p99 itl < 1s')).sentence, /: all 20 answers came as one JSON document, not as a stream/);
   });
 
   it('leaves the warm-up out unless the line includes it', () => {

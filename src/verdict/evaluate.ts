@@ -228,11 +228,14 @@ function judgeStream(r: RunResult, slo: Slo, scope: Scope): StreamJudgement {
     const label = `${m.stat === 'percentile' ? `p${m.percentile}` : m.stat} ${STREAM_LABEL[m.of]}`;
     if (!stream || streams === 0) return { observed: null, label, detail: '', nothing: NO_STREAMS, caveat: '' };
     const observed = streamStatMs(stream, m.of, m);
-    // TPOT needs answers of 2+ output units, ITL answers of 2+ content events.
+    // TPOT needs answers of 2+ output units, ITL answers of 2+ content events; an answer that came as one
+    // JSON document has neither.
     const nothing =
-      m.of === 'tpot'
-        ? `none of the ${streams} streamed answers had 2 or more output tokens`
-        : `none of the ${streams} streamed answers had 2 or more content events, so there was no gap between them`;
+      stream.nonStreaming === streams
+        ? `all ${streams} answers came as one JSON document, not as a stream, so there was no gap to time`
+        : m.of === 'tpot'
+          ? `none of the ${streams} streamed answers had 2 or more output tokens`
+          : `none of the ${streams} streamed answers had 2 or more content events, so there was no gap between them`;
     return { observed, label, detail: '', nothing, caveat: '' };
   }
   if (m.kind === 'output-tps') {
