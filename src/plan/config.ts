@@ -32,7 +32,7 @@ import { readCompare } from './compare.ts';
 import type { RegressionObjective } from './regression.ts';
 import { readService } from './service.ts';
 import { parseShard, shardPlan } from './shard.ts';
-import { readSlos } from './slo.ts';
+import { readSlos, requestObjectiveSets } from './slo.ts';
 import type { Plan } from './types.ts';
 
 export { ConfigError } from './reader.ts';
@@ -177,9 +177,16 @@ export function buildPlan(cfg: RawConfig): Plan {
     r,
     top['slos'],
     cfg,
-    { stageNames: load.stages.map((st) => st.name), endpointNames: endpoints.map((e) => e.name), warmupMs },
+    {
+      stageNames: load.stages.map((st) => st.name),
+      endpointNames: endpoints.map((e) => e.name),
+      warmupMs,
+      streaming: endpoints.map((e) => e.stream === true),
+    },
     objectives,
   );
+  // Goodput and attainment SLOs: the recorder counts, per set, the requests that met every objective.
+  const requestObjectives = requestObjectiveSets(slos);
   const compare = readCompare(r, top, {
     baseDir: cfg.baseDir,
     ...(readyPath !== undefined ? { presetReadyPath: readyPath } : {}),
@@ -207,6 +214,7 @@ export function buildPlan(cfg: RawConfig): Plan {
     ...(cfg.file ? { configPath: cfg.file } : {}),
     ...(compare ? { compare } : {}),
     ...(top['allow-incomplete'] !== undefined && r.boolean(top['allow-incomplete'], ['allow-incomplete']) ? { allowIncomplete: true } : {}),
+    ...(requestObjectives.length ? { requestObjectives } : {}),
   };
   if (top['start-at'] !== undefined) {
     if (plan.compare) r.fail(['start-at'], 'a run in rounds against a baseline (baseline:, compare:) cannot wait for a shared start');

@@ -90,6 +90,8 @@ export interface EndpointConfig {
   invalid?: { share: number; okStatus: StatusSet };
   /** Check successful responses against the output schema the service publishes. */
   checkOutput?: boolean;
+  /** The answer is a stream (EndpointPlan.stream); known here so that stream SLOs can be checked against the config. */
+  stream?: boolean;
 }
 
 /** A request as the engine receives it: its bodies resolved (none, fixed or a list). */
@@ -285,14 +287,32 @@ export type SloMetric =
   /** Failed requests, a count. */
   | { kind: 'errors' }
   /** Requests per second: mean over the scope, or the highest / lowest whole second. */
-  | { kind: 'throughput'; stat: 'mean' | 'peak' | 'min' };
+  | { kind: 'throughput'; stat: 'mean' | 'peak' | 'min' }
+  /**
+   * A streamed answer's time to first token, inter-token latency (every gap between content events),
+   * time per output token or end-to-end time, in ms: a percentile, the mean, max or min over the scope.
+   */
+  | { kind: 'stream'; of: StreamMetric; stat: 'percentile'; percentile: number }
+  | { kind: 'stream'; of: StreamMetric; stat: 'mean' | 'max' | 'min' }
+  /** Output tokens per second over the scope (content events, "chunks", when no server sent usage). */
+  | { kind: 'output-tps' }
+  /** Requests per second that met every per-request objective in the set (DistServe's goodput). */
+  | { kind: 'goodput'; objectives: RequestObjectiveSet }
+  /** The share of the scope's requests that met every per-request objective in the set, a fraction. */
+  | { kind: 'attainment'; objectives: RequestObjectiveSet };
+
+/** The metrics of a streamed answer an SLO can judge (issue 12). */
+export type StreamMetric = 'ttft' | 'itl' | 'tpot' | 'e2e';
 
 export interface Slo {
   /** The line as written. */
   text: string;
   metric: SloMetric;
   op: Comparison;
-  /** In the metric's unit: ms for latency, a fraction for error-rate, a count for errors, req/s for throughput. */
+  /**
+   * In the metric's unit: ms for latency and stream metrics, a fraction for error-rate and attainment, a
+   * count for errors, req/s for throughput and goodput, tokens/s for output-tps.
+   */
   threshold: number;
   /** Resolved stage index, when scoped to a stage. */
   stage?: number;

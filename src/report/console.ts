@@ -6,6 +6,7 @@ import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RequestBodies, type RunResult, type StageInfo, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtSecs, round } from '../format.ts';
+import { fmtOutput, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, streamWarnings } from './stream.ts';
 
 export function formatProgress(p: Progress, stageCount: number): string {
   const load = p.users !== undefined ? `users ${p.users}` : `rate ${fmtNum(p.targetRate ?? 0)}/s`;
@@ -48,6 +49,7 @@ export function formatSummary(r: RunResult): string {
     fmtMs(meanMs(stats)),
   ]);
   const lines = [table([header, ...body])];
+  if (hasStreams(r)) lines.push(streamTable(r));
   const total = statsFor(r);
   const errs = Object.entries(total.errors).filter(([, n]) => n > 0);
   if (errs.length) lines.push(`Errors by kind: ${errs.map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -74,9 +76,42 @@ export function formatSummary(r: RunResult): string {
   for (const line of bodiesLines(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
+  for (const w of streamWarnings(r)) lines.push(`Warning: ${w}`);
   for (const w of watchSummary(r)) lines.push(w.warning ? `Warning: ${w.text}` : w.text);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
   return lines.join('\n');
+}
+
+/** Streamed answers: a row per stage, per streaming endpoint and the total; output in tokens or chunks. */
+function streamTable(r: RunResult): string {
+  const header = [
+    'Streamed answers',
+    'streams',
+    'TTFT p50',
+    'TTFT p99',
+    'ITL p50',
+    'ITL p99',
+    'TPOT mean',
+    'E2E p99',
+    'output/s',
+    'output',
+  ];
+  const body = streamRows(r).map((row) => {
+    const f = streamFigures(row.scope.stream, row.seconds);
+    return [
+      row.label,
+      String(f.streams),
+      fmtMs(f.ttftP50),
+      fmtMs(f.ttftP99),
+      fmtMs(f.itlP50),
+      fmtMs(f.itlP99),
+      fmtMs(f.tpotMean),
+      fmtMs(f.e2eP99),
+      fmtRate(f),
+      fmtOutput(f),
+    ];
+  });
+  return [table([header, ...body]), ...streamNotes(r)].join('\n');
 }
 
 /**

@@ -3,7 +3,7 @@
 // html.ts puts it in the page as JSON, and html-assets/chart.js draws it.
 
 import type { RunResult, TimelinePoint } from '../metrics/result.ts';
-import type { Verdict } from '../verdict/types.ts';
+import type { SloOutcome, Verdict } from '../verdict/types.ts';
 import { round } from '../format.ts';
 
 /** The shortest partial second whose request rate is charted, seconds. */
@@ -38,10 +38,38 @@ export interface ChartData {
   /** Monitor commands' values per second (a series each), when configured. Names are untrusted: legend only. */
   monitors?: Array<{ name: string; values: Array<number | null> }>;
   thresholds: Threshold[];
+  /** Streamed answers per second (only when the timeline has them): drawn by html-assets/stream-chart.js. */
+  stream?: StreamChartData;
   /** Where stages 2.. start, seconds. */
   stages: Array<{ n: number; t: number }>;
   warmup: number;
 }
+
+export interface StreamChartData {
+  ttftP50: Array<number | null>;
+  ttftP99: Array<number | null>;
+  itlP50: Array<number | null>;
+  itlP99: Array<number | null>;
+  /** Percentile SLOs on TTFT and on ITL, over their scope. */
+  ttftThresholds: Threshold[];
+  itlThresholds: Threshold[];
+  /** Output per second, in tokens when the points have them, else in chunks; absent when neither. */
+  output?: Array<number | null>;
+  outputUnit?: 'tokens' | 'chunks';
+}
+
+/**
+ * A timeline point with the stream fields the recorder adds for a run that streams (ms; output units per
+ * second). Optional: a run without streams has none, and its chart data is what it was before.
+ */
+type StreamPoint = TimelinePoint & {
+  ttftP50?: number | null;
+  ttftP99?: number | null;
+  itlP50?: number | null;
+  itlP99?: number | null;
+  outputTokens?: number;
+  outputChunks?: number;
+};
 
 /** The timeline as chart columns, compact (3 significant digits for latencies). */
 export function chartData(r: RunResult, v: Verdict): ChartData {
@@ -76,12 +104,47 @@ export function chartData(r: RunResult, v: Verdict): ChartData {
   for (const o of v.outcomes) {
     const m = o.slo.metric;
     if (m.kind !== 'latency' || m.stat !== 'percentile') continue;
-    const st = o.slo.stage !== undefined ? r.stages[o.slo.stage] : undefined;
-    let from = st ? st.startMs / 1000 : 0;
-    if (o.slo.excludeWarmup) from = Math.max(from, r.warmupMs / 1000);
-    data.thresholds.push({ label: `SLO ${o.slo.text}`, ms: o.slo.threshold, from, to: st ? st.endMs / 1000 : null, pass: o.pass });
+    data.thresholds.push(threshold(r, o));
   }
+  const stream = streamChartData(r, v);
+  if (stream) data.stream = stream;
   return data;
+}
+
+function threshold(r: RunResult, o: SloOutcome): Threshold {
+  const st = o.slo.stage !== undefined ? r.stages[o.slo.stage] : undefined;
+  let from = st ? st.startMs / 1000 : 0;
+  if (o.slo.excludeWarmup) from = Math.max(from, r.warmupMs / 1000);
+  return { label: `SLO ${o.slo.text}`, ms: o.slo.threshold, from, to: st ? st.endMs / 1000 : null, pass: o.pass };
+}
+
+/** TTFT and ITL per second with their percentile SLOs, and output per second; null when the timeline has no stream fields. */
+function streamChartData(r: RunResult, v: Verdict): StreamChartData | null {
+  const tl = r.timeline as StreamPoint[];
+  if (!tl.some((p) => p.ttftP50 !== undefined || p.itlP50 !== undefined)) return null;
+  const lines = (of: 'ttft' | 'itl') =>
+    v.outcomes
+      .filter((o) => o.slo.metric.kind === 'stream' && o.slo.metric.of === of && o.slo.metric.stat === 'percentile')
+      .map((o) => threshold(r, o));
+  const out: StreamChartData = {
+    ttftP50: tl.map((p) => sig(p.ttftP50 ?? null)),
+    ttftP99: tl.map((p) => sig(p.ttftP99 ?? null)),
+    itlP50: tl.map((p) => sig(p.itlP50 ?? null)),
+    itlP99: tl.map((p) => sig(p.itlP99 ?? null)),
+    ttftThresholds: lines('ttft'),
+    itlThresholds: lines('itl'),
+  };
+  // Tokens when the servers sent usage, else chunks: one unit for the whole chart, never a mix.
+  const unit = tl.some((p) => (p.outputTokens ?? 0) > 0) ? 'tokens' : tl.some((p) => (p.outputChunks ?? 0) > 0) ? 'chunks' : null;
+  if (unit) {
+    out.outputUnit = unit;
+    out.output = tl.map((p) => {
+      const span = p.span ?? 1;
+      const n = unit === 'tokens' ? p.outputTokens : p.outputChunks;
+      return span < MIN_RATE_SPAN || n === undefined ? null : round(n / span, 3);
+    });
+  }
+  return out;
 }
 
 /** A latency for the charts: 3 significant figures, at most 3 decimals. */

@@ -34,9 +34,10 @@ import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../forma
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { compareSection } from './compare-html.ts';
 import { environmentRows } from './environment-text.ts';
-import { CHART_JS, REPORT_CSS } from './html-assets/inlined.ts';
+import { CHART_JS, REPORT_CSS, STREAM_CHART_JS } from './html-assets/inlined.ts';
 import { type ChartData, chartData } from './html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
+import { type StreamRow, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, streamWarnings } from './stream.ts';
 
 export interface HtmlReportOptions {
   /** Shown in the header and the window title; default "loadgate report". */
@@ -53,9 +54,11 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
   const data = chartData(r, verdict);
   const json = scriptJson(data);
   const uplotJs = `${UPLOT_JS}\n`;
+  // The stream charts' script is in the page only when there is something for it to draw.
+  const streamJs = data.stream ? STREAM_CHART_JS : null;
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}`,
+    `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}${streamJs === null ? '' : ` ${sha256(streamJs)}`}`,
     "style-src 'unsafe-inline'",
     'img-src data:',
     "base-uri 'none'",
@@ -81,6 +84,7 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
     sloSection(verdict),
     chartsSection(r, data),
     statsSection(r),
+    ...(hasStreams(r) ? [streamSection(r)] : []),
     percentileSection(r),
     failuresSection(r),
     generatorSection(r),
@@ -91,6 +95,7 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
     `<script type="application/json" id="chart-data">${json}</script>`,
     `<script>${uplotJs}</script>`,
     `<script>${CHART_JS}</script>`,
+    ...(streamJs === null ? [] : [`<script>${streamJs}</script>`]),
     '</body>',
     '</html>',
     '',
@@ -120,6 +125,7 @@ function header(r: RunResult, v: Verdict, title: string): string {
     notes.push(`<li>Stopped early: the SLO <code>${h(v.abortedBy)}</code> failed during the run (abort-on-fail).</li>`);
   }
   for (const p of v.problems) notes.push(`<li>Problem: ${h(p)}</li>`);
+  for (const w of streamWarnings(r)) notes.push(`<li class="bad">Warning: ${h(w)}</li>`);
 
   const planned = r.stages.length ? r.stages[r.stages.length - 1]!.endMs : 0;
   const status =
@@ -186,8 +192,80 @@ function chartsSection(r: RunResult, d: ChartData): string {
     `<figure><figcaption>${load}</figcaption><div class="chart" id="chart-load"></div></figure>`,
     cpu,
     d.monitors ? '<figure><figcaption>Monitor commands</figcaption><div class="chart" id="chart-monitors"></div></figure>' : '',
+    ...streamChartFigures(d),
     '</section>',
   ].join('\n');
+}
+
+/** The stream charts' places (drawn by html-assets/stream-chart.js); none for a run without streams. */
+function streamChartFigures(d: ChartData): string[] {
+  const s = d.stream;
+  if (!s) return [];
+  const slo = (n: number) => (n ? ', dashed: SLO thresholds' : '');
+  return [
+    `<figure><figcaption>Time to first token per second (ms${slo(s.ttftThresholds.length)})</figcaption><div class="chart" id="chart-ttft"></div></figure>`,
+    `<figure><figcaption>Inter-token latency per second (ms${slo(s.itlThresholds.length)})</figcaption><div class="chart" id="chart-itl"></div></figure>`,
+    s.output
+      ? `<figure><figcaption>Output ${s.outputUnit === 'tokens' ? 'tokens' : 'chunks (content events: no usage sent)'} per second</figcaption><div class="chart" id="chart-output"></div></figure>`
+      : '',
+  ];
+}
+
+/**
+ * Streamed answers: TTFT, ITL, TPOT, E2E and output by stage, by streaming endpoint and in total, with how
+ * they were measured, how output was counted and the warning when most answers did not stream.
+ */
+function streamSection(r: RunResult): string {
+  const head =
+    '<thead><tr><th></th><th class="n">streams</th><th class="n">TTFT p50</th><th class="n">TTFT p99</th>' +
+    '<th class="n">ITL p50</th><th class="n">ITL p99</th><th class="n">TPOT mean</th><th class="n">TPOT p99</th>' +
+    '<th class="n">E2E p99</th><th class="n">output/s</th><th class="n">output/answer</th><th class="n">input tokens/answer</th></tr></thead>';
+  const rows = streamRows(r);
+  const line = (row: StreamRow) => {
+    const f = streamFigures(row.scope.stream, row.seconds);
+    const unit = f.output ? (f.output.unit === 'tokens' ? ' tokens' : ' chunks') : '';
+    const cells = [
+      String(f.streams),
+      fmtMs(f.ttftP50),
+      fmtMs(f.ttftP99),
+      fmtMs(f.itlP50),
+      fmtMs(f.itlP99),
+      fmtMs(f.tpotMean),
+      fmtMs(f.tpotP99),
+      fmtMs(f.e2eP99),
+      fmtRate(f),
+      f.outputPerAnswer === null ? '-' : `${fmtNum(f.outputPerAnswer)}${unit}`,
+      f.inputPerAnswer === null ? '-' : fmtNum(f.inputPerAnswer),
+    ];
+    return `<tr${row.kind === 'total' ? ' class="total"' : ''}><th>${h(row.label)}</th>${cells.map((c) => `<td class="n">${c}</td>`).join('')}</tr>`;
+  };
+  const group = (title: string, rs: StreamRow[]) =>
+    rs.length ? `<tr class="group"><th colspan="12">${title}</th></tr>${rs.map(line).join('\n')}` : '';
+  const out = [
+    '<section id="streams"><h2>Streamed answers</h2>',
+    `<table class="stats">${head}<tbody>`,
+    group(
+      'By stage',
+      rows.filter((x) => x.kind === 'stage'),
+    ),
+    group(
+      'By endpoint',
+      rows.filter((x) => x.kind === 'endpoint'),
+    ),
+    rows
+      .filter((x) => x.kind === 'total')
+      .map(line)
+      .join('\n'),
+    '</tbody></table>',
+    '<p class="hint">TTFT: from the send to the first event with generated text. ITL: every gap between two such events. ' +
+      'TPOT: (E2E - TTFT) / (output - 1) per answer of 2 or more. E2E: from the send to the end of the stream. ' +
+      "Output in tokens from the server's usage; in chunks (content events) when it sent none, never added to tokens. " +
+      'Only complete answers count; failed streams are in the failures.</p>',
+  ];
+  for (const n of streamNotes(r)) out.push(`<p class="hint">${h(n)}</p>`);
+  for (const w of streamWarnings(r)) out.push(`<p class="bad">Warning: ${h(w)}</p>`);
+  out.push('</section>');
+  return out.join('\n');
 }
 
 interface Row {

@@ -12,6 +12,7 @@ import { fmtMs, fmtPct } from '../format.ts';
 import { compareCases } from './compare-junit.ts';
 import { escapeXml, truncate } from './escape.ts';
 import { describeBodiesOf } from './console.ts';
+import { streamHeadline, streamNotes, streamWarnings } from './stream.ts';
 
 export const SLO_CLASSNAME = 'loadgate.slo';
 export const RUN_CLASSNAME = 'loadgate.run';
@@ -42,6 +43,9 @@ export function renderJunit(r: RunResult, verdict: Verdict): string {
           ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example] as [string, string]]),
         ],
       ),
+    // Streamed answers: the headline numbers, and the warning when most answers did not stream.
+    ...(streamHeadline(r) !== null ? [['stream', streamHeadline(r)!] as [string, string]] : []),
+    ...streamWarnings(r).map((w): [string, string] => ['warning', w]),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -51,7 +55,7 @@ export function renderJunit(r: RunResult, verdict: Verdict): string {
     ...props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
     '    </properties>',
     ...cases,
-    `    <system-out>${xml(summary(r))}</system-out>`,
+    `    <system-out>${xml([summary(r), ...streamLines(r)].join('\n'))}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',
@@ -101,6 +105,13 @@ function summary(r: RunResult): string {
     `p50 ${fmtMs(percentileMs(h, 50))}, p95 ${fmtMs(percentileMs(h, 95))}, p99 ${fmtMs(percentileMs(h, 99))}, ` +
     `over ${secs(r.durationMs)} s against ${r.target.baseUrl}`
   );
+}
+
+/** A stream run's numbers and warnings, after the summary line; none for other runs. */
+function streamLines(r: RunResult): string[] {
+  const head = streamHeadline(r);
+  if (head === null) return [];
+  return [`streamed answers: ${head}`, ...streamNotes(r), ...streamWarnings(r).map((w) => `warning: ${w}`)];
 }
 
 function secs(ms: number): string {

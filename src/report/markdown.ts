@@ -21,6 +21,7 @@ import { describeBodiesOf, describeLoad, generatorWarnings, invalidSummary, verd
 import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 import { compareMarkdown } from './compare-markdown.ts';
+import { fmtOutput, fmtRate, hasStreams, streamFigures, streamHeadline, streamNotes, streamRows, streamWarnings } from './stream.ts';
 
 /** A partial second shorter than this is left out of per-second figures (seconds). */
 const MIN_RATE_SPAN = 0.5;
@@ -98,6 +99,8 @@ function renderBlocks(r: RunResult, v: Verdict, opts: MarkdownOptions, level: Le
   if (notes) blocks.push(notes);
   if (v.outcomes.length) blocks.push(sloTable(v.outcomes, level.sloRows));
   blocks.push(keyNumbers(r));
+  const streams = streamBlock(r);
+  if (streams) blocks.push(streams);
   // A last, partial second under half a second (requests finishing as the run drained) is left out of
   // the chart and the table, as in the HTML report: 1 answer in 50 ms would draw a 20 req/s point. Its
   // requests still count in every total; a longer partial second stays, as a rate over its span.
@@ -117,7 +120,9 @@ function renderBlocks(r: RunResult, v: Verdict, opts: MarkdownOptions, level: Le
 function verdictLine(r: RunResult, v: Verdict, opts: MarkdownOptions): string {
   const parts = verdictParts(r, v);
   const title = text(opts.title ?? 'loadgate', 100);
-  return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')} · ${title}`;
+  // A stream run leads with what its users feel: the first token and the pace of the rest.
+  const stream = streamHeadline(r);
+  return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')}${stream ? ` · ${stream}` : ''} · ${title}`;
 }
 
 function verdictNotes(r: RunResult, v: Verdict, max: number): string {
@@ -128,6 +133,8 @@ function verdictNotes(r: RunResult, v: Verdict, max: number): string {
   const shown = v.problems.slice(0, 5);
   for (const p of shown) items.push(`Problem: ${text(p, max)}`);
   if (v.problems.length > shown.length) items.push(`... ${v.problems.length - shown.length} more problems`);
+  // Our own words: the answers did not stream, so the stream numbers cannot be read as they look.
+  for (const w of streamWarnings(r)) items.push(`⚠️ Warning: ${w}`);
   if (r.status !== 'completed') {
     items.push(`Run ${r.status}${r.reason ? `: ${text(r.reason, Math.min(max, 300))}` : ''}.`);
   }
@@ -190,6 +197,27 @@ function keyNumbers(r: RunResult): string {
     notes.push(`Request bodies of ${code(b.endpoint, 100)}: ${text(describeBodiesOf(b), 400)}${example}.`);
   }
   return `${lines.join('\n')}\n\n${notes.join('\n')}`;
+}
+
+// ---- streamed answers ----
+
+/** TTFT, ITL, TPOT, E2E and output per stage and in total, with how output was counted and the warnings. */
+function streamBlock(r: RunResult): string {
+  if (!hasStreams(r)) return '';
+  const lines = [
+    '| streamed answers | streams | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT mean | E2E p99 | output/s | output |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const row of streamRows(r)) {
+    const f = streamFigures(row.scope.stream, row.seconds);
+    const label = row.kind === 'total' ? '**Total**' : text(row.label, 80);
+    lines.push(
+      `| ${label} | ${f.streams} | ${fmtMs(f.ttftP50)} | ${fmtMs(f.ttftP99)} | ${fmtMs(f.itlP50)} | ${fmtMs(f.itlP99)} | ` +
+        `${fmtMs(f.tpotMean)} | ${fmtMs(f.e2eP99)} | ${fmtRate(f)} | ${fmtOutput(f)} |`,
+    );
+  }
+  const notes = streamNotes(r);
+  return notes.length ? `${lines.join('\n')}\n\n${notes.join('\n')}` : lines.join('\n');
 }
 
 // ---- latency over time ----

@@ -10,6 +10,8 @@ import { renderExceptionsCsv, renderFailuresCsv, renderStatsCsv, renderStatsHist
 import { renderHtmlReport } from './html.ts';
 import { renderJunit } from './junit.ts';
 import { type MarkdownOptions, renderMarkdown } from './markdown.ts';
+import { hasStreams } from './stream.ts';
+import { STREAM_CSV, renderStreamCsv } from './stream-csv.ts';
 
 /** File names in the output folder. The CSVs follow locust's `--csv=loadgate` naming. */
 export const REPORT_FILES = {
@@ -104,6 +106,16 @@ export function writeReports(
     const file = join(dir, REPORT_FILES[k as keyof typeof REPORT_FILES]);
     try {
       writeFileSync(file, text);
+    } catch (e) {
+      throw reportError('write', file, e);
+    }
+    files.push(file);
+  }
+  // Streamed answers (an endpoint that streams): their metrics per stage and endpoint. Other runs write no such file.
+  if (hasStreams(r)) {
+    const file = join(dir, STREAM_CSV);
+    try {
+      writeFileSync(file, renderStreamCsv(r));
     } catch (e) {
       throw reportError('write', file, e);
     }

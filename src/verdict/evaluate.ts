@@ -2,10 +2,11 @@
 // value and a sentence a person understands ("p99 latency 180 ms is above 100 ms over the whole run").
 
 import { maxMs, minMs, percentileMs } from '../metrics/histogram.ts';
-import { type RunResult, meanMs, statsFor } from '../metrics/result.ts';
+import { type RunResult, type Scope, meanMs, statsFor } from '../metrics/result.ts';
 import { fmtMs, fmtNum, fmtPct } from '../format.ts';
 import type { SloOutcome, Verdict } from './types.ts';
-import type { Comparison, Slo } from '../plan/types.ts';
+import type { Comparison, Slo, SloMetric, StreamMetric } from '../plan/types.ts';
+import { outputCaveat, outputCount, scopeSeconds, streamFor, streamStatMs, streamWarnings } from './stream.ts';
 
 export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   const outcomes = slos.map((s) => evaluateSlo(r, s));
@@ -38,11 +39,14 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   }
   if (r.status === 'interrupted')
     problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+  // Not failures, but what a reader must know to trust the numbers (every report shows them too).
+  const warnings = streamWarnings(r);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
     outcomes,
     ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
     problems,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
@@ -64,7 +68,7 @@ export function compare(observed: number, op: Comparison, threshold: number): bo
 }
 
 export function evaluateSlo(r: RunResult, slo: Slo): SloOutcome {
-  const scope = {
+  const scope: Scope = {
     ...(slo.stage !== undefined ? { stage: slo.stage } : {}),
     ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
     excludeWarmup: slo.excludeWarmup,
@@ -76,7 +80,18 @@ export function evaluateSlo(r: RunResult, slo: Slo): SloOutcome {
   let metricLabel: string;
   let detail = '';
   let nothing = 'no requests were measured';
-  if (m.kind === 'latency') {
+  /** Set when the observed value is not in the threshold's unit (output counted in chunks). */
+  let observedUnit: string | undefined;
+  let caveat = '';
+  if (m.kind === 'stream' || m.kind === 'output-tps' || m.kind === 'goodput' || m.kind === 'attainment') {
+    const j = judgeStream(r, slo, scope);
+    observed = j.observed;
+    metricLabel = j.label;
+    detail = j.detail;
+    nothing = j.nothing;
+    observedUnit = j.unit;
+    caveat = j.caveat;
+  } else if (m.kind === 'latency') {
     const s = statsFor(r, scope);
     metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
     observed =
@@ -99,13 +114,14 @@ export function evaluateSlo(r: RunResult, slo: Slo): SloOutcome {
     if (m.stat !== 'mean') nothing = 'no whole second was measured';
   }
   const pass = observed !== null && compare(observed, slo.op, slo.threshold);
-  const observedText = observed === null ? '-' : formatValue(slo, observed);
+  const observedText = observed === null ? '-' : formatValue(slo, observed, observedUnit);
   let sentence: string;
   if (observed === null) sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
   else if (m.kind === 'errors') sentence = errorsSentence(observed, slo, scopeText);
   else {
-    const shown = observedForSentence(slo, observed);
+    const shown = observedForSentence(slo, observed, observedUnit);
     sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
+    if (caveat) sentence += ` (${caveat})`;
   }
   return {
     slo,
@@ -152,30 +168,105 @@ function relation(observed: number, threshold: number): string {
 }
 
 /** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
-function observedForSentence(slo: Slo, observed: number): string {
-  const plain = formatValue(slo, observed);
+function observedForSentence(slo: Slo, observed: number, unit?: string): string {
+  const plain = formatValue(slo, observed, unit);
   if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold)) return plain;
   switch (slo.metric.kind) {
     case 'latency':
+    case 'stream':
       return `${observed.toFixed(3)} ms`;
     case 'error-rate':
+    case 'attainment':
       return `${(observed * 100).toPrecision(6)}%`;
+    case 'output-tps':
+      return `${observed.toFixed(3)} ${unit ?? 'tok/s'}`;
     default:
       return `${observed.toFixed(3)} req/s`;
   }
 }
 
-function formatValue(slo: Slo, v: number): string {
+/** A value in the SLO's unit (`unit` overrides it for output counted in chunks). */
+function formatValue(slo: Slo, v: number, unit?: string): string {
   switch (slo.metric.kind) {
     case 'latency':
+    case 'stream':
       return fmtMs(v);
     case 'error-rate':
+    case 'attainment':
       return fmtPct(v);
     case 'errors':
       return String(v);
     case 'throughput':
+    case 'goodput':
       return `${fmtNum(v)} req/s`;
+    case 'output-tps':
+      return `${fmtNum(v)} ${unit ?? 'tok/s'}`;
   }
+}
+
+const STREAM_LABEL: Record<StreamMetric, string> = { ttft: 'TTFT', itl: 'ITL', tpot: 'TPOT', e2e: 'E2E' };
+const NO_STREAMS = 'no streamed answers were measured';
+
+interface StreamJudgement {
+  observed: number | null;
+  label: string;
+  detail: string;
+  nothing: string;
+  unit?: string;
+  caveat: string;
+}
+
+/**
+ * A stream SLO over its scope. Without a successful streamed answer there is nothing to judge: null (the SLO
+ * fails), never a pass; a goodput or attainment set of latency objectives alone needs no stream.
+ */
+function judgeStream(r: RunResult, slo: Slo, scope: Scope): StreamJudgement {
+  const m = slo.metric;
+  const { stream, good, requests } = streamFor(r, scope);
+  const streams = stream?.streams ?? 0;
+  if (m.kind === 'stream') {
+    const label = `${m.stat === 'percentile' ? `p${m.percentile}` : m.stat} ${STREAM_LABEL[m.of]}`;
+    if (!stream || streams === 0) return { observed: null, label, detail: '', nothing: NO_STREAMS, caveat: '' };
+    const observed = streamStatMs(stream, m.of, m);
+    // TPOT needs answers of 2+ output units, ITL answers of 2+ content events; an answer that came as one
+    // JSON document has neither.
+    const nothing =
+      stream.nonStreaming === streams
+        ? `all ${streams} answers came as one JSON document, not as a stream, so there was no gap to time`
+        : m.of === 'tpot'
+          ? `none of the ${streams} streamed answers had 2 or more output tokens`
+          : `none of the ${streams} streamed answers had 2 or more content events, so there was no gap between them`;
+    return { observed, label, detail: '', nothing, caveat: '' };
+  }
+  if (m.kind === 'output-tps') {
+    const seconds = scopeSeconds(r, scope);
+    const count = stream && streams > 0 ? outputCount(stream) : null;
+    if (!count) return { observed: null, label: 'output tokens/s', detail: '', nothing: NO_STREAMS, caveat: '' };
+    if (seconds <= 0) return { observed: null, label: 'output tokens/s', detail: '', nothing: 'the scope covers no time', caveat: '' };
+    const unit = count.unit === 'tokens' ? 'tok/s' : 'chunks/s';
+    return {
+      observed: count.total / seconds,
+      label: count.unit === 'tokens' ? 'output tokens/s' : 'output chunks/s',
+      detail: ` (${count.total} ${count.unit} in ${fmtNum(seconds)} s)`,
+      nothing: NO_STREAMS,
+      unit,
+      caveat: outputCaveat(count),
+    };
+  }
+  // Goodput and attainment: the requests that met every objective of the set. Every request of the scope
+  // counts, failures included: a request that failed did not meet its objectives (as guidellm counts them).
+  const set = (m as Extract<SloMetric, { kind: 'goodput' }>).objectives;
+  const label = m.kind === 'goodput' ? 'goodput' : 'attainment';
+  const needsStream = set.objectives.some((o) => o.metric !== 'latency');
+  if (needsStream && streams === 0) return { observed: null, label, detail: '', nothing: NO_STREAMS, caveat: '' };
+  if (requests === 0) return { observed: null, label, detail: '', nothing: 'no requests were measured', caveat: '' };
+  const met = good[set.id] ?? 0;
+  const detail = ` (${met} of ${requests} requests met ${set.id}`;
+  if (m.kind === 'attainment')
+    return { observed: met / requests, label, detail: `${detail}; a failed request did not)`, nothing: '', caveat: '' };
+  const seconds = scopeSeconds(r, scope);
+  if (seconds <= 0) return { observed: null, label, detail: '', nothing: 'the scope covers no time', caveat: '' };
+  return { observed: met / seconds, label, detail: `${detail}, over ${fmtNum(seconds)} s)`, nothing: '', caveat: '' };
 }
 
 function describeScope(r: RunResult, slo: Slo): string {
@@ -198,14 +289,9 @@ function meanRps(r: RunResult, slo: Slo): number | null {
     ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
     excludeWarmup: slo.excludeWarmup,
   });
-  let spanMs = 0;
-  for (const seg of r.segments) {
-    if (slo.stage !== undefined && seg.stage !== slo.stage) continue;
-    if (slo.excludeWarmup && seg.warmup) continue;
-    // A run that ended early only covers part of its planned segments.
-    spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
-  }
-  return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
+  // A run that ended early only covers part of its planned segments.
+  const seconds = scopeSeconds(r, { ...(slo.stage !== undefined ? { stage: slo.stage } : {}), excludeWarmup: slo.excludeWarmup });
+  return seconds > 0 ? s.requests / seconds : null;
 }
 
 /** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */

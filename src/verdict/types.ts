@@ -23,6 +23,11 @@ export interface Verdict {
   abortedBy?: string;
   /** Problems with the run itself that fail the verdict (e.g. the service died during it). */
   problems: string[];
+  /**
+   * What a reader must know to trust the numbers, without failing the verdict: most answers of a stream
+   * did not stream (src/verdict/stream.ts streamWarnings; reports render them from the result).
+   */
+  warnings?: string[];
   /** The comparison with a baseline, when the run had one (its `fails` is part of `pass`). */
   comparison?: CompareVerdict;
 }
