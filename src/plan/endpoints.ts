@@ -230,7 +230,12 @@ function readOpenAiEndpoint(
   }
   const extra = readExtraBody(r, o['extra-body'], [...at, 'extra-body']);
   const spec = readPrompts(r, o['prompts'], [...at, 'prompts'], baseDir, planSeed);
-  const bodies = promptBodies(spec.prompts, { api, model, output: spec.output, seed: spec.seed, ...(extra ? { extra } : {}) });
+  let bodies: string[];
+  try {
+    bodies = promptBodies(spec.prompts, { api, model, output: spec.output, seed: spec.seed, ...(extra ? { extra } : {}) });
+  } catch (e) {
+    r.fail([...at, 'prompts'], (e as Error).message);
+  }
   const method = 'POST';
   const endpoint: EndpointConfig = {
     name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
