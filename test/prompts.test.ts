@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { tokenize } from '../examples/llm-chat/model.ts';
+import { flagOverrides } from '../src/cli.ts';
 import { ConfigError, applyOverrides, buildPlan, readConfigFile } from '../src/plan/config.ts';
 import { drawTokens, syntheticPrompts, syntheticText } from '../src/payload/prompts.ts';
 import { mulberry32 } from '../src/payload/random.ts';
@@ -130,6 +131,18 @@ describe('prompts from a dataset file', () => {
     assert.match(errorOf(`prompts: ${dir}/missing.jsonl`), /cannot read .*missing\.jsonl: ENOENT/);
   });
 
+  it('--prompts FILE is relative to where loadgate runs, not to the config', () => {
+    const config = writeFile(
+      dir,
+      'elsewhere.yml',
+      'service: {url: "http://127.0.0.1:9"}\nrequest: {preset: openai}\nload: {stages: [{duration: 1s, users: 1}]}\n',
+    );
+    const cfg = readConfigFile(config);
+    // The tests run from the repository root.
+    const plan = buildPlan(applyOverrides(cfg, flagOverrides({ prompts: 'examples/llm-chat/prompts.jsonl' }, cfg.raw)));
+    assert.equal(bodiesOf(plan).length, 12);
+  });
+
   it('the CLI refuses a bad prompts file with exit 2, one line and no stack trace', async () => {
     const file = writeFile(dir, 'bad.jsonl', '{"prompt": "x"}\n{"prompt": 3}\n');
     const r = await runNode([
@@ -240,12 +253,11 @@ describe('shards split the prompts', () => {
         assert.equal(plan.endpoints[0]!.stream, true);
         return (plan.endpoints[0]!.body as { bodies: string[] }).bodies;
       });
-      parts.forEach((part, i) =>
+      for (const [i, part] of parts.entries())
         assert.deepEqual(
           part,
           whole.filter((_, k) => k % count === i),
-        ),
-      );
+        );
       assert.deepEqual(parts.flat().sort(), [...whole].sort(), `${count} shards: every prompt once`);
     }
   });

@@ -245,7 +245,7 @@ function readOpenAiEndpoint(
     body: {
       kind: 'list',
       bodies,
-      origin: `${spec.origin}, max_tokens ${describeDistribution(spec.output)}`,
+      origin: spec.origin,
       generated: { seed: spec.seed, preset: `${server.name}${model ? `, model ${model}` : ''}` },
     },
     weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
@@ -300,7 +300,7 @@ function readPrompts(r: Reader, v: unknown, at: Path, baseDir: string, planSeed:
     } catch (e) {
       r.fail(fa, (e as Error).message);
     }
-    return { prompts, output, seed, origin: `the prompts in ${file}` };
+    return { prompts, output, seed, origin: `the prompts in ${file}, max_tokens ${describeDistribution(output)} where a line gives none` };
   }
   const input = readDistribution(r, o['input-tokens'], [...at, 'input-tokens'], DEFAULT_INPUT_TOKENS);
   const count =
@@ -316,7 +316,7 @@ function readPrompts(r: Reader, v: unknown, at: Path, baseDir: string, planSeed:
     prompts: syntheticPrompts(input, count, seed),
     output,
     seed,
-    origin: `synthetic prompts of ${describeDistribution(input)} tokens`,
+    origin: `synthetic prompts of ${describeDistribution(input)} tokens, max_tokens ${describeDistribution(output)}`,
   };
 }
 

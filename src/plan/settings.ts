@@ -215,7 +215,7 @@ export const SETTINGS = {
     path: ['request', 'prompts'],
     flag: 'prompts',
     input: 'prompts',
-    read: 'text',
+    read: 'file',
     arg: 'FILE',
     reshapes: 'request-body',
     about:
