@@ -89,6 +89,16 @@ describe('the openai preset and its aliases', () => {
     );
   });
 
+  it('a longer readiness timeout keeps the preset path (a large model loads for minutes; its / may be 404)', () => {
+    const file = writeFile(
+      dir,
+      'slow.yml',
+      'service: {url: "http://127.0.0.1:9", ready: {timeout: 10m}}\nrequest: {preset: vllm}\nload: {stages: [{duration: 1s, users: 1}]}\n',
+    );
+    const p = buildPlan(readConfigFile(file));
+    assert.deepEqual(p.readiness, { path: '/health', timeoutMs: 600_000, okStatus: [[200, 399]] });
+  });
+
   it('extra-body adds fields to every body, but cannot replace what the preset writes', () => {
     const body = firstBody(planOf('preset: vllm, extra-body: {ignore_eos: true, temperature: 0}'));
     assert.deepEqual([body['ignore_eos'], body['temperature']], [true, 0]);
