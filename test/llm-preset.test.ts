@@ -153,7 +153,10 @@ interface Seen {
   body: string;
 }
 
-/** An OpenAI-compatible stand-in that records every request and streams a short answer in OpenAI's chunk format. */
+/**
+ * An OpenAI-compatible stand-in that records every request and streams a short answer in OpenAI's
+ * format: chat.completion.chunk deltas for chat, text_completion choices for /v1/completions.
+ */
 async function recordingServer() {
   const seen: Seen[] = [];
   const chunk = (res: ServerResponse, o: object) => res.write(`data: ${JSON.stringify(o)}\n\n`);
@@ -162,10 +165,15 @@ async function recordingServer() {
       seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
       if (req.url === '/health') return res.end();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const base = { id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm' };
-      chunk(res, { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-      for (const t of ['In', ' the']) chunk(res, { ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] });
-      chunk(res, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'length' }] });
+      const chat = req.url === '/v1/chat/completions';
+      const base = { id: 'x', object: chat ? 'chat.completion.chunk' : 'text_completion', created: 1, model: 'm' };
+      const choice = (text: string | null, finish: string | null) =>
+        chat
+          ? { index: 0, delta: text === null ? {} : { content: text }, finish_reason: finish }
+          : { index: 0, text: text ?? '', finish_reason: finish };
+      if (chat) chunk(res, { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+      for (const t of ['In', ' the']) chunk(res, { ...base, choices: [choice(t, null)] });
+      chunk(res, { ...base, choices: [choice(null, 'length')] });
       chunk(res, { ...base, choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } });
       res.end('data: [DONE]\n\n');
     },
