@@ -59,7 +59,7 @@ describe('prompts from a dataset file', () => {
       [
         '{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Who made the heaven?"}], "max_tokens": 12}',
         '',
-        '{"prompt": "In the beginning", "temperature": 0, "stream": false, "stream_options": null}',
+        '{"prompt": "In the beginning", "temperature": 0, "stream": false, "stream_options": null, "max_tokens": null}',
         '{"messages": [{"role": "user", "content": [{"type": "text", "text": "parts"}]}], "max_completion_tokens": 7}',
       ].join('\n'),
     );

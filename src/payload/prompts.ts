@@ -90,9 +90,10 @@ export function promptsFromJsonl(text: string, origin: string): Prompt[] {
     const p: Prompt = { at };
     if (hasMessages) p.messages = checkMessages(o['messages'], at);
     else p.prompt = checkPrompt(o['prompt'], at);
+    // null is OpenAI's "no limit": then max_tokens is drawn like a line without one.
     const limit = o['max_completion_tokens'] ?? o['max_tokens'];
-    if (limit !== undefined)
-      p.maxTokens = checkTokens(limit, at, o['max_completion_tokens'] !== undefined ? 'max_completion_tokens' : 'max_tokens');
+    if (limit !== undefined && limit !== null)
+      p.maxTokens = checkTokens(limit, at, o['max_completion_tokens'] != null ? 'max_completion_tokens' : 'max_tokens');
     const extra: Record<string, unknown> = {};
     for (const [k, val] of Object.entries(o)) {
       if (!['messages', 'prompt', 'max_tokens', 'max_completion_tokens', ...SET_BY_PRESET].includes(k)) extra[k] = val;
