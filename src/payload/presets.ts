@@ -119,7 +119,7 @@ export interface OpenAiServer {
 // API key on vLLM (its --api-key guards /v1/* only), SGLang (its key middleware lets /health through)
 // and llama.cpp (a public endpoint); readiness polls carry no headers, so /v1/models would answer 401
 // for ever on a server with a key. And /health means the model is loaded: llama.cpp answers 503
-// "Loading model" until then, vLLM, TGI and SGLang open their port only once the model is up. Ollama
+// "Loading model" until then; vLLM, TGI and SGLang answer it once their model is up. Ollama
 // has no /health: its /api/version answers as soon as it runs, and it loads a model on the first
 // request for it, so give a warm-up (warm-up: 30s) or that load lands in the first requests' TTFT.
 export const OPENAI_SERVERS: readonly OpenAiServer[] = [
