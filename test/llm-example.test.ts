@@ -4,11 +4,11 @@
 // machine is shared, and what is tested is order and shape, not speed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SseParser } from '../src/load/sse.ts';
-import { REPO, killChildren, runNode, startNode, type Started } from './helpers/process.ts';
-import { removeTempDirs, tempDir } from './helpers/tmp.ts';
+import { CLI, PATH_WITH_NODE, REPO, killChildren, runNode, startNode, type Started } from './helpers/process.ts';
+import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 const DIR = join(REPO, 'examples', 'llm-chat');
 const SERVER = join(DIR, 'server.ts');
@@ -281,5 +281,68 @@ describe('examples/llm-chat', () => {
     }
     const env = await runNode([SERVER, '--port', '0'], { env: { ...CLEAN_ENV, BUFFER: 'yes' } });
     assert.equal(env.code, 2);
+  });
+});
+
+// loadgate's CLI against the example, as `npm run example:llm` runs it (shorter: one stage of 2 users
+// for 3 s): the openai preset, synthetic prompts, the service started and stopped by loadgate.
+describe('loadgate run against the example LLM service', () => {
+  const CONFIG = join(DIR, 'loadgate.yml');
+  const env = { ...CLEAN_ENV, PATH: PATH_WITH_NODE };
+
+  /** Requests and failures over the whole run, from result.json. */
+  function totals(out: string): { requests: number; failures: number } {
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as {
+      cells: Array<Array<{ requests: number; failures: number }>>;
+    };
+    const cells = result.cells.flat();
+    return { requests: cells.reduce((n, c) => n + c.requests, 0), failures: cells.reduce((n, c) => n + c.failures, 0) };
+  }
+
+  test('the example config: exit 0, every SLO met, no errors', async () => {
+    const out = join(tempDir(), 'report');
+    const r = await runNode([CLI, 'run', '--config', CONFIG, '--users', '2', '--duration', '3s', '--out', out], { env, timeoutMs: 90_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\[pass\] errors == 0/);
+    assert.match(
+      r.stdout,
+      /200 bodies generated from synthetic prompts of 40±10 in \[8, 80\] tokens, max_tokens 64±16 in \[16, 128\] \(preset openai, model kjv-trigram\), seed 1/,
+    );
+    const t = totals(out);
+    // Two users, ~64 tokens at ~4 ms each: a few requests a second each.
+    assert.ok(t.requests >= 4, `${t.requests} requests`);
+    assert.equal(t.failures, 0);
+  });
+
+  test('a server with an API key: the key from api-key-env is accepted, and written nowhere', async () => {
+    const key = 'sk-example-e2e-41c9b7';
+    const config = writeFile(
+      tempDir(),
+      'keyed.yml',
+      readFileSync(CONFIG, 'utf8')
+        .replace('--first-token-delay-ms 10', '--first-token-delay-ms 10 --api-key "$LOADGATE_TEST_EXAMPLE_KEY"')
+        .replace('# api-key-env: LLM_API_KEY ', 'api-key-env: LOADGATE_TEST_EXAMPLE_KEY')
+        .replace('command: node server.ts', `cwd: ${DIR}\n  command: node server.ts`),
+    );
+    assert.match(readFileSync(config, 'utf8'), /^ {2}api-key-env: LOADGATE_TEST_EXAMPLE_KEY/m);
+    const out = join(tempDir(), 'report');
+    const r = await runNode([CLI, 'run', '--config', config, '--users', '2', '--duration', '2s', '--out', out], {
+      env: { ...env, LOADGATE_TEST_EXAMPLE_KEY: key },
+      timeoutMs: 90_000,
+    });
+    // Without the key every request would be a 401: errors == 0 fails, exit 1.
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(totals(out).failures, 0);
+    for (const name of readdirSync(out, { recursive: true }) as string[]) {
+      const path = join(out, name);
+      if (!name.includes('.')) continue;
+      assert.ok(!readFileSync(path, 'latin1').includes(key), `the key is in ${name}`);
+    }
+    assert.ok(!r.stdout.includes(key) && !r.stderr.includes(key), 'the key is on the console');
+    // Unset, loadgate refuses before starting the service.
+    const unset = await runNode([CLI, 'run', '--config', config, '--out', out], { env, timeoutMs: 30_000 });
+    assert.equal(unset.code, 2, unset.stderr);
+    assert.match(unset.stderr, /keyed\.yml:\d+ request\.api-key-env: the environment variable LOADGATE_TEST_EXAMPLE_KEY is not set/);
+    assert.doesNotMatch(unset.stdout, /Started the service/);
   });
 });

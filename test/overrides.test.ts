@@ -16,6 +16,9 @@ after(removeTempDirs);
 const dir = tempDir('loadgate-overrides-');
 writeFile(dir, 'Dockerfile', 'FROM scratch\n');
 const BODIES = writeFile(dir, 'b.jsonl', '{"a":1}\n{"a":2}\n');
+const PROMPTS = writeFile(dir, 'p.jsonl', '{"prompt":"a"}\n{"messages":[{"role":"user","content":"b"}]}\n');
+// The API key's variable must be set for a plan that names it (its value is read, never shown).
+process.env['LOADGATE_TEST_OVERRIDES_KEY'] = 'k';
 const SCHEMA = writeFile(dir, 'schema.json', JSON.stringify({ type: 'object', properties: { x: { type: 'integer' } }, required: ['x'] }));
 let n = 0;
 
@@ -129,6 +132,18 @@ const CASES: Case[] = [
     flags: { preset: 'open-inference', model: 'm' },
     inputs: { preset: 'open-inference', model: 'm' },
     check: (p) => assert.equal(p.readiness.path, '/v2/models/m/ready'),
+  },
+  {
+    what: 'an OpenAI-compatible server: prompts from a file, the API key from a variable',
+    flags: { preset: 'vllm', model: 'm', prompts: PROMPTS, 'api-key-env': 'LOADGATE_TEST_OVERRIDES_KEY' },
+    inputs: { preset: 'vllm', model: 'm', prompts: PROMPTS, 'api-key-env': 'LOADGATE_TEST_OVERRIDES_KEY' },
+    check: (p) => {
+      const ep = p.endpoints[0]!;
+      assert.deepEqual(
+        [ep.stream, ep.apiKeyEnv, ep.body.kind === 'list' && ep.body.bodies.length],
+        [true, 'LOADGATE_TEST_OVERRIDES_KEY', 2],
+      );
+    },
   },
   {
     what: 'one stage of users, paced',

@@ -46,6 +46,11 @@ async function runAction(): Promise<void> {
     // Masked in the log should anything ever print it (the runner masks its own token, not one passed in).
     if (inputs.githubToken) core.setSecret(inputs.githubToken);
     plan = planFromInputs(inputs);
+    // An API key from a variable the workflow set from a secret is masked already; one set otherwise is not.
+    for (const ep of plan.endpoints) {
+      const key = ep.apiKeyEnv === undefined ? undefined : process.env[ep.apiKeyEnv]?.trim();
+      if (key) core.setSecret(key);
+    }
   } catch (e) {
     return failClearly(e);
   }

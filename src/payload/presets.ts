@@ -10,6 +10,8 @@
 //   MLflow                       POST /invocations                        /ping                        none over HTTP (the MLmodel signature, or give one): {"dataframe_records": [...]}
 //   TorchServe                   POST /predictions/{m}                    /ping                        none (give one): the instance as is
 //   BentoML                      POST /{m} (the API name)                 /readyz                      /docs.json (OpenAPI)
+//   OpenAI-compatible (openai)   POST /v1/chat/completions                /health (Ollama: /api/version)  none: bodies come from prompts (prompts.ts)
+//     (vLLM, TGI, llama.cpp, Ollama, SGLang)   or /v1/completions
 
 import type { SchemaSource } from './discover.ts';
 
@@ -66,7 +68,7 @@ function columnsOf(instances: readonly unknown[]): string[] {
   return columns;
 }
 
-export type PresetName = 'rest-model-service' | 'open-inference' | 'kserve-v1' | 'mlflow' | 'torchserve' | 'bentoml';
+export type PresetName = 'rest-model-service' | 'open-inference' | 'kserve-v1' | 'mlflow' | 'torchserve' | 'bentoml' | 'openai';
 
 export interface Preset {
   name: PresetName;
@@ -91,6 +93,101 @@ export interface Preset {
 }
 
 const enc = encodeURIComponent;
+
+/** The two generation APIs of an OpenAI-compatible server. */
+export const OPENAI_PATHS = { chat: '/v1/chat/completions', completions: '/v1/completions' } as const;
+export type OpenAiApi = keyof typeof OPENAI_PATHS;
+
+/**
+ * One server of the openai preset's family: the same API, told apart by where it says it is ready and
+ * whether it needs the model's name.
+ */
+export interface OpenAiServer {
+  /** The name a config gives (preset: vllm). */
+  name: string;
+  aliases: readonly string[];
+  title: string;
+  readyPath: string;
+  /** It serves several models and picks one by the body's "model": a config must name it. */
+  needsModel: boolean;
+  /** Its usual port, for the docs (a container's port: setting). */
+  port?: number;
+  notes: string;
+}
+
+// Readiness: GET /health on every server that has one, not GET /v1/models. /health answers without the
+// API key on vLLM (its --api-key guards /v1/* only), SGLang (its key middleware lets /health through)
+// and llama.cpp (a public endpoint); readiness polls carry no headers, so /v1/models would answer 401
+// for ever on a server with a key. And /health means the model is loaded: llama.cpp answers 503
+// "Loading model" until then; vLLM, TGI and SGLang answer it once their model is up. Ollama
+// has no /health: its /api/version answers as soon as it runs, and it loads a model on the first
+// request for it, so give a warm-up (warm-up: 30s) or that load lands in the first requests' TTFT.
+export const OPENAI_SERVERS: readonly OpenAiServer[] = [
+  {
+    name: 'openai',
+    aliases: ['openai-compatible'],
+    title: 'any OpenAI-compatible server',
+    readyPath: '/health',
+    needsModel: false,
+    notes: 'A server without /health needs ready: (e.g. a path that answers without a key).',
+  },
+  {
+    name: 'vllm',
+    aliases: [],
+    title: 'vLLM (vllm serve)',
+    readyPath: '/health',
+    needsModel: false,
+    port: 8000,
+    notes: 'model: the --served-model-name (default the model path); another name is 404. Honours ignore_eos (extra-body).',
+  },
+  {
+    name: 'tgi',
+    aliases: ['text-generation-inference'],
+    title: 'Hugging Face Text Generation Inference',
+    readyPath: '/health',
+    needsModel: false,
+    port: 80,
+    notes: 'One model per server: the model name in the body is not checked.',
+  },
+  {
+    name: 'llama-cpp',
+    aliases: ['llama.cpp', 'llamacpp', 'llama-server'],
+    title: "llama.cpp's llama-server",
+    readyPath: '/health',
+    needsModel: false,
+    port: 8080,
+    notes: '/health answers 503 while the model loads. One model per server (unless in router mode).',
+  },
+  {
+    name: 'ollama',
+    aliases: [],
+    title: 'Ollama',
+    readyPath: '/api/version',
+    needsModel: true,
+    port: 11434,
+    notes: 'model: an Ollama model tag (llama3.2:1b), pulled beforehand; it loads on the first request, so give a warm-up.',
+  },
+  {
+    name: 'sglang',
+    aliases: [],
+    title: 'SGLang (sglang.launch_server)',
+    readyPath: '/health',
+    needsModel: false,
+    port: 30000,
+    notes: 'model: the --served-model-name. Honours ignore_eos (extra-body).',
+  },
+];
+
+/** Every name the openai family answers to but "openai" itself: the aliases of its entry in PRESETS. */
+function openAiAliases(): string[] {
+  return OPENAI_SERVERS.flatMap((s) => [...(s.name === 'openai' ? [] : [s.name]), ...s.aliases]);
+}
+
+/** A server of the openai family by name or alias (case-insensitive, "_" = "-"), or undefined. */
+export function findOpenAiServer(name: string): OpenAiServer | undefined {
+  const key = name.trim().toLowerCase().replaceAll('_', '-');
+  return OPENAI_SERVERS.find((s) => s.name === key || s.aliases.includes(key));
+}
 
 export const PRESETS: readonly Preset[] = [
   {
@@ -176,6 +273,22 @@ export const PRESETS: readonly Preset[] = [
     wrap: 'none',
     wraps: ['none'],
     notes: "The request body schema comes from the service's OpenAPI document at /docs.json.",
+  },
+  {
+    // Listed here so that it is found and named like the others; what differs between its servers is in
+    // OPENAI_SERVERS below, and its bodies come from prompts (prompts.ts), not from a schema.
+    name: 'openai',
+    aliases: openAiAliases(),
+    title: 'OpenAI-compatible generative model server (vLLM, TGI, llama.cpp, Ollama, SGLang)',
+    model: "the served model's name, sent in the body",
+    method: 'POST',
+    predictPath: () => OPENAI_PATHS.chat,
+    readyPath: () => '/health',
+    schemaSources: () => [],
+    wrap: 'none',
+    wraps: ['none'],
+    notes:
+      'Streams the answer (server-sent events) with stream_options.include_usage; bodies are chat messages or prompts from prompts: (a file, or synthetic of a target length), max_tokens drawn per request.',
   },
 ];
 

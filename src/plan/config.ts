@@ -166,7 +166,9 @@ function setIn(obj: Record<string, unknown>, path: Path, value: unknown): void {
 export function buildPlan(cfg: RawConfig): Plan {
   const r = new Reader(cfg.locate);
   const top = r.object(cfg.raw, [], TOP_KEYS);
-  const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir);
+  // Before the endpoints: prompts made now from the plan's seed (src/plan/endpoints.ts).
+  const seed = top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 });
+  const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir, seed);
   const service = readService(r, top['service'], cfg.baseDir, readyPath);
   const load = readLoad(r, top['load']);
   const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
@@ -204,7 +206,7 @@ export function buildPlan(cfg: RawConfig): Plan {
     slos,
     warmupMs,
     timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
-    seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
+    seed,
     // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
     // any tool's output flag, is relative to where loadgate runs.
     outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),

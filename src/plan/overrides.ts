@@ -220,7 +220,7 @@ export function readyReshape(raw: Raw): Override[] {
 /** The file's one request, kept for settings given outside it; without its body when a new body replaces it. */
 export function requestReshape(raw: Raw, replacesBody: boolean): Override {
   const base = { ...mapping(raw['request']) };
-  if (replacesBody) for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch']) delete base[k];
+  if (replacesBody) for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch', 'prompts']) delete base[k];
   return { path: ['request'], value: base };
 }
 

@@ -69,7 +69,7 @@ export function readService(
     r.fail(at, 'expected url: (a running service), command: (a process to start) or image: (a container to run), got none of them');
   }
   // A preset knows where its server says it is ready; an explicit ready: wins.
-  const readiness = readReadiness(r, s['ready'] ?? presetReadyPath, [...at, 'ready']);
+  const readiness = readReadiness(r, s['ready'], [...at, 'ready'], presetReadyPath);
   if (hasImage) return { service: readContainer(r, s, at, baseDir), readiness };
   for (const k of CONTAINER_KEYS) if (s[k] !== undefined) r.fail([...at, k], 'only applies to a container (image:), and there is none');
   if (!hasCommand) {
@@ -262,14 +262,16 @@ function readUrl(r: Reader, v: unknown, path: Path, allowPortPlaceholder = false
   return s.replace(/\/+$/, '');
 }
 
-function readReadiness(r: Reader, v: unknown, at: Path): ReadinessPlan {
+function readReadiness(r: Reader, v: unknown, at: Path, presetPath?: string): ReadinessPlan {
   // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
   const plan: ReadinessPlan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
-  if (v === undefined) return plan;
+  if (v === undefined) return presetPath === undefined ? plan : { ...plan, path: presetPath, okStatus: [[200, 399]] };
   if (typeof v === 'string') return { ...plan, path: readPath(r, v, at), okStatus: [[200, 399]] };
   const o = r.object(v, at, READY_KEYS);
   return {
-    path: o['path'] === undefined ? '/' : readPath(r, o['path'], [...at, 'path']),
+    // ready: {timeout: 10m} (or --ready-timeout) keeps a preset's path: a model server loading a large
+    // model needs the longer wait, and its / may answer 404 for ever.
+    path: o['path'] === undefined ? (presetPath ?? '/') : readPath(r, o['path'], [...at, 'path']),
     timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
     okStatus: o['status'] === undefined ? [[200, 399]] : readStatusSet(r, o['status'], [...at, 'status']),
   };

@@ -4,10 +4,11 @@
 // lines, a YAML list of stages, "METHOD /path", one SLO a line), read here so that an error names the
 // setting, and the line within it, where the plan could only name the config key.
 
+import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Override } from './config.ts';
 
-export type Reading = 'text' | 'json' | 'env' | 'stages' | 'endpoint' | 'list';
+export type Reading = 'text' | 'file' | 'json' | 'env' | 'stages' | 'endpoint' | 'list';
 
 /** Readings whose text may span lines: an input of these is read untrimmed, so line numbers match what was written. */
 export function readsLines(reading: Reading): boolean {
@@ -33,6 +34,9 @@ export function settingValues(
   switch (reading) {
     case 'text':
       return [at(text)];
+    case 'file':
+      // A file named on the command line (or in an input) is where loadgate runs, not beside the config.
+      return [at(resolve(text.trim()))];
     case 'json':
       try {
         return [at(JSON.parse(text) as unknown)];

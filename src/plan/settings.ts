@@ -211,6 +211,25 @@ export const SETTINGS = {
     reshapes: 'request',
     about: "the model's name on the preset's server",
   },
+  prompts: {
+    path: ['request', 'prompts'],
+    flag: 'prompts',
+    input: 'prompts',
+    read: 'file',
+    arg: 'FILE',
+    reshapes: 'request-body',
+    about:
+      'with preset openai (or vllm, tgi, llama-cpp, ollama, sglang): the prompts, a JSONL file of {"messages": [...]} or {"prompt": "..."} a line, or a CSV file with a prompt column; default synthetic prompts',
+  },
+  'api-key-env': {
+    path: ['request', 'api-key-env'],
+    flag: 'api-key-env',
+    input: 'api-key-env',
+    read: 'text',
+    arg: 'NAME',
+    reshapes: 'request',
+    about: 'with preset openai: the environment variable that holds the API key, sent as "Authorization: Bearer ..." and shown nowhere',
+  },
   generate: {
     path: ['request', 'generate'],
     flag: 'generate',

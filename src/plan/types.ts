@@ -90,12 +90,18 @@ export interface EndpointConfig {
   invalid?: { share: number; okStatus: StatusSet };
   /** Check successful responses against the output schema the service publishes. */
   checkOutput?: boolean;
-  /** The answer is a stream (EndpointPlan.stream); known here so that stream SLOs can be checked against the config. */
+  /** The answer is a server-sent-events stream (the openai preset): see EndpointPlan.stream. */
   stream?: boolean;
+  /**
+   * The environment variable holding the API key, sent as "Authorization: Bearer KEY". The plan keeps
+   * only the name: src/run/bodies.ts reads the key into the engine's headers, so it is in no plan,
+   * fingerprint or report.
+   */
+  apiKeyEnv?: string;
 }
 
 /** A request as the engine receives it: its bodies resolved (none, fixed or a list). */
-export interface EndpointPlan extends Omit<EndpointConfig, 'body' | 'invalid' | 'checkOutput'> {
+export interface EndpointPlan extends Omit<EndpointConfig, 'body' | 'invalid' | 'checkOutput' | 'apiKeyEnv'> {
   body: BodySource;
   /**
    * 'invalid': deliberately invalid requests that test the service's error path (an expected 4xx is a

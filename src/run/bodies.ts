@@ -47,10 +47,18 @@ export async function resolveBodies(
   return out;
 }
 
-/** An endpoint whose body the config gives (none, fixed, or a file): the engine takes it as it is. */
+/**
+ * An endpoint whose body the config gives (none, fixed, a file, or prompts): the engine takes it as it
+ * is, with the API key read into its headers now. Only the engine's endpoints hold the key: reports
+ * show their name, method, path and bodies (describeBodies), never their headers.
+ */
 function asGiven(ep: EndpointConfig, body: EndpointPlan['body']): EndpointPlan {
-  const { invalid: _i, checkOutput: _c, body: _b, ...rest } = ep;
-  return { ...rest, body };
+  const { invalid: _i, checkOutput: _c, body: _b, apiKeyEnv, ...rest } = ep;
+  if (apiKeyEnv === undefined) return { ...rest, body };
+  // The plan checked it was set; if it went away since, say so rather than send no key (a 401 for every request).
+  const key = process.env[apiKeyEnv]?.trim();
+  if (!key) throw new ConfigError(`request "${ep.name}": the environment variable ${apiKeyEnv} (the API key) is not set`);
+  return { ...rest, headers: { ...rest.headers, Authorization: `Bearer ${key}` }, body };
 }
 
 async function resolveEndpoint(
