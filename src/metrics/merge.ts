@@ -18,7 +18,9 @@
 //                              (within 1 µs: each is rounded to it). A result without per-second histograms
 //                              (written before they existed) still merges: its seconds' percentiles are then
 //                              the request-weighted mean of the shards' (between their lowest and highest),
-//                              and plan.estimated names the fields that are estimates
+//                              and plan.estimated names the fields that are estimates. Streamed answers:
+//                              streams, output tokens and chunks summed; TTFT and ITL percentiles weighted
+//                              by streams, estimated too (the cells' stream stats merge exactly)
 //   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
 //   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
@@ -54,6 +56,8 @@ const MAX_FAILURE_ROWS = 200;
 export const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'] as const;
 /** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
 export const ROUNDED_TIMELINE_FIELDS = ['totalMean'] as const;
+/** The same for runs with streamed answers. */
+export const ESTIMATED_STREAM_TIMELINE_FIELDS = ['ttftP50', 'ttftP99', 'itlP50', 'itlP99'] as const;
 
 // A shard whose generator was the limit did not measure its part of the service: the whole did not either.
 const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
@@ -96,7 +100,14 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
         ...(shifts[k]! !== 0 ? { shiftS: shifts[k]! } : {}),
       }),
     ),
-    ...(several ? { estimated: exact ? [...ROUNDED_TIMELINE_FIELDS] : [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+    ...(several
+      ? {
+          estimated: [
+            ...(exact ? ROUNDED_TIMELINE_FIELDS : ESTIMATED_TIMELINE_FIELDS),
+            ...(rs.some((r) => r.timeline.some((p) => p.streams !== undefined)) ? ESTIMATED_STREAM_TIMELINE_FIELDS : []),
+          ],
+        }
+      : {}),
     ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs)! } : {}),
     ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
   };
@@ -379,6 +390,7 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, s
         cumulativeLines.map(({ p }) => p.totalMean),
         cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j]! : p.totalRequests)),
       ),
+      ...streamSecond(ps),
       ...summed(ps, 'cpuPercent'),
       ...summed(ps, 'memoryBytes'),
       ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors)!.monitors! } : {}),
@@ -386,6 +398,34 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, s
     out.push(point);
   }
   return out;
+}
+
+/** A second's streamed answers: counts summed, percentiles weighted by the answers each shard completed. */
+function streamSecond(ps: readonly TimelinePoint[]): Partial<TimelinePoint> {
+  const own = ps.filter((p) => p.streams !== undefined);
+  if (own.length === 0) return {};
+  const w = own.map((p) => p.streams!);
+  return {
+    ttftP50: blend(
+      own.map((p) => p.ttftP50 ?? null),
+      w,
+    ),
+    ttftP99: blend(
+      own.map((p) => p.ttftP99 ?? null),
+      w,
+    ),
+    itlP50: blend(
+      own.map((p) => p.itlP50 ?? null),
+      w,
+    ),
+    itlP99: blend(
+      own.map((p) => p.itlP99 ?? null),
+      w,
+    ),
+    streams: sum(w),
+    outputTokens: sum(own.map((p) => p.outputTokens ?? 0)),
+    outputChunks: sum(own.map((p) => p.outputChunks ?? 0)),
+  };
 }
 
 function summed(ps: readonly TimelinePoint[], k: 'users' | 'targetRate' | 'cpuPercent' | 'memoryBytes'): Partial<TimelinePoint> {
