@@ -196,6 +196,29 @@ for (const httpClient of ['auto', 'undici'] as const) {
       }
     });
 
+    it('a body that ends normally before [DONE] is cut too, counted as a response with its latency', async () => {
+      const { url } = await startServer({
+        handler: (_req, res) => {
+          res.setHeader('content-type', 'text/event-stream');
+          res.write('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n');
+          setTimeout(() => res.end('data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'), 20);
+        },
+      });
+      const r = await runLoad({
+        baseUrl: url,
+        endpoints: [chat],
+        load: { model: 'closed', perUserRate: 20, stages: [{ name: 's', durationMs: 300, users: 1, spawnRate: 100 }] },
+        timeoutMs: 2000,
+        seed: 1,
+        httpClient,
+      });
+      const s = statsFor(r);
+      assert.ok(s.requests > 0);
+      assert.deepEqual(failuresOf(s), { 'stream-cut': s.requests });
+      assert.equal(s.latency.totalCount, s.requests);
+      assert.ok(s.latency.minNonZeroValue >= 19_000, 'timed to the end of the body');
+    });
+
     it('a failing status stays a status failure; a timeout mid-stream stays a timeout', async () => {
       const { url } = await startServer({
         handler: (_req, res) => {
