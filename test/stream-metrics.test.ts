@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { percentileMs, serializeHistogram } from '../src/metrics/histogram.ts';
-import { ESTIMATED_STREAM_TIMELINE_FIELDS, ESTIMATED_TIMELINE_FIELDS, mergeResults } from '../src/metrics/merge.ts';
+import { ESTIMATED_STREAM_TIMELINE_FIELDS, ROUNDED_TIMELINE_FIELDS, mergeResults } from '../src/metrics/merge.ts';
 import { Recorder } from '../src/metrics/recorder.ts';
 import { RESULT_FORMAT_VERSION, type RunResult, type Stats, parseRunResult, serializeRunResult, statsFor } from '../src/metrics/result.ts';
 import type { StreamSample, StreamStats } from '../src/metrics/stream-stats.ts';
@@ -293,17 +293,51 @@ describe('stream metrics in result.json and across shards', () => {
               assert.deepEqual(plain(merged.cells[s]![e]!), plain(cell), `seed ${seed}, ${n} shards, cell ${s},${e}`);
           }
           assert.deepEqual(statsFor(merged).good, statsFor(whole).good);
-          // Per second: answers and output add exactly; the percentiles are estimated, and named so.
-          const exact = (r: RunResult) =>
-            r.timeline.map(({ t, streams, outputTokens, outputChunks }) => ({ t, streams, outputTokens, outputChunks }));
-          assert.deepEqual(exact(merged), exact(whole));
-          assert.deepEqual(merged.plan?.estimated, [...ESTIMATED_TIMELINE_FIELDS, ...ESTIMATED_STREAM_TIMELINE_FIELDS]);
-          merged.timeline.forEach((p, k) => {
-            const own = shards.map((r) => r.timeline[k]?.ttftP50).filter((v): v is number => typeof v === 'number');
-            if (typeof p.ttftP50 === 'number') assert.ok(p.ttftP50 >= Math.min(...own) - 1e-3 && p.ttftP50 <= Math.max(...own) + 1e-3);
-          });
+          // Per second: answers and output add up, and the TTFT and ITL percentiles come from the summed histograms.
+          const perSecond = (r: RunResult) =>
+            r.timeline.map((p) => [
+              p.t,
+              p.streams,
+              p.outputTokens,
+              p.outputChunks,
+              p.ttftP50,
+              p.ttftP99,
+              p.itlP50,
+              p.itlP99,
+              p.ttftHistogram,
+              p.ttftMax,
+              p.itlHistogram,
+              p.itlMax,
+            ]);
+          assert.deepEqual(perSecond(merged), perSecond(whole));
+          assert.deepEqual(merged.plan?.estimated, [...ROUNDED_TIMELINE_FIELDS], 'nothing of the streams estimated');
         }
       }
     }
+  });
+
+  it('results without per-second stream histograms still merge: percentiles weighted, and named estimates', () => {
+    const all = samples(11, 500);
+    const shards = [0, 1].map((i) =>
+      recorded(
+        all.filter((_, k) => k % 2 === i),
+        { index: i, count: 2 },
+      ),
+    );
+    const older = shards.map((r) => ({
+      ...r,
+      timeline: r.timeline.map(({ ttftHistogram, ttftMax, itlHistogram, itlMax, ...p }) => p),
+    }));
+    const merged = mergeResults(older);
+    assert.deepEqual(merged.plan?.estimated, [...ROUNDED_TIMELINE_FIELDS, ...ESTIMATED_STREAM_TIMELINE_FIELDS]);
+    merged.timeline.forEach((p, k) => {
+      const own = older.map((r) => r.timeline[k]?.ttftP50).filter((v): v is number => typeof v === 'number');
+      if (typeof p.ttftP50 === 'number') assert.ok(p.ttftP50 >= Math.min(...own) - 1e-3 && p.ttftP50 <= Math.max(...own) + 1e-3);
+      assert.equal(p.ttftHistogram, undefined);
+    });
+    assert.equal(
+      merged.timeline.reduce((n, p) => n + (p.streams ?? 0), 0),
+      statsFor(merged).stream!.streams,
+    );
   });
 });

@@ -321,6 +321,8 @@ export class Recorder {
             ttftP99: percentileMs(this.secondTtft, 99),
             itlP50: percentileMs(this.secondItl, 50),
             itlP99: percentileMs(this.secondItl, 99),
+            ...(this.secondTtft.totalCount > 0 ? { ttftHistogram: encodeCounts(this.secondTtft), ttftMax: maxMs(this.secondTtft)! } : {}),
+            ...(this.secondItl.totalCount > 0 ? { itlHistogram: encodeCounts(this.secondItl), itlMax: maxMs(this.secondItl)! } : {}),
             streams: this.secondStreams,
             outputTokens: this.secondOutputTokens,
             outputChunks: this.secondOutputChunks,

@@ -111,6 +111,15 @@ export interface TimelinePoint {
   ttftP99?: number | null;
   itlP50?: number | null;
   itlP99?: number | null;
+  /**
+   * This second's TTFT and ITL histograms in the compact form (histogram.ts: encodeCounts) and their exact
+   * largest values (ms), so that a merge of shards gives the same percentiles as one run; absent for a
+   * second without streamed answers (or gaps).
+   */
+  ttftHistogram?: string;
+  ttftMax?: number;
+  itlHistogram?: string;
+  itlMax?: number;
   streams?: number;
   outputTokens?: number;
   outputChunks?: number;
