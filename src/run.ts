@@ -134,6 +134,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         warmupMs: plan.warmupMs,
         signal: stopLoad.signal,
         progressIntervalMs: plan.progressIntervalMs,
+        ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
       });

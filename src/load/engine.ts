@@ -9,7 +9,7 @@
 // interface (driver.ts).
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { EndpointPlan, LoadPlan } from '../plan/types.ts';
+import type { EndpointPlan, LoadPlan, RequestObjectiveSet } from '../plan/types.ts';
 import { type Environment, machineBefore, machineAfter } from '../metrics/environment.ts';
 import { type GeneratorInfo, generatorLimits } from '../metrics/generator.ts';
 import { percentileMs } from '../metrics/histogram.ts';
@@ -22,7 +22,7 @@ import { H1Slot, RequestBytes } from './h1-slot.ts';
 import { OpenDriver } from './open.ts';
 import { prepareRequests } from './requests.ts';
 import { segmentsOf, spanIndexAt, stageSpans, totalDurationMs } from './shapes.ts';
-import { RequestTimeout, RunStopped, type Slot, type SlotListener } from './slot.ts';
+import { RequestTimeout, RunStopped, type Slot, type SlotListener, streamFailure } from './slot.ts';
 import { UndiciSlot } from './undici-slot.ts';
 import { VERSION } from '../version.ts';
 
@@ -59,6 +59,8 @@ export interface EngineOptions {
    * does the same when this is not set.
    */
   httpClient?: 'auto' | 'undici';
+  /** Per-request objective sets (Plan.requestObjectives): each cell counts the successful requests that met each (Stats.good). */
+  requestObjectives?: readonly RequestObjectiveSet[];
 }
 
 /** Housekeeping period: closing seconds, abort checks, progress. 10 wake-ups a second cost nothing. */
@@ -94,7 +96,12 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     segments.length,
     opts.endpoints.map((e) => e.name),
     { stageAt: (ms) => spanIndexAt(spans, ms), ...driver.planned, inFlight: () => inFlight },
-    { sendLag: driver.measuresSendLag, invalid: opts.endpoints.map((e) => e.role === 'invalid') },
+    {
+      sendLag: driver.measuresSendLag,
+      invalid: opts.endpoints.map((e) => e.role === 'invalid'),
+      stream: opts.endpoints.map((e) => e.stream === true),
+      ...(opts.requestObjectives ? { requestObjectives: opts.requestObjectives } : {}),
+    },
   );
   const measureServiceTime = driver.measuresSendLag;
 
@@ -114,13 +121,21 @@ export async function runLoad(opts: EngineOptions): Promise<RunResult> {
     driver.onSlotFree(slot, endMs);
   };
   const listener: SlotListener = {
-    response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
+    response(slot, statusCode, ok, bytes, endMs, sample, mismatch, stream) {
       inFlight--;
       const latencyUs = (endMs - slot.intendedAt) * 1000;
       if (measureServiceTime) recorder.service((endMs - slot.sentAt) * 1000);
       if (mismatch !== undefined) {
         recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
         recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
+      } else if (stream !== undefined) {
+        // A streamed answer (its status was a success): complete, or failed in a way of its own.
+        const failed = streamFailure(stream);
+        if (failed === null) recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, true, 'status', stream);
+        else {
+          recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, failed[0]);
+          recorder.failure(slot.endpoint, failed[0], failed[1], endMs, sample);
+        }
       } else {
         recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
         if (!ok) recorder.failure(slot.endpoint, 'status', `HTTP ${statusCode}`, endMs, sample);

@@ -10,12 +10,18 @@
 // at 0.83-0.94 of autocannon, which writes a pre-serialized buffer and parses with a minimal parser;
 // bench/README.md has the figures. undici stays for what this client does not do (https), and can
 // be chosen for http too (EngineOptions.httpClient or LOADGATE_HTTP_CLIENT=undici).
+//
+// A streamed answer (an endpoint with `stream`, issue 12) goes to the slot's SseParser and
+// StreamAccumulator (sse.ts), made at its first stream and reused: each read is timed once, on the
+// clock sentAt is on, and its body bytes are parsed in place in the shared read buffer. A request
+// that does not stream pays one boolean test per read for it.
 
 import { connect, type Socket } from 'node:net';
 import type { ErrorKind } from '../metrics/result.ts';
 import { ResponseParser, type ResponseEvents } from './h1-parser.ts';
 import type { PreparedEndpoint } from './requests.ts';
 import { type EndKind, NO_OUTCOME, SAMPLE_BYTES, type Slot, type SlotListener, classifyError, responseOutcome } from './slot.ts';
+import { SseParser, StreamAccumulator } from './sse.ts';
 
 // One read buffer for every connection: the onread callback consumes it synchronously, before the
 // next read into it, and anything kept is copied out.
@@ -105,6 +111,13 @@ export class H1Slot implements Slot, ResponseEvents {
   private body: Buffer[] | null = null;
   private sample: Buffer[] | null = null;
   private sampleBytes = 0;
+  // A streamed answer: the request asks for one, its head said success (its body goes to the SSE
+  // parser), when the read being parsed arrived; the parser and accumulator live as long as the slot.
+  private streaming = false;
+  private feeding = false;
+  private readAt = 0;
+  private sse: SseParser | null = null;
+  private stream: StreamAccumulator | null = null;
 
   constructor(origin: URL, requests: RequestBytes, listener: SlotListener, now: () => number) {
     // origin.host (with the port) goes into the Host header through RequestBytes.
@@ -128,7 +141,10 @@ export class H1Slot implements Slot, ResponseEvents {
     this.body = null;
     this.sample = null;
     this.sampleBytes = 0;
+    this.streaming = ep.stream === true;
+    this.feeding = false;
     this.sentAt = this.now();
+    if (this.streaming) this.startStream();
     let bytes: Buffer;
     try {
       bytes = this.requests.get(ep, ep.nextBody());
@@ -181,6 +197,11 @@ export class H1Slot implements Slot, ResponseEvents {
     this.socket = null;
     socket.destroy();
     if (!this.busy) return;
+    // A stream whose head said success, cut by the connection: the service's failure (stream-cut), with what was measured.
+    if (this.feeding) {
+      this.complete();
+      return;
+    }
     if (err) return this.end(...classifyError(err));
     if (this.parser.endsAtClose) return this.complete();
     this.end('reset', this.parser.midResponse ? 'other side closed before the response ended' : 'other side closed');
@@ -193,6 +214,7 @@ export class H1Slot implements Slot, ResponseEvents {
       this.drop();
       return false;
     }
+    if (this.streaming) this.readAt = this.now();
     const result = this.parser.feed(buf, n);
     if (result === 'done') {
       if (!this.parser.keepAlive) this.drop();
@@ -209,11 +231,16 @@ export class H1Slot implements Slot, ResponseEvents {
   onHead(status: number): void {
     this.statusOk = this.ok(status);
     if (!this.statusOk) this.sample = [];
-    else if (this.check) this.body = [];
+    else if (this.streaming) {
+      // The stream's events are what is checked; its first bytes are kept in case it fails.
+      this.feeding = true;
+      this.sample = [];
+    } else if (this.check) this.body = [];
   }
 
   onBody(buf: Buffer, from: number, to: number): void {
     this.bytes += to - from;
+    if (this.feeding) this.sse!.push(buf, this.readAt, from, to);
     if (this.body !== null) this.body.push(Buffer.from(buf.subarray(from, to)));
     if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
       this.sample.push(Buffer.from(buf.subarray(from, Math.min(to, from + SAMPLE_BYTES - this.sampleBytes))));
@@ -230,11 +257,34 @@ export class H1Slot implements Slot, ResponseEvents {
     this.idleSince = end;
     this.busy = false;
     this.parser.reset();
+    if (this.feeding) {
+      this.completeStream(end);
+      return;
+    }
     const [sample, mismatch] =
       this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
     this.body = null;
     this.sample = null;
     this.listener.response(this, this.parser.status, this.statusOk, this.bytes, end, sample, mismatch);
+  }
+
+  private startStream(): void {
+    if (this.stream === null) {
+      this.stream = new StreamAccumulator();
+      this.sse = new SseParser(this.stream.onEvent);
+    }
+    this.sse!.reset();
+    // From where the request's latency runs, so that E2E is its latency.
+    this.stream.reset(this.intendedAt);
+  }
+
+  private completeStream(end: number): void {
+    this.feeding = false;
+    this.sse!.end(end);
+    const m = this.stream!.finish(end);
+    const sample = m.failure !== null ? responseOutcome(this.sample, null, undefined)[0] : undefined;
+    this.sample = null;
+    this.listener.response(this, this.parser.status, true, this.bytes, end, sample, undefined, m);
   }
 
   private fail(kind: ErrorKind, message: string): void {
@@ -245,6 +295,7 @@ export class H1Slot implements Slot, ResponseEvents {
   private end(kind: EndKind, message: string): void {
     const end = this.now();
     this.busy = false;
+    this.feeding = false;
     this.parser.reset();
     this.body = null;
     this.sample = null;

@@ -16,6 +16,8 @@ export interface PreparedEndpoint {
   nextBody: () => Buffer | null;
   /** Checks a successful response body; null when it passes, else the reason. */
   check?: (body: string) => string | null;
+  /** The response is an event stream (EndpointPlan.stream): the slot times its events. */
+  stream?: boolean;
 }
 
 export interface RequestSource {
@@ -40,6 +42,7 @@ export function prepareRequests(endpoints: readonly EndpointPlan[], seed: number
       ok: statusMatcher(ep.okStatus),
       nextBody: bodyCycler(ep.body),
       ...(ep.responseSchema ? { check: responseChecker(ep.responseSchema) } : {}),
+      ...(ep.stream ? { stream: true } : {}),
     };
   });
   const random = mulberry32(seed);

@@ -7,6 +7,7 @@
 
 import type { ErrorKind } from '../metrics/result.ts';
 import type { PreparedEndpoint } from './requests.ts';
+import type { StreamMetrics } from './sse.ts';
 
 /** The first bytes of a failing response body kept for the failures table. */
 export const SAMPLE_BYTES = 512;
@@ -39,8 +40,22 @@ export interface Slot {
  * once per response at tens of thousands a second: no object per call.
  */
 export interface SlotListener {
-  /** `mismatch`: why a successful response failed the response check, when it did. */
-  response(slot: Slot, status: number, ok: boolean, bytes: number, endMs: number, sample: string | undefined, mismatch?: string): void;
+  /**
+   * `mismatch`: why a successful response failed the response check, when it did. `stream`: for an
+   * endpoint that streams and a status that counts as success, the stream's metrics (complete or not:
+   * see `failure`), read during the call only (the slot reuses the object). A stream cut by the
+   * connection after its head is reported here too, as a response whose stream failed.
+   */
+  response(
+    slot: Slot,
+    status: number,
+    ok: boolean,
+    bytes: number,
+    endMs: number,
+    sample: string | undefined,
+    mismatch?: string,
+    stream?: StreamMetrics,
+  ): void;
   error(slot: Slot, kind: EndKind, message: string, endMs: number): void;
 }
 
@@ -71,6 +86,27 @@ export function responseOutcome(
     sample ? Buffer.concat(sample).subarray(0, SAMPLE_BYTES).toString('utf8') : undefined,
     body !== null && check ? (check(Buffer.concat(body).toString('utf8')) ?? undefined) : undefined,
   ];
+}
+
+/**
+ * Why a streamed answer counts as a failure, with the message for the failures table, or null when it
+ * is a complete answer. The kinds are the service's doing: an error object it sent, a stream it ended
+ * (or whose connection broke) before `data: [DONE]`, a stream with no generated text, data that is
+ * not JSON.
+ */
+export function streamFailure(m: StreamMetrics): [ErrorKind, string] | null {
+  switch (m.failure) {
+    case null:
+      return null;
+    case 'error-event':
+      return ['stream-error', m.errorMessage.split('\n')[0]!.slice(0, 200) || 'an error object in the stream'];
+    case 'cut':
+      return ['stream-cut', 'the stream ended before data: [DONE]'];
+    case 'no-content':
+      return ['stream-empty', m.nonStreaming ? 'a JSON answer without generated text' : 'data: [DONE] without generated text'];
+    case 'invalid':
+      return ['bad-response', m.nonStreaming ? 'the answer is neither an event stream nor JSON' : 'stream data that is not JSON'];
+  }
 }
 
 /**

@@ -18,7 +18,10 @@
 //                              (within 1 µs: each is rounded to it). A result without per-second histograms
 //                              (written before they existed) still merges: its seconds' percentiles are then
 //                              the request-weighted mean of the shards' (between their lowest and highest),
-//                              and plan.estimated names the fields that are estimates
+//                              and plan.estimated names the fields that are estimates. Streamed answers:
+//                              streams, output tokens and chunks summed; TTFT and ITL percentiles from the
+//                              sum of the shards' per-second histograms (ttftHistogram, itlHistogram), exact,
+//                              or for results without them weighted by streams and named in plan.estimated
 //   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
 //                              offset, duration, status and target are kept in plan.shards
 //   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
@@ -29,7 +32,7 @@
 //
 // Results of different plans (fingerprints), of different splits, or the same shard twice are refused.
 
-import { addEncodedCounts, encodeCounts, mergeHistograms, newHistogram, percentileMs, setMaxUs } from './histogram.ts';
+import { type Histogram, addEncodedCounts, encodeCounts, mergeHistograms, newHistogram, percentileMs, setMaxUs } from './histogram.ts';
 import {
   type Failure,
   type RequestBodies,
@@ -54,6 +57,8 @@ const MAX_FAILURE_ROWS = 200;
 export const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'] as const;
 /** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
 export const ROUNDED_TIMELINE_FIELDS = ['totalMean'] as const;
+/** The same for runs with streamed answers, when a result has no per-second TTFT and ITL histograms. */
+export const ESTIMATED_STREAM_TIMELINE_FIELDS = ['ttftP50', 'ttftP99', 'itlP50', 'itlP99'] as const;
 
 // A shard whose generator was the limit did not measure its part of the service: the whole did not either.
 const WORSE: Record<RunStatus, number> = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
@@ -96,7 +101,16 @@ export function mergeResults(results: readonly RunResult[], from: readonly strin
         ...(shifts[k]! !== 0 ? { shiftS: shifts[k]! } : {}),
       }),
     ),
-    ...(several ? { estimated: exact ? [...ROUNDED_TIMELINE_FIELDS] : [...ESTIMATED_TIMELINE_FIELDS] } : {}),
+    ...(several
+      ? {
+          estimated: [
+            ...(exact ? ROUNDED_TIMELINE_FIELDS : ESTIMATED_TIMELINE_FIELDS),
+            ...(rs.some((r) => r.timeline.some((p) => p.streams !== undefined)) && !rs.every((r) => hasStreamHistograms(r.timeline))
+              ? ESTIMATED_STREAM_TIMELINE_FIELDS
+              : []),
+          ],
+        }
+      : {}),
     ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs)! } : {}),
     ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
   };
@@ -291,6 +305,9 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, s
     }
   });
   const exact = lines.every(hasSecondHistograms);
+  const exactStreams = lines.every(hasStreamHistograms);
+  // Scratch histograms for a second's TTFT and ITL, made only when a line streams.
+  const streamScratch = lines.some((l) => l.some((p) => p.streams !== undefined)) ? { ttft: newHistogram(), itl: newHistogram() } : null;
   // The running sum of every second's histogram, as the recorder's cumulative one, and its exact max (µs).
   const cumulative = newHistogram();
   let cumulativeMaxUs = 0;
@@ -379,6 +396,7 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, s
         cumulativeLines.map(({ p }) => p.totalMean),
         cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j]! : p.totalRequests)),
       ),
+      ...streamSecond(ps, exactStreams ? streamScratch : null),
       ...summed(ps, 'cpuPercent'),
       ...summed(ps, 'memoryBytes'),
       ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors)!.monitors! } : {}),
@@ -386,6 +404,76 @@ export function mergeTimelines(lines: ReadonlyArray<readonly TimelinePoint[]>, s
     out.push(point);
   }
   return out;
+}
+
+/** Every second with streamed answers carries its TTFT histogram (results written before they existed do not). */
+function hasStreamHistograms(timeline: readonly TimelinePoint[]): boolean {
+  return timeline.every((p) => !p.streams || p.ttftHistogram !== undefined);
+}
+
+/**
+ * A second's streamed answers: counts summed; TTFT and ITL percentiles from the sum of the shards'
+ * histograms when `scratch` is given (every result has them), else weighted by the answers each completed.
+ */
+function streamSecond(ps: readonly TimelinePoint[], scratch: { ttft: Histogram; itl: Histogram } | null): Partial<TimelinePoint> {
+  const own = ps.filter((p) => p.streams !== undefined);
+  if (own.length === 0) return {};
+  const w = own.map((p) => p.streams!);
+  const counts = {
+    streams: sum(w),
+    outputTokens: sum(own.map((p) => p.outputTokens ?? 0)),
+    outputChunks: sum(own.map((p) => p.outputChunks ?? 0)),
+  };
+  if (scratch !== null) {
+    const summedOf = (h: Histogram, text: (p: TimelinePoint) => string | undefined, max: (p: TimelinePoint) => number | undefined) => {
+      h.reset();
+      for (const p of own) {
+        const t = text(p);
+        if (t !== undefined) addEncodedCounts(h, t);
+      }
+      const m = largest(own.map((p) => max(p) ?? null));
+      if (m !== null) setMaxUs(h, Math.round(m * 1000));
+      return m;
+    };
+    const ttftMax = summedOf(
+      scratch.ttft,
+      (p) => p.ttftHistogram,
+      (p) => p.ttftMax,
+    );
+    const itlMax = summedOf(
+      scratch.itl,
+      (p) => p.itlHistogram,
+      (p) => p.itlMax,
+    );
+    return {
+      ttftP50: percentileMs(scratch.ttft, 50),
+      ttftP99: percentileMs(scratch.ttft, 99),
+      itlP50: percentileMs(scratch.itl, 50),
+      itlP99: percentileMs(scratch.itl, 99),
+      ...(ttftMax !== null ? { ttftHistogram: encodeCounts(scratch.ttft), ttftMax } : {}),
+      ...(itlMax !== null ? { itlHistogram: encodeCounts(scratch.itl), itlMax } : {}),
+      ...counts,
+    };
+  }
+  return {
+    ttftP50: blend(
+      own.map((p) => p.ttftP50 ?? null),
+      w,
+    ),
+    ttftP99: blend(
+      own.map((p) => p.ttftP99 ?? null),
+      w,
+    ),
+    itlP50: blend(
+      own.map((p) => p.itlP50 ?? null),
+      w,
+    ),
+    itlP99: blend(
+      own.map((p) => p.itlP99 ?? null),
+      w,
+    ),
+    ...counts,
+  };
 }
 
 function summed(ps: readonly TimelinePoint[], k: 'users' | 'targetRate' | 'cpuPercent' | 'memoryBytes'): Partial<TimelinePoint> {

@@ -3,9 +3,14 @@
 // a capped failure table, and one small timeline point per second. Each point keeps its second's
 // histogram in the compact form (histogram.ts: encodeCounts, a few hundred bytes), never the histogram
 // itself (~180 KB of counts), so that a merge of shards rebuilds every second's percentiles exactly.
+// Streamed answers (issue 12) add the cell's StreamStats (metrics/stream-stats.ts) and two per-second
+// histograms, only in runs that stream; per-request objectives (goodput) add one count per set to each
+// cell, only when the plan has them.
 
+import type { RequestObjectiveSet } from '../plan/types.ts';
 import { type Histogram, encodeCounts, maxMs, newHistogram, percentileMs, recordUs } from './histogram.ts';
 import { type ErrorKind, type Failure, type Stats, type TimelinePoint, emptyStats } from './result.ts';
+import { type StreamSample, emptyStreamStats, recordStream } from './stream-stats.ts';
 
 /** Distinct failure rows kept; more are counted in `failuresNotItemized`. */
 const MAX_FAILURE_ROWS = 200;
@@ -24,6 +29,24 @@ export interface RecorderOptions {
   sendLag: boolean;
   /** By endpoint: deliberately invalid requests, counted in their cells but kept out of the per-second timeline. */
   invalid?: readonly boolean[];
+  /** By endpoint: its responses are streams (EndpointPlan.stream); their cells keep StreamStats. */
+  stream?: readonly boolean[];
+  /** Per-request objective sets (Plan.requestObjectives): each cell counts the successful requests that met each. */
+  requestObjectives?: readonly RequestObjectiveSet[];
+}
+
+/** A set's objectives flattened for the hot path: metric code, limit in µs, inclusive. */
+const LATENCY = 0;
+const TTFT = 1;
+const TPOT = 2;
+const E2E = 3;
+const ITL = 4;
+const METRIC_CODE = { latency: LATENCY, ttft: TTFT, tpot: TPOT, e2e: E2E, itl: ITL } as const;
+interface CompiledSet {
+  id: string;
+  metric: number[];
+  limitUs: number[];
+  inclusive: boolean[];
 }
 
 export class Recorder {
@@ -54,9 +77,39 @@ export class Recorder {
 
   /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
   private readonly apart: readonly boolean[];
+  /** Endpoints that stream; null when none does (then nothing of streams is kept or shown). */
+  private readonly streaming: readonly boolean[] | null;
+  // This second's streamed answers (only when some endpoint streams).
+  private readonly secondTtft: Histogram | null;
+  private readonly secondItl: Histogram | null;
+  private secondStreams = 0;
+  private secondOutputTokens = 0;
+  private secondOutputChunks = 0;
+  /** Per-request objective sets; null when the plan has none (the hot path then skips them). */
+  private readonly objectives: CompiledSet[] | null;
 
   constructor(segmentCount: number, endpointNames: readonly string[], probe: LoadProbe, options: RecorderOptions) {
-    this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
+    const sets = options.requestObjectives ?? [];
+    this.cells = Array.from({ length: segmentCount }, () =>
+      endpointNames.map(() => {
+        const s = emptyStats();
+        if (sets.length > 0) s.good = Object.fromEntries(sets.map((set) => [set.id, 0]));
+        return s;
+      }),
+    );
+    this.objectives =
+      sets.length === 0
+        ? null
+        : sets.map((set) => ({
+            id: set.id,
+            metric: set.objectives.map((o) => METRIC_CODE[o.metric]),
+            limitUs: set.objectives.map((o) => o.belowMs * 1000),
+            inclusive: set.objectives.map((o) => o.inclusive),
+          }));
+    const streaming = options.stream ?? [];
+    this.streaming = streaming.some(Boolean) ? streaming : null;
+    this.secondTtft = this.streaming ? newHistogram() : null;
+    this.secondItl = this.streaming ? newHistogram() : null;
     this.endpointNames = endpointNames;
     this.apart = options.invalid ?? [];
     this.probe = probe;
@@ -66,7 +119,8 @@ export class Recorder {
 
   /**
    * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
-   * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check).
+   * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check, a
+   * stream kind when a streamed answer went wrong). `stream`: a successful streamed answer's metrics.
    */
   response(
     endpoint: number,
@@ -76,6 +130,7 @@ export class Recorder {
     bytes: number,
     ok: boolean,
     failKind: ErrorKind = 'status',
+    stream?: StreamSample,
   ): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
     const cell = this.cells[segment]![endpoint]!;
@@ -87,6 +142,15 @@ export class Recorder {
       cell.failures++;
       cell.errors[failKind]++;
     }
+    let largestItl = 0;
+    if (this.streaming?.[endpoint]) {
+      cell.stream ??= emptyStreamStats();
+      if (ok && stream !== undefined) {
+        largestItl = recordStream(cell.stream, stream);
+        if (!this.apart[endpoint]) this.streamSecond(stream);
+      }
+    }
+    if (ok && this.objectives !== null) this.judge(cell, latencyUs, stream, largestItl);
     if (this.apart[endpoint]) return;
     recordUs(this.second, latencyUs);
     this.cumulativeSumUs += latencyUs;
@@ -98,6 +162,8 @@ export class Recorder {
   transportError(endpoint: number, segment: number, nowMs: number, kind: ErrorKind, latencyUs: number | null): void {
     if (nowMs >= this.secondStart + 1000) this.advance(nowMs);
     const cell = this.cells[segment]![endpoint]!;
+    // A stream endpoint's cell says "no stream completed" rather than nothing, even when all failed.
+    if (this.streaming?.[endpoint]) cell.stream ??= emptyStreamStats();
     cell.requests++;
     cell.failures++;
     cell.errors[kind]++;
@@ -111,6 +177,50 @@ export class Recorder {
     if (latencyUs !== null) {
       recordUs(this.second, latencyUs);
       this.cumulativeSumUs += latencyUs;
+    }
+  }
+
+  /** This second's TTFT and ITL histograms and output, from one answer. */
+  private streamSecond(a: StreamSample): void {
+    recordUs(this.secondTtft!, a.ttft * 1000);
+    const gaps = a.itl;
+    for (let i = 0; i < gaps.length; i++) recordUs(this.secondItl!, gaps[i]! * 1000);
+    this.secondStreams++;
+    if (a.outputUnit === 'tokens') this.secondOutputTokens += a.output;
+    else this.secondOutputChunks += a.output;
+  }
+
+  /**
+   * Counts a successful request in `good` for each objective set it met. A metric it does not have (no
+   * stream: no TTFT, TPOT, ITL or E2E but its latency; a stream of one unit or one JSON answer: no TPOT;
+   * no gaps: no ITL) counts as met. ITL is the request's largest gap.
+   */
+  private judge(cell: Stats, latencyUs: number, stream: StreamSample | undefined, largestItlMs: number): void {
+    const good = cell.good!;
+    for (const set of this.objectives!) {
+      let met = true;
+      for (let k = 0; k < set.metric.length && met; k++) {
+        let v: number;
+        switch (set.metric[k]) {
+          case LATENCY:
+            v = latencyUs;
+            break;
+          case TTFT:
+            v = stream ? stream.ttft * 1000 : NaN;
+            break;
+          case TPOT:
+            v = stream ? stream.tpot * 1000 : NaN;
+            break;
+          case E2E:
+            v = stream ? stream.e2e * 1000 : NaN;
+            break;
+          default:
+            v = stream && stream.itl.length > 0 ? largestItlMs * 1000 : NaN;
+        }
+        if (Number.isNaN(v)) continue;
+        met = set.inclusive[k] ? v <= set.limitUs[k]! : v < set.limitUs[k]!;
+      }
+      if (met) good[set.id] = (good[set.id] ?? 0) + 1;
     }
   }
 
@@ -205,6 +315,19 @@ export class Recorder {
       ...(h.totalCount > 0 ? { histogram: encodeCounts(h) } : {}),
       inFlight: this.probe.inFlight(),
       ...(this.sendLag ? { maxSendLag: round3(this.secondMaxLagMs) } : {}),
+      ...(this.secondTtft && this.secondItl
+        ? {
+            ttftP50: percentileMs(this.secondTtft, 50),
+            ttftP99: percentileMs(this.secondTtft, 99),
+            itlP50: percentileMs(this.secondItl, 50),
+            itlP99: percentileMs(this.secondItl, 99),
+            ...(this.secondTtft.totalCount > 0 ? { ttftHistogram: encodeCounts(this.secondTtft), ttftMax: maxMs(this.secondTtft)! } : {}),
+            ...(this.secondItl.totalCount > 0 ? { itlHistogram: encodeCounts(this.secondItl), itlMax: maxMs(this.secondItl)! } : {}),
+            streams: this.secondStreams,
+            outputTokens: this.secondOutputTokens,
+            outputChunks: this.secondOutputChunks,
+          }
+        : {}),
       totalRequests: this.totalRequests,
       totalFailures: this.totalFailures,
       totalP50: percentileMs(this.cumulative, 50),
@@ -220,6 +343,13 @@ export class Recorder {
     this.secondRequests = 0;
     this.secondFailures = 0;
     this.secondMaxLagMs = 0;
+    if (this.secondTtft && this.secondItl) {
+      this.secondTtft.reset();
+      this.secondItl.reset();
+      this.secondStreams = 0;
+      this.secondOutputTokens = 0;
+      this.secondOutputChunks = 0;
+    }
   }
 }
 

@@ -16,7 +16,13 @@ import type { ResourceSource } from '../service/watch.ts';
 import type { ServiceRecord } from '../service/exit-watch.ts';
 import type { GeneratorInfo } from './generator.ts';
 import type { Environment } from './environment.ts';
-import type { StreamStats } from './stream-stats.ts';
+import {
+  type SerializedStreamStats,
+  type StreamStats,
+  deserializeStreamStats,
+  mergeStreamStats,
+  serializeStreamStats,
+} from './stream-stats.ts';
 
 export type { ServiceRecord } from '../service/exit-watch.ts';
 
@@ -96,6 +102,27 @@ export interface TimelinePoint {
   inFlight: number;
   /** Open model: how late requests left, at most, in this second (ms after their intended time). */
   maxSendLag?: number;
+  /**
+   * Streamed answers (runs with a stream endpoint): TTFT and ITL percentiles of the answers completed in
+   * this second (ms, null when none completed), the answers themselves, and their output in tokens (answers
+   * with usage) and in chunks (answers without), apart.
+   */
+  ttftP50?: number | null;
+  ttftP99?: number | null;
+  itlP50?: number | null;
+  itlP99?: number | null;
+  /**
+   * This second's TTFT and ITL histograms in the compact form (histogram.ts: encodeCounts) and their exact
+   * largest values (ms), so that a merge of shards gives the same percentiles as one run; absent for a
+   * second without streamed answers (or gaps).
+   */
+  ttftHistogram?: string;
+  ttftMax?: number;
+  itlHistogram?: string;
+  itlMax?: number;
+  streams?: number;
+  outputTokens?: number;
+  outputChunks?: number;
   /** Cumulative totals up to the end of this second (locust's stats_history "Total" columns). */
   totalRequests: number;
   totalFailures: number;
@@ -274,6 +301,13 @@ export function mergeStats(list: readonly Stats[]): Stats {
     out.latencySumUs += s.latencySumUs;
     for (const k of ERROR_KINDS) out.errors[k] += s.errors[k];
   }
+  const streams = list.flatMap((s) => (s.stream ? [s.stream] : []));
+  if (streams.length > 0) out.stream = mergeStreamStats(streams);
+  if (list.some((s) => s.good)) {
+    const good: Record<string, number> = {};
+    for (const s of list) for (const [id, n] of Object.entries(s.good ?? {})) good[id] = (good[id] ?? 0) + n;
+    out.good = good;
+  }
   return out;
 }
 
@@ -309,7 +343,7 @@ export function meanMs(s: Stats): number | null {
 
 // ---- JSON ----
 
-type SerializedStats = Omit<Stats, 'latency'> & { latency: SerializedHistogram };
+type SerializedStats = Omit<Stats, 'latency' | 'stream'> & { latency: SerializedHistogram; stream?: SerializedStreamStats };
 type SerializedRunResult = Omit<RunResult, 'cells' | 'sendLag' | 'serviceTime'> & {
   cells: SerializedStats[][];
   sendLag?: SerializedHistogram;
@@ -320,7 +354,13 @@ export function toSerializable(r: RunResult): SerializedRunResult {
   const { sendLag, serviceTime, cells, ...rest } = r;
   return {
     ...rest,
-    cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
+    cells: cells.map((row) =>
+      row.map(({ stream, ...s }) => ({
+        ...s,
+        latency: serializeHistogram(s.latency),
+        ...(stream ? { stream: serializeStreamStats(stream) } : {}),
+      })),
+    ),
     ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
     ...(serviceTime ? { serviceTime: serializeHistogram(serviceTime) } : {}),
   };
@@ -340,7 +380,12 @@ export function parseRunResult(json: string): RunResult {
     ...rest,
     // A result written before the stream error kinds existed lacks them: they count 0.
     cells: cells.map((row) =>
-      row.map((s) => ({ ...s, errors: { ...emptyStats().errors, ...s.errors }, latency: deserializeHistogram(s.latency) })),
+      row.map(({ stream, ...s }) => ({
+        ...s,
+        errors: { ...emptyStats().errors, ...s.errors },
+        latency: deserializeHistogram(s.latency),
+        ...(stream ? { stream: deserializeStreamStats(stream) } : {}),
+      })),
     ),
     ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
     ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),

@@ -197,6 +197,7 @@ async function driveRound(
     seed: plan.seed,
     warmupMs: cp.roundWarmupMs,
     signal: stop.signal,
+    ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
   };
   let result: RunResult;
   try {

@@ -31,7 +31,13 @@ export type StreamMode =
   /** The whole stream written at once when its last event is due (a buffering server or proxy). */
   | 'buffered'
   /** A non-streaming chat.completion JSON answer when the last token is due. */
-  | 'json';
+  | 'json'
+  /** As 'normal', every byte written on its own with a pause after it, so that events arrive cut across reads. */
+  | 'bytewise'
+  /** Role delta, finish chunk, usage of 0 tokens, [DONE]: a stream without generated text. */
+  | 'empty'
+  /** Events whose data is not JSON, then [DONE]. */
+  | 'invalid';
 
 export interface StreamServerOptions {
   /** T: ms from the request's arrival to the first content event. */
@@ -49,6 +55,8 @@ export interface StreamServerOptions {
   pingMs?: number;
   /** Spin to each due time (default true); false relies on timers alone. */
   precise?: boolean;
+  /** 'bytewise': the pause after each byte, ms (default 1). */
+  bytePauseMs?: number;
 }
 
 export interface StreamRecord {
@@ -150,8 +158,37 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (mode === 'empty' || mode === 'invalid') {
+      const events =
+        mode === 'empty'
+          ? [
+              chunk('{"role":"assistant","content":""}'),
+              chunk('{}', 'length'),
+              usage.replace(`"completion_tokens":${tokens}`, '"completion_tokens":0'),
+            ]
+          : ['data: this is not JSON\n\n', 'data: {"choices": [\n\n'];
+      for (const e of events) res.write(e);
+      record.tokens = 0;
+      await until(due(0), precise, timers);
+      res.end('data: [DONE]\n\n');
+      record.endAt = performance.now();
+      return;
+    }
+    const pause = opts.bytePauseMs ?? 1;
+    // 'bytewise': each byte a write of its own (a chunk of its own), and a pause, so that reads cut events anywhere.
+    const put = async (s: string): Promise<void> => {
+      if (mode !== 'bytewise') {
+        res.write(s);
+        return;
+      }
+      for (const b of Buffer.from(s)) {
+        if (res.destroyed) return;
+        res.write(Buffer.from([b]));
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    };
     // The role comes at once, before any token: a first byte that is not a first token.
-    res.write(chunk('{"role":"assistant","content":""}'));
+    await put(chunk('{"role":"assistant","content":""}'));
     let ping: NodeJS.Timeout | undefined;
     if (opts.pingMs) {
       ping = setInterval(() => {
@@ -165,7 +202,7 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
         if ((mode === 'cut' || mode === 'error') && k === failAfter) break;
         await until(due(k), precise, timers);
         if (res.destroyed) return;
-        res.write(chunk(`{"content":${JSON.stringify(text(k))}}`));
+        await put(chunk(`{"content":${JSON.stringify(text(k))}}`));
         record.sends.push(performance.now());
       }
     } finally {
@@ -184,10 +221,13 @@ export async function startStreamServer(opts: StreamServerOptions): Promise<Stre
       await until(due(failAfter), precise, timers);
       res.write('data: {"error":{"message":"stream-server: injected error","type":"server_error","param":null,"code":500}}\n\n');
     } else {
-      res.write(chunk('{}', 'length'));
-      if (mode === 'normal') res.write(usage);
+      await put(chunk('{}', 'length'));
+      if (mode === 'normal' || mode === 'bytewise') await put(usage);
     }
-    res.end('data: [DONE]\n\n');
+    if (mode === 'bytewise') {
+      await put('data: [DONE]\n\n');
+      res.end();
+    } else res.end('data: [DONE]\n\n');
     record.endAt = performance.now();
   }
 
