@@ -15,6 +15,7 @@ import { formatChecklist, formatProgress, formatSummary } from './report/console
 import { ReportError } from './report/write.ts';
 import { executeRun } from './run.ts';
 import { mergeCommand } from './run/merge.ts';
+import { workerCommand } from './run/worker-child.ts';
 import { EXIT, STATUS_EXIT, runStatus } from './run/outcome.ts';
 import { ServiceError } from './service/service.ts';
 import { inert } from './console-text.ts';
@@ -170,6 +171,8 @@ export async function main(argv: string[]): Promise<number> {
   const outPainted = (s: string) => print(process.stdout, `${s}\n`, true);
   const err = (s: string) => print(process.stderr, `loadgate: ${s}\n`);
   if (argv[0] === 'merge') return EXIT[mergeCommand(argv.slice(1), out, err)];
+  // Internal: one of the processes of `workers: N` (src/run/worker-child.ts), started by the run itself.
+  if (argv[0] === 'worker') return workerCommand(err);
   let flags: Flags;
   let positionals: string[];
   try {
