@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { type RunResult, parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { closeAllServers, startServer } from './helpers/http.ts';
 import { CLI, eventually, killChildren, processAlive, runNode, startNode } from './helpers/process.ts';
-import { removeTempDirs, tempDir } from './helpers/tmp.ts';
+import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 after(killChildren);
 after(closeAllServers);
@@ -165,6 +165,8 @@ describe('workers: 2', () => {
       [['--workers', '0'], /^loadgate: --workers \(workers\): must be at least 1, got 0$/m],
       [['--workers', 'two'], /^loadgate: --workers \(workers\): expected a number, got "two"$/m],
       [['--workers', '2', '--shard', '1/2'], /exclude each other/],
+      // Each worker is a shard: one body cannot be split over two without both sending it.
+      [['--workers', '2', '--bodies', writeFile(tempDir(), 'one.jsonl', '{"x":1}\n')], /cannot be split over 2 shards/],
     ];
     for (const [flags, re] of cases) {
       const r = await runNode([CLI, 'run', '--url', 'http://127.0.0.1:1', '--path', '/', '--rate', '5', '--duration', '1s', ...flags], {

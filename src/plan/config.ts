@@ -216,6 +216,8 @@ export function buildPlan(cfg: RawConfig): Plan {
     const lengthMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
     plan.startAt = readStartAt(r, top['start-at'], lengthMs, Date.now());
   }
+  // Each worker is a shard: a body list too short to split is refused now, before anything starts.
+  if (plan.workers) shardPlan(plan, 0, plan.workers);
   if (top['shard'] === undefined) return plan;
   // A comparison judges two sides on one machine; a shard is part of one side's load on many.
   if (plan.compare)
