@@ -242,3 +242,33 @@ describe('merge inputs', () => {
     assert.ok(namePattern('a.b?').test('a.bc') && !namePattern('a.b?').test('axbc'));
   });
 });
+
+describe('workers: 2 in the action', () => {
+  it('one service, two worker processes, one merged report, artifact and comment', async () => {
+    const gh = await startFakeGitHub();
+    after(() => gh.close());
+    const service = `node -e "require('http').createServer((q, s) => setTimeout(() => s.end('ok'), 5)).listen(+process.argv[1], '127.0.0.1')" {port}`;
+    const r = await runJob(gh, 'perf', 1, {
+      'service-command': service,
+      endpoint: 'GET /',
+      rate: '30',
+      duration: '2s',
+      workers: '2',
+      slos: 'errors == 0',
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.match(/^Started the service \(pid/gm)?.length, 1);
+    assert.match(r.stdout, /^Started 2 workers \(pids \d+, \d+\)/m);
+    const merged = read(r.dir);
+    assert.equal(statsFor(merged).requests, 60);
+    assert.deepEqual(
+      merged.plan?.shards?.map((s) => s.status),
+      ['completed', 'completed'],
+    );
+    assert.equal(gh.artifacts.length, 1);
+    assert.equal(gh.artifacts[0]!.name, 'loadgate-perf-1');
+    assert.ok(gh.artifacts[0]!.entries.includes('service.log'));
+    assert.equal(gh.comments(7).length, 1);
+    assert.equal(r.outputs['verdict'], 'pass');
+  });
+});

@@ -68,13 +68,14 @@ const START_MARGIN_MS = 100;
 /** After a stop, how long a worker has to write what it measured before it is killed. */
 const STOP_GRACE_MS = 10_000;
 
-/** loadgate's own command line, beside this file: src/cli.ts from the sources, dist/cli.js in the bundle. */
+/**
+ * loadgate's own command line: src/cli.ts from the sources (this file is src/run/workers.ts), dist/cli.js
+ * in the bundle (this code is in a chunk beside it, whichever entry point loaded it: the CLI or the action).
+ */
 export function cliEntry(): string {
-  for (const rel of ['../cli.ts', './cli.js']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw new Error("cannot find loadgate's command line (cli.ts or cli.js) beside the run code, to start the workers");
+  const file = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../cli.ts' : './cli.js', import.meta.url));
+  if (!existsSync(file)) throw new Error(`cannot find loadgate's command line at ${file}, to start the workers`);
+  return file;
 }
 
 /** Every worker still running, so that none outlives this process however it ends. */
