@@ -130,35 +130,38 @@ describe('workers: 2', () => {
     assert.ok(await eventually(() => !processAlive(a!) && !processAlive(Number(servicePid)), 3000), 'worker 1 and the service are gone');
   });
 
-  it('SIGINT stops every worker and the service, writes what was measured, exits 130', async () => {
-    const out = tempDir('loadgate-workers-');
-    const p = startNode(
-      [CLI, 'run', '--command', SERVICE, '--path', '/', '--rate', '20', '--duration', '30s', '--workers', '2', '--out', out],
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    const [, servicePid] = await p.waitFor(/Started the service \(pid (\d+)\)/, 30_000);
-    await p.waitFor(/^\[\d+s\/30s\]/m, 30_000);
-    const pids = pidsIn(p.stdout);
-    p.kill('SIGINT');
-    const r = await p.exited;
-    assert.equal(r.code, 130, r.stdout + r.stderr);
-    const merged = read(out);
-    assert.equal(merged.status, 'interrupted');
-    assert.deepEqual(
-      merged.plan?.shards?.map((s) => [s.index, s.status]),
-      [
-        [0, 'interrupted'],
-        [1, 'interrupted'],
-      ],
-    );
-    assert.ok(statsFor(merged).requests > 0);
-    assert.ok(
-      await eventually(() => [...pids, Number(servicePid)].every((pid) => !processAlive(pid)), 3000),
-      `still running: ${[...pids, Number(servicePid)].filter(processAlive).join(', ')}`,
-    );
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${sig} stops every worker and the service, writes what was measured, exits 130`, async () => {
+      const out = tempDir('loadgate-workers-');
+      const p = startNode(
+        [CLI, 'run', '--command', SERVICE, '--path', '/', '--rate', '20', '--duration', '30s', '--workers', '2', '--out', out],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      const [, servicePid] = await p.waitFor(/Started the service \(pid (\d+)\)/, 30_000);
+      await p.waitFor(/^\[\d+s\/30s\]/m, 30_000);
+      const pids = pidsIn(p.stdout);
+      p.kill(sig);
+      const r = await p.exited;
+      assert.equal(r.code, 130, r.stdout + r.stderr);
+      const merged = read(out);
+      assert.equal(merged.status, 'interrupted');
+      assert.deepEqual(
+        merged.plan?.shards?.map((s) => [s.index, s.status]),
+        [
+          [0, 'interrupted'],
+          [1, 'interrupted'],
+        ],
+      );
+      assert.match(merged.reason ?? '', new RegExp(`interrupted by ${sig}`));
+      assert.ok(statsFor(merged).requests > 0);
+      assert.ok(
+        await eventually(() => [...pids, Number(servicePid)].every((pid) => !processAlive(pid)), 3000),
+        `still running: ${[...pids, Number(servicePid)].filter(processAlive).join(', ')}`,
+      );
+    });
+  }
 
   it('bad input: one message, exit 2, nothing started', async () => {
     const cases: Array<[string[], RegExp]> = [

@@ -94,8 +94,8 @@ function track(child: ChildProcess): void {
 
 /** Runs the plan as `count` workers against the service at `baseUrl`; resolves once every worker has ended. */
 export async function runWorkers(plan: Plan, count: number, baseUrl: string, opts: WorkerOptions): Promise<WorkersRun> {
-  const root = mkdtempSync(join(tmpdir(), 'loadgate-workers-'));
   const cli = cliEntry();
+  const root = mkdtempSync(join(tmpdir(), 'loadgate-workers-'));
   const label = (i: number) => `worker ${shardLabel({ index: i, count })}`;
   const { workers: _workers, ...whole } = plan;
   const latest: Array<Progress | undefined> = [];
@@ -141,20 +141,28 @@ export async function runWorkers(plan: Plan, count: number, baseUrl: string, opt
       }
     });
     const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
+      let ended = false;
+      const end = (how: string) => {
+        if (ended) return;
+        ended = true;
         if (!done[i]) {
-          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
           const last = tail.trim().split('\n').slice(-3).join(' / ');
-          const problem = `${label(i)} (pid ${child.pid}) ${how} before it wrote its result${last ? `: ${last}` : ''}`;
+          const problem = `${label(i)} (pid ${child.pid ?? 'none'}) ${how} before it wrote its result${last ? `: ${last}` : ''}`;
           problems.push(problem);
           // The run cannot be whole without it: the others stop (and say why), nobody waits for it.
           stopAll('aborted', problem);
           releaseReady();
         }
         resolve();
+      };
+      child.once('exit', (code, signal) => end(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+      // It could not be started, or its channel broke: as good as dead (kill it if it still runs).
+      child.once('error', (e) => {
+        child.kill('SIGKILL');
+        end(`failed (${e.message})`);
       });
     });
-    child.send({ type: 'start', plan: whole, index: i, count, baseUrl, outDir } satisfies ParentMessage);
+    send(child, { type: 'start', plan: whole, index: i, count, baseUrl, outDir });
     return { child, exited, outDir };
   });
   opts.log(`Started ${count} workers (pids ${children.map((c) => c.child.pid).join(', ')}), each with its shard of the load`);
