@@ -14,7 +14,7 @@ import type { Plan } from '../plan/types.ts';
 import { formatChecklist, formatProgress, formatSummary } from '../report/console.ts';
 import { renderMarkdown } from '../report/markdown.ts';
 import { RESULT_FILE, type RunHooks, type RunOutput, executeRun } from '../run.ts';
-import { runStatus } from '../run/outcome.ts';
+import { type RunStatusWord, runStatus } from '../run/outcome.ts';
 import { inert } from '../console-text.ts';
 import { ServiceError, processStartTicks } from '../service/service.ts';
 import { annotate, breachAnnotations } from '../publish/annotations.ts';
@@ -214,6 +214,8 @@ interface ToPublish {
   /** The sticky comment's marker: one comment per job, matrix leg and config. */
   marker: string;
   interrupted: boolean;
+  /** How it ended, when the caller knows better than the result and verdict alone (a merge). */
+  status?: RunStatusWord;
   /** A shard job: its artifact is for the merge job; no PR comment, a one-line summary. */
   shard?: { index: number; count: number };
   deadline: Deadline;
@@ -255,7 +257,7 @@ async function publish(ctx: WorkflowContext, inputs: ActionInputs, p: ToPublish)
   // 4. Outputs.
   const outputs: Record<OutputName, string> = {
     ...runOutputs(result, verdict),
-    status: runStatus(result, verdict, p.interrupted),
+    status: p.status ?? runStatus(result, verdict, p.interrupted),
     'report-dir': p.outputDir,
     'result-file': p.resultFile,
     'artifact-id': artifactId === undefined ? '' : String(artifactId),

@@ -46,6 +46,8 @@ export interface WorkersRun {
   names: string[];
   /** Workers that died before writing their result, said as sentences. */
   problems: string[];
+  /** Why the workers were stopped early, if they were (the merged result's reason says it already). */
+  stopReason: string;
   /** The temporary folder the results are in (removed once merged). */
   root: string;
 }
@@ -222,8 +224,8 @@ export async function runWorkers(plan: Plan, count: number, baseUrl: string, opt
     startedAt: new Date(goAt || Date.now()).toISOString(),
     dirs: kept.map((c) => c.outDir),
     names: kept.map((c) => `worker pid ${c.child.pid}`),
-    // The one that stopped the run is its reason already (the verdict says it once).
-    problems: problems.filter((p) => p !== stopReason),
+    problems,
+    stopReason,
     root,
   };
 }
@@ -236,7 +238,9 @@ export async function runWorkers(plan: Plan, count: number, baseUrl: string, opt
 export function mergeWorkers(run: WorkersRun, outDir: string, amend: (r: RunResult) => RunResult): MergeOutput | undefined {
   try {
     if (run.dirs.length === 0) return undefined;
-    return mergeShards(run.dirs, outDir, { names: run.names, amend, problems: run.problems });
+    // The problem that stopped the run is its reason already: the verdict says it once.
+    const problems = run.problems.filter((p) => p !== run.stopReason);
+    return mergeShards(run.dirs, outDir, { names: run.names, amend, problems });
   } finally {
     rmSync(run.root, { recursive: true, force: true });
   }
