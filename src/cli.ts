@@ -214,7 +214,12 @@ export async function main(argv: string[]): Promise<number> {
     cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
     const plan = buildPlan(cfg);
     const stages = plan.load.stages.length;
-    const { result, verdict, reports } = await executeRun(plan, {
+    const {
+      result,
+      verdict,
+      reports,
+      status: known,
+    } = await executeRun(plan, {
       log: out,
       signal: stop.signal,
       onProgress: (p) => out(formatProgress(p, stages)),
@@ -233,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-    const status = runStatus(result, verdict, stop.signal.aborted);
+    const status = stop.signal.aborted ? 'interrupted' : (known ?? runStatus(result, verdict, false));
     // Why the service was not measured as planned, as the last word (exit 3).
     if (status === 'not-measured')
       err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');

@@ -17,6 +17,7 @@ import { notStartedResult } from './run/not-started.ts';
 import { waitForStart } from './run/start-at.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
+import type { RunStatusWord } from './run/outcome.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
 import { type WorkersRun, isWorkersRun, mergeWorkers, runWorkers } from './run/workers.ts';
@@ -48,6 +49,8 @@ export interface RunOutput {
   verdict: Verdict;
   reports: WrittenReports;
   resultFile: string;
+  /** How it ended, when the result and verdict alone do not say it: a workers' merge that is incomplete (exit 3). */
+  status?: RunStatusWord;
 }
 
 export const RESULT_FILE = REPORT_FILES.json;
@@ -181,6 +184,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
         verdict: merged.verdict,
         reports: withServiceLog(merged.reports),
         resultFile: join(plan.outputDir, RESULT_FILE),
+        ...(merged.status === 'not-measured' ? { status: merged.status } : {}),
       };
     }
     return report(

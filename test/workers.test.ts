@@ -100,6 +100,24 @@ describe('workers: 2', () => {
     assert.equal(srv.requests, statsFor(merged).requests + 3, "the server saw the workers' requests");
   });
 
+  it('with start-at, every worker waits for that instant and starts on time', async () => {
+    const srv = await startServer({ delayMs: 5 });
+    const out = tempDir('loadgate-workers-');
+    const at = new Date(Date.now() + 6000).toISOString();
+    const r = await runNode(
+      [CLI, 'run', '--url', srv.url, '--path', '/', '--rate', '20', '--duration', '2s', '--workers', '2', '--start-at', at, '--out', out],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const merged = read(out);
+    assert.equal(merged.plan?.shards?.length, 2);
+    for (const s of merged.plan?.shards ?? []) {
+      const late = Date.parse(s.startedAt) - Date.parse(at);
+      assert.ok(late >= 0 && late < 1000, `shard ${s.index + 1} started ${late} ms after start-at`);
+    }
+    assert.equal(statsFor(merged).requests, 40);
+  });
+
   it('a worker killed mid-run is named in the verdict, the others stop, nothing is left running', async () => {
     const out = tempDir('loadgate-workers-');
     const p = startNode(

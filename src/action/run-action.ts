@@ -152,12 +152,14 @@ async function runAndPublish(
   }
   // One PR comment per job, matrix leg and config: a second loadgate step with another config gets its own.
   const configId = plan.configPath ? relative(ctx.workspace, resolve(plan.configPath)) : 'inputs';
+  const { status: known, ...output } = run;
   await publish(ctx, inputs, {
-    ...run,
+    ...output,
     outputDir: plan.outputDir,
     artifactName: name,
     marker: commentMarker(ctx.job, ctx.step, matrix, configId),
     interrupted: signal.aborted,
+    ...(known && !signal.aborted ? { status: known } : {}),
     ...(plan.shard ? { shard: plan.shard } : {}),
     deadline,
   });
@@ -201,6 +203,9 @@ async function mergeAndPublish(
     artifactName: artifactName(inputs.artifactName, ctx.job, ctx.step, matrixKey(inputs.matrix), ctx.runAttempt),
     marker: commentMarker(ctx.job, ctx.step, matrixKey(inputs.matrix), 'merge'),
     interrupted: signal.aborted,
+    // As `loadgate merge` ends: an incomplete run not allowed did not measure the service as planned (exit 3).
+    status: signal.aborted ? 'interrupted' : merged.status,
+    notMeasured: `incomplete run: ${merged.incomplete.join('; ')} (allow-incomplete: true judges what was measured)`,
     deadline,
   });
 }
@@ -216,6 +221,8 @@ interface ToPublish {
   interrupted: boolean;
   /** How it ended, when the caller knows better than the result and verdict alone (a merge). */
   status?: RunStatusWord;
+  /** Why, when it did not measure the service as planned, if the result's reason does not say it (a merge). */
+  notMeasured?: string;
   /** A shard job: its artifact is for the merge job; no PR comment, a one-line summary. */
   shard?: { index: number; count: number };
   deadline: Deadline;
@@ -275,7 +282,9 @@ async function publish(ctx: WorkflowContext, inputs: ActionInputs, p: ToPublish)
   } else if (status === 'not-measured') {
     // Not a breach: fail-on-breach does not turn it into a pass.
     core.setFailed(
-      inert(`loadgate: the service was not measured as planned: ${result.reason ?? result.service?.exit?.summary ?? 'see the report'}`),
+      inert(
+        `loadgate: the service was not measured as planned: ${p.notMeasured ?? result.reason ?? result.service?.exit?.summary ?? 'see the report'}`,
+      ),
     );
   } else if (!verdict.pass) {
     const why = [

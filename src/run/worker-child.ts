@@ -57,6 +57,11 @@ export async function workerCommand(err: (s: string) => void): Promise<number> {
     beforeLoad: () =>
       new Promise<void>((resolve) => {
         if (stop.signal.aborted) return resolve();
+        // With start-at, every worker waits for that instant itself (src/run.ts does): no go to wait for.
+        if (plan.startAt !== undefined) {
+          say({ type: 'ready' });
+          return resolve();
+        }
         go = (at) => setTimeout(resolve, Math.max(0, at - Date.now()));
         stop.signal.addEventListener('abort', () => resolve(), { once: true });
         say({ type: 'ready' });

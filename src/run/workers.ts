@@ -8,6 +8,7 @@
 //   parent -> worker  start {plan, index, count, baseUrl, outDir}
 //   worker -> parent  ready (the service answered, the bodies are made), then progress, log lines
 //   parent -> worker  go {at}: every worker waits until the same wall-clock instant, then starts the load
+//                     (with start-at, each waits for start-at instead, and the go is not waited for)
 //   parent -> worker  stop {status, reason}: the parent was interrupted, the service died, a worker died
 //   worker -> parent  done {status, requests, failures, durationMs} once its result.json is written
 // A worker that exits without `done` died: the others are stopped, and the merged verdict names it.
@@ -221,7 +222,7 @@ export async function runWorkers(plan: Plan, count: number, baseUrl: string, opt
   const kept = children.map((c, i) => ({ ...c, i })).filter(({ i, outDir }) => done[i] && existsSync(join(outDir, 'result.json')));
   return {
     kind: 'workers',
-    startedAt: new Date(goAt || Date.now()).toISOString(),
+    startedAt: new Date(plan.startAt ?? (goAt || Date.now())).toISOString(),
     dirs: kept.map((c) => c.outDir),
     names: kept.map((c) => `worker pid ${c.child.pid}`),
     problems,
