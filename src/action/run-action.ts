@@ -13,6 +13,7 @@ import { ConfigError, DEFAULTS } from '../plan/config.ts';
 import type { Plan } from '../plan/types.ts';
 import { formatChecklist, formatProgress, formatSummary } from '../report/console.ts';
 import { renderMarkdown } from '../report/markdown.ts';
+import { ReportError } from '../report/write.ts';
 import { RESULT_FILE, type RunHooks, type RunOutput, executeRun } from '../run.ts';
 import { type RunStatusWord, runStatus } from '../run/outcome.ts';
 import { inert } from '../console-text.ts';
@@ -189,7 +190,7 @@ async function mergeAndPublish(
     merged = await deadline.bound(runMergeJob(merge.pattern, outputDir, merge), UPLOAD_TIMEOUT_MS, 'downloading the shard artifacts');
   } catch (e) {
     // Nothing to merge, or results that cannot merge (another plan, the same shard twice): one clear message.
-    if (e instanceof MergeError) return core.setFailed(inert(`loadgate: ${e.message}`));
+    if (e instanceof MergeError || e instanceof ReportError) return core.setFailed(inert(`loadgate: ${e.message}`));
     return core.setFailed(inert(`loadgate: could not download the shard artifacts: ${(e as Error).message}`));
   }
   for (const a of merged.merged) core.info(`Merged ${a.name} (artifact ${a.id})`);
