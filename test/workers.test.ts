@@ -184,6 +184,22 @@ describe('workers: 2', () => {
     });
   }
 
+  it('a parent killed outright (SIGKILL) leaves no worker running: their channel closes and they stop', async () => {
+    const srv = await startServer({ delayMs: 5 });
+    const p = startNode([CLI, 'run', '--url', srv.url, '--path', '/', '--rate', '20', '--duration', '30s', '--workers', '2'], {
+      cwd: tempDir('loadgate-workers-'),
+      timeoutMs: 60_000,
+    });
+    await p.waitFor(/^\[\d+s\/30s\]/m, 30_000);
+    const pids = pidsIn(p.stdout);
+    p.kill('SIGKILL');
+    await p.exited;
+    assert.ok(
+      await eventually(() => pids.every((pid) => !processAlive(pid)), 8000),
+      `still running: ${pids.filter(processAlive).join(', ')}`,
+    );
+  });
+
   it('bad input: one message, exit 2, nothing started', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--workers', '0'], /^loadgate: --workers \(workers\): must be at least 1, got 0$/m],
