@@ -197,7 +197,7 @@ describe('shard jobs upload their parts; the merge job publishes one verdict', (
     );
   });
 
-  it('no artifact matches: one clear message, nothing published', async () => {
+  it('no artifact matches, or a merged one does: one clear message, nothing published', async () => {
     const r = await runJob(gh, 'empty-merge', 8, { merge: 'true', 'merge-pattern': 'other-*' });
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(
@@ -207,6 +207,13 @@ describe('shard jobs upload their parts; the merge job publishes one verdict', (
     assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
     assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /);
     assert.ok(!gh.artifacts.some((x) => x.name === 'loadgate-empty-merge-1'));
+    // A pattern wide enough to take a merge job's own report: refused, saying so.
+    const wide = await runJob(gh, 'wide-merge', 9, { merge: 'true', 'merge-pattern': 'loadgate-*' });
+    assert.equal(wide.code, 1, wide.stdout + wide.stderr);
+    assert.match(
+      wide.stdout,
+      /^::error::loadgate: artifact loadgate-merge-1 holds a merged result, not a shard's: narrow merge-pattern \(default loadgate-shard-\*\)$/m,
+    );
   });
 });
 

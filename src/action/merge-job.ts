@@ -69,12 +69,17 @@ function shardKey(a: DownloadedArtifact): string {
   } catch {
     throw new MergeError(`artifact ${a.name} holds no result.json: it is not a loadgate shard's report folder (narrow merge-pattern)`);
   }
+  let plan: { shard?: { index?: unknown; count?: unknown }; shards?: unknown } | undefined;
   try {
-    const shard = (JSON.parse(text) as { plan?: { shard?: { index?: unknown; count?: unknown } } }).plan?.shard;
-    if (typeof shard?.index === 'number' && typeof shard.count === 'number') return `${shard.index + 1}/${shard.count}`;
+    plan = (JSON.parse(text) as { plan?: typeof plan }).plan;
   } catch {
     throw new MergeError(`artifact ${a.name}: its result.json is not JSON`);
   }
+  // A pattern as wide as loadgate-* also finds merge jobs' own reports (an earlier attempt's).
+  if (plan?.shards !== undefined)
+    throw new MergeError(`artifact ${a.name} holds a merged result, not a shard's: narrow merge-pattern (default loadgate-shard-*)`);
+  const shard = plan?.shard;
+  if (typeof shard?.index === 'number' && typeof shard.count === 'number') return `${shard.index + 1}/${shard.count}`;
   // A whole run, or one from before results recorded their shard: the merge says what it makes of it.
   return `artifact ${a.name}`;
 }
