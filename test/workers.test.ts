@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type RunResult, parseRunResult, statsFor } from '../src/metrics/result.ts';
 import { closeAllServers, startServer } from './helpers/http.ts';
-import { CLI, eventually, killChildren, processAlive, runNode, startNode } from './helpers/process.ts';
+import { CLI, PATH_WITH_NODE, eventually, killChildren, processAlive, runNode, startNode } from './helpers/process.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 after(killChildren);
@@ -26,7 +26,7 @@ const pidsIn = (out: string): number[] => (/Started \d+ workers \(pids ([\d, ]+)
 const workerCounts = (out: string): number[] =>
   [...out.matchAll(/^worker \d+\/\d+ \(pid \d+\): \w+, (\d+) requests/gm)].map((m) => Number(m[1]));
 
-/** A service as a command: the parent starts it once (a free port), the workers load it at its URL. */
+/** A service as a command (run with the tests' Node first on PATH): the parent starts it once, the workers load it at its URL. */
 const SERVICE = `node -e "require('http').createServer((q, s) => setTimeout(() => s.end('ok'), 5)).listen(+process.argv[1], '127.0.0.1')" {port}`;
 
 describe('workers: 2', () => {
@@ -53,7 +53,7 @@ describe('workers: 2', () => {
         '--out',
         out,
       ],
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, env: { PATH: PATH_WITH_NODE } },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.stdout.match(/^Started the service \(pid/gm)?.length, 1, 'the service is started once');
@@ -124,6 +124,7 @@ describe('workers: 2', () => {
       [CLI, 'run', '--command', SERVICE, '--path', '/', '--rate', '20', '--duration', '30s', '--workers', '2', '--out', out],
       {
         timeoutMs: 60_000,
+        env: { PATH: PATH_WITH_NODE },
       },
     );
     const [, servicePid] = await p.waitFor(/Started the service \(pid (\d+)\)/, 30_000);
@@ -158,6 +159,7 @@ describe('workers: 2', () => {
         [CLI, 'run', '--command', SERVICE, '--path', '/', '--rate', '20', '--duration', '30s', '--workers', '2', '--out', out],
         {
           timeoutMs: 60_000,
+          env: { PATH: PATH_WITH_NODE },
         },
       );
       const [, servicePid] = await p.waitFor(/Started the service \(pid (\d+)\)/, 30_000);
