@@ -124,8 +124,8 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-/** Starts nginx (one worker) on a free loopback port, pinned to `core`, and waits until it answers. */
-export async function startNginx(core = TARGET_CORE): Promise<Nginx> {
+/** Starts nginx (one worker) on a free loopback port, pinned to `core` (a taskset list: 1, or 0-1), and waits until it answers. */
+export async function startNginx(core: number | string = TARGET_CORE): Promise<Nginx> {
   const prefix = mkdtempSync(join(tmpdir(), 'loadgate-bench-nginx-'));
   const port = await freePort();
   const conf = readFileSync(join(BENCH_DIR, 'nginx.conf'), 'utf8').replaceAll('__PORT__', String(port)).replaceAll('__PREFIX__', prefix);

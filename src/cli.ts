@@ -15,6 +15,7 @@ import { formatChecklist, formatProgress, formatSummary } from './report/console
 import { ReportError } from './report/write.ts';
 import { executeRun } from './run.ts';
 import { mergeCommand } from './run/merge.ts';
+import { workerCommand } from './run/worker-child.ts';
 import { EXIT, STATUS_EXIT, runStatus } from './run/outcome.ts';
 import { ServiceError } from './service/service.ts';
 import { inert } from './console-text.ts';
@@ -170,6 +171,8 @@ export async function main(argv: string[]): Promise<number> {
   const outPainted = (s: string) => print(process.stdout, `${s}\n`, true);
   const err = (s: string) => print(process.stderr, `loadgate: ${s}\n`);
   if (argv[0] === 'merge') return EXIT[mergeCommand(argv.slice(1), out, err)];
+  // Internal: one of the processes of `workers: N` (src/run/worker-child.ts), started by the run itself.
+  if (argv[0] === 'worker') return workerCommand(err);
   let flags: Flags;
   let positionals: string[];
   try {
@@ -211,7 +214,12 @@ export async function main(argv: string[]): Promise<number> {
     cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
     const plan = buildPlan(cfg);
     const stages = plan.load.stages.length;
-    const { result, verdict, reports } = await executeRun(plan, {
+    const {
+      result,
+      verdict,
+      reports,
+      status: known,
+    } = await executeRun(plan, {
       log: out,
       signal: stop.signal,
       onProgress: (p) => out(formatProgress(p, stages)),
@@ -230,7 +238,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-    const status = runStatus(result, verdict, stop.signal.aborted);
+    const status = stop.signal.aborted ? 'interrupted' : (known ?? runStatus(result, verdict, false));
     // Why the service was not measured as planned, as the last word (exit 3).
     if (status === 'not-measured')
       err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');

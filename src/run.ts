@@ -11,14 +11,16 @@ import type { Plan, Slo } from './plan/types.ts';
 import { planRecord } from './plan/fingerprint.ts';
 import { describeBodies, resolveBodies, resolveLocalBodies } from './run/bodies.ts';
 import { REPORT_FILES, type WrittenReports, prepareReportDir, writeReports } from './report/write.ts';
-import { executeComparison, withServiceImage } from './run/compare.ts';
+import { executeComparison } from './run/compare.ts';
 import { fitFileLimit } from './run/limits.ts';
 import { notStartedResult } from './run/not-started.ts';
 import { waitForStart } from './run/start-at.ts';
 import { abortingSlo, evaluate } from './verdict/evaluate.ts';
 import type { Verdict } from './verdict/types.ts';
+import type { RunStatusWord } from './run/outcome.ts';
 import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
+import { type WorkersRun, isWorkersRun, mergeWorkers, runWorkers } from './run/workers.ts';
 import { attachWatch } from './metrics/resources.ts';
 import { type RunningService, type StartedService, ServiceError, startService, waitUntilReady } from './service/service.ts';
 
@@ -34,6 +36,11 @@ export interface RunHooks {
   onServiceStarted?: (s: StartedService) => void;
   /** Aborting it stops the run: the load stops, what was measured is written, the service is stopped. */
   signal?: AbortSignal;
+  /**
+   * Awaited once the service is ready and the bodies are made, before start-at and the load: a worker
+   * (src/run/worker-child.ts) waits there until every worker is ready, so that they start together.
+   */
+  beforeLoad?: () => Promise<void>;
 }
 
 export interface RunOutput {
@@ -41,6 +48,8 @@ export interface RunOutput {
   verdict: Verdict;
   reports: WrittenReports;
   resultFile: string;
+  /** How it ended, when the result and verdict alone do not say it: a workers' merge that is incomplete (exit 3). */
+  status?: RunStatusWord;
 }
 
 export const RESULT_FILE = REPORT_FILES.json;
@@ -71,11 +80,14 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
     // (nor do they stop a shard early: a part's throughput is not the plan's).
     const verdict = evaluate(result, plan.shard ? [] : plan.slos);
-    const reports = writeReports(plan.outputDir, result, verdict);
-    // The service's own output sits beside the reports (written while it ran): listed with them.
+    const reports = withServiceLog(writeReports(plan.outputDir, result, verdict));
+    return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
+  };
+  /** The service's own output sits beside the reports (written while it ran): listed with them. */
+  const withServiceLog = (reports: WrittenReports): WrittenReports => {
     const serviceLog = join(plan.outputDir, SERVICE_LOG);
     if (sp.kind !== 'url' && existsSync(serviceLog)) reports.files.push(serviceLog);
-    return { result, verdict, reports, resultFile: join(plan.outputDir, RESULT_FILE) };
+    return reports;
   };
   try {
     if (sp.kind === 'container' && sp.build) log(`Building ${sp.image} from ${sp.build.context} (its output goes to ${SERVICE_LOG})`);
@@ -105,8 +117,12 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     }
     log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
     // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
-    const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
-    if (plan.startAt !== undefined) {
+    // With workers, each worker makes its own from the plan (src/run/worker-child.ts).
+    const endpoints = plan.workers ? [] : await resolveBodies(plan, localBodies, service.baseUrl, log);
+    // A worker waits here until every worker is ready, so that they start together (src/run/worker-child.ts).
+    await hooks.beforeLoad?.();
+    // With workers, each worker waits for start-at itself (src/run/workers.ts).
+    if (plan.startAt !== undefined && !plan.workers) {
       phase = `waiting for start-at ${new Date(plan.startAt).toISOString()}`;
       if (!(await waitForStart(plan.startAt, hooks.signal, log))) return notStarted(new ServiceError(`${phase}: interrupted`));
     }
@@ -123,39 +139,62 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     });
     // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
     const watcher = startWatching(service.watch, plan.monitors);
-    let result: RunResult;
+    let loaded: RunResult | WorkersRun;
     try {
-      result = await runLoad({
-        baseUrl: service.baseUrl,
-        endpoints,
-        load: plan.load,
-        timeoutMs: plan.timeoutMs,
-        seed: plan.seed,
-        warmupMs: plan.warmupMs,
-        signal: stopLoad.signal,
-        progressIntervalMs: plan.progressIntervalMs,
-        ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
-        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-        ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
-      });
+      if (plan.workers) {
+        // workers: N, the load as N shards in child processes sharing this service (src/run/workers.ts).
+        const progress = hooks.onProgress ? { onProgress: hooks.onProgress } : {};
+        loaded = await runWorkers(plan, plan.workers, service.baseUrl, { signal: stopLoad.signal, log, ...progress });
+      } else {
+        loaded = await runLoad({
+          baseUrl: service.baseUrl,
+          endpoints,
+          load: plan.load,
+          timeoutMs: plan.timeoutMs,
+          seed: plan.seed,
+          warmupMs: plan.warmupMs,
+          signal: stopLoad.signal,
+          progressIntervalMs: plan.progressIntervalMs,
+          ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
+          ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+          ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
+        });
+      }
     } finally {
       exits.loadEnded();
       hooks.signal?.removeEventListener('abort', onAbort);
       await watcher.stop();
     }
-    result = {
-      ...result,
-      service: await exits.record(result.startedAt),
-      requestBodies: describeBodies(endpoints),
-      plan: planRecord(plan),
-      // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
-      endedAt: new Date(Date.parse(result.startedAt) + result.durationMs).toISOString(),
+    // What the service did and how it was watched, added to the load's result (or to the workers' merge).
+    const record = await exits.record(loaded.startedAt);
+    // The image and its digest, asked of the engine when the container started (as withServiceImage in run/compare.ts does).
+    const serviceImage = sp.kind === 'container' ? (service.image ? await service.image : { image: sp.image }) : undefined;
+    const withService = (r: RunResult): RunResult => {
+      let out: RunResult = { ...r, service: record };
+      if (serviceImage && out.environment) out = { ...out, environment: { ...out.environment, serviceImage } };
+      return attachWatch(out, watcher, plan.monitors);
     };
-    const environment = await withServiceImage(result.environment, sp, service);
-    if (environment) result = { ...result, environment };
-    result = attachWatch(result, watcher, plan.monitors);
     for (const p of watcher.problems) log(`Warning: ${p}`);
-    return report(result);
+    if (isWorkersRun(loaded)) {
+      const merged = mergeWorkers(loaded, plan.outputDir, withService);
+      if (!merged) return report(withService(notStartedResult(plan, loaded.problems.join('; '), service.baseUrl, record)));
+      return {
+        result: merged.result,
+        verdict: merged.verdict,
+        reports: withServiceLog(merged.reports),
+        resultFile: join(plan.outputDir, RESULT_FILE),
+        ...(merged.status === 'not-measured' ? { status: merged.status } : {}),
+      };
+    }
+    return report(
+      withService({
+        ...loaded,
+        requestBodies: describeBodies(endpoints),
+        plan: planRecord(plan),
+        // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
+        endedAt: new Date(Date.parse(loaded.startedAt) + loaded.durationMs).toISOString(),
+      }),
+    );
   } finally {
     // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
     // down gracefully: what was measured is already written, and the removal must fit in that budget.

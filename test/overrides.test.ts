@@ -271,6 +271,7 @@ const CASES: Case[] = [
     inputs: { 'allow-incomplete': 'true' },
     check: (p) => assert.equal(p.allowIncomplete, true),
   },
+  { what: 'workers', flags: { workers: '3' }, inputs: { workers: '3' }, check: (p) => assert.equal(p.workers, 3) },
 ];
 
 describe('every setting, from each front end that has it', () => {

@@ -38,7 +38,21 @@ export const ACTION_INPUTS: Record<string, { about: string; default?: string }> 
   },
   'fail-on-breach': { about: 'fail the step when an SLO is breached (true), or only report it and pass (false)', default: 'true' },
   matrix: { about: 'leave as is: tells matrix legs apart in the artifact name and the PR comment', default: '${{ toJSON(matrix) }}' },
+  merge: {
+    about:
+      "true: run no load, but merge the shard jobs' results (this workflow run's artifacts named like merge-pattern) into one " +
+      "report, artifact, job summary, PR comment, outputs and verdict, judged on the shards' SLOs; give the job needs: on the shard jobs",
+    default: 'false',
+  },
+  'merge-pattern': {
+    about:
+      'with merge: true, the names of the shard artifacts to merge, * matching any characters; default loadgate-shard-*, ' +
+      'the names shard jobs upload theirs under (loadgate-shard-<i>-of-<n>)',
+  },
 };
+
+/** The shard artifacts a merge job takes when merge-pattern is not given: the names shard jobs upload under. */
+export const DEFAULT_MERGE_PATTERN = 'loadgate-shard-*';
 
 export interface ActionInputs {
   /** The YAML config file, when one is named. */
@@ -52,6 +66,8 @@ export interface ActionInputs {
   failOnBreach: boolean;
   /** `toJSON(matrix)` ('null' outside a matrix): tells matrix legs apart in artifact names and comments. */
   matrix: string;
+  /** A merge job: no load, the shard jobs' artifacts matching `mergePattern` merged and published (src/action/merge-job.ts). */
+  merge?: { pattern: string; allowIncomplete: boolean };
 }
 
 /** An input's value, as `core.getInput` gives it; `trim: false` keeps leading blank lines. */
@@ -82,6 +98,7 @@ export function readInputs(raw: GetInput, warn: (message: string) => void = () =
       `input "artifact-name": "${artifactName}" holds a character artifact names cannot have (one of " : < > | * ? \\ / or a line break)`,
     );
   }
+  const merge = mergeInputs(get, config, values);
   return {
     ...(config ? { config } : {}),
     values,
@@ -90,7 +107,36 @@ export function readInputs(raw: GetInput, warn: (message: string) => void = () =
     ...(artifactName ? { artifactName } : {}),
     failOnBreach: booleanInput(get, 'fail-on-breach', true),
     matrix: get('matrix', { trim: true }) || 'null',
+    ...(merge ? { merge } : {}),
   };
+}
+
+/** merge and merge-pattern: a merge job runs nothing, so it takes no input that shapes a run. */
+function mergeInputs(get: GetInput, config: string, values: Readonly<Record<RunInput, string>>): ActionInputs['merge'] {
+  const merge = booleanInput(get, 'merge', false);
+  const pattern = get('merge-pattern', { trim: true });
+  if (!merge) {
+    if (pattern) throw new InputError('input "merge-pattern" needs merge: true (it names the shard artifacts a merge job takes)');
+    return undefined;
+  }
+  // Where the merged reports go, and whether an incomplete run is allowed: the two settings a merge has.
+  const own: readonly string[] = ['report-dir', 'allow-incomplete'];
+  const given = [...(config ? ['config'] : []), ...RUN_INPUTS.filter((n) => !own.includes(n) && values[n] !== '')];
+  if (given.length > 0) {
+    throw new InputError(
+      `input "merge" is true: the job merges the shard jobs' results and runs nothing, so it takes no ${given.map((n) => `"${n}"`).join(', ')} ` +
+        '(the SLOs are the ones the shards ran with, recorded in their results)',
+    );
+  }
+  if (/[":<>|\\/\r\n]/.test(pattern)) {
+    throw new InputError(
+      `input "merge-pattern": "${pattern}" holds a character artifact names cannot have (one of " : < > | \\ / or a line break)`,
+    );
+  }
+  const allowIncomplete = values['allow-incomplete'].trim();
+  if (allowIncomplete !== '' && !/^(true|false)$/.test(allowIncomplete))
+    throw new InputError(`input "allow-incomplete": expected true or false, got "${allowIncomplete}"`);
+  return { pattern: pattern || DEFAULT_MERGE_PATTERN, allowIncomplete: allowIncomplete === 'true' };
 }
 
 function booleanInput(get: GetInput, name: string, dflt: boolean): boolean {

@@ -19,6 +19,7 @@
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
 //   start-at: 2026-11-30T18:00:00Z | epoch s or ms (the load starts then, once ready: shards start together)
 //   allow-incomplete: true (a merge of the shards judges what was measured if one is missing, late or failed)
+//   workers: N (N shard processes on this machine, merged: src/run/workers.ts)
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -55,6 +56,7 @@ const TOP_KEYS = [
   'shard',
   'start-at',
   'allow-incomplete',
+  'workers',
 ] as const;
 
 /**
@@ -217,12 +219,15 @@ export function buildPlan(cfg: RawConfig): Plan {
     ...(compare ? { compare } : {}),
     ...(top['allow-incomplete'] !== undefined && r.boolean(top['allow-incomplete'], ['allow-incomplete']) ? { allowIncomplete: true } : {}),
     ...(requestObjectives.length ? { requestObjectives } : {}),
+    ...workersOf(r, top, compare !== undefined),
   };
   if (top['start-at'] !== undefined) {
     if (plan.compare) r.fail(['start-at'], 'a run in rounds against a baseline (baseline:, compare:) cannot wait for a shared start');
     const lengthMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
     plan.startAt = readStartAt(r, top['start-at'], lengthMs, Date.now());
   }
+  // Each worker is a shard: a body list too short to split is refused now, before anything starts.
+  if (plan.workers) shardPlan(plan, 0, plan.workers);
   if (top['shard'] === undefined) return plan;
   // A comparison judges two sides on one machine; a shard is part of one side's load on many.
   if (plan.compare)
@@ -273,4 +278,16 @@ export function readStartAt(r: Reader, v: unknown, lengthMs: number, nowMs: numb
 function fmtAgo(ms: number): string {
   const s = ms / 1000;
   return s < 120 ? `${s.toFixed(1)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+/** `workers: N`: N > 1 runs the load as N shards in child processes of this machine (src/run/workers.ts). */
+function workersOf(r: Reader, top: Record<string, unknown>, comparing: boolean): { workers?: number } {
+  if (top['workers'] === undefined) return {};
+  const n = r.number(top['workers'], ['workers'], { integer: true, min: 1, max: 64 });
+  if (n === 1) return {};
+  // A shard split again would need shards of shards; a comparison measures each side in one process.
+  if (top['shard'] !== undefined) r.fail(['workers'], 'workers and shard exclude each other: a shard runs in one process (for now)');
+  if (comparing)
+    r.fail(['workers'], 'a run in rounds against a baseline (baseline:, compare:) runs in one process: workers cannot split it');
+  return { workers: n };
 }

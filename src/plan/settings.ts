@@ -488,6 +488,18 @@ export const SETTINGS = {
       'when shards are merged, judge what was measured even if a shard is missing, started late, stopped early or failed ' +
       '(else the merged run fails as incomplete, exit 3)',
   },
+  workers: {
+    path: ['workers'],
+    flag: 'workers',
+    input: 'workers',
+    read: 'text',
+    arg: 'N',
+    default: '1',
+    excludes: ['shard'],
+    why: 'a shard runs in one process',
+    about:
+      'run the load as N shard processes on this machine (for loads above one core), sharing one service, merged into one result and verdict',
+  },
   'progress-interval': {
     path: ['progress-interval'],
     flag: 'progress-interval',

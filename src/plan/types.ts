@@ -220,6 +220,11 @@ export interface Plan {
   startAt?: number;
   /** allow-incomplete: a merge of this plan's shards judges what was measured when a shard is missing, late or failed. */
   allowIncomplete?: boolean;
+  /**
+   * Run the load as this many shards (2 or more), each a child process of this machine, sharing the one
+   * service this process starts, merged into one result (src/run/workers.ts). Absent: one process.
+   */
+  workers?: number;
   /** Rounds against a baseline (baseline:, compare:; src/plan/compare.ts): absent for a single run. */
   compare?: ComparePlan;
   /**

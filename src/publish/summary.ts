@@ -2,7 +2,7 @@
 // (past it the runner drops the whole summary), with room left for other steps' summaries.
 
 import * as core from '@actions/core';
-import type { RunResult } from '../metrics/result.ts';
+import { type RunResult, statsFor } from '../metrics/result.ts';
 import { escapeHtml, cleanText, truncate } from '../report/escape.ts';
 import { type MarkdownOptions, renderMarkdown, text } from '../report/markdown.ts';
 import type { Verdict } from '../verdict/types.ts';
@@ -31,4 +31,15 @@ export function startFailureMarkdown(title: string, message: string): string {
 /** Appends to the step summary file (GITHUB_STEP_SUMMARY); throws when the runner gave none. */
 export async function writeSummary(markdown: string): Promise<void> {
   await core.summary.addRaw(markdown, true).write();
+}
+
+/** A shard job's summary: one line of its part, pointing to the merge job, which has the report and the verdict. */
+export function shardSummaryLine(r: RunResult, shard: { index: number; count: number }, artifact: string | undefined): string {
+  const s = statsFor(r);
+  // Artifact names hold no backquote or line break (the upload refuses them): safe in a code span.
+  const upload = artifact ? `uploaded as the artifact \`${artifact.replaceAll('`', "'")}\`` : 'not uploaded (see the log)';
+  return (
+    `loadgate shard ${shard.index + 1}/${shard.count}: ${r.status}, ${s.requests} requests, ${s.failures} failures, ${upload}; ` +
+    "the merge job (merge: true) publishes the whole load's report and verdict.\n"
+  );
 }

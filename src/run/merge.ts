@@ -42,11 +42,22 @@ export interface MergeOutput {
   status: RunStatusWord;
 }
 
+export interface MergeOptions {
+  allowIncomplete?: boolean;
+  /** What the shards are called in messages and the record (default: the inputs). `workers: N` names its workers. */
+  names?: readonly string[];
+  /** Adds what the caller knows to the merged result before it is judged: `workers: N` adds the service it started and watched. */
+  amend?: (merged: RunResult) => RunResult;
+  /** Why the run is incomplete beyond what the results show (a worker that died before writing its result). */
+  problems?: readonly string[];
+}
+
 /** Reads each folder's result.json (or the file itself), merges, judges, writes every report to `outDir`. */
-export function mergeShards(inputs: readonly string[], outDir: string, opts: { allowIncomplete?: boolean } = {}): MergeOutput {
+export function mergeShards(inputs: readonly string[], outDir: string, opts: MergeOptions = {}): MergeOutput {
   const results = inputs.map(readResult);
-  const result = mergeResults(results, inputs);
-  const incomplete = shardProblems(result);
+  const merged = mergeResults(results, opts.names ?? inputs);
+  const result = opts.amend ? opts.amend(merged) : merged;
+  const incomplete = [...(opts.problems ?? []), ...shardProblems(result)];
   const allowed = opts.allowIncomplete === true || result.plan?.allowIncomplete === true;
   const slos = result.plan?.slos ?? [];
   // A failed shard is named below, once, as what makes the run incomplete: its status is not judged again.

@@ -3,6 +3,9 @@
 //
 //   artifact service (ACTIONS_RESULTS_URL): twirp CreateArtifact -> a signed upload URL on this server; Azure
 //     block-blob PUTs (comp=block, then comp=blocklist); FinalizeArtifact -> the artifact id. The zip is kept.
+//     ListArtifacts -> the run's artifacts, every job's (name_filter, id_filter); GetSignedArtifactURL -> a
+//     download URL on this server; the blob GET answers the zip. Each job of a run has its own runtime token
+//     (`runtimeToken(job)`), as matrix jobs do: artifacts uploaded by one job are listed and downloaded by another.
 //   REST API (GITHUB_API_URL): PR comments listed in pages (Link: rel="next"), created, updated; a 403 mode
 //     answers writes as GitHub answers a fork's read-only token.
 //
@@ -17,15 +20,23 @@ import type { AddressInfo } from 'node:net';
 export const RUN_BACKEND_ID = 'c0ffee00-0000-4000-8000-000000000001';
 export const JOB_BACKEND_ID = 'c0ffee00-0000-4000-8000-000000000002';
 
+/** Job `n`'s backend id (0 is JOB_BACKEND_ID): every job of the workflow run has its own. */
+export function jobBackendId(n = 0): string {
+  return n === 0 ? JOB_BACKEND_ID : `c0ffee00-0000-4000-8000-${String(100 + n).padStart(12, '0')}`;
+}
+
 /** An unsigned JWT whose `scp` claim holds the run and job backend ids (the artifact client decodes, never verifies). */
-export function runtimeToken(): string {
+export function runtimeToken(job = 0): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ scp: `Actions.GenericRead:x Actions.Results:${RUN_BACKEND_ID}:${JOB_BACKEND_ID}` })}.`;
+  return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ scp: `Actions.GenericRead:x Actions.Results:${RUN_BACKEND_ID}:${jobBackendId(job)}` })}.`;
 }
 
 export interface UploadedArtifact {
   id: number;
   name: string;
+  /** The job that uploaded it. */
+  jobBackendId: string;
+  createdAt: string;
   size: number;
   hash: string;
   zip: Buffer;
@@ -91,10 +102,33 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
       if (fake.mode === 'artifacts-down') return json(res, 403, { code: 'permission_denied', msg: 'artifact storage is not available' });
       const call = u.pathname.slice(TWIRP.length);
       const b = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      if (b['workflow_run_backend_id'] !== RUN_BACKEND_ID || b['workflow_job_run_backend_id'] !== JOB_BACKEND_ID) {
+      const job = String(b['workflow_job_run_backend_id']);
+      if (b['workflow_run_backend_id'] !== RUN_BACKEND_ID || !job.startsWith('c0ffee00-0000-4000-8000-')) {
         return json(res, 400, { code: 'invalid_argument', msg: 'unknown run or job backend id' });
       }
+      if (call === 'ListArtifacts') {
+        // The whole run's artifacts, whichever job uploaded them (download-artifact takes other jobs' this way).
+        const byName = b['name_filter'] === undefined ? undefined : String(b['name_filter']);
+        const byId = b['id_filter'] === undefined ? undefined : Number(b['id_filter']);
+        const list = artifacts.filter((a) => (byName === undefined || a.name === byName) && (byId === undefined || a.id === byId));
+        return json(res, 200, {
+          artifacts: list.map((a) => ({
+            workflow_run_backend_id: RUN_BACKEND_ID,
+            workflow_job_run_backend_id: a.jobBackendId,
+            database_id: String(a.id),
+            name: a.name,
+            size: String(a.size),
+            created_at: a.createdAt,
+            digest: `sha256:${a.hash}`,
+          })),
+        });
+      }
       const name = String(b['name']);
+      if (call === 'GetSignedArtifactURL') {
+        const a = artifacts.find((x) => x.name === name && x.jobBackendId === job);
+        if (!a) return json(res, 404, { code: 'not_found', msg: `no artifact ${name} in job ${job}` });
+        return json(res, 200, { signed_url: `${url}/download/${a.id}.zip?sig=fake` });
+      }
       if (call === 'CreateArtifact') {
         if (artifacts.some((a) => a.name === name) || pending.has(name))
           return json(res, 409, { code: 'already_exists', msg: 'artifact exists' });
@@ -110,10 +144,25 @@ export async function startFakeGitHub(opts: { pageSize?: number } = {}): Promise
         }
         const id = nextId++;
         pending.delete(name);
-        artifacts.push({ id, name, size: p.zip.length, hash, zip: p.zip, entries: zipEntries(p.zip) });
+        artifacts.push({
+          id,
+          name,
+          jobBackendId: job,
+          createdAt: new Date().toISOString(),
+          size: p.zip.length,
+          hash,
+          zip: p.zip,
+          entries: zipEntries(p.zip),
+        });
         return json(res, 200, { ok: true, artifact_id: String(id) });
       }
       return json(res, 404, { code: 'bad_route', msg: call });
+    }
+    if (req.method === 'GET' && u.pathname.startsWith('/download/')) {
+      const a = artifacts.find((x) => `/download/${x.id}.zip` === u.pathname);
+      if (!a || u.searchParams.get('sig') !== 'fake') return json(res, 404, {});
+      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(a.zip.length) });
+      return res.end(a.zip);
     }
     if (req.method === 'PUT' && u.pathname.startsWith('/blob/')) {
       const name = decodeURIComponent(u.pathname.slice('/blob/'.length)).replace(/\.zip$/, '');
