@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { a as againstText, f as formatValue, b as formatDelta, l as limitText, s as shardLabel, m as mergeHistograms, c as mergeStats, n as newHistogram, d as addEncodedCounts, e as setMaxUs, g as encodeCounts, p as percentileMs, h as formatSummary, i as formatChecklist, j as evaluate, w as writeReports, R as REPORT_FILES, k as parseRunResult, o as settingsOn, q as nameOn, r as setting, E as EXIT, t as missingWithoutFile, u as readConfigFile, v as emptyConfig, x as applyOverrides, y as buildPlan, z as executeRun, A as formatProgress, B as inert, C as runStatus, S as STATUS_EXIT, D as ReportError, F as describeSetting, G as givenOn, H as settingOverrides, V as VERSION } from './console-text.js';
+import { a as againstText, s as sideRows, f as formatValue, b as formatDelta, l as limitText, L as LoadStop, c as shardPlan, e as executeRun, d as statsFor, g as settingsOn, n as nameOn, h as setting, E as EXIT, m as mergeCommand, i as missingWithoutFile, r as readConfigFile, j as emptyConfig, k as applyOverrides, o as buildPlan, p as formatProgress, q as formatSummary, t as inert, u as formatChecklist, v as runStatus, S as STATUS_EXIT, R as ReportError, w as describeSetting, x as givenOn, y as settingOverrides, V as VERSION } from './console-text.js';
 import { C as ConfigError, S as ServiceError, c as closest } from './service.js';
-import { existsSync, statSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import 'node:fs';
+import 'node:path';
 import 'node:net';
 import 'node:fs/promises';
 import 'node:crypto';
@@ -12,6 +12,7 @@ import 'node:os';
 import 'process';
 import 'buffer';
 import 'node:child_process';
+import 'node:url';
 import 'node:assert';
 import 'node:http';
 import 'node:stream';
@@ -26,7 +27,6 @@ import 'node:buffer';
 import 'node:tls';
 import 'node:stream/web';
 import 'node:async_hooks';
-import 'node:url';
 import 'node:console';
 import 'node:timers';
 import 'node:dns';
@@ -36,6 +36,9 @@ function formatComparison(c) {
     const lines = [`Comparison: ${c.outcome} (${c.headline})`, `  against ${againstText(c)}; ${c.used.candidate} round(s) per side used`];
     for (const w of c.warnings)
         lines.push(`  warning: ${w}`);
+    const image = sideRows(c, { shortDigest: true }).find((r) => r.label === 'Service image');
+    if (image)
+        lines.push(`  images: baseline ${image.baseline ?? 'not recorded'}; candidate ${image.candidate ?? 'not recorded'}`);
     const width = Math.max(...c.metrics.map((m) => m.key.length));
     for (const m of c.metrics) {
         lines.push(`  ${m.gates ? '*' : ' '} ${m.key.padEnd(width)}  ${formatValue(m, m.baseline).padStart(12)} -> ${formatValue(m, m.candidate).padStart(12)}  ` +
@@ -51,555 +54,85 @@ function formatComparison(c) {
     return lines.join('\n');
 }
 
-// Shards' results merged into the result one run with the combined load would have produced. HDR
-// histograms add exactly (same buckets, counts summed, exact min and max kept), so every statistic
-// drawn from the cells is exact: counts are sums, percentiles come from the merged histograms.
-//
-//   cells[segment][endpoint]   mergeStats of the shards' cells (requests, failures, errors, bytes, latency sum, histogram)
-//   failures                   rows with the same endpoint, kind and message add up (first seen: the earliest,
-//                              last seen: the latest); past 200 rows (the recorder's cap) the rest are counted
-//                              as not itemized, the earliest seen kept
-//   unsent, delayedByCap, ...  sums; sendLag and serviceTime histograms merged
-//   stages                     users, spawn rate and rate summed (the shards' shares add up to the plan's)
-//   timeline                   by second since the earliest shard's start (each shard's seconds shifted by
-//                              its own start after that one, rounded to whole seconds: 0 for shards that
-//                              started together): requests, failures, users, target rate, in flight, CPU
-//                              and memory summed; max and max send lag the largest; cumulative totals
-//                              recomputed. p50, p95, p99 from the sum of the shards' per-second histograms
-//                              (TimelinePoint.histogram), and totalP50 from the running sum of those: exact.
-//                              totalMean is the shards' running means weighted by their latency counts
-//                              (within 1 µs: each is rounded to it). A result without per-second histograms
-//                              (written before they existed) still merges: its seconds' percentiles are then
-//                              the request-weighted mean of the shards' (between their lowest and highest),
-//                              and plan.estimated names the fields that are estimates
-//   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
-//                              offset, duration, status and target are kept in plan.shards
-//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
-//                              each shard's generator and environment records are kept in shardMachines
-//   resources, monitors        the first shard's that has them (each shard watched what it could see)
-//   requestBodies              per endpoint: the shards' distinct bodies added up (their parts partition the
-//                              plan's), the mean size weighted by them, the first shard's example
-//
-// Results of different plans (fingerprints), of different splits, or the same shard twice are refused.
-class MergeError extends Error {
-    name = 'MergeError';
-}
-/** As the recorder keeps them (src/metrics/recorder.ts). */
-const MAX_FAILURE_ROWS = 200;
-/** The timeline fields a merge of several results estimates when a result has no per-second histograms. */
-const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'];
-/** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
-const ROUNDED_TIMELINE_FIELDS = ['totalMean'];
-// A shard whose generator was the limit did not measure its part of the service: the whole did not either.
-const WORSE = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
-/** Merges shards' results; `from` names each (its folder), for messages and the record. */
-function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) {
-    if (results.length === 0)
-        throw new MergeError('nothing to merge');
-    const shards = checkMergeable(results, from);
-    const order = shards.map((_, k) => k).sort((a, b) => shards[a].index - shards[b].index);
-    const rs = order.map((k) => results[k]);
-    const parts = order.map((k) => shards[k]);
-    const names = order.map((k) => from[k]);
-    const first = rs[0];
-    // A shard that never reached the load measured nothing: it is named (plan.shards), not added.
-    const measured = rs.filter((r) => r.status !== 'not-started');
-    const base = measured[0] ?? first;
-    const starts = rs.map((r) => Date.parse(r.startedAt));
-    const t0 = Math.min(...(measured.length > 0 ? measured : rs).map((r) => Date.parse(r.startedAt)));
-    const several = rs.length > 1;
-    // Seconds since the earliest shard's start: a shard that started d s later fills second k + round(d).
-    const shifts = starts.map((s, k) => (rs[k].status === 'not-started' ? 0 : Math.round((s - t0) / 1000)));
-    const exact = rs.every((r) => hasSecondHistograms(r.timeline));
-    const record = {
-        fingerprint: first.plan.fingerprint,
-        slos: first.plan.slos,
-        shards: rs.map((r, k) => ({
-            index: parts[k].index,
-            count: parts[k].count,
-            from: names[k],
-            startedAt: r.startedAt,
-            startOffsetMs: r.status === 'not-started' ? 0 : starts[k] - t0,
-            durationMs: r.durationMs,
-            status: r.status,
-            ...(r.reason !== undefined ? { reason: r.reason } : {}),
-            target: r.target.baseUrl,
-            plannedMs: r.stages[r.stages.length - 1]?.endMs ?? 0,
-            ...(r.plan?.startAt !== undefined ? { startAt: r.plan.startAt } : {}),
-            ...(shifts[k] !== 0 ? { shiftS: shifts[k] } : {}),
-        })),
-        ...(several ? { estimated: exact ? [...ROUNDED_TIMELINE_FIELDS] : [...ESTIMATED_TIMELINE_FIELDS] } : {}),
-        ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs) } : {}),
-        ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
+// One worker of `workers: N` (src/run/workers.ts tells the whole story): `loadgate worker`, started by
+// the parent with an IPC channel. It runs its shard of the parent's plan against the service the parent
+// started (at its URL), waits at the start line until the parent says go, writes its result to the
+// folder it was given and says done. It stops as a run stops (what was measured is written) when the
+// parent says stop, on SIGINT, SIGTERM or SIGHUP, or when the channel closes (the parent is gone).
+const STOP_SIGNALS$1 = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** The command: resolves with the exit code (0 once the result is written; the parent reads the result, not the code). */
+async function workerCommand(err) {
+    const send = process.send?.bind(process);
+    if (!send) {
+        err('`loadgate worker` is started by a run with workers: N (it talks to it over an IPC channel), not by hand');
+        return 2;
+    }
+    const say = (m) => {
+        if (process.connected)
+            send(m);
     };
-    const machines = rs.map((r, k) => ({
-        index: parts[k].index,
-        count: parts[k].count,
-        generatorCpu: r.generatorCpu,
-        ...(r.generator ? { generator: r.generator } : {}),
-        ...(r.environment ? { environment: r.environment } : {}),
-    }));
-    const worst = rs.reduce((w, r) => (WORSE[r.status] > WORSE[w.status] ? r : w), first);
-    const reasons = rs.flatMap((r, k) => r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards[k])}: ${r.reason}` : r.reason]);
-    const abortedBy = rs.find((r) => r.abortedBy !== undefined)?.abortedBy;
-    const service = rs.find((r) => r.service?.exit)?.service ?? first.service;
-    const sendLags = rs.flatMap((r) => (r.sendLag ? [r.sendLag] : []));
-    const serviceTimes = rs.flatMap((r) => (r.serviceTime ? [r.serviceTime] : []));
-    const resources = rs.find((r) => r.resources)?.resources;
-    const monitors = rs.find((r) => r.monitors)?.monitors;
-    const failures = mergeFailures(rs);
-    const bodies = rs.flatMap((r) => (r.requestBodies ? [r.requestBodies] : []));
-    return {
-        formatVersion: first.formatVersion,
-        tool: first.tool,
-        startedAt: new Date(t0).toISOString(),
-        durationMs: Math.max(...rs.map((r) => r.durationMs)),
-        status: worst.status,
-        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
-        ...(abortedBy !== undefined ? { abortedBy } : {}),
-        ...(service ? { service } : {}),
-        target: first.target,
-        load: first.load.model === 'open'
-            ? { ...first.load, maxInFlight: sum(rs.map((r) => r.load.maxInFlight)) }
-            : first.load,
-        timeoutMs: first.timeoutMs,
-        seed: first.seed,
-        stages: first.stages.map((st, s) => mergeStage(st, rs.map((r) => r.stages[s]))),
-        warmupMs: first.warmupMs,
-        segments: base.segments,
-        endpoints: base.endpoints,
-        cells: base.cells.map((row, s) => row.map((_, e) => mergeStats(measured.map((r) => r.cells[s][e])))),
-        failures: failures.rows,
-        failuresNotItemized: sum(rs.map((r) => r.failuresNotItemized)) + failures.dropped,
-        timeline: several
-            ? mergeTimelines(rs.map((r) => r.timeline), shifts)
-            : first.timeline,
-        unsent: sum(rs.map((r) => r.unsent)),
-        delayedByCap: sum(rs.map((r) => r.delayedByCap)),
-        ...(sendLags.length > 0 ? { sendLag: several ? mergeHistograms(sendLags) : sendLags[0] } : {}),
-        ...(serviceTimes.length > 0 ? { serviceTime: several ? mergeHistograms(serviceTimes) : serviceTimes[0] } : {}),
-        generatorCpu: Math.max(...rs.map((r) => r.generatorCpu)),
-        ...(resources ? { resources } : {}),
-        ...(monitors ? { monitors } : {}),
-        ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0] } : {}),
-        plan: record,
-        ...(several ? { shardMachines: machines } : shardMachinesOf(first)),
-        ...(several && measured.some((r) => r.endedAt !== undefined) ? { endedAt: latestEnd(measured) } : {}),
-        ...(several ? {} : sameAsOne(first)),
+    const stop = new AbortController();
+    let go;
+    const start = new Promise((resolve) => {
+        process.on('message', (m) => {
+            if (m.type === 'start')
+                resolve(m);
+            else if (m.type === 'go')
+                go?.(m.at);
+            else if (m.type === 'stop' && !stop.signal.aborted)
+                stop.abort(m.status === 'aborted' ? new LoadStop('aborted', m.reason) : new Error(m.reason));
+        });
+    });
+    // The parent gone (killed): nobody will read the result, but the load must not go on.
+    process.on('disconnect', () => {
+        if (!stop.signal.aborted)
+            stop.abort(new Error('the parent process is gone'));
+        // Whatever is still pending (a slow report), this process ends soon after.
+        setTimeout(() => process.exit(130), 5000).unref();
+    });
+    // A terminal's Ctrl-C reaches the whole process group: the parent says stop too, both are fine.
+    const onSignal = (sig) => {
+        if (!stop.signal.aborted)
+            stop.abort(new Error(`interrupted by ${sig}`));
     };
-}
-/** One result merged is itself: its own generator, environment and end are kept as they were. */
-function sameAsOne(r) {
-    return {
-        ...(r.generator ? { generator: r.generator } : {}),
-        ...(r.environment ? { environment: r.environment } : {}),
-        ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    for (const sig of STOP_SIGNALS$1)
+        process.on(sig, onSignal);
+    const m = await start;
+    const { workers: _workers, ...whole } = m.plan;
+    const part = shardPlan(whole, m.index, m.count);
+    // The parent started the service and watches it (CPU, memory, monitors, its exit): here it is a URL.
+    const plan = { ...part, service: { kind: 'url', baseUrl: m.baseUrl }, monitors: [], outputDir: m.outDir };
+    const out = await executeRun(plan, {
+        signal: stop.signal,
+        log: (line) => say({ type: 'log', line }),
+        onProgress: (progress) => say({ type: 'progress', progress }),
+        beforeLoad: () => new Promise((resolve) => {
+            if (stop.signal.aborted)
+                return resolve();
+            // With start-at, every worker waits for that instant itself (src/run.ts does): no go to wait for.
+            if (plan.startAt !== undefined) {
+                say({ type: 'ready' });
+                return resolve();
+            }
+            go = (at) => setTimeout(resolve, Math.max(0, at - Date.now()));
+            stop.signal.addEventListener('abort', () => resolve(), { once: true });
+            say({ type: 'ready' });
+        }),
+    });
+    const s = statsFor(out.result);
+    const done = {
+        type: 'done',
+        status: out.result.status,
+        requests: s.requests,
+        failures: s.failures,
+        durationMs: out.result.durationMs,
     };
-}
-function shardMachinesOf(r) {
-    return r.shardMachines ? { shardMachines: r.shardMachines } : {};
-}
-/** When the last shard's load ended (wall clock). */
-function latestEnd(rs) {
-    return new Date(Math.max(...rs.map((r) => Date.parse(r.endedAt ?? r.startedAt) || 0))).toISOString();
-}
-/** The start-at every shard was given, when they were all given the same one. */
-function sameStartAt(rs) {
-    const all = new Set(rs.map((r) => r.plan?.startAt));
-    return all.size === 1 ? [...all][0] : undefined;
-}
-/** Every second that measured a latency carries its histogram (results written before they existed do not). */
-function hasSecondHistograms(timeline) {
-    return timeline.every((p) => p.max === null || p.histogram !== undefined);
-}
-/** Each result's shard (a whole run is shard 1 of 1), once the results are known to be parts of one plan. */
-function checkMergeable(results, from) {
-    const unmarked = results.flatMap((r, k) => (r.plan?.fingerprint ? [] : [from[k]]));
-    if (unmarked.length > 0)
-        throw new MergeError(`${unmarked.join(', ')}: no plan fingerprint in the result (written by an older loadgate): run it again`);
-    const byPlan = new Map();
-    for (const [k, r] of results.entries())
-        byPlan.set(r.plan.fingerprint, [...(byPlan.get(r.plan.fingerprint) ?? []), from[k]]);
-    if (byPlan.size > 1) {
-        const groups = [...byPlan].map(([fp, names]) => `${names.join(', ')} (plan ${fp})`);
-        throw new MergeError(`these are shards of different plans, not parts of one: ${groups.join(' and ')}`);
-    }
-    const shards = results.map((r) => r.plan.shard ?? { index: 0, count: 1 });
-    const counts = new Set(shards.map((s) => s.count));
-    if (counts.size > 1)
-        throw new MergeError(`the shards split the plan differently: ${shards.map((s, k) => `${from[k]} is ${shardLabel(s)}`).join(', ')}`);
-    const seen = new Map();
-    shards.forEach((s, k) => {
-        const other = seen.get(s.index);
-        if (other !== undefined)
-            throw new MergeError(`shard ${shardLabel(s)} is given twice: ${other} and ${from[k]} (merging it twice would count its load twice)`);
-        seen.set(s.index, from[k]);
-    });
-    const shape = (r) => JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
-    // A shard that never reached the load has no segments to compare.
-    const ran = results.flatMap((r, k) => (r.status === 'not-started' ? [] : [k]));
-    const odd = ran.find((k) => shape(results[k]) !== shape(results[ran[0]]));
-    if (odd !== undefined)
-        throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[ran[0]]}, though its plan fingerprint is the same`);
-    return shards;
-}
-function mergeStage(st, all) {
-    const total = (k) => (st[k] === undefined ? {} : { [k]: round9(sum(all.map((s) => s[k] ?? 0))) });
-    return { ...st, ...total('users'), ...total('spawnRate'), ...total('rate') };
-}
-function mergeBodies(lists) {
-    return lists[0].map((first, e) => {
-        const all = lists.map((l) => l[e] ?? { ...first, count: 0, meanBytes: 0 });
-        const count = sum(all.map((b) => b.count));
-        return { ...first, count, meanBytes: count > 0 ? sum(all.map((b) => b.meanBytes * b.count)) / count : 0 };
-    });
-}
-function mergeFailures(rs) {
-    const rows = new Map();
-    for (const r of rs) {
-        for (const f of r.failures) {
-            const key = `${f.endpoint}\u0000${f.kind}\u0000${f.error}`;
-            const row = rows.get(key);
-            if (!row)
-                rows.set(key, { ...f });
-            else {
-                row.count += f.count;
-                row.firstSeenMs = Math.min(row.firstSeenMs, f.firstSeenMs);
-                row.lastSeenMs = Math.max(row.lastSeenMs, f.lastSeenMs);
-                if (row.sample === undefined && f.sample !== undefined)
-                    row.sample = f.sample;
-            }
-        }
-    }
-    let all = [...rows.values()];
-    let dropped = 0;
-    if (all.length > MAX_FAILURE_ROWS) {
-        all.sort((a, b) => a.firstSeenMs - b.firstSeenMs);
-        dropped = sum(all.slice(MAX_FAILURE_ROWS).map((f) => f.count));
-        all = all.slice(0, MAX_FAILURE_ROWS);
-    }
-    return { rows: all.sort((a, b) => b.count - a.count), dropped };
-}
-/**
- * The shards' timelines, second by second since the earliest shard's start: line j's points move by
- * `shifts[j]` whole seconds (a point at t covers the second ending at t; the last, partial one ends
- * before ceil(t)). When every second that measured a latency has its histogram, the percentiles are
- * those of the summed histograms: exactly what one recorder fed every request would have said.
- */
-function mergeTimelines(lines, shifts = []) {
-    const bySecond = new Map();
-    lines.forEach((line, j) => {
-        const shift = shifts[j] ?? 0;
-        for (const p0 of line) {
-            const p = shift === 0 ? p0 : { ...p0, t: round9(p0.t + shift) };
-            const k = Math.ceil(p.t - 1e-9);
-            const here = bySecond.get(k);
-            if (here)
-                here.push({ p, line: j });
-            else
-                bySecond.set(k, [{ p, line: j }]);
-        }
-    });
-    const exact = lines.every(hasSecondHistograms);
-    // The running sum of every second's histogram, as the recorder's cumulative one, and its exact max (µs).
-    const cumulative = newHistogram();
-    let cumulativeMaxUs = 0;
-    // One histogram for the second at hand, cleared for the next: never one per second (~180 KB of counts each).
-    const second = newHistogram();
-    const out = [];
-    let totalRequests = 0;
-    let totalFailures = 0;
-    // Each line's cumulative figures as of the last second it had: carried into seconds it has no point for.
-    const lastOf = lines.map(() => undefined);
-    const latencyCount = lines.map(() => 0);
-    for (const k of [...bySecond.keys()].sort((a, b) => a - b)) {
-        const here = bySecond.get(k);
-        for (const { p, line } of here)
-            lastOf[line] = p;
-        const ps = here.map((h) => h.p);
-        const requests = sum(ps.map((p) => p.requests));
-        const failures = sum(ps.map((p) => p.failures));
-        totalRequests += requests;
-        totalFailures += failures;
-        const whole = ps.some((p) => p.span === undefined);
-        const w = ps.map((p) => p.requests);
-        const max = largest(ps.map((p) => p.max));
-        let percentiles;
-        if (exact) {
-            second.reset();
-            for (const { p, line } of here) {
-                if (p.histogram === undefined)
-                    continue;
-                const n = addEncodedCounts(second, p.histogram);
-                addEncodedCounts(cumulative, p.histogram);
-                latencyCount[line] += n;
-            }
-            if (max !== null) {
-                const maxUs = Math.round(max * 1000);
-                setMaxUs(second, maxUs);
-                cumulativeMaxUs = Math.max(cumulativeMaxUs, maxUs);
-                setMaxUs(cumulative, cumulativeMaxUs);
-            }
-            percentiles = {
-                p50: percentileMs(second, 50),
-                p95: percentileMs(second, 95),
-                p99: percentileMs(second, 99),
-                ...(second.totalCount > 0 ? { histogram: encodeCounts(second) } : {}),
-            };
-        }
-        else {
-            percentiles = {
-                p50: blend(ps.map((p) => p.p50), w),
-                p95: blend(ps.map((p) => p.p95), w),
-                p99: blend(ps.map((p) => p.p99), w),
-            };
-        }
-        const cumulativeLines = lastOf.flatMap((p, j) => (p === undefined ? [] : [{ p, j }]));
-        const point = {
-            t: whole ? k : Math.max(...ps.map((p) => p.t)),
-            ...(whole ? {} : { span: Math.max(...ps.map((p) => p.span ?? 1)) }),
-            stage: ps[0].stage,
-            ...summed(ps, 'users'),
-            ...summed(ps, 'targetRate'),
-            requests,
-            failures,
-            p50: percentiles.p50,
-            p95: percentiles.p95,
-            p99: percentiles.p99,
-            max,
-            ...(percentiles.histogram !== undefined ? { histogram: percentiles.histogram } : {}),
-            inFlight: sum(ps.map((p) => p.inFlight)),
-            ...(ps.some((p) => p.maxSendLag !== undefined) ? { maxSendLag: largest(ps.map((p) => p.maxSendLag ?? null)) } : {}),
-            totalRequests,
-            totalFailures,
-            totalP50: exact
-                ? percentileMs(cumulative, 50)
-                : blend(cumulativeLines.map(({ p }) => p.totalP50), cumulativeLines.map(({ p }) => p.totalRequests)),
-            // Weighted by what each mean is over (its latencies), when the histograms say; else by requests.
-            totalMean: blend(cumulativeLines.map(({ p }) => p.totalMean), cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j] : p.totalRequests))),
-            ...summed(ps, 'cpuPercent'),
-            ...summed(ps, 'memoryBytes'),
-            ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors).monitors } : {}),
-        };
-        out.push(point);
-    }
-    return out;
-}
-function summed(ps, k) {
-    const vs = ps.flatMap((p) => (p[k] === undefined ? [] : [p[k]]));
-    return vs.length === 0 ? {} : { [k]: vs.length === 1 ? vs[0] : round9(sum(vs)) };
-}
-/** The weighted mean of the values present (one value: itself, exactly); null when none is. */
-function blend(values, weights) {
-    const present = values.flatMap((v, k) => (v === null ? [] : [{ v, w: weights[k] ?? 0 }]));
-    if (present.length === 0)
-        return null;
-    if (present.length === 1)
-        return present[0].v;
-    const wsum = sum(present.map((p) => p.w));
-    const mean = wsum > 0 ? sum(present.map((p) => p.v * p.w)) / wsum : sum(present.map((p) => p.v)) / present.length;
-    return Math.round(mean * 1000) / 1000;
-}
-function largest(values) {
-    const vs = values.filter((v) => v !== null);
-    return vs.length === 0 ? null : Math.max(...vs);
-}
-function sum(xs) {
-    return xs.reduce((a, b) => a + b, 0);
-}
-function round9(x) {
-    return Math.round(x * 1e9) / 1e9;
-}
-
-// `loadgate merge DIR... --out DIR`: the shards' results (each DIR's result.json, written by
-// `loadgate run --shard i/n`) merged into one result (src/metrics/merge.ts), judged, and every report
-// written as one run with the combined load would have written them.
-//
-// The SLOs come from the results: every result records the SLOs its plan had (RunResult.plan), and the
-// plan fingerprint, which covers them, is the same on every shard or the merge is refused. So the merged
-// verdict is judged on exactly what the shards ran with, the merge job needs neither the config nor a
-// checkout, and a config edited since cannot change the verdict.
-//
-// An incomplete run fails as not measured as planned (exit 3, src/run/outcome.ts) unless
-// --allow-incomplete (or every shard's plan said allow-incomplete: true): a shard missing; a shard that
-// started late (more than 1 s after its start-at, or after the earliest shard's start when there was no
-// start-at: the shards did not load the service together); one that stopped early (its load ended before
-// its planned length); one that failed or did not measure (interrupted, aborted, never started, or its
-// generator was the limit). The reasons are the merged verdict's problems, in every report. With
-// --allow-incomplete the merge judges what was measured and only says what was missing.
-/** Reads each folder's result.json (or the file itself), merges, judges, writes every report to `outDir`. */
-function mergeShards(inputs, outDir, opts = {}) {
-    const results = inputs.map(readResult);
-    const result = mergeResults(results, inputs);
-    const incomplete = shardProblems(result);
-    const allowed = opts.allowIncomplete === true || result.plan?.allowIncomplete === true;
-    const slos = result.plan?.slos ?? [];
-    // A failed shard is named below, once, as what makes the run incomplete: its status is not judged again.
-    let verdict = evaluate(asIfComplete(result), slos);
-    if (!allowed && incomplete.length > 0) {
-        verdict = { ...verdict, pass: false, problems: [...incomplete.map((p) => `incomplete run: ${p}`), ...verdict.problems] };
-    }
-    const reports = writeReports(outDir, result, verdict);
-    const status = !allowed && incomplete.length > 0 ? 'not-measured' : verdict.pass ? 'pass' : 'fail';
-    return { result, verdict, reports, incomplete, incompleteAllowed: allowed, status };
-}
-function readResult(input) {
-    const file = existsSync(input) && statSync(input).isDirectory() ? join(input, REPORT_FILES.json) : input;
-    let text;
-    try {
-        text = readFileSync(file, 'utf8');
-    }
-    catch (e) {
-        throw new MergeError(`cannot read ${file}: ${e.code ?? String(e)}`);
-    }
-    try {
-        return parseRunResult(text);
-    }
-    catch (e) {
-        throw new MergeError(`${file}: not a loadgate result (${e.message})`);
-    }
-}
-/** A shard's load that started more than this after its start-at (or the earliest shard's start) is late. */
-const LATE_MS = 1000;
-/** A completed shard whose load ended more than this before its planned length stopped early. */
-const EARLY_MS = 100;
-/** What makes a merged run incomplete: shards missing, started late, stopped early, failed or not measured. */
-function shardProblems(merged) {
-    const shards = merged.plan?.shards ?? [];
-    const count = shards[0]?.count ?? 1;
-    const out = [];
-    for (let i = 0; i < count; i++) {
-        if (!shards.some((s) => s.index === i))
-            out.push(`shard ${shardLabel({ index: i, count })} is missing`);
-    }
-    const ran = shards.filter((s) => s.status !== 'not-started');
-    const startAts = new Set(ran.map((s) => s.startAt));
-    const shared = startAts.size === 1 ? [...startAts][0] : undefined;
-    if (startAts.size > 1)
-        out.push(`the shards were given different start-at times: ${ran.map((s) => `${shardLabel(s)} ${s.startAt ?? 'none'}`).join(', ')}`);
-    const earliest = Math.min(...ran.map((s) => Date.parse(s.startedAt)));
-    for (const s of shards) {
-        const name = `shard ${shardLabel(s)} (${s.from})`;
-        const ranFor = `after ${secs(s.durationMs)} of ${secs(s.plannedMs ?? merged.durationMs)}`;
-        if (s.status === 'not-started') {
-            out.push(`${name} never started its load: ${s.reason ?? 'no reason given'}`);
-            continue;
-        }
-        if (s.status === 'invalid')
-            out.push(`${name} did not measure the service: ${s.reason ?? 'no reason given'}`);
-        else if (s.status !== 'completed')
-            out.push(`${name} ${s.status} ${ranFor}: ${s.reason ?? 'no reason given'}`);
-        else if (s.plannedMs !== undefined && s.durationMs < s.plannedMs - EARLY_MS)
-            out.push(`${name} stopped early: its load ended ${ranFor}`);
-        const late = lateness(s, shared, earliest);
-        if (late !== undefined)
-            out.push(`${name} ${late}`);
-    }
-    return out;
-}
-/** "started 3.1 s after start-at ...", or undefined when it started in time. */
-function lateness(s, sharedStartAt, earliestMs) {
-    const started = Date.parse(s.startedAt);
-    if (sharedStartAt !== undefined) {
-        const lateMs = started - Date.parse(sharedStartAt);
-        return lateMs > LATE_MS ? `started ${secs(lateMs)} after start-at ${sharedStartAt} (more than ${LATE_MS / 1000} s)` : undefined;
-    }
-    const lateMs = started - earliestMs;
-    return lateMs > LATE_MS
-        ? `started ${secs(lateMs)} after the first shard (more than ${LATE_MS / 1000} s; no start-at was given)`
-        : undefined;
-}
-function secs(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
-/** The merged result judged on what was measured: a failed shard's status is not held against it (an SLO abort still is). */
-function asIfComplete(r) {
-    if (r.status === 'completed' || r.abortedBy !== undefined)
-        return r;
-    const { reason: _reason, ...rest } = r;
-    return { ...rest, status: 'completed' };
-}
-const USAGE$1 = [
-    'Usage: loadgate merge DIR... --out DIR [--allow-incomplete] [--no-fail]',
-    '',
-    'Merges the results of `loadgate run --shard i/n` (each DIR holds one result.json) into the result of',
-    'the whole load, judges it on the SLOs the shards ran with, and writes every report to --out.',
-    '',
-    '  --out DIR             the folder for the merged reports',
-    '  --allow-incomplete    judge what was measured when a shard is missing, started late, stopped early',
-    '                        or failed (else the merged run fails as incomplete: exit 3)',
-    '  --no-fail             report breaches but exit 0',
-    '  -h, --help            this help',
-    '',
-].join('\n');
-/**
- * The command: 'ok' (exit 0), 'breach' (the verdict failed), 'usage' (bad arguments, or results that cannot
- * merge), 'notMeasured' (an incomplete run, not allowed: exit 3). Keys of EXIT (src/run/outcome.ts).
- */
-function mergeCommand(argv, out, err) {
-    let values;
-    let dirs;
-    try {
-        ({ values, positionals: dirs } = parseArgs({
-            args: argv,
-            options: {
-                out: { type: 'string' },
-                'allow-incomplete': { type: 'boolean' },
-                'no-fail': { type: 'boolean' },
-                help: { type: 'boolean', short: 'h' },
-            },
-            allowPositionals: true,
-            strict: true,
-        }));
-    }
-    catch (e) {
-        err(`${e.message}\n${USAGE$1}`);
-        return 'usage';
-    }
-    if (values.help) {
-        out(USAGE$1);
-        return 'ok';
-    }
-    if (dirs.length === 0 || values.out === undefined) {
-        err(`merge: give the shards' folders and --out DIR\n${USAGE$1}`);
-        return 'usage';
-    }
-    let merged;
-    try {
-        merged = mergeShards(dirs, values.out, { allowIncomplete: values['allow-incomplete'] === true });
-    }
-    catch (e) {
-        if (e instanceof MergeError) {
-            err(e.message);
-            return 'usage';
-        }
-        throw e;
-    }
-    const { result, verdict, reports, incomplete, incompleteAllowed, status } = merged;
-    for (const s of result.plan?.shards ?? []) {
-        out(`shard ${shardLabel(s)} from ${s.from}: ${s.status}, ${(s.durationMs / 1000).toFixed(1)} s, started +${(s.startOffsetMs / 1000).toFixed(1)} s, ${s.target}`);
-    }
-    if (new Set((result.plan?.shards ?? []).map((s) => s.target)).size > 1)
-        out('Note: the shards loaded different targets.');
-    if (incomplete.length > 0)
-        out(`${incompleteAllowed ? 'Allowed, incomplete' : 'Incomplete'}: ${incomplete.join('; ')}`);
-    out('');
-    out(formatSummary(result));
-    out('');
-    out(formatChecklist(result, verdict));
-    out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-    if (status === 'not-measured') {
-        // As a run that did not measure the service as planned: the last word, exit 3 (--no-fail does not cover it).
-        err(`incomplete run, not measured as planned: ${incomplete.join('; ')} (--allow-incomplete judges what was measured)`);
-        return 'notMeasured';
-    }
-    if (verdict.pass)
-        return 'ok';
-    if (values['no-fail']) {
-        out('--no-fail: exiting 0 despite the verdict.');
-        return 'ok';
-    }
-    return 'breach';
+    // Delivered before the exit (a message still queued would be lost with the process).
+    if (process.connected)
+        await new Promise((resolve) => send(done, () => resolve()));
+    for (const sig of STOP_SIGNALS$1)
+        process.off(sig, onSignal);
+    return 0;
 }
 
 // loadgate's command line: `loadgate run --config loadgate.yml [flags]`. Wiring only: parse the flags the
@@ -744,6 +277,9 @@ async function main(argv) {
     const err = (s) => print(process.stderr, `loadgate: ${s}\n`);
     if (argv[0] === 'merge')
         return EXIT[mergeCommand(argv.slice(1), out, err)];
+    // Internal: one of the processes of `workers: N` (src/run/worker-child.ts), started by the run itself.
+    if (argv[0] === 'worker')
+        return workerCommand(err);
     let flags;
     let positionals;
     try {
@@ -788,7 +324,7 @@ async function main(argv) {
         cfg = applyOverrides(cfg, flagOverrides(flags, cfg.raw));
         const plan = buildPlan(cfg);
         const stages = plan.load.stages.length;
-        const { result, verdict, reports } = await executeRun(plan, {
+        const { result, verdict, reports, status: known, } = await executeRun(plan, {
             log: out,
             signal: stop.signal,
             onProgress: (p) => out(formatProgress(p, stages)),
@@ -806,7 +342,7 @@ async function main(argv) {
             }
         }
         out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
-        const status = runStatus(result, verdict, stop.signal.aborted);
+        const status = stop.signal.aborted ? 'interrupted' : (known ?? runStatus(result, verdict, false));
         // Why the service was not measured as planned, as the last word (exit 3).
         if (status === 'not-measured')
             err(result.reason ?? result.service?.exit?.summary ?? 'the service was not measured as planned (see the report)');

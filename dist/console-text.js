@@ -1,14 +1,16 @@
-import { readFileSync, statSync, mkdirSync, writeFileSync, rmSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, mkdirSync, writeFileSync, rmSync, readdirSync, existsSync, mkdtempSync } from 'node:fs';
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady, S as ServiceError, m as imageDigest } from './service.js';
+import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady, S as ServiceError } from './service.js';
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { cpus, arch, release, totalmem, availableParallelism, type, platform } from 'node:os';
+import { cpus, arch, release, totalmem, availableParallelism, type, tmpdir } from 'node:os';
 import require$$0 from 'process';
 import require$$0$1 from 'buffer';
 import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
 
@@ -8996,7 +8998,7 @@ const WORD = [
     [0x61, 0x7a],
 ];
 // \s matches much more, but a space (and tab) is what a generated string should contain.
-const SPACE = [[0x20, 0x20]];
+const SPACE$1 = [[0x20, 0x20]];
 const SPACE_ALL = [
     [0x09, 0x0d],
     [0x20, 0x20],
@@ -9203,7 +9205,7 @@ class Parser {
             case 'W':
                 return { t: 'set', ranges: WORD, neg: true };
             case 's':
-                return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE, neg: false };
+                return { t: 'set', ranges: inClass ? SPACE_ALL : SPACE$1, neg: false };
             case 'S':
                 return { t: 'set', ranges: SPACE_ALL, neg: true };
             case 'n':
@@ -11232,6 +11234,8 @@ function mlflowSignatureSchema(doc, origin) {
 //   MLflow                       POST /invocations                        /ping                        none over HTTP (the MLmodel signature, or give one): {"dataframe_records": [...]}
 //   TorchServe                   POST /predictions/{m}                    /ping                        none (give one): the instance as is
 //   BentoML                      POST /{m} (the API name)                 /readyz                      /docs.json (OpenAPI)
+//   OpenAI-compatible (openai)   POST /v1/chat/completions                /health (Ollama: /api/version)  none: bodies come from prompts (prompts.ts)
+//     (vLLM, TGI, llama.cpp, Ollama, SGLang)   or /v1/completions
 const BODY_WRAPS = ['none', 'instances', 'dataframe_records', 'dataframe_split', 'inputs'];
 /** One request body from `instances` (a batch; 'none' takes exactly one). */
 function wrapInstances(wrap, instances) {
@@ -11273,6 +11277,79 @@ function columnsOf(instances) {
     return columns;
 }
 const enc = encodeURIComponent;
+/** The two generation APIs of an OpenAI-compatible server. */
+const OPENAI_PATHS = { chat: '/v1/chat/completions', completions: '/v1/completions' };
+// Readiness: GET /health on every server that has one, not GET /v1/models. /health answers without the
+// API key on vLLM (its --api-key guards /v1/* only), SGLang (its key middleware lets /health through)
+// and llama.cpp (a public endpoint); readiness polls carry no headers, so /v1/models would answer 401
+// for ever on a server with a key. And /health means the model is loaded: llama.cpp answers 503
+// "Loading model" until then; vLLM, TGI and SGLang answer it once their model is up. Ollama
+// has no /health: its /api/version answers as soon as it runs, and it loads a model on the first
+// request for it, so give a warm-up (warm-up: 30s) or that load lands in the first requests' TTFT.
+const OPENAI_SERVERS = [
+    {
+        name: 'openai',
+        aliases: ['openai-compatible'],
+        title: 'any OpenAI-compatible server',
+        readyPath: '/health',
+        needsModel: false,
+        notes: 'A server without /health needs ready: (e.g. a path that answers without a key).',
+    },
+    {
+        name: 'vllm',
+        aliases: [],
+        title: 'vLLM (vllm serve)',
+        readyPath: '/health',
+        needsModel: false,
+        port: 8000,
+        notes: 'model: the --served-model-name (default the model path); another name is 404. Honours ignore_eos (extra-body).',
+    },
+    {
+        name: 'tgi',
+        aliases: ['text-generation-inference'],
+        title: 'Hugging Face Text Generation Inference',
+        readyPath: '/health',
+        needsModel: false,
+        port: 80,
+        notes: 'One model per server: the model name in the body is not checked.',
+    },
+    {
+        name: 'llama-cpp',
+        aliases: ['llama.cpp', 'llamacpp', 'llama-server'],
+        title: "llama.cpp's llama-server",
+        readyPath: '/health',
+        needsModel: false,
+        port: 8080,
+        notes: '/health answers 503 while the model loads. One model per server (unless in router mode).',
+    },
+    {
+        name: 'ollama',
+        aliases: [],
+        title: 'Ollama',
+        readyPath: '/api/version',
+        needsModel: true,
+        port: 11434,
+        notes: 'model: an Ollama model tag (llama3.2:1b), pulled beforehand; it loads on the first request, so give a warm-up.',
+    },
+    {
+        name: 'sglang',
+        aliases: [],
+        title: 'SGLang (sglang.launch_server)',
+        readyPath: '/health',
+        needsModel: false,
+        port: 30000,
+        notes: 'model: the --served-model-name. Honours ignore_eos (extra-body).',
+    },
+];
+/** Every name the openai family answers to but "openai" itself: the aliases of its entry in PRESETS. */
+function openAiAliases() {
+    return OPENAI_SERVERS.flatMap((s) => [...(s.name === 'openai' ? [] : [s.name]), ...s.aliases]);
+}
+/** A server of the openai family by name or alias (case-insensitive, "_" = "-"), or undefined. */
+function findOpenAiServer(name) {
+    const key = name.trim().toLowerCase().replaceAll('_', '-');
+    return OPENAI_SERVERS.find((s) => s.name === key || s.aliases.includes(key));
+}
 const PRESETS = [
     {
         name: 'rest-model-service',
@@ -11354,6 +11431,21 @@ const PRESETS = [
         wrap: 'none',
         wraps: ['none'],
         notes: "The request body schema comes from the service's OpenAPI document at /docs.json.",
+    },
+    {
+        // Listed here so that it is found and named like the others; what differs between its servers is in
+        // OPENAI_SERVERS below, and its bodies come from prompts (prompts.ts), not from a schema.
+        name: 'openai',
+        aliases: openAiAliases(),
+        title: 'OpenAI-compatible generative model server (vLLM, TGI, llama.cpp, Ollama, SGLang)',
+        model: "the served model's name, sent in the body",
+        method: 'POST',
+        predictPath: () => OPENAI_PATHS.chat,
+        readyPath: () => '/health',
+        schemaSources: () => [],
+        wrap: 'none',
+        wraps: ['none'],
+        notes: 'Streams the answer (server-sent events) with stream_options.include_usage; bodies are chat messages or prompts from prompts: (a file, or synthetic of a target length), max_tokens drawn per request.',
     },
 ];
 /** A preset by name or alias (case-insensitive, "_" = "-"); the error lists the known names. */
@@ -11692,6 +11784,222 @@ function typesOfProperty(schema, root, name) {
     return typesOf(props, root) ?? new Set();
 }
 
+// Prompts for generative models (the openai preset): read from a dataset file, or made up to a target
+// length, then turned into OpenAI-compatible request bodies before the load, like every other body.
+//
+//   JSONL   one request a line: {"messages": [{"role": "user", "content": "..."}]} (chat) or
+//           {"prompt": "..."} (either API: a prompt becomes one user message for chat); optional
+//           "max_tokens" (or "max_completion_tokens"); other fields (temperature, ...) are sent as they are.
+//   CSV     a header row with a "prompt" column, optionally "max_tokens"; other columns are left out.
+//   synthetic  text of about N tokens, N drawn per prompt from the input-tokens distribution.
+//
+// Tokens without a tokenizer: synthetic text is words from a list of 170 common English words, each of
+// them one token (with its leading space, lower case or capitalised) in the BPE tokenizers of GPT-4
+// (cl100k) and GPT-4o (o200k), and a full stop ends each sentence of 5 to 15 words, also one token.
+// So "N tokens" is N words and full stops. Measured with the gpt-tokenizer and llama-tokenizer-js
+// packages (not dependencies) over 1000 prompts of 128 target tokens: 128.0 tokens a prompt in cl100k
+// and o200k, 129.4 in Llama 2's SentencePiece; the example LLM service's tokenizer counts exactly N.
+// A chat template adds a few tokens per message on top. (Ordinary English prose runs about 1.3 tokens
+// a word; this text is made to count, not to read.)
+//
+// max_tokens is drawn per request from the output-tokens distribution (a normal, truncated to
+// [min, max] by drawing again), unless a dataset line gives its own. A server may stop before it (an
+// end-of-sequence token): send ignore_eos where the server has it (vLLM, SGLang, llama.cpp) through
+// extra-body to make the output lengths the drawn ones.
+//
+// Seeded: the prompts' text comes from one stream of the seed, the max_tokens draws from another, so
+// changing the output distribution keeps the same prompts.
+/** The longest prompt or answer accepted, in tokens: far beyond today's context windows, short of a typo's 10^9. */
+const MAX_PROMPT_TOKENS = 1_000_000;
+/** Reads a dataset of prompts: CSV by its extension, else JSONL. Throws an Error naming the file and line. */
+function readPromptFile(file) {
+    let text;
+    try {
+        text = readFileSync(file, 'utf8');
+    }
+    catch (e) {
+        throw new Error(`cannot read ${file}: ${e.code ?? e.message}`);
+    }
+    const prompts = /\.csv$/i.test(file) ? promptsFromCsv(text, file) : promptsFromJsonl(text, file);
+    if (prompts.length === 0)
+        throw new Error(`${file} holds no prompts`);
+    return prompts;
+}
+const SET_BY_PRESET = new Set(['stream', 'stream_options']);
+function promptsFromJsonl(text, origin) {
+    const out = [];
+    text.split('\n').forEach((raw, i) => {
+        const line = raw.trim();
+        if (line === '')
+            return;
+        const at = `${origin}:${i + 1}`;
+        let v;
+        try {
+            v = JSON.parse(line);
+        }
+        catch (e) {
+            throw new Error(`${at}: not valid JSON (${e.message})`);
+        }
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+            throw new Error(`${at}: expected an object like {"messages": [{"role": "user", "content": "..."}]} or {"prompt": "..."}`);
+        }
+        const o = v;
+        const hasMessages = o['messages'] !== undefined;
+        const hasPrompt = o['prompt'] !== undefined;
+        if (hasMessages === hasPrompt)
+            throw new Error(`${at}: expected either "messages" (chat) or "prompt", ${hasMessages ? 'not both' : 'got neither'}`);
+        const p = { at };
+        if (hasMessages)
+            p.messages = checkMessages(o['messages'], at);
+        else
+            p.prompt = checkPrompt(o['prompt'], at);
+        // null is OpenAI's "no limit": then max_tokens is drawn like a line without one.
+        const limit = o['max_completion_tokens'] ?? o['max_tokens'];
+        if (limit !== undefined && limit !== null)
+            p.maxTokens = checkTokens(limit, at, o['max_completion_tokens'] != null ? 'max_completion_tokens' : 'max_tokens');
+        const extra = {};
+        for (const [k, val] of Object.entries(o)) {
+            if (!['messages', 'prompt', 'max_tokens', 'max_completion_tokens', ...SET_BY_PRESET].includes(k))
+                extra[k] = val;
+        }
+        if (Object.keys(extra).length > 0)
+            p.extra = extra;
+        out.push(p);
+    });
+    return out;
+}
+function promptsFromCsv(text, origin) {
+    const rows = parseCsv(text, origin);
+    const header = rows[0];
+    if (!header)
+        return [];
+    const names = header.cells.map((c) => c.trim().toLowerCase());
+    const col = names.indexOf('prompt');
+    if (col < 0)
+        throw new Error(`${origin}:${header.line}: no "prompt" column in the header row (columns: ${header.cells.join(', ')})`);
+    const maxCol = names.indexOf('max_tokens');
+    return rows.slice(1).flatMap((row) => {
+        // A blank line (one empty cell) is no prompt; an empty prompt cell in a real row is an error.
+        if (row.cells.length === 1 && row.cells[0].trim() === '')
+            return [];
+        const at = `${origin}:${row.line}`;
+        const p = { at, prompt: checkPrompt(row.cells[col] ?? '', at) };
+        const max = maxCol < 0 ? '' : (row.cells[maxCol] ?? '').trim();
+        if (max !== '')
+            p.maxTokens = checkTokens(Number(max), at, 'max_tokens');
+        return [p];
+    });
+}
+function checkMessages(v, at) {
+    if (!Array.isArray(v) || v.length === 0)
+        throw new Error(`${at}: "messages" must be a non-empty list of {"role", "content"}`);
+    v.forEach((m, k) => {
+        const o = m;
+        if (o === null || typeof o !== 'object' || Array.isArray(o) || typeof o['role'] !== 'string') {
+            throw new Error(`${at}: messages[${k}] must be an object with a "role" (user, system, assistant, ...) and a "content"`);
+        }
+        const c = o['content'];
+        if (typeof c !== 'string' && !Array.isArray(c))
+            throw new Error(`${at}: messages[${k}].content must be a string or a list of parts`);
+    });
+    return v;
+}
+function checkPrompt(v, at) {
+    if (typeof v !== 'string' || v.trim() === '')
+        throw new Error(`${at}: the prompt must be a non-empty string`);
+    return v;
+}
+function checkTokens(v, at, what) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_PROMPT_TOKENS) {
+        throw new Error(`${at}: ${what} must be a whole number from 1 to ${MAX_PROMPT_TOKENS}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+}
+/** One draw of a token count: the mean when stdev is 0, else a normal, drawn again (at most 100 times) until it falls in [min, max]. */
+function drawTokens(d, rand) {
+    if (d.stdev === 0)
+        return clamp(Math.round(d.mean), d);
+    for (let tries = 0; tries < 100; tries++) {
+        const n = Math.round(d.mean + d.stdev * normal(rand));
+        if (n >= d.min && n <= d.max)
+            return n;
+    }
+    return clamp(Math.round(d.mean), d);
+}
+function clamp(n, d) {
+    return Math.min(d.max, Math.max(d.min, n));
+}
+/** A standard normal from two uniform draws (Box-Muller). */
+function normal(rand) {
+    const u = 1 - rand(); // in (0, 1]: log(0) would be -Infinity
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+// Each is one token, with its leading space, lower case or capitalised, in cl100k and o200k (checked
+// with the gpt-tokenizer package when the list was made); no two are the same word.
+const WORDS = ('the of and to in is was for that on with as by at from his her they this have had not are but be were which one all ' +
+    'their an has there been who more when if would will so what its about into than other them some can only time new may ' +
+    'also any most after over first then these people two such years could our like just many made before out well even back ' +
+    'must where much through way each while those same year part under long did three work still great world own day little ' +
+    'state here between both used make life good high down should very because might right last never end small take being ' +
+    'place know come house home country another early case point group number again left around public hand later school give ' +
+    'since against city family four system water until often head order form power along every few without five need turn war ' +
+    'area set name side among fact field took course').split(' ');
+/**
+ * Text of exactly `tokens` tokens by the count above: sentences of 5 to 15 words from the list, each
+ * ended by a full stop (the last one takes what is left, and has no full stop when one token is left).
+ */
+function syntheticText(tokens, rand) {
+    const sentences = [];
+    let left = tokens;
+    while (left > 0) {
+        let words = randomInt(rand, 5, 15);
+        if (words + 1 > left)
+            words = Math.max(1, left - 1);
+        const picked = Array.from({ length: words }, () => WORDS[Math.floor(rand() * WORDS.length)]);
+        picked[0] = picked[0].charAt(0).toUpperCase() + picked[0].slice(1);
+        const stop = left - words >= 1;
+        sentences.push(picked.join(' ') + (stop ? '.' : ''));
+        left -= words + (stop ? 1 : 0);
+    }
+    return sentences.join(' ');
+}
+/** `count` prompts of synthetic text, their lengths drawn from `input`, from `seed`. */
+function syntheticPrompts(input, count, seed) {
+    const rand = mulberry32(seed);
+    return Array.from({ length: count }, () => ({ prompt: syntheticText(drawTokens(input, rand), rand) }));
+}
+/**
+ * The request bodies, one per prompt, in order: model, messages or prompt, max_tokens, then
+ * "stream": true with "stream_options": {"include_usage": true} (the usage chunk gives the output token
+ * count; without it the client can only count events), then the line's and extra-body's own fields.
+ * max_tokens, not max_completion_tokens: every server of the family takes max_tokens (vLLM, SGLang and
+ * OpenAI take both; TGI, llama.cpp and Ollama know only max_tokens).
+ */
+function promptBodies(prompts, opts) {
+    // Another stream than the synthetic text's: the same seed with another output distribution keeps the prompts.
+    const rand = mulberry32((opts.seed ^ 0x6f757470) >>> 0);
+    return prompts.map((p) => {
+        const maxTokens = p.maxTokens ?? drawTokens(opts.output, rand);
+        let input;
+        if (opts.api === 'chat')
+            input = { messages: p.messages ?? [{ role: 'user', content: p.prompt }] };
+        else if (p.prompt !== undefined)
+            input = { prompt: p.prompt };
+        else {
+            throw new Error(`${p.at ?? 'a prompt'}: "messages" are for chat (${OPENAI_PATHS.chat}); with api: completions every line needs a "prompt"`);
+        }
+        return JSON.stringify({
+            ...(opts.model ? { model: opts.model } : {}),
+            ...input,
+            max_tokens: maxTokens,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...p.extra,
+            ...opts.extra,
+        });
+    });
+}
+
 // The request: (or requests:) section: what each request sends and what counts as success. A body is
 // fixed, replayed from a file (JSONL or CSV), or generated from a JSON Schema before the load (found in a
 // file, inline, or published by the service; a preset knows where a model server publishes it).
@@ -11700,6 +12008,9 @@ function typesOfProperty(schema, root, name) {
 //             preset: rest-model-service, model: NAME   (a model server's predict path, readiness and schema)
 //             schema: auto | FILE | {openapi|metadata|oip|mlflow|file|inline: ...}, generate: 1000, wrap, batch
 //             invalid: 5%, invalid-status, check-response   (generated bodies only)
+//             preset: openai (vllm, tgi, llama-cpp, ollama, sglang), model: NAME, api: chat | completions,
+//             prompts: FILE | {file | input-tokens, output-tokens, count, seed}, api-key-env: NAME, extra-body: {...}
+//             (a generative model: streamed answers; bodies from prompts, made now, before anything starts)
 const REQUEST_KEYS = [
     'name',
     'method',
@@ -11718,9 +12029,17 @@ const REQUEST_KEYS = [
     'invalid',
     'invalid-status',
     'check-response',
+    'api',
+    'api-key-env',
+    'prompts',
+    'extra-body',
 ];
+/** Keys of the openai preset only. */
+const OPENAI_KEYS = ['api', 'api-key-env', 'prompts', 'extra-body'];
+/** Keys of schema presets and generated bodies, which the openai preset does not take. */
+const SCHEMA_ONLY_KEYS = ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch', 'invalid', 'invalid-status', 'check-response'];
 const SCHEMA_KEYS = ['openapi', 'metadata', 'oip', 'mlflow', 'file', 'inline', 'method', 'path', 'version'];
-function readEndpoints(r, top, baseDir) {
+function readEndpoints(r, top, baseDir, seed = 1) {
     if (top['request'] !== undefined && top['requests'] !== undefined) {
         r.fail(['requests'], 'use either request: (one endpoint) or requests: (a list), not both');
     }
@@ -11729,7 +12048,7 @@ function readEndpoints(r, top, baseDir) {
     }
     const list = top['request'] !== undefined ? [top['request']] : r.list(top['requests'], ['requests'], 1);
     const paths = top['request'] !== undefined ? [['request']] : list.map((_, i) => ['requests', i]);
-    const read = list.map((v, i) => readEndpoint(r, v, paths[i], baseDir));
+    const read = list.map((v, i) => readEndpoint(r, v, paths[i], baseDir, seed + i));
     const endpoints = read.map((x) => x.endpoint);
     const readyPath = read.find((x) => x.preset)?.preset?.readyPath;
     const names = new Set();
@@ -11740,8 +12059,15 @@ function readEndpoints(r, top, baseDir) {
     });
     return { endpoints, ...(readyPath ? { readyPath } : {}) };
 }
-function readEndpoint(r, v, at, baseDir) {
+function readEndpoint(r, v, at, baseDir, seed) {
     const o = r.object(v, at, REQUEST_KEYS);
+    const server = o['preset'] === undefined ? undefined : findOpenAiServer(String(o['preset']));
+    if (server)
+        return readOpenAiEndpoint(r, o, at, server, baseDir, seed);
+    for (const k of OPENAI_KEYS) {
+        if (o[k] !== undefined)
+            r.fail([...at, k], 'only applies with preset: openai (or vllm, tgi, llama-cpp, ollama, sglang)');
+    }
     const preset = readPreset(r, o, at);
     if (o['path'] === undefined && !preset)
         r.fail([...at, 'path'], 'missing: the path to request, e.g. /api/models/my_model/prediction (or a preset: and model:)');
@@ -11775,18 +12101,7 @@ function readEndpoint(r, v, at, baseDir) {
         r.fail([...at, 'invalid-status'], 'only applies with invalid: (a share of invalid requests)');
     if (body.kind !== 'none' && (method === 'GET' || method === 'HEAD'))
         r.fail([...at, 'method'], `${method} requests cannot carry a body`);
-    const headers = {};
-    if (o['headers'] !== undefined) {
-        const h = r.object(o['headers'], [...at, 'headers'], Object.keys(o['headers'] ?? {}));
-        for (const [k, val] of Object.entries(h)) {
-            if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
-                r.fail([...at, 'headers', k], `"${k}" is not a valid header name`);
-            const s = r.string(val, [...at, 'headers', k], { nonEmpty: false });
-            if (/[\r\n]/.test(s))
-                r.fail([...at, 'headers', k], 'a header value cannot contain line breaks');
-            headers[k] = s;
-        }
-    }
+    const headers = readHeaders(r, o['headers'], [...at, 'headers']);
     const invalid = o['invalid'] === undefined
         ? undefined
         : {
@@ -11805,6 +12120,175 @@ function readEndpoint(r, v, at, baseDir) {
         okStatus: o['expect-status'] === undefined ? [[200, 399]] : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
     };
     return { endpoint, ...(preset ? { preset } : {}) };
+}
+function readHeaders(r, v, at) {
+    const headers = {};
+    if (v === undefined)
+        return headers;
+    const h = r.object(v, at, Object.keys(v ?? {}));
+    for (const [k, val] of Object.entries(h)) {
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k))
+            r.fail([...at, k], `"${k}" is not a valid header name`);
+        const s = r.string(val, [...at, k], { nonEmpty: false });
+        if (/[\r\n]/.test(s))
+            r.fail([...at, k], 'a header value cannot contain line breaks');
+        headers[k] = s;
+    }
+    return headers;
+}
+/** Prompt lengths when prompts: does not say: 128 tokens in, at most 128 out. */
+const DEFAULT_INPUT_TOKENS = 128;
+const DEFAULT_OUTPUT_TOKENS = 128;
+/** Synthetic prompts made at most: their text is held in memory for the whole run. */
+const MAX_PROMPTS = 100_000;
+/**
+ * Synthetic prompt text made at most, in tokens over all prompts: about 100 MB of bodies, made in ~3 s
+ * (1000 prompts of 512 tokens take ~80 ms on the 2-core development machine).
+ */
+const MAX_PROMPT_TOKENS_IN_ALL = 20_000_000;
+const PROMPT_KEYS = ['file', 'input-tokens', 'output-tokens', 'count', 'seed'];
+const DISTRIBUTION_KEYS = ['mean', 'stdev', 'min', 'max'];
+/** Fields of the body the preset writes itself: extra-body cannot replace them. */
+const PRESET_FIELDS = ['model', 'messages', 'prompt', 'max_tokens', 'max_completion_tokens', 'stream', 'stream_options'];
+/**
+ * A request to an OpenAI-compatible generative model server: POST /v1/chat/completions (or
+ * /v1/completions with api: completions), streamed, its bodies made now from the prompts (a dataset
+ * file, or synthetic text of a target length), the API key (if any) named by the environment variable
+ * that holds it. The key itself stays out of the plan: src/run/bodies.ts reads it into the request's
+ * headers when the engine's endpoints are made, so the plan, its fingerprint and what the reports show
+ * of it never hold it.
+ */
+function readOpenAiEndpoint(r, o, at, server, baseDir, planSeed) {
+    for (const k of SCHEMA_ONLY_KEYS) {
+        if (o[k] !== undefined) {
+            r.fail([...at, k], `does not apply to preset: ${server.name}: its bodies are made from prompts: (a JSONL or CSV file, or {input-tokens: ..., output-tokens: ...})`);
+        }
+    }
+    if (o['model'] === undefined && server.needsModel)
+        r.fail([...at, 'model'], `missing: ${server.title} needs the model's name, e.g. llama3.2:1b`);
+    const model = o['model'] === undefined ? '' : r.string(o['model'], [...at, 'model']);
+    const api = o['api'] === undefined ? 'chat' : r.oneOf(o['api'], [...at, 'api'], ['chat', 'completions']);
+    const path = o['path'] === undefined ? OPENAI_PATHS[api] : readPath(r, o['path'], [...at, 'path']);
+    if (o['method'] !== undefined && String(o['method']).toUpperCase() !== 'POST')
+        r.fail([...at, 'method'], 'the openai preset POSTs its requests');
+    const headers = readHeaders(r, o['headers'], [...at, 'headers']);
+    let apiKeyEnv;
+    if (o['api-key-env'] !== undefined) {
+        const ka = [...at, 'api-key-env'];
+        apiKeyEnv = r.string(o['api-key-env'], ka).trim();
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(apiKeyEnv))
+            r.fail(ka, `"${apiKeyEnv}" is not an environment variable name (the variable's name, not the key)`);
+        if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization'))
+            r.fail(ka, 'headers: has an Authorization already: give the key one way, with api-key-env: (kept out of every report)');
+        // Checked now, so a missing secret stops the run before anything starts; the value is read again,
+        // and only then used, when the requests are made (src/run/bodies.ts). Never put in a message.
+        const key = process.env[apiKeyEnv];
+        if (key === undefined || key.trim() === '') {
+            r.fail(ka, `the environment variable ${apiKeyEnv} is not set (or empty): it holds the API key, sent as "Authorization: Bearer ..."; ` +
+                `set it for loadgate, e.g. in a workflow step's env: {${apiKeyEnv}: \${{ secrets.${apiKeyEnv} }}}`);
+        }
+        if (!isHeaderValue(key))
+            r.fail(ka, `the environment variable ${apiKeyEnv} holds characters a header cannot carry (a line break?)`);
+    }
+    const extra = readExtraBody(r, o['extra-body'], [...at, 'extra-body']);
+    const spec = readPrompts(r, o['prompts'], [...at, 'prompts'], baseDir, planSeed);
+    let bodies;
+    try {
+        bodies = promptBodies(spec.prompts, { api, model, output: spec.output, seed: spec.seed, ...(extra ? { extra } : {}) });
+    }
+    catch (e) {
+        r.fail([...at, 'prompts'], e.message);
+    }
+    const method = 'POST';
+    const endpoint = {
+        name: o['name'] === undefined ? `${method} ${path}` : r.string(o['name'], [...at, 'name']),
+        method,
+        path,
+        headers,
+        body: {
+            kind: 'list',
+            bodies,
+            origin: spec.origin,
+            generated: { seed: spec.seed, preset: `${server.name}${model ? `, model ${model}` : ''}` },
+        },
+        weight: o['weight'] === undefined ? 1 : r.number(o['weight'], [...at, 'weight'], { above: 0 }),
+        okStatus: o['expect-status'] === undefined ? [[200, 299]] : readStatusSet(r, o['expect-status'], [...at, 'expect-status']),
+        stream: true,
+        ...(apiKeyEnv ? { apiKeyEnv } : {}),
+    };
+    return { endpoint, preset: { method, path, readyPath: server.readyPath, schemaSources: [], wrap: 'none' } };
+}
+/** Printable ASCII and tabs only: what an HTTP header value may hold. */
+function isHeaderValue(s) {
+    return /^[\t\x20-\x7e]*$/.test(s);
+}
+function readExtraBody(r, v, at) {
+    if (v === undefined)
+        return undefined;
+    const o = r.object(v, at, Object.keys(v ?? {}));
+    for (const k of Object.keys(o)) {
+        if (PRESET_FIELDS.includes(k)) {
+            r.fail([...at, k], `the preset writes "${k}" itself (${k === 'max_tokens' || k === 'max_completion_tokens' ? 'from prompts: output-tokens' : k === 'model' ? 'from model:' : 'from prompts: and the streaming it needs'})`);
+        }
+    }
+    return o;
+}
+/** prompts: FILE, or {file: FILE, output-tokens, seed}, or {input-tokens, output-tokens, count, seed} (synthetic; the default). */
+function readPrompts(r, v, at, baseDir, planSeed) {
+    const o = v === undefined ? {} : typeof v === 'string' ? { file: v } : r.object(v, at, PROMPT_KEYS);
+    const seed = o['seed'] === undefined ? planSeed : r.number(o['seed'], [...at, 'seed'], { integer: true, min: 0 });
+    const output = readDistribution(r, o['output-tokens'], [...at, 'output-tokens'], DEFAULT_OUTPUT_TOKENS);
+    if (o['file'] !== undefined) {
+        for (const k of ['input-tokens', 'count']) {
+            if (o[k] !== undefined)
+                r.fail([...at, k], 'only applies to synthetic prompts: a file gives its own prompts, each sent in turn');
+        }
+        const fa = typeof v === 'string' ? at : [...at, 'file'];
+        const file = resolve(baseDir, r.string(o['file'], fa));
+        let prompts;
+        try {
+            prompts = readPromptFile(file);
+        }
+        catch (e) {
+            r.fail(fa, e.message);
+        }
+        return { prompts, output, seed, origin: `the prompts in ${file}, max_tokens ${describeDistribution(output)} where a line gives none` };
+    }
+    const input = readDistribution(r, o['input-tokens'], [...at, 'input-tokens'], DEFAULT_INPUT_TOKENS);
+    const count = o['count'] === undefined ? DEFAULT_CORPUS_SIZE : r.number(o['count'], [...at, 'count'], { integer: true, min: 1, max: MAX_PROMPTS });
+    const typical = Math.min(input.max, input.mean + 4 * input.stdev);
+    if (count * typical > MAX_PROMPT_TOKENS_IN_ALL) {
+        r.fail(at, `${count} prompts of up to ~${Math.round(typical)} tokens are more text than loadgate holds (${MAX_PROMPT_TOKENS_IN_ALL} tokens): give fewer (count:)`);
+    }
+    return {
+        prompts: syntheticPrompts(input, count, seed),
+        output,
+        seed,
+        origin: `synthetic prompts of ${describeDistribution(input)} tokens, max_tokens ${describeDistribution(output)}`,
+    };
+}
+/** A token count: a number (always that many), or {mean, stdev, min, max} (a normal kept in [min, max]). */
+function readDistribution(r, v, at, fallback) {
+    if (v === undefined)
+        return { mean: fallback, stdev: 0, min: 1, max: MAX_PROMPT_TOKENS };
+    const o = typeof v === 'object' && v !== null ? r.object(v, at, DISTRIBUTION_KEYS) : { mean: v };
+    if (o['mean'] === undefined)
+        r.fail([...at, 'mean'], 'missing: the mean number of tokens, e.g. {mean: 128, stdev: 32}');
+    const num = (k, min) => r.number(o[k], typeof v === 'object' ? [...at, k] : at, { min, max: MAX_PROMPT_TOKENS });
+    const mean = num('mean', 1);
+    const stdev = o['stdev'] === undefined ? 0 : num('stdev', 0);
+    const min = o['min'] === undefined ? 1 : num('min', 1);
+    const max = o['max'] === undefined ? MAX_PROMPT_TOKENS : num('max', 1);
+    if (!Number.isInteger(min) || !Number.isInteger(max))
+        r.fail(at, `min and max are whole numbers of tokens, got ${min} and ${max}`);
+    if (!(min <= mean && mean <= max))
+        r.fail(at, `expected min <= mean <= max, got min ${min}, mean ${mean}, max ${max}`);
+    return { mean, stdev, min, max };
+}
+/** "40", "40±10", "40±10 in [20, 60]", for reports. */
+function describeDistribution(d) {
+    const bounds = d.min > 1 || d.max < MAX_PROMPT_TOKENS ? ` in [${d.min}, ${d.max}]` : '';
+    return `${d.mean}${d.stdev > 0 ? `±${d.stdev}` : ''}${bounds}`;
 }
 /** A share of requests: "10%" or a fraction like 0.1; above 0 and below 100%. */
 function readShare(r, v, at) {
@@ -12164,7 +12648,7 @@ key = 'service') {
         r.fail(at, 'expected url: (a running service), command: (a process to start) or image: (a container to run), got none of them');
     }
     // A preset knows where its server says it is ready; an explicit ready: wins.
-    const readiness = readReadiness(r, s['ready'] ?? presetReadyPath, [...at, 'ready']);
+    const readiness = readReadiness(r, s['ready'], [...at, 'ready'], presetReadyPath);
     if (hasImage)
         return { service: readContainer(r, s, at, baseDir), readiness };
     for (const k of CONTAINER_KEYS)
@@ -12357,16 +12841,18 @@ function readUrl(r, v, path, allowPortPlaceholder = false) {
         r.fail(path, 'the service URL takes no query or fragment: put those in request.path');
     return s.replace(/\/+$/, '');
 }
-function readReadiness(r, v, at) {
+function readReadiness(r, v, at, presetPath) {
     // Without a readiness path, any HTTP answer from / (even 404) means the server is up.
     const plan = { path: '/', timeoutMs: DEFAULTS.readyTimeoutMs, okStatus: [[200, 499]] };
     if (v === undefined)
-        return plan;
+        return presetPath === undefined ? plan : { ...plan, path: presetPath, okStatus: [[200, 399]] };
     if (typeof v === 'string')
         return { ...plan, path: readPath(r, v, at), okStatus: [[200, 399]] };
     const o = r.object(v, at, READY_KEYS);
     return {
-        path: o['path'] === undefined ? '/' : readPath(r, o['path'], [...at, 'path']),
+        // ready: {timeout: 10m} (or --ready-timeout) keeps a preset's path: a model server loading a large
+        // model needs the longer wait, and its / may answer 404 for ever.
+        path: o['path'] === undefined ? (presetPath ?? '/') : readPath(r, o['path'], [...at, 'path']),
         timeoutMs: o['timeout'] === undefined ? DEFAULTS.readyTimeoutMs : r.duration(o['timeout'], [...at, 'timeout']),
         okStatus: o['status'] === undefined ? [[200, 399]] : readStatusSet(r, o['status'], [...at, 'status']),
     };
@@ -12772,7 +13258,8 @@ function parseRegressionLine(text) {
 
 // SLO lines, as people write them, to typed Slo values; and the slos: section that lists them.
 //
-//   <metric> <op> <value>[unit] [in stage <n|name>] [for endpoint <name>] [including warm-up] [, abort [after <duration>]]
+//   <metric> <op> <value>[unit] [for <objectives>] [in stage <n|name>] [for endpoint <name>] [including warm-up]
+//                                                                           [, abort [after <duration>]]
 //
 //   p99 < 100ms                 p95 <= 250ms in stage 5        p99.9 < 1s for endpoint predict
 //   mean < 50ms                 max < 1s                       min >= 1ms
@@ -12782,69 +13269,95 @@ function parseRegressionLine(text) {
 // Latency needs a unit (us, ms, s, m, h); error-rate takes a percentage (0.1%) or a fraction (0.001);
 // throughput is in requests/s (an optional "/s", "rps" or "req/s" suffix). Stages are 1-based or named.
 // With a warm-up set for the run, SLOs leave it out unless the line says "including warm-up".
+//
+// Streamed answers (an endpoint that streams, issue 12), judged over every answer in the scope:
+//
+//   p99 ttft < 300ms            time to first token: any statistic (p95, median, mean, max, min) before
+//   p95 itl < 50ms              inter-token latency: every gap between content events of every answer
+//   mean tpot < 30ms            time per output token: (E2E - TTFT) / (output - 1), per answer
+//   max e2e < 10s               end to end: send to the end of the stream
+//   output-tps >= 100           output tokens per second over the scope (content events, "chunks", when
+//                               no server sent usage: the verdict says so); "/s", "tok/s" allowed
+//   goodput >= 5/s for ttft < 300ms, tpot < 50ms      requests/s that met every per-request objective
+//   attainment >= 99% for ttft < 300ms, tpot < 50ms   the share of the scope's requests that met them
+//
+// The statistic comes first ("p99 ttft", as one says it); "ttft p99", as report tables head their columns,
+// reads the same. Per-request objectives follow "for", separated by commas (or "and"): each is
+// latency, ttft, itl (the request's largest gap), tpot or e2e, with < or <= and a duration. A comma
+// followed by another objective continues the list; ", abort" after it starts the options as on any line:
+//   attainment >= 99% for ttft < 300ms, tpot < 50ms in stage 2, abort after 30s
+// A stream SLO (ttft, itl, tpot, e2e, output-tps, or an objective other than latency) needs an endpoint
+// that streams: without one the config is refused.
 class SloSyntaxError extends Error {
     name = 'SloSyntaxError';
 }
 const OPS = ['<=', '>=', '==', '!=', '<', '>'];
-const METRIC_HELP = 'p50, p90, p99, p99.9 (any percentile), median, mean, max, min, error-rate, errors, rps, peak-rps, min-rps';
+const METRIC_HELP = 'p50, p90, p99, p99.9 (any percentile), median, mean, max, min, error-rate, errors, rps, peak-rps, min-rps; ' +
+    'for streamed answers a statistic of ttft, itl, tpot or e2e (p99 ttft, mean tpot), output-tps, goodput, attainment';
 const LATENCY_UNITS = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const STREAM_METRICS = { ttft: 'ttft', itl: 'itl', tpot: 'tpot', e2e: 'e2e', e2el: 'e2e' };
+/** Per-request objectives, in the order their canonical text lists them. */
+const REQUEST_METRICS = ['latency', 'ttft', 'itl', 'tpot', 'e2e'];
+const OBJECTIVE_EXAMPLE = '"attainment >= 99% for ttft < 300ms, tpot < 50ms"';
 function parseSloLine(text) {
     const line = text.trim();
     if (line === '')
         throw new SloSyntaxError('empty SLO');
-    // Options after a comma: "abort", "abort after 30s".
-    const [head = '', ...opts] = line.split(',').map((s) => s.trim());
-    const m = /^([A-Za-z][\w.()-]*)\s*(<=|>=|==|!=|=|<|>)\s*(\S+)\s*(.*)$/.exec(head);
+    // A metric of one word ("p99") or two ("p99 ttft"); the value stops at a comma, where options begin.
+    const word = String.raw `[A-Za-z][\w.()-]*`;
+    const m = new RegExp(String.raw `^(${word})(?:\s+(${word}))?\s*(<=|>=|==|!=|=|<|>)\s*([^\s,]+)\s*(.*)$`).exec(line);
     if (!m) {
-        const op = /^\S+\s+(\S+)/.exec(head)?.[1];
-        if (op && !OPS.includes(op))
+        const tokens = line.split(/[\s,]+/);
+        const op = /^[A-Za-z]/.test(tokens[1] ?? '') ? tokens[2] : tokens[1];
+        if (op && !/^[A-Za-z\d]/.test(op) && !OPS.includes(op))
             throw new SloSyntaxError(`unknown operator "${op}" (expected one of ${OPS.join(' ')})`);
         throw new SloSyntaxError(`expected "<metric> <operator> <value>", e.g. "p99 < 100ms", got "${line}"`);
     }
-    const [, metricText = '', opText = '', valueText = '', rest = ''] = m;
-    const metric = parseMetric(metricText);
+    const [, first = '', second, opText = '', valueText = '', rest = ''] = m;
+    const metricText = second === undefined ? first : `${first} ${second}`;
+    const metric = parseMetric(first, second);
     const op = (opText === '=' ? '==' : opText);
     const threshold = parseThreshold(metric, valueText);
-    const scope = parseScope(rest.trim());
+    const clauses = parseClauses(rest.trim(), metric.kind === 'goodput' || metric.kind === 'attainment');
+    const { objectives, abortOnFail, abortAfterMs, ...scope } = clauses;
     if (scope.endpointRef !== undefined && metric.kind === 'throughput' && metric.stat !== 'mean') {
         throw new SloSyntaxError(`${metricText} cannot be scoped to an endpoint: per-second rates are kept for all endpoints together (use rps)`);
     }
-    let abortOnFail = false;
-    let abortAfterMs = 0;
-    for (const o of opts) {
-        const a = /^abort(?:-on-fail)?(?:\s+after\s+(\S+))?$/.exec(o);
-        if (!a)
-            throw new SloSyntaxError(`unknown option "${o}" (expected "abort" or "abort after 30s")`);
-        abortOnFail = true;
-        if (a[1] !== undefined) {
-            const ms = parseDuration(a[1]);
-            if (ms === null || ms < 0)
-                throw new SloSyntaxError(`"abort after" takes a duration like 30s, got "${a[1]}"`);
-            abortAfterMs = ms;
+    let full;
+    if (metric.kind === 'goodput' || metric.kind === 'attainment') {
+        if (!objectives) {
+            throw new SloSyntaxError(`${metric.kind} needs the per-request objectives each request is judged by, e.g. ${OBJECTIVE_EXAMPLE}`);
         }
+        full = { kind: metric.kind, objectives: objectiveSet(objectives) };
     }
-    return { text: line, metric, op, threshold, ...scope, abortOnFail, abortAfterMs };
+    else
+        full = metric;
+    return { text: line, metric: full, op, threshold, ...scope, abortOnFail, abortAfterMs };
 }
-function parseMetric(t) {
-    const s = t.toLowerCase();
-    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
-    if (p) {
-        const percentile = Number(p[1]);
-        if (!(percentile > 0 && percentile <= 100))
-            throw new SloSyntaxError(`percentile must be above 0 and at most 100, got ${t}`);
-        return { kind: 'latency', stat: 'percentile', percentile };
+function parseMetric(first, second) {
+    if (second !== undefined) {
+        // "p99 ttft" or "ttft p99": a statistic and a stream metric, in either order.
+        const [a, b] = [first.toLowerCase(), second.toLowerCase()];
+        const of = STREAM_METRICS[b] ?? STREAM_METRICS[a];
+        const statText = STREAM_METRICS[b] ? first : second;
+        if (of === undefined || (STREAM_METRICS[a] !== undefined && STREAM_METRICS[b] !== undefined)) {
+            throw new SloSyntaxError(`unknown metric "${first} ${second}" (expected ${METRIC_HELP})`);
+        }
+        const stat = statisticOf(statText);
+        if (!stat)
+            throw new SloSyntaxError(`unknown statistic "${statText}" of ${of} (expected p99 or any percentile, median, mean, max or min)`);
+        return { kind: 'stream', of, ...stat };
+    }
+    const s = first.toLowerCase();
+    const stat = statisticOf(first);
+    if (stat)
+        return { kind: 'latency', ...stat };
+    const of = STREAM_METRICS[s];
+    if (of !== undefined) {
+        throw new SloSyntaxError(`${of} needs a statistic over the answers, e.g. "p99 ${of} < 300ms" or "mean ${of} < 50ms" ` +
+            `(a limit on each request is a per-request objective: ${OBJECTIVE_EXAMPLE})`);
     }
     switch (s) {
-        case 'median':
-            return { kind: 'latency', stat: 'percentile', percentile: 50 };
-        case 'mean':
-        case 'avg':
-        case 'average':
-            return { kind: 'latency', stat: 'mean' };
-        case 'max':
-            return { kind: 'latency', stat: 'max' };
-        case 'min':
-            return { kind: 'latency', stat: 'min' };
         case 'error-rate':
         case 'error_rate':
         case 'failure-rate':
@@ -12860,8 +13373,40 @@ function parseMetric(t) {
             return { kind: 'throughput', stat: 'peak' };
         case 'min-rps':
             return { kind: 'throughput', stat: 'min' };
+        case 'output-tps':
+        case 'output_tps':
+            return { kind: 'output-tps' };
+        case 'goodput':
+            return { kind: 'goodput' };
+        case 'attainment':
+        case 'slo-attainment':
+            return { kind: 'attainment' };
     }
-    throw new SloSyntaxError(`unknown metric "${t}" (expected ${METRIC_HELP})`);
+    throw new SloSyntaxError(`unknown metric "${first}" (expected ${METRIC_HELP})`);
+}
+/** A statistic over a distribution: a percentile, the median, mean, max or min; null when the word is none of them. */
+function statisticOf(t) {
+    const s = t.toLowerCase();
+    const p = /^p\(?(\d+(?:\.\d+)?)\)?$/.exec(s);
+    if (p) {
+        const percentile = Number(p[1]);
+        if (!(percentile > 0 && percentile <= 100))
+            throw new SloSyntaxError(`percentile must be above 0 and at most 100, got ${t}`);
+        return { stat: 'percentile', percentile };
+    }
+    switch (s) {
+        case 'median':
+            return { stat: 'percentile', percentile: 50 };
+        case 'mean':
+        case 'avg':
+        case 'average':
+            return { stat: 'mean' };
+        case 'max':
+            return { stat: 'max' };
+        case 'min':
+            return { stat: 'min' };
+    }
+    return null;
 }
 function parseThreshold(metric, v) {
     const m = /^(-?\d+(?:\.\d+)?)([a-zµ%/]*)$/i.exec(v);
@@ -12872,24 +13417,21 @@ function parseThreshold(metric, v) {
     if (n < 0)
         throw new SloSyntaxError(`a threshold cannot be negative, got "${v}"`);
     switch (metric.kind) {
-        case 'latency': {
-            if (unit === '')
-                throw new SloSyntaxError(`latency needs a unit: "${v}ms" or "${v}s"?`);
-            const f = LATENCY_UNITS[unit];
-            if (f === undefined)
-                throw new SloSyntaxError(`unknown latency unit "${unit}" (expected us, ms, s, m or h)`);
-            return n * f;
-        }
-        case 'error-rate': {
+        case 'latency':
+        case 'stream':
+            return durationMs(n, unit, v);
+        case 'error-rate':
+        case 'attainment': {
+            const what = metric.kind === 'error-rate' ? 'an error rate' : 'an attainment';
             if (unit === '%') {
                 if (n > 100)
-                    throw new SloSyntaxError(`an error rate is at most 100%, got "${v}"`);
+                    throw new SloSyntaxError(`${what} is at most 100%, got "${v}"`);
                 return n / 100;
             }
             if (unit !== '')
-                throw new SloSyntaxError(`error-rate takes a percentage like 0.1% or a fraction like 0.001, got "${v}"`);
+                throw new SloSyntaxError(`${metric.kind} takes a percentage like 99% or a fraction like 0.99, got "${v}"`);
             if (n > 1)
-                throw new SloSyntaxError(`as a fraction an error rate is at most 1; did you mean ${n}%?`);
+                throw new SloSyntaxError(`as a fraction ${what} is at most 1; did you mean ${n}%?`);
             return n;
         }
         case 'errors':
@@ -12899,35 +13441,152 @@ function parseThreshold(metric, v) {
                 throw new SloSyntaxError(`errors is a count: a whole number, got "${v}"`);
             return n;
         case 'throughput':
+        case 'goodput':
             if (!['', '/s', 'rps', 'req/s'].includes(unit))
-                throw new SloSyntaxError(`throughput is in requests per second (e.g. 5 or 5/s), got "${v}"`);
+                throw new SloSyntaxError(`${metric.kind} is in requests per second (e.g. 5 or 5/s), got "${v}"`);
+            return n;
+        case 'output-tps':
+            if (!['', '/s', 'tok/s', 'tokens/s', 'tps'].includes(unit))
+                throw new SloSyntaxError(`output-tps is in output tokens per second (e.g. 100 or 100/s), got "${v}"`);
             return n;
     }
 }
-function parseScope(rest) {
-    const out = { includeWarmup: false };
+function durationMs(n, unit, v) {
+    if (unit === '')
+        throw new SloSyntaxError(`latency needs a unit: "${v}ms" or "${v}s"?`);
+    const f = LATENCY_UNITS[unit];
+    if (f === undefined)
+        throw new SloSyntaxError(`unknown latency unit "${unit}" (expected us, ms, s, m or h)`);
+    // 1.1 * 1000 is 1100.0000000000002 in floating point: a threshold is exact to the nanosecond.
+    return Math.round(n * f * 1e6) / 1e6;
+}
+const OBJECTIVE_START = /^[A-Za-z][\w-]*\s*(?:<=|>=|==|!=|=|<|>)/;
+/** What follows the value: scopes, per-request objectives (goodput, attainment), then options after commas. */
+function parseClauses(rest, takesObjectives) {
+    const out = { includeWarmup: false, abortOnFail: false, abortAfterMs: 0 };
+    const name = String.raw `("[^"]+"|'[^']+'|[^\s,]+)`;
     let s = rest;
-    const word = String.raw `("[^"]+"|'[^']+'|\S+)`;
-    const patterns = [
-        [new RegExp(`^in\\s+stage\\s+${word}`, 'i'), (v) => set('stageRef', v)],
-        [new RegExp(`^(?:for|on)\\s+endpoint\\s+${word}`, 'i'), (v) => set('endpointRef', v)],
-        [/^including\s+(?:the\s+)?warm-?up/i, () => (out.includeWarmup = true)],
-    ];
+    let afterObjective = false;
+    let inOptions = false;
     function set(k, v) {
         if (out[k] !== undefined)
             throw new SloSyntaxError(`the ${k === 'stageRef' ? 'stage' : 'endpoint'} is given twice`);
         out[k] = v.replace(/^(["'])(.*)\1$/, '$2');
     }
+    function objective(text) {
+        const o = /^([A-Za-z][\w-]*)\s*(<=|>=|==|!=|=|<|>)\s*([^\s,]*)/.exec(text);
+        out.objectives.push(parseObjective(o[1], o[2], o[3]));
+        afterObjective = true;
+        return text.slice(o[0].length).trim();
+    }
     while (s !== '') {
-        const hit = patterns.find(([re]) => re.test(s));
-        if (!hit) {
-            throw new SloSyntaxError(`unexpected "${s}" (expected "in stage N", "for endpoint NAME", "including warm-up", or ", abort")`);
+        const comma = /^,\s*/.exec(s);
+        if (comma) {
+            const next = s.slice(comma[0].length);
+            // After an objective a comma may bring the next one; anything else after a comma is an option.
+            if (afterObjective && !inOptions && OBJECTIVE_START.test(next)) {
+                s = objective(next);
+                continue;
+            }
+            const opt = /^([^,]*?)\s*(?=,|$)/.exec(next)[1];
+            const a = /^abort(?:-on-fail)?(?:\s+after\s+(\S+))?$/.exec(opt);
+            if (!a)
+                throw new SloSyntaxError(`unknown option "${opt}" (expected "abort" or "abort after 30s")`);
+            out.abortOnFail = true;
+            if (a[1] !== undefined) {
+                const ms = parseDuration(a[1]);
+                if (ms === null || ms < 0)
+                    throw new SloSyntaxError(`"abort after" takes a duration like 30s, got "${a[1]}"`);
+                out.abortAfterMs = ms;
+            }
+            inOptions = true;
+            s = next.slice(opt.length).trim();
+            continue;
         }
-        const mm = hit[0].exec(s);
-        hit[1](mm[1] ?? '');
-        s = s.slice(mm[0].length).trim();
+        const scopes = [
+            [new RegExp(`^in\\s+stage\\s+${name}`, 'i'), (hit) => set('stageRef', hit[1])],
+            [new RegExp(`^(?:for|on)\\s+endpoint\\s+${name}`, 'i'), (hit) => set('endpointRef', hit[1])],
+            [/^including\s+(?:the\s+)?warm-?up/i, () => (out.includeWarmup = true)],
+        ];
+        const scope = scopes.map(([re, apply]) => [re.exec(s), apply]).find(([hit]) => hit !== null);
+        if (scope) {
+            scope[1](scope[0]);
+            afterObjective = false;
+            s = s.slice(scope[0][0].length).trim();
+            continue;
+        }
+        const lead = /^(for|and)\s+/i.exec(s);
+        const isFor = lead !== null && lead[1].toLowerCase() === 'for';
+        if (lead && OBJECTIVE_START.test(s.slice(lead[0].length)) && (isFor || afterObjective)) {
+            if (isFor) {
+                if (!takesObjectives) {
+                    throw new SloSyntaxError(`per-request objectives ("${s.replace(/\s*,\s*abort.*$/i, '')}") belong to goodput and attainment lines, e.g. ${OBJECTIVE_EXAMPLE}`);
+                }
+                if (out.objectives)
+                    throw new SloSyntaxError('the per-request objectives are given twice: list them after one "for", with commas');
+                out.objectives = [];
+            }
+            s = objective(s.slice(lead[0].length));
+            continue;
+        }
+        const expected = takesObjectives
+            ? '"for ttft < 300ms, tpot < 50ms", "in stage N", "for endpoint NAME", "including warm-up", or ", abort"'
+            : '"in stage N", "for endpoint NAME", "including warm-up", or ", abort"';
+        throw new SloSyntaxError(`unexpected "${s}" (expected ${expected})`);
     }
     return out;
+}
+function parseObjective(metricText, op, value) {
+    const m = metricText.toLowerCase();
+    const metric = m === 'latency' ? 'latency' : STREAM_METRICS[m];
+    if (metric === undefined) {
+        throw new SloSyntaxError(`unknown per-request objective "${metricText}" (expected latency, ttft, itl, tpot or e2e)`);
+    }
+    if (op !== '<' && op !== '<=') {
+        throw new SloSyntaxError(`a per-request objective is a limit a request stays under: "${metricText} < ${value}" or "<=", not "${op}"`);
+    }
+    const v = /^(\d+(?:\.\d+)?)([a-zµ]*)$/i.exec(value);
+    if (!v)
+        throw new SloSyntaxError(`expected a duration like 300ms after "${metricText} ${op}", got "${value}"`);
+    return { metric, belowMs: durationMs(Number(v[1]), (v[2] ?? '').toLowerCase(), value), inclusive: op === '<=' };
+}
+/** The objectives in canonical order and text, so the same objectives written differently make one set. */
+function objectiveSet(list) {
+    const seen = new Set();
+    for (const o of list) {
+        if (seen.has(o.metric))
+            throw new SloSyntaxError(`${o.metric} is given twice among the per-request objectives`);
+        seen.add(o.metric);
+    }
+    const objectives = [...list].sort((a, b) => REQUEST_METRICS.indexOf(a.metric) - REQUEST_METRICS.indexOf(b.metric));
+    return { id: objectives.map(objectiveText).join(', '), objectives };
+}
+/** "ttft < 300ms", "e2e <= 10s": whole seconds from a second up in s, else ms. */
+function objectiveText(o) {
+    const v = o.belowMs >= 1000 && o.belowMs % 1000 === 0 ? `${o.belowMs / 1000}s` : `${o.belowMs}ms`;
+    return `${o.metric} ${o.inclusive ? '<=' : '<'} ${v}`;
+}
+/** Whether the SLO judges streamed answers (and so needs an endpoint that streams), and what of them, for messages. */
+function streamNeed(m) {
+    if (m.kind === 'stream')
+        return m.of;
+    if (m.kind === 'output-tps')
+        return 'output-tps';
+    if (m.kind === 'goodput' || m.kind === 'attainment') {
+        const o = m.objectives.objectives.find((x) => x.metric !== 'latency');
+        return o ? `the objective ${objectiveText(o)}` : null;
+    }
+    return null;
+}
+/** The per-request objective sets of the goodput and attainment SLOs, one per distinct id (Plan.requestObjectives). */
+function requestObjectiveSets(slos) {
+    const sets = new Map();
+    for (const s of slos) {
+        if ((s.metric.kind === 'goodput' || s.metric.kind === 'attainment') && !sets.has(s.metric.objectives.id)) {
+            sets.set(s.metric.objectives.id, s.metric.objectives);
+        }
+    }
+    return [...sets.values()];
 }
 /** Matches stage and endpoint references against the plan. Stage numbers are 1-based; names match exactly. */
 function resolveSlo(p, plan) {
@@ -12950,6 +13609,18 @@ function resolveSlo(p, plan) {
         if (i < 0)
             throw new SloSyntaxError(`unknown endpoint "${endpointRef}" (endpoints: ${plan.endpointNames.map((x) => `"${x}"`).join(', ')})`);
         slo.endpoint = i;
+    }
+    const need = streamNeed(slo.metric);
+    if (need !== null && plan.streaming) {
+        // Judged on nothing, the SLO could only fail: say so before the run rather than after it.
+        const streams = plan.endpointNames.filter((_, i) => plan.streaming[i]);
+        if (slo.endpoint !== undefined && !plan.streaming[slo.endpoint]) {
+            throw new SloSyntaxError(`${need} is measured on streamed answers, and endpoint "${endpointRef}" does not stream ` +
+                `(${streams.length ? `endpoints that stream: ${streams.map((x) => `"${x}"`).join(', ')}` : 'no endpoint streams'})`);
+        }
+        if (streams.length === 0) {
+            throw new SloSyntaxError(`${need} is measured on streamed answers, and no endpoint streams (an OpenAI-compatible endpoint such as preset: openai does)`);
+        }
     }
     return slo;
 }
@@ -13024,6 +13695,7 @@ regressions = []) {
 //   warm-up, timeout, seed, output, progress-interval, shard: i/n (this machine's part of the load: shard.ts)
 //   start-at: 2026-11-30T18:00:00Z | epoch s or ms (the load starts then, once ready: shards start together)
 //   allow-incomplete: true (a merge of the shards judges what was measured if one is missing, late or failed)
+//   workers: N (N shard processes on this machine, merged: src/run/workers.ts)
 const TOP_KEYS = [
     'service',
     'baseline',
@@ -13041,6 +13713,7 @@ const TOP_KEYS = [
     'shard',
     'start-at',
     'allow-incomplete',
+    'workers',
 ];
 /** How many nodes aliases may expand to in a config: far more than a real config uses, far less than a bomb. */
 const MAX_ALIAS_COUNT = 1000;
@@ -13136,7 +13809,9 @@ function setIn(obj, path, value) {
 function buildPlan(cfg) {
     const r = new Reader(cfg.locate);
     const top = r.object(cfg.raw, [], TOP_KEYS);
-    const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir);
+    // Before the endpoints: prompts made now from the plan's seed (src/plan/endpoints.ts).
+    const seed = top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 });
+    const { endpoints, readyPath } = readEndpoints(r, top, cfg.baseDir, seed);
     const service = readService(r, top['service'], cfg.baseDir, readyPath);
     const load = readLoad(r, top['load']);
     const totalMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
@@ -13144,7 +13819,14 @@ function buildPlan(cfg) {
     if (warmupMs >= totalMs)
         r.fail(['warm-up'], `the warm-up (${warmupMs / 1000} s) would cover the whole run (${totalMs / 1000} s)`);
     const objectives = [];
-    const slos = readSlos(r, top['slos'], cfg, { stageNames: load.stages.map((st) => st.name), endpointNames: endpoints.map((e) => e.name), warmupMs }, objectives);
+    const slos = readSlos(r, top['slos'], cfg, {
+        stageNames: load.stages.map((st) => st.name),
+        endpointNames: endpoints.map((e) => e.name),
+        warmupMs,
+        streaming: endpoints.map((e) => e.stream === true),
+    }, objectives);
+    // Goodput and attainment SLOs: the recorder counts, per set, the requests that met every objective.
+    const requestObjectives = requestObjectiveSets(slos);
     const compare = readCompare(r, top, {
         baseDir: cfg.baseDir,
         ...(readyPath !== undefined ? { presetReadyPath: readyPath } : {}),
@@ -13162,7 +13844,7 @@ function buildPlan(cfg) {
         slos,
         warmupMs,
         timeoutMs: top['timeout'] === undefined ? DEFAULTS.timeoutMs : r.duration(top['timeout'], ['timeout']),
-        seed: top['seed'] === undefined ? DEFAULTS.seed : r.number(top['seed'], ['seed'], { integer: true, min: 0 }),
+        seed,
         // Paths inside the config (cwd, bodies) are relative to the config file; the output folder, like
         // any tool's output flag, is relative to where loadgate runs.
         outputDir: resolve(top['output'] === undefined ? DEFAULTS.output : r.string(top['output'], ['output'])),
@@ -13171,6 +13853,8 @@ function buildPlan(cfg) {
         ...(cfg.file ? { configPath: cfg.file } : {}),
         ...(compare ? { compare } : {}),
         ...(top['allow-incomplete'] !== undefined && r.boolean(top['allow-incomplete'], ['allow-incomplete']) ? { allowIncomplete: true } : {}),
+        ...(requestObjectives.length ? { requestObjectives } : {}),
+        ...workersOf(r, top, compare !== undefined),
     };
     if (top['start-at'] !== undefined) {
         if (plan.compare)
@@ -13178,6 +13862,9 @@ function buildPlan(cfg) {
         const lengthMs = load.stages.reduce((t, st) => t + st.durationMs, 0);
         plan.startAt = readStartAt(r, top['start-at'], lengthMs, Date.now());
     }
+    // Each worker is a shard: a body list too short to split is refused now, before anything starts.
+    if (plan.workers)
+        shardPlan(plan, 0, plan.workers);
     if (top['shard'] === undefined)
         return plan;
     // A comparison judges two sides on one machine; a shard is part of one side's load on many.
@@ -13218,6 +13905,20 @@ function fmtAgo(ms) {
     const s = ms / 1000;
     return s < 120 ? `${s.toFixed(1)} s` : s < 3600 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 }
+/** `workers: N`: N > 1 runs the load as N shards in child processes of this machine (src/run/workers.ts). */
+function workersOf(r, top, comparing) {
+    if (top['workers'] === undefined)
+        return {};
+    const n = r.number(top['workers'], ['workers'], { integer: true, min: 1, max: 64 });
+    if (n === 1)
+        return {};
+    // A shard split again would need shards of shards; a comparison measures each side in one process.
+    if (top['shard'] !== undefined)
+        r.fail(['workers'], 'workers and shard exclude each other: a shard runs in one process (for now)');
+    if (comparing)
+        r.fail(['workers'], 'a run in rounds against a baseline (baseline:, compare:) runs in one process: workers cannot split it');
+    return { workers: n };
+}
 
 // How the text of a setting given outside the file becomes config values: the `read` column of the
 // settings table. A flag and an input arrive as text (a repeated flag as several); most are set as they
@@ -13238,6 +13939,9 @@ function settingValues(reading, path, value, name, fail) {
     switch (reading) {
         case 'text':
             return [at(text)];
+        case 'file':
+            // A file named on the command line (or in an input) is where loadgate runs, not beside the config.
+            return [at(resolve(text.trim()))];
         case 'json':
             try {
                 return [at(JSON.parse(text))];
@@ -13472,6 +14176,24 @@ const SETTINGS = {
         arg: 'NAME',
         reshapes: 'request',
         about: "the model's name on the preset's server",
+    },
+    prompts: {
+        path: ['request', 'prompts'],
+        flag: 'prompts',
+        input: 'prompts',
+        read: 'file',
+        arg: 'FILE',
+        reshapes: 'request-body',
+        about: 'with preset openai (or vllm, tgi, llama-cpp, ollama, sglang): the prompts, a JSONL file of {"messages": [...]} or {"prompt": "..."} a line, or a CSV file with a prompt column; default synthetic prompts',
+    },
+    'api-key-env': {
+        path: ['request', 'api-key-env'],
+        flag: 'api-key-env',
+        input: 'api-key-env',
+        read: 'text',
+        arg: 'NAME',
+        reshapes: 'request',
+        about: 'with preset openai: the environment variable that holds the API key, sent as "Authorization: Bearer ..." and shown nowhere',
     },
     generate: {
         path: ['request', 'generate'],
@@ -13727,6 +14449,17 @@ const SETTINGS = {
         about: 'when shards are merged, judge what was measured even if a shard is missing, started late, stopped early or failed ' +
             '(else the merged run fails as incomplete, exit 3)',
     },
+    workers: {
+        path: ['workers'],
+        flag: 'workers',
+        input: 'workers',
+        read: 'text',
+        arg: 'N',
+        default: '1',
+        excludes: ['shard'],
+        why: 'a shard runs in one process',
+        about: 'run the load as N shard processes on this machine (for loads above one core), sharing one service, merged into one result and verdict',
+    },
     'progress-interval': {
         path: ['progress-interval'],
         flag: 'progress-interval',
@@ -13970,7 +14703,7 @@ function readyReshape(raw) {
 function requestReshape(raw, replacesBody) {
     const base = { ...mapping(raw['request']) };
     if (replacesBody)
-        for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch'])
+        for (const k of ['body', 'bodies', 'schema', 'generate', 'wrap', 'batch', 'prompts'])
             delete base[k];
     return { path: ['request'], value: base };
 }
@@ -25469,6 +26202,122 @@ function setMaxUs(h, maxUs) {
     h.maxValue = maxUs;
 }
 
+// What a cell (stage x endpoint) keeps of streamed answers (issue 12): HDR histograms of time to first
+// token (TTFT), inter-token latency (ITL: every gap between content events), time per output token
+// (TPOT) and end to end (E2E), in µs as latency is, with exact sums for means; the output per answer in
+// tokens (when the server sent usage) or in content events ("chunks", when it did not), never mixed in
+// one number; and the answers that did not stream as they should (one JSON answer, or buffered).
+//
+// Times run from where the request's latency runs from (its send, or in the open model the instant the
+// service began to hold it back), so that E2E is the request's latency as every other report shows it.
+// Sums add µs rounded to whole numbers: integers add exactly in any order, so shards merge to the very
+// sums one run would have (metrics/merge.ts).
+function emptyStreamStats() {
+    return {
+        streams: 0,
+        ttft: newHistogram(),
+        ttftSumUs: 0,
+        itl: newHistogram(),
+        itlSumUs: 0,
+        tpot: newHistogram(),
+        tpotSumUs: 0,
+        e2e: newHistogram(),
+        e2eSumUs: 0,
+        outputTokens: newHistogram(),
+        outputTokensSum: 0,
+        outputChunks: newHistogram(),
+        outputChunksSum: 0,
+        inputTokensSum: 0,
+        inputTokensAnswers: 0,
+        nonStreaming: 0,
+        buffered: 0,
+    };
+}
+/** A streamed answer of at least this many output units... */
+const BUFFERED_MIN_OUTPUT = 4;
+/** ...whose first token came this late in its E2E was held back, not streamed. */
+const BUFFERED_TTFT_SHARE = 0.9;
+const us = (ms) => Math.round(ms * 1000);
+/** Adds one answer; returns its largest ITL in ms (0 without gaps), for per-request objectives. */
+function recordStream(s, a) {
+    s.streams++;
+    const ttft = us(a.ttft);
+    const e2e = us(a.e2e);
+    recordUs(s.ttft, ttft);
+    s.ttftSumUs += ttft;
+    recordUs(s.e2e, e2e);
+    s.e2eSumUs += e2e;
+    let largest = 0;
+    const gaps = a.itl;
+    for (let i = 0; i < gaps.length; i++) {
+        const g = gaps[i];
+        const gu = us(g);
+        recordUs(s.itl, gu);
+        s.itlSumUs += gu;
+        if (g > largest)
+            largest = g;
+    }
+    if (!Number.isNaN(a.tpot)) {
+        const t = us(a.tpot);
+        recordUs(s.tpot, t);
+        s.tpotSumUs += t;
+    }
+    if (a.outputUnit === 'tokens') {
+        recordUs(s.outputTokens, a.output);
+        s.outputTokensSum += a.output;
+    }
+    else {
+        recordUs(s.outputChunks, a.output);
+        s.outputChunksSum += a.output;
+    }
+    if (a.promptTokens >= 0) {
+        s.inputTokensSum += a.promptTokens;
+        s.inputTokensAnswers++;
+    }
+    if (a.nonStreaming)
+        s.nonStreaming++;
+    else if (a.output >= BUFFERED_MIN_OUTPUT && a.ttft >= BUFFERED_TTFT_SHARE * a.e2e)
+        s.buffered++;
+    return largest;
+}
+const HISTOGRAMS = ['ttft', 'itl', 'tpot', 'e2e', 'outputTokens', 'outputChunks'];
+const COUNTS = [
+    'streams',
+    'ttftSumUs',
+    'itlSumUs',
+    'tpotSumUs',
+    'e2eSumUs',
+    'outputTokensSum',
+    'outputChunksSum',
+    'inputTokensSum',
+    'inputTokensAnswers',
+    'nonStreaming',
+    'buffered',
+];
+/** Exact: counts and sums add, histograms merge bucket for bucket. */
+function mergeStreamStats$1(list) {
+    const out = emptyStreamStats();
+    for (const h of HISTOGRAMS)
+        out[h] = mergeHistograms(list.map((s) => s[h]));
+    for (const s of list)
+        for (const k of COUNTS)
+            out[k] += s[k];
+    return out;
+}
+function serializeStreamStats(s) {
+    const out = { ...s };
+    for (const h of HISTOGRAMS)
+        out[h] = serializeHistogram(s[h]);
+    return out;
+}
+function deserializeStreamStats(s) {
+    // Counts a later version adds would be missing from an older file: they read 0.
+    const out = { ...emptyStreamStats(), ...s };
+    for (const h of HISTOGRAMS)
+        out[h] = deserializeHistogram(s[h]);
+    return out;
+}
+
 // RunResult: everything later stages (SLOs, reports, merging, baselines) need from one run.
 // In memory it holds live histograms; `serializeRunResult` / `parseRunResult` round-trip it through JSON
 // without loss. Statistics are kept per (stage, endpoint) cell and merged on demand.
@@ -25509,6 +26358,16 @@ function mergeStats(list) {
         for (const k of ERROR_KINDS)
             out.errors[k] += s.errors[k];
     }
+    const streams = list.flatMap((s) => (s.stream ? [s.stream] : []));
+    if (streams.length > 0)
+        out.stream = mergeStreamStats$1(streams);
+    if (list.some((s) => s.good)) {
+        const good = {};
+        for (const s of list)
+            for (const [id, n] of Object.entries(s.good ?? {}))
+                good[id] = (good[id] ?? 0) + n;
+        out.good = good;
+    }
     return out;
 }
 /** Stats for a scope: the whole run, one stage, one endpoint, or one stage of one endpoint; with or without the warm-up. */
@@ -25538,7 +26397,11 @@ function toSerializable(r) {
     const { sendLag, serviceTime, cells, ...rest } = r;
     return {
         ...rest,
-        cells: cells.map((row) => row.map((s) => ({ ...s, latency: serializeHistogram(s.latency) }))),
+        cells: cells.map((row) => row.map(({ stream, ...s }) => ({
+            ...s,
+            latency: serializeHistogram(s.latency),
+            ...(stream ? { stream: serializeStreamStats(stream) } : {}),
+        }))),
         ...(sendLag ? { sendLag: serializeHistogram(sendLag) } : {}),
         ...(serviceTime ? { serviceTime: serializeHistogram(serviceTime) } : {}),
     };
@@ -25552,7 +26415,12 @@ function parseRunResult(json) {
     return {
         ...rest,
         // A result written before the stream error kinds existed lacks them: they count 0.
-        cells: cells.map((row) => row.map((s) => ({ ...s, errors: { ...emptyStats().errors, ...s.errors }, latency: deserializeHistogram(s.latency) }))),
+        cells: cells.map((row) => row.map(({ stream, ...s }) => ({
+            ...s,
+            errors: { ...emptyStats().errors, ...s.errors },
+            latency: deserializeHistogram(s.latency),
+            ...(stream ? { stream: deserializeStreamStats(stream) } : {}),
+        }))),
         ...(sendLag ? { sendLag: deserializeHistogram(sendLag) } : {}),
         ...(serviceTime ? { serviceTime: deserializeHistogram(serviceTime) } : {}),
     };
@@ -25765,6 +26633,7 @@ function judgeComparison(rounds, plan, opts) {
         headline: '',
         warnings: [...(opts.warnings ?? [])],
         ...(opts.environments ? { environments: opts.environments } : {}),
+        ...(opts.baselineStartedAt ? { baselineStartedAt: opts.baselineStartedAt } : {}),
         ...(calibration ? { calibration } : {}),
         fails,
         failOnInconclusive: plan.failOnInconclusive,
@@ -25923,6 +26792,258 @@ function fmtSecs(ms) {
     return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+// Where a run ran (src/metrics/environment.ts) as rows of text, for the HTML report's "Where it ran" table
+// and for the comparison's side-by-side table of both sides (HTML and Markdown), so they say it alike.
+/** Every row, in a fixed order, so that two records line up; a value is undefined where the record is silent. */
+function environmentRows(e, o = {}) {
+    const cpu = e.cpuModel !== undefined || e.cpuCount !== undefined
+        ? `${e.cpuModel ?? 'CPU'}${e.cpuCount !== undefined ? ` × ${e.cpuCount}` : ''}`
+        : undefined;
+    const os = [e.os, e.kernel !== undefined ? `kernel ${e.kernel}` : undefined, e.arch].filter((x) => x !== undefined).join(', ');
+    const versions = e.node !== undefined || e.loadgate !== undefined ? `${e.node ?? '?'} / ${e.loadgate ?? '?'}` : undefined;
+    const rn = e.runner;
+    const runner = rn
+        ? [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', ')
+        : undefined;
+    return [
+        { label: 'CPU', value: cpu },
+        { label: 'Memory', value: e.memoryBytes !== undefined ? `${fmtNum(Math.round((e.memoryBytes / 2 ** 30) * 10) / 10)} GiB` : undefined },
+        { label: 'OS', value: os || undefined },
+        { label: 'CI runner', value: runner },
+        { label: 'Node / loadgate', value: versions },
+        { label: 'Service image', value: e.serviceImage ? imageText(e.serviceImage, o.shortDigest) : undefined },
+        {
+            label: 'CPU steal during the load',
+            value: e.cpuStealPercent !== undefined ? `${fmtNum(e.cpuStealPercent)}% of the machine` : undefined,
+        },
+        { label: 'Generator CPU', value: e.generatorCpu !== undefined ? `${fmtPct(e.generatorCpu)} of one core` : undefined },
+    ];
+}
+/** "model:pr, sha256:0123… (image id: a local build)"; the digest cut to 12 hex digits when `short`. */
+function imageText(si, short = false) {
+    if (!si.digest)
+        return `${si.image} (digest unknown)`;
+    const digest = short ? si.digest.replace(/(sha256:[0-9a-f]{12})[0-9a-f]{52}/, '$1…') : si.digest;
+    const kind = si.digestKind === 'repo-digest' ? 'repository digest' : si.digestKind === 'image-id' ? 'image id: a local build' : undefined;
+    return `${si.image}, ${digest}${kind ? ` (${kind})` : ''}`;
+}
+/**
+ * Both sides of a comparison, row by row, leaving out rows neither side recorded. Against a stored
+ * result every row (the machines may differ); in the same job only the service image: the machine is
+ * the same one, and the run's own "Where it ran" says it.
+ */
+function sideRows(c, o = {}) {
+    const env = c.environments;
+    if (!env || (!env.baseline && !env.candidate))
+        return [];
+    const b = environmentRows(env.baseline ?? {}, o);
+    const k = environmentRows(env.candidate ?? {}, o);
+    return b
+        .map((row, i) => ({ label: row.label, baseline: row.value, candidate: k[i].value }))
+        .filter((r) => (r.baseline !== undefined || r.candidate !== undefined) && (c.against === 'history' || r.label === 'Service image'));
+}
+
+// Streamed answers over a scope (issue 12): the cells' StreamStats merged as statsFor merges latency,
+// the per-request objective counts (Stats.good) summed, the output rate in tokens or chunks (never both in
+// one number), and the warning when most answers did not stream. Pure: a RunResult in, numbers out; the
+// verdict judges stream SLOs with them and every report shows them.
+/** The cells of a scope, picked as statsFor picks them (deliberately invalid requests only when named). */
+function streamFor(r, scope = {}) {
+    const picked = [];
+    const good = {};
+    let requests = 0;
+    let failures = 0;
+    r.cells.forEach((row, si) => {
+        const seg = r.segments[si];
+        if (scope.stage !== undefined && scope.stage !== seg.stage)
+            return;
+        if (scope.excludeWarmup && seg.warmup)
+            return;
+        row.forEach((cell, ei) => {
+            if (scope.endpoint !== undefined && scope.endpoint !== ei)
+                return;
+            if (scope.endpoint === undefined && !scope.includeInvalid && r.endpoints[ei]?.role === 'invalid')
+                return;
+            requests += cell.requests;
+            failures += cell.failures;
+            if (cell.stream)
+                picked.push(cell.stream);
+            for (const [id, n] of Object.entries(cell.good ?? {}))
+                good[id] = (good[id] ?? 0) + n;
+        });
+    });
+    return { stream: picked.length ? mergeStreamStats(picked) : null, good, requests, failures };
+}
+function mergeStreamStats(list) {
+    const out = emptyStreamStats();
+    out.ttft = mergeHistograms(list.map((s) => s.ttft));
+    out.itl = mergeHistograms(list.map((s) => s.itl));
+    out.tpot = mergeHistograms(list.map((s) => s.tpot));
+    out.e2e = mergeHistograms(list.map((s) => s.e2e));
+    out.outputTokens = mergeHistograms(list.map((s) => s.outputTokens));
+    out.outputChunks = mergeHistograms(list.map((s) => s.outputChunks));
+    for (const s of list) {
+        out.streams += s.streams;
+        out.ttftSumUs += s.ttftSumUs;
+        out.itlSumUs += s.itlSumUs;
+        out.tpotSumUs += s.tpotSumUs;
+        out.e2eSumUs += s.e2eSumUs;
+        out.outputTokensSum += s.outputTokensSum;
+        out.outputChunksSum += s.outputChunksSum;
+        out.inputTokensSum += s.inputTokensSum;
+        out.inputTokensAnswers += s.inputTokensAnswers;
+        out.nonStreaming += s.nonStreaming;
+        out.buffered += s.buffered;
+    }
+    return out;
+}
+/** A statistic of TTFT, ITL, TPOT or E2E in ms; null when no value was recorded. */
+function streamStatMs(s, of, stat) {
+    const h = s[of];
+    if (h.totalCount === 0)
+        return null;
+    switch (stat.stat) {
+        case 'percentile':
+            return percentileMs(h, stat.percentile);
+        case 'mean':
+            return s[`${of}SumUs`] / h.totalCount / 1000;
+        case 'max':
+            return h.maxValue / 1000;
+        case 'min':
+            return h.minNonZeroValue / 1000;
+    }
+}
+function outputCount(s) {
+    const withUsage = s.outputTokens.totalCount;
+    const without = s.outputChunks.totalCount;
+    if (withUsage > 0)
+        return { unit: 'tokens', total: s.outputTokensSum, answers: withUsage, leftOut: without };
+    if (without > 0)
+        return { unit: 'chunks', total: s.outputChunksSum, answers: without, leftOut: 0 };
+    return null;
+}
+/** The words for an output count's unit, and what it leaves out. */
+function outputCaveat(c) {
+    if (c.unit === 'chunks')
+        return 'counted in chunks (content events): the server sent no token usage, and a chunk can hold several tokens';
+    if (c.leftOut > 0)
+        return `tokens of the ${c.answers} answers that reported usage; ${c.leftOut} without usage are left out`;
+    return '';
+}
+/** Seconds a scope covers: its stage (or the run), warm-up left out when asked, cut where a run ended early. */
+function scopeSeconds(r, scope) {
+    let spanMs = 0;
+    for (const seg of r.segments) {
+        if (scope.stage !== undefined && seg.stage !== scope.stage)
+            continue;
+        if (scope.excludeWarmup && seg.warmup)
+            continue;
+        spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
+    }
+    return spanMs / 1000;
+}
+/**
+ * The warnings about streamed answers, the same in every report: when at least half the answers did not
+ * stream (one JSON document, or the whole text at the end of the stream), TTFT is about the whole answer's
+ * time and ITL and TPOT describe nothing the user saw.
+ */
+function streamWarnings(r) {
+    const s = streamFor(r).stream;
+    if (!s)
+        return [];
+    const whole = s.buffered + s.nonStreaming;
+    // Answers that came as one JSON document may or may not count as streams: half of whichever is larger.
+    if (whole === 0 || whole * 2 < Math.max(s.streams, whole))
+        return [];
+    const parts = [];
+    if (s.nonStreaming > 0)
+        parts.push(`${s.nonStreaming} as one JSON answer`);
+    if (s.buffered > 0)
+        parts.push(`${s.buffered} buffered to the end of the stream`);
+    return [
+        `most answers did not stream: ${whole} of ${Math.max(s.streams, whole)} came whole (${parts.join(', ')}). ` +
+            'The server (or a proxy before it) buffers its answer, so TTFT is close to E2E and ITL and TPOT mean nothing.',
+    ];
+}
+
+// Streamed answers in the reports (issue 12): the rows every format shows (by stage, by streaming endpoint,
+// the total) and their numbers, TTFT, ITL, TPOT, E2E and output per second, in tokens when the servers
+// sent usage and in chunks when they did not (never one number of both). A run without streamed answers
+// has no rows, and its reports are what they were before streaming existed.
+/** True when some cell kept streamed answers (an endpoint streams), even if all of them failed. */
+function hasStreams(r) {
+    return r.cells.some((row) => row.some((c) => c.stream !== undefined));
+}
+/** A row per stage, per streaming endpoint (when the run has several endpoints), and the total. */
+function streamRows(r) {
+    const rows = [];
+    const seconds = r.durationMs / 1000;
+    r.stages.forEach((st, i) => {
+        const ran = Math.max(0, Math.min(st.endMs, r.durationMs) - st.startMs) / 1000;
+        rows.push({ label: `${i + 1}. ${st.name}`, kind: 'stage', stage: i, scope: streamFor(r, { stage: i }), seconds: ran });
+    });
+    if (r.endpoints.length > 1) {
+        r.endpoints.forEach((ep, i) => {
+            const scope = streamFor(r, { endpoint: i });
+            if (scope.stream)
+                rows.push({ label: ep.name, kind: 'endpoint', endpoint: i, scope, seconds });
+        });
+    }
+    rows.push({ label: 'Total', kind: 'total', scope: streamFor(r), seconds });
+    return rows;
+}
+function streamFigures(s, seconds) {
+    const p = (of, q) => (s ? percentileMs(s[of], q) : null);
+    const output = s ? outputCount(s) : null;
+    return {
+        streams: s?.streams ?? 0,
+        ttftP50: p('ttft', 50),
+        ttftP99: p('ttft', 99),
+        itlP50: p('itl', 50),
+        itlP99: p('itl', 99),
+        tpotMean: s ? streamStatMs(s, 'tpot', { stat: 'mean' }) : null,
+        tpotP99: p('tpot', 99),
+        e2eP99: p('e2e', 99),
+        output,
+        outputPerSecond: output && seconds > 0 ? output.total / seconds : null,
+        outputPerAnswer: output && output.answers > 0 ? output.total / output.answers : null,
+        inputPerAnswer: s && s.inputTokensAnswers > 0 ? s.inputTokensSum / s.inputTokensAnswers : null,
+    };
+}
+/** "11.0 tok/s", "4.2 chunks/s", or "-". */
+function fmtRate(f) {
+    if (f.outputPerSecond === null || !f.output)
+        return '-';
+    return `${fmtNum(f.outputPerSecond)} ${f.output.unit === 'tokens' ? 'tok/s' : 'chunks/s'}`;
+}
+/** "220 tokens", "46 chunks", or "-". */
+function fmtOutput(f) {
+    return f.output ? `${f.output.total} ${f.output.unit}` : '-';
+}
+/** The headline of a stream run, in a few words: "TTFT p99 400 ms, ITL p99 50.0 ms, 11.0 output tok/s". */
+function streamHeadline(r) {
+    if (!hasStreams(r))
+        return null;
+    const warm = r.warmupMs > 0;
+    const s = streamFor(r, { excludeWarmup: warm }).stream;
+    const f = streamFigures(s, Math.max(0, r.durationMs - (warm ? r.warmupMs : 0)) / 1000);
+    if (f.streams === 0)
+        return 'no streamed answer';
+    const rate = f.outputPerSecond === null || !f.output
+        ? ''
+        : `, ${fmtNum(f.outputPerSecond)} output ${f.output.unit === 'tokens' ? 'tok' : 'chunks'}/s`;
+    return `TTFT p99 ${fmtMs(f.ttftP99)}, ITL p99 ${fmtMs(f.itlP99)}${rate}`;
+}
+/** Notes under a stream table: how output was counted, when it was not plain tokens. */
+function streamNotes(r) {
+    const s = streamFor(r).stream;
+    const c = s ? outputCount(s) : null;
+    const out = [];
+    if (c && (c.unit === 'chunks' || c.leftOut > 0))
+        out.push(`Output ${outputCaveat(c)}.`);
+    return out;
+}
+
 // What the CLI prints: one progress line every few seconds (plain lines, fine in CI logs) and the
 // end-of-run summary table. Pure functions from engine values to text.
 function formatProgress(p, stageCount) {
@@ -25957,6 +27078,8 @@ function formatSummary(r) {
         fmtMs(meanMs(stats)),
     ]);
     const lines = [table([header, ...body])];
+    if (hasStreams(r))
+        lines.push(streamTable(r));
     const total = statsFor(r);
     const errs = Object.entries(total.errors).filter(([, n]) => n > 0);
     if (errs.length)
@@ -25984,11 +27107,44 @@ function formatSummary(r) {
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
     for (const w of generatorWarnings(r))
         lines.push(`Warning: ${w}`);
+    for (const w of streamWarnings(r))
+        lines.push(`Warning: ${w}`);
     for (const w of watchSummary(r))
         lines.push(w.warning ? `Warning: ${w.text}` : w.text);
     if (r.status !== 'completed')
         lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
     return lines.join('\n');
+}
+/** Streamed answers: a row per stage, per streaming endpoint and the total; output in tokens or chunks. */
+function streamTable(r) {
+    const header = [
+        'Streamed answers',
+        'streams',
+        'TTFT p50',
+        'TTFT p99',
+        'ITL p50',
+        'ITL p99',
+        'TPOT mean',
+        'E2E p99',
+        'output/s',
+        'output',
+    ];
+    const body = streamRows(r).map((row) => {
+        const f = streamFigures(row.scope.stream, row.seconds);
+        return [
+            row.label,
+            String(f.streams),
+            fmtMs(f.ttftP50),
+            fmtMs(f.ttftP99),
+            fmtMs(f.itlP50),
+            fmtMs(f.itlP99),
+            fmtMs(f.tpotMean),
+            fmtMs(f.e2eP99),
+            fmtRate(f),
+            fmtOutput(f),
+        ];
+    });
+    return [table([header, ...body]), ...streamNotes(r)].join('\n');
 }
 /**
  * The SLO checklist, k6 style: a mark, the SLO as written, what was observed. Then the verdict line.
@@ -26159,6 +27315,165 @@ function bodiesLines(r) {
     return (r.requestBodies ?? []).filter((b) => b.kind !== 'none').map((b) => `Request bodies of "${b.endpoint}": ${describeBodiesOf(b)}.`);
 }
 
+// loadgate's version: written from package.json by `npm version` (scripts/write-version.ts).
+const VERSION = '0.1.0';
+
+// Where a run ran: the machine (CPU model and count, memory), OS and kernel, the CI runner (name, OS,
+// architecture, image) when the runner says, Node and loadgate versions, the service's image and its
+// digest, and what the run itself saw of the machine: CPU stolen by the hypervisor during the load (the
+// steal column of /proc/stat, before and after) and the generator's own CPU. The one record of it: a
+// single run, each round of a comparison, the comparison's two sides and a stored baseline all use this
+// type, under `environment` in result.json. Two results taken on different machines cannot be compared
+// with confidence; `environmentDifferences` says how two differ, for the comparison to warn from.
+// Reading it costs two /proc reads and a few os calls per run.
+/** /proc/stat's aggregate line: [steal, total] jiffies, or null off Linux. */
+function readSteal(text) {
+    try {
+        const line = (text ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0];
+        const f = line.trim().split(/\s+/).slice(1).map(Number);
+        if (f.length < 8 || f.some((x) => !Number.isFinite(x)))
+            return null;
+        // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is inside user already.
+        return [f[7], f.slice(0, 8).reduce((a, b) => a + b, 0)];
+    }
+    catch {
+        return null;
+    }
+}
+function machineBefore() {
+    return { steal: readSteal() };
+}
+/** Everything about where the run ran, once the load is over: the one place this machine's record is gathered. */
+function machineAfter(before, generatorCpu, env = process.env) {
+    const after = readSteal();
+    const c = cpus();
+    const runner = {
+        ...(env.RUNNER_NAME ? { name: env.RUNNER_NAME } : {}),
+        ...(env.RUNNER_OS ? { os: env.RUNNER_OS } : {}),
+        ...(env.RUNNER_ARCH ? { arch: env.RUNNER_ARCH } : {}),
+        ...(env.ImageOS ? { image: env.ImageOS } : {}),
+        ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
+    };
+    const steal = before.steal && after && after[1] > before.steal[1]
+        ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
+        : undefined;
+    return {
+        cpuModel: c[0]?.model.trim() ?? 'unknown',
+        cpuCount: availableParallelism(),
+        memoryBytes: totalmem(),
+        os: osName(),
+        kernel: release(),
+        arch: arch(),
+        node: process.version,
+        loadgate: VERSION,
+        ...(Object.keys(runner).length ? { runner } : {}),
+        ...(steal !== undefined ? { cpuStealPercent: steal } : {}),
+        generatorCpu,
+    };
+}
+function osName() {
+    try {
+        const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+        if (m?.[1])
+            return `${type()} (${m[1]})`;
+    }
+    catch { }
+    return type();
+}
+/**
+ * One record for several loads on one machine (the rounds of one side): the first's machine, the steal
+ * over all of them (each round's share weighted by its duration: the jiffies it covered), and the given
+ * generator CPU (the merged result's).
+ */
+function acrossLoads(parts, generatorCpu) {
+    const first = parts.find((p) => p.environment)?.environment;
+    if (!first)
+        return undefined;
+    const { cpuStealPercent: _, ...machine } = first;
+    const withSteal = parts.filter((p) => p.environment?.cpuStealPercent !== undefined && p.durationMs > 0);
+    const span = withSteal.reduce((t, p) => t + p.durationMs, 0);
+    const steal = span > 0 ? withSteal.reduce((t, p) => t + p.environment.cpuStealPercent * p.durationMs, 0) / span : undefined;
+    return { ...machine, ...(steal !== undefined ? { cpuStealPercent: Math.round(steal * 10) / 10 } : {}), generatorCpu };
+}
+/** Steal above this share of the machine (percent) makes the numbers of a run doubtful on its own. */
+const STEAL_WARN_PERCENT = 5;
+/**
+ * How two runs' environments differ, one phrase per difference that can move latency figures (empty:
+ * comparable), for a comparison to warn from. A record may be partial (a stored result from an older
+ * loadgate recorded less): a field recorded on one side only is named once, as not checkable.
+ *
+ * What warns is the measuring set-up, not the service: the machine (CPU model and count, memory,
+ * architecture), its OS and kernel, the CI runner's image, the generator's Node and loadgate, and a
+ * machine whose CPU was stolen. The service's image and digest are left out on purpose: two different
+ * images are the point of a comparison (the PR's build against main's), so a different digest is what
+ * the user asked for, not a caveat. Both sides' digests are recorded (comparison.environments) and shown
+ * beside the comparison instead; the one surprise worth a warning, two differently named images that
+ * are one and the same, is `sameImageWarning`.
+ */
+function environmentDifferences(a, b, labels = ['this run', 'the baseline']) {
+    if (!a || !b) {
+        if (a === b)
+            return [];
+        return [`${a ? labels[1] : labels[0]} does not say where it ran: differences of machine cannot be checked`];
+    }
+    const out = [];
+    const unrecorded = [[], []];
+    const differ = (what, x, y, show = (v) => String(v)) => {
+        if (x === undefined || y === undefined) {
+            if (x !== y)
+                unrecorded[x === undefined ? 0 : 1].push(what);
+        }
+        else if (x !== y)
+            out.push(`${what} differs: ${show(x)} (${labels[0]}) vs ${show(y)} (${labels[1]})`);
+    };
+    differ('CPU model', a.cpuModel, b.cpuModel);
+    differ('CPU count', a.cpuCount, b.cpuCount);
+    const ma = a.memoryBytes;
+    const mb = b.memoryBytes;
+    // Memory as the OS reports it moves by a few MiB between boots of the same machine type.
+    if (ma === undefined || mb === undefined || Math.abs(ma - mb) > 0.1 * Math.max(ma, mb))
+        differ('memory', ma, mb, gib);
+    differ('architecture', a.arch, b.arch);
+    differ('OS', a.os, b.os);
+    differ('kernel', a.kernel, b.kernel);
+    // Only when either ran on a CI runner that names its image. A record of this loadgate without one ran
+    // elsewhere ("none"); an older record may just not have said.
+    if (a.runner?.image || b.runner?.image)
+        differ('runner image', runnerImage(a), runnerImage(b));
+    differ('Node', a.node, b.node);
+    differ('loadgate', a.loadgate, b.loadgate);
+    for (const [i, e] of [a, b].entries()) {
+        if ((e.cpuStealPercent ?? 0) > STEAL_WARN_PERCENT)
+            out.push(`${labels[i]}'s machine had ${e.cpuStealPercent}% of its CPU stolen by the hypervisor`);
+    }
+    for (const [i, what] of unrecorded.entries()) {
+        if (what.length > 0)
+            out.push(`${labels[i]} does not record its ${what.join(', ')}: differences there cannot be checked`);
+    }
+    return out;
+}
+/**
+ * A same-job baseline whose image is named differently from the candidate's (e.g. model:pr and
+ * model:main) yet has the same digest: the two tags point at one image, so the comparison cannot show a
+ * change of image (a build that did not change, or a tag not pushed). The same name on both sides is a
+ * comparison of settings (env, limits), meant that way, and says nothing.
+ */
+function sameImageWarning(candidate, baseline) {
+    const c = candidate?.serviceImage;
+    const b = baseline?.serviceImage;
+    if (!c?.digest || !b?.digest || c.image === b.image || c.digest !== b.digest)
+        return undefined;
+    return `the candidate (${c.image}) and the baseline (${b.image}) are the same image (${c.digest}): the comparison cannot show a change of image`;
+}
+function runnerImage(e) {
+    if (e.runner?.image)
+        return `${e.runner.image} ${e.runner.imageVersion ?? ''}`.trim();
+    return e.node !== undefined ? 'none' : undefined;
+}
+function gib(bytes) {
+    return `${Math.round((Number(bytes) / 2 ** 30) * 10) / 10} GiB`;
+}
+
 // A run in rounds (issue 11): each round is one RunResult of one side (the candidate or the baseline),
 // kept whole, histograms and all, so a later run can compare against them (baseline: {result: FILE}).
 // Here: what a round is, its lossless JSON form, and the merge of one side's rounds into one RunResult
@@ -26172,7 +27487,7 @@ function parseRounds(list) {
 /**
  * One side's rounds as one run: cells merged cell by cell (every round ran the same plan, so the same
  * segments and endpoints), durations and counts added, timelines laid end to end, the generator's CPU
- * averaged. Its status is the worst of the rounds'.
+ * averaged, the machine's steal over all of them. Its status is the worst of the rounds'.
  */
 function mergeRounds(results) {
     const first = results[0];
@@ -26191,6 +27506,8 @@ function mergeRounds(results) {
     const sum = (f) => results.reduce((t, r) => t + f(r), 0);
     // Each stage (and segment) ran once per round: its span stretched by the rounds, so rates per stage stay right.
     const n = results.length;
+    const generatorCpu = sum((r) => r.generatorCpu) / n;
+    const environment = acrossLoads(results, generatorCpu);
     return {
         ...first,
         stages: first.stages.map((s) => ({ ...s, startMs: s.startMs * n, endMs: s.endMs * n })),
@@ -26205,7 +27522,8 @@ function mergeRounds(results) {
         timeline,
         unsent: sum((r) => r.unsent),
         delayedByCap: sum((r) => r.delayedByCap),
-        generatorCpu: sum((r) => r.generatorCpu) / results.length,
+        generatorCpu,
+        ...(environment ? { environment } : {}),
         ...mergedHistogram(results, 'sendLag'),
         ...mergedHistogram(results, 'serviceTime'),
     };
@@ -26250,8 +27568,8 @@ function mergedHistogram(results, key) {
 /** Locust's percentile columns; the HTML report's percentile table shows the same. */
 const PERCENTILES = [50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100];
 const PERCENTILE_HEADERS = PERCENTILES.map((p) => `${p}%`);
-const NA = 'N/A';
-const EOL = '\r\n';
+const NA$1 = 'N/A';
+const EOL$1 = '\r\n';
 const STATS_HEADER = [
     'Type',
     'Name',
@@ -26294,7 +27612,7 @@ function renderStatsCsv(r) {
         rows.push(statsRow({ text: ep.method }, { text: name }, statsFor(r, { endpoint: i }), seconds));
     }
     rows.push(statsRow('', 'Aggregated', statsFor(r), seconds));
-    return rows.map(csvRow).join('');
+    return rows.map(csvRow$1).join('');
 }
 function statsRow(type, name, s, seconds) {
     const h = s.latency;
@@ -26311,7 +27629,7 @@ function statsRow(type, name, s, seconds) {
         s.requests > 0 ? pyFloat(s.bytes / s.requests) : 0,
         seconds > 0 ? pyFloat(s.requests / seconds) : '0.0',
         seconds > 0 ? pyFloat(s.failures / seconds) : '0.0',
-        ...PERCENTILES.map((p) => (has ? Math.round(percentileMs(h, p)) : NA)),
+        ...PERCENTILES.map((p) => (has ? Math.round(percentileMs(h, p)) : NA$1)),
     ];
 }
 /**
@@ -26366,18 +27684,18 @@ function renderStatsHistoryCsv(r) {
             (span > 0 ? p.failures / span : 0).toFixed(6),
             ...PERCENTILES.map((q) => {
                 const v = perSecond.get(q);
-                return v === undefined || v === null || p.p50 === null ? NA : Math.round(v);
+                return v === undefined || v === null || p.p50 === null ? NA$1 : Math.round(v);
             }),
             p.totalRequests,
             p.totalFailures,
             p.totalP50 === null ? 0 : Math.round(p.totalP50),
             p.totalMean === null ? '0.0' : pyFloat(p.totalMean),
-            NA,
+            NA$1,
             runningMax === null ? 0 : pyFloat(runningMax),
-            NA,
+            NA$1,
         ]);
     }
-    return rows.map(csvRow).join('');
+    return rows.map(csvRow$1).join('');
 }
 /**
  * `*_failures.csv`: a row per distinct failure (endpoint, kind, message), most frequent first. Error is our
@@ -26402,11 +27720,11 @@ function renderFailuresCsv(r) {
     if (r.failuresNotItemized > 0) {
         rows.push(['', '', 'other failures, not itemized (the failure table was full)', r.failuresNotItemized, '', '']);
     }
-    return rows.map(csvRow).join('');
+    return rows.map(csvRow$1).join('');
 }
 /** `*_exceptions.csv`: the header alone (loadgate runs no user code that could raise; see the top of the file). */
 function renderExceptionsCsv(_r) {
-    return csvRow(EXCEPTIONS_HEADER);
+    return csvRow$1(EXCEPTIONS_HEADER);
 }
 // ---- helpers ----
 /** The row name locust would use: the request's name, or its path when it was not named. */
@@ -26434,10 +27752,10 @@ function neutralizeFormula(s) {
 function csvField(s) {
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
-function csvRow(cells) {
+function csvRow$1(cells) {
     return (cells
         .map((c) => (typeof c === 'number' ? String(c) : typeof c === 'string' ? csvField(c) : csvField(neutralizeFormula(c.text))))
-        .join(',') + EOL);
+        .join(',') + EOL$1);
 }
 
 // compare.csv: one row per round (side, pair, order in time, warm-up, left out and why, every compared
@@ -26455,7 +27773,7 @@ function renderCompareCsv(c) {
             r.warmup ? 'yes' : 'no',
             r.excluded ?? '',
             r.generatorCpu.toFixed(3),
-            ...keys.map((k) => num(r.values[k])),
+            ...keys.map((k) => num$1(r.values[k])),
         ]);
     }
     rows.push([]);
@@ -26464,11 +27782,11 @@ function renderCompareCsv(c) {
         rows.push([
             'metric',
             m.key,
-            num(m.baseline),
-            num(m.candidate),
-            num(m.estimate),
-            num(m.low),
-            num(m.high),
+            num$1(m.baseline),
+            num$1(m.candidate),
+            num$1(m.estimate),
+            num$1(m.low),
+            num$1(m.high),
             m.confidence.toFixed(4),
             String(m.minEffect),
             m.verdict,
@@ -26477,7 +27795,7 @@ function renderCompareCsv(c) {
     }
     return `${rows.map((r) => r.map(csvField).join(',')).join('\n')}\n`;
 }
-function num(v) {
+function num$1(v) {
     return v === null || v === undefined ? '' : String(Math.round(v * 1e6) / 1e6);
 }
 
@@ -26499,7 +27817,7 @@ function shardLines(r) {
             : 'machine not recorded';
         const parts = [
             `shard ${shardLabel(s)} (${s.from})`,
-            `${s.status}, load ${secs$1(s.durationMs)}, started +${secs$1(s.startOffsetMs)}`,
+            `${s.status}, load ${secs$2(s.durationMs)}, started +${secs$2(s.startOffsetMs)}`,
             `on ${where}`,
             `generator CPU ${fmtPct(m?.generatorCpu ?? 0)}`,
             ...(m?.generator?.scheduleErrorP99Ms !== undefined ? [`schedule error p99 ${m.generator.scheduleErrorP99Ms} ms`] : []),
@@ -26517,7 +27835,7 @@ function estimatedNote(r) {
     return ("The per-second percentiles over time are estimates (the shards' request-weighted mean): a shard's result.json has " +
         'no per-second histograms (written by an older loadgate). The totals, the percentiles over the run and per stage, and the per-second request counts are exact.');
 }
-function secs$1(ms) {
+function secs$2(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
 }
 
@@ -26576,7 +27894,8 @@ function truncate(s, max) {
 }
 
 // The comparison in the HTML report, first on the page: the side-by-side table with changes and intervals,
-// and a per-round chart of both sides' p99 (an inline SVG: no script, so it needs nothing from the CSP).
+// where each side was measured (both images' digests, and for a stored baseline its machine), and a
+// per-round chart of both sides' p99 (an inline SVG: no script, so it needs nothing from the CSP).
 function h$1(s) {
     return escapeHtml(cleanText(s));
 }
@@ -26591,9 +27910,20 @@ function compareSection(c) {
         ...c.warnings.map((w) => `<p class="warning">⚠ ${h$1(w)}</p>`),
         '<table><thead><tr><th>Metric</th><th>Baseline</th><th>Candidate</th><th>Change (CI)</th><th>Min effect</th><th>Answer</th></tr></thead>',
         `<tbody>${rows.join('')}</tbody></table>`,
+        sidesTable(c),
         roundsChart(c, 'p99'),
         '</section>',
     ].join('\n');
+}
+/** Where each side was measured, side by side: every row either side recorded. */
+function sidesTable(c) {
+    const rows = sideRows(c);
+    if (rows.length === 0)
+        return '';
+    const cell = (v) => `<td>${v === undefined ? '<i>not recorded</i>' : h$1(v)}</td>`;
+    return (`<table class="where sides"><caption>Where each side was measured${c.baselineStartedAt ? ` (the stored baseline on ${h$1(c.baselineStartedAt)})` : ''}</caption>` +
+        '<thead><tr><th></th><th>Baseline</th><th>Candidate</th></tr></thead>' +
+        `<tbody>${rows.map((r) => `<tr><th>${h$1(r.label)}</th>${cell(r.baseline)}${cell(r.candidate)}</tr>`).join('')}</tbody></table>`);
 }
 /** Each side's value of `key` per round, in the order the rounds ran; warm-up and left-out rounds hollow. */
 function roundsChart(c, key) {
@@ -26637,11 +27967,13 @@ function roundsChart(c, key) {
     ].join('\n');
 }
 
-// GENERATED by scripts/inline-html-assets.ts from report.css and chart.js beside it: do not edit by hand.
+// GENERATED by scripts/inline-html-assets.ts from report.css, chart.js and stream-chart.js beside it: do not edit by hand.
 /** The report's own styles: the page's second <style> element. */
 const REPORT_CSS = "\n:root {\n  color-scheme: light;\n  --fg: #1f2328;\n  --muted: #59636e;\n  --line: #d1d9e0;\n  --bg2: #f6f8fa;\n  --ok: #1a7f37;\n  --bad: #cf222e;\n}\n* {\n  box-sizing: border-box;\n}\nbody {\n  font:\n    14px / 1.45 system-ui,\n    -apple-system,\n    \"Segoe UI\",\n    Roboto,\n    \"Helvetica Neue\",\n    Arial,\n    sans-serif;\n  color: var(--fg);\n  background: #fff;\n  margin: 0 auto;\n  padding: 16px 24px 40px;\n  max-width: 1280px;\n}\nh1 {\n  font-size: 22px;\n  margin: 0 0 8px;\n  overflow-wrap: anywhere;\n}\nh2 {\n  font-size: 17px;\n  margin: 28px 0 8px;\n  padding-bottom: 4px;\n  border-bottom: 1px solid var(--line);\n}\ncode {\n  font:\n    12.5px / 1.4 ui-monospace,\n    SFMono-Regular,\n    Menlo,\n    Consolas,\n    \"Liberation Mono\",\n    monospace;\n  background: var(--bg2);\n  padding: 0 3px;\n  border-radius: 3px;\n  overflow-wrap: anywhere;\n}\ncode.sample {\n  white-space: pre-wrap;\n  word-break: break-all;\n  display: inline-block;\n  max-height: 8.5em;\n  overflow: auto;\n}\n.verdict {\n  font-size: 17px;\n  margin: 4px 0 10px;\n}\n.badge {\n  display: inline-block;\n  font-weight: 700;\n  font-size: 20px;\n  letter-spacing: 0.04em;\n  color: #fff;\n  padding: 2px 14px;\n  border-radius: 6px;\n  margin-right: 6px;\n}\n.pass .badge {\n  background: var(--ok);\n}\n.fail .badge {\n  background: var(--bad);\n}\n.notes {\n  margin: 0 0 10px;\n  padding-left: 20px;\n  color: var(--bad);\n}\n.meta {\n  display: grid;\n  grid-template-columns: repeat(auto-fill, minmax(280px, 1fr));\n  grid-auto-flow: dense;\n  gap: 2px 24px;\n  margin: 0;\n}\n.meta div {\n  display: flex;\n  gap: 8px;\n  padding: 2px 0;\n  border-bottom: 1px dotted var(--line);\n}\n.meta div.wide {\n  grid-column: span 2;\n}\n.meta dt {\n  color: var(--muted);\n  min-width: 80px;\n}\n.meta dd {\n  margin: 0;\n  overflow-wrap: anywhere;\n}\ntable {\n  border-collapse: collapse;\n  margin: 6px 0;\n}\nth,\ntd {\n  padding: 3px 8px;\n  border-bottom: 1px solid var(--line);\n  text-align: left;\n  vertical-align: top;\n}\nthead th {\n  font-weight: 600;\n  color: var(--muted);\n  border-bottom: 2px solid var(--line);\n  white-space: nowrap;\n}\ntbody th {\n  font-weight: 500;\n  overflow-wrap: anywhere;\n  min-width: 9em;\n  max-width: 360px;\n}\n.n {\n  text-align: right;\n  font-variant-numeric: tabular-nums;\n  white-space: nowrap;\n}\ntr.group th {\n  background: var(--bg2);\n  color: var(--muted);\n  font-weight: 600;\n}\ntr.total th,\ntr.total td {\n  font-weight: 700;\n  border-top: 2px solid var(--line);\n}\n.slos .mark {\n  white-space: nowrap;\n  font-weight: 700;\n}\n.slos tr.ok .mark {\n  color: var(--ok);\n}\n.slos tr.breach .mark,\n.bad {\n  color: var(--bad);\n}\n.slos tr.breach {\n  background: #ffebe9;\n}\n.tag {\n  font-size: 11px;\n  border: 1px solid var(--muted);\n  border-radius: 8px;\n  padding: 0 5px;\n  color: var(--muted);\n}\n.failures td {\n  font-size: 13px;\n}\n.failures td:nth-child(3),\n.failures td:nth-child(5) {\n  max-width: 420px;\n}\n.hint {\n  color: var(--muted);\n  font-size: 12.5px;\n  margin: 4px 0;\n}\nfigure {\n  margin: 10px 0 16px;\n  break-inside: avoid;\n}\nfigcaption {\n  font-weight: 600;\n  margin-bottom: 2px;\n}\n.chart {\n  width: 100%;\n  min-height: 40px;\n}\ndetails summary {\n  cursor: pointer;\n  color: var(--muted);\n  margin: 6px 0;\n}\nfooter {\n  margin-top: 32px;\n  color: var(--muted);\n  font-size: 12px;\n}\nsection {\n  overflow-x: auto;\n}\n@media (max-width: 640px) {\n  .meta div.wide {\n    grid-column: auto;\n  }\n}\n@media print {\n  body {\n    padding: 0;\n    max-width: none;\n    font-size: 11px;\n  }\n  section {\n    overflow: visible;\n  }\n  h2 {\n    break-after: avoid;\n  }\n  tr {\n    break-inside: avoid;\n  }\n  .hint {\n    display: none;\n  }\n  .slos tr.breach {\n    background: none;\n  }\n  .badge {\n    border: 2px solid #000;\n    color: #000 !important;\n    background: none !important;\n  }\n  .u-legend .u-value {\n    display: none;\n  }\n  .u-inline.u-live th::after {\n    content: none;\n  }\n}\n";
 /** The chart script: the page's last <script> element, which its Content-Security-Policy allows by hash. */
 const CHART_JS = "\n(() => {\n  var D = JSON.parse(document.getElementById('chart-data').textContent);\n  if (!D.t.length || typeof uPlot !== 'function') return;\n  // A leading empty point at 0 s, so every chart's x axis starts with the run (and the warm-up band shows).\n  var lead = (a) => [null].concat(a);\n  ['rps', 'fps', 'p50', 'p95', 'p99', 'max', 'inFlight', 'cpu', 'mem'].forEach((k) => {\n    if (D[k]) D[k] = lead(D[k]);\n  });\n  D.load = [D.load[0]].concat(D.load); // the plan holds from the start: drawn as steps back to 0 s\n  D.t = [0].concat(D.t);\n  var sync = uPlot.sync('loadgate');\n  var charts = [];\n  var HEIGHT = 230;\n\n  // Seconds since the start as m:ss or h:mm:ss, with tenths when asked and not whole (a partial last second).\n  function clock(v, tenths) {\n    var d = tenths ? Math.round(v * 10) : Math.round(v) * 10;\n    var s = Math.floor(d / 10);\n    var h = Math.floor(s / 3600),\n      m = Math.floor((s % 3600) / 60),\n      r = s % 60;\n    var mm = h > 0 ? String(m).padStart(2, '0') : String(m);\n    return `${(h > 0 ? `${h}:` : '') + mm}:${String(r).padStart(2, '0')}${d % 10 ? `.${d % 10}` : ''}`;\n  }\n  var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];\n  function fmt(unit, digits) {\n    return (u, v) => (v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit);\n  }\n  // Axis tick labels with a unit, for right-hand axes (labels there would shift the plot area).\n  function unit(suffix) {\n    return (u, vals) => vals.map((v) => v.toLocaleString('en-US') + suffix);\n  }\n  function fromZero(u, min, max) {\n    var top = max == null || !isFinite(max) || max <= 0 ? 1 : max * 1.08;\n    return [0, top];\n  }\n  function widthOf(el) {\n    return Math.max(320, Math.floor(el.getBoundingClientRect().width));\n  }\n\n  // Stage starts (dashed verticals, numbered) and the warm-up band, drawn under the series.\n  var marks = {\n    hooks: {\n      drawClear: [\n        (u) => {\n          var ctx = u.ctx,\n            b = u.bbox,\n            px = devicePixelRatio || 1;\n          ctx.save();\n          if (D.warmup > 0) {\n            var x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true),\n              x0 = u.valToPos(Math.max(0, u.scales.x.min), 'x', true);\n            if (x1 > x0) {\n              ctx.fillStyle = 'rgba(140,149,159,0.15)';\n              ctx.fillRect(x0, b.top, x1 - x0, b.height);\n            }\n          }\n          ctx.strokeStyle = '#8c959f';\n          ctx.fillStyle = '#59636e';\n          ctx.lineWidth = px;\n          ctx.setLineDash([4 * px, 4 * px]);\n          ctx.font = `${11 * px}px system-ui, sans-serif`;\n          D.stages.forEach((s) => {\n            if (s.t < u.scales.x.min || s.t > u.scales.x.max) return;\n            var x = Math.round(u.valToPos(s.t, 'x', true));\n            ctx.beginPath();\n            ctx.moveTo(x, b.top);\n            ctx.lineTo(x, b.top + b.height);\n            ctx.stroke();\n            ctx.fillText(String(s.n), x + 3 * px, b.top + 11 * px);\n          });\n          ctx.restore();\n        },\n      ],\n    },\n  };\n\n  function make(id, series, data, axes, scales, plugins) {\n    var el = document.getElementById(id);\n    if (!el) return;\n    axes.forEach((a) => {\n      a.size = a.size || (a.side === 1 ? 72 : 60);\n    });\n    // Every chart has a right axis (a blank one when it needs none), so their plot areas line up.\n    if (!axes.some((a) => a.side === 1)) {\n      axes.push({\n        side: 1,\n        scale: axes[0].scale || 'y',\n        size: 72,\n        stroke: 'transparent',\n        grid: { show: false },\n        ticks: { show: false },\n        values: () => [],\n      });\n    }\n    var opts = {\n      width: widthOf(el),\n      height: HEIGHT,\n      cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },\n      scales: Object.assign({ x: { time: false } }, scales || {}),\n      axes: [{ incrs: SECONDS, values: (u, vals) => vals.map((v) => clock(v, false)) }].concat(axes),\n      series: [{ label: 'time', value: (u, v) => (v == null ? '-' : clock(v, true)) }].concat(series),\n      plugins: [marks].concat(plugins || []),\n    };\n    charts.push({ el: el, plot: new uPlot(opts, [D.t].concat(data), el) });\n  }\n\n  make(\n    'chart-throughput',\n    [\n      { label: 'req/s', stroke: '#0969da', width: 1.5, fill: 'rgba(9,105,218,0.08)', value: fmt('', 1) },\n      { label: 'failures/s', stroke: '#cf222e', width: 1.5, value: fmt('', 1) },\n    ],\n    [D.rps, D.fps],\n    [{ label: 'per second' }],\n    { y: { range: fromZero } },\n  );\n\n  var lat = [\n    { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'p95', stroke: '#bf8700', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },\n    { label: 'max', stroke: '#8250df', width: 1, show: false, value: fmt(' ms', 2) },\n  ];\n  var latData = [D.p50, D.p95, D.p99, D.max];\n  var palette = ['#6e7781', '#953800', '#0550ae', '#6639ba'];\n  var noPath = () => null;\n  D.thresholds.forEach((th, i) => {\n    // Drawn by the hook below, exactly over the SLO's scope; the series gives the legend entry, the value\n    // under the cursor, and a y range that includes the line.\n    lat.push({\n      label: th.label,\n      stroke: th.pass ? palette[i % palette.length] : '#a40e26',\n      width: 1.5,\n      dash: [8, 5],\n      paths: noPath,\n      points: { show: false },\n      auto: false,\n      value: fmt(' ms', 2),\n    });\n    latData.push(D.t.map((t) => (t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null)));\n  });\n  var thresholdLines = {\n    hooks: {\n      draw: [\n        (u) => {\n          var ctx = u.ctx,\n            b = u.bbox,\n            px = devicePixelRatio || 1;\n          ctx.save();\n          ctx.beginPath();\n          ctx.rect(b.left, b.top, b.width, b.height);\n          ctx.clip();\n          ctx.lineWidth = 1.5 * px;\n          ctx.setLineDash([8 * px, 5 * px]);\n          D.thresholds.forEach((th, i) => {\n            var s = u.series[5 + i];\n            if (!s.show) return;\n            var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);\n            var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);\n            var y = Math.round(u.valToPos(th.ms, 'y', true));\n            if (x1 <= x0) return;\n            ctx.strokeStyle = ctx.fillStyle = s.stroke(u, 5 + i);\n            if (y < b.top) {\n              // Far above the latencies (see latRange): said at the top instead of squashing the chart.\n              var text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,\n                tx = x0 + 14 * px,\n                ty = b.top + 12 * px + 14 * px * i;\n              ctx.font = `${11 * px}px system-ui, sans-serif`;\n              ctx.fillStyle = 'rgba(255,255,255,0.85)';\n              ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);\n              ctx.fillStyle = s.stroke(u, 5 + i);\n              ctx.fillText(text, tx, ty);\n              return;\n            }\n            ctx.beginPath();\n            ctx.moveTo(x0, y);\n            ctx.lineTo(x1, y);\n            ctx.stroke();\n          });\n          ctx.restore();\n        },\n      ],\n    },\n  };\n  // From 0 to the highest latency shown, stretched to the SLO lines shown unless one is over 3 times higher.\n  function latRange(u, min, max) {\n    var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;\n    var data = top;\n    D.thresholds.forEach((th, i) => {\n      var s = u.series && u.series[5 + i];\n      if ((!s || s.show) && (data === 0 || th.ms <= 3 * data)) top = Math.max(top, th.ms);\n    });\n    return [0, top > 0 ? top * 1.08 : 1];\n  }\n  make('chart-latency', lat, latData, [{ label: 'ms' }], { y: { range: latRange } }, [thresholdLines]);\n\n  // The plan as sampled at the end of each second, held over that second.\n  var steps = uPlot.paths.stepped({ align: -1 });\n  if (D.model === 'closed') {\n    make(\n      'chart-load',\n      [\n        { label: 'users', stroke: '#0969da', width: 2, value: fmt('', 0), paths: steps },\n        { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0) },\n      ],\n      [D.load, D.inFlight],\n      [{ label: 'count' }],\n      { y: { range: fromZero } },\n    );\n  } else {\n    make(\n      'chart-load',\n      [\n        { label: 'target rate (req/s)', stroke: '#0969da', width: 2, value: fmt('', 1), scale: 'y', paths: steps },\n        { label: 'in flight', stroke: '#8c959f', width: 1, value: fmt('', 0), scale: 'n' },\n      ],\n      [D.load, D.inFlight],\n      [\n        { label: 'req/s', scale: 'y' },\n        { side: 1, scale: 'n', grid: { show: false }, stroke: '#8c959f' },\n      ],\n      { y: { range: fromZero }, n: { range: fromZero } },\n    );\n  }\n\n  if (D.cpu || D.mem) {\n    var rs = [],\n      rd = [],\n      ra = [];\n    if (D.cpu) {\n      rs.push({ label: 'CPU', stroke: '#bc4c00', width: 1.5, value: fmt(' %', 1), scale: 'cpu' });\n      rd.push(D.cpu);\n      ra.push({ label: 'CPU %', scale: 'cpu' });\n    }\n    if (D.mem) {\n      rs.push({ label: 'memory', stroke: '#8250df', width: 1.5, value: fmt(' MiB', 1), scale: 'mem' });\n      rd.push(D.mem);\n      ra.push(D.cpu ? { scale: 'mem', side: 1, grid: { show: false }, values: unit(' MiB') } : { label: 'MiB', scale: 'mem' });\n    }\n    make('chart-resources', rs, rd, ra, { cpu: { range: fromZero }, mem: { range: fromZero } });\n  }\n\n  // Monitor commands hold their last value until the next sample: drawn as steps.\n  if (D.monitors) {\n    var colors = ['#0969da', '#bc4c00', '#1a7f37', '#8250df', '#cf222e', '#9a6700'];\n    make(\n      'chart-monitors',\n      D.monitors.map((m, i) => ({ label: m.name, stroke: colors[i % colors.length], width: 2, value: fmt('', 2), paths: steps })),\n      D.monitors.map((m) => lead(m.values)),\n      [{ label: 'value' }],\n      { y: { range: fromZero } },\n    );\n  }\n\n  function resize(width) {\n    charts.forEach((c) => {\n      c.plot.setSize({ width: width || widthOf(c.el), height: HEIGHT });\n    });\n  }\n  var pending = 0;\n  window.addEventListener('resize', () => {\n    clearTimeout(pending);\n    pending = setTimeout(() => {\n      resize();\n    }, 100);\n  });\n  window.addEventListener('beforeprint', () => {\n    resize(680);\n  });\n  window.addEventListener('afterprint', () => {\n    resize();\n  });\n})();\n";
+/** The charts of streamed answers: a last <script> element, in the page (and its policy) only when the run streamed. */
+const STREAM_CHART_JS = "\n(() => {\n  var D = JSON.parse(document.getElementById('chart-data').textContent);\n  var S = D.stream;\n  if (!S || !D.t.length || typeof uPlot !== 'function') return;\n  // A leading empty point at 0 s, as in chart.js, so the x axes of all the charts line up.\n  var lead = (a) => [null].concat(a);\n  var T = [0].concat(D.t);\n  var sync = uPlot.sync('loadgate');\n  var charts = [];\n  var HEIGHT = 230;\n\n  function clock(v, tenths) {\n    var d = tenths ? Math.round(v * 10) : Math.round(v) * 10;\n    var s = Math.floor(d / 10);\n    var h = Math.floor(s / 3600),\n      m = Math.floor((s % 3600) / 60),\n      r = s % 60;\n    var mm = h > 0 ? String(m).padStart(2, '0') : String(m);\n    return `${(h > 0 ? `${h}:` : '') + mm}:${String(r).padStart(2, '0')}${d % 10 ? `.${d % 10}` : ''}`;\n  }\n  var SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];\n  function fmt(unit, digits) {\n    return (_u, v) => (v == null ? '-' : (+v.toFixed(digits)).toLocaleString('en-US') + unit);\n  }\n  function fromZero(_u, _min, max) {\n    var top = max == null || !Number.isFinite(max) || max <= 0 ? 1 : max * 1.08;\n    return [0, top];\n  }\n  function widthOf(el) {\n    return Math.max(320, Math.floor(el.getBoundingClientRect().width));\n  }\n\n  // Stage starts and the warm-up band, as chart.js draws them.\n  var marks = {\n    hooks: {\n      drawClear: [\n        (u) => {\n          var ctx = u.ctx,\n            b = u.bbox,\n            px = devicePixelRatio || 1;\n          ctx.save();\n          if (D.warmup > 0) {\n            const x1 = u.valToPos(Math.min(D.warmup, u.scales.x.max), 'x', true),\n              x0 = u.valToPos(Math.max(0, u.scales.x.min), 'x', true);\n            if (x1 > x0) {\n              ctx.fillStyle = 'rgba(140,149,159,0.15)';\n              ctx.fillRect(x0, b.top, x1 - x0, b.height);\n            }\n          }\n          ctx.strokeStyle = '#8c959f';\n          ctx.fillStyle = '#59636e';\n          ctx.lineWidth = px;\n          ctx.setLineDash([4 * px, 4 * px]);\n          ctx.font = `${11 * px}px system-ui, sans-serif`;\n          D.stages.forEach((s) => {\n            if (s.t < u.scales.x.min || s.t > u.scales.x.max) return;\n            var x = Math.round(u.valToPos(s.t, 'x', true));\n            ctx.beginPath();\n            ctx.moveTo(x, b.top);\n            ctx.lineTo(x, b.top + b.height);\n            ctx.stroke();\n            ctx.fillText(String(s.n), x + 3 * px, b.top + 11 * px);\n          });\n          ctx.restore();\n        },\n      ],\n    },\n  };\n\n  function make(id, series, data, axes, scales, plugins) {\n    var el = document.getElementById(id);\n    if (!el) return;\n    axes.forEach((a) => {\n      a.size = a.size || (a.side === 1 ? 72 : 60);\n    });\n    // A blank right axis, as every chart has one, so the plot areas line up.\n    axes.push({\n      side: 1,\n      scale: axes[0].scale || 'y',\n      size: 72,\n      stroke: 'transparent',\n      grid: { show: false },\n      ticks: { show: false },\n      values: () => [],\n    });\n    var opts = {\n      width: widthOf(el),\n      height: HEIGHT,\n      cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },\n      scales: Object.assign({ x: { time: false } }, scales || {}),\n      axes: [{ incrs: SECONDS, values: (_u, vals) => vals.map((v) => clock(v, false)) }].concat(axes),\n      series: [{ label: 'time', value: (_u, v) => (v == null ? '-' : clock(v, true)) }].concat(series),\n      plugins: [marks].concat(plugins || []),\n    };\n    charts.push({ el: el, plot: new uPlot(opts, [T].concat(data), el) });\n  }\n\n  var palette = ['#6e7781', '#953800', '#0550ae', '#6639ba'];\n  var noPath = () => null;\n  // p50 and p99 per second, and each SLO threshold as a dashed line over its scope (series 3 on).\n  function latencyChart(id, p50, p99, lines) {\n    var FIRST = 3;\n    var series = [\n      { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },\n      { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },\n    ];\n    var data = [lead(p50), lead(p99)];\n    lines.forEach((th, i) => {\n      series.push({\n        label: th.label,\n        stroke: th.pass ? palette[i % palette.length] : '#a40e26',\n        width: 1.5,\n        dash: [8, 5],\n        paths: noPath,\n        points: { show: false },\n        auto: false,\n        value: fmt(' ms', 2),\n      });\n      data.push(T.map((t) => (t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null)));\n    });\n    var drawLines = {\n      hooks: {\n        draw: [\n          (u) => {\n            var ctx = u.ctx,\n              b = u.bbox,\n              px = devicePixelRatio || 1;\n            ctx.save();\n            ctx.beginPath();\n            ctx.rect(b.left, b.top, b.width, b.height);\n            ctx.clip();\n            ctx.lineWidth = 1.5 * px;\n            ctx.setLineDash([8 * px, 5 * px]);\n            lines.forEach((th, i) => {\n              var s = u.series[FIRST + i];\n              if (!s.show) return;\n              var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);\n              var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);\n              var y = Math.round(u.valToPos(th.ms, 'y', true));\n              if (x1 <= x0) return;\n              ctx.strokeStyle = ctx.fillStyle = s.stroke(u, FIRST + i);\n              if (y < b.top) {\n                // Far above the values (see range): said at the top instead of squashing the chart.\n                const text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,\n                  tx = x0 + 14 * px,\n                  ty = b.top + 12 * px + 14 * px * i;\n                ctx.font = `${11 * px}px system-ui, sans-serif`;\n                ctx.fillStyle = 'rgba(255,255,255,0.85)';\n                ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);\n                ctx.fillStyle = s.stroke(u, FIRST + i);\n                ctx.fillText(text, tx, ty);\n                return;\n              }\n              ctx.beginPath();\n              ctx.moveTo(x0, y);\n              ctx.lineTo(x1, y);\n              ctx.stroke();\n            });\n            ctx.restore();\n          },\n        ],\n      },\n    };\n    // From 0 to the highest value shown, stretched to the SLO lines shown unless one is over 3 times higher.\n    function range(u, _min, max) {\n      var top = max == null || !Number.isFinite(max) || max <= 0 ? 0 : max;\n      var seen = top;\n      lines.forEach((th, i) => {\n        var s = u.series?.[FIRST + i];\n        if ((!s || s.show) && (seen === 0 || th.ms <= 3 * seen)) top = Math.max(top, th.ms);\n      });\n      return [0, top > 0 ? top * 1.08 : 1];\n    }\n    make(id, series, data, [{ label: 'ms' }], { y: { range: range } }, [drawLines]);\n  }\n\n  latencyChart('chart-ttft', S.ttftP50, S.ttftP99, S.ttftThresholds);\n  latencyChart('chart-itl', S.itlP50, S.itlP99, S.itlThresholds);\n  if (S.output) {\n    make(\n      'chart-output',\n      [{ label: `${S.outputUnit}/s`, stroke: '#0969da', width: 1.5, fill: 'rgba(9,105,218,0.08)', value: fmt('', 1) }],\n      [lead(S.output)],\n      [{ label: 'per second' }],\n      { y: { range: fromZero } },\n    );\n  }\n\n  function resize(width) {\n    charts.forEach((c) => {\n      c.plot.setSize({ width: width || widthOf(c.el), height: HEIGHT });\n    });\n  }\n  var pending = 0;\n  window.addEventListener('resize', () => {\n    clearTimeout(pending);\n    pending = setTimeout(() => {\n      resize();\n    }, 100);\n  });\n  window.addEventListener('beforeprint', () => {\n    resize(680);\n  });\n  window.addEventListener('afterprint', () => {\n    resize();\n  });\n})();\n";
 
 // The HTML report's chart data: the run's per-second timeline as compact columns, one per series, with the
 // latency SLO thresholds over their scope and where the stages start. Pure: RunResult + Verdict in, data out;
@@ -26685,13 +28017,47 @@ function chartData(r, v) {
         const m = o.slo.metric;
         if (m.kind !== 'latency' || m.stat !== 'percentile')
             continue;
-        const st = o.slo.stage !== undefined ? r.stages[o.slo.stage] : undefined;
-        let from = st ? st.startMs / 1000 : 0;
-        if (o.slo.excludeWarmup)
-            from = Math.max(from, r.warmupMs / 1000);
-        data.thresholds.push({ label: `SLO ${o.slo.text}`, ms: o.slo.threshold, from, to: st ? st.endMs / 1000 : null, pass: o.pass });
+        data.thresholds.push(threshold(r, o));
     }
+    const stream = streamChartData(r, v);
+    if (stream)
+        data.stream = stream;
     return data;
+}
+function threshold(r, o) {
+    const st = o.slo.stage !== undefined ? r.stages[o.slo.stage] : undefined;
+    let from = st ? st.startMs / 1000 : 0;
+    if (o.slo.excludeWarmup)
+        from = Math.max(from, r.warmupMs / 1000);
+    return { label: `SLO ${o.slo.text}`, ms: o.slo.threshold, from, to: st ? st.endMs / 1000 : null, pass: o.pass };
+}
+/** TTFT and ITL per second with their percentile SLOs, and output per second; null when the timeline has no stream fields. */
+function streamChartData(r, v) {
+    const tl = r.timeline;
+    if (!tl.some((p) => p.ttftP50 !== undefined || p.itlP50 !== undefined))
+        return null;
+    const lines = (of) => v.outcomes
+        .filter((o) => o.slo.metric.kind === 'stream' && o.slo.metric.of === of && o.slo.metric.stat === 'percentile')
+        .map((o) => threshold(r, o));
+    const out = {
+        ttftP50: tl.map((p) => sig(p.ttftP50 ?? null)),
+        ttftP99: tl.map((p) => sig(p.ttftP99 ?? null)),
+        itlP50: tl.map((p) => sig(p.itlP50 ?? null)),
+        itlP99: tl.map((p) => sig(p.itlP99 ?? null)),
+        ttftThresholds: lines('ttft'),
+        itlThresholds: lines('itl'),
+    };
+    // Tokens when the servers sent usage, else chunks: one unit for the whole chart, never a mix.
+    const unit = tl.some((p) => (p.outputTokens ?? 0) > 0) ? 'tokens' : tl.some((p) => (p.outputChunks ?? 0) > 0) ? 'chunks' : null;
+    if (unit) {
+        out.outputUnit = unit;
+        out.output = tl.map((p) => {
+            const span = p.span ?? 1;
+            const n = unit === 'tokens' ? p.outputTokens : p.outputChunks;
+            return span < MIN_RATE_SPAN$1 || n === undefined ? null : round(n / span, 3);
+        });
+    }
+    return out;
 }
 /** A latency for the charts: 3 significant figures, at most 3 decimals. */
 function sig(x) {
@@ -26767,9 +28133,11 @@ function renderHtmlReport(result, verdict, opts = {}) {
     const data = chartData(r, verdict);
     const json = scriptJson(data);
     const uplotJs = `${UPLOT_JS}\n`;
+    // The stream charts' script is in the page only when there is something for it to draw.
+    const streamJs = data.stream ? STREAM_CHART_JS : null;
     const csp = [
         "default-src 'none'",
-        `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}`,
+        `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}${streamJs === null ? '' : ` ${sha256(streamJs)}`}`,
         "style-src 'unsafe-inline'",
         'img-src data:',
         "base-uri 'none'",
@@ -26795,6 +28163,7 @@ function renderHtmlReport(result, verdict, opts = {}) {
         sloSection(verdict),
         chartsSection(r, data),
         statsSection(r),
+        ...(hasStreams(r) ? [streamSection(r)] : []),
         percentileSection(r),
         failuresSection(r),
         generatorSection(r),
@@ -26805,6 +28174,7 @@ function renderHtmlReport(result, verdict, opts = {}) {
         `<script type="application/json" id="chart-data">${json}</script>`,
         `<script>${uplotJs}</script>`,
         `<script>${CHART_JS}</script>`,
+        ...(streamJs === null ? [] : [`<script>${streamJs}</script>`]),
         '</body>',
         '</html>',
         '',
@@ -26830,6 +28200,8 @@ function header(r, v, title) {
     }
     for (const p of v.problems)
         notes.push(`<li>Problem: ${h(p)}</li>`);
+    for (const w of streamWarnings(r))
+        notes.push(`<li class="bad">Warning: ${h(w)}</li>`);
     const planned = r.stages.length ? r.stages[r.stages.length - 1].endMs : 0;
     const status = r.status === 'completed' ? 'completed' : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
     // In this order the wide entries and the narrow ones fill the grid's rows (4 columns on a laptop).
@@ -26887,8 +28259,73 @@ function chartsSection(r, d) {
         `<figure><figcaption>${load}</figcaption><div class="chart" id="chart-load"></div></figure>`,
         cpu,
         d.monitors ? '<figure><figcaption>Monitor commands</figcaption><div class="chart" id="chart-monitors"></div></figure>' : '',
+        ...streamChartFigures(d),
         '</section>',
     ].join('\n');
+}
+/** The stream charts' places (drawn by html-assets/stream-chart.js); none for a run without streams. */
+function streamChartFigures(d) {
+    const s = d.stream;
+    if (!s)
+        return [];
+    const slo = (n) => (n ? ', dashed: SLO thresholds' : '');
+    return [
+        `<figure><figcaption>Time to first token per second (ms${slo(s.ttftThresholds.length)})</figcaption><div class="chart" id="chart-ttft"></div></figure>`,
+        `<figure><figcaption>Inter-token latency per second (ms${slo(s.itlThresholds.length)})</figcaption><div class="chart" id="chart-itl"></div></figure>`,
+        s.output
+            ? `<figure><figcaption>Output ${s.outputUnit === 'tokens' ? 'tokens' : 'chunks (content events: no usage sent)'} per second</figcaption><div class="chart" id="chart-output"></div></figure>`
+            : '',
+    ];
+}
+/**
+ * Streamed answers: TTFT, ITL, TPOT, E2E and output by stage, by streaming endpoint and in total, with how
+ * they were measured, how output was counted and the warning when most answers did not stream.
+ */
+function streamSection(r) {
+    const head = '<thead><tr><th></th><th class="n">streams</th><th class="n">TTFT p50</th><th class="n">TTFT p99</th>' +
+        '<th class="n">ITL p50</th><th class="n">ITL p99</th><th class="n">TPOT mean</th><th class="n">TPOT p99</th>' +
+        '<th class="n">E2E p99</th><th class="n">output/s</th><th class="n">output/answer</th><th class="n">input tokens/answer</th></tr></thead>';
+    const rows = streamRows(r);
+    const line = (row) => {
+        const f = streamFigures(row.scope.stream, row.seconds);
+        const unit = f.output ? (f.output.unit === 'tokens' ? ' tokens' : ' chunks') : '';
+        const cells = [
+            String(f.streams),
+            fmtMs(f.ttftP50),
+            fmtMs(f.ttftP99),
+            fmtMs(f.itlP50),
+            fmtMs(f.itlP99),
+            fmtMs(f.tpotMean),
+            fmtMs(f.tpotP99),
+            fmtMs(f.e2eP99),
+            fmtRate(f),
+            f.outputPerAnswer === null ? '-' : `${fmtNum(f.outputPerAnswer)}${unit}`,
+            f.inputPerAnswer === null ? '-' : fmtNum(f.inputPerAnswer),
+        ];
+        return `<tr${row.kind === 'total' ? ' class="total"' : ''}><th>${h(row.label)}</th>${cells.map((c) => `<td class="n">${c}</td>`).join('')}</tr>`;
+    };
+    const group = (title, rs) => rs.length ? `<tr class="group"><th colspan="12">${title}</th></tr>${rs.map(line).join('\n')}` : '';
+    const out = [
+        '<section id="streams"><h2>Streamed answers</h2>',
+        `<table class="stats">${head}<tbody>`,
+        group('By stage', rows.filter((x) => x.kind === 'stage')),
+        group('By endpoint', rows.filter((x) => x.kind === 'endpoint')),
+        rows
+            .filter((x) => x.kind === 'total')
+            .map(line)
+            .join('\n'),
+        '</tbody></table>',
+        '<p class="hint">TTFT: from the send to the first event with generated text. ITL: every gap between two such events. ' +
+            'TPOT: (E2E - TTFT) / (output - 1) per answer of 2 or more. E2E: from the send to the end of the stream. ' +
+            "Output in tokens from the server's usage; in chunks (content events) when it sent none, never added to tokens. " +
+            'Only complete answers count; failed streams are in the failures.</p>',
+    ];
+    for (const n of streamNotes(r))
+        out.push(`<p class="hint">${h(n)}</p>`);
+    for (const w of streamWarnings(r))
+        out.push(`<p class="bad">Warning: ${h(w)}</p>`);
+    out.push('</section>');
+    return out.join('\n');
 }
 function statsSection(r) {
     const rows = [];
@@ -27067,24 +28504,7 @@ function whereSection(r) {
     const e = r.environment;
     if (!e)
         return '';
-    const rows = [
-        ['CPU', `${e.cpuModel} × ${e.cpuCount}`],
-        ['Memory', `${fmtNum(Math.round((e.memoryBytes / 2 ** 30) * 10) / 10)} GiB`],
-        ['OS', `${e.os}, kernel ${e.kernel}, ${e.arch}`],
-        ['Node / loadgate', `${e.node} / ${e.loadgate}`],
-    ];
-    if (e.runner) {
-        const rn = e.runner;
-        rows.push([
-            'CI runner',
-            [rn.name, rn.os, rn.arch, rn.image && `image ${rn.image} ${rn.imageVersion ?? ''}`.trim()].filter(Boolean).join(', '),
-        ]);
-    }
-    if (e.serviceImage)
-        rows.push(['Service image', `${e.serviceImage.image}${e.serviceImage.digest ? ` (${e.serviceImage.digest})` : ''}`]);
-    if (e.cpuStealPercent !== undefined)
-        rows.push(['CPU steal during the load', `${fmtNum(e.cpuStealPercent)}% of the machine`]);
-    rows.push(['Generator CPU', `${fmtPct(e.generatorCpu)} of one core`]);
+    const rows = environmentRows(e).flatMap((row) => (row.value === undefined ? [] : [[row.label, row.value]]));
     return `<section id="where"><h2>Where it ran</h2><table class="where"><tbody>${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</tbody></table></section>`;
 }
 
@@ -27120,7 +28540,7 @@ function attr$1(s) {
 const SLO_CLASSNAME = 'loadgate.slo';
 const RUN_CLASSNAME = 'loadgate.run';
 function renderJunit(r, verdict) {
-    const seconds = secs(r.durationMs);
+    const seconds = secs$1(r.durationMs);
     const run = runCase(r, verdict, seconds);
     const regressions = verdict.comparison ? compareCases(verdict.comparison) : { xml: [], failures: 0 };
     const cases = [run.xml, ...regressions.xml, ...verdict.outcomes.map(sloCase)];
@@ -27143,6 +28563,9 @@ function renderJunit(r, verdict) {
             [`request-bodies ${b.endpoint}`, describeBodiesOf(b)],
             ...(b.example === undefined ? [] : [[`example-body ${b.endpoint}`, b.example]]),
         ]),
+        // Streamed answers: the headline numbers, and the warning when most answers did not stream.
+        ...(streamHeadline(r) !== null ? [['stream', streamHeadline(r)]] : []),
+        ...streamWarnings(r).map((w) => ['warning', w]),
     ];
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -27152,7 +28575,7 @@ function renderJunit(r, verdict) {
         ...props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`),
         '    </properties>',
         ...cases,
-        `    <system-out>${xml(summary(r))}</system-out>`,
+        `    <system-out>${xml([summary(r), ...streamLines(r)].join('\n'))}</system-out>`,
         '  </testsuite>',
         '</testsuites>',
         '',
@@ -27197,9 +28620,16 @@ function summary(r) {
     const h = s.latency;
     return (`${s.requests} requests, ${s.failures} failed (${fmtPct(s.requests ? s.failures / s.requests : 0)}), ` +
         `p50 ${fmtMs(percentileMs(h, 50))}, p95 ${fmtMs(percentileMs(h, 95))}, p99 ${fmtMs(percentileMs(h, 99))}, ` +
-        `over ${secs(r.durationMs)} s against ${r.target.baseUrl}`);
+        `over ${secs$1(r.durationMs)} s against ${r.target.baseUrl}`);
 }
-function secs(ms) {
+/** A stream run's numbers and warnings, after the summary line; none for other runs. */
+function streamLines(r) {
+    const head = streamHeadline(r);
+    if (head === null)
+        return [];
+    return [`streamed answers: ${head}`, ...streamNotes(r), ...streamWarnings(r).map((w) => `warning: ${w}`)];
+}
+function secs$1(ms) {
     return (Math.max(0, ms) / 1000).toFixed(3);
 }
 /** Text content. */
@@ -27213,7 +28643,8 @@ function attr(s) {
 
 // The comparison in Markdown (report.md, the PR comment, the job summary), shown before everything else:
 // what was compared with what, then per metric both sides' medians over rounds, the shift with its
-// interval, and the answer; the calibration's noise floors; warnings (a comparison across machines).
+// interval, and the answer; the calibration's noise floors; warnings (a comparison across machines);
+// where each side was measured (both images' digests; a stored baseline's machine beside this one's).
 function compareMarkdown(c, opts = {}) {
     const lines = [];
     lines.push(`**Comparison: ${c.outcome}** ${VERDICT_MARK[c.outcome]} against ${againstText(c)}: ` +
@@ -27238,20 +28669,17 @@ function compareMarkdown(c, opts = {}) {
             lines.push(`| ${k.key} | ±${pct(k.noiseFloor)} | ${pct(k.suggested)} |`);
         }
     }
-    const env = c.environments;
-    if (c.against === 'history' && env) {
+    const sides = sideRows(c, { shortDigest: true });
+    if (sides.length > 0) {
         lines.push('');
-        const d = (e) => [
-            e.cpuModel,
-            e.cores !== undefined ? `${e.cores} cores` : undefined,
-            e.os,
-            e.loadgate ? `loadgate ${e.loadgate}` : undefined,
-            e.image,
-            e.at,
-        ]
-            .filter(Boolean)
-            .join(', ') || 'not recorded';
-        lines.push(`Baseline measured on: ${escapeMarkdown(d(env.baseline))}  \nThis run: ${escapeMarkdown(d(env.candidate))}`);
+        lines.push(`Where each side was measured${c.baselineStartedAt ? ` (the stored baseline on ${escapeMarkdown(c.baselineStartedAt)})` : ''}:`);
+        lines.push('');
+        lines.push('| | Baseline | Candidate |');
+        lines.push('|---|---|---|');
+        // An image and its digest as code: copied as written (to pull or inspect it), not read as Markdown.
+        const cell = (label, v) => v === undefined ? '_not recorded_' : label === 'Service image' ? markdownCode(v) : escapeMarkdown(v);
+        for (const r of sides)
+            lines.push(`| ${r.label} | ${cell(r.label, r.baseline)} | ${cell(r.label, r.candidate)} |`);
     }
     lines.push('');
     lines.push(`Bold rows decide the answer${c.metrics.some((m) => m.objective) ? ' (the regression lines)' : ' (p50, p99 and the error rate, by default)'}; regressed = the interval excludes no change and the estimate is beyond the minimum effect.`);
@@ -27327,6 +28755,9 @@ function renderBlocks(r, v, opts, level) {
     if (v.outcomes.length)
         blocks.push(sloTable(v.outcomes, level.sloRows));
     blocks.push(keyNumbers(r));
+    const streams = streamBlock(r);
+    if (streams)
+        blocks.push(streams);
     // A last, partial second under half a second (requests finishing as the run drained) is left out of
     // the chart and the table, as in the HTML report: 1 answer in 50 ms would draw a 20 req/s point. Its
     // requests still count in every total; a longer partial second stays, as a rate over its span.
@@ -27347,7 +28778,9 @@ function renderBlocks(r, v, opts, level) {
 function verdictLine(r, v, opts) {
     const parts = verdictParts(r, v);
     const title = text(opts.title ?? 'loadgate', 100);
-    return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')} · ${title}`;
+    // A stream run leads with what its users feel: the first token and the pace of the rest.
+    const stream = streamHeadline(r);
+    return `### ${v.pass ? '✅ PASS' : '❌ FAIL'}: ${parts.join(', ')}${stream ? ` · ${stream}` : ''} · ${title}`;
 }
 function verdictNotes(r, v, max) {
     const items = [];
@@ -27359,6 +28792,9 @@ function verdictNotes(r, v, max) {
         items.push(`Problem: ${text(p, max)}`);
     if (v.problems.length > shown.length)
         items.push(`... ${v.problems.length - shown.length} more problems`);
+    // Our own words: the answers did not stream, so the stream numbers cannot be read as they look.
+    for (const w of streamWarnings(r))
+        items.push(`⚠️ Warning: ${w}`);
     if (r.status !== 'completed') {
         items.push(`Run ${r.status}${r.reason ? `: ${text(r.reason, Math.min(max, 300))}` : ''}.`);
     }
@@ -27423,6 +28859,24 @@ function keyNumbers(r) {
     }
     return `${lines.join('\n')}\n\n${notes.join('\n')}`;
 }
+// ---- streamed answers ----
+/** TTFT, ITL, TPOT, E2E and output per stage and in total, with how output was counted and the warnings. */
+function streamBlock(r) {
+    if (!hasStreams(r))
+        return '';
+    const lines = [
+        '| streamed answers | streams | TTFT p50 | TTFT p99 | ITL p50 | ITL p99 | TPOT mean | E2E p99 | output/s | output |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ];
+    for (const row of streamRows(r)) {
+        const f = streamFigures(row.scope.stream, row.seconds);
+        const label = row.kind === 'total' ? '**Total**' : text(row.label, 80);
+        lines.push(`| ${label} | ${f.streams} | ${fmtMs(f.ttftP50)} | ${fmtMs(f.ttftP99)} | ${fmtMs(f.itlP50)} | ${fmtMs(f.itlP99)} | ` +
+            `${fmtMs(f.tpotMean)} | ${fmtMs(f.e2eP99)} | ${fmtRate(f)} | ${fmtOutput(f)} |`);
+    }
+    const notes = streamNotes(r);
+    return notes.length ? `${lines.join('\n')}\n\n${notes.join('\n')}` : lines.join('\n');
+}
 /**
  * Seconds per chart point: at most MAX_CHART_POINTS points. Runs over 20 minutes are charted in minutes, with
  * buckets of whole minutes, so the x values stay exact (Mermaid spaces a linear axis by adding a float step).
@@ -27484,7 +28938,7 @@ function detailsTable(buckets, per) {
     ];
     for (const b of buckets) {
         lines.push(`| ${fmtClock(b.t)} | ${fmtNum(b.span > 0 ? b.requests / b.span : 0)} | ${b.failures} | ` +
-            `${ms(b.p50)} | ${ms(b.p95)} | ${ms(b.p99)} |`);
+            `${ms$1(b.p50)} | ${ms$1(b.p95)} | ${ms$1(b.p99)} |`);
     }
     lines.push('', '</details>');
     return lines.join('\n');
@@ -27560,7 +29014,7 @@ function code(s, max, inTable = true) {
     return inTable ? span : span.replace(/\\\|/g, '|');
 }
 // ---- numbers ----
-function ms(x) {
+function ms$1(x) {
     return x === null ? '–' : fmtMs(x);
 }
 /** A chart value: ms to 3 significant figures, at most 2 decimals. */
@@ -27585,6 +29039,109 @@ function fmtSpan(seconds) {
     return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
+// `stream_stats.csv`: the streamed answers' metrics (issue 12) per stage x endpoint, then per endpoint over
+// the run (Stage empty), then `Aggregated` (every endpoint, as locust's row is: its Requests count them all).
+// TTFT, ITL, TPOT and E2E in ms (`N/A` where nothing was measured, as the locust-style CSVs beside it write),
+// output in tokens and in chunks in columns of their own (never added together), input tokens, and the
+// answers that did not stream. Written only for a run with an endpoint that streams. Same CSV dialect as
+// csv.ts: CRLF, minimal quoting, formulas in names neutralized.
+const STREAM_CSV = 'stream_stats.csv';
+const NA = 'N/A';
+const EOL = '\r\n';
+const STREAM_HEADER = [
+    'Stage',
+    'Endpoint',
+    'Requests',
+    'Failures',
+    'Streams',
+    'TTFT p50 (ms)',
+    'TTFT p90 (ms)',
+    'TTFT p99 (ms)',
+    'TTFT Mean (ms)',
+    'ITL p50 (ms)',
+    'ITL p90 (ms)',
+    'ITL p99 (ms)',
+    'ITL Mean (ms)',
+    'TPOT p50 (ms)',
+    'TPOT p99 (ms)',
+    'TPOT Mean (ms)',
+    'E2E p50 (ms)',
+    'E2E p99 (ms)',
+    'E2E Mean (ms)',
+    'Seconds',
+    'Answers With Usage',
+    'Output Tokens',
+    'Output Tokens/s',
+    'Answers Without Usage',
+    'Output Chunks',
+    'Output Chunks/s',
+    'Input Tokens',
+    'Non-Streaming Answers',
+    'Buffered Answers',
+];
+function renderStreamCsv(r) {
+    const rows = [STREAM_HEADER];
+    const streaming = r.endpoints.map((_, i) => i).filter((i) => r.cells.some((row) => row[i]?.stream !== undefined));
+    const runSeconds = r.durationMs / 1000;
+    r.stages.forEach((st, si) => {
+        const seconds = Math.max(0, Math.min(st.endMs, r.durationMs) - st.startMs) / 1000;
+        for (const ei of streaming) {
+            rows.push(row({ text: st.name }, { text: r.endpoints[ei].name }, streamFor(r, { stage: si, endpoint: ei }), seconds));
+        }
+    });
+    for (const ei of streaming)
+        rows.push(row('', { text: r.endpoints[ei].name }, streamFor(r, { endpoint: ei }), runSeconds));
+    rows.push(row('', 'Aggregated', streamFor(r), runSeconds));
+    return rows.map(csvRow).join('');
+}
+function row(stage, endpoint, scope, seconds) {
+    const s = scope.stream;
+    const p = (of, q) => ms(s ? percentileMs(s[of], q) : null);
+    const mean = (of) => ms(s ? streamStatMs(s, of, { stat: 'mean' }) : null);
+    const perSecond = (n) => (seconds > 0 ? round(n / seconds, 3) : NA);
+    const z = (f) => (s ? f(s) : 0);
+    return [
+        stage,
+        endpoint,
+        scope.requests,
+        scope.failures,
+        z((x) => x.streams),
+        p('ttft', 50),
+        p('ttft', 90),
+        p('ttft', 99),
+        mean('ttft'),
+        p('itl', 50),
+        p('itl', 90),
+        p('itl', 99),
+        mean('itl'),
+        p('tpot', 50),
+        p('tpot', 99),
+        mean('tpot'),
+        p('e2e', 50),
+        p('e2e', 99),
+        mean('e2e'),
+        round(seconds, 3),
+        z((x) => x.outputTokens.totalCount),
+        z((x) => x.outputTokensSum),
+        perSecond(z((x) => x.outputTokensSum)),
+        z((x) => x.outputChunks.totalCount),
+        z((x) => x.outputChunksSum),
+        perSecond(z((x) => x.outputChunksSum)),
+        z((x) => x.inputTokensSum),
+        z((x) => x.nonStreaming),
+        z((x) => x.buffered),
+    ];
+}
+/** ms to the µs, or N/A when nothing was measured. */
+function ms(x) {
+    return x === null ? NA : round(x, 3);
+}
+function csvRow(cells) {
+    return (cells
+        .map((c) => (typeof c === 'number' ? String(c) : typeof c === 'string' ? csvField(c) : csvField(neutralizeFormula(c.text))))
+        .join(',') + EOL);
+}
+
 // Writes every report for one run into the output folder: all rendered from one RunResult and its Verdict.
 /** File names in the output folder. The CSVs follow locust's `--csv=loadgate` naming. */
 const REPORT_FILES = {
@@ -27599,9 +29156,9 @@ const REPORT_FILES = {
 };
 /** The JSON report: the whole RunResult (histograms included) plus the verdict, under one format version. */
 function renderJsonReport(r, verdict, rounds) {
-    // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them),
-    // and where they were measured (a later run on another machine warns of the differences).
-    const extra = rounds ? { rounds: serializeRounds(rounds.rounds), roundsEnvironment: rounds.environment } : {};
+    // A run in rounds keeps every round of both sides, histograms and all (a later run compares with them);
+    // where they were measured is the result's own `environment`, as for a single run.
+    const extra = rounds ? { rounds: serializeRounds(rounds.rounds) } : {};
     return JSON.stringify({ ...toSerializable(r), verdict, ...extra });
 }
 /** The report folder could not be made or written: one message naming it and why, never a stack trace. */
@@ -27664,76 +29221,23 @@ function writeReports(dir, r, verdict, opts = {}) {
         }
         files.push(file);
     }
+    // Streamed answers (an endpoint that streams): their metrics per stage and endpoint. Other runs write no such file.
+    if (hasStreams(r)) {
+        const file = join$1(dir, STREAM_CSV);
+        try {
+            writeFileSync(file, renderStreamCsv(r));
+        }
+        catch (e) {
+            throw reportError('write', file, e);
+        }
+        files.push(file);
+    }
     if (verdict.comparison) {
         const file = join$1(dir, COMPARE_CSV);
         writeFileSync(file, renderCompareCsv(verdict.comparison));
         files.push(file);
     }
     return { dir, files, markdown };
-}
-
-// loadgate's version: written from package.json by `npm version` (scripts/write-version.ts).
-const VERSION = '0.1.0';
-
-// Where a run ran: the machine (CPU model and count, memory), OS and kernel, the CI runner (name, OS,
-// architecture, image) when the runner says, Node and loadgate versions, the service's image digest,
-// and what the run itself saw of the machine: CPU stolen by the hypervisor during the load (the steal
-// column of /proc/stat, before and after) and the generator's own CPU. Two results taken on different
-// machines cannot be compared with confidence; `environmentDifferences` says how two differ, for the
-// baseline comparison to warn from. Reading it costs two /proc reads and a few os calls per run.
-/** /proc/stat's aggregate line: [steal, total] jiffies, or null off Linux. */
-function readSteal(text) {
-    try {
-        const line = (text ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0];
-        const f = line.trim().split(/\s+/).slice(1).map(Number);
-        if (f.length < 8 || f.some((x) => !Number.isFinite(x)))
-            return null;
-        // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is inside user already.
-        return [f[7], f.slice(0, 8).reduce((a, b) => a + b, 0)];
-    }
-    catch {
-        return null;
-    }
-}
-function machineBefore() {
-    return { steal: readSteal() };
-}
-/** Everything about where the run ran, once the load is over. */
-function machineAfter(before, generatorCpu, env = process.env) {
-    const after = readSteal();
-    const c = cpus();
-    const runner = {
-        ...(env.RUNNER_NAME ? { name: env.RUNNER_NAME } : {}),
-        ...(env.RUNNER_OS ? { os: env.RUNNER_OS } : {}),
-        ...(env.RUNNER_ARCH ? { arch: env.RUNNER_ARCH } : {}),
-        ...(env.ImageOS ? { image: env.ImageOS } : {}),
-        ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
-    };
-    const steal = before.steal && after && after[1] > before.steal[1]
-        ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
-        : undefined;
-    return {
-        cpuModel: c[0]?.model.trim() ?? 'unknown',
-        cpuCount: availableParallelism(),
-        memoryBytes: totalmem(),
-        os: osName(),
-        kernel: release(),
-        arch: arch(),
-        node: process.version,
-        loadgate: VERSION,
-        ...(Object.keys(runner).length ? { runner } : {}),
-        ...(steal !== undefined ? { cpuStealPercent: steal } : {}),
-        generatorCpu,
-    };
-}
-function osName() {
-    try {
-        const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
-        if (m?.[1])
-            return `${type()} (${m[1]})`;
-    }
-    catch { }
-    return type();
 }
 
 // Whether the generator, not the service, was the limit of a run: its own figures over the load
@@ -27786,9 +29290,19 @@ function round1$1(x) {
 // a capped failure table, and one small timeline point per second. Each point keeps its second's
 // histogram in the compact form (histogram.ts: encodeCounts, a few hundred bytes), never the histogram
 // itself (~180 KB of counts), so that a merge of shards rebuilds every second's percentiles exactly.
+// Streamed answers (issue 12) add the cell's StreamStats (metrics/stream-stats.ts) and two per-second
+// histograms, only in runs that stream; per-request objectives (goodput) add one count per set to each
+// cell, only when the plan has them.
 /** Distinct failure rows kept; more are counted in `failuresNotItemized`. */
-const MAX_FAILURE_ROWS = 200;
+const MAX_FAILURE_ROWS$1 = 200;
 const SAMPLE_CHARS = 240;
+/** A set's objectives flattened for the hot path: metric code, limit in µs, inclusive. */
+const LATENCY = 0;
+const TTFT = 1;
+const TPOT = 2;
+const E2E = 3;
+const ITL = 4;
+const METRIC_CODE = { latency: LATENCY, ttft: TTFT, tpot: TPOT, e2e: E2E, itl: ITL };
 class Recorder {
     cells;
     timeline = [];
@@ -27815,8 +29329,37 @@ class Recorder {
     lastWindow = { rps: 0, p95: null };
     /** Endpoints whose requests stay out of the per-second timeline (deliberately invalid ones). */
     apart;
+    /** Endpoints that stream; null when none does (then nothing of streams is kept or shown). */
+    streaming;
+    // This second's streamed answers (only when some endpoint streams).
+    secondTtft;
+    secondItl;
+    secondStreams = 0;
+    secondOutputTokens = 0;
+    secondOutputChunks = 0;
+    /** Per-request objective sets; null when the plan has none (the hot path then skips them). */
+    objectives;
     constructor(segmentCount, endpointNames, probe, options) {
-        this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => emptyStats()));
+        const sets = options.requestObjectives ?? [];
+        this.cells = Array.from({ length: segmentCount }, () => endpointNames.map(() => {
+            const s = emptyStats();
+            if (sets.length > 0)
+                s.good = Object.fromEntries(sets.map((set) => [set.id, 0]));
+            return s;
+        }));
+        this.objectives =
+            sets.length === 0
+                ? null
+                : sets.map((set) => ({
+                    id: set.id,
+                    metric: set.objectives.map((o) => METRIC_CODE[o.metric]),
+                    limitUs: set.objectives.map((o) => o.belowMs * 1000),
+                    inclusive: set.objectives.map((o) => o.inclusive),
+                }));
+        const streaming = options.stream ?? [];
+        this.streaming = streaming.some(Boolean) ? streaming : null;
+        this.secondTtft = this.streaming ? newHistogram() : null;
+        this.secondItl = this.streaming ? newHistogram() : null;
         this.endpointNames = endpointNames;
         this.apart = options.invalid ?? [];
         this.probe = probe;
@@ -27825,9 +29368,10 @@ class Recorder {
     }
     /**
      * A response arrived (any status). `ok` says whether it counts as success; a failed one counts as
-     * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check).
+     * `failKind` ('status' for its status code, 'bad-response' when its body failed the response check, a
+     * stream kind when a streamed answer went wrong). `stream`: a successful streamed answer's metrics.
      */
-    response(endpoint, segment, nowMs, latencyUs, bytes, ok, failKind = 'status') {
+    response(endpoint, segment, nowMs, latencyUs, bytes, ok, failKind = 'status', stream) {
         if (nowMs >= this.secondStart + 1000)
             this.advance(nowMs);
         const cell = this.cells[segment][endpoint];
@@ -27839,6 +29383,17 @@ class Recorder {
             cell.failures++;
             cell.errors[failKind]++;
         }
+        let largestItl = 0;
+        if (this.streaming?.[endpoint]) {
+            cell.stream ??= emptyStreamStats();
+            if (ok && stream !== undefined) {
+                largestItl = recordStream(cell.stream, stream);
+                if (!this.apart[endpoint])
+                    this.streamSecond(stream);
+            }
+        }
+        if (ok && this.objectives !== null)
+            this.judge(cell, latencyUs, stream, largestItl);
         if (this.apart[endpoint])
             return;
         recordUs(this.second, latencyUs);
@@ -27852,6 +29407,9 @@ class Recorder {
         if (nowMs >= this.secondStart + 1000)
             this.advance(nowMs);
         const cell = this.cells[segment][endpoint];
+        // A stream endpoint's cell says "no stream completed" rather than nothing, even when all failed.
+        if (this.streaming?.[endpoint])
+            cell.stream ??= emptyStreamStats();
         cell.requests++;
         cell.failures++;
         cell.errors[kind]++;
@@ -27868,6 +29426,53 @@ class Recorder {
             this.cumulativeSumUs += latencyUs;
         }
     }
+    /** This second's TTFT and ITL histograms and output, from one answer. */
+    streamSecond(a) {
+        recordUs(this.secondTtft, a.ttft * 1000);
+        const gaps = a.itl;
+        for (let i = 0; i < gaps.length; i++)
+            recordUs(this.secondItl, gaps[i] * 1000);
+        this.secondStreams++;
+        if (a.outputUnit === 'tokens')
+            this.secondOutputTokens += a.output;
+        else
+            this.secondOutputChunks += a.output;
+    }
+    /**
+     * Counts a successful request in `good` for each objective set it met. A metric it does not have (no
+     * stream: no TTFT, TPOT, ITL or E2E but its latency; a stream of one unit or one JSON answer: no TPOT;
+     * no gaps: no ITL) counts as met. ITL is the request's largest gap.
+     */
+    judge(cell, latencyUs, stream, largestItlMs) {
+        const good = cell.good;
+        for (const set of this.objectives) {
+            let met = true;
+            for (let k = 0; k < set.metric.length && met; k++) {
+                let v;
+                switch (set.metric[k]) {
+                    case LATENCY:
+                        v = latencyUs;
+                        break;
+                    case TTFT:
+                        v = stream ? stream.ttft * 1000 : NaN;
+                        break;
+                    case TPOT:
+                        v = stream ? stream.tpot * 1000 : NaN;
+                        break;
+                    case E2E:
+                        v = stream ? stream.e2e * 1000 : NaN;
+                        break;
+                    default:
+                        v = stream && stream.itl.length > 0 ? largestItlMs * 1000 : NaN;
+                }
+                if (Number.isNaN(v))
+                    continue;
+                met = set.inclusive[k] ? v <= set.limitUs[k] : v < set.limitUs[k];
+            }
+            if (met)
+                good[set.id] = (good[set.id] ?? 0) + 1;
+        }
+    }
     /** Itemizes a failure for the failures table (grouped by endpoint, kind and message). */
     failure(endpoint, kind, error, nowMs, sample) {
         const key = `${endpoint}\u0000${kind}\u0000${error}`;
@@ -27877,7 +29482,7 @@ class Recorder {
             row.lastSeenMs = nowMs;
             return;
         }
-        if (this.failureRows.size >= MAX_FAILURE_ROWS) {
+        if (this.failureRows.size >= MAX_FAILURE_ROWS$1) {
             this.failuresNotItemized++;
             return;
         }
@@ -27958,6 +29563,19 @@ class Recorder {
             ...(h.totalCount > 0 ? { histogram: encodeCounts(h) } : {}),
             inFlight: this.probe.inFlight(),
             ...(this.sendLag ? { maxSendLag: round3$1(this.secondMaxLagMs) } : {}),
+            ...(this.secondTtft && this.secondItl
+                ? {
+                    ttftP50: percentileMs(this.secondTtft, 50),
+                    ttftP99: percentileMs(this.secondTtft, 99),
+                    itlP50: percentileMs(this.secondItl, 50),
+                    itlP99: percentileMs(this.secondItl, 99),
+                    ...(this.secondTtft.totalCount > 0 ? { ttftHistogram: encodeCounts(this.secondTtft), ttftMax: maxMs(this.secondTtft) } : {}),
+                    ...(this.secondItl.totalCount > 0 ? { itlHistogram: encodeCounts(this.secondItl), itlMax: maxMs(this.secondItl) } : {}),
+                    streams: this.secondStreams,
+                    outputTokens: this.secondOutputTokens,
+                    outputChunks: this.secondOutputChunks,
+                }
+                : {}),
             totalRequests: this.totalRequests,
             totalFailures: this.totalFailures,
             totalP50: percentileMs(this.cumulative, 50),
@@ -27973,6 +29591,13 @@ class Recorder {
         this.secondRequests = 0;
         this.secondFailures = 0;
         this.secondMaxLagMs = 0;
+        if (this.secondTtft && this.secondItl) {
+            this.secondTtft.reset();
+            this.secondItl.reset();
+            this.secondStreams = 0;
+            this.secondOutputTokens = 0;
+            this.secondOutputChunks = 0;
+        }
     }
 }
 function round3$1(x) {
@@ -28336,8 +29961,8 @@ class ClosedDriver {
 // the CPU (bench/README.md).
 /** Response heads larger than this are refused as bad responses (llhttp's default is 80 KiB). */
 const MAX_HEAD_BYTES = 80 * 1024;
-const CR = 13;
-const LF = 10;
+const CR$1 = 13;
+const LF$1 = 10;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const TIMEOUT_EQ = Buffer.from('timeout=', 'latin1');
 /** A parse failure: the response does not follow HTTP/1.1. */
@@ -28463,7 +30088,7 @@ class ResponseParser {
                     else if (this.sizeDigits === 0) {
                         throw new BadResponse('invalid chunk size');
                     }
-                    else if (c === CR) {
+                    else if (c === CR$1) {
                         this.state = CHUNK_SIZE_LF;
                     }
                     else if (c === 0x3b /* ; */ || c === 0x20 || c === 0x09) {
@@ -28475,7 +30100,7 @@ class ResponseParser {
                     break;
                 }
                 case CHUNK_EXT: {
-                    const lf = buf.indexOf(LF, i);
+                    const lf = buf.indexOf(LF$1, i);
                     if (lf < 0 || lf >= n)
                         return 'more';
                     i = lf + 1;
@@ -28483,7 +30108,7 @@ class ResponseParser {
                     break;
                 }
                 case CHUNK_SIZE_LF:
-                    if (buf[i++] !== LF)
+                    if (buf[i++] !== LF$1)
                         throw new BadResponse('invalid chunk size line');
                     this.chunkSizeDone();
                     break;
@@ -28497,12 +30122,12 @@ class ResponseParser {
                     break;
                 }
                 case CHUNK_DATA_CR:
-                    if (buf[i++] !== CR)
+                    if (buf[i++] !== CR$1)
                         throw new BadResponse('chunk data longer than its size');
                     this.state = CHUNK_DATA_LF;
                     break;
                 case CHUNK_DATA_LF:
-                    if (buf[i++] !== LF)
+                    if (buf[i++] !== LF$1)
                         throw new BadResponse('chunk data longer than its size');
                     this.state = CHUNK_SIZE;
                     this.remaining = 0;
@@ -28510,12 +30135,12 @@ class ResponseParser {
                     break;
                 case TRAILERS: {
                     const c = buf[i++];
-                    if (c === LF) {
+                    if (c === LF$1) {
                         if (this.trailerLineLength === 0)
                             return this.messageDone(i, n);
                         this.trailerLineLength = 0;
                     }
-                    else if (c !== CR) {
+                    else if (c !== CR$1) {
                         if (++this.trailerLineLength > MAX_HEAD_BYTES)
                             throw new BadResponse('trailers too large');
                     }
@@ -28560,12 +30185,12 @@ class ResponseParser {
         const d1 = head[from + 10] - 48;
         const d2 = head[from + 11] - 48;
         const after = head[from + 12];
-        if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (after !== 0x20 && after !== CR)) {
+        if (d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 || (after !== 0x20 && after !== CR$1)) {
             throw new BadResponse('invalid HTTP status code');
         }
         const status = d0 * 100 + d1 * 10 + d2;
-        let lineEnd = head.indexOf(LF, from);
-        if (head[lineEnd - 1] !== CR)
+        let lineEnd = head.indexOf(LF$1, from);
+        if (head[lineEnd - 1] !== CR$1)
             throw new BadResponse('invalid HTTP status line');
         let contentLength = -1;
         let chunked = false;
@@ -28573,8 +30198,8 @@ class ResponseParser {
         let close = http10;
         // Header lines: name ":" OWS value OWS CRLF.
         for (let p = lineEnd + 1; p < end; p = lineEnd + 1) {
-            lineEnd = head.indexOf(LF, p);
-            if (lineEnd < 0 || lineEnd >= end || head[lineEnd - 1] !== CR)
+            lineEnd = head.indexOf(LF$1, p);
+            if (lineEnd < 0 || lineEnd >= end || head[lineEnd - 1] !== CR$1)
                 throw new BadResponse('invalid header line');
             const colon = head.indexOf(0x3a, p);
             if (colon <= p || colon > lineEnd)
@@ -28729,6 +30354,26 @@ function responseOutcome(sample, body, check) {
     ];
 }
 /**
+ * Why a streamed answer counts as a failure, with the message for the failures table, or null when it
+ * is a complete answer. The kinds are the service's doing: an error object it sent, a stream it ended
+ * (or whose connection broke) before `data: [DONE]`, a stream with no generated text, data that is
+ * not JSON.
+ */
+function streamFailure(m) {
+    switch (m.failure) {
+        case null:
+            return null;
+        case 'error-event':
+            return ['stream-error', m.errorMessage.split('\n')[0].slice(0, 200) || 'an error object in the stream'];
+        case 'cut':
+            return ['stream-cut', 'the stream ended before data: [DONE]'];
+        case 'no-content':
+            return ['stream-empty', m.nonStreaming ? 'a JSON answer without generated text' : 'data: [DONE] without generated text'];
+        case 'invalid':
+            return ['bad-response', m.nonStreaming ? 'the answer is neither an event stream nor JSON' : 'stream data that is not JSON'];
+    }
+}
+/**
  * Sorts why a request ended without a response into the kinds reports count, with a short message: our
  * own aborts (the run stopped, the request timed out), then transport errors.
  */
@@ -28756,6 +30401,429 @@ function classifyError(err) {
     return ['other', text];
 }
 
+// Server-sent events of OpenAI-compatible streams, read incrementally from raw body bytes and
+// turned into per-request LLM metrics (TTFT, ITL, TPOT, E2E, output tokens). Pure: no socket,
+// no clock; the HTTP client pushes each body chunk with the time it arrived, so one parser serves
+// the h1 client and undici alike.
+//
+// Built for the hot path (one event per token for a thousand concurrent streams):
+// * bytes are split into lines in place with Buffer.indexOf, and nothing keeps a reference to a
+//   pushed chunk once push() returns, because h1-slot.ts reads every socket into one shared buffer;
+//   only a line cut by a read is copied, into a buffer owned by the parser and reused;
+// * a line is decoded only when complete, so a UTF-8 sequence split across reads is whole by then;
+// * per event, the only allocations are its data string and JSON.parse's result (the event handed
+//   to the callback is one reused object, and so are the accumulator's result and ITL array).
+// bench/sse.ts measures it against a bare `split('\n\n')` reader in the same run.
+//
+// What counts (RESEARCH-2026-11 section 3.2, issue 12): an event is content only when it carries
+// non-empty generated text (delta.content, reasoning text, tool-call deltas, or a completion's
+// text); a role-only or empty delta, a finish chunk, a usage chunk and a ':' comment (a ping) are
+// not tokens. A body that is one JSON document instead of a stream (a server that ignored
+// "stream": true) is read as one content event and flagged: see StreamAccumulator.
+const LF = 0x0a;
+const CR = 0x0d;
+const COLON = 0x3a;
+const SPACE = 0x20;
+const BOM = [0xef, 0xbb, 0xbf];
+/** Byte lengths of the field names the parser looks at. */
+function isField(buf, s, e, name) {
+    if (e - s !== name.length)
+        return false;
+    for (let i = 0; i < name.length; i++)
+        if (buf[s + i] !== name.charCodeAt(i))
+            return false;
+    return true;
+}
+const asBuffer = (chunk) => Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+/** Fills `e` from one parsed JSON value (a stream chunk or a whole answer). */
+function classifyJson(value, e, eventType) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        e.kind = 'other';
+        return;
+    }
+    const o = value;
+    const error = o['error'];
+    if ((error !== undefined && error !== null) || o['object'] === 'error' || eventType === 'error') {
+        e.kind = 'error';
+        const m = typeof error === 'string'
+            ? error
+            : typeof error?.message === 'string'
+                ? error.message
+                : typeof o['message'] === 'string'
+                    ? o['message']
+                    : JSON.stringify(error ?? o);
+        e.message = m;
+        return;
+    }
+    const usage = o['usage'];
+    if (typeof usage === 'object' && usage !== null) {
+        const u = usage;
+        const out = u['completion_tokens'];
+        const inp = u['prompt_tokens'];
+        if (typeof out === 'number')
+            e.completionTokens = out;
+        if (typeof inp === 'number')
+            e.promptTokens = inp;
+    }
+    const choices = o['choices'];
+    let text = 0;
+    let nChoices = 0;
+    if (Array.isArray(choices)) {
+        nChoices = choices.length;
+        for (let i = 0; i < choices.length; i++) {
+            const c = choices[i];
+            if (typeof c !== 'object' || c === null)
+                continue;
+            // delta for chat chunks, message for a whole chat answer, text for (legacy) completions.
+            const d = (c['delta'] ?? c['message']);
+            if (typeof d === 'object' && d !== null) {
+                text += textLength(d['content']) + textLength(d['reasoning_content']) + textLength(d['reasoning']);
+                const calls = d['tool_calls'];
+                if (Array.isArray(calls) && calls.length > 0)
+                    text += JSON.stringify(calls).length;
+            }
+            text += textLength(c['text']);
+        }
+    }
+    e.textLength = text;
+    e.kind = text > 0 ? 'content' : nChoices > 0 ? 'empty' : e.completionTokens >= 0 ? 'usage' : 'other';
+}
+const textLength = (v) => (typeof v === 'string' ? v.length : 0);
+/**
+ * Incremental SSE parser (the WHATWG event-stream rules: lines end in CRLF, LF or CR; `data:`
+ * lines join with LF; one optional space after the colon; a leading BOM is dropped; an event
+ * without a blank line after it at the end of the body is not an event). A body whose first
+ * non-blank byte is `{` or `[` is not a stream: it is kept whole and read as one JSON answer at
+ * end().
+ */
+class SseParser {
+    onEvent;
+    event = {
+        kind: 'other',
+        at: 0,
+        textLength: 0,
+        completionTokens: -1,
+        promptTokens: -1,
+        message: '',
+        data: '',
+        nonStreaming: false,
+    };
+    /** 'start' until the first byte that is not a BOM byte or blank. */
+    mode = 'start';
+    bomSeen = 0;
+    /** A CR ended the previous chunk: an LF starting this one belongs to it. */
+    skipLf = false;
+    /** The start of a line cut by a read (or, in json mode, the whole body so far). */
+    partial = Buffer.allocUnsafe(1024);
+    partialLength = 0;
+    /** The event's data so far; null when it has no data line yet. */
+    data = null;
+    eventType = '';
+    lastAt = 0;
+    constructor(onEvent) {
+        this.onEvent = onEvent;
+    }
+    /** Ready for another body; the buffers are kept. */
+    reset() {
+        this.mode = 'start';
+        this.bomSeen = 0;
+        this.skipLf = false;
+        this.partialLength = 0;
+        this.data = null;
+        this.eventType = '';
+        this.lastAt = 0;
+    }
+    /** True when the body so far is a JSON document rather than an event stream. */
+    get isJson() {
+        return this.mode === 'json';
+    }
+    /** Feeds body bytes `chunk[start, end)` that arrived at `at`; events complete in them are emitted before it returns. */
+    push(chunk, at, start = 0, end = chunk.length) {
+        const buf = asBuffer(chunk);
+        this.lastAt = at;
+        let i = start;
+        if (this.mode === 'start') {
+            // The BOM may only open the stream; blank lines before the first field change nothing.
+            while (i < end) {
+                const b = buf[i];
+                if (this.bomSeen < 3 && b === BOM[this.bomSeen])
+                    this.bomSeen++;
+                else if (b === LF || b === CR)
+                    this.bomSeen = 3;
+                else
+                    break;
+                i++;
+            }
+            if (i === end)
+                return;
+            this.mode = buf[i] === 0x7b || buf[i] === 0x5b ? 'json' : 'sse';
+        }
+        if (this.mode === 'json') {
+            this.append(buf, i, end);
+            return;
+        }
+        if (this.skipLf && i < end) {
+            if (buf[i] === LF)
+                i++;
+            this.skipLf = false;
+        }
+        // Next LF and next CR after i, each searched once per chunk pass, never per line: a chunk
+        // without CRs would otherwise be rescanned to its end for every line.
+        let lf = -1;
+        let cr = -1;
+        while (i < end) {
+            if (lf < i) {
+                lf = buf.indexOf(LF, i);
+                if (lf < 0 || lf >= end)
+                    lf = end;
+            }
+            if (cr < i) {
+                cr = buf.indexOf(CR, i);
+                if (cr < 0 || cr >= end)
+                    cr = end;
+            }
+            const eol = lf < cr ? lf : cr;
+            if (eol === end) {
+                this.append(buf, i, end);
+                return;
+            }
+            if (this.partialLength > 0) {
+                this.append(buf, i, eol);
+                this.line(this.partial, 0, this.partialLength, at);
+                this.partialLength = 0;
+            }
+            else {
+                this.line(buf, i, eol, at);
+            }
+            i = eol + 1;
+            if (eol === cr) {
+                if (i < end) {
+                    if (buf[i] === LF)
+                        i++;
+                }
+                else
+                    this.skipLf = true;
+            }
+        }
+    }
+    /**
+     * The body has ended at `at`. A JSON body is read now (its event is timed at its last byte);
+     * a stream's unfinished event is dropped, as the SSE rules say.
+     */
+    end(at) {
+        if (this.mode === 'json') {
+            const e = this.fresh(this.partialLength > 0 ? this.lastAt : at);
+            e.nonStreaming = true;
+            const text = this.partial.toString('utf8', 0, this.partialLength);
+            e.data = text;
+            try {
+                classifyJson(JSON.parse(text), e, '');
+            }
+            catch {
+                e.kind = 'invalid';
+            }
+            this.partialLength = 0;
+            this.onEvent(e);
+        }
+        this.mode = 'start';
+    }
+    append(buf, s, e) {
+        const n = e - s;
+        if (n === 0)
+            return;
+        if (this.partialLength + n > this.partial.length) {
+            const bigger = Buffer.allocUnsafe(Math.max(this.partial.length * 2, this.partialLength + n));
+            this.partial.copy(bigger, 0, 0, this.partialLength);
+            this.partial = bigger;
+        }
+        buf.copy(this.partial, this.partialLength, s, e);
+        this.partialLength += n;
+    }
+    fresh(at) {
+        const e = this.event;
+        e.kind = 'other';
+        e.at = at;
+        e.textLength = 0;
+        e.completionTokens = -1;
+        e.promptTokens = -1;
+        e.message = '';
+        e.data = '';
+        e.nonStreaming = false;
+        return e;
+    }
+    line(buf, s, e, at) {
+        if (s === e)
+            return this.dispatch(at);
+        if (buf[s] === COLON) {
+            this.fresh(at).kind = 'comment';
+            this.onEvent(this.event);
+            return;
+        }
+        let colon = buf.indexOf(COLON, s);
+        if (colon < 0 || colon >= e)
+            colon = e;
+        let v = colon + 1;
+        if (v < e && buf[v] === SPACE)
+            v++;
+        if (v > e)
+            v = e;
+        if (isField(buf, s, colon, 'data')) {
+            const value = buf.toString('utf8', v, e);
+            this.data = this.data === null ? value : `${this.data}\n${value}`;
+        }
+        else if (isField(buf, s, colon, 'event')) {
+            this.eventType = buf.toString('utf8', v, e);
+        }
+        // id and retry do not matter here; unknown fields are ignored, as the rules say.
+    }
+    dispatch(at) {
+        const data = this.data;
+        const eventType = this.eventType;
+        this.data = null;
+        this.eventType = '';
+        if (data === null)
+            return;
+        const e = this.fresh(at);
+        e.data = data;
+        if (data === '[DONE]')
+            e.kind = 'done';
+        else if (data === '')
+            e.kind = 'other';
+        else {
+            let value;
+            try {
+                value = JSON.parse(data);
+            }
+            catch {
+                e.kind = 'invalid';
+                this.onEvent(e);
+                return;
+            }
+            classifyJson(value, e, eventType);
+        }
+        this.onEvent(e);
+    }
+}
+/**
+ * Turns one stream's events into its metrics. Reusable: reset() before each request, feed every
+ * event (pass `accumulator.onEvent` to the parser), then finish(). finish() returns the
+ * accumulator itself, so reading metrics allocates nothing.
+ *
+ * A JSON answer where a stream was asked for is a success with TTFT = E2E (when its text arrived,
+ * which is what the user saw), flagged `nonStreaming`, with no ITL and no TPOT (no gaps were
+ * measured, and a TPOT of 0 would pass any TPOT objective). It is not counted as a failure
+ * because the server did answer correctly; the TTFT objective and the buffering warning are what
+ * should catch it, as they catch a stream buffered to the end.
+ */
+class StreamAccumulator {
+    failure = null;
+    errorMessage = '';
+    nonStreaming = false;
+    ttft = NaN;
+    e2e = NaN;
+    lastContent = NaN;
+    itl = [];
+    tpot = NaN;
+    output = 0;
+    outputUnit = 'chunks';
+    contentEvents = 0;
+    promptTokens = -1;
+    comments = 0;
+    invalidEvents = 0;
+    startedAt = 0;
+    firstAt = NaN;
+    lastAt = NaN;
+    doneAt = NaN;
+    usageTokens = -1;
+    sawError = false;
+    /** A bound `onEvent`, to hand to SseParser. */
+    onEvent = (e) => this.add(e);
+    /** Starts a request sent at `startedAt` (same clock as the events). */
+    reset(startedAt) {
+        this.startedAt = startedAt;
+        this.failure = null;
+        this.errorMessage = '';
+        this.nonStreaming = false;
+        this.ttft = this.e2e = this.lastContent = this.tpot = NaN;
+        this.itl.length = 0;
+        this.output = 0;
+        this.outputUnit = 'chunks';
+        this.contentEvents = 0;
+        this.promptTokens = -1;
+        this.comments = 0;
+        this.invalidEvents = 0;
+        this.firstAt = this.lastAt = this.doneAt = NaN;
+        this.usageTokens = -1;
+        this.sawError = false;
+    }
+    add(e) {
+        if (!Number.isNaN(this.doneAt))
+            return; // nothing after [DONE] counts
+        if (e.completionTokens >= 0)
+            this.usageTokens = e.completionTokens;
+        if (e.promptTokens >= 0)
+            this.promptTokens = e.promptTokens;
+        switch (e.kind) {
+            case 'content':
+                if (this.contentEvents === 0)
+                    this.firstAt = e.at;
+                else
+                    this.itl.push(e.at - this.lastAt);
+                this.lastAt = e.at;
+                this.contentEvents++;
+                break;
+            case 'error':
+                if (!this.sawError)
+                    this.errorMessage = e.message;
+                this.sawError = true;
+                break;
+            case 'done':
+                this.doneAt = e.at;
+                break;
+            case 'comment':
+                this.comments++;
+                break;
+            case 'invalid':
+                this.invalidEvents++;
+                break;
+        }
+        if (e.nonStreaming) {
+            this.nonStreaming = true;
+            this.doneAt = e.at; // a whole JSON answer is complete by itself
+        }
+    }
+    /** The body ended at `endAt` (normally or not); fills in and returns the metrics. */
+    finish(endAt) {
+        const done = !Number.isNaN(this.doneAt);
+        const end = done ? this.doneAt : endAt;
+        const s = this.startedAt;
+        this.e2e = end - s;
+        if (this.contentEvents > 0) {
+            this.ttft = this.firstAt - s;
+            this.lastContent = this.lastAt - s;
+        }
+        if (this.usageTokens >= 0) {
+            this.output = this.usageTokens;
+            this.outputUnit = 'tokens';
+        }
+        else {
+            this.output = this.contentEvents;
+            this.outputUnit = 'chunks';
+        }
+        if (this.contentEvents > 0 && this.output >= 2 && !this.nonStreaming)
+            this.tpot = (this.e2e - this.ttft) / (this.output - 1);
+        if (this.sawError)
+            this.failure = 'error-event';
+        else if (this.contentEvents > 0)
+            this.failure = done ? null : 'cut';
+        else if (this.invalidEvents > 0)
+            this.failure = 'invalid';
+        else
+            this.failure = done ? 'no-content' : 'cut';
+        return this;
+    }
+}
+
 // A minimal HTTP/1.1 client for the hot path, as a Slot: one keep-alive connection over a plain
 // net.Socket, one request at a time, the request's bytes serialized once per body and written with
 // one call, and responses read by a small incremental parser (ResponseParser, h1-parser.ts). Reads
@@ -28768,6 +30836,11 @@ function classifyError(err) {
 // at 0.83-0.94 of autocannon, which writes a pre-serialized buffer and parses with a minimal parser;
 // bench/README.md has the figures. undici stays for what this client does not do (https), and can
 // be chosen for http too (EngineOptions.httpClient or LOADGATE_HTTP_CLIENT=undici).
+//
+// A streamed answer (an endpoint with `stream`, issue 12) goes to the slot's SseParser and
+// StreamAccumulator (sse.ts), made at its first stream and reused: each read is timed once, on the
+// clock sentAt is on, and its body bytes are parsed in place in the shared read buffer. A request
+// that does not stream pays one boolean test per read for it.
 // One read buffer for every connection: the onread callback consumes it synchronously, before the
 // next read into it, and anything kept is copied out.
 let sharedReadBuffer = null;
@@ -28852,6 +30925,13 @@ class H1Slot {
     body = null;
     sample = null;
     sampleBytes = 0;
+    // A streamed answer: the request asks for one, its head said success (its body goes to the SSE
+    // parser), when the read being parsed arrived; the parser and accumulator live as long as the slot.
+    streaming = false;
+    feeding = false;
+    readAt = 0;
+    sse = null;
+    stream = null;
     constructor(origin, requests, listener, now) {
         // origin.host (with the port) goes into the Host header through RequestBytes.
         this.host = origin.hostname.replace(/^\[|\]$/g, '');
@@ -28873,7 +30953,11 @@ class H1Slot {
         this.body = null;
         this.sample = null;
         this.sampleBytes = 0;
+        this.streaming = ep.stream === true;
+        this.feeding = false;
         this.sentAt = this.now();
+        if (this.streaming)
+            this.startStream();
         let bytes;
         try {
             bytes = this.requests.get(ep, ep.nextBody());
@@ -28926,6 +31010,11 @@ class H1Slot {
         socket.destroy();
         if (!this.busy)
             return;
+        // A stream whose head said success, cut by the connection: the service's failure (stream-cut), with what was measured.
+        if (this.feeding) {
+            this.complete();
+            return;
+        }
         if (err)
             return this.end(...classifyError(err));
         if (this.parser.endsAtClose)
@@ -28940,6 +31029,8 @@ class H1Slot {
             this.drop();
             return false;
         }
+        if (this.streaming)
+            this.readAt = this.now();
         const result = this.parser.feed(buf, n);
         if (result === 'done') {
             if (!this.parser.keepAlive)
@@ -28957,11 +31048,18 @@ class H1Slot {
         this.statusOk = this.ok(status);
         if (!this.statusOk)
             this.sample = [];
+        else if (this.streaming) {
+            // The stream's events are what is checked; its first bytes are kept in case it fails.
+            this.feeding = true;
+            this.sample = [];
+        }
         else if (this.check)
             this.body = [];
     }
     onBody(buf, from, to) {
         this.bytes += to - from;
+        if (this.feeding)
+            this.sse.push(buf, this.readAt, from, to);
         if (this.body !== null)
             this.body.push(Buffer.from(buf.subarray(from, to)));
         if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
@@ -28977,10 +31075,31 @@ class H1Slot {
         this.idleSince = end;
         this.busy = false;
         this.parser.reset();
+        if (this.feeding) {
+            this.completeStream(end);
+            return;
+        }
         const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
         this.body = null;
         this.sample = null;
         this.listener.response(this, this.parser.status, this.statusOk, this.bytes, end, sample, mismatch);
+    }
+    startStream() {
+        if (this.stream === null) {
+            this.stream = new StreamAccumulator();
+            this.sse = new SseParser(this.stream.onEvent);
+        }
+        this.sse.reset();
+        // From where the request's latency runs, so that E2E is its latency.
+        this.stream.reset(this.intendedAt);
+    }
+    completeStream(end) {
+        this.feeding = false;
+        this.sse.end(end);
+        const m = this.stream.finish(end);
+        const sample = m.failure !== null ? responseOutcome(this.sample, null, undefined)[0] : undefined;
+        this.sample = null;
+        this.listener.response(this, this.parser.status, true, this.bytes, end, sample, undefined, m);
     }
     fail(kind, message) {
         this.drop();
@@ -28989,6 +31108,7 @@ class H1Slot {
     end(kind, message) {
         const end = this.now();
         this.busy = false;
+        this.feeding = false;
         this.parser.reset();
         this.body = null;
         this.sample = null;
@@ -29184,6 +31304,7 @@ function prepareRequests(endpoints, seed) {
             ok: statusMatcher(ep.okStatus),
             nextBody: bodyCycler(ep.body),
             ...(ep.responseSchema ? { check: responseChecker(ep.responseSchema) } : {}),
+            ...(ep.stream ? { stream: true } : {}),
         };
     });
     const random = mulberry32(seed);
@@ -29251,6 +31372,9 @@ function bodyCycler(b) {
 //
 // The engine uses it for https:// targets (and when asked to); plain http:// goes through H1Slot
 // (h1-slot.ts), which does the same job with half the CPU per request (bench/README.md).
+//
+// A streamed answer (an endpoint with `stream`, issue 12) goes to the slot's SseParser and
+// StreamAccumulator (sse.ts), reused from request to request, each chunk timed as undici hands it over.
 class UndiciSlot {
     client;
     busy = false;
@@ -29270,6 +31394,11 @@ class UndiciSlot {
     sampleBytes = 0;
     controller = null;
     abortReason = null;
+    // A streamed answer: asked for; its head said success (the body goes to the SSE parser).
+    streaming = false;
+    feeding = false;
+    sse = null;
+    stream = null;
     listener;
     now;
     constructor(origin, timeoutMs, listener, now) {
@@ -29299,7 +31428,18 @@ class UndiciSlot {
         this.sampleBytes = 0;
         this.controller = null;
         this.abortReason = null;
+        this.streaming = ep.stream === true;
+        this.feeding = false;
         this.sentAt = this.now();
+        if (this.streaming) {
+            if (this.stream === null) {
+                this.stream = new StreamAccumulator();
+                this.sse = new SseParser(this.stream.onEvent);
+            }
+            this.sse.reset();
+            // From where the request's latency runs, so that E2E is its latency.
+            this.stream.reset(intendedAt);
+        }
         try {
             this.client.dispatch({ path: ep.path, method: ep.method, headers: ep.headers, body: ep.nextBody() }, this);
         }
@@ -29330,11 +31470,18 @@ class UndiciSlot {
         this.statusOk = this.ok(statusCode);
         if (!this.statusOk)
             this.sample = [];
+        else if (this.streaming) {
+            // The stream's events are what is checked; its first bytes are kept in case it fails.
+            this.feeding = true;
+            this.sample = [];
+        }
         else if (this.check)
             this.body = [];
     }
     onResponseData(_c, chunk) {
         this.bytes += chunk.length;
+        if (this.feeding)
+            this.sse.push(chunk, this.now());
         if (this.body !== null)
             this.body.push(chunk);
         if (this.sample !== null && this.sampleBytes < SAMPLE_BYTES) {
@@ -29345,17 +31492,39 @@ class UndiciSlot {
     onResponseEnd() {
         const end = this.now();
         this.busy = false;
+        if (this.feeding) {
+            this.completeStream(end);
+            return;
+        }
         const [sample, mismatch] = this.sample === null && this.body === null ? NO_OUTCOME : responseOutcome(this.sample, this.body, this.check);
         this.body = null;
         this.sample = null;
         this.listener.response(this, this.status, this.statusOk, this.bytes, end, sample, mismatch);
     }
     onResponseError(_c, err) {
+        if (this.feeding && this.abortReason === null) {
+            // A stream whose head said success, cut by the connection: the service's failure (stream-cut),
+            // with what was measured. Reported a turn later, as the engine does for errors: inside undici's
+            // error callback the client cannot take the next request yet.
+            const end = this.now();
+            this.busy = false;
+            setImmediate(() => this.completeStream(end));
+            return;
+        }
         this.finishError(err);
+    }
+    completeStream(end) {
+        this.feeding = false;
+        this.sse.end(end);
+        const m = this.stream.finish(end);
+        const sample = m.failure !== null ? responseOutcome(this.sample, null, undefined)[0] : undefined;
+        this.sample = null;
+        this.listener.response(this, this.status, true, this.bytes, end, sample, undefined, m);
     }
     finishError(err) {
         const end = this.now();
         this.busy = false;
+        this.feeding = false;
         const [kind, message] = classifyError(this.abortReason ?? err);
         this.listener.error(this, kind, message, end);
     }
@@ -29408,7 +31577,12 @@ async function runLoad(opts) {
     const driver = opts.load.model === 'closed' ? new ClosedDriver(opts.load) : new OpenDriver(opts.load);
     const slots = [];
     let inFlight = 0;
-    const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), { stageAt: (ms) => spanIndexAt(spans, ms), ...driver.planned, inFlight: () => inFlight }, { sendLag: driver.measuresSendLag, invalid: opts.endpoints.map((e) => e.role === 'invalid') });
+    const recorder = new Recorder(segments.length, opts.endpoints.map((e) => e.name), { stageAt: (ms) => spanIndexAt(spans, ms), ...driver.planned, inFlight: () => inFlight }, {
+        sendLag: driver.measuresSendLag,
+        invalid: opts.endpoints.map((e) => e.role === 'invalid'),
+        stream: opts.endpoints.map((e) => e.stream === true),
+        ...(opts.requestObjectives ? { requestObjectives: opts.requestObjectives } : {}),
+    });
     const measureServiceTime = driver.measuresSendLag;
     let stopping = false; // no new requests
     let status = 'completed';
@@ -29427,7 +31601,7 @@ async function runLoad(opts) {
         driver.onSlotFree(slot, endMs);
     };
     const listener = {
-        response(slot, statusCode, ok, bytes, endMs, sample, mismatch) {
+        response(slot, statusCode, ok, bytes, endMs, sample, mismatch, stream) {
             inFlight--;
             const latencyUs = (endMs - slot.intendedAt) * 1000;
             if (measureServiceTime)
@@ -29435,6 +31609,16 @@ async function runLoad(opts) {
             if (mismatch !== undefined) {
                 recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, 'bad-response');
                 recorder.failure(slot.endpoint, 'bad-response', mismatch, endMs);
+            }
+            else if (stream !== undefined) {
+                // A streamed answer (its status was a success): complete, or failed in a way of its own.
+                const failed = streamFailure(stream);
+                if (failed === null)
+                    recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, true, 'status', stream);
+                else {
+                    recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, false, failed[0]);
+                    recorder.failure(slot.endpoint, failed[0], failed[1], endMs, sample);
+                }
             }
             else {
                 recorder.response(slot.endpoint, slot.segment, endMs, latencyUs, bytes, ok);
@@ -29820,10 +32004,20 @@ async function resolveBodies(plan, early, baseUrl, log) {
     }
     return out;
 }
-/** An endpoint whose body the config gives (none, fixed, or a file): the engine takes it as it is. */
+/**
+ * An endpoint whose body the config gives (none, fixed, a file, or prompts): the engine takes it as it
+ * is, with the API key read into its headers now. Only the engine's endpoints hold the key: reports
+ * show their name, method, path and bodies (describeBodies), never their headers.
+ */
 function asGiven(ep, body) {
-    const { invalid: _i, checkOutput: _c, body: _b, ...rest } = ep;
-    return { ...rest, body };
+    const { invalid: _i, checkOutput: _c, body: _b, apiKeyEnv, ...rest } = ep;
+    if (apiKeyEnv === undefined)
+        return { ...rest, body };
+    // The plan checked it was set; if it went away since, say so rather than send no key (a 401 for every request).
+    const key = process.env[apiKeyEnv]?.trim();
+    if (!key)
+        throw new ConfigError(`request "${ep.name}": the environment variable ${apiKeyEnv} (the API key) is not set`);
+    return { ...rest, headers: { ...rest.headers, Authorization: `Bearer ${key}` }, body };
 }
 async function resolveEndpoint(plan, ep, b, i, baseUrl, log) {
     try {
@@ -30487,11 +32681,14 @@ function evaluate(r, slos) {
     }
     if (r.status === 'interrupted')
         problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
+    // Not failures, but what a reader must know to trust the numbers (every report shows them too).
+    const warnings = streamWarnings(r);
     return {
         pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
         outcomes,
         ...(r.abortedBy ? { abortedBy: r.abortedBy } : {}),
         problems,
+        ...(warnings.length ? { warnings } : {}),
     };
 }
 function compare(observed, op, threshold) {
@@ -30523,7 +32720,19 @@ function evaluateSlo(r, slo) {
     let metricLabel;
     let detail = '';
     let nothing = 'no requests were measured';
-    if (m.kind === 'latency') {
+    /** Set when the observed value is not in the threshold's unit (output counted in chunks). */
+    let observedUnit;
+    let caveat = '';
+    if (m.kind === 'stream' || m.kind === 'output-tps' || m.kind === 'goodput' || m.kind === 'attainment') {
+        const j = judgeStream(r, slo, scope);
+        observed = j.observed;
+        metricLabel = j.label;
+        detail = j.detail;
+        nothing = j.nothing;
+        observedUnit = j.unit;
+        caveat = j.caveat;
+    }
+    else if (m.kind === 'latency') {
         const s = statsFor(r, scope);
         metricLabel = m.stat === 'percentile' ? `p${m.percentile} latency` : `${m.stat} latency`;
         observed =
@@ -30550,15 +32759,17 @@ function evaluateSlo(r, slo) {
             nothing = 'no whole second was measured';
     }
     const pass = observed !== null && compare(observed, slo.op, slo.threshold);
-    const observedText = observed === null ? '-' : formatValue(slo, observed);
+    const observedText = observed === null ? '-' : formatValue(slo, observed, observedUnit);
     let sentence;
     if (observed === null)
         sentence = `${metricLabel} could not be measured ${scopeText}: ${nothing}`;
     else if (m.kind === 'errors')
         sentence = errorsSentence(observed, slo, scopeText);
     else {
-        const shown = observedForSentence(slo, observed);
+        const shown = observedForSentence(slo, observed, observedUnit);
         sentence = `${metricLabel} ${shown}${detail} is ${relation(observed, slo.threshold)} ${formatValue(slo, slo.threshold)} ${scopeText}`;
+        if (caveat)
+            sentence += ` (${caveat})`;
     }
     return {
         slo,
@@ -30602,30 +32813,99 @@ function relation(observed, threshold) {
     return observed > threshold ? 'above' : observed < threshold ? 'below' : 'equal to';
 }
 /** The observed value as printed in a sentence: with more digits when rounding would hide how it compares. */
-function observedForSentence(slo, observed) {
-    const plain = formatValue(slo, observed);
+function observedForSentence(slo, observed, unit) {
+    const plain = formatValue(slo, observed, unit);
     if (observed === slo.threshold || plain !== formatValue(slo, slo.threshold))
         return plain;
     switch (slo.metric.kind) {
         case 'latency':
+        case 'stream':
             return `${observed.toFixed(3)} ms`;
         case 'error-rate':
+        case 'attainment':
             return `${(observed * 100).toPrecision(6)}%`;
+        case 'output-tps':
+            return `${observed.toFixed(3)} ${unit ?? 'tok/s'}`;
         default:
             return `${observed.toFixed(3)} req/s`;
     }
 }
-function formatValue(slo, v) {
+/** A value in the SLO's unit (`unit` overrides it for output counted in chunks). */
+function formatValue(slo, v, unit) {
     switch (slo.metric.kind) {
         case 'latency':
+        case 'stream':
             return fmtMs(v);
         case 'error-rate':
+        case 'attainment':
             return fmtPct(v);
         case 'errors':
             return String(v);
         case 'throughput':
+        case 'goodput':
             return `${fmtNum(v)} req/s`;
+        case 'output-tps':
+            return `${fmtNum(v)} ${unit ?? 'tok/s'}`;
     }
+}
+const STREAM_LABEL = { ttft: 'TTFT', itl: 'ITL', tpot: 'TPOT', e2e: 'E2E' };
+const NO_STREAMS = 'no streamed answers were measured';
+/**
+ * A stream SLO over its scope. Without a successful streamed answer there is nothing to judge: null (the SLO
+ * fails), never a pass; a goodput or attainment set of latency objectives alone needs no stream.
+ */
+function judgeStream(r, slo, scope) {
+    const m = slo.metric;
+    const { stream, good, requests } = streamFor(r, scope);
+    const streams = stream?.streams ?? 0;
+    if (m.kind === 'stream') {
+        const label = `${m.stat === 'percentile' ? `p${m.percentile}` : m.stat} ${STREAM_LABEL[m.of]}`;
+        if (!stream || streams === 0)
+            return { observed: null, label, detail: '', nothing: NO_STREAMS, caveat: '' };
+        const observed = streamStatMs(stream, m.of, m);
+        // TPOT needs answers of 2+ output units, ITL answers of 2+ content events; an answer that came as one
+        // JSON document has neither.
+        const nothing = stream.nonStreaming === streams
+            ? `all ${streams} answers came as one JSON document, not as a stream, so there was no gap to time`
+            : m.of === 'tpot'
+                ? `none of the ${streams} streamed answers had 2 or more output tokens`
+                : `none of the ${streams} streamed answers had 2 or more content events, so there was no gap between them`;
+        return { observed, label, detail: '', nothing, caveat: '' };
+    }
+    if (m.kind === 'output-tps') {
+        const seconds = scopeSeconds(r, scope);
+        const count = stream && streams > 0 ? outputCount(stream) : null;
+        if (!count)
+            return { observed: null, label: 'output tokens/s', detail: '', nothing: NO_STREAMS, caveat: '' };
+        if (seconds <= 0)
+            return { observed: null, label: 'output tokens/s', detail: '', nothing: 'the scope covers no time', caveat: '' };
+        const unit = count.unit === 'tokens' ? 'tok/s' : 'chunks/s';
+        return {
+            observed: count.total / seconds,
+            label: count.unit === 'tokens' ? 'output tokens/s' : 'output chunks/s',
+            detail: ` (${count.total} ${count.unit} in ${fmtNum(seconds)} s)`,
+            nothing: NO_STREAMS,
+            unit,
+            caveat: outputCaveat(count),
+        };
+    }
+    // Goodput and attainment: the requests that met every objective of the set. Every request of the scope
+    // counts, failures included: a request that failed did not meet its objectives (as guidellm counts them).
+    const set = m.objectives;
+    const label = m.kind === 'goodput' ? 'goodput' : 'attainment';
+    const needsStream = set.objectives.some((o) => o.metric !== 'latency');
+    if (needsStream && streams === 0)
+        return { observed: null, label, detail: '', nothing: NO_STREAMS, caveat: '' };
+    if (requests === 0)
+        return { observed: null, label, detail: '', nothing: 'no requests were measured', caveat: '' };
+    const met = good[set.id] ?? 0;
+    const detail = ` (${met} of ${requests} requests met ${set.id}`;
+    if (m.kind === 'attainment')
+        return { observed: met / requests, label, detail: `${detail}; a failed request did not)`, nothing: '', caveat: '' };
+    const seconds = scopeSeconds(r, scope);
+    if (seconds <= 0)
+        return { observed: null, label, detail: '', nothing: 'the scope covers no time', caveat: '' };
+    return { observed: met / seconds, label, detail: `${detail}, over ${fmtNum(seconds)} s)`, nothing: '', caveat: '' };
 }
 function describeScope(r, slo) {
     const parts = [];
@@ -30649,16 +32929,9 @@ function meanRps(r, slo) {
         ...(slo.endpoint !== undefined ? { endpoint: slo.endpoint } : {}),
         excludeWarmup: slo.excludeWarmup,
     });
-    let spanMs = 0;
-    for (const seg of r.segments) {
-        if (slo.stage !== undefined && seg.stage !== slo.stage)
-            continue;
-        if (slo.excludeWarmup && seg.warmup)
-            continue;
-        // A run that ended early only covers part of its planned segments.
-        spanMs += Math.max(0, Math.min(seg.endMs, r.durationMs) - seg.startMs);
-    }
-    return spanMs > 0 ? s.requests / (spanMs / 1000) : null;
+    // A run that ended early only covers part of its planned segments.
+    const seconds = scopeSeconds(r, { ...(slo.stage !== undefined ? { stage: slo.stage } : {}), excludeWarmup: slo.excludeWarmup });
+    return seconds > 0 ? s.requests / seconds : null;
 }
 /** The highest or lowest request count in a whole second within the scope (partial seconds are left out). */
 function secondRps(r, slo, stat) {
@@ -30722,22 +32995,11 @@ function notStartedResult(plan, reason, baseUrl, service) {
     };
 }
 
-// Where this run measured: the machine, the OS and loadgate's version (and the image, for a container), so
-// a comparison with a stored result can say where the two differ.
-function thisEnvironment(service) {
-    return {
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        cores: availableParallelism(),
-        os: `${platform()} ${release()}`,
-        loadgate: VERSION,
-        ...(service?.kind === 'container' ? { image: service.image } : {}),
-        at: new Date().toISOString(),
-    };
-}
-
 // The baseline from a stored result.json (baseline: {result: FILE}): its rounds become the baseline's, for
 // a comparison across runs and machines. The file must have rounds (a run with compare: records them);
-// its environment is read where recorded, so a report can warn where the two machines differ.
+// where it was measured is read from its `environment` (src/metrics/environment.ts), or, in a file an
+// older loadgate wrote, from `roundsEnvironment` or the comparison's own record, so that the report can
+// warn where the two machines differ.
 function readStoredBaseline(file) {
     let raw;
     try {
@@ -30763,51 +33025,83 @@ function readStoredBaseline(file) {
         .map((r, i) => ({ ...r, side: 'baseline', pair: i }));
     if (used.length < 2)
         throw new ConfigError(`baseline result ${file}: only ${used.length} usable round(s); a comparison needs several`);
-    return { rounds: used, environment: environmentOf(raw) };
+    const environment = storedEnvironment(raw);
+    return {
+        rounds: used,
+        ...(environment ? { environment } : {}),
+        ...(typeof raw.startedAt === 'string' ? { startedAt: raw.startedAt } : {}),
+    };
 }
-/** The environment a stored result recorded: loadgate's own (comparison.environments) or a top-level one, else what little the result says. */
-function environmentOf(raw) {
-    const own = raw.verdict?.comparison?.environments?.candidate;
-    if (own)
-        return own;
-    const e = raw.roundsEnvironment ?? raw.environment ?? {};
-    const str = (k) => (typeof e[k] === 'string' ? e[k] : undefined);
-    const num = (k) => (typeof e[k] === 'number' ? e[k] : undefined);
+/**
+ * Where a stored result was measured: its `environment`, completed by an older file's short record
+ * (which alone named the service's image in a comparison); undefined when neither is there.
+ */
+function storedEnvironment(raw) {
+    const legacy = legacyEnvironment(raw.roundsEnvironment ?? raw.verdict?.comparison?.environments?.candidate);
+    const own = recordedEnvironment(raw.environment);
+    if (!own && !legacy)
+        return undefined;
+    return { ...legacy, ...own };
+}
+const isObject = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (o, k) => (typeof o[k] === 'string' ? o[k] : undefined);
+const num = (o, k) => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? o[k] : undefined);
+/** The fields of an Environment that a file holds with the right types (a hand-edited file may hold anything). */
+function recordedEnvironment(x) {
+    if (!isObject(x))
+        return undefined;
     const out = {};
-    const cpu = str('cpuModel') ?? str('cpu');
-    if (cpu !== undefined)
-        out.cpuModel = cpu;
-    const cores = num('cores') ?? num('cpus');
-    if (cores !== undefined)
-        out.cores = cores;
-    const os = str('os');
-    if (os !== undefined)
-        out.os = os;
-    const v = str('loadgate') ?? str('version');
-    if (v !== undefined)
-        out.loadgate = v;
-    if (raw.startedAt)
-        out.at = raw.startedAt;
-    return out;
-}
-/** Sentences for each recorded difference between the two environments (nothing where one side did not record it). */
-function environmentDifferences(a, b) {
-    const out = [];
-    const keys = [
-        ['cpuModel', 'CPU model'],
-        ['cores', 'cores'],
-        ['os', 'OS'],
-        ['loadgate', 'loadgate version'],
-        ['image', 'image'],
-    ];
-    for (const [k, name] of keys) {
-        if (a[k] !== undefined && b[k] !== undefined && a[k] !== b[k])
-            out.push(`the ${name} differs: ${String(b[k])} (baseline) vs ${String(a[k])} (this run)`);
+    for (const k of ['cpuModel', 'os', 'kernel', 'arch', 'node', 'loadgate']) {
+        const v = str(x, k);
+        if (v !== undefined)
+            out[k] = v;
     }
-    const missing = keys.filter(([k]) => b[k] === undefined && a[k] !== undefined).map(([, n]) => n);
-    if (missing.length > 0)
-        out.push(`the stored result does not record its ${missing.join(', ')}: differences there cannot be checked`);
-    return out;
+    for (const k of ['cpuCount', 'memoryBytes', 'cpuStealPercent', 'generatorCpu']) {
+        const v = num(x, k);
+        if (v !== undefined)
+            out[k] = v;
+    }
+    if (isObject(x.runner)) {
+        const r = x.runner;
+        const runner = Object.fromEntries(['name', 'os', 'arch', 'image', 'imageVersion'].flatMap((k) => (str(r, k) !== undefined ? [[k, str(r, k)]] : [])));
+        if (Object.keys(runner).length > 0)
+            out.runner = runner;
+    }
+    if (isObject(x.serviceImage) && str(x.serviceImage, 'image') !== undefined) {
+        const si = x.serviceImage;
+        const kind = str(si, 'digestKind');
+        out.serviceImage = {
+            image: str(si, 'image'),
+            ...(str(si, 'digest') !== undefined ? { digest: str(si, 'digest') } : {}),
+            ...(kind === 'repo-digest' || kind === 'image-id' ? { digestKind: kind } : {}),
+        };
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+}
+/**
+ * An older loadgate's short record: its os was `${platform()} ${release()}` ("linux 6.1.0-13-amd64"),
+ * so only the kernel is kept from it (the OS is named differently now, and would differ for nothing).
+ */
+function legacyEnvironment(x) {
+    if (!isObject(x))
+        return undefined;
+    const out = {};
+    const cpu = str(x, 'cpuModel');
+    if (cpu !== undefined)
+        out.cpuModel = cpu.trim();
+    const cores = num(x, 'cores');
+    if (cores !== undefined)
+        out.cpuCount = cores;
+    const kernel = str(x, 'os')?.split(' ').slice(1).join(' ');
+    if (kernel)
+        out.kernel = kernel;
+    const loadgate = str(x, 'loadgate');
+    if (loadgate !== undefined)
+        out.loadgate = loadgate;
+    const image = str(x, 'image');
+    if (image !== undefined)
+        out.serviceImage = { image };
+    return Object.keys(out).length > 0 ? out : undefined;
 }
 
 // The two services of a comparison, started, readied and always stopped together. Every error names its
@@ -30982,7 +33276,7 @@ async function executeComparison(plan, cp, hooks = {}) {
     finally {
         await stopSides(sides, hooks.signal?.aborted ? 3000 : 5000);
     }
-    return finish(plan, cp, rounds, stored, problems, sides, hooks);
+    return await finish(plan, cp, rounds, stored, problems, sides, hooks);
 }
 function againstOf(cp) {
     return cp.against === 'history' ? 'history' : cp.against === 'calibration' ? 'calibration' : 'baseline';
@@ -31014,6 +33308,7 @@ async function driveRound(plan, cp, s, endpoints, signal, log) {
         seed: plan.seed,
         warmupMs: cp.roundWarmupMs,
         signal: stop.signal,
+        ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
     };
     let result;
     try {
@@ -31036,7 +33331,7 @@ function roundLine(r) {
     return `${s.requests} requests, p50 ${ms(50)}, p99 ${ms(99)}, ${s.failures} failed, generator ${Math.round(r.generatorCpu * 100)}% of a core`;
 }
 /** The candidate's merged rounds judged on the absolute SLOs, the comparison beside it, every report written. */
-function finish(plan, cp, rounds, stored, problems, sides, hooks) {
+async function finish(plan, cp, rounds, stored, problems, sides, hooks) {
     const own = rounds.filter((r) => r.side === 'candidate');
     const measured = own.filter((r) => !r.warmup);
     // Without a candidate round (its side died first), the report still says what was measured.
@@ -31055,23 +33350,39 @@ function finish(plan, cp, rounds, stored, problems, sides, hooks) {
         return { result, verdict, reports, resultFile: join$1(plan.outputDir, REPORT_FILES.json), rounds };
     }
     const result = mergeRounds(basis.map((r) => r.result));
+    // The run's own record, as a single run's: the candidate's rounds (steal over all of them) and its image.
+    const env = await withServiceImage(result.environment, sides[0]?.plan, sides[0]?.running);
+    if (env)
+        result.environment = env;
     const verdict = evaluate(result, plan.slos);
     const interrupted = hooks.signal?.aborted === true;
     if (interrupted)
         result.status = 'interrupted';
-    const env = thisEnvironment(sides[0]?.plan);
     if (cp.against !== 'none') {
-        const environments = stored
-            ? { candidate: env, baseline: stored.environment }
-            : { candidate: env, baseline: { ...env, ...(sides[1]?.plan.kind === 'container' ? { image: sides[1].plan.image } : {}) } };
         const warnings = [];
+        let baseEnv;
         if (stored) {
+            baseEnv = stored.environment;
             warnings.push('compared with a stored result: across runs and machines, which no pairing cancels; a same-job baseline is more reliable');
-            warnings.push(...environmentDifferences(env, stored.environment));
+            warnings.push(...environmentDifferences(env, baseEnv));
             const theirs = stored.rounds[0]?.result;
             if (theirs && (theirs.load.model !== plan.load.model || Math.abs(theirs.durationMs - cp.roundMs) > cp.roundMs * 0.2)) {
                 warnings.push(`the stored rounds ran another load (${theirs.load.model} model, ${Math.round(theirs.durationMs / 100) / 10} s rounds)`);
             }
+        }
+        else {
+            // Both sides on this machine, their rounds interleaved: only the machine's steal (both alike) and an
+            // image that is the candidate's under another name can mislead (src/metrics/environment.ts says why).
+            const theirs = rounds.filter((r) => r.side === 'baseline' && !r.warmup).map((r) => r.result);
+            baseEnv = await withServiceImage(acrossLoads(theirs, mean(theirs.map((r) => r.generatorCpu))), sides[1]?.plan, sides[1]?.running);
+            const all = rounds.filter((r) => !r.warmup).map((r) => r.result);
+            const steal = acrossLoads(all, 0)?.cpuStealPercent;
+            if (steal !== undefined && steal > STEAL_WARN_PERCENT) {
+                warnings.push(`the machine had ${steal}% of its CPU stolen by the hypervisor during the rounds: both sides alike, but the intervals are wider`);
+            }
+            const same = cp.against === 'baseline' ? sameImageWarning(env, baseEnv) : undefined;
+            if (same)
+                warnings.push(same);
         }
         const left = rounds.filter((r) => r.excluded);
         if (left.length > 0)
@@ -31084,7 +33395,8 @@ function finish(plan, cp, rounds, stored, problems, sides, hooks) {
             looks,
             closed: plan.load.model === 'closed',
             warnings,
-            environments,
+            environments: { ...(env ? { candidate: env } : {}), ...(baseEnv ? { baseline: baseEnv } : {}) },
+            ...(stored?.startedAt ? { baselineStartedAt: stored.startedAt } : {}),
         });
         verdict.comparison = comparison;
         if (comparison.fails)
@@ -31099,11 +33411,24 @@ function finish(plan, cp, rounds, stored, problems, sides, hooks) {
             result.reason = problems[0];
         }
     }
-    const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds, environment: { ...env } } });
+    const reports = writeReports(plan.outputDir, result, verdict, { rounds: { rounds } });
     for (const s of sides)
         if (s.plan.kind !== 'url')
             reports.files.push(join$1(plan.outputDir, s.logName));
     return { result, verdict, reports, resultFile: join$1(plan.outputDir, REPORT_FILES.json), rounds };
+}
+function mean(xs) {
+    return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+/**
+ * A record with the service's image and digest added, for a container service: asked of the engine
+ * when the container started (src/service/container.ts), or just the image's name when it never ran.
+ */
+async function withServiceImage(e, plan, running) {
+    if (!e || plan?.kind !== 'container')
+        return e;
+    const serviceImage = running?.image ? await running.image : { image: plan.image };
+    return { ...e, serviceImage };
 }
 
 // Limits are part of the plan: each connection the load opens is a file descriptor. Before anything
@@ -31213,6 +33538,863 @@ async function waitForStart(startAtMs, signal, log) {
     });
 }
 
+// Shards' results merged into the result one run with the combined load would have produced. HDR
+// histograms add exactly (same buckets, counts summed, exact min and max kept), so every statistic
+// drawn from the cells is exact: counts are sums, percentiles come from the merged histograms.
+//
+//   cells[segment][endpoint]   mergeStats of the shards' cells (requests, failures, errors, bytes, latency sum, histogram)
+//   failures                   rows with the same endpoint, kind and message add up (first seen: the earliest,
+//                              last seen: the latest); past 200 rows (the recorder's cap) the rest are counted
+//                              as not itemized, the earliest seen kept
+//   unsent, delayedByCap, ...  sums; sendLag and serviceTime histograms merged
+//   stages                     users, spawn rate and rate summed (the shards' shares add up to the plan's)
+//   timeline                   by second since the earliest shard's start (each shard's seconds shifted by
+//                              its own start after that one, rounded to whole seconds: 0 for shards that
+//                              started together): requests, failures, users, target rate, in flight, CPU
+//                              and memory summed; max and max send lag the largest; cumulative totals
+//                              recomputed. p50, p95, p99 from the sum of the shards' per-second histograms
+//                              (TimelinePoint.histogram), and totalP50 from the running sum of those: exact.
+//                              totalMean is the shards' running means weighted by their latency counts
+//                              (within 1 µs: each is rounded to it). A result without per-second histograms
+//                              (written before they existed) still merges: its seconds' percentiles are then
+//                              the request-weighted mean of the shards' (between their lowest and highest),
+//                              and plan.estimated names the fields that are estimates. Streamed answers:
+//                              streams, output tokens and chunks summed; TTFT and ITL percentiles from the
+//                              sum of the shards' per-second histograms (ttftHistogram, itlHistogram), exact,
+//                              or for results without them weighted by streams and named in plan.estimated
+//   status                     the worst (invalid, aborted, interrupted, completed); each shard's start
+//                              offset, duration, status and target are kept in plan.shards
+//   generatorCpu               the busiest generator's (it says whether a generator was the bottleneck);
+//                              each shard's generator and environment records are kept in shardMachines
+//   resources, monitors        the first shard's that has them (each shard watched what it could see)
+//   requestBodies              per endpoint: the shards' distinct bodies added up (their parts partition the
+//                              plan's), the mean size weighted by them, the first shard's example
+//
+// Results of different plans (fingerprints), of different splits, or the same shard twice are refused.
+class MergeError extends Error {
+    name = 'MergeError';
+}
+/** As the recorder keeps them (src/metrics/recorder.ts). */
+const MAX_FAILURE_ROWS = 200;
+/** The timeline fields a merge of several results estimates when a result has no per-second histograms. */
+const ESTIMATED_TIMELINE_FIELDS = ['p50', 'p95', 'p99', 'totalP50', 'totalMean'];
+/** The timeline fields a merge of several results estimates when every result has them: the running mean, within 1 µs. */
+const ROUNDED_TIMELINE_FIELDS = ['totalMean'];
+/** The same for runs with streamed answers, when a result has no per-second TTFT and ITL histograms. */
+const ESTIMATED_STREAM_TIMELINE_FIELDS = ['ttftP50', 'ttftP99', 'itlP50', 'itlP99'];
+// A shard whose generator was the limit did not measure its part of the service: the whole did not either.
+const WORSE = { completed: 0, interrupted: 1, aborted: 2, invalid: 3, 'not-started': 4 };
+/** Merges shards' results; `from` names each (its folder), for messages and the record. */
+function mergeResults(results, from = results.map((_, k) => `result ${k + 1}`)) {
+    if (results.length === 0)
+        throw new MergeError('nothing to merge');
+    const shards = checkMergeable(results, from);
+    const order = shards.map((_, k) => k).sort((a, b) => shards[a].index - shards[b].index);
+    const rs = order.map((k) => results[k]);
+    const parts = order.map((k) => shards[k]);
+    const names = order.map((k) => from[k]);
+    const first = rs[0];
+    // A shard that never reached the load measured nothing: it is named (plan.shards), not added.
+    const measured = rs.filter((r) => r.status !== 'not-started');
+    const base = measured[0] ?? first;
+    const starts = rs.map((r) => Date.parse(r.startedAt));
+    const t0 = Math.min(...(measured.length > 0 ? measured : rs).map((r) => Date.parse(r.startedAt)));
+    const several = rs.length > 1;
+    // Seconds since the earliest shard's start: a shard that started d s later fills second k + round(d).
+    const shifts = starts.map((s, k) => (rs[k].status === 'not-started' ? 0 : Math.round((s - t0) / 1000)));
+    const exact = rs.every((r) => hasSecondHistograms(r.timeline));
+    const record = {
+        fingerprint: first.plan.fingerprint,
+        slos: first.plan.slos,
+        shards: rs.map((r, k) => ({
+            index: parts[k].index,
+            count: parts[k].count,
+            from: names[k],
+            startedAt: r.startedAt,
+            startOffsetMs: r.status === 'not-started' ? 0 : starts[k] - t0,
+            durationMs: r.durationMs,
+            status: r.status,
+            ...(r.reason !== undefined ? { reason: r.reason } : {}),
+            target: r.target.baseUrl,
+            plannedMs: r.stages[r.stages.length - 1]?.endMs ?? 0,
+            ...(r.plan?.startAt !== undefined ? { startAt: r.plan.startAt } : {}),
+            ...(shifts[k] !== 0 ? { shiftS: shifts[k] } : {}),
+        })),
+        ...(several
+            ? {
+                estimated: [
+                    ...(exact ? ROUNDED_TIMELINE_FIELDS : ESTIMATED_TIMELINE_FIELDS),
+                    ...(rs.some((r) => r.timeline.some((p) => p.streams !== undefined)) && !rs.every((r) => hasStreamHistograms(r.timeline))
+                        ? ESTIMATED_STREAM_TIMELINE_FIELDS
+                        : []),
+                ],
+            }
+            : {}),
+        ...(sameStartAt(rs) !== undefined ? { startAt: sameStartAt(rs) } : {}),
+        ...(rs.every((r) => r.plan?.allowIncomplete) ? { allowIncomplete: true } : {}),
+    };
+    const machines = rs.map((r, k) => ({
+        index: parts[k].index,
+        count: parts[k].count,
+        generatorCpu: r.generatorCpu,
+        ...(r.generator ? { generator: r.generator } : {}),
+        ...(r.environment ? { environment: r.environment } : {}),
+    }));
+    const worst = rs.reduce((w, r) => (WORSE[r.status] > WORSE[w.status] ? r : w), first);
+    const reasons = rs.flatMap((r, k) => r.reason === undefined ? [] : [several ? `shard ${shardLabel(record.shards[k])}: ${r.reason}` : r.reason]);
+    const abortedBy = rs.find((r) => r.abortedBy !== undefined)?.abortedBy;
+    const service = rs.find((r) => r.service?.exit)?.service ?? first.service;
+    const sendLags = rs.flatMap((r) => (r.sendLag ? [r.sendLag] : []));
+    const serviceTimes = rs.flatMap((r) => (r.serviceTime ? [r.serviceTime] : []));
+    const resources = rs.find((r) => r.resources)?.resources;
+    const monitors = rs.find((r) => r.monitors)?.monitors;
+    const failures = mergeFailures(rs);
+    const bodies = rs.flatMap((r) => (r.requestBodies ? [r.requestBodies] : []));
+    return {
+        formatVersion: first.formatVersion,
+        tool: first.tool,
+        startedAt: new Date(t0).toISOString(),
+        durationMs: Math.max(...rs.map((r) => r.durationMs)),
+        status: worst.status,
+        ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}),
+        ...(abortedBy !== undefined ? { abortedBy } : {}),
+        ...(service ? { service } : {}),
+        target: first.target,
+        load: first.load.model === 'open'
+            ? { ...first.load, maxInFlight: sum(rs.map((r) => r.load.maxInFlight)) }
+            : first.load,
+        timeoutMs: first.timeoutMs,
+        seed: first.seed,
+        stages: first.stages.map((st, s) => mergeStage(st, rs.map((r) => r.stages[s]))),
+        warmupMs: first.warmupMs,
+        segments: base.segments,
+        endpoints: base.endpoints,
+        cells: base.cells.map((row, s) => row.map((_, e) => mergeStats(measured.map((r) => r.cells[s][e])))),
+        failures: failures.rows,
+        failuresNotItemized: sum(rs.map((r) => r.failuresNotItemized)) + failures.dropped,
+        timeline: several
+            ? mergeTimelines(rs.map((r) => r.timeline), shifts)
+            : first.timeline,
+        unsent: sum(rs.map((r) => r.unsent)),
+        delayedByCap: sum(rs.map((r) => r.delayedByCap)),
+        ...(sendLags.length > 0 ? { sendLag: several ? mergeHistograms(sendLags) : sendLags[0] } : {}),
+        ...(serviceTimes.length > 0 ? { serviceTime: several ? mergeHistograms(serviceTimes) : serviceTimes[0] } : {}),
+        generatorCpu: Math.max(...rs.map((r) => r.generatorCpu)),
+        ...(resources ? { resources } : {}),
+        ...(monitors ? { monitors } : {}),
+        ...(bodies.length > 0 ? { requestBodies: several ? mergeBodies(bodies) : bodies[0] } : {}),
+        plan: record,
+        ...(several ? { shardMachines: machines } : shardMachinesOf(first)),
+        ...(several && measured.some((r) => r.endedAt !== undefined) ? { endedAt: latestEnd(measured) } : {}),
+        ...(several ? {} : sameAsOne(first)),
+    };
+}
+/** One result merged is itself: its own generator, environment and end are kept as they were. */
+function sameAsOne(r) {
+    return {
+        ...(r.generator ? { generator: r.generator } : {}),
+        ...(r.environment ? { environment: r.environment } : {}),
+        ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+    };
+}
+function shardMachinesOf(r) {
+    return r.shardMachines ? { shardMachines: r.shardMachines } : {};
+}
+/** When the last shard's load ended (wall clock). */
+function latestEnd(rs) {
+    return new Date(Math.max(...rs.map((r) => Date.parse(r.endedAt ?? r.startedAt) || 0))).toISOString();
+}
+/** The start-at every shard was given, when they were all given the same one. */
+function sameStartAt(rs) {
+    const all = new Set(rs.map((r) => r.plan?.startAt));
+    return all.size === 1 ? [...all][0] : undefined;
+}
+/** Every second that measured a latency carries its histogram (results written before they existed do not). */
+function hasSecondHistograms(timeline) {
+    return timeline.every((p) => p.max === null || p.histogram !== undefined);
+}
+/** Each result's shard (a whole run is shard 1 of 1), once the results are known to be parts of one plan. */
+function checkMergeable(results, from) {
+    const unmarked = results.flatMap((r, k) => (r.plan?.fingerprint ? [] : [from[k]]));
+    if (unmarked.length > 0)
+        throw new MergeError(`${unmarked.join(', ')}: no plan fingerprint in the result (written by an older loadgate): run it again`);
+    const byPlan = new Map();
+    for (const [k, r] of results.entries())
+        byPlan.set(r.plan.fingerprint, [...(byPlan.get(r.plan.fingerprint) ?? []), from[k]]);
+    if (byPlan.size > 1) {
+        const groups = [...byPlan].map(([fp, names]) => `${names.join(', ')} (plan ${fp})`);
+        throw new MergeError(`these are shards of different plans, not parts of one: ${groups.join(' and ')}`);
+    }
+    const shards = results.map((r) => r.plan.shard ?? { index: 0, count: 1 });
+    const counts = new Set(shards.map((s) => s.count));
+    if (counts.size > 1)
+        throw new MergeError(`the shards split the plan differently: ${shards.map((s, k) => `${from[k]} is ${shardLabel(s)}`).join(', ')}`);
+    const seen = new Map();
+    shards.forEach((s, k) => {
+        const other = seen.get(s.index);
+        if (other !== undefined)
+            throw new MergeError(`shard ${shardLabel(s)} is given twice: ${other} and ${from[k]} (merging it twice would count its load twice)`);
+        seen.set(s.index, from[k]);
+    });
+    const shape = (r) => JSON.stringify([r.segments, r.endpoints, r.load.model, r.stages.map((s) => [s.name, s.startMs, s.endMs])]);
+    // A shard that never reached the load has no segments to compare.
+    const ran = results.flatMap((r, k) => (r.status === 'not-started' ? [] : [k]));
+    const odd = ran.find((k) => shape(results[k]) !== shape(results[ran[0]]));
+    if (odd !== undefined)
+        throw new MergeError(`${from[odd]} has other stages, segments or endpoints than ${from[ran[0]]}, though its plan fingerprint is the same`);
+    return shards;
+}
+function mergeStage(st, all) {
+    const total = (k) => (st[k] === undefined ? {} : { [k]: round9(sum(all.map((s) => s[k] ?? 0))) });
+    return { ...st, ...total('users'), ...total('spawnRate'), ...total('rate') };
+}
+function mergeBodies(lists) {
+    return lists[0].map((first, e) => {
+        const all = lists.map((l) => l[e] ?? { ...first, count: 0, meanBytes: 0 });
+        const count = sum(all.map((b) => b.count));
+        return { ...first, count, meanBytes: count > 0 ? sum(all.map((b) => b.meanBytes * b.count)) / count : 0 };
+    });
+}
+function mergeFailures(rs) {
+    const rows = new Map();
+    for (const r of rs) {
+        for (const f of r.failures) {
+            const key = `${f.endpoint}\u0000${f.kind}\u0000${f.error}`;
+            const row = rows.get(key);
+            if (!row)
+                rows.set(key, { ...f });
+            else {
+                row.count += f.count;
+                row.firstSeenMs = Math.min(row.firstSeenMs, f.firstSeenMs);
+                row.lastSeenMs = Math.max(row.lastSeenMs, f.lastSeenMs);
+                if (row.sample === undefined && f.sample !== undefined)
+                    row.sample = f.sample;
+            }
+        }
+    }
+    let all = [...rows.values()];
+    let dropped = 0;
+    if (all.length > MAX_FAILURE_ROWS) {
+        all.sort((a, b) => a.firstSeenMs - b.firstSeenMs);
+        dropped = sum(all.slice(MAX_FAILURE_ROWS).map((f) => f.count));
+        all = all.slice(0, MAX_FAILURE_ROWS);
+    }
+    return { rows: all.sort((a, b) => b.count - a.count), dropped };
+}
+/**
+ * The shards' timelines, second by second since the earliest shard's start: line j's points move by
+ * `shifts[j]` whole seconds (a point at t covers the second ending at t; the last, partial one ends
+ * before ceil(t)). When every second that measured a latency has its histogram, the percentiles are
+ * those of the summed histograms: exactly what one recorder fed every request would have said.
+ */
+function mergeTimelines(lines, shifts = []) {
+    const bySecond = new Map();
+    lines.forEach((line, j) => {
+        const shift = shifts[j] ?? 0;
+        for (const p0 of line) {
+            const p = shift === 0 ? p0 : { ...p0, t: round9(p0.t + shift) };
+            const k = Math.ceil(p.t - 1e-9);
+            const here = bySecond.get(k);
+            if (here)
+                here.push({ p, line: j });
+            else
+                bySecond.set(k, [{ p, line: j }]);
+        }
+    });
+    const exact = lines.every(hasSecondHistograms);
+    const exactStreams = lines.every(hasStreamHistograms);
+    // Scratch histograms for a second's TTFT and ITL, made only when a line streams.
+    const streamScratch = lines.some((l) => l.some((p) => p.streams !== undefined)) ? { ttft: newHistogram(), itl: newHistogram() } : null;
+    // The running sum of every second's histogram, as the recorder's cumulative one, and its exact max (µs).
+    const cumulative = newHistogram();
+    let cumulativeMaxUs = 0;
+    // One histogram for the second at hand, cleared for the next: never one per second (~180 KB of counts each).
+    const second = newHistogram();
+    const out = [];
+    let totalRequests = 0;
+    let totalFailures = 0;
+    // Each line's cumulative figures as of the last second it had: carried into seconds it has no point for.
+    const lastOf = lines.map(() => undefined);
+    const latencyCount = lines.map(() => 0);
+    for (const k of [...bySecond.keys()].sort((a, b) => a - b)) {
+        const here = bySecond.get(k);
+        for (const { p, line } of here)
+            lastOf[line] = p;
+        const ps = here.map((h) => h.p);
+        const requests = sum(ps.map((p) => p.requests));
+        const failures = sum(ps.map((p) => p.failures));
+        totalRequests += requests;
+        totalFailures += failures;
+        const whole = ps.some((p) => p.span === undefined);
+        const w = ps.map((p) => p.requests);
+        const max = largest(ps.map((p) => p.max));
+        let percentiles;
+        if (exact) {
+            second.reset();
+            for (const { p, line } of here) {
+                if (p.histogram === undefined)
+                    continue;
+                const n = addEncodedCounts(second, p.histogram);
+                addEncodedCounts(cumulative, p.histogram);
+                latencyCount[line] += n;
+            }
+            if (max !== null) {
+                const maxUs = Math.round(max * 1000);
+                setMaxUs(second, maxUs);
+                cumulativeMaxUs = Math.max(cumulativeMaxUs, maxUs);
+                setMaxUs(cumulative, cumulativeMaxUs);
+            }
+            percentiles = {
+                p50: percentileMs(second, 50),
+                p95: percentileMs(second, 95),
+                p99: percentileMs(second, 99),
+                ...(second.totalCount > 0 ? { histogram: encodeCounts(second) } : {}),
+            };
+        }
+        else {
+            percentiles = {
+                p50: blend(ps.map((p) => p.p50), w),
+                p95: blend(ps.map((p) => p.p95), w),
+                p99: blend(ps.map((p) => p.p99), w),
+            };
+        }
+        const cumulativeLines = lastOf.flatMap((p, j) => (p === undefined ? [] : [{ p, j }]));
+        const point = {
+            t: whole ? k : Math.max(...ps.map((p) => p.t)),
+            ...(whole ? {} : { span: Math.max(...ps.map((p) => p.span ?? 1)) }),
+            stage: ps[0].stage,
+            ...summed(ps, 'users'),
+            ...summed(ps, 'targetRate'),
+            requests,
+            failures,
+            p50: percentiles.p50,
+            p95: percentiles.p95,
+            p99: percentiles.p99,
+            max,
+            ...(percentiles.histogram !== undefined ? { histogram: percentiles.histogram } : {}),
+            inFlight: sum(ps.map((p) => p.inFlight)),
+            ...(ps.some((p) => p.maxSendLag !== undefined) ? { maxSendLag: largest(ps.map((p) => p.maxSendLag ?? null)) } : {}),
+            totalRequests,
+            totalFailures,
+            totalP50: exact
+                ? percentileMs(cumulative, 50)
+                : blend(cumulativeLines.map(({ p }) => p.totalP50), cumulativeLines.map(({ p }) => p.totalRequests)),
+            // Weighted by what each mean is over (its latencies), when the histograms say; else by requests.
+            totalMean: blend(cumulativeLines.map(({ p }) => p.totalMean), cumulativeLines.map(({ p, j }) => (exact ? latencyCount[j] : p.totalRequests))),
+            ...streamSecond(ps, exactStreams ? streamScratch : null),
+            ...summed(ps, 'cpuPercent'),
+            ...summed(ps, 'memoryBytes'),
+            ...(ps.some((p) => p.monitors) ? { monitors: ps.find((p) => p.monitors).monitors } : {}),
+        };
+        out.push(point);
+    }
+    return out;
+}
+/** Every second with streamed answers carries its TTFT histogram (results written before they existed do not). */
+function hasStreamHistograms(timeline) {
+    return timeline.every((p) => !p.streams || p.ttftHistogram !== undefined);
+}
+/**
+ * A second's streamed answers: counts summed; TTFT and ITL percentiles from the sum of the shards'
+ * histograms when `scratch` is given (every result has them), else weighted by the answers each completed.
+ */
+function streamSecond(ps, scratch) {
+    const own = ps.filter((p) => p.streams !== undefined);
+    if (own.length === 0)
+        return {};
+    const w = own.map((p) => p.streams);
+    const counts = {
+        streams: sum(w),
+        outputTokens: sum(own.map((p) => p.outputTokens ?? 0)),
+        outputChunks: sum(own.map((p) => p.outputChunks ?? 0)),
+    };
+    if (scratch !== null) {
+        const summedOf = (h, text, max) => {
+            h.reset();
+            for (const p of own) {
+                const t = text(p);
+                if (t !== undefined)
+                    addEncodedCounts(h, t);
+            }
+            const m = largest(own.map((p) => max(p) ?? null));
+            if (m !== null)
+                setMaxUs(h, Math.round(m * 1000));
+            return m;
+        };
+        const ttftMax = summedOf(scratch.ttft, (p) => p.ttftHistogram, (p) => p.ttftMax);
+        const itlMax = summedOf(scratch.itl, (p) => p.itlHistogram, (p) => p.itlMax);
+        return {
+            ttftP50: percentileMs(scratch.ttft, 50),
+            ttftP99: percentileMs(scratch.ttft, 99),
+            itlP50: percentileMs(scratch.itl, 50),
+            itlP99: percentileMs(scratch.itl, 99),
+            ...(ttftMax !== null ? { ttftHistogram: encodeCounts(scratch.ttft), ttftMax } : {}),
+            ...(itlMax !== null ? { itlHistogram: encodeCounts(scratch.itl), itlMax } : {}),
+            ...counts,
+        };
+    }
+    return {
+        ttftP50: blend(own.map((p) => p.ttftP50 ?? null), w),
+        ttftP99: blend(own.map((p) => p.ttftP99 ?? null), w),
+        itlP50: blend(own.map((p) => p.itlP50 ?? null), w),
+        itlP99: blend(own.map((p) => p.itlP99 ?? null), w),
+        ...counts,
+    };
+}
+function summed(ps, k) {
+    const vs = ps.flatMap((p) => (p[k] === undefined ? [] : [p[k]]));
+    return vs.length === 0 ? {} : { [k]: vs.length === 1 ? vs[0] : round9(sum(vs)) };
+}
+/** The weighted mean of the values present (one value: itself, exactly); null when none is. */
+function blend(values, weights) {
+    const present = values.flatMap((v, k) => (v === null ? [] : [{ v, w: weights[k] ?? 0 }]));
+    if (present.length === 0)
+        return null;
+    if (present.length === 1)
+        return present[0].v;
+    const wsum = sum(present.map((p) => p.w));
+    const mean = wsum > 0 ? sum(present.map((p) => p.v * p.w)) / wsum : sum(present.map((p) => p.v)) / present.length;
+    return Math.round(mean * 1000) / 1000;
+}
+function largest(values) {
+    const vs = values.filter((v) => v !== null);
+    return vs.length === 0 ? null : Math.max(...vs);
+}
+function sum(xs) {
+    return xs.reduce((a, b) => a + b, 0);
+}
+function round9(x) {
+    return Math.round(x * 1e9) / 1e9;
+}
+
+// `loadgate merge DIR... --out DIR`: the shards' results (each DIR's result.json, written by
+// `loadgate run --shard i/n`) merged into one result (src/metrics/merge.ts), judged, and every report
+// written as one run with the combined load would have written them.
+//
+// The SLOs come from the results: every result records the SLOs its plan had (RunResult.plan), and the
+// plan fingerprint, which covers them, is the same on every shard or the merge is refused. So the merged
+// verdict is judged on exactly what the shards ran with, the merge job needs neither the config nor a
+// checkout, and a config edited since cannot change the verdict.
+//
+// An incomplete run fails as not measured as planned (exit 3, src/run/outcome.ts) unless
+// --allow-incomplete (or every shard's plan said allow-incomplete: true): a shard missing; a shard that
+// started late (more than 1 s after its start-at, or after the earliest shard's start when there was no
+// start-at: the shards did not load the service together); one that stopped early (its load ended before
+// its planned length); one that failed or did not measure (interrupted, aborted, never started, or its
+// generator was the limit). The reasons are the merged verdict's problems, in every report. With
+// --allow-incomplete the merge judges what was measured and only says what was missing.
+/** Reads each folder's result.json (or the file itself), merges, judges, writes every report to `outDir`. */
+function mergeShards(inputs, outDir, opts = {}) {
+    const results = inputs.map(readResult);
+    const merged = mergeResults(results, opts.names ?? inputs);
+    const result = opts.amend ? opts.amend(merged) : merged;
+    const incomplete = [...(opts.problems ?? []), ...shardProblems(result)];
+    const allowed = opts.allowIncomplete === true || result.plan?.allowIncomplete === true;
+    const slos = result.plan?.slos ?? [];
+    // A failed shard is named below, once, as what makes the run incomplete: its status is not judged again.
+    let verdict = evaluate(asIfComplete(result), slos);
+    if (!allowed && incomplete.length > 0) {
+        verdict = { ...verdict, pass: false, problems: [...incomplete.map((p) => `incomplete run: ${p}`), ...verdict.problems] };
+    }
+    const reports = writeReports(outDir, result, verdict);
+    const status = !allowed && incomplete.length > 0 ? 'not-measured' : verdict.pass ? 'pass' : 'fail';
+    return { result, verdict, reports, incomplete, incompleteAllowed: allowed, status };
+}
+function readResult(input) {
+    const file = existsSync(input) && statSync(input).isDirectory() ? join$1(input, REPORT_FILES.json) : input;
+    let text;
+    try {
+        text = readFileSync(file, 'utf8');
+    }
+    catch (e) {
+        throw new MergeError(`cannot read ${file}: ${e.code ?? String(e)}`);
+    }
+    try {
+        return parseRunResult(text);
+    }
+    catch (e) {
+        throw new MergeError(`${file}: not a loadgate result (${e.message})`);
+    }
+}
+/** A shard's load that started more than this after its start-at (or the earliest shard's start) is late. */
+const LATE_MS = 1000;
+/** A completed shard whose load ended more than this before its planned length stopped early. */
+const EARLY_MS = 100;
+/** What makes a merged run incomplete: shards missing, started late, stopped early, failed or not measured. */
+function shardProblems(merged) {
+    const shards = merged.plan?.shards ?? [];
+    const count = shards[0]?.count ?? 1;
+    const out = [];
+    for (let i = 0; i < count; i++) {
+        if (!shards.some((s) => s.index === i))
+            out.push(`shard ${shardLabel({ index: i, count })} is missing`);
+    }
+    const ran = shards.filter((s) => s.status !== 'not-started');
+    const startAts = new Set(ran.map((s) => s.startAt));
+    const shared = startAts.size === 1 ? [...startAts][0] : undefined;
+    if (startAts.size > 1)
+        out.push(`the shards were given different start-at times: ${ran.map((s) => `${shardLabel(s)} ${s.startAt ?? 'none'}`).join(', ')}`);
+    const earliest = Math.min(...ran.map((s) => Date.parse(s.startedAt)));
+    for (const s of shards) {
+        const name = `shard ${shardLabel(s)} (${s.from})`;
+        const ranFor = `after ${secs(s.durationMs)} of ${secs(s.plannedMs ?? merged.durationMs)}`;
+        if (s.status === 'not-started') {
+            out.push(`${name} never started its load: ${s.reason ?? 'no reason given'}`);
+            continue;
+        }
+        if (s.status === 'invalid')
+            out.push(`${name} did not measure the service: ${s.reason ?? 'no reason given'}`);
+        else if (s.status !== 'completed')
+            out.push(`${name} ${s.status} ${ranFor}: ${s.reason ?? 'no reason given'}`);
+        else if (s.plannedMs !== undefined && s.durationMs < s.plannedMs - EARLY_MS)
+            out.push(`${name} stopped early: its load ended ${ranFor}`);
+        const late = lateness(s, shared, earliest);
+        if (late !== undefined)
+            out.push(`${name} ${late}`);
+    }
+    return out;
+}
+/** "started 3.1 s after start-at ...", or undefined when it started in time. */
+function lateness(s, sharedStartAt, earliestMs) {
+    const started = Date.parse(s.startedAt);
+    if (sharedStartAt !== undefined) {
+        const lateMs = started - Date.parse(sharedStartAt);
+        return lateMs > LATE_MS ? `started ${secs(lateMs)} after start-at ${sharedStartAt} (more than ${LATE_MS / 1000} s)` : undefined;
+    }
+    const lateMs = started - earliestMs;
+    return lateMs > LATE_MS
+        ? `started ${secs(lateMs)} after the first shard (more than ${LATE_MS / 1000} s; no start-at was given)`
+        : undefined;
+}
+function secs(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+/** The merged result judged on what was measured: a failed shard's status is not held against it (an SLO abort still is). */
+function asIfComplete(r) {
+    if (r.status === 'completed' || r.abortedBy !== undefined)
+        return r;
+    const { reason: _reason, ...rest } = r;
+    return { ...rest, status: 'completed' };
+}
+const USAGE = [
+    'Usage: loadgate merge DIR... --out DIR [--allow-incomplete] [--no-fail]',
+    '',
+    'Merges the results of `loadgate run --shard i/n` (each DIR holds one result.json) into the result of',
+    'the whole load, judges it on the SLOs the shards ran with, and writes every report to --out.',
+    '',
+    '  --out DIR             the folder for the merged reports',
+    '  --allow-incomplete    judge what was measured when a shard is missing, started late, stopped early',
+    '                        or failed (else the merged run fails as incomplete: exit 3)',
+    '  --no-fail             report breaches but exit 0',
+    '  -h, --help            this help',
+    '',
+].join('\n');
+/**
+ * The command: 'ok' (exit 0), 'breach' (the verdict failed), 'usage' (bad arguments, or results that cannot
+ * merge), 'notMeasured' (an incomplete run, not allowed: exit 3). Keys of EXIT (src/run/outcome.ts).
+ */
+function mergeCommand(argv, out, err) {
+    let values;
+    let dirs;
+    try {
+        ({ values, positionals: dirs } = parseArgs({
+            args: argv,
+            options: {
+                out: { type: 'string' },
+                'allow-incomplete': { type: 'boolean' },
+                'no-fail': { type: 'boolean' },
+                help: { type: 'boolean', short: 'h' },
+            },
+            allowPositionals: true,
+            strict: true,
+        }));
+    }
+    catch (e) {
+        err(`${e.message}\n${USAGE}`);
+        return 'usage';
+    }
+    if (values.help) {
+        out(USAGE);
+        return 'ok';
+    }
+    if (dirs.length === 0 || values.out === undefined) {
+        err(`merge: give the shards' folders and --out DIR\n${USAGE}`);
+        return 'usage';
+    }
+    let merged;
+    try {
+        merged = mergeShards(dirs, values.out, { allowIncomplete: values['allow-incomplete'] === true });
+    }
+    catch (e) {
+        if (e instanceof MergeError) {
+            err(e.message);
+            return 'usage';
+        }
+        throw e;
+    }
+    const { result, verdict, reports, incomplete, incompleteAllowed, status } = merged;
+    for (const s of result.plan?.shards ?? []) {
+        out(`shard ${shardLabel(s)} from ${s.from}: ${s.status}, ${(s.durationMs / 1000).toFixed(1)} s, started +${(s.startOffsetMs / 1000).toFixed(1)} s, ${s.target}`);
+    }
+    if (new Set((result.plan?.shards ?? []).map((s) => s.target)).size > 1)
+        out('Note: the shards loaded different targets.');
+    if (incomplete.length > 0)
+        out(`${incompleteAllowed ? 'Allowed, incomplete' : 'Incomplete'}: ${incomplete.join('; ')}`);
+    out('');
+    out(formatSummary(result));
+    out('');
+    out(formatChecklist(result, verdict));
+    out(`\nReports: ${reports.dir} (${reports.files.map((f) => f.slice(reports.dir.length + 1)).join(', ')})`);
+    if (status === 'not-measured') {
+        // As a run that did not measure the service as planned: the last word, exit 3 (--no-fail does not cover it).
+        err(`incomplete run, not measured as planned: ${incomplete.join('; ')} (--allow-incomplete judges what was measured)`);
+        return 'notMeasured';
+    }
+    if (verdict.pass)
+        return 'ok';
+    if (values['no-fail']) {
+        out('--no-fail: exiting 0 despite the verdict.');
+        return 'ok';
+    }
+    return 'breach';
+}
+
+// `workers: N`: one machine runs the load as N shards (src/plan/shard.ts), each in a child process of
+// loadgate's own command line (`loadgate worker`, src/run/worker-child.ts), for loads one Node process
+// cannot generate. The parent (src/run.ts) starts the service once and watches it; the workers load it
+// at its URL and write their results to a temporary folder; the parent merges them as `loadgate merge`
+// does (src/run/merge.ts), so the reports and the verdict are those of one run with the whole load.
+//
+// Over the IPC channel (JSON messages, WorkerMessage and ParentMessage below):
+//   parent -> worker  start {plan, index, count, baseUrl, outDir}
+//   worker -> parent  ready (the service answered, the bodies are made), then progress, log lines
+//   parent -> worker  go {at}: every worker waits until the same wall-clock instant, then starts the load
+//                     (with start-at, each waits for start-at instead, and the go is not waited for)
+//   parent -> worker  stop {status, reason}: the parent was interrupted, the service died, a worker died
+//   worker -> parent  done {status, requests, failures, durationMs} once its result.json is written
+// A worker that exits without `done` died: the others are stopped, and the merged verdict names it.
+// A worker whose IPC channel closes (the parent was killed) stops its load and exits on its own.
+function isWorkersRun(x) {
+    return x.kind === 'workers';
+}
+/** How long the workers have to get ready (make their bodies) once the service is. */
+const READY_TIMEOUT_MS = 120_000;
+/** Between the go message and the start: enough for every worker to receive it first. */
+const START_MARGIN_MS = 100;
+/** After a stop, how long a worker has to write what it measured before it is killed. */
+const STOP_GRACE_MS = 10_000;
+/**
+ * loadgate's own command line: src/cli.ts from the sources (this file is src/run/workers.ts), dist/cli.js
+ * in the bundle (this code is in a chunk beside it, whichever entry point loaded it: the CLI or the action).
+ */
+function cliEntry() {
+    const file = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../cli.ts' : './cli.js', import.meta.url));
+    if (!existsSync(file))
+        throw new Error(`cannot find loadgate's command line at ${file}, to start the workers`);
+    return file;
+}
+/** Every worker still running, so that none outlives this process however it ends. */
+const running = new Set();
+let exitHook = false;
+function track(child) {
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    if (exitHook)
+        return;
+    exitHook = true;
+    // A second signal exits at once (src/cli.ts): the workers go with it.
+    process.once('exit', () => {
+        for (const c of running)
+            c.kill('SIGKILL');
+    });
+}
+/** Runs the plan as `count` workers against the service at `baseUrl`; resolves once every worker has ended. */
+async function runWorkers(plan, count, baseUrl, opts) {
+    const cli = cliEntry();
+    const root = mkdtempSync(join$1(tmpdir(), 'loadgate-workers-'));
+    const label = (i) => `worker ${shardLabel({ index: i, count })}`;
+    const { workers: _workers, ...whole } = plan;
+    const latest = [];
+    const done = [];
+    const ready = new Set();
+    const ticked = new Set();
+    const problems = [];
+    let goAt = 0;
+    let stopped = false;
+    let stopReason = '';
+    let releaseReady = () => { };
+    const allReady = new Promise((r) => (releaseReady = r));
+    const children = Array.from({ length: count }, (_, i) => {
+        const child = spawn(process.execPath, [cli, 'worker'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env });
+        track(child);
+        // The last lines a worker printed say why it died, if it does.
+        let tail = '';
+        const keep = (b) => (tail = (tail + b.toString('utf8')).slice(-2e3));
+        child.stdout.on('data', keep);
+        child.stderr.on('data', keep);
+        const outDir = join$1(root, `worker-${i + 1}`);
+        child.on('message', (m) => {
+            if (m.type === 'ready') {
+                ready.add(i);
+                if (ready.size === count)
+                    releaseReady();
+            }
+            else if (m.type === 'progress') {
+                latest[i] = m.progress;
+                // One line per tick, once every worker has reported it.
+                ticked.add(i);
+                if (ticked.size === count) {
+                    ticked.clear();
+                    opts.onProgress?.(combined(latest));
+                }
+            }
+            else if (m.type === 'log')
+                opts.log(`${label(i)}: ${m.line}`);
+            else if (m.type === 'done') {
+                done[i] = m;
+                // Done before the start (the service did not answer it): the others must not wait for it.
+                if (!ready.has(i)) {
+                    stopAll('aborted', `${label(i)} ended before the load started: ${m.status}`);
+                    releaseReady();
+                }
+            }
+        });
+        const exited = new Promise((resolve) => {
+            let ended = false;
+            const end = (how) => {
+                if (ended)
+                    return;
+                ended = true;
+                if (!done[i]) {
+                    const last = tail.trim().split('\n').slice(-3).join(' / ');
+                    const problem = `${label(i)} (pid ${child.pid ?? 'none'}) ${how} before it wrote its result${last ? `: ${last}` : ''}`;
+                    problems.push(problem);
+                    // The run cannot be whole without it: the others stop (and say why), nobody waits for it.
+                    stopAll('aborted', problem);
+                    releaseReady();
+                }
+                resolve();
+            };
+            child.once('exit', (code, signal) => end(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+            // It could not be started, or its channel broke: as good as dead (kill it if it still runs).
+            child.once('error', (e) => {
+                child.kill('SIGKILL');
+                end(`failed (${e.message})`);
+            });
+        });
+        send(child, { type: 'start', plan: whole, index: i, count, baseUrl, outDir });
+        return { child, exited, outDir };
+    });
+    opts.log(`Started ${count} workers (pids ${children.map((c) => c.child.pid).join(', ')}), each with its shard of the load`);
+    function stopAll(status, reason) {
+        if (stopped)
+            return;
+        stopped = true;
+        stopReason = reason;
+        for (const { child } of children)
+            send(child, { type: 'stop', status, reason });
+        // A worker that does not end in time (stuck) is killed: nothing is left running.
+        const timer = setTimeout(() => {
+            for (const { child } of children)
+                if (child.exitCode === null && child.signalCode === null)
+                    child.kill('SIGKILL');
+        }, STOP_GRACE_MS);
+        timer.unref();
+    }
+    const onAbort = () => {
+        const r = opts.signal.reason;
+        if (r instanceof LoadStop && r.status === 'aborted')
+            stopAll('aborted', r.message);
+        else
+            stopAll('interrupted', r instanceof Error ? r.message : 'interrupted');
+    };
+    if (opts.signal.aborted)
+        onAbort();
+    else
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+    const readyTimer = setTimeout(() => {
+        if (ready.size < count) {
+            const late = children.map((_, i) => i).filter((i) => !ready.has(i));
+            const problem = `${late.map(label).join(', ')} did not get ready within ${READY_TIMEOUT_MS / 1000} s`;
+            problems.push(problem);
+            stopAll('aborted', problem);
+            releaseReady();
+        }
+    }, READY_TIMEOUT_MS);
+    try {
+        await Promise.race([allReady, Promise.all(children.map((c) => c.exited))]);
+        clearTimeout(readyTimer);
+        if (!stopped) {
+            // The shards start together (the merge counts a late start against the run): one instant for all.
+            goAt = Date.now() + START_MARGIN_MS;
+            for (const { child } of children)
+                send(child, { type: 'go', at: goAt });
+        }
+        await Promise.all(children.map((c) => c.exited));
+    }
+    finally {
+        clearTimeout(readyTimer);
+        opts.signal.removeEventListener('abort', onAbort);
+    }
+    children.forEach(({ child }, i) => {
+        const d = done[i];
+        if (d) {
+            opts.log(`${label(i)} (pid ${child.pid}): ${d.status}, ${d.requests} requests, ${d.failures} failures, ${(d.durationMs / 1000).toFixed(1)} s`);
+        }
+    });
+    const kept = children.map((c, i) => ({ ...c, i })).filter(({ i, outDir }) => done[i] && existsSync(join$1(outDir, 'result.json')));
+    return {
+        kind: 'workers',
+        startedAt: new Date(plan.startAt ?? (goAt || Date.now())).toISOString(),
+        dirs: kept.map((c) => c.outDir),
+        names: kept.map((c) => `worker pid ${c.child.pid}`),
+        problems,
+        stopReason,
+        root,
+    };
+}
+/**
+ * The workers' results merged into `outDir` as `loadgate merge` merges shards, `amend` adding what the
+ * parent knows (the service it started and watched); undefined when no worker wrote a result. The
+ * temporary folder goes either way.
+ */
+function mergeWorkers(run, outDir, amend) {
+    try {
+        if (run.dirs.length === 0)
+            return undefined;
+        // The problem that stopped the run is its reason already: the verdict says it once.
+        const problems = run.problems.filter((p) => p !== run.stopReason);
+        return mergeShards(run.dirs, outDir, { names: run.names, amend, problems });
+    }
+    finally {
+        rmSync(run.root, { recursive: true, force: true });
+    }
+}
+function send(child, m) {
+    if (child.connected)
+        child.send(m, () => { });
+}
+/**
+ * The workers' latest progress as one line: counts, users, rates and connections add up; the p95 is the
+ * highest worker's (the merged p95 is never above it, so the line does not flatter the service).
+ */
+function combined(latest) {
+    const ps = latest.filter((p) => p !== undefined);
+    const first = ps[0];
+    const sum = (f) => ps.reduce((t, p) => t + (f(p) ?? 0), 0);
+    const p95s = ps.map((p) => p.p95).filter((v) => v !== null);
+    return {
+        ...first,
+        ...(first.users !== undefined ? { users: sum((p) => p.users) } : {}),
+        ...(first.targetRate !== undefined ? { targetRate: sum((p) => p.targetRate) } : {}),
+        rps: sum((p) => p.rps),
+        p95: p95s.length > 0 ? Math.max(...p95s) : null,
+        requests: sum((p) => p.requests),
+        failures: sum((p) => p.failures),
+        inFlight: sum((p) => p.inFlight),
+    };
+}
+
 // One run, start to finish: boot the service, wait until it is ready, drive the load, judge it against
 // the SLOs, write every report, stop the service. Side effects live here; planning, measuring, judging
 // and rendering are elsewhere.
@@ -31245,12 +34427,15 @@ async function executeRun(plan, hooks = {}) {
         // A shard carries part of the load: the whole plan's SLOs are judged on the merge (`loadgate merge`), not here
         // (nor do they stop a shard early: a part's throughput is not the plan's).
         const verdict = evaluate(result, plan.shard ? [] : plan.slos);
-        const reports = writeReports(plan.outputDir, result, verdict);
-        // The service's own output sits beside the reports (written while it ran): listed with them.
+        const reports = withServiceLog(writeReports(plan.outputDir, result, verdict));
+        return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };
+    };
+    /** The service's own output sits beside the reports (written while it ran): listed with them. */
+    const withServiceLog = (reports) => {
         const serviceLog = join$1(plan.outputDir, SERVICE_LOG);
         if (sp.kind !== 'url' && existsSync(serviceLog))
             reports.files.push(serviceLog);
-        return { result, verdict, reports, resultFile: join$1(plan.outputDir, RESULT_FILE) };
+        return reports;
     };
     try {
         if (sp.kind === 'container' && sp.build)
@@ -31283,8 +34468,12 @@ async function executeRun(plan, hooks = {}) {
         }
         log(`Service ready at ${service.baseUrl}${plan.readiness.path} after ${(readyMs / 1000).toFixed(1)} s`);
         // Schemas the service publishes are read once it is ready (rest_model_service answers 503 before).
-        const endpoints = await resolveBodies(plan, localBodies, service.baseUrl, log);
-        if (plan.startAt !== undefined) {
+        // With workers, each worker makes its own from the plan (src/run/worker-child.ts).
+        const endpoints = plan.workers ? [] : await resolveBodies(plan, localBodies, service.baseUrl, log);
+        // A worker waits here until every worker is ready, so that they start together (src/run/worker-child.ts).
+        await hooks.beforeLoad?.();
+        // With workers, each worker waits for start-at itself (src/run/workers.ts).
+        if (plan.startAt !== undefined && !plan.workers) {
             phase = `waiting for start-at ${new Date(plan.startAt).toISOString()}`;
             if (!(await waitForStart(plan.startAt, hooks.signal, log)))
                 return notStarted(new ServiceError(`${phase}: interrupted`));
@@ -31301,42 +34490,65 @@ async function executeRun(plan, hooks = {}) {
         });
         // CPU and memory of what loadgate started, and the monitor commands, sampled beside the load.
         const watcher = startWatching(service.watch, plan.monitors);
-        let result;
+        let loaded;
         try {
-            result = await runLoad({
-                baseUrl: service.baseUrl,
-                endpoints,
-                load: plan.load,
-                timeoutMs: plan.timeoutMs,
-                seed: plan.seed,
-                warmupMs: plan.warmupMs,
-                signal: stopLoad.signal,
-                progressIntervalMs: plan.progressIntervalMs,
-                ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-                ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
-            });
+            if (plan.workers) {
+                // workers: N, the load as N shards in child processes sharing this service (src/run/workers.ts).
+                const progress = hooks.onProgress ? { onProgress: hooks.onProgress } : {};
+                loaded = await runWorkers(plan, plan.workers, service.baseUrl, { signal: stopLoad.signal, log, ...progress });
+            }
+            else {
+                loaded = await runLoad({
+                    baseUrl: service.baseUrl,
+                    endpoints,
+                    load: plan.load,
+                    timeoutMs: plan.timeoutMs,
+                    seed: plan.seed,
+                    warmupMs: plan.warmupMs,
+                    signal: stopLoad.signal,
+                    progressIntervalMs: plan.progressIntervalMs,
+                    ...(plan.requestObjectives ? { requestObjectives: plan.requestObjectives } : {}),
+                    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+                    ...(plan.slos.some((s) => s.abortOnFail) && !plan.shard ? { abortCheck: sloAbortCheck(plan.slos) } : {}),
+                });
+            }
         }
         finally {
             exits.loadEnded();
             hooks.signal?.removeEventListener('abort', onAbort);
             await watcher.stop();
         }
-        result = {
-            ...result,
-            service: await exits.record(result.startedAt),
+        // What the service did and how it was watched, added to the load's result (or to the workers' merge).
+        const record = await exits.record(loaded.startedAt);
+        // The image and its digest, asked of the engine when the container started (as withServiceImage in run/compare.ts does).
+        const serviceImage = sp.kind === 'container' ? (service.image ? await service.image : { image: sp.image }) : undefined;
+        const withService = (r) => {
+            let out = { ...r, service: record };
+            if (serviceImage && out.environment)
+                out = { ...out, environment: { ...out.environment, serviceImage } };
+            return attachWatch(out, watcher, plan.monitors);
+        };
+        for (const p of watcher.problems)
+            log(`Warning: ${p}`);
+        if (isWorkersRun(loaded)) {
+            const merged = mergeWorkers(loaded, plan.outputDir, withService);
+            if (!merged)
+                return report(withService(notStartedResult(plan, loaded.problems.join('; '), service.baseUrl, record)));
+            return {
+                result: merged.result,
+                verdict: merged.verdict,
+                reports: withServiceLog(merged.reports),
+                resultFile: join$1(plan.outputDir, RESULT_FILE),
+                ...(merged.status === 'not-measured' ? { status: merged.status } : {}),
+            };
+        }
+        return report(withService({
+            ...loaded,
             requestBodies: describeBodies(endpoints),
             plan: planRecord(plan),
             // The measured duration on the wall clock the start was read from: when the load ended, for the merge.
-            endedAt: new Date(Date.parse(result.startedAt) + result.durationMs).toISOString(),
-        };
-        if (sp.kind === 'container' && result.environment) {
-            const digest = await imageDigest(containerCli(sp.cli), sp.image);
-            result = { ...result, environment: { ...result.environment, serviceImage: { image: sp.image, ...(digest ? { digest } : {}) } } };
-        }
-        result = attachWatch(result, watcher, plan.monitors);
-        for (const p of watcher.problems)
-            log(`Warning: ${p}`);
-        return report(result);
+            endedAt: new Date(Date.parse(loaded.startedAt) + loaded.durationMs).toISOString(),
+        }));
     }
     finally {
         // A cancelled run (the runner sends SIGTERM 7.5 s after SIGINT) gives the service less time to shut
@@ -31418,4 +34630,4 @@ function inert(text) {
         .replace(COMMAND_START, '$1\\$2');
 }
 
-export { formatProgress as A, inert as B, runStatus as C, ReportError as D, EXIT as E, describeSetting as F, givenOn as G, settingOverrides as H, describeShift as I, getAugmentedNamespace as J, commonjsGlobal as K, getDefaultExportFromCjs as L, statsFor as M, round as N, text as O, escapeHtml as P, cleanText as Q, REPORT_FILES as R, STATUS_EXIT as S, truncate as T, renderMarkdown as U, VERSION as V, readsLines as W, againstText as a, formatDelta as b, mergeStats as c, addEncodedCounts as d, setMaxUs as e, formatValue$1 as f, encodeCounts as g, formatSummary as h, formatChecklist as i, evaluate as j, parseRunResult as k, limitText as l, mergeHistograms as m, newHistogram as n, settingsOn as o, percentileMs as p, nameOn as q, setting as r, shardLabel as s, missingWithoutFile as t, readConfigFile as u, emptyConfig as v, writeReports as w, applyOverrides as x, buildPlan as y, executeRun as z };
+export { getAugmentedNamespace as A, commonjsGlobal as B, getDefaultExportFromCjs as C, round as D, EXIT as E, percentileMs as F, text as G, escapeHtml as H, cleanText as I, truncate as J, renderMarkdown as K, LoadStop as L, MergeError as M, mergeShards as N, readsLines as O, DEFAULTS as P, RESULT_FILE as Q, ReportError as R, STATUS_EXIT as S, VERSION as V, againstText as a, formatDelta as b, shardPlan as c, statsFor as d, executeRun as e, formatValue$1 as f, settingsOn as g, setting as h, missingWithoutFile as i, emptyConfig as j, applyOverrides as k, limitText as l, mergeCommand as m, nameOn as n, buildPlan as o, formatProgress as p, formatSummary as q, readConfigFile as r, sideRows as s, inert as t, formatChecklist as u, runStatus as v, describeSetting as w, givenOn as x, settingOverrides as y, describeShift as z };

@@ -46209,21 +46209,56 @@ function lastLine(s) {
     return (errors.length ? errors : lines).pop()?.replace(/^docker: /, '') ?? '';
 }
 /**
- * The image's digest as the engine knows it: its repository digest when it came from a registry, else
- * its content id (a local build). Undefined when the engine cannot say. Recorded in the result so that
- * two runs can tell whether they measured the same service.
+ * What `image` is, asked of the engine once the container runs: the container's own image id first
+ * (what it actually runs, even if the tag moved since), then that image's repo digests. A digest the
+ * engine cannot give is left out; never throws.
  */
-async function imageDigest(cli, image) {
-    try {
-        const r = await cli.run(['image', 'inspect', '--format', '{{range .RepoDigests}}{{.}} {{end}}|{{.Id}}', image], { timeoutMs: 10_000 });
-        if (r.code !== 0)
+async function inspectImage(cli, image, containerId) {
+    const ask = async (args) => {
+        try {
+            const r = await cli.run(args, { timeoutMs: 15_000 });
+            return r.code === 0 ? r.stdout.trim() : undefined;
+        }
+        catch {
             return undefined;
-        const [repo = '', id = ''] = r.stdout.trim().split('|');
-        return repo.trim().split(' ')[0] || id.trim() || undefined;
+        }
+    };
+    const running = containerId ? await ask(['inspect', '--format', '{{.Image}}', containerId]) : undefined;
+    const out = await ask(['image', 'inspect', '--format', '{{json .RepoDigests}}|{{.Id}}', running || image]);
+    if (!out)
+        return { image };
+    return { image, ...pickDigest(image, out) };
+}
+/** The digest from `image inspect`'s "RepoDigests as JSON|Id": the repo digest of the image's own repository if it has one. */
+function pickDigest(image, inspected) {
+    const bar = inspected.lastIndexOf('|');
+    let repoDigests = [];
+    try {
+        const parsed = JSON.parse(inspected.slice(0, bar));
+        if (Array.isArray(parsed))
+            repoDigests = parsed.filter((d) => typeof d === 'string' && d.includes('@'));
     }
-    catch {
-        return undefined;
-    }
+    catch { }
+    // The same content pushed to several repositories has one digest per repository: prefer the one named.
+    const repo = repositoryOf(image);
+    const own = repoDigests.find((d) => d.slice(0, d.indexOf('@')) === repo || d.slice(0, d.indexOf('@')).endsWith(`/${repo}`));
+    const repoDigest = own ?? repoDigests[0];
+    if (repoDigest)
+        return { digest: repoDigest, digestKind: 'repo-digest' };
+    const id = inspected.slice(bar + 1).trim();
+    // Podman prints the id without its algorithm.
+    if (/^[0-9a-f]{64}$/.test(id))
+        return { digest: `sha256:${id}`, digestKind: 'image-id' };
+    if (/^sha256:[0-9a-f]{64}$/.test(id))
+        return { digest: id, digestKind: 'image-id' };
+    return {};
+}
+/** "ghcr.io/acme/model:pr-12" -> "ghcr.io/acme/model"; "model@sha256:..." -> "model"; a registry port stays. */
+function repositoryOf(image) {
+    const noDigest = image.split('@')[0];
+    const slash = noDigest.lastIndexOf('/');
+    const colon = noDigest.lastIndexOf(':');
+    return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 // A container service, through a docker-compatible CLI (docker, or podman's): build or pull the image as
@@ -46281,6 +46316,8 @@ async function startContainer(plan, opts = {}) {
         exitPending: pending,
         lastLines: (n = 15) => tail.last(n),
         watch: { kind: 'container', cli: plan.cli, id },
+        // Asked now, beside the readiness wait: the container's own image (the tag may move later), while it exists.
+        image: inspectImage(cli, plan.image, id),
         describe: () => `container ${name} (image ${plan.image}, id ${short})`,
         stop(graceMs = 5000, hurry) {
             stopping ??= (async () => {
@@ -46736,4 +46773,4 @@ function certificateProblem(code, message) {
         'before loadgate starts; in a workflow, under env: of the step)');
 }
 
-export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, imageDigest as m, killSavedGroup as n, removeContainer as o, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };
+export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, killSavedGroup as m, removeContainer as n, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };

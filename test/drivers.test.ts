@@ -133,7 +133,11 @@ describe('open driver', () => {
     assert.deepEqual(h.sends.at(-1), { at: 350, slot: 1, intendedAt: 300 });
     h.free(0); // caught up: slot 0 waits idle, the pump's timer takes over
     h.runUntil(420);
-    assert.deepEqual(h.sends.at(-1), { at: 400 - WINDOW_MS, slot: 0, intendedAt: 400 - WINDOW_MS }, 'the next due request goes on time, on the idle slot');
+    assert.deepEqual(
+      h.sends.at(-1),
+      { at: 400 - WINDOW_MS, slot: 0, intendedAt: 400 - WINDOW_MS },
+      'the next due request goes on time, on the idle slot',
+    );
     assert.equal(driver.delayedByCap, 2);
     h.stop(false); // interrupted at 420: the requests of 500..900 were not due yet, so none is "unsent"
     assert.equal(driver.unsent, 0);
