@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import type { RunResult } from '../src/metrics/result.ts';
+import { type RunResult, parseRunResult, serializeRunResult } from '../src/metrics/result.ts';
 import { parseSloLine, resolveSlo } from '../src/plan/slo.ts';
 import { commentBody } from '../src/publish/comment.ts';
 import { summaryMarkdown } from '../src/publish/summary.ts';
@@ -215,6 +215,18 @@ describe('stream_stats.csv, JUnit and JSON', () => {
     assert.match(xml, /<property name="stream" value="TTFT p99 880 ms, ITL p99 50\.0 ms, 23\.1 output tok\/s"\/>/);
     assert.match(xml, new RegExp(`<property name="warning" value="${WARNING.source}`));
     assert.match(xml, new RegExp(`streamed answers: TTFT p99 880 ms[^<]*\nwarning: ${WARNING.source}`));
+  });
+
+  it('a result read back from its JSON judges and renders the same (shards, merges and baselines read it)', () => {
+    const r = streamResult({ buffered: 22 });
+    const back = parseRunResult(serializeRunResult(r));
+    assert.deepEqual(
+      judged(back).outcomes.map((o) => [o.observed, o.sentence]),
+      judged(r).outcomes.map((o) => [o.observed, o.sentence]),
+    );
+    assert.equal(formatSummary(back), formatSummary(r));
+    assert.equal(renderStreamCsv(back), renderStreamCsv(r));
+    assert.equal(renderMarkdown(back, judged(back)), renderMarkdown(r, judged(r)));
   });
 
   it('JSON: the verdict carries the warning', () => {

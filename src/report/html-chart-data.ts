@@ -58,19 +58,6 @@ export interface StreamChartData {
   outputUnit?: 'tokens' | 'chunks';
 }
 
-/**
- * A timeline point with the stream fields the recorder adds for a run that streams (ms; output units per
- * second). Optional: a run without streams has none, and its chart data is what it was before.
- */
-type StreamPoint = TimelinePoint & {
-  ttftP50?: number | null;
-  ttftP99?: number | null;
-  itlP50?: number | null;
-  itlP99?: number | null;
-  outputTokens?: number;
-  outputChunks?: number;
-};
-
 /** The timeline as chart columns, compact (3 significant digits for latencies). */
 export function chartData(r: RunResult, v: Verdict): ChartData {
   const tl = r.timeline;
@@ -120,7 +107,7 @@ function threshold(r: RunResult, o: SloOutcome): Threshold {
 
 /** TTFT and ITL per second with their percentile SLOs, and output per second; null when the timeline has no stream fields. */
 function streamChartData(r: RunResult, v: Verdict): StreamChartData | null {
-  const tl = r.timeline as StreamPoint[];
+  const tl = r.timeline;
   if (!tl.some((p) => p.ttftP50 !== undefined || p.itlP50 !== undefined)) return null;
   const lines = (of: 'ttft' | 'itl') =>
     v.outcomes

@@ -1,11 +1,11 @@
-// Streamed answers over a scope (issue 12): the cells' StreamStats merged as statsFor merges latency,
-// the per-request objective counts (Stats.good) summed, the output rate in tokens or chunks (never both in
+// Streamed answers over a scope (issue 12): the cells' StreamStats and per-request objective counts
+// (Stats.good) as statsFor merges them, the output rate in tokens or chunks (never both in
 // one number), and the warning when most answers did not stream. Pure: a RunResult in, numbers out; the
 // verdict judges stream SLOs with them and every report shows them.
 
-import { mergeHistograms, percentileMs } from '../metrics/histogram.ts';
-import type { RunResult, Scope } from '../metrics/result.ts';
-import { type StreamStats, emptyStreamStats } from '../metrics/stream-stats.ts';
+import { percentileMs } from '../metrics/histogram.ts';
+import { type RunResult, type Scope, statsFor } from '../metrics/result.ts';
+import type { StreamStats } from '../metrics/stream-stats.ts';
 import type { StreamMetric } from '../plan/types.ts';
 
 export interface StreamScope {
@@ -18,50 +18,10 @@ export interface StreamScope {
   failures: number;
 }
 
-/** The cells of a scope, picked as statsFor picks them (deliberately invalid requests only when named). */
+/** The scope's streamed answers and objective counts, merged as statsFor merges latency (mergeStats). */
 export function streamFor(r: RunResult, scope: Scope = {}): StreamScope {
-  const picked: StreamStats[] = [];
-  const good: Record<string, number> = {};
-  let requests = 0;
-  let failures = 0;
-  r.cells.forEach((row, si) => {
-    const seg = r.segments[si]!;
-    if (scope.stage !== undefined && scope.stage !== seg.stage) return;
-    if (scope.excludeWarmup && seg.warmup) return;
-    row.forEach((cell, ei) => {
-      if (scope.endpoint !== undefined && scope.endpoint !== ei) return;
-      if (scope.endpoint === undefined && !scope.includeInvalid && r.endpoints[ei]?.role === 'invalid') return;
-      requests += cell.requests;
-      failures += cell.failures;
-      if (cell.stream) picked.push(cell.stream);
-      for (const [id, n] of Object.entries(cell.good ?? {})) good[id] = (good[id] ?? 0) + n;
-    });
-  });
-  return { stream: picked.length ? mergeStreamStats(picked) : null, good, requests, failures };
-}
-
-export function mergeStreamStats(list: readonly StreamStats[]): StreamStats {
-  const out = emptyStreamStats();
-  out.ttft = mergeHistograms(list.map((s) => s.ttft));
-  out.itl = mergeHistograms(list.map((s) => s.itl));
-  out.tpot = mergeHistograms(list.map((s) => s.tpot));
-  out.e2e = mergeHistograms(list.map((s) => s.e2e));
-  out.outputTokens = mergeHistograms(list.map((s) => s.outputTokens));
-  out.outputChunks = mergeHistograms(list.map((s) => s.outputChunks));
-  for (const s of list) {
-    out.streams += s.streams;
-    out.ttftSumUs += s.ttftSumUs;
-    out.itlSumUs += s.itlSumUs;
-    out.tpotSumUs += s.tpotSumUs;
-    out.e2eSumUs += s.e2eSumUs;
-    out.outputTokensSum += s.outputTokensSum;
-    out.outputChunksSum += s.outputChunksSum;
-    out.inputTokensSum += s.inputTokensSum;
-    out.inputTokensAnswers += s.inputTokensAnswers;
-    out.nonStreaming += s.nonStreaming;
-    out.buffered += s.buffered;
-  }
-  return out;
+  const s = statsFor(r, scope);
+  return { stream: s.stream ?? null, good: s.good ?? {}, requests: s.requests, failures: s.failures };
 }
 
 /** A statistic of TTFT, ITL, TPOT or E2E in ms; null when no value was recorded. */
