@@ -303,7 +303,9 @@ describe('loadgate run against the example LLM service', () => {
     const out = join(tempDir(), 'report');
     const r = await runNode([CLI, 'run', '--config', CONFIG, '--users', '2', '--duration', '3s', '--out', out], { env, timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /\[pass\] errors == 0/);
+    for (const slo of ['errors == 0', 'p99 ttft < 300ms', 'p95 itl < 50ms', 'mean tpot < 30ms', 'output-tps >= 100', 'attainment >= 99%']) {
+      assert.ok(r.stdout.includes(`[pass] ${slo}`), `${slo}: ${r.stdout}`);
+    }
     assert.match(
       r.stdout,
       /200 bodies generated from synthetic prompts of 40±10 in \[8, 80\] tokens, max_tokens 64±16 in \[16, 128\] \(preset openai, model kjv-trigram\), seed 1/,
@@ -312,6 +314,19 @@ describe('loadgate run against the example LLM service', () => {
     // Two users, ~64 tokens at ~4 ms each: a few requests a second each.
     assert.ok(t.requests >= 4, `${t.requests} requests`);
     assert.equal(t.failures, 0);
+  });
+
+  test('six users for four decoding slots: the queued wait a whole answer, TTFT breached, exit 1, every report', async () => {
+    const out = join(tempDir(), 'report');
+    const r = await runNode([CLI, 'run', '--config', CONFIG, '--users', '6', '--duration', '4s', '--out', out], { env, timeoutMs: 90_000 });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /\[FAIL\] p99 ttft < 300ms +observed/);
+    assert.match(r.stdout, /\[FAIL\] attainment >= 99% for ttft < 300ms, tpot < 50ms/);
+    assert.match(r.stdout, /\[pass\] errors == 0/);
+    const written = readdirSync(out);
+    for (const f of ['result.json', 'report.md', 'report.html', 'junit.xml', 'loadgate_stats.csv', 'stream_stats.csv'])
+      assert.ok(written.includes(f), f);
+    assert.match(readFileSync(join(out, 'junit.xml'), 'utf8'), /p99 ttft &lt; 300ms[\s\S]*?<failure/);
   });
 
   test('a server with an API key: the key from api-key-env is accepted, and written nowhere', async () => {
