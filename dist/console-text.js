@@ -2,7 +2,7 @@ import { readFileSync, statSync, mkdirSync, writeFileSync, rmSync, readdirSync, 
 import { resolve, extname, dirname, join as join$1 } from 'node:path';
 import { isIPv6, isIPv4, connect } from 'node:net';
 import { readFile } from 'node:fs/promises';
-import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady, S as ServiceError } from './service.js';
+import { u as undiciExports, a as readPath, M as METHODS$1, b as readStatusSet, d as describeValue, C as ConfigError, e as parseDuration, f as formatPath, R as Reader, s as statusMatches, g as exitMessage, w as within, l as lastLine, h as containerCli, i as readProcStat, j as startService, k as waitUntilReady, S as ServiceError, m as imageOf } from './service.js';
 import { createHash } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus, arch, release, totalmem, availableParallelism, type, tmpdir } from 'node:os';
@@ -26295,7 +26295,7 @@ const COUNTS = [
     'buffered',
 ];
 /** Exact: counts and sums add, histograms merge bucket for bucket. */
-function mergeStreamStats$1(list) {
+function mergeStreamStats(list) {
     const out = emptyStreamStats();
     for (const h of HISTOGRAMS)
         out[h] = mergeHistograms(list.map((s) => s[h]));
@@ -26360,7 +26360,7 @@ function mergeStats(list) {
     }
     const streams = list.flatMap((s) => (s.stream ? [s.stream] : []));
     if (streams.length > 0)
-        out.stream = mergeStreamStats$1(streams);
+        out.stream = mergeStreamStats(streams);
     if (list.some((s) => s.good)) {
         const good = {};
         for (const s of list)
@@ -26843,59 +26843,14 @@ function sideRows(c, o = {}) {
         .filter((r) => (r.baseline !== undefined || r.candidate !== undefined) && (c.against === 'history' || r.label === 'Service image'));
 }
 
-// Streamed answers over a scope (issue 12): the cells' StreamStats merged as statsFor merges latency,
-// the per-request objective counts (Stats.good) summed, the output rate in tokens or chunks (never both in
+// Streamed answers over a scope (issue 12): the cells' StreamStats and per-request objective counts
+// (Stats.good) as statsFor merges them, the output rate in tokens or chunks (never both in
 // one number), and the warning when most answers did not stream. Pure: a RunResult in, numbers out; the
 // verdict judges stream SLOs with them and every report shows them.
-/** The cells of a scope, picked as statsFor picks them (deliberately invalid requests only when named). */
+/** The scope's streamed answers and objective counts, merged as statsFor merges latency (mergeStats). */
 function streamFor(r, scope = {}) {
-    const picked = [];
-    const good = {};
-    let requests = 0;
-    let failures = 0;
-    r.cells.forEach((row, si) => {
-        const seg = r.segments[si];
-        if (scope.stage !== undefined && scope.stage !== seg.stage)
-            return;
-        if (scope.excludeWarmup && seg.warmup)
-            return;
-        row.forEach((cell, ei) => {
-            if (scope.endpoint !== undefined && scope.endpoint !== ei)
-                return;
-            if (scope.endpoint === undefined && !scope.includeInvalid && r.endpoints[ei]?.role === 'invalid')
-                return;
-            requests += cell.requests;
-            failures += cell.failures;
-            if (cell.stream)
-                picked.push(cell.stream);
-            for (const [id, n] of Object.entries(cell.good ?? {}))
-                good[id] = (good[id] ?? 0) + n;
-        });
-    });
-    return { stream: picked.length ? mergeStreamStats(picked) : null, good, requests, failures };
-}
-function mergeStreamStats(list) {
-    const out = emptyStreamStats();
-    out.ttft = mergeHistograms(list.map((s) => s.ttft));
-    out.itl = mergeHistograms(list.map((s) => s.itl));
-    out.tpot = mergeHistograms(list.map((s) => s.tpot));
-    out.e2e = mergeHistograms(list.map((s) => s.e2e));
-    out.outputTokens = mergeHistograms(list.map((s) => s.outputTokens));
-    out.outputChunks = mergeHistograms(list.map((s) => s.outputChunks));
-    for (const s of list) {
-        out.streams += s.streams;
-        out.ttftSumUs += s.ttftSumUs;
-        out.itlSumUs += s.itlSumUs;
-        out.tpotSumUs += s.tpotSumUs;
-        out.e2eSumUs += s.e2eSumUs;
-        out.outputTokensSum += s.outputTokensSum;
-        out.outputChunksSum += s.outputChunksSum;
-        out.inputTokensSum += s.inputTokensSum;
-        out.inputTokensAnswers += s.inputTokensAnswers;
-        out.nonStreaming += s.nonStreaming;
-        out.buffered += s.buffered;
-    }
-    return out;
+    const s = statsFor(r, scope);
+    return { stream: s.stream ?? null, good: s.good ?? {}, requests: s.requests, failures: s.failures };
 }
 /** A statistic of TTFT, ITL, TPOT or E2E in ms; null when no value was recorded. */
 function streamStatMs(s, of, stat) {
@@ -33420,15 +33375,10 @@ async function finish(plan, cp, rounds, stored, problems, sides, hooks) {
 function mean(xs) {
     return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
-/**
- * A record with the service's image and digest added, for a container service: asked of the engine
- * when the container started (src/service/container.ts), or just the image's name when it never ran.
- */
+/** A record with the service's image and digest added, for a container service (imageOf). */
 async function withServiceImage(e, plan, running) {
-    if (!e || plan?.kind !== 'container')
-        return e;
-    const serviceImage = running?.image ? await running.image : { image: plan.image };
-    return { ...e, serviceImage };
+    const serviceImage = await imageOf(plan, running);
+    return e && serviceImage ? { ...e, serviceImage } : e;
 }
 
 // Limits are part of the plan: each connection the load opens is a file descriptor. Before anything
@@ -34520,8 +34470,7 @@ async function executeRun(plan, hooks = {}) {
         }
         // What the service did and how it was watched, added to the load's result (or to the workers' merge).
         const record = await exits.record(loaded.startedAt);
-        // The image and its digest, asked of the engine when the container started (as withServiceImage in run/compare.ts does).
-        const serviceImage = sp.kind === 'container' ? (service.image ? await service.image : { image: sp.image }) : undefined;
+        const serviceImage = await imageOf(sp, service);
         const withService = (r) => {
             let out = { ...r, service: record };
             if (serviceImage && out.environment)

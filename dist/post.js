@@ -1,5 +1,5 @@
 import { h as runnerState, l as savedProcessGroup, i as info, m as savedContainer, d as debug, w as warning } from './state.js';
-import { m as killSavedGroup, n as removeContainer } from './service.js';
+import { n as killSavedGroup, o as removeContainer } from './service.js';
 import 'os';
 import 'crypto';
 import 'fs';

@@ -46134,6 +46134,15 @@ function strangerListener(port, pgid) {
 class ServiceError extends Error {
     name = 'ServiceError';
 }
+/**
+ * The image a container service ran and its digest, as the engine told it once the container ran; just
+ * the name when it never ran; undefined for a service that is not a container.
+ */
+async function imageOf(plan, running) {
+    if (plan?.kind !== 'container')
+        return undefined;
+    return running?.image ? await running.image : { image: plan.image };
+}
 function exitMessage(e, when, lastLines = []) {
     const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
     return `the service ${how}${e.note ? ` (${e.note})` : ''} ${when}${outputTail(lastLines, 'its')}`;
@@ -46773,4 +46782,4 @@ function certificateProblem(code, message) {
         'before loadgate starts; in a workflow, under env: of the step)');
 }
 
-export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, killSavedGroup as m, removeContainer as n, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };
+export { ConfigError as C, METHODS as M, Reader as R, ServiceError as S, readPath as a, readStatusSet as b, closest as c, describeValue as d, parseDuration as e, formatPath as f, exitMessage as g, containerCli as h, readProcStat as i, startService as j, waitUntilReady as k, lastLine as l, imageOf as m, killSavedGroup as n, removeContainer as o, processStartTicks as p, requireUndici as r, statusMatches as s, undiciExports as u, within as w };

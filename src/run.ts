@@ -22,7 +22,7 @@ import { watchExitDuringLoad } from './service/exit-watch.ts';
 import { startWatching } from './service/watch.ts';
 import { type WorkersRun, isWorkersRun, mergeWorkers, runWorkers } from './run/workers.ts';
 import { attachWatch } from './metrics/resources.ts';
-import { type RunningService, type StartedService, ServiceError, startService, waitUntilReady } from './service/service.ts';
+import { type RunningService, type StartedService, ServiceError, imageOf, startService, waitUntilReady } from './service/service.ts';
 
 export type { StartedService } from './service/service.ts';
 
@@ -167,8 +167,7 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
     }
     // What the service did and how it was watched, added to the load's result (or to the workers' merge).
     const record = await exits.record(loaded.startedAt);
-    // The image and its digest, asked of the engine when the container started (as withServiceImage in run/compare.ts does).
-    const serviceImage = sp.kind === 'container' ? (service.image ? await service.image : { image: sp.image }) : undefined;
+    const serviceImage = await imageOf(sp, service);
     const withService = (r: RunResult): RunResult => {
       let out: RunResult = { ...r, service: record };
       if (serviceImage && out.environment) out = { ...out, environment: { ...out.environment, serviceImage } };

@@ -18,7 +18,7 @@ import { type RunResult, statsFor } from '../metrics/result.ts';
 import { type RoundRecord, type Side, mergeRounds } from '../metrics/rounds.ts';
 import type { ComparePlan, EndpointPlan, Plan, ServicePlan } from '../plan/types.ts';
 import { REPORT_FILES, type WrittenReports, writeReports } from '../report/write.ts';
-import { type RunningService, ServiceError, type StartedService } from '../service/service.ts';
+import { type RunningService, ServiceError, type StartedService, imageOf } from '../service/service.ts';
 import { watchExitDuringLoad } from '../service/exit-watch.ts';
 import { startWatching } from '../service/watch.ts';
 import { type CompareVerdict, checkpoints, judgeComparison } from '../verdict/compare.ts';
@@ -315,16 +315,12 @@ function mean(xs: readonly number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
-/**
- * A record with the service's image and digest added, for a container service: asked of the engine
- * when the container started (src/service/container.ts), or just the image's name when it never ran.
- */
+/** A record with the service's image and digest added, for a container service (imageOf). */
 export async function withServiceImage(
   e: Environment | undefined,
   plan: ServicePlan | undefined,
   running: RunningService | undefined,
 ): Promise<Environment | undefined> {
-  if (!e || plan?.kind !== 'container') return e;
-  const serviceImage = running?.image ? await running.image : { image: plan.image };
-  return { ...e, serviceImage };
+  const serviceImage = await imageOf(plan, running);
+  return e && serviceImage ? { ...e, serviceImage } : e;
 }

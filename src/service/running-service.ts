@@ -2,6 +2,7 @@
 // exit to watch, its last output for messages, and a stop that always works; how its exit is said, and a
 // bounded wait for it.
 
+import type { ServicePlan } from '../plan/types.ts';
 import { outputTail } from './output.ts';
 
 export class ServiceError extends Error {
@@ -71,6 +72,15 @@ export interface RunningService {
   image?: Promise<ServiceImage>;
   /** "container loadgate-1a2b3c4d5e (image my/model:1, id 0123456789ab)", "command (pid 1234)", or the URL. */
   describe(): string;
+}
+
+/**
+ * The image a container service ran and its digest, as the engine told it once the container ran; just
+ * the name when it never ran; undefined for a service that is not a container.
+ */
+export async function imageOf(plan: ServicePlan | undefined, running: RunningService | undefined): Promise<ServiceImage | undefined> {
+  if (plan?.kind !== 'container') return undefined;
+  return running?.image ? await running.image : { image: plan.image };
 }
 
 export interface StartOptions {

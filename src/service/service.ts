@@ -22,6 +22,7 @@ export {
   type StartedService,
   ServiceError,
   exitMessage,
+  imageOf,
   within,
 } from './running-service.ts';
 
