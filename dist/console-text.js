@@ -13939,9 +13939,12 @@ function settingValues(reading, path, value, name, fail) {
     switch (reading) {
         case 'text':
             return [at(text)];
-        case 'file':
+        case 'file': {
             // A file named on the command line (or in an input) is where loadgate runs, not beside the config.
-            return [at(resolve(text.trim()))];
+            // `auto` (schema: ask the preset's server) is a word, not a file.
+            const t = text.trim();
+            return [at(t === 'auto' ? t : resolve(t))];
+        }
         case 'json':
             try {
                 return [at(JSON.parse(text))];
@@ -14140,7 +14143,7 @@ const SETTINGS = {
     bodies: {
         path: ['request', 'bodies'],
         flag: 'bodies',
-        read: 'text',
+        read: 'file',
         arg: 'FILE',
         reshapes: 'request-body',
         excludes: ['body'],
@@ -14150,7 +14153,7 @@ const SETTINGS = {
         path: ['request', 'schema'],
         flag: 'schema',
         input: 'schema',
-        read: 'text',
+        read: 'file',
         arg: 'FILE|auto',
         reshapes: 'request-body',
         excludes: ['body', 'bodies'],

@@ -7,6 +7,7 @@
 // here the example service's tokenizer counts them, exactly.
 
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tokenize } from '../examples/llm-chat/model.ts';
 import { flagOverrides } from '../src/cli.ts';
@@ -141,6 +142,22 @@ describe('prompts from a dataset file', () => {
     // The tests run from the repository root.
     const plan = buildPlan(applyOverrides(cfg, flagOverrides({ prompts: 'examples/llm-chat/prompts.jsonl' }, cfg.raw)));
     assert.equal(bodiesOf(plan).length, 12);
+  });
+
+  it('--bodies FILE and --schema FILE are relative to where loadgate runs too; --schema auto stays a word', () => {
+    const config = writeFile(
+      dir,
+      'plain.yml',
+      'service: {url: "http://127.0.0.1:9"}\nrequest: {path: /p}\nload: {stages: [{duration: 1s, users: 1}]}\n',
+    );
+    const cfg = readConfigFile(config);
+    const bodies = applyOverrides(cfg, flagOverrides({ bodies: 'test/fixtures/bodies.jsonl' }, cfg.raw));
+    const schema = applyOverrides(cfg, flagOverrides({ schema: 'test/fixtures/schema.json' }, cfg.raw));
+    const auto = applyOverrides(cfg, flagOverrides({ schema: 'auto' }, cfg.raw));
+    const request = (c: typeof cfg) => (c.raw as { request: Record<string, unknown> }).request;
+    assert.equal(request(bodies)['bodies'], resolve('test/fixtures/bodies.jsonl'));
+    assert.equal(request(schema)['schema'], resolve('test/fixtures/schema.json'));
+    assert.equal(request(auto)['schema'], 'auto');
   });
 
   it('the CLI refuses a bad prompts file with exit 2, one line and no stack trace', async () => {

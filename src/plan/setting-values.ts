@@ -34,9 +34,12 @@ export function settingValues(
   switch (reading) {
     case 'text':
       return [at(text)];
-    case 'file':
+    case 'file': {
       // A file named on the command line (or in an input) is where loadgate runs, not beside the config.
-      return [at(resolve(text.trim()))];
+      // `auto` (schema: ask the preset's server) is a word, not a file.
+      const t = text.trim();
+      return [at(t === 'auto' ? t : resolve(t))];
+    }
     case 'json':
       try {
         return [at(JSON.parse(text) as unknown)];

@@ -173,7 +173,7 @@ export const SETTINGS = {
   bodies: {
     path: ['request', 'bodies'],
     flag: 'bodies',
-    read: 'text',
+    read: 'file',
     arg: 'FILE',
     reshapes: 'request-body',
     excludes: ['body'],
@@ -183,7 +183,7 @@ export const SETTINGS = {
     path: ['request', 'schema'],
     flag: 'schema',
     input: 'schema',
-    read: 'text',
+    read: 'file',
     arg: 'FILE|auto',
     reshapes: 'request-body',
     excludes: ['body', 'bodies'],
