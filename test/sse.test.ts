@@ -422,12 +422,14 @@ describe('over a socket: fetch, SseParser and StreamAccumulator against the stre
     return { ...m, itl: [...m.itl], sentAt };
   }
 
-  test('the server keeps T and I, and the client measures TTFT and ITL medians within 2% of what it did', async () => {
+  test('over fetch, the parser and accumulator time the stream the server sent (TTFT and ITL near T and I)', async () => {
+    // The 2% accuracy of loadgate's own clients is test/stream-client.test.ts's, with the server in a
+    // process of its own. Here server and client share one event loop, so on a loaded machine each
+    // delays the other by milliseconds: this checks what the pure parser makes of real socket reads
+    // (the right origin, every token, gaps of the right size), not 2%.
     const T = 200;
     const I = 20;
     const s = await server({ firstTokenMs: T, intervalMs: I, tokens: 25 });
-    // Three requests one after another: medians over them, as a load test would take, so one
-    // request delayed by a starved CPU (this machine is shared) does not decide.
     const ms = [];
     for (let i = 0; i < 3; i++) ms.push(await stream(s.url));
     for (const m of ms) assert.deepEqual([m.failure, m.output, m.outputUnit, m.contentEvents, m.promptTokens], [null, 25, 'tokens', 25, 4]);
@@ -438,16 +440,11 @@ describe('over a socket: fetch, SseParser and StreamAccumulator against the stre
     );
     const serverTtft = median(rs.map((r) => r.sends[0]! - r.receivedAt));
     const serverItl = median(rs.flatMap((r) => gaps(r.sends)));
-    assert.ok(Math.abs(serverTtft - T) <= 0.02 * T, `server's first token after ${serverTtft} ms (median), claimed ${T}`);
-    assert.ok(Math.abs(serverItl - I) <= 0.02 * I, `server's median gap ${serverItl} ms, claimed ${I}`);
-    // fetch tells no send time, and takes 1-2.5 ms from the call to the server seeing the request
-    // on this machine (more the first time): that is fetch's cost, not the reading side's, and
-    // loadgate's own clients time the actual write. So the client's TTFT is taken from the
-    // server's arrival time here (one process, one clock).
+    // fetch tells no send time, so the client's TTFT is taken from the server's arrival time (one clock).
     const clientTtft = median(ms.map((m, i) => m.sentAt + m.ttft - rs[i]!.receivedAt));
     const clientItl = median(ms.flatMap((m) => m.itl));
-    assert.ok(Math.abs(clientTtft - serverTtft) <= 0.02 * serverTtft, `client TTFT ${clientTtft} ms, server ${serverTtft}`);
-    assert.ok(Math.abs(clientItl - serverItl) <= 0.02 * serverItl, `client ITL median ${clientItl} ms, server ${serverItl}`);
+    assert.ok(clientTtft >= serverTtft - 1 && clientTtft <= serverTtft + 0.25 * T, `client TTFT ${clientTtft} ms, server ${serverTtft}`);
+    assert.ok(Math.abs(clientItl - serverItl) <= 0.25 * I, `client ITL median ${clientItl} ms, server ${serverItl}`);
   });
 
   const quick = { firstTokenMs: 20, intervalMs: 5, tokens: 6 };
