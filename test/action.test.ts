@@ -372,6 +372,37 @@ describe('the action (dist/main.js as the runner runs it)', () => {
     assert.equal(r.stdout.match(/^::error/gm)?.length, 1, r.stdout);
   });
 
+  it('masks the API key of api-key-env in the log, sends it, and writes it nowhere', async () => {
+    const gh = await fakeGitHub();
+    const key = `sk-loadgate-${process.pid}-masked`;
+    const llm = join(REPO, 'examples', 'llm-chat', 'server.ts');
+    const r = await runAction(
+      {
+        // The service refuses /v1/* without the key: a passing run is one that sent it.
+        'service-command': `node ${llm} --host 127.0.0.1 --port {port} --work-per-token-ms 0 --api-key ${key}`,
+        preset: 'openai',
+        model: 'kjv-trigram',
+        'api-key-env': 'LOADGATE_TEST_LLM_KEY',
+        stages: '- {duration: 2s, users: 1}',
+        // Without ignore_eos the trigram model now and then ends an answer before its first token
+        // (stream-empty); a refused key would fail every request.
+        slos: 'error-rate < 10%',
+      },
+      { gh, env: { LOADGATE_TEST_LLM_KEY: key } },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.outputs['verdict'], 'pass');
+    // The runner hides a masked value from every later line: the one line that names it is the mask itself.
+    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.includes(key));
+    assert.deepEqual(lines, [`::add-mask::${key}`]);
+    assert.ok(!r.summary.includes(key));
+    for (const f of REPORTS.filter((f) => existsSync(join(r.dir, 'report', f)))) {
+      assert.ok(!readFileSync(join(r.dir, 'report', f), 'utf8').includes(key), `${f} holds the key`);
+    }
+    assert.equal(gh.comments(7).length, 1);
+    assert.ok(!gh.comments(7).some((c) => c.body.includes(key)));
+  });
+
   it('rejects a bad input with one clear message naming it, exit 1, nothing started', async () => {
     const gh = await fakeGitHub();
     const cases: Array<[Record<string, string>, RegExp]> = [
