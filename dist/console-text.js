@@ -26924,6 +26924,188 @@ function streamWarnings(r) {
     ];
 }
 
+// loadgate's version: written from package.json by `npm version` (scripts/write-version.ts).
+const VERSION = '0.1.0';
+
+// Where a run ran: the machine (CPU model and count, memory), OS and kernel, the CI runner (name, OS,
+// architecture, image) when the runner says, Node and loadgate versions, the service's image and its
+// digest, and what the run itself saw of the machine: CPU stolen by the hypervisor during the load (the
+// steal column of /proc/stat, before and after) and the generator's own CPU. The one record of it: a
+// single run, each round of a comparison, the comparison's two sides and a stored baseline all use this
+// type, under `environment` in result.json. Two results taken on different machines cannot be compared
+// with confidence; `environmentDifferences` says how two differ, for the comparison to warn from.
+// Reading it costs two /proc reads and a few os calls per run.
+/** /proc/stat's aggregate line: [steal, total] jiffies, or null off Linux. */
+function readSteal(text) {
+    try {
+        const line = (text ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0];
+        const f = line.trim().split(/\s+/).slice(1).map(Number);
+        if (f.length < 8 || f.some((x) => !Number.isFinite(x)))
+            return null;
+        // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is inside user already.
+        return [f[7], f.slice(0, 8).reduce((a, b) => a + b, 0)];
+    }
+    catch {
+        return null;
+    }
+}
+function machineBefore() {
+    return { steal: readSteal() };
+}
+/** Everything about where the run ran, once the load is over: the one place this machine's record is gathered. */
+function machineAfter(before, generatorCpu, env = process.env) {
+    const after = readSteal();
+    const c = cpus();
+    const runner = {
+        ...(env.RUNNER_NAME ? { name: env.RUNNER_NAME } : {}),
+        ...(env.RUNNER_OS ? { os: env.RUNNER_OS } : {}),
+        ...(env.RUNNER_ARCH ? { arch: env.RUNNER_ARCH } : {}),
+        ...(env.ImageOS ? { image: env.ImageOS } : {}),
+        ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
+    };
+    const steal = before.steal && after && after[1] > before.steal[1]
+        ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
+        : undefined;
+    return {
+        cpuModel: c[0]?.model.trim() ?? 'unknown',
+        cpuCount: availableParallelism(),
+        memoryBytes: totalmem(),
+        os: osName(),
+        kernel: release(),
+        arch: arch(),
+        node: process.version,
+        loadgate: VERSION,
+        ...(Object.keys(runner).length ? { runner } : {}),
+        ...(steal !== undefined ? { cpuStealPercent: steal } : {}),
+        generatorCpu,
+    };
+}
+function osName() {
+    try {
+        const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
+        if (m?.[1])
+            return `${type()} (${m[1]})`;
+    }
+    catch { }
+    return type();
+}
+/**
+ * One record for several loads on one machine (the rounds of one side): the first's machine, the steal
+ * over all of them (each round's share weighted by its duration: the jiffies it covered), and the given
+ * generator CPU (the merged result's).
+ */
+function acrossLoads(parts, generatorCpu) {
+    const first = parts.find((p) => p.environment)?.environment;
+    if (!first)
+        return undefined;
+    const { cpuStealPercent: _, ...machine } = first;
+    const withSteal = parts.filter((p) => p.environment?.cpuStealPercent !== undefined && p.durationMs > 0);
+    const span = withSteal.reduce((t, p) => t + p.durationMs, 0);
+    const steal = span > 0 ? withSteal.reduce((t, p) => t + p.environment.cpuStealPercent * p.durationMs, 0) / span : undefined;
+    return { ...machine, ...(steal !== undefined ? { cpuStealPercent: Math.round(steal * 10) / 10 } : {}), generatorCpu };
+}
+/** Steal above this share of the machine (percent) makes the numbers of a run doubtful on its own. */
+const STEAL_WARN_PERCENT = 5;
+/**
+ * How two runs' environments differ, one phrase per difference that can move latency figures (empty:
+ * comparable), for a comparison to warn from. A record may be partial (a stored result from an older
+ * loadgate recorded less): a field recorded on one side only is named once, as not checkable.
+ *
+ * What warns is the measuring set-up, not the service: the machine (CPU model and count, memory,
+ * architecture), its OS and kernel, the CI runner's image, the generator's Node and loadgate, and a
+ * machine whose CPU was stolen. The service's image and digest are left out on purpose: two different
+ * images are the point of a comparison (the PR's build against main's), so a different digest is what
+ * the user asked for, not a caveat. Both sides' digests are recorded (comparison.environments) and shown
+ * beside the comparison instead; the one surprise worth a warning, two differently named images that
+ * are one and the same, is `sameImageWarning`.
+ */
+function environmentDifferences(a, b, labels = ['this run', 'the baseline']) {
+    if (!a || !b) {
+        if (a === b)
+            return [];
+        return [`${a ? labels[1] : labels[0]} does not say where it ran: differences of machine cannot be checked`];
+    }
+    const out = [];
+    const unrecorded = [[], []];
+    const differ = (what, x, y, show = (v) => String(v)) => {
+        if (x === undefined || y === undefined) {
+            if (x !== y)
+                unrecorded[x === undefined ? 0 : 1].push(what);
+        }
+        else if (x !== y)
+            out.push(`${what} differs: ${show(x)} (${labels[0]}) vs ${show(y)} (${labels[1]})`);
+    };
+    differ('CPU model', a.cpuModel, b.cpuModel);
+    differ('CPU count', a.cpuCount, b.cpuCount);
+    const ma = a.memoryBytes;
+    const mb = b.memoryBytes;
+    // Memory as the OS reports it moves by a few MiB between boots of the same machine type.
+    if (ma === undefined || mb === undefined || Math.abs(ma - mb) > 0.1 * Math.max(ma, mb))
+        differ('memory', ma, mb, gib);
+    differ('architecture', a.arch, b.arch);
+    differ('OS', a.os, b.os);
+    differ('kernel', a.kernel, b.kernel);
+    // Only when either ran on a CI runner that names its image. A record of this loadgate without one ran
+    // elsewhere ("none"); an older record may just not have said.
+    if (a.runner?.image || b.runner?.image)
+        differ('runner image', runnerImage(a), runnerImage(b));
+    differ('Node', a.node, b.node);
+    differ('loadgate', a.loadgate, b.loadgate);
+    for (const [i, e] of [a, b].entries()) {
+        if ((e.cpuStealPercent ?? 0) > STEAL_WARN_PERCENT)
+            out.push(`${labels[i]}'s machine had ${e.cpuStealPercent}% of its CPU stolen by the hypervisor`);
+    }
+    for (const [i, what] of unrecorded.entries()) {
+        if (what.length > 0)
+            out.push(`${labels[i]} does not record its ${what.join(', ')}: differences there cannot be checked`);
+    }
+    return out;
+}
+/**
+ * A same-job baseline whose image is named differently from the candidate's (e.g. model:pr and
+ * model:main) yet has the same digest: the two tags point at one image, so the comparison cannot show a
+ * change of image (a build that did not change, or a tag not pushed). The same name on both sides is a
+ * comparison of settings (env, limits), meant that way, and says nothing.
+ */
+function sameImageWarning(candidate, baseline) {
+    const c = candidate?.serviceImage;
+    const b = baseline?.serviceImage;
+    if (!c?.digest || !b?.digest || c.image === b.image || c.digest !== b.digest)
+        return undefined;
+    return `the candidate (${c.image}) and the baseline (${b.image}) are the same image (${c.digest}): the comparison cannot show a change of image`;
+}
+function runnerImage(e) {
+    if (e.runner?.image)
+        return `${e.runner.image} ${e.runner.imageVersion ?? ''}`.trim();
+    return e.node !== undefined ? 'none' : undefined;
+}
+function gib(bytes) {
+    return `${Math.round((Number(bytes) / 2 ** 30) * 10) / 10} GiB`;
+}
+
+// What a reader must know to trust a run's numbers without the run failing for it, the same in every report
+// and in the verdict: answers that did not stream (verdict/stream.ts), and shards on different machines.
+//
+// A merge whose shards ran on different machines (a matrix of runners of different sizes or images): each
+// shard's latencies are its own machine's, and the merged percentiles mix them. Said as a warning in every
+// report, not a failure: most matrices run on one runner type, and a mixed one is worth knowing, not refusing.
+function runWarnings(r) {
+    return [...streamWarnings(r), ...shardMachineWarnings(r)];
+}
+function shardMachineWarnings(r) {
+    const recorded = (r.shardMachines ?? []).filter((m) => m.environment).sort((a, b) => a.index - b.index);
+    const first = recorded[0];
+    if (!first || recorded.length < 2)
+        return [];
+    const seen = new Set();
+    for (const m of recorded.slice(1)) {
+        const labels = [`shard ${shardLabel(first)}`, `shard ${shardLabel(m)}`];
+        for (const d of environmentDifferences(first.environment, m.environment, labels))
+            seen.add(d);
+    }
+    return seen.size ? [`The shards ran on different machines, so the merged figures mix them: ${[...seen].join('; ')}`] : [];
+}
+
 // Streamed answers in the reports (issue 12): the rows every format shows (by stage, by streaming endpoint,
 // the total) and their numbers, TTFT, ITL, TPOT, E2E and output per second, in tokens when the servers
 // sent usage and in chunks when they did not (never one number of both). A run without streamed answers
@@ -27065,7 +27247,7 @@ function formatSummary(r) {
     lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
     for (const w of generatorWarnings(r))
         lines.push(`Warning: ${w}`);
-    for (const w of streamWarnings(r))
+    for (const w of runWarnings(r))
         lines.push(`Warning: ${w}`);
     for (const w of watchSummary(r))
         lines.push(w.warning ? `Warning: ${w.text}` : w.text);
@@ -27271,165 +27453,6 @@ function describeBodiesOf(b) {
 /** A line per endpoint that sent anything: what it sent. The example body is left to the reports. */
 function bodiesLines(r) {
     return (r.requestBodies ?? []).filter((b) => b.kind !== 'none').map((b) => `Request bodies of "${b.endpoint}": ${describeBodiesOf(b)}.`);
-}
-
-// loadgate's version: written from package.json by `npm version` (scripts/write-version.ts).
-const VERSION = '0.1.0';
-
-// Where a run ran: the machine (CPU model and count, memory), OS and kernel, the CI runner (name, OS,
-// architecture, image) when the runner says, Node and loadgate versions, the service's image and its
-// digest, and what the run itself saw of the machine: CPU stolen by the hypervisor during the load (the
-// steal column of /proc/stat, before and after) and the generator's own CPU. The one record of it: a
-// single run, each round of a comparison, the comparison's two sides and a stored baseline all use this
-// type, under `environment` in result.json. Two results taken on different machines cannot be compared
-// with confidence; `environmentDifferences` says how two differ, for the comparison to warn from.
-// Reading it costs two /proc reads and a few os calls per run.
-/** /proc/stat's aggregate line: [steal, total] jiffies, or null off Linux. */
-function readSteal(text) {
-    try {
-        const line = (text ?? readFileSync('/proc/stat', 'utf8')).split('\n', 1)[0];
-        const f = line.trim().split(/\s+/).slice(1).map(Number);
-        if (f.length < 8 || f.some((x) => !Number.isFinite(x)))
-            return null;
-        // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is inside user already.
-        return [f[7], f.slice(0, 8).reduce((a, b) => a + b, 0)];
-    }
-    catch {
-        return null;
-    }
-}
-function machineBefore() {
-    return { steal: readSteal() };
-}
-/** Everything about where the run ran, once the load is over: the one place this machine's record is gathered. */
-function machineAfter(before, generatorCpu, env = process.env) {
-    const after = readSteal();
-    const c = cpus();
-    const runner = {
-        ...(env.RUNNER_NAME ? { name: env.RUNNER_NAME } : {}),
-        ...(env.RUNNER_OS ? { os: env.RUNNER_OS } : {}),
-        ...(env.RUNNER_ARCH ? { arch: env.RUNNER_ARCH } : {}),
-        ...(env.ImageOS ? { image: env.ImageOS } : {}),
-        ...(env.ImageVersion ? { imageVersion: env.ImageVersion } : {}),
-    };
-    const steal = before.steal && after && after[1] > before.steal[1]
-        ? Math.round(((after[0] - before.steal[0]) / (after[1] - before.steal[1])) * 1000) / 10
-        : undefined;
-    return {
-        cpuModel: c[0]?.model.trim() ?? 'unknown',
-        cpuCount: availableParallelism(),
-        memoryBytes: totalmem(),
-        os: osName(),
-        kernel: release(),
-        arch: arch(),
-        node: process.version,
-        loadgate: VERSION,
-        ...(Object.keys(runner).length ? { runner } : {}),
-        ...(steal !== undefined ? { cpuStealPercent: steal } : {}),
-        generatorCpu,
-    };
-}
-function osName() {
-    try {
-        const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
-        if (m?.[1])
-            return `${type()} (${m[1]})`;
-    }
-    catch { }
-    return type();
-}
-/**
- * One record for several loads on one machine (the rounds of one side): the first's machine, the steal
- * over all of them (each round's share weighted by its duration: the jiffies it covered), and the given
- * generator CPU (the merged result's).
- */
-function acrossLoads(parts, generatorCpu) {
-    const first = parts.find((p) => p.environment)?.environment;
-    if (!first)
-        return undefined;
-    const { cpuStealPercent: _, ...machine } = first;
-    const withSteal = parts.filter((p) => p.environment?.cpuStealPercent !== undefined && p.durationMs > 0);
-    const span = withSteal.reduce((t, p) => t + p.durationMs, 0);
-    const steal = span > 0 ? withSteal.reduce((t, p) => t + p.environment.cpuStealPercent * p.durationMs, 0) / span : undefined;
-    return { ...machine, ...(steal !== undefined ? { cpuStealPercent: Math.round(steal * 10) / 10 } : {}), generatorCpu };
-}
-/** Steal above this share of the machine (percent) makes the numbers of a run doubtful on its own. */
-const STEAL_WARN_PERCENT = 5;
-/**
- * How two runs' environments differ, one phrase per difference that can move latency figures (empty:
- * comparable), for a comparison to warn from. A record may be partial (a stored result from an older
- * loadgate recorded less): a field recorded on one side only is named once, as not checkable.
- *
- * What warns is the measuring set-up, not the service: the machine (CPU model and count, memory,
- * architecture), its OS and kernel, the CI runner's image, the generator's Node and loadgate, and a
- * machine whose CPU was stolen. The service's image and digest are left out on purpose: two different
- * images are the point of a comparison (the PR's build against main's), so a different digest is what
- * the user asked for, not a caveat. Both sides' digests are recorded (comparison.environments) and shown
- * beside the comparison instead; the one surprise worth a warning, two differently named images that
- * are one and the same, is `sameImageWarning`.
- */
-function environmentDifferences(a, b, labels = ['this run', 'the baseline']) {
-    if (!a || !b) {
-        if (a === b)
-            return [];
-        return [`${a ? labels[1] : labels[0]} does not say where it ran: differences of machine cannot be checked`];
-    }
-    const out = [];
-    const unrecorded = [[], []];
-    const differ = (what, x, y, show = (v) => String(v)) => {
-        if (x === undefined || y === undefined) {
-            if (x !== y)
-                unrecorded[x === undefined ? 0 : 1].push(what);
-        }
-        else if (x !== y)
-            out.push(`${what} differs: ${show(x)} (${labels[0]}) vs ${show(y)} (${labels[1]})`);
-    };
-    differ('CPU model', a.cpuModel, b.cpuModel);
-    differ('CPU count', a.cpuCount, b.cpuCount);
-    const ma = a.memoryBytes;
-    const mb = b.memoryBytes;
-    // Memory as the OS reports it moves by a few MiB between boots of the same machine type.
-    if (ma === undefined || mb === undefined || Math.abs(ma - mb) > 0.1 * Math.max(ma, mb))
-        differ('memory', ma, mb, gib);
-    differ('architecture', a.arch, b.arch);
-    differ('OS', a.os, b.os);
-    differ('kernel', a.kernel, b.kernel);
-    // Only when either ran on a CI runner that names its image. A record of this loadgate without one ran
-    // elsewhere ("none"); an older record may just not have said.
-    if (a.runner?.image || b.runner?.image)
-        differ('runner image', runnerImage(a), runnerImage(b));
-    differ('Node', a.node, b.node);
-    differ('loadgate', a.loadgate, b.loadgate);
-    for (const [i, e] of [a, b].entries()) {
-        if ((e.cpuStealPercent ?? 0) > STEAL_WARN_PERCENT)
-            out.push(`${labels[i]}'s machine had ${e.cpuStealPercent}% of its CPU stolen by the hypervisor`);
-    }
-    for (const [i, what] of unrecorded.entries()) {
-        if (what.length > 0)
-            out.push(`${labels[i]} does not record its ${what.join(', ')}: differences there cannot be checked`);
-    }
-    return out;
-}
-/**
- * A same-job baseline whose image is named differently from the candidate's (e.g. model:pr and
- * model:main) yet has the same digest: the two tags point at one image, so the comparison cannot show a
- * change of image (a build that did not change, or a tag not pushed). The same name on both sides is a
- * comparison of settings (env, limits), meant that way, and says nothing.
- */
-function sameImageWarning(candidate, baseline) {
-    const c = candidate?.serviceImage;
-    const b = baseline?.serviceImage;
-    if (!c?.digest || !b?.digest || c.image === b.image || c.digest !== b.digest)
-        return undefined;
-    return `the candidate (${c.image}) and the baseline (${b.image}) are the same image (${c.digest}): the comparison cannot show a change of image`;
-}
-function runnerImage(e) {
-    if (e.runner?.image)
-        return `${e.runner.image} ${e.runner.imageVersion ?? ''}`.trim();
-    return e.node !== undefined ? 'none' : undefined;
-}
-function gib(bytes) {
-    return `${Math.round((Number(bytes) / 2 ** 30) * 10) / 10} GiB`;
 }
 
 // A run in rounds (issue 11): each round is one RunResult of one side (the candidate or the baseline),
@@ -28158,7 +28181,7 @@ function header(r, v, title) {
     }
     for (const p of v.problems)
         notes.push(`<li>Problem: ${h(p)}</li>`);
-    for (const w of streamWarnings(r))
+    for (const w of runWarnings(r))
         notes.push(`<li class="bad">Warning: ${h(w)}</li>`);
     const planned = r.stages.length ? r.stages[r.stages.length - 1].endMs : 0;
     const status = r.status === 'completed' ? 'completed' : `<strong class="bad">${h(r.status)}</strong>${r.reason ? `: ${h(r.reason)}` : ''}`;
@@ -28523,7 +28546,7 @@ function renderJunit(r, verdict) {
         ]),
         // Streamed answers: the headline numbers, and the warning when most answers did not stream.
         ...(streamHeadline(r) !== null ? [['stream', streamHeadline(r)]] : []),
-        ...streamWarnings(r).map((w) => ['warning', w]),
+        ...runWarnings(r).map((w) => ['warning', w]),
     ];
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -28751,7 +28774,7 @@ function verdictNotes(r, v, max) {
     if (v.problems.length > shown.length)
         items.push(`... ${v.problems.length - shown.length} more problems`);
     // Our own words: the answers did not stream, so the stream numbers cannot be read as they look.
-    for (const w of streamWarnings(r))
+    for (const w of runWarnings(r))
         items.push(`⚠️ Warning: ${w}`);
     if (r.status !== 'completed') {
         items.push(`Run ${r.status}${r.reason ? `: ${text(r.reason, Math.min(max, 300))}` : ''}.`);
@@ -32640,7 +32663,7 @@ function evaluate(r, slos) {
     if (r.status === 'interrupted')
         problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
     // Not failures, but what a reader must know to trust the numbers (every report shows them too).
-    const warnings = streamWarnings(r);
+    const warnings = runWarnings(r);
     return {
         pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
         outcomes,

@@ -30,6 +30,10 @@ import { VERSION } from '../src/version.ts';
 import { evaluate } from '../src/verdict/evaluate.ts';
 import { STATUS_EXIT, runStatus } from '../src/run/outcome.ts';
 import { constructedResult } from './fixtures/result.ts';
+import { renderMarkdown } from '../src/report/markdown.ts';
+import { formatSummary } from '../src/report/console.ts';
+import { renderHtmlReport } from '../src/report/html.ts';
+import { renderJunit } from '../src/report/junit.ts';
 import { removeTempDirs, tempDir, writeFile } from './helpers/tmp.ts';
 
 after(removeTempDirs);
@@ -341,5 +345,32 @@ describe('an invalid run', () => {
     assert.deepEqual(v.problems, ['the run did not measure the service: the generator used 97% of a core: it was the bottleneck']);
     assert.equal(runStatus(r, v, false), 'not-measured');
     assert.equal(STATUS_EXIT[runStatus(r, v, false)], 3, 'exit 3, not the breach code');
+  });
+});
+
+describe('a merge whose shards ran on different machines', () => {
+  const merged = (...envs: Environment[]): RunResult => ({
+    ...constructedResult(),
+    shardMachines: envs.map((environment, index) => ({ index, count: envs.length, generatorCpu: 0.1, environment })),
+  });
+
+  it('warns in the verdict and every report, naming the shards and what differs', () => {
+    const r = merged(base, base, { ...base, cpuCount: 4, cpuModel: 'AMD EPYC' });
+    const v = evaluate(r, []);
+    assert.equal(v.warnings?.length, 1);
+    const w = v.warnings![0]!;
+    assert.match(w, /^The shards ran on different machines/);
+    assert.match(w, /CPU model differs: Intel Xeon \(shard 1\/3\) vs AMD EPYC \(shard 3\/3\)/);
+    assert.match(w, /CPU count differs: 2 \(shard 1\/3\) vs 4 \(shard 3\/3\)/);
+    assert.ok(!w.includes('shard 2/3'), 'shard 2 ran where shard 1 did');
+    assert.ok(renderMarkdown(r, v).includes('CPU count differs'));
+    assert.ok(formatSummary(r).includes('CPU count differs'));
+    assert.ok(renderHtmlReport(r, v).includes('CPU count differs'));
+    assert.ok(renderJunit(r, v).includes('CPU count differs'));
+  });
+
+  it('says nothing when every shard ran on the same kind of machine, or for a single run', () => {
+    assert.equal(evaluate(merged(base, { ...base, generatorCpu: 0.4 }, base), []).warnings, undefined);
+    assert.equal(evaluate(constructedResult(), []).warnings, undefined);
   });
 });

@@ -6,7 +6,7 @@ import { maxMs, percentileMs } from '../metrics/histogram.ts';
 import { type RequestBodies, type RunResult, type StageInfo, type Stats, meanMs, statsFor } from '../metrics/result.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { fmtBytes, fmtMs, fmtNum, fmtPct, fmtSecs, round } from '../format.ts';
-import { fmtOutput, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, streamWarnings } from './stream.ts';
+import { fmtOutput, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, runWarnings } from './stream.ts';
 
 export function formatProgress(p: Progress, stageCount: number): string {
   const load = p.users !== undefined ? `users ${p.users}` : `rate ${fmtNum(p.targetRate ?? 0)}/s`;
@@ -76,7 +76,7 @@ export function formatSummary(r: RunResult): string {
   for (const line of bodiesLines(r)) lines.push(line);
   lines.push(`Generator CPU: ${fmtPct(r.generatorCpu)} of one core.`);
   for (const w of generatorWarnings(r)) lines.push(`Warning: ${w}`);
-  for (const w of streamWarnings(r)) lines.push(`Warning: ${w}`);
+  for (const w of runWarnings(r)) lines.push(`Warning: ${w}`);
   for (const w of watchSummary(r)) lines.push(w.warning ? `Warning: ${w.text}` : w.text);
   if (r.status !== 'completed') lines.push(`Run ${r.status}: ${r.reason ?? ''}`);
   return lines.join('\n');

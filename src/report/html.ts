@@ -37,7 +37,7 @@ import { environmentRows } from './environment-text.ts';
 import { CHART_JS, REPORT_CSS, STREAM_CHART_JS } from './html-assets/inlined.ts';
 import { type ChartData, chartData } from './html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
-import { type StreamRow, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, streamWarnings } from './stream.ts';
+import { type StreamRow, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, runWarnings, streamWarnings } from './stream.ts';
 
 export interface HtmlReportOptions {
   /** Shown in the header and the window title; default "loadgate report". */
@@ -125,7 +125,7 @@ function header(r: RunResult, v: Verdict, title: string): string {
     notes.push(`<li>Stopped early: the SLO <code>${h(v.abortedBy)}</code> failed during the run (abort-on-fail).</li>`);
   }
   for (const p of v.problems) notes.push(`<li>Problem: ${h(p)}</li>`);
-  for (const w of streamWarnings(r)) notes.push(`<li class="bad">Warning: ${h(w)}</li>`);
+  for (const w of runWarnings(r)) notes.push(`<li class="bad">Warning: ${h(w)}</li>`);
 
   const planned = r.stages.length ? r.stages[r.stages.length - 1]!.endMs : 0;
   const status =

@@ -12,7 +12,7 @@ import { fmtMs, fmtPct } from '../format.ts';
 import { compareCases } from './compare-junit.ts';
 import { escapeXml, truncate } from './escape.ts';
 import { describeBodiesOf } from './console.ts';
-import { streamHeadline, streamNotes, streamWarnings } from './stream.ts';
+import { runWarnings, streamHeadline, streamNotes, streamWarnings } from './stream.ts';
 
 export const SLO_CLASSNAME = 'loadgate.slo';
 export const RUN_CLASSNAME = 'loadgate.run';
@@ -45,7 +45,7 @@ export function renderJunit(r: RunResult, verdict: Verdict): string {
       ),
     // Streamed answers: the headline numbers, and the warning when most answers did not stream.
     ...(streamHeadline(r) !== null ? [['stream', streamHeadline(r)!] as [string, string]] : []),
-    ...streamWarnings(r).map((w): [string, string] => ['warning', w]),
+    ...runWarnings(r).map((w): [string, string] => ['warning', w]),
   ];
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -21,7 +21,7 @@ import { describeBodiesOf, describeLoad, generatorWarnings, invalidSummary, verd
 import { fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct, round } from '../format.ts';
 import { escapeMarkdown, markdownCode, truncate } from './escape.ts';
 import { compareMarkdown } from './compare-markdown.ts';
-import { fmtOutput, fmtRate, hasStreams, streamFigures, streamHeadline, streamNotes, streamRows, streamWarnings } from './stream.ts';
+import { fmtOutput, fmtRate, hasStreams, streamFigures, streamHeadline, streamNotes, streamRows, runWarnings } from './stream.ts';
 
 /** A partial second shorter than this is left out of per-second figures (seconds). */
 const MIN_RATE_SPAN = 0.5;
@@ -134,7 +134,7 @@ function verdictNotes(r: RunResult, v: Verdict, max: number): string {
   for (const p of shown) items.push(`Problem: ${text(p, max)}`);
   if (v.problems.length > shown.length) items.push(`... ${v.problems.length - shown.length} more problems`);
   // Our own words: the answers did not stream, so the stream numbers cannot be read as they look.
-  for (const w of streamWarnings(r)) items.push(`⚠️ Warning: ${w}`);
+  for (const w of runWarnings(r)) items.push(`⚠️ Warning: ${w}`);
   if (r.status !== 'completed') {
     items.push(`Run ${r.status}${r.reason ? `: ${text(r.reason, Math.min(max, 300))}` : ''}.`);
   }

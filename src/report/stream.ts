@@ -10,6 +10,7 @@ import { fmtMs, fmtNum } from '../format.ts';
 import { type OutputCount, type StreamScope, outputCaveat, outputCount, streamFor, streamStatMs } from '../verdict/stream.ts';
 
 export { streamWarnings } from '../verdict/stream.ts';
+export { runWarnings } from '../verdict/warnings.ts';
 
 /** True when some cell kept streamed answers (an endpoint streams), even if all of them failed. */
 export function hasStreams(r: RunResult): boolean {

@@ -6,7 +6,8 @@ import { type RunResult, type Scope, meanMs, statsFor } from '../metrics/result.
 import { fmtMs, fmtNum, fmtPct } from '../format.ts';
 import type { SloOutcome, Verdict } from './types.ts';
 import type { Comparison, Slo, SloMetric, StreamMetric } from '../plan/types.ts';
-import { outputCaveat, outputCount, scopeSeconds, streamFor, streamStatMs, streamWarnings } from './stream.ts';
+import { runWarnings } from './warnings.ts';
+import { outputCaveat, outputCount, scopeSeconds, streamFor, streamStatMs } from './stream.ts';
 
 export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   const outcomes = slos.map((s) => evaluateSlo(r, s));
@@ -40,7 +41,7 @@ export function evaluate(r: RunResult, slos: readonly Slo[]): Verdict {
   if (r.status === 'interrupted')
     problems.push(`the run was interrupted (${r.reason ?? 'stopped'}): the numbers cover only part of the plan`);
   // Not failures, but what a reader must know to trust the numbers (every report shows them too).
-  const warnings = streamWarnings(r);
+  const warnings = runWarnings(r);
   return {
     pass: problems.length === 0 && outcomes.every((o) => o.pass) && !r.abortedBy,
     outcomes,
