@@ -38,7 +38,7 @@ export interface ChartData {
   /** Monitor commands' values per second (a series each), when configured. Names are untrusted: legend only. */
   monitors?: Array<{ name: string; values: Array<number | null> }>;
   thresholds: Threshold[];
-  /** Streamed answers per second (only when the timeline has them): drawn by html-assets/stream-chart.js. */
+  /** Streamed answers per second (only when the timeline has them): drawn by html-assets/chart.js. */
   stream?: StreamChartData;
   /** Where stages 2.. start, seconds. */
   stages: Array<{ n: number; t: number }>;

@@ -34,7 +34,7 @@ import { fmtBytes, fmtClock, fmtDuration, fmtMs, fmtNum, fmtPct } from '../forma
 import { cleanText, escapeHtml, truncate } from './escape.ts';
 import { compareSection } from './compare-html.ts';
 import { environmentRows } from './environment-text.ts';
-import { CHART_JS, REPORT_CSS, STREAM_CHART_JS } from './html-assets/inlined.ts';
+import { CHART_JS, REPORT_CSS } from './html-assets/inlined.ts';
 import { type ChartData, chartData } from './html-chart-data.ts';
 import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from './vendor/uplot.ts';
 import { type StreamRow, fmtRate, hasStreams, streamFigures, streamNotes, streamRows, runWarnings, streamWarnings } from './stream.ts';
@@ -54,11 +54,9 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
   const data = chartData(r, verdict);
   const json = scriptJson(data);
   const uplotJs = `${UPLOT_JS}\n`;
-  // The stream charts' script is in the page only when there is something for it to draw.
-  const streamJs = data.stream ? STREAM_CHART_JS : null;
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}${streamJs === null ? '' : ` ${sha256(streamJs)}`}`,
+    `script-src ${sha256(uplotJs)} ${sha256(CHART_JS)}`,
     "style-src 'unsafe-inline'",
     'img-src data:',
     "base-uri 'none'",
@@ -95,7 +93,6 @@ export function renderHtmlReport(result: RunResult, verdict: Verdict, opts: Html
     `<script type="application/json" id="chart-data">${json}</script>`,
     `<script>${uplotJs}</script>`,
     `<script>${CHART_JS}</script>`,
-    ...(streamJs === null ? [] : [`<script>${streamJs}</script>`]),
     '</body>',
     '</html>',
     '',
@@ -197,7 +194,7 @@ function chartsSection(r: RunResult, d: ChartData): string {
   ].join('\n');
 }
 
-/** The stream charts' places (drawn by html-assets/stream-chart.js); none for a run without streams. */
+/** The stream charts' places (drawn by html-assets/chart.js); none for a run without streams. */
 function streamChartFigures(d: ChartData): string[] {
   const s = d.stream;
   if (!s) return [];

@@ -1,6 +1,6 @@
 /*
  * Draws the HTML report's charts with uPlot from the page's JSON block (#chart-data, made by chartData() in
- * src/report/html-chart-data.ts). Plain ES2017 in an IIFE, no template literals, so any browser that opens
+ * src/report/html-chart-data.ts). Plain ES2017 in an IIFE, so any browser that opens
  * the report runs it. Labels (SLO lines, monitor names) reach the page only through uPlot's legend
  * (textContent) and canvas text. scripts/inline-html-assets.ts inlines this file into the page without this
  * opening comment; the page's Content-Security-Policy allows it by its hash.
@@ -123,84 +123,114 @@
     { y: { range: fromZero } },
   );
 
-  var lat = [
-    { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'p95', stroke: '#bf8700', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },
-    { label: 'max', stroke: '#8250df', width: 1, show: false, value: fmt(' ms', 2) },
-  ];
-  var latData = [D.p50, D.p95, D.p99, D.max];
   var palette = ['#6e7781', '#953800', '#0550ae', '#6639ba'];
   var noPath = () => null;
-  D.thresholds.forEach((th, i) => {
-    // Drawn by the hook below, exactly over the SLO's scope; the series gives the legend entry, the value
-    // under the cursor, and a y range that includes the line.
-    lat.push({
-      label: th.label,
-      stroke: th.pass ? palette[i % palette.length] : '#a40e26',
-      width: 1.5,
-      dash: [8, 5],
-      paths: noPath,
-      points: { show: false },
-      auto: false,
-      value: fmt(' ms', 2),
+  // Latencies per second (ms) and each SLO threshold as a dashed line over its scope: the request latency
+  // chart, and a streamed run's TTFT and ITL charts.
+  function latencyChart(id, series, data, thresholds) {
+    var first = series.length + 1; // the thresholds' series, after x and the latencies
+    thresholds.forEach((th, i) => {
+      // Drawn by the hook below, exactly over the SLO's scope; the series gives the legend entry, the value
+      // under the cursor, and a y range that includes the line.
+      series.push({
+        label: th.label,
+        stroke: th.pass ? palette[i % palette.length] : '#a40e26',
+        width: 1.5,
+        dash: [8, 5],
+        paths: noPath,
+        points: { show: false },
+        auto: false,
+        value: fmt(' ms', 2),
+      });
+      data.push(D.t.map((t) => (t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null)));
     });
-    latData.push(D.t.map((t) => (t > th.from && (th.to == null || t - 1 < th.to - 1e-9) ? th.ms : null)));
-  });
-  var thresholdLines = {
-    hooks: {
-      draw: [
-        (u) => {
-          var ctx = u.ctx,
-            b = u.bbox,
-            px = devicePixelRatio || 1;
-          ctx.save();
-          ctx.beginPath();
-          ctx.rect(b.left, b.top, b.width, b.height);
-          ctx.clip();
-          ctx.lineWidth = 1.5 * px;
-          ctx.setLineDash([8 * px, 5 * px]);
-          D.thresholds.forEach((th, i) => {
-            var s = u.series[5 + i];
-            if (!s.show) return;
-            var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);
-            var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);
-            var y = Math.round(u.valToPos(th.ms, 'y', true));
-            if (x1 <= x0) return;
-            ctx.strokeStyle = ctx.fillStyle = s.stroke(u, 5 + i);
-            if (y < b.top) {
-              // Far above the latencies (see latRange): said at the top instead of squashing the chart.
-              var text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,
-                tx = x0 + 14 * px,
-                ty = b.top + 12 * px + 14 * px * i;
-              ctx.font = `${11 * px}px system-ui, sans-serif`;
-              ctx.fillStyle = 'rgba(255,255,255,0.85)';
-              ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);
-              ctx.fillStyle = s.stroke(u, 5 + i);
-              ctx.fillText(text, tx, ty);
-              return;
-            }
+    var thresholdLines = {
+      hooks: {
+        draw: [
+          (u) => {
+            var ctx = u.ctx,
+              b = u.bbox,
+              px = devicePixelRatio || 1;
+            ctx.save();
             ctx.beginPath();
-            ctx.moveTo(x0, y);
-            ctx.lineTo(x1, y);
-            ctx.stroke();
-          });
-          ctx.restore();
-        },
-      ],
-    },
-  };
-  // From 0 to the highest latency shown, stretched to the SLO lines shown unless one is over 3 times higher.
-  function latRange(u, min, max) {
-    var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;
-    var data = top;
-    D.thresholds.forEach((th, i) => {
-      var s = u.series && u.series[5 + i];
-      if ((!s || s.show) && (data === 0 || th.ms <= 3 * data)) top = Math.max(top, th.ms);
-    });
-    return [0, top > 0 ? top * 1.08 : 1];
+            ctx.rect(b.left, b.top, b.width, b.height);
+            ctx.clip();
+            ctx.lineWidth = 1.5 * px;
+            ctx.setLineDash([8 * px, 5 * px]);
+            thresholds.forEach((th, i) => {
+              var s = u.series[first + i];
+              if (!s.show) return;
+              var x0 = u.valToPos(Math.max(th.from, u.scales.x.min), 'x', true);
+              var x1 = u.valToPos(Math.min(th.to == null ? u.scales.x.max : th.to, u.scales.x.max), 'x', true);
+              var y = Math.round(u.valToPos(th.ms, 'y', true));
+              if (x1 <= x0) return;
+              ctx.strokeStyle = ctx.fillStyle = s.stroke(u, first + i);
+              if (y < b.top) {
+                // Far above the latencies (see range): said at the top instead of squashing the chart.
+                var text = `↑ SLO ${th.ms.toLocaleString('en-US')} ms`,
+                  tx = x0 + 14 * px,
+                  ty = b.top + 12 * px + 14 * px * i;
+                ctx.font = `${11 * px}px system-ui, sans-serif`;
+                ctx.fillStyle = 'rgba(255,255,255,0.85)';
+                ctx.fillRect(tx - 2 * px, ty - 11 * px, ctx.measureText(text).width + 4 * px, 14 * px);
+                ctx.fillStyle = s.stroke(u, first + i);
+                ctx.fillText(text, tx, ty);
+                return;
+              }
+              ctx.beginPath();
+              ctx.moveTo(x0, y);
+              ctx.lineTo(x1, y);
+              ctx.stroke();
+            });
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    // From 0 to the highest latency shown, stretched to the SLO lines shown unless one is over 3 times higher.
+    function range(u, min, max) {
+      var top = max == null || !isFinite(max) || max <= 0 ? 0 : max;
+      var shown = top;
+      thresholds.forEach((th, i) => {
+        var s = u.series && u.series[first + i];
+        if ((!s || s.show) && (shown === 0 || th.ms <= 3 * shown)) top = Math.max(top, th.ms);
+      });
+      return [0, top > 0 ? top * 1.08 : 1];
+    }
+    make(id, series, data, [{ label: 'ms' }], { y: { range: range } }, [thresholdLines]);
   }
-  make('chart-latency', lat, latData, [{ label: 'ms' }], { y: { range: latRange } }, [thresholdLines]);
+
+  latencyChart(
+    'chart-latency',
+    [
+      { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },
+      { label: 'p95', stroke: '#bf8700', width: 1.5, value: fmt(' ms', 2) },
+      { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },
+      { label: 'max', stroke: '#8250df', width: 1, show: false, value: fmt(' ms', 2) },
+    ],
+    [D.p50, D.p95, D.p99, D.max],
+    D.thresholds,
+  );
+
+  // Streamed answers (issue 12): TTFT and ITL per second with their SLO lines, and output per second.
+  var S = D.stream;
+  if (S) {
+    var p50p99 = () => [
+      { label: 'p50', stroke: '#1a7f37', width: 1.5, value: fmt(' ms', 2) },
+      { label: 'p99', stroke: '#cf222e', width: 1.5, value: fmt(' ms', 2) },
+    ];
+    latencyChart('chart-ttft', p50p99(), [lead(S.ttftP50), lead(S.ttftP99)], S.ttftThresholds);
+    latencyChart('chart-itl', p50p99(), [lead(S.itlP50), lead(S.itlP99)], S.itlThresholds);
+    if (S.output) {
+      make(
+        'chart-output',
+        [{ label: `${S.outputUnit}/s`, stroke: '#0969da', width: 1.5, fill: 'rgba(9,105,218,0.08)', value: fmt('', 1) }],
+        [lead(S.output)],
+        [{ label: 'per second' }],
+        { y: { range: fromZero } },
+      );
+    }
+  }
 
   // The plan as sampled at the end of each second, held over that second.
   var steps = uPlot.paths.stepped({ align: -1 });
