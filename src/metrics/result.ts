@@ -280,11 +280,16 @@ export interface ShardMachine {
   environment?: Environment;
 }
 
+/** Every error kind at 0 (no histogram built, unlike emptyStats). */
+function zeroErrors(): Record<ErrorKind, number> {
+  return Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>;
+}
+
 export function emptyStats(): Stats {
   return {
     requests: 0,
     failures: 0,
-    errors: Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])) as Record<ErrorKind, number>,
+    errors: zeroErrors(),
     bytes: 0,
     latency: newHistogram(),
     latencySumUs: 0,
@@ -382,7 +387,7 @@ export function parseRunResult(json: string): RunResult {
     cells: cells.map((row) =>
       row.map(({ stream, ...s }) => ({
         ...s,
-        errors: { ...emptyStats().errors, ...s.errors },
+        errors: { ...zeroErrors(), ...s.errors },
         latency: deserializeHistogram(s.latency),
         ...(stream ? { stream: deserializeStreamStats(stream) } : {}),
       })),

@@ -176,7 +176,8 @@ export function serializeStreamStats(s: StreamStats): SerializedStreamStats {
 
 export function deserializeStreamStats(s: SerializedStreamStats): StreamStats {
   // Counts a later version adds would be missing from an older file: they read 0.
-  const out = { ...emptyStreamStats(), ...s } as unknown as StreamStats;
+  const out = { ...s } as unknown as StreamStats;
+  for (const k of COUNTS) out[k] ??= 0;
   for (const h of HISTOGRAMS) out[h] = deserializeHistogram(s[h]);
   return out;
 }
