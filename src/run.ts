@@ -62,7 +62,8 @@ export async function executeRun(plan: Plan, hooks: RunHooks = {}): Promise<RunO
   // A folder that cannot be written is bad input, said before anything starts.
   prepareReportDir(plan.outputDir);
   // The plan must fit the open-file limit (raised to the hard one if need be): refused before anything starts.
-  const raised = fitFileLimit(plan.load);
+  // With workers the connections are the workers', each checking its own share in its own process.
+  const raised = plan.workers ? undefined : fitFileLimit(plan.load);
   if (raised) log(raised);
   // Schemas in files need no service: a bad one stops the run before anything starts.
   const localBodies = await resolveLocalBodies(plan, log);
