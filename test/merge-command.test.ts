@@ -125,6 +125,7 @@ describe('two shards at a combined rate, merged', () => {
       shards.reduce((t, s) => t + statsFor(s).requests, 0),
     );
     assert.equal(statsFor(merged).requests, RATE * SECONDS, "the plan's whole schedule");
+    assert.ok(merged.plan?.startAt !== undefined, 'the merged plan keeps the shared start-at');
     assert.ok(shards.every((s) => s.plan?.startAt === merged.plan?.startAt && s.endedAt !== undefined));
     assert.equal(
       merged.endedAt,

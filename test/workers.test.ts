@@ -21,7 +21,12 @@ const verdictOf = (dir: string) =>
   (JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { verdict: { pass: boolean; problems: string[]; outcomes: unknown[] } })
     .verdict;
 /** The pids the parent says it started. */
-const pidsIn = (out: string): number[] => (/Started \d+ workers \(pids ([\d, ]+)\)/.exec(out)?.[1] ?? '').split(', ').map(Number);
+const pidsIn = (out: string): number[] => {
+  const pids = /Started \d+ workers \(pids ([\d, ]+)\)/.exec(out)?.[1]?.split(', ').map(Number) ?? [];
+  // Never an empty list or a 0 (process.kill(0) would probe the test's own group): the checks need real pids.
+  assert.ok(pids.length >= 2 && pids.every((p) => p > 0), `the parent names its workers' pids: ${out.slice(0, 400)}`);
+  return pids;
+};
 /** Each worker's own count, as the parent logs it when the worker is done. */
 const workerCounts = (out: string): number[] =>
   [...out.matchAll(/^worker \d+\/\d+ \(pid \d+\): \w+, (\d+) requests/gm)].map((m) => Number(m[1]));
