@@ -26315,7 +26315,9 @@ function serializeStreamStats(s) {
 }
 function deserializeStreamStats(s) {
     // Counts a later version adds would be missing from an older file: they read 0.
-    const out = { ...emptyStreamStats(), ...s };
+    const out = { ...s };
+    for (const k of COUNTS)
+        out[k] ??= 0;
     for (const h of HISTOGRAMS)
         out[h] = deserializeHistogram(s[h]);
     return out;
@@ -26340,11 +26342,15 @@ const ERROR_KINDS = [
     'stream-empty',
     'other',
 ];
+/** Every error kind at 0 (no histogram built, unlike emptyStats). */
+function zeroErrors() {
+    return Object.fromEntries(ERROR_KINDS.map((k) => [k, 0]));
+}
 function emptyStats() {
     return {
         requests: 0,
         failures: 0,
-        errors: Object.fromEntries(ERROR_KINDS.map((k) => [k, 0])),
+        errors: zeroErrors(),
         bytes: 0,
         latency: newHistogram(),
         latencySumUs: 0,
@@ -26420,7 +26426,7 @@ function parseRunResult(json) {
         // A result written before the stream error kinds existed lacks them: they count 0.
         cells: cells.map((row) => row.map(({ stream, ...s }) => ({
             ...s,
-            errors: { ...emptyStats().errors, ...s.errors },
+            errors: { ...zeroErrors(), ...s.errors },
             latency: deserializeHistogram(s.latency),
             ...(stream ? { stream: deserializeStreamStats(stream) } : {}),
         }))),
@@ -31663,7 +31669,11 @@ async function runLoad(opts) {
     };
     // Timeouts per request: one timer, at the earliest deadline of a request in flight, so no request
     // outlives its timeout by more than the timer's lateness (a 100 ms sweep let `timeout: 25ms` read 61 ms).
+    // A sweep walks every slot, so sweeps are kept at least this far apart: with a stalled service the
+    // next deadline is one send-gap away, and 100,000 users would otherwise be scanned every millisecond.
+    // A timeout then ends at most this much late (2.5 ms for `timeout: 25ms`, 10 ms from 100 ms up).
     let timeoutTimer = null;
+    const sweepGapMs = Math.min(10, opts.timeoutMs / 10);
     const timeoutError = new RequestTimeout(`timeout after ${opts.timeoutMs} ms`);
     const sweepTimeouts = () => {
         timeoutTimer = null;
@@ -31679,7 +31689,7 @@ async function runLoad(opts) {
                 next = deadline;
         }
         if (next < Infinity)
-            armTimeouts(next);
+            armTimeouts(Math.max(next, t + sweepGapMs));
     };
     const armTimeouts = (at) => {
         timeoutTimer = setTimeout(sweepTimeouts, Math.max(1, at - now()));
@@ -34379,7 +34389,8 @@ async function executeRun(plan, hooks = {}) {
     // A folder that cannot be written is bad input, said before anything starts.
     prepareReportDir(plan.outputDir);
     // The plan must fit the open-file limit (raised to the hard one if need be): refused before anything starts.
-    const raised = fitFileLimit(plan.load);
+    // With workers the connections are the workers', each checking its own share in its own process.
+    const raised = plan.workers ? undefined : fitFileLimit(plan.load);
     if (raised)
         log(raised);
     // Schemas in files need no service: a bad one stops the run before anything starts.
